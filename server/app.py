@@ -1,0 +1,81 @@
+"""create_app(settings): routes, dependencies, lifespan and error handlers."""
+
+from __future__ import annotations
+
+import asyncpg
+from litestar import Litestar, Request
+from litestar.datastructures import State
+from litestar.di import Provide
+from litestar.openapi import OpenAPIConfig
+from litestar.openapi.plugins import SwaggerRenderPlugin
+from litestar.openapi.spec import Components, SecurityScheme, Tag
+from litestar.params import Parameter
+from typing import Annotated
+
+from server import health
+from server.db import pool_lifespan_hooks, provide_connection
+from server.errors import exception_handlers
+from server.events.controllers import OrganiserEventController, PublicEventController
+from server.i18n import negotiate_language
+from server.organisers.controllers import OrganiserAccountController, provide_organiser
+from server.settings import Settings
+
+MAX_BODY_BYTES = 256 * 1024
+
+
+def provide_language(
+    request: Request,
+    lang: Annotated[str | None, Parameter(query="lang", max_length=35, description="fr, de, lb, en or pt")] = None,
+) -> str:
+    """The answer's language: ?lang=, else Accept-Language, else French."""
+    return negotiate_language(lang, request.headers.get("accept-language"))
+
+
+def route_handlers() -> list:
+    """Every domain's handlers, in one place."""
+    return [
+        health.healthz,
+        health.readyz,
+        PublicEventController,
+        OrganiserEventController,
+        OrganiserAccountController,
+    ]
+
+
+def create_app(settings: Settings, *, test_connection: asyncpg.Connection | None = None) -> Litestar:
+    """The ASGI app; tests pass the connection of their rolled-back transaction."""
+    state = State({"settings": settings, "test_connection": test_connection})
+    open_pool, close_pool = pool_lifespan_hooks(settings)
+    return Litestar(
+        route_handlers=route_handlers(),
+        dependencies={
+            "conn": Provide(provide_connection),
+            "settings": Provide(lambda: settings, sync_to_thread=False),
+            "language": Provide(provide_language, sync_to_thread=False),
+            "organiser": Provide(provide_organiser),
+        },
+        state=state,
+        on_startup=[open_pool],
+        on_shutdown=[close_pool],
+        exception_handlers=exception_handlers,
+        request_max_body_size=MAX_BODY_BYTES,
+        openapi_config=OpenAPIConfig(
+            title="Zesummen",
+            version="1.0.0",
+            description="Events, registrations and calendar feeds of the intercultural agency and its partners.",
+            path="/schema",
+            render_plugins=[SwaggerRenderPlugin()],
+            components=Components(
+                security_schemes={"bearer": SecurityScheme(type="http", scheme="bearer", description="Organiser token")}
+            ),
+            tags=[Tag(name="events"), Tag(name="registrations"), Tag(name="organiser"), Tag(name="health")],
+        ),
+        debug=False,
+    )
+
+
+def app_from_env() -> Litestar:
+    """Factory for the ASGI server: settings from the environment."""
+    from server.settings import load_settings
+
+    return create_app(load_settings())

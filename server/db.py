@@ -1,0 +1,100 @@
+"""The connection pool, its codecs, the `conn` dependency and the migration runner."""
+
+from __future__ import annotations
+
+import json
+import logging
+from collections.abc import AsyncIterator
+from pathlib import Path
+
+import asyncpg
+from litestar import Litestar
+from litestar.datastructures import State
+
+from server.settings import ROOT, Settings
+
+log = logging.getLogger(__name__)
+MIGRATIONS_DIR = ROOT / "migrations"
+# any fixed number shared by every process that migrates this database
+MIGRATION_LOCK_KEY = 7_261_001
+
+
+async def init_connection(conn: asyncpg.Connection) -> None:
+    """jsonb in and out as Python objects."""
+    await conn.set_type_codec("jsonb", encoder=json.dumps, decoder=json.loads, schema="pg_catalog")
+    await conn.set_type_codec("json", encoder=json.dumps, decoder=json.loads, schema="pg_catalog")
+
+
+async def create_pool(settings: Settings) -> asyncpg.Pool:
+    """A pool whose connections speak jsonb as Python objects."""
+    return await asyncpg.create_pool(
+        settings.database_url,
+        min_size=settings.db_pool_min,
+        max_size=settings.db_pool_max,
+        init=init_connection,
+        # a stopped database must give a quick 503, not a request that hangs
+        timeout=5,
+        command_timeout=30,
+    )
+
+
+async def provide_connection(state: State) -> AsyncIterator[asyncpg.Connection]:
+    """The `conn` dependency: one pooled connection for the length of a request."""
+    override = state.get("test_connection")
+    if override is not None:
+        yield override
+        return
+    async with state.pool.acquire() as conn:
+        yield conn
+
+
+def migration_files() -> list[Path]:
+    """The migrations in the order they apply."""
+    return sorted(MIGRATIONS_DIR.glob("[0-9][0-9][0-9][0-9]_*.sql"))
+
+
+async def migrate(conn: asyncpg.Connection) -> list[str]:
+    """Apply pending migrations under an advisory lock; returns the names applied."""
+    applied_now: list[str] = []
+    await conn.execute("SELECT pg_advisory_lock($1)", MIGRATION_LOCK_KEY)
+    try:
+        await conn.execute(
+            "CREATE TABLE IF NOT EXISTS schema_migrations ("
+            " name text PRIMARY KEY, applied_at timestamptz NOT NULL DEFAULT now())"
+        )
+        done = {r["name"] for r in await conn.fetch("SELECT name FROM schema_migrations")}
+        for path in migration_files():
+            if path.name in done:
+                continue
+            async with conn.transaction():
+                await conn.execute(path.read_text())
+                await conn.execute("INSERT INTO schema_migrations (name) VALUES ($1)", path.name)
+            log.info("applied migration %s", path.name)
+            applied_now.append(path.name)
+    finally:
+        await conn.execute("SELECT pg_advisory_unlock($1)", MIGRATION_LOCK_KEY)
+    return applied_now
+
+
+async def migrate_url(database_url: str) -> list[str]:
+    """Connect, migrate and disconnect."""
+    conn = await asyncpg.connect(database_url)
+    try:
+        return await migrate(conn)
+    finally:
+        await conn.close()
+
+
+def pool_lifespan_hooks(settings: Settings):
+    """on_startup/on_shutdown hooks that own the pool in app.state."""
+
+    async def open_pool(app: Litestar) -> None:
+        if app.state.get("test_connection") is None:
+            app.state.pool = await create_pool(settings)
+
+    async def close_pool(app: Litestar) -> None:
+        pool = app.state.get("pool")
+        if pool is not None:
+            await pool.close()
+
+    return open_pool, close_pool

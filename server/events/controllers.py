@@ -1,0 +1,115 @@
+"""Thin handlers for the public event API and the organiser event API."""
+
+from __future__ import annotations
+
+from datetime import datetime
+from typing import Annotated, Literal
+
+import asyncpg
+from litestar import Controller, get, patch, post
+from litestar.di import Provide
+from litestar.params import Parameter
+
+from server.events import service
+from server.events.schemas import (
+    EventFilters,
+    EventIn,
+    EventOut,
+    EventPage,
+    EventPatch,
+    Kind,
+    OrganiserEventOut,
+    OrganiserEventPage,
+)
+from server.i18n import Language
+from server.organisers.schemas import Organiser
+from server.settings import Settings
+
+SlugPath = Annotated[str, Parameter(max_length=140, description="The event's slug")]
+Limit = Annotated[int, Parameter(ge=1, le=100, description="Page size")]
+Cursor = Annotated[str | None, Parameter(max_length=200, description="`next_cursor` of the previous page")]
+Text = Annotated[str | None, Parameter(max_length=200)]
+
+
+def provide_filters(
+    kind: Kind | None = None,
+    spoken: Annotated[Language | None, Parameter(description="A language spoken at the event")] = None,
+    commune: Text = None,
+    organisation: Annotated[str | None, Parameter(max_length=63, description="Organisation slug")] = None,
+    from_: Annotated[datetime | None, Parameter(query="from", description="Events ending after this instant (default: now)")] = None,
+    to: Annotated[datetime | None, Parameter(description="Events starting before this instant")] = None,
+    q: Annotated[str | None, Parameter(max_length=100, description="Words in the title or summary")] = None,
+) -> EventFilters:
+    """The public list's filters from the query string."""
+    return EventFilters(kind=kind, spoken=spoken, commune=commune, organisation=organisation, from_=from_, to=to, q=q)
+
+
+class PublicEventController(Controller):
+    """Published events, localised."""
+
+    path = "/api/events"
+    tags = ["events"]
+
+    @get("/", dependencies={"filters": Provide(provide_filters, sync_to_thread=False)})
+    async def list_events(
+        self, conn: asyncpg.Connection, settings: Settings, language: str, filters: EventFilters,
+        limit: Limit = 20, cursor: Cursor = None,
+    ) -> EventPage:
+        """Upcoming published events in start order, a page at a time."""
+        return await service.list_public(conn, filters, language, settings, limit=limit, cursor=cursor)
+
+    @get("/{slug:str}")
+    async def get_event(self, slug: SlugPath, conn: asyncpg.Connection, settings: Settings, language: str) -> EventOut:
+        """One published event."""
+        return await service.get_public(conn, slug, language, settings)
+
+
+class OrganiserEventController(Controller):
+    """Create, change, publish and cancel events of one's organisations."""
+
+    path = "/api/organiser/events"
+    tags = ["organiser"]
+
+    @post("/")
+    async def create_event(
+        self, data: EventIn, conn: asyncpg.Connection, organiser: Organiser, settings: Settings
+    ) -> OrganiserEventOut:
+        """Create a draft (or a draft series when `recurrence` is given)."""
+        return await service.create_event(conn, organiser, data, settings)
+
+    @get("/")
+    async def list_events(
+        self, conn: asyncpg.Connection, organiser: Organiser, settings: Settings,
+        status: Literal["draft", "published", "cancelled"] | None = None,
+        organisation: Annotated[str | None, Parameter(max_length=63)] = None,
+        limit: Limit = 50, cursor: Cursor = None,
+    ) -> OrganiserEventPage:
+        """The events of one's organisations, drafts included."""
+        return await service.list_for_organiser(
+            conn, organiser, settings, status=status, organisation=organisation, limit=limit, cursor=cursor
+        )
+
+    @get("/{slug:str}")
+    async def get_event(self, slug: SlugPath, conn: asyncpg.Connection, organiser: Organiser, settings: Settings) -> OrganiserEventOut:
+        """One event of one's organisations."""
+        return await service.get_for_organiser(conn, organiser, slug, settings)
+
+    @patch("/{slug:str}")
+    async def update_event(
+        self, slug: SlugPath, data: EventPatch, conn: asyncpg.Connection, organiser: Organiser, settings: Settings
+    ) -> OrganiserEventOut:
+        """Change an event; a new time or place of a published event notifies registrants."""
+        return await service.update_event(conn, organiser, slug, data, settings)
+
+    @post("/{slug:str}/publish", status_code=200)
+    async def publish_event(self, slug: SlugPath, conn: asyncpg.Connection, organiser: Organiser, settings: Settings) -> OrganiserEventOut:
+        """Publish a draft (a whole series at once)."""
+        return await service.publish_event(conn, organiser, slug, settings)
+
+    @post("/{slug:str}/cancel", status_code=200)
+    async def cancel_event(
+        self, slug: SlugPath, conn: asyncpg.Connection, organiser: Organiser, settings: Settings,
+        whole_series: Annotated[bool, Parameter(description="Cancel every upcoming occurrence of the series")] = False,
+    ) -> OrganiserEventOut:
+        """Cancel an event and notify its registrants."""
+        return await service.cancel_event(conn, organiser, slug, settings, whole_series=whole_series)

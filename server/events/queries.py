@@ -1,0 +1,113 @@
+"""SQL for events and series."""
+
+# the columns every event read returns, with its organisation, series slug and seats taken
+_EVENT_COLUMNS = """
+    e.*, o.slug AS organisation_slug, o.name AS organisation_name, s.slug AS series_slug,
+    (SELECT count(*) FROM registrations r
+      WHERE r.event_id = e.id AND r.status IN ('pending', 'confirmed'))::int AS seats_taken
+"""
+_EVENT_FROM = """
+FROM events e
+JOIN organisations o ON o.id = e.organisation_id
+LEFT JOIN series s ON s.id = e.series_id
+"""
+
+# one non-draft event by slug
+PUBLIC_EVENT_BY_SLUG = f"SELECT {_EVENT_COLUMNS} {_EVENT_FROM} WHERE e.slug = $1 AND e.status <> 'draft'"
+
+# one event by slug, drafts included
+EVENT_BY_SLUG = f"SELECT {_EVENT_COLUMNS} {_EVENT_FROM} WHERE e.slug = $1"
+
+# the same, locking the event row for a change (capacity and time decisions serialize on it)
+EVENT_BY_SLUG_FOR_UPDATE = f"SELECT {_EVENT_COLUMNS} {_EVENT_FROM} WHERE e.slug = $1 FOR UPDATE OF e"
+
+# a page of the public list in (starts_at, id) order after a cursor; NULL parameters filter nothing
+PUBLIC_EVENT_PAGE = f"""
+SELECT {_EVENT_COLUMNS} {_EVENT_FROM}
+WHERE e.status <> 'draft'
+  AND e.ends_at > coalesce($1::timestamptz, now())
+  AND ($2::timestamptz IS NULL OR e.starts_at < $2)
+  AND ($3::text IS NULL OR e.kind = $3)
+  AND ($4::text IS NULL OR $4 = ANY(e.languages))
+  AND ($5::text IS NULL OR e.commune = $5)
+  AND ($6::text IS NULL OR o.slug = $6)
+  AND ($7::text IS NULL OR e.title::text ILIKE $7 OR e.summary::text ILIKE $7)
+  AND ($8::timestamptz IS NULL OR (e.starts_at, e.id) > ($8, $9::bigint))
+ORDER BY e.starts_at, e.id
+LIMIT $10
+"""
+
+# a page of the events an organiser can read (all of them for $1 = true), drafts included
+ORGANISER_EVENT_PAGE = f"""
+SELECT {_EVENT_COLUMNS} {_EVENT_FROM}
+WHERE ($1::boolean OR e.organisation_id = ANY($2::bigint[]))
+  AND ($3::text IS NULL OR e.status = $3)
+  AND ($4::text IS NULL OR o.slug = $4)
+  AND ($5::timestamptz IS NULL OR (e.starts_at, e.id) > ($5, $6::bigint))
+ORDER BY e.starts_at, e.id
+LIMIT $7
+"""
+
+# the slugs of a series' occurrences in order
+SERIES_OCCURRENCES = "SELECT slug FROM events WHERE series_id = $1 ORDER BY recurrence_id"
+
+# whether a slug is taken by an event or a series
+SLUG_TAKEN = "SELECT EXISTS (SELECT 1 FROM events WHERE slug = $1) OR EXISTS (SELECT 1 FROM series WHERE slug = $1)"
+
+# whether a commune exists
+COMMUNE_EXISTS = "SELECT EXISTS (SELECT 1 FROM communes WHERE name = $1)"
+
+# creates a series; returns its id
+INSERT_SERIES = "INSERT INTO series (slug, rrule, exdates) VALUES ($1, $2, $3) RETURNING id"
+
+# creates an event (a draft); returns its id
+INSERT_EVENT = """
+INSERT INTO events (
+    slug, organisation_id, kind, title, summary, description, languages, starts_at, ends_at, timezone,
+    capacity, registration_opens_at, registration_closes_at, confirmation_required, reminders,
+    join_url, platform, venue, online, commune, practised_language, level, topics, audience,
+    requesting_partner, series_id, recurrence_id)
+VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13, $14, $15, $16, $17, $18, $19, $20,
+        $21, $22, $23, $24, $25, $26, $27)
+RETURNING id
+"""
+
+# the columns PATCH may set; the service builds its UPDATE only from this allow-list
+PATCHABLE_COLUMNS = (
+    "title", "summary", "description", "languages", "starts_at", "ends_at", "timezone", "capacity",
+    "registration_opens_at", "registration_closes_at", "confirmation_required", "reminders",
+    "join_url", "platform", "venue", "online", "commune", "practised_language", "level", "topics",
+    "audience", "requesting_partner",
+)
+
+# a change of any of these on a published event is a change of time or place
+TIME_OR_PLACE_COLUMNS = ("starts_at", "ends_at", "timezone", "venue", "online", "commune", "join_url")
+
+# publishes a draft (and, for a series, every draft occurrence)
+PUBLISH_EVENT = """
+UPDATE events SET status = 'published', published_at = now(), updated_at = now()
+WHERE status = 'draft' AND (id = $1 OR ($2::bigint IS NOT NULL AND series_id = $2))
+"""
+
+# cancels one event; returns whether it changed
+CANCEL_EVENT = """
+UPDATE events SET status = 'cancelled', cancelled_at = now(), updated_at = now(), revision = revision + 1
+WHERE id = $1 AND status <> 'cancelled'
+RETURNING id
+"""
+
+# cancels every occurrence of a series that has not ended yet; returns their ids
+CANCEL_SERIES_UPCOMING = """
+UPDATE events SET status = 'cancelled', cancelled_at = now(), updated_at = now(), revision = revision + 1
+WHERE series_id = $1 AND status <> 'cancelled' AND ends_at > now()
+RETURNING id
+"""
+
+# the people to tell about a change to an event: every live registration
+LIVE_REGISTRATIONS = """
+SELECT id, email, language, status FROM registrations
+WHERE event_id = $1 AND status IN ('pending', 'confirmed', 'waitlisted') AND email IS NOT NULL
+"""
+
+# confirmed seats of an event (capacity may not drop below it unless forced)
+CONFIRMED_COUNT = "SELECT count(*) FROM registrations WHERE event_id = $1 AND status = 'confirmed'"

@@ -1,0 +1,193 @@
+"""Structs in and out of the event endpoints."""
+
+from __future__ import annotations
+
+from datetime import datetime, timedelta
+from typing import Annotated, Literal
+
+import msgspec
+from msgspec import UNSET, Meta, UnsetType
+
+from server.i18n import I18nText, Language
+from server.organisers.schemas import OrganisationOut, Slug
+
+Kind = Literal["webconference", "conversation_table", "info_session"]
+Level = Literal["A1", "A2", "B1", "B2", "C1", "C2", "all"]
+AwareDatetime = Annotated[datetime, Meta(tz=True)]
+ShortText = Annotated[str, Meta(min_length=1, max_length=200)]
+LongText = Annotated[str, Meta(max_length=2000)]
+Url = Annotated[str, Meta(max_length=2000, pattern=r"^https?://[^\s]+$")]
+Languages = Annotated[list[Language], Meta(min_length=1, max_length=5)]
+Topics = Annotated[list[Annotated[str, Meta(min_length=1, max_length=100)]], Meta(max_length=20)]
+Reminders = Annotated[list[timedelta], Meta(max_length=5)]
+Capacity = Annotated[int, Meta(ge=0, le=100_000)]
+Timezone = Annotated[str, Meta(min_length=1, max_length=64)]
+
+
+class RecurrenceIn(msgspec.Struct, forbid_unknown_fields=True):
+    """An RRULE (weekly, every n weeks or monthly; COUNT or UNTIL) and dates left out."""
+
+    rrule: Annotated[str, Meta(min_length=1, max_length=200)]
+    exdates: Annotated[list[AwareDatetime], Meta(max_length=100)] = []
+
+
+class EventIn(msgspec.Struct, forbid_unknown_fields=True, kw_only=True):
+    """A new event (a draft until published)."""
+
+    kind: Kind
+    organisation: Slug
+    title: I18nText
+    languages: Languages
+    starts_at: AwareDatetime
+    ends_at: AwareDatetime
+    summary: I18nText = msgspec.field(default_factory=I18nText)
+    description: I18nText = msgspec.field(default_factory=I18nText)
+    timezone: Timezone = "Europe/Luxembourg"
+    slug: Slug | None = None
+    capacity: Capacity | None = None
+    registration_opens_at: AwareDatetime | None = None
+    registration_closes_at: AwareDatetime | None = None
+    confirmation_required: bool = True
+    reminders: Reminders = msgspec.field(default_factory=lambda: [timedelta(days=1), timedelta(hours=1)])
+    join_url: Url | None = None
+    platform: Annotated[str, Meta(max_length=100)] | None = None
+    venue: LongText | None = None
+    online: bool = False
+    commune: Annotated[str, Meta(max_length=100)] | None = None
+    practised_language: Language | None = None
+    level: Level | None = None
+    topics: Topics = []
+    audience: LongText | None = None
+    requesting_partner: Annotated[str, Meta(max_length=200)] | None = None
+    recurrence: RecurrenceIn | None = None
+
+
+class EventPatch(msgspec.Struct, forbid_unknown_fields=True, kw_only=True):
+    """Changes to an event; absent fields stay as they are."""
+
+    title: I18nText | UnsetType = UNSET
+    summary: I18nText | UnsetType = UNSET
+    description: I18nText | UnsetType = UNSET
+    languages: Languages | UnsetType = UNSET
+    starts_at: AwareDatetime | UnsetType = UNSET
+    ends_at: AwareDatetime | UnsetType = UNSET
+    timezone: Timezone | UnsetType = UNSET
+    capacity: Capacity | None | UnsetType = UNSET
+    # lowering the capacity below the confirmed count is refused unless forced
+    force: bool = False
+    registration_opens_at: AwareDatetime | None | UnsetType = UNSET
+    registration_closes_at: AwareDatetime | None | UnsetType = UNSET
+    confirmation_required: bool | UnsetType = UNSET
+    reminders: Reminders | UnsetType = UNSET
+    join_url: Url | None | UnsetType = UNSET
+    platform: Annotated[str, Meta(max_length=100)] | None | UnsetType = UNSET
+    venue: LongText | None | UnsetType = UNSET
+    online: bool | UnsetType = UNSET
+    commune: Annotated[str, Meta(max_length=100)] | None | UnsetType = UNSET
+    practised_language: Language | None | UnsetType = UNSET
+    level: Level | None | UnsetType = UNSET
+    topics: Topics | UnsetType = UNSET
+    audience: LongText | None | UnsetType = UNSET
+    requesting_partner: Annotated[str, Meta(max_length=200)] | None | UnsetType = UNSET
+
+
+class EventOut(msgspec.Struct, kw_only=True):
+    """A published event as the public sees it, in one language."""
+
+    slug: str
+    kind: Kind
+    title: str
+    summary: str
+    description: str
+    lang: str
+    languages: list[str]
+    starts_at: datetime
+    ends_at: datetime
+    timezone: str
+    when: str
+    location: str
+    commune: str | None
+    organisation: OrganisationOut
+    capacity: int | None
+    seats_left: int | None
+    registration_open: bool
+    registration_opens_at: datetime | None
+    registration_closes_at: datetime
+    status: str
+    url: str
+    ical_url: str
+    webcal_url: str
+    online: bool
+    platform: str | None
+    venue: str | None
+    practised_language: str | None
+    level: str | None
+    topics: list[str]
+    audience: str | None
+    series: str | None
+    revision: int
+
+
+class EventPage(msgspec.Struct):
+    """One page of the public list."""
+
+    items: list[EventOut]
+    next_cursor: str | None
+
+
+class OrganiserEventOut(msgspec.Struct, kw_only=True):
+    """An event as its organisers see it: every language, the join link, drafts."""
+
+    slug: str
+    kind: Kind
+    status: str
+    organisation: OrganisationOut
+    title: I18nText
+    summary: I18nText
+    description: I18nText
+    languages: list[str]
+    starts_at: datetime
+    ends_at: datetime
+    timezone: str
+    capacity: int | None
+    seats_taken: int
+    registration_opens_at: datetime | None
+    registration_closes_at: datetime | None
+    confirmation_required: bool
+    reminders: list[timedelta]
+    join_url: str | None
+    platform: str | None
+    venue: str | None
+    online: bool
+    commune: str | None
+    practised_language: str | None
+    level: str | None
+    topics: list[str]
+    audience: str | None
+    requesting_partner: str | None
+    series: str | None
+    recurrence_id: datetime | None
+    revision: int
+    created_at: datetime
+    updated_at: datetime
+    url: str
+    occurrences: list[str] | None = None
+
+
+class OrganiserEventPage(msgspec.Struct):
+    """One page of an organiser's events."""
+
+    items: list[OrganiserEventOut]
+    next_cursor: str | None
+
+
+class EventFilters(msgspec.Struct, kw_only=True):
+    """The public list's filters, shared by the JSON list and the iCal feed."""
+
+    kind: Kind | None = None
+    spoken: Language | None = None
+    commune: str | None = None
+    organisation: str | None = None
+    from_: datetime | None = None
+    to: datetime | None = None
+    q: str | None = None

@@ -1,0 +1,461 @@
+"""Event rules: validation, series expansion, publishing, changes that registrants must hear of."""
+
+from __future__ import annotations
+
+import base64
+import re
+import unicodedata
+from datetime import datetime, timedelta, timezone as dt_timezone
+from typing import Any
+from zoneinfo import ZoneInfo, ZoneInfoNotFoundError, available_timezones
+
+import asyncpg
+import msgspec
+from dateutil.rrule import rrulestr
+
+from server.errors import Conflict, FieldError, Forbidden, Invalid, NotFound
+from server.events import queries as q
+from server.events.schemas import (
+    EventFilters,
+    EventIn,
+    EventOut,
+    EventPage,
+    EventPatch,
+    OrganiserEventOut,
+    OrganiserEventPage,
+)
+from server.i18n import LANGUAGES, format_when, localise
+from server.notifications.outbox import enqueue
+from server.organisers import queries as org_q
+from server.organisers.schemas import Organiser, OrganisationOut
+from server.settings import Settings
+
+MAX_OCCURRENCES = 200
+MAX_SERIES_SPAN = timedelta(days=2 * 366)
+TITLE_MAX, SUMMARY_MAX, DESCRIPTION_MAX = 300, 2000, 20_000
+ALLOWED_FREQUENCIES = {"WEEKLY", "MONTHLY"}
+_TIMEZONES = frozenset(available_timezones())
+
+# how each language names a place that is not a room
+ONLINE_PLACE = {
+    "webconference": {"fr": "Web-conférence", "de": "Webkonferenz", "lb": "Webkonferenz", "en": "Web conference", "pt": "Webconferência"},
+    "online": {"fr": "En ligne", "de": "Online", "lb": "Online", "en": "Online", "pt": "Online"},
+}
+
+
+# ---------------------------------------------------------------------------- reading
+
+def event_location(row: asyncpg.Record | dict[str, Any], lang: str) -> str:
+    """Where it happens, as a person reads it: "Web-conférence", or venue and commune."""
+    if row["kind"] == "webconference":
+        place = ONLINE_PLACE["webconference"][lang]
+        return f"{place} ({row['platform']})" if row["platform"] else place
+    if row["online"]:
+        return ONLINE_PLACE["online"][lang]
+    parts = [p for p in (row["venue"], row["commune"]) if p]
+    if row["venue"] and row["commune"] and row["commune"].lower() in row["venue"].lower():
+        parts = [row["venue"]]
+    return ", ".join(parts)
+
+
+def registration_closes_at(row: asyncpg.Record | dict[str, Any]) -> datetime:
+    """When registering stops: the window's end, by default the event's start."""
+    return row["registration_closes_at"] or row["starts_at"]
+
+
+def registration_open(row: asyncpg.Record | dict[str, Any], now: datetime) -> bool:
+    """Whether the event takes registrations now (to a seat or to the waiting list)."""
+    if row["status"] != "published":
+        return False
+    opens = row["registration_opens_at"]
+    return (opens is None or opens <= now) and now < registration_closes_at(row)
+
+
+def event_links(settings: Settings, slug: str) -> tuple[str, str, str]:
+    """(page url, ical url, webcal url) built from BASE_URL, never from the request."""
+    base = settings.base
+    ical = f"{base}/events/{slug}.ics"
+    webcal = re.sub(r"^https?://", "webcal://", ical)
+    return f"{base}/events/{slug}", ical, webcal
+
+
+def to_public(row: asyncpg.Record, lang: str, settings: Settings, now: datetime) -> EventOut:
+    """A row as the public sees it, in `lang` with fallback."""
+    languages = list(row["languages"])
+    title, text_lang = localise(row["title"], lang, languages)
+    summary, _ = localise(row["summary"], text_lang, languages)
+    description, _ = localise(row["description"], text_lang, languages)
+    capacity = row["capacity"]
+    url, ical_url, webcal_url = event_links(settings, row["slug"])
+    return EventOut(
+        slug=row["slug"], kind=row["kind"], title=title, summary=summary, description=description,
+        lang=text_lang, languages=languages, starts_at=row["starts_at"], ends_at=row["ends_at"],
+        timezone=row["timezone"], when=format_when(row["starts_at"], row["ends_at"], row["timezone"], lang),
+        location=event_location(row, lang), commune=row["commune"],
+        organisation=OrganisationOut(row["organisation_slug"], row["organisation_name"]),
+        capacity=capacity, seats_left=None if capacity is None else max(capacity - row["seats_taken"], 0),
+        registration_open=registration_open(row, now), registration_opens_at=row["registration_opens_at"],
+        registration_closes_at=registration_closes_at(row), status=row["status"],
+        url=url, ical_url=ical_url, webcal_url=webcal_url, online=row["online"] or row["kind"] == "webconference",
+        platform=row["platform"], venue=row["venue"], practised_language=row["practised_language"],
+        level=row["level"], topics=list(row["topics"]), audience=row["audience"],
+        series=row["series_slug"], revision=row["revision"],
+    )
+
+
+def to_organiser(row: asyncpg.Record, settings: Settings, occurrences: list[str] | None = None) -> OrganiserEventOut:
+    """A row as its organisers see it."""
+    data = dict(row)
+    data["organisation"] = {"slug": row["organisation_slug"], "name": row["organisation_name"]}
+    data["series"] = row["series_slug"]
+    data["url"] = event_links(settings, row["slug"])[0]
+    data["occurrences"] = occurrences
+    return msgspec.convert(data, OrganiserEventOut, from_attributes=False, strict=False)
+
+
+def encode_cursor(starts_at: datetime, event_id: int) -> str:
+    """An opaque keyset cursor."""
+    return base64.urlsafe_b64encode(f"{starts_at.isoformat()}|{event_id}".encode()).decode().rstrip("=")
+
+
+def decode_cursor(cursor: str | None) -> tuple[datetime | None, int | None]:
+    """The (starts_at, id) behind a cursor, or 422."""
+    if not cursor:
+        return None, None
+    try:
+        raw = base64.urlsafe_b64decode(cursor + "=" * (-len(cursor) % 4)).decode()
+        moment, _, event_id = raw.partition("|")
+        parsed = datetime.fromisoformat(moment)
+        if parsed.tzinfo is None:
+            raise ValueError("naive")
+        return parsed, int(event_id)
+    except (ValueError, UnicodeDecodeError):
+        raise Invalid.field("cursor", "This cursor is not one this service gave out.") from None
+
+
+async def list_public(
+    conn: asyncpg.Connection, filters: EventFilters, lang: str, settings: Settings, *, limit: int, cursor: str | None
+) -> EventPage:
+    """A page of upcoming published events."""
+    after, after_id = decode_cursor(cursor)
+    pattern = f"%{_escape_like(filters.q)}%" if filters.q else None
+    rows = await conn.fetch(
+        q.PUBLIC_EVENT_PAGE, filters.from_, filters.to, filters.kind, filters.spoken, filters.commune,
+        filters.organisation, pattern, after, after_id, limit + 1,
+    )
+    now = datetime.now(dt_timezone.utc)
+    items = [to_public(row, lang, settings, now) for row in rows[:limit]]
+    next_cursor = encode_cursor(rows[limit - 1]["starts_at"], rows[limit - 1]["id"]) if len(rows) > limit else None
+    return EventPage(items=items, next_cursor=next_cursor)
+
+
+async def get_public(conn: asyncpg.Connection, slug: str, lang: str, settings: Settings) -> EventOut:
+    """One published (or cancelled) event, or 404."""
+    row = await conn.fetchrow(q.PUBLIC_EVENT_BY_SLUG, slug)
+    if row is None:
+        raise NotFound(f"No published event '{slug}'.")
+    return to_public(row, lang, settings, datetime.now(dt_timezone.utc))
+
+
+async def list_for_organiser(
+    conn: asyncpg.Connection, organiser: Organiser, settings: Settings, *,
+    status: str | None, organisation: str | None, limit: int, cursor: str | None,
+) -> OrganiserEventPage:
+    """A page of the events this organiser can read, drafts included."""
+    after, after_id = decode_cursor(cursor)
+    rows = await conn.fetch(
+        q.ORGANISER_EVENT_PAGE, organiser.is_admin, list(organiser.roles), status, organisation,
+        after, after_id, limit + 1,
+    )
+    items = [to_organiser(row, settings) for row in rows[:limit]]
+    next_cursor = encode_cursor(rows[limit - 1]["starts_at"], rows[limit - 1]["id"]) if len(rows) > limit else None
+    return OrganiserEventPage(items=items, next_cursor=next_cursor)
+
+
+async def get_for_organiser(conn: asyncpg.Connection, organiser: Organiser, slug: str, settings: Settings) -> OrganiserEventOut:
+    """One event this organiser can read; 404 otherwise (no hint that it exists)."""
+    row = await readable_event(conn, organiser, slug)
+    occurrences = await _occurrences(conn, row)
+    return to_organiser(row, settings, occurrences)
+
+
+async def readable_event(conn: asyncpg.Connection, organiser: Organiser, slug: str) -> asyncpg.Record:
+    """The event row if the organiser may read it, else 404."""
+    row = await conn.fetchrow(q.EVENT_BY_SLUG, slug)
+    if row is None or not organiser.can_read(row["organisation_id"]):
+        raise NotFound(f"No event '{slug}'.")
+    return row
+
+
+async def _writable_event_for_update(conn: asyncpg.Connection, organiser: Organiser, slug: str) -> asyncpg.Record:
+    row = await conn.fetchrow(q.EVENT_BY_SLUG_FOR_UPDATE, slug)
+    if row is None or not organiser.can_read(row["organisation_id"]):
+        raise NotFound(f"No event '{slug}'.")
+    if not organiser.can_write(row["organisation_id"]):
+        raise Forbidden("Your role in this organisation does not allow changes.")
+    return row
+
+
+async def _occurrences(conn: asyncpg.Connection, row: asyncpg.Record) -> list[str] | None:
+    if row["series_id"] is None:
+        return None
+    return [r["slug"] for r in await conn.fetch(q.SERIES_OCCURRENCES, row["series_id"])]
+
+
+# ---------------------------------------------------------------------------- validation
+
+def _escape_like(text: str) -> str:
+    return text.replace("\\", "\\\\").replace("%", "\\%").replace("_", "\\_")
+
+
+def _check_texts(field: str, text: Any, limit: int, errors: list[FieldError], *, required: bool = False) -> None:
+    plain = msgspec.to_builtins(text) if isinstance(text, msgspec.Struct) else (text or {})
+    values = {lang: plain[lang] for lang in LANGUAGES if plain.get(lang)}
+    if required and not any(v.strip() for v in values.values()):
+        errors.append(FieldError(field, "Give the text in at least one of fr, de, lb, en, pt."))
+    for lang, value in values.items():
+        if len(value) > limit:
+            errors.append(FieldError(f"{field}.{lang}", f"At most {limit} characters."))
+
+
+async def _validate(conn: asyncpg.Connection, values: dict[str, Any], *, partial: set[str] | None = None) -> None:
+    """Field rules msgspec cannot express; raises one 422 naming every bad field."""
+    errors: list[FieldError] = []
+
+    def touched(name: str) -> bool:
+        return partial is None or name in partial
+
+    if touched("title"):
+        _check_texts("title", values["title"], TITLE_MAX, errors, required=True)
+    if touched("summary"):
+        _check_texts("summary", values["summary"], SUMMARY_MAX, errors)
+    if touched("description"):
+        _check_texts("description", values["description"], DESCRIPTION_MAX, errors)
+    if touched("timezone") and values["timezone"] not in _TIMEZONES:
+        errors.append(FieldError("timezone", "Use an IANA time zone such as Europe/Luxembourg."))
+    if values["ends_at"] <= values["starts_at"]:
+        errors.append(FieldError("ends_at", "The end must come after the start."))
+    elif values["ends_at"] - values["starts_at"] > timedelta(days=31):
+        errors.append(FieldError("ends_at", "An event lasts at most 31 days."))
+    opens, closes = values.get("registration_opens_at"), values.get("registration_closes_at")
+    if opens and closes and closes <= opens:
+        errors.append(FieldError("registration_closes_at", "Registration must close after it opens."))
+    if closes and closes > values["ends_at"]:
+        errors.append(FieldError("registration_closes_at", "Registration cannot close after the event ends."))
+    for index, offset in enumerate(values.get("reminders") or []):
+        if offset <= timedelta(0) or offset > timedelta(days=60):
+            errors.append(FieldError(f"reminders[{index}]", "A reminder comes between 1 second and 60 days before the start."))
+    if touched("topics") and len(set(values.get("topics") or [])) != len(values.get("topics") or []):
+        errors.append(FieldError("topics", "Each topic once."))
+    if touched("languages") and len(set(values["languages"])) != len(values["languages"]):
+        errors.append(FieldError("languages", "Each language once."))
+    commune = values.get("commune")
+    if touched("commune") and commune is not None and not await conn.fetchval(q.COMMUNE_EXISTS, commune):
+        errors.append(FieldError("commune", f"'{commune[:100]}' is not a commune of Luxembourg."))
+    kind = values["kind"]
+    if kind == "webconference" and values.get("commune") is None and values.get("venue"):
+        pass  # a web conference may name a room for a hybrid session
+    if kind != "webconference" and values.get("join_url") and not values.get("online"):
+        errors.append(FieldError("join_url", "Only online events have a join link."))
+    if kind == "conversation_table" and touched("practised_language") and values.get("practised_language") is None:
+        errors.append(FieldError("practised_language", "Say which language the table practises."))
+    if kind == "info_session" and touched("commune") and values.get("commune") is None:
+        errors.append(FieldError("commune", "An information session takes place in a commune."))
+    if kind != "conversation_table" and values.get("level") is not None and touched("level"):
+        errors.append(FieldError("level", "Only conversation tables have a level."))
+    if errors:
+        raise Invalid("; ".join(f"{e.field}: {e.message}" for e in errors)[:1000], errors=errors)
+
+
+def expand_recurrence(starts_at: datetime, ends_at: datetime, tz: str, rule: str, exdates: list[datetime]) -> list[tuple[datetime, datetime]]:
+    """The (start, end) of each occurrence, keeping the wall-clock time across DST changes."""
+    text = rule.strip()
+    if text.upper().startswith("RRULE:"):
+        text = text[6:]
+    parts = dict(part.split("=", 1) for part in text.upper().split(";") if "=" in part)
+    if parts.get("FREQ") not in ALLOWED_FREQUENCIES:
+        raise Invalid.field("recurrence.rrule", "Use FREQ=WEEKLY (with INTERVAL for every n weeks) or FREQ=MONTHLY.")
+    if "COUNT" not in parts and "UNTIL" not in parts:
+        raise Invalid.field("recurrence.rrule", "Give COUNT or UNTIL so that the series ends.")
+    if parts.get("COUNT", "1").isdigit() and int(parts.get("COUNT", "1")) > MAX_OCCURRENCES:
+        raise Invalid.field("recurrence.rrule", f"At most {MAX_OCCURRENCES} occurrences.")
+    zone = ZoneInfo(tz)
+    local_start = starts_at.astimezone(zone).replace(tzinfo=None)
+    local_duration = ends_at.astimezone(zone).replace(tzinfo=None) - local_start
+    if "UNTIL" in parts:
+        # UNTIL is compared with naive local starts; a UTC "Z" value is read in the event's zone
+        until = parts["UNTIL"].rstrip("Z")
+        text = re.sub(r"UNTIL=[0-9TZ]+", f"UNTIL={until}", text, flags=re.IGNORECASE)
+    try:
+        rule_set = rrulestr(text, dtstart=local_start, forceset=True, ignoretz=True)
+    except (ValueError, TypeError) as exc:
+        raise Invalid.field("recurrence.rrule", f"Not an RRULE this service understands: {exc}") from None
+    excluded = {d.astimezone(zone).replace(tzinfo=None) for d in exdates}
+    occurrences: list[tuple[datetime, datetime]] = []
+    for local in rule_set:
+        if local - local_start > MAX_SERIES_SPAN or len(occurrences) >= MAX_OCCURRENCES:
+            break
+        if local in excluded:
+            continue
+        # fold=0 picks the first of a repeated hour, as calendar apps do
+        start = local.replace(tzinfo=zone)
+        end = (local + local_duration).replace(tzinfo=zone)
+        occurrences.append((start.astimezone(dt_timezone.utc), end.astimezone(dt_timezone.utc)))
+    if not occurrences:
+        raise Invalid.field("recurrence.rrule", "This rule gives no occurrence.")
+    return occurrences
+
+
+def slugify(text: str) -> str:
+    """Lowercase ASCII words joined by hyphens, at most 80 characters."""
+    ascii_text = unicodedata.normalize("NFKD", text).encode("ascii", "ignore").decode()
+    slug = re.sub(r"[^a-z0-9]+", "-", ascii_text.lower()).strip("-")
+    return slug[:80].rstrip("-") or "event"
+
+
+async def _free_slug(conn: asyncpg.Connection, base: str) -> str:
+    candidate, n = base, 1
+    while await conn.fetchval(q.SLUG_TAKEN, candidate):
+        n += 1
+        candidate = f"{base}-{n}"
+    return candidate
+
+
+# ---------------------------------------------------------------------------- writing
+
+async def create_event(conn: asyncpg.Connection, organiser: Organiser, data: EventIn, settings: Settings) -> OrganiserEventOut:
+    """Create a draft event, or a draft series with one event per occurrence."""
+    values = msgspec.structs.asdict(data)
+    await _validate(conn, values)
+    async with conn.transaction():
+        org = await conn.fetchrow(org_q.ORGANISATION_BY_SLUG, data.organisation)
+        if org is None or not organiser.can_read(org["id"]):
+            raise Invalid.field("organisation", f"No organisation '{data.organisation}' you belong to.")
+        if not organiser.can_write(org["id"]):
+            raise Forbidden("Your role in this organisation does not allow creating events.")
+        title, _ = localise(msgspec.to_builtins(data.title), "fr", data.languages)
+        if data.slug and await conn.fetchval(q.SLUG_TAKEN, data.slug):
+            raise Conflict(f"The slug '{data.slug}' is taken.")
+        base_slug = data.slug or await _free_slug(conn, slugify(title))
+        if data.recurrence is None:
+            slots = [(data.starts_at, data.ends_at, None)]
+            series_id = None
+        else:
+            expanded = expand_recurrence(data.starts_at, data.ends_at, data.timezone, data.recurrence.rrule, data.recurrence.exdates)
+            series_id = await conn.fetchval(q.INSERT_SERIES, base_slug, data.recurrence.rrule.strip(), data.recurrence.exdates)
+            slots = [(start, end, start) for start, end in expanded]
+        first_id = None
+        for start, end, recurrence_id in slots:
+            if series_id is None:
+                slug = base_slug
+            else:
+                local_day = start.astimezone(ZoneInfo(data.timezone)).date().isoformat()
+                slug = await _free_slug(conn, f"{base_slug}-{local_day}")
+            closes = data.registration_closes_at
+            if series_id is not None and closes is not None:
+                # a window given for a series is read relative to each occurrence's start
+                closes = start - (data.starts_at - closes)
+            event_id = await conn.fetchval(
+                q.INSERT_EVENT, slug, org["id"], data.kind, msgspec.to_builtins(data.title),
+                msgspec.to_builtins(data.summary), msgspec.to_builtins(data.description), list(data.languages),
+                start, end, data.timezone, data.capacity, data.registration_opens_at, closes,
+                data.confirmation_required, list(data.reminders), data.join_url, data.platform, data.venue,
+                data.online, data.commune, data.practised_language, data.level, list(data.topics),
+                data.audience, data.requesting_partner, series_id, recurrence_id,
+            )
+            first_id = first_id or event_id
+        row = await conn.fetchrow(q.EVENT_BY_SLUG, base_slug if series_id is None else await _first_slug(conn, first_id))
+        return to_organiser(row, settings, await _occurrences(conn, row))
+
+
+async def _first_slug(conn: asyncpg.Connection, event_id: int) -> str:
+    return await conn.fetchval("SELECT slug FROM events WHERE id = $1", event_id)
+
+
+async def update_event(
+    conn: asyncpg.Connection, organiser: Organiser, slug: str, patch: EventPatch, settings: Settings
+) -> OrganiserEventOut:
+    """Change an event; a new time or place of a published event bumps its revision and tells registrants."""
+    changes = {
+        name: value for name, value in msgspec.structs.asdict(patch).items()
+        if value is not msgspec.UNSET and name in q.PATCHABLE_COLUMNS
+    }
+    async with conn.transaction():
+        row = await _writable_event_for_update(conn, organiser, slug)
+        if row["status"] == "cancelled":
+            raise Conflict("A cancelled event cannot be changed.")
+        await _validate(conn, {**dict(row), **changes}, partial=set(changes))
+        if "capacity" in changes and changes["capacity"] is not None and changes["capacity"] != row["capacity"]:
+            confirmed = await conn.fetchval(q.CONFIRMED_COUNT, row["id"])
+            if changes["capacity"] < confirmed and not patch.force:
+                raise Conflict(
+                    f"{confirmed} people are confirmed; a capacity of {changes['capacity']} would overbook. "
+                    "Send \"force\": true to lower it anyway (no one is removed)."
+                )
+        moved = row["status"] == "published" and any(
+            name in changes and changes[name] != row[name] for name in q.TIME_OR_PLACE_COLUMNS
+        )
+        if changes:
+            columns = list(changes)
+            assignments = ", ".join(f"{name} = ${i + 2}" for i, name in enumerate(columns))
+            bump = ", revision = revision + 1" if moved else ""
+            await conn.execute(
+                f"UPDATE events SET {assignments}, updated_at = now(){bump} WHERE id = $1",
+                row["id"], *(_db_value(changes[name]) for name in columns),
+            )
+        if moved:
+            await _tell_registrants(conn, row["id"], "event_changed", {"revision": row["revision"] + 1})
+        await _after_capacity_change(conn, row, changes)
+        updated = await conn.fetchrow(q.EVENT_BY_SLUG, slug)
+        return to_organiser(updated, settings, await _occurrences(conn, updated))
+
+
+def _db_value(value: Any) -> Any:
+    """Structs become plain dicts for jsonb; everything else goes as it is."""
+    if isinstance(value, msgspec.Struct):
+        return msgspec.to_builtins(value)
+    return value
+
+
+async def _after_capacity_change(conn: asyncpg.Connection, row: asyncpg.Record, changes: dict[str, Any]) -> None:
+    """A raised capacity seats the oldest waitlisted people, in the same transaction."""
+    if "capacity" not in changes:
+        return
+    from server.registrations.service import fill_free_seats  # the registrations domain owns seating
+
+    await fill_free_seats(conn, row["id"])
+
+
+async def publish_event(conn: asyncpg.Connection, organiser: Organiser, slug: str, settings: Settings) -> OrganiserEventOut:
+    """Publish a draft; for a series, every draft occurrence with it."""
+    async with conn.transaction():
+        row = await _writable_event_for_update(conn, organiser, slug)
+        if row["status"] == "cancelled":
+            raise Conflict("A cancelled event cannot be published again; create a new one.")
+        await conn.execute(q.PUBLISH_EVENT, row["id"], row["series_id"])
+        updated = await conn.fetchrow(q.EVENT_BY_SLUG, slug)
+        return to_organiser(updated, settings, await _occurrences(conn, updated))
+
+
+async def cancel_event(
+    conn: asyncpg.Connection, organiser: Organiser, slug: str, settings: Settings, *, whole_series: bool = False
+) -> OrganiserEventOut:
+    """Cancel one event (or every upcoming occurrence of its series) and tell registrants."""
+    async with conn.transaction():
+        row = await _writable_event_for_update(conn, organiser, slug)
+        if whole_series and row["series_id"] is not None:
+            ids = [r["id"] for r in await conn.fetch(q.CANCEL_SERIES_UPCOMING, row["series_id"])]
+        else:
+            ids = [r["id"] for r in await conn.fetch(q.CANCEL_EVENT, row["id"])]
+        for event_id in ids:
+            await _tell_registrants(conn, event_id, "event_cancelled", {})
+        updated = await conn.fetchrow(q.EVENT_BY_SLUG, slug)
+        return to_organiser(updated, settings, await _occurrences(conn, updated))
+
+
+async def _tell_registrants(conn: asyncpg.Connection, event_id: int, kind: str, payload: dict[str, Any]) -> None:
+    for reg in await conn.fetch(q.LIVE_REGISTRATIONS, event_id):
+        await enqueue(
+            conn, kind, event_id=event_id, registration_id=reg["id"], recipient=reg["email"],
+            language=reg["language"], payload={**payload, "status": reg["status"]},
+        )

@@ -1,0 +1,1 @@
+"""Outgoing mail: the outbox written by the other domains and the worker that sends it."""

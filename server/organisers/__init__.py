@@ -1,0 +1,1 @@
+"""Organisations, staff accounts, their roles and bearer tokens."""

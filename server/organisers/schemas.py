@@ -1,0 +1,88 @@
+"""Structs in and out of the organiser account endpoints."""
+
+from __future__ import annotations
+
+from datetime import datetime
+from typing import Annotated, Literal
+
+import msgspec
+from msgspec import Meta
+
+Role = Literal["admin", "organiser", "viewer"]
+Email = Annotated[str, Meta(min_length=3, max_length=254, pattern=r"^[^@\s]+@[^@\s]+\.[^@\s]+$")]
+Slug = Annotated[str, Meta(min_length=1, max_length=63, pattern=r"^[a-z0-9][a-z0-9-]*$")]
+
+
+class Organiser(msgspec.Struct, frozen=True):
+    """The authenticated staff member and what they may touch."""
+
+    id: int
+    email: str
+    name: str
+    is_admin: bool
+    roles: dict[int, str]
+
+    def can_read(self, organisation_id: int) -> bool:
+        """Any role in the organisation, or administrator."""
+        return self.is_admin or organisation_id in self.roles
+
+    def can_write(self, organisation_id: int) -> bool:
+        """An admin or organiser role in the organisation, or administrator."""
+        return self.is_admin or self.roles.get(organisation_id) in ("admin", "organiser")
+
+    def can_manage(self, organisation_id: int) -> bool:
+        """An admin role in the organisation, or administrator."""
+        return self.is_admin or self.roles.get(organisation_id) == "admin"
+
+
+class LoginIn(msgspec.Struct, forbid_unknown_fields=True):
+    """Email and password."""
+
+    email: Email
+    password: Annotated[str, Meta(min_length=1, max_length=1000)]
+
+
+class TokenOut(msgspec.Struct):
+    """A fresh bearer token: shown once, stored only as a hash."""
+
+    token: str
+    expires_at: datetime
+
+
+class OrganisationOut(msgspec.Struct):
+    """An organisation as shown on events."""
+
+    slug: str
+    name: str
+
+
+class OrganisationIn(msgspec.Struct, forbid_unknown_fields=True):
+    """A new organisation (administrators only)."""
+
+    slug: Slug
+    name: Annotated[str, Meta(min_length=1, max_length=200)]
+
+
+class MembershipIn(msgspec.Struct, forbid_unknown_fields=True):
+    """A role in one organisation."""
+
+    organisation: Slug
+    role: Role
+
+
+class OrganiserIn(msgspec.Struct, forbid_unknown_fields=True):
+    """A staff account to create or update, with its roles."""
+
+    email: Email
+    password: Annotated[str, Meta(min_length=12, max_length=1000)]
+    name: Annotated[str, Meta(max_length=200)] = ""
+    memberships: Annotated[list[MembershipIn], Meta(max_length=50)] = []
+
+
+class OrganiserOut(msgspec.Struct):
+    """A staff account."""
+
+    id: int
+    email: str
+    name: str
+    memberships: list[MembershipIn]

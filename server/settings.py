@@ -1,0 +1,79 @@
+"""Settings, read once from the environment into one struct."""
+
+from __future__ import annotations
+
+import os
+import secrets
+from datetime import timedelta
+from pathlib import Path
+from typing import Literal
+
+import msgspec
+
+ROOT = Path(__file__).resolve().parent.parent
+DATA_DIR = ROOT / ".data"
+
+
+class Settings(msgspec.Struct, frozen=True, kw_only=True):
+    """Everything the service reads from its environment."""
+
+    database_url: str
+    base_url: str = "http://127.0.0.1:8000"
+    host: str = "127.0.0.1"
+    port: int = 8000
+    secret_key: str = ""
+    smtp_host: str | None = None
+    smtp_port: int = 25
+    smtp_user: str | None = None
+    smtp_password: str | None = None
+    smtp_tls: Literal["none", "starttls", "tls"] = "none"
+    mail_from: str = "Zesummen <noreply@zesummen.lu>"
+    demo_data: bool = False
+    db_pool_min: int = 2
+    db_pool_max: int = 10
+    # registrations
+    hold_duration: timedelta = timedelta(hours=2)
+    anonymise_after: timedelta = timedelta(days=90)
+    token_ttl: timedelta = timedelta(days=30)
+
+    @property
+    def base(self) -> str:
+        """BASE_URL without a trailing slash, for building links."""
+        return self.base_url.rstrip("/")
+
+
+def _secret_key() -> str:
+    """SECRET_KEY, or one kept under .data/ so that links survive a restart in development."""
+    if key := os.environ.get("SECRET_KEY"):
+        return key
+    path = DATA_DIR / "secret_key"
+    if not path.exists():
+        DATA_DIR.mkdir(exist_ok=True)
+        path.write_text(secrets.token_urlsafe(48))
+        path.chmod(0o600)
+    return path.read_text().strip()
+
+
+def load_settings(**overrides: object) -> Settings:
+    """Read the settings from the environment; keyword arguments win (used by tests)."""
+    env = os.environ
+    raw: dict[str, object] = {
+        "database_url": env.get("DATABASE_URL", ""),
+        "base_url": env.get("BASE_URL") or f"http://{env.get('HOST', '127.0.0.1')}:{env.get('PORT', '8000')}",
+        "host": env.get("HOST", "127.0.0.1"),
+        "port": env.get("PORT", "8000"),
+        "smtp_host": env.get("SMTP_HOST") or None,
+        "smtp_port": env.get("SMTP_PORT", "25"),
+        "smtp_user": env.get("SMTP_USER") or None,
+        "smtp_password": env.get("SMTP_PASSWORD") or None,
+        "smtp_tls": env.get("SMTP_TLS", "none"),
+        "mail_from": env.get("MAIL_FROM", "Zesummen <noreply@zesummen.lu>"),
+        "demo_data": env.get("DEMO_DATA", "0"),
+    }
+    if "secret_key" not in overrides:
+        raw["secret_key"] = _secret_key()
+    raw.update(overrides)
+    if not raw["database_url"]:
+        raise SystemExit("DATABASE_URL is not set: start through `make run`, which provides a local PostgreSQL")
+    # strict=False lets "8000" become an int and "1" a bool, as environment values are text
+    return msgspec.convert(raw, Settings, strict=False)

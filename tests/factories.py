@@ -1,0 +1,75 @@
+"""Test data with sensible defaults: organisations, organisers with roles, events."""
+
+from __future__ import annotations
+
+from datetime import datetime, timedelta, timezone
+from itertools import count
+from typing import Any
+
+import asyncpg
+import msgspec
+
+from server.events.schemas import EventIn, OrganiserEventOut
+from server.events.service import create_event as create_event_service
+from server.events.service import publish_event
+from server.organisers import queries as org_q
+from server.organisers.schemas import Organiser
+from server.organisers.service import issue_token
+from server.settings import Settings
+
+_sequence = count(1)
+ADMIN = Organiser(id=0, email="system@test", name="system", is_admin=True, roles={})
+
+
+async def create_organisation(conn: asyncpg.Connection, slug: str | None = None, name: str | None = None) -> asyncpg.Record:
+    """An organisation (by default a fresh one)."""
+    slug = slug or f"org-{next(_sequence)}"
+    return await conn.fetchrow(org_q.UPSERT_ORGANISATION, slug, name or slug.upper())
+
+
+async def create_organiser(
+    conn: asyncpg.Connection, roles: dict[str, str] | None = None, *, is_admin: bool = False
+) -> tuple[Organiser, str]:
+    """A staff member with roles {organisation slug: role}; returns (organiser, bearer token)."""
+    email = f"staff{next(_sequence)}@example.org"
+    organiser_id = await conn.fetchval(org_q.UPSERT_ORGANISER, email, "Staff", None, is_admin)
+    role_ids: dict[int, str] = {}
+    for slug, role in (roles or {}).items():
+        org = await conn.fetchrow(org_q.ORGANISATION_BY_SLUG, slug) or await create_organisation(conn, slug)
+        await conn.execute(org_q.UPSERT_MEMBERSHIP, organiser_id, org["id"], role)
+        role_ids[org["id"]] = role
+    token = await issue_token(conn, organiser_id, timedelta(hours=1))
+    return Organiser(id=organiser_id, email=email, name="Staff", is_admin=is_admin, roles=role_ids), token.token
+
+
+def event_body(**overrides: Any) -> dict[str, Any]:
+    """A valid organiser API body for a web conference a week from now."""
+    start = (datetime.now(timezone.utc) + timedelta(days=7)).replace(hour=11, minute=15, second=0, microsecond=0)
+    body: dict[str, Any] = {
+        "kind": "webconference",
+        "organisation": "asti",
+        "title": {"fr": f"Conférence {next(_sequence)}", "de": "Konferenz"},
+        "summary": {"fr": "Un résumé.", "de": "Eine Zusammenfassung."},
+        "description": {"fr": "Une description."},
+        "languages": ["fr"],
+        "starts_at": start.isoformat(),
+        "ends_at": (start + timedelta(minutes=90)).isoformat(),
+        "capacity": 100,
+        "join_url": "https://meet.example.org/room",
+        "platform": "Webex",
+    }
+    body.update(overrides)
+    return body
+
+
+async def create_event(
+    conn: asyncpg.Connection, settings: Settings, *, publish: bool = True, **overrides: Any
+) -> OrganiserEventOut:
+    """An event through the service (published by default); the organisation is created if missing."""
+    body = event_body(**overrides)
+    if await conn.fetchrow(org_q.ORGANISATION_BY_SLUG, body["organisation"]) is None:
+        await create_organisation(conn, body["organisation"])
+    event = await create_event_service(conn, ADMIN, msgspec.convert(body, EventIn), settings)
+    if publish:
+        event = await publish_event(conn, ADMIN, event.slug, settings)
+    return event
