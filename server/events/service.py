@@ -87,9 +87,12 @@ def to_public(row: asyncpg.Record, lang: str, settings: Settings, now: datetime)
     description, _ = localise(row["description"], text_lang, languages)
     capacity = row["capacity"]
     url, ical_url, webcal_url = event_links(settings, row["slug"])
+    # instants in the event's own offset: "18:30+01:00" reads right to a person and a machine
+    zone = ZoneInfo(row["timezone"])
     return EventOut(
         slug=row["slug"], kind=row["kind"], title=title, summary=summary, description=description,
-        lang=text_lang, languages=languages, starts_at=row["starts_at"], ends_at=row["ends_at"],
+        lang=text_lang, languages=languages, starts_at=row["starts_at"].astimezone(zone),
+        ends_at=row["ends_at"].astimezone(zone),
         timezone=row["timezone"], when=format_when(row["starts_at"], row["ends_at"], row["timezone"], lang),
         location=event_location(row, lang), commune=row["commune"],
         organisation=OrganisationOut(row["organisation_slug"], row["organisation_name"]),
