@@ -1,0 +1,1 @@
+"""Calendar feeds: iCalendar subscriptions and invitation attachments."""
