@@ -36,11 +36,15 @@ TITLE_MAX, SUMMARY_MAX, DESCRIPTION_MAX = 300, 2000, 20_000
 ALLOWED_FREQUENCIES = {"WEEKLY", "MONTHLY"}
 _TIMEZONES = frozenset(available_timezones())
 
-# how each language names a place that is not a room
-ONLINE_PLACE = {
+# each kind of event as its audience calls it (pages, feeds' CATEGORIES, emails)
+KIND_LABELS = {
     "webconference": {"fr": "Web-conférence", "de": "Webkonferenz", "lb": "Webkonferenz", "en": "Web conference", "pt": "Webconferência"},
-    "online": {"fr": "En ligne", "de": "Online", "lb": "Online", "en": "Online", "pt": "Online"},
+    "conversation_table": {"fr": "Table de conversation", "de": "Gesprächsrunde", "lb": "Konversatiounsdësch", "en": "Conversation table", "pt": "Mesa de conversação"},
+    "info_session": {"fr": "Séance d'information", "de": "Informationsveranstaltung", "lb": "Informatiounsversammlung", "en": "Information session", "pt": "Sessão de informação"},
 }
+
+# how each language names an event that takes place online but is not a web conference
+ONLINE_PLACE = {"fr": "En ligne", "de": "Online", "lb": "Online", "en": "Online", "pt": "Online"}
 
 
 # ---------------------------------------------------------------------------- reading
@@ -48,10 +52,10 @@ ONLINE_PLACE = {
 def event_location(row: asyncpg.Record | dict[str, Any], lang: str) -> str:
     """Where it happens, as a person reads it: "Web-conférence", or venue and commune."""
     if row["kind"] == "webconference":
-        place = ONLINE_PLACE["webconference"][lang]
+        place = KIND_LABELS["webconference"][lang]
         return f"{place} ({row['platform']})" if row["platform"] else place
     if row["online"]:
-        return ONLINE_PLACE["online"][lang]
+        return ONLINE_PLACE[lang]
     parts = [p for p in (row["venue"], row["commune"]) if p]
     if row["venue"] and row["commune"] and row["commune"].lower() in row["venue"].lower():
         parts = [row["venue"]]
