@@ -9,7 +9,7 @@ from litestar.di import Provide
 from litestar.openapi import OpenAPIConfig
 from litestar.openapi.plugins import SwaggerRenderPlugin
 from litestar.openapi.spec import Components, SecurityScheme, Tag
-from litestar.params import Parameter
+from litestar.params import Parameter, QueryParameter
 from typing import Annotated
 
 from server import health
@@ -25,7 +25,7 @@ MAX_BODY_BYTES = 256 * 1024
 
 def provide_language(
     request: Request,
-    lang: Annotated[str | None, Parameter(query="lang", max_length=35, description="fr, de, lb, en or pt")] = None,
+    lang: Annotated[str | None, QueryParameter(name="lang", max_length=35, description="fr, de, lb, en or pt")] = None,
 ) -> str:
     """The answer's language: ?lang=, else Accept-Language, else French."""
     return negotiate_language(lang, request.headers.get("accept-language"))

@@ -8,7 +8,7 @@ from typing import Annotated, Literal
 import asyncpg
 from litestar import Controller, get, patch, post
 from litestar.di import Provide
-from litestar.params import Parameter
+from litestar.params import Parameter, QueryParameter
 
 from server.events import service
 from server.events.schemas import (
@@ -36,7 +36,7 @@ def provide_filters(
     spoken: Annotated[Language | None, Parameter(description="A language spoken at the event")] = None,
     commune: Text = None,
     organisation: Annotated[str | None, Parameter(max_length=63, description="Organisation slug")] = None,
-    from_: Annotated[datetime | None, Parameter(query="from", description="Events ending after this instant (default: now)")] = None,
+    from_: Annotated[datetime | None, QueryParameter(name="from", description="Events ending after this instant (default: now)")] = None,
     to: Annotated[datetime | None, Parameter(description="Events starting before this instant")] = None,
     q: Annotated[str | None, Parameter(max_length=100, description="Words in the title or summary")] = None,
 ) -> EventFilters:
