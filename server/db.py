@@ -2,12 +2,12 @@
 
 from __future__ import annotations
 
-import json
 import logging
 from collections.abc import AsyncIterator
 from pathlib import Path
 
 import asyncpg
+import msgspec
 from litestar import Litestar
 from litestar.datastructures import State
 
@@ -19,10 +19,15 @@ MIGRATIONS_DIR = ROOT / "migrations"
 MIGRATION_LOCK_KEY = 7_261_001
 
 
+def _encode_json(value: object) -> str:
+    return msgspec.json.encode(value).decode()
+
+
 async def init_connection(conn: asyncpg.Connection) -> None:
     """jsonb in and out as Python objects."""
-    await conn.set_type_codec("jsonb", encoder=json.dumps, decoder=json.loads, schema="pg_catalog")
-    await conn.set_type_codec("json", encoder=json.dumps, decoder=json.loads, schema="pg_catalog")
+    # msgspec decodes several times faster than json; the event list decodes three texts per row
+    for type_name in ("jsonb", "json"):
+        await conn.set_type_codec(type_name, encoder=_encode_json, decoder=msgspec.json.decode, schema="pg_catalog")
 
 
 async def create_pool(settings: Settings) -> asyncpg.Pool:

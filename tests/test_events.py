@@ -378,3 +378,23 @@ async def test_openapi_schema_lists_every_endpoint(client) -> None:
     for path in ("/api/events", "/api/events/{slug}", "/api/organiser/events", "/api/organiser/events/{slug}",
                  "/api/organiser/events/{slug}/publish", "/api/organiser/events/{slug}/cancel", "/healthz", "/readyz"):
         assert path in paths, path
+
+
+async def test_list_shows_each_change_at_once_despite_its_cache(client, conn, settings) -> None:
+    _, token = await create_organiser(conn, {"asti": "organiser"})
+    event = await create_event(conn, settings, capacity=3, title={"fr": "Avant"})
+
+    async def listed() -> dict:
+        items = (await client.get("/api/events", params={"limit": 100})).json()["items"]
+        return next(item for item in items if item["slug"] == event.slug)
+
+    assert (await listed())["title"] == "Avant"
+    # same transaction as the first read: a version that only a commit could change would miss it
+    await client.patch(f"/api/organiser/events/{event.slug}", json={"title": {"fr": "Après"}}, headers=auth(token))
+    assert (await listed())["title"] == "Après"
+    await conn.execute(
+        "INSERT INTO registrations (event_id, email, name, language, status, confirmed_at) "
+        "SELECT id, 'ana@example.org', 'Ana', 'pt', 'confirmed', now() FROM events WHERE slug = $1", event.slug)
+    assert (await listed())["seats_left"] == 2
+    await conn.execute("UPDATE organisations SET name = 'ASTI asbl' WHERE slug = 'asti'")
+    assert (await listed())["organisation"]["name"] == "ASTI asbl"

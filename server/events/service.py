@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import base64
 import re
+from collections import OrderedDict
 import unicodedata
 from datetime import datetime, timedelta, timezone as dt_timezone
 from typing import Any
@@ -150,10 +151,42 @@ async def list_public(
         q.PUBLIC_EVENT_PAGE, filters.from_, filters.to, filters.kind, filters.spoken, filters.commune,
         filters.organisation, pattern, after, after_id, limit + 1,
     )
-    now = datetime.now(dt_timezone.utc)
-    items = [to_public(row, lang, settings, now) for row in rows[:limit]]
+    items = await _rendered_public(conn, rows[:limit], lang, settings)
     next_cursor = encode_cursor(rows[limit - 1]["starts_at"], rows[limit - 1]["id"]) if len(rows) > limit else None
     return EventPage(items=items, next_cursor=next_cursor)
+
+
+# Localised public events by (id, row version, organisation name, language, base URL). Reading and
+# localising whole rows was most of the cost of the public list, the busiest endpoint; a row version
+# grows on any update of the event, so an entry is never stale. Seats and whether registration is
+# open change without an update (registrations, the clock) and are filled in per request.
+_RENDERED: OrderedDict[tuple[Any, ...], EventOut] = OrderedDict()
+_RENDERED_MAX = 20_000
+
+
+async def _rendered_public(conn: asyncpg.Connection, keys: list[asyncpg.Record], lang: str, settings: Settings) -> list[EventOut]:
+    """The public form of each listed event, from the cache or rendered from its full row."""
+    def cache_key(row: asyncpg.Record) -> tuple[Any, ...]:
+        return (row["id"], row["row_version"], row["organisation_name"], lang, settings.base)
+
+    now = datetime.now(dt_timezone.utc)
+    missing = [row["id"] for row in keys if cache_key(row) not in _RENDERED]
+    if missing:
+        for row in await conn.fetch(q.PUBLIC_EVENTS_BY_ID, missing):
+            _RENDERED[cache_key(row)] = to_public(row, lang, settings, now)
+        while len(_RENDERED) > _RENDERED_MAX:
+            _RENDERED.popitem(last=False)
+    items = []
+    for row in keys:
+        key = cache_key(row)
+        _RENDERED.move_to_end(key)
+        capacity = row["capacity"]
+        items.append(msgspec.structs.replace(
+            _RENDERED[key],
+            seats_left=None if capacity is None else max(capacity - row["seats_taken"], 0),
+            registration_open=registration_open(row, now),
+        ))
+    return items
 
 
 async def get_public(conn: asyncpg.Connection, slug: str, lang: str, settings: Settings) -> EventOut:
