@@ -8,10 +8,12 @@ from typing import Annotated, Literal
 import asyncpg
 from litestar import Controller, get, patch, post
 from litestar.di import Provide
-from litestar.params import Parameter, QueryParameter
+from litestar.params import Body, Parameter, QueryParameter
 
 from server.events import service
 from server.events.schemas import (
+    EVENT_IN_EXAMPLES,
+    EVENT_PATCH_EXAMPLES,
     EventFilters,
     EventIn,
     EventOut,
@@ -72,7 +74,7 @@ class OrganiserEventController(Controller):
 
     @post("/")
     async def create_event(
-        self, data: EventIn, conn: asyncpg.Connection, organiser: Organiser, settings: Settings
+        self, data: Annotated[EventIn, Body(examples=EVENT_IN_EXAMPLES)], conn: asyncpg.Connection, organiser: Organiser, settings: Settings
     ) -> OrganiserEventOut:
         """Create a draft (or a draft series when `recurrence` is given)."""
         return await service.create_event(conn, organiser, data, settings)
@@ -96,7 +98,7 @@ class OrganiserEventController(Controller):
 
     @patch("/{slug:str}")
     async def update_event(
-        self, slug: SlugPath, data: EventPatch, conn: asyncpg.Connection, organiser: Organiser, settings: Settings
+        self, slug: SlugPath, data: Annotated[EventPatch, Body(examples=EVENT_PATCH_EXAMPLES)], conn: asyncpg.Connection, organiser: Organiser, settings: Settings
     ) -> OrganiserEventOut:
         """Change an event; a new time or place of a published event notifies registrants."""
         return await service.update_event(conn, organiser, slug, data, settings)
