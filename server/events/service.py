@@ -164,28 +164,34 @@ _RENDERED: OrderedDict[tuple[Any, ...], EventOut] = OrderedDict()
 _RENDERED_MAX = 20_000
 
 
-async def _rendered_public(conn: asyncpg.Connection, keys: list[asyncpg.Record], lang: str, settings: Settings) -> list[EventOut]:
+async def _rendered_public(conn: asyncpg.Connection, rows: list[asyncpg.Record], lang: str, settings: Settings) -> list[EventOut]:
     """The public form of each listed event, from the cache or rendered from its full row."""
-    def cache_key(row: asyncpg.Record) -> tuple[Any, ...]:
-        return (row["id"], row["row_version"], row["organisation_name"], lang, settings.base)
-
     now = datetime.now(dt_timezone.utc)
-    missing = [row["id"] for row in keys if cache_key(row) not in _RENDERED]
+    base = settings.base
+    keys = [(row["id"], row["row_version"], row["organisation_name"], lang, base) for row in rows]
+    # taken before any await, so another request's eviction cannot pull an entry from under us
+    cached = [_RENDERED.get(key) for key in keys]
+    fresh: dict[int, EventOut] = {}
+    missing = [key[0] for key, hit in zip(keys, cached) if hit is None]
     if missing:
-        for row in await conn.fetch(q.PUBLIC_EVENTS_BY_ID, missing):
-            _RENDERED[cache_key(row)] = to_public(row, lang, settings, now)
-        while len(_RENDERED) > _RENDERED_MAX:
-            _RENDERED.popitem(last=False)
+        for full in await conn.fetch(q.PUBLIC_EVENTS_BY_ID, missing):
+            # keyed by the full row's own version: it may be newer than the page's if the event
+            # changed between the two reads, and then this request shows the newer one
+            fresh[full["id"]] = _RENDERED[(full["id"], full["row_version"], full["organisation_name"], lang, base)] = (
+                to_public(full, lang, settings, now))
     items = []
-    for row in keys:
-        key = cache_key(row)
-        _RENDERED.move_to_end(key)
+    for row, key, hit in zip(rows, keys, cached):
+        if hit is not None and key in _RENDERED:
+            _RENDERED.move_to_end(key)
+        rendered = hit or fresh[row["id"]]
         capacity = row["capacity"]
         items.append(msgspec.structs.replace(
-            _RENDERED[key],
+            rendered,
             seats_left=None if capacity is None else max(capacity - row["seats_taken"], 0),
             registration_open=registration_open(row, now),
         ))
+    while len(_RENDERED) > _RENDERED_MAX:
+        _RENDERED.popitem(last=False)
     return items
 
 
