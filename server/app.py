@@ -18,6 +18,7 @@ from server.errors import exception_handlers
 from server.events.controllers import OrganiserEventController, PublicEventController
 from server.i18n import negotiate_language
 from server.organisers.controllers import OrganiserAccountController, provide_organiser
+from server.registrations.controllers import OrganiserRegistrationController, PublicRegistrationController
 from server.settings import Settings
 
 MAX_BODY_BYTES = 256 * 1024
@@ -39,6 +40,8 @@ def route_handlers() -> list:
         PublicEventController,
         OrganiserEventController,
         OrganiserAccountController,
+        PublicRegistrationController,
+        OrganiserRegistrationController,
     ]
 
 
