@@ -18,6 +18,9 @@ PUBLIC_EVENT_BY_SLUG = f"SELECT {_EVENT_COLUMNS} {_EVENT_FROM} WHERE e.slug = $1
 # one event by slug, drafts included
 EVENT_BY_SLUG = f"SELECT {_EVENT_COLUMNS} {_EVENT_FROM} WHERE e.slug = $1"
 
+# one event by id, drafts included (the notifier renders mail from the current row)
+EVENT_BY_ID = f"SELECT {_EVENT_COLUMNS} {_EVENT_FROM} WHERE e.id = $1"
+
 # the same, locking the event row for a change (capacity and time decisions serialize on it)
 EVENT_BY_SLUG_FOR_UPDATE = f"SELECT {_EVENT_COLUMNS} {_EVENT_FROM} WHERE e.slug = $1 FOR UPDATE OF e"
 
