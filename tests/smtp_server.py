@@ -30,6 +30,7 @@ class Received:
     rcpt_tos: list[str]
     data: bytes
     received_at: float  # time.time()
+    peer: str  # the client's address and port: one per connection
     message: EmailMessage = field(init=False)
 
     def __post_init__(self) -> None:
@@ -121,7 +122,10 @@ class SmtpTestServer:
             text = {421: "4.3.2 Service not available, closing channel", 450: "4.2.0 Mailbox busy",
                     451: "4.3.0 Local error", 550: "5.1.1 Mailbox unavailable", 554: "5.7.1 Rejected"}.get(code, "test")
             return f"{code} {text}"
-        self.received.append(Received(str(envelope.mail_from), list(envelope.rcpt_tos), bytes(envelope.original_content or b""), time.time()))
+        self.received.append(Received(
+            str(envelope.mail_from), list(envelope.rcpt_tos), bytes(envelope.original_content or b""), time.time(),
+            f"{session.peer[0]}:{session.peer[1]}",
+        ))
         async with self._arrived:
             self._arrived.notify_all()
         if self.delay:
