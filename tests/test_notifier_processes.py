@@ -175,3 +175,18 @@ def test_notifier_0_starts_neither(monkeypatch, notifier_settings):
 
     monkeypatch.setenv("NOTIFIER", "0")
     assert background_processes(notifier_settings) == []
+
+
+async def test_a_worker_on_its_own_without_smtp_host_writes_eml_files(notifier_conn, notifier_settings, smtp_server, tmp_path):
+    [outbox_id] = await queue_messages(notifier_conn, notifier_settings, 1)
+    worker = start_worker(notifier_settings, smtp_server, SMTP_HOST="", MAIL_DIR=str(tmp_path))
+    try:
+        async with asyncio.timeout(30):
+            while not list(tmp_path.glob("*.eml")):
+                await asyncio.sleep(0.1)
+    finally:
+        assert await stop(worker) == 0
+    [eml] = tmp_path.glob("*.eml")
+    assert email.message_from_bytes(eml.read_bytes(), policy=email.policy.default)["Message-ID"] == message_id(
+        outbox_id, notifier_settings.mail_from)
+    assert smtp_server.received == []

@@ -72,6 +72,8 @@ class Notifier:
         self.jobs = jobs
         self.owner = worker_name()
         self.concurrency = max(1, settings.notifier_concurrency)
+        # twice as many messages in flight as connections: the next ones are written while these are sent
+        self.in_flight_limit = 2 * self.concurrency
         self.sender = SmtpSender(settings, connections=self.concurrency)
         self._stopping = asyncio.Event()
         self._wake = asyncio.Event()
@@ -113,7 +115,7 @@ class Notifier:
 
     async def _run_connected(self) -> None:
         pool = await asyncpg.create_pool(
-            self.settings.database_url, min_size=1, max_size=self.concurrency + 2, init=init_connection,
+            self.settings.database_url, min_size=1, max_size=self.in_flight_limit + 2, init=init_connection,
             timeout=10, command_timeout=60,
         )
         listener: asyncpg.Connection | None = None
@@ -145,27 +147,26 @@ class Notifier:
         self._wake.set()
 
     async def _dispatch(self, pool: asyncpg.Pool) -> None:
-        """Keep up to `concurrency` messages in flight; between them sleep until due, woken, or polled."""
+        """Keep messages in flight; between them sleep until the next is due, a notification, or the poll."""
         in_flight: set[asyncio.Task] = set()
         stopping = asyncio.create_task(self._stopping.wait())
         try:
             while not self._stopping.is_set():
                 if self._listener_lost:
                     raise asyncpg.exceptions.ConnectionDoesNotExistError("the LISTEN connection was lost")
-                free = self.concurrency - len(in_flight)
-                drained = False
-                if free > 0:
-                    self._wake.clear()  # before claiming: a notification during the claim is not lost
-                    rows = await pool.fetch(q.CLAIM_DUE, free, self.owner, self.settings.notifier_lease)
-                    for row in rows:
-                        task = asyncio.create_task(self._deliver(pool, row))
-                        in_flight.add(task)
-                        task.add_done_callback(in_flight.discard)
-                    drained = len(rows) < free
-                if not drained:
-                    # every slot busy: wait for one to free (a notification changes nothing meanwhile)
+                free = self.in_flight_limit - len(in_flight)
+                # claim in batches (one query for several rows), but always when nothing is in flight
+                if free < self.concurrency and in_flight:
                     await asyncio.wait({*in_flight, stopping}, return_when=asyncio.FIRST_COMPLETED)
                     continue
+                self._wake.clear()  # before claiming: a notification during the claim is not lost
+                rows = await pool.fetch(q.CLAIM_DUE, free, self.owner, self.settings.notifier_lease)
+                for row in rows:
+                    task = asyncio.create_task(self._deliver(pool, row))
+                    in_flight.add(task)
+                    task.add_done_callback(in_flight.discard)
+                if len(rows) == free:
+                    continue  # there may be more: claim again as soon as slots free
                 seconds = await self._seconds_to_next_due(pool)
                 woken = asyncio.create_task(self._wake.wait())
                 try:
