@@ -16,10 +16,11 @@ import asyncio
 import email
 import email.policy
 import time
+import warnings
 from dataclasses import dataclass, field
 from email.message import EmailMessage
 
-from aiosmtpd.smtp import SMTP, Envelope, Session
+from aiosmtpd.smtp import SMTP, AuthResult, Envelope, LoginPassword, Session
 
 
 @dataclass
@@ -58,12 +59,23 @@ class SmtpTestServer:
         self.port = 0
 
     @classmethod
-    async def start(cls) -> SmtpTestServer:
+    async def start(cls, *, login: tuple[str, str] | None = None) -> SmtpTestServer:
+        """A server on a free port; with `login` (user, password) it takes mail only after AUTH."""
         server = cls()
         loop = asyncio.get_running_loop()
-        server._server = await loop.create_server(
-            lambda: SMTP(server, hostname="smtp.test", ident="test SMTP", enable_SMTPUTF8=True), server.host, 0
-        )
+
+        def check(_server: SMTP, _session: Session, _envelope: Envelope, _mechanism: str, data: object) -> AuthResult:
+            ok = isinstance(data, LoginPassword) and login is not None and (data.login.decode(), data.password.decode()) == login
+            return AuthResult(success=ok, handled=False)  # handled=False: aiosmtpd answers 235 or 535
+
+        auth = {"authenticator": check, "auth_required": True, "auth_require_tls": False} if login else {}
+
+        def session() -> SMTP:
+            with warnings.catch_warnings():
+                warnings.simplefilter("ignore")  # AUTH without TLS: only ever on 127.0.0.1 in tests
+                return SMTP(server, hostname="smtp.test", ident="test SMTP", enable_SMTPUTF8=True, **auth)
+
+        server._server = await loop.create_server(session, server.host, 0)
         server.port = server._server.sockets[0].getsockname()[1]
         return server
 

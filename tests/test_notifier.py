@@ -123,6 +123,24 @@ async def test_a_dropped_connection_is_retried(notifier_conn, notifier_pool, not
     assert "connection" in row["last_error"].lower() or "disconnect" in row["last_error"].lower()
 
 
+async def test_smtp_user_and_password_log_in_and_a_wrong_one_is_retried_later(notifier_conn, notifier_pool, notifier_settings):
+    server = await SmtpTestServer.start(login=("zesummen", "s3cret"))
+    try:
+        first, second = await queue_messages(notifier_conn, notifier_settings, 2)
+        wrong = quiet(notifier_settings, smtp_port=server.port, smtp_user="zesummen", smtp_password="wrong")
+        await notifier_conn.execute("UPDATE outbox SET due_at = now() + interval '1 hour' WHERE id = $1", second)
+        await Notifier(wrong).drain(notifier_pool)
+        row = await outbox_row(notifier_conn, first)
+        # a login refused is our settings' fault, not the message's: retried, not failed
+        assert row["status"] == "retrying" and "535" in row["last_error"]
+        await notifier_conn.execute("UPDATE outbox SET due_at = now()")
+        right = quiet(notifier_settings, smtp_port=server.port, smtp_user="zesummen", smtp_password="s3cret")
+        await Notifier(right).drain(notifier_pool)
+        assert len(server.received) == 2
+    finally:
+        await server.close()
+
+
 async def test_a_refused_connection_is_retried(notifier_conn, notifier_pool, notifier_settings):
     [outbox_id] = await queue_messages(notifier_conn, notifier_settings, 1)
     nobody_listens = quiet(notifier_settings, smtp_port=free_port())
