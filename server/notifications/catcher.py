@@ -59,6 +59,8 @@ class Catcher:
 async def start_catcher(host: str, port: int, directory: str | Path) -> Catcher:
     """Listen on host:port (0: any free port) in the running event loop."""
     handler = EmlWriter(directory)
+    # aiosmtpd logs every connection at INFO; for a development catcher that is noise
+    logging.getLogger("mail.log").setLevel(logging.WARNING)
     loop = asyncio.get_running_loop()
     server = await loop.create_server(
         lambda: SMTP(handler, hostname="mail-catcher.zesummen.local", ident="Zesummen mail catcher",
