@@ -115,5 +115,5 @@ def notifier_settings(notifier_database_url: str, smtp_server: SmtpTestServer) -
         database_url=notifier_database_url, secret_key="test-secret", base_url="https://zesummen.test",
         smtp_host=smtp_server.host, smtp_port=smtp_server.port, smtp_tls="none", smtp_user=None, smtp_password=None,
         notifier_concurrency=4, notifier_lease="PT5S", notifier_poll_interval="PT0.2S",
-        notifier_housekeeping_every="PT0.2S", smtp_timeout="PT5S",
+        notifier_housekeeping_every="PT0.2S", smtp_timeout="PT1.5S",
     )

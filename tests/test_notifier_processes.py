@@ -63,7 +63,7 @@ async def test_a_worker_killed_mid_batch_loses_nothing_and_its_duplicates_share_
     ids = await queue_messages(notifier_conn, notifier_settings, 40)
     # every message is accepted, recorded, and only then answered: a kill in between makes a duplicate
     smtp_server.delay = 0.2
-    first = start_worker(notifier_settings, smtp_server, NOTIFIER_LEASE="PT2S")
+    first = start_worker(notifier_settings, smtp_server, NOTIFIER_LEASE="PT2S", SMTP_TIMEOUT="PT0.6S")
     try:
         await smtp_server.wait_for(5, timeout=30)
         first.send_signal(signal.SIGKILL)
@@ -72,7 +72,7 @@ async def test_a_worker_killed_mid_batch_loses_nothing_and_its_duplicates_share_
         await stop(first)
     unsent = await notifier_conn.fetchval("SELECT count(*) FROM outbox WHERE status <> 'sent'")
     assert unsent > 0, "the kill came too late to test anything"
-    second = start_worker(notifier_settings, smtp_server, NOTIFIER_LEASE="PT2S")
+    second = start_worker(notifier_settings, smtp_server, NOTIFIER_LEASE="PT2S", SMTP_TIMEOUT="PT0.6S")
     try:
         await wait_for_rows(notifier_conn, "SELECT count(*) FROM outbox WHERE status = 'sent'", 40)
     finally:

@@ -19,7 +19,9 @@ UPDATE outbox o
    SET lease_owner = $2, lease_until = now() + $3::interval, attempts = o.attempts + 1, last_attempt_at = now()
 FROM due WHERE o.id = due.id
 RETURNING o.id, o.kind, o.event_id, o.registration_id, o.recipient, o.language, o.payload, o.due_at,
-          o.attempts, o.expires_at, o.created_at
+          o.attempts, o.expires_at, o.created_at,
+          -- judged by the database's clock, the one every copy shares
+          coalesce(o.expires_at < now(), false) AS expired
 """
 
 # seconds until the next row may be claimed (due and not leased), or NULL when none waits

@@ -20,7 +20,7 @@ import os
 import secrets
 import socket
 from collections.abc import Mapping
-from datetime import UTC, datetime, timedelta
+from datetime import timedelta
 from typing import Any
 
 import asyncpg
@@ -75,6 +75,10 @@ class Notifier:
         # twice as many messages in flight as connections: the next ones are written while these are sent
         self.in_flight_limit = 2 * self.concurrency
         self.sender = SmtpSender(settings, connections=self.concurrency)
+        if settings.notifier_lease < 3 * settings.smtp_timeout:
+            # a claimed row may wait for a connection behind another send, then take SMTP_TIMEOUT itself
+            log.warning("NOTIFIER_LEASE (%s) is under three times SMTP_TIMEOUT (%s): slow sends may go out twice",
+                        settings.notifier_lease, settings.smtp_timeout)
         self._stopping = asyncio.Event()
         self._wake = asyncio.Event()
         self._listener_lost = False
@@ -220,8 +224,7 @@ class Notifier:
 
     async def _attempt(self, pool: asyncpg.Pool, row: Mapping[str, Any]) -> tuple[str, str | None, timedelta | None]:
         """(status, error, delay before the next attempt) for one row."""
-        now = datetime.now(UTC)
-        if row["expires_at"] is not None and now > row["expires_at"]:
+        if row["expired"]:
             return "skipped", "its moment had passed by more than the grace period: not sent late", None
         if row["attempts"] > len(RETRY_DELAYS) + 1:
             return "failed", f"claimed {row['attempts']} times without a result (a worker may crash on it)", None
