@@ -82,6 +82,7 @@ class Notifier:
         self._stopping = asyncio.Event()
         self._wake = asyncio.Event()
         self._listener_lost = False
+        self._connected = False
 
     # ------------------------------------------------------------------------ running
 
@@ -96,15 +97,18 @@ class Notifier:
         log.info("notifier %s: sending through %s:%s", self.owner, self.sender.host, self.sender.port)
         try:
             while not self._stopping.is_set():
+                self._connected = False
                 try:
                     await self._run_connected()
-                    pause = 0.5
                 except DATABASE_AWAY as exc:
-                    log.warning("notifier: the database is not reachable (%s); trying again in %g s", exc or type(exc).__name__, pause)
+                    pause = 0.5 if self._connected else pause  # a fresh outage starts with short pauses
+                    log.warning("notifier: the database is not reachable (%s); trying again in %g s",
+                                exc or type(exc).__name__, pause)
                     await self._pause(pause)
                     pause = min(pause * 2, MAX_PAUSE_SECONDS)
                 except Exception:
                     # e.g. a database not migrated yet: say so and come back, as for an outage
+                    pause = 0.5 if self._connected else pause
                     log.exception("notifier: unexpected error; trying again in %g s", pause)
                     await self._pause(pause)
                     pause = min(pause * 2, MAX_PAUSE_SECONDS)
@@ -129,12 +133,13 @@ class Notifier:
             self._listener_lost = False
             listener.add_termination_listener(self._on_listener_lost)
             await listener.add_listener(q.WAKE_CHANNEL, self._on_notify)
+            self._connected = True
             housekeeping = asyncio.create_task(self._keep_house(pool), name="notifier-housekeeping")
             await self._dispatch(pool)
         finally:
             if housekeeping is not None:
                 housekeeping.cancel()
-                with contextlib.suppress(BaseException):
+                with contextlib.suppress(asyncio.CancelledError, Exception):
                     await housekeeping
             if listener is not None:
                 with contextlib.suppress(Exception):
