@@ -43,6 +43,8 @@ class Settings(msgspec.Struct, frozen=True, kw_only=True):
     mail_cap_per_day: int = 20
     # how long a registration waits for the lock on its event before answering 503
     lock_timeout: timedelta = timedelta(seconds=5)
+    # reverse proxies (addresses or networks) whose X-Forwarded-For names the real client
+    trusted_proxies: tuple[str, ...] = ()
 
     @property
     def base(self) -> str:
@@ -83,6 +85,8 @@ def load_settings(**overrides: object) -> Settings:
                  "RATE_LIMIT_PER_EMAIL", "MAIL_CAP_PER_DAY", "LOCK_TIMEOUT"):
         if env.get(name):
             raw[name.lower()] = env[name]
+    if env.get("TRUSTED_PROXIES"):
+        raw["trusted_proxies"] = [p.strip() for p in env["TRUSTED_PROXIES"].split(",") if p.strip()]
     if "secret_key" not in overrides:
         raw["secret_key"] = _secret_key()
     raw.update(overrides)

@@ -178,3 +178,19 @@ async def test_erasing_covers_every_date_of_a_whole_series_request(client, conn,
     await client.post(f"/api/registrations/{await manage_token(conn, settings, ids[1])}/erase")
     rows = await conn.fetch("SELECT email, anonymised_at, status FROM registrations WHERE id = ANY($1)", ids)
     assert all(r["email"] is None and r["anonymised_at"] is not None and r["status"] == "cancelled" for r in rows)
+
+
+def test_client_address_is_read_through_trusted_proxies_only(settings) -> None:
+    from litestar.testing import RequestFactory
+
+    from server.registrations.controllers import client_address
+
+    behind = msgspec.structs.replace(settings, trusted_proxies=("10.0.0.0/8",))
+    request = RequestFactory().get("/", headers={"X-Forwarded-For": "198.51.100.7, 10.1.2.3"})
+    request.scope["client"] = ("10.0.0.2", 443)
+    assert client_address(request, behind) == "198.51.100.7"
+    # without trusting the proxy, a forged header changes nothing
+    assert client_address(request, settings) == "10.0.0.2"
+    forged = RequestFactory().get("/", headers={"X-Forwarded-For": "1.2.3.4"})
+    forged.scope["client"] = ("203.0.113.9", 443)
+    assert client_address(forged, behind) == "203.0.113.9"

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import ipaddress
 from typing import Annotated, Literal
 
 import asyncpg
@@ -39,9 +40,24 @@ Limit = Annotated[int, Parameter(ge=1, le=1000, description="Page size")]
 Cursor = Annotated[str | None, Parameter(max_length=30, description="`next_cursor` of the previous page")]
 
 
-def client_address(request: Request) -> str:
-    """The address the request came from (the rate limits' key)."""
-    return request.client.host if request.client else "unknown"
+def client_address(request: Request, settings: Settings) -> str:
+    """The address the request came from (the rate limits' key), seen through trusted proxies."""
+    peer = request.client.host if request.client else "unknown"
+    forwarded = [part.strip() for part in request.headers.get("x-forwarded-for", "").split(",") if part.strip()]
+    # walk back from the nearest hop: the first address not of a trusted proxy is the client's
+    for address in [*reversed(forwarded), None]:
+        if not _trusted(peer, settings.trusted_proxies) or address is None:
+            return peer
+        peer = address
+    return peer
+
+
+def _trusted(address: str, proxies: tuple[str, ...]) -> bool:
+    try:
+        ip = ipaddress.ip_address(address)
+        return any(ip in ipaddress.ip_network(proxy, strict=False) for proxy in proxies)
+    except ValueError:
+        return False
 
 
 class PublicRegistrationController(Controller):
@@ -62,7 +78,7 @@ class PublicRegistrationController(Controller):
         request: Request, conn: asyncpg.Connection, settings: Settings,
     ) -> RegistrationAccepted:
         """Register for an event, or with `whole_series` for every open date of its series."""
-        return await service.register(conn, slug, data, settings, client_ip=client_address(request))
+        return await service.register(conn, slug, data, settings, client_ip=client_address(request, settings))
 
     @get("/registrations/{token:str}", responses=problem_responses(400, 404, 422))
     async def view(self, token: TokenPath, conn: asyncpg.Connection, settings: Settings, language: str) -> RegistrationOut:

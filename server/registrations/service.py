@@ -217,7 +217,7 @@ async def settle(conn: asyncpg.Connection, event: dict[str, Any], settings: Sett
         promoted = await conn.fetch(q.PROMOTE_WAITLISTED, event["id"], free, settings.hold_duration)
         for row in sorted(promoted, key=lambda r: (r["waitlisted_at"], r["id"])):
             await tell_registrant(conn, "registration_promoted", event["id"], row["id"], row["email"], row["language"],
-                        settings, {"status": row["status"]})
+                                  settings, {"status": row["status"]})
         event["seats_taken"] += len(promoted)
         event["waitlist_length"] -= len(promoted)
     return len(expired)
