@@ -165,6 +165,13 @@ def database_unavailable_handler(_: Request, exc: Exception) -> Response[Problem
     )
 
 
+def unstorable_value_handler(_: Request, exc: Exception) -> Response[Problem]:
+    """PostgreSQL refused a value from the request (a NUL character, a number out of range): a 422."""
+    log.warning("value refused by the database: %r", exc)
+    return problem_response(Problem(422, "Invalid request", "A value in this request cannot be stored or searched for.",
+                                    code="invalid_request"))
+
+
 def internal_error_handler(request: Request, exc: Exception) -> Response[Problem]:
     log.exception("unhandled error on %s %s", request.method, request.url.path, exc_info=exc)
     return problem_response(Problem(HTTP_500_INTERNAL_SERVER_ERROR, "Internal server error"))
@@ -194,5 +201,7 @@ exception_handlers = {
     ValidationException: validation_error_handler,
     HTTPException: http_error_handler,
     **{exc: database_unavailable_handler for exc in DATABASE_DOWN},
+    # SQLSTATE class 22: data exceptions, which only input from outside causes
+    asyncpg.exceptions.DataError: unstorable_value_handler,
     Exception: internal_error_handler,
 }

@@ -304,6 +304,13 @@ async def test_malformed_body_is_a_4xx_problem(client, conn, settings) -> None:
         assert response.headers["content-type"].startswith("application/problem+json")
 
 
+@pytest.mark.parametrize("path", ["/api/events/%00", "/api/events?q=%00"])
+async def test_a_value_postgresql_cannot_store_is_a_422_not_a_500(client, path: str) -> None:
+    response = await client.get(path)
+    assert response.status_code == 422
+    assert response.headers["content-type"].startswith("application/problem+json")
+
+
 # ---------------------------------------------------------------- the manage token
 
 async def test_manage_token_has_256_random_bits_and_is_stored_only_as_a_hash(client, conn, settings) -> None:
