@@ -14,7 +14,8 @@ from pathlib import Path
 
 import msgspec
 
-from bench.harness import Context, Result, fresh_database
+from bench.harness import Context, Result
+from server.db import create_database
 
 BENCH_DIR = Path(__file__).resolve().parent
 RESULTS = BENCH_DIR / "results.json"
@@ -58,7 +59,7 @@ async def run(names: list[str]) -> list[tuple[str, Result]]:
         module = importlib.import_module(f"bench.bench_{name}")
         print(f"bench {name}: running", file=sys.stderr, flush=True)
         started = time.monotonic()
-        context = Context(name, await fresh_database(server_url, f"zesummen_bench_{name}"))
+        context = Context(name, await create_database(server_url, f"zesummen_bench_{name}"))
         for result in await module.run(context):
             rows.append((name, result))
             print(f"  {result.name}: {result.figure:,.1f} {result.unit} vs {result.ceiling:,.1f} "

@@ -9,21 +9,16 @@ from __future__ import annotations
 import asyncio
 import contextlib
 import os
-import signal
-import socket
-import subprocess
-import sys
 import time
 from collections import Counter
 from collections.abc import AsyncIterator, Callable
 from typing import Literal
-from urllib.parse import urlsplit, urlunsplit
+from urllib.parse import urlsplit
 
-import asyncpg
 import msgspec
 
-from server.db import migrate
-from server.settings import ROOT, Settings, load_settings
+from server.processes import running_web
+from server.settings import Settings, load_settings
 
 SECRET_KEY = "bench-secret-not-for-production"
 
@@ -69,33 +64,6 @@ def percentile(sorted_values: list[float], fraction: float) -> float:
     return sorted_values[index]
 
 
-def free_port() -> int:
-    with socket.socket() as sock:
-        sock.bind(("127.0.0.1", 0))
-        return sock.getsockname()[1]
-
-
-def database_url_named(url: str, name: str) -> str:
-    return urlunsplit(urlsplit(url)._replace(path=f"/{name}"))
-
-
-async def fresh_database(server_url: str, name: str) -> str:
-    """Drop and recreate database `name` on the server of `server_url`, migrated; returns its URL."""
-    admin = await asyncpg.connect(server_url)
-    try:
-        await admin.execute(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)')
-        await admin.execute(f'CREATE DATABASE "{name}"')
-    finally:
-        await admin.close()
-    url = database_url_named(server_url, name)
-    conn = await asyncpg.connect(url)
-    try:
-        await migrate(conn)
-    finally:
-        await conn.close()
-    return url
-
-
 class Context:
     """One benchmark module's world: its own migrated database and a way to start the service."""
 
@@ -116,36 +84,8 @@ class Context:
     @contextlib.asynccontextmanager
     async def server(self, env: dict[str, str] | None = None, workers: int = 1) -> AsyncIterator[str]:
         """The real service (granian, the app plus bench/app.py's ceilings); yields its base URL."""
-        port = free_port()
-        process = subprocess.Popen(
-            [sys.executable, "-m", "granian", "--interface", "asgi", "--factory", "--host", "127.0.0.1",
-             "--port", str(port), "--workers", str(workers), "--log-level", "warning", "bench.app:app_from_env"],
-            cwd=ROOT, env=self.env(env),
-        )
-        base = f"http://127.0.0.1:{port}"
-        try:
-            await _wait_until_up(base, process)
-            yield base
-        finally:
-            process.send_signal(signal.SIGTERM)
-            try:
-                process.wait(timeout=10)
-            except subprocess.TimeoutExpired:
-                process.kill()
-                process.wait()
-
-
-async def _wait_until_up(base: str, process: subprocess.Popen, timeout: float = 30) -> None:
-    deadline = time.monotonic() + timeout
-    while time.monotonic() < deadline:
-        if process.poll() is not None:
-            raise RuntimeError(f"the server exited with {process.returncode} before answering")
-        with contextlib.suppress(OSError, ConnectionError, asyncio.IncompleteReadError):
-            stats = await http_load(base, "/readyz", connections=1, requests=1)
-            if stats.statuses.get(200):
-                return
-        await asyncio.sleep(0.1)
-    raise RuntimeError(f"the server at {base} did not answer within {timeout} s")
+        with running_web(self.env(env), workers=workers, app="bench.app:app_from_env") as base_url:
+            yield base_url
 
 
 # ---------------------------------------------------------------------------- the load client

@@ -15,6 +15,7 @@ import asyncpg
 import msgspec
 
 from server.db import init_connection, migrate_url
+from server.processes import web_command
 from server.settings import ROOT, Settings, load_settings
 
 log = logging.getLogger("zesummen")
@@ -63,10 +64,7 @@ def serve(settings: Settings) -> int:
     python = sys.executable
     children: list[subprocess.Popen] = []
     workers = os.environ.get("WEB_WORKERS", "1")
-    children.append(subprocess.Popen([
-        python, "-m", "granian", "--interface", "asgi", "--factory", "--host", settings.host,
-        "--port", str(settings.port), "--workers", workers, "--log-level", "warning", "server.app:app_from_env",
-    ], cwd=ROOT))
+    children.append(subprocess.Popen(web_command(settings.host, settings.port, workers), cwd=ROOT))
     children.extend(background_processes(settings))
     print(f"Zesummen serves on http://{settings.host}:{settings.port}  (Ctrl-C stops it)", flush=True)
 

@@ -9,7 +9,7 @@ import asyncpg
 from litestar import Controller, Request, Response, delete, get, patch, post
 from litestar.params import Body, Parameter
 
-from server.errors import problem_responses
+from server.openapi import problem_response
 from server.organisers.schemas import Organiser
 from server.registrations import organiser as staff
 from server.registrations import service
@@ -68,7 +68,8 @@ class PublicRegistrationController(Controller):
 
     @post(
         "/events/{slug:str}/registrations", status_code=202,
-        responses=problem_responses(400, 404, 409, 422, 429, 503),
+        responses={429: problem_response(429, "Too many registrations from this address or for this email; "
+                                              "retry after `Retry-After` seconds")},
         description="The same answer whether the address is new or already registered; the email tells the truth. "
                     "Refusals carry a `code`: `event_not_found`, `event_cancelled`, `registration_not_open`, "
                     "`registration_closed`, `consent_required`, `commune_unknown`, `rate_limited` (with Retry-After), `busy`.",
@@ -80,12 +81,12 @@ class PublicRegistrationController(Controller):
         """Register for an event, or with `whole_series` for every open date of its series."""
         return await service.register(conn, slug, data, settings, client_ip=client_address(request, settings))
 
-    @get("/registrations/{token:str}", responses=problem_responses(400, 404, 422))
+    @get("/registrations/{token:str}")
     async def view(self, token: TokenPath, conn: asyncpg.Connection, settings: Settings, language: str) -> RegistrationOut:
         """The registration behind a manage token (`token_unknown` once anonymised or erased)."""
         return await service.view(conn, token, language, settings)
 
-    @post("/registrations/{token:str}/confirm", status_code=200, responses=problem_responses(400, 404, 409, 422, 503))
+    @post("/registrations/{token:str}/confirm", status_code=200)
     async def confirm(self, token: TokenPath, conn: asyncpg.Connection, settings: Settings, language: str) -> RegistrationOut:
         """Confirm the email address (double opt-in); confirms every pending date of a whole-series request.
 
@@ -93,7 +94,7 @@ class PublicRegistrationController(Controller):
         """
         return await service.confirm(conn, token, language, settings)
 
-    @delete("/registrations/{token:str}", status_code=200, responses=problem_responses(400, 404, 422, 503))
+    @delete("/registrations/{token:str}", status_code=200)
     async def cancel(
         self, token: TokenPath, conn: asyncpg.Connection, settings: Settings, language: str,
         whole_series: Annotated[bool, Parameter(description="Cancel every date of the whole-series request")] = False,
@@ -101,7 +102,7 @@ class PublicRegistrationController(Controller):
         """Cancel; the seat goes to the oldest person on the waiting list."""
         return await service.cancel(conn, token, language, settings, whole_series=whole_series)
 
-    @post("/registrations/{token:str}/erase", status_code=204, responses=problem_responses(400, 404, 422, 503))
+    @post("/registrations/{token:str}/erase", status_code=204)
     async def erase(self, token: TokenPath, conn: asyncpg.Connection, settings: Settings) -> None:
         """Erase the person's data (GDPR) from this registration and its whole-series request.
 
@@ -117,7 +118,7 @@ class OrganiserRegistrationController(Controller):
     path = "/api/organiser"
     tags = ["organiser"]
 
-    @get("/events/{slug:str}/registrations", responses=problem_responses(400, 401, 404, 422))
+    @get("/events/{slug:str}/registrations")
     async def list_registrations(
         self, slug: SlugPath, conn: asyncpg.Connection, organiser: Organiser,
         status: Status | None = None, attendance: Attendance | None = None, limit: Limit = 200, cursor: Cursor = None,
@@ -125,7 +126,7 @@ class OrganiserRegistrationController(Controller):
         """An event's registrations in registration order, a page at a time."""
         return await staff.list_registrations(conn, organiser, slug, status=status, attendance=attendance, limit=limit, cursor=cursor)
 
-    @post("/events/{slug:str}/registrations", status_code=201, responses=problem_responses(400, 401, 403, 404, 409, 422, 503))
+    @post("/events/{slug:str}/registrations", status_code=201)
     async def add_registration(
         self, slug: SlugPath, data: Annotated[RegistrationByHandIn, Body(examples=BY_HAND_EXAMPLES)],
         conn: asyncpg.Connection, organiser: Organiser, settings: Settings,
@@ -135,7 +136,6 @@ class OrganiserRegistrationController(Controller):
 
     @get(
         "/events/{slug:str}/registrations.csv", media_type="text/csv; charset=utf-8",
-        responses=problem_responses(400, 401, 404, 422),
         response_description="UTF-8 with BOM; headers and values in the language asked for",
     )
     async def export_csv(
@@ -149,12 +149,12 @@ class OrganiserRegistrationController(Controller):
         return Response(body, media_type="text/csv; charset=utf-8",
                         headers={"Content-Disposition": f'attachment; filename="{name}"'})
 
-    @get("/events/{slug:str}/stats", responses=problem_responses(400, 401, 404, 422))
+    @get("/events/{slug:str}/stats")
     async def stats(self, slug: SlugPath, conn: asyncpg.Connection, organiser: Organiser) -> RegistrationStats:
         """Counts by status, attendance, language, commune and interpretation."""
         return await staff.event_stats(conn, organiser, slug)
 
-    @post("/events/{slug:str}/attendance", status_code=200, responses=problem_responses(400, 401, 403, 404, 422))
+    @post("/events/{slug:str}/attendance", status_code=200)
     async def mark_attendance(
         self, slug: SlugPath, data: Annotated[AttendanceIn, Body(examples=ATTENDANCE_EXAMPLES)],
         conn: asyncpg.Connection, organiser: Organiser,
@@ -162,12 +162,12 @@ class OrganiserRegistrationController(Controller):
         """Mark attendance (`present`, `absent`, `excused`, or null) for many registrations at once; all or nothing."""
         return await staff.mark_attendance(conn, organiser, slug, data)
 
-    @get("/registrations/{registration_id:int}", responses=problem_responses(400, 401, 404, 422))
+    @get("/registrations/{registration_id:int}")
     async def get_registration(self, registration_id: IdPath, conn: asyncpg.Connection, organiser: Organiser) -> OrganiserRegistrationOut:
         """One registration."""
         return await staff.get_registration(conn, organiser, registration_id)
 
-    @patch("/registrations/{registration_id:int}", responses=problem_responses(400, 401, 403, 404, 409, 422, 503))
+    @patch("/registrations/{registration_id:int}")
     async def update_registration(
         self, registration_id: IdPath, data: Annotated[RegistrationPatch, Body(examples=PATCH_EXAMPLES)],
         conn: asyncpg.Connection, organiser: Organiser, settings: Settings,
@@ -175,7 +175,7 @@ class OrganiserRegistrationController(Controller):
         """Mark attendance, confirm a pending seat, or correct a person's details."""
         return await staff.update_registration(conn, organiser, registration_id, data, settings)
 
-    @delete("/registrations/{registration_id:int}", status_code=200, responses=problem_responses(400, 401, 403, 404, 422, 503))
+    @delete("/registrations/{registration_id:int}", status_code=200)
     async def remove_registration(
         self, registration_id: IdPath, conn: asyncpg.Connection, organiser: Organiser, settings: Settings,
         notify: Annotated[bool, Parameter(description="Tell the person by email")] = True,
