@@ -157,6 +157,16 @@ async def test_erasing_wipes_the_persons_data_and_kills_the_token(client, conn, 
         assert response.status_code == 404 and response.json()["code"] == "token_unknown"
 
 
+async def test_erasing_after_the_event_keeps_the_counts(client, conn, settings) -> None:
+    event = await create_event(conn, settings, confirmation_required=False)
+    answer = await register(client, event.slug)
+    row = await row_of(conn, answer.email)
+    await _ended_days_ago(conn, event.slug, 3)
+    await client.post(f"/api/registrations/{await manage_token(conn, settings, row['id'])}/erase")
+    after = await conn.fetchrow("SELECT status, email, anonymised_at FROM registrations WHERE id = $1", row["id"])
+    assert (after["status"], after["email"]) == ("confirmed", None) and after["anonymised_at"] is not None
+
+
 async def test_erasing_frees_the_seat_for_the_waiting_list(client, conn, settings) -> None:
     event = await create_event(conn, settings, capacity=1)
     holder = await register(client, event.slug)

@@ -106,8 +106,9 @@ class PublicRegistrationController(Controller):
     async def erase(self, token: TokenPath, conn: asyncpg.Connection, settings: Settings) -> None:
         """Erase the person's data (GDPR) from this registration and its whole-series request.
 
-        The registrations are cancelled, name, address and answers wiped, queued mails dropped; the
-        token stops working. Counts stay, without anything that names the person.
+        Seats at events still to come are given up (the waiting list moves up); name, address and
+        answers are wiped, queued mails dropped, and the token stops working. Past events keep
+        their counts, without anything that names the person.
         """
         await service.erase(conn, token, settings)
 

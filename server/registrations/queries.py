@@ -300,6 +300,12 @@ UPDATE registrations SET name = NULL, email = NULL, token_nonce = NULL, token_ha
 WHERE id = ANY($1::bigint[]) AND anonymised_at IS NULL
 """
 
+# those of the given registrations whose event has not started yet
+UPCOMING_AMONG = """
+SELECT r.id, r.event_id FROM registrations r JOIN events e ON e.id = r.event_id
+WHERE r.id = ANY($1::bigint[]) AND e.starts_at > now()
+"""
+
 # forgets the address on the mails of these registrations; unsent ones are skipped, with why
 FORGET_RECIPIENTS = """
 UPDATE outbox SET recipient = NULL,

@@ -537,7 +537,9 @@ async def erase(conn: asyncpg.Connection, token: str, settings: Settings) -> Non
     targets = await _siblings(conn, registration) or [registration]
     ids = [t["id"] for t in targets]
     async with seat_transaction(conn):
-        await cancel_registrations(conn, ids, {t["event_id"] for t in targets}, settings, by=None)
+        # a seat at an event still to come is given up; the past keeps its counts, without the person
+        upcoming = await conn.fetch(q.UPCOMING_AMONG, ids)
+        await cancel_registrations(conn, [r["id"] for r in upcoming], {r["event_id"] for r in upcoming}, settings, by=None)
         await conn.execute(q.ANONYMISE, ids, True)
         await conn.execute(q.FORGET_RECIPIENTS, ids, "erased at the person's request")
 
