@@ -367,6 +367,14 @@ async def test_confirming_a_cancelled_registration_is_refused(client, conn, sett
     assert refused.status_code == 409 and refused.json()["code"] == "registration_cancelled"
 
 
+async def test_confirming_for_a_cancelled_event_is_refused(client, conn, settings) -> None:
+    event = await create_event(conn, settings)
+    response = await register(client, event.slug)
+    await cancel_event(conn, ADMIN, event.slug, settings)
+    refused = await client.post(f"/api/registrations/{await token_of(conn, settings, response.email)}/confirm")
+    assert refused.status_code == 409 and refused.json()["code"] == "event_cancelled"
+
+
 async def test_late_confirmation_gets_the_seat_back_when_one_is_free(client, conn, settings) -> None:
     event = await create_event(conn, settings, capacity=1)
     response = await register(client, event.slug)

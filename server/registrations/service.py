@@ -475,10 +475,12 @@ async def confirm(conn: asyncpg.Connection, token: str, lang: str, settings: Set
         for event in events:
             await settle(conn, event, settings)
         current = await conn.fetchval(q.REGISTRATION_STATUS, registration["id"])
+        own = next(e for e in events if e["id"] == registration["event_id"])
+        if own["status"] == "cancelled":
+            raise EventCancelled("This event is cancelled.")
         if current == "cancelled":
             refusal = RegistrationCancelled("This registration was cancelled; register again if you wish.")
         elif current == "expired":
-            own = next(e for e in events if e["id"] == registration["event_id"])
             refusal = await _revive(conn, registration, own, settings)
         confirmed = await conn.fetch(q.CONFIRM_PENDING, [s["id"] for s in pending], False)
         for row in confirmed:
