@@ -29,6 +29,8 @@ class Problem(msgspec.Struct, omit_defaults=True):
     title: str
     detail: str = ""
     type: str = "about:blank"
+    # machine-readable reason (e.g. `registration_closed`) so that pages can show a translated sentence
+    code: str = ""
     errors: list[FieldError] | None = None
 
 
@@ -37,12 +39,18 @@ class DomainError(Exception):
 
     status = 400
     title = "Bad request"
+    code = ""
 
-    def __init__(self, detail: str = "", *, errors: list[FieldError] | None = None, headers: dict[str, str] | None = None):
+    def __init__(
+        self, detail: str = "", *, errors: list[FieldError] | None = None, headers: dict[str, str] | None = None,
+        code: str | None = None,
+    ):
         super().__init__(detail or self.title)
         self.detail = detail
         self.errors = errors
         self.headers = headers or {}
+        if code is not None:
+            self.code = code
 
 
 class Unauthorized(DomainError):
@@ -88,7 +96,7 @@ def problem_response(problem: Problem, headers: dict[str, str] | None = None) ->
 
 
 def domain_error_handler(_: Request, exc: DomainError) -> Response[Problem]:
-    return problem_response(Problem(exc.status, exc.title, exc.detail, errors=exc.errors), exc.headers)
+    return problem_response(Problem(exc.status, exc.title, exc.detail, code=exc.code, errors=exc.errors), exc.headers)
 
 
 def _field_name(item: dict[str, Any]) -> str:
@@ -105,7 +113,7 @@ def validation_error_handler(_: Request, exc: ValidationException) -> Response[P
         errors = [FieldError("body", exc.detail)]
     status = 422 if exc.status_code == 400 else exc.status_code
     detail = "; ".join(f"{e.field}: {e.message}" for e in errors)[:500]
-    return problem_response(Problem(status, "Invalid request", detail, errors=errors))
+    return problem_response(Problem(status, "Invalid request", detail, code="invalid_request", errors=errors))
 
 
 def http_error_handler(_: Request, exc: HTTPException) -> Response[Problem]:
@@ -128,7 +136,7 @@ def database_unavailable_handler(_: Request, exc: Exception) -> Response[Problem
 def unstorable_text_handler(_: Request, exc: Exception) -> Response[Problem]:
     """Text PostgreSQL cannot keep (a NUL character, in text or in JSON) is the client's to fix."""
     detail = "A text contains a character that cannot be stored (such as U+0000); remove it and send again."
-    return problem_response(Problem(422, "Invalid request", detail, errors=[FieldError("body", detail)]))
+    return problem_response(Problem(422, "Invalid request", detail, code="invalid_request", errors=[FieldError("body", detail)]))
 
 
 def internal_error_handler(request: Request, exc: Exception) -> Response[Problem]:

@@ -1,0 +1,316 @@
+"""SQL for registrations, seats, waiting lists and rate limits."""
+
+from server.notifications.outbox import CAP_REACHED, CAP_REASON
+
+# ---------------------------------------------------------------------------- abuse
+
+# counts one attempt for each key in the current window of length {window}; returns each key's
+# attempts and the seconds left in its window. Keys lock in the order given (address, then email).
+_COUNT_ATTEMPTS = """
+INSERT INTO rate_limits AS l (key, window_start)
+SELECT k.key, date_bin({window}::interval, now(), TIMESTAMPTZ 'epoch')
+FROM unnest({keys}::text[]) WITH ORDINALITY AS k(key, n)
+ORDER BY k.n
+ON CONFLICT (key, window_start) DO UPDATE SET hits = l.hits + 1
+RETURNING l.key, l.hits, greatest(1, ceil(extract(epoch FROM l.window_start + {window}::interval - now())))::int AS retry_after
+"""
+COUNT_ATTEMPTS = _COUNT_ATTEMPTS.format(keys="$1", window="$2")
+
+# forgets counters of windows that ended more than a day ago
+PURGE_RATE_LIMITS = "DELETE FROM rate_limits WHERE window_start < now() - interval '1 day'"
+
+
+# ---------------------------------------------------------------------------- seats, under the event lock
+
+# Sets lock_timeout ($n, e.g. '5000ms') for the rest of the transaction before any row is locked:
+# an uncorrelated subquery runs once, ahead of the scan whose rows FOR ... UPDATE then locks. A
+# single statement is a transaction of its own, so the setting ends with it.
+def _with_lock_timeout(param: str) -> str:
+    return f"(SELECT set_config('lock_timeout', {param}, true) IS NOT NULL)"
+
+
+# Event columns a seat decision reads. FOR NO KEY UPDATE serializes seat decisions on the event row
+# (and conflicts with events/service's FOR UPDATE) without blocking other tables' foreign-key checks.
+# seats_taken and waitlist_length come from the row as it is once the lock is held; the stale-hold
+# test reads the statement's snapshot, which is enough: a hold that ran out by now() existed before it.
+_SEAT_COLUMNS = """
+    e.id, e.slug, e.status, e.capacity, e.seats_taken, e.waitlist_length, e.confirmation_required,
+    e.starts_at, e.ends_at, e.timezone, e.registration_opens_at, e.registration_closes_at, e.series_id,
+    EXISTS (SELECT 1 FROM registrations h WHERE h.event_id = e.id AND h.status = 'pending'
+            AND h.hold_expires_at <= now()) AS has_stale_holds
+"""
+
+# one non-draft event by slug, locked for seat decisions (lock timeout $2)
+EVENT_BY_SLUG_FOR_SEATS = f"""
+SELECT {_SEAT_COLUMNS} FROM events e
+WHERE e.slug = $1 AND e.status <> 'draft' AND {_with_lock_timeout("$2")}
+FOR NO KEY UPDATE
+"""
+
+# events by id, locked in id order so that two requests locking several never deadlock (lock timeout $2)
+EVENTS_BY_ID_FOR_SEATS = f"""
+SELECT {_SEAT_COLUMNS} FROM events e
+WHERE e.id = ANY($1::bigint[]) AND {_with_lock_timeout("$2")}
+ORDER BY e.id
+FOR NO KEY UPDATE
+"""
+
+# one event, skipped when another transaction holds its lock (that one settles it itself)
+EVENT_BY_ID_FOR_SEATS_SKIP_LOCKED = f"SELECT {_SEAT_COLUMNS} FROM events e WHERE e.id = $1 FOR NO KEY UPDATE SKIP LOCKED"
+
+# When an unconfirmed seat goes back: after the hold ({hold}), never past the start (nor past the
+# end when the registration window outlasts the start). {e} names the event's row.
+_HOLD_UNTIL = "least(now() + {hold}::interval, CASE WHEN {e}.starts_at > now() THEN {e}.starts_at ELSE {e}.ends_at END)"
+
+# Counts the attempt, takes a seat or a place on the waiting list for one person at the event with
+# slug $1, and queues their mail, all in ONE statement: run on its own it holds the event's lock only while the database
+# executes it, so registrations to a busy event follow each other without waiting on any client.
+# The seat rule (service.seat_for_newcomer says the same): a seat while one is free and nobody waits,
+# `pending` until the address is confirmed when the event asks for it and the request is public,
+# else `confirmed`; otherwise the waiting list. Nothing is written when the event is cancelled, its
+# window is shut (public requests), a hold ran out (the caller settles the event and comes back),
+# the waiting list is not wanted ($18) or the address already has a live registration (the
+# conflict). Returns the event's state and the decision, with the new registration's id if any.
+# $2, $3 token nonce and hash; $4-$11 the person; $12 source; $13 hold; $14 attendance;
+# $15 queue the mail; $16, $17 the daily cap and the kinds it counts; $19 lock timeout; $20, $21
+# the rate-limit keys and their limits in windows of $22 (empty arrays: already counted). Over a
+# limit nothing is written but the attempt; `retry_after` then says when to come back.
+TAKE_SEAT = f"""
+WITH attempts AS ({_COUNT_ATTEMPTS.format(keys="$20", window="$22")}), limited AS (
+    SELECT coalesce(max(a.retry_after) FILTER (WHERE a.hits > lim.most), 0) AS retry_after
+    FROM attempts a JOIN unnest($20::text[], $21::int[]) AS lim(key, most) USING (key)
+), event AS MATERIALIZED (
+    SELECT {_SEAT_COLUMNS} FROM events e
+    WHERE e.slug = $1 AND (e.status <> 'draft' OR $12::text = 'organiser') AND {_with_lock_timeout("$19")}
+    FOR NO KEY UPDATE
+), decision AS (
+    SELECT event.*,
+           status = 'published' AND (registration_opens_at IS NULL OR registration_opens_at <= now())
+               AND now() < coalesce(registration_closes_at, starts_at) AS is_open,
+           CASE WHEN (capacity IS NULL OR seats_taken < capacity) AND waitlist_length = 0
+                THEN CASE WHEN confirmation_required AND $12::text = 'public' THEN 'pending' ELSE 'confirmed' END
+                ELSE 'waitlisted' END AS seat
+    FROM event
+), inserted AS (
+    INSERT INTO registrations (
+        event_id, token_nonce, token_hash, name, email, language, status, commune, interpretation,
+        accessibility, whole_series, request_id, source, consent_at, hold_expires_at, waitlisted_at,
+        confirmed_at, attendance)
+    SELECT d.id, $2, $3, $4, lower($5), $6, d.seat, $7, $8, $9, $10, $11, $12::text,
+           CASE WHEN $12::text = 'public' THEN now() END,
+           CASE WHEN d.seat = 'pending' THEN {_HOLD_UNTIL.format(hold="$13", e="d")} END,
+           -- read under the lock, so that these instants follow the lock's order
+           CASE WHEN d.seat = 'waitlisted' THEN clock_timestamp() END,
+           CASE WHEN d.seat = 'confirmed' THEN clock_timestamp() END,
+           $14
+    FROM decision d
+    WHERE d.status <> 'cancelled' AND (d.is_open OR $12::text = 'organiser') AND NOT d.has_stale_holds
+      AND (d.seat <> 'waitlisted' OR $18::boolean) AND (SELECT retry_after FROM limited) = 0
+    ON CONFLICT (event_id, email) WHERE status IN ('pending', 'confirmed', 'waitlisted') DO NOTHING
+    RETURNING id, status, email, language
+), mailed AS (
+    INSERT INTO outbox (kind, event_id, registration_id, recipient, language, payload, status, last_error)
+    SELECT CASE i.status WHEN 'pending' THEN 'registration_received'
+                         WHEN 'confirmed' THEN 'registration_confirmed' ELSE 'registration_waitlisted' END,
+           d.id, i.id, i.email, i.language,
+           CASE WHEN i.status = 'waitlisted' THEN jsonb_build_object('position', d.waitlist_length + 1) ELSE '{{}}'::jsonb END,
+           CASE WHEN cap.reached THEN 'skipped' ELSE 'queued' END,
+           CASE WHEN cap.reached THEN '{CAP_REASON}' END
+    FROM inserted i CROSS JOIN decision d
+    CROSS JOIN LATERAL ({CAP_REACHED.format(recipient="i.email", cap="$16::int", kinds="$17::text[]")}) AS cap
+    WHERE $15::boolean AND i.email IS NOT NULL
+)
+SELECT d.*, i.id AS registration_id, (SELECT retry_after FROM limited) AS retry_after
+FROM decision d LEFT JOIN inserted i ON true
+"""
+
+# the id and series of a non-draft event, without a lock
+EVENT_FOR_REQUEST = "SELECT id, series_id FROM events WHERE slug = $1 AND status <> 'draft'"
+
+# the occurrences of a series that may still take registrations (the window is checked in Python)
+SERIES_OPEN_IDS = """
+SELECT id FROM events WHERE series_id = $1 AND status = 'published' AND ends_at > now() ORDER BY id
+"""
+
+# the events with a hold that ran out
+EVENTS_WITH_STALE_HOLDS = """
+SELECT DISTINCT event_id FROM registrations WHERE status = 'pending' AND hold_expires_at <= now()
+"""
+
+# ends the holds of an event that ran out; returns the people to tell
+EXPIRE_STALE_HOLDS = """
+UPDATE registrations SET status = 'expired', updated_at = now()
+WHERE event_id = $1 AND status = 'pending' AND hold_expires_at <= now()
+RETURNING id, email, language
+"""
+
+# moves up to $2 (NULL: all) of the oldest waitlisted people of event $1 into seats: confirmed when
+# the event needs no confirmation or they proved their address already, else pending for the hold $3.
+# Instants come from clock_timestamp(), read under the lock, so that they follow the lock's order.
+PROMOTE_WAITLISTED = f"""
+WITH chosen AS (
+    SELECT r.id, NOT e.confirmation_required OR r.email_confirmed_at IS NOT NULL AS confirm,
+           {_HOLD_UNTIL.format(hold="$3", e="e")} AS hold_until
+    FROM registrations r JOIN events e ON e.id = r.event_id
+    WHERE r.event_id = $1 AND r.status = 'waitlisted'
+    ORDER BY r.waitlisted_at, r.id
+    LIMIT $2
+    FOR UPDATE OF r
+)
+UPDATE registrations r SET
+    status = CASE WHEN chosen.confirm THEN 'confirmed' ELSE 'pending' END,
+    hold_expires_at = CASE WHEN chosen.confirm THEN NULL ELSE chosen.hold_until END,
+    confirmed_at = CASE WHEN chosen.confirm THEN clock_timestamp() END,
+    updated_at = now()
+FROM chosen
+WHERE r.id = chosen.id
+RETURNING r.id, r.email, r.language, r.status, r.waitlisted_at
+"""
+
+# the live registration of an address at an event
+LIVE_REGISTRATION_FOR_EMAIL = """
+SELECT id, status FROM registrations
+WHERE event_id = $1 AND email = lower($2) AND status IN ('pending', 'confirmed', 'waitlisted')
+"""
+
+# confirms pending seats whose hold still runs ($2: the organiser's word, hold or not); returns them
+CONFIRM_PENDING = """
+UPDATE registrations SET status = 'confirmed', confirmed_at = clock_timestamp(), hold_expires_at = NULL,
+       email_confirmed_at = CASE WHEN $2::boolean THEN email_confirmed_at ELSE coalesce(email_confirmed_at, now()) END,
+       updated_at = now()
+WHERE id = ANY($1::bigint[]) AND status = 'pending' AND ($2::boolean OR hold_expires_at > now())
+RETURNING id, event_id, email, language
+"""
+
+# a person on the waiting list proved their address: promoted later, they are confirmed at once
+MARK_EMAIL_CONFIRMED = """
+UPDATE registrations SET email_confirmed_at = now(), updated_at = now()
+WHERE id = ANY($1::bigint[]) AND status = 'waitlisted' AND email_confirmed_at IS NULL
+"""
+
+# gives an expired hold its seat back, confirmed (the person clicked the link late and a seat is free)
+REVIVE_EXPIRED = """
+UPDATE registrations SET status = 'confirmed', confirmed_at = clock_timestamp(), hold_expires_at = NULL,
+       email_confirmed_at = coalesce(email_confirmed_at, now()), updated_at = now()
+WHERE id = $1 AND status = 'expired'
+RETURNING id, event_id, email, language
+"""
+
+# cancels live registrations; returns them with the status each had
+CANCEL_LIVE = """
+UPDATE registrations r SET status = 'cancelled', cancelled_at = now(), hold_expires_at = NULL, updated_at = now()
+FROM (SELECT id, status FROM registrations WHERE id = ANY($1::bigint[]) FOR UPDATE) AS before
+WHERE r.id = before.id AND before.status IN ('pending', 'confirmed', 'waitlisted')
+RETURNING r.id, r.event_id, r.email, r.language, before.status AS previous_status
+"""
+
+# ---------------------------------------------------------------------------- reading
+
+# the status of one registration as it is now
+REGISTRATION_STATUS = "SELECT status FROM registrations WHERE id = $1"
+
+# the registration behind a token hash
+REGISTRATION_BY_TOKEN_HASH = "SELECT * FROM registrations WHERE token_hash = $1"
+
+# a person's place on the waiting list (1 = next to get a seat)
+WAITLIST_POSITION = """
+SELECT count(*) FROM registrations
+WHERE event_id = $1 AND status = 'waitlisted' AND (waitlisted_at, id) <= ($2::timestamptz, $3::bigint)
+"""
+
+# every registration of a whole-series request, in date order, with its event's time
+REQUEST_REGISTRATIONS = """
+SELECT r.id, r.event_id, r.status, r.token_nonce, r.email, r.language, e.slug, e.starts_at, e.ends_at, e.timezone
+FROM registrations r JOIN events e ON e.id = r.event_id
+WHERE r.request_id = $1
+ORDER BY e.starts_at, r.id
+"""
+
+# one registration with its event's slug and organisation (organiser endpoints check roles on it)
+# and its place on the waiting list
+REGISTRATION_FOR_ORGANISER = """
+SELECT r.*, e.organisation_id, e.slug AS event_slug,
+       CASE WHEN r.status = 'waitlisted' THEN (
+           SELECT count(*) FROM registrations w WHERE w.event_id = r.event_id AND w.status = 'waitlisted'
+              AND (w.waitlisted_at, w.id) <= (r.waitlisted_at, r.id)) END AS waitlist_position
+FROM registrations r JOIN events e ON e.id = r.event_id
+WHERE r.id = $1
+"""
+
+# Luxembourg's communes, spelt as the law spells them
+ALL_COMMUNES = "SELECT name FROM communes"
+
+# an event's registrations for organisers after id $4, filtered by status and attendance (NULL: any),
+# with each waitlisted one's position
+_ORGANISER_ROWS = """
+WITH positions AS (
+    SELECT id, row_number() OVER (ORDER BY waitlisted_at, id) AS position
+    FROM registrations WHERE event_id = $1 AND status = 'waitlisted'
+)
+SELECT r.*, p.position AS waitlist_position
+FROM registrations r LEFT JOIN positions p ON p.id = r.id
+WHERE r.event_id = $1 AND ($2::text IS NULL OR r.status = $2) AND ($3::text IS NULL OR r.attendance = $3)
+"""
+ORGANISER_REGISTRATION_PAGE = _ORGANISER_ROWS + " AND ($4::bigint IS NULL OR r.id > $4) ORDER BY r.id LIMIT $5"
+
+# every registration of an event for the export, in registration order
+ORGANISER_REGISTRATIONS_ALL = _ORGANISER_ROWS + " ORDER BY r.id"
+
+# counts of an event's registrations by every dimension of the stats
+STATS_ROWS = """
+SELECT status, attendance, language, commune, interpretation,
+       coalesce(accessibility, '') <> '' AS needs_access, count(*)::int AS n
+FROM registrations WHERE event_id = $1
+GROUP BY 1, 2, 3, 4, 5, 6
+"""
+
+# ---------------------------------------------------------------------------- organiser changes
+
+# the id and status of the given registrations of an event
+REGISTRATION_STATUSES = "SELECT id, status FROM registrations WHERE event_id = $1 AND id = ANY($2::bigint[])"
+
+# sets (or clears) attendance for many registrations of an event
+SET_ATTENDANCE = """
+UPDATE registrations r SET attendance = m.attendance, updated_at = now()
+FROM unnest($2::bigint[], $3::text[]) AS m(id, attendance)
+WHERE r.id = m.id AND r.event_id = $1
+"""
+
+# the personal fields an organiser may correct; the service builds its UPDATE from this allow-list
+PATCHABLE_COLUMNS = ("attendance", "name", "email", "language", "commune", "interpretation", "accessibility")
+
+# ---------------------------------------------------------------------------- privacy
+
+# registrations of events that ended before now() - $1, still carrying personal data ($2 at a time)
+DUE_FOR_ANONYMISATION = """
+SELECT r.id FROM registrations r JOIN events e ON e.id = r.event_id
+WHERE r.anonymised_at IS NULL AND e.ends_at < now() - $1::interval
+ORDER BY r.id
+LIMIT $2
+FOR UPDATE OF r SKIP LOCKED
+"""
+
+# wipes the personal data of registrations; status, language and attendance stay for the counts, and
+# commune and interpretation too unless $2 (the person asked for everything to go)
+ANONYMISE = """
+UPDATE registrations SET name = NULL, email = NULL, token_nonce = NULL, token_hash = NULL, accessibility = NULL,
+       commune = CASE WHEN $2::boolean THEN NULL ELSE commune END,
+       interpretation = CASE WHEN $2::boolean THEN NULL ELSE interpretation END,
+       anonymised_at = now(), updated_at = now()
+WHERE id = ANY($1::bigint[]) AND anonymised_at IS NULL
+"""
+
+# those of the given registrations whose event has not started yet
+UPCOMING_AMONG = """
+SELECT r.id, r.event_id FROM registrations r JOIN events e ON e.id = r.event_id
+WHERE r.id = ANY($1::bigint[]) AND e.starts_at > now()
+"""
+
+# forgets the address on the mails of these registrations; unsent ones are skipped, with why
+FORGET_RECIPIENTS = """
+UPDATE outbox SET recipient = NULL,
+       last_error = CASE WHEN status IN ('queued', 'retrying') THEN $2 ELSE last_error END,
+       status = CASE WHEN status IN ('queued', 'retrying') THEN 'skipped' ELSE status END
+WHERE registration_id = ANY($1::bigint[])
+"""
+
