@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 import asyncpg
-from litestar import Litestar, get
+from litestar import Litestar, Request, get, post
 
 from server.app import app_from_env as service_from_env
 
@@ -14,9 +14,16 @@ async def select_one(conn: asyncpg.Connection) -> dict[str, int]:
     return {"one": await conn.fetchval("SELECT 1")}
 
 
+@post("/bench/insert-returning", status_code=202, include_in_schema=False)
+async def insert_returning(request: Request, conn: asyncpg.Connection) -> dict[str, int]:
+    """The least a write endpoint can do: store the body with one `INSERT ... RETURNING` (bench_registrations)."""
+    body = await request.body()
+    return {"id": await conn.fetchval("INSERT INTO bench_inserts (body) VALUES ($1::text::jsonb) RETURNING id", body.decode())}
+
+
 def app_from_env() -> Litestar:
     """Factory for granian: the real app with the ceilings registered on it."""
     app = service_from_env()
-    for handler in (select_one,):
+    for handler in (select_one, insert_returning):
         app.register(handler)
     return app

@@ -22,6 +22,8 @@ ALTER TABLE registrations
     ADD COLUMN email_confirmed_at timestamptz,
     ADD CONSTRAINT registrations_waitlisted_has_instant CHECK (status <> 'waitlisted' OR waitlisted_at IS NOT NULL);
 CREATE INDEX registrations_request_idx ON registrations (request_id) WHERE request_id IS NOT NULL;
+-- every seat decision asks whether a hold of its event ran out: one probe, however many are pending
+CREATE INDEX registrations_event_hold_idx ON registrations (event_id, hold_expires_at) WHERE status = 'pending';
 -- the anonymisation job looks for rows still carrying personal data
 CREATE INDEX registrations_not_anonymised_idx ON registrations (event_id) WHERE anonymised_at IS NULL;
 

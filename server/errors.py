@@ -3,13 +3,12 @@
 from __future__ import annotations
 
 import logging
-import re
 from typing import Any
 
 import asyncpg
 import msgspec
 from litestar import MediaType, Request, Response
-from litestar.exceptions import HTTPException, InternalServerException, NotAuthorizedException, ValidationException
+from litestar.exceptions import HTTPException, NotAuthorizedException, ValidationException
 from litestar.status_codes import HTTP_500_INTERNAL_SERVER_ERROR
 
 log = logging.getLogger(__name__)
@@ -91,18 +90,6 @@ class ServiceUnavailable(DomainError):
     status, title = 503, "Service unavailable"
 
 
-def problem_responses(*statuses: int) -> dict[int, "ResponseSpec"]:
-    """OpenAPI entries saying that these statuses answer with a problem details body."""
-    from http import HTTPStatus
-
-    from litestar.openapi.datastructures import ResponseSpec
-
-    return {
-        status: ResponseSpec(Problem, description=HTTPStatus(status).phrase, media_type=PROBLEM_JSON, generate_examples=False)
-        for status in statuses
-    }
-
-
 def problem_response(problem: Problem, headers: dict[str, str] | None = None) -> Response[Problem]:
     """A problem as an application/problem+json response."""
     return Response(problem, status_code=problem.status, media_type=PROBLEM_JSON, headers=headers)
@@ -129,27 +116,8 @@ def validation_error_handler(_: Request, exc: ValidationException) -> Response[P
     return problem_response(Problem(status, "Invalid request", detail, code="invalid_request", errors=errors))
 
 
-# where msgspec says a value went wrong inside the request body: "... - at `$.data.marks[0].id`"
-_BODY_LOCATION = re.compile(r"^(?P<message>.*?) - at `\$\.data\.?(?P<field>[^`]*)`$", re.DOTALL)
-
-
-def _misreported_body_error(exc: HTTPException) -> Response[Problem] | None:
-    """Litestar reports a bad body field named like a dependency (`language`) as a 500: it is a 422."""
-    cause = exc.__cause__
-    if not isinstance(exc, InternalServerException) or not isinstance(cause, msgspec.ValidationError):
-        return None
-    match = _BODY_LOCATION.match(str(cause))
-    if match is None:
-        return None
-    error = FieldError(match["field"] or "body", match["message"])
-    return problem_response(Problem(422, "Invalid request", f"{error.field}: {error.message}"[:500],
-                                    code="invalid_request", errors=[error]))
-
-
 def http_error_handler(_: Request, exc: HTTPException) -> Response[Problem]:
     """Litestar's own HTTP errors (404 route, 405, 413...) as problem details."""
-    if (misreported := _misreported_body_error(exc)) is not None:
-        return misreported
     headers = dict(exc.headers or {})
     if isinstance(exc, NotAuthorizedException):
         headers.setdefault("WWW-Authenticate", "Bearer")
@@ -168,7 +136,7 @@ def database_unavailable_handler(_: Request, exc: Exception) -> Response[Problem
 def unstorable_text_handler(_: Request, exc: Exception) -> Response[Problem]:
     """Text PostgreSQL cannot keep (a NUL character, in text or in JSON) is the client's to fix."""
     detail = "A text contains a character that cannot be stored (such as U+0000); remove it and send again."
-    return problem_response(Problem(422, "Invalid request", detail, errors=[FieldError("body", detail)]))
+    return problem_response(Problem(422, "Invalid request", detail, code="invalid_request", errors=[FieldError("body", detail)]))
 
 
 def internal_error_handler(request: Request, exc: Exception) -> Response[Problem]:
@@ -192,6 +160,9 @@ DATABASE_DOWN = (
     asyncpg.exceptions.CannotConnectNowError,
     asyncpg.exceptions.AdminShutdownError,
     asyncpg.exceptions.InterfaceError,
+    # a connection cut in the middle of a query leaves asyncpg's protocol in an impossible state
+    # ("cannot switch to state 12"); seen while PostgreSQL restarts
+    asyncpg.exceptions.InternalClientError,
     TimeoutError,
 )
 

@@ -43,6 +43,8 @@ class Settings(msgspec.Struct, frozen=True, kw_only=True):
     mail_cap_per_day: int = 20
     # how long a registration waits for the lock on its event before answering 503
     lock_timeout: timedelta = timedelta(seconds=5)
+    # reverse proxies (addresses or networks) whose X-Forwarded-For names the real client
+    trusted_proxies: tuple[str, ...] = ()
     # notifier: messages in flight (and SMTP connections) per worker copy; how long a claimed message
     # stays with its worker before another may take it (a crashed worker's mail comes back after it);
     # the polling fallback of LISTEN/NOTIFY; how often the periodic jobs run
@@ -96,6 +98,8 @@ def load_settings(**overrides: object) -> Settings:
                  "RATE_LIMIT_PER_EMAIL", "MAIL_CAP_PER_DAY", "LOCK_TIMEOUT"):
         if env.get(name):
             raw[name.lower()] = env[name]
+    if env.get("TRUSTED_PROXIES"):
+        raw["trusted_proxies"] = [p.strip() for p in env["TRUSTED_PROXIES"].split(",") if p.strip()]
     for name in ("NOTIFIER_CONCURRENCY", "NOTIFIER_LEASE", "NOTIFIER_POLL_INTERVAL", "NOTIFIER_HOUSEKEEPING_EVERY",
                  "SMTP_TIMEOUT", "REMINDER_GRACE", "MAIL_DIR"):
         if env.get(name):

@@ -304,6 +304,13 @@ async def test_malformed_body_is_a_4xx_problem(client, conn, settings) -> None:
         assert response.headers["content-type"].startswith("application/problem+json")
 
 
+@pytest.mark.parametrize("path", ["/api/events/%00", "/api/events?q=%00"])
+async def test_a_value_postgresql_cannot_store_is_a_422_not_a_500(client, path: str) -> None:
+    response = await client.get(path)
+    assert response.status_code == 422
+    assert response.headers["content-type"].startswith("application/problem+json")
+
+
 # ---------------------------------------------------------------- the manage token
 
 async def test_manage_token_has_256_random_bits_and_is_stored_only_as_a_hash(client, conn, settings) -> None:
@@ -358,6 +365,14 @@ async def test_confirming_a_cancelled_registration_is_refused(client, conn, sett
     await client.delete(f"/api/registrations/{token}")
     refused = await client.post(f"/api/registrations/{token}/confirm")
     assert refused.status_code == 409 and refused.json()["code"] == "registration_cancelled"
+
+
+async def test_confirming_for_a_cancelled_event_is_refused(client, conn, settings) -> None:
+    event = await create_event(conn, settings)
+    response = await register(client, event.slug)
+    await cancel_event(conn, ADMIN, event.slug, settings)
+    refused = await client.post(f"/api/registrations/{await token_of(conn, settings, response.email)}/confirm")
+    assert refused.status_code == 409 and refused.json()["code"] == "event_cancelled"
 
 
 async def test_late_confirmation_gets_the_seat_back_when_one_is_free(client, conn, settings) -> None:

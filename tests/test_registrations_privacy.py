@@ -157,6 +157,16 @@ async def test_erasing_wipes_the_persons_data_and_kills_the_token(client, conn, 
         assert response.status_code == 404 and response.json()["code"] == "token_unknown"
 
 
+async def test_erasing_after_the_event_keeps_the_counts(client, conn, settings) -> None:
+    event = await create_event(conn, settings, confirmation_required=False)
+    answer = await register(client, event.slug)
+    row = await row_of(conn, answer.email)
+    await _ended_days_ago(conn, event.slug, 3)
+    await client.post(f"/api/registrations/{await manage_token(conn, settings, row['id'])}/erase")
+    after = await conn.fetchrow("SELECT status, email, anonymised_at FROM registrations WHERE id = $1", row["id"])
+    assert (after["status"], after["email"]) == ("confirmed", None) and after["anonymised_at"] is not None
+
+
 async def test_erasing_frees_the_seat_for_the_waiting_list(client, conn, settings) -> None:
     event = await create_event(conn, settings, capacity=1)
     holder = await register(client, event.slug)
@@ -178,3 +188,19 @@ async def test_erasing_covers_every_date_of_a_whole_series_request(client, conn,
     await client.post(f"/api/registrations/{await manage_token(conn, settings, ids[1])}/erase")
     rows = await conn.fetch("SELECT email, anonymised_at, status FROM registrations WHERE id = ANY($1)", ids)
     assert all(r["email"] is None and r["anonymised_at"] is not None and r["status"] == "cancelled" for r in rows)
+
+
+def test_client_address_is_read_through_trusted_proxies_only(settings) -> None:
+    from litestar.testing import RequestFactory
+
+    from server.registrations.controllers import client_address
+
+    behind = msgspec.structs.replace(settings, trusted_proxies=("10.0.0.0/8",))
+    request = RequestFactory().get("/", headers={"X-Forwarded-For": "198.51.100.7, 10.1.2.3"})
+    request.scope["client"] = ("10.0.0.2", 443)
+    assert client_address(request, behind) == "198.51.100.7"
+    # without trusting the proxy, a forged header changes nothing
+    assert client_address(request, settings) == "10.0.0.2"
+    forged = RequestFactory().get("/", headers={"X-Forwarded-For": "1.2.3.4"})
+    forged.scope["client"] = ("203.0.113.9", 443)
+    assert client_address(forged, behind) == "203.0.113.9"

@@ -10,10 +10,7 @@ from __future__ import annotations
 import asyncio
 import os
 import secrets
-import socket
 import subprocess
-import sys
-import time
 from collections.abc import AsyncIterator
 from datetime import timedelta
 
@@ -22,6 +19,7 @@ import httpx
 import msgspec
 import pytest
 
+from server.processes import free_port, stop, wait_until_ready, web_command
 from server.registrations import service
 from server.registrations.schemas import RegistrationIn
 from server.settings import ROOT, Settings
@@ -29,27 +27,6 @@ from tests.factories import create_event, create_organisation, manage_token, reg
 
 CAPACITY = 10
 RACERS = 200
-
-
-def _free_port() -> int:
-    with socket.socket() as sock:
-        sock.bind(("127.0.0.1", 0))
-        return sock.getsockname()[1]
-
-
-async def _wait_until_ready(base: str, process: subprocess.Popen, timeout: float = 30) -> None:
-    deadline = time.monotonic() + timeout
-    async with httpx.AsyncClient(base_url=base, timeout=2) as http:
-        while time.monotonic() < deadline:
-            if process.poll() is not None:
-                raise RuntimeError(f"server {base} exited with {process.returncode}")
-            try:
-                if (await http.get("/readyz")).status_code == 200:
-                    return
-            except httpx.TransportError:
-                pass
-            await asyncio.sleep(0.1)
-    raise RuntimeError(f"server {base} did not start within {timeout} s")
 
 
 @pytest.fixture(scope="module")
@@ -62,25 +39,17 @@ async def servers(database_url: str, settings: Settings, pool: asyncpg.Pool) -> 
     processes, clients = [], []
     try:
         for _ in range(2):
-            port = _free_port()
-            processes.append(subprocess.Popen(
-                [sys.executable, "-m", "granian", "--interface", "asgi", "--factory", "--host", "127.0.0.1",
-                 "--port", str(port), "--workers", "1", "--log-level", "warning", "tests.race_app:app_from_env"],
-                cwd=ROOT, env=env))
+            port = free_port()
+            processes.append(subprocess.Popen(web_command("127.0.0.1", port, app="tests.race_app:app_from_env"), cwd=ROOT, env=env))
             clients.append(httpx.AsyncClient(base_url=f"http://127.0.0.1:{port}", timeout=30,
                                              limits=httpx.Limits(max_connections=100)))
-        await asyncio.gather(*(_wait_until_ready(str(c.base_url), p) for c, p in zip(clients, processes)))
+        await asyncio.gather(*(asyncio.to_thread(wait_until_ready, str(c.base_url), p) for c, p in zip(clients, processes)))
         yield clients
     finally:
         for http in clients:
             await http.aclose()
         for process in processes:
-            process.terminate()
-        for process in processes:
-            try:
-                process.wait(timeout=10)
-            except subprocess.TimeoutExpired:
-                process.kill()
+            stop(process)
         async with pool.acquire() as conn:
             await conn.execute("DELETE FROM rate_limits")  # the servers' counters, committed
 

@@ -17,17 +17,23 @@ ON CONFLICT (dedupe_key) DO NOTHING
 RETURNING id
 """
 
-# the same, unless the recipient already had $9 mails of the kinds $10 queued in the last 24 hours:
-# then the row is still written, as `skipped` with the reason, so that nothing vanishes silently
-ENQUEUE_CAPPED = """
+# whether {recipient} already had {cap} mails of the kinds {kinds} queued in the last 24 hours (a NULL
+# cap: never); shared by every statement that queues a capped mail
+CAP_REACHED = """
+SELECT count(*) >= {cap} AS reached FROM outbox
+WHERE recipient = {recipient} AND created_at > now() - interval '1 day' AND status <> 'skipped' AND kind = ANY({kinds})
+"""
+CAP_REASON = "daily mail cap for this address reached"
+
+# ENQUEUE, unless the recipient is over the cap ($9 mails of the kinds $10): then the row is still
+# written, as `skipped` with the reason, so that nothing vanishes silently
+ENQUEUE_CAPPED = f"""
 INSERT INTO outbox (kind, event_id, registration_id, recipient, language, payload, due_at, dedupe_key,
                     status, last_error)
 SELECT $1, $2, $3, $4, $5, $6, coalesce($7, now()), $8,
        CASE WHEN cap.reached THEN 'skipped' ELSE 'queued' END,
-       CASE WHEN cap.reached THEN 'daily mail cap for this address reached' END
-FROM (SELECT count(*) >= $9 AS reached FROM outbox
-      WHERE recipient = $4 AND created_at > now() - interval '1 day'
-        AND status <> 'skipped' AND kind = ANY($10::text[])) AS cap
+       CASE WHEN cap.reached THEN '{CAP_REASON}' END
+FROM ({CAP_REACHED.format(recipient="$4", cap="$9", kinds="$10::text[]")}) AS cap
 ON CONFLICT (dedupe_key) DO NOTHING
 RETURNING id
 """

@@ -2,13 +2,14 @@
 
 from __future__ import annotations
 
+import ipaddress
 from typing import Annotated, Literal
 
 import asyncpg
 from litestar import Controller, Request, Response, delete, get, patch, post
 from litestar.params import Body, Parameter
 
-from server.errors import problem_responses
+from server.openapi import problem_response
 from server.organisers.schemas import Organiser
 from server.registrations import organiser as staff
 from server.registrations import service
@@ -39,9 +40,24 @@ Limit = Annotated[int, Parameter(ge=1, le=1000, description="Page size")]
 Cursor = Annotated[str | None, Parameter(max_length=30, description="`next_cursor` of the previous page")]
 
 
-def client_address(request: Request) -> str:
-    """The address the request came from (the rate limits' key)."""
-    return request.client.host if request.client else "unknown"
+def client_address(request: Request, settings: Settings) -> str:
+    """The address the request came from (the rate limits' key), seen through trusted proxies."""
+    peer = request.client.host if request.client else "unknown"
+    forwarded = [part.strip() for part in request.headers.get("x-forwarded-for", "").split(",") if part.strip()]
+    # walk back from the nearest hop: the first address not of a trusted proxy is the client's
+    for address in [*reversed(forwarded), None]:
+        if not _trusted(peer, settings.trusted_proxies) or address is None:
+            return peer
+        peer = address
+    return peer
+
+
+def _trusted(address: str, proxies: tuple[str, ...]) -> bool:
+    try:
+        ip = ipaddress.ip_address(address)
+        return any(ip in ipaddress.ip_network(proxy, strict=False) for proxy in proxies)
+    except ValueError:
+        return False
 
 
 class PublicRegistrationController(Controller):
@@ -52,7 +68,8 @@ class PublicRegistrationController(Controller):
 
     @post(
         "/events/{slug:str}/registrations", status_code=202,
-        responses=problem_responses(400, 404, 409, 422, 429, 503),
+        responses={429: problem_response(429, "Too many registrations from this address or for this email; "
+                                              "retry after `Retry-After` seconds")},
         description="The same answer whether the address is new or already registered; the email tells the truth. "
                     "Refusals carry a `code`: `event_not_found`, `event_cancelled`, `registration_not_open`, "
                     "`registration_closed`, `consent_required`, `commune_unknown`, `rate_limited` (with Retry-After), `busy`.",
@@ -62,14 +79,14 @@ class PublicRegistrationController(Controller):
         request: Request, conn: asyncpg.Connection, settings: Settings,
     ) -> RegistrationAccepted:
         """Register for an event, or with `whole_series` for every open date of its series."""
-        return await service.register(conn, slug, data, settings, client_ip=client_address(request))
+        return await service.register(conn, slug, data, settings, client_ip=client_address(request, settings))
 
-    @get("/registrations/{token:str}", responses=problem_responses(400, 404, 422))
+    @get("/registrations/{token:str}")
     async def view(self, token: TokenPath, conn: asyncpg.Connection, settings: Settings, language: str) -> RegistrationOut:
         """The registration behind a manage token (`token_unknown` once anonymised or erased)."""
         return await service.view(conn, token, language, settings)
 
-    @post("/registrations/{token:str}/confirm", status_code=200, responses=problem_responses(400, 404, 409, 422, 503))
+    @post("/registrations/{token:str}/confirm", status_code=200)
     async def confirm(self, token: TokenPath, conn: asyncpg.Connection, settings: Settings, language: str) -> RegistrationOut:
         """Confirm the email address (double opt-in); confirms every pending date of a whole-series request.
 
@@ -77,7 +94,7 @@ class PublicRegistrationController(Controller):
         """
         return await service.confirm(conn, token, language, settings)
 
-    @delete("/registrations/{token:str}", status_code=200, responses=problem_responses(400, 404, 422, 503))
+    @delete("/registrations/{token:str}", status_code=200)
     async def cancel(
         self, token: TokenPath, conn: asyncpg.Connection, settings: Settings, language: str,
         whole_series: Annotated[bool, Parameter(description="Cancel every date of the whole-series request")] = False,
@@ -85,12 +102,13 @@ class PublicRegistrationController(Controller):
         """Cancel; the seat goes to the oldest person on the waiting list."""
         return await service.cancel(conn, token, language, settings, whole_series=whole_series)
 
-    @post("/registrations/{token:str}/erase", status_code=204, responses=problem_responses(400, 404, 422, 503))
+    @post("/registrations/{token:str}/erase", status_code=204)
     async def erase(self, token: TokenPath, conn: asyncpg.Connection, settings: Settings) -> None:
         """Erase the person's data (GDPR) from this registration and its whole-series request.
 
-        The registrations are cancelled, name, address and answers wiped, queued mails dropped; the
-        token stops working. Counts stay, without anything that names the person.
+        Seats at events still to come are given up (the waiting list moves up); name, address and
+        answers are wiped, queued mails dropped, and the token stops working. Past events keep
+        their counts, without anything that names the person.
         """
         await service.erase(conn, token, settings)
 
@@ -101,7 +119,7 @@ class OrganiserRegistrationController(Controller):
     path = "/api/organiser"
     tags = ["organiser"]
 
-    @get("/events/{slug:str}/registrations", responses=problem_responses(400, 401, 404, 422))
+    @get("/events/{slug:str}/registrations")
     async def list_registrations(
         self, slug: SlugPath, conn: asyncpg.Connection, organiser: Organiser,
         status: Status | None = None, attendance: Attendance | None = None, limit: Limit = 200, cursor: Cursor = None,
@@ -109,7 +127,7 @@ class OrganiserRegistrationController(Controller):
         """An event's registrations in registration order, a page at a time."""
         return await staff.list_registrations(conn, organiser, slug, status=status, attendance=attendance, limit=limit, cursor=cursor)
 
-    @post("/events/{slug:str}/registrations", status_code=201, responses=problem_responses(400, 401, 403, 404, 409, 422, 503))
+    @post("/events/{slug:str}/registrations", status_code=201)
     async def add_registration(
         self, slug: SlugPath, data: Annotated[RegistrationByHandIn, Body(examples=BY_HAND_EXAMPLES)],
         conn: asyncpg.Connection, organiser: Organiser, settings: Settings,
@@ -119,7 +137,6 @@ class OrganiserRegistrationController(Controller):
 
     @get(
         "/events/{slug:str}/registrations.csv", media_type="text/csv; charset=utf-8",
-        responses=problem_responses(400, 401, 404, 422),
         response_description="UTF-8 with BOM; headers and values in the language asked for",
     )
     async def export_csv(
@@ -133,12 +150,12 @@ class OrganiserRegistrationController(Controller):
         return Response(body, media_type="text/csv; charset=utf-8",
                         headers={"Content-Disposition": f'attachment; filename="{name}"'})
 
-    @get("/events/{slug:str}/stats", responses=problem_responses(400, 401, 404, 422))
+    @get("/events/{slug:str}/stats")
     async def stats(self, slug: SlugPath, conn: asyncpg.Connection, organiser: Organiser) -> RegistrationStats:
         """Counts by status, attendance, language, commune and interpretation."""
         return await staff.event_stats(conn, organiser, slug)
 
-    @post("/events/{slug:str}/attendance", status_code=200, responses=problem_responses(400, 401, 403, 404, 422))
+    @post("/events/{slug:str}/attendance", status_code=200)
     async def mark_attendance(
         self, slug: SlugPath, data: Annotated[AttendanceIn, Body(examples=ATTENDANCE_EXAMPLES)],
         conn: asyncpg.Connection, organiser: Organiser,
@@ -146,12 +163,12 @@ class OrganiserRegistrationController(Controller):
         """Mark attendance (`present`, `absent`, `excused`, or null) for many registrations at once; all or nothing."""
         return await staff.mark_attendance(conn, organiser, slug, data)
 
-    @get("/registrations/{registration_id:int}", responses=problem_responses(400, 401, 404, 422))
+    @get("/registrations/{registration_id:int}")
     async def get_registration(self, registration_id: IdPath, conn: asyncpg.Connection, organiser: Organiser) -> OrganiserRegistrationOut:
         """One registration."""
         return await staff.get_registration(conn, organiser, registration_id)
 
-    @patch("/registrations/{registration_id:int}", responses=problem_responses(400, 401, 403, 404, 409, 422, 503))
+    @patch("/registrations/{registration_id:int}")
     async def update_registration(
         self, registration_id: IdPath, data: Annotated[RegistrationPatch, Body(examples=PATCH_EXAMPLES)],
         conn: asyncpg.Connection, organiser: Organiser, settings: Settings,
@@ -159,7 +176,7 @@ class OrganiserRegistrationController(Controller):
         """Mark attendance, confirm a pending seat, or correct a person's details."""
         return await staff.update_registration(conn, organiser, registration_id, data, settings)
 
-    @delete("/registrations/{registration_id:int}", status_code=200, responses=problem_responses(400, 401, 403, 404, 422, 503))
+    @delete("/registrations/{registration_id:int}", status_code=200)
     async def remove_registration(
         self, registration_id: IdPath, conn: asyncpg.Connection, organiser: Organiser, settings: Settings,
         notify: Annotated[bool, Parameter(description="Tell the person by email")] = True,

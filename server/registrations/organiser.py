@@ -27,21 +27,21 @@ from server.registrations.schemas import (
     RegistrationStats,
 )
 from server.registrations.service import (
-    HELD,
     LIVE,
     SLUG_RE,
     EventCancelled,
     EventFull,
-    tell_registrant,
+    Person,
     cancel_registrations,
     canonical_commune,
     lock_events,
     seat_for_newcomer,
     seat_transaction,
     settle,
+    take_seat,
+    tell_registrant,
 )
 from server.registrations.texts import CSV_HEADERS, CSV_VALUES
-from server.registrations.tokens import new_token
 from server.settings import Settings
 
 STATUSES = ("pending", "confirmed", "waitlisted", "cancelled", "expired")
@@ -122,32 +122,25 @@ async def add_registration(
 ) -> OrganiserRegistrationOut:
     """Add a person by hand: confirmed when a seat is free (the organiser vouches), else refused or waitlisted."""
     event_row = await _event_for(conn, organiser, slug, write=True)
-    commune = await canonical_commune(conn, data.commune)
-    email = data.email.strip().lower() if data.email else None
-    async with seat_transaction(conn, settings):
-        [event] = await lock_events(conn, [event_row["id"]])
+    person = Person(
+        name=data.name.strip(), email=data.email.strip().lower() if data.email else None, language=data.language,
+        commune=await canonical_commune(conn, data.commune), interpretation=data.interpretation,
+        accessibility=data.accessibility, attendance=data.attendance,
+    )
+    async with seat_transaction(conn):
+        [event] = await lock_events(conn, [event_row["id"]], settings)
         if event["status"] == "cancelled":
             raise EventCancelled("This event is cancelled.")
         await settle(conn, event, settings)
-        status = "confirmed" if seat_for_newcomer(event) != "waitlisted" else "waitlisted"
-        if status == "waitlisted" and not data.waitlist_if_full:
+        if data.attendance is not None and seat_for_newcomer(event) == "waitlisted":
+            raise Invalid.field("attendance", "Only a person with a seat has an attendance; the event is full.")
+        seat = await take_seat(conn, event["slug"], person, settings, source="organiser", mail=data.notify,
+                               may_wait=data.waitlist_if_full)
+        if seat["registration_id"] is None and seat["seat"] == "waitlisted" and not data.waitlist_if_full:
             raise EventFull("No seat is free: raise the capacity first, or send \"waitlist_if_full\": true.")
-        if status == "waitlisted" and data.attendance is not None:
-            raise Invalid.field("attendance", "Only a person with a seat has an attendance.")
-        nonce, _, token_hash = new_token(settings.secret_key)
-        registration_id = await conn.fetchval(
-            q.INSERT_REGISTRATION, event["id"], nonce, token_hash, data.name.strip(), email, data.language, status,
-            commune, data.interpretation, data.accessibility, False, None, "organiser", False, None, data.attendance,
-        )
-        if registration_id is None:
-            raise AlreadyRegistered(f"{email} is already registered for this event.")
-        event["seats_taken" if status in HELD else "waitlist_length"] += 1
-        if data.notify and status == "confirmed":
-            await tell_registrant(conn, "registration_confirmed", event["id"], registration_id, email, data.language, settings)
-        elif data.notify:
-            await tell_registrant(conn, "registration_waitlisted", event["id"], registration_id, email, data.language, settings,
-                        {"position": event["waitlist_length"]})
-    return await get_registration(conn, organiser, registration_id)
+        if seat["registration_id"] is None:
+            raise AlreadyRegistered(f"{person.email} is already registered for this event.")
+    return await get_registration(conn, organiser, seat["registration_id"])
 
 
 async def remove_registration(
@@ -155,7 +148,7 @@ async def remove_registration(
 ) -> OrganiserRegistrationOut:
     """Cancel a registration by hand; its seat goes to the waiting list. Removing twice changes nothing."""
     row = await _registration_for(conn, organiser, registration_id, write=True)
-    async with seat_transaction(conn, settings):
+    async with seat_transaction(conn):
         await cancel_registrations(conn, [row["id"]], [row["event_id"]], settings, by="organiser" if notify else None)
     return await get_registration(conn, organiser, registration_id)
 
@@ -179,7 +172,7 @@ async def update_registration(
         changes["name"] = changes["name"].strip()
     if isinstance(changes.get("email"), str):
         changes["email"] = changes["email"].strip()
-    async with seat_transaction(conn, settings):
+    async with seat_transaction(conn):
         if patch.status == "confirmed":
             await _confirm_by_organiser(conn, row, settings)
         if changes:
@@ -197,7 +190,7 @@ async def update_registration(
 
 
 async def _confirm_by_organiser(conn: asyncpg.Connection, row: asyncpg.Record, settings: Settings) -> None:
-    [event] = await lock_events(conn, [row["event_id"]])
+    [event] = await lock_events(conn, [row["event_id"]], settings)
     await settle(conn, event, settings)
     confirmed = await conn.fetch(q.CONFIRM_PENDING, [row["id"]], True)
     if confirmed:

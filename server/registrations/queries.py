@@ -1,6 +1,33 @@
 """SQL for registrations, seats, waiting lists and rate limits."""
 
+from server.notifications.outbox import CAP_REACHED, CAP_REASON
+
+# ---------------------------------------------------------------------------- abuse
+
+# counts one attempt for each key in the current window of length {window}; returns each key's
+# attempts and the seconds left in its window. Keys lock in the order given (address, then email).
+_COUNT_ATTEMPTS = """
+INSERT INTO rate_limits AS l (key, window_start)
+SELECT k.key, date_bin({window}::interval, now(), TIMESTAMPTZ 'epoch')
+FROM unnest({keys}::text[]) WITH ORDINALITY AS k(key, n)
+ORDER BY k.n
+ON CONFLICT (key, window_start) DO UPDATE SET hits = l.hits + 1
+RETURNING l.key, l.hits, greatest(1, ceil(extract(epoch FROM l.window_start + {window}::interval - now())))::int AS retry_after
+"""
+COUNT_ATTEMPTS = _COUNT_ATTEMPTS.format(keys="$1", window="$2")
+
+# forgets counters of windows that ended more than a day ago
+PURGE_RATE_LIMITS = "DELETE FROM rate_limits WHERE window_start < now() - interval '1 day'"
+
+
 # ---------------------------------------------------------------------------- seats, under the event lock
+
+# Sets lock_timeout ($n, e.g. '5000ms') for the rest of the transaction before any row is locked:
+# an uncorrelated subquery runs once, ahead of the scan whose rows FOR ... UPDATE then locks. A
+# single statement is a transaction of its own, so the setting ends with it.
+def _with_lock_timeout(param: str) -> str:
+    return f"(SELECT set_config('lock_timeout', {param}, true) IS NOT NULL)"
+
 
 # Event columns a seat decision reads. FOR NO KEY UPDATE serializes seat decisions on the event row
 # (and conflicts with events/service's FOR UPDATE) without blocking other tables' foreign-key checks.
@@ -13,14 +40,89 @@ _SEAT_COLUMNS = """
             AND h.hold_expires_at <= now()) AS has_stale_holds
 """
 
-# one non-draft event by slug, locked for a seat decision
-EVENT_BY_SLUG_FOR_SEATS = f"SELECT {_SEAT_COLUMNS} FROM events e WHERE e.slug = $1 AND e.status <> 'draft' FOR NO KEY UPDATE"
+# one non-draft event by slug, locked for seat decisions (lock timeout $2)
+EVENT_BY_SLUG_FOR_SEATS = f"""
+SELECT {_SEAT_COLUMNS} FROM events e
+WHERE e.slug = $1 AND e.status <> 'draft' AND {_with_lock_timeout("$2")}
+FOR NO KEY UPDATE
+"""
 
-# events by id, locked in id order (two requests locking several events never deadlock)
-EVENTS_BY_ID_FOR_SEATS = f"SELECT {_SEAT_COLUMNS} FROM events e WHERE e.id = ANY($1::bigint[]) ORDER BY e.id FOR NO KEY UPDATE"
+# events by id, locked in id order so that two requests locking several never deadlock (lock timeout $2)
+EVENTS_BY_ID_FOR_SEATS = f"""
+SELECT {_SEAT_COLUMNS} FROM events e
+WHERE e.id = ANY($1::bigint[]) AND {_with_lock_timeout("$2")}
+ORDER BY e.id
+FOR NO KEY UPDATE
+"""
 
-# the same, skipping events whose lock another transaction holds (that one tidies them itself)
+# one event, skipped when another transaction holds its lock (that one settles it itself)
 EVENT_BY_ID_FOR_SEATS_SKIP_LOCKED = f"SELECT {_SEAT_COLUMNS} FROM events e WHERE e.id = $1 FOR NO KEY UPDATE SKIP LOCKED"
+
+# When an unconfirmed seat goes back: after the hold ({hold}), never past the start (nor past the
+# end when the registration window outlasts the start). {e} names the event's row.
+_HOLD_UNTIL = "least(now() + {hold}::interval, CASE WHEN {e}.starts_at > now() THEN {e}.starts_at ELSE {e}.ends_at END)"
+
+# Counts the attempt, takes a seat or a place on the waiting list for one person at the event with
+# slug $1, and queues their mail, all in ONE statement: run on its own it holds the event's lock only while the database
+# executes it, so registrations to a busy event follow each other without waiting on any client.
+# The seat rule (service.seat_for_newcomer says the same): a seat while one is free and nobody waits,
+# `pending` until the address is confirmed when the event asks for it and the request is public,
+# else `confirmed`; otherwise the waiting list. Nothing is written when the event is cancelled, its
+# window is shut (public requests), a hold ran out (the caller settles the event and comes back),
+# the waiting list is not wanted ($18) or the address already has a live registration (the
+# conflict). Returns the event's state and the decision, with the new registration's id if any.
+# $2, $3 token nonce and hash; $4-$11 the person; $12 source; $13 hold; $14 attendance;
+# $15 queue the mail; $16, $17 the daily cap and the kinds it counts; $19 lock timeout; $20, $21
+# the rate-limit keys and their limits in windows of $22 (empty arrays: already counted). Over a
+# limit nothing is written but the attempt; `retry_after` then says when to come back.
+TAKE_SEAT = f"""
+WITH attempts AS ({_COUNT_ATTEMPTS.format(keys="$20", window="$22")}), limited AS (
+    SELECT coalesce(max(a.retry_after) FILTER (WHERE a.hits > lim.most), 0) AS retry_after
+    FROM attempts a JOIN unnest($20::text[], $21::int[]) AS lim(key, most) USING (key)
+), event AS MATERIALIZED (
+    SELECT {_SEAT_COLUMNS} FROM events e
+    WHERE e.slug = $1 AND (e.status <> 'draft' OR $12::text = 'organiser') AND {_with_lock_timeout("$19")}
+    FOR NO KEY UPDATE
+), decision AS (
+    SELECT event.*,
+           status = 'published' AND (registration_opens_at IS NULL OR registration_opens_at <= now())
+               AND now() < coalesce(registration_closes_at, starts_at) AS is_open,
+           CASE WHEN (capacity IS NULL OR seats_taken < capacity) AND waitlist_length = 0
+                THEN CASE WHEN confirmation_required AND $12::text = 'public' THEN 'pending' ELSE 'confirmed' END
+                ELSE 'waitlisted' END AS seat
+    FROM event
+), inserted AS (
+    INSERT INTO registrations (
+        event_id, token_nonce, token_hash, name, email, language, status, commune, interpretation,
+        accessibility, whole_series, request_id, source, consent_at, hold_expires_at, waitlisted_at,
+        confirmed_at, attendance)
+    SELECT d.id, $2, $3, $4, lower($5), $6, d.seat, $7, $8, $9, $10, $11, $12::text,
+           CASE WHEN $12::text = 'public' THEN now() END,
+           CASE WHEN d.seat = 'pending' THEN {_HOLD_UNTIL.format(hold="$13", e="d")} END,
+           -- read under the lock, so that these instants follow the lock's order
+           CASE WHEN d.seat = 'waitlisted' THEN clock_timestamp() END,
+           CASE WHEN d.seat = 'confirmed' THEN clock_timestamp() END,
+           $14
+    FROM decision d
+    WHERE d.status <> 'cancelled' AND (d.is_open OR $12::text = 'organiser') AND NOT d.has_stale_holds
+      AND (d.seat <> 'waitlisted' OR $18::boolean) AND (SELECT retry_after FROM limited) = 0
+    ON CONFLICT (event_id, email) WHERE status IN ('pending', 'confirmed', 'waitlisted') DO NOTHING
+    RETURNING id, status, email, language
+), mailed AS (
+    INSERT INTO outbox (kind, event_id, registration_id, recipient, language, payload, status, last_error)
+    SELECT CASE i.status WHEN 'pending' THEN 'registration_received'
+                         WHEN 'confirmed' THEN 'registration_confirmed' ELSE 'registration_waitlisted' END,
+           d.id, i.id, i.email, i.language,
+           CASE WHEN i.status = 'waitlisted' THEN jsonb_build_object('position', d.waitlist_length + 1) ELSE '{{}}'::jsonb END,
+           CASE WHEN cap.reached THEN 'skipped' ELSE 'queued' END,
+           CASE WHEN cap.reached THEN '{CAP_REASON}' END
+    FROM inserted i CROSS JOIN decision d
+    CROSS JOIN LATERAL ({CAP_REACHED.format(recipient="i.email", cap="$16::int", kinds="$17::text[]")}) AS cap
+    WHERE $15::boolean AND i.email IS NOT NULL
+)
+SELECT d.*, i.id AS registration_id, (SELECT retry_after FROM limited) AS retry_after
+FROM decision d LEFT JOIN inserted i ON true
+"""
 
 # the id and series of a non-draft event, without a lock
 EVENT_FOR_REQUEST = "SELECT id, series_id FROM events WHERE slug = $1 AND status <> 'draft'"
@@ -42,39 +144,27 @@ WHERE event_id = $1 AND status = 'pending' AND hold_expires_at <= now()
 RETURNING id, email, language
 """
 
-# moves up to $2 (NULL: all) of the oldest waitlisted people into seats: confirmed when the event
-# needs no confirmation ($4 false) or they proved their address already, else pending until $3.
+# moves up to $2 (NULL: all) of the oldest waitlisted people of event $1 into seats: confirmed when
+# the event needs no confirmation or they proved their address already, else pending for the hold $3.
 # Instants come from clock_timestamp(), read under the lock, so that they follow the lock's order.
-PROMOTE_WAITLISTED = """
+PROMOTE_WAITLISTED = f"""
 WITH chosen AS (
-    SELECT id FROM registrations
-    WHERE event_id = $1 AND status = 'waitlisted'
-    ORDER BY waitlisted_at, id
+    SELECT r.id, NOT e.confirmation_required OR r.email_confirmed_at IS NOT NULL AS confirm,
+           {_HOLD_UNTIL.format(hold="$3", e="e")} AS hold_until
+    FROM registrations r JOIN events e ON e.id = r.event_id
+    WHERE r.event_id = $1 AND r.status = 'waitlisted'
+    ORDER BY r.waitlisted_at, r.id
     LIMIT $2
-    FOR UPDATE
+    FOR UPDATE OF r
 )
 UPDATE registrations r SET
-    status = CASE WHEN NOT $4::boolean OR r.email_confirmed_at IS NOT NULL THEN 'confirmed' ELSE 'pending' END,
-    hold_expires_at = CASE WHEN NOT $4::boolean OR r.email_confirmed_at IS NOT NULL THEN NULL ELSE $3::timestamptz END,
-    confirmed_at = CASE WHEN NOT $4::boolean OR r.email_confirmed_at IS NOT NULL THEN clock_timestamp() END,
+    status = CASE WHEN chosen.confirm THEN 'confirmed' ELSE 'pending' END,
+    hold_expires_at = CASE WHEN chosen.confirm THEN NULL ELSE chosen.hold_until END,
+    confirmed_at = CASE WHEN chosen.confirm THEN clock_timestamp() END,
     updated_at = now()
 FROM chosen
 WHERE r.id = chosen.id
 RETURNING r.id, r.email, r.language, r.status, r.waitlisted_at
-"""
-
-# a new registration; returns nothing when the address already has a live one at this event
-INSERT_REGISTRATION = """
-INSERT INTO registrations (
-    event_id, token_nonce, token_hash, name, email, language, status, commune, interpretation,
-    accessibility, whole_series, request_id, source, consent_at, hold_expires_at, waitlisted_at,
-    confirmed_at, attendance)
-VALUES ($1, $2, $3, $4, lower($5), $6, $7::text, $8, $9, $10, $11, $12, $13,
-        CASE WHEN $14::boolean THEN now() END, $15,
-        CASE WHEN $7::text = 'waitlisted' THEN clock_timestamp() END,
-        CASE WHEN $7::text = 'confirmed' THEN clock_timestamp() END, $16)
-ON CONFLICT (event_id, email) WHERE status IN ('pending', 'confirmed', 'waitlisted') DO NOTHING
-RETURNING id
 """
 
 # the live registration of an address at an event
@@ -136,12 +226,6 @@ WHERE r.request_id = $1
 ORDER BY e.starts_at, r.id
 """
 
-# registrations by id with their event's date, in date order
-REGISTRATIONS_IN_DATE_ORDER = """
-SELECT r.id FROM registrations r JOIN events e ON e.id = r.event_id
-WHERE r.id = ANY($1::bigint[]) ORDER BY e.starts_at, r.id
-"""
-
 # one registration with its event's slug and organisation (organiser endpoints check roles on it)
 # and its place on the waiting list
 REGISTRATION_FOR_ORGANISER = """
@@ -153,8 +237,8 @@ FROM registrations r JOIN events e ON e.id = r.event_id
 WHERE r.id = $1
 """
 
-# the commune of Luxembourg a person named, spelt as the law spells it
-COMMUNE_BY_NAME = "SELECT name FROM communes WHERE lower(name) = lower($1)"
+# Luxembourg's communes, spelt as the law spells them
+ALL_COMMUNES = "SELECT name FROM communes"
 
 # an event's registrations for organisers after id $4, filtered by status and attendance (NULL: any),
 # with each waitlisted one's position
@@ -216,6 +300,12 @@ UPDATE registrations SET name = NULL, email = NULL, token_nonce = NULL, token_ha
 WHERE id = ANY($1::bigint[]) AND anonymised_at IS NULL
 """
 
+# those of the given registrations whose event has not started yet
+UPCOMING_AMONG = """
+SELECT r.id, r.event_id FROM registrations r JOIN events e ON e.id = r.event_id
+WHERE r.id = ANY($1::bigint[]) AND e.starts_at > now()
+"""
+
 # forgets the address on the mails of these registrations; unsent ones are skipped, with why
 FORGET_RECIPIENTS = """
 UPDATE outbox SET recipient = NULL,
@@ -224,17 +314,3 @@ UPDATE outbox SET recipient = NULL,
 WHERE registration_id = ANY($1::bigint[])
 """
 
-# ---------------------------------------------------------------------------- abuse
-
-# counts one attempt for each key in the current window of length $2; returns each key's attempts
-# and the seconds left in the window. Keys lock in the order given (address, then email): no deadlock.
-COUNT_ATTEMPTS = """
-INSERT INTO rate_limits AS l (key, window_start)
-SELECT key, date_bin($2::interval, now(), TIMESTAMPTZ 'epoch') FROM unnest($1::text[]) WITH ORDINALITY AS k(key, n)
-ORDER BY n
-ON CONFLICT (key, window_start) DO UPDATE SET hits = l.hits + 1
-RETURNING l.key, l.hits, greatest(1, ceil(extract(epoch FROM l.window_start + $2::interval - now())))::int AS retry_after
-"""
-
-# forgets counters of windows that ended more than a day ago
-PURGE_RATE_LIMITS = "DELETE FROM rate_limits WHERE window_start < now() - interval '1 day'"

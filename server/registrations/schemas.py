@@ -86,7 +86,8 @@ class RegistrationOut(msgspec.Struct, kw_only=True):
     # only when confirmed for a web conference
     join_url: str | None
     name: str
-    email: str
+    # null for a person an organiser added without an address
+    email: str | None
     language: Language
     commune: str | None
     interpretation: str | None

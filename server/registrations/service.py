@@ -17,9 +17,10 @@ import uuid
 from collections.abc import AsyncIterator, Iterable
 from contextlib import asynccontextmanager
 from datetime import UTC, datetime, timedelta
-from typing import Any
+from typing import Any, NoReturn
 
 import asyncpg
+import msgspec
 
 from server.errors import Conflict, DomainError, Invalid, NotFound, ServiceUnavailable, TooManyRequests
 from server.events import queries as event_q
@@ -107,13 +108,10 @@ class EventBusy(ServiceUnavailable):
 # ---------------------------------------------------------------------------- the event lock
 
 @asynccontextmanager
-async def seat_transaction(conn: asyncpg.Connection, settings: Settings) -> AsyncIterator[None]:
-    """A transaction for seat decisions: a lock not granted within `lock_timeout` is a clean 503."""
+async def refusing_lock_trouble() -> AsyncIterator[None]:
+    """A lock not granted within `lock_timeout` is a clean 503; the backstop's refusal a clean 409."""
     try:
-        async with conn.transaction():
-            await conn.execute("SELECT set_config('lock_timeout', $1, true)",
-                               f"{int(settings.lock_timeout.total_seconds() * 1000)}ms")
-            yield
+        yield
     except (asyncpg.LockNotAvailableError, asyncpg.DeadlockDetectedError) as exc:
         log.warning("seat lock not granted: %r", exc)
         raise EventBusy("Many people are registering right now; please try again in a moment.",
@@ -126,24 +124,66 @@ async def seat_transaction(conn: asyncpg.Connection, settings: Settings) -> Asyn
         raise EventFull("No seat is free.") from None
 
 
+@asynccontextmanager
+async def seat_transaction(conn: asyncpg.Connection) -> AsyncIterator[None]:
+    """A transaction for seat decisions (the lock statements carry their own lock_timeout)."""
+    async with refusing_lock_trouble(), conn.transaction():
+        yield
+
+
+def lock_timeout(settings: Settings) -> str:
+    """`lock_timeout` as PostgreSQL reads it."""
+    return f"{int(settings.lock_timeout.total_seconds() * 1000)}ms"
+
+
+async def lock_events(conn: asyncpg.Connection, event_ids: Iterable[int], settings: Settings) -> list[dict[str, Any]]:
+    """Lock events for seat decisions, in id order; returns their seat columns."""
+    rows = await conn.fetch(q.EVENTS_BY_ID_FOR_SEATS, sorted(set(event_ids)), lock_timeout(settings))
+    return [dict(r) for r in rows]
+
+
 def free_seats(event: dict[str, Any]) -> int | None:
     """Seats left (negative after a forced capacity decrease); None when the capacity is unlimited."""
     return None if event["capacity"] is None else event["capacity"] - event["seats_taken"]
 
 
 def seat_for_newcomer(event: dict[str, Any]) -> str:
-    """What a new registration gets now: a seat (pending or confirmed) or the waiting list."""
+    """What a new public registration gets now (queries.TAKE_SEAT applies the same rule)."""
     free = free_seats(event)
     if (free is None or free > 0) and not event["waitlist_length"]:
         return "pending" if event["confirmation_required"] else "confirmed"
     return "waitlisted"
 
 
-def hold_until(event: dict[str, Any], now: datetime, hold: timedelta) -> datetime:
-    """When an unconfirmed seat goes back: after `hold`, never past the start (nor past the end
-    when the registration window outlasts the start)."""
-    limit = event["starts_at"] if event["starts_at"] > now else event["ends_at"]
-    return min(now + hold, limit)
+class Person(msgspec.Struct, kw_only=True):
+    """Who takes a seat, as TAKE_SEAT writes them."""
+
+    name: str
+    email: str | None
+    language: str
+    commune: str | None = None
+    interpretation: str | None = None
+    accessibility: str | None = None
+    attendance: str | None = None
+
+
+async def take_seat(
+    conn: asyncpg.Connection, slug: str, person: Person, settings: Settings, *, source: str = "public",
+    mail: bool = True, may_wait: bool = True, whole_series: bool = False, request_id: uuid.UUID | None = None,
+    attempt: tuple[list[str], list[int]] = ([], []),
+) -> asyncpg.Record | None:
+    """Run TAKE_SEAT: a seat or the waiting list for one person at one event; None if no such event.
+
+    `attempt` (keys and limits) counts the request against the rate limits in the same statement;
+    over a limit, nothing is written and `retry_after` says when to come back.
+    """
+    nonce, _, token_hash = new_token(settings.secret_key)
+    return await conn.fetchrow(
+        q.TAKE_SEAT, slug, nonce, token_hash, person.name, person.email, person.language, person.commune,
+        person.interpretation, person.accessibility, whole_series, request_id, source, settings.hold_duration,
+        person.attendance, mail, settings.mail_cap_per_day if source == "public" else None, list(CAPPED_KINDS),
+        may_wait, lock_timeout(settings), attempt[0], attempt[1], settings.rate_limit_window,
+    )
 
 
 async def tell_registrant(
@@ -174,13 +214,10 @@ async def settle(conn: asyncpg.Connection, event: dict[str, Any], settings: Sett
     now = datetime.now(UTC)
     free = free_seats(event)
     if event["waitlist_length"] and (free is None or free > 0) and event["status"] == "published" and event["starts_at"] > now:
-        promoted = await conn.fetch(
-            q.PROMOTE_WAITLISTED, event["id"], free, hold_until(event, now, settings.hold_duration),
-            event["confirmation_required"],
-        )
+        promoted = await conn.fetch(q.PROMOTE_WAITLISTED, event["id"], free, settings.hold_duration)
         for row in sorted(promoted, key=lambda r: (r["waitlisted_at"], r["id"])):
             await tell_registrant(conn, "registration_promoted", event["id"], row["id"], row["email"], row["language"],
-                        settings, {"status": row["status"]})
+                                  settings, {"status": row["status"]})
         event["seats_taken"] += len(promoted)
         event["waitlist_length"] -= len(promoted)
     return len(expired)
@@ -190,20 +227,23 @@ async def fill_free_seats(conn: asyncpg.Connection, event_id: int, settings: Set
     """Promote the oldest waitlisted people into free seats, in the caller's transaction."""
     settings = settings or Settings(database_url="")
     async with conn.transaction():
-        row = await conn.fetchrow(q.EVENTS_BY_ID_FOR_SEATS, [event_id])
-        if row is not None:
-            await settle(conn, dict(row), settings)
+        for event in await lock_events(conn, [event_id], settings):
+            await settle(conn, event, settings)
+
+
+def refuse_closed(event: dict[str, Any] | asyncpg.Record, now: datetime) -> NoReturn:
+    """The refusal for an event that takes no registration now: cancelled, not yet open, or closed."""
+    if event["status"] == "cancelled":
+        raise EventCancelled("This event is cancelled.")
+    if event["registration_opens_at"] and now < event["registration_opens_at"]:
+        raise RegistrationNotOpen(f"Registration opens at {event['registration_opens_at'].isoformat()}.")
+    raise RegistrationClosed("Registration for this event is closed.")
 
 
 def _check_open(event: dict[str, Any], now: datetime) -> None:
     """Refuse a registration outside the event's window, or for a cancelled event."""
-    if event["status"] == "cancelled":
-        raise EventCancelled("This event is cancelled.")
-    if registration_open(event, now):
-        return
-    if event["registration_opens_at"] and now < event["registration_opens_at"]:
-        raise RegistrationNotOpen(f"Registration opens at {event['registration_opens_at'].isoformat()}.")
-    raise RegistrationClosed("Registration for this event is closed.")
+    if not registration_open(event, now):
+        refuse_closed(event, now)
 
 
 # ---------------------------------------------------------------------------- abuse
@@ -226,23 +266,39 @@ def _client_key(client_ip: str) -> str:
     return str(address)
 
 
+def attempt_keys(settings: Settings, client_ip: str, email: str) -> tuple[list[str], list[int]]:
+    """The rate-limit counters a registration request counts against, and their limits."""
+    keys = [f"address:{_digest(settings, _client_key(client_ip))}", f"email:{_digest(settings, email.lower())}"]
+    return keys, [settings.rate_limit_per_address, settings.rate_limit_per_email]
+
+
+def _refuse_too_many(retry_after: int) -> NoReturn:
+    raise RateLimited(f"Too many registrations from here; try again in {retry_after} seconds.",
+                      headers={"Retry-After": str(retry_after)})
+
+
 async def count_attempt(conn: asyncpg.Connection, settings: Settings, client_ip: str, email: str) -> None:
     """Count a registration request per client address and per email; 429 past either limit."""
-    keys = [f"address:{_digest(settings, _client_key(client_ip))}", f"email:{_digest(settings, email.lower())}"]
-    limits = {keys[0]: settings.rate_limit_per_address, keys[1]: settings.rate_limit_per_email}
+    keys, limits = attempt_keys(settings, client_ip, email)
+    most = dict(zip(keys, limits))
     rows = await conn.fetch(q.COUNT_ATTEMPTS, keys, settings.rate_limit_window)
-    over = [row for row in rows if row["hits"] > limits[row["key"]]]
+    over = [row["retry_after"] for row in rows if row["hits"] > most[row["key"]]]
     if over:
-        wait = max(row["retry_after"] for row in over)
-        raise RateLimited(f"Too many registrations from here; try again in {wait} seconds.",
-                          headers={"Retry-After": str(wait)})
+        _refuse_too_many(max(over))
+
+
+# Luxembourg's communes by lower-case name. They change only with a migration, which a deploy applies
+# before the processes start, so each process reads them once.
+_COMMUNES: dict[str, str] = {}
 
 
 async def canonical_commune(conn: asyncpg.Connection, commune: str | None, field: str = "commune") -> str | None:
     """The commune as the law spells it, or 422."""
     if commune is None:
         return None
-    name = await conn.fetchval(q.COMMUNE_BY_NAME, commune.strip())
+    if not _COMMUNES:
+        _COMMUNES.update({r["name"].lower(): r["name"] for r in await conn.fetch(q.ALL_COMMUNES)})
+    name = _COMMUNES.get(commune.strip().lower())
     if name is None:
         raise CommuneUnknown.field(field, f"'{commune[:100]}' is not a commune of Luxembourg.")
     return name
@@ -250,21 +306,69 @@ async def canonical_commune(conn: asyncpg.Connection, commune: str | None, field
 
 # ---------------------------------------------------------------------------- registering
 
-async def _lock_targets(conn: asyncpg.Connection, slug: str, whole_series: bool, now: datetime) -> tuple[list[dict[str, Any]], bool]:
-    """The events a request registers for, locked in id order; and whether it is a series request."""
+async def register(
+    conn: asyncpg.Connection, slug: str, data: RegistrationIn, settings: Settings, *, client_ip: str
+) -> RegistrationAccepted:
+    """Register for one event or every open date of its series; the answer does not tell a known address from a new one."""
+    if not data.consent:
+        raise ConsentRequired.field("consent", "Registering needs your consent to the use of your data.")
     if not SLUG_RE.match(slug):
         raise EventNotFound(f"No published event '{slug[:140]}'.")
+    person = Person(name=data.name.strip(), email=data.email.strip().lower(), language=data.language,
+                    commune=await canonical_commune(conn, data.commune), interpretation=data.interpretation,
+                    accessibility=data.accessibility)
+    if not data.whole_series:
+        # the common case in one statement, its own transaction: the event's lock is held for
+        # the database's work only, and the attempt is counted on the way
+        async with refusing_lock_trouble():
+            seat = await take_seat(conn, slug, person, settings, attempt=attempt_keys(settings, client_ip, person.email))
+        if seat is None:  # the attempt counted all the same
+            raise EventNotFound(f"No published event '{slug}'.")
+        if seat["retry_after"]:
+            _refuse_too_many(seat["retry_after"])
+        if seat["registration_id"] is not None:
+            return _accepted([seat], series_request=False, language=person.language)
+        if seat["status"] == "cancelled" or not seat["is_open"]:
+            refuse_closed(seat, datetime.now(UTC))
+        if not seat["has_stale_holds"]:
+            await _tell_known(conn, [seat], person, settings)
+            return _accepted([seat], series_request=False, language=person.language)
+    else:
+        await count_attempt(conn, settings, client_ip, person.email)
+    # a whole series, or holds to end first: everything in one transaction under the events' locks
+    async with seat_transaction(conn):
+        events, series_request = await _lock_targets(conn, slug, data.whole_series, settings)
+        request_id = uuid.uuid4() if series_request else None
+        seats = []
+        for event in events:
+            await settle(conn, event, settings)
+            seat = await take_seat(conn, event["slug"], person, settings, mail=not series_request,
+                                   whole_series=series_request, request_id=request_id)
+            if seat["registration_id"] is not None or seat["is_open"]:
+                seats.append(seat)
+        if not seats:
+            raise RegistrationClosed("Registration for this event is closed.")
+        created = [s for s in seats if s["registration_id"] is not None]
+        if series_request and created:
+            await _tell_series(conn, seats, person, settings)
+        else:
+            await _tell_known(conn, [s for s in seats if s["registration_id"] is None], person, settings)
+    return _accepted(seats, series_request=series_request, language=person.language)
+
+
+async def _lock_targets(conn: asyncpg.Connection, slug: str, whole_series: bool, settings: Settings) -> tuple[list[dict[str, Any]], bool]:
+    """The events a request registers for, locked in id order; and whether it is a series request."""
+    now = datetime.now(UTC)
     if whole_series:
         target = await conn.fetchrow(q.EVENT_FOR_REQUEST, slug)
         if target is None:
             raise EventNotFound(f"No published event '{slug}'.")
         if target["series_id"] is not None:
             ids = [r["id"] for r in await conn.fetch(q.SERIES_OPEN_IDS, target["series_id"])]
-            events = [dict(r) for r in await conn.fetch(q.EVENTS_BY_ID_FOR_SEATS, ids)]
-            open_events = [e for e in events if registration_open(e, now)]
+            open_events = [e for e in await lock_events(conn, ids, settings) if registration_open(e, now)]
             if open_events:
                 return open_events, True
-    row = await conn.fetchrow(q.EVENT_BY_SLUG_FOR_SEATS, slug)
+    row = await conn.fetchrow(q.EVENT_BY_SLUG_FOR_SEATS, slug, lock_timeout(settings))
     if row is None:
         raise EventNotFound(f"No published event '{slug}'.")
     event = dict(row)
@@ -272,72 +376,37 @@ async def _lock_targets(conn: asyncpg.Connection, slug: str, whole_series: bool,
     return [event], False
 
 
-async def register(
-    conn: asyncpg.Connection, slug: str, data: RegistrationIn, settings: Settings, *, client_ip: str
-) -> RegistrationAccepted:
-    """Register for one event or every open date of its series; the answer does not tell a known address from a new one."""
-    if not data.consent:
-        raise ConsentRequired.field("consent", "Registering needs your consent to the use of your data.")
-    name, email = data.name.strip(), data.email.strip().lower()
-    await count_attempt(conn, settings, client_ip, email)
-    commune = await canonical_commune(conn, data.commune)
-    now = datetime.now(UTC)
-    async with seat_transaction(conn, settings):
-        events, series_request = await _lock_targets(conn, slug, data.whole_series, now)
-        request_id = uuid.uuid4() if series_request else None
-        created: list[tuple[dict[str, Any], int, str]] = []
-        known: list[tuple[dict[str, Any], asyncpg.Record]] = []
-        dates: list[AcceptedDate] = []
-        for event in events:
-            await settle(conn, event, settings)
-            status = seat_for_newcomer(event)
-            nonce, _, token_hash = new_token(settings.secret_key)
-            hold = hold_until(event, now, settings.hold_duration) if status == "pending" else None
-            registration_id = await conn.fetchval(
-                q.INSERT_REGISTRATION, event["id"], nonce, token_hash, name, email, data.language, status,
-                commune, data.interpretation, data.accessibility, series_request, request_id, "public", True,
-                hold, None,
-            )
-            if registration_id is None:
-                existing = await conn.fetchrow(q.LIVE_REGISTRATION_FOR_EMAIL, event["id"], email)
-                if existing is None:  # cannot happen while every status change takes the lock
-                    raise EventBusy("Please try again.", headers={"Retry-After": "1"})
-                known.append((event, existing))
-            else:
-                event["seats_taken" if status in HELD else "waitlist_length"] += 1
-                created.append((event, registration_id, status))
-            # a known address reads what a new one would have got: no enumeration through the answer
-            dates.append(AcceptedDate(slug=event["slug"], starts_at=event["starts_at"], status=status,
-                                      when=format_when(event["starts_at"], event["ends_at"], event["timezone"], data.language)))
-        await _tell_registered(conn, created, known, series_request, data.language, email, settings)
-    dates.sort(key=lambda d: d.starts_at)
-    message = ACCEPTED["series" if series_request else dates[0].status][data.language]
+def _accepted(seats: list[asyncpg.Record], *, series_request: bool, language: str) -> RegistrationAccepted:
+    """The 202 body: each date with what the request got there (for a known address, what a new one would get)."""
+    dates = sorted((
+        AcceptedDate(slug=s["slug"], starts_at=s["starts_at"], status=s["seat"],
+                     when=format_when(s["starts_at"], s["ends_at"], s["timezone"], language))
+        for s in seats), key=lambda d: d.starts_at)
+    message = ACCEPTED["series" if series_request else dates[0].status][language]
     return RegistrationAccepted(message=message, dates=dates, waitlisted=[d.slug for d in dates if d.status == "waitlisted"])
 
 
-async def _tell_registered(
-    conn: asyncpg.Connection, created: list[tuple[dict[str, Any], int, str]], known: list[tuple[dict[str, Any], asyncpg.Record]],
-    series_request: bool, language: str, email: str, settings: Settings,
-) -> None:
-    """One mail per request: what each new seat needs, or the truth for a known address."""
-    if series_request and created:
-        every = sorted([(e["starts_at"], rid) for e, rid, _ in created] + [(e["starts_at"], r["id"]) for e, r in known])
-        first_event, first_id, _ = min(created, key=lambda c: c[0]["starts_at"])
-        await tell_registrant(conn, "series_registration_received", first_event["id"], first_id, email, language, settings,
-                    {"registrations": [rid for _, rid in every]}, capped=True)
-        return
-    for event, registration_id, status in created:
-        if status == "pending":
-            await tell_registrant(conn, "registration_received", event["id"], registration_id, email, language, settings, capped=True)
-        elif status == "confirmed":
-            await tell_registrant(conn, "registration_confirmed", event["id"], registration_id, email, language, settings, capped=True)
-        else:
-            await tell_registrant(conn, "registration_waitlisted", event["id"], registration_id, email, language, settings,
-                        {"position": event["waitlist_length"]}, capped=True)
-    if known:
-        event, existing = min(known, key=lambda k: k[0]["starts_at"])
-        await tell_registrant(conn, "registration_exists", event["id"], existing["id"], email, language, settings,
-                    {"status": existing["status"]}, capped=True)
+async def _tell_known(conn: asyncpg.Connection, seats: list[asyncpg.Record], person: Person, settings: Settings) -> None:
+    """A known address registered again: resend its link with the truth (the first date's, for a series)."""
+    for seat in sorted(seats, key=lambda s: s["starts_at"]):
+        existing = await conn.fetchrow(q.LIVE_REGISTRATION_FOR_EMAIL, seat["id"], person.email)
+        if existing is not None:
+            await tell_registrant(conn, "registration_exists", seat["id"], existing["id"], person.email, person.language,
+                                  settings, {"status": existing["status"]}, capped=True)
+            return
+
+
+async def _tell_series(conn: asyncpg.Connection, seats: list[asyncpg.Record], person: Person, settings: Settings) -> None:
+    """One mail for a whole-series request, on its first new registration, listing every date in order."""
+    listed: list[tuple[datetime, int]] = []
+    for seat in seats:
+        if seat["registration_id"] is not None:
+            listed.append((seat["starts_at"], seat["registration_id"]))
+        elif (existing := await conn.fetchrow(q.LIVE_REGISTRATION_FOR_EMAIL, seat["id"], person.email)) is not None:
+            listed.append((seat["starts_at"], existing["id"]))
+    first = min((s for s in seats if s["registration_id"] is not None), key=lambda s: s["starts_at"])
+    await tell_registrant(conn, "series_registration_received", first["id"], first["registration_id"], person.email,
+                          person.language, settings, {"registrations": [rid for _, rid in sorted(listed)]}, capped=True)
 
 
 # ---------------------------------------------------------------------------- the manage token
@@ -395,26 +464,23 @@ async def view(conn: asyncpg.Connection, token: str, lang: str, settings: Settin
     return await _out(conn, await _by_token(conn, token), lang, settings)
 
 
-async def lock_events(conn: asyncpg.Connection, event_ids: Iterable[int]) -> list[dict[str, Any]]:
-    """Lock events for seat decisions, in id order; returns their seat columns."""
-    return [dict(r) for r in await conn.fetch(q.EVENTS_BY_ID_FOR_SEATS, sorted(set(event_ids)))]
-
-
 async def confirm(conn: asyncpg.Connection, token: str, lang: str, settings: Settings) -> RegistrationOut:
     """Confirm the address (double opt-in): every pending seat of the request becomes confirmed."""
     registration = await _by_token(conn, token)
     refusal: DomainError | None = None
-    async with seat_transaction(conn, settings):
+    async with seat_transaction(conn):
         siblings = await _siblings(conn, registration) or [registration]
         pending = [s for s in siblings if s["status"] == "pending"]
-        events = await lock_events(conn, [registration["event_id"], *(s["event_id"] for s in pending)])
+        events = await lock_events(conn, [registration["event_id"], *(s["event_id"] for s in pending)], settings)
         for event in events:
             await settle(conn, event, settings)
         current = await conn.fetchval(q.REGISTRATION_STATUS, registration["id"])
+        own = next(e for e in events if e["id"] == registration["event_id"])
+        if own["status"] == "cancelled":
+            raise EventCancelled("This event is cancelled.")
         if current == "cancelled":
             refusal = RegistrationCancelled("This registration was cancelled; register again if you wish.")
         elif current == "expired":
-            own = next(e for e in events if e["id"] == registration["event_id"])
             refusal = await _revive(conn, registration, own, settings)
         confirmed = await conn.fetch(q.CONFIRM_PENDING, [s["id"] for s in pending], False)
         for row in confirmed:
@@ -446,7 +512,7 @@ async def cancel(conn: asyncpg.Connection, token: str, lang: str, settings: Sett
     """Cancel (every date of the request with `whole_series`); the freed seats go to the waiting list."""
     registration = await _by_token(conn, token)
     targets = (await _siblings(conn, registration) if whole_series else []) or [registration]
-    async with seat_transaction(conn, settings):
+    async with seat_transaction(conn):
         await cancel_registrations(conn, [t["id"] for t in targets], {t["event_id"] for t in targets}, settings, by="person")
     return await view(conn, token, lang, settings)
 
@@ -455,7 +521,7 @@ async def cancel_registrations(
     conn: asyncpg.Connection, ids: list[int], event_ids: Iterable[int], settings: Settings, *, by: str | None
 ) -> list[asyncpg.Record]:
     """Inside a seat transaction: cancel the live ones of `ids`, tell them (unless `by` is None), refill seats."""
-    events = {e["id"]: e for e in await lock_events(conn, event_ids)}
+    events = {e["id"]: e for e in await lock_events(conn, event_ids, settings)}
     cancelled = await conn.fetch(q.CANCEL_LIVE, ids)
     for row in cancelled:
         events[row["event_id"]]["seats_taken" if row["previous_status"] in HELD else "waitlist_length"] -= 1
@@ -472,8 +538,10 @@ async def erase(conn: asyncpg.Connection, token: str, settings: Settings) -> Non
     registration = await _by_token(conn, token)
     targets = await _siblings(conn, registration) or [registration]
     ids = [t["id"] for t in targets]
-    async with seat_transaction(conn, settings):
-        await cancel_registrations(conn, ids, {t["event_id"] for t in targets}, settings, by=None)
+    async with seat_transaction(conn):
+        # a seat at an event still to come is given up; the past keeps its counts, without the person
+        upcoming = await conn.fetch(q.UPCOMING_AMONG, ids)
+        await cancel_registrations(conn, [r["id"] for r in upcoming], {r["event_id"] for r in upcoming}, settings, by=None)
         await conn.execute(q.ANONYMISE, ids, True)
         await conn.execute(q.FORGET_RECIPIENTS, ids, "erased at the person's request")
 
