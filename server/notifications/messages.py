@@ -372,9 +372,6 @@ KINDS_WRITTEN = tuple(_BUILDERS)
 
 def render(kind: str, lang: str, context: Mapping[str, Any]) -> tuple[str, str, str]:
     """(subject, plain text, HTML) of one kind in one language."""
-    # INTERIM while the other four languages are being written: French for a language without templates
-    if not (TEMPLATES / lang / f"{kind}_to_registrant.txt.j2").exists():
-        lang = DEFAULT_LANGUAGE
     name = f"{lang}/{kind}_to_registrant"
     subject = _one_line(_TEXT.get_template(f"{name}.subject.txt.j2").render(context))
     text = _TEXT.get_template(f"{name}.txt.j2").render(context, subject=subject)

@@ -28,6 +28,7 @@ KINDS = (
     "cancellation_acknowledged",
     "organiser_message",
     "registration_exists",
+    "series_registration_received",
 )
 
 
