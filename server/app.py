@@ -4,19 +4,23 @@ from __future__ import annotations
 
 import asyncpg
 from litestar import Litestar, Request
-from litestar.datastructures import State
+from litestar.datastructures import MutableScopeHeaders, State
+from litestar.routes import HTTPRoute
+from litestar.types import Message, Scope
 from litestar.di import Provide
 from litestar.openapi import OpenAPIConfig
 from litestar.openapi.plugins import SwaggerRenderPlugin
 from litestar.openapi.spec import Components, SecurityScheme, Tag
-from litestar.params import Parameter
+from litestar.params import Parameter, QueryParameter
 from typing import Annotated
 
 from server import health
+from server.bodies import StrictRequest, StrictStructSchemaPlugin
 from server.db import pool_lifespan_hooks, provide_connection
 from server.errors import exception_handlers
 from server.events.controllers import OrganiserEventController, PublicEventController
 from server.i18n import negotiate_language
+from server.openapi import document_problems
 from server.organisers.controllers import OrganiserAccountController, provide_organiser
 from server.settings import Settings
 
@@ -25,7 +29,7 @@ MAX_BODY_BYTES = 256 * 1024
 
 def provide_language(
     request: Request,
-    lang: Annotated[str | None, Parameter(query="lang", max_length=35, description="fr, de, lb, en or pt")] = None,
+    lang: Annotated[str | None, QueryParameter(name="lang", max_length=35, description="fr, de, lb, en or pt")] = None,
 ) -> str:
     """The answer's language: ?lang=, else Accept-Language, else French."""
     return negotiate_language(lang, request.headers.get("accept-language"))
@@ -46,7 +50,7 @@ def create_app(settings: Settings, *, test_connection: asyncpg.Connection | None
     """The ASGI app; tests pass the connection of their rolled-back transaction."""
     state = State({"settings": settings, "test_connection": test_connection})
     open_pool, close_pool = pool_lifespan_hooks(settings)
-    return Litestar(
+    app = Litestar(
         route_handlers=route_handlers(),
         dependencies={
             "conn": Provide(provide_connection),
@@ -59,6 +63,8 @@ def create_app(settings: Settings, *, test_connection: asyncpg.Connection | None
         on_shutdown=[close_pool],
         exception_handlers=exception_handlers,
         request_max_body_size=MAX_BODY_BYTES,
+        request_class=StrictRequest,
+        plugins=[StrictStructSchemaPlugin()],
         openapi_config=OpenAPIConfig(
             title="Zesummen",
             version="1.0.0",
@@ -72,6 +78,22 @@ def create_app(settings: Settings, *, test_connection: asyncpg.Connection | None
         ),
         debug=False,
     )
+    document_problems(app)
+    app.before_send.append(correct_allow_header(app))
+    return app
+
+
+def correct_allow_header(app: Litestar):
+    """A before_send hook: OPTIONS lists every method of the path (Litestar 2 lists one, issue #4169)."""
+    allowed = {route.path: ", ".join(sorted(route.methods)) for route in app.routes if isinstance(route, HTTPRoute)}
+
+    async def before_send(message: Message, scope: Scope) -> None:
+        if message["type"] == "http.response.start" and scope["method"] == "OPTIONS" and message["status"] == 204:
+            path = next(iter(scope["route_handler"].paths))
+            if path in allowed:
+                MutableScopeHeaders.from_message(message)["Allow"] = allowed[path]
+
+    return before_send
 
 
 def app_from_env() -> Litestar:

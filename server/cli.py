@@ -15,6 +15,7 @@ import asyncpg
 import msgspec
 
 from server.db import init_connection, migrate_url
+from server.processes import web_command
 from server.settings import ROOT, Settings, load_settings
 
 log = logging.getLogger("zesummen")
@@ -28,28 +29,16 @@ async def _connect(settings: Settings) -> asyncpg.Connection:
 
 async def load_demo(settings: Settings, today: date | None = None) -> int:
     """Load the demo programme once (only into a database without events); returns events created."""
-    from server.demo import DEMO_ORGANISATIONS, demo_events
-    from server.events.schemas import EventIn
-    from server.events.service import create_event, publish_event
-    from server.organisers.schemas import Organiser
-    from server.organisers import queries as org_q
+    from server.demo import load_programme
 
     conn = await _connect(settings)
     try:
-        for org in DEMO_ORGANISATIONS:
-            await conn.execute(org_q.UPSERT_ORGANISATION, org["slug"], org["name"])
-        if await conn.fetchval("SELECT EXISTS (SELECT 1 FROM events)"):
-            return 0
-        system = Organiser(id=0, email="demo@localhost", name="demo", is_admin=True, roles={})
-        created = 0
-        for body in demo_events(today or date.today()):
-            body = dict(body)
-            publish = body.pop("publish", True)
-            event = await create_event(conn, system, msgspec.convert(body, EventIn), settings)
-            if publish:
-                await publish_event(conn, system, event.slug, settings)
-            created += len(event.occurrences or [event.slug])
-        return created
+        async with conn.transaction():
+            # two processes starting together must not both load it
+            await conn.execute("SELECT pg_advisory_xact_lock(7261002)")
+            if await conn.fetchval("SELECT EXISTS (SELECT 1 FROM events)"):
+                return 0
+            return await load_programme(conn, settings, today or date.today())
     finally:
         await conn.close()
 
@@ -75,10 +64,7 @@ def serve(settings: Settings) -> int:
     python = sys.executable
     children: list[subprocess.Popen] = []
     workers = os.environ.get("WEB_WORKERS", "1")
-    children.append(subprocess.Popen([
-        python, "-m", "granian", "--interface", "asgi", "--factory", "--host", settings.host,
-        "--port", str(settings.port), "--workers", workers, "--log-level", "warning", "server.app:app_from_env",
-    ], cwd=ROOT))
+    children.append(subprocess.Popen(web_command(settings.host, settings.port, workers), cwd=ROOT))
     children.extend(background_processes(settings))
     print(f"Zesummen serves on http://{settings.host}:{settings.port}  (Ctrl-C stops it)", flush=True)
 

@@ -2,12 +2,13 @@
 
 from __future__ import annotations
 
-import json
 import logging
 from collections.abc import AsyncIterator
 from pathlib import Path
+from urllib.parse import urlsplit, urlunsplit
 
 import asyncpg
+import msgspec
 from litestar import Litestar
 from litestar.datastructures import State
 
@@ -19,10 +20,15 @@ MIGRATIONS_DIR = ROOT / "migrations"
 MIGRATION_LOCK_KEY = 7_261_001
 
 
+def _encode_json(value: object) -> str:
+    return msgspec.json.encode(value).decode()
+
+
 async def init_connection(conn: asyncpg.Connection) -> None:
     """jsonb in and out as Python objects."""
-    await conn.set_type_codec("jsonb", encoder=json.dumps, decoder=json.loads, schema="pg_catalog")
-    await conn.set_type_codec("json", encoder=json.dumps, decoder=json.loads, schema="pg_catalog")
+    # msgspec decodes several times faster than json; the event list decodes three texts per row
+    for type_name in ("jsonb", "json"):
+        await conn.set_type_codec(type_name, encoder=_encode_json, decoder=msgspec.json.decode, schema="pg_catalog")
 
 
 async def create_pool(settings: Settings) -> asyncpg.Pool:
@@ -74,6 +80,28 @@ async def migrate(conn: asyncpg.Connection) -> list[str]:
     finally:
         await conn.execute("SELECT pg_advisory_unlock($1)", MIGRATION_LOCK_KEY)
     return applied_now
+
+
+async def create_database(server_url: str, name: str) -> str:
+    """A new, migrated database `name` on the server of `server_url` (dropped first if it exists)."""
+    admin = await asyncpg.connect(server_url)
+    try:
+        await admin.execute(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)')
+        await admin.execute(f'CREATE DATABASE "{name}"')
+    finally:
+        await admin.close()
+    url = urlunsplit(urlsplit(server_url)._replace(path=f"/{name}"))
+    await migrate_url(url)
+    return url
+
+
+async def drop_database(server_url: str, name: str) -> None:
+    """Drop database `name`, closing its connections."""
+    admin = await asyncpg.connect(server_url)
+    try:
+        await admin.execute(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)')
+    finally:
+        await admin.close()
 
 
 async def migrate_url(database_url: str) -> list[str]:

@@ -3,9 +3,17 @@
 from __future__ import annotations
 
 import datetime as dt
-import json
 from typing import Any
 from zoneinfo import ZoneInfo
+
+import asyncpg
+import msgspec
+
+from server.events.schemas import EventIn
+from server.events.service import create_event, publish_event
+from server.organisers import queries as org_q
+from server.organisers.schemas import Organiser
+from server.settings import Settings
 
 TIMEZONE = "Europe/Luxembourg"
 _ZONE = ZoneInfo(TIMEZONE)
@@ -622,9 +630,18 @@ def demo_events(today: dt.date) -> list[dict[str, Any]]:
     return [portuguese, press, mipex, refugees_de, refugees_fr, french_table, luxembourgish_table, mersch, differdange]
 
 
-if __name__ == "__main__":
-    events = demo_events(dt.date.today())
-    midnight = dt.datetime.combine(dt.date.today(), dt.time(), tzinfo=_ZONE)
-    assert all(dt.datetime.fromisoformat(e["starts_at"]) > midnight for e in events), "an event starts in the past"
-    assert events == demo_events(dt.date.today()), "not deterministic"
-    print(json.dumps(events, ensure_ascii=False, indent=2))
+
+async def load_programme(conn: asyncpg.Connection, settings: Settings, today: dt.date) -> int:
+    """Create the demo organisations and events (published unless marked otherwise); returns events made."""
+    for org in DEMO_ORGANISATIONS:
+        await conn.execute(org_q.UPSERT_ORGANISATION, org["slug"], org["name"])
+    system = Organiser(id=0, email="demo@localhost", name="demo", is_admin=True, roles={})
+    created = 0
+    for body in demo_events(today):
+        body = dict(body)
+        publish = body.pop("publish", True)
+        event = await create_event(conn, system, msgspec.convert(body, EventIn), settings)
+        if publish:
+            await publish_event(conn, system, event.slug, settings)
+        created += len(event.occurrences or [event.slug])
+    return created

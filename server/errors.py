@@ -92,9 +92,9 @@ def domain_error_handler(_: Request, exc: DomainError) -> Response[Problem]:
 
 
 def _field_name(item: dict[str, Any]) -> str:
-    key = item.get("key") or ""
+    """The bad field's name as the client wrote it (a query, path or body field); `body` for the whole."""
     source = item.get("source") or "body"
-    return f"{source}.{key}" if key and source != "body" else (key or source)
+    return item.get("key") or getattr(source, "value", str(source))
 
 
 def validation_error_handler(_: Request, exc: ValidationException) -> Response[Problem]:
@@ -123,6 +123,12 @@ def database_unavailable_handler(_: Request, exc: Exception) -> Response[Problem
         Problem(503, "Service unavailable", "The database is not reachable right now; please try again in a moment."),
         {"Retry-After": "5"},
     )
+
+
+def unstorable_text_handler(_: Request, exc: Exception) -> Response[Problem]:
+    """Text PostgreSQL cannot keep (a NUL character, in text or in JSON) is the client's to fix."""
+    detail = "A text contains a character that cannot be stored (such as U+0000); remove it and send again."
+    return problem_response(Problem(422, "Invalid request", detail, errors=[FieldError("body", detail)]))
 
 
 def internal_error_handler(request: Request, exc: Exception) -> Response[Problem]:
@@ -154,5 +160,8 @@ exception_handlers = {
     ValidationException: validation_error_handler,
     HTTPException: http_error_handler,
     **{exc: database_unavailable_handler for exc in DATABASE_DOWN},
+    # 22021 and 22P05: the only data errors a client's text alone can cause
+    asyncpg.exceptions.CharacterNotInRepertoireError: unstorable_text_handler,
+    asyncpg.exceptions.UntranslatableCharacterError: unstorable_text_handler,
     Exception: internal_error_handler,
 }

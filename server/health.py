@@ -5,6 +5,7 @@ from __future__ import annotations
 import asyncio
 
 from litestar import Request, get
+from litestar.openapi.datastructures import ResponseSpec
 from litestar.response import Response
 
 from server.errors import DATABASE_DOWN
@@ -16,7 +17,8 @@ def healthz() -> dict[str, str]:
     return {"status": "ok"}
 
 
-@get("/readyz", tags=["health"])
+@get("/readyz", tags=["health"], responses={
+    503: ResponseSpec(dict[str, str], description="The database does not answer", generate_examples=False)})
 async def readyz(request: Request) -> Response[dict[str, str]]:
     """200 when the database answers, 503 otherwise."""
     state = request.app.state

@@ -3,10 +3,12 @@
 from __future__ import annotations
 
 from datetime import datetime
+from functools import lru_cache
 from typing import Literal
 from zoneinfo import ZoneInfo
 
 import msgspec
+from babel import Locale
 from babel.dates import format_date, format_datetime
 
 Language = Literal["fr", "de", "lb", "en", "pt"]
@@ -16,7 +18,8 @@ DEFAULT_LANGUAGE = "fr"
 FALLBACK_ORDER: tuple[str, ...] = ("fr", "de", "en", "lb", "pt")
 
 # Babel locales chosen for how people in Luxembourg write: British English, European Portuguese.
-BABEL_LOCALE = {"fr": "fr_LU", "de": "de_LU", "lb": "lb", "en": "en_GB", "pt": "pt_PT"}
+BABEL_LOCALE = {lang: Locale.parse(tag) for lang, tag in
+                {"fr": "fr_LU", "de": "de_LU", "lb": "lb", "en": "en_GB", "pt": "pt_PT"}.items()}
 # Times as each language writes them: French "12 h 15", Portuguese "12h15", the others "12:15".
 TIME_PATTERN = {"fr": "H 'h' mm", "de": "HH:mm", "lb": "HH:mm", "en": "HH:mm", "pt": "HH'h'mm"}
 TIME_SUFFIX = {"fr": "", "de": " Uhr", "lb": " Auer", "en": "", "pt": ""}
@@ -70,6 +73,9 @@ def _time(moment: datetime, lang: str) -> str:
     return format_datetime(moment, TIME_PATTERN[lang], locale=BABEL_LOCALE[lang])
 
 
+# an event's `when` is asked for on every list and page view, and Babel's formatting dominates the
+# cost of a list; the answer depends on these four values only
+@lru_cache(maxsize=8192)
 def format_when(starts_at: datetime, ends_at: datetime, timezone: str, lang: str) -> str:
     """E.g. `mercredi 11 novembre 2026, 12 h 15 – 13 h 45`, in the event's time zone."""
     zone = ZoneInfo(timezone)

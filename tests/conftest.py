@@ -5,42 +5,28 @@ from __future__ import annotations
 import os
 import secrets
 from collections.abc import AsyncIterator
-from urllib.parse import urlsplit, urlunsplit
 
 import asyncpg
 import httpx
 import pytest
 
 from server.app import create_app
-from server.db import init_connection, migrate
+from server.db import create_database, drop_database, init_connection
 from server.settings import Settings, load_settings
-
-
-def _with_database(url: str, name: str) -> str:
-    parts = urlsplit(url)
-    return urlunsplit(parts._replace(path=f"/{name}"))
 
 
 @pytest.fixture(scope="session")
 async def database_url() -> AsyncIterator[str]:
     """A fresh database on the server of DATABASE_URL, migrated once, dropped at the end."""
-    base = os.environ.get("DATABASE_URL")
-    if not base:
+    server_url = os.environ.get("DATABASE_URL")
+    if not server_url:
         pytest.exit("DATABASE_URL is not set: run the suite with `make test`", returncode=2)
     name = f"zesummen_test_{secrets.token_hex(4)}"
-    admin = await asyncpg.connect(base)
-    await admin.execute(f'CREATE DATABASE "{name}"')
-    url = _with_database(base, name)
-    conn = await asyncpg.connect(url)
-    try:
-        await migrate(conn)
-    finally:
-        await conn.close()
+    url = await create_database(server_url, name)
     try:
         yield url
     finally:
-        await admin.execute(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)')
-        await admin.close()
+        await drop_database(server_url, name)
 
 
 @pytest.fixture(scope="session")

@@ -378,3 +378,51 @@ async def test_openapi_schema_lists_every_endpoint(client) -> None:
     for path in ("/api/events", "/api/events/{slug}", "/api/organiser/events", "/api/organiser/events/{slug}",
                  "/api/organiser/events/{slug}/publish", "/api/organiser/events/{slug}/cancel", "/healthz", "/readyz"):
         assert path in paths, path
+
+
+async def test_list_shows_each_change_at_once_despite_its_cache(client, conn, settings) -> None:
+    _, token = await create_organiser(conn, {"asti": "organiser"})
+    event = await create_event(conn, settings, capacity=3, title={"fr": "Avant"})
+
+    async def listed() -> dict:
+        items = (await client.get("/api/events", params={"limit": 100})).json()["items"]
+        return next(item for item in items if item["slug"] == event.slug)
+
+    assert (await listed())["title"] == "Avant"
+    # same transaction as the first read: a version that only a commit could change would miss it
+    await client.patch(f"/api/organiser/events/{event.slug}", json={"title": {"fr": "Après"}}, headers=auth(token))
+    assert (await listed())["title"] == "Après"
+    await conn.execute(
+        "INSERT INTO registrations (event_id, email, name, language, status, confirmed_at) "
+        "SELECT id, 'ana@example.org', 'Ana', 'pt', 'confirmed', now() FROM events WHERE slug = $1", event.slug)
+    assert (await listed())["seats_left"] == 2
+    await conn.execute("UPDATE organisations SET name = 'ASTI asbl' WHERE slug = 'asti'")
+    assert (await listed())["organisation"]["name"] == "ASTI asbl"
+
+
+async def test_text_postgresql_cannot_store_is_a_422(client, conn) -> None:
+    _, token = await create_organiser(conn, {"asti": "organiser"})
+    response = await client.post("/api/organiser/events", json=event_body(title={"fr": "nul\u0000"}), headers=auth(token))
+    assert response.status_code == 422 and "U+0000" in response.json()["detail"]
+    listing = await client.get("/api/events", params={"organisation": "a\u0000"})
+    assert listing.status_code == 422
+
+
+async def test_body_types_are_not_coerced(client, conn) -> None:
+    _, token = await create_organiser(conn, {"asti": "organiser"})
+    for change, field in (({"online": 0}, "online"), ({"capacity": "12"}, "capacity"),
+                          ({"starts_at": 1800000000}, "starts_at")):
+        response = await client.post("/api/organiser/events", json=event_body(**change), headers=auth(token))
+        assert response.status_code == 422, (change, response.text)
+        assert response.json()["errors"][0]["field"] == field
+
+
+async def test_query_instants_must_be_rfc3339(client) -> None:
+    assert (await client.get("/api/events", params={"to": "0.5"})).status_code == 422
+    assert (await client.get("/api/events", params={"to": "2027-02-30T10:00:00Z"})).json()["errors"][0]["field"] == "to"
+    assert (await client.get("/api/events", params={"to": "2027-02-28T10:00:00+01:00"})).status_code == 200
+
+
+async def test_options_lists_every_method_of_the_path(client) -> None:
+    response = await client.options("/api/organiser/events/any-slug")
+    assert response.headers["allow"] == "GET, OPTIONS, PATCH"

@@ -8,10 +8,13 @@ from typing import Annotated, Literal
 import asyncpg
 from litestar import Controller, get, patch, post
 from litestar.di import Provide
-from litestar.params import Parameter
+from litestar.params import Body, Parameter, QueryParameter
 
+from server.errors import Invalid
 from server.events import service
 from server.events.schemas import (
+    EVENT_IN_EXAMPLES,
+    EVENT_PATCH_EXAMPLES,
     EventFilters,
     EventIn,
     EventOut,
@@ -27,8 +30,21 @@ from server.settings import Settings
 
 SlugPath = Annotated[str, Parameter(max_length=140, description="The event's slug")]
 Limit = Annotated[int, Parameter(ge=1, le=100, description="Page size")]
-Cursor = Annotated[str | None, Parameter(max_length=200, description="`next_cursor` of the previous page")]
+Cursor = Annotated[str | None, Parameter(pattern=service.CURSOR_PATTERN, description="`next_cursor` of the previous page")]
 Text = Annotated[str | None, Parameter(max_length=200)]
+# RFC 3339 instants with an offset, as Python reads them (no leap second, offsets under 24 hours);
+# query values are not JSON, so they are matched here rather than coerced from any number
+INSTANT_PATTERN = r"^[0-9]{4}-[0-9]{2}-[0-9]{2}T([01][0-9]|2[0-3]):[0-5][0-9]:[0-5][0-9](\.[0-9]{1,6})?(Z|[+-]([01][0-9]|2[0-3]):[0-5][0-9])$"
+
+
+def parse_instant(name: str, text: str | None) -> datetime | None:
+    """A query instant; its pattern was checked, so only an impossible date (30 February) fails."""
+    if text is None:
+        return None
+    try:
+        return datetime.fromisoformat(text)
+    except ValueError:
+        raise Invalid.field(name, f"'{text}' is not a date that exists.") from None
 
 
 def provide_filters(
@@ -36,12 +52,15 @@ def provide_filters(
     spoken: Annotated[Language | None, Parameter(description="A language spoken at the event")] = None,
     commune: Text = None,
     organisation: Annotated[str | None, Parameter(max_length=63, description="Organisation slug")] = None,
-    from_: Annotated[datetime | None, Parameter(query="from", description="Events ending after this instant (default: now)")] = None,
-    to: Annotated[datetime | None, Parameter(description="Events starting before this instant")] = None,
+    from_: Annotated[str | None, QueryParameter(name="from", pattern=INSTANT_PATTERN, schema_extra={"format": "date-time"},
+                     description="Events ending after this instant (default: now), e.g. 2027-01-12T18:30:00+01:00")] = None,
+    to: Annotated[str | None, Parameter(pattern=INSTANT_PATTERN, schema_extra={"format": "date-time"},
+                                        description="Events starting before this instant")] = None,
     q: Annotated[str | None, Parameter(max_length=100, description="Words in the title or summary")] = None,
 ) -> EventFilters:
     """The public list's filters from the query string."""
-    return EventFilters(kind=kind, spoken=spoken, commune=commune, organisation=organisation, from_=from_, to=to, q=q)
+    return EventFilters(kind=kind, spoken=spoken, commune=commune, organisation=organisation,
+                        from_=parse_instant("from", from_), to=parse_instant("to", to), q=q)
 
 
 class PublicEventController(Controller):
@@ -69,10 +88,11 @@ class OrganiserEventController(Controller):
 
     path = "/api/organiser/events"
     tags = ["organiser"]
+    security = [{"bearer": []}]
 
     @post("/")
     async def create_event(
-        self, data: EventIn, conn: asyncpg.Connection, organiser: Organiser, settings: Settings
+        self, data: Annotated[EventIn, Body(examples=EVENT_IN_EXAMPLES)], conn: asyncpg.Connection, organiser: Organiser, settings: Settings
     ) -> OrganiserEventOut:
         """Create a draft (or a draft series when `recurrence` is given)."""
         return await service.create_event(conn, organiser, data, settings)
@@ -96,7 +116,7 @@ class OrganiserEventController(Controller):
 
     @patch("/{slug:str}")
     async def update_event(
-        self, slug: SlugPath, data: EventPatch, conn: asyncpg.Connection, organiser: Organiser, settings: Settings
+        self, slug: SlugPath, data: Annotated[EventPatch, Body(examples=EVENT_PATCH_EXAMPLES)], conn: asyncpg.Connection, organiser: Organiser, settings: Settings
     ) -> OrganiserEventOut:
         """Change an event; a new time or place of a published event notifies registrants."""
         return await service.update_event(conn, organiser, slug, data, settings)

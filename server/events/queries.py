@@ -1,10 +1,11 @@
 """SQL for events and series."""
 
 # the columns every event read returns, with its organisation, series slug and seats taken
-_EVENT_COLUMNS = """
+_SEATS_TAKEN = """(SELECT count(*) FROM registrations r
+      WHERE r.event_id = e.id AND r.status IN ('pending', 'confirmed'))::int"""
+_EVENT_COLUMNS = f"""
     e.*, o.slug AS organisation_slug, o.name AS organisation_name, s.slug AS series_slug,
-    (SELECT count(*) FROM registrations r
-      WHERE r.event_id = e.id AND r.status IN ('pending', 'confirmed'))::int AS seats_taken
+    {_SEATS_TAKEN} AS seats_taken
 """
 _EVENT_FROM = """
 FROM events e
@@ -15,6 +16,9 @@ LEFT JOIN series s ON s.id = e.series_id
 # one non-draft event by slug
 PUBLIC_EVENT_BY_SLUG = f"SELECT {_EVENT_COLUMNS} {_EVENT_FROM} WHERE e.slug = $1 AND e.status <> 'draft'"
 
+# full rows of the given non-draft events
+PUBLIC_EVENTS_BY_ID = f"SELECT {_EVENT_COLUMNS} {_EVENT_FROM} WHERE e.id = ANY($1::bigint[]) AND e.status <> 'draft'"
+
 # one event by slug, drafts included
 EVENT_BY_SLUG = f"SELECT {_EVENT_COLUMNS} {_EVENT_FROM} WHERE e.slug = $1"
 
@@ -24,9 +28,12 @@ EVENT_BY_ID = f"SELECT {_EVENT_COLUMNS} {_EVENT_FROM} WHERE e.id = $1"
 # the same, locking the event row for a change (capacity and time decisions serialize on it)
 EVENT_BY_SLUG_FOR_UPDATE = f"SELECT {_EVENT_COLUMNS} {_EVENT_FROM} WHERE e.slug = $1 FOR UPDATE OF e"
 
-# a page of the public list in (starts_at, id) order after a cursor; NULL parameters filter nothing
+# a page of the public list in (starts_at, id) order after a cursor; NULL parameters filter nothing.
+# Only what changes per request or tells a cached rendering's version: see service.list_public.
 PUBLIC_EVENT_PAGE = f"""
-SELECT {_EVENT_COLUMNS} {_EVENT_FROM}
+SELECT e.id, e.starts_at, e.row_version, o.name AS organisation_name, e.status, e.capacity,
+       e.registration_opens_at, e.registration_closes_at, {_SEATS_TAKEN} AS seats_taken
+{_EVENT_FROM}
 WHERE e.status <> 'draft'
   AND e.ends_at > coalesce($1::timestamptz, now())
   AND ($2::timestamptz IS NULL OR e.starts_at < $2)

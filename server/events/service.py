@@ -2,8 +2,8 @@
 
 from __future__ import annotations
 
-import base64
 import re
+from collections import OrderedDict
 import unicodedata
 from datetime import datetime, timedelta, timezone as dt_timezone
 from typing import Any
@@ -34,6 +34,9 @@ MAX_OCCURRENCES = 200
 MAX_SERIES_SPAN = timedelta(days=2 * 366)
 TITLE_MAX, SUMMARY_MAX, DESCRIPTION_MAX = 300, 2000, 20_000
 ALLOWED_FREQUENCIES = {"WEEKLY", "MONTHLY"}
+# a typo such as 0202 for 2026 must not become an event; the bounds also keep cursors positive
+EARLIEST_START = datetime(2000, 1, 1, tzinfo=dt_timezone.utc)
+LATEST_START = datetime(2200, 1, 1, tzinfo=dt_timezone.utc)
 _TIMEZONES = frozenset(available_timezones())
 
 # each kind of event as its audience calls it (pages, feeds' CATEGORIES, emails)
@@ -120,24 +123,25 @@ def to_organiser(row: asyncpg.Record, settings: Settings, occurrences: list[str]
     return msgspec.convert(data, OrganiserEventOut, from_attributes=False, strict=False)
 
 
+_EPOCH = datetime(1970, 1, 1, tzinfo=dt_timezone.utc)
+# "<microseconds since 1970>.<id>": every string of this form is a position in the list, so the
+# OpenAPI pattern says exactly which cursors are valid (events start after 2000, see _validate)
+CURSOR_PATTERN = r"^[0-9]{1,17}\.[0-9]{1,18}$"
+
+
 def encode_cursor(starts_at: datetime, event_id: int) -> str:
-    """An opaque keyset cursor."""
-    return base64.urlsafe_b64encode(f"{starts_at.isoformat()}|{event_id}".encode()).decode().rstrip("=")
+    """A keyset cursor: the last item's (starts_at, id)."""
+    return f"{(starts_at - _EPOCH) // timedelta(microseconds=1)}.{event_id}"
 
 
 def decode_cursor(cursor: str | None) -> tuple[datetime | None, int | None]:
     """The (starts_at, id) behind a cursor, or 422."""
     if not cursor:
         return None, None
-    try:
-        raw = base64.urlsafe_b64decode(cursor + "=" * (-len(cursor) % 4)).decode()
-        moment, _, event_id = raw.partition("|")
-        parsed = datetime.fromisoformat(moment)
-        if parsed.tzinfo is None:
-            raise ValueError("naive")
-        return parsed, int(event_id)
-    except (ValueError, UnicodeDecodeError):
-        raise Invalid.field("cursor", "This cursor is not one this service gave out.") from None
+    if not re.fullmatch(CURSOR_PATTERN, cursor):
+        raise Invalid.field("cursor", "This cursor is not one this service gave out.")
+    micros, _, event_id = cursor.partition(".")
+    return _EPOCH + timedelta(microseconds=int(micros)), int(event_id)
 
 
 async def list_public(
@@ -150,10 +154,48 @@ async def list_public(
         q.PUBLIC_EVENT_PAGE, filters.from_, filters.to, filters.kind, filters.spoken, filters.commune,
         filters.organisation, pattern, after, after_id, limit + 1,
     )
-    now = datetime.now(dt_timezone.utc)
-    items = [to_public(row, lang, settings, now) for row in rows[:limit]]
+    items = await _rendered_public(conn, rows[:limit], lang, settings)
     next_cursor = encode_cursor(rows[limit - 1]["starts_at"], rows[limit - 1]["id"]) if len(rows) > limit else None
     return EventPage(items=items, next_cursor=next_cursor)
+
+
+# Localised public events by (id, row version, organisation name, language, base URL). Reading and
+# localising whole rows was most of the cost of the public list, the busiest endpoint; a row version
+# grows on any update of the event, so an entry is never stale. Seats and whether registration is
+# open change without an update (registrations, the clock) and are filled in per request.
+_RENDERED: OrderedDict[tuple[Any, ...], EventOut] = OrderedDict()
+_RENDERED_MAX = 20_000
+
+
+async def _rendered_public(conn: asyncpg.Connection, rows: list[asyncpg.Record], lang: str, settings: Settings) -> list[EventOut]:
+    """The public form of each listed event, from the cache or rendered from its full row."""
+    now = datetime.now(dt_timezone.utc)
+    base = settings.base
+    keys = [(row["id"], row["row_version"], row["organisation_name"], lang, base) for row in rows]
+    # taken before any await, so another request's eviction cannot pull an entry from under us
+    cached = [_RENDERED.get(key) for key in keys]
+    fresh: dict[int, EventOut] = {}
+    missing = [key[0] for key, hit in zip(keys, cached) if hit is None]
+    if missing:
+        for full in await conn.fetch(q.PUBLIC_EVENTS_BY_ID, missing):
+            # keyed by the full row's own version: it may be newer than the page's if the event
+            # changed between the two reads, and then this request shows the newer one
+            fresh[full["id"]] = _RENDERED[(full["id"], full["row_version"], full["organisation_name"], lang, base)] = (
+                to_public(full, lang, settings, now))
+    items = []
+    for row, key, hit in zip(rows, keys, cached):
+        if hit is not None and key in _RENDERED:
+            _RENDERED.move_to_end(key)
+        rendered = hit or fresh[row["id"]]
+        capacity = row["capacity"]
+        items.append(msgspec.structs.replace(
+            rendered,
+            seats_left=None if capacity is None else max(capacity - row["seats_taken"], 0),
+            registration_open=registration_open(row, now),
+        ))
+    while len(_RENDERED) > _RENDERED_MAX:
+        _RENDERED.popitem(last=False)
+    return items
 
 
 async def get_public(conn: asyncpg.Connection, slug: str, lang: str, settings: Settings) -> EventOut:
@@ -244,6 +286,8 @@ async def _validate(conn: asyncpg.Connection, values: dict[str, Any], *, partial
         errors.append(FieldError("ends_at", "The end must come after the start."))
     elif values["ends_at"] - values["starts_at"] > timedelta(days=31):
         errors.append(FieldError("ends_at", "An event lasts at most 31 days."))
+    if not EARLIEST_START <= values["starts_at"] < LATEST_START:
+        errors.append(FieldError("starts_at", "An event starts between the years 2000 and 2199."))
     opens, closes = values.get("registration_opens_at"), values.get("registration_closes_at")
     if opens and closes and closes <= opens:
         errors.append(FieldError("registration_closes_at", "Registration must close after it opens."))

@@ -7,6 +7,7 @@ from litestar import Controller, Request, get, post
 from litestar.params import Dependency
 
 from server.errors import Unauthorized
+from server.openapi import problem_response
 from server.organisers import queries as q
 from server.organisers import service
 from server.organisers.schemas import (
@@ -39,8 +40,9 @@ class OrganiserAccountController(Controller):
 
     path = "/api/organiser"
     tags = ["organiser"]
+    security = [{"bearer": []}]
 
-    @post("/login", status_code=200, security=[])
+    @post("/login", status_code=200, security=[], responses={401: problem_response(401, "Wrong email or password")})
     async def login(self, data: LoginIn, conn: asyncpg.Connection, settings: Settings) -> TokenOut:
         """Exchange email and password for a bearer token."""
         return await service.login(conn, data.email, data.password, settings.token_ttl)

@@ -1,0 +1,116 @@
+"""The service under load while its PostgreSQL goes away and comes back (issue 7, point 2)."""
+
+from __future__ import annotations
+
+import asyncio
+import time
+from collections.abc import Iterator
+from pathlib import Path
+
+import asyncpg
+import httpx
+import pytest
+
+from server.db import create_database, init_connection
+from server.localdb import LocalPostgres
+from server.organisers import queries as org_q
+from server.organisers.service import create_admin
+from server.processes import running_web
+from server.settings import load_settings
+from tests.factories import event_body
+
+OUTAGE_SECONDS = 3.0
+# a request during the outage must be answered, not left hanging: the pool's connect timeout is 5 s
+ANSWER_WITHIN = 6.0
+RECOVER_WITHIN = 10.0
+
+
+@pytest.fixture
+def private_postgres(tmp_path: Path) -> Iterator[LocalPostgres]:
+    """A PostgreSQL of this test's own, so stopping it disturbs no other test."""
+    server = LocalPostgres(tmp_path / "postgres")
+    server.init()
+    server.start()
+    try:
+        yield server
+    finally:
+        server.stop("immediate")
+
+
+async def _seed(url: str) -> str:
+    conn = await asyncpg.connect(url)
+    await init_connection(conn)
+    try:
+        await conn.execute(org_q.UPSERT_ORGANISATION, "asti", "ASTI")
+        return (await create_admin(conn, "ops@example.lu", load_settings(database_url=url, secret_key="x").token_ttl)).token
+    finally:
+        await conn.close()
+
+
+class Observed:
+    """What the clients saw: (sent at, seconds taken, status, body) per request."""
+
+    def __init__(self) -> None:
+        self.answers: list[tuple[float, float, int, dict]] = []
+        self.created: list[str] = []
+
+
+async def _client_loop(base: str, token: str, seen: Observed, stop: asyncio.Event, writer: bool) -> None:
+    headers = {"Authorization": f"Bearer {token}"}
+    async with httpx.AsyncClient(base_url=base, timeout=30) as http:
+        while not stop.is_set():
+            sent = time.monotonic()
+            if writer:
+                response = await http.post("/api/organiser/events", json=event_body(), headers=headers)
+            else:
+                response = await http.get("/api/events")
+            body = response.json()
+            seen.answers.append((sent, time.monotonic() - sent, response.status_code, body))
+            if response.status_code == 201:
+                seen.created.append(body["slug"])
+            await asyncio.sleep(0.02)
+
+
+async def test_database_restart_gives_quick_503s_then_recovers_without_losing_acknowledged_writes(private_postgres) -> None:
+    url = await create_database(private_postgres.url, "zesummen")
+    token = await _seed(url)
+    env = {"DATABASE_URL": url, "SECRET_KEY": "restart-secret", "NOTIFIER": "0", "BASE_URL": "https://zesummen.test"}
+    with running_web(env, workers=1) as base:
+        seen, stop = Observed(), asyncio.Event()
+        clients = [asyncio.create_task(_client_loop(base, token, seen, stop, writer=n % 2 == 0)) for n in range(4)]
+        async with httpx.AsyncClient(base_url=base, timeout=30) as probe:
+            await asyncio.sleep(1.5)
+            down_at = time.monotonic()
+            await asyncio.to_thread(private_postgres.stop, "fast")
+            await asyncio.sleep(OUTAGE_SECONDS / 2)
+            readiness = await probe.get("/readyz")
+            await asyncio.sleep(OUTAGE_SECONDS / 2)
+            await asyncio.to_thread(private_postgres.start)
+            up_at = time.monotonic()
+            while (await probe.get("/readyz")).status_code != 200:
+                assert time.monotonic() - up_at < RECOVER_WITHIN, "/readyz did not come back"
+                await asyncio.sleep(0.1)
+            await asyncio.sleep(1.0)
+        stop.set()
+        await asyncio.gather(*clients)
+
+    print(f"\nrestart: {len(seen.answers)} answers, {sum(s == 503 for _, _, s, _ in seen.answers)} of them 503, "
+          f"slowest {max(t for _, t, _, _ in seen.answers):.2f} s, {len(seen.created)} events acknowledged")
+    assert readiness.status_code == 503 and readiness.json()["status"] == "unavailable"
+    statuses = {status for _, _, status, _ in seen.answers}
+    assert statuses <= {200, 201, 503}, statuses
+    failures = [(sent, took, body) for sent, took, status, body in seen.answers if status == 503]
+    assert failures, "the outage was never seen: the test proves nothing"
+    assert all(body["status"] == 503 and "database" in body["detail"] for _, _, body in failures)
+    assert max(took for _, took, _, _ in seen.answers) < ANSWER_WITHIN
+    # everything answers again soon after the restart, with the same service processes
+    recovered = [sent for sent, _, status, _ in seen.answers if sent > up_at and status in (200, 201)]
+    assert recovered and min(recovered) - up_at < RECOVER_WITHIN
+    assert not [sent for sent, _, status, _ in seen.answers if sent > up_at + RECOVER_WITHIN and status == 503]
+    assert any(sent < down_at for sent, _, status, _ in seen.answers if status == 201)
+    conn = await asyncpg.connect(url)
+    try:
+        stored = {r["slug"] for r in await conn.fetch("SELECT slug FROM events")}
+    finally:
+        await conn.close()
+    assert set(seen.created) <= stored, "an event acknowledged with 201 was lost"
