@@ -449,3 +449,42 @@ async def test_a_superseded_change_is_skipped_and_a_join_link_change_reaches_onl
     message = await build_message(conn, await _row_of(conn, "event_changed", confirmed["id"]), settings)
     text, _ = _parts(message)
     assert message["Subject"].startswith("Mise à jour") and "https://meet.example.org/new" in text
+
+
+# ---------------------------------------------------------------------------- rows written by the registrations service
+
+async def test_rows_the_registrations_service_writes_all_become_mail(conn, settings) -> None:
+    from server.registrations import service as registrations
+    from server.registrations.schemas import RegistrationIn
+    from tests.factories import manage_token, registration_body
+
+    event = await _event(conn, settings, capacity=1)
+    data = msgspec.convert(registration_body(email="ana@example.org", language="lb"), RegistrationIn)
+    await registrations.register(conn, event.slug, data, settings, client_ip="192.0.2.1")
+    await registrations.register(conn, event.slug, msgspec.convert(
+        registration_body(email="joao@example.org", language="pt"), RegistrationIn), settings, client_ip="192.0.2.2")
+    await registrations.register(conn, event.slug, data, settings, client_ip="192.0.2.1")  # the same address again
+    ana = await conn.fetchrow("SELECT * FROM registrations WHERE email = 'ana@example.org'")
+    await registrations.confirm(conn, await manage_token(conn, settings, ana["id"]), "lb", settings)
+    await registrations.cancel(conn, await manage_token(conn, settings, ana["id"]), "lb", settings)  # João moves up
+
+    rows = await conn.fetch("SELECT * FROM outbox WHERE event_id = $1 ORDER BY id", ana["event_id"])
+    kinds = [r["kind"] for r in rows]
+    assert kinds == ["registration_received", "registration_waitlisted", "registration_exists",
+                     "registration_confirmed", "cancellation_acknowledged", "registration_promoted"]
+    built = {}
+    for row in rows:
+        try:
+            built[row["kind"]] = await build_message(conn, row, settings)
+        except Skip as skip:
+            built[row["kind"]] = str(skip)
+    # Ana's first mails describe states she has left since; what is still true goes out
+    assert "cancelled" in built["registration_received"] and "cancelled" in built["registration_confirmed"]
+    assert "pending" in built["registration_waitlisted"]  # João was promoted before the worker came by
+    assert built["registration_exists"]["Subject"].startswith("Är Umeldung")
+    cancelled = built["cancellation_acknowledged"]
+    assert cancelled["Subject"].startswith("Ofmeldung confirméiert") and _calendars(cancelled)
+    promoted = built["registration_promoted"]
+    assert promoted["To"].addresses[0].addr_spec == "joao@example.org" and promoted["Content-Language"] == "pt"
+    joao = await conn.fetchrow("SELECT * FROM registrations WHERE email = 'joao@example.org'")
+    assert manage_url(settings.base, await manage_token(conn, settings, joao["id"])) in _parts(promoted)[0]
