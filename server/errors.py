@@ -192,6 +192,9 @@ DATABASE_DOWN = (
     asyncpg.exceptions.CannotConnectNowError,
     asyncpg.exceptions.AdminShutdownError,
     asyncpg.exceptions.InterfaceError,
+    # a connection cut in the middle of a query leaves asyncpg's protocol in an impossible state
+    # ("cannot switch to state 12"); seen while PostgreSQL restarts
+    asyncpg.exceptions.InternalClientError,
     TimeoutError,
 )
 
