@@ -43,6 +43,19 @@ class Settings(msgspec.Struct, frozen=True, kw_only=True):
     mail_cap_per_day: int = 20
     # how long a registration waits for the lock on its event before answering 503
     lock_timeout: timedelta = timedelta(seconds=5)
+    # notifier: messages in flight (and SMTP connections) per worker copy; how long a claimed message
+    # stays with its worker before another may take it (a crashed worker's mail comes back after it);
+    # the polling fallback of LISTEN/NOTIFY; how often the periodic jobs run
+    notifier_concurrency: int = 4
+    notifier_lease: timedelta = timedelta(minutes=5)
+    notifier_poll_interval: timedelta = timedelta(seconds=5)
+    notifier_housekeeping_every: timedelta = timedelta(seconds=30)
+    # the whole of one message's SMTP exchange, connecting included (aiosmtplib's own is per operation)
+    smtp_timeout: timedelta = timedelta(seconds=60)
+    # a reminder later than this after its moment (the notifier was away) is skipped, not sent
+    reminder_grace: timedelta = timedelta(minutes=15)
+    # where the local mail catcher writes each message as an .eml file when SMTP_HOST is unset
+    mail_dir: str = str(DATA_DIR / "mail")
 
     @property
     def base(self) -> str:
@@ -81,6 +94,10 @@ def load_settings(**overrides: object) -> Settings:
     # optional tuning: durations in ISO 8601 (`PT2H`, `P90D`) or seconds, counts as integers
     for name in ("HOLD_DURATION", "ANONYMISE_AFTER", "RATE_LIMIT_WINDOW", "RATE_LIMIT_PER_ADDRESS",
                  "RATE_LIMIT_PER_EMAIL", "MAIL_CAP_PER_DAY", "LOCK_TIMEOUT"):
+        if env.get(name):
+            raw[name.lower()] = env[name]
+    for name in ("NOTIFIER_CONCURRENCY", "NOTIFIER_LEASE", "NOTIFIER_POLL_INTERVAL", "NOTIFIER_HOUSEKEEPING_EVERY",
+                 "SMTP_TIMEOUT", "REMINDER_GRACE", "MAIL_DIR"):
         if env.get(name):
             raw[name.lower()] = env[name]
     if "secret_key" not in overrides:
