@@ -153,8 +153,11 @@ def _token_url(settings: Settings, nonce: bytes) -> str:
 
 
 def _join_url(event: Mapping[str, Any], status: str) -> str | None:
-    """The join link, for confirmed people of an event still on; no one else ever sees it."""
-    if status == "confirmed" and event["status"] == "published" and event["join_url"]:
+    """A web conference's join link, for confirmed people while it is on; no one else ever sees it.
+
+    The same rule as the manage page (registrations.view) and the invitation (feeds.events).
+    """
+    if status == "confirmed" and event["status"] == "published" and event["kind"] == "webconference":
         return event["join_url"]
     return None
 
@@ -257,7 +260,7 @@ async def _series_registration_received(d: _Draft) -> None:
             "status": reg["status"] if reg["event_status"] != "cancelled" else "cancelled",
             "position": reg["position"],
             "manage_url": _token_url(d.settings, reg["token_nonce"]),
-            "join_url": _join_url({"status": reg["event_status"], "join_url": reg["join_url"]}, reg["status"]),
+            "join_url": _join_url({"status": reg["event_status"], "kind": reg["kind"], "join_url": reg["join_url"]}, reg["status"]),
             "hold_expires_at": reg["hold_expires_at"],
         })
     if not items:
@@ -372,9 +375,6 @@ KINDS_WRITTEN = tuple(_BUILDERS)
 
 def render(kind: str, lang: str, context: Mapping[str, Any]) -> tuple[str, str, str]:
     """(subject, plain text, HTML) of one kind in one language."""
-    # INTERIM while the other four languages are being written: French for a language without templates
-    if not (TEMPLATES / lang / f"{kind}_to_registrant.txt.j2").exists():
-        lang = DEFAULT_LANGUAGE
     name = f"{lang}/{kind}_to_registrant"
     subject = _one_line(_TEXT.get_template(f"{name}.subject.txt.j2").render(context))
     text = _TEXT.get_template(f"{name}.txt.j2").render(context, subject=subject)
