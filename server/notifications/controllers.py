@@ -8,7 +8,6 @@ import asyncpg
 from litestar import Controller, get, post
 from litestar.params import Body, Parameter
 
-from server.errors import problem_responses
 from server.notifications import service
 from server.notifications.schemas import (
     ORGANISER_MESSAGE_EXAMPLES,
@@ -31,7 +30,7 @@ class OrganiserMessageController(Controller):
     path = "/api/organiser"
     tags = ["organiser"]
 
-    @get("/events/{slug:str}/messages", responses=problem_responses(400, 401, 404, 422))
+    @get("/events/{slug:str}/messages")
     async def event_messages(
         self, slug: SlugPath, conn: asyncpg.Connection, organiser: Organiser, settings: Settings,
         status: Annotated[MessageStatus, Parameter(description="Which messages to list (with their errors)")] = "failed",
@@ -39,7 +38,7 @@ class OrganiserMessageController(Controller):
         """Counts of the event's messages by status (sent, queued, retrying, failed, skipped), and the list of one status."""
         return await service.event_messages(conn, organiser, slug, settings, status=status)
 
-    @post("/events/{slug:str}/messages", status_code=202, responses=problem_responses(400, 401, 403, 404, 422))
+    @post("/events/{slug:str}/messages", status_code=202)
     async def write_to_registrants(
         self, slug: SlugPath, data: Annotated[OrganiserMessageIn, Body(examples=ORGANISER_MESSAGE_EXAMPLES)],
         conn: asyncpg.Connection, organiser: Organiser,
@@ -47,7 +46,7 @@ class OrganiserMessageController(Controller):
         """Write to every confirmed (or waitlisted) person; `{name}`-style placeholders are filled in as plain text."""
         return await service.write_to_registrants(conn, organiser, slug, data)
 
-    @post("/messages/{message_id:int}/resend", status_code=202, responses=problem_responses(400, 401, 403, 404, 409, 422))
+    @post("/messages/{message_id:int}/resend", status_code=202)
     async def resend(
         self, message_id: MessageIdPath, conn: asyncpg.Connection, organiser: Organiser, settings: Settings,
     ) -> MessageOut:
