@@ -20,6 +20,7 @@ from server.db import pool_lifespan_hooks, provide_connection
 from server.errors import exception_handlers
 from server.events.controllers import OrganiserEventController, PublicEventController
 from server.i18n import negotiate_language
+from server.notifications.controllers import OrganiserMessageController
 from server.openapi import document_problems
 from server.organisers.controllers import OrganiserAccountController, provide_organiser
 from server.registrations.controllers import OrganiserRegistrationController, PublicRegistrationController
@@ -46,6 +47,7 @@ def route_handlers() -> list:
         OrganiserAccountController,
         PublicRegistrationController,
         OrganiserRegistrationController,
+        OrganiserMessageController,
     ]
 
 
