@@ -22,6 +22,7 @@ from server.events.controllers import OrganiserEventController, PublicEventContr
 from server.i18n import negotiate_language
 from server.openapi import document_problems
 from server.organisers.controllers import OrganiserAccountController, provide_organiser
+from server.registrations.controllers import OrganiserRegistrationController, PublicRegistrationController
 from server.settings import Settings
 
 MAX_BODY_BYTES = 256 * 1024
@@ -43,6 +44,8 @@ def route_handlers() -> list:
         PublicEventController,
         OrganiserEventController,
         OrganiserAccountController,
+        PublicRegistrationController,
+        OrganiserRegistrationController,
     ]
 
 

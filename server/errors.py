@@ -3,12 +3,13 @@
 from __future__ import annotations
 
 import logging
+import re
 from typing import Any
 
 import asyncpg
 import msgspec
 from litestar import MediaType, Request, Response
-from litestar.exceptions import HTTPException, NotAuthorizedException, ValidationException
+from litestar.exceptions import HTTPException, InternalServerException, NotAuthorizedException, ValidationException
 from litestar.status_codes import HTTP_500_INTERNAL_SERVER_ERROR
 
 log = logging.getLogger(__name__)
@@ -29,6 +30,8 @@ class Problem(msgspec.Struct, omit_defaults=True):
     title: str
     detail: str = ""
     type: str = "about:blank"
+    # machine-readable reason (e.g. `registration_closed`) so that pages can show a translated sentence
+    code: str = ""
     errors: list[FieldError] | None = None
 
 
@@ -37,12 +40,18 @@ class DomainError(Exception):
 
     status = 400
     title = "Bad request"
+    code = ""
 
-    def __init__(self, detail: str = "", *, errors: list[FieldError] | None = None, headers: dict[str, str] | None = None):
+    def __init__(
+        self, detail: str = "", *, errors: list[FieldError] | None = None, headers: dict[str, str] | None = None,
+        code: str | None = None,
+    ):
         super().__init__(detail or self.title)
         self.detail = detail
         self.errors = errors
         self.headers = headers or {}
+        if code is not None:
+            self.code = code
 
 
 class Unauthorized(DomainError):
@@ -82,13 +91,25 @@ class ServiceUnavailable(DomainError):
     status, title = 503, "Service unavailable"
 
 
+def problem_responses(*statuses: int) -> dict[int, "ResponseSpec"]:
+    """OpenAPI entries saying that these statuses answer with a problem details body."""
+    from http import HTTPStatus
+
+    from litestar.openapi.datastructures import ResponseSpec
+
+    return {
+        status: ResponseSpec(Problem, description=HTTPStatus(status).phrase, media_type=PROBLEM_JSON, generate_examples=False)
+        for status in statuses
+    }
+
+
 def problem_response(problem: Problem, headers: dict[str, str] | None = None) -> Response[Problem]:
     """A problem as an application/problem+json response."""
     return Response(problem, status_code=problem.status, media_type=PROBLEM_JSON, headers=headers)
 
 
 def domain_error_handler(_: Request, exc: DomainError) -> Response[Problem]:
-    return problem_response(Problem(exc.status, exc.title, exc.detail, errors=exc.errors), exc.headers)
+    return problem_response(Problem(exc.status, exc.title, exc.detail, code=exc.code, errors=exc.errors), exc.headers)
 
 
 def _field_name(item: dict[str, Any]) -> str:
@@ -105,11 +126,30 @@ def validation_error_handler(_: Request, exc: ValidationException) -> Response[P
         errors = [FieldError("body", exc.detail)]
     status = 422 if exc.status_code == 400 else exc.status_code
     detail = "; ".join(f"{e.field}: {e.message}" for e in errors)[:500]
-    return problem_response(Problem(status, "Invalid request", detail, errors=errors))
+    return problem_response(Problem(status, "Invalid request", detail, code="invalid_request", errors=errors))
+
+
+# where msgspec says a value went wrong inside the request body: "... - at `$.data.marks[0].id`"
+_BODY_LOCATION = re.compile(r"^(?P<message>.*?) - at `\$\.data\.?(?P<field>[^`]*)`$", re.DOTALL)
+
+
+def _misreported_body_error(exc: HTTPException) -> Response[Problem] | None:
+    """Litestar reports a bad body field named like a dependency (`language`) as a 500: it is a 422."""
+    cause = exc.__cause__
+    if not isinstance(exc, InternalServerException) or not isinstance(cause, msgspec.ValidationError):
+        return None
+    match = _BODY_LOCATION.match(str(cause))
+    if match is None:
+        return None
+    error = FieldError(match["field"] or "body", match["message"])
+    return problem_response(Problem(422, "Invalid request", f"{error.field}: {error.message}"[:500],
+                                    code="invalid_request", errors=[error]))
 
 
 def http_error_handler(_: Request, exc: HTTPException) -> Response[Problem]:
     """Litestar's own HTTP errors (404 route, 405, 413...) as problem details."""
+    if (misreported := _misreported_body_error(exc)) is not None:
+        return misreported
     headers = dict(exc.headers or {})
     if isinstance(exc, NotAuthorizedException):
         headers.setdefault("WWW-Authenticate", "Bearer")

@@ -35,6 +35,14 @@ class Settings(msgspec.Struct, frozen=True, kw_only=True):
     hold_duration: timedelta = timedelta(hours=2)
     anonymise_after: timedelta = timedelta(days=90)
     token_ttl: timedelta = timedelta(days=30)
+    # abuse: registration requests per client address and per email address in each window, and the
+    # mails a stranger can cause to one address per day (tests and benchmarks raise them)
+    rate_limit_window: timedelta = timedelta(minutes=10)
+    rate_limit_per_address: int = 30
+    rate_limit_per_email: int = 5
+    mail_cap_per_day: int = 20
+    # how long a registration waits for the lock on its event before answering 503
+    lock_timeout: timedelta = timedelta(seconds=5)
 
     @property
     def base(self) -> str:
@@ -70,6 +78,11 @@ def load_settings(**overrides: object) -> Settings:
         "mail_from": env.get("MAIL_FROM", "Zesummen <noreply@zesummen.lu>"),
         "demo_data": env.get("DEMO_DATA", "0"),
     }
+    # optional tuning: durations in ISO 8601 (`PT2H`, `P90D`) or seconds, counts as integers
+    for name in ("HOLD_DURATION", "ANONYMISE_AFTER", "RATE_LIMIT_WINDOW", "RATE_LIMIT_PER_ADDRESS",
+                 "RATE_LIMIT_PER_EMAIL", "MAIL_CAP_PER_DAY", "LOCK_TIMEOUT"):
+        if env.get(name):
+            raw[name.lower()] = env[name]
     if "secret_key" not in overrides:
         raw["secret_key"] = _secret_key()
     raw.update(overrides)

@@ -73,3 +73,20 @@ async def create_event(
     if publish:
         event = await publish_event(conn, ADMIN, event.slug, settings)
     return event
+
+
+def registration_body(**overrides: Any) -> dict[str, Any]:
+    """A valid public registration body with a fresh address."""
+    body: dict[str, Any] = {
+        "name": "Ana Silva", "email": f"person{next(_sequence)}@example.org", "language": "pt", "consent": True,
+    }
+    body.update(overrides)
+    return body
+
+
+async def manage_token(conn: asyncpg.Connection, settings: Settings, registration_id: int) -> str:
+    """The manage token a registration's emails carry, derived as the notifier derives it."""
+    from server.registrations.tokens import token_from_nonce
+
+    nonce = await conn.fetchval("SELECT token_nonce FROM registrations WHERE id = $1", registration_id)
+    return token_from_nonce(settings.secret_key, bytes(nonce))

@@ -1,11 +1,9 @@
 """SQL for events and series."""
 
-# the columns every event read returns, with its organisation, series slug and seats taken
-_SEATS_TAKEN = """(SELECT count(*) FROM registrations r
-      WHERE r.event_id = e.id AND r.status IN ('pending', 'confirmed'))::int"""
-_EVENT_COLUMNS = f"""
-    e.*, o.slug AS organisation_slug, o.name AS organisation_name, s.slug AS series_slug,
-    {_SEATS_TAKEN} AS seats_taken
+# the columns every event read returns, with its organisation and series slug; e.seats_taken
+# (pending + confirmed) is kept by a trigger on registrations (migration 0003)
+_EVENT_COLUMNS = """
+    e.*, o.slug AS organisation_slug, o.name AS organisation_name, s.slug AS series_slug
 """
 _EVENT_FROM = """
 FROM events e
@@ -22,6 +20,9 @@ PUBLIC_EVENTS_BY_ID = f"SELECT {_EVENT_COLUMNS} {_EVENT_FROM} WHERE e.id = ANY($
 # one event by slug, drafts included
 EVENT_BY_SLUG = f"SELECT {_EVENT_COLUMNS} {_EVENT_FROM} WHERE e.slug = $1"
 
+# one event by id, drafts included
+EVENT_BY_ID = f"SELECT {_EVENT_COLUMNS} {_EVENT_FROM} WHERE e.id = $1"
+
 # the same, locking the event row for a change (capacity and time decisions serialize on it)
 EVENT_BY_SLUG_FOR_UPDATE = f"SELECT {_EVENT_COLUMNS} {_EVENT_FROM} WHERE e.slug = $1 FOR UPDATE OF e"
 
@@ -29,7 +30,7 @@ EVENT_BY_SLUG_FOR_UPDATE = f"SELECT {_EVENT_COLUMNS} {_EVENT_FROM} WHERE e.slug 
 # Only what changes per request or tells a cached rendering's version: see service.list_public.
 PUBLIC_EVENT_PAGE = f"""
 SELECT e.id, e.starts_at, e.row_version, o.name AS organisation_name, e.status, e.capacity,
-       e.registration_opens_at, e.registration_closes_at, {_SEATS_TAKEN} AS seats_taken
+       e.registration_opens_at, e.registration_closes_at, e.seats_taken
 {_EVENT_FROM}
 WHERE e.status <> 'draft'
   AND e.ends_at > coalesce($1::timestamptz, now())

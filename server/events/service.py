@@ -456,7 +456,7 @@ async def update_event(
             )
         if moved:
             await _tell_registrants(conn, row["id"], "event_changed", {"revision": row["revision"] + 1})
-        await _after_capacity_change(conn, row, changes)
+        await _after_capacity_change(conn, row, changes, settings)
         updated = await conn.fetchrow(q.EVENT_BY_SLUG, slug)
         return to_organiser(updated, settings, await _occurrences(conn, updated))
 
@@ -468,13 +468,13 @@ def _db_value(value: Any) -> Any:
     return value
 
 
-async def _after_capacity_change(conn: asyncpg.Connection, row: asyncpg.Record, changes: dict[str, Any]) -> None:
+async def _after_capacity_change(conn: asyncpg.Connection, row: asyncpg.Record, changes: dict[str, Any], settings: Settings) -> None:
     """A raised capacity seats the oldest waitlisted people, in the same transaction."""
     if "capacity" not in changes:
         return
     from server.registrations.service import fill_free_seats  # the registrations domain owns seating
 
-    await fill_free_seats(conn, row["id"])
+    await fill_free_seats(conn, row["id"], settings)
 
 
 async def publish_event(conn: asyncpg.Connection, organiser: Organiser, slug: str, settings: Settings) -> OrganiserEventOut:

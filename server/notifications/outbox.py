@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from collections.abc import Sequence
 from datetime import datetime
 from typing import Any
 
@@ -11,6 +12,21 @@ import asyncpg
 ENQUEUE = """
 INSERT INTO outbox (kind, event_id, registration_id, recipient, language, payload, due_at, dedupe_key)
 VALUES ($1, $2, $3, $4, $5, $6, coalesce($7, now()), $8)
+ON CONFLICT (dedupe_key) DO NOTHING
+RETURNING id
+"""
+
+# the same, unless the recipient already had $9 mails of the kinds $10 queued in the last 24 hours:
+# then the row is still written, as `skipped` with the reason, so that nothing vanishes silently
+ENQUEUE_CAPPED = """
+INSERT INTO outbox (kind, event_id, registration_id, recipient, language, payload, due_at, dedupe_key,
+                    status, last_error)
+SELECT $1, $2, $3, $4, $5, $6, coalesce($7, now()), $8,
+       CASE WHEN cap.reached THEN 'skipped' ELSE 'queued' END,
+       CASE WHEN cap.reached THEN 'daily mail cap for this address reached' END
+FROM (SELECT count(*) >= $9 AS reached FROM outbox
+      WHERE recipient = $4 AND created_at > now() - interval '1 day'
+        AND status <> 'skipped' AND kind = ANY($10::text[])) AS cap
 ON CONFLICT (dedupe_key) DO NOTHING
 RETURNING id
 """
@@ -28,6 +44,7 @@ KINDS = (
     "cancellation_acknowledged",
     "organiser_message",
     "registration_exists",
+    "series_registration_received",
 )
 
 
@@ -42,10 +59,17 @@ async def enqueue(
     payload: dict[str, Any] | None = None,
     due_at: datetime | None = None,
     dedupe_key: str | None = None,
+    daily_cap: int | None = None,
+    capped_kinds: Sequence[str] = (),
 ) -> int | None:
-    """Write an outbox row; returns its id, or None when the dedupe key was already queued."""
+    """Write an outbox row; returns its id, or None when the dedupe key was already queued.
+
+    With `daily_cap`, the row is written as `skipped` once the recipient had that many mails of
+    `capped_kinds` queued in the last 24 hours (the registrations' abuse rule).
+    """
     if kind not in KINDS:
         raise ValueError(f"unknown message kind {kind!r}")
-    return await conn.fetchval(
-        ENQUEUE, kind, event_id, registration_id, recipient, language, payload or {}, due_at, dedupe_key
-    )
+    args = (kind, event_id, registration_id, recipient, language, payload or {}, due_at, dedupe_key)
+    if daily_cap is None or recipient is None:
+        return await conn.fetchval(ENQUEUE, *args)
+    return await conn.fetchval(ENQUEUE_CAPPED, *args, daily_cap, list(capped_kinds))

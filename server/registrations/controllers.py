@@ -1,0 +1,168 @@
+"""Thin handlers: registering, the manage token, and the organisers' registration endpoints."""
+
+from __future__ import annotations
+
+from typing import Annotated, Literal
+
+import asyncpg
+from litestar import Controller, Request, Response, delete, get, patch, post
+from litestar.params import Body, Parameter
+
+from server.errors import problem_responses
+from server.organisers.schemas import Organiser
+from server.registrations import organiser as staff
+from server.registrations import service
+from server.registrations.schemas import (
+    ATTENDANCE_EXAMPLES,
+    BY_HAND_EXAMPLES,
+    PATCH_EXAMPLES,
+    REGISTRATION_IN_EXAMPLES,
+    Attendance,
+    AttendanceIn,
+    AttendanceOut,
+    OrganiserRegistrationOut,
+    RegistrationAccepted,
+    RegistrationByHandIn,
+    RegistrationIn,
+    RegistrationOut,
+    RegistrationPage,
+    RegistrationPatch,
+    RegistrationStats,
+    Status,
+)
+from server.settings import Settings
+
+SlugPath = Annotated[str, Parameter(max_length=140, description="The event's slug")]
+TokenPath = Annotated[str, Parameter(max_length=200, description="The manage token from the registration's email")]
+IdPath = Annotated[int, Parameter(ge=1, le=2**63 - 1, description="The registration's id")]
+Limit = Annotated[int, Parameter(ge=1, le=1000, description="Page size")]
+Cursor = Annotated[str | None, Parameter(max_length=30, description="`next_cursor` of the previous page")]
+
+
+def client_address(request: Request) -> str:
+    """The address the request came from (the rate limits' key)."""
+    return request.client.host if request.client else "unknown"
+
+
+class PublicRegistrationController(Controller):
+    """Registering without an account, and managing a registration through its token."""
+
+    path = "/api"
+    tags = ["registrations"]
+
+    @post(
+        "/events/{slug:str}/registrations", status_code=202,
+        responses=problem_responses(400, 404, 409, 422, 429, 503),
+        description="The same answer whether the address is new or already registered; the email tells the truth. "
+                    "Refusals carry a `code`: `event_not_found`, `event_cancelled`, `registration_not_open`, "
+                    "`registration_closed`, `consent_required`, `commune_unknown`, `rate_limited` (with Retry-After), `busy`.",
+    )
+    async def register(
+        self, slug: SlugPath, data: Annotated[RegistrationIn, Body(examples=REGISTRATION_IN_EXAMPLES)],
+        request: Request, conn: asyncpg.Connection, settings: Settings,
+    ) -> RegistrationAccepted:
+        """Register for an event, or with `whole_series` for every open date of its series."""
+        return await service.register(conn, slug, data, settings, client_ip=client_address(request))
+
+    @get("/registrations/{token:str}", responses=problem_responses(400, 404, 422))
+    async def view(self, token: TokenPath, conn: asyncpg.Connection, settings: Settings, language: str) -> RegistrationOut:
+        """The registration behind a manage token (`token_unknown` once anonymised or erased)."""
+        return await service.view(conn, token, language, settings)
+
+    @post("/registrations/{token:str}/confirm", status_code=200, responses=problem_responses(400, 404, 409, 422, 503))
+    async def confirm(self, token: TokenPath, conn: asyncpg.Connection, settings: Settings, language: str) -> RegistrationOut:
+        """Confirm the email address (double opt-in); confirms every pending date of a whole-series request.
+
+        A hold that ran out is given back if a seat is still free (else 409 `hold_expired`).
+        """
+        return await service.confirm(conn, token, language, settings)
+
+    @delete("/registrations/{token:str}", status_code=200, responses=problem_responses(400, 404, 422, 503))
+    async def cancel(
+        self, token: TokenPath, conn: asyncpg.Connection, settings: Settings, language: str,
+        whole_series: Annotated[bool, Parameter(description="Cancel every date of the whole-series request")] = False,
+    ) -> RegistrationOut:
+        """Cancel; the seat goes to the oldest person on the waiting list."""
+        return await service.cancel(conn, token, language, settings, whole_series=whole_series)
+
+    @post("/registrations/{token:str}/erase", status_code=204, responses=problem_responses(400, 404, 422, 503))
+    async def erase(self, token: TokenPath, conn: asyncpg.Connection, settings: Settings) -> None:
+        """Erase the person's data (GDPR) from this registration and its whole-series request.
+
+        The registrations are cancelled, name, address and answers wiped, queued mails dropped; the
+        token stops working. Counts stay, without anything that names the person.
+        """
+        await service.erase(conn, token, settings)
+
+
+class OrganiserRegistrationController(Controller):
+    """The registrations of one's organisations' events."""
+
+    path = "/api/organiser"
+    tags = ["organiser"]
+
+    @get("/events/{slug:str}/registrations", responses=problem_responses(400, 401, 404, 422))
+    async def list_registrations(
+        self, slug: SlugPath, conn: asyncpg.Connection, organiser: Organiser,
+        status: Status | None = None, attendance: Attendance | None = None, limit: Limit = 200, cursor: Cursor = None,
+    ) -> RegistrationPage:
+        """An event's registrations in registration order, a page at a time."""
+        return await staff.list_registrations(conn, organiser, slug, status=status, attendance=attendance, limit=limit, cursor=cursor)
+
+    @post("/events/{slug:str}/registrations", status_code=201, responses=problem_responses(400, 401, 403, 404, 409, 422, 503))
+    async def add_registration(
+        self, slug: SlugPath, data: Annotated[RegistrationByHandIn, Body(examples=BY_HAND_EXAMPLES)],
+        conn: asyncpg.Connection, organiser: Organiser, settings: Settings,
+    ) -> OrganiserRegistrationOut:
+        """Add a person by hand: confirmed if a seat is free; else 409 `event_full` (or the waiting list with `waitlist_if_full`)."""
+        return await staff.add_registration(conn, organiser, slug, data, settings)
+
+    @get(
+        "/events/{slug:str}/registrations.csv", media_type="text/csv; charset=utf-8",
+        responses=problem_responses(400, 401, 404, 422),
+        response_description="UTF-8 with BOM; headers and values in the language asked for",
+    )
+    async def export_csv(
+        self, slug: SlugPath, conn: asyncpg.Connection, organiser: Organiser, language: str,
+        delimiter: Annotated[Literal["semicolon", "comma"], Parameter(
+            description="`semicolon` (default) for Excel with French or German settings; `comma` otherwise")] = "semicolon",
+        status: Status | None = None,
+    ) -> Response[bytes]:
+        """The registrations as a spreadsheet; no cell can run as a formula."""
+        name, body = await staff.export_csv(conn, organiser, slug, language, delimiter=";" if delimiter == "semicolon" else ",", status=status)
+        return Response(body, media_type="text/csv; charset=utf-8",
+                        headers={"Content-Disposition": f'attachment; filename="{name}"'})
+
+    @get("/events/{slug:str}/stats", responses=problem_responses(400, 401, 404, 422))
+    async def stats(self, slug: SlugPath, conn: asyncpg.Connection, organiser: Organiser) -> RegistrationStats:
+        """Counts by status, attendance, language, commune and interpretation."""
+        return await staff.event_stats(conn, organiser, slug)
+
+    @post("/events/{slug:str}/attendance", status_code=200, responses=problem_responses(400, 401, 403, 404, 422))
+    async def mark_attendance(
+        self, slug: SlugPath, data: Annotated[AttendanceIn, Body(examples=ATTENDANCE_EXAMPLES)],
+        conn: asyncpg.Connection, organiser: Organiser,
+    ) -> AttendanceOut:
+        """Mark attendance (`present`, `absent`, `excused`, or null) for many registrations at once; all or nothing."""
+        return await staff.mark_attendance(conn, organiser, slug, data)
+
+    @get("/registrations/{registration_id:int}", responses=problem_responses(400, 401, 404, 422))
+    async def get_registration(self, registration_id: IdPath, conn: asyncpg.Connection, organiser: Organiser) -> OrganiserRegistrationOut:
+        """One registration."""
+        return await staff.get_registration(conn, organiser, registration_id)
+
+    @patch("/registrations/{registration_id:int}", responses=problem_responses(400, 401, 403, 404, 409, 422, 503))
+    async def update_registration(
+        self, registration_id: IdPath, data: Annotated[RegistrationPatch, Body(examples=PATCH_EXAMPLES)],
+        conn: asyncpg.Connection, organiser: Organiser, settings: Settings,
+    ) -> OrganiserRegistrationOut:
+        """Mark attendance, confirm a pending seat, or correct a person's details."""
+        return await staff.update_registration(conn, organiser, registration_id, data, settings)
+
+    @delete("/registrations/{registration_id:int}", status_code=200, responses=problem_responses(400, 401, 403, 404, 422, 503))
+    async def remove_registration(
+        self, registration_id: IdPath, conn: asyncpg.Connection, organiser: Organiser, settings: Settings,
+        notify: Annotated[bool, Parameter(description="Tell the person by email")] = True,
+    ) -> OrganiserRegistrationOut:
+        """Remove a person (their registration is cancelled); the seat goes to the waiting list."""
+        return await staff.remove_registration(conn, organiser, registration_id, settings, notify=notify)

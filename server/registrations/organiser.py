@@ -1,0 +1,298 @@
+"""Organiser rules on registrations: the list, additions and removals by hand, attendance, the CSV
+export and the stats. Viewers read; organisers and admins write; other organisations' events are 404."""
+
+from __future__ import annotations
+
+import csv
+import io
+from collections import Counter
+from datetime import datetime
+from typing import Any, Literal
+from zoneinfo import ZoneInfo
+
+import asyncpg
+import msgspec
+
+from server.errors import Conflict, FieldError, Forbidden, Invalid, NotFound
+from server.events.service import readable_event
+from server.organisers.schemas import Organiser
+from server.registrations import queries as q
+from server.registrations.schemas import (
+    AttendanceIn,
+    AttendanceOut,
+    OrganiserRegistrationOut,
+    RegistrationByHandIn,
+    RegistrationPage,
+    RegistrationPatch,
+    RegistrationStats,
+)
+from server.registrations.service import (
+    HELD,
+    LIVE,
+    SLUG_RE,
+    EventCancelled,
+    EventFull,
+    tell_registrant,
+    cancel_registrations,
+    canonical_commune,
+    lock_events,
+    seat_for_newcomer,
+    seat_transaction,
+    settle,
+)
+from server.registrations.texts import CSV_HEADERS, CSV_VALUES
+from server.registrations.tokens import new_token
+from server.settings import Settings
+
+STATUSES = ("pending", "confirmed", "waitlisted", "cancelled", "expired")
+# attendance belongs to people who had a seat (an excused person may have cancelled)
+ATTENDANCE_STATUSES = ("pending", "confirmed", "cancelled")
+# a cell starting with one of these is a formula to Excel or LibreOffice (full-width forms too)
+FORMULA_STARTS = ("=", "+", "-", "@", "\t", "\r", "\n", "\uff1d", "\uff0b", "\uff0d", "\uff20")
+MAX_ID = 2**63 - 1
+
+
+class RegistrationNotFound(NotFound):
+    code = "registration_not_found"
+
+
+class AlreadyRegistered(Conflict):
+    code = "already_registered"
+
+
+async def _event_for(conn: asyncpg.Connection, organiser: Organiser, slug: str, *, write: bool) -> asyncpg.Record:
+    """The event if this organiser may read it (and write, when asked), else 404 or 403."""
+    if not SLUG_RE.match(slug):
+        raise NotFound(f"No event '{slug[:140]}'.")
+    event = await readable_event(conn, organiser, slug)
+    if write and not organiser.can_write(event["organisation_id"]):
+        raise Forbidden("Your role in this organisation does not allow changes.")
+    return event
+
+
+async def _registration_for(conn: asyncpg.Connection, organiser: Organiser, registration_id: int, *, write: bool) -> asyncpg.Record:
+    """The registration if this organiser may read it (and write, when asked), else 404 or 403."""
+    row = await conn.fetchrow(q.REGISTRATION_FOR_ORGANISER, registration_id)
+    if row is None or not organiser.can_read(row["organisation_id"]):
+        raise RegistrationNotFound(f"No registration {registration_id}.")
+    if write and not organiser.can_write(row["organisation_id"]):
+        raise Forbidden("Your role in this organisation does not allow changes.")
+    return row
+
+
+def to_organiser_out(row: asyncpg.Record, event_slug: str) -> OrganiserRegistrationOut:
+    """A registration row as organisers see it."""
+    return OrganiserRegistrationOut(
+        id=row["id"], event=event_slug, name=row["name"], email=row["email"], language=row["language"],
+        status=row["status"], attendance=row["attendance"], waitlist_position=row["waitlist_position"],
+        commune=row["commune"], interpretation=row["interpretation"], accessibility=row["accessibility"],
+        whole_series=row["whole_series"], source=row["source"], email_confirmed=row["email_confirmed_at"] is not None,
+        hold_expires_at=row["hold_expires_at"], registered_at=row["created_at"], confirmed_at=row["confirmed_at"],
+        cancelled_at=row["cancelled_at"], anonymised=row["anonymised_at"] is not None,
+    )
+
+
+def _decode_cursor(cursor: str | None) -> int | None:
+    if not cursor:
+        return None
+    if not cursor.isascii() or not cursor.isdigit() or int(cursor) > MAX_ID:
+        raise Invalid.field("cursor", "This cursor is not one this service gave out.")
+    return int(cursor)
+
+
+async def list_registrations(
+    conn: asyncpg.Connection, organiser: Organiser, slug: str, *,
+    status: str | None, attendance: str | None, limit: int, cursor: str | None,
+) -> RegistrationPage:
+    """A page of an event's registrations in registration order."""
+    event = await _event_for(conn, organiser, slug, write=False)
+    rows = await conn.fetch(q.ORGANISER_REGISTRATION_PAGE, event["id"], status, attendance, _decode_cursor(cursor), limit + 1)
+    next_cursor = str(rows[limit - 1]["id"]) if len(rows) > limit else None
+    return RegistrationPage(items=[to_organiser_out(r, event["slug"]) for r in rows[:limit]], next_cursor=next_cursor)
+
+
+async def get_registration(conn: asyncpg.Connection, organiser: Organiser, registration_id: int) -> OrganiserRegistrationOut:
+    """One registration of the organiser's events."""
+    row = await _registration_for(conn, organiser, registration_id, write=False)
+    return to_organiser_out(row, row["event_slug"])
+
+
+async def add_registration(
+    conn: asyncpg.Connection, organiser: Organiser, slug: str, data: RegistrationByHandIn, settings: Settings
+) -> OrganiserRegistrationOut:
+    """Add a person by hand: confirmed when a seat is free (the organiser vouches), else refused or waitlisted."""
+    event_row = await _event_for(conn, organiser, slug, write=True)
+    commune = await canonical_commune(conn, data.commune)
+    email = data.email.strip().lower() if data.email else None
+    async with seat_transaction(conn, settings):
+        [event] = await lock_events(conn, [event_row["id"]])
+        if event["status"] == "cancelled":
+            raise EventCancelled("This event is cancelled.")
+        await settle(conn, event, settings)
+        status = "confirmed" if seat_for_newcomer(event) != "waitlisted" else "waitlisted"
+        if status == "waitlisted" and not data.waitlist_if_full:
+            raise EventFull("No seat is free: raise the capacity first, or send \"waitlist_if_full\": true.")
+        if status == "waitlisted" and data.attendance is not None:
+            raise Invalid.field("attendance", "Only a person with a seat has an attendance.")
+        nonce, _, token_hash = new_token(settings.secret_key)
+        registration_id = await conn.fetchval(
+            q.INSERT_REGISTRATION, event["id"], nonce, token_hash, data.name.strip(), email, data.language, status,
+            commune, data.interpretation, data.accessibility, False, None, "organiser", False, None, data.attendance,
+        )
+        if registration_id is None:
+            raise AlreadyRegistered(f"{email} is already registered for this event.")
+        event["seats_taken" if status in HELD else "waitlist_length"] += 1
+        if data.notify and status == "confirmed":
+            await tell_registrant(conn, "registration_confirmed", event["id"], registration_id, email, data.language, settings)
+        elif data.notify:
+            await tell_registrant(conn, "registration_waitlisted", event["id"], registration_id, email, data.language, settings,
+                        {"position": event["waitlist_length"]})
+    return await get_registration(conn, organiser, registration_id)
+
+
+async def remove_registration(
+    conn: asyncpg.Connection, organiser: Organiser, registration_id: int, settings: Settings, *, notify: bool = True
+) -> OrganiserRegistrationOut:
+    """Cancel a registration by hand; its seat goes to the waiting list. Removing twice changes nothing."""
+    row = await _registration_for(conn, organiser, registration_id, write=True)
+    async with seat_transaction(conn, settings):
+        await cancel_registrations(conn, [row["id"]], [row["event_id"]], settings, by="organiser" if notify else None)
+    return await get_registration(conn, organiser, registration_id)
+
+
+async def update_registration(
+    conn: asyncpg.Connection, organiser: Organiser, registration_id: int, patch: RegistrationPatch, settings: Settings
+) -> OrganiserRegistrationOut:
+    """Mark attendance, confirm a pending seat, or correct a person's details."""
+    row = await _registration_for(conn, organiser, registration_id, write=True)
+    changes: dict[str, Any] = {
+        name: value for name, value in msgspec.structs.asdict(patch).items()
+        if value is not msgspec.UNSET and name in q.PATCHABLE_COLUMNS
+    }
+    if set(changes) - {"attendance"} and row["anonymised_at"] is not None:
+        raise Conflict("This registration is anonymised; only its attendance can change.", code="registration_anonymised")
+    if changes.get("attendance") is not None and row["status"] not in ATTENDANCE_STATUSES:
+        raise Conflict(f"A {row['status']} registration has no attendance.", code="attendance_not_applicable")
+    if "commune" in changes:
+        changes["commune"] = await canonical_commune(conn, changes["commune"])
+    if isinstance(changes.get("name"), str):
+        changes["name"] = changes["name"].strip()
+    if isinstance(changes.get("email"), str):
+        changes["email"] = changes["email"].strip()
+    async with seat_transaction(conn, settings):
+        if patch.status == "confirmed":
+            await _confirm_by_organiser(conn, row, settings)
+        if changes:
+            columns = list(changes)
+            assignments = ", ".join(
+                f"{name} = lower(${i + 2})" if name == "email" else f"{name} = ${i + 2}" for i, name in enumerate(columns)
+            )
+            try:
+                async with conn.transaction():
+                    await conn.execute(f"UPDATE registrations SET {assignments}, updated_at = now() WHERE id = $1",
+                                       row["id"], *(changes[name] for name in columns))
+            except asyncpg.UniqueViolationError:
+                raise AlreadyRegistered(f"{changes.get('email')} is already registered for this event.") from None
+    return await get_registration(conn, organiser, registration_id)
+
+
+async def _confirm_by_organiser(conn: asyncpg.Connection, row: asyncpg.Record, settings: Settings) -> None:
+    [event] = await lock_events(conn, [row["event_id"]])
+    await settle(conn, event, settings)
+    confirmed = await conn.fetch(q.CONFIRM_PENDING, [row["id"]], True)
+    if confirmed:
+        await tell_registrant(conn, "registration_confirmed", row["event_id"], row["id"], confirmed[0]["email"], confirmed[0]["language"], settings)
+        return
+    current = await conn.fetchval(q.REGISTRATION_STATUS, row["id"])
+    if current != "confirmed":
+        raise Conflict(f"Only a pending registration can be confirmed; this one is {current}.", code="not_pending")
+
+
+async def mark_attendance(conn: asyncpg.Connection, organiser: Organiser, slug: str, data: AttendanceIn) -> AttendanceOut:
+    """Set attendance for many registrations of one event at once; all or nothing."""
+    event = await _event_for(conn, organiser, slug, write=True)
+    ids = [mark.id for mark in data.marks]
+    if len(set(ids)) != len(ids):
+        raise Invalid.field("marks", "Name each registration once.")
+    async with conn.transaction():
+        found = {r["id"]: r["status"] for r in await conn.fetch(q.REGISTRATION_STATUSES, event["id"], ids)}
+        errors: list[FieldError] = []
+        for index, mark in enumerate(data.marks):
+            if mark.id not in found:
+                errors.append(FieldError(f"marks[{index}].id", f"No registration {mark.id} at this event."))
+            elif mark.attendance is not None and found[mark.id] not in ATTENDANCE_STATUSES:
+                errors.append(FieldError(f"marks[{index}].attendance", f"A {found[mark.id]} registration has no attendance."))
+        if errors:
+            raise Invalid("; ".join(f"{e.field}: {e.message}" for e in errors)[:1000], errors=errors[:100])
+        await conn.execute(q.SET_ATTENDANCE, event["id"], ids, [mark.attendance for mark in data.marks])
+    return AttendanceOut(updated=len(ids))
+
+
+# ---------------------------------------------------------------------------- export and stats
+
+def safe_cell(value: object) -> object:
+    """A cell that spreadsheets show as text and never run as a formula (OWASP: prefix a quote)."""
+    if isinstance(value, str) and value and (value[0] in FORMULA_STARTS or value.lstrip()[:1] in FORMULA_STARTS):
+        return "'" + value
+    return value
+
+
+def _local(moment: datetime | None, zone: ZoneInfo) -> str:
+    return moment.astimezone(zone).strftime("%Y-%m-%d %H:%M") if moment else ""
+
+
+async def export_csv(
+    conn: asyncpg.Connection, organiser: Organiser, slug: str, lang: str, *,
+    delimiter: Literal[",", ";"] = ";", status: str | None = None,
+) -> tuple[str, bytes]:
+    """The event's registrations as CSV for Excel (UTF-8 with BOM); returns (file name, bytes)."""
+    event = await _event_for(conn, organiser, slug, write=False)
+    rows = await conn.fetch(q.ORGANISER_REGISTRATIONS_ALL, event["id"], status, None)
+    zone = ZoneInfo(event["timezone"])
+
+    def label(code: str | None) -> str:
+        return CSV_VALUES[code][lang] if code else ""
+
+    buffer = io.StringIO()
+    writer = csv.writer(buffer, delimiter=delimiter, lineterminator="\r\n")
+    writer.writerow(CSV_HEADERS[lang])
+    for r in rows:
+        writer.writerow([safe_cell(value) for value in (
+            r["id"], r["name"] or "", r["email"] or "", r["language"], label(r["status"]), r["waitlist_position"] or "",
+            label(r["attendance"]), r["commune"] or "", r["interpretation"] or "", r["accessibility"] or "",
+            label(r["source"]), _local(r["created_at"], zone), _local(r["confirmed_at"], zone), _local(r["cancelled_at"], zone),
+        )])
+    return f"{event['slug']}-registrations.csv", ("\ufeff" + buffer.getvalue()).encode("utf-8")
+
+
+async def event_stats(conn: asyncpg.Connection, organiser: Organiser, slug: str) -> RegistrationStats:
+    """Counts of one event's registrations by status, attendance, language, commune and interpretation."""
+    event = await _event_for(conn, organiser, slug, write=False)
+    by_status = dict.fromkeys(STATUSES, 0)
+    by_attendance = dict.fromkeys(("present", "absent", "excused", "unmarked"), 0)
+    languages: Counter[str] = Counter()
+    communes: Counter[str] = Counter()
+    interpretation: Counter[str] = Counter()
+    accessibility = 0
+    for r in await conn.fetch(q.STATS_ROWS, event["id"]):
+        n = r["n"]
+        by_status[r["status"]] += n
+        if r["attendance"]:
+            by_attendance[r["attendance"]] += n
+        elif r["status"] == "confirmed":
+            by_attendance["unmarked"] += n
+        if r["status"] in LIVE:
+            languages[r["language"]] += n
+            if r["commune"]:
+                communes[r["commune"]] += n
+            if r["interpretation"]:
+                interpretation[r["interpretation"]] += n
+            accessibility += n if r["needs_access"] else 0
+    capacity = event["capacity"]
+    return RegistrationStats(
+        event=event["slug"], capacity=capacity, seats_taken=event["seats_taken"],
+        seats_left=None if capacity is None else max(capacity - event["seats_taken"], 0),
+        waitlist_length=event["waitlist_length"], total=sum(by_status.values()), by_status=by_status,
+        by_attendance=by_attendance, by_language=dict(languages.most_common()), by_commune=dict(communes.most_common()),
+        by_interpretation=dict(interpretation.most_common()), accessibility_requests=accessibility,
+    )

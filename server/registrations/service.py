@@ -1,0 +1,508 @@
+"""Registration rules: seats decided under the event lock, the waiting list, double opt-in,
+self-service through the manage token, abuse limits and the privacy jobs.
+
+Every change of a seat happens in one transaction holding the event row's lock: end the holds that
+ran out, give free seats to the oldest waitlisted people, then decide the new request. The trigger
+of migration 0003 counts the seats again in the database and refuses an increment past capacity.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import hmac
+import ipaddress
+import logging
+import re
+import uuid
+from collections.abc import AsyncIterator, Iterable
+from contextlib import asynccontextmanager
+from datetime import UTC, datetime, timedelta
+from typing import Any
+
+import asyncpg
+
+from server.errors import Conflict, DomainError, Invalid, NotFound, ServiceUnavailable, TooManyRequests
+from server.events import queries as event_q
+from server.events.service import registration_open, to_public
+from server.i18n import format_when
+from server.notifications.outbox import enqueue
+from server.registrations import queries as q
+from server.registrations.schemas import (
+    AcceptedDate,
+    RegistrationAccepted,
+    RegistrationIn,
+    RegistrationOut,
+    SeriesDate,
+)
+from server.registrations.texts import ACCEPTED
+from server.registrations.tokens import hash_token, manage_url, new_token, token_from_nonce
+from server.settings import Settings
+
+log = logging.getLogger(__name__)
+
+HELD = ("pending", "confirmed")
+LIVE = ("pending", "confirmed", "waitlisted")
+# tokens are 32 bytes in unpadded base64url; anything else is not worth a database round trip
+TOKEN_RE = re.compile(r"^[A-Za-z0-9_-]{43}$")
+SLUG_RE = re.compile(r"^[a-z0-9][a-z0-9-]{0,120}$")
+# mails a stranger can cause by typing someone's address: they count against the daily cap, and the
+# ones queued for a public request (and expired holds) are skipped once it is reached
+CAPPED_KINDS = (
+    "registration_received", "registration_confirmed", "registration_waitlisted", "registration_exists",
+    "series_registration_received", "hold_expired",
+)
+ANONYMISE_BATCH = 500
+
+
+# ---------------------------------------------------------------------------- refusals
+
+class EventNotFound(NotFound):
+    code = "event_not_found"
+
+
+class EventCancelled(Conflict):
+    code = "event_cancelled"
+
+
+class RegistrationNotOpen(Conflict):
+    code = "registration_not_open"
+
+
+class RegistrationClosed(Conflict):
+    code = "registration_closed"
+
+
+class ConsentRequired(Invalid):
+    code = "consent_required"
+
+
+class CommuneUnknown(Invalid):
+    code = "commune_unknown"
+
+
+class RateLimited(TooManyRequests):
+    code = "rate_limited"
+
+
+class TokenUnknown(NotFound):
+    code = "token_unknown"
+
+
+class HoldExpired(Conflict):
+    code = "hold_expired"
+
+
+class RegistrationCancelled(Conflict):
+    code = "registration_cancelled"
+
+
+class EventFull(Conflict):
+    code = "event_full"
+
+
+class EventBusy(ServiceUnavailable):
+    code = "busy"
+
+
+# ---------------------------------------------------------------------------- the event lock
+
+@asynccontextmanager
+async def seat_transaction(conn: asyncpg.Connection, settings: Settings) -> AsyncIterator[None]:
+    """A transaction for seat decisions: a lock not granted within `lock_timeout` is a clean 503."""
+    try:
+        async with conn.transaction():
+            await conn.execute("SELECT set_config('lock_timeout', $1, true)",
+                               f"{int(settings.lock_timeout.total_seconds() * 1000)}ms")
+            yield
+    except (asyncpg.LockNotAvailableError, asyncpg.DeadlockDetectedError) as exc:
+        log.warning("seat lock not granted: %r", exc)
+        raise EventBusy("Many people are registering right now; please try again in a moment.",
+                        headers={"Retry-After": "2"}) from None
+    except asyncpg.CheckViolationError as exc:
+        if exc.constraint_name != "events_never_overbooked":
+            raise
+        # the database's backstop caught what the lock should have prevented: refuse, loudly
+        log.error("overbooking refused by the database: %s", exc)
+        raise EventFull("No seat is free.") from None
+
+
+def free_seats(event: dict[str, Any]) -> int | None:
+    """Seats left (negative after a forced capacity decrease); None when the capacity is unlimited."""
+    return None if event["capacity"] is None else event["capacity"] - event["seats_taken"]
+
+
+def seat_for_newcomer(event: dict[str, Any]) -> str:
+    """What a new registration gets now: a seat (pending or confirmed) or the waiting list."""
+    free = free_seats(event)
+    if (free is None or free > 0) and not event["waitlist_length"]:
+        return "pending" if event["confirmation_required"] else "confirmed"
+    return "waitlisted"
+
+
+def hold_until(event: dict[str, Any], now: datetime, hold: timedelta) -> datetime:
+    """When an unconfirmed seat goes back: after `hold`, never past the start (nor past the end
+    when the registration window outlasts the start)."""
+    limit = event["starts_at"] if event["starts_at"] > now else event["ends_at"]
+    return min(now + hold, limit)
+
+
+async def tell_registrant(
+    conn: asyncpg.Connection, kind: str, event_id: int, registration_id: int, recipient: str | None,
+    language: str, settings: Settings, payload: dict[str, Any] | None = None, *, capped: bool = False,
+) -> None:
+    """Queue a mail to a registrant (nothing for a registration without an address)."""
+    if recipient is None:
+        return
+    await enqueue(
+        conn, kind, event_id=event_id, registration_id=registration_id, recipient=recipient,
+        language=language, payload=payload or {},
+        daily_cap=settings.mail_cap_per_day if capped else None, capped_kinds=CAPPED_KINDS,
+    )
+
+
+async def settle(conn: asyncpg.Connection, event: dict[str, Any], settings: Settings) -> int:
+    """Under the event lock: end the holds that ran out and give every free seat to the oldest
+    waitlisted people; keeps the counts of `event` current. Returns the number of holds ended."""
+    expired: list[asyncpg.Record] = []
+    if event["has_stale_holds"]:
+        expired = await conn.fetch(q.EXPIRE_STALE_HOLDS, event["id"])
+        for row in expired:
+            await tell_registrant(conn, "hold_expired", event["id"], row["id"], row["email"], row["language"], settings, capped=True)
+        # the trigger counted the same in the row; mirroring it saves a round trip
+        event["seats_taken"] -= len(expired)
+        event["has_stale_holds"] = False
+    now = datetime.now(UTC)
+    free = free_seats(event)
+    if event["waitlist_length"] and (free is None or free > 0) and event["status"] == "published" and event["starts_at"] > now:
+        promoted = await conn.fetch(
+            q.PROMOTE_WAITLISTED, event["id"], free, hold_until(event, now, settings.hold_duration),
+            event["confirmation_required"],
+        )
+        for row in sorted(promoted, key=lambda r: (r["waitlisted_at"], r["id"])):
+            await tell_registrant(conn, "registration_promoted", event["id"], row["id"], row["email"], row["language"],
+                        settings, {"status": row["status"]})
+        event["seats_taken"] += len(promoted)
+        event["waitlist_length"] -= len(promoted)
+    return len(expired)
+
+
+async def fill_free_seats(conn: asyncpg.Connection, event_id: int, settings: Settings | None = None) -> None:
+    """Promote the oldest waitlisted people into free seats, in the caller's transaction."""
+    settings = settings or Settings(database_url="")
+    async with conn.transaction():
+        row = await conn.fetchrow(q.EVENTS_BY_ID_FOR_SEATS, [event_id])
+        if row is not None:
+            await settle(conn, dict(row), settings)
+
+
+def _check_open(event: dict[str, Any], now: datetime) -> None:
+    """Refuse a registration outside the event's window, or for a cancelled event."""
+    if event["status"] == "cancelled":
+        raise EventCancelled("This event is cancelled.")
+    if registration_open(event, now):
+        return
+    if event["registration_opens_at"] and now < event["registration_opens_at"]:
+        raise RegistrationNotOpen(f"Registration opens at {event['registration_opens_at'].isoformat()}.")
+    raise RegistrationClosed("Registration for this event is closed.")
+
+
+# ---------------------------------------------------------------------------- abuse
+
+def _digest(settings: Settings, value: str) -> str:
+    """A keyed hash: the counters never hold an address in the clear."""
+    return hmac.new(settings.secret_key.encode(), value.encode(), hashlib.sha256).hexdigest()[:32]
+
+
+def _client_key(client_ip: str) -> str:
+    """An IPv6 client is limited by its /64, which one household or phone usually has to itself."""
+    try:
+        address = ipaddress.ip_address(client_ip)
+    except ValueError:
+        return client_ip
+    if isinstance(address, ipaddress.IPv6Address):
+        if address.ipv4_mapped is not None:
+            return str(address.ipv4_mapped)
+        return str(ipaddress.ip_network(f"{address}/64", strict=False))
+    return str(address)
+
+
+async def count_attempt(conn: asyncpg.Connection, settings: Settings, client_ip: str, email: str) -> None:
+    """Count a registration request per client address and per email; 429 past either limit."""
+    keys = [f"address:{_digest(settings, _client_key(client_ip))}", f"email:{_digest(settings, email.lower())}"]
+    limits = {keys[0]: settings.rate_limit_per_address, keys[1]: settings.rate_limit_per_email}
+    rows = await conn.fetch(q.COUNT_ATTEMPTS, keys, settings.rate_limit_window)
+    over = [row for row in rows if row["hits"] > limits[row["key"]]]
+    if over:
+        wait = max(row["retry_after"] for row in over)
+        raise RateLimited(f"Too many registrations from here; try again in {wait} seconds.",
+                          headers={"Retry-After": str(wait)})
+
+
+async def canonical_commune(conn: asyncpg.Connection, commune: str | None, field: str = "commune") -> str | None:
+    """The commune as the law spells it, or 422."""
+    if commune is None:
+        return None
+    name = await conn.fetchval(q.COMMUNE_BY_NAME, commune.strip())
+    if name is None:
+        raise CommuneUnknown.field(field, f"'{commune[:100]}' is not a commune of Luxembourg.")
+    return name
+
+
+# ---------------------------------------------------------------------------- registering
+
+async def _lock_targets(conn: asyncpg.Connection, slug: str, whole_series: bool, now: datetime) -> tuple[list[dict[str, Any]], bool]:
+    """The events a request registers for, locked in id order; and whether it is a series request."""
+    if not SLUG_RE.match(slug):
+        raise EventNotFound(f"No published event '{slug[:140]}'.")
+    if whole_series:
+        target = await conn.fetchrow(q.EVENT_FOR_REQUEST, slug)
+        if target is None:
+            raise EventNotFound(f"No published event '{slug}'.")
+        if target["series_id"] is not None:
+            ids = [r["id"] for r in await conn.fetch(q.SERIES_OPEN_IDS, target["series_id"])]
+            events = [dict(r) for r in await conn.fetch(q.EVENTS_BY_ID_FOR_SEATS, ids)]
+            open_events = [e for e in events if registration_open(e, now)]
+            if open_events:
+                return open_events, True
+    row = await conn.fetchrow(q.EVENT_BY_SLUG_FOR_SEATS, slug)
+    if row is None:
+        raise EventNotFound(f"No published event '{slug}'.")
+    event = dict(row)
+    _check_open(event, now)
+    return [event], False
+
+
+async def register(
+    conn: asyncpg.Connection, slug: str, data: RegistrationIn, settings: Settings, *, client_ip: str
+) -> RegistrationAccepted:
+    """Register for one event or every open date of its series; the answer does not tell a known address from a new one."""
+    if not data.consent:
+        raise ConsentRequired.field("consent", "Registering needs your consent to the use of your data.")
+    name, email = data.name.strip(), data.email.strip().lower()
+    await count_attempt(conn, settings, client_ip, email)
+    commune = await canonical_commune(conn, data.commune)
+    now = datetime.now(UTC)
+    async with seat_transaction(conn, settings):
+        events, series_request = await _lock_targets(conn, slug, data.whole_series, now)
+        request_id = uuid.uuid4() if series_request else None
+        created: list[tuple[dict[str, Any], int, str]] = []
+        known: list[tuple[dict[str, Any], asyncpg.Record]] = []
+        dates: list[AcceptedDate] = []
+        for event in events:
+            await settle(conn, event, settings)
+            status = seat_for_newcomer(event)
+            nonce, _, token_hash = new_token(settings.secret_key)
+            hold = hold_until(event, now, settings.hold_duration) if status == "pending" else None
+            registration_id = await conn.fetchval(
+                q.INSERT_REGISTRATION, event["id"], nonce, token_hash, name, email, data.language, status,
+                commune, data.interpretation, data.accessibility, series_request, request_id, "public", True,
+                hold, None,
+            )
+            if registration_id is None:
+                existing = await conn.fetchrow(q.LIVE_REGISTRATION_FOR_EMAIL, event["id"], email)
+                if existing is None:  # cannot happen while every status change takes the lock
+                    raise EventBusy("Please try again.", headers={"Retry-After": "1"})
+                known.append((event, existing))
+            else:
+                event["seats_taken" if status in HELD else "waitlist_length"] += 1
+                created.append((event, registration_id, status))
+            # a known address reads what a new one would have got: no enumeration through the answer
+            dates.append(AcceptedDate(slug=event["slug"], starts_at=event["starts_at"], status=status,
+                                      when=format_when(event["starts_at"], event["ends_at"], event["timezone"], data.language)))
+        await _tell_registered(conn, created, known, series_request, data.language, email, settings)
+    dates.sort(key=lambda d: d.starts_at)
+    message = ACCEPTED["series" if series_request else dates[0].status][data.language]
+    return RegistrationAccepted(message=message, dates=dates, waitlisted=[d.slug for d in dates if d.status == "waitlisted"])
+
+
+async def _tell_registered(
+    conn: asyncpg.Connection, created: list[tuple[dict[str, Any], int, str]], known: list[tuple[dict[str, Any], asyncpg.Record]],
+    series_request: bool, language: str, email: str, settings: Settings,
+) -> None:
+    """One mail per request: what each new seat needs, or the truth for a known address."""
+    if series_request and created:
+        every = sorted([(e["starts_at"], rid) for e, rid, _ in created] + [(e["starts_at"], r["id"]) for e, r in known])
+        first_event, first_id, _ = min(created, key=lambda c: c[0]["starts_at"])
+        await tell_registrant(conn, "series_registration_received", first_event["id"], first_id, email, language, settings,
+                    {"registrations": [rid for _, rid in every]}, capped=True)
+        return
+    for event, registration_id, status in created:
+        if status == "pending":
+            await tell_registrant(conn, "registration_received", event["id"], registration_id, email, language, settings, capped=True)
+        elif status == "confirmed":
+            await tell_registrant(conn, "registration_confirmed", event["id"], registration_id, email, language, settings, capped=True)
+        else:
+            await tell_registrant(conn, "registration_waitlisted", event["id"], registration_id, email, language, settings,
+                        {"position": event["waitlist_length"]}, capped=True)
+    if known:
+        event, existing = min(known, key=lambda k: k[0]["starts_at"])
+        await tell_registrant(conn, "registration_exists", event["id"], existing["id"], email, language, settings,
+                    {"status": existing["status"]}, capped=True)
+
+
+# ---------------------------------------------------------------------------- the manage token
+
+async def _by_token(conn: asyncpg.Connection, token: str) -> asyncpg.Record:
+    """The registration behind a manage token, or 404 (also once anonymised: the hash is gone)."""
+    if not TOKEN_RE.match(token):
+        raise TokenUnknown("This link is not valid (any more).")
+    wanted = hash_token(token)
+    row = await conn.fetchrow(q.REGISTRATION_BY_TOKEN_HASH, wanted)
+    # the index finds the row; the comparison that decides is constant-time all the same
+    if row is None or not hmac.compare_digest(bytes(row["token_hash"]), wanted):
+        raise TokenUnknown("This link is not valid (any more).")
+    return row
+
+
+async def _siblings(conn: asyncpg.Connection, registration: asyncpg.Record) -> list[asyncpg.Record]:
+    """Every registration of the same whole-series request (itself included), in date order."""
+    if registration["request_id"] is None:
+        return []
+    return await conn.fetch(q.REQUEST_REGISTRATIONS, registration["request_id"])
+
+
+async def _out(conn: asyncpg.Connection, registration: asyncpg.Record, lang: str, settings: Settings) -> RegistrationOut:
+    """A registration as its manage page shows it."""
+    event_row = await conn.fetchrow(event_q.EVENT_BY_ID, registration["event_id"])
+    now = datetime.now(UTC)
+    position = None
+    if registration["status"] == "waitlisted":
+        position = await conn.fetchval(q.WAITLIST_POSITION, registration["event_id"], registration["waitlisted_at"], registration["id"])
+    series = [
+        SeriesDate(slug=s["slug"], starts_at=s["starts_at"], status=s["status"],
+                   when=format_when(s["starts_at"], s["ends_at"], s["timezone"], lang),
+                   manage_url=manage_url(settings.base, token_from_nonce(settings.secret_key, bytes(s["token_nonce"]))))
+        for s in await _siblings(conn, registration)
+        if s["id"] != registration["id"] and s["token_nonce"] is not None
+    ]
+    token = token_from_nonce(settings.secret_key, bytes(registration["token_nonce"]))
+    confirmed_online = (registration["status"] == "confirmed" and event_row["kind"] == "webconference"
+                        and event_row["status"] == "published")
+    return RegistrationOut(
+        status=registration["status"], waitlist_position=position, event=to_public(event_row, lang, settings, now),
+        join_url=event_row["join_url"] if confirmed_online else None,
+        name=registration["name"], email=registration["email"], language=registration["language"],
+        commune=registration["commune"], interpretation=registration["interpretation"],
+        accessibility=registration["accessibility"], whole_series=registration["whole_series"],
+        email_confirmed=registration["email_confirmed_at"] is not None, hold_expires_at=registration["hold_expires_at"],
+        registered_at=registration["created_at"], manage_url=manage_url(settings.base, token),
+        calendar_url=f"{settings.base}/api/registrations/{token}/calendar.ics", series=series,
+    )
+
+
+async def view(conn: asyncpg.Connection, token: str, lang: str, settings: Settings) -> RegistrationOut:
+    """The registration behind a manage token, in `lang`."""
+    return await _out(conn, await _by_token(conn, token), lang, settings)
+
+
+async def lock_events(conn: asyncpg.Connection, event_ids: Iterable[int]) -> list[dict[str, Any]]:
+    """Lock events for seat decisions, in id order; returns their seat columns."""
+    return [dict(r) for r in await conn.fetch(q.EVENTS_BY_ID_FOR_SEATS, sorted(set(event_ids)))]
+
+
+async def confirm(conn: asyncpg.Connection, token: str, lang: str, settings: Settings) -> RegistrationOut:
+    """Confirm the address (double opt-in): every pending seat of the request becomes confirmed."""
+    registration = await _by_token(conn, token)
+    refusal: DomainError | None = None
+    async with seat_transaction(conn, settings):
+        siblings = await _siblings(conn, registration) or [registration]
+        pending = [s for s in siblings if s["status"] == "pending"]
+        events = await lock_events(conn, [registration["event_id"], *(s["event_id"] for s in pending)])
+        for event in events:
+            await settle(conn, event, settings)
+        current = await conn.fetchval(q.REGISTRATION_STATUS, registration["id"])
+        if current == "cancelled":
+            refusal = RegistrationCancelled("This registration was cancelled; register again if you wish.")
+        elif current == "expired":
+            own = next(e for e in events if e["id"] == registration["event_id"])
+            refusal = await _revive(conn, registration, own, settings)
+        confirmed = await conn.fetch(q.CONFIRM_PENDING, [s["id"] for s in pending], False)
+        for row in confirmed:
+            await tell_registrant(conn, "registration_confirmed", row["event_id"], row["id"], row["email"], row["language"], settings)
+        if current != "cancelled":
+            await conn.execute(q.MARK_EMAIL_CONFIRMED, [s["id"] for s in siblings])
+    # raised only now: the holds ended and seats given on the way are kept
+    if refusal is not None:
+        raise refusal
+    return await view(conn, token, lang, settings)
+
+
+async def _revive(conn: asyncpg.Connection, registration: asyncpg.Record, event: dict[str, Any], settings: Settings) -> DomainError | None:
+    """A late click on the confirm link still gets the seat if one is free and nobody waits; else the refusal."""
+    expired = HoldExpired("The seat held for you was given back because it was not confirmed in time; register again.")
+    if not registration_open(event, datetime.now(UTC)) or seat_for_newcomer(event) == "waitlisted":
+        return expired
+    try:
+        async with conn.transaction():
+            row = await conn.fetchrow(q.REVIVE_EXPIRED, registration["id"])
+    except asyncpg.UniqueViolationError:
+        return HoldExpired("This address registered again since; use the link of the newer registration.")
+    event["seats_taken"] += 1
+    await tell_registrant(conn, "registration_confirmed", row["event_id"], row["id"], row["email"], row["language"], settings)
+    return None
+
+
+async def cancel(conn: asyncpg.Connection, token: str, lang: str, settings: Settings, *, whole_series: bool = False) -> RegistrationOut:
+    """Cancel (every date of the request with `whole_series`); the freed seats go to the waiting list."""
+    registration = await _by_token(conn, token)
+    targets = (await _siblings(conn, registration) if whole_series else []) or [registration]
+    async with seat_transaction(conn, settings):
+        await cancel_registrations(conn, [t["id"] for t in targets], {t["event_id"] for t in targets}, settings, by="person")
+    return await view(conn, token, lang, settings)
+
+
+async def cancel_registrations(
+    conn: asyncpg.Connection, ids: list[int], event_ids: Iterable[int], settings: Settings, *, by: str | None
+) -> list[asyncpg.Record]:
+    """Inside a seat transaction: cancel the live ones of `ids`, tell them (unless `by` is None), refill seats."""
+    events = {e["id"]: e for e in await lock_events(conn, event_ids)}
+    cancelled = await conn.fetch(q.CANCEL_LIVE, ids)
+    for row in cancelled:
+        events[row["event_id"]]["seats_taken" if row["previous_status"] in HELD else "waitlist_length"] -= 1
+        if by is not None:
+            await tell_registrant(conn, "cancellation_acknowledged", row["event_id"], row["id"], row["email"], row["language"],
+                        settings, {"by": by})
+    for event in events.values():
+        await settle(conn, event, settings)
+    return cancelled
+
+
+async def erase(conn: asyncpg.Connection, token: str, settings: Settings) -> None:
+    """Wipe the person's data from this registration and its whole-series request; the token dies."""
+    registration = await _by_token(conn, token)
+    targets = await _siblings(conn, registration) or [registration]
+    ids = [t["id"] for t in targets]
+    async with seat_transaction(conn, settings):
+        await cancel_registrations(conn, ids, {t["event_id"] for t in targets}, settings, by=None)
+        await conn.execute(q.ANONYMISE, ids, True)
+        await conn.execute(q.FORGET_RECIPIENTS, ids, "erased at the person's request")
+
+
+# ---------------------------------------------------------------------------- periodic jobs
+
+async def expire_holds(conn: asyncpg.Connection, settings: Settings) -> int:
+    """End every hold that ran out and refill its seats; idempotent, safe from several processes."""
+    ended = 0
+    for row in await conn.fetch(q.EVENTS_WITH_STALE_HOLDS):
+        async with conn.transaction():
+            locked = await conn.fetchrow(q.EVENT_BY_ID_FOR_SEATS_SKIP_LOCKED, row["event_id"])
+            # a locked event is being changed right now by someone who settles it, or by the next run
+            if locked is not None:
+                ended += await settle(conn, dict(locked), settings)
+    return ended
+
+
+async def anonymise_due(conn: asyncpg.Connection, settings: Settings) -> int:
+    """Wipe personal data `anonymise_after` the event's end (counts and attendance stay); idempotent."""
+    done = 0
+    while True:
+        async with conn.transaction():
+            ids = [r["id"] for r in await conn.fetch(q.DUE_FOR_ANONYMISATION, settings.anonymise_after, ANONYMISE_BATCH)]
+            if ids:
+                await conn.execute(q.ANONYMISE, ids, False)
+                await conn.execute(q.FORGET_RECIPIENTS, ids, "anonymised after the event")
+        done += len(ids)
+        if len(ids) < ANONYMISE_BATCH:
+            break
+    await conn.execute(q.PURGE_RATE_LIMITS)
+    return done
