@@ -81,7 +81,8 @@ async def event_form_page(
         "csrf_token": token,
         "values": values or {"language": lang},
         "errors": errors or {},
-        "labels": {name: gettext(lang, label) for name, label in forms.LABELS.items()},
+        "labels": forms.labels(lang),
+        "summary_labels": forms.summary_labels(lang),
         "email_languages": forms.email_language_options(),
         "interpretation_languages": forms.interpretation_options(lang),
         "commune_groups": [("", [(c.name, c.name) for c in communes])],
@@ -158,7 +159,7 @@ class PagesController(Controller):
                 status_code=exc.status, headers=exc.headers,
             )
         outcome = "series" if len(accepted.dates) > 1 else accepted.dates[0].status
-        return see_other(f"/events/{slug}/registered?outcome={outcome}")
+        return see_other(f"/events/{slug}/registered?outcome={outcome}&lang={lang}")
 
     @get("/events/{slug:str}/registered")
     async def registered(self, slug: Slug, request: Request, conn: asyncpg.Connection, settings: Settings) -> Response[str]:
@@ -184,19 +185,19 @@ class PagesController(Controller):
         """Confirm the email address (double opt-in)."""
         lang, _ = page_language(request)
         csrf.check(request, await request.form(), settings)
-        return await after_change(token, lambda: registrations.confirm(conn, token, lang, settings), "confirmed")
+        return await after_change(token, lambda: registrations.confirm(conn, token, lang, settings), "confirmed", lang)
 
     @post("/r/{token:str}/cancel")
     async def cancel(self, token: Token, request: Request, conn: asyncpg.Connection, settings: Settings) -> Redirect:
         """Cancel the registration; the seat goes to the waiting list."""
         lang, _ = page_language(request)
         csrf.check(request, await request.form(), settings)
-        return await after_change(token, lambda: registrations.cancel(conn, token, lang, settings), "cancelled")
+        return await after_change(token, lambda: registrations.cancel(conn, token, lang, settings), "cancelled", lang)
 
     @post("/r/{token:str}/erase")
     async def erase(self, token: Token, request: Request, conn: asyncpg.Connection, settings: Settings) -> Response:
         """Erase the person's data (GDPR); the link dies with it."""
-        lang, chosen = page_language(request)
+        lang, _ = page_language(request)
         form = await request.form()
         csrf.check(request, form, settings)
         if form.get("confirm_erase") != "yes":
@@ -204,7 +205,7 @@ class PagesController(Controller):
             errors = {"confirm_erase": gettext(lang, N_("Please tick the box to confirm that your data may be erased."))}
             return manage_page(request, settings, token, registration, lang, errors=errors, status_code=422)
         await registrations.erase(conn, token, settings)
-        return see_other("/erased")
+        return see_other(f"/erased?lang={lang}")
 
     @get("/erased")
     async def erased(self, request: Request) -> Response[str]:
@@ -248,7 +249,8 @@ def manage_page(
         "status_label": gettext(lang, STATUS_LABELS[registration.status]),
         "done": done,
         "errors": errors or {},
-        "labels": {name: gettext(lang, label) for name, label in forms.LABELS.items()},
+        "labels": forms.labels(lang),
+        "summary_labels": forms.summary_labels(lang),
         "csrf_token": form_token,
         "personal_feed": personal_feed,
         "personal_webcal": re.sub(r"^https?://", "webcal://", personal_feed),
@@ -257,7 +259,7 @@ def manage_page(
                   cookies=cookies, private=True)
 
 
-async def after_change(token: str, change: Any, done: str) -> Redirect:
+async def after_change(token: str, change: Any, done: str, lang: str) -> Redirect:
     """Run a confirm or cancel; a refusal that leaves the registration readable is said on its page."""
     try:
         await change()
@@ -265,4 +267,4 @@ async def after_change(token: str, change: Any, done: str) -> Redirect:
         if exc.code not in DONE_MESSAGES:
             raise
         done = exc.code
-    return see_other(f"/r/{token}?done={done}")
+    return see_other(f"/r/{token}?done={done}&lang={lang}")

@@ -31,6 +31,9 @@ LABELS = {
     "confirm_erase": N_("Yes, erase my data and cancel my registration."),
 }
 
+# shorter names of the long checkbox labels for the error summary at the top
+SUMMARY_LABELS = {"consent": N_("Your data"), "confirm_erase": N_("Erase my data")}
+
 # the sentence shown next to a field whose value the service's struct refuses
 FIELD_MESSAGES = {
     "name": (N_("Please give your name."), N_("Please write your name on one line, in at most 200 characters.")),
@@ -72,6 +75,16 @@ def interpretation_options(lang: str) -> list[tuple[str, str]]:
 def email_language_options() -> list[tuple[str, str]]:
     """(code, own name) of the five languages our emails are written in."""
     return [(code, LANGUAGE_NAMES[code]) for code in LANGUAGES]
+
+
+def labels(lang: str) -> dict[str, str]:
+    """The fields' labels in `lang`."""
+    return {name: gettext(lang, label) for name, label in LABELS.items()}
+
+
+def summary_labels(lang: str) -> dict[str, str]:
+    """The fields' names in the error summary, in `lang`."""
+    return {**labels(lang), **{name: gettext(lang, label) for name, label in SUMMARY_LABELS.items()}}
 
 
 def form_values(form: Any) -> dict[str, str]:
