@@ -408,7 +408,7 @@ async def test_every_page_sends_the_security_headers(pages, conn, settings) -> N
         assert "script-src" not in CONTENT_SECURITY_POLICY and "default-src 'none'" in CONTENT_SECURITY_POLICY
         assert "style-src 'self'" in CONTENT_SECURITY_POLICY
         assert answer.headers["x-content-type-options"] == "nosniff"
-        assert answer.headers["referrer-policy"] == "no-referrer"
+        assert answer.headers["referrer-policy"] == "same-origin"
         assert answer.headers["x-frame-options"] == "DENY"
         assert "<script" not in answer.text and " style=" not in answer.text and "<style" not in answer.text
 

@@ -130,7 +130,8 @@ async def test_no_page_shows_an_untranslated_message(conn, settings) -> None:
         catalog = read_catalog(lang)
         untranslated = [
             message.id for message in english
-            if isinstance(message.id, str) and len(message.id) >= 12 and catalog.get(message.id).string != message.id
+            if isinstance(message.id, str) and len(PLACEHOLDER.sub("", message.id).strip()) >= 12
+            and catalog.get(message.id).string != message.id
         ]
         for answer in shown:
             assert f'<html lang="{lang}">' in answer.text

@@ -30,8 +30,9 @@ SECURITY_HEADERS = {
     "Content-Security-Policy": CONTENT_SECURITY_POLICY,
     "X-Content-Type-Options": "nosniff",
     "X-Frame-Options": "DENY",
-    # manage links carry a token in the path: no Referer may take it to the join link's site
-    "Referrer-Policy": "no-referrer",
+    # manage links carry a token in the path: no Referer may take it to another site (the join
+    # link's); within the site it is sent, and so is a real Origin on our own form posts
+    "Referrer-Policy": "same-origin",
     "Cross-Origin-Opener-Policy": "same-origin",
     "Permissions-Policy": "camera=(), microphone=(), geolocation=()",
 }
