@@ -91,6 +91,11 @@ def format_when(starts_at: datetime, ends_at: datetime, timezone: str, lang: str
     )
 
 
+def format_time(moment: datetime, timezone: str, lang: str) -> str:
+    """A localised time of day in the event's time zone, e.g. `14 h 30`, `14:30 Uhr`, `14h30`."""
+    return f"{_time(moment.astimezone(ZoneInfo(timezone)), lang)}{TIME_SUFFIX[lang]}"
+
+
 def format_day(moment: datetime, timezone: str, lang: str, pattern: str = "full") -> str:
     """A localised date in the event's time zone."""
     return format_date(moment.astimezone(ZoneInfo(timezone)), pattern, locale=BABEL_LOCALE[lang])
