@@ -129,7 +129,3 @@ async def communes(conn: asyncpg.Connection) -> list[Commune]:
     rows = await conn.fetch(q.COMMUNES)
     return sorted((Commune(row["name"], row["canton"]) for row in rows), key=lambda c: _sort_key(c.name))
 
-
-async def is_commune(conn: asyncpg.Connection, name: str) -> bool:
-    """Whether a name is one of the communes."""
-    return any(commune.name == name for commune in await communes(conn))
