@@ -436,3 +436,28 @@ async def test_hostile_text_is_escaped_everywhere(pages, conn, settings) -> None
     token, _ = await register_and_token(pages, conn, settings, event.slug, name="Ana <i>x</i>")
     managed = await pages.get(f"/r/{token}")
     assert "<script>" not in managed.text and "&lt;script&gt;" in managed.text
+
+
+async def test_a_whole_series_request_lists_its_other_dates_and_can_cancel_them_all(pages, conn, settings) -> None:
+    series = await create_event(conn, settings, kind="conversation_table", practised_language="fr", level="all",
+                                join_url=None, platform=None, venue="ASTI", commune="Luxembourg",
+                                recurrence={"rrule": "FREQ=WEEKLY;COUNT=3"})
+    first = series.occurrences[0]
+    token, row = await register_and_token(pages, conn, settings, first, language="en", whole_series="yes")
+    page = await pages.get(f"/r/{token}")
+    dates = re.search(r'<section class="series".*?</section>', page.text, re.S).group(0)
+    assert len(re.findall(r'<li><a href="https://zesummen.test/r/[A-Za-z0-9_-]{43}">', dates)) == 2
+    assert f'action="/r/{token}/cancel?lang=en&amp;whole_series=yes"' in page.text
+    answer = await pages.post(f"/r/{token}/cancel?lang=en&whole_series=yes", data={"csrf_token": csrf_token(page)})
+    assert answer.status_code == 303
+    statuses = await conn.fetch("SELECT status FROM registrations WHERE email = $1", row["email"])
+    assert [r["status"] for r in statuses] == ["cancelled"] * 3
+
+
+async def test_registration_not_open_yet_says_when_it_opens(pages, conn, settings) -> None:
+    opens = datetime.now(UTC) + timedelta(days=2)
+    event = await create_event(conn, settings, registration_opens_at=opens.isoformat())
+    text = text_of(await pages.get(f"/events/{event.slug}", params={"lang": "de"}))
+    from server.i18n import format_day
+
+    assert f"Die Anmeldung beginnt am {format_day(opens, 'Europe/Luxembourg', 'de')}." in text

@@ -192,7 +192,9 @@ class PagesController(Controller):
         """Cancel the registration; the seat goes to the waiting list."""
         lang, _ = page_language(request)
         csrf.check(request, await request.form(), settings)
-        return await after_change(token, lambda: registrations.cancel(conn, token, lang, settings), "cancelled", lang)
+        every_date = request.query_params.get("whole_series") == "yes"
+        return await after_change(
+            token, lambda: registrations.cancel(conn, token, lang, settings, whole_series=every_date), "cancelled", lang)
 
     @post("/r/{token:str}/erase")
     async def erase(self, token: Token, request: Request, conn: asyncpg.Connection, settings: Settings) -> Response:
@@ -247,6 +249,7 @@ def manage_page(
         "event": registration.event,
         "token": token,
         "status_label": gettext(lang, STATUS_LABELS[registration.status]),
+        "series_labels": {status: gettext(lang, label) for status, label in STATUS_LABELS.items()},
         "done": done,
         "errors": errors or {},
         "labels": forms.labels(lang),
