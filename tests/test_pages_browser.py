@@ -221,10 +221,10 @@ def require_notifier() -> None:
 
     missing = [name for name in ("server.notifications.worker", "server.notifications.messages") if find_spec(name) is None]
     if missing:
-        pytest.fail(
-            f"missing: {', '.join(missing)}. The notifier (worker and local mail catcher, branch `notify`) and its "
-            "messages (branch `mail`) are not merged yet, so no confirmation mail can reach the mail catcher."
-        )
+        owners = {"server.notifications.worker": "the notifier's worker and local mail catcher (branch `notify`)",
+                  "server.notifications.messages": "the notifier's messages (branch `mail`)"}
+        pytest.fail(f"missing: {'; '.join(f'{name}, {owners[name]}' for name in missing)}: without it no "
+                    "confirmation mail reaches the mail catcher, so this flow cannot be shown")
 
 
 def manage_link_from_mail(base: str, recipient: str, since: float, timeout: float = MAIL_WAIT) -> tuple[str, Path]:
