@@ -227,8 +227,10 @@ def _clean_text(text: str) -> str:
     # RFC 5545 TEXT allows no control character but tab; a bare CR (or \x0b, \x1c...) makes some
     # parsers end the content line early, so line breaks become \n and other controls are dropped.
     # U+2028/U+2029 are line breaks to Python's splitlines() and to vobject's parser alike.
-    # A lone surrogate (Cs) cannot be written as UTF-8 at all.
+    # A lone surrogate (Cs) cannot be written as UTF-8 at all. U+FEFF (a byte-order mark, once a
+    # zero-width no-break space) is invisible and icalendar strips it, so it is dropped here too.
     text = text.replace("\r\n", "\n").replace("\r", "\n").replace("\u2028", "\n").replace("\u2029", "\n")
+    text = text.replace("\ufeff", "")
     return "".join(c for c in text if c in "\n\t" or unicodedata.category(c) not in ("Cc", "Cs"))
 
 
