@@ -11,15 +11,13 @@ from litestar.di import Provide
 from litestar.openapi import OpenAPIConfig
 from litestar.openapi.plugins import SwaggerRenderPlugin
 from litestar.openapi.spec import Components, SecurityScheme, Tag
-from litestar.params import Parameter, QueryParameter
-from typing import Annotated
 
 from server import health
 from server.bodies import StrictRequest, StrictStructSchemaPlugin
 from server.db import pool_lifespan_hooks, provide_connection
 from server.errors import exception_handlers
 from server.events.controllers import OrganiserEventController, PublicEventController
-from server.i18n import negotiate_language
+from server.i18n import LanguageQuery, negotiate_language
 from server.notifications.controllers import OrganiserMessageController
 from server.openapi import document_problems
 from server.organisers.controllers import OrganiserAccountController, provide_organiser
@@ -31,10 +29,7 @@ from server.settings import Settings
 MAX_BODY_BYTES = 256 * 1024
 
 
-def provide_language(
-    request: Request,
-    lang: Annotated[str | None, QueryParameter(name="lang", max_length=35, description="fr, de, lb, en or pt")] = None,
-) -> str:
+def provide_language(request: Request, lang: LanguageQuery = None) -> str:
     """The answer's language: ?lang=, else Accept-Language, else French."""
     return negotiate_language(lang, request.headers.get("accept-language"))
 
