@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import email.policy
 import re
 from datetime import datetime, timedelta, timezone
 from email.message import EmailMessage
@@ -10,6 +11,7 @@ from typing import Any
 
 import msgspec
 import pytest
+from aiosmtplib.email import flatten_message
 from hypothesis import given
 from hypothesis import settings as settings_of_hypothesis
 from hypothesis import strategies as st
@@ -316,6 +318,22 @@ def test_invitation_cache_never_serves_another_version_or_row(settings) -> None:
     for other in (_event_row(row_version=4, title={"fr": "Nouveau titre"}, revision=3),
                   _event_row(created_at=START - timedelta(days=1), title={"fr": "Une autre"})):
         assert made(other) == _built_afresh(other, "REQUEST", "fr", settings, "ana@example.org", "Ana") != made(first)
+
+
+@pytest.mark.parametrize("kind", ["registration_confirmed", "reminder", "cancellation_acknowledged"])
+async def test_mail_policy_writes_the_same_bytes_as_emails_default(conn, settings, kind, monkeypatch) -> None:
+    case = await _scenario(conn, settings, kind, "lb")
+
+    async def flattened() -> bytes:
+        message = await build_message(conn, case["row"], settings)
+        message.replace_header("Date", "Wed, 13 Nov 2030 11:15:00 +0000")  # the one field taken from the clock
+        for n, part in enumerate(p for p in message.walk() if p.is_multipart()):
+            part.set_boundary(f"boundary-{n}")  # otherwise random
+        return flatten_message(message)
+
+    with_cached_classes = await flattened()
+    monkeypatch.setattr(messages, "MAIL_POLICY", email.policy.default)
+    assert with_cached_classes == await flattened()
 
 
 # ---------------------------------------------------------------------------- content rules
