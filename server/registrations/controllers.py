@@ -7,6 +7,7 @@ from typing import Annotated, Literal
 
 import asyncpg
 from litestar import Controller, Request, Response, delete, get, patch, post
+from litestar.datastructures import State
 from litestar.params import Body, Parameter
 
 from server.openapi import problem_response
@@ -76,9 +77,12 @@ class PublicRegistrationController(Controller):
     )
     async def register(
         self, slug: SlugPath, data: Annotated[RegistrationIn, Body(examples=REGISTRATION_IN_EXAMPLES)],
-        request: Request, conn: asyncpg.Connection, settings: Settings,
+        request: Request, conn: asyncpg.Connection, state: State,
     ) -> RegistrationAccepted:
         """Register for an event, or with `whole_series` for every open date of its series."""
+        # one dependency only (conn), the settings from the app's state: Litestar resolves two or
+        # more in an anyio task group, a cost this endpoint pays in bursts (litestar#4563)
+        settings: Settings = state.settings
         return await service.register(conn, slug, data, settings, client_ip=client_address(request, settings))
 
     @get("/registrations/{token:str}")
