@@ -9,7 +9,8 @@ from __future__ import annotations
 
 import asyncio
 import secrets
-from collections.abc import Hashable
+from collections.abc import AsyncIterator, Hashable
+from contextlib import asynccontextmanager
 
 import asyncpg
 import msgspec
@@ -22,6 +23,18 @@ from server.settings import Settings
 from tests.factories import create_event, create_organisation
 
 # ---------------------------------------------------------------------------- the group commit itself
+
+
+class Lender:
+    """A Connect that lends no real connection and counts how often it was asked for one."""
+
+    def __init__(self) -> None:
+        self.lent = 0
+
+    @asynccontextmanager
+    async def __call__(self) -> AsyncIterator[None]:
+        self.lent += 1
+        yield None
 
 
 class Recorder:
@@ -42,20 +55,21 @@ class Recorder:
 
 
 async def test_requests_that_come_while_a_batch_runs_share_the_next_one_in_order() -> None:
-    run = Recorder()
+    run, lender = Recorder(), Lender()
     group = GroupCommit(run)
-    first = asyncio.create_task(group.submit(None, "event", 0))
+    first = asyncio.create_task(group.submit(lender, "event", 0))
     await asyncio.sleep(0)  # the first runs at once, alone
-    rest = [asyncio.create_task(group.submit(None, "event", n)) for n in range(1, 6)]
+    rest = [asyncio.create_task(group.submit(lender, "event", n)) for n in range(1, 6)]
     outcomes = await asyncio.gather(first, *rest)
     assert run.batches == [[0], [1, 2, 3, 4, 5]]
     assert outcomes == [(1, 0), *((2, n) for n in range(1, 6))]
+    assert lender.lent == 2  # one connection per batch: the ones who wait hold none
 
 
 async def test_each_key_has_its_own_line_and_a_batch_has_a_most() -> None:
     run = Recorder()
     group = GroupCommit(run, most=2)
-    outcomes = await asyncio.gather(*(group.submit(None, key, (key, n)) for n in range(3) for key in ("a", "b")))
+    outcomes = await asyncio.gather(*(group.submit(Lender(), key, (key, n)) for n in range(3) for key in ("a", "b")))
     assert sorted(map(len, run.batches)) == [1, 1, 2, 2]  # per key: the first alone, then two
     assert all(len({key for key, _ in batch}) == 1 for batch in run.batches)
     assert [item for _, item in outcomes] == [(key, n) for n in range(3) for key in ("a", "b")]
@@ -64,28 +78,28 @@ async def test_each_key_has_its_own_line_and_a_batch_has_a_most() -> None:
 async def test_a_failed_batch_fails_everyone_in_it_and_the_line_goes_on() -> None:
     run = Recorder(fail_on="bad")
     group = GroupCommit(run)
-    first = asyncio.create_task(group.submit(None, "event", "first"))
+    first = asyncio.create_task(group.submit(Lender(), "event", "first"))
     await asyncio.sleep(0)
-    doomed = [asyncio.create_task(group.submit(None, "event", item)) for item in ("bad", "unlucky")]
+    doomed = [asyncio.create_task(group.submit(Lender(), "event", item)) for item in ("bad", "unlucky")]
     results = await asyncio.gather(first, *doomed, return_exceptions=True)
     assert results[0] == (1, "first")
     assert all(isinstance(r, LookupError) for r in results[1:])
-    assert await group.submit(None, "event", "later") == (3, "later")
+    assert await group.submit(Lender(), "event", "later") == (3, "later")
 
 
 async def test_a_request_cancelled_in_line_or_at_its_turn_does_not_stall_the_others() -> None:
     run = Recorder(pause=0.02)
     group = GroupCommit(run)
-    first = asyncio.create_task(group.submit(None, "event", "first"))
+    first = asyncio.create_task(group.submit(Lender(), "event", "first"))
     await asyncio.sleep(0)
-    gone = asyncio.create_task(group.submit(None, "event", "gone"))  # would run the next batch
-    stays = asyncio.create_task(group.submit(None, "event", "stays"))
+    gone = asyncio.create_task(group.submit(Lender(), "event", "gone"))  # would run the next batch
+    stays = asyncio.create_task(group.submit(Lender(), "event", "stays"))
     await asyncio.sleep(0)
     gone.cancel()
     assert await first == (1, "first")
     assert (await asyncio.wait_for(stays, 1))[1] == "stays"
     assert ["gone"] not in run.batches and all("gone" not in batch for batch in run.batches)
-    assert await asyncio.wait_for(group.submit(None, "event", "next"), 1) == (len(run.batches), "next")
+    assert await asyncio.wait_for(group.submit(Lender(), "event", "next"), 1) == (len(run.batches), "next")
 
 
 # ---------------------------------------------------------------------------- batches against the database
@@ -119,14 +133,27 @@ def _lenient(settings: Settings, **changes) -> Settings:
     return msgspec.structs.replace(settings, **values)
 
 
-async def _register_together(pool: asyncpg.Pool, slug: str, emails: list[str], settings: Settings, *,
+class PoolLender:
+    """A Connect on the test pool (autocommit, as the web process lends them), counting what it lent."""
+
+    def __init__(self, pool: asyncpg.Pool) -> None:
+        self.pool = pool
+        self.lent = 0
+
+    @asynccontextmanager
+    async def __call__(self) -> AsyncIterator[asyncpg.Connection]:
+        self.lent += 1
+        async with self.pool.acquire() as conn:
+            yield conn
+
+
+async def _register_together(connect: PoolLender, slug: str, emails: list[str], settings: Settings, *,
                              client_ip: str = "192.0.2.7") -> list[object]:
-    """Everyone at once, each on a pool connection of their own (autocommit, as the web process runs them)."""
+    """Everyone at once, as the web process runs them."""
 
     async def one(email: str):
-        async with pool.acquire() as conn:
-            data = RegistrationIn(name=f"Name of {email}", email=email, language="lb", consent=True)
-            return await service.register(conn, slug, data, settings, client_ip=client_ip)
+        data = RegistrationIn(name=f"Name of {email}", email=email, language="lb", consent=True)
+        return await service.register(connect, slug, data, settings, client_ip=client_ip)
 
     return await asyncio.gather(*(one(email) for email in emails), return_exceptions=True)
 
@@ -142,7 +169,8 @@ async def test_a_burst_in_one_process_is_seated_in_order_and_never_overbooked(po
     slug, event_id = await committed_events(capacity=3, confirmation_required=False)
     batches_before = service.PUBLIC_SEATS.batches
     emails = [f"burst{n}-{secrets.token_hex(2)}@example.org" for n in range(12)]
-    answers = await _register_together(pool, slug, emails, _lenient(settings))
+    connect = PoolLender(pool)
+    answers = await _register_together(connect, slug, emails, _lenient(settings))
     assert all(not isinstance(a, BaseException) for a in answers), answers
     rows = await _rows(pool, event_id)
     held = [r for r in rows if r["status"] == "confirmed"]
@@ -157,8 +185,8 @@ async def test_a_burst_in_one_process_is_seated_in_order_and_never_overbooked(po
     assert [a.dates[0].status for a in answers] == [by_email[e] for e in emails]
     counts = await pool.fetchrow("SELECT seats_taken, waitlist_length FROM events WHERE id = $1", event_id)
     assert (counts["seats_taken"], counts["waitlist_length"]) == (3, 9)
-    # fewer statements than people: they were decided together
-    assert service.PUBLIC_SEATS.batches - batches_before < 12
+    # fewer statements than people, and fewer connections: they were decided together
+    assert service.PUBLIC_SEATS.batches - batches_before < 12 and connect.lent < 12
 
 
 async def test_one_statement_decides_several_people_as_one_after_the_other(pool, settings, committed_events) -> None:

@@ -7,9 +7,10 @@ the work done under it. Batched, the people who came while one statement ran sha
 one lock, one hand-over, one round trip for all of them. Nobody waits for a timer: the first
 request of a quiet moment runs at once, alone.
 
-The request that runs a batch uses its own connection; the others wait for their row without
-touching theirs. When a batch is done, the oldest waiting request runs the next one, so no request
-serves others for longer than one statement.
+The request that runs a batch borrows a connection for it; the others wait for their row holding
+none, so a burst of sixty people needs one connection, not sixty (with a pool of ten, the fifty
+others would wait for one before they could even join a batch). When a batch is done, the oldest
+waiting request runs the next one, so no request serves others for longer than one statement.
 """
 
 from __future__ import annotations
@@ -19,6 +20,8 @@ from collections.abc import Awaitable, Callable, Hashable
 from typing import Generic, TypeVar
 
 import asyncpg
+
+from server.db import Connect
 
 Item = TypeVar("Item")
 Outcome = TypeVar("Outcome")
@@ -49,8 +52,12 @@ class GroupCommit(Generic[Item, Outcome]):
         self._lines: dict[tuple[int, Hashable], list[_Waiting[Item]]] = {}
         self.batches = 0  # how many batches ran (tests show with it that requests were grouped)
 
-    async def submit(self, conn: asyncpg.Connection, key: Hashable, item: Item) -> Outcome:
-        """The outcome for `item`, decided with whatever else came for `key` meanwhile."""
+    async def submit(self, connect: Connect, key: Hashable, item: Item) -> Outcome:
+        """The outcome for `item`, decided with whatever else came for `key` meanwhile.
+
+        `connect` lends the connection if this request runs a batch; requests of one key must be
+        able to share a statement (same database, same transaction if any).
+        """
         line_key = (id(asyncio.get_running_loop()), key)
         me: _Waiting[Item] = _Waiting(item)
         line = self._lines.get(line_key)
@@ -64,19 +71,21 @@ class GroupCommit(Generic[Item, Outcome]):
                 self._leave(line_key, line, me)
                 raise
             if told is _ALONE:
-                return (await self._run(conn, key, [item]))[0]
+                async with connect() as conn:
+                    return (await self._run(conn, key, [item]))[0]
             if not me.leads:
                 return told
-        return await self._run_batch(conn, key, line_key, line)
+        return await self._run_batch(connect, key, line_key, line)
 
-    async def _run_batch(self, conn: asyncpg.Connection, key: Hashable, line_key: tuple[int, Hashable],
+    async def _run_batch(self, connect: Connect, key: Hashable, line_key: tuple[int, Hashable],
                          line: list[_Waiting[Item]]) -> Outcome:
         # the one who runs is first in line, so its own item is the batch's first
         batch = line[: self._most]
         del line[: self._most]
         self.batches += 1
         try:
-            outcomes = await self._run(conn, key, [waiting.item for waiting in batch])
+            async with connect() as conn:
+                outcomes = await self._run(conn, key, [waiting.item for waiting in batch])
             if len(outcomes) != len(batch):
                 raise RuntimeError(f"{len(outcomes)} outcomes for {len(batch)} items")
         except Exception as exc:

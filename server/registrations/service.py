@@ -22,6 +22,7 @@ from typing import Any, NoReturn
 import asyncpg
 import msgspec
 
+from server.db import Connect, lending
 from server.errors import Conflict, DomainError, Invalid, NotFound, ServiceUnavailable, TooManyRequests
 from server.events import queries as event_q
 from server.events.service import registration_open, to_public
@@ -216,7 +217,7 @@ async def take_seat(
 
 
 async def _take_public_seats(conn: asyncpg.Connection, key: Hashable, people: list[tuple[Person, Attempt]]) -> list[asyncpg.Record | None]:
-    slug, settings = key  # type: ignore[misc]
+    slug, settings, _ = key  # type: ignore[misc]
     return await take_seats(conn, slug, people, settings)
 
 
@@ -226,14 +227,11 @@ async def _take_public_seats(conn: asyncpg.Connection, key: Hashable, people: li
 PUBLIC_SEATS: GroupCommit[tuple[Person, Attempt], asyncpg.Record | None] = GroupCommit(_take_public_seats)
 
 
-async def take_public_seat(conn: asyncpg.Connection, slug: str, person: Person, settings: Settings,
+async def take_public_seat(connect: Connect, slug: str, person: Person, settings: Settings,
                            attempt: Attempt) -> asyncpg.Record | None:
-    """take_seat for a public request to one event, in one statement with others that came meanwhile."""
-    if conn.is_in_transaction():
-        # the statement must stay in the caller's transaction (tests' rolled-back connection), not in
-        # whichever request's runs the batch
-        return await take_seat(conn, slug, person, settings, attempt=attempt)
-    return await PUBLIC_SEATS.submit(conn, (slug, settings), (person, attempt))
+    """take_seat for a public request to one event, in one statement with others that came meanwhile
+    through the same `connect` (one per app; a lent connection is never shared)."""
+    return await PUBLIC_SEATS.submit(connect, (slug, settings, connect), (person, attempt))
 
 
 async def tell_registrant(
@@ -344,10 +342,15 @@ _COMMUNES: dict[str, str] = {}
 
 async def canonical_commune(conn: asyncpg.Connection, commune: str | None, field: str = "commune") -> str | None:
     """The commune as the law spells it, or 422."""
+    if commune is not None and not _COMMUNES:
+        _COMMUNES.update({r["name"].lower(): r["name"] for r in await conn.fetch(q.ALL_COMMUNES)})
+    return known_commune(commune, field)
+
+
+def known_commune(commune: str | None, field: str = "commune") -> str | None:
+    """canonical_commune once the names are read."""
     if commune is None:
         return None
-    if not _COMMUNES:
-        _COMMUNES.update({r["name"].lower(): r["name"] for r in await conn.fetch(q.ALL_COMMUNES)})
     name = _COMMUNES.get(commune.strip().lower())
     if name is None:
         raise CommuneUnknown.field(field, f"'{commune[:100]}' is not a commune of Luxembourg.")
@@ -357,21 +360,29 @@ async def canonical_commune(conn: asyncpg.Connection, commune: str | None, field
 # ---------------------------------------------------------------------------- registering
 
 async def register(
-    conn: asyncpg.Connection, slug: str, data: RegistrationIn, settings: Settings, *, client_ip: str
+    conn: asyncpg.Connection | Connect, slug: str, data: RegistrationIn, settings: Settings, *, client_ip: str
 ) -> RegistrationAccepted:
-    """Register for one event or every open date of its series; the answer does not tell a known address from a new one."""
+    """Register for one event or every open date of its series; the answer does not tell a known address from a new one.
+
+    Given a Connect (db.connections) rather than a connection, the request holds one only while it
+    needs it: not while it waits for the statement that decides its seat along with others'.
+    """
+    connect = conn if callable(conn) else lending(conn)  # (a pooled connection is a proxy, not a Connection)
     if not data.consent:
         raise ConsentRequired.field("consent", "Registering needs your consent to the use of your data.")
     if not SLUG_RE.match(slug):
         raise EventNotFound(f"No published event '{slug[:140]}'.")
+    if data.commune is not None and not _COMMUNES:
+        async with connect() as first:
+            await canonical_commune(first, data.commune)  # reads the names once per process
     person = Person(name=data.name.strip(), email=data.email.strip().lower(), language=data.language,
-                    commune=await canonical_commune(conn, data.commune), interpretation=data.interpretation,
+                    commune=known_commune(data.commune), interpretation=data.interpretation,
                     accessibility=data.accessibility)
     if not data.whole_series:
         # the common case in one statement, its own transaction: the event's lock is held for
         # the database's work only, and the attempt is counted on the way
         async with refusing_lock_trouble():
-            seat = await take_public_seat(conn, slug, person, settings, attempt_keys(settings, client_ip, person.email))
+            seat = await take_public_seat(connect, slug, person, settings, attempt_keys(settings, client_ip, person.email))
         if seat is None:  # the attempt counted all the same
             raise EventNotFound(f"No published event '{slug}'.")
         if seat["retry_after"]:
@@ -381,28 +392,30 @@ async def register(
         if seat["status"] == "cancelled" or not seat["is_open"]:
             refuse_closed(seat, datetime.now(UTC))
         if not seat["has_stale_holds"]:
-            await _tell_known(conn, [seat], person, settings)
+            async with connect() as conn:
+                await _tell_known(conn, [seat], person, settings)
             return _accepted([seat], series_request=False, language=person.language)
-    else:
-        await count_attempt(conn, settings, client_ip, person.email)
-    # a whole series, or holds to end first: everything in one transaction under the events' locks
-    async with seat_transaction(conn):
-        events, series_request = await _lock_targets(conn, slug, data.whole_series, settings)
-        request_id = uuid.uuid4() if series_request else None
-        seats = []
-        for event in events:
-            await settle(conn, event, settings)
-            seat = await take_seat(conn, event["slug"], person, settings, mail=not series_request,
-                                   whole_series=series_request, request_id=request_id)
-            if seat["registration_id"] is not None or seat["is_open"]:
-                seats.append(seat)
-        if not seats:
-            raise RegistrationClosed("Registration for this event is closed.")
-        created = [s for s in seats if s["registration_id"] is not None]
-        if series_request and created:
-            await _tell_series(conn, seats, person, settings)
-        else:
-            await _tell_known(conn, [s for s in seats if s["registration_id"] is None], person, settings)
+    async with connect() as conn:
+        if data.whole_series:
+            await count_attempt(conn, settings, client_ip, person.email)
+        # a whole series, or holds to end first: everything in one transaction under the events' locks
+        async with seat_transaction(conn):
+            events, series_request = await _lock_targets(conn, slug, data.whole_series, settings)
+            request_id = uuid.uuid4() if series_request else None
+            seats = []
+            for event in events:
+                await settle(conn, event, settings)
+                seat = await take_seat(conn, event["slug"], person, settings, mail=not series_request,
+                                       whole_series=series_request, request_id=request_id)
+                if seat["registration_id"] is not None or seat["is_open"]:
+                    seats.append(seat)
+            if not seats:
+                raise RegistrationClosed("Registration for this event is closed.")
+            created = [s for s in seats if s["registration_id"] is not None]
+            if series_request and created:
+                await _tell_series(conn, seats, person, settings)
+            else:
+                await _tell_known(conn, [s for s in seats if s["registration_id"] is None], person, settings)
     return _accepted(seats, series_request=series_request, language=person.language)
 
 
