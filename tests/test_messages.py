@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import email
 import email.policy
 import re
 from datetime import datetime, timedelta, timezone
@@ -334,6 +335,20 @@ async def test_mail_policy_writes_the_same_bytes_as_emails_default(conn, setting
     with_cached_classes = await flattened()
     monkeypatch.setattr(messages, "MAIL_POLICY", email.policy.default)
     assert with_cached_classes == await flattened()
+
+
+def test_a_boundary_found_in_the_content_is_drawn_again(monkeypatch) -> None:
+    draws = iter([7, 7, 8])
+    monkeypatch.setattr(messages.secrets, "randbelow", lambda _: next(draws))
+    taken = "=" * 15 + f"{7:019d}" + "=="
+    message = EmailMessage(policy=messages.MAIL_POLICY)
+    message.set_content(f"a line that holds the boundary\n--{taken}\n", cte="8bit")
+    message.add_alternative("<p>html</p>", subtype="html")
+    messages._set_boundaries(message)
+    assert message.get_boundary() == "=" * 15 + f"{8:019d}" + "=="
+    parsed = email.message_from_bytes(flatten_message(message), policy=email.policy.default)
+    assert [part.get_content_type() for part in parsed.walk()] == ["multipart/alternative", "text/plain", "text/html"]
+    assert taken in parsed.get_body(("plain",)).get_content()
 
 
 # ---------------------------------------------------------------------------- content rules
