@@ -28,6 +28,8 @@ def start_worker(settings: Settings, smtp: SmtpTestServer, **env: str) -> subpro
         **os.environ, "DATABASE_URL": settings.database_url, "SECRET_KEY": settings.secret_key,
         "BASE_URL": settings.base_url, "SMTP_HOST": smtp.host, "SMTP_PORT": str(smtp.port), "SMTP_TLS": "none",
         "NOTIFIER_CONCURRENCY": "2", "NOTIFIER_POLL_INTERVAL": "PT0.2S", "NOTIFIER_HOUSEKEEPING_EVERY": "PT1S",
+        # a send that timed out on a busy machine comes back in a second, not after the real 30 s
+        "NOTIFIER_RETRY_DELAYS": "PT0.5S,PT1S,PT2S,PT4S",
         **env,
     })
 

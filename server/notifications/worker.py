@@ -19,7 +19,7 @@ import logging
 import os
 import secrets
 import socket
-from collections.abc import Mapping
+from collections.abc import Mapping, Sequence
 from datetime import timedelta
 from typing import Any
 
@@ -38,6 +38,7 @@ log = logging.getLogger(__name__)
 
 # When a temporary failure is tried again: after 30 s, 1, 2, 5, 10, 30 min, 1 h, then every hour
 # until 24 h have passed since the first attempt (the sum is 23 h 48 min 30 s); then the row fails.
+# NOTIFIER_RETRY_DELAYS replaces it (tests use pauses of a fraction of a second).
 RETRY_DELAYS: tuple[timedelta, ...] = (
     timedelta(seconds=30), timedelta(minutes=1), timedelta(minutes=2), timedelta(minutes=5),
     timedelta(minutes=10), timedelta(minutes=30), timedelta(hours=1),
@@ -52,10 +53,10 @@ DATABASE_AWAY: tuple[type[BaseException], ...] = (
 MAX_PAUSE_SECONDS = 30.0
 
 
-def retry_delay(attempts: int) -> timedelta | None:
+def retry_delay(attempts: int, schedule: Sequence[timedelta] = RETRY_DELAYS) -> timedelta | None:
     """The pause after the `attempts`-th attempt failed for a temporary reason; None: give up."""
-    if 1 <= attempts <= len(RETRY_DELAYS):
-        return RETRY_DELAYS[attempts - 1]
+    if 1 <= attempts <= len(schedule):
+        return schedule[attempts - 1]
     return None
 
 
@@ -74,6 +75,7 @@ class Notifier:
         self.concurrency = max(1, settings.notifier_concurrency)
         # twice as many messages in flight as connections: the next ones are written while these are sent
         self.in_flight_limit = 2 * self.concurrency
+        self.retry_delays = settings.notifier_retry_delays or RETRY_DELAYS
         self.sender = SmtpSender(settings, connections=self.concurrency)
         if settings.notifier_lease < 3 * settings.smtp_timeout:
             # a claimed row may wait for a connection behind another send, then take SMTP_TIMEOUT itself
@@ -231,7 +233,7 @@ class Notifier:
         """(status, error, delay before the next attempt) for one row."""
         if row["expired"]:
             return "skipped", "its moment had passed by more than the grace period: not sent late", None
-        if row["attempts"] > len(RETRY_DELAYS) + 1:
+        if row["attempts"] > len(self.retry_delays) + 1:
             return "failed", f"claimed {row['attempts']} times without a result (a worker may crash on it)", None
         try:
             async with pool.acquire() as conn:
@@ -252,7 +254,7 @@ class Notifier:
             if not failure.temporary:
                 log.warning("outbox %s: permanent failure: %s", row["id"], failure.reason)
                 return "failed", failure.reason, None
-            delay = retry_delay(row["attempts"])
+            delay = retry_delay(row["attempts"], self.retry_delays)
             if delay is None:
                 return "failed", f"gave up after {row['attempts']} attempts; last: {failure.reason}", None
             log.info("outbox %s: attempt %d failed (%s); again in %s", row["id"], row["attempts"], failure.reason, delay)
