@@ -149,6 +149,25 @@ async def test_a_refused_connection_is_retried(notifier_conn, notifier_pool, not
     assert row["status"] == "retrying" and row["last_error"].startswith("connection failed")
 
 
+async def test_a_server_that_cannot_be_reached_costs_no_attempt_and_pauses_the_copy(
+    notifier_conn, notifier_pool, notifier_settings, smtp_server
+):
+    await queue_messages(notifier_conn, notifier_settings, 6)
+    due = {r["id"]: r["due_at"] for r in await notifier_conn.fetch("SELECT id, due_at FROM outbox")}
+    away = Notifier(quiet(notifier_settings, smtp_port=free_port()))
+    # one round of tries (NOTIFIER_CONCURRENCY rows), then the copy pauses rather than try every row
+    assert await away.drain(notifier_pool) == notifier_settings.notifier_concurrency
+    assert await away.drain(notifier_pool) == 0
+    rows = await notifier_conn.fetch("SELECT id, status, attempts, due_at, lease_owner FROM outbox ORDER BY id")
+    tried = [r for r in rows if r["status"] == "retrying"]
+    # given back as they were: no attempt counted, the due time kept (the queue keeps its order)
+    assert len(tried) == notifier_settings.notifier_concurrency
+    assert all((r["attempts"], r["due_at"], r["lease_owner"]) == (0, due[r["id"]], None) for r in tried)
+    assert {r["status"] for r in rows if r not in tried} == {"queued"}
+    # the server is back: everything goes, at once
+    assert await Notifier(notifier_settings).drain(notifier_pool) == 6
+    assert len(smtp_server.received) == 6
+
 async def test_the_time_limit_covers_the_whole_message_not_each_command(notifier_conn, notifier_pool, notifier_settings, smtp_server):
     [outbox_id] = await queue_messages(notifier_conn, notifier_settings, 1)
     # each answer comes within the limit, but MAIL + RCPT + DATA together do not

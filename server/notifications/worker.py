@@ -9,6 +9,11 @@ runs the periodic housekeeping; any number of copies may run side by side on any
 - Copies wake on LISTEN/NOTIFY when mail is queued, sleep until the next due row otherwise, and poll
   every NOTIFIER_POLL_INTERVAL in case a notification was missed (a lost listening connection).
 - A database that is away is waited for, with growing pauses; the worker never exits for it.
+- So is an SMTP server that cannot be reached (refused, no greeting, login refused): the copy stops
+  claiming for a pause that grows along the retry schedule (at most SMTP_AWAY_MAX_PAUSE), and gives
+  the rows it held back untried, their attempts not counted and their due times kept. The first
+  message that goes through ends it: the queue then goes out at once and in order of due time, not
+  scattered by each row's own backoff (which is for failures of one message: a 4xx at RCPT or DATA).
 """
 
 from __future__ import annotations
@@ -19,6 +24,7 @@ import logging
 import os
 import secrets
 import socket
+import time
 from collections.abc import Mapping, Sequence
 from datetime import timedelta
 from typing import Any
@@ -51,6 +57,11 @@ DATABASE_AWAY: tuple[type[BaseException], ...] = (
     asyncpg.exceptions.TooManyConnectionsError,
 )
 MAX_PAUSE_SECONDS = 30.0
+# an SMTP server that is away is tried again at least this often: a connection attempt is cheap, and
+# the mail should follow soon after the server is back
+SMTP_AWAY_MAX_PAUSE = timedelta(minutes=5)
+# what _attempt returns for a row whose message could not even be offered (not a status of the table)
+GIVEN_BACK = "given back"
 
 
 def retry_delay(attempts: int, schedule: Sequence[timedelta] = RETRY_DELAYS) -> timedelta | None:
@@ -85,6 +96,10 @@ class Notifier:
         self._wake = asyncio.Event()
         self._listener_lost = False
         self._connected = False
+        # the SMTP server could not be reached: how many pauses in a row, since when, until when
+        self._smtp_away_rounds = 0
+        self._smtp_away_since: float | None = None
+        self._smtp_pause_until = 0.0
 
     # ------------------------------------------------------------------------ running
 
@@ -165,6 +180,9 @@ class Notifier:
             while not self._stopping.is_set():
                 if self._listener_lost:
                     raise asyncpg.exceptions.ConnectionDoesNotExistError("the LISTEN connection was lost")
+                if (pause := self._smtp_pause_left()) > 0:
+                    await asyncio.wait({stopping}, timeout=pause)
+                    continue
                 free = self.in_flight_limit - len(in_flight)
                 # claim in batches (one query for several rows), but always when nothing is in flight
                 if free < self.concurrency and in_flight:
@@ -212,7 +230,8 @@ class Notifier:
     async def drain(self, pool: asyncpg.Pool) -> int:
         """Deliver everything due now, then return how many rows were handled (tests, benchmarks)."""
         handled = 0
-        while rows := await pool.fetch(q.CLAIM_DUE, self.concurrency, self.owner, self.settings.notifier_lease):
+        while self._smtp_pause_left() <= 0 and (
+                rows := await pool.fetch(q.CLAIM_DUE, self.concurrency, self.owner, self.settings.notifier_lease)):
             await asyncio.gather(*(self._deliver(pool, row) for row in rows))
             handled += len(rows)
         return handled
@@ -251,6 +270,9 @@ class Notifier:
         try:
             await self.sender.send(message)
         except DeliveryError as failure:
+            if failure.unreachable:
+                self._smtp_unreachable(failure.reason)
+                return GIVEN_BACK, failure.reason, None
             if not failure.temporary:
                 log.warning("outbox %s: permanent failure: %s", row["id"], failure.reason)
                 return "failed", failure.reason, None
@@ -259,14 +281,43 @@ class Notifier:
                 return "failed", f"gave up after {row['attempts']} attempts; last: {failure.reason}", None
             log.info("outbox %s: attempt %d failed (%s); again in %s", row["id"], row["attempts"], failure.reason, delay)
             return "retrying", failure.reason, delay
+        self._smtp_reached()
         return "sent", None, None
+
+    # ------------------------------------------------------------------------ an SMTP server away
+
+    def _smtp_pause_left(self) -> float:
+        return self._smtp_pause_until - time.monotonic()
+
+    def _smtp_unreachable(self, reason: str) -> None:
+        """Pause claiming; the first failure of a round lengthens the pause, the others in flight join it."""
+        now = time.monotonic()
+        if now < self._smtp_pause_until:
+            return
+        self._smtp_away_rounds += 1
+        if self._smtp_away_since is None:
+            self._smtp_away_since = now
+        step = self.retry_delays[min(self._smtp_away_rounds, len(self.retry_delays)) - 1]
+        pause = min(step, SMTP_AWAY_MAX_PAUSE).total_seconds()
+        self._smtp_pause_until = now + pause
+        log.warning("notifier: the SMTP server %s:%s cannot be reached (%s); no mail for %g s",
+                    self.sender.host, self.sender.port, reason, pause)
+
+    def _smtp_reached(self) -> None:
+        if self._smtp_away_since is not None:
+            log.info("notifier: the SMTP server answers again after %.0f s", time.monotonic() - self._smtp_away_since)
+        self._smtp_away_rounds, self._smtp_away_since, self._smtp_pause_until = 0, None, 0.0
 
     async def _record(self, pool: asyncpg.Pool, row: Mapping[str, Any], status: str, error: str | None,
                       delay: timedelta | None) -> None:
         """Store the outcome, trying for a while if the database hiccups (the mail may be out already)."""
+        if status == GIVEN_BACK:
+            query, args = q.GIVE_BACK_UNTRIED, (row["id"], self.owner, error)
+        else:
+            query, args = q.RECORD_RESULT, (row["id"], self.owner, status, error, delay)
         for pause in (0.5, 1, 2, 4, 0):
             try:
-                recorded = await pool.fetchval(q.RECORD_RESULT, row["id"], self.owner, status, error, delay)
+                recorded = await pool.fetchval(query, *args)
             except DATABASE_AWAY as exc:
                 if not pause or self._stopping.is_set():
                     log.warning("outbox %s: %s but not recorded (%s); it comes back after the lease", row["id"], status, exc)
