@@ -3,9 +3,10 @@
 from __future__ import annotations
 
 import asyncio
+import secrets
+import shutil
 import time
 from collections.abc import Iterator
-from pathlib import Path
 
 import asyncpg
 import httpx
@@ -16,7 +17,7 @@ from server.localdb import LocalPostgres
 from server.organisers import queries as org_q
 from server.organisers.service import create_admin
 from server.processes import running_web
-from server.settings import load_settings
+from server.settings import DATA_DIR, load_settings
 from tests.factories import event_body
 
 OUTAGE_SECONDS = 3.0
@@ -26,15 +27,22 @@ RECOVER_WITHIN = 10.0
 
 
 @pytest.fixture
-def private_postgres(tmp_path: Path) -> Iterator[LocalPostgres]:
-    """A PostgreSQL of this test's own, so stopping it disturbs no other test."""
-    server = LocalPostgres(tmp_path / "postgres")
-    server.init()
-    server.start()
+def private_postgres() -> Iterator[LocalPostgres]:
+    """A PostgreSQL of this test's own, so stopping it disturbs no other test.
+
+    Its data lives under .data/, not in pytest's tmp_path: each pytest session that starts sets
+    /tmp/pytest-of-<user> back to mode 0700, and the unprivileged account PostgreSQL runs as (when
+    the suite runs as root) could then no longer reach its directory to start again.
+    """
+    datadir = DATA_DIR / f"restart-{secrets.token_hex(4)}"
+    server = LocalPostgres(datadir / "postgres")
     try:
+        server.init()
+        server.start()
         yield server
     finally:
         server.stop("immediate")
+        shutil.rmtree(datadir, ignore_errors=True)
 
 
 async def _seed(url: str) -> str:
