@@ -1,5 +1,5 @@
-"""Notifier worker processes killed with SIGKILL at random moments while they send a few thousand
-messages (issue 7, point 4): every message is delivered, and a message goes out twice only if it was
+"""Notifier worker processes killed with SIGKILL at random moments while they send a reminder wave of
+a few thousand messages (issue 7, point 4): every message is delivered, and a message goes out twice only if it was
 in flight in a copy that was killed; both copies then carry its row's Message-ID.
 
 Two workers send side by side; at random points of the run (by messages delivered, so that a slow
@@ -43,7 +43,7 @@ WHERE status IN ('queued', 'retrying') AND split_part(lease_owner, ':', 2) = $1
 async def test_workers_killed_at_random_moments_deliver_everything_with_duplicates_only_of_mail_in_flight(
     notifier_conn, notifier_settings, smtp_server: SmtpTestServer
 ) -> None:
-    ids = await queue_messages(notifier_conn, notifier_settings, MESSAGES, capacity=None)
+    ids = await queue_messages(notifier_conn, notifier_settings, MESSAGES, kind="reminder", capacity=None)
     # each message is recorded, then answered a moment later: a kill in between makes a duplicate
     smtp_server.delay = 0.005
     rng = random.Random(SEED)
