@@ -22,6 +22,8 @@ from server.events.controllers import OrganiserEventController, PublicEventContr
 from server.i18n import negotiate_language
 from server.openapi import document_problems
 from server.organisers.controllers import OrganiserAccountController, provide_organiser
+from server.pages.controllers import PagesController
+from server.pages.errors import with_html_for_browsers
 from server.registrations.controllers import OrganiserRegistrationController, PublicRegistrationController
 from server.settings import Settings
 
@@ -46,6 +48,7 @@ def route_handlers() -> list:
         OrganiserAccountController,
         PublicRegistrationController,
         OrganiserRegistrationController,
+        PagesController,
     ]
 
 
@@ -64,7 +67,7 @@ def create_app(settings: Settings, *, test_connection: asyncpg.Connection | None
         state=state,
         on_startup=[open_pool],
         on_shutdown=[close_pool],
-        exception_handlers=exception_handlers,
+        exception_handlers=with_html_for_browsers(exception_handlers),
         request_max_body_size=MAX_BODY_BYTES,
         request_class=StrictRequest,
         plugins=[StrictStructSchemaPlugin()],

@@ -91,6 +91,18 @@ def format_when(starts_at: datetime, ends_at: datetime, timezone: str, lang: str
     )
 
 
+def format_time(moment: datetime, timezone: str, lang: str) -> str:
+    """A localised time of day in the event's time zone, e.g. `14 h 30`, `14:30 Uhr`, `14h30`."""
+    return f"{_time(moment.astimezone(ZoneInfo(timezone)), lang)}{TIME_SUFFIX[lang]}"
+
+
 def format_day(moment: datetime, timezone: str, lang: str, pattern: str = "full") -> str:
     """A localised date in the event's time zone."""
     return format_date(moment.astimezone(ZoneInfo(timezone)), pattern, locale=BABEL_LOCALE[lang])
+
+
+def format_time_range(starts_at: datetime, ends_at: datetime, timezone: str, lang: str) -> str:
+    """E.g. `12 h 15 – 13 h 45` or `12:15 – 13:45 Uhr`, in the event's time zone (list pages)."""
+    zone = ZoneInfo(timezone)
+    start, end = starts_at.astimezone(zone), ends_at.astimezone(zone)
+    return f"{_time(start, lang)}{RANGE_DASH}{_time(end, lang)}{TIME_SUFFIX[lang]}"

@@ -90,3 +90,42 @@ async def manage_token(conn: asyncpg.Connection, settings: Settings, registratio
 
     nonce = await conn.fetchval("SELECT token_nonce FROM registrations WHERE id = $1", registration_id)
     return token_from_nonce(settings.secret_key, bytes(nonce))
+
+
+async def insert_registration(
+    conn: asyncpg.Connection,
+    settings: Settings,
+    event_slug: str,
+    *,
+    status: str = "confirmed",
+    name: str = "Ana Ferreira",
+    email: str | None = None,
+    language: str = "fr",
+    whole_series: bool = False,
+    **columns: Any,
+) -> tuple[asyncpg.Record, str]:
+    """A registration row in the given state, written directly (no rules applied); returns (row, manage token).
+
+    The timestamps a status implies (hold, waiting list, confirmation) are filled in unless given.
+    """
+    from server.registrations.tokens import new_token
+
+    now = datetime.now(timezone.utc)
+    nonce, token, token_hash = new_token(settings.secret_key)
+    values: dict[str, Any] = {
+        "event_id": await conn.fetchval("SELECT id FROM events WHERE slug = $1", event_slug),
+        "token_nonce": nonce, "token_hash": token_hash, "name": name,
+        "email": email or f"person{next(_sequence)}@example.org", "language": language, "status": status,
+        "whole_series": whole_series, "consent_at": now,
+        "hold_expires_at": now + settings.hold_duration if status == "pending" else None,
+        "waitlisted_at": now if status == "waitlisted" else None,
+        "confirmed_at": now if status == "confirmed" else None,
+        "cancelled_at": now if status == "cancelled" else None,
+    }
+    values.update(columns)
+    names = list(values)
+    row = await conn.fetchrow(
+        f"INSERT INTO registrations ({', '.join(names)}) VALUES ({', '.join(f'${i + 1}' for i in range(len(names)))}) RETURNING *",
+        *values.values(),
+    )
+    return row, token

@@ -20,7 +20,7 @@ PUBLIC_EVENTS_BY_ID = f"SELECT {_EVENT_COLUMNS} {_EVENT_FROM} WHERE e.id = ANY($
 # one event by slug, drafts included
 EVENT_BY_SLUG = f"SELECT {_EVENT_COLUMNS} {_EVENT_FROM} WHERE e.slug = $1"
 
-# one event by id, drafts included
+# one event by id, drafts included (the notifier renders mail from the current row)
 EVENT_BY_ID = f"SELECT {_EVENT_COLUMNS} {_EVENT_FROM} WHERE e.id = $1"
 
 # the same, locking the event row for a change (capacity and time decisions serialize on it)

@@ -455,7 +455,7 @@ async def update_event(
                 row["id"], *(_db_value(changes[name]) for name in columns),
             )
         if moved:
-            await _tell_registrants(conn, row["id"], "event_changed", {"revision": row["revision"] + 1})
+            await _tell_registrants(conn, row["id"], "event_changed", {"revision": row["revision"] + 1}, previous=row)
         await _after_capacity_change(conn, row, changes, settings)
         updated = await conn.fetchrow(q.EVENT_BY_SLUG, slug)
         return to_organiser(updated, settings, await _occurrences(conn, updated))
@@ -504,9 +504,23 @@ async def cancel_event(
         return to_organiser(updated, settings, await _occurrences(conn, updated))
 
 
-async def _tell_registrants(conn: asyncpg.Connection, event_id: int, kind: str, payload: dict[str, Any]) -> None:
+async def _tell_registrants(
+    conn: asyncpg.Connection, event_id: int, kind: str, payload: dict[str, Any], *, previous: asyncpg.Record | None = None
+) -> None:
+    """Queue `kind` for every live registration; `previous` is the event row before a change of time or place."""
     for reg in await conn.fetch(q.LIVE_REGISTRATIONS, event_id):
+        extra: dict[str, Any] = {"status": reg["status"]}
+        if previous is not None:
+            extra["previous"] = _time_and_place(previous, reg["language"])
         await enqueue(
             conn, kind, event_id=event_id, registration_id=reg["id"], recipient=reg["email"],
-            language=reg["language"], payload={**payload, "status": reg["status"]},
+            language=reg["language"], payload={**payload, **extra},
         )
+
+
+def _time_and_place(row: asyncpg.Record, lang: str) -> dict[str, str]:
+    """When and where an event was, for the mail that shows what changed; the place in the person's language."""
+    return {
+        "starts_at": row["starts_at"].isoformat(), "ends_at": row["ends_at"].isoformat(),
+        "timezone": row["timezone"], "location": event_location(row, lang),
+    }

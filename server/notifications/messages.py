@@ -1,0 +1,454 @@
+"""Each outbox row as an email in its person's language: text and HTML, and a calendar invitation where due.
+
+Mail is written at send time from the CURRENT registration and event rows plus the row's payload,
+so a message that no longer applies (the person cancelled, was promoted, the event moved again...)
+raises `Skip` instead of telling something stale. The worker sets Message-ID, sends and records.
+"""
+
+from __future__ import annotations
+
+import re
+from collections.abc import Awaitable, Callable, Mapping
+from dataclasses import dataclass, field
+from datetime import UTC, datetime
+from email.headerregistry import Address
+from email.message import EmailMessage
+from email.utils import format_datetime, parseaddr
+from pathlib import Path
+from typing import Any
+from zoneinfo import ZoneInfo
+
+import asyncpg
+import jinja2
+import msgspec
+
+from server.events.queries import EVENT_BY_ID
+from server.events.schemas import EventOut
+from server.events.service import KIND_LABELS, event_location, registration_open, to_public
+from server.feeds.events import occurrence_feed_event
+from server.feeds.ical import build_event_invitation
+from server.i18n import DEFAULT_LANGUAGE, LANGUAGES, format_day, format_time, format_when
+from server.notifications import message_queries as q
+from server.registrations.tokens import manage_url, token_from_nonce
+from server.settings import Settings
+
+TEMPLATES = Path(__file__).parent / "templates"
+
+# What an organiser may write in a message's subject and body; anything else in braces stays as typed.
+PLACEHOLDERS: dict[str, str] = {
+    "name": "the person's name",
+    "event": "the event's title in the person's language",
+    "when": "date and time in the person's language and the event's time zone",
+    "location": "where it takes place",
+    "event_url": "the event's public page",
+    "manage_url": "the person's own link to view or cancel the registration",
+}
+_PLACEHOLDER = re.compile(r"\{([a-z_]+)\}")
+_BRACED = re.compile(r"\{([^{}]*)\}")
+
+# Our own templates write bare tags; these inline styles are put in afterwards so that every client
+# (Outlook's Word engine ignores most <style>) shows the same. Escaped user text never holds a raw tag.
+_INLINE_STYLES = {
+    "<p>": '<p style="margin:0 0 16px 0;">',
+    "<ul>": '<ul style="margin:0 0 16px 0; padding:0 0 0 20px;">',
+    "<li>": '<li style="margin:0 0 8px 0;">',
+    "<a href=": '<a style="color:#1a5c8a; text-decoration:underline;" href=',
+}
+
+
+class Skip(Exception):
+    """The message no longer applies; the worker records the row as skipped with this reason."""
+
+
+def _environment(*, autoescape: bool) -> jinja2.Environment:
+    return jinja2.Environment(
+        loader=jinja2.FileSystemLoader(TEMPLATES),
+        autoescape=autoescape,
+        undefined=jinja2.StrictUndefined,
+        trim_blocks=True,
+        lstrip_blocks=True,
+        auto_reload=False,
+    )
+
+
+_TEXT = _environment(autoescape=False)
+_HTML = _environment(autoescape=True)
+
+
+# ---------------------------------------------------------------------------- organiser text
+
+def fill_placeholders(text: str, values: Mapping[str, str]) -> str:
+    """Organiser text with each known `{placeholder}` replaced by plain text, in one pass; nothing is evaluated."""
+    return _PLACEHOLDER.sub(lambda m: values.get(m.group(1), m.group(0)), text)
+
+
+def unknown_placeholders(text: str) -> list[str]:
+    """The `{...}` in an organiser's text that are not placeholders (for the endpoint's 422)."""
+    return sorted({m.group(1) for m in _BRACED.finditer(text)} - set(PLACEHOLDERS))
+
+
+# ---------------------------------------------------------------------------- building
+
+@dataclass
+class _Draft:
+    """Everything one message is written from."""
+
+    conn: asyncpg.Connection
+    settings: Settings
+    row: Mapping[str, Any]
+    payload: dict[str, Any]
+    registration: asyncpg.Record
+    event: asyncpg.Record
+    lang: str
+    now: datetime
+    public: EventOut
+    context: dict[str, Any] = field(default_factory=dict)
+    invitation: str | None = None  # iTIP method of the attached .ics: REQUEST or CANCEL
+
+    @property
+    def status(self) -> str:
+        return self.registration["status"]
+
+    @property
+    def zone(self) -> str:
+        return self.event["timezone"]
+
+
+async def build_message(conn: asyncpg.Connection, row: Mapping[str, Any], settings: Settings) -> EmailMessage:
+    """The email for one outbox row, or `Skip` when it no longer applies; no Message-ID (the worker's)."""
+    kind = row["kind"]
+    builder = _BUILDERS.get(kind)
+    if builder is None:
+        raise ValueError(f"no message is written for the kind {kind!r}")
+    if row["registration_id"] is None:
+        raise Skip("the row names no registration")
+    registration = await conn.fetchrow(q.REGISTRATION, row["registration_id"])
+    if registration is None:
+        raise Skip("the registration no longer exists")
+    if registration["anonymised_at"] is not None or not registration["email"] or registration["token_nonce"] is None:
+        raise Skip("the registration was anonymised")
+    event = await conn.fetchrow(EVENT_BY_ID, registration["event_id"])
+    if event is None:
+        raise Skip("the event no longer exists")
+    lang = registration["language"] if registration["language"] in LANGUAGES else DEFAULT_LANGUAGE
+    now = datetime.now(UTC)
+    draft = _Draft(
+        conn=conn, settings=settings, row=row, payload=_payload(row), registration=registration, event=event,
+        lang=lang, now=now, public=to_public(event, lang, settings, now),
+    )
+    draft.context = _common_context(draft)
+    await builder(draft)
+    return _compose(draft, kind)
+
+
+def _payload(row: Mapping[str, Any]) -> dict[str, Any]:
+    payload = row["payload"]
+    if isinstance(payload, (str, bytes)):  # a connection without the jsonb codec
+        payload = msgspec.json.decode(payload)
+    return dict(payload or {})
+
+
+def _token_url(settings: Settings, nonce: bytes) -> str:
+    return manage_url(settings.base, token_from_nonce(settings.secret_key, bytes(nonce)))
+
+
+def _join_url(event: Mapping[str, Any], status: str) -> str | None:
+    """A web conference's join link, for confirmed people while it is on; no one else ever sees it.
+
+    The same rule as the manage page (registrations.view) and the invitation (feeds.events).
+    """
+    if status == "confirmed" and event["status"] == "published" and event["kind"] == "webconference":
+        return event["join_url"]
+    return None
+
+
+def _common_context(d: _Draft) -> dict[str, Any]:
+    event = d.event
+    return {
+        "lang": d.lang,
+        "name": " ".join((d.registration["name"] or "").split()),
+        "event": d.public,
+        "kind_label": KIND_LABELS[event["kind"]][d.lang],
+        "webconference": event["kind"] == "webconference",
+        "organisation": d.public.organisation.name,
+        "manage_url": _token_url(d.settings, d.registration["token_nonce"]),
+        "events_url": f"{d.settings.base}/",
+        "status": d.status,
+        "join_url": _join_url(event, d.status),
+        "invitation": None,
+        "position": None,
+    }
+
+
+async def _waitlist_position(d: _Draft) -> int | None:
+    reg = d.registration
+    if reg["status"] != "waitlisted":
+        return None
+    if reg["waitlisted_at"] is None:
+        return d.payload.get("position")
+    return await d.conn.fetchval(q.WAITLIST_POSITION, reg["event_id"], reg["waitlisted_at"], reg["id"])
+
+
+def _deadline(d: _Draft, moment: datetime | None) -> dict[str, Any]:
+    """The day and time a held seat must be confirmed by, as the person reads them."""
+    if moment is None:
+        return {"deadline_day": None, "deadline_time": None}
+    return {"deadline_day": format_day(moment, d.zone, d.lang), "deadline_time": format_time(moment, d.zone, d.lang)}
+
+
+def _require(d: _Draft, *statuses: str) -> None:
+    if d.status not in statuses:
+        raise Skip(f"the registration is {d.status} now")
+
+
+def _require_event_on(d: _Draft) -> None:
+    if d.event["status"] == "cancelled":
+        raise Skip("the event was cancelled since")
+
+
+# ---------------------------------------------------------------------------- one function per kind
+
+async def _registration_received(d: _Draft) -> None:
+    _require(d, "pending")
+    _require_event_on(d)
+    hold = d.registration["hold_expires_at"]
+    if hold is not None and hold <= d.now:
+        raise Skip("the hold expired before the mail went out")
+    d.context.update(_deadline(d, hold))
+
+
+async def _registration_confirmed(d: _Draft) -> None:
+    _require(d, "confirmed")
+    _require_event_on(d)
+    d.invitation = "REQUEST"
+
+
+async def _registration_waitlisted(d: _Draft) -> None:
+    _require(d, "waitlisted")
+    _require_event_on(d)
+    d.context["position"] = await _waitlist_position(d)
+
+
+async def _registration_promoted(d: _Draft) -> None:
+    _require(d, "pending", "confirmed")
+    _require_event_on(d)
+    if d.payload.get("status") == "pending" and d.status == "confirmed":
+        raise Skip("confirmed since; the confirmation mail says it all")
+    d.context.update(_deadline(d, d.registration["hold_expires_at"] if d.status == "pending" else None))
+    if d.status == "confirmed":
+        d.invitation = "REQUEST"
+
+
+async def _hold_expired(d: _Draft) -> None:
+    _require(d, "expired")
+    d.context["registration_open"] = registration_open(d.event, d.now)
+
+
+async def _registration_exists(d: _Draft) -> None:
+    d.context["position"] = await _waitlist_position(d)
+    d.context.update(_deadline(d, d.registration["hold_expires_at"] if d.status == "pending" else None))
+
+
+async def _series_registration_received(d: _Draft) -> None:
+    ids = [int(i) for i in d.payload.get("registrations") or [d.registration["id"]]]
+    items = []
+    for reg in await d.conn.fetch(q.SERIES_REGISTRATIONS, ids):
+        if reg["anonymised_at"] is not None or reg["token_nonce"] is None:
+            continue
+        items.append({
+            "when": format_when(reg["starts_at"], reg["ends_at"], reg["timezone"], d.lang),
+            "status": reg["status"] if reg["event_status"] != "cancelled" else "cancelled",
+            "position": reg["position"],
+            "manage_url": _token_url(d.settings, reg["token_nonce"]),
+            "join_url": _join_url({"status": reg["event_status"], "kind": reg["kind"], "join_url": reg["join_url"]}, reg["status"]),
+            "hold_expires_at": reg["hold_expires_at"],
+        })
+    if not items:
+        raise Skip("no registration of the request is left")
+    pending = [item for item in items if item["status"] == "pending"]
+    d.context.update(
+        items=items,
+        any_pending=bool(pending),
+        any_waitlisted=any(item["status"] == "waitlisted" for item in items),
+        confirm_url=pending[0]["manage_url"] if pending else None,
+        **_deadline(d, min((i["hold_expires_at"] for i in pending if i["hold_expires_at"]), default=None)),
+    )
+
+
+async def _cancellation_acknowledged(d: _Draft) -> None:
+    _require(d, "cancelled")
+    d.context["by_organiser"] = d.payload.get("by") == "organiser"
+    # whoever had the invitation in their calendar gets it taken out again
+    if d.registration["confirmed_at"] is not None:
+        d.invitation = "CANCEL"
+
+
+async def _event_changed(d: _Draft) -> None:
+    _require(d, "pending", "confirmed", "waitlisted")
+    _require_event_on(d)
+    revision = d.payload.get("revision")
+    if revision is not None and revision < d.event["revision"]:
+        raise Skip("the event changed again since; the newer mail tells the latest")
+    previous = d.payload.get("previous")
+    time_changed = place_changed = False
+    previous_when = previous_location = None
+    if previous:
+        before_start = datetime.fromisoformat(previous["starts_at"])
+        before_end = datetime.fromisoformat(previous["ends_at"])
+        before_zone = previous.get("timezone") or d.zone
+        previous_when = format_when(before_start, before_end, before_zone, d.lang)
+        time_changed = previous_when != d.public.when
+        previous_location = previous.get("location") or ""
+        place_changed = previous_location != event_location(d.event, d.lang)
+        if not (time_changed or place_changed) and d.status != "confirmed":
+            raise Skip("only the join link changed, and only confirmed people have it")
+    d.context.update(
+        time_changed=time_changed, place_changed=place_changed,
+        previous_when=previous_when, previous_location=previous_location,
+        position=await _waitlist_position(d),
+    )
+    if d.status == "confirmed":
+        d.invitation = "REQUEST"
+
+
+async def _event_cancelled(d: _Draft) -> None:
+    if d.event["status"] != "cancelled":
+        raise Skip("the event is not cancelled")
+    if d.payload.get("status", d.status) == "confirmed" or d.registration["confirmed_at"] is not None:
+        d.invitation = "CANCEL"
+
+
+async def _reminder(d: _Draft) -> None:
+    _require(d, "confirmed")
+    _require_event_on(d)
+    revision = d.payload.get("revision")
+    if revision is not None and revision != d.event["revision"]:
+        raise Skip(f"a reminder for revision {revision}; the event is at {d.event['revision']}")
+    start = d.event["starts_at"]
+    if start <= d.now:
+        raise Skip("the event has already started")
+    zone = ZoneInfo(d.zone)
+    days = (start.astimezone(zone).date() - d.now.astimezone(zone).date()).days
+    d.context.update(
+        relative_day={0: "today", 1: "tomorrow"}.get(days),
+        start_day=format_day(start, d.zone, d.lang),
+        start_time=format_time(start, d.zone, d.lang),
+    )
+
+
+async def _organiser_message(d: _Draft) -> None:
+    _require(d, "pending", "confirmed", "waitlisted")
+    values = {
+        "name": d.context["name"],
+        "event": d.public.title,
+        "when": d.public.when,
+        "location": d.public.location,
+        "event_url": d.public.url,
+        "manage_url": d.context["manage_url"],
+    }
+    subject = _one_line(fill_placeholders(str(d.payload.get("subject") or ""), values))
+    body = fill_placeholders(str(d.payload.get("body") or ""), values).replace("\r\n", "\n").replace("\r", "\n")
+    if not subject or not body.strip():
+        raise Skip("the organiser's message is empty")
+    paragraphs = [block.strip("\n").split("\n") for block in re.split(r"\n\s*\n", body.strip()) if block.strip()]
+    d.context.update(organiser_subject=subject, organiser_body=body.strip(), organiser_paragraphs=paragraphs)
+
+
+_BUILDERS: dict[str, Callable[[_Draft], Awaitable[None]]] = {
+    "registration_received": _registration_received,
+    "registration_confirmed": _registration_confirmed,
+    "registration_waitlisted": _registration_waitlisted,
+    "registration_promoted": _registration_promoted,
+    "hold_expired": _hold_expired,
+    "registration_exists": _registration_exists,
+    "series_registration_received": _series_registration_received,
+    "cancellation_acknowledged": _cancellation_acknowledged,
+    "event_changed": _event_changed,
+    "event_cancelled": _event_cancelled,
+    "reminder": _reminder,
+    "organiser_message": _organiser_message,
+}
+KINDS_WRITTEN = tuple(_BUILDERS)
+
+
+# ---------------------------------------------------------------------------- rendering
+
+def render(kind: str, lang: str, context: Mapping[str, Any]) -> tuple[str, str, str]:
+    """(subject, plain text, HTML) of one kind in one language."""
+    name = f"{lang}/{kind}_to_registrant"
+    subject = _one_line(_TEXT.get_template(f"{name}.subject.txt.j2").render(context))
+    text = _TEXT.get_template(f"{name}.txt.j2").render(context, subject=subject)
+    html = _HTML.get_template(f"{name}.html.j2").render(context, subject=subject)
+    return subject, _tidy_text(text), _inline_styles(html)
+
+
+def _one_line(text: str) -> str:
+    """A header value: line breaks and runs of spaces become one space (no-break spaces stay)."""
+    return re.sub(r"[ \t\r\n\f\v\u2028\u2029]+", " ", text).strip()
+
+
+def _tidy_text(text: str) -> str:
+    """No trailing spaces (the "-- " signature line excepted), at most one blank line in a row."""
+    lines = [line if line == "-- " else line.rstrip() for line in text.splitlines()]
+    return re.sub(r"\n{3,}", "\n\n", "\n".join(lines)).strip() + "\n"
+
+
+def _inline_styles(html: str) -> str:
+    for bare, styled in _INLINE_STYLES.items():
+        html = html.replace(bare, styled)
+    return re.sub(r"\n\s*\n", "\n", html).strip() + "\n"
+
+
+def _compose(d: _Draft, kind: str) -> EmailMessage:
+    d.context["invitation"] = d.invitation
+    subject, text, html = render(kind, d.lang, d.context)
+    message = EmailMessage()
+    message["Subject"] = subject
+    message["From"] = d.settings.mail_from
+    message["To"] = _recipient(d.context["name"], d.registration["email"])
+    message["Date"] = format_datetime(d.now)
+    # RFC 3834: keeps out-of-office replies from answering a no-reply sender
+    message["Auto-Submitted"] = "auto-generated"
+    message["X-Auto-Response-Suppress"] = "OOF, AutoReply"
+    # quoted-printable: 7-bit safe whatever the relay, and long links stay unbroken when decoded
+    message.set_content(text, cte="quoted-printable")
+    message.add_alternative(html, subtype="html", cte="quoted-printable")
+    if d.invitation:
+        _attach_invitation(message, d)
+    # after the parts: set_content() and add_attachment() move or drop Content-* headers
+    message["Content-Language"] = d.lang
+    return message
+
+
+def _recipient(name: str, email: str) -> Address | str:
+    display = re.sub(r"[\x00-\x1f\x7f\"<>@,;:\\]", " ", name)
+    try:
+        return Address(display_name=" ".join(display.split())[:80], addr_spec=email)
+    except (ValueError, IndexError):
+        return email
+
+
+def _attach_invitation(message: EmailMessage, d: _Draft) -> None:
+    """The .ics the way Gmail itself sends invitations, which Outlook and Apple Mail show as one too.
+
+    A text/calendar alternative carrying `method` (what makes clients offer "add to calendar" and
+    treat a CANCEL as such; RFC 6047), plus the same bytes as an invite.ics attachment for the
+    clients that only look at attachments.
+    """
+    method = d.invitation
+    assert method in ("REQUEST", "CANCEL")
+    feed_event = occurrence_feed_event(
+        d.event, d.lang, d.settings, with_join_url=method == "REQUEST" and d.context["join_url"] is not None
+    )
+    organiser_name, organiser_email = parseaddr(d.settings.mail_from)
+    ics = build_event_invitation(
+        feed_event, method=method, lang=d.lang,
+        organizer_email=organiser_email or "noreply@zesummen.lu",
+        organizer_name=d.public.organisation.name or organiser_name or None,
+        attendee_email=d.registration["email"], attendee_name=d.context["name"] or d.registration["email"],
+    )
+    message.add_alternative(ics, maintype="text", subtype="calendar", params={"method": method, "charset": "utf-8"})
+    message.add_attachment(
+        ics, maintype="application", subtype="ics", filename="invite.ics", params={"name": "invite.ics"}
+    )
+

@@ -1,0 +1,273 @@
+"""Thin handlers of the public pages; the forms post here and are answered with a redirect (PRG)."""
+
+from __future__ import annotations
+
+import re
+from datetime import UTC, datetime
+from typing import Annotated, Any
+
+import asyncpg
+from litestar import Controller, Request, Response, get, post
+from litestar.params import Parameter
+from litestar.response import Redirect
+
+from server.errors import DomainError, NotFound
+from server.events.service import KIND_LABELS, get_public
+from server.i18n import LANGUAGES, format_day
+from server.pages import csrf, forms, service
+from server.pages.errors import CODE_TEXTS, page_exception_handlers
+from server.pages.render import page_language, render, stylesheet, with_query
+from server.pages.translations import N_, gettext, load_all
+from server.registrations import service as registrations
+from server.registrations.controllers import client_address
+from server.settings import Settings
+
+Slug = Annotated[str, Parameter(max_length=140)]
+Token = Annotated[str, Parameter(max_length=200)]
+YEAR = 365 * 24 * 3600
+# the catalogs are read when the app is built: a broken .po file stops the start, not a request
+load_all()
+
+# what the manage page says after a redirect, by ?done=
+DONE_MESSAGES = {
+    "confirmed": N_("Thank you: your email address is confirmed."),
+    "cancelled": N_("Your registration is cancelled. Thank you for telling us."),
+    # refusals of confirm/cancel that leave the registration readable: said on the manage page
+    "hold_expired": N_("The place held for you was given back because the registration was not confirmed in time."),
+    "registration_cancelled": N_("This registration was cancelled, so it cannot be confirmed any more."),
+    "event_cancelled": CODE_TEXTS["event_cancelled"],
+}
+STATUS_LABELS = {
+    "pending": N_("waiting for your confirmation"),
+    "confirmed": N_("confirmed"),
+    "waitlisted": N_("on the waiting list"),
+    "cancelled": N_("cancelled"),
+    "expired": N_("expired"),
+}
+# what the page after registering says, by what the request got (the API's answer, which is the
+# same for a known address as for a new one, so the page tells no stranger who is registered)
+OUTCOMES = {
+    "pending": N_("Check your mailbox: we have sent you an email. Open the link in it to confirm your registration and keep your place."),
+    "confirmed": N_("You are registered. We have sent you an email with the details and your personal link."),
+    "waitlisted": N_("The event is full: you are on the waiting list. We have sent you an email and will write again as soon as a place becomes free."),
+    "series": N_("We have sent you one email listing every date with the state of your registration. Open the link in it to confirm."),
+}
+
+
+def paragraphs(text: str) -> list[str]:
+    """Plain text split at blank lines."""
+    return [part.strip() for part in re.split(r"\n\s*\n", text or "") if part.strip()]
+
+
+async def event_form_page(
+    request: Request, conn: asyncpg.Connection, settings: Settings, slug: str, lang: str,
+    *, values: dict[str, str] | None = None, errors: dict[str, str] | None = None, status_code: int = 200,
+    headers: dict[str, str] | None = None,
+) -> Response[str]:
+    """The event page with its form (again with the person's values and errors after a refusal)."""
+    event = await get_public(conn, slug, lang, settings)
+    token, cookies = csrf.issue(request, settings)
+    opens_on = None
+    if not event.registration_open and event.registration_opens_at and event.registration_opens_at > datetime.now(UTC):
+        opens_on = format_day(event.registration_opens_at, event.timezone, lang)
+    communes = await service.communes(conn)
+    context: dict[str, Any] = {
+        "event": event,
+        "kind_label": KIND_LABELS[event.kind][lang],
+        "spoken": [forms.language_name(code, lang) for code in event.languages],
+        "practised": forms.language_name(event.practised_language, lang) if event.practised_language else "",
+        "paragraphs": paragraphs(event.description or event.summary),
+        "opens_on": opens_on,
+        "csrf_token": token,
+        "values": values or {"language": lang},
+        "errors": errors or {},
+        "labels": forms.labels(lang),
+        "summary_labels": forms.summary_labels(lang),
+        "email_languages": forms.email_language_options(),
+        "interpretation_languages": forms.interpretation_options(lang),
+        "commune_groups": [("", [(c.name, c.name) for c in communes])],
+        "accessibility_max": 1000,
+        "anonymise_days": settings.anonymise_after.days,
+    }
+    response = render(request, "event.html", context, lang=lang, page_path=f"/events/{event.slug}",
+                      status_code=status_code, cookies=cookies, private=True)
+    response.headers.update(headers or {})
+    return response
+
+
+def see_other(path: str) -> Redirect:
+    """The answer to a form post: go and GET this page (Post/Redirect/Get)."""
+    return Redirect(path=path, status_code=303)
+
+
+class PagesController(Controller):
+    """The public HTML pages: list, event, registering, managing, privacy notice."""
+
+    include_in_schema = False
+    exception_handlers = page_exception_handlers
+    opt = {"html": True}
+
+    @get("/")
+    async def upcoming(self, request: Request, conn: asyncpg.Connection, settings: Settings) -> Response[str]:
+        """Upcoming events grouped by day, with filters and the matching iCal feed."""
+        lang, _ = page_language(request)
+        params = dict(request.query_params)
+        filters = service.read_filters(params)
+        cursor = params.get("cursor") or None
+        try:
+            page = await service.upcoming(conn, filters, lang, settings, cursor)
+        except DomainError:  # a cursor this service did not give out: start from the beginning
+            page = await service.upcoming(conn, filters, lang, settings, None)
+        filter_query = {"kind": filters.kind, "spoken": filters.spoken, "commune": filters.commune}
+        context = {
+            "upcoming": page,
+            "filters": filters,
+            "filtered": any(filter_query.values()),
+            "kinds": [(kind, labels[lang]) for kind, labels in KIND_LABELS.items()],
+            "spoken_options": [(code, forms.language_name(code, lang)) for code in LANGUAGES],
+            "communes": await service.communes(conn),
+            "next_url": with_query("/", {**filter_query, "cursor": page.next_cursor}),
+        }
+        return render(request, "index.html", context, lang=lang)
+
+    @get("/events/{slug:str}")
+    async def event(self, slug: Slug, request: Request, conn: asyncpg.Connection, settings: Settings) -> Response[str]:
+        """One event, its places and the registration form."""
+        if slug.endswith(".ics"):
+            # /events/{slug}.ics belongs to the feeds; Litestar routes both paths here (see report)
+            raise NotFound("No such page.")
+        lang, _ = page_language(request)
+        return await event_form_page(request, conn, settings, slug, lang)
+
+    @post("/events/{slug:str}/register")
+    async def register(self, slug: Slug, request: Request, conn: asyncpg.Connection, settings: Settings) -> Response:
+        """Register from the form; errors come back next to their fields."""
+        lang, _ = page_language(request)
+        form = await request.form()
+        csrf.check(request, form, settings)
+        values = forms.form_values(form)
+        data, errors = forms.read_registration(values, lang)
+        if data is None:
+            return await event_form_page(request, conn, settings, slug, lang, values=values, errors=errors, status_code=422)
+        try:
+            accepted = await registrations.register(conn, slug, data, settings, client_ip=client_address(request))
+        except DomainError as exc:
+            if exc.status == 404 or exc.status >= 500:
+                raise
+            return await event_form_page(
+                request, conn, settings, slug, lang, values=values, errors=forms.refusal_errors(exc, lang),
+                status_code=exc.status, headers=exc.headers,
+            )
+        outcome = "series" if len(accepted.dates) > 1 else accepted.dates[0].status
+        return see_other(f"/events/{slug}/registered?outcome={outcome}&lang={lang}")
+
+    @get("/events/{slug:str}/registered")
+    async def registered(self, slug: Slug, request: Request, conn: asyncpg.Connection, settings: Settings) -> Response[str]:
+        """What happens next, after registering."""
+        lang, _ = page_language(request)
+        event = await get_public(conn, slug, lang, settings)
+        outcome = OUTCOMES.get(request.query_params.get("outcome", ""), OUTCOMES["pending"])
+        return render(request, "registered.html", {"event": event, "outcome": outcome}, lang=lang, private=True)
+
+    @get("/r/{token:str}")
+    async def manage(self, token: Token, request: Request, conn: asyncpg.Connection, settings: Settings) -> Response[str]:
+        """The manage page behind the link in every email."""
+        lang, chosen = page_language(request)
+        registration = await registrations.view(conn, token, lang, settings)
+        if not chosen and registration.language != lang:
+            # a first visit from the email reads in the language the person registered in
+            lang = registration.language
+            registration = await registrations.view(conn, token, lang, settings)
+        return manage_page(request, settings, token, registration, lang)
+
+    @post("/r/{token:str}/confirm")
+    async def confirm(self, token: Token, request: Request, conn: asyncpg.Connection, settings: Settings) -> Redirect:
+        """Confirm the email address (double opt-in)."""
+        lang, _ = page_language(request)
+        csrf.check(request, await request.form(), settings)
+        return await after_change(token, lambda: registrations.confirm(conn, token, lang, settings), "confirmed", lang)
+
+    @post("/r/{token:str}/cancel")
+    async def cancel(self, token: Token, request: Request, conn: asyncpg.Connection, settings: Settings) -> Redirect:
+        """Cancel the registration; the seat goes to the waiting list."""
+        lang, _ = page_language(request)
+        csrf.check(request, await request.form(), settings)
+        every_date = request.query_params.get("whole_series") == "yes"
+        return await after_change(
+            token, lambda: registrations.cancel(conn, token, lang, settings, whole_series=every_date), "cancelled", lang)
+
+    @post("/r/{token:str}/erase")
+    async def erase(self, token: Token, request: Request, conn: asyncpg.Connection, settings: Settings) -> Response:
+        """Erase the person's data (GDPR); the link dies with it."""
+        lang, _ = page_language(request)
+        form = await request.form()
+        csrf.check(request, form, settings)
+        if form.get("confirm_erase") != "yes":
+            registration = await registrations.view(conn, token, lang, settings)
+            errors = {"confirm_erase": gettext(lang, N_("Please tick the box to confirm that your data may be erased."))}
+            return manage_page(request, settings, token, registration, lang, errors=errors, status_code=422)
+        await registrations.erase(conn, token, settings)
+        return see_other(f"/erased?lang={lang}")
+
+    @get("/erased")
+    async def erased(self, request: Request) -> Response[str]:
+        """Said once the data is gone."""
+        lang, _ = page_language(request)
+        return render(request, "erased.html", {}, lang=lang, private=True)
+
+    @get("/privacy")
+    async def privacy(self, request: Request, settings: Settings) -> Response[str]:
+        """What is kept, why and for how long."""
+        lang, _ = page_language(request)
+        context = {
+            "anonymise_days": settings.anonymise_after.days,
+            "hold_hours": max(int(settings.hold_duration.total_seconds() // 3600), 1),
+            "rate_window_minutes": max(int(settings.rate_limit_window.total_seconds() // 60), 1),
+        }
+        return render(request, "privacy.html", context, lang=lang)
+
+    @get("/static/{name:str}", opt={"html": False})
+    async def static(self, name: str) -> Response[bytes]:
+        """The stylesheet; its name changes with its content, so it may be kept for a year."""
+        sheet = stylesheet()
+        if name != sheet.name:
+            raise NotFound("No such file.")
+        return Response(sheet.body, media_type="text/css; charset=utf-8", headers={
+            "Cache-Control": f"public, max-age={YEAR}, immutable", "X-Content-Type-Options": "nosniff"})
+
+
+def manage_page(
+    request: Request, settings: Settings, token: str, registration: Any, lang: str,
+    *, errors: dict[str, str] | None = None, status_code: int = 200,
+) -> Response[str]:
+    """The manage page of one registration."""
+    form_token, cookies = csrf.issue(request, settings)
+    done = DONE_MESSAGES.get(request.query_params.get("done", ""))
+    personal_feed = registration.calendar_url
+    context = {
+        "registration": registration,
+        "event": registration.event,
+        "token": token,
+        "status_label": gettext(lang, STATUS_LABELS[registration.status]),
+        "series_labels": {status: gettext(lang, label) for status, label in STATUS_LABELS.items()},
+        "done": done,
+        "errors": errors or {},
+        "labels": forms.labels(lang),
+        "summary_labels": forms.summary_labels(lang),
+        "csrf_token": form_token,
+        "personal_feed": personal_feed,
+        "personal_webcal": re.sub(r"^https?://", "webcal://", personal_feed),
+    }
+    return render(request, "manage.html", context, lang=lang, page_path=f"/r/{token}", status_code=status_code,
+                  cookies=cookies, private=True)
+
+
+async def after_change(token: str, change: Any, done: str, lang: str) -> Redirect:
+    """Run a confirm or cancel; a refusal that leaves the registration readable is said on its page."""
+    try:
+        await change()
+    except DomainError as exc:
+        if exc.code not in DONE_MESSAGES:
+            raise
+        done = exc.code
+    return see_other(f"/r/{token}?done={done}&lang={lang}")
