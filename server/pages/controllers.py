@@ -150,7 +150,7 @@ class PagesController(Controller):
         if data is None:
             return await event_form_page(request, conn, settings, slug, lang, values=values, errors=errors, status_code=422)
         try:
-            accepted = await registrations.register(conn, slug, data, settings, client_ip=client_address(request))
+            accepted = await registrations.register(conn, slug, data, settings, client_ip=client_address(request, settings))
         except DomainError as exc:
             if exc.status == 404 or exc.status >= 500:
                 raise
