@@ -62,3 +62,11 @@ async def client(conn: asyncpg.Connection, settings: Settings) -> AsyncIterator[
     transport = httpx.ASGITransport(app=app)
     async with httpx.AsyncClient(transport=transport, base_url="http://testserver") as http:
         yield http
+
+
+@pytest.fixture(scope="session")
+def icaljs():
+    """Runs ical.js (node) on an .ics and returns what it read (tests/ical_readers.py)."""
+    from tests.ical_readers import make_icaljs
+
+    return make_icaljs()

@@ -39,6 +39,7 @@ class FeedOverride(msgspec.Struct, kw_only=True):
     summary: str | None = None
     description: str | None = None
     location: str | None = None
+    url: str | None = None  # the occurrence's own page; None keeps the series'
     last_modified: AwareDatetime | None = None
 
 
@@ -190,7 +191,7 @@ def _vevents(event: FeedEvent, *, lang: str) -> Iterator[Event]:
             event.location if override.location is None else override.location,
             text_lang,
         )
-        _add_links(vevent, event)
+        _add_links(vevent, event, url=override.url)
         yield vevent
 
 
@@ -212,10 +213,10 @@ def _add_texts(vevent: Event, summary: str, description: str, location: str, lan
         vevent.add("location", _clean_text(location), parameters=params)
 
 
-def _add_links(vevent: Event, event: FeedEvent) -> None:
+def _add_links(vevent: Event, event: FeedEvent, *, url: str | None = None) -> None:
     """URL, CATEGORIES and the conference link."""
-    if event.url:
-        vevent.add("url", event.url)
+    if url or event.url:
+        vevent.add("url", url or event.url)
     if event.categories:
         vevent.add("categories", [_clean_text(c) for c in event.categories])
     if event.join_url:
