@@ -235,12 +235,30 @@ async def test_head_gives_the_headers_of_get_without_the_body(client, conn, sett
     event = await create_event(conn, settings, organisation=organisation)
     for url in (f"/calendar.ics?organisation={organisation}", f"/organisations/{organisation}/calendar.ics",
                 f"/events/{event.slug}.ics"):
-        got, head = await client.get(url), await client.head(url)
-        assert head.status_code == 200 and head.content == b"", url
-        for name in ("etag", "last-modified", "content-type", "cache-control", "content-length"):
-            assert head.headers[name] == got.headers[name], (url, name)
-        assert int(head.headers["content-length"]) == len(got.content)
-        assert (await client.head(url, headers={"If-None-Match": got.headers["etag"]})).status_code == 304
+        for coding in ("identity", "gzip"):
+            asked = {"Accept-Encoding": coding}
+            got, head = await client.get(url, headers=asked), await client.head(url, headers=asked)
+            assert head.status_code == 200 and head.content == b"", url
+            for name in ("etag", "last-modified", "content-type", "cache-control", "content-length", "vary"):
+                assert head.headers[name] == got.headers[name], (url, name)
+            assert head.headers.get("content-encoding") == got.headers.get("content-encoding")
+            assert (await client.head(url, headers={"If-None-Match": got.headers["etag"]})).status_code == 304
+        assert int(head.headers["content-length"]) < len(got.content)  # gzip, smaller than the feed it decodes to
+
+
+async def test_gzip_is_the_same_feed_under_its_own_etag(client, conn, settings) -> None:
+    organisation = (await create_organisation(conn))["slug"]
+    await create_event(conn, settings, organisation=organisation)
+    url = f"/organisations/{organisation}/calendar.ics"
+    plain = await client.get(url, headers={"Accept-Encoding": "identity"})
+    packed = await client.get(url, headers={"Accept-Encoding": "gzip, deflate"})
+    refused = await client.get(url, headers={"Accept-Encoding": "gzip;q=0, br"})
+    assert "content-encoding" not in plain.headers and "content-encoding" not in refused.headers
+    assert packed.headers["content-encoding"] == "gzip" and packed.content == plain.content
+    assert packed.headers["etag"] == plain.headers["etag"][:-1] + '-gz"'
+    assert "Accept-Encoding" in packed.headers["vary"]
+    for etag in (plain.headers["etag"], packed.headers["etag"]):  # either copy is current
+        assert (await client.get(url, headers={"If-None-Match": etag, "Accept-Encoding": "gzip"})).status_code == 304
 
 
 async def test_sequence_grows_on_a_move_and_not_on_a_typo_fix(client, conn, settings) -> None:

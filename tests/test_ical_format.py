@@ -18,7 +18,7 @@ import vobject
 from hypothesis import HealthCheck, example, given, settings
 from hypothesis import strategies as st
 
-from server.feeds.ical import FeedEvent, FeedOverride, build_calendar, build_event_invitation
+from server.feeds.ical import FeedEvent, FeedOverride, _fold, build_calendar, build_event_invitation
 from tests.ical_readers import (
     ROOT,
     Occurrence,
@@ -351,6 +351,17 @@ def test_icaljs_gives_any_text_back(icaljs, batch):
         assert parsed["summary"] == cleaned(summary)
         assert (parsed["description"] or "") == cleaned(description)
         assert (parsed["location"] or "") == cleaned(location)
+
+
+@settings(max_examples=500, deadline=None)
+@given(line=st.text(alphabet=st.one_of(st.sampled_from(NASTY.replace("\n", "").replace("\r", "") + "\\^"),
+                                       st.characters(blacklist_categories=("Cs",), blacklist_characters="\r\n")),
+                    max_size=400))
+def test_folding_on_bytes_is_icalendar_s_folding(line):
+    """The builder folds encoded lines itself (speed); the result is icalendar's own, octet for octet."""
+    from icalendar.parser.string import _foldline
+
+    assert _fold(line) == _foldline(line).encode()
 
 
 def test_multibyte_text_at_every_fold_position():

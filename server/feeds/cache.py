@@ -16,6 +16,7 @@ import logging
 import time
 import weakref
 from collections import OrderedDict
+from collections.abc import Hashable
 from datetime import date, datetime
 from typing import NamedTuple
 
@@ -39,6 +40,12 @@ class Known(NamedTuple):
     generation: int  # the listener's generation when the version was read
     checked_at: float  # time.monotonic() of that read
     day: date  # the window's day: a new day may drop old events from the feed
+    gzip: bytes | None = None  # the body's gzip coding, made the first time a client takes it
+
+    @property
+    def size(self) -> int:
+        """Bytes of memory its bodies take."""
+        return len(self.body or b"") + len(self.gzip or b"")
 
 
 class ChangeListener:
@@ -97,6 +104,7 @@ class FeedCache:
         self.listener = listener
         self._known: OrderedDict[str, Known] = OrderedDict()
         self._body_bytes = 0
+        self._requests: OrderedDict[Hashable, str] = OrderedDict()
         # held by whoever uses a lock; gone when nobody waits for it
         self._locks: weakref.WeakValueDictionary[str, asyncio.Lock] = weakref.WeakValueDictionary()
 
@@ -120,15 +128,25 @@ class FeedCache:
 
     def remember(self, key: str, known: Known) -> None:
         old = self._known.pop(key, None)
-        if old is not None and old.body is not None:
-            self._body_bytes -= len(old.body)
+        if old is not None:
+            self._body_bytes -= old.size
         self._known[key] = known
-        if known.body is not None:
-            self._body_bytes += len(known.body)
+        self._body_bytes += known.size
         while len(self._known) > MAX_ENTRIES or self._body_bytes > MAX_BODY_BYTES:
             _, dropped = self._known.popitem(last=False)
-            if dropped.body is not None:
-                self._body_bytes -= len(dropped.body)
+            self._body_bytes -= dropped.size
+
+    def remember_request(self, request: Hashable, key: str) -> None:
+        """Which feed a request (path, query, language) asks for, so that its next poll skips the handler."""
+        self._requests[request] = key
+        self._requests.move_to_end(request)
+        while len(self._requests) > MAX_ENTRIES:
+            self._requests.popitem(last=False)
+
+    def known_for_request(self, request: Hashable, day: date) -> Known | None:
+        """The trusted version of the feed this request asked for before, if any."""
+        key = self._requests.get(request)
+        return None if key is None else self.trusted(key, day)
 
     def lock(self, key: str) -> asyncio.Lock:
         """The lock under which this process reads or builds one feed: one build per change, not one per poll."""

@@ -137,7 +137,7 @@ class PagesController(Controller):
         lang, _ = page_language(request)
         if slug.endswith(".ics"):
             # Litestar cannot route a parameter followed by ".ics", so /events/{slug}.ics arrives here
-            return await event_feed_response(request, slug.removesuffix(".ics"), lang, settings, conn)
+            return await event_feed_response(request, slug.removesuffix(".ics"), lang, conn)
         return await event_form_page(request, conn, settings, slug, lang)
 
     @post("/events/{slug:str}/register")
