@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import random
 import statistics
 import time
 import urllib.request
@@ -25,18 +26,37 @@ EVENTS = 1000
 SERIES, DATES = 10, 10  # of the 1,000 events, 100 are the dates of ten weekly series
 SYSTEM = Organiser(id=0, email="bench@localhost", name="bench", is_admin=True, roles={})
 FEED = "/calendar.ics?lang=fr"
-COLD_ROUNDS = 7
+COLD_ROUNDS = 9
+
+
+# words of the agency's own pages (shared/seeds), so that texts differ as real ones do: a repeated
+# sentence would compress far better than a real programme and flatter the gzip figures
+WORDS = """Le Département de l'intégration entretient une collaboration étroite avec de nombreuses
+associations et ONG œuvrant en faveur de l'intégration et des étrangers au Grand-Duché de Luxembourg
+le ministère de la Famille conclut une convention avec certains organismes pour mener des activités
+l'accompagnement des communes la traduction orale directe et le Guichet Info-Migrants l'Accueil et le
+Centre Oasis dans les communes pilotes du Pakt vum Zesummeliewen une étude sur le racisme et les
+discriminations la sensibilisation à l'inscription sur les listes électorales l'information
+l'orientation et la formation des individus les expressions associatives et citoyennes de nouveaux
+paradigmes citoyens les subsides aux associations bénévolat demandeurs de protection internationale
+réfugiés vivre ensemble bonnes pratiques séance conférence table de conversation échange""".split()
+
+
+def text(rng: random.Random, low: int, high: int) -> str:
+    """A made-up sentence of the agency's words."""
+    words = [rng.choice(WORDS) for _ in range(rng.randint(low, high))]
+    return " ".join(words).capitalize() + "."
 
 
 def event_body(n: int, start: datetime, recurrence: dict | None = None) -> dict:
-    """An event of a realistic size: texts in two languages, a paragraph of description."""
+    """An event of a realistic size: a title in two languages, a summary, a paragraph of description."""
+    rng = random.Random(n)
     kind = ("webconference", "conversation_table", "info_session")[n % 3]
     body = {
         "kind": kind, "organisation": "asti", "languages": ["fr", "de"],
-        "title": {"fr": f"Les Portugais de « seconde génération » au Luxembourg, n° {n}",
-                  "de": f"Portugiesen der zweiten Generation in Luxemburg, Nr. {n}"},
-        "summary": {"fr": "Leurs sentiments d'appartenance au cours de la vie."},
-        "description": {"fr": "Une conférence suivie d'un échange avec le public. " * 6},
+        "title": {"fr": text(rng, 4, 9).rstrip("."), "de": f"Veranstaltung Nr. {n}"},
+        "summary": {"fr": text(rng, 8, 16)},
+        "description": {"fr": text(rng, 40, 90) + "\n\n" + text(rng, 20, 40)},
         "starts_at": start.isoformat(), "ends_at": (start + timedelta(minutes=90)).isoformat(), "capacity": 40,
     }
     if kind == "webconference":

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import email.utils
 from datetime import UTC, date, datetime, timedelta
+from urllib.parse import quote
 from zoneinfo import ZoneInfo
 
 import icalendar
@@ -230,6 +231,33 @@ async def test_if_modified_since_gives_304_until_the_feed_changes(client, conn, 
     assert email.utils.parsedate_to_datetime(changed.headers["last-modified"]) > email.utils.parsedate_to_datetime(last_modified)
 
 
+async def test_the_window_is_bounded_and_filters_narrow_it(client, conn, settings) -> None:
+    """90 days back to two years ahead; from, to and q narrow it, never widen it."""
+    organisation = (await create_organisation(conn))["slug"]
+    past = datetime.now(UTC) - timedelta(days=120)
+    recent = datetime.now(UTC) - timedelta(days=30)
+    for start, title in ((past, "Trop ancien"), (recent, "Le mois dernier")):
+        await create_event(conn, settings, organisation=organisation, title={"fr": title},
+                           starts_at=start.isoformat(), ends_at=(start + timedelta(hours=1)).isoformat())
+    await create_event(conn, settings, organisation=organisation, title={"fr": "Bientôt"})
+
+    async def titles(query: str) -> list[str]:
+        answer = await client.get(f"/calendar.ics?organisation={organisation}{query}")
+        assert answer.status_code == 200, answer.text
+        return sorted(str(v["SUMMARY"]) for v in vevents(answer.content))
+
+    assert await titles("") == ["Bientôt", "Le mois dernier"]
+    assert await titles("&from=2000-01-01T00:00:00Z") == ["Bientôt", "Le mois dernier"]
+    now = quote(datetime.now(UTC).isoformat())
+    assert await titles(f"&from={now}") == ["Bientôt"]
+    assert await titles(f"&to={now}") == ["Le mois dernier"]
+    assert await titles("&q=bient") == ["Bientôt"]
+    # free text makes endless addresses: such feeds get an ETag but are not recorded for Last-Modified
+    searched = await client.get(f"/calendar.ics?organisation={organisation}&q=bient")
+    assert "etag" in searched.headers and "last-modified" not in searched.headers
+    assert (await client.get("/calendar.ics?from=2026-02-30T00:00:00Z")).status_code == 422
+
+
 async def test_head_gives_the_headers_of_get_without_the_body(client, conn, settings) -> None:
     organisation = (await create_organisation(conn))["slug"]
     event = await create_event(conn, settings, organisation=organisation)
@@ -347,6 +375,11 @@ async def test_an_event_feed_is_its_page_s_ical_url_and_the_page_still_works(cli
         assert answer.status_code == 404 and answer.headers["content-type"] == "application/problem+json", missing
     draft = await create_event(conn, settings, publish=False)
     assert (await client.get(f"/events/{draft.slug}.ics")).status_code == 404
+    drafts = await create_event(conn, settings, publish=False, title={"fr": "Brouillon secret"},
+                                recurrence={"rrule": "FREQ=WEEKLY;COUNT=2", "exdates": []})
+    for slug in (drafts.series, drafts.occurrences[0]):
+        assert (await client.get(f"/events/{slug}.ics")).status_code == 404
+    assert b"Brouillon" not in (await client.get("/calendar.ics")).content
 
 
 async def test_a_date_of_a_series_is_that_date_and_the_series_slug_the_whole_rule(client, conn, settings, icaljs) -> None:
@@ -498,3 +531,29 @@ async def test_two_instances_agree_build_once_and_see_each_other_s_changes(
     assert from_first.status_code == 200 and from_first.headers["etag"] == changed.headers["etag"]
     assert from_first.content == changed.content
     assert len(builds) == 2  # built by one instance, read by the other from feed_versions
+
+
+async def test_a_poll_whose_answer_is_known_needs_no_database(two_instances, committed_organisation) -> None:
+    """With the pool closed, known polls still get their 304 and 200 (from memory); others a clean 503."""
+    import asyncio
+
+    app_client, _ = two_instances
+    organisation, _ = committed_organisation
+    for _ in range(100):
+        if app_client.app.state.feed_cache.listener.live:
+            break
+        await asyncio.sleep(0.05)
+    url = f"/calendar.ics?organisation={organisation}"
+    gzip = {"Accept-Encoding": "gzip"}
+    first = await app_client.get(url, headers=gzip)
+    # the app runs in the test client's own thread and loop: its pool is closed there
+    await asyncio.to_thread(app_client.blocking_portal.call, app_client.app.state.pool.close)
+    again = await app_client.get(url, headers=gzip)
+    assert again.status_code == 200 and again.content == first.content
+    assert {k: v for k, v in again.headers.items() if k != "date"} == {k: v for k, v in first.headers.items() if k != "date"}
+    head = await app_client.head(url, headers=gzip)
+    assert head.status_code == 200 and head.headers["content-length"] == first.headers["content-length"]
+    assert (await app_client.get(url, headers={"If-None-Match": first.headers["etag"]})).status_code == 304
+    assert (await app_client.get(url, headers={"If-Modified-Since": first.headers["last-modified"]})).status_code == 304
+    unknown = await app_client.get(f"{url}&lang=pt")
+    assert unknown.status_code == 503 and unknown.headers["content-type"] == "application/problem+json"

@@ -81,9 +81,9 @@ def occurrence_feed_event(
 def series_feed_events(rrule: str, series_id: int, rows: Sequence[Any], lang: str, settings: Settings) -> list[FeedEvent]:
     """A series as one item with RRULE and EXDATE, and an override per occurrence that differs.
 
-    Derived from the occurrence rows (every row of the series, drafts included), not from the rule
-    alone: the rule written is bounded by the last row (so a client never expands more dates
-    than exist), every date of the rule without a public row is an EXDATE, and an occurrence moved,
+    Derived from the occurrence rows (the series' public ones), not from the rule alone: the rule
+    written is bounded by the last row (so a client never expands more dates than exist), every
+    date of the rule without a public row (left out, or a draft) is an EXDATE, and an occurrence moved,
     retitled, placed elsewhere or cancelled on its own is an override with its RECURRENCE-ID.
     A row the rule cannot produce (none in practice) becomes an item of its own.
     """

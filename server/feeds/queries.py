@@ -23,7 +23,7 @@ FROM feed_rows f
 
 # The rows of a public feed: published or cancelled events in the window [$1, $2) matching the
 # filters (NULL filters nothing: kind, spoken language, commune, organisation slug, ILIKE pattern),
-# and for a series every row of it (drafts too: their dates are left out of the rule).
+# and for a series every public row of it, in the window or not (its rule covers them all).
 _PUBLIC_FEED_ROWS = """
 WITH hits AS (
     SELECT e.id, e.series_id
@@ -39,6 +39,7 @@ WITH hits AS (
     SELECT * FROM events WHERE id IN (SELECT id FROM hits WHERE series_id IS NULL)
     UNION ALL
     SELECT * FROM events WHERE series_id IN (SELECT series_id FROM hits WHERE series_id IS NOT NULL)
+        AND status <> 'draft'
 )
 """
 
@@ -51,13 +52,13 @@ SELECT {_ITEM_COLUMNS} FROM feed_rows e LEFT JOIN series s ON s.id = e.series_id
 ORDER BY e.starts_at, e.id
 """
 
-# One event's feed, $1 a slug: a single event or one occurrence (not a draft), or with a series'
-# slug every row of that series. No window: an event's own feed works for as long as its page.
+# One event's feed, $1 a slug: a single event or one occurrence, or with a series' slug every row
+# of that series; drafts never. No window: an event's own feed works for as long as its page.
 _EVENT_FEED_ROWS = """
 WITH feed_rows AS (
     SELECT * FROM events WHERE slug = $1 AND status <> 'draft'
     UNION ALL
-    SELECT * FROM events WHERE series_id = (SELECT id FROM series WHERE slug = $1)
+    SELECT * FROM events WHERE series_id = (SELECT id FROM series WHERE slug = $1) AND status <> 'draft'
 )
 """
 
