@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import asyncio
 import email.utils
 from datetime import UTC, date, datetime, timedelta
 from urllib.parse import quote
@@ -455,6 +456,17 @@ async def test_the_personal_feed_of_an_unknown_or_erased_token_is_404(client, co
 
 # ---------------------------------------------------------------------------- across processes
 
+async def listening_and_quiet(app_client) -> None:
+    """Until the instance listens and no change notice (e.g. of a fixture's commit) is on its way."""
+    listener = app_client.app.state.feed_cache.listener
+    for _ in range(200):
+        seen = listener.generation
+        await asyncio.sleep(0.05)
+        if listener.live and listener.generation == seen:
+            return
+    raise AssertionError("the instance does not listen for change notices")
+
+
 @pytest.fixture
 async def two_instances(database_url, settings, pool):
     """Two app instances with their own pools and listeners on the same database (as two processes)."""
@@ -488,19 +500,13 @@ async def committed_organisation(pool, settings):
 async def test_two_instances_agree_build_once_and_see_each_other_s_changes(
     two_instances, committed_organisation, pool, settings, monkeypatch
 ) -> None:
-    import asyncio
-
     first, second = two_instances
     organisation, slug = committed_organisation
     builds = []
     real_render = feeds.render
     monkeypatch.setattr(feeds, "render", lambda *args: builds.append(1) or real_render(*args))
-    for app_client in two_instances:  # both listening for change notices
-        for _ in range(100):
-            if app_client.app.state.feed_cache.listener.live:
-                break
-            await asyncio.sleep(0.05)
-        assert app_client.app.state.feed_cache.listener.live
+    for app_client in two_instances:
+        await listening_and_quiet(app_client)
     url = f"/organisations/{organisation}/calendar.ics"
 
     answer = await first.get(url)
@@ -535,14 +541,9 @@ async def test_two_instances_agree_build_once_and_see_each_other_s_changes(
 
 async def test_a_poll_whose_answer_is_known_needs_no_database(two_instances, committed_organisation) -> None:
     """With the pool closed, known polls still get their 304 and 200 (from memory); others a clean 503."""
-    import asyncio
-
     app_client, _ = two_instances
     organisation, _ = committed_organisation
-    for _ in range(100):
-        if app_client.app.state.feed_cache.listener.live:
-            break
-        await asyncio.sleep(0.05)
+    await listening_and_quiet(app_client)
     url = f"/calendar.ics?organisation={organisation}"
     gzip = {"Accept-Encoding": "gzip"}
     first = await app_client.get(url, headers=gzip)
