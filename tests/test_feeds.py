@@ -558,3 +558,18 @@ async def test_a_poll_whose_answer_is_known_needs_no_database(two_instances, com
     assert (await app_client.get(url, headers={"If-Modified-Since": first.headers["last-modified"]})).status_code == 304
     unknown = await app_client.get(f"{url}&lang=pt")
     assert unknown.status_code == 503 and unknown.headers["content-type"] == "application/problem+json"
+
+
+def test_every_feed_is_named_in_the_five_languages() -> None:
+    """X-WR-CALNAME and X-WR-CALDESC of each kind of feed exist in fr, de, lb, en and pt, each its own."""
+    from server.feeds import texts
+    from server.i18n import LANGUAGES
+
+    for table in (texts.ALL_EVENTS_NAME, texts.ALL_EVENTS_DESCRIPTION, texts.ORGANISATION_NAME,
+                  texts.ORGANISATION_DESCRIPTION, texts.PERSONAL_NAME, texts.PERSONAL_DESCRIPTION):
+        assert set(table) == set(LANGUAGES) and all(table[lang].strip() for lang in LANGUAGES)
+    for table in (texts.ALL_EVENTS_NAME, texts.ALL_EVENTS_DESCRIPTION, texts.ORGANISATION_DESCRIPTION,
+                  texts.PERSONAL_NAME, texts.PERSONAL_DESCRIPTION):
+        assert len(set(table.values())) == len(LANGUAGES)  # no language left in another's words
+    for table in (texts.ORGANISATION_NAME, texts.ORGANISATION_DESCRIPTION):
+        assert all("{name}" in text for text in table.values())
