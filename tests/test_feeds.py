@@ -187,6 +187,10 @@ async def test_the_organisation_feed_is_the_same_events_under_its_name(client, c
     assert "der Organisation ASTI asbl" in str(calendar["X-WR-CALDESC"])
     assert own.content.split(b"BEGIN:VTIMEZONE", 1)[1] == listed.content.split(b"BEGIN:VTIMEZONE", 1)[1]
     assert own.headers["etag"] != listed.headers["etag"]
+    await create_organisation(conn, organisation, name="ASTI – Association de soutien aux travailleurs immigrés")
+    renamed = await client.get(f"/organisations/{organisation}/calendar.ics?lang=de", headers={"If-None-Match": own.headers["etag"]})
+    assert renamed.status_code == 200
+    assert str(icalendar.Calendar.from_ical(renamed.content)["X-WR-CALNAME"]).startswith("ASTI – Association")
     missing = await client.get("/organisations/no-such-organisation/calendar.ics")
     assert missing.status_code == 404 and missing.headers["content-type"] == "application/problem+json"
 

@@ -159,11 +159,23 @@ async def current(
             return known
         generation = cache.generation  # before reading: a notice from now on makes this read stale
         async with connect() as conn:
+            feed = await _named(conn, feed)
             known = await _read_version(conn, cache, feed, settings, generation)
             if known.body is None and needs_body(known):
                 known = known._replace(body=await build(conn, feed, settings))
         cache.remember(feed.key, known)
         return known
+
+
+async def _named(conn: asyncpg.Connection, feed: Feed) -> Feed:
+    """An organisation's feed with the organisation's name as it is now; 404 for an unknown one."""
+    if feed.organisation is None:
+        return feed
+    name = await conn.fetchval(q.ORGANISATION_NAME, feed.organisation)
+    if name is None:
+        raise NotFound(f"No organisation '{feed.organisation}'.")
+    return msgspec.structs.replace(feed, name=texts.ORGANISATION_NAME[feed.lang].format(name=name),
+                                   description=texts.ORGANISATION_DESCRIPTION[feed.lang].format(name=name))
 
 
 async def _read_version(conn: asyncpg.Connection, cache: FeedCache, feed: Feed, settings: Settings, generation: int) -> Known:
@@ -173,16 +185,12 @@ async def _read_version(conn: asyncpg.Connection, cache: FeedCache, feed: Feed, 
     row = await conn.fetchrow(version_query, *feed.args)
     if feed.kind == "event" and row["size"] == 0:
         raise NotFound(f"No published event '{feed.slug}'.")
-    version = row["version"]
-    if feed.organisation is not None:
-        name = await conn.fetchval(q.ORGANISATION_NAME, feed.organisation)
-        if name is None:
-            raise NotFound(f"No organisation '{feed.organisation}'.")
-        version = f"{version}|{name}"
+    # the feed's own name is part of it (an organisation's feed is named after it, see _named)
+    version = f"{row['version']}|{feed.name}"
     etag = _etag(feed, version)
     fresh = dict(generation=generation, checked_at=time.monotonic(), day=feed.day)
     old = cache.get(feed.key)
-    if old is not None and old.version == version:
+    if old is not None and old.version == version and (old.body is not None or not feed.share_body):
         return old._replace(**fresh)
     # an empty feed of free filters is not worth a row; a recorded feed is, even empty
     if not feed.record:
@@ -203,7 +211,7 @@ async def _read_version(conn: asyncpg.Connection, cache: FeedCache, feed: Feed, 
 
 def _etag(feed: Feed, version: str) -> str:
     """A strong ETag: equal versions of one feed are equal bytes (the build is deterministic)."""
-    digest = hashlib.sha256(f"{FORMAT}|{feed.key}|{feed.name}|{feed.description}|{version}".encode()).digest()
+    digest = hashlib.sha256(f"{FORMAT}|{feed.key}|{version}".encode()).digest()
     return '"' + base64.urlsafe_b64encode(digest[:18]).decode() + '"'
 
 
@@ -211,10 +219,6 @@ async def build(conn: asyncpg.Connection, feed: Feed, settings: Settings) -> byt
     """The feed's bytes, from its rows as they are now."""
     items_query = {"public": q.PUBLIC_FEED_ITEMS, "event": q.EVENT_FEED_ITEMS, "personal": q.PERSONAL_FEED_ITEMS}[feed.kind]
     rows = await conn.fetch(items_query, *feed.args)
-    if feed.organisation is not None:
-        name = await conn.fetchval(q.ORGANISATION_NAME, feed.organisation) or feed.organisation
-        feed = msgspec.structs.replace(feed, name=texts.ORGANISATION_NAME[feed.lang].format(name=name),
-                                       description=texts.ORGANISATION_DESCRIPTION[feed.lang].format(name=name))
     # the build is pure computation: off the event loop, so that polls of other feeds go on
     return await asyncio.to_thread(render, feed, rows, settings)
 
