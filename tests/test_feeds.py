@@ -209,6 +209,8 @@ async def test_etag_gives_304_and_a_change_gives_the_new_feed(client, conn, sett
     assert again.status_code == 304 and again.content == b"" and again.headers["etag"] == etag
     assert (await client.get(url, headers={"If-None-Match": f'"other", W/{etag}'})).status_code == 304
     assert (await client.get(url, headers={"If-None-Match": '"other"'})).status_code == 200
+    for odd in ("", " , ", "*, W/", '"unterminated'):
+        assert (await client.get(url, headers={"If-None-Match": odd})).status_code == 200  # only a lone * is any tag
     await patch(conn, settings, event.slug, title={"fr": "Nouveau titre", "en": "New title"})
     changed = await client.get(url, headers={"If-None-Match": etag})
     assert changed.status_code == 200 and changed.headers["etag"] != etag
@@ -560,6 +562,9 @@ async def test_a_poll_whose_answer_is_known_needs_no_database(two_instances, com
     assert head.status_code == 200 and head.headers["content-length"] == first.headers["content-length"]
     assert (await app_client.get(url, headers={"If-None-Match": first.headers["etag"]})).status_code == 304
     assert (await app_client.get(url, headers={"If-Modified-Since": first.headers["last-modified"]})).status_code == 304
+    for odd in ("", " , ", '"unterminated'):  # read from the raw headers here, not by Litestar
+        assert (await app_client.get(url, headers={"If-None-Match": odd})).status_code == 200
+    assert (await app_client.get(url, headers={"If-Modified-Since": "yesterday"})).status_code == 200
     unknown = await app_client.get(f"{url}&lang=pt")
     assert unknown.status_code == 503 and unknown.headers["content-type"] == "application/problem+json"
 

@@ -60,7 +60,9 @@ async def feed_response(request: Request, feed: Feed, connect: service.Connect, 
     found = answer(known, ask, personal=feed.kind == "personal", vary=vary)
     if found is None:  # gzip asked for and not made yet in this process
         known = known._replace(gzip=await asyncio.to_thread(compressed, known.body or b""))
-        cache.remember(feed.key, known)
+        stored = cache.get(feed.key)
+        if stored is not None and stored.version == known.version:  # not overtaken meanwhile
+            cache.remember(feed.key, stored._replace(gzip=known.gzip))
         found = answer(known, ask, personal=feed.kind == "personal", vary=vary)
     if feed.trust_memo and vary == PUBLIC_VARY:
         cache.remember_request(request_key(request.scope), feed.key)

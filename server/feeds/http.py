@@ -94,8 +94,9 @@ def compressed(body: bytes) -> bytes:
 
 def answer(known: Known, ask: Ask, *, personal: bool, vary: str) -> Answer | None:
     """The answer to `ask` from what is known: 304, or the feed in the coding asked for."""
-    use_gzip = ask.encoding == "gzip" and known.body is not None and known.gzip is not None
+    use_gzip = ask.encoding == "gzip"
     headers = {
+        # a 304 carries the tag the 200 would: that of the coding the client takes
         "ETag": gzip_etag(known.etag) if use_gzip else known.etag,
         "Cache-Control": PRIVATE_CACHE if personal else PUBLIC_CACHE,
         "Vary": vary,
@@ -108,12 +109,12 @@ def answer(known: Known, ask: Ask, *, personal: bool, vary: str) -> Answer | Non
         headers |= {"Referrer-Policy": "no-referrer", "X-Robots-Tag": "noindex"}
     if ask.is_current(known):
         return Answer(304, headers, b"")
-    if known.body is None or (ask.encoding == "gzip" and known.gzip is None):
+    body = known.gzip if use_gzip else known.body
+    if body is None or known.body is None:
         return None
     if use_gzip:
         headers["Content-Encoding"] = "gzip"
-        return Answer(200, headers, known.gzip)
-    return Answer(200, headers, known.body)
+    return Answer(200, headers, body)
 
 
 def http_date(moment: datetime) -> str:
@@ -132,6 +133,11 @@ def _header(scope: Scope, name: bytes) -> bytes | None:
     return None
 
 
+def _text_header(scope: Scope, name: str) -> str | None:
+    value = _header(scope, name.encode())
+    return None if value is None else value.decode("latin-1")
+
+
 class AnswerFromMemory:
     """ASGI middleware of the public feeds' routes: answers from memory the polls it can, passes on the rest."""
 
@@ -143,7 +149,7 @@ class AnswerFromMemory:
             cache: FeedCache | None = scope["litestar_app"].state.get("feed_cache")
             known = cache.known_for_request(request_key(scope), datetime.now(UTC).date()) if cache else None
             if known is not None:
-                ask = Ask.from_headers(lambda name: (v := _header(scope, name.encode())) and v.decode("latin-1"))
+                ask = Ask.from_headers(lambda name: _text_header(scope, name))
                 found = answer(known, ask, personal=False, vary=PUBLIC_VARY)
                 if found is not None:
                     await _send(send, found, head=scope["method"] == "HEAD")
