@@ -22,6 +22,7 @@ from server.events.controllers import OrganiserEventController, PublicEventContr
 from server.feeds.cache import cache_lifespan_hooks
 from server.feeds.controllers import FeedController
 from server.i18n import negotiate_language
+from server.notifications.controllers import OrganiserMessageController
 from server.openapi import document_problems
 from server.organisers.controllers import OrganiserAccountController, provide_organiser
 from server.pages.controllers import PagesController
@@ -50,6 +51,7 @@ def route_handlers() -> list:
         OrganiserAccountController,
         PublicRegistrationController,
         OrganiserRegistrationController,
+        OrganiserMessageController,
         PagesController,
         FeedController,
     ]

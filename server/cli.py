@@ -87,12 +87,22 @@ def serve(settings: Settings) -> int:
 
 
 def background_processes(settings: Settings) -> list[subprocess.Popen]:
-    """The notifier (and the local mail catcher when no SMTP server is set), if they exist yet."""
-    from importlib.util import find_spec
+    """The notifier and, when SMTP_HOST is unset, the local mail catcher it sends to (NOTIFIER=0: neither)."""
+    from server.processes import free_port, wait_for_port
 
     started: list[subprocess.Popen] = []
-    if find_spec("server.notifications.worker") is not None and os.environ.get("NOTIFIER", "1") == "1":
-        started.append(subprocess.Popen([sys.executable, "-m", "server.notifications"], cwd=ROOT))
+    if os.environ.get("NOTIFIER", "1") != "1":
+        return started
+    env = {**os.environ, "DATABASE_URL": settings.database_url}
+    if settings.smtp_host is None:
+        port = int(os.environ.get("MAIL_CATCHER_PORT") or free_port())
+        catcher = subprocess.Popen([
+            sys.executable, "-m", "server.notifications.catcher", "--port", str(port), "--dir", settings.mail_dir,
+        ], cwd=ROOT)
+        started.append(catcher)
+        wait_for_port("127.0.0.1", port, catcher)
+        env |= {"SMTP_HOST": "127.0.0.1", "SMTP_PORT": str(port), "SMTP_TLS": "none", "SMTP_USER": "", "SMTP_PASSWORD": ""}
+    started.append(subprocess.Popen([sys.executable, "-m", "server.notifications"], cwd=ROOT, env=env))
     return started
 
 

@@ -47,6 +47,18 @@ def wait_until_ready(base_url: str, process: subprocess.Popen, timeout: float = 
     raise RuntimeError(f"{base_url} was not ready within {timeout} s")
 
 
+def wait_for_port(host: str, port: int, process: subprocess.Popen, timeout: float = 15) -> None:
+    """Block until something accepts TCP connections on host:port; raise if `process` dies first."""
+    deadline = time.monotonic() + timeout
+    while time.monotonic() < deadline:
+        if process.poll() is not None:
+            raise RuntimeError(f"the process exited with {process.returncode} before it listened on {port}")
+        with contextlib.suppress(OSError), socket.create_connection((host, port), timeout=1):
+            return
+        time.sleep(0.05)
+    raise RuntimeError(f"nothing listened on {host}:{port} within {timeout} s")
+
+
 def stop(process: subprocess.Popen, timeout: float = 10) -> None:
     """SIGTERM, then SIGKILL if it does not go."""
     if process.poll() is None:

@@ -45,6 +45,19 @@ class Settings(msgspec.Struct, frozen=True, kw_only=True):
     lock_timeout: timedelta = timedelta(seconds=5)
     # reverse proxies (addresses or networks) whose X-Forwarded-For names the real client
     trusted_proxies: tuple[str, ...] = ()
+    # notifier: messages in flight (and SMTP connections) per worker copy; how long a claimed message
+    # stays with its worker before another may take it (a crashed worker's mail comes back after it);
+    # the polling fallback of LISTEN/NOTIFY; how often the periodic jobs run
+    notifier_concurrency: int = 4
+    notifier_lease: timedelta = timedelta(minutes=5)
+    notifier_poll_interval: timedelta = timedelta(seconds=5)
+    notifier_housekeeping_every: timedelta = timedelta(seconds=30)
+    # the whole of one message's SMTP exchange, connecting included (aiosmtplib's own is per operation)
+    smtp_timeout: timedelta = timedelta(seconds=60)
+    # a reminder later than this after its moment (the notifier was away) is skipped, not sent
+    reminder_grace: timedelta = timedelta(minutes=15)
+    # where the local mail catcher writes each message as an .eml file when SMTP_HOST is unset
+    mail_dir: str = str(DATA_DIR / "mail")
 
     @property
     def base(self) -> str:
@@ -87,6 +100,10 @@ def load_settings(**overrides: object) -> Settings:
             raw[name.lower()] = env[name]
     if env.get("TRUSTED_PROXIES"):
         raw["trusted_proxies"] = [p.strip() for p in env["TRUSTED_PROXIES"].split(",") if p.strip()]
+    for name in ("NOTIFIER_CONCURRENCY", "NOTIFIER_LEASE", "NOTIFIER_POLL_INTERVAL", "NOTIFIER_HOUSEKEEPING_EVERY",
+                 "SMTP_TIMEOUT", "REMINDER_GRACE", "MAIL_DIR"):
+        if env.get(name):
+            raw[name.lower()] = env[name]
     if "secret_key" not in overrides:
         raw["secret_key"] = _secret_key()
     raw.update(overrides)

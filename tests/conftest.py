@@ -13,6 +13,7 @@ import pytest
 from server.app import create_app
 from server.db import create_database, drop_database, init_connection
 from server.settings import Settings, load_settings
+from tests.smtp_server import SmtpTestServer
 
 
 @pytest.fixture(scope="session")
@@ -62,6 +63,60 @@ async def client(conn: asyncpg.Connection, settings: Settings) -> AsyncIterator[
     transport = httpx.ASGITransport(app=app)
     async with httpx.AsyncClient(transport=transport, base_url="http://testserver") as http:
         yield http
+
+
+@pytest.fixture
+async def smtp_server() -> AsyncIterator[SmtpTestServer]:
+    """A real aiosmtpd server on a free port that records messages and can be told to fail (tests/smtp_server.py)."""
+    server = await SmtpTestServer.start()
+    yield server
+    await server.close()
+
+
+# ---------------------------------------------------------------------------- notifier
+# The worker claims every due row of its database, and its tests must commit what it reads, so they
+# get a database of their own, emptied before each test.
+
+NOTIFIER_TABLES = "outbox, registrations, events, series, memberships, api_tokens, organisers, organisations, rate_limits"
+
+
+@pytest.fixture(scope="session")
+async def notifier_database_url() -> AsyncIterator[str]:
+    """A second migrated database, for the tests that run notifier workers."""
+    server_url = os.environ["DATABASE_URL"]
+    name = f"zesummen_test_notify_{secrets.token_hex(4)}"
+    url = await create_database(server_url, name)
+    try:
+        yield url
+    finally:
+        await drop_database(server_url, name)
+
+
+@pytest.fixture(scope="session")
+async def notifier_pool(notifier_database_url: str) -> AsyncIterator[asyncpg.Pool]:
+    """A pool on the notifier tests' database."""
+    pool = await asyncpg.create_pool(notifier_database_url, min_size=1, max_size=10, init=init_connection)
+    yield pool
+    await pool.close()
+
+
+@pytest.fixture
+async def notifier_conn(notifier_pool: asyncpg.Pool) -> AsyncIterator[asyncpg.Connection]:
+    """A connection to the emptied notifier database; what it writes is committed."""
+    async with notifier_pool.acquire() as connection:
+        await connection.execute(f"TRUNCATE {NOTIFIER_TABLES} RESTART IDENTITY CASCADE")
+        yield connection
+
+
+@pytest.fixture
+def notifier_settings(notifier_database_url: str, smtp_server: SmtpTestServer) -> Settings:
+    """Settings for a worker on the notifier database sending to `smtp_server`, with short timings."""
+    return load_settings(
+        database_url=notifier_database_url, secret_key="test-secret", base_url="https://zesummen.test",
+        smtp_host=smtp_server.host, smtp_port=smtp_server.port, smtp_tls="none", smtp_user=None, smtp_password=None,
+        notifier_concurrency=4, notifier_lease="PT5S", notifier_poll_interval="PT0.2S",
+        notifier_housekeeping_every="PT0.2S", smtp_timeout="PT1.5S",
+    )
 
 
 @pytest.fixture(scope="session")

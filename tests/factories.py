@@ -129,3 +129,22 @@ async def insert_registration(
         *values.values(),
     )
     return row, token
+
+
+async def queue_messages(
+    conn: asyncpg.Connection, settings: Settings, count: int = 1, *, kind: str = "registration_confirmed",
+    status: str = "confirmed", event_slug: str | None = None, **event_overrides: Any,
+) -> list[int]:
+    """`count` people of one event (a new one unless `event_slug`), each with one `kind` mail queued; returns the outbox ids."""
+    from server.notifications.outbox import enqueue
+
+    slug = event_slug or (await create_event(conn, settings, **event_overrides)).slug
+    languages = ("fr", "de", "lb", "en", "pt")
+    ids = []
+    for n in range(count):
+        registration, _ = await insert_registration(conn, settings, slug, status=status, language=languages[n % 5])
+        ids.append(await enqueue(
+            conn, kind, event_id=registration["event_id"], registration_id=registration["id"],
+            recipient=registration["email"], language=registration["language"],
+        ))
+    return ids

@@ -288,9 +288,11 @@ texts = st.text(alphabet=st.one_of(st.sampled_from(NASTY), st.characters()), max
 
 
 def cleaned(text: str) -> str:
-    """What a feed can carry of a text: line breaks as \\n, no control characters but tab, no lone surrogates."""
+    """What a feed can carry of a text: line breaks as \\n, no control characters but tab, no lone
+    surrogates, no U+FEFF."""
     for line_break in ("\r\n", "\r", "\u2028", "\u2029"):
         text = text.replace(line_break, "\n")
+    text = text.replace("\ufeff", "")
     return "".join(c for c in text if c in "\n\t" or unicodedata.category(c) not in ("Cc", "Cs"))
 
 
@@ -316,6 +318,7 @@ def text_event(uid: str, summary: str, description: str, location: str) -> FeedE
 @example(summary="Konversatiounsdësch; Lëtzebuergesch, fir Ufänker 🇱🇺",
          description=NASTY * 6 + "\nZweet Linn\r\nDrëtt Linn\\n (keng nei Linn)",
          location="Biergerzentrum, Esch-sur-Uelzecht; 2. Stack \\ Sall 日本")
+@example(summary="\ufeff", description="\ufeffa", location="b\ufeff")  # found by hypothesis
 def test_any_text_is_folded_safely_and_reads_back(summary, description, location):
     """Lines fit in 75 octets, end in CRLF, and icalendar and vobject give every text back."""
     data = build_calendar([text_event("t", summary, description, location)], name=summary,

@@ -123,14 +123,14 @@ def _language_of(text: str) -> str:
 
 
 def assert_well_formed(message: EmailMessage, *, lang: str, settings, token: str, join: bool,
-                       whens: list[str], title: str, name: str = "Ana Ferreira") -> tuple[str, str]:
+                       whens: list[str], title: str, name: str = "Ana Ferreira", sent: bool = False) -> tuple[str, str]:
     """What every message must be, whatever its kind; returns (text, html)."""
     subject = message["Subject"]
     text, html = _parts(message)
     assert subject and text.strip() and html.strip()
     assert message["From"] == settings.mail_from
     assert message["To"].addresses[0].addr_spec.endswith("@example.org")
-    assert message["Date"] and message["Message-ID"] is None
+    assert message["Date"] and (message["Message-ID"] is not None) is sent  # the worker sets it
     assert message["Content-Language"] == lang
     for part in (subject, text, html):
         assert not re.search(r"\{\{|\}\}|\{%|%\}|\{#|#\}", part), part
@@ -145,8 +145,11 @@ def assert_well_formed(message: EmailMessage, *, lang: str, settings, token: str
         assert when in text and when in visible
     assert WEEKDAY[lang] in text
     assert title in subject + text and title in visible
-    # every link is built from BASE_URL (or is the organiser's join link)
-    for url in re.findall(r"https?://[^\s<>\"]+", text + html):
+    # both parts offer the same links, each built from BASE_URL (or the organiser's join link)
+    text_links = set(re.findall(r"https?://[^\s<>\"]+", text))
+    html_links = set(re.findall(r"https?://[^\s<>\"]+", html))
+    assert text_links == html_links
+    for url in text_links:
         assert url.startswith(settings.base + "/") or url == JOIN, url
     without_names = text.replace(title, " ").replace(name, " ")
     without_names = re.sub(r"https?://\S+", " ", without_names)
@@ -488,3 +491,39 @@ async def test_rows_the_registrations_service_writes_all_become_mail(conn, setti
     assert promoted["To"].addresses[0].addr_spec == "joao@example.org" and promoted["Content-Language"] == "pt"
     joao = await conn.fetchrow("SELECT * FROM registrations WHERE email = 'joao@example.org'")
     assert manage_url(settings.base, await manage_token(conn, settings, joao["id"])) in _parts(promoted)[0]
+
+
+# ---------------------------------------------------------------------------- through the real SMTP path
+
+async def test_every_kind_in_every_language_arrives_through_smtp_as_written(
+    notifier_conn, notifier_pool, notifier_settings, smtp_server
+) -> None:
+    from server.notifications.outbox import message_id
+    from server.notifications.worker import Notifier
+
+    cases = {}
+    for kind in KINDS:
+        for lang in LANGUAGES:
+            case = await _scenario(notifier_conn, notifier_settings, kind, lang)
+            cases[case["row"]["id"]] = (kind, lang, case)
+    assert await Notifier(notifier_settings).drain(notifier_pool) == len(cases) == len(KINDS) * len(LANGUAGES)
+    statuses = await notifier_conn.fetch("SELECT status, count(*) FROM outbox GROUP BY status")
+    assert {r["status"]: r["count"] for r in statuses} == {"sent": len(cases)}
+
+    received = {item.message_id: item for item in await smtp_server.wait_for(len(cases))}
+    assert len(received) == len(cases)
+    for outbox_id, (kind, lang, case) in cases.items():
+        item = received[message_id(outbox_id, notifier_settings.mail_from)]
+        message = item.message
+        assert item.rcpt_tos == [message["To"].addresses[0].addr_spec]
+        assert_well_formed(
+            message, lang=lang, settings=notifier_settings, token=case["token"], join=kind in KINDS_WITH_JOIN_LINK,
+            whens=case["whens"], title=case["title"], sent=True,
+        )
+        calendars = _calendars(message)
+        if kind in INVITATIONS:
+            (inline, ics), (_, attached) = calendars
+            assert inline.get_param("method") == INVITATIONS[kind] == str(Calendar.from_ical(ics)["METHOD"])
+            assert ics == attached
+        else:
+            assert calendars == []

@@ -255,13 +255,14 @@ def _clean_text(text: str) -> str:
     # RFC 5545 TEXT allows no control character but tab; a bare CR (or \x0b, \x1c...) makes some
     # parsers end the content line early, so line breaks become \n and other controls are dropped.
     # U+2028/U+2029 are line breaks to Python's splitlines() and to vobject's parser alike.
-    # A lone surrogate (Cs) cannot be written as UTF-8 at all.
+    # A lone surrogate (Cs) cannot be written as UTF-8 at all. U+FEFF (a byte-order mark, once a
+    # zero-width no-break space) is invisible and icalendar strips it, so it is dropped here too.
     text = text.replace("\r\n", "\n").replace("\r", "\n").replace("\u2028", "\n").replace("\u2029", "\n")
     return _UNWRITABLE.sub("", text)
 
 
-# Unicode's Cc (C0, DEL, C1) but tab and line feed, and Cs, as a class: a feed cleans every text
-_UNWRITABLE = re.compile("[\x00-\x08\x0b-\x1f\x7f-\x9f\ud800-\udfff]")
+# Unicode's Cc (C0, DEL, C1) but tab and line feed, Cs, and U+FEFF, as a class: a feed cleans every text
+_UNWRITABLE = re.compile("[\x00-\x08\x0b-\x1f\x7f-\x9f\ud800-\udfff\ufeff]")
 
 
 def _clean_param(text: str) -> str:

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from collections.abc import Sequence
 from datetime import datetime
+from email.utils import parseaddr
 from typing import Any
 
 import asyncpg
@@ -79,3 +80,9 @@ async def enqueue(
     if daily_cap is None or recipient is None:
         return await conn.fetchval(ENQUEUE, *args)
     return await conn.fetchval(ENQUEUE_CAPPED, *args, daily_cap, list(capped_kinds))
+
+
+def message_id(outbox_id: int, mail_from: str) -> str:
+    """The Message-ID of an outbox row's mail: the same for every copy, so a duplicate is recognisable."""
+    domain = parseaddr(mail_from)[1].rpartition("@")[2] or "zesummen.lu"
+    return f"<outbox.{outbox_id}@{domain}>"
