@@ -426,3 +426,8 @@ async def test_query_instants_must_be_rfc3339(client) -> None:
 async def test_options_lists_every_method_of_the_path(client) -> None:
     response = await client.options("/api/organiser/events/any-slug")
     assert response.headers["allow"] == "GET, OPTIONS, PATCH"
+
+
+async def test_a_bad_query_value_is_named_as_the_client_wrote_it(client) -> None:
+    response = await client.get("/api/events", params={"from": "yesterday"})
+    assert response.status_code == 422 and response.json()["errors"][0]["field"] == "from"
