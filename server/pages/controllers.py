@@ -233,7 +233,7 @@ class PagesController(Controller):
         sheet = stylesheet()
         if name != sheet.name:
             raise NotFound("No such file.")
-        return Response(sheet.body, media_type="text/css; charset=utf-8", headers={
+        return Response(sheet.body, media_type="text/css", headers={
             "Cache-Control": f"public, max-age={YEAR}, immutable", "X-Content-Type-Options": "nosniff"})
 
 
