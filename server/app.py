@@ -20,7 +20,7 @@ from server.db import pool_lifespan_hooks, provide_connection
 from server.errors import exception_handlers
 from server.events.controllers import OrganiserEventController, PublicEventController
 from server.feeds.cache import cache_lifespan_hooks
-from server.feeds.controllers import FeedController
+from server.feeds.controllers import FeedController, document_event_feed
 from server.i18n import negotiate_language
 from server.notifications.controllers import OrganiserMessageController
 from server.openapi import document_problems
@@ -91,6 +91,7 @@ def create_app(settings: Settings, *, test_connection: asyncpg.Connection | None
         debug=False,
     )
     document_problems(app)
+    document_event_feed(app)
     app.before_send.append(correct_allow_header(app))
     return app
 

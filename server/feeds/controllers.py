@@ -4,10 +4,11 @@ from __future__ import annotations
 
 import asyncio
 import contextlib
+import copy
 from typing import Annotated
 
 import asyncpg
-from litestar import Controller, HttpMethod, Request, Response, route
+from litestar import Controller, HttpMethod, Litestar, Request, Response, route
 from litestar.di import Provide
 from litestar.openapi.datastructures import ResponseSpec
 from litestar.params import Parameter, QueryParameter
@@ -67,6 +68,30 @@ async def feed_response(request: Request, feed: Feed, connect: service.Connect, 
     if feed.trust_memo and vary == PUBLIC_VARY:
         cache.remember_request(request_key(request.scope), feed.key)
     return Response(found.body, status_code=found.status, headers=found.headers, media_type=MEDIA_TYPE)
+
+
+def document_event_feed(app: Litestar) -> None:
+    """Describe `/events/{slug}.ics` in the OpenAPI schema, though the pages' route is the one answering it.
+
+    Its operations are the organisation feed's (same answers, same headers), renamed.
+    """
+    schema = app.openapi_schema
+    item = copy.deepcopy(schema.paths["/organisations/{slug}/calendar.ics"])
+    for method, operation in (("Get", item.get), ("Head", item.head)):
+        if operation is None:
+            continue
+        operation.operation_id = f"EventsSlugIcs{method}Event"
+        operation.summary = "Event"
+        operation.description = (
+            "One event as a calendar: one date of a series alone (the UID of its invitation mail), or, "
+            "for a series' own slug, the whole series as one rule. 404 for an unknown or draft event."
+        )
+        # the pages' route reads the language from ?lang=, its cookie or Accept-Language, unchecked
+        operation.parameters = [p for p in operation.parameters or [] if p.name != "lang"]
+        for parameter in operation.parameters:
+            if parameter.name == "slug":
+                parameter.description = parameter.schema.description = "The event's slug"
+    schema.paths["/events/{slug}.ics"] = item
 
 
 async def event_feed_response(request: Request, slug: str, lang: str, conn: asyncpg.Connection) -> Response:

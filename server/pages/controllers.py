@@ -132,11 +132,12 @@ class PagesController(Controller):
         return render(request, "index.html", context, lang=lang)
 
     @route("/events/{slug:str}", http_method=[HttpMethod.GET, HttpMethod.HEAD])
-    async def event(self, slug: Slug, request: Request, conn: asyncpg.Connection, settings: Settings) -> Response:
+    async def event(self, slug: str, request: Request, conn: asyncpg.Connection, settings: Settings) -> Response:
         """One event, its places and the registration form; `{slug}.ics` is the event's iCal feed."""
         lang, _ = page_language(request)
         if slug.endswith(".ics"):
-            # Litestar cannot route a parameter followed by ".ics", so /events/{slug}.ics arrives here
+            # Litestar cannot route a parameter followed by ".ics", so /events/{slug}.ics arrives here;
+            # the slug is not checked first, so that every answer to a calendar app is problem+json
             return await event_feed_response(request, slug.removesuffix(".ics"), lang, conn)
         return await event_form_page(request, conn, settings, slug, lang)
 
