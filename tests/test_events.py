@@ -375,9 +375,16 @@ async def test_health_and_readiness(client) -> None:
 
 async def test_openapi_schema_lists_every_endpoint(client) -> None:
     paths = (await client.get("/schema/openapi.json")).json()["paths"]
-    for path in ("/api/events", "/api/events/{slug}", "/api/organiser/events", "/api/organiser/events/{slug}",
-                 "/api/organiser/events/{slug}/publish", "/api/organiser/events/{slug}/cancel", "/healthz", "/readyz"):
+    # every URL of API.md but the HTML pages
+    for path in ("/api/events", "/api/events/{slug}", "/api/events/{slug}/registrations", "/api/registrations/{token}",
+                 "/api/registrations/{token}/confirm", "/api/registrations/{token}/calendar.ics", "/calendar.ics",
+                 "/events/{slug}.ics", "/api/organiser/events", "/api/organiser/events/{slug}",
+                 "/api/organiser/events/{slug}/publish", "/api/organiser/events/{slug}/cancel",
+                 "/api/organiser/events/{slug}/registrations", "/api/organiser/registrations/{registration_id}",
+                 "/api/organiser/events/{slug}/registrations.csv", "/api/organiser/events/{slug}/stats",
+                 "/healthz", "/readyz"):
         assert path in paths, path
+    assert set(paths["/api/registrations/{token}"]) >= {"get", "delete"}
 
 
 async def test_list_shows_each_change_at_once_despite_its_cache(client, conn, settings) -> None:
@@ -426,3 +433,8 @@ async def test_query_instants_must_be_rfc3339(client) -> None:
 async def test_options_lists_every_method_of_the_path(client) -> None:
     response = await client.options("/api/organiser/events/any-slug")
     assert response.headers["allow"] == "GET, OPTIONS, PATCH"
+
+
+async def test_a_bad_query_value_is_named_as_the_client_wrote_it(client) -> None:
+    response = await client.get("/api/events", params={"from": "yesterday"})
+    assert response.status_code == 422 and response.json()["errors"][0]["field"] == "from"

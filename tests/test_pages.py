@@ -418,7 +418,7 @@ async def test_stylesheet_is_served_under_its_content_hash_with_a_long_cache(pag
     page = await pages.get("/")
     assert f'<link rel="stylesheet" href="{sheet.url}">' in page.text
     answer = await pages.get(sheet.url)
-    assert answer.status_code == 200 and answer.headers["content-type"].startswith("text/css")
+    assert answer.status_code == 200 and answer.headers["content-type"] == "text/css; charset=utf-8"
     assert answer.headers["cache-control"] == "public, max-age=31536000, immutable"
     assert answer.content == sheet.body and len(sheet.body) < 16_000
     assert (await pages.get("/static/pages-000000000000.css")).status_code == 404
