@@ -17,6 +17,8 @@ from server.bodies import StrictRequest, StrictStructSchemaPlugin
 from server.db import pool_lifespan_hooks, provide_connection
 from server.errors import exception_handlers
 from server.events.controllers import OrganiserEventController, PublicEventController
+from server.feeds.cache import cache_lifespan_hooks
+from server.feeds.controllers import FeedController, document_event_feed
 from server.i18n import LanguageQuery, negotiate_language
 from server.notifications.controllers import OrganiserMessageController
 from server.openapi import document_problems
@@ -46,6 +48,7 @@ def route_handlers() -> list:
         OrganiserRegistrationController,
         OrganiserMessageController,
         PagesController,
+        FeedController,
     ]
 
 
@@ -53,6 +56,7 @@ def create_app(settings: Settings, *, test_connection: asyncpg.Connection | None
     """The ASGI app; tests pass the connection of their rolled-back transaction."""
     state = State({"settings": settings, "test_connection": test_connection})
     open_pool, close_pool = pool_lifespan_hooks(settings)
+    start_feed_cache, stop_feed_cache = cache_lifespan_hooks(settings.database_url)
     app = Litestar(
         route_handlers=route_handlers(),
         dependencies={
@@ -62,8 +66,8 @@ def create_app(settings: Settings, *, test_connection: asyncpg.Connection | None
             "organiser": Provide(provide_organiser),
         },
         state=state,
-        on_startup=[open_pool],
-        on_shutdown=[close_pool],
+        on_startup=[open_pool, start_feed_cache],
+        on_shutdown=[stop_feed_cache, close_pool],
         exception_handlers=with_html_for_browsers(exception_handlers),
         request_max_body_size=MAX_BODY_BYTES,
         request_class=StrictRequest,
@@ -77,11 +81,12 @@ def create_app(settings: Settings, *, test_connection: asyncpg.Connection | None
             components=Components(
                 security_schemes={"bearer": SecurityScheme(type="http", scheme="bearer", description="Organiser token")}
             ),
-            tags=[Tag(name="events"), Tag(name="registrations"), Tag(name="organiser"), Tag(name="health")],
+            tags=[Tag(name="events"), Tag(name="registrations"), Tag(name="organiser"), Tag(name="feeds"), Tag(name="health")],
         ),
         debug=False,
     )
     document_problems(app)
+    document_event_feed(app)
     app.before_send.append(correct_allow_header(app))
     return app
 

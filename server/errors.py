@@ -102,7 +102,8 @@ def domain_error_handler(_: Request, exc: DomainError) -> Response[Problem]:
 def _field_name(item: dict[str, Any]) -> str:
     """The bad field's name as the client wrote it (a query, path or body field); `body` for the whole."""
     source = item.get("source") or "body"
-    return item.get("key") or getattr(source, "value", str(source))
+    # `from_`: Python's way around a keyword; the client wrote `from`
+    return (item.get("key") or "").removesuffix("_") or getattr(source, "value", str(source))
 
 
 def validation_error_handler(_: Request, exc: ValidationException) -> Response[Problem]:

@@ -52,6 +52,9 @@ class Settings(msgspec.Struct, frozen=True, kw_only=True):
     notifier_lease: timedelta = timedelta(minutes=5)
     notifier_poll_interval: timedelta = timedelta(seconds=5)
     notifier_housekeeping_every: timedelta = timedelta(seconds=30)
+    # the pauses before each new attempt after a temporary SMTP failure; empty: the built-in schedule
+    # (server/notifications/worker.py RETRY_DELAYS, 30 s growing to hourly for a day). Tests shorten it.
+    notifier_retry_delays: tuple[timedelta, ...] = ()
     # the whole of one message's SMTP exchange, connecting included (aiosmtplib's own is per operation)
     smtp_timeout: timedelta = timedelta(seconds=60)
     # a reminder later than this after its moment (the notifier was away) is skipped, not sent
@@ -104,6 +107,8 @@ def load_settings(**overrides: object) -> Settings:
                  "SMTP_TIMEOUT", "REMINDER_GRACE", "MAIL_DIR"):
         if env.get(name):
             raw[name.lower()] = env[name]
+    if env.get("NOTIFIER_RETRY_DELAYS"):
+        raw["notifier_retry_delays"] = [d.strip() for d in env["NOTIFIER_RETRY_DELAYS"].split(",") if d.strip()]
     if "secret_key" not in overrides:
         raw["secret_key"] = _secret_key()
     raw.update(overrides)

@@ -131,20 +131,47 @@ async def insert_registration(
     return row, token
 
 
+# `count` registrations ($2..$5 per person) with status $6 for the event with slug $1, in the
+# order given; the timestamps their status implies filled in as insert_registration does
+QUEUE_PEOPLE = """
+INSERT INTO registrations (event_id, token_nonce, token_hash, name, email, language, status, whole_series, consent_at,
+                           hold_expires_at, waitlisted_at, confirmed_at, cancelled_at)
+SELECT e.id, p.nonce, p.hash, 'Ana Ferreira', p.email, p.language, $6, false, now(),
+       CASE WHEN $6 = 'pending' THEN now() + $7::interval END, CASE WHEN $6 = 'waitlisted' THEN now() END,
+       CASE WHEN $6 = 'confirmed' THEN now() END, CASE WHEN $6 = 'cancelled' THEN now() END
+FROM events e, unnest($2::bytea[], $3::bytea[], $4::text[], $5::text[]) WITH ORDINALITY AS p(nonce, hash, email, language, n)
+WHERE e.slug = $1
+ORDER BY p.n
+RETURNING id
+"""
+
+# one mail of kind $1 for each registration of $2, as outbox.enqueue writes it
+QUEUE_MAIL = """
+INSERT INTO outbox (kind, event_id, registration_id, recipient, language)
+SELECT $1, r.event_id, r.id, r.email, r.language FROM registrations r WHERE r.id = ANY($2::bigint[]) ORDER BY r.id
+RETURNING id
+"""
+
+
 async def queue_messages(
     conn: asyncpg.Connection, settings: Settings, count: int = 1, *, kind: str = "registration_confirmed",
     status: str = "confirmed", event_slug: str | None = None, **event_overrides: Any,
 ) -> list[int]:
-    """`count` people of one event (a new one unless `event_slug`), each with one `kind` mail queued; returns the outbox ids."""
-    from server.notifications.outbox import enqueue
+    """`count` people of one event (a new one unless `event_slug`), each with one `kind` mail queued; returns the outbox ids.
 
+    Two statements whatever the count, so that a test can queue thousands in a moment.
+    """
+    from server.notifications.outbox import KINDS
+    from server.registrations.tokens import new_token
+
+    assert kind in KINDS, kind
     slug = event_slug or (await create_event(conn, settings, **event_overrides)).slug
+    tokens = [new_token(settings.secret_key) for _ in range(count)]
     languages = ("fr", "de", "lb", "en", "pt")
-    ids = []
-    for n in range(count):
-        registration, _ = await insert_registration(conn, settings, slug, status=status, language=languages[n % 5])
-        ids.append(await enqueue(
-            conn, kind, event_id=registration["event_id"], registration_id=registration["id"],
-            recipient=registration["email"], language=registration["language"],
-        ))
-    return ids
+    async with conn.transaction():
+        people = await conn.fetch(
+            QUEUE_PEOPLE, slug, [nonce for nonce, _, _ in tokens], [digest for _, _, digest in tokens],
+            [f"person{next(_sequence)}@example.org" for _ in range(count)], [languages[n % 5] for n in range(count)],
+            status, settings.hold_duration)
+        mail = await conn.fetch(QUEUE_MAIL, kind, [p["id"] for p in people])
+    return sorted(m["id"] for m in mail)

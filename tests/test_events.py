@@ -10,7 +10,7 @@ import pytest
 
 from litestar.serialization import encode_json
 
-from server.events.controllers import filters_from_query
+from server.events.controllers import provide_filters
 from server.events.service import expand_recurrence, list_public
 from server.i18n import format_when, localise, negotiate_language
 from tests.factories import create_event, create_organisation, create_organiser, event_body
@@ -379,9 +379,16 @@ async def test_health_and_readiness(client) -> None:
 
 async def test_openapi_schema_lists_every_endpoint(client) -> None:
     paths = (await client.get("/schema/openapi.json")).json()["paths"]
-    for path in ("/api/events", "/api/events/{slug}", "/api/organiser/events", "/api/organiser/events/{slug}",
-                 "/api/organiser/events/{slug}/publish", "/api/organiser/events/{slug}/cancel", "/healthz", "/readyz"):
+    # every URL of API.md but the HTML pages
+    for path in ("/api/events", "/api/events/{slug}", "/api/events/{slug}/registrations", "/api/registrations/{token}",
+                 "/api/registrations/{token}/confirm", "/api/registrations/{token}/calendar.ics", "/calendar.ics",
+                 "/events/{slug}.ics", "/api/organiser/events", "/api/organiser/events/{slug}",
+                 "/api/organiser/events/{slug}/publish", "/api/organiser/events/{slug}/cancel",
+                 "/api/organiser/events/{slug}/registrations", "/api/organiser/registrations/{registration_id}",
+                 "/api/organiser/events/{slug}/registrations.csv", "/api/organiser/events/{slug}/stats",
+                 "/healthz", "/readyz"):
         assert path in paths, path
+    assert set(paths["/api/registrations/{token}"]) >= {"get", "delete"}
 
 
 async def test_list_shows_each_change_at_once_despite_its_cache(client, conn, settings) -> None:
@@ -418,13 +425,13 @@ async def test_list_answer_is_the_page_as_litestar_would_encode_it(client, conn,
         answer = await client.get("/api/events", params={**query, "lang": lang})
         assert answer.status_code == 200 and answer.headers["content-type"] == "application/json"
         values = {k: v for k, v in query.items() if k != "limit"}
-        filters = filters_from_query(*(values.get(name) for name in ("kind", "spoken", "commune", "organisation", "from", "to", "q")))
+        filters = provide_filters(*(values.get(name) for name in ("kind", "spoken", "commune", "organisation", "from", "to", "q")))
         page = await list_public(conn, filters, lang, settings, limit=query.get("limit", 20), cursor=None)
         assert answer.content == encode_json(page), query
         assert page.items, query
     first = (await client.get("/api/events", params={"limit": 2})).json()
     second = await client.get("/api/events", params={"limit": 2, "cursor": first["next_cursor"]})
-    page = await list_public(conn, filters_from_query(*[None] * 7), "fr", settings, limit=2, cursor=first["next_cursor"])
+    page = await list_public(conn, provide_filters(*[None] * 7), "fr", settings, limit=2, cursor=first["next_cursor"])
     assert second.content == encode_json(page) and page.items[0].slug not in [i["slug"] for i in first["items"]]
 
 
@@ -468,3 +475,8 @@ async def test_query_instants_must_be_rfc3339(client) -> None:
 async def test_options_lists_every_method_of_the_path(client) -> None:
     response = await client.options("/api/organiser/events/any-slug")
     assert response.headers["allow"] == "GET, OPTIONS, PATCH"
+
+
+async def test_a_bad_query_value_is_named_as_the_client_wrote_it(client) -> None:
+    response = await client.get("/api/events", params={"from": "yesterday"})
+    assert response.status_code == 422 and response.json()["errors"][0]["field"] == "from"

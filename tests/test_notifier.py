@@ -17,7 +17,7 @@ from server.notifications.outbox import message_id
 from server.notifications.smtp import DeliveryError, SmtpSender
 from server.notifications.worker import RETRY_DELAYS, Notifier, retry_delay
 from server.processes import free_port
-from server.settings import Settings
+from server.settings import Settings, load_settings
 from tests.factories import queue_messages
 from tests.smtp_server import SmtpTestServer
 
@@ -149,6 +149,25 @@ async def test_a_refused_connection_is_retried(notifier_conn, notifier_pool, not
     assert row["status"] == "retrying" and row["last_error"].startswith("connection failed")
 
 
+async def test_a_server_that_cannot_be_reached_costs_no_attempt_and_pauses_the_copy(
+    notifier_conn, notifier_pool, notifier_settings, smtp_server
+):
+    await queue_messages(notifier_conn, notifier_settings, 6)
+    due = {r["id"]: r["due_at"] for r in await notifier_conn.fetch("SELECT id, due_at FROM outbox")}
+    away = Notifier(quiet(notifier_settings, smtp_port=free_port()))
+    # one round of tries (NOTIFIER_CONCURRENCY rows), then the copy pauses rather than try every row
+    assert await away.drain(notifier_pool) == notifier_settings.notifier_concurrency
+    assert await away.drain(notifier_pool) == 0
+    rows = await notifier_conn.fetch("SELECT id, status, attempts, due_at, lease_owner FROM outbox ORDER BY id")
+    tried = [r for r in rows if r["status"] == "retrying"]
+    # given back as they were: no attempt counted, the due time kept (the queue keeps its order)
+    assert len(tried) == notifier_settings.notifier_concurrency
+    assert all((r["attempts"], r["due_at"], r["lease_owner"]) == (0, due[r["id"]], None) for r in tried)
+    assert {r["status"] for r in rows if r not in tried} == {"queued"}
+    # the server is back: everything goes, at once
+    assert await Notifier(notifier_settings).drain(notifier_pool) == 6
+    assert len(smtp_server.received) == 6
+
 async def test_the_time_limit_covers_the_whole_message_not_each_command(notifier_conn, notifier_pool, notifier_settings, smtp_server):
     [outbox_id] = await queue_messages(notifier_conn, notifier_settings, 1)
     # each answer comes within the limit, but MAIL + RCPT + DATA together do not
@@ -209,6 +228,25 @@ async def test_after_the_last_retry_a_temporary_failure_fails(notifier_conn, not
     row = await outbox_row(notifier_conn, outbox_id)
     assert row["status"] == "failed" and row["last_error"].startswith(f"gave up after {len(RETRY_DELAYS) + 1} attempts")
 
+
+
+async def test_notifier_retry_delays_replaces_the_schedule(notifier_conn, notifier_pool, notifier_settings, smtp_server, monkeypatch):
+    monkeypatch.setenv("NOTIFIER_RETRY_DELAYS", "PT0.5S, PT2S")
+    short = load_settings(database_url=notifier_settings.database_url, secret_key="test-secret")
+    assert short.notifier_retry_delays == (timedelta(seconds=0.5), timedelta(seconds=2))
+    [outbox_id] = await queue_messages(notifier_conn, notifier_settings, 1)
+    smtp_server.fail_next(421, times=3)
+    before = datetime.now(UTC)
+    worker = Notifier(quiet(notifier_settings, notifier_retry_delays=short.notifier_retry_delays))
+    await worker.drain(notifier_pool)
+    row = await outbox_row(notifier_conn, outbox_id)
+    assert (row["status"], row["attempts"]) == ("retrying", 1)
+    assert before + timedelta(seconds=0.4) <= row["due_at"] <= datetime.now(UTC) + timedelta(seconds=0.5)
+    for expected in ("retrying", "failed"):  # the second pause, then no third: it fails
+        await notifier_conn.execute("UPDATE outbox SET due_at = now() WHERE id = $1", outbox_id)
+        await worker.drain(notifier_pool)
+        assert (await outbox_row(notifier_conn, outbox_id))["status"] == expected
+    assert (await outbox_row(notifier_conn, outbox_id))["last_error"].startswith("gave up after 3 attempts")
 
 # ---------------------------------------------------------------------------- leases
 

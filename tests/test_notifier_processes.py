@@ -6,55 +6,15 @@ from __future__ import annotations
 import asyncio
 import email
 import email.policy
-import os
 import signal
-import subprocess
-import sys
 from collections import Counter
 from pathlib import Path
 
-import asyncpg
-
 from server.notifications.outbox import message_id
 from server.notifications.smtp import SmtpSender
-from server.settings import ROOT, Settings
 from tests.factories import queue_messages
+from tests.processes import exited, start_worker, stop, wait_for_rows
 from tests.smtp_server import SmtpTestServer
-
-
-def start_worker(settings: Settings, smtp: SmtpTestServer, **env: str) -> subprocess.Popen:
-    """`python -m server.notifications` on the notifier tests' database, sending to `smtp`."""
-    return subprocess.Popen([sys.executable, "-m", "server.notifications"], cwd=ROOT, env={
-        **os.environ, "DATABASE_URL": settings.database_url, "SECRET_KEY": settings.secret_key,
-        "BASE_URL": settings.base_url, "SMTP_HOST": smtp.host, "SMTP_PORT": str(smtp.port), "SMTP_TLS": "none",
-        "NOTIFIER_CONCURRENCY": "2", "NOTIFIER_POLL_INTERVAL": "PT0.2S", "NOTIFIER_HOUSEKEEPING_EVERY": "PT1S",
-        **env,
-    })
-
-
-async def wait_for_rows(conn: asyncpg.Connection, sql: str, expected: object, timeout: float = 30) -> None:
-    async with asyncio.timeout(timeout):
-        while await conn.fetchval(sql) != expected:
-            await asyncio.sleep(0.1)
-
-
-async def exited(process: subprocess.Popen, timeout: float = 15) -> int:
-    """Wait for the process without blocking the event loop (the test SMTP server runs in it)."""
-    async with asyncio.timeout(timeout):
-        while process.poll() is None:
-            await asyncio.sleep(0.05)
-    return process.returncode
-
-
-async def stop(process: subprocess.Popen) -> int:
-    """SIGTERM and its exit code; SIGKILL if it does not go within 15 s."""
-    if process.poll() is None:
-        process.terminate()
-    try:
-        return await exited(process)
-    except TimeoutError:
-        process.kill()
-        return await exited(process)
 
 
 async def test_a_worker_killed_mid_batch_loses_nothing_and_its_duplicates_share_a_message_id(

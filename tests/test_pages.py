@@ -418,7 +418,7 @@ async def test_stylesheet_is_served_under_its_content_hash_with_a_long_cache(pag
     page = await pages.get("/")
     assert f'<link rel="stylesheet" href="{sheet.url}">' in page.text
     answer = await pages.get(sheet.url)
-    assert answer.status_code == 200 and answer.headers["content-type"].startswith("text/css")
+    assert answer.status_code == 200 and answer.headers["content-type"] == "text/css; charset=utf-8"
     assert answer.headers["cache-control"] == "public, max-age=31536000, immutable"
     assert answer.content == sheet.body and len(sheet.body) < 16_000
     assert (await pages.get("/static/pages-000000000000.css")).status_code == 404
@@ -461,3 +461,11 @@ async def test_registration_not_open_yet_says_when_it_opens(pages, conn, setting
     from server.i18n import format_day
 
     assert f"Die Anmeldung beginnt am {format_day(opens, 'Europe/Luxembourg', 'de')}." in text
+
+
+def test_times_never_break_across_lines_on_a_phone() -> None:
+    from server.pages.render import unbroken_times
+
+    assert unbroken_times("mardi 8 décembre 2026, 12 h 15 – 13 h 45") == "mardi 8 décembre 2026, 12\u00a0h\u00a015 – 13\u00a0h\u00a045"
+    assert unbroken_times("12:15 – 13:45 Uhr").endswith("13:45\u00a0Uhr")
+    assert unbroken_times("12h15 – 13h45") == "12h15 – 13h45"

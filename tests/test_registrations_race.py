@@ -8,9 +8,7 @@ These tests commit their data (other processes must see it) and delete it again 
 from __future__ import annotations
 
 import asyncio
-import os
 import secrets
-import subprocess
 from collections.abc import AsyncIterator
 from datetime import timedelta
 
@@ -19,11 +17,11 @@ import httpx
 import msgspec
 import pytest
 
-from server.processes import free_port, stop, wait_until_ready, web_command
 from server.registrations import service
 from server.registrations.schemas import RegistrationIn
-from server.settings import ROOT, Settings
+from server.settings import Settings
 from tests.factories import create_event, create_organisation, manage_token, registration_body
+from tests.processes import race, seat_counts, web_servers
 
 CAPACITY = 10
 RACERS = 200
@@ -33,23 +31,13 @@ RACERS = 200
 async def servers(database_url: str, settings: Settings, pool: asyncpg.Pool) -> AsyncIterator[list[httpx.AsyncClient]]:
     """Two granian processes serving the app on the test database, and a client for each."""
     env = {
-        **os.environ, "DATABASE_URL": database_url, "SECRET_KEY": settings.secret_key, "BASE_URL": settings.base_url,
+        "DATABASE_URL": database_url, "SECRET_KEY": settings.secret_key, "BASE_URL": settings.base_url,
         "NOTIFIER": "0", "RATE_LIMIT_PER_ADDRESS": "1000000", "RATE_LIMIT_PER_EMAIL": "1000", "MAIL_CAP_PER_DAY": "1000",
     }
-    processes, clients = [], []
     try:
-        for _ in range(2):
-            port = free_port()
-            processes.append(subprocess.Popen(web_command("127.0.0.1", port, app="tests.race_app:app_from_env"), cwd=ROOT, env=env))
-            clients.append(httpx.AsyncClient(base_url=f"http://127.0.0.1:{port}", timeout=30,
-                                             limits=httpx.Limits(max_connections=100)))
-        await asyncio.gather(*(asyncio.to_thread(wait_until_ready, str(c.base_url), p) for c, p in zip(clients, processes)))
-        yield clients
+        async with web_servers(env, count=2, app="tests.race_app:app_from_env") as clients:
+            yield clients
     finally:
-        for http in clients:
-            await http.aclose()
-        for process in processes:
-            stop(process)
         async with pool.acquire() as conn:
             await conn.execute("DELETE FROM rate_limits")  # the servers' counters, committed
 
@@ -77,29 +65,12 @@ async def committed_event(pool: asyncpg.Pool, settings: Settings):
         await conn.execute("DELETE FROM organisations WHERE slug = $1", organisation)
 
 
-async def _race(clients: list[httpx.AsyncClient], requests: list[tuple[str, str, dict | None]]) -> list[httpx.Response]:
-    """Send every (method, path, body) at once, alternating between the two servers."""
-    return await asyncio.gather(*(
-        clients[n % len(clients)].request(method, path, json=body) for n, (method, path, body) in enumerate(requests)))
-
-
-async def _counts(pool: asyncpg.Pool, event_id: int) -> asyncpg.Record:
-    async with pool.acquire() as conn:
-        return await conn.fetchrow(
-            "SELECT count(*) FILTER (WHERE status IN ('pending', 'confirmed')) AS held, "
-            "count(*) FILTER (WHERE status = 'confirmed') AS confirmed, "
-            "count(*) FILTER (WHERE status = 'waitlisted') AS waiting, "
-            "(SELECT seats_taken FROM events WHERE id = $1) AS seats_taken, "
-            "(SELECT waitlist_length FROM events WHERE id = $1) AS waitlist_length "
-            "FROM registrations WHERE event_id = $1", event_id)
-
-
 async def test_control_an_unlocked_count_then_insert_does_oversell(servers, committed_event, pool) -> None:
     slug, event_id = await committed_event(capacity=CAPACITY)
-    answers = await _race(servers, [("POST", f"/test/events/{slug}/unlocked-registrations", registration_body())
+    answers = await race(servers, [("POST", f"/test/events/{slug}/unlocked-registrations", registration_body())
                                     for _ in range(RACERS)])
     assert {a.status_code for a in answers} == {202}
-    counts = await _counts(pool, event_id)
+    counts = await seat_counts(pool, event_id)
     # the harness sees the race: without the lock (and the backstop) seats are promised twice
     assert counts["held"] > CAPACITY
     assert counts["seats_taken"] == counts["held"]  # the counter still tells the truth
@@ -107,11 +78,11 @@ async def test_control_an_unlocked_count_then_insert_does_oversell(servers, comm
 
 async def test_two_processes_never_oversell_and_waitlist_everyone_else_in_order(servers, committed_event, pool) -> None:
     slug, event_id = await committed_event(capacity=CAPACITY)
-    answers = await _race(servers, [("POST", f"/api/events/{slug}/registrations", registration_body())
+    answers = await race(servers, [("POST", f"/api/events/{slug}/registrations", registration_body())
                                     for _ in range(RACERS)])
     assert {a.status_code for a in answers} == {202}, {a.status_code: a.text for a in answers if a.status_code != 202}
     assert sum(a.json()["dates"][0]["status"] == "pending" for a in answers) == CAPACITY
-    counts = await _counts(pool, event_id)
+    counts = await seat_counts(pool, event_id)
     assert (counts["held"], counts["waiting"]) == (CAPACITY, RACERS - CAPACITY)
     assert (counts["seats_taken"], counts["waitlist_length"]) == (CAPACITY, RACERS - CAPACITY)
     async with pool.acquire() as conn:
@@ -125,7 +96,7 @@ async def test_two_processes_never_oversell_and_waitlist_everyone_else_in_order(
 
 async def test_cancellations_racing_registrations_promote_in_waiting_list_order(servers, committed_event, pool, settings) -> None:
     slug, event_id = await committed_event(capacity=CAPACITY, confirmation_required=False)
-    seeded = await _race(servers, [("POST", f"/api/events/{slug}/registrations", registration_body()) for _ in range(40)])
+    seeded = await race(servers, [("POST", f"/api/events/{slug}/registrations", registration_body()) for _ in range(40)])
     assert {a.status_code for a in seeded} == {202}
     async with pool.acquire() as conn:
         confirmed = [r["id"] for r in await conn.fetch(
@@ -151,7 +122,7 @@ async def test_cancellations_racing_registrations_promote_in_waiting_list_order(
     requests = [("DELETE", f"/api/registrations/{token}", None) for token in tokens]
     requests += [("POST", f"/api/events/{slug}/registrations", registration_body()) for _ in range(40)]
     requests = [requests[i] for i in sorted(range(len(requests)), key=lambda i: (i % 5, i))]  # interleave them
-    answers = await _race(servers, requests)
+    answers = await race(servers, requests)
     racing = False
     await watcher
     assert {a.status_code for a in answers} <= {200, 202}, {a.status_code for a in answers}
@@ -169,7 +140,7 @@ async def test_cancellations_racing_registrations_promote_in_waiting_list_order(
     assert sorted(now_confirmed) == sorted(waitlist[:CAPACITY])
     # newcomers never jumped the queue: all behind everyone who was waiting before them
     assert len(newcomers) == 40 and all(n["status"] == "waitlisted" and n["waitlisted_at"] > last_original for n in newcomers)
-    counts = await _counts(pool, event_id)
+    counts = await seat_counts(pool, event_id)
     assert (counts["seats_taken"], counts["waitlist_length"]) == (counts["held"], counts["waiting"]) == (CAPACITY, 60)
 
 

@@ -57,12 +57,12 @@ SpokenQuery = Annotated[Language | None, Parameter(description="A language spoke
 OrganisationQuery = Annotated[str | None, Parameter(max_length=63, description="Organisation slug")]
 
 
-def filters_from_query(
-    kind: str | None, spoken: str | None, commune: str | None, organisation: str | None,
-    from_: str | None, to: str | None, q: str | None,
+def provide_filters(
+    kind: Kind | None = None, spoken: SpokenQuery = None, commune: Text = None, organisation: OrganisationQuery = None,
+    from_: FromQuery = None, to: ToQuery = None, q: SearchQuery = None,
 ) -> EventFilters:
-    """The public list's filters from its (already validated) query parameters."""
-    return EventFilters(kind=kind, spoken=spoken, commune=commune, organisation=organisation,  # type: ignore[arg-type]
+    """The public list's filters from the query string (a dependency of the feeds; the list calls it)."""
+    return EventFilters(kind=kind, spoken=spoken, commune=commune, organisation=organisation,
                         from_=parse_instant("from", from_), to=parse_instant("to", to), q=q)
 
 
@@ -74,8 +74,8 @@ class PublicEventController(Controller):
 
     # The busiest endpoint asks Litestar for one dependency only (`conn`): two or more independent
     # ones are resolved in an anyio task group, which cost about a third of this handler's time
-    # (litestar#4563). So the settings come from the app's state, the language from the function
-    # behind the `language` dependency, and the body is encoded by the service from cached parts.
+    # (litestar#4563). So the settings come from the app's state, the language and the filters from
+    # the functions behind those dependencies, and the service encodes the body from cached parts.
     @get("/")
     async def list_events(
         self, conn: asyncpg.Connection, state: State, request: Request, lang: LanguageQuery = None,
@@ -83,7 +83,7 @@ class PublicEventController(Controller):
         from_: FromQuery = None, to: ToQuery = None, q: SearchQuery = None, limit: Limit = 20, cursor: Cursor = None,
     ) -> EventPage:
         """Upcoming published events in start order, a page at a time."""
-        filters = filters_from_query(kind, spoken, commune, organisation, from_, to, q)
+        filters = provide_filters(kind, spoken, commune, organisation, from_, to, q)
         language = negotiate_language(lang, request.headers.get("accept-language"))
         body = await service.list_public_json(conn, filters, language, state.settings, limit=limit, cursor=cursor)
         return Response(body, media_type=MediaType.JSON)  # type: ignore[return-value]  # EventPage, encoded

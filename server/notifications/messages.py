@@ -31,7 +31,8 @@ from server.events.queries import EVENT_BY_ID
 from server.events.schemas import EventOut
 from server.events.service import KIND_LABELS, event_location, registration_open, to_public
 from server.feeds.events import occurrence_feed_event
-from server.feeds.ical import _clean_param, build_event_invitation  # the builder's own CN cleaning, see invitation()
+# the builder's own CN cleaning and line folding, so that a swapped ATTENDEE line is its line (see invitation())
+from server.feeds.ical import _clean_param, _fold, build_event_invitation
 from server.i18n import DEFAULT_LANGUAGE, LANGUAGES, format_day, format_time, format_when
 from server.notifications import message_queries as q
 from server.registrations.tokens import manage_url, token_from_nonce
@@ -498,7 +499,8 @@ def _attach_invitation(message: EmailMessage, d: _Draft) -> None:
 # building one with icalendar cost more than the rest of a confirmation. So the calendar is built
 # once per version of the event (and language, method, join link, organiser) for a stand-in
 # attendee, and each person's copy swaps in their own ATTENDEE line, written by icalendar's own
-# content-line code with the parameters the builder gave the stand-in. tests/test_messages.py
+# content-line code with the parameters the builder gave the stand-in, folded by the builder's
+# fold. tests/test_messages.py
 # compares the result byte for byte with build_event_invitation for all sorts of names.
 _STAND_IN_EMAIL, _STAND_IN_NAME = "attendee@stand-in.invalid", "Stand-in"
 # a content line ends at a CRLF that no space or tab follows (RFC 5545 folding)
@@ -542,7 +544,7 @@ def invitation(
     params = cached.attendee_params.copy()
     # as build_event_invitation writes its attendee: CN cleaned the same way, the address as vCalAddress
     params["CN"] = _clean_param(attendee_name)
-    line = Contentline.from_parts("ATTENDEE", params, vCalAddress(f"mailto:{attendee_email}"), sorted=True).to_ical()
+    line = _fold(Contentline.from_parts("ATTENDEE", params, vCalAddress(f"mailto:{attendee_email}"), sorted=True))
     return line.join(cached.pieces)
 
 

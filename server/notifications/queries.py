@@ -41,6 +41,16 @@ WHERE id = $1 AND lease_owner = $2
 RETURNING id
 """
 
+# gives a row claimed by worker $2 back untried ($3 why): the SMTP server could not be reached, which
+# is not the message's fault, so its attempt does not count and its due time stays (the queue keeps
+# its order for when the server is back)
+GIVE_BACK_UNTRIED = """
+UPDATE outbox
+   SET status = 'retrying', last_error = $3, attempts = attempts - 1, lease_until = NULL, lease_owner = NULL
+WHERE id = $1 AND lease_owner = $2
+RETURNING id
+"""
+
 # takes the lock of one periodic job if no other copy holds it; returns whether it did
 TRY_JOB_LOCK = "SELECT pg_try_advisory_lock($1::int, hashtext($2))"
 JOB_UNLOCK = "SELECT pg_advisory_unlock($1::int, hashtext($2))"

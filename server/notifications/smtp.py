@@ -33,12 +33,14 @@ MAX_MESSAGES_PER_CONNECTION = 100
 
 
 class DeliveryError(Exception):
-    """The message was not delivered; `temporary` says whether trying again later can help."""
+    """The message was not delivered; `temporary` says whether trying again later can help, and
+    `unreachable` that no session could be opened (the server or our settings, not this message)."""
 
-    def __init__(self, reason: str, *, temporary: bool):
+    def __init__(self, reason: str, *, temporary: bool, unreachable: bool = False):
         super().__init__(reason)
         self.reason = reason
-        self.temporary = temporary
+        self.temporary = temporary or unreachable
+        self.unreachable = unreachable
 
 
 class _Connection:
@@ -71,19 +73,26 @@ class SmtpSender:
         """Deliver one message to every recipient of its headers, or raise DeliveryError."""
         async with self._slots:
             connection = self._take_idle()
+            opening = connection is None
             try:
                 # the whole exchange under one limit: aiosmtplib's timeout restarts with every command,
                 # so a server that answers slowly but steadily would otherwise hold a message for ever
                 async with asyncio.timeout(self.limit):
                     if connection is None:
                         connection = _Connection(await self._connect())
+                    opening = False
                     refused, _ = await connection.client.send_message(message)
             except BaseException as exc:
                 if connection is not None:
                     # the session's state is unknown after a failure: never reuse it
                     connection.client.close()
                 if isinstance(exc, Exception):
-                    raise classify(exc, self.limit) from exc
+                    failure = classify(exc, self.limit)
+                    if opening:
+                        # connecting, the greeting, TLS and login involve no message: the server is away
+                        # or our settings are wrong, and the message waits rather than using up its attempts
+                        failure = DeliveryError(failure.reason, temporary=True, unreachable=True)
+                    raise failure from exc
                 raise
             connection.sent += 1
             connection.idle_since = time.monotonic()

@@ -9,6 +9,11 @@ runs the periodic housekeeping; any number of copies may run side by side on any
 - Copies wake on LISTEN/NOTIFY when mail is queued, sleep until the next due row otherwise, and poll
   every NOTIFIER_POLL_INTERVAL in case a notification was missed (a lost listening connection).
 - A database that is away is waited for, with growing pauses; the worker never exits for it.
+- So is an SMTP server that cannot be reached (refused, no greeting, login refused): the copy stops
+  claiming for a pause that grows along the retry schedule (at most SMTP_AWAY_MAX_PAUSE), and gives
+  the rows it held back untried, their attempts not counted and their due times kept. The first
+  message that goes through ends it: the queue then goes out at once and in order of due time, not
+  scattered by each row's own backoff (which is for failures of one message: a 4xx at RCPT or DATA).
 """
 
 from __future__ import annotations
@@ -19,7 +24,8 @@ import logging
 import os
 import secrets
 import socket
-from collections.abc import Mapping
+import time
+from collections.abc import Mapping, Sequence
 from datetime import timedelta
 from typing import Any
 
@@ -38,6 +44,7 @@ log = logging.getLogger(__name__)
 
 # When a temporary failure is tried again: after 30 s, 1, 2, 5, 10, 30 min, 1 h, then every hour
 # until 24 h have passed since the first attempt (the sum is 23 h 48 min 30 s); then the row fails.
+# NOTIFIER_RETRY_DELAYS replaces it (tests use pauses of a fraction of a second).
 RETRY_DELAYS: tuple[timedelta, ...] = (
     timedelta(seconds=30), timedelta(minutes=1), timedelta(minutes=2), timedelta(minutes=5),
     timedelta(minutes=10), timedelta(minutes=30), timedelta(hours=1),
@@ -50,12 +57,17 @@ DATABASE_AWAY: tuple[type[BaseException], ...] = (
     asyncpg.exceptions.TooManyConnectionsError,
 )
 MAX_PAUSE_SECONDS = 30.0
+# an SMTP server that is away is tried again at least this often: a connection attempt is cheap, and
+# the mail should follow soon after the server is back
+SMTP_AWAY_MAX_PAUSE = timedelta(minutes=5)
+# what _attempt returns for a row whose message could not even be offered (not a status of the table)
+GIVEN_BACK = "given back"
 
 
-def retry_delay(attempts: int) -> timedelta | None:
+def retry_delay(attempts: int, schedule: Sequence[timedelta] = RETRY_DELAYS) -> timedelta | None:
     """The pause after the `attempts`-th attempt failed for a temporary reason; None: give up."""
-    if 1 <= attempts <= len(RETRY_DELAYS):
-        return RETRY_DELAYS[attempts - 1]
+    if 1 <= attempts <= len(schedule):
+        return schedule[attempts - 1]
     return None
 
 
@@ -74,6 +86,7 @@ class Notifier:
         self.concurrency = max(1, settings.notifier_concurrency)
         # twice as many messages in flight as connections: the next ones are written while these are sent
         self.in_flight_limit = 2 * self.concurrency
+        self.retry_delays = settings.notifier_retry_delays or RETRY_DELAYS
         self.sender = SmtpSender(settings, connections=self.concurrency)
         if settings.notifier_lease < 3 * settings.smtp_timeout:
             # a claimed row may wait for a connection behind another send, then take SMTP_TIMEOUT itself
@@ -83,6 +96,10 @@ class Notifier:
         self._wake = asyncio.Event()
         self._listener_lost = False
         self._connected = False
+        # the SMTP server could not be reached: how many pauses in a row, since when, until when
+        self._smtp_away_rounds = 0
+        self._smtp_away_since: float | None = None
+        self._smtp_pause_until = 0.0
 
     # ------------------------------------------------------------------------ running
 
@@ -163,6 +180,9 @@ class Notifier:
             while not self._stopping.is_set():
                 if self._listener_lost:
                     raise asyncpg.exceptions.ConnectionDoesNotExistError("the LISTEN connection was lost")
+                if (pause := self._smtp_pause_left()) > 0:
+                    await asyncio.wait({stopping}, timeout=pause)
+                    continue
                 free = self.in_flight_limit - len(in_flight)
                 # claim in batches (one query for several rows), but always when nothing is in flight
                 if free < self.concurrency and in_flight:
@@ -210,7 +230,8 @@ class Notifier:
     async def drain(self, pool: asyncpg.Pool) -> int:
         """Deliver everything due now, then return how many rows were handled (tests, benchmarks)."""
         handled = 0
-        while rows := await pool.fetch(q.CLAIM_DUE, self.concurrency, self.owner, self.settings.notifier_lease):
+        while self._smtp_pause_left() <= 0 and (
+                rows := await pool.fetch(q.CLAIM_DUE, self.concurrency, self.owner, self.settings.notifier_lease)):
             await asyncio.gather(*(self._deliver(pool, row) for row in rows))
             handled += len(rows)
         return handled
@@ -231,7 +252,7 @@ class Notifier:
         """(status, error, delay before the next attempt) for one row."""
         if row["expired"]:
             return "skipped", "its moment had passed by more than the grace period: not sent late", None
-        if row["attempts"] > len(RETRY_DELAYS) + 1:
+        if row["attempts"] > len(self.retry_delays) + 1:
             return "failed", f"claimed {row['attempts']} times without a result (a worker may crash on it)", None
         try:
             async with pool.acquire() as conn:
@@ -249,22 +270,54 @@ class Notifier:
         try:
             await self.sender.send(message)
         except DeliveryError as failure:
+            if failure.unreachable:
+                self._smtp_unreachable(failure.reason)
+                return GIVEN_BACK, failure.reason, None
             if not failure.temporary:
                 log.warning("outbox %s: permanent failure: %s", row["id"], failure.reason)
                 return "failed", failure.reason, None
-            delay = retry_delay(row["attempts"])
+            delay = retry_delay(row["attempts"], self.retry_delays)
             if delay is None:
                 return "failed", f"gave up after {row['attempts']} attempts; last: {failure.reason}", None
             log.info("outbox %s: attempt %d failed (%s); again in %s", row["id"], row["attempts"], failure.reason, delay)
             return "retrying", failure.reason, delay
+        self._smtp_reached()
         return "sent", None, None
+
+    # ------------------------------------------------------------------------ an SMTP server away
+
+    def _smtp_pause_left(self) -> float:
+        return self._smtp_pause_until - time.monotonic()
+
+    def _smtp_unreachable(self, reason: str) -> None:
+        """Pause claiming; the first failure of a round lengthens the pause, the others in flight join it."""
+        now = time.monotonic()
+        if now < self._smtp_pause_until:
+            return
+        self._smtp_away_rounds += 1
+        if self._smtp_away_since is None:
+            self._smtp_away_since = now
+        step = self.retry_delays[min(self._smtp_away_rounds, len(self.retry_delays)) - 1]
+        pause = min(step, SMTP_AWAY_MAX_PAUSE).total_seconds()
+        self._smtp_pause_until = now + pause
+        log.warning("notifier: the SMTP server %s:%s cannot be reached (%s); no mail for %g s",
+                    self.sender.host, self.sender.port, reason, pause)
+
+    def _smtp_reached(self) -> None:
+        if self._smtp_away_since is not None:
+            log.info("notifier: the SMTP server answers again after %.0f s", time.monotonic() - self._smtp_away_since)
+        self._smtp_away_rounds, self._smtp_away_since, self._smtp_pause_until = 0, None, 0.0
 
     async def _record(self, pool: asyncpg.Pool, row: Mapping[str, Any], status: str, error: str | None,
                       delay: timedelta | None) -> None:
         """Store the outcome, trying for a while if the database hiccups (the mail may be out already)."""
+        if status == GIVEN_BACK:
+            query, args = q.GIVE_BACK_UNTRIED, (row["id"], self.owner, error)
+        else:
+            query, args = q.RECORD_RESULT, (row["id"], self.owner, status, error, delay)
         for pause in (0.5, 1, 2, 4, 0):
             try:
-                recorded = await pool.fetchval(q.RECORD_RESULT, row["id"], self.owner, status, error, delay)
+                recorded = await pool.fetchval(query, *args)
             except DATABASE_AWAY as exc:
                 if not pause or self._stopping.is_set():
                     log.warning("outbox %s: %s but not recorded (%s); it comes back after the lease", row["id"], status, exc)
