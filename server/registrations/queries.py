@@ -66,7 +66,7 @@ _HOLD_UNTIL = "least(now() + {hold}::interval, CASE WHEN {e}.starts_at > now() T
 # event with slug $1, and queues their mail, all in ONE statement: run on its own it holds the
 # event's lock only while the database executes it, so registrations to a busy event follow each
 # other without waiting on any client, and the people who came while one statement ran share the
-# next (service.SeatQueue): one lock, one hand-over, for all of them.
+# next (service.PUBLIC_SEATS, group_commit.py): one lock, one hand-over, for all of them.
 # The people are decided in the order given, each as if alone after those before: a seat while one
 # is free and nobody waits (service.seat_for_newcomer says the same), `pending` until the address
 # is confirmed when the event asks for it and the request is public, else `confirmed`; otherwise the
