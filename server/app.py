@@ -11,8 +11,6 @@ from litestar.di import Provide
 from litestar.openapi import OpenAPIConfig
 from litestar.openapi.plugins import SwaggerRenderPlugin
 from litestar.openapi.spec import Components, SecurityScheme, Tag
-from litestar.params import Parameter, QueryParameter
-from typing import Annotated
 
 from server import health
 from server.bodies import StrictRequest, StrictStructSchemaPlugin
@@ -21,7 +19,7 @@ from server.errors import exception_handlers
 from server.events.controllers import OrganiserEventController, PublicEventController
 from server.feeds.cache import cache_lifespan_hooks
 from server.feeds.controllers import FeedController, document_event_feed
-from server.i18n import negotiate_language
+from server.i18n import LanguageQuery, negotiate_language
 from server.notifications.controllers import OrganiserMessageController
 from server.openapi import document_problems
 from server.organisers.controllers import OrganiserAccountController, provide_organiser
@@ -33,10 +31,7 @@ from server.settings import Settings
 MAX_BODY_BYTES = 256 * 1024
 
 
-def provide_language(
-    request: Request,
-    lang: Annotated[str | None, QueryParameter(name="lang", max_length=35, description="fr, de, lb, en or pt")] = None,
-) -> str:
+def provide_language(request: Request, lang: LanguageQuery = None) -> str:
     """The answer's language: ?lang=, else Accept-Language, else French."""
     return negotiate_language(lang, request.headers.get("accept-language"))
 

@@ -3,7 +3,8 @@
 from __future__ import annotations
 
 import logging
-from collections.abc import AsyncIterator
+from collections.abc import AsyncIterator, Callable
+from contextlib import AbstractAsyncContextManager, asynccontextmanager
 from pathlib import Path
 from urllib.parse import urlsplit, urlunsplit
 
@@ -44,13 +45,44 @@ async def create_pool(settings: Settings) -> asyncpg.Pool:
     )
 
 
+# something that lends a connection for a `async with connect() as conn:` block
+Connect = Callable[[], AbstractAsyncContextManager[asyncpg.Connection]]
+
+
+def connections(state: State) -> Connect:
+    """The app's way to lend a connection for a block: from the pool, or the tests' one.
+
+    For code that needs a connection only part of the time (a registration waiting for the statement
+    that decides it holds none). One per app, so that its identity tells apps apart.
+    """
+    connect = state.get("connect")
+    if connect is None:
+        @asynccontextmanager
+        async def connect() -> AsyncIterator[asyncpg.Connection]:
+            override = state.get("test_connection")
+            if override is not None:
+                yield override
+                return
+            async with state.pool.acquire() as conn:
+                yield conn
+
+        state.connect = connect
+    return connect
+
+
+def lending(conn: asyncpg.Connection) -> Connect:
+    """A Connect that lends a connection the caller already holds."""
+
+    @asynccontextmanager
+    async def connect() -> AsyncIterator[asyncpg.Connection]:
+        yield conn
+
+    return connect
+
+
 async def provide_connection(state: State) -> AsyncIterator[asyncpg.Connection]:
     """The `conn` dependency: one pooled connection for the length of a request."""
-    override = state.get("test_connection")
-    if override is not None:
-        yield override
-        return
-    async with state.pool.acquire() as conn:
+    async with connections(state)() as conn:
         yield conn
 
 

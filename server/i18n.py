@@ -4,14 +4,17 @@ from __future__ import annotations
 
 from datetime import datetime
 from functools import lru_cache
-from typing import Literal
+from typing import Annotated, Literal
 from zoneinfo import ZoneInfo
 
 import msgspec
 from babel import Locale
+from litestar.params import QueryParameter
 from babel.dates import format_date, format_datetime
 
 Language = Literal["fr", "de", "lb", "en", "pt"]
+# the `?lang=` query parameter every localised endpoint takes (see negotiate_language)
+LanguageQuery = Annotated[str | None, QueryParameter(name="lang", max_length=35, description="fr, de, lb, en or pt")]
 LANGUAGES: tuple[str, ...] = ("fr", "de", "lb", "en", "pt")
 DEFAULT_LANGUAGE = "fr"
 # after the event's own languages: French, German, English, then the rest

@@ -2,12 +2,16 @@
 
 from __future__ import annotations
 
+import asyncio
 from datetime import datetime, timedelta, timezone
 from zoneinfo import ZoneInfo
 
 import pytest
 
-from server.events.service import expand_recurrence
+from litestar.serialization import encode_json
+
+from server.events.controllers import provide_filters
+from server.events.service import expand_recurrence, list_public
 from server.i18n import format_when, localise, negotiate_language
 from tests.factories import create_event, create_organisation, create_organiser, event_body
 
@@ -405,6 +409,44 @@ async def test_list_shows_each_change_at_once_despite_its_cache(client, conn, se
     assert (await listed())["seats_left"] == 2
     await conn.execute("UPDATE organisations SET name = 'ASTI asbl' WHERE slug = 'asti'")
     assert (await listed())["organisation"]["name"] == "ASTI asbl"
+
+
+async def test_list_answer_is_the_page_as_litestar_would_encode_it(client, conn, settings) -> None:
+    # the API sends items encoded once per version; they must be the bytes of list_public's structs
+    await create_event(conn, settings, kind="conversation_table", practised_language="lb", level="all",
+                       venue="10, rue Auguste Laval", commune="Esch-sur-Alzette", languages=["fr", "lb"],
+                       join_url=None, platform=None, title={"fr": "Table 100 % « lëtzebuergesch »"}, capacity=None)
+    for n in range(4):
+        await create_event(conn, settings, capacity=2 + n, title={"fr": f"Conférence_{n}", "de": f"Konferenz {n}"})
+    cases = [({}, "fr"), ({"kind": "webconference"}, "de"), ({"q": "100 %"}, "lb"), ({"q": "_"}, "fr"),
+             ({"spoken": "lb", "commune": "Esch-sur-Alzette"}, "en"), ({"organisation": "asti", "limit": 2}, "pt"),
+             ({"to": (datetime.now(timezone.utc) + timedelta(days=30)).isoformat()}, "fr")]
+    for query, lang in cases:
+        answer = await client.get("/api/events", params={**query, "lang": lang})
+        assert answer.status_code == 200 and answer.headers["content-type"] == "application/json"
+        values = {k: v for k, v in query.items() if k != "limit"}
+        filters = provide_filters(*(values.get(name) for name in ("kind", "spoken", "commune", "organisation", "from", "to", "q")))
+        page = await list_public(conn, filters, lang, settings, limit=query.get("limit", 20), cursor=None)
+        assert answer.content == encode_json(page), query
+        assert page.items, query
+    first = (await client.get("/api/events", params={"limit": 2})).json()
+    second = await client.get("/api/events", params={"limit": 2, "cursor": first["next_cursor"]})
+    page = await list_public(conn, provide_filters(*[None] * 7), "fr", settings, limit=2, cursor=first["next_cursor"])
+    assert second.content == encode_json(page) and page.items[0].slug not in [i["slug"] for i in first["items"]]
+
+
+async def test_list_shows_registration_closing_by_the_clock_despite_its_cache(client, conn, settings) -> None:
+    # no row changes when a registration window shuts: the cached JSON must not say it is still open
+    closes = datetime.now(timezone.utc) + timedelta(seconds=0.5)
+    event = await create_event(conn, settings, registration_closes_at=closes.isoformat())
+
+    async def listed() -> dict:
+        items = (await client.get("/api/events", params={"limit": 100})).json()["items"]
+        return next(item for item in items if item["slug"] == event.slug)
+
+    assert (await listed())["registration_open"] is True
+    await asyncio.sleep(max(0.0, (closes - datetime.now(timezone.utc)).total_seconds()) + 0.05)
+    assert (await listed())["registration_open"] is False
 
 
 async def test_text_postgresql_cannot_store_is_a_422(client, conn) -> None:

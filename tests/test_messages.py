@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import email
+import email.policy
 import re
 from datetime import datetime, timedelta, timezone
 from email.message import EmailMessage
@@ -10,10 +12,16 @@ from typing import Any
 
 import msgspec
 import pytest
+from aiosmtplib.email import flatten_message
+from hypothesis import given
+from hypothesis import settings as settings_of_hypothesis
+from hypothesis import strategies as st
 from icalendar import Calendar
 
 from server.events.schemas import EventPatch
 from server.events.service import cancel_event, update_event
+from server.feeds.events import occurrence_feed_event
+from server.feeds.ical import build_event_invitation
 from server.i18n import LANGUAGES, format_when
 from server.notifications import messages
 from server.notifications.messages import PLACEHOLDERS, Skip, build_message, fill_placeholders, unknown_placeholders
@@ -269,6 +277,78 @@ async def test_a_moved_event_sends_a_higher_sequence_than_the_first_invitation(c
     (a,), (b,) = first.walk("VEVENT"), second.walk("VEVENT")
     assert a["UID"] == b["UID"] and int(b["SEQUENCE"]) == int(a["SEQUENCE"]) + 1
     assert b["DTSTART"].dt == moved
+
+
+# ---------------------------------------------------------------------------- invitations built once per event version
+
+def _event_row(**changes: Any) -> dict[str, Any]:
+    row = {"id": 7, "row_version": 3, "created_at": START - timedelta(days=9), "updated_at": START - timedelta(days=2),
+           "languages": ["fr", "de"], "title": {"fr": "Vivre ensemble", "de": "Zusammenleben"},
+           "summary": {"fr": "Un résumé."}, "description": {"fr": "Une longue description. " * 12}, "slug": "vivre-ensemble",
+           "revision": 2, "status": "published", "starts_at": START, "ends_at": END, "timezone": "Europe/Luxembourg",
+           "kind": "webconference", "platform": "Webex", "online": False, "venue": None, "commune": None, "join_url": JOIN}
+    return {**row, **changes}
+
+
+def _built_afresh(row: dict[str, Any], method: str, lang: str, settings, email: str, name: str) -> bytes:
+    feed_event = occurrence_feed_event(row, lang, settings, with_join_url=method == "REQUEST")
+    return build_event_invitation(feed_event, method=method, lang=lang, organizer_email="noreply@zesummen.lu",
+                                  organizer_name="ASTI", attendee_email=email, attendee_name=name)
+
+
+@given(name=st.text(min_size=1, max_size=120), local=st.from_regex(r"[a-z0-9._+-]{1,70}", fullmatch=True),
+       method=st.sampled_from(["REQUEST", "CANCEL"]), lang=st.sampled_from(LANGUAGES))
+@settings_of_hypothesis(max_examples=300, deadline=None)
+def test_invitation_from_the_cached_calendar_is_byte_for_byte_the_builders(settings, name, local, method, lang) -> None:
+    email = f"{local}@example.org"
+    row = _event_row()
+    got = messages.invitation(row, method, lang, settings, organisation="ASTI", with_join_url=method == "REQUEST",
+                              attendee_email=email, attendee_name=name)
+    assert got == _built_afresh(row, method, lang, settings, email, name)
+
+
+def test_invitation_cache_never_serves_another_version_or_row(settings) -> None:
+    def made(row: dict[str, Any]) -> bytes:
+        return messages.invitation(row, "REQUEST", "fr", settings, organisation="ASTI", with_join_url=True,
+                                   attendee_email="ana@example.org", attendee_name="Ana")
+
+    first = _event_row()
+    assert made(first) == _built_afresh(first, "REQUEST", "fr", settings, "ana@example.org", "Ana")
+    # the same event after an update (a new row_version), and another row that got the same id and
+    # version in a database whose identities were restarted
+    for other in (_event_row(row_version=4, title={"fr": "Nouveau titre"}, revision=3),
+                  _event_row(created_at=START - timedelta(days=1), title={"fr": "Une autre"})):
+        assert made(other) == _built_afresh(other, "REQUEST", "fr", settings, "ana@example.org", "Ana") != made(first)
+
+
+@pytest.mark.parametrize("kind", ["registration_confirmed", "reminder", "cancellation_acknowledged"])
+async def test_mail_policy_writes_the_same_bytes_as_emails_default(conn, settings, kind, monkeypatch) -> None:
+    case = await _scenario(conn, settings, kind, "lb")
+
+    async def flattened() -> bytes:
+        message = await build_message(conn, case["row"], settings)
+        message.replace_header("Date", "Wed, 13 Nov 2030 11:15:00 +0000")  # the one field taken from the clock
+        for n, part in enumerate(p for p in message.walk() if p.is_multipart()):
+            part.set_boundary(f"boundary-{n}")  # otherwise random
+        return flatten_message(message)
+
+    with_cached_classes = await flattened()
+    monkeypatch.setattr(messages, "MAIL_POLICY", email.policy.default)
+    assert with_cached_classes == await flattened()
+
+
+def test_a_boundary_found_in_the_content_is_drawn_again(monkeypatch) -> None:
+    draws = iter([7, 7, 8])
+    monkeypatch.setattr(messages.secrets, "randbelow", lambda _: next(draws))
+    taken = "=" * 15 + f"{7:019d}" + "=="
+    message = EmailMessage(policy=messages.MAIL_POLICY)
+    message.set_content(f"a line that holds the boundary\n--{taken}\n", cte="8bit")
+    message.add_alternative("<p>html</p>", subtype="html")
+    messages._set_boundaries(message)
+    assert message.get_boundary() == "=" * 15 + f"{8:019d}" + "=="
+    parsed = email.message_from_bytes(flatten_message(message), policy=email.policy.default)
+    assert [part.get_content_type() for part in parsed.walk()] == ["multipart/alternative", "text/plain", "text/html"]
+    assert taken in parsed.get_body(("plain",)).get_content()
 
 
 # ---------------------------------------------------------------------------- content rules

@@ -1,5 +1,7 @@
 """SQL for events and series."""
 
+import functools
+
 # the columns every event read returns, with its organisation and series slug; e.seats_taken
 # (pending + confirmed) is kept by a trigger on registrations (migration 0003)
 _EVENT_COLUMNS = """
@@ -26,24 +28,44 @@ EVENT_BY_ID = f"SELECT {_EVENT_COLUMNS} {_EVENT_FROM} WHERE e.id = $1"
 # the same, locking the event row for a change (capacity and time decisions serialize on it)
 EVENT_BY_SLUG_FOR_UPDATE = f"SELECT {_EVENT_COLUMNS} {_EVENT_FROM} WHERE e.slug = $1 FOR UPDATE OF e"
 
-# a page of the public list in (starts_at, id) order after a cursor; NULL parameters filter nothing.
-# Only what changes per request or tells a cached rendering's version: see service.list_public.
-PUBLIC_EVENT_PAGE = f"""
+# A page of the public list in (starts_at, id) order: the non-draft events ending after $1 (NULL:
+# now), with only the filters given (PUBLIC_FILTERS, each on the next parameter), after the cursor
+# if any, at most {limit} rows. Only what changes per request or tells a cached rendering's version:
+# see service.list_public. A query per combination of filters, rather than one with a
+# `$n IS NULL OR ...` branch per filter, lets PostgreSQL plan each once and keep the plan.
+_PUBLIC_EVENT_PAGE = f"""
 SELECT e.id, e.starts_at, e.row_version, o.name AS organisation_name, e.status, e.capacity,
        e.registration_opens_at, e.registration_closes_at, e.seats_taken
-{_EVENT_FROM}
-WHERE e.status <> 'draft'
-  AND e.ends_at > coalesce($1::timestamptz, now())
-  AND ($2::timestamptz IS NULL OR e.starts_at < $2)
-  AND ($3::text IS NULL OR e.kind = $3)
-  AND ($4::text IS NULL OR $4 = ANY(e.languages))
-  AND ($5::text IS NULL OR e.commune = $5)
-  AND ($6::text IS NULL OR o.slug = $6)
-  AND ($7::text IS NULL OR e.title::text ILIKE $7 OR e.summary::text ILIKE $7)
-  AND ($8::timestamptz IS NULL OR (e.starts_at, e.id) > ($8, $9::bigint))
+FROM events e JOIN organisations o ON o.id = e.organisation_id
+WHERE e.status <> 'draft' AND e.ends_at > coalesce($1::timestamptz, now()){{filters}}
 ORDER BY e.starts_at, e.id
-LIMIT $10
+LIMIT {{limit}}
 """
+
+# the public list's filters, by the name of their EventFilters field; {p} is the parameter
+PUBLIC_FILTERS = {
+    "to": "e.starts_at < {p}::timestamptz",
+    "kind": "e.kind = {p}::text",
+    "spoken": "{p}::text = ANY(e.languages)",
+    "commune": "e.commune = {p}::text",
+    "organisation": "o.slug = {p}::text",
+    "q": "(e.title::text ILIKE {p}::text OR e.summary::text ILIKE {p}::text)",
+}
+
+
+@functools.cache
+def public_event_page(filters: tuple[str, ...], after_cursor: bool) -> str:
+    """The public list's page query for these PUBLIC_FILTERS (in that order) and an optional cursor.
+
+    Parameters: $1 from, then one per filter, then the cursor's starts_at and id, then the limit.
+    """
+    conditions = [PUBLIC_FILTERS[name].format(p=f"${n}") for n, name in enumerate(filters, start=2)]
+    n = len(filters) + 2
+    if after_cursor:
+        conditions.append(f"(e.starts_at, e.id) > (${n}::timestamptz, ${n + 1}::bigint)")
+        n += 2
+    return _PUBLIC_EVENT_PAGE.format(filters="".join(f"\n  AND {c}" for c in conditions), limit=f"${n}")
+
 
 # a page of the events an organiser can read (all of them for $1 = true), drafts included
 ORGANISER_EVENT_PAGE = f"""

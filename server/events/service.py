@@ -144,19 +144,66 @@ def decode_cursor(cursor: str | None) -> tuple[datetime | None, int | None]:
     return _EPOCH + timedelta(microseconds=int(micros)), int(event_id)
 
 
+def _page_arguments(filters: EventFilters, cursor: str | None, limit: int) -> tuple[str, list[Any]]:
+    """The page query for these filters and its arguments (one row more than the page, to see a next one)."""
+    after, after_id = decode_cursor(cursor)
+    values = {**msgspec.structs.asdict(filters), "q": f"%{_escape_like(filters.q)}%" if filters.q else None}
+    given = tuple(name for name in q.PUBLIC_FILTERS if values[name] is not None)
+    arguments = [filters.from_, *(values[name] for name in given)]
+    if after is not None:
+        arguments += [after, after_id]
+    return q.public_event_page(given, after is not None), [*arguments, limit + 1]
+
+
+def _next_cursor(rows: list[asyncpg.Record], limit: int) -> str | None:
+    return encode_cursor(rows[limit - 1]["starts_at"], rows[limit - 1]["id"]) if len(rows) > limit else None
+
+
 async def list_public(
     conn: asyncpg.Connection, filters: EventFilters, lang: str, settings: Settings, *, limit: int, cursor: str | None
 ) -> EventPage:
     """A page of upcoming published events."""
-    after, after_id = decode_cursor(cursor)
-    pattern = f"%{_escape_like(filters.q)}%" if filters.q else None
-    rows = await conn.fetch(
-        q.PUBLIC_EVENT_PAGE, filters.from_, filters.to, filters.kind, filters.spoken, filters.commune,
-        filters.organisation, pattern, after, after_id, limit + 1,
-    )
-    items = await _rendered_public(conn, rows[:limit], lang, settings)
-    next_cursor = encode_cursor(rows[limit - 1]["starts_at"], rows[limit - 1]["id"]) if len(rows) > limit else None
-    return EventPage(items=items, next_cursor=next_cursor)
+    query, arguments = _page_arguments(filters, cursor, limit)
+    rows = await conn.fetch(query, *arguments)
+    now = datetime.now(dt_timezone.utc)
+    renderings = await _renderings(conn, rows[:limit], lang, settings, now)
+    items = [_with_live_fields(rendered, row, now) for rendered, row in zip(renderings, rows)]
+    return EventPage(items=items, next_cursor=_next_cursor(rows, limit))
+
+
+class _EncodedEventPage(msgspec.Struct):
+    """An EventPage whose items are already JSON (msgspec writes Raw bytes as they are)."""
+
+    items: list[msgspec.Raw]
+    next_cursor: str | None
+
+
+async def list_public_json(
+    conn: asyncpg.Connection, filters: EventFilters, lang: str, settings: Settings, *, limit: int, cursor: str | None
+) -> bytes:
+    """list_public as the API sends it, JSON-encoded, from items encoded once per version and live state."""
+    query, arguments = _page_arguments(filters, cursor, limit)
+    rows = await conn.fetch(query, *arguments)
+    now = datetime.now(dt_timezone.utc)
+    base = settings.base
+    listed = rows[:limit]
+    # (id, row version, organisation name, language, base URL, seats left, open): everything an
+    # item's JSON depends on, the live fields included, so that an entry is never stale
+    keys = [(row["id"], row["row_version"], row["organisation_name"], lang, base, _seats_left(row),
+             registration_open(row, now)) for row in listed]
+    encoded = [_ENCODED.get(key) for key in keys]
+    missing = [row for row, item in zip(listed, encoded) if item is None]
+    if missing:
+        renderings = await _renderings(conn, missing, lang, settings, now)
+        fresh = {row["id"]: msgspec.Raw(msgspec.json.encode(_with_live_fields(rendered, row, now)))
+                 for rendered, row in zip(renderings, missing)}
+        for index, (key, row) in enumerate(zip(keys, listed)):
+            if encoded[index] is None:
+                encoded[index] = _ENCODED[key] = fresh[row["id"]]
+        # first in, first out: an entry of an old version is never asked for again
+        while len(_ENCODED) > _ENCODED_MAX:
+            del _ENCODED[next(iter(_ENCODED))]
+    return msgspec.json.encode(_EncodedEventPage(items=encoded, next_cursor=_next_cursor(rows, limit)))
 
 
 # Localised public events by (id, row version, organisation name, language, base URL). Reading and
@@ -165,11 +212,25 @@ async def list_public(
 # open change without an update (registrations, the clock) and are filled in per request.
 _RENDERED: OrderedDict[tuple[Any, ...], EventOut] = OrderedDict()
 _RENDERED_MAX = 20_000
+# The API's JSON of each item, by the same key plus the live fields (list_public_json).
+_ENCODED: dict[tuple[Any, ...], msgspec.Raw] = {}
+_ENCODED_MAX = 20_000
 
 
-async def _rendered_public(conn: asyncpg.Connection, rows: list[asyncpg.Record], lang: str, settings: Settings) -> list[EventOut]:
-    """The public form of each listed event, from the cache or rendered from its full row."""
-    now = datetime.now(dt_timezone.utc)
+def _seats_left(row: asyncpg.Record) -> int | None:
+    capacity = row["capacity"]
+    return None if capacity is None else max(capacity - row["seats_taken"], 0)
+
+
+def _with_live_fields(rendered: EventOut, row: asyncpg.Record, now: datetime) -> EventOut:
+    """A cached rendering with the fields that change without an update of its row: seats and the window."""
+    return msgspec.structs.replace(rendered, seats_left=_seats_left(row), registration_open=registration_open(row, now))
+
+
+async def _renderings(
+    conn: asyncpg.Connection, rows: list[asyncpg.Record], lang: str, settings: Settings, now: datetime
+) -> list[EventOut]:
+    """The public form of each listed event without its live fields, from the cache or rendered from its full row."""
     base = settings.base
     keys = [(row["id"], row["row_version"], row["organisation_name"], lang, base) for row in rows]
     # taken before any await, so another request's eviction cannot pull an entry from under us
@@ -182,20 +243,12 @@ async def _rendered_public(conn: asyncpg.Connection, rows: list[asyncpg.Record],
             # changed between the two reads, and then this request shows the newer one
             fresh[full["id"]] = _RENDERED[(full["id"], full["row_version"], full["organisation_name"], lang, base)] = (
                 to_public(full, lang, settings, now))
-    items = []
-    for row, key, hit in zip(rows, keys, cached):
+    for key, hit in zip(keys, cached):
         if hit is not None and key in _RENDERED:
             _RENDERED.move_to_end(key)
-        rendered = hit or fresh[row["id"]]
-        capacity = row["capacity"]
-        items.append(msgspec.structs.replace(
-            rendered,
-            seats_left=None if capacity is None else max(capacity - row["seats_taken"], 0),
-            registration_open=registration_open(row, now),
-        ))
     while len(_RENDERED) > _RENDERED_MAX:
         _RENDERED.popitem(last=False)
-    return items
+    return [hit or fresh[row["id"]] for row, hit in zip(rows, cached)]
 
 
 async def get_public(conn: asyncpg.Connection, slug: str, lang: str, settings: Settings) -> EventOut:

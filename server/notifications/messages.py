@@ -7,26 +7,32 @@ raises `Skip` instead of telling something stale. The worker sets Message-ID, se
 
 from __future__ import annotations
 
+import email.policy
 import re
+import secrets
+import sys
 from collections.abc import Awaitable, Callable, Mapping
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
-from email.headerregistry import Address
+from email.headerregistry import Address, HeaderRegistry
 from email.message import EmailMessage
 from email.utils import format_datetime, parseaddr
 from pathlib import Path
-from typing import Any
+from typing import Any, NamedTuple
 from zoneinfo import ZoneInfo
 
 import asyncpg
 import jinja2
 import msgspec
+from icalendar import vCalAddress
+from icalendar.parser import Contentline, Parameters
 
 from server.events.queries import EVENT_BY_ID
 from server.events.schemas import EventOut
 from server.events.service import KIND_LABELS, event_location, registration_open, to_public
 from server.feeds.events import occurrence_feed_event
-from server.feeds.ical import build_event_invitation
+# the builder's own CN cleaning and line folding, so that a swapped ATTENDEE line is its line (see invitation())
+from server.feeds.ical import _clean_param, _fold, build_event_invitation
 from server.i18n import DEFAULT_LANGUAGE, LANGUAGES, format_day, format_time, format_when
 from server.notifications import message_queries as q
 from server.registrations.tokens import manage_url, token_from_nonce
@@ -54,6 +60,29 @@ _INLINE_STYLES = {
     "<li>": '<li style="margin:0 0 8px 0;">',
     "<a href=": '<a style="color:#1a5c8a; text-decoration:underline;" href=',
 }
+
+
+class _HeaderClasses(HeaderRegistry):
+    """email's header registry, keeping the class it makes for each header name.
+
+    The stock one makes a new class whenever a header is set or its count checked, several dozen
+    times per message: about a third of composing a mail. The class depends on the name alone.
+    """
+
+    def __init__(self) -> None:
+        super().__init__()
+        self._classes: dict[str, type] = {}
+
+    def __getitem__(self, name: str) -> type:
+        key = name.lower()
+        made = self._classes.get(key)
+        if made is None:
+            made = self._classes[key] = super().__getitem__(name)
+        return made
+
+
+# email.policy.default (what EmailMessage() uses) with that registry: the same headers, the same bytes
+MAIL_POLICY = email.policy.default.clone(header_factory=_HeaderClasses())
 
 
 class Skip(Exception):
@@ -402,7 +431,7 @@ def _inline_styles(html: str) -> str:
 def _compose(d: _Draft, kind: str) -> EmailMessage:
     d.context["invitation"] = d.invitation
     subject, text, html = render(kind, d.lang, d.context)
-    message = EmailMessage()
+    message = EmailMessage(policy=MAIL_POLICY)
     message["Subject"] = subject
     message["From"] = d.settings.mail_from
     message["To"] = _recipient(d.context["name"], d.registration["email"])
@@ -417,7 +446,26 @@ def _compose(d: _Draft, kind: str) -> EmailMessage:
         _attach_invitation(message, d)
     # after the parts: set_content() and add_attachment() move or drop Content-* headers
     message["Content-Language"] = d.lang
+    _set_boundaries(message)
     return message
+
+
+def _set_boundaries(message: EmailMessage) -> None:
+    """A random boundary for each multipart, in the form email's generator writes, checked against the parts.
+
+    Left to the generator, each one costs a regular expression compiled for it and a search of the
+    whole flattened text, a tenth of writing a mail. A boundary it does not choose itself must not
+    occur in the content: the leaves hold all of it (the multiparts' own headers are ours), and
+    `in` looks for it there.
+    """
+    leaves = [part.get_payload() for part in message.walk() if not part.is_multipart()]
+    for part in message.walk():
+        if part.is_multipart():
+            while True:
+                boundary = "=" * 15 + f"{secrets.randbelow(sys.maxsize):019d}" + "=="
+                if not any(boundary in leaf for leaf in leaves if isinstance(leaf, str)):
+                    break
+            part.set_boundary(boundary)
 
 
 def _recipient(name: str, email: str) -> Address | str:
@@ -437,18 +485,82 @@ def _attach_invitation(message: EmailMessage, d: _Draft) -> None:
     """
     method = d.invitation
     assert method in ("REQUEST", "CANCEL")
-    feed_event = occurrence_feed_event(
-        d.event, d.lang, d.settings, with_join_url=method == "REQUEST" and d.context["join_url"] is not None
-    )
-    organiser_name, organiser_email = parseaddr(d.settings.mail_from)
-    ics = build_event_invitation(
-        feed_event, method=method, lang=d.lang,
-        organizer_email=organiser_email or "noreply@zesummen.lu",
-        organizer_name=d.public.organisation.name or organiser_name or None,
-        attendee_email=d.registration["email"], attendee_name=d.context["name"] or d.registration["email"],
-    )
+    ics = invitation(d.event, method, d.lang, d.settings, organisation=d.public.organisation.name,
+                     with_join_url=method == "REQUEST" and d.context["join_url"] is not None,
+                     attendee_email=d.registration["email"], attendee_name=d.context["name"] or d.registration["email"])
     message.add_alternative(ics, maintype="text", subtype="calendar", params={"method": method, "charset": "utf-8"})
     message.add_attachment(
         ics, maintype="application", subtype="ics", filename="invite.ics", params={"name": "invite.ics"}
     )
 
+
+# ---------------------------------------------------------------------------- invitations, once per event version
+# The invitations of one event differ from person to person only in their ATTENDEE line, and
+# building one with icalendar cost more than the rest of a confirmation. So the calendar is built
+# once per version of the event (and language, method, join link, organiser) for a stand-in
+# attendee, and each person's copy swaps in their own ATTENDEE line, written by icalendar's own
+# content-line code with the parameters the builder gave the stand-in, folded by the builder's
+# fold. tests/test_messages.py
+# compares the result byte for byte with build_event_invitation for all sorts of names.
+_STAND_IN_EMAIL, _STAND_IN_NAME = "attendee@stand-in.invalid", "Stand-in"
+# a content line ends at a CRLF that no space or tab follows (RFC 5545 folding)
+_CONTENT_LINE_END = re.compile(rb"\r\n(?![ \t])")
+
+
+class _Invitation(NamedTuple):
+    """A built invitation cut around its ATTENDEE lines: pieces[0] + line + pieces[1] + line + ..."""
+
+    pieces: list[bytes]
+    attendee_params: Parameters  # the stand-in's, CN aside
+
+
+_INVITATIONS: dict[tuple[Any, ...], _Invitation] = {}
+_INVITATIONS_MAX = 2_000
+
+
+def invitation(
+    event: Mapping[str, Any], method: str, lang: str, settings: Settings, *, organisation: str, with_join_url: bool,
+    attendee_email: str, attendee_name: str,
+) -> bytes:
+    """build_event_invitation for one registrant of the event row `event`, from the calendar built for its version."""
+    organiser_name, organiser_email = parseaddr(settings.mail_from)
+    # everything the calendar depends on besides the attendee: the row (row_version grows with every
+    # update of it; created_at and the database tell apart two rows given the same id, e.g. after a
+    # TRUNCATE ... RESTART IDENTITY) and what comes from elsewhere (organisation, settings)
+    key = (settings.database_url, event["id"], event["created_at"], event["row_version"], lang, method, with_join_url,
+           organisation, settings.base, settings.mail_from)
+    cached = _INVITATIONS.get(key)
+    if cached is None:
+        feed_event = occurrence_feed_event(event, lang, settings, with_join_url=with_join_url)
+        built = build_event_invitation(
+            feed_event, method=method, lang=lang,  # type: ignore[arg-type]
+            organizer_email=organiser_email or "noreply@zesummen.lu", organizer_name=organisation or organiser_name or None,
+            attendee_email=_STAND_IN_EMAIL, attendee_name=_STAND_IN_NAME,
+        )
+        cached = _cut_at_attendees(built)
+        if len(_INVITATIONS) >= _INVITATIONS_MAX:
+            _INVITATIONS.clear()  # old versions are never asked for again; a full cache just starts over
+        _INVITATIONS[key] = cached
+    params = cached.attendee_params.copy()
+    # as build_event_invitation writes its attendee: CN cleaned the same way, the address as vCalAddress
+    params["CN"] = _clean_param(attendee_name)
+    line = _fold(Contentline.from_parts("ATTENDEE", params, vCalAddress(f"mailto:{attendee_email}"), sorted=True))
+    return line.join(cached.pieces)
+
+
+def _cut_at_attendees(calendar: bytes) -> _Invitation:
+    """Split a stand-in's invitation around its ATTENDEE content lines (one per VEVENT)."""
+    pieces, params, start = [], None, 0
+    for found in re.finditer(rb"(?:^|\r\n)(ATTENDEE[;:])", calendar):
+        begin = found.start(1)
+        end = _CONTENT_LINE_END.search(calendar, begin)
+        assert end is not None
+        _, params, value = Contentline.from_ical(calendar[begin:end.start()].decode()).parts()
+        assert value == f"mailto:{_STAND_IN_EMAIL}" and params.get("CN") == _STAND_IN_NAME, "unexpected stand-in line"
+        pieces.append(calendar[start:begin])
+        start = end.start()
+    pieces.append(calendar[start:])
+    if params is None:
+        raise ValueError("the invitation has no ATTENDEE line")
+    del params["CN"]
+    return _Invitation(pieces, params)

@@ -7,8 +7,10 @@ from typing import Annotated, Literal
 
 import asyncpg
 from litestar import Controller, Request, Response, delete, get, patch, post
+from litestar.datastructures import State
 from litestar.params import Body, Parameter
 
+from server.db import connections
 from server.openapi import problem_response
 from server.organisers.schemas import Organiser
 from server.registrations import organiser as staff
@@ -69,17 +71,24 @@ class PublicRegistrationController(Controller):
     @post(
         "/events/{slug:str}/registrations", status_code=202,
         responses={429: problem_response(429, "Too many registrations from this address or for this email; "
-                                              "retry after `Retry-After` seconds")},
+                                              "retry after `Retry-After` seconds"),
+                   # (the handler borrows its connection itself, so the `conn` rule of openapi.py misses it)
+                   503: problem_response(503)},
         description="The same answer whether the address is new or already registered; the email tells the truth. "
                     "Refusals carry a `code`: `event_not_found`, `event_cancelled`, `registration_not_open`, "
                     "`registration_closed`, `consent_required`, `commune_unknown`, `rate_limited` (with Retry-After), `busy`.",
     )
     async def register(
         self, slug: SlugPath, data: Annotated[RegistrationIn, Body(examples=REGISTRATION_IN_EXAMPLES)],
-        request: Request, conn: asyncpg.Connection, settings: Settings,
+        request: Request, state: State,
     ) -> RegistrationAccepted:
         """Register for an event, or with `whole_series` for every open date of its series."""
-        return await service.register(conn, slug, data, settings, client_ip=client_address(request, settings))
+        # No dependency at all: the request borrows a connection only while it needs one, not while
+        # it waits for the statement that decides it with others (service.PUBLIC_SEATS); and the
+        # settings come from the app's state, as Litestar resolves two or more dependencies in an
+        # anyio task group, a cost this endpoint pays in bursts (litestar#4563).
+        settings: Settings = state.settings
+        return await service.register(connections(state), slug, data, settings, client_ip=client_address(request, settings))
 
     @get("/registrations/{token:str}")
     async def view(self, token: TokenPath, conn: asyncpg.Connection, settings: Settings, language: str) -> RegistrationOut:

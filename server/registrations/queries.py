@@ -62,66 +62,117 @@ EVENT_BY_ID_FOR_SEATS_SKIP_LOCKED = f"SELECT {_SEAT_COLUMNS} FROM events e WHERE
 # end when the registration window outlasts the start). {e} names the event's row.
 _HOLD_UNTIL = "least(now() + {hold}::interval, CASE WHEN {e}.starts_at > now() THEN {e}.starts_at ELSE {e}.ends_at END)"
 
-# Counts the attempt, takes a seat or a place on the waiting list for one person at the event with
-# slug $1, and queues their mail, all in ONE statement: run on its own it holds the event's lock only while the database
-# executes it, so registrations to a busy event follow each other without waiting on any client.
-# The seat rule (service.seat_for_newcomer says the same): a seat while one is free and nobody waits,
-# `pending` until the address is confirmed when the event asks for it and the request is public,
-# else `confirmed`; otherwise the waiting list. Nothing is written when the event is cancelled, its
-# window is shut (public requests), a hold ran out (the caller settles the event and comes back),
-# the waiting list is not wanted ($18) or the address already has a live registration (the
-# conflict). Returns the event's state and the decision, with the new registration's id if any.
-# $2, $3 token nonce and hash; $4-$11 the person; $12 source; $13 hold; $14 attendance;
-# $15 queue the mail; $16, $17 the daily cap and the kinds it counts; $19 lock timeout; $20, $21
-# the rate-limit keys and their limits in windows of $22 (empty arrays: already counted). Over a
-# limit nothing is written but the attempt; `retry_after` then says when to come back.
-TAKE_SEAT = f"""
-WITH attempts AS ({_COUNT_ATTEMPTS.format(keys="$20", window="$22")}), limited AS (
-    SELECT coalesce(max(a.retry_after) FILTER (WHERE a.hits > lim.most), 0) AS retry_after
-    FROM attempts a JOIN unnest($20::text[], $21::int[]) AS lim(key, most) USING (key)
+# Counts the attempts, takes a seat or a place on the waiting list for each of several people at the
+# event with slug $1, and queues their mail, all in ONE statement: run on its own it holds the
+# event's lock only while the database executes it, so registrations to a busy event follow each
+# other without waiting on any client, and the people who came while one statement ran share the
+# next (service.PUBLIC_SEATS, group_commit.py): one lock, one hand-over, for all of them.
+# The people are decided in the order given, each as if alone after those before: a seat while one
+# is free and nobody waits (service.seat_for_newcomer says the same), `pending` until the address
+# is confirmed when the event asks for it and the request is public, else `confirmed`; otherwise the
+# waiting list. A person gets no row when the event is cancelled, its window is shut (public
+# requests), a hold ran out (the caller settles the event and comes back), the waiting list is not
+# wanted ($18, single people only), a rate limit is passed, or the address already has a live
+# registration (or came earlier in the same statement). Returns one row per person, in order: the
+# event's state, the decision, the new registration's id if any and the wait when over a limit.
+# People: $2, $3 token nonces and hashes, $4-$9 name, email, language, commune, interpretation,
+# accessibility, $14 attendance (arrays of the same length). For all: $10 whole_series, $11 request
+# id, $12 source, $13 hold, $15 queue the mail, $16, $17 the daily cap and the kinds it counts, $19
+# lock timeout. Rate limits: $20 keys with $21 their limits and $23 the person (1-based) each is
+# counted for, in windows of $22 (empty arrays: already counted). Over a limit nothing is written
+# for that person but the attempt; `retry_after` then says when to come back.
+TAKE_SEATS = f"""
+WITH asked AS (
+    SELECT * FROM unnest($2::bytea[], $3::bytea[], $4::text[], $5::text[], $6::text[], $7::text[], $8::text[],
+                         $9::text[], $14::text[])
+        WITH ORDINALITY AS p(nonce, token_hash, name, email, language, commune, interpretation, accessibility, attendance, n)
+), tries AS (
+    -- the nth try of a key in this statement comes after the n - 1 before it
+    SELECT t.key, t.most, t.person, row_number() OVER (PARTITION BY t.key ORDER BY t.person) AS nth,
+           count(*) OVER (PARTITION BY t.key) AS tries
+    FROM unnest($20::text[], $21::int[], $23::int[]) AS t(key, most, person)
+), attempts AS (
+    -- one row per key and window; keys lock in text order ("address:" before "email:", as one by one)
+    INSERT INTO rate_limits AS l (key, window_start, hits)
+    SELECT key, date_bin($22::interval, now(), TIMESTAMPTZ 'epoch'), count(*) FROM tries GROUP BY key ORDER BY key
+    ON CONFLICT (key, window_start) DO UPDATE SET hits = l.hits + excluded.hits
+    RETURNING l.key, l.hits, greatest(1, ceil(extract(epoch FROM l.window_start + $22::interval - now())))::int AS retry_after
+), limited AS (
+    SELECT t.person, coalesce(max(a.retry_after) FILTER (WHERE a.hits - t.tries + t.nth > t.most), 0) AS retry_after
+    FROM tries t JOIN attempts a USING (key)
+    GROUP BY t.person
 ), event AS MATERIALIZED (
+    -- the counters first (after the lock timeout is set), then the event: the order in which a
+    -- whole-series request, counted in its own statement, takes them too
     SELECT {_SEAT_COLUMNS} FROM events e
     WHERE e.slug = $1 AND (e.status <> 'draft' OR $12::text = 'organiser') AND {_with_lock_timeout("$19")}
+      AND (SELECT count(*) FROM attempts) >= 0
     FOR NO KEY UPDATE
+), people AS (
+    -- newcomer: within the limits, the first of its address here, and none live at the event yet
+    -- (read under the event's lock, which every change to its registrations holds)
+    SELECT p.*, coalesce(l.retry_after, 0) AS retry_after,
+           coalesce(l.retry_after, 0) = 0
+           AND (p.email IS NULL OR p.n = min(p.n) FILTER (WHERE coalesce(l.retry_after, 0) = 0)
+                                        OVER (PARTITION BY lower(p.email)))
+           AND known.id IS NULL AS newcomer
+    FROM asked p CROSS JOIN event e LEFT JOIN limited l ON l.person = p.n
+    -- one index probe per person (NOT EXISTS may be planned as a hash of every live registration)
+    LEFT JOIN LATERAL (SELECT r.id FROM registrations r WHERE r.event_id = e.id AND r.email = lower(p.email)
+                       AND r.status IN ('pending', 'confirmed', 'waitlisted') LIMIT 1) known ON true
+), ranked AS (
+    SELECT p.*, count(*) FILTER (WHERE p.newcomer) OVER (ORDER BY p.n) - p.newcomer::int AS before
+    FROM people p
 ), decision AS (
-    SELECT event.*,
+    SELECT event.*, r.*,
            status = 'published' AND (registration_opens_at IS NULL OR registration_opens_at <= now())
                AND now() < coalesce(registration_closes_at, starts_at) AS is_open,
-           CASE WHEN (capacity IS NULL OR seats_taken < capacity) AND waitlist_length = 0
+           -- the seats the newcomers before this person took come off the free ones
+           CASE WHEN (capacity IS NULL OR seats_taken + r.before < capacity) AND waitlist_length = 0
                 THEN CASE WHEN confirmation_required AND $12::text = 'public' THEN 'pending' ELSE 'confirmed' END
-                ELSE 'waitlisted' END AS seat
-    FROM event
+                ELSE 'waitlisted' END AS seat,
+           waitlist_length + r.before + 1
+               - CASE WHEN waitlist_length > 0 OR capacity IS NULL THEN 0 ELSE greatest(capacity - seats_taken, 0) END
+               AS position
+    FROM event CROSS JOIN ranked r
 ), inserted AS (
     INSERT INTO registrations (
         event_id, token_nonce, token_hash, name, email, language, status, commune, interpretation,
         accessibility, whole_series, request_id, source, consent_at, hold_expires_at, waitlisted_at,
         confirmed_at, attendance)
-    SELECT d.id, $2, $3, $4, lower($5), $6, d.seat, $7, $8, $9, $10, $11, $12::text,
+    SELECT d.id, d.nonce, d.token_hash, d.name, lower(d.email), d.language, d.seat, d.commune, d.interpretation,
+           d.accessibility, $10, $11, $12::text,
            CASE WHEN $12::text = 'public' THEN now() END,
            CASE WHEN d.seat = 'pending' THEN {_HOLD_UNTIL.format(hold="$13", e="d")} END,
-           -- read under the lock, so that these instants follow the lock's order
+           -- read under the lock, so that these instants follow the lock's order (and, within one
+           -- statement, the people's: the rows are made in that order)
            CASE WHEN d.seat = 'waitlisted' THEN clock_timestamp() END,
            CASE WHEN d.seat = 'confirmed' THEN clock_timestamp() END,
-           $14
+           d.attendance
     FROM decision d
-    WHERE d.status <> 'cancelled' AND (d.is_open OR $12::text = 'organiser') AND NOT d.has_stale_holds
-      AND (d.seat <> 'waitlisted' OR $18::boolean) AND (SELECT retry_after FROM limited) = 0
+    WHERE d.newcomer AND d.status <> 'cancelled' AND (d.is_open OR $12::text = 'organiser') AND NOT d.has_stale_holds
+      AND (d.seat <> 'waitlisted' OR $18::boolean)
+    ORDER BY d.n
     ON CONFLICT (event_id, email) WHERE status IN ('pending', 'confirmed', 'waitlisted') DO NOTHING
-    RETURNING id, status, email, language
+    RETURNING id, status, email, language, token_hash
 ), mailed AS (
     INSERT INTO outbox (kind, event_id, registration_id, recipient, language, payload, status, last_error)
     SELECT CASE i.status WHEN 'pending' THEN 'registration_received'
                          WHEN 'confirmed' THEN 'registration_confirmed' ELSE 'registration_waitlisted' END,
            d.id, i.id, i.email, i.language,
-           CASE WHEN i.status = 'waitlisted' THEN jsonb_build_object('position', d.waitlist_length + 1) ELSE '{{}}'::jsonb END,
+           CASE WHEN i.status = 'waitlisted' THEN jsonb_build_object('position', d.position) ELSE '{{}}'::jsonb END,
            CASE WHEN cap.reached THEN 'skipped' ELSE 'queued' END,
            CASE WHEN cap.reached THEN '{CAP_REASON}' END
-    FROM inserted i CROSS JOIN decision d
+    FROM inserted i JOIN decision d USING (token_hash)
     CROSS JOIN LATERAL ({CAP_REACHED.format(recipient="i.email", cap="$16::int", kinds="$17::text[]")}) AS cap
     WHERE $15::boolean AND i.email IS NOT NULL
+    ORDER BY d.n
 )
-SELECT d.*, i.id AS registration_id, (SELECT retry_after FROM limited) AS retry_after
-FROM decision d LEFT JOIN inserted i ON true
+SELECT d.n, d.id, d.slug, d.status, d.capacity, d.seats_taken, d.waitlist_length, d.confirmation_required,
+       d.starts_at, d.ends_at, d.timezone, d.registration_opens_at, d.registration_closes_at, d.series_id,
+       d.has_stale_holds, d.is_open, d.seat, i.id AS registration_id, d.retry_after
+FROM decision d LEFT JOIN inserted i USING (token_hash)
+ORDER BY d.n
 """
 
 # the id and series of a non-draft event, without a lock

@@ -14,7 +14,7 @@ import ipaddress
 import logging
 import re
 import uuid
-from collections.abc import AsyncIterator, Iterable
+from collections.abc import AsyncIterator, Hashable, Iterable
 from contextlib import asynccontextmanager
 from datetime import UTC, datetime, timedelta
 from typing import Any, NoReturn
@@ -22,12 +22,14 @@ from typing import Any, NoReturn
 import asyncpg
 import msgspec
 
+from server.db import Connect, lending
 from server.errors import Conflict, DomainError, Invalid, NotFound, ServiceUnavailable, TooManyRequests
 from server.events import queries as event_q
 from server.events.service import registration_open, to_public
 from server.i18n import format_when
 from server.notifications.outbox import enqueue
 from server.registrations import queries as q
+from server.registrations.group_commit import GroupCommit
 from server.registrations.schemas import (
     AcceptedDate,
     RegistrationAccepted,
@@ -148,7 +150,7 @@ def free_seats(event: dict[str, Any]) -> int | None:
 
 
 def seat_for_newcomer(event: dict[str, Any]) -> str:
-    """What a new public registration gets now (queries.TAKE_SEAT applies the same rule)."""
+    """What a new public registration gets now (queries.TAKE_SEATS applies the same rule)."""
     free = free_seats(event)
     if (free is None or free > 0) and not event["waitlist_length"]:
         return "pending" if event["confirmation_required"] else "confirmed"
@@ -156,7 +158,7 @@ def seat_for_newcomer(event: dict[str, Any]) -> str:
 
 
 class Person(msgspec.Struct, kw_only=True):
-    """Who takes a seat, as TAKE_SEAT writes them."""
+    """Who takes a seat, as TAKE_SEATS writes them."""
 
     name: str
     email: str | None
@@ -167,23 +169,69 @@ class Person(msgspec.Struct, kw_only=True):
     attendance: str | None = None
 
 
+# the rate-limit counters a request counts against and their limits (attempt_keys); empty: counted already
+Attempt = tuple[list[str], list[int]]
+NOT_COUNTED: Attempt = ([], [])
+
+
+async def take_seats(
+    conn: asyncpg.Connection, slug: str, people: list[tuple[Person, Attempt]], settings: Settings, *,
+    source: str = "public", mail: bool = True, may_wait: bool = True, whole_series: bool = False,
+    request_id: uuid.UUID | None = None,
+) -> list[asyncpg.Record | None]:
+    """Run TAKE_SEATS: a seat or the waiting list for each person at one event, decided in order, as if
+    one after the other; each one's attempt counts against the rate limits in the same statement
+    (over a limit, nothing is written for them and `retry_after` says when to come back).
+    One row per person, or None for each when there is no such event."""
+    if not may_wait and len(people) > 1:
+        raise ValueError("waiting positions assume that a waitlisted person gets a row: one person at a time")
+    tokens = [new_token(settings.secret_key) for _ in people]
+    keys: list[str] = []
+    limits: list[int] = []
+    owners: list[int] = []
+    for n, (_, (person_keys, person_limits)) in enumerate(people, start=1):
+        keys += person_keys
+        limits += person_limits
+        owners += [n] * len(person_keys)
+    persons = [person for person, _ in people]
+    rows = await conn.fetch(
+        q.TAKE_SEATS, slug, [nonce for nonce, _, _ in tokens], [token_hash for _, _, token_hash in tokens],
+        [p.name for p in persons], [p.email for p in persons], [p.language for p in persons],
+        [p.commune for p in persons], [p.interpretation for p in persons], [p.accessibility for p in persons],
+        whole_series, request_id, source, settings.hold_duration, [p.attendance for p in persons], mail,
+        settings.mail_cap_per_day if source == "public" else None, list(CAPPED_KINDS), may_wait,
+        lock_timeout(settings), keys, limits, settings.rate_limit_window, owners,
+    )
+    return list(rows) if rows else [None] * len(people)
+
+
 async def take_seat(
     conn: asyncpg.Connection, slug: str, person: Person, settings: Settings, *, source: str = "public",
     mail: bool = True, may_wait: bool = True, whole_series: bool = False, request_id: uuid.UUID | None = None,
-    attempt: tuple[list[str], list[int]] = ([], []),
+    attempt: Attempt = NOT_COUNTED,
 ) -> asyncpg.Record | None:
-    """Run TAKE_SEAT: a seat or the waiting list for one person at one event; None if no such event.
+    """take_seats for one person; None if there is no such event."""
+    [seat] = await take_seats(conn, slug, [(person, attempt)], settings, source=source, mail=mail, may_wait=may_wait,
+                              whole_series=whole_series, request_id=request_id)
+    return seat
 
-    `attempt` (keys and limits) counts the request against the rate limits in the same statement;
-    over a limit, nothing is written and `retry_after` says when to come back.
-    """
-    nonce, _, token_hash = new_token(settings.secret_key)
-    return await conn.fetchrow(
-        q.TAKE_SEAT, slug, nonce, token_hash, person.name, person.email, person.language, person.commune,
-        person.interpretation, person.accessibility, whole_series, request_id, source, settings.hold_duration,
-        person.attendance, mail, settings.mail_cap_per_day if source == "public" else None, list(CAPPED_KINDS),
-        may_wait, lock_timeout(settings), attempt[0], attempt[1], settings.rate_limit_window,
-    )
+
+async def _take_public_seats(conn: asyncpg.Connection, key: Hashable, people: list[tuple[Person, Attempt]]) -> list[asyncpg.Record | None]:
+    slug, settings, _ = key  # type: ignore[misc]
+    return await take_seats(conn, slug, people, settings)
+
+
+# Public registrations for one event (and settings) that come while its seat statement runs share
+# the next one: on a busy event, handing its lock from one statement to the next cost as much as the
+# work done under it. See group_commit.py.
+PUBLIC_SEATS: GroupCommit[tuple[Person, Attempt], asyncpg.Record | None] = GroupCommit(_take_public_seats)
+
+
+async def take_public_seat(connect: Connect, slug: str, person: Person, settings: Settings,
+                           attempt: Attempt) -> asyncpg.Record | None:
+    """take_seat for a public request to one event, in one statement with others that came meanwhile
+    through the same `connect` (one per app; a lent connection is never shared)."""
+    return await PUBLIC_SEATS.submit(connect, (slug, settings, connect), (person, attempt))
 
 
 async def tell_registrant(
@@ -294,10 +342,15 @@ _COMMUNES: dict[str, str] = {}
 
 async def canonical_commune(conn: asyncpg.Connection, commune: str | None, field: str = "commune") -> str | None:
     """The commune as the law spells it, or 422."""
+    if commune is not None and not _COMMUNES:
+        _COMMUNES.update({r["name"].lower(): r["name"] for r in await conn.fetch(q.ALL_COMMUNES)})
+    return known_commune(commune, field)
+
+
+def known_commune(commune: str | None, field: str = "commune") -> str | None:
+    """canonical_commune once the names are read."""
     if commune is None:
         return None
-    if not _COMMUNES:
-        _COMMUNES.update({r["name"].lower(): r["name"] for r in await conn.fetch(q.ALL_COMMUNES)})
     name = _COMMUNES.get(commune.strip().lower())
     if name is None:
         raise CommuneUnknown.field(field, f"'{commune[:100]}' is not a commune of Luxembourg.")
@@ -307,21 +360,29 @@ async def canonical_commune(conn: asyncpg.Connection, commune: str | None, field
 # ---------------------------------------------------------------------------- registering
 
 async def register(
-    conn: asyncpg.Connection, slug: str, data: RegistrationIn, settings: Settings, *, client_ip: str
+    conn: asyncpg.Connection | Connect, slug: str, data: RegistrationIn, settings: Settings, *, client_ip: str
 ) -> RegistrationAccepted:
-    """Register for one event or every open date of its series; the answer does not tell a known address from a new one."""
+    """Register for one event or every open date of its series; the answer does not tell a known address from a new one.
+
+    Given a Connect (db.connections) rather than a connection, the request holds one only while it
+    needs it: not while it waits for the statement that decides its seat along with others'.
+    """
+    connect = conn if callable(conn) else lending(conn)  # (a pooled connection is a proxy, not a Connection)
     if not data.consent:
         raise ConsentRequired.field("consent", "Registering needs your consent to the use of your data.")
     if not SLUG_RE.match(slug):
         raise EventNotFound(f"No published event '{slug[:140]}'.")
+    if data.commune is not None and not _COMMUNES:
+        async with connect() as first:
+            await canonical_commune(first, data.commune)  # reads the names once per process
     person = Person(name=data.name.strip(), email=data.email.strip().lower(), language=data.language,
-                    commune=await canonical_commune(conn, data.commune), interpretation=data.interpretation,
+                    commune=known_commune(data.commune), interpretation=data.interpretation,
                     accessibility=data.accessibility)
     if not data.whole_series:
         # the common case in one statement, its own transaction: the event's lock is held for
         # the database's work only, and the attempt is counted on the way
         async with refusing_lock_trouble():
-            seat = await take_seat(conn, slug, person, settings, attempt=attempt_keys(settings, client_ip, person.email))
+            seat = await take_public_seat(connect, slug, person, settings, attempt_keys(settings, client_ip, person.email))
         if seat is None:  # the attempt counted all the same
             raise EventNotFound(f"No published event '{slug}'.")
         if seat["retry_after"]:
@@ -331,28 +392,30 @@ async def register(
         if seat["status"] == "cancelled" or not seat["is_open"]:
             refuse_closed(seat, datetime.now(UTC))
         if not seat["has_stale_holds"]:
-            await _tell_known(conn, [seat], person, settings)
+            async with connect() as conn:
+                await _tell_known(conn, [seat], person, settings)
             return _accepted([seat], series_request=False, language=person.language)
-    else:
-        await count_attempt(conn, settings, client_ip, person.email)
-    # a whole series, or holds to end first: everything in one transaction under the events' locks
-    async with seat_transaction(conn):
-        events, series_request = await _lock_targets(conn, slug, data.whole_series, settings)
-        request_id = uuid.uuid4() if series_request else None
-        seats = []
-        for event in events:
-            await settle(conn, event, settings)
-            seat = await take_seat(conn, event["slug"], person, settings, mail=not series_request,
-                                   whole_series=series_request, request_id=request_id)
-            if seat["registration_id"] is not None or seat["is_open"]:
-                seats.append(seat)
-        if not seats:
-            raise RegistrationClosed("Registration for this event is closed.")
-        created = [s for s in seats if s["registration_id"] is not None]
-        if series_request and created:
-            await _tell_series(conn, seats, person, settings)
-        else:
-            await _tell_known(conn, [s for s in seats if s["registration_id"] is None], person, settings)
+    async with connect() as conn:
+        if data.whole_series:
+            await count_attempt(conn, settings, client_ip, person.email)
+        # a whole series, or holds to end first: everything in one transaction under the events' locks
+        async with seat_transaction(conn):
+            events, series_request = await _lock_targets(conn, slug, data.whole_series, settings)
+            request_id = uuid.uuid4() if series_request else None
+            seats = []
+            for event in events:
+                await settle(conn, event, settings)
+                seat = await take_seat(conn, event["slug"], person, settings, mail=not series_request,
+                                       whole_series=series_request, request_id=request_id)
+                if seat["registration_id"] is not None or seat["is_open"]:
+                    seats.append(seat)
+            if not seats:
+                raise RegistrationClosed("Registration for this event is closed.")
+            created = [s for s in seats if s["registration_id"] is not None]
+            if series_request and created:
+                await _tell_series(conn, seats, person, settings)
+            else:
+                await _tell_known(conn, [s for s in seats if s["registration_id"] is None], person, settings)
     return _accepted(seats, series_request=series_request, language=person.language)
 
 
