@@ -26,7 +26,13 @@ EVENT_BY_ID = f"SELECT {_EVENT_COLUMNS} {_EVENT_FROM} WHERE e.id = $1"
 # the same, locking the event row for a change (capacity and time decisions serialize on it)
 EVENT_BY_SLUG_FOR_UPDATE = f"SELECT {_EVENT_COLUMNS} {_EVENT_FROM} WHERE e.slug = $1 FOR UPDATE OF e"
 
-# a page of the public list in (starts_at, id) order after a cursor; NULL parameters filter nothing.
+# A page of the public list in (starts_at, id) order after a cursor: $1 from (NULL: now), $2 and
+# $3 the cursor's (starts_at, id) or NULL, $4 the page size plus one; `{filters}` holds the
+# conditions of PUBLIC_LIST_FILTERS asked for, on $5 and on. One statement per combination of
+# filters gives each its own plan: with "$n IS NULL OR ..." for every filter, a prepared statement
+# soon ran one generic plan for all of them, which read every upcoming event of a big database.
+# An event lasts at most 31 days (migration 0009), so an event ending after $1 starts after
+# $1 - 31 days: that bound and the cursor make one index condition that skips the past.
 # Only what changes per request or tells a cached rendering's version: see service.list_public.
 PUBLIC_EVENT_PAGE = f"""
 SELECT e.id, e.starts_at, e.row_version, o.name AS organisation_name, e.status, e.capacity,
@@ -34,16 +40,21 @@ SELECT e.id, e.starts_at, e.row_version, o.name AS organisation_name, e.status, 
 {_EVENT_FROM}
 WHERE e.status <> 'draft'
   AND e.ends_at > coalesce($1::timestamptz, now())
-  AND ($2::timestamptz IS NULL OR e.starts_at < $2)
-  AND ($3::text IS NULL OR e.kind = $3)
-  AND ($4::text IS NULL OR $4 = ANY(e.languages))
-  AND ($5::text IS NULL OR e.commune = $5)
-  AND ($6::text IS NULL OR o.slug = $6)
-  AND ($7::text IS NULL OR e.title::text ILIKE $7 OR e.summary::text ILIKE $7)
-  AND ($8::timestamptz IS NULL OR (e.starts_at, e.id) > ($8, $9::bigint))
+  AND (e.starts_at, e.id) > (greatest($2::timestamptz, coalesce($1::timestamptz, now()) - interval '31 days'),
+                             coalesce($3::bigint, 0)){{filters}}
 ORDER BY e.starts_at, e.id
-LIMIT $10
+LIMIT $4
 """
+
+# the public list's filters as conditions on their parameter ${n}; PUBLIC_EVENT_PAGE takes those asked for
+PUBLIC_LIST_FILTERS = {
+    "to": "e.starts_at < ${n}::timestamptz",
+    "kind": "e.kind = ${n}::text",
+    "spoken": "${n}::text = ANY(e.languages)",
+    "commune": "e.commune = ${n}::text",
+    "organisation": "e.organisation_id = (SELECT id FROM organisations WHERE slug = ${n}::text)",
+    "q": "(e.title::text ILIKE ${n}::text OR e.summary::text ILIKE ${n}::text)",
+}
 
 # a page of the events an organiser can read (all of them for $1 = true), drafts included
 ORGANISER_EVENT_PAGE = f"""

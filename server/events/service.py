@@ -149,14 +149,22 @@ async def list_public(
 ) -> EventPage:
     """A page of upcoming published events."""
     after, after_id = decode_cursor(cursor)
-    pattern = f"%{_escape_like(filters.q)}%" if filters.q else None
-    rows = await conn.fetch(
-        q.PUBLIC_EVENT_PAGE, filters.from_, filters.to, filters.kind, filters.spoken, filters.commune,
-        filters.organisation, pattern, after, after_id, limit + 1,
-    )
+    query, values = _public_page_query(filters)
+    rows = await conn.fetch(query, filters.from_, after, after_id, limit + 1, *values)
     items = await _rendered_public(conn, rows[:limit], lang, settings)
     next_cursor = encode_cursor(rows[limit - 1]["starts_at"], rows[limit - 1]["id"]) if len(rows) > limit else None
     return EventPage(items=items, next_cursor=next_cursor)
+
+
+def _public_page_query(filters: EventFilters) -> tuple[str, list[Any]]:
+    """PUBLIC_EVENT_PAGE with a condition for each filter given (from q.PUBLIC_LIST_FILTERS), and their values."""
+    pattern = f"%{_escape_like(filters.q)}%" if filters.q else None
+    given = [(name, value) for name, value in (
+        ("to", filters.to), ("kind", filters.kind), ("spoken", filters.spoken), ("commune", filters.commune),
+        ("organisation", filters.organisation), ("q", pattern),
+    ) if value is not None]
+    conditions = "".join(f"\n  AND {q.PUBLIC_LIST_FILTERS[name].format(n=5 + i)}" for i, (name, _) in enumerate(given))
+    return q.PUBLIC_EVENT_PAGE.format(filters=conditions), [value for _, value in given]
 
 
 # Localised public events by (id, row version, organisation name, language, base URL). Reading and
@@ -284,7 +292,7 @@ async def _validate(conn: asyncpg.Connection, values: dict[str, Any], *, partial
         errors.append(FieldError("timezone", "Use an IANA time zone such as Europe/Luxembourg."))
     if values["ends_at"] <= values["starts_at"]:
         errors.append(FieldError("ends_at", "The end must come after the start."))
-    elif values["ends_at"] - values["starts_at"] > timedelta(days=31):
+    elif values["ends_at"] - values["starts_at"] > timedelta(days=31):  # a rule of the table too (0009)
         errors.append(FieldError("ends_at", "An event lasts at most 31 days."))
     if not EARLIEST_START <= values["starts_at"] < LATEST_START:
         errors.append(FieldError("starts_at", "An event starts between the years 2000 and 2199."))
