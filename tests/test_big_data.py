@@ -4,12 +4,18 @@ places on the organisers' pages."""
 
 from __future__ import annotations
 
+import csv
+import io
 from datetime import datetime, timedelta, timezone
 
 import asyncpg
 import pytest
 
-from tests.factories import create_event
+from tests.factories import create_event, create_organiser, registration_body
+
+
+def auth(token: str) -> dict[str, str]:
+    return {"Authorization": f"Bearer {token}"}
 
 
 async def test_list_shows_a_month_long_event_that_started_weeks_ago(client, conn, settings) -> None:
@@ -51,3 +57,23 @@ async def test_list_combines_filters_and_pages_through_them(client, conn, settin
     assert rest["next_cursor"] is None
     without_to = {key: value for key, value in params.items() if key != "to"}
     assert late in {item["slug"] for item in (await client.get("/api/events", params={**without_to, "limit": 10})).json()["items"]}
+
+
+async def test_organiser_pages_and_export_show_each_waitlisted_persons_place(client, conn, settings) -> None:
+    _, token = await create_organiser(conn, {"asti": "organiser"})
+    event = await create_event(conn, settings, capacity=1, confirmation_required=False)
+    emails = []
+    for _ in range(4):
+        body = registration_body()
+        assert (await client.post(f"/api/events/{event.slug}/registrations", json=body)).status_code == 202
+        emails.append(body["email"])
+    url = f"/api/organiser/events/{event.slug}/registrations"
+    page = (await client.get(url, params={"limit": 2}, headers=auth(token))).json()
+    rest = (await client.get(url, params={"limit": 2, "cursor": page["next_cursor"]}, headers=auth(token))).json()
+    places = [(item["email"], item["status"], item["waitlist_position"]) for item in page["items"] + rest["items"]]
+    assert places == [(emails[0], "confirmed", None), (emails[1], "waitlisted", 1), (emails[2], "waitlisted", 2),
+                      (emails[3], "waitlisted", 3)]
+    export = await client.get(f"{url}.csv", params={"delimiter": "comma", "lang": "en"}, headers=auth(token))
+    rows = list(csv.reader(io.StringIO(export.content.decode("utf-8-sig"))))
+    column = rows[0].index(next(name for name in rows[0] if "waiting" in name.lower()))
+    assert [row[column] for row in rows[1:]] == ["", "1", "2", "3"]
