@@ -21,9 +21,18 @@ async def insert_returning(request: Request, conn: asyncpg.Connection) -> dict[s
     return {"id": await conn.fetchval("INSERT INTO bench_inserts (body) VALUES ($1::text::jsonb) RETURNING id", body.decode())}
 
 
+@get("/bench/bytes/{size:int}", include_in_schema=False, media_type="application/octet-stream")
+async def fixed_bytes(size: int) -> bytes:
+    """The least an endpoint sending `size` bytes can do: the same bytes every time (bench_feeds)."""
+    return _BYTES.setdefault(size, bytes(size))
+
+
+_BYTES: dict[int, bytes] = {}
+
+
 def app_from_env() -> Litestar:
     """Factory for granian: the real app with the ceilings registered on it."""
     app = service_from_env()
-    for handler in (select_one, insert_returning):
+    for handler in (select_one, insert_returning, fixed_bytes):
         app.register(handler)
     return app

@@ -19,6 +19,8 @@ from server.bodies import StrictRequest, StrictStructSchemaPlugin
 from server.db import pool_lifespan_hooks, provide_connection
 from server.errors import exception_handlers
 from server.events.controllers import OrganiserEventController, PublicEventController
+from server.feeds.cache import cache_lifespan_hooks
+from server.feeds.controllers import FeedController
 from server.i18n import negotiate_language
 from server.notifications.controllers import OrganiserMessageController
 from server.openapi import document_problems
@@ -51,6 +53,7 @@ def route_handlers() -> list:
         OrganiserRegistrationController,
         OrganiserMessageController,
         PagesController,
+        FeedController,
     ]
 
 
@@ -58,6 +61,7 @@ def create_app(settings: Settings, *, test_connection: asyncpg.Connection | None
     """The ASGI app; tests pass the connection of their rolled-back transaction."""
     state = State({"settings": settings, "test_connection": test_connection})
     open_pool, close_pool = pool_lifespan_hooks(settings)
+    start_feed_cache, stop_feed_cache = cache_lifespan_hooks(settings.database_url)
     app = Litestar(
         route_handlers=route_handlers(),
         dependencies={
@@ -67,8 +71,8 @@ def create_app(settings: Settings, *, test_connection: asyncpg.Connection | None
             "organiser": Provide(provide_organiser),
         },
         state=state,
-        on_startup=[open_pool],
-        on_shutdown=[close_pool],
+        on_startup=[open_pool, start_feed_cache],
+        on_shutdown=[stop_feed_cache, close_pool],
         exception_handlers=with_html_for_browsers(exception_handlers),
         request_max_body_size=MAX_BODY_BYTES,
         request_class=StrictRequest,
@@ -82,7 +86,7 @@ def create_app(settings: Settings, *, test_connection: asyncpg.Connection | None
             components=Components(
                 security_schemes={"bearer": SecurityScheme(type="http", scheme="bearer", description="Organiser token")}
             ),
-            tags=[Tag(name="events"), Tag(name="registrations"), Tag(name="organiser"), Tag(name="health")],
+            tags=[Tag(name="events"), Tag(name="registrations"), Tag(name="organiser"), Tag(name="feeds"), Tag(name="health")],
         ),
         debug=False,
     )

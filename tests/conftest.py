@@ -117,3 +117,11 @@ def notifier_settings(notifier_database_url: str, smtp_server: SmtpTestServer) -
         notifier_concurrency=4, notifier_lease="PT5S", notifier_poll_interval="PT0.2S",
         notifier_housekeeping_every="PT0.2S", smtp_timeout="PT1.5S",
     )
+
+
+@pytest.fixture(scope="session")
+def icaljs():
+    """Runs ical.js (node) on an .ics and returns what it read (tests/ical_readers.py)."""
+    from tests.ical_readers import make_icaljs
+
+    return make_icaljs()

@@ -2,35 +2,38 @@
 
 from __future__ import annotations
 
-import importlib.util
-import itertools
-import json
 import os
 import re
-import shutil
 import subprocess
 import sys
 import unicodedata
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
-from typing import NamedTuple
 from zoneinfo import ZoneInfo
 
 import icalendar
 import msgspec
 import pytest
 import vobject
-from dateutil.rrule import rrulestr
 from hypothesis import HealthCheck, example, given, settings
 from hypothesis import strategies as st
 
-from server.feeds.ical import FeedEvent, FeedOverride, build_calendar, build_event_invitation
+from server.feeds.ical import FeedEvent, FeedOverride, _fold, build_calendar, build_event_invitation
+from tests.ical_readers import (
+    ROOT,
+    Occurrence,
+    ParsedEvent,
+    assert_well_formed,
+    epoch,
+    occurrences_from,
+    parse_with_icaljs,
+    parse_with_icalendar,
+    parse_with_vobject,
+    with_private_tzids,
+)
 
-ROOT = Path(__file__).resolve().parents[1]
-JS_DIR = ROOT / "tests" / "js"
 LUX = ZoneInfo("Europe/Luxembourg")
 LISBON = ZoneInfo("Europe/Lisbon")
-WINDOW = (datetime(2026, 1, 1, tzinfo=UTC), datetime(2028, 1, 1, tzinfo=UTC))
 CREATED = datetime(2025, 12, 1, 9, 0, tzinfo=UTC)
 EDITED = datetime(2025, 12, 15, 16, 45, 30, tzinfo=UTC)
 
@@ -38,21 +41,6 @@ EDITED = datetime(2025, 12, 15, 16, 45, 30, tzinfo=UTC)
 def lux(*parts: int) -> datetime:
     """A wall time in Luxembourg."""
     return datetime(*parts, tzinfo=LUX)
-
-
-def epoch(moment: datetime) -> int:
-    """Unix seconds, the unit every parser's answer is reduced to."""
-    return int(moment.timestamp())
-
-
-class Occurrence(NamedTuple):
-    """One occurrence as a calendar shows it, reduced to instants."""
-
-    uid: str
-    recurrence_id: int  # the original start; equals start for a single event
-    start: int
-    end: int
-    cancelled: bool
 
 
 # --- the scenario: what goes in, and what every parser must read back ----------------------------
@@ -170,128 +158,6 @@ def scenario_calendar() -> bytes:
 
 
 # --- reading the feed back with each parser -----------------------------------------------------
-
-
-class ParsedEvent(NamedTuple):
-    """One VEVENT as a Python parser read it."""
-
-    uid: str
-    recurrence_id: datetime | None
-    start: datetime
-    end: datetime
-    status: str
-    sequence: int
-    summary: str
-    starts: list[datetime]  # the occurrences' original starts: expanded RRULE minus EXDATE
-
-
-def occurrences_from(parsed: list[ParsedEvent]) -> list[Occurrence]:
-    """What a calendar shows: each master's occurrences with the overrides applied, in the window."""
-    overrides = {(p.uid, epoch(p.recurrence_id)): p for p in parsed if p.recurrence_id}
-    found = []
-    for master in (p for p in parsed if p.recurrence_id is None):
-        # Subtract in UTC: Python subtracts wall times when both sides share a tzinfo.
-        length = master.end.astimezone(UTC) - master.start.astimezone(UTC)
-        for original in master.starts:
-            shown = overrides.get((master.uid, epoch(original)))
-            if shown:
-                occurrence = Occurrence(master.uid, epoch(original), epoch(shown.start), epoch(shown.end),
-                                        shown.status == "CANCELLED")
-            else:
-                start = original.astimezone(UTC)
-                occurrence = Occurrence(master.uid, epoch(original), epoch(start), epoch(start + length),
-                                        master.status == "CANCELLED")
-            if epoch(WINDOW[0]) <= occurrence.start < epoch(WINDOW[1]):
-                found.append(occurrence)
-    return sorted(found)
-
-
-def parse_with_icalendar(data: bytes) -> list[ParsedEvent]:
-    """The feed as icalendar reads it, series expanded with dateutil as a client would."""
-    parsed = []
-    for vevent in icalendar.Calendar.from_ical(data).walk("VEVENT"):
-        start = vevent["DTSTART"].dt
-        starts = [start]
-        if "RRULE" in vevent:
-            excluded = vevent.get("EXDATE", [])
-            excluded = excluded if isinstance(excluded, list) else [excluded]
-            excluded = {epoch(d.dt) for prop in excluded for d in prop.dts}
-            rule = rrulestr(vevent["RRULE"].to_ical().decode(), dtstart=start)
-            starts = [s for s in rule if epoch(s) not in excluded]
-        recurrence_id = vevent.get("RECURRENCE-ID")
-        parsed.append(ParsedEvent(
-            str(vevent["UID"]), recurrence_id.dt if recurrence_id else None, start, vevent["DTEND"].dt,
-            str(vevent["STATUS"]), int(vevent["SEQUENCE"]), str(vevent["SUMMARY"]), starts,
-        ))
-    return parsed
-
-
-def parse_with_vobject(data: bytes) -> list[ParsedEvent]:
-    """The feed as a fresh vobject reads it, with the file's VTIMEZONE."""
-    # vobject keeps the first VTIMEZONE it meets for a TZID for the life of the process, so a
-    # feed parsed earlier would decide how this one reads; start from an empty registry instead.
-    # (It also takes a VTIMEZONE that has no change between 2000 and 2020 and a zero offset, like
-    # Lisbon's from 2026, for UTC and falls back to pytz by name: that one is checked by the others.)
-    registry = vars(vobject.icalendar)["__tzidMap"]
-    registry.clear()
-    vobject.icalendar.registerTzid("UTC", vobject.icalendar.utc)
-    parsed = []
-    for vevent in vobject.readOne(data.decode("utf-8")).vevent_list:
-        start = vevent.dtstart.value
-        starts = list(vevent.getrruleset(addRDate=True)) if hasattr(vevent, "rrule") else [start]
-        recurrence_id = vevent.recurrence_id.value if hasattr(vevent, "recurrence_id") else None
-        parsed.append(ParsedEvent(
-            vevent.uid.value, recurrence_id, start, vevent.dtend.value, vevent.status.value,
-            int(vevent.sequence.value), vevent.summary.value, starts,
-        ))
-    return parsed
-
-
-def with_private_tzids(data: bytes) -> bytes:
-    """The feed with TZIDs no parser has seen, so it must use this file's VTIMEZONE."""
-    # icalendar and vobject keep the first VTIMEZONE they meet for a TZID for the whole process
-    # (and icalendar prefers its own zoneinfo for IANA names); a fresh name per parse defeats both.
-    prefix = f"Zesummen-{next(_private_tzid_counter)}".encode()
-    return re.sub(rb"(TZID[:=])([A-Za-z_]+/[A-Za-z_/]+)", rb"\1" + prefix + rb"/\2", data)
-
-
-_private_tzid_counter = itertools.count()
-
-
-@pytest.fixture(scope="session")
-def icaljs():
-    """Runs tests/js/parse_ics.mjs; installs ical.js from the lockfile once if needed."""
-    node, npm = shutil.which("node"), shutil.which("npm")
-    if not node or not npm:
-        pytest.fail(
-            "node and npm are required for the ical.js checks (install Node.js 18 or newer); "
-            "these tests never skip, so a missing node fails them"
-        )
-    if not (JS_DIR / "node_modules" / "ical.js" / "package.json").exists():
-        done = subprocess.run(
-            [npm, "ci", "--prefix", str(JS_DIR), "--no-audit", "--no-fund"],
-            cwd=ROOT, capture_output=True, text=True, timeout=240,
-        )
-        if done.returncode != 0:
-            pytest.fail(f"npm ci --prefix tests/js failed:\n{done.stdout}\n{done.stderr}")
-
-    def parse(data: bytes, window: tuple[datetime, datetime] = WINDOW) -> dict:
-        done = subprocess.run(
-            [node, str(JS_DIR / "parse_ics.mjs"), window[0].isoformat(), window[1].isoformat()],
-            input=data, capture_output=True, timeout=60,
-        )
-        assert done.returncode == 0, f"ical.js failed:\n{done.stderr.decode()}"
-        return json.loads(done.stdout)
-
-    return parse
-
-
-def parse_with_icaljs(icaljs, data: bytes) -> list[Occurrence]:
-    """The occurrences ical.js expands, overrides applied."""
-    return sorted(
-        Occurrence(o["uid"], o["recurrence_id"], o["start"], o["end"], o["status"] == "CANCELLED")
-        for o in icaljs(data)["occurrences"]
-    )
 
 
 # --- instants, counts and cancellations ---------------------------------------------------------
@@ -415,7 +281,9 @@ def test_one_vtimezone_per_zone_used_and_none_for_utc():
 
 # --- text and line format -------------------------------------------------------------------------
 
-NASTY = "\n\r;,\\:\"'ëéäöüÄÉèçâœß€½ 日本語中文한국어😀👩🏽‍🏫🇱🇺\t "
+# Line breaks and TEXT's escapes, Luxembourgish letters (also ë decomposed, as macOS writes it),
+# CJK, emoji with skin tone, ZWJ sequence and flag: what issue 5 lists, and what breaks folding.
+NASTY = "\n\r;,\\:\"'ëéäöüÄÉËèêçâôûœß€½ e\u0308 日本語中文한국어😀👩🏽‍🏫🇱🇺\t "
 texts = st.text(alphabet=st.one_of(st.sampled_from(NASTY), st.characters()), max_size=300)
 
 
@@ -438,15 +306,6 @@ def one_line(text: str) -> str:
     return text.replace("\n", " ")
 
 
-def assert_well_formed(data: bytes) -> None:
-    """CRLF after every line, at most 75 octets a line, and no fold splitting a UTF-8 character."""
-    assert data.endswith(b"\r\n")
-    for line in data[:-2].split(b"\r\n"):
-        assert b"\r" not in line and b"\n" not in line, line
-        assert len(line) <= 75, line
-        line.decode("utf-8")  # raises if a fold cut a multi-byte character in two
-
-
 def text_event(uid: str, summary: str, description: str, location: str) -> FeedEvent:
     """A plain event carrying the given texts."""
     return event(uid, lux(2026, 5, 6, 18), lux(2026, 5, 6, 19), summary=summary, description=description,
@@ -455,6 +314,10 @@ def text_event(uid: str, summary: str, description: str, location: str) -> FeedE
 
 @settings(max_examples=200, deadline=None, suppress_health_check=[HealthCheck.too_slow])
 @given(summary=texts, description=texts, location=texts)
+# every case issue 5 names, always tried: newlines, ; , \ and emoji, CJK and Luxembourgish
+@example(summary="Konversatiounsdësch; Lëtzebuergesch, fir Ufänker 🇱🇺",
+         description=NASTY * 6 + "\nZweet Linn\r\nDrëtt Linn\\n (keng nei Linn)",
+         location="Biergerzentrum, Esch-sur-Uelzecht; 2. Stack \\ Sall 日本")
 @example(summary="\ufeff", description="\ufeffa", location="b\ufeff")  # found by hypothesis
 def test_any_text_is_folded_safely_and_reads_back(summary, description, location):
     """Lines fit in 75 octets, end in CRLF, and icalendar and vobject give every text back."""
@@ -491,6 +354,17 @@ def test_icaljs_gives_any_text_back(icaljs, batch):
         assert parsed["summary"] == cleaned(summary)
         assert (parsed["description"] or "") == cleaned(description)
         assert (parsed["location"] or "") == cleaned(location)
+
+
+@settings(max_examples=500, deadline=None)
+@given(line=st.text(alphabet=st.one_of(st.sampled_from(NASTY.replace("\n", "").replace("\r", "") + "\\^"),
+                                       st.characters(blacklist_categories=("Cs",), blacklist_characters="\r\n")),
+                    max_size=400))
+def test_folding_on_bytes_is_icalendar_s_folding(line):
+    """The builder folds encoded lines itself (speed); the result is icalendar's own, octet for octet."""
+    from icalendar.parser.string import _foldline
+
+    assert _fold(line) == _foldline(line).encode()
 
 
 def test_multibyte_text_at_every_fold_position():

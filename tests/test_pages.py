@@ -461,3 +461,11 @@ async def test_registration_not_open_yet_says_when_it_opens(pages, conn, setting
     from server.i18n import format_day
 
     assert f"Die Anmeldung beginnt am {format_day(opens, 'Europe/Luxembourg', 'de')}." in text
+
+
+def test_times_never_break_across_lines_on_a_phone() -> None:
+    from server.pages.render import unbroken_times
+
+    assert unbroken_times("mardi 8 décembre 2026, 12 h 15 – 13 h 45") == "mardi 8 décembre 2026, 12\u00a0h\u00a015 – 13\u00a0h\u00a045"
+    assert unbroken_times("12:15 – 13:45 Uhr").endswith("13:45\u00a0Uhr")
+    assert unbroken_times("12h15 – 13h45") == "12h15 – 13h45"

@@ -7,12 +7,13 @@ from datetime import UTC, datetime
 from typing import Annotated, Any
 
 import asyncpg
-from litestar import Controller, Request, Response, get, post
+from litestar import Controller, HttpMethod, Request, Response, get, post, route
 from litestar.params import Parameter
 from litestar.response import Redirect
 
 from server.errors import DomainError, NotFound
 from server.events.service import KIND_LABELS, get_public
+from server.feeds.controllers import event_feed_response
 from server.i18n import LANGUAGES, format_day
 from server.pages import csrf, forms, service
 from server.pages.errors import CODE_TEXTS, page_exception_handlers
@@ -130,13 +131,13 @@ class PagesController(Controller):
         }
         return render(request, "index.html", context, lang=lang)
 
-    @get("/events/{slug:str}")
-    async def event(self, slug: Slug, request: Request, conn: asyncpg.Connection, settings: Settings) -> Response[str]:
-        """One event, its places and the registration form."""
-        if slug.endswith(".ics"):
-            # /events/{slug}.ics belongs to the feeds; Litestar routes both paths here (see report)
-            raise NotFound("No such page.")
+    @route("/events/{slug:str}", http_method=[HttpMethod.GET, HttpMethod.HEAD])
+    async def event(self, slug: Slug, request: Request, conn: asyncpg.Connection, settings: Settings) -> Response:
+        """One event, its places and the registration form; `{slug}.ics` is the event's iCal feed."""
         lang, _ = page_language(request)
+        if slug.endswith(".ics"):
+            # Litestar cannot route a parameter followed by ".ics", so /events/{slug}.ics arrives here
+            return await event_feed_response(request, slug.removesuffix(".ics"), lang, conn)
         return await event_form_page(request, conn, settings, slug, lang)
 
     @post("/events/{slug:str}/register")

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import hashlib
+import re
 from functools import cache
 from typing import Any
 from urllib.parse import urlencode
@@ -53,6 +54,15 @@ def stylesheet() -> Stylesheet:
     return Stylesheet()
 
 
+# "12 h 15", "13:45 Uhr": a phone's narrow column must not break a time in two
+_TIME_SPACES = re.compile(r"(?<=\d) (?=h \d)|(?<=\d h) (?=\d)|(?<=\d) (?=Uhr|Auer)")
+
+
+def unbroken_times(text: str) -> str:
+    """The text with the spaces inside each time made no-break."""
+    return _TIME_SPACES.sub("\u00a0", text)
+
+
 @cache
 def environment(lang: str) -> Environment:
     """The templates with `lang`'s translations; one environment per language, built once."""
@@ -66,6 +76,7 @@ def environment(lang: str) -> Environment:
     )
     # new-style gettext: _("... %(n)s", n=x) formats after translating and escapes the values
     env.install_gettext_translations(translations(lang), newstyle=True)
+    env.filters["unbroken_times"] = unbroken_times
     env.globals.update(lang=lang, site_name=SITE_NAME, css_url=stylesheet().url, language_names=LANGUAGE_NAMES)
     return env
 

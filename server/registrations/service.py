@@ -423,6 +423,11 @@ async def _by_token(conn: asyncpg.Connection, token: str) -> asyncpg.Record:
     return row
 
 
+async def registration_for_token(conn: asyncpg.Connection, token: str) -> asyncpg.Record:
+    """The registration row behind a manage token, or 404 `token_unknown` (for the personal feed)."""
+    return await _by_token(conn, token)
+
+
 async def _siblings(conn: asyncpg.Connection, registration: asyncpg.Record) -> list[asyncpg.Record]:
     """Every registration of the same whole-series request (itself included), in date order."""
     if registration["request_id"] is None:
