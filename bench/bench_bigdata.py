@@ -51,6 +51,7 @@ BIG, SMALL = Scale.of(int(os.environ.get("BIGDATA_FACTOR", "1"))), Scale.of(100)
 # round of one side, not the median
 CONNECTIONS, ROUNDS, SECONDS, WARMUP = 8, 7, 1.5, 1.0
 ORGANISER_PAGE = 100
+TURNS = 1_000  # feeds and manage tokens the probes take in turn
 # the limits protect the public from abuse; the load comes from one address on purpose
 SERVER_ENV = {"RATE_LIMIT_PER_ADDRESS": "100000000", "RATE_LIMIT_PER_EMAIL": "1000", "MAIL_CAP_PER_DAY": "1000"}
 SOAK_SECONDS = float(os.environ.get("SOAK_SECONDS", "300"))
@@ -105,7 +106,7 @@ async def prepare(label: str, url: str, scale: Scale, context: Context) -> World
         last_page = await conn.fetchval(
             "SELECT id FROM registrations WHERE event_id = $1 ORDER BY id DESC OFFSET $2 LIMIT 1", big_id, ORGANISER_PAGE)
         feed_slugs = [r["slug"] for r in await conn.fetch(
-            "SELECT slug FROM events WHERE status = 'published' AND starts_at > now() ORDER BY md5(slug) LIMIT 1000")]
+            "SELECT slug FROM events WHERE status = 'published' AND starts_at > now() ORDER BY md5(slug) LIMIT $1", TURNS)]
     finally:
         await conn.close()
     return World(label=label, url=url, loaded=loaded, organiser_token=token,
@@ -174,7 +175,10 @@ async def compare(probe: Probe, big: World, small: World) -> tuple[list[LoadStat
     shows it), so that one failing endpoint does not cost the figures of the others.
     """
     for w in (big, small):
-        await http_load(w.base_url, duration=WARMUP, connections=CONNECTIONS, **{"path": "/", **probe.spec(w)})
+        spec = {"path": "/", **probe.spec(w)}
+        # taking turns over many paths (feeds, tokens): each once first, as a service running for a while has
+        await http_load(w.base_url, connections=CONNECTIONS, **spec,
+                        **({"requests": TURNS} if "path_for" in spec else {"duration": WARMUP}))
     rounds: tuple[list[LoadStats], list[LoadStats]] = ([], [])
     for _ in range(ROUNDS):
         for runs, w in zip(rounds, (big, small)):
@@ -451,7 +455,8 @@ def service_rss_mb() -> float:
 
 def read_mix(w: World, feeds: bool) -> Callable[[int], str]:
     """The reads of the soak in turn: lists, filters, feeds, manage views, the organiser's list."""
-    filters = ["kind=conversation_table&spoken=lb", "commune=Esch-sur-Alzette", "organisation=caritas", f"q={RARE_WORD}"]
+    # not `q`: its known slowness on a big database (its own probe shows it) would hide any drift
+    filters = ["kind=conversation_table&spoken=lb", "commune=Esch-sur-Alzette", "organisation=caritas", "kind=info_session"]
     big_list = f"/api/organiser/events/{w.loaded.big_event}/registrations?limit={ORGANISER_PAGE}"
 
     def path(i: int) -> str:
@@ -533,7 +538,7 @@ async def soak(context: Context, w: World, feeds: bool) -> list[Result]:
                ceiling=acknowledged, ceiling_name="202 answers", target=1.0),
         Result(name="soak: mail the registrations caused, sent by the notifier (real SMTP to a sink)",
                figure=mail["sent"], unit="mails", ceiling=mail["total"], ceiling_name="mails queued",
-               target=1.0, notes={**mail, "drained_within_s": drained}),
+               target=1.0, notes={**mail, "seconds_to_send_after_the_load": drained}),
     ]
 
 
@@ -545,19 +550,24 @@ async def fetch_value(url: str, sql: str) -> Any:
         await conn.close()
 
 
-async def drain_mail(url: str, patience: float = 180.0) -> tuple[float | None, dict[str, int]]:
-    """Wait for the notifier to send the soak's mail; returns the seconds it took (None: not within patience)."""
+async def drain_mail(url: str, stall: float = 60.0) -> tuple[float | None, dict[str, int]]:
+    """Wait while the notifier sends the soak's mail; returns the seconds it took (None: it stopped for `stall` s)."""
     conn = await asyncpg.connect(url)
-    started = time.monotonic()
+    started = last_progress = time.monotonic()
+    sent = -1
     try:
         while True:
             row = await conn.fetchrow(
                 "SELECT count(*) AS total, count(*) FILTER (WHERE status = 'sent') AS sent, "
                 "count(*) FILTER (WHERE status IN ('queued', 'retrying')) AS waiting "
                 "FROM outbox WHERE recipient LIKE 'long%@bench.example'")
-            waited = time.monotonic() - started
-            if not row["waiting"] or waited > patience:
-                return (round(waited, 1) if not row["waiting"] else None), dict(row)
+            now = time.monotonic()
+            if not row["waiting"]:
+                return round(now - started, 1), dict(row)
+            if row["sent"] != sent:
+                sent, last_progress = row["sent"], now
+            elif now - last_progress > stall:
+                return None, dict(row)
             await asyncio.sleep(1)
     finally:
         await conn.close()
