@@ -7,6 +7,9 @@
 --    does too. The public list relies on it: an event that ends after an instant starts after that
 --    instant minus 31 days, which bounds its index scan to what is still to come instead of every
 --    event that ever ended (65,000 of them on the big database: 0.7 s for the first page).
+--    The public list's index covers what its filters read (all but `q`), so that the ended events
+--    of the last 31 days are passed over in the index alone; it replaces events_public_list_idx,
+--    whose keys and condition it has.
 -- 2. The commune filter of the public list reads one commune's events in start order (before: a
 --    sequential scan of events, 3 s).
 -- 3. An organiser pages through an event's registrations in id order: (event_id, id) reads the page
@@ -15,6 +18,10 @@
 --    address: the only index with the address had it second, after the event (50 ms a poll).
 
 ALTER TABLE events ADD CONSTRAINT events_last_at_most_31_days CHECK (ends_at <= starts_at + interval '31 days');
+
+CREATE INDEX events_public_page_idx ON events (starts_at, id) INCLUDE (ends_at, kind, organisation_id, commune, languages)
+    WHERE status <> 'draft';
+DROP INDEX events_public_list_idx;
 
 CREATE INDEX events_commune_list_idx ON events (commune, starts_at, id)
     WHERE status <> 'draft' AND commune IS NOT NULL;

@@ -163,7 +163,7 @@ def _public_page_query(filters: EventFilters) -> tuple[str, list[Any]]:
         ("to", filters.to), ("kind", filters.kind), ("spoken", filters.spoken), ("commune", filters.commune),
         ("organisation", filters.organisation), ("q", pattern),
     ) if value is not None]
-    conditions = "".join(f"\n  AND {q.PUBLIC_LIST_FILTERS[name].format(n=5 + i)}" for i, (name, _) in enumerate(given))
+    conditions = "".join(f"\n      AND {q.PUBLIC_LIST_FILTERS[name].format(n=5 + i)}" for i, (name, _) in enumerate(given))
     return q.PUBLIC_EVENT_PAGE.format(filters=conditions), [value for _, value in given]
 
 
