@@ -32,6 +32,11 @@ fuzz: $(STAMP)
 bench: $(STAMP)
 	$(PY) -m server.localdb --name zesummen_bench -- $(PY) -m bench
 
+# the long runs (bench modules with SOAK = True): big data, 100,000 events and 1,000,000 registrations
+# against a small database, then SOAK_SECONDS of mixed load; about 15 minutes, writes bench/soak-results.json
+soak: $(STAMP)
+	SOAK_SECONDS=$${SOAK_SECONDS:-300} $(PY) -m server.localdb --name zesummen_soak -- $(PY) -m bench --soak $(SOAK_ARGS)
+
 # regenerate the lock file from pyproject.toml (needs the network)
 lock:
 	rm -rf .lockenv && $(PYTHON) -m venv .lockenv

@@ -1,4 +1,8 @@
-"""`python -m bench [NAME...]`: run the benchmarks, print one table, write bench/results.json."""
+"""`python -m bench [--soak] [NAME...]`: run the benchmarks, print one table, write bench/results.json.
+
+A module with `SOAK = True` takes long (big data, long runs): `make bench` leaves it out and
+`make soak` (`--soak`) runs those alone, writing bench/soak-results.json.
+"""
 
 from __future__ import annotations
 
@@ -19,11 +23,17 @@ from server.db import create_database
 
 BENCH_DIR = Path(__file__).resolve().parent
 RESULTS = BENCH_DIR / "results.json"
+SOAK_RESULTS = BENCH_DIR / "soak-results.json"
 
 
 def available() -> list[str]:
     """The benchmark modules, by name (bench_<name>.py)."""
     return sorted(path.stem.removeprefix("bench_") for path in BENCH_DIR.glob("bench_*.py"))
+
+
+def is_soak(name: str) -> bool:
+    """Whether a benchmark is a long one, for `make soak` only (its module says SOAK = True)."""
+    return getattr(importlib.import_module(f"bench.bench_{name}"), "SOAK", False)
 
 
 def machine() -> dict[str, object]:
@@ -70,20 +80,23 @@ async def run(names: list[str]) -> list[tuple[str, Result]]:
 
 def main() -> int:
     parser = argparse.ArgumentParser(prog="python -m bench", description=__doc__)
-    parser.add_argument("names", nargs="*", help=f"benchmarks to run (default all: {', '.join(available())})")
-    names = parser.parse_args().names or available()
-    unknown = sorted(set(names) - set(available()))
+    parser.add_argument("names", nargs="*", help=f"benchmarks to run (default all but the soak ones: {', '.join(available())})")
+    parser.add_argument("--soak", action="store_true", help="run the long benchmarks (SOAK = True) instead")
+    args = parser.parse_args()
+    unknown = sorted(set(args.names) - set(available()))
     if unknown:
         parser.error(f"no such benchmark: {', '.join(unknown)}")
+    names = args.names or [name for name in available() if is_soak(name) == args.soak]
+    results = SOAK_RESULTS if all(is_soak(name) for name in names) else RESULTS
     rows = asyncio.run(run(names))
     print(table(rows))
-    RESULTS.write_bytes(msgspec.json.format(msgspec.json.encode({
+    results.write_bytes(msgspec.json.format(msgspec.json.encode({
         "measured_at": datetime.now(UTC).isoformat(timespec="seconds"),
         "machine": machine(),
         "results": [{"benchmark": module, **msgspec.to_builtins(r), "ratio": round(r.ratio, 3),
                      "meets_target": r.meets_target} for module, r in rows],
     })))
-    print(f"\nwritten to {RESULTS.relative_to(BENCH_DIR.parent)}")
+    print(f"\nwritten to {results.relative_to(BENCH_DIR.parent)}")
     return 0
 
 

@@ -28,43 +28,49 @@ EVENT_BY_ID = f"SELECT {_EVENT_COLUMNS} {_EVENT_FROM} WHERE e.id = $1"
 # the same, locking the event row for a change (capacity and time decisions serialize on it)
 EVENT_BY_SLUG_FOR_UPDATE = f"SELECT {_EVENT_COLUMNS} {_EVENT_FROM} WHERE e.slug = $1 FOR UPDATE OF e"
 
-# A page of the public list in (starts_at, id) order: the non-draft events ending after $1 (NULL:
-# now), with only the filters given (PUBLIC_FILTERS, each on the next parameter), after the cursor
-# if any, at most {limit} rows. Only what changes per request or tells a cached rendering's version:
-# see service.list_public. A query per combination of filters, rather than one with a
-# `$n IS NULL OR ...` branch per filter, lets PostgreSQL plan each once and keep the plan.
-_PUBLIC_EVENT_PAGE = f"""
+# A page of the public list in (starts_at, id) order: $1 from (NULL: now), $2 and $3 the cursor's
+# (starts_at, id) or NULL, $4 the page size plus one; `{filters}` holds the conditions of
+# PUBLIC_FILTERS asked for, on $5 and on. One statement per combination of filters gives each its
+# own plan: with "$n IS NULL OR ..." for every filter, a prepared statement soon ran one generic
+# plan for all of them, which read every upcoming event of a big database.
+# An event lasts at most 31 days (migration 0009), so an event ending after $1 starts after
+# $1 - 31 days: that bound and the cursor make one index condition that skips the past. The page's
+# ids are chosen first, from the covering index alone where the filters allow (0009), so that the
+# events of the last 31 days that have ended are passed over without reading their rows.
+# Only what changes per request or tells a cached rendering's version: see service.list_public.
+_PUBLIC_EVENT_PAGE = """
 SELECT e.id, e.starts_at, e.row_version, o.name AS organisation_name, e.status, e.capacity,
        e.registration_opens_at, e.registration_closes_at, e.seats_taken
-FROM events e JOIN organisations o ON o.id = e.organisation_id
-WHERE e.status <> 'draft' AND e.ends_at > coalesce($1::timestamptz, now()){{filters}}
+FROM (
+    SELECT e.id FROM events e
+    WHERE e.status <> 'draft'
+      AND e.ends_at > coalesce($1::timestamptz, now())
+      AND (e.starts_at, e.id) > (greatest($2::timestamptz, coalesce($1::timestamptz, now()) - interval '31 days'),
+                                 coalesce($3::bigint, 0)){filters}
+    ORDER BY e.starts_at, e.id
+    LIMIT $4
+) page
+JOIN events e ON e.id = page.id
+JOIN organisations o ON o.id = e.organisation_id
 ORDER BY e.starts_at, e.id
-LIMIT {{limit}}
 """
 
-# the public list's filters, by the name of their EventFilters field; {p} is the parameter
+# the public list's filters, by the name of their EventFilters field, as conditions on parameter ${n}
 PUBLIC_FILTERS = {
-    "to": "e.starts_at < {p}::timestamptz",
-    "kind": "e.kind = {p}::text",
-    "spoken": "{p}::text = ANY(e.languages)",
-    "commune": "e.commune = {p}::text",
-    "organisation": "o.slug = {p}::text",
-    "q": "(e.title::text ILIKE {p}::text OR e.summary::text ILIKE {p}::text)",
+    "to": "e.starts_at < ${n}::timestamptz",
+    "kind": "e.kind = ${n}::text",
+    "spoken": "${n}::text = ANY(e.languages)",
+    "commune": "e.commune = ${n}::text",
+    "organisation": "e.organisation_id = (SELECT id FROM organisations WHERE slug = ${n}::text)",
+    "q": "(e.title::text ILIKE ${n}::text OR e.summary::text ILIKE ${n}::text)",
 }
 
 
 @functools.cache
-def public_event_page(filters: tuple[str, ...], after_cursor: bool) -> str:
-    """The public list's page query for these PUBLIC_FILTERS (in that order) and an optional cursor.
-
-    Parameters: $1 from, then one per filter, then the cursor's starts_at and id, then the limit.
-    """
-    conditions = [PUBLIC_FILTERS[name].format(p=f"${n}") for n, name in enumerate(filters, start=2)]
-    n = len(filters) + 2
-    if after_cursor:
-        conditions.append(f"(e.starts_at, e.id) > (${n}::timestamptz, ${n + 1}::bigint)")
-        n += 2
-    return _PUBLIC_EVENT_PAGE.format(filters="".join(f"\n  AND {c}" for c in conditions), limit=f"${n}")
+def public_event_page(filters: tuple[str, ...]) -> str:
+    """The public list's page query for these PUBLIC_FILTERS, in that order, on $5 and on."""
+    conditions = "".join(f"\n      AND {PUBLIC_FILTERS[name].format(n=n)}" for n, name in enumerate(filters, start=5))
+    return _PUBLIC_EVENT_PAGE.format(filters=conditions)
 
 
 # a page of the events an organiser can read (all of them for $1 = true), drafts included

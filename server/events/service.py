@@ -149,10 +149,7 @@ def _page_arguments(filters: EventFilters, cursor: str | None, limit: int) -> tu
     after, after_id = decode_cursor(cursor)
     values = {**msgspec.structs.asdict(filters), "q": f"%{_escape_like(filters.q)}%" if filters.q else None}
     given = tuple(name for name in q.PUBLIC_FILTERS if values[name] is not None)
-    arguments = [filters.from_, *(values[name] for name in given)]
-    if after is not None:
-        arguments += [after, after_id]
-    return q.public_event_page(given, after is not None), [*arguments, limit + 1]
+    return q.public_event_page(given), [filters.from_, after, after_id, limit + 1, *(values[name] for name in given)]
 
 
 def _next_cursor(rows: list[asyncpg.Record], limit: int) -> str | None:
@@ -204,6 +201,7 @@ async def list_public_json(
         while len(_ENCODED) > _ENCODED_MAX:
             del _ENCODED[next(iter(_ENCODED))]
     return msgspec.json.encode(_EncodedEventPage(items=encoded, next_cursor=_next_cursor(rows, limit)))
+
 
 
 # Localised public events by (id, row version, organisation name, language, base URL). Reading and
@@ -337,7 +335,7 @@ async def _validate(conn: asyncpg.Connection, values: dict[str, Any], *, partial
         errors.append(FieldError("timezone", "Use an IANA time zone such as Europe/Luxembourg."))
     if values["ends_at"] <= values["starts_at"]:
         errors.append(FieldError("ends_at", "The end must come after the start."))
-    elif values["ends_at"] - values["starts_at"] > timedelta(days=31):
+    elif values["ends_at"] - values["starts_at"] > timedelta(days=31):  # a rule of the table too (0009)
         errors.append(FieldError("ends_at", "An event lasts at most 31 days."))
     if not EARLIEST_START <= values["starts_at"] < LATEST_START:
         errors.append(FieldError("starts_at", "An event starts between the years 2000 and 2199."))

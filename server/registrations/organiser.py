@@ -80,7 +80,7 @@ async def _registration_for(conn: asyncpg.Connection, organiser: Organiser, regi
     return row
 
 
-def to_organiser_out(row: asyncpg.Record, event_slug: str) -> OrganiserRegistrationOut:
+def to_organiser_out(row: asyncpg.Record | dict[str, Any], event_slug: str) -> OrganiserRegistrationOut:
     """A registration row as organisers see it."""
     return OrganiserRegistrationOut(
         id=row["id"], event=event_slug, name=row["name"], email=row["email"], language=row["language"],
@@ -90,6 +90,13 @@ def to_organiser_out(row: asyncpg.Record, event_slug: str) -> OrganiserRegistrat
         hold_expires_at=row["hold_expires_at"], registered_at=row["created_at"], confirmed_at=row["confirmed_at"],
         cancelled_at=row["cancelled_at"], anonymised=row["anonymised_at"] is not None,
     )
+
+
+async def with_positions(conn: asyncpg.Connection, event_id: int, rows: list[asyncpg.Record]) -> list[dict[str, Any]]:
+    """The rows with each waitlisted one's place on the waiting list (`waitlist_position`)."""
+    waiting = [r["id"] for r in rows if r["status"] == "waitlisted"]
+    positions = dict(await conn.fetch(q.WAITLIST_POSITIONS, event_id, waiting)) if waiting else {}
+    return [{**dict(r), "waitlist_position": positions.get(r["id"])} for r in rows]
 
 
 def _decode_cursor(cursor: str | None) -> int | None:
@@ -108,7 +115,8 @@ async def list_registrations(
     event = await _event_for(conn, organiser, slug, write=False)
     rows = await conn.fetch(q.ORGANISER_REGISTRATION_PAGE, event["id"], status, attendance, _decode_cursor(cursor), limit + 1)
     next_cursor = str(rows[limit - 1]["id"]) if len(rows) > limit else None
-    return RegistrationPage(items=[to_organiser_out(r, event["slug"]) for r in rows[:limit]], next_cursor=next_cursor)
+    page = await with_positions(conn, event["id"], rows[:limit])
+    return RegistrationPage(items=[to_organiser_out(r, event["slug"]) for r in page], next_cursor=next_cursor)
 
 
 async def get_registration(conn: asyncpg.Connection, organiser: Organiser, registration_id: int) -> OrganiserRegistrationOut:
@@ -240,7 +248,7 @@ async def export_csv(
 ) -> tuple[str, bytes]:
     """The event's registrations as CSV for Excel (UTF-8 with BOM); returns (file name, bytes)."""
     event = await _event_for(conn, organiser, slug, write=False)
-    rows = await conn.fetch(q.ORGANISER_REGISTRATIONS_ALL, event["id"], status, None)
+    rows = await with_positions(conn, event["id"], await conn.fetch(q.ORGANISER_REGISTRATIONS_ALL, event["id"], status, None))
     zone = ZoneInfo(event["timezone"])
 
     def label(code: str | None) -> str:

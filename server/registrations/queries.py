@@ -291,21 +291,27 @@ WHERE r.id = $1
 # Luxembourg's communes, spelt as the law spells them
 ALL_COMMUNES = "SELECT name FROM communes"
 
-# an event's registrations for organisers after id $4, filtered by status and attendance (NULL: any),
-# with each waitlisted one's position
+# an event's registrations for organisers, filtered by status and attendance (NULL: any)
 _ORGANISER_ROWS = """
-WITH positions AS (
-    SELECT id, row_number() OVER (ORDER BY waitlisted_at, id) AS position
-    FROM registrations WHERE event_id = $1 AND status = 'waitlisted'
-)
-SELECT r.*, p.position AS waitlist_position
-FROM registrations r LEFT JOIN positions p ON p.id = r.id
+SELECT r.* FROM registrations r
 WHERE r.event_id = $1 AND ($2::text IS NULL OR r.status = $2) AND ($3::text IS NULL OR r.attendance = $3)
 """
-ORGANISER_REGISTRATION_PAGE = _ORGANISER_ROWS + " AND ($4::bigint IS NULL OR r.id > $4) ORDER BY r.id LIMIT $5"
+# a page of them after id $4 (NULL: from the start), in registration order: with the cursor as an
+# index condition, (event_id, id) reads the page alone (migration 0009), whatever the plan
+ORGANISER_REGISTRATION_PAGE = _ORGANISER_ROWS + " AND r.id > coalesce($4::bigint, 0) ORDER BY r.id LIMIT $5"
 
 # every registration of an event for the export, in registration order
 ORGANISER_REGISTRATIONS_ALL = _ORGANISER_ROWS + " ORDER BY r.id"
+
+# the places on event $1's waiting list (1 = next to get a seat) of the registrations $2. Asked
+# apart from the rows: joined to them, a generic plan counted the whole list again for every row.
+WAITLIST_POSITIONS = """
+SELECT id, position FROM (
+    SELECT id, row_number() OVER (ORDER BY waitlisted_at, id) AS position
+    FROM registrations WHERE event_id = $1 AND status = 'waitlisted'
+) w
+WHERE id = ANY($2::bigint[])
+"""
 
 # counts of an event's registrations by every dimension of the stats
 STATS_ROWS = """

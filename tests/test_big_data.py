@@ -1,0 +1,79 @@
+"""What the queries tuned for a big database (bench/bench_bigdata.py, migration 0009) rely on and
+must still do, checked on a few rows: the 31-day rule, filters combined with the cursor, waiting-list
+places on the organisers' pages."""
+
+from __future__ import annotations
+
+import csv
+import io
+from datetime import datetime, timedelta, timezone
+
+import asyncpg
+import pytest
+
+from tests.factories import create_event, create_organiser, registration_body
+
+
+def auth(token: str) -> dict[str, str]:
+    return {"Authorization": f"Bearer {token}"}
+
+
+async def test_list_shows_a_month_long_event_that_started_weeks_ago(client, conn, settings) -> None:
+    # the list bounds its index scan by "started at most 31 days before now": the longest event is on it
+    start = (datetime.now(timezone.utc) - timedelta(days=30)).replace(microsecond=0)
+    running = await create_event(conn, settings, title={"fr": "Exposition Zesummen"}, starts_at=start.isoformat(),
+                                 ends_at=(start + timedelta(days=31)).isoformat())
+    answer = await client.get("/api/events", params={"q": "Exposition Zesummen"})
+    assert [item["slug"] for item in answer.json()["items"]] == [running.slug]
+
+
+async def test_the_table_refuses_an_event_longer_than_31_days(conn, settings) -> None:
+    event = await create_event(conn, settings)
+    with pytest.raises(asyncpg.CheckViolationError, match="events_last_at_most_31_days"):
+        async with conn.transaction():
+            await conn.execute("UPDATE events SET ends_at = starts_at + interval '32 days' WHERE slug = $1", event.slug)
+
+
+async def test_list_combines_filters_and_pages_through_them(client, conn, settings) -> None:
+    first = (datetime.now(timezone.utc) + timedelta(days=3)).replace(hour=17, minute=0, second=0, microsecond=0)
+
+    async def session(day: int, **overrides) -> str:
+        start = first + timedelta(days=day)
+        body = {"kind": "info_session", "organisation": "clae", "commune": "Mersch", "venue": "Centre culturel",
+                "title": {"fr": "Bénévolat à Mersch"}, "join_url": None, "platform": None,
+                "starts_at": start.isoformat(), "ends_at": (start + timedelta(hours=2)).isoformat(), **overrides}
+        return (await create_event(conn, settings, **body)).slug
+
+    wanted = [await session(day) for day in range(3)]
+    await session(1, commune="Mamer")
+    await session(2, title={"fr": "Marché de l'emploi"})
+    await session(4, organisation="asti")
+    late = await session(40)
+    params = {"kind": "info_session", "commune": "Mersch", "organisation": "clae", "q": "bénévolat",
+              "to": (first + timedelta(days=30)).isoformat(), "limit": 2}
+    page = (await client.get("/api/events", params=params)).json()
+    rest = (await client.get("/api/events", params={**params, "cursor": page["next_cursor"]})).json()
+    assert [item["slug"] for item in page["items"] + rest["items"]] == wanted
+    assert rest["next_cursor"] is None
+    without_to = {key: value for key, value in params.items() if key != "to"}
+    assert late in {item["slug"] for item in (await client.get("/api/events", params={**without_to, "limit": 10})).json()["items"]}
+
+
+async def test_organiser_pages_and_export_show_each_waitlisted_persons_place(client, conn, settings) -> None:
+    _, token = await create_organiser(conn, {"asti": "organiser"})
+    event = await create_event(conn, settings, capacity=1, confirmation_required=False)
+    emails = []
+    for _ in range(4):
+        body = registration_body()
+        assert (await client.post(f"/api/events/{event.slug}/registrations", json=body)).status_code == 202
+        emails.append(body["email"])
+    url = f"/api/organiser/events/{event.slug}/registrations"
+    page = (await client.get(url, params={"limit": 2}, headers=auth(token))).json()
+    rest = (await client.get(url, params={"limit": 2, "cursor": page["next_cursor"]}, headers=auth(token))).json()
+    places = [(item["email"], item["status"], item["waitlist_position"]) for item in page["items"] + rest["items"]]
+    assert places == [(emails[0], "confirmed", None), (emails[1], "waitlisted", 1), (emails[2], "waitlisted", 2),
+                      (emails[3], "waitlisted", 3)]
+    export = await client.get(f"{url}.csv", params={"delimiter": "comma", "lang": "en"}, headers=auth(token))
+    rows = list(csv.reader(io.StringIO(export.content.decode("utf-8-sig"))))
+    column = rows[0].index(next(name for name in rows[0] if "waiting" in name.lower()))
+    assert [row[column] for row in rows[1:]] == ["", "1", "2", "3"]
