@@ -131,6 +131,20 @@ async def test_list_filters_by_kind_language_commune_organisation_and_text(clien
     assert await slugs(q="100%_") == set()
 
 
+async def test_list_searches_the_words_of_every_language_not_the_json_around_them(client, conn, settings) -> None:
+    event = await create_event(conn, settings, title={"fr": "Table de conversation", "lb": "Schwätzdësch op Lëtzebuergesch"},
+                               summary={"de": 'Ein "offener" Abend'})
+
+    async def found(text: str) -> bool:
+        response = await client.get("/api/events", params={"limit": 100, "q": text})
+        assert response.status_code == 200, response.text
+        return event.slug in {item["slug"] for item in response.json()["items"]}
+
+    assert await found("schwätzdËsch") and await found("offener") and await found('"offener"')
+    # the language keys and the JSON's punctuation are not words of the event
+    assert not await found('"lb"') and not await found('": "') and not await found('\\"offener')
+
+
 async def test_list_pages_with_a_keyset_cursor_without_gaps_or_repeats(client, conn, settings) -> None:
     base = datetime(2031, 3, 1, 9, 0, tzinfo=timezone.utc)
     made = []

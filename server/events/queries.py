@@ -62,7 +62,8 @@ PUBLIC_FILTERS = {
     "spoken": "${n}::text = ANY(e.languages)",
     "commune": "e.commune = ${n}::text",
     "organisation": "e.organisation_id = (SELECT id FROM organisations WHERE slug = ${n}::text)",
-    "q": "(e.title::text ILIKE ${n}::text OR e.summary::text ILIKE ${n}::text)",
+    # the words of the title and summary in every language (migration 0010, with a trigram index)
+    "q": "event_search_text(e.title, e.summary) ILIKE ${n}::text",
 }
 
 

@@ -34,7 +34,7 @@ WITH hits AS (
       AND ($4::text IS NULL OR $4 = ANY(e.languages))
       AND ($5::text IS NULL OR e.commune = $5)
       AND ($6::text IS NULL OR o.slug = $6)
-      AND ($7::text IS NULL OR e.title::text ILIKE $7 OR e.summary::text ILIKE $7)
+      AND ($7::text IS NULL OR event_search_text(e.title, e.summary) ILIKE $7)
 ), feed_rows AS (
     SELECT * FROM events WHERE id IN (SELECT id FROM hits WHERE series_id IS NULL)
     UNION ALL

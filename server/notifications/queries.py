@@ -75,6 +75,9 @@ WITH planned AS (
     CROSS JOIN LATERAL unnest(e.reminders) AS o(step)
     JOIN registrations r ON r.event_id = e.id AND r.status = 'confirmed' AND r.email IS NOT NULL
     WHERE e.status = 'published' AND e.starts_at > now()
+      -- a reminder comes at most 60 days before the start (events/service.py): this bound lets the
+      -- plan read the events of the next weeks by their start, not every upcoming one
+      AND e.starts_at <= now() + $1::interval + interval '60 days'
       AND e.starts_at - o.step <= now() + $1::interval
       AND coalesce(r.confirmed_at, r.created_at) <= e.starts_at - o.step
       AND NOT EXISTS (SELECT 1 FROM outbox x
