@@ -105,6 +105,9 @@ def read_registration(values: dict[str, str], lang: str) -> tuple[RegistrationIn
         else:
             value = raw.strip()
         missing, invalid = FIELD_MESSAGES[name]
+        if "\x00" in raw:  # no field holds a NUL character, and PostgreSQL cannot keep one
+            errors[name] = gettext(lang, invalid)
+            continue
         if missing and not value:
             errors[name] = gettext(lang, missing)
             continue
