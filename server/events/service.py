@@ -144,12 +144,13 @@ def decode_cursor(cursor: str | None) -> tuple[datetime | None, int | None]:
     return _EPOCH + timedelta(microseconds=int(micros)), int(event_id)
 
 
-def _page_arguments(filters: EventFilters, cursor: str | None, limit: int) -> tuple[str, list[Any]]:
-    """The page query for these filters and its arguments (one row more than the page, to see a next one)."""
+async def _page_rows(conn: asyncpg.Connection, filters: EventFilters, cursor: str | None, limit: int) -> list[asyncpg.Record]:
+    """The page's rows, and one more when there is a next page."""
     after, after_id = decode_cursor(cursor)
     values = {**msgspec.structs.asdict(filters), "q": f"%{_escape_like(filters.q)}%" if filters.q else None}
     given = tuple(name for name in q.PUBLIC_FILTERS if values[name] is not None)
-    return q.public_event_page(given), [filters.from_, after, after_id, limit + 1, *(values[name] for name in given)]
+    return await conn.fetch(q.public_event_page(given), filters.from_, after, after_id, limit + 1,
+                            *(values[name] for name in given))
 
 
 def _next_cursor(rows: list[asyncpg.Record], limit: int) -> str | None:
@@ -160,8 +161,7 @@ async def list_public(
     conn: asyncpg.Connection, filters: EventFilters, lang: str, settings: Settings, *, limit: int, cursor: str | None
 ) -> EventPage:
     """A page of upcoming published events."""
-    query, arguments = _page_arguments(filters, cursor, limit)
-    rows = await conn.fetch(query, *arguments)
+    rows = await _page_rows(conn, filters, cursor, limit)
     now = datetime.now(dt_timezone.utc)
     renderings = await _renderings(conn, rows[:limit], lang, settings, now)
     items = [_with_live_fields(rendered, row, now) for rendered, row in zip(renderings, rows)]
@@ -179,8 +179,7 @@ async def list_public_json(
     conn: asyncpg.Connection, filters: EventFilters, lang: str, settings: Settings, *, limit: int, cursor: str | None
 ) -> bytes:
     """list_public as the API sends it, JSON-encoded, from items encoded once per version and live state."""
-    query, arguments = _page_arguments(filters, cursor, limit)
-    rows = await conn.fetch(query, *arguments)
+    rows = await _page_rows(conn, filters, cursor, limit)
     now = datetime.now(dt_timezone.utc)
     base = settings.base
     listed = rows[:limit]
