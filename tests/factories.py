@@ -2,6 +2,9 @@
 
 from __future__ import annotations
 
+import secrets
+from collections.abc import AsyncIterator, Awaitable, Callable
+from contextlib import asynccontextmanager
 from datetime import datetime, timedelta, timezone
 from itertools import count
 from typing import Any
@@ -73,6 +76,33 @@ async def create_event(
     if publish:
         event = await publish_event(conn, ADMIN, event.slug, settings)
     return event
+
+
+@asynccontextmanager
+async def committed_events(
+    pool: asyncpg.Pool, settings: Settings, prefix: str
+) -> AsyncIterator[Callable[..., Awaitable[tuple[str, int]]]]:
+    """Make committed events (seen by other connections and processes): `make(**overrides)` gives
+    (slug, id); every row hanging off them is deleted afterwards."""
+    organisation = f"{prefix}-{secrets.token_hex(3)}"
+    made: list[int] = []
+
+    async def make(**overrides: Any) -> tuple[str, int]:
+        async with pool.acquire() as conn:
+            if not made:
+                await create_organisation(conn, organisation)
+            event = await create_event(conn, settings, organisation=organisation, **overrides)
+            made.append(await conn.fetchval("SELECT id FROM events WHERE slug = $1", event.slug))
+        return event.slug, made[-1]
+
+    try:
+        yield make
+    finally:
+        async with pool.acquire() as conn, conn.transaction():
+            await conn.execute("DELETE FROM outbox WHERE event_id = ANY($1)", made)
+            await conn.execute("DELETE FROM registrations WHERE event_id = ANY($1)", made)
+            await conn.execute("DELETE FROM events WHERE id = ANY($1)", made)
+            await conn.execute("DELETE FROM organisations WHERE slug = $1", organisation)
 
 
 def registration_body(**overrides: Any) -> dict[str, Any]:

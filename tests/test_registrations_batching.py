@@ -20,7 +20,7 @@ from server.registrations import service
 from server.registrations.group_commit import GroupCommit
 from server.registrations.schemas import RegistrationIn
 from server.settings import Settings
-from tests.factories import create_event, create_organisation
+from tests.factories import committed_events as make_committed_events
 
 # ---------------------------------------------------------------------------- the group commit itself
 
@@ -107,24 +107,10 @@ async def test_a_request_cancelled_in_line_or_at_its_turn_does_not_stall_the_oth
 
 @pytest.fixture
 async def committed_events(pool: asyncpg.Pool, settings: Settings):
-    """Make committed events; every row hanging off them is deleted afterwards."""
-    organisation = f"batch-{secrets.token_hex(3)}"
-    made: list[int] = []
-
-    async def make(**overrides) -> tuple[str, int]:
-        async with pool.acquire() as conn:
-            if not made:
-                await create_organisation(conn, organisation)
-            event = await create_event(conn, settings, organisation=organisation, **overrides)
-            made.append(await conn.fetchval("SELECT id FROM events WHERE slug = $1", event.slug))
-        return event.slug, made[-1]
-
-    yield make
-    async with pool.acquire() as conn, conn.transaction():
-        await conn.execute("DELETE FROM outbox WHERE event_id = ANY($1)", made)
-        await conn.execute("DELETE FROM registrations WHERE event_id = ANY($1)", made)
-        await conn.execute("DELETE FROM events WHERE id = ANY($1)", made)
-        await conn.execute("DELETE FROM organisations WHERE slug = $1", organisation)
+    """Make committed events; every row hanging off them, and the rate-limit counters, deleted afterwards."""
+    async with make_committed_events(pool, settings, "batch") as make:
+        yield make
+    async with pool.acquire() as conn:
         await conn.execute("DELETE FROM rate_limits")
 
 

@@ -8,7 +8,6 @@ These tests commit their data (other processes must see it) and delete it again 
 from __future__ import annotations
 
 import asyncio
-import secrets
 from collections.abc import AsyncIterator
 from datetime import timedelta
 
@@ -20,7 +19,7 @@ import pytest
 from server.registrations import service
 from server.registrations.schemas import RegistrationIn
 from server.settings import Settings
-from tests.factories import create_event, create_organisation, manage_token, registration_body
+from tests.factories import committed_events, manage_token, registration_body
 from tests.processes import race, seat_counts, web_servers
 
 CAPACITY = 10
@@ -45,24 +44,8 @@ async def servers(database_url: str, settings: Settings, pool: asyncpg.Pool) -> 
 @pytest.fixture
 async def committed_event(pool: asyncpg.Pool, settings: Settings):
     """Make committed events (visible to the servers); every row hanging off them is deleted afterwards."""
-    organisation = f"race-{secrets.token_hex(3)}"
-    made: list[int] = []
-
-    async def make(**overrides) -> tuple[str, int]:
-        async with pool.acquire() as conn:
-            if not made:
-                await create_organisation(conn, organisation)
-            event = await create_event(conn, settings, organisation=organisation, **overrides)
-            event_id = await conn.fetchval("SELECT id FROM events WHERE slug = $1", event.slug)
-        made.append(event_id)
-        return event.slug, event_id
-
-    yield make
-    async with pool.acquire() as conn, conn.transaction():
-        await conn.execute("DELETE FROM outbox WHERE event_id = ANY($1)", made)
-        await conn.execute("DELETE FROM registrations WHERE event_id = ANY($1)", made)
-        await conn.execute("DELETE FROM events WHERE id = ANY($1)", made)
-        await conn.execute("DELETE FROM organisations WHERE slug = $1", organisation)
+    async with committed_events(pool, settings, "race") as make:
+        yield make
 
 
 async def test_control_an_unlocked_count_then_insert_does_oversell(servers, committed_event, pool) -> None:
