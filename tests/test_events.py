@@ -142,7 +142,11 @@ async def test_list_searches_the_words_of_every_language_not_the_json_around_the
 
     assert await found("schwätzdËsch") and await found("offener") and await found('"offener"')
     # the language keys and the JSON's punctuation are not words of the event
-    assert not await found('"lb"') and not await found('": "') and not await found('\\"offener')
+    assert not await found('"lb"') and not await found('": "') and not await found("Abend fr")
+    # each word begins a word of the event, and no character of what is typed is query syntax
+    assert await found("schwä offe") and not await found("chwätz")
+    for typed in ("'", "\\", "a & b", "!:*", "(|", "' & '", "x'y"):
+        assert not await found(typed)
 
 
 async def test_list_pages_with_a_keyset_cursor_without_gaps_or_repeats(client, conn, settings) -> None:
@@ -432,7 +436,7 @@ async def test_list_answer_is_the_page_as_litestar_would_encode_it(client, conn,
                        join_url=None, platform=None, title={"fr": "Table 100 % « lëtzebuergesch »"}, capacity=None)
     for n in range(4):
         await create_event(conn, settings, capacity=2 + n, title={"fr": f"Conférence_{n}", "de": f"Konferenz {n}"})
-    cases = [({}, "fr"), ({"kind": "webconference"}, "de"), ({"q": "100 %"}, "lb"), ({"q": "_"}, "fr"),
+    cases = [({}, "fr"), ({"kind": "webconference"}, "de"), ({"q": "100 %"}, "lb"), ({"q": "konfer"}, "fr"),
              ({"spoken": "lb", "commune": "Esch-sur-Alzette"}, "en"), ({"organisation": "asti", "limit": 2}, "pt"),
              ({"to": (datetime.now(timezone.utc) + timedelta(days=30)).isoformat()}, "fr")]
     for query, lang in cases:

@@ -52,7 +52,7 @@ FromQuery = Annotated[str | None, QueryParameter(
     description="Events ending after this instant (default: now), e.g. 2027-01-12T18:30:00+01:00")]
 ToQuery = Annotated[str | None, Parameter(pattern=INSTANT_PATTERN, schema_extra={"format": "date-time"},
                                           description="Events starting before this instant")]
-SearchQuery = Annotated[str | None, Parameter(max_length=100, description="Words in the title or summary")]
+SearchQuery = Annotated[str | None, Parameter(max_length=100, description="Words that begin words of the title or summary, in any language (bient finds Bientôt)")]
 SpokenQuery = Annotated[Language | None, Parameter(description="A language spoken at the event")]
 OrganisationQuery = Annotated[str | None, Parameter(max_length=63, description="Organisation slug")]
 

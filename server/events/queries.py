@@ -62,8 +62,8 @@ PUBLIC_FILTERS = {
     "spoken": "${n}::text = ANY(e.languages)",
     "commune": "e.commune = ${n}::text",
     "organisation": "e.organisation_id = (SELECT id FROM organisations WHERE slug = ${n}::text)",
-    # the words of the title and summary in every language (migration 0010, with a trigram index)
-    "q": "event_search_text(e.title, e.summary) ILIKE ${n}::text",
+    # words that begin words of the title or summary, in any language (migration 0010, indexed)
+    "q": "event_search_words(e.title, e.summary) @@ event_search_query(${n}::text)",
 }
 
 

@@ -147,7 +147,7 @@ def decode_cursor(cursor: str | None) -> tuple[datetime | None, int | None]:
 async def _page_rows(conn: asyncpg.Connection, filters: EventFilters, cursor: str | None, limit: int) -> list[asyncpg.Record]:
     """The page's rows, and one more when there is a next page."""
     after, after_id = decode_cursor(cursor)
-    values = {**msgspec.structs.asdict(filters), "q": f"%{_escape_like(filters.q)}%" if filters.q else None}
+    values = msgspec.structs.asdict(filters)
     given = tuple(name for name in q.PUBLIC_FILTERS if values[name] is not None)
     return await conn.fetch(q.public_event_page(given), filters.from_, after, after_id, limit + 1,
                             *(values[name] for name in given))
@@ -302,10 +302,6 @@ async def _occurrences(conn: asyncpg.Connection, row: asyncpg.Record) -> list[st
 
 
 # ---------------------------------------------------------------------------- validation
-
-def _escape_like(text: str) -> str:
-    return text.replace("\\", "\\\\").replace("%", "\\%").replace("_", "\\_")
-
 
 def _check_texts(field: str, text: Any, limit: int, errors: list[FieldError], *, required: bool = False) -> None:
     plain = msgspec.to_builtins(text) if isinstance(text, msgspec.Struct) else (text or {})

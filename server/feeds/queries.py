@@ -22,7 +22,7 @@ FROM feed_rows f
 """
 
 # The rows of a public feed: published or cancelled events in the window [$1, $2) matching the
-# filters (NULL filters nothing: kind, spoken language, commune, organisation slug, ILIKE pattern),
+# filters (NULL filters nothing: kind, spoken language, commune, organisation slug, searched words),
 # and for a series every public row of it, in the window or not (its rule covers them all).
 _PUBLIC_FEED_ROWS = """
 WITH hits AS (
@@ -34,7 +34,7 @@ WITH hits AS (
       AND ($4::text IS NULL OR $4 = ANY(e.languages))
       AND ($5::text IS NULL OR e.commune = $5)
       AND ($6::text IS NULL OR o.slug = $6)
-      AND ($7::text IS NULL OR event_search_text(e.title, e.summary) ILIKE $7)
+      AND ($7::text IS NULL OR event_search_words(e.title, e.summary) @@ event_search_query($7))
 ), feed_rows AS (
     SELECT * FROM events WHERE id IN (SELECT id FROM hits WHERE series_id IS NULL)
     UNION ALL

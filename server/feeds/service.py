@@ -19,7 +19,6 @@ from litestar.datastructures import State
 from server.db import provide_connection
 from server.errors import NotFound
 from server.events.schemas import EventFilters
-from server.events.service import _escape_like  # the list's own escaping: the same q, the same events
 from server.feeds import queries as q
 from server.feeds import texts
 from server.feeds.cache import FeedCache, Known
@@ -80,13 +79,12 @@ def public_feed(filters: EventFilters, lang: str, settings: Settings) -> Feed:
     # from and to narrow the window, never widen it
     start = max(start, filters.from_) if filters.from_ else start
     end = min(end, filters.to) if filters.to else end
-    pattern = f"%{_escape_like(filters.q)}%" if filters.q else None
     free = filters.q is not None or filters.from_ is not None or filters.to is not None
     return Feed(
         key=_key("public", settings.base, lang, filters.kind, filters.spoken, filters.commune, filters.organisation,
                  filters.q, filters.from_ and filters.from_.isoformat(), filters.to and filters.to.isoformat()),
         kind="public", lang=lang, day=day,
-        args=(start, end, filters.kind, filters.spoken, filters.commune, filters.organisation, pattern),
+        args=(start, end, filters.kind, filters.spoken, filters.commune, filters.organisation, filters.q),
         name=texts.ALL_EVENTS_NAME[lang], description=texts.ALL_EVENTS_DESCRIPTION[lang],
         # free text and instants make endless keys: such feeds are remembered by each process only
         record=not free, share_body=not free, trust_memo=True,
