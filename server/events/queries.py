@@ -55,6 +55,10 @@ JOIN organisations o ON o.id = e.organisation_id
 ORDER BY e.starts_at, e.id
 """
 
+# the events whose words begin with every word typed in parameter {n}, as one array
+SEARCHED_IDS = """e.id = ANY (ARRAY(SELECT s.id FROM events s WHERE s.status <> 'draft'
+                                 AND event_search_words(s.title, s.summary) @@ event_search_query({n}::text)))"""
+
 # the public list's filters, by the name of their EventFilters field, as conditions on parameter ${n}
 PUBLIC_FILTERS = {
     "to": "e.starts_at < ${n}::timestamptz",
@@ -62,8 +66,10 @@ PUBLIC_FILTERS = {
     "spoken": "${n}::text = ANY(e.languages)",
     "commune": "e.commune = ${n}::text",
     "organisation": "e.organisation_id = (SELECT id FROM organisations WHERE slug = ${n}::text)",
-    # words that begin words of the title or summary, in any language (migration 0010, indexed)
-    "q": "event_search_words(e.title, e.summary) @@ event_search_query(${n}::text)",
+    # words that begin words of the title or summary, in any language (migration 0010): the
+    # matching ids come first from the index, once (an InitPlan); asked as a filter, the planner
+    # scanned the list in order and computed every row's words (1.7 s on the big database)
+    "q": SEARCHED_IDS.format(n="${n}"),
 }
 
 
