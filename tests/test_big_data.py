@@ -1,6 +1,6 @@
-"""What the queries tuned for a big database (bench/bench_bigdata.py, migration 0009) rely on and
-must still do, checked on a few rows: the 31-day rule, filters combined with the cursor, waiting-list
-places on the organisers' pages."""
+"""What the queries tuned for a big database (bench/bench_bigdata.py, migrations 0009 and 0011) rely
+on and must still do, checked on a few rows: the 31-day rule, the running events before the coming
+ones, filters combined with the cursor, waiting-list places on the organisers' pages."""
 
 from __future__ import annotations
 
@@ -19,12 +19,46 @@ def auth(token: str) -> dict[str, str]:
 
 
 async def test_list_shows_a_month_long_event_that_started_weeks_ago(client, conn, settings) -> None:
-    # the list bounds its index scan by "started at most 31 days before now": the longest event is on it
+    # the longest event there may be, running for weeks, is found among the running ones (0011)
     start = (datetime.now(timezone.utc) - timedelta(days=30)).replace(microsecond=0)
     running = await create_event(conn, settings, title={"fr": "Exposition Zesummen"}, starts_at=start.isoformat(),
                                  ends_at=(start + timedelta(days=31)).isoformat())
     answer = await client.get("/api/events", params={"q": "Exposition Zesummen"})
     assert [item["slug"] for item in answer.json()["items"]] == [running.slug]
+
+
+async def test_list_gives_the_running_events_then_the_coming_ones_page_by_page(client, conn, settings) -> None:
+    # the page is read in two parts (events running now, events starting later): one order, no seams
+    now = datetime.now(timezone.utc).replace(microsecond=0)
+
+    async def event(starts: timedelta, lasts: timedelta, kind: str = "webconference") -> str:
+        body = {"title": {"fr": "Zesummen Moment"}, "starts_at": (now + starts).isoformat(),
+                "ends_at": (now + starts + lasts).isoformat()}
+        if kind == "info_session":
+            body |= {"kind": kind, "commune": "Mersch", "venue": "Centre culturel", "join_url": None, "platform": None}
+        return (await create_event(conn, settings, **body)).slug
+
+    ended = await event(-timedelta(hours=3), timedelta(hours=2))  # an hour ago
+    since_days = await event(-timedelta(days=2), timedelta(days=3))
+    since_hour = await event(-timedelta(hours=1), timedelta(hours=2), kind="info_session")
+    tomorrow = await event(timedelta(days=1), timedelta(hours=2))
+    later = await event(timedelta(days=2), timedelta(hours=2), kind="info_session")
+
+    async def walk(**params) -> list[str]:
+        slugs, cursor = [], None
+        while True:
+            page = (await client.get("/api/events", params={"q": "Zesummen Moment", "limit": 1, **params,
+                                                            **({"cursor": cursor} if cursor else {})})).json()
+            slugs += [item["slug"] for item in page["items"]]
+            if not (cursor := page["next_cursor"]):
+                return slugs
+
+    assert await walk() == [since_days, since_hour, tomorrow, later]
+    assert await walk(limit=3) == [since_days, since_hour, tomorrow, later]
+    assert await walk(kind="info_session") == [since_hour, later]
+    # from two hours ago: what was running then (the one ended since too), then what came after
+    two_hours_ago = (now - timedelta(hours=2)).isoformat()
+    assert await walk(**{"from": two_hours_ago}) == [since_days, ended, since_hour, tomorrow, later]
 
 
 async def test_the_table_refuses_an_event_longer_than_31_days(conn, settings) -> None:

@@ -12,6 +12,7 @@ from litestar.params import Body, Parameter, QueryParameter
 
 from server.errors import Invalid
 from server.events import service
+from server.events.queries import PUBLIC_PAGE_MOST
 from server.events.schemas import (
     EVENT_IN_EXAMPLES,
     EVENT_PATCH_EXAMPLES,
@@ -29,7 +30,7 @@ from server.organisers.schemas import Organiser
 from server.settings import Settings
 
 SlugPath = Annotated[str, Parameter(max_length=140, description="The event's slug")]
-Limit = Annotated[int, Parameter(ge=1, le=100, description="Page size")]
+Limit = Annotated[int, Parameter(ge=1, le=PUBLIC_PAGE_MOST, description="Page size")]
 Cursor = Annotated[str | None, Parameter(pattern=service.CURSOR_PATTERN, description="`next_cursor` of the previous page")]
 Text = Annotated[str | None, Parameter(max_length=200)]
 # RFC 3339 instants with an offset, as Python reads them (no leap second, offsets under 24 hours);

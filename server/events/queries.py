@@ -33,21 +33,39 @@ EVENT_BY_SLUG_FOR_UPDATE = f"SELECT {_EVENT_COLUMNS} {_EVENT_FROM} WHERE e.slug 
 # PUBLIC_FILTERS asked for, on $5 and on. One statement per combination of filters gives each its
 # own plan: with "$n IS NULL OR ..." for every filter, a prepared statement soon ran one generic
 # plan for all of them, which read every upcoming event of a big database.
-# An event lasts at most 31 days (migration 0009), so an event ending after $1 starts after
-# $1 - 31 days: that bound and the cursor make one index condition that skips the past. The page's
-# ids are chosen first, from the covering index alone where the filters allow (0009), so that the
-# events of the last 31 days that have ended are passed over without reading their rows.
+# The page is the events running at $1 (started, not ended) followed by those starting after it.
+# Asked as one range, "ends after $1", the index scan passed over every event of the weeks before
+# that had ended (1,400 on the big database) to find the few still running; now those come from a
+# GiST index of the events' time ranges (migration 0011) and the rest from the covering index of
+# 0009, from $1 on. The running events are read once, whole (MATERIALIZED), and filtered there:
+# given the filters and cursor too, a generic plan ANDed the GiST bitmap with a scan of another
+# index over every event (10 ms). Each part stops at the largest page there is, a constant: with
+# LIMIT $4 there, the generic plan was priced for a tenth of each part, dearer than a custom plan,
+# and PostgreSQL planned every request again (half of the statement's time on the big database).
+# The page's ids are chosen first, so that the rows read are only those of the page.
 # Only what changes per request or tells a cached rendering's version: see service.list_public.
+PUBLIC_PAGE_MOST = 100  # the largest page of the list (events/controllers.py Limit)
 _PUBLIC_EVENT_PAGE = """
+WITH running AS MATERIALIZED (
+    SELECT id, starts_at, kind, languages, commune, organisation_id FROM events
+    WHERE status <> 'draft' AND tstzrange(starts_at, ends_at) @> coalesce($1::timestamptz, now())
+)
 SELECT e.id, e.starts_at, e.row_version, o.name AS organisation_name, e.status, e.capacity,
        e.registration_opens_at, e.registration_closes_at, e.seats_taken
 FROM (
-    SELECT e.id FROM events e
-    WHERE e.status <> 'draft'
-      AND e.ends_at > coalesce($1::timestamptz, now())
-      AND (e.starts_at, e.id) > (greatest($2::timestamptz, coalesce($1::timestamptz, now()) - interval '31 days'),
-                                 coalesce($3::bigint, 0)){filters}
-    ORDER BY e.starts_at, e.id
+    (SELECT e.id, e.starts_at FROM running e
+     WHERE (e.starts_at, e.id) > (coalesce($2::timestamptz, '-infinity'), coalesce($3::bigint, 0)){filters}
+     ORDER BY e.starts_at, e.id
+     LIMIT {most})
+    UNION ALL
+    (SELECT e.id, e.starts_at FROM events e
+     WHERE e.status <> 'draft'
+       AND e.starts_at > coalesce($1::timestamptz, now())
+       AND (e.starts_at, e.id) > (greatest($2::timestamptz, coalesce($1::timestamptz, now())),
+                                  coalesce($3::bigint, 0)){filters}
+     ORDER BY e.starts_at, e.id
+     LIMIT {most})
+    ORDER BY starts_at, id
     LIMIT $4
 ) page
 JOIN events e ON e.id = page.id
@@ -77,7 +95,7 @@ PUBLIC_FILTERS = {
 def public_event_page(filters: tuple[str, ...]) -> str:
     """The public list's page query for these PUBLIC_FILTERS, in that order, on $5 and on."""
     conditions = "".join(f"\n      AND {PUBLIC_FILTERS[name].format(n=n)}" for n, name in enumerate(filters, start=5))
-    return _PUBLIC_EVENT_PAGE.format(filters=conditions)
+    return _PUBLIC_EVENT_PAGE.format(filters=conditions, most=PUBLIC_PAGE_MOST + 1)
 
 
 # a page of the events an organiser can read (all of them for $1 = true), drafts included
