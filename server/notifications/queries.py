@@ -65,23 +65,33 @@ ISO_INTERVALS = "SET LOCAL intervalstyle = 'iso_8601'"
 # (registration, offset, revision) once; not sent after its moment plus $2. A person confirmed after a
 # reminder's moment never gets that one (their confirmation is fresher news). Returns how many it queued.
 PLAN_REMINDERS = """
-WITH planned AS (
-    INSERT INTO outbox (kind, event_id, registration_id, recipient, language, payload, due_at, expires_at, dedupe_key)
-    SELECT 'reminder', e.id, r.id, r.email, r.language,
-           jsonb_build_object('offset', o.step::text, 'revision', e.revision),
-           e.starts_at - o.step, e.starts_at - o.step + $2::interval,
-           format('reminder:%s:%s:%s', r.id, o.step::text, e.revision)
+WITH due AS MATERIALIZED (
+    -- the (event, reminder) pairs due by now + $1: a few hundred, found by the events' start
+    SELECT e.id, e.starts_at, e.revision, o.step
     FROM events e
     CROSS JOIN LATERAL unnest(e.reminders) AS o(step)
-    JOIN registrations r ON r.event_id = e.id AND r.status = 'confirmed' AND r.email IS NOT NULL
     WHERE e.status = 'published' AND e.starts_at > now()
       -- a reminder comes at most 60 days before the start (events/service.py): this bound lets the
       -- plan read the events of the next weeks by their start, not every upcoming one
       AND e.starts_at <= now() + $1::interval + interval '60 days'
       AND e.starts_at - o.step <= now() + $1::interval
-      AND coalesce(r.confirmed_at, r.created_at) <= e.starts_at - o.step
-      AND NOT EXISTS (SELECT 1 FROM outbox x
-                      WHERE x.dedupe_key = format('reminder:%s:%s:%s', r.id, o.step::text, e.revision))
+), planned AS (
+    INSERT INTO outbox (kind, event_id, registration_id, recipient, language, payload, due_at, expires_at, dedupe_key)
+    SELECT 'reminder', d.id, r.id, r.email, r.language,
+           jsonb_build_object('offset', d.step::text, 'revision', d.revision),
+           d.starts_at - d.step, d.starts_at - d.step + $2::interval,
+           format('reminder:%s:%s:%s', r.id, d.step::text, d.revision)
+    FROM due d
+    -- each pair's people by the event's index; OFFSET 0 keeps this a subquery of its own, since
+    -- PostgreSQL, joining freely, took the few hundred pairs for thousands and read every registration
+    CROSS JOIN LATERAL (
+        SELECT r.id, r.email, r.language FROM registrations r
+        WHERE r.event_id = d.id AND r.status = 'confirmed' AND r.email IS NOT NULL
+          AND coalesce(r.confirmed_at, r.created_at) <= d.starts_at - d.step
+        OFFSET 0
+    ) r
+    WHERE NOT EXISTS (SELECT 1 FROM outbox x
+                      WHERE x.dedupe_key = format('reminder:%s:%s:%s', r.id, d.step::text, d.revision))
     ON CONFLICT (dedupe_key) DO NOTHING
     RETURNING 1
 )
