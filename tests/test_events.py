@@ -286,6 +286,10 @@ def test_series_every_two_weeks_until_a_date_and_monthly() -> None:
     assert [s.astimezone(LUX).day for s, _ in fortnightly] == [5, 19, 2, 16]
     monthly = expand_recurrence(start, start + timedelta(hours=1), "Europe/Luxembourg", "FREQ=MONTHLY;COUNT=3", [])
     assert [s.astimezone(LUX).month for s, _ in monthly] == [1, 2, 3]
+    # a date alone is that whole day: the evening of 16 February is still "until 16 February"
+    until_day = expand_recurrence(start, start + timedelta(hours=1), "Europe/Luxembourg",
+                                  "FREQ=WEEKLY;INTERVAL=2;UNTIL=20270216", [])
+    assert [s.astimezone(LUX).day for s, _ in until_day] == [5, 19, 2, 16]
 
 
 async def test_series_creates_one_event_per_occurrence_with_its_own_capacity(client, conn) -> None:

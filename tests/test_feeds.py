@@ -136,9 +136,9 @@ async def test_three_parsers_agree_with_the_database_on_every_date(client, conn,
     organisation = (await create_organisation(conn))["slug"]
     made = await programme(conn, settings, organisation)
     expected = await occurrences_in_database(conn, settings, organisation)
-    # 3 single events, 8 - 1 spring dates and 4 autumn ones (the events service reads UNTIL=<date>
-    # as that day's midnight, so 2 December is not one; the feed's rule ends at the last row)
-    assert len(expected) == 3 + 7 + 4
+    # 3 single events, 8 - 1 spring dates and 5 autumn ones (UNTIL=<date> takes in that whole day,
+    # so 2 December is the last; the feed's rule ends at the last row)
+    assert len(expected) == 3 + 7 + 5
 
     response = await client.get(f"/calendar.ics?organisation={organisation}&lang=lb")
     assert response.status_code == 200

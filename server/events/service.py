@@ -380,8 +380,11 @@ def expand_recurrence(starts_at: datetime, ends_at: datetime, tz: str, rule: str
     local_start = starts_at.astimezone(zone).replace(tzinfo=None)
     local_duration = ends_at.astimezone(zone).replace(tzinfo=None) - local_start
     if "UNTIL" in parts:
-        # UNTIL is compared with naive local starts; a UTC "Z" value is read in the event's zone
+        # UNTIL is compared with naive local starts; a UTC "Z" value is read in the event's zone, and
+        # a date alone is that whole day, as calendar apps read it ("until 2 December" includes it)
         until = parts["UNTIL"].rstrip("Z")
+        if re.fullmatch(r"[0-9]{8}", until):
+            until += "T235959"
         text = re.sub(r"UNTIL=[0-9TZ]+", f"UNTIL={until}", text, flags=re.IGNORECASE)
     try:
         rule_set = rrulestr(text, dtstart=local_start, forceset=True, ignoretz=True)
