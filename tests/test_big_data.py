@@ -1,16 +1,19 @@
 """What the queries tuned for a big database (bench/bench_bigdata.py, migrations 0009 and 0011) rely
 on and must still do, checked on a few rows: the 31-day rule, the running events before the coming
-ones, filters combined with the cursor, waiting-list places on the organisers' pages."""
+ones, a search read either way giving the same pages, filters combined with the cursor,
+waiting-list places on the organisers' pages."""
 
 from __future__ import annotations
 
 import csv
 import io
+import time
 from datetime import datetime, timedelta, timezone
 
 import asyncpg
 import pytest
 
+from server.events import search
 from tests.factories import create_event, create_organiser, registration_body
 
 
@@ -59,6 +62,80 @@ async def test_list_gives_the_running_events_then_the_coming_ones_page_by_page(c
     # from two hours ago: what was running then (the one ended since too), then what came after
     two_hours_ago = (now - timedelta(hours=2)).isoformat()
     assert await walk(**{"from": two_hours_ago}) == [since_days, ended, since_hour, tomorrow, later]
+
+
+@pytest.fixture
+def word_stats():
+    """Give the search's chooser (events/search.py) these word statistics, as if ANALYZE had found them."""
+    def given(shares: dict[str, float], events: float) -> None:
+        search._cached = (time.monotonic(), search.WordStats(shares, least=0.01, events=events))
+
+    yield given
+    search.forget_word_stats()
+
+
+# the search that reads the coming events in order, its words checked after (queries.public_event_page)
+READ_IN_ORDER = "SELECT e.id, e.starts_at, e.title, e.summary FROM events e"
+
+
+def test_the_share_of_a_search_and_what_reading_it_in_order_costs() -> None:
+    stats = search.WordStats({"table": 0.5, "tables": 0.2, "tableau": 0.6, "luxembourg": 0.3}, least=0.02, events=100_000)
+    assert stats.share("Table") == 1.0  # every word beginning "table", at most all events
+    assert stats.share("tables Luxembourg") == 0.2  # the rarest word of them decides
+    assert stats.share("Nopeschfest") == 0.01  # rarer than the rarest common word
+    assert stats.share("!?") == 0.0
+    assert stats.events_to_read("luxembourg", 21) == 210  # 70 expected, three times that read
+    assert stats.events_to_read("Nopeschfest", 21) is None  # the index's few matches cost less
+    assert stats.events_to_read("tables", 101) is None  # more than MOST_READ to read
+    assert search.WordStats({"table": 0.5}, least=0.02, events=1_000).events_to_read("table", 21) is None
+
+
+async def walk(client, **params) -> list[list[str]]:
+    """Every page of /api/events for these parameters, as slugs."""
+    pages, cursor = [], None
+    while True:
+        page = (await client.get("/api/events", params={**params, **({"cursor": cursor} if cursor else {})})).json()
+        pages.append([item["slug"] for item in page["items"]])
+        if not (cursor := page["next_cursor"]):
+            return pages
+
+
+async def test_a_common_word_is_read_in_order_and_gives_the_pages_the_index_gives(client, conn, settings, word_stats):
+    start = datetime(2031, 3, 3, 18, tzinfo=timezone.utc)  # past every other test's events
+    wanted = []
+    for n in range(12):
+        title = {"fr": f"Sonnenfest {n}"} if n % 4 == 0 else {"fr": f"Tischgespräch {n}", "de": f"Tischgespräch {n}"}
+        slug = (await create_event(conn, settings, title=title, starts_at=(start + timedelta(days=n)).isoformat(),
+                                   ends_at=(start + timedelta(days=n, hours=1)).isoformat())).slug
+        if n % 4:
+            wanted.append(slug)
+    statements: list[str] = []
+    conn.add_query_logger(lambda record: statements.append(record.query))
+    params = {"q": "tischge", "from": start.isoformat(), "limit": 3}
+
+    word_stats({"tischgespräch": 0.9}, events=1_000_000)
+    in_order = await walk(client, **params)
+    assert any(READ_IN_ORDER in sql for sql in statements)
+    statements.clear()
+    word_stats({}, events=1_000_000)
+    by_index = await walk(client, **params)
+    assert not any(READ_IN_ORDER in sql for sql in statements)
+    assert in_order == by_index == [wanted[0:3], wanted[3:6], wanted[6:9]]
+
+
+async def test_a_word_rarer_among_the_coming_events_than_said_is_found_through_the_index(
+        client, conn, settings, word_stats) -> None:
+    start = datetime(2031, 6, 2, 18, tzinfo=timezone.utc)
+    for n in range(30):  # more than the reading in order takes: 3 × 2 / 0.9, rounded up
+        await create_event(conn, settings, title={"fr": f"Sonnenfest {n}"}, starts_at=(start + timedelta(hours=n)).isoformat(),
+                           ends_at=(start + timedelta(hours=n, minutes=30)).isoformat())
+    late = (await create_event(conn, settings, title={"fr": "Tischgespräch"}, starts_at=(start + timedelta(days=3)).isoformat(),
+                               ends_at=(start + timedelta(days=3, hours=1)).isoformat())).slug
+    statements: list[str] = []
+    conn.add_query_logger(lambda record: statements.append(record.query))
+    word_stats({"tischgespräch": 0.9}, events=1_000_000)
+    assert await walk(client, q="tischgespräch", **{"from": start.isoformat()}, limit=1) == [[late]]
+    assert any(READ_IN_ORDER in sql for sql in statements)  # tried first, found too few, then the index
 
 
 async def test_the_table_refuses_an_event_longer_than_31_days(conn, settings) -> None:

@@ -47,7 +47,7 @@ EVENT_BY_SLUG_FOR_UPDATE = f"SELECT {_EVENT_COLUMNS} {_EVENT_FROM} WHERE e.slug 
 PUBLIC_PAGE_MOST = 100  # the largest page of the list (events/controllers.py Limit)
 _PUBLIC_EVENT_PAGE = """
 WITH running AS MATERIALIZED (
-    SELECT id, starts_at, kind, languages, commune, organisation_id FROM events
+    SELECT id, starts_at, kind, languages, commune, organisation_id, title, summary FROM events
     WHERE status <> 'draft' AND tstzrange(starts_at, ends_at) @> coalesce($1::timestamptz, now())
 )
 SELECT e.id, e.starts_at, e.row_version, o.name AS organisation_name, e.status, e.capacity,
@@ -58,13 +58,7 @@ FROM (
      ORDER BY e.starts_at, e.id
      LIMIT {most})
     UNION ALL
-    (SELECT e.id, e.starts_at FROM events e
-     WHERE e.status <> 'draft'
-       AND e.starts_at > coalesce($1::timestamptz, now())
-       AND (e.starts_at, e.id) > (greatest($2::timestamptz, coalesce($1::timestamptz, now())),
-                                  coalesce($3::bigint, 0)){filters}
-     ORDER BY e.starts_at, e.id
-     LIMIT {most})
+    ({coming})
     ORDER BY starts_at, id
     LIMIT $4
 ) page
@@ -73,8 +67,20 @@ JOIN organisations o ON o.id = e.organisation_id
 ORDER BY e.starts_at, e.id
 """
 
-# the events whose words begin with every word typed in parameter {n}, as one array
-SEARCHED_IDS = """e.id = ANY (ARRAY(SELECT s.id FROM events s WHERE s.status <> 'draft'
+# the events starting after $1, from the cursor on, in order: {columns} of them, with {filters}
+_COMING = """SELECT e.id, e.starts_at{columns} FROM events e
+     WHERE e.status <> 'draft'
+       -- after the cursor, and after $1 (an event starting at $1 is running): one row comparison,
+       -- so that the index scan starts there; with "starts_at > $1" beside it, it started at $1
+       AND (e.starts_at, e.id) > (greatest($2::timestamptz, coalesce($1::timestamptz, now())),
+                                  CASE WHEN $2::timestamptz > coalesce($1::timestamptz, now()) THEN $3::bigint
+                                       ELSE 9223372036854775807 END){filters}
+     ORDER BY e.starts_at, e.id
+     LIMIT {limit}"""
+
+# the events whose words begin with every word typed in parameter {n}, as one array ({window}: and
+# more conditions on them, read as the index's matches are)
+SEARCHED_IDS = """e.id = ANY (ARRAY(SELECT s.id FROM events s WHERE s.status <> 'draft'{window}
                                  AND event_search_words(s.title, s.summary) @@ event_search_query({n}::text)))"""
 
 # the public list's filters, by the name of their EventFilters field, as conditions on parameter ${n}
@@ -85,17 +91,30 @@ PUBLIC_FILTERS = {
     "commune": "e.commune = ${n}::text",
     "organisation": "e.organisation_id = (SELECT id FROM organisations WHERE slug = ${n}::text)",
     # words that begin words of the title or summary, in any language (migration 0010): the
-    # matching ids come first from the index, once (an InitPlan); asked as a filter, the planner
-    # scanned the list in order and computed every row's words (1.7 s on the big database)
-    "q": SEARCHED_IDS.format(n="${n}"),
+    # matching ids come first from the index, once (an InitPlan), which suits a rare word
+    "q": SEARCHED_IDS.format(n="${n}", window="\n                                 AND s.ends_at > coalesce($1::timestamptz, now())"),
+    # the same words checked on the events read in order, which suits a common one (events/search.py)
+    "q_in_order": "event_search_words(e.title, e.summary) @@ event_search_query(${n}::text)",
 }
 
 
 @functools.cache
 def public_event_page(filters: tuple[str, ...]) -> str:
-    """The public list's page query for these PUBLIC_FILTERS, in that order, on $5 and on."""
-    conditions = "".join(f"\n      AND {PUBLIC_FILTERS[name].format(n=n)}" for n, name in enumerate(filters, start=5))
-    return _PUBLIC_EVENT_PAGE.format(filters=conditions, most=PUBLIC_PAGE_MOST + 1)
+    """The public list's page query for these PUBLIC_FILTERS (by name, in that order), on $5 and on.
+
+    With "q_in_order", one parameter more, after the filters': how many coming events to read at
+    most, their words checked after (a search that reads the list in order, events/search.py).
+    """
+    condition = {name: PUBLIC_FILTERS[name].format(n=n) for n, name in enumerate(filters, start=5)}
+    every = "".join(f"\n      AND {c}" for c in condition.values())
+    if "q_in_order" not in filters:
+        coming = _COMING.format(columns="", filters=every, limit=PUBLIC_PAGE_MOST + 1)
+    else:
+        others = "".join(f"\n      AND {c}" for name, c in condition.items() if name != "q_in_order")
+        read = _COMING.format(columns=", e.title, e.summary", filters=others, limit=f"${5 + len(filters)}")
+        coming = (f"SELECT e.id, e.starts_at FROM ({read}) e\n     WHERE {condition['q_in_order']}"
+                  f"\n     ORDER BY e.starts_at, e.id\n     LIMIT {PUBLIC_PAGE_MOST + 1}")
+    return _PUBLIC_EVENT_PAGE.format(filters=every, coming=coming, most=PUBLIC_PAGE_MOST + 1)
 
 
 # a page of the events an organiser can read (all of them for $1 = true), drafts included

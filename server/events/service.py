@@ -15,6 +15,7 @@ from dateutil.rrule import rrulestr
 
 from server.errors import Conflict, FieldError, Forbidden, Invalid, NotFound
 from server.events import queries as q
+from server.events import search
 from server.events.schemas import (
     EventFilters,
     EventIn,
@@ -148,9 +149,17 @@ async def _page_rows(conn: asyncpg.Connection, filters: EventFilters, cursor: st
     """The page's rows, and one more when there is a next page."""
     after, after_id = decode_cursor(cursor)
     values = msgspec.structs.asdict(filters)
-    given = tuple(name for name in q.PUBLIC_FILTERS if values[name] is not None)
-    return await conn.fetch(q.public_event_page(given), filters.from_, after, after_id, limit + 1,
-                            *(values[name] for name in given))
+    given = tuple(name for name in q.PUBLIC_FILTERS if values.get(name) is not None)
+    args = (filters.from_, after, after_id, limit + 1, *(values[name] for name in given))
+    if filters.q is not None:
+        reads = (await search.word_stats(conn)).events_to_read(filters.q, limit + 1)
+        if reads is not None:  # common words: read the list in order (events/search.py)
+            in_order = tuple("q_in_order" if name == "q" else name for name in given)
+            rows = await conn.fetch(q.public_event_page(in_order), *args, reads)
+            if len(rows) > limit:
+                return rows
+            # too few among the events read: the words are rarer there than overall, ask the index
+    return await conn.fetch(q.public_event_page(given), *args)
 
 
 def _next_cursor(rows: list[asyncpg.Record], limit: int) -> str | None:

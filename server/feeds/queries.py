@@ -43,7 +43,8 @@ WITH hits AS (
     SELECT * FROM events WHERE series_id IN (SELECT series_id FROM hits WHERE series_id IS NOT NULL)
         AND status <> 'draft'
 )
-""".replace("SEARCHED", SEARCHED_IDS.format(n="$7"))  # the list's search, the same events
+""".replace("SEARCHED", SEARCHED_IDS.format(  # the list's search, the same events
+    n="$7", window="\n                                 AND s.ends_at > $1 AND s.starts_at < $2"))
 
 # the version of a public feed
 PUBLIC_FEED_VERSION = _PUBLIC_FEED_ROWS + _VERSION_OF_FEED_ROWS
