@@ -29,7 +29,7 @@ import asyncpg
 import msgspec
 
 from bench.bigdata_load import RARE_WORD, Loaded, Scale, load
-from bench.harness import Context, LoadStats, Result, http_load
+from bench.harness import Context, LoadStats, Result, http_load, service_rss_mb
 from server.db import create_database, drop_database, init_connection
 from server.events import service as events
 from server.events.schemas import EventFilters
@@ -55,6 +55,7 @@ TURNS = 1_000  # feeds and manage tokens the probes take in turn
 # the limits protect the public from abuse; the load comes from one address on purpose
 SERVER_ENV = {"RATE_LIMIT_PER_ADDRESS": "100000000", "RATE_LIMIT_PER_EMAIL": "1000", "MAIL_CAP_PER_DAY": "1000"}
 SOAK_SECONDS = float(os.environ.get("SOAK_SECONDS", "300"))
+COMMON_WORD = "table"  # in the titles or summaries of about 60 % of the events (bench/bigdata_load.py)
 SOAK_WINDOW = 30.0
 PLANS_FILE = Path(__file__).resolve().parent / "bigdata-plans.txt"
 # a plan that reads one of these tables whole does not stay fast as it grows
@@ -141,6 +142,8 @@ def probes() -> list[Probe]:
         Probe(name="GET /api/events?commune=Esch-sur-Alzette", spec=pages("/api/events?commune=Esch-sur-Alzette")),
         Probe(name="GET /api/events?organisation=caritas", spec=pages("/api/events?organisation=caritas")),
         Probe(name=f"GET /api/events?q={RARE_WORD}", spec=pages(f"/api/events?q={RARE_WORD}")),
+        # a word most events hold: read in order on the big database, from the index on the small
+        Probe(name=f"GET /api/events?q={COMMON_WORD} (a common word)", spec=pages(f"/api/events?q={COMMON_WORD}")),
         Probe(name="GET /events/{slug}.ics (1,000 events in turn)",
               spec=lambda w: {"path_for": lambda i: f"/events/{w.feed_slugs[i % len(w.feed_slugs)]}.ics"}),
         Probe(name="GET /api/registrations/{token}/calendar.ics (a person's feed, 1,000 people in turn)",
@@ -428,30 +431,6 @@ async def check_plans(world: World, settings: Any) -> list[Result]:
 
 
 # ---------------------------------------------------------------------------- the soak
-
-def service_rss_mb() -> float:
-    """Resident memory of the web service (granian and its workers), among this process's descendants."""
-    parents: dict[int, int] = {}
-    for stat in Path("/proc").glob("[0-9]*/stat"):
-        try:
-            parents[int(stat.parent.name)] = int(stat.read_text().rsplit(")", 1)[1].split()[1])
-        except (OSError, ValueError, IndexError):
-            continue
-    mine, frontier = set(), {os.getpid()}
-    while frontier:
-        frontier = {pid for pid, parent in parents.items() if parent in frontier} - mine
-        mine |= frontier
-    total_kb = 0
-    for pid in mine:
-        try:
-            if b"granian" not in Path(f"/proc/{pid}/cmdline").read_bytes():
-                continue
-            status = Path(f"/proc/{pid}/status").read_text()
-        except OSError:
-            continue
-        total_kb += int(re.search(r"VmRSS:\s+(\d+)", status).group(1))
-    return total_kb / 1024
-
 
 def read_mix(w: World, feeds: bool) -> Callable[[int], str]:
     """The reads of the soak in turn: lists, filters, feeds, manage views, the organiser's list."""

@@ -13,7 +13,7 @@ import asyncpg
 import icalendar
 import msgspec
 
-from bench.harness import Context, Result, paired_load
+from bench.harness import Context, Result, http_load, paired_load, service_cpu_seconds
 from server.db import init_connection
 from server.events.schemas import EventFilters, EventIn
 from server.events.service import create_event, publish_event
@@ -140,6 +140,13 @@ async def cold_builds(context: Context) -> tuple[dict[str, float], dict[str, flo
         await conn.close()
 
 
+async def server_cpu_us(base: str, spec: dict, seconds: float = 3.0) -> float:
+    """The service's own CPU time per answer, in µs, under the same load: what a remote client would not share."""
+    before = service_cpu_seconds()
+    stats = await http_load(base, duration=seconds, **spec)
+    return (service_cpu_seconds() - before) / stats.requests * 1e6
+
+
 async def run(context: Context) -> list[Result]:
     conn = await asyncpg.connect(context.database_url)
     await init_connection(conn)
@@ -157,6 +164,11 @@ async def run(context: Context) -> list[Result]:
         compressed, healthz_gz = await paired_load(base, {"path": FEED, "headers": gzip_asked}, {"path": "/healthz"})
         # what any endpoint costs that sends that many bytes: where the 200s' gap to /healthz goes
         _, same_bytes = await paired_load(base, {"path": FEED, "headers": gzip_asked}, {"path": f"/bench/bytes/{gzip_size}"})
+        # the load client shares the two cores: the service's own CPU per answer shows what is left
+        # once the client's reading of the body is taken out
+        cpu_us = {name: await server_cpu_us(base, spec) for name, spec in (
+            ("feed", {"path": FEED, "headers": gzip_asked}), ("healthz", {"path": "/healthz"}),
+            ("same_bytes", {"path": f"/bench/bytes/{gzip_size}"}))}
         full, healthz = await paired_load(base, {"path": FEED}, {"path": "/healthz"})
         unchanged, healthz_304 = await paired_load(
             base, {"path": FEED, "headers": {"If-None-Match": etag}}, {"path": "/healthz"})
@@ -174,7 +186,10 @@ async def run(context: Context) -> list[Result]:
         warm(f"GET {FEED} warm, 304 (If-None-Match), {EVENTS} events", unchanged, healthz_304),
         warm(f"GET {FEED} warm, 200 gzip ({gzip_size // 1024} KiB)", compressed, healthz_gz, body_bytes=gzip_size,
              same_size_bytes_endpoint_rps=round(same_bytes.throughput, 1),
-             ratio_to_same_size_bytes=round(compressed.throughput / same_bytes.throughput, 2)),
+             ratio_to_same_size_bytes=round(compressed.throughput / same_bytes.throughput, 2),
+             server_cpu_us_per_answer=round(cpu_us["feed"]), healthz_server_cpu_us=round(cpu_us["healthz"]),
+             same_size_bytes_server_cpu_us=round(cpu_us["same_bytes"]),
+             server_cpu_ratio=round(cpu_us["healthz"] / cpu_us["feed"], 2)),
         warm(f"GET {FEED} warm, 200 identity ({size // 1024} KiB)", full, healthz, body_bytes=size),
         Result(
             name=f"cold build of the feed ({rows} rows: read, localised, series folded, written)",

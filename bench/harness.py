@@ -9,9 +9,11 @@ from __future__ import annotations
 import asyncio
 import contextlib
 import os
+import re
 import time
 from collections import Counter
 from collections.abc import AsyncIterator, Callable
+from pathlib import Path
 from typing import Literal
 from urllib.parse import urlsplit
 
@@ -86,6 +88,53 @@ class Context:
         """The real service (granian, the app plus bench/app.py's ceilings); yields its base URL."""
         with running_web(self.env(env), workers=workers, app="bench.app:app_from_env") as base_url:
             yield base_url
+
+
+# ---------------------------------------------------------------------------- the service's processes
+
+def service_pids() -> list[int]:
+    """The web service's processes (granian and its workers) among this process's descendants."""
+    parents: dict[int, int] = {}
+    for stat in Path("/proc").glob("[0-9]*/stat"):
+        try:
+            parents[int(stat.parent.name)] = int(stat.read_text().rsplit(")", 1)[1].split()[1])
+        except (OSError, ValueError, IndexError):
+            continue
+    mine, frontier = set(), {os.getpid()}
+    while frontier:
+        frontier = {pid for pid, parent in parents.items() if parent in frontier} - mine
+        mine |= frontier
+    found = []
+    for pid in sorted(mine):
+        try:
+            if b"granian" in Path(f"/proc/{pid}/cmdline").read_bytes():
+                found.append(pid)
+        except OSError:
+            continue
+    return found
+
+
+def service_rss_mb() -> float:
+    """Resident memory of the web service, in MB."""
+    total_kb = 0
+    for pid in service_pids():
+        try:
+            total_kb += int(re.search(r"VmRSS:\s+(\d+)", Path(f"/proc/{pid}/status").read_text()).group(1))
+        except (OSError, AttributeError):
+            continue
+    return total_kb / 1024
+
+
+def service_cpu_seconds() -> float:
+    """CPU time (user and system, the kernel's work on its sockets included) the web service has used."""
+    ticks = 0
+    for pid in service_pids():
+        try:
+            fields = Path(f"/proc/{pid}/stat").read_text().rsplit(")", 1)[1].split()
+            ticks += int(fields[11]) + int(fields[12])  # utime, stime
+        except (OSError, ValueError, IndexError):
+            continue
+    return ticks / os.sysconf("SC_CLK_TCK")
 
 
 # ---------------------------------------------------------------------------- the load client
