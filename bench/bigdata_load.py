@@ -338,6 +338,13 @@ UNION ALL
 (SELECT id, 'waitlisted' FROM live WHERE NOT of_series AND status = 'waitlisted' ORDER BY random() LIMIT $3)
 """
 
+# the events whose registrations are all anonymised, marked done as the privacy job marks them
+MARK_ANONYMISED_EVENTS = """
+UPDATE events e SET registrations_anonymised_at = e.ends_at + interval '90 days'
+WHERE e.ends_at < now() - interval '90 days'
+  AND NOT EXISTS (SELECT 1 FROM registrations r WHERE r.event_id = e.id AND r.anonymised_at IS NULL)
+"""
+
 SET_TOKENS = """
 UPDATE registrations r SET token_nonce = t.nonce, token_hash = t.hash
 FROM unnest($1::bigint[], $2::bytea[], $3::bytea[]) AS t(id, nonce, hash)
@@ -402,10 +409,14 @@ async def load(conn: asyncpg.Connection, scale: Scale, secret_key: str, log: Cal
         await conn.execute(PLAN_ROUND, rest, others, people, scale.big_event + scale.popular * scale.popular_each)
         # the seat counters are set once below; the foreign keys and constraints still check every row
         # (the counting triggers of migration 0008 would hold a million-row transition table)
-        await conn.execute("ALTER TABLE registrations DISABLE TRIGGER registrations_count_seats_insert")
+        # (so would the trigger of 0012, which has nothing to undo in a new database)
+        for trigger in ("registrations_count_seats_insert", "registrations_reopen_anonymisation"):
+            await conn.execute(f"ALTER TABLE registrations DISABLE TRIGGER {trigger}")
         await conn.execute(INSERT_REGISTRATIONS)
-        await conn.execute("ALTER TABLE registrations ENABLE TRIGGER registrations_count_seats_insert")
+        for trigger in ("registrations_count_seats_insert", "registrations_reopen_anonymisation"):
+            await conn.execute(f"ALTER TABLE registrations ENABLE TRIGGER {trigger}")
         await conn.execute(COUNT_SEATS)
+        await conn.execute(MARK_ANONYMISED_EVENTS)
         if overbooked := await conn.fetchval(OVERBOOKED):
             raise RuntimeError(f"the generated data overbooks {overbooked} events")
     phase(f"{scale.registrations:,} registrations")

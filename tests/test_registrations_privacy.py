@@ -140,6 +140,31 @@ async def test_anonymisation_waits_for_the_configured_time(client, conn, setting
     assert (await row_of(conn, answer.email)) is None
 
 
+async def test_an_event_done_is_passed_by_until_someone_is_added_to_it(client, conn, settings) -> None:
+    # the job marks an event done once its registrations are anonymised (migration 0012); a person an
+    # organiser adds to it afterwards is anonymised on the next run all the same
+    _, staff = await create_organiser(conn, {"asti": "organiser"})
+    event = await create_event(conn, settings, confirmation_required=False)
+    await register(client, event.slug)
+    await _ended_days_ago(conn, event.slug, 100)
+    done_at = "SELECT registrations_anonymised_at FROM events WHERE slug = $1"
+    before = await conn.fetchrow("SELECT updated_at FROM events WHERE slug = $1", event.slug)
+    assert await service.anonymise_due(conn, settings) >= 1
+    assert await conn.fetchval(done_at, event.slug) is not None
+    # the mark is no change of the event for the feeds
+    assert await conn.fetchval("SELECT updated_at FROM events WHERE slug = $1", event.slug) == before["updated_at"]
+    assert await service.anonymise_due(conn, settings) == 0
+
+    added = await client.post(f"/api/organiser/events/{event.slug}/registrations", headers=auth(staff),
+                              json={"name": "Ana Late", "email": "ana.late@example.lu", "attendance": "present",
+                                    "notify": False})
+    assert added.status_code == 201, added.text
+    assert await conn.fetchval(done_at, event.slug) is None
+    assert await service.anonymise_due(conn, settings) == 1
+    assert await row_of(conn, "ana.late@example.lu") is None
+    assert await conn.fetchval(done_at, event.slug) is not None
+
+
 async def test_erasing_wipes_the_persons_data_and_kills_the_token(client, conn, settings) -> None:
     event = await create_event(conn, settings)
     answer = await register(client, event.slug, commune="Mersch", interpretation="ar")

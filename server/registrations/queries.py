@@ -338,13 +338,35 @@ PATCHABLE_COLUMNS = ("attendance", "name", "email", "language", "commune", "inte
 
 # ---------------------------------------------------------------------------- privacy
 
-# registrations of events that ended before now() - $1, still carrying personal data ($2 at a time)
+# registrations of events that ended before now() - $1, still carrying personal data ($2 at a time),
+# among the events not marked done (migration 0012). The events come first and each one's people by
+# its index: joined freely, PostgreSQL took the few events for thousands and read every registration.
 DUE_FOR_ANONYMISATION = """
-SELECT r.id FROM registrations r JOIN events e ON e.id = r.event_id
-WHERE r.anonymised_at IS NULL AND e.ends_at < now() - $1::interval
-ORDER BY r.id
+WITH ended AS MATERIALIZED (
+    SELECT id FROM events WHERE registrations_anonymised_at IS NULL AND ends_at < now() - $1::interval
+)
+SELECT r.id FROM ended e
+CROSS JOIN LATERAL (
+    SELECT r.id FROM registrations r WHERE r.event_id = e.id AND r.anonymised_at IS NULL
+    FOR UPDATE SKIP LOCKED
+) r
 LIMIT $2
-FOR UPDATE OF r SKIP LOCKED
+"""
+
+# the events that ended before now() - $1 and are not marked done, locked: a registration made for
+# one of them now waits for the mark, and then undoes it (0012)
+EVENTS_TO_MARK_ANONYMISED = """
+SELECT id FROM events
+WHERE registrations_anonymised_at IS NULL AND ends_at < now() - $1::interval
+FOR UPDATE SKIP LOCKED
+"""
+
+# marks done those of the events $1 whose registrations are all anonymised (a statement of its
+# own, after the lock, so that it sees every registration committed before)
+MARK_EVENTS_ANONYMISED = """
+UPDATE events e SET registrations_anonymised_at = now()
+WHERE e.id = ANY($1::bigint[])
+  AND NOT EXISTS (SELECT 1 FROM registrations r WHERE r.event_id = e.id AND r.anonymised_at IS NULL)
 """
 
 # wipes the personal data of registrations; status, language and attendance stay for the counts, and

@@ -640,5 +640,10 @@ async def anonymise_due(conn: asyncpg.Connection, settings: Settings) -> int:
         done += len(ids)
         if len(ids) < ANONYMISE_BATCH:
             break
+    # the events now done are marked, and later runs pass them by (migration 0012)
+    async with conn.transaction():
+        ended = [r["id"] for r in await conn.fetch(q.EVENTS_TO_MARK_ANONYMISED, settings.anonymise_after)]
+        if ended:
+            await conn.execute(q.MARK_EVENTS_ANONYMISED, ended)
     await conn.execute(q.PURGE_RATE_LIMITS)
     return done
