@@ -75,7 +75,7 @@ def word_stats():
 
 
 # the search that reads the coming events in order, its words checked after (queries.public_event_page)
-READ_IN_ORDER = "SELECT e.id, e.starts_at, e.title, e.summary FROM events e"
+READ_IN_ORDER = "SELECT e.id, e.starts_at, e.search_words FROM events e"
 
 
 def test_the_share_of_a_search_and_what_reading_it_in_order_costs() -> None:
@@ -86,8 +86,8 @@ def test_the_share_of_a_search_and_what_reading_it_in_order_costs() -> None:
     assert stats.share("!?") == 0.0
     assert stats.events_to_read("luxembourg", 21) == 210  # 70 expected, three times that read
     assert stats.events_to_read("Nopeschfest", 21) is None  # the index's few matches cost less
-    assert stats.events_to_read("tables", 101) is None  # more than MOST_READ to read
-    assert search.WordStats({"table": 0.5}, least=0.02, events=1_000).events_to_read("table", 21) is None
+    assert search.WordStats({"t": 0.05}, least=0.02, events=10**7).events_to_read("t", 101) is None  # past MOST_READ
+    assert search.WordStats({"table": 0.5}, least=0.02, events=100).events_to_read("table", 21) is None  # a few events
 
 
 async def walk(client, **params) -> list[list[str]]:

@@ -47,7 +47,7 @@ EVENT_BY_SLUG_FOR_UPDATE = f"SELECT {_EVENT_COLUMNS} {_EVENT_FROM} WHERE e.slug 
 PUBLIC_PAGE_MOST = 100  # the largest page of the list (events/controllers.py Limit)
 _PUBLIC_EVENT_PAGE = """
 WITH running AS MATERIALIZED (
-    SELECT id, starts_at, kind, languages, commune, organisation_id, title, summary FROM events
+    SELECT id, starts_at, kind, languages, commune, organisation_id, search_words FROM events
     WHERE status <> 'draft' AND tstzrange(starts_at, ends_at) @> coalesce($1::timestamptz, now())
 )
 SELECT e.id, e.starts_at, e.row_version, o.name AS organisation_name, e.status, e.capacity,
@@ -81,7 +81,7 @@ _COMING = """SELECT e.id, e.starts_at{columns} FROM events e
 # the events whose words begin with every word typed in parameter {n}, as one array ({window}: and
 # more conditions on them, read as the index's matches are)
 SEARCHED_IDS = """e.id = ANY (ARRAY(SELECT s.id FROM events s WHERE s.status <> 'draft'{window}
-                                 AND event_search_words(s.title, s.summary) @@ event_search_query({n}::text)))"""
+                                 AND s.search_words @@ event_search_query({n}::text)))"""
 
 # the public list's filters, by the name of their EventFilters field, as conditions on parameter ${n}
 PUBLIC_FILTERS = {
@@ -90,11 +90,11 @@ PUBLIC_FILTERS = {
     "spoken": "${n}::text = ANY(e.languages)",
     "commune": "e.commune = ${n}::text",
     "organisation": "e.organisation_id = (SELECT id FROM organisations WHERE slug = ${n}::text)",
-    # words that begin words of the title or summary, in any language (migration 0010): the
+    # words that begin words of the title or summary, in any language (migrations 0010, 0013): the
     # matching ids come first from the index, once (an InitPlan), which suits a rare word
     "q": SEARCHED_IDS.format(n="${n}", window="\n                                 AND s.ends_at > coalesce($1::timestamptz, now())"),
     # the same words checked on the events read in order, which suits a common one (events/search.py)
-    "q_in_order": "event_search_words(e.title, e.summary) @@ event_search_query(${n}::text)",
+    "q_in_order": "e.search_words @@ event_search_query(${n}::text)",
 }
 
 
@@ -111,7 +111,7 @@ def public_event_page(filters: tuple[str, ...]) -> str:
         coming = _COMING.format(columns="", filters=every, limit=PUBLIC_PAGE_MOST + 1)
     else:
         others = "".join(f"\n      AND {c}" for name, c in condition.items() if name != "q_in_order")
-        read = _COMING.format(columns=", e.title, e.summary", filters=others, limit=f"${5 + len(filters)}")
+        read = _COMING.format(columns=", e.search_words", filters=others, limit=f"${5 + len(filters)}")
         coming = (f"SELECT e.id, e.starts_at FROM ({read}) e\n     WHERE {condition['q_in_order']}"
                   f"\n     ORDER BY e.starts_at, e.id\n     LIMIT {PUBLIC_PAGE_MOST + 1}")
     return _PUBLIC_EVENT_PAGE.format(filters=every, coming=coming, most=PUBLIC_PAGE_MOST + 1)

@@ -1,13 +1,13 @@
 """How the public list finds the events of a search: through the word index, or by reading the list in order.
 
 Both ways give the same page; which is faster depends on how many events hold the words. The word
-index (migration 0010) yields every event that matches, which then has to be ordered: right for
-a rare word, and slow for a common one ("table" is in most events: 270 ms on 100,000 events).
-Reading the list in order and checking each event's words costs a fixed price per event read,
-about 50 times that of a match from the index, and stops as soon as the page is full: right for a
-common word. PostgreSQL cannot tell them apart for prefix searches (it read the list in order for
+index yields every event that matches, which then has to be ordered: right for a rare word, and
+slow for a common one ("table" is in most events: 270 ms on 100,000 events). Reading the list in
+order and checking each event's words (kept with it, migration 0013) costs a fixed price per event
+read, a few times that of a match from the index, and stops as soon as the page is full: right for
+a common word. PostgreSQL cannot tell them apart for prefix searches (it read the list in order for
 a rare word, 1.4 s), so the choice is made here, from the frequencies of the commonest words that
-ANALYZE keeps for the index (pg_stats, refreshed every few minutes).
+ANALYZE keeps for the column (pg_stats, read again every few minutes).
 """
 
 from __future__ import annotations
@@ -24,16 +24,16 @@ SELECT coalesce(s.most_common_elems::text::text[], '{}') AS words,
        coalesce(s.most_common_elem_freqs, '{}') AS shares,
        (SELECT greatest(reltuples, 0) FROM pg_class WHERE oid = 'events'::regclass) AS events
 FROM (SELECT 1) one
-LEFT JOIN pg_stats s ON s.schemaname = current_schema() AND s.tablename = 'events_search_idx'
+LEFT JOIN pg_stats s ON s.schemaname = current_schema() AND s.tablename = 'events' AND s.attname = 'search_words'
 """
 
 STATS_TTL = 300.0  # seconds a process keeps the statistics it read
 # the cost of reading one event of the list in order and checking its words, in matches from the
-# index (measured on the big database of `make soak`: about 150 µs against 3 µs)
-IN_ORDER_COST = 50.0
-# events read in order at most, and how many more than expected: a search that finds too few among
-# them asks the index after all (events/service.py), having spent at most MOST_READ reads
-READ_MARGIN, MOST_READ = 3, 300
+# index (measured on the big database of `make soak`: about 5.5 µs against 1.3 to 4.4 µs)
+IN_ORDER_COST = 3.0
+# events read in order at most (about 8 ms), and how many more than expected: a search that finds
+# too few among them asks the index after all (events/service.py)
+READ_MARGIN, MOST_READ = 3, 1500
 
 
 class WordStats:
