@@ -344,6 +344,13 @@ async def test_every_change_of_content_moves_updated_at_even_from_code_that_forg
     last = await conn.fetchval(read, event.slug)
     await conn.execute("UPDATE events SET seats_taken = 1, waitlist_length = 2 WHERE slug = $1", event.slug)
     assert await conn.fetchval(read, event.slug) == last
+    # nor the privacy job's mark (0012); a new title moves it, and the words kept for search follow (0013)
+    await conn.execute("UPDATE events SET registrations_anonymised_at = now() WHERE slug = $1", event.slug)
+    assert await conn.fetchval(read, event.slug) == last
+    await conn.execute("""UPDATE events SET title = '{"fr": "Apéro des voisins"}' WHERE slug = $1""", event.slug)
+    assert await conn.fetchval(read, event.slug) > last
+    words = await conn.fetchval("SELECT search_words::text FROM events WHERE slug = $1", event.slug)
+    assert "'voisins'" in words and "'apéro'" in words
 
 
 async def test_a_feed_is_built_once_per_change_not_once_per_poll(client, conn, settings, monkeypatch) -> None:
