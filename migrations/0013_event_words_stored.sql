@@ -10,6 +10,9 @@
 -- registration (330 µs more each on the big database).
 
 ALTER TABLE events ADD COLUMN search_words tsvector;
+-- kept in the row rather than apart (TOAST) when the row is long: the other long columns go first,
+-- and reading the list in order reads this one only (0.98 → 0.61 ms for q=table on the big database)
+ALTER TABLE events ALTER COLUMN search_words SET STORAGE MAIN;
 
 CREATE FUNCTION events_keep_search_words() RETURNS trigger LANGUAGE plpgsql AS $$
 BEGIN
