@@ -83,11 +83,11 @@ def build_calendar(
     # icalendar 7.3 types NAME and X- properties as vUnknown, written unescaped (a newline even
     # raises); RFC 5545 makes X- properties TEXT by default, so they are escaped as TEXT.
     name = _clean_text(name).replace("\n", " ")  # a name is one line in every client's list
-    calendar.add("name", vText(name), parameters={"LANGUAGE": lang})
-    calendar.add("x-wr-calname", vText(name))
+    calendar.add("name", _Text(name), parameters={"LANGUAGE": lang})
+    calendar.add("x-wr-calname", _Text(name))
     if description:
         calendar.add("description", _clean_text(description), parameters={"LANGUAGE": lang})
-        calendar.add("x-wr-caldesc", vText(_clean_text(description)))
+        calendar.add("x-wr-caldesc", _clean_text(description))
     calendar.add("x-wr-timezone", timezone)
     # RFC 7986 requires the VALUE parameter here; icalendar's refresh_interval setter omits it.
     calendar.add("refresh-interval", FEED_REFRESH, parameters={"VALUE": "DURATION"})
@@ -250,7 +250,18 @@ def _add_links(vevent: Event, event: FeedEvent, *, url: str | None = None) -> No
         vevent.add("conference", event.join_url, parameters={"VALUE": "URI", "FEATURE": "VIDEO"})
 
 
-def _clean_text(text: str) -> str:
+class _Text(vText):
+    """A TEXT value escaped as RFC 5545 3.3.11 says, each character on its own."""
+
+    # icalendar 7.3's escaping first turns a backslash followed by a capital N into a line break,
+    # so a share such as \\NAS\events or a path such as C:\New reached calendars broken in two.
+    def to_ical(self) -> bytes:
+        return (
+            self.replace("\\", "\\\\").replace(";", "\\;").replace(",", "\\,").replace("\n", "\\n")
+        ).encode()
+
+
+def _clean_text(text: str) -> _Text:
     """Text with the line breaks and control characters iCalendar TEXT cannot carry removed."""
     # RFC 5545 TEXT allows no control character but tab; a bare CR (or \x0b, \x1c...) makes some
     # parsers end the content line early, so line breaks become \n and other controls are dropped.
@@ -258,7 +269,7 @@ def _clean_text(text: str) -> str:
     # A lone surrogate (Cs) cannot be written as UTF-8 at all. U+FEFF (a byte-order mark, once a
     # zero-width no-break space) is invisible and icalendar strips it, so it is dropped here too.
     text = text.replace("\r\n", "\n").replace("\r", "\n").replace("\u2028", "\n").replace("\u2029", "\n")
-    return _UNWRITABLE.sub("", text)
+    return _Text(_UNWRITABLE.sub("", text))
 
 
 # Unicode's Cc (C0, DEL, C1) but tab and line feed, Cs, and U+FEFF, as a class: a feed cleans every text
