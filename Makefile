@@ -24,10 +24,12 @@ run: $(STAMP)
 test: $(STAMP)
 	$(PY) -m server.localdb --name zesummen_test -- $(PY) -m pytest $(PYTEST_ARGS)
 
-# the schema fuzzer for longer, with a fresh seed (make test runs it briefly with a fixed one)
+# the schema fuzzer and the feed's text property tests for longer, with a fresh seed (make test runs
+# them briefly with a fixed one)
 fuzz: $(STAMP)
 	FUZZ_EXAMPLES=$${FUZZ_EXAMPLES:-400} FUZZ_SEED=$${FUZZ_SEED:-$$(date +%s)} \
-		$(PY) -m server.localdb --name zesummen_test -- $(PY) -m pytest tests/test_fuzz.py -s $(PYTEST_ARGS)
+		$(PY) -m server.localdb --name zesummen_test -- $(PY) -m pytest tests/test_fuzz.py tests/test_ical_format.py \
+		-s $(PYTEST_ARGS)
 
 bench: $(STAMP)
 	$(PY) -m server.localdb --name zesummen_bench -- $(PY) -m bench

@@ -312,8 +312,13 @@ def text_event(uid: str, summary: str, description: str, location: str) -> FeedE
                  location=location)
 
 
-# derandomized so that CI is repeatable
-@settings(max_examples=200, deadline=None, derandomize=True, suppress_health_check=[HealthCheck.too_slow])
+# make test tries the same cases on every run, so CI is repeatable; make fuzz (FUZZ_SEED set) draws
+# new ones, ten times as many
+FUZZING = "FUZZ_SEED" in os.environ
+
+
+@settings(max_examples=2000 if FUZZING else 200, deadline=None, derandomize=not FUZZING,
+          suppress_health_check=[HealthCheck.too_slow])
 @given(summary=texts, description=texts, location=texts)
 # every case issue 5 names, always tried: newlines, ; , \ and emoji, CJK and Luxembourgish
 @example(summary="Konversatiounsdësch; Lëtzebuergesch, fir Ufänker 🇱🇺",
@@ -345,7 +350,8 @@ def test_any_text_is_folded_safely_and_reads_back(summary, description, location
     assert (vevent.location.value if hasattr(vevent, "location") else "") == cleaned(location)
 
 
-@settings(max_examples=25, deadline=None, suppress_health_check=[HealthCheck.too_slow])
+@settings(max_examples=250 if FUZZING else 25, deadline=None, derandomize=not FUZZING,
+          suppress_health_check=[HealthCheck.too_slow])
 @given(batch=st.lists(st.tuples(texts, texts, texts), min_size=1, max_size=8))
 def test_icaljs_gives_any_text_back(icaljs, batch):
     """ical.js unescapes and unfolds every text to what was put in (one node run per batch)."""
