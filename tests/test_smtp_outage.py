@@ -25,8 +25,8 @@ DUE_STEP_MS = 20
 # how long the server stays away once the worker has been refused the first time
 OUTAGE_SECONDS = 2.5
 CONCURRENCY = 2
-# the messages one worker copy has in flight at once (worker.py: twice its SMTP connections); within
-# this window they may overtake each other, as several sessions send side by side
+# the messages one worker copy has in flight at once (worker.py: twice its SMTP connections); these
+# may overtake each other, as several sessions send side by side
 IN_FLIGHT = 2 * CONCURRENCY
 FAST_SCHEDULE = ",".join(f"PT{delay.total_seconds() / 100:g}S" for delay in RETRY_DELAYS)
 
@@ -80,10 +80,17 @@ async def test_mail_due_during_an_smtp_outage_goes_out_afterwards_once_and_in_or
     place = {mid: n for n, mid in enumerate(expected)}
     displacement = [abs(n - place[mid]) for n, mid in enumerate(arrived) if mid in place]
     inversions = sum(place[a] > place[b] for i, a in enumerate(arrived) for b in arrived[i + 1:])
+    # each message from its claim (the database's clock) to its arrival (the same machine's clock):
+    # a row counts as in flight here no longer than the worker counts it, which is until it is recorded
+    received_at = {m.message_id: m.received_at for m in after}
+    spans = [(r["last_attempt_at"].timestamp(), received_at[message_id(r["id"], notifier_settings.mail_from)])
+             for r in rows]
+    most_in_flight = max(sum(start <= claimed_at < end for start, end in spans) for claimed_at, _ in spans)
     print(f"\nsmtp outage: {MESSAGES} messages due during {outage:.1f} s of refused connections "
           f"(then {waiting['retrying']} retrying, {waiting['queued']} never tried, at most {waiting['most_attempts']} "
           f"attempts counted); all delivered {drained:.2f} s after the server came back; "
-          f"largest displacement from due order {max(displacement)} (window {IN_FLIGHT}), {inversions} inverted pairs, "
+          f"largest displacement from due order {max(displacement)}, {inversions} inverted pairs, "
+          f"at most {most_in_flight} in flight (limit {IN_FLIGHT}), "
           f"{sum(len(c) - 1 for c in copies.values())} duplicates")
 
     assert during == 0, "a message arrived while the server was away"
@@ -98,5 +105,7 @@ async def test_mail_due_during_an_smtp_outage_goes_out_afterwards_once_and_in_or
     # ...so the worker took the queue oldest due first, each claim after the one before it
     claimed = [r["last_attempt_at"] for r in rows]
     assert claimed == sorted(claimed)
-    # and they arrived in that order, but for the messages one worker sends side by side
-    assert max(displacement) < IN_FLIGHT, (max(displacement), arrived[:20], expected[:20])
+    # and they arrived in that order, but for the messages the worker sends side by side: never more
+    # than its limit claimed and not yet arrived. (How far one may arrive from its place is timing: one
+    # slow session lets the other send on, so displacement is printed, not bounded.)
+    assert most_in_flight <= IN_FLIGHT, (most_in_flight, arrived[:20], expected[:20])
