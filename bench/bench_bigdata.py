@@ -275,6 +275,9 @@ async def recorded(conn: asyncpg.Connection, world: World, settings: Any) -> lis
         ("GET /api/events?commune", EventFilters(commune="Esch-sur-Alzette"), None),
         ("GET /api/events?organisation", EventFilters(organisation="caritas"), None),
         ("GET /api/events?q", EventFilters(q=RARE_WORD), None),
+        # read in order first, none found, then asked of the indexes with the kind (events/service.py)
+        ("GET /api/events?q&kind (a common word no web conference holds)",
+         EventFilters(q=COMMON_WORD, kind="webconference"), None),
     ]:
         events._RENDERED.clear()  # so that the full rows are read as on a first visit
         await note(label, lambda c: events.list_public(c, filters, "de", settings, limit=20, cursor=cursor), every=True)

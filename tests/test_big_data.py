@@ -138,6 +138,29 @@ async def test_a_word_rarer_among_the_coming_events_than_said_is_found_through_t
     assert any(READ_IN_ORDER in sql for sql in statements)  # tried first, found too few, then the index
 
 
+async def test_a_common_word_among_a_rarer_kind_is_asked_of_the_indexes_with_the_filters(
+        client, conn, settings, word_stats) -> None:
+    start = datetime(2031, 9, 1, 17, tzinfo=timezone.utc)
+    session = {"kind": "info_session", "commune": "Mersch", "venue": "Centre culturel", "join_url": None, "platform": None}
+    for n in range(30):  # the word is common, but among info sessions
+        await create_event(conn, settings, **session, title={"fr": f"Tischgespräch {n}"},
+                           starts_at=(start + timedelta(hours=n)).isoformat(),
+                           ends_at=(start + timedelta(hours=n, minutes=30)).isoformat())
+    online = (await create_event(conn, settings, title={"fr": "Tischgespräch online"},
+                                 starts_at=(start + timedelta(days=4)).isoformat(),
+                                 ends_at=(start + timedelta(days=4, hours=1)).isoformat())).slug
+    await create_event(conn, settings, title={"fr": "Sonnenfest"}, starts_at=(start + timedelta(days=5)).isoformat(),
+                       ends_at=(start + timedelta(days=5, hours=1)).isoformat())
+    statements: list[str] = []
+    conn.add_query_logger(lambda record: statements.append(record.query))
+    word_stats({"tischgespräch": 0.9}, events=1_000_000)
+    params = {"q": "tischgespräch", "kind": "webconference", "from": start.isoformat(), "limit": 1}
+    assert await walk(client, **params) == [[online]]
+    assert any(READ_IN_ORDER in sql for sql in statements)  # tried first, found none among the events read
+    # then planned for the word itself, which a generic plan cannot estimate (events/service.py)
+    assert any("plan_cache_mode = force_custom_plan" in sql for sql in statements)
+
+
 async def test_the_table_refuses_an_event_longer_than_31_days(conn, settings) -> None:
     event = await create_event(conn, settings)
     with pytest.raises(asyncpg.CheckViolationError, match="events_last_at_most_31_days"):

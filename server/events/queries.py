@@ -79,7 +79,7 @@ _COMING = """SELECT e.id, e.starts_at{columns} FROM events e
      LIMIT {limit}"""
 
 # the events whose words begin with every word typed in parameter {n}, as one array ({window}: and
-# more conditions on them, read as the index's matches are)
+# more conditions on them, read as the index's matches are); the feeds' search (feeds/queries.py)
 SEARCHED_IDS = """e.id = ANY (ARRAY(SELECT s.id FROM events s WHERE s.status <> 'draft'{window}
                                  AND s.search_words @@ event_search_query({n}::text)))"""
 
@@ -90,30 +90,45 @@ PUBLIC_FILTERS = {
     "spoken": "${n}::text = ANY(e.languages)",
     "commune": "e.commune = ${n}::text",
     "organisation": "e.organisation_id = (SELECT id FROM organisations WHERE slug = ${n}::text)",
-    # words that begin words of the title or summary, in any language (migrations 0010, 0013): the
-    # matching ids come first from the index, once (an InitPlan), which suits a rare word
-    "q": SEARCHED_IDS.format(n="${n}", window="\n                                 AND s.ends_at > coalesce($1::timestamptz, now())"),
-    # the same words checked on the events read in order, which suits a common one (events/search.py)
-    "q_in_order": "e.search_words @@ event_search_query(${n}::text)",
+    # words that begin words of the title or summary, in any language (migrations 0010, 0013),
+    # checked on each event read: the running ones, or the coming ones read in order for a common
+    # word (events/search.py). The query is computed once (SELECT ...): a generic plan called the
+    # function again on every event it checked, half of the statement's time.
+    "q": "e.search_words @@ (SELECT event_search_query(${n}::text))",
 }
+
+# The coming events holding the words of parameter {n} and matching {filters}, found through the
+# indexes once (an InitPlan) rather than read in order: right for a rare word, or when reading in
+# order found too few. With the filters inside, PostgreSQL can start from the most selective index of
+# them all (migration 0014); from the word's index alone, a common word among a rarer kind (q=table
+# with kind=webconference) fetched every event holding the word (360 ms on the big database). The
+# function is called as is, so that a custom plan sees the query's value and estimates the word.
+_MATCHING_COMING = """e.id = ANY (ARRAY(SELECT e.id FROM events e WHERE e.status <> 'draft'
+                          AND e.ends_at > greatest($2::timestamptz, coalesce($1::timestamptz, now())){filters}
+                          AND e.search_words @@ event_search_query(${n}::text)))"""
 
 
 @functools.cache
-def public_event_page(filters: tuple[str, ...]) -> str:
+def public_event_page(filters: tuple[str, ...], q_in_order: bool = False) -> str:
     """The public list's page query for these PUBLIC_FILTERS (by name, in that order), on $5 and on.
 
-    With "q_in_order", one parameter more, after the filters': how many coming events to read at
-    most, their words checked after (a search that reads the list in order, events/search.py).
+    With a "q" among them, the coming events holding its words are found through the indexes, or with
+    `q_in_order` read in order up to one parameter more, after the filters', and their words checked
+    after (events/search.py tells which).
     """
     condition = {name: PUBLIC_FILTERS[name].format(n=n) for n, name in enumerate(filters, start=5)}
     every = "".join(f"\n      AND {c}" for c in condition.values())
-    if "q_in_order" not in filters:
+    others = "".join(f"\n      AND {c}" for name, c in condition.items() if name != "q")
+    if "q" not in filters:
         coming = _COMING.format(columns="", filters=every, limit=PUBLIC_PAGE_MOST + 1)
-    else:
-        others = "".join(f"\n      AND {c}" for name, c in condition.items() if name != "q_in_order")
+    elif q_in_order:
         read = _COMING.format(columns=", e.search_words", filters=others, limit=f"${5 + len(filters)}")
-        coming = (f"SELECT e.id, e.starts_at FROM ({read}) e\n     WHERE {condition['q_in_order']}"
+        coming = (f"SELECT e.id, e.starts_at FROM ({read}) e\n     WHERE {condition['q']}"
                   f"\n     ORDER BY e.starts_at, e.id\n     LIMIT {PUBLIC_PAGE_MOST + 1}")
+    else:
+        inside = "".join(f"\n                          AND {c}" for name, c in condition.items() if name != "q")
+        matching = _MATCHING_COMING.format(filters=inside, n=5 + filters.index("q"))
+        coming = _COMING.format(columns="", filters=f"\n       AND {matching}", limit=PUBLIC_PAGE_MOST + 1)
     return _PUBLIC_EVENT_PAGE.format(filters=every, coming=coming, most=PUBLIC_PAGE_MOST + 1)
 
 

@@ -154,11 +154,16 @@ async def _page_rows(conn: asyncpg.Connection, filters: EventFilters, cursor: st
     if filters.q is not None:
         reads = (await search.word_stats(conn)).events_to_read(filters.q, limit + 1)
         if reads is not None:  # common words: read the list in order (events/search.py)
-            in_order = tuple("q_in_order" if name == "q" else name for name in given)
-            rows = await conn.fetch(q.public_event_page(in_order), *args, reads)
+            rows = await conn.fetch(q.public_event_page(given, q_in_order=True), *args, reads)
             if len(rows) > limit:
                 return rows
-            # too few among the events read: the words are rarer there than overall, ask the index
+            # Too few among the events read: the words are rarer there than overall, perhaps rare
+            # with these filters (a common word among a rarer kind). Ask the indexes with a plan
+            # made for this word: a generic plan cannot estimate it and started from the word's
+            # index, which gives most events (240 ms against 25 on the big database).
+            async with conn.transaction():
+                await conn.execute("SET LOCAL plan_cache_mode = force_custom_plan")
+                return await conn.fetch(q.public_event_page(given), *args)
     return await conn.fetch(q.public_event_page(given), *args)
 
 
