@@ -1,6 +1,7 @@
 """SQL for events and series."""
 
 import functools
+from collections.abc import Iterable
 
 # the columns every event read returns, with its organisation and series slug; e.seats_taken
 # (pending + confirmed) is kept by a trigger on registrations (migration 0003)
@@ -108,6 +109,11 @@ _MATCHING_COMING = """e.id = ANY (ARRAY(SELECT e.id FROM events e WHERE e.status
                           AND e.search_words @@ event_search_query(${n}::text)))"""
 
 
+def _each_and(conditions: Iterable[str], indent: int = 6) -> str:
+    """The conditions, each on a line of its own after AND, `indent` spaces in (to sit under its WHERE)."""
+    return "".join(f"\n{' ' * indent}AND {c}" for c in conditions)
+
+
 @functools.cache
 def public_event_page(filters: tuple[str, ...], q_in_order: bool = False) -> str:
     """The public list's page query for these PUBLIC_FILTERS (by name, in that order), on $5 and on.
@@ -117,17 +123,16 @@ def public_event_page(filters: tuple[str, ...], q_in_order: bool = False) -> str
     after (events/search.py tells which).
     """
     condition = {name: PUBLIC_FILTERS[name].format(n=n) for n, name in enumerate(filters, start=5)}
-    every = "".join(f"\n      AND {c}" for c in condition.values())
-    others = "".join(f"\n      AND {c}" for name, c in condition.items() if name != "q")
+    every = _each_and(condition.values())
+    others = [c for name, c in condition.items() if name != "q"]
     if "q" not in filters:
         coming = _COMING.format(columns="", filters=every, limit=PUBLIC_PAGE_MOST + 1)
     elif q_in_order:
-        read = _COMING.format(columns=", e.search_words", filters=others, limit=f"${5 + len(filters)}")
+        read = _COMING.format(columns=", e.search_words", filters=_each_and(others), limit=f"${5 + len(filters)}")
         coming = (f"SELECT e.id, e.starts_at FROM ({read}) e\n     WHERE {condition['q']}"
                   f"\n     ORDER BY e.starts_at, e.id\n     LIMIT {PUBLIC_PAGE_MOST + 1}")
     else:
-        inside = "".join(f"\n                          AND {c}" for name, c in condition.items() if name != "q")
-        matching = _MATCHING_COMING.format(filters=inside, n=5 + filters.index("q"))
+        matching = _MATCHING_COMING.format(filters=_each_and(others, indent=26), n=5 + filters.index("q"))
         coming = _COMING.format(columns="", filters=f"\n       AND {matching}", limit=PUBLIC_PAGE_MOST + 1)
     return _PUBLIC_EVENT_PAGE.format(filters=every, coming=coming, most=PUBLIC_PAGE_MOST + 1)
 
