@@ -211,3 +211,36 @@ async def test_organiser_pages_and_export_show_each_waitlisted_persons_place(cli
     rows = list(csv.reader(io.StringIO(export.content.decode("utf-8-sig"))))
     column = rows[0].index(next(name for name in rows[0] if "waiting" in name.lower()))
     assert [row[column] for row in rows[1:]] == ["", "1", "2", "3"]
+
+
+async def test_waiting_list_places_follow_the_time_each_person_began_to_wait_not_the_page_order(
+        client, conn, settings) -> None:
+    # places count the list in (waitlisted_at, id) order, ties broken by id, whatever order the page
+    # is in and however the page cuts the list; a person who left the list has no place
+    _, token = await create_organiser(conn, {"asti": "organiser"})
+    event = await create_event(conn, settings, capacity=1, confirmation_required=False)
+    for _ in range(7):
+        assert (await client.post(f"/api/events/{event.slug}/registrations", json=registration_body())).status_code == 202
+    ids = [r["id"] for r in await conn.fetch(
+        "SELECT r.id FROM registrations r JOIN events e ON e.id = r.event_id WHERE e.slug = $1 AND r.status = 'waitlisted' "
+        "ORDER BY r.id", event.slug)]
+    began = datetime.now(timezone.utc) - timedelta(hours=1)
+    minutes = [50, 10, 30, 10, 0, 40]  # the second and fourth began to wait at the same instant
+    await conn.execute("UPDATE registrations SET waitlisted_at = $2::timestamptz + m * interval '1 minute' "
+                       "FROM unnest($1::bigint[], $3::int[]) AS u(id, m) WHERE registrations.id = u.id",
+                       ids, began, minutes)
+    await conn.execute("UPDATE registrations SET status = 'cancelled', cancelled_at = now(), "
+                       "waitlisted_at = NULL WHERE id = $1", ids[2])
+    staying = sorted((m, i) for i, m in zip(ids, minutes) if i != ids[2])
+    expected = {i: place for place, (_, i) in enumerate(staying, start=1)}
+    url = f"/api/organiser/events/{event.slug}/registrations"
+    items, cursor = [], None
+    while True:
+        page = (await client.get(url, params={"limit": 3, **({"cursor": cursor} if cursor else {})},
+                                 headers=auth(token))).json()
+        items += page["items"]
+        if not (cursor := page["next_cursor"]):
+            break
+    places = {item["id"]: item["waitlist_position"] for item in items if item["id"] in ids}
+    assert places == {**expected, ids[2]: None}
+    assert [places[i] for i in ids] == [5, 2, None, 3, 1, 4]

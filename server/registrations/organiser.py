@@ -94,8 +94,9 @@ def to_organiser_out(row: asyncpg.Record | dict[str, Any], event_slug: str) -> O
 
 async def with_positions(conn: asyncpg.Connection, event_id: int, rows: list[asyncpg.Record]) -> list[dict[str, Any]]:
     """The rows with each waitlisted one's place on the waiting list (`waitlist_position`)."""
-    waiting = [r["id"] for r in rows if r["status"] == "waitlisted"]
-    positions = dict(await conn.fetch(q.WAITLIST_POSITIONS, event_id, waiting)) if waiting else {}
+    waiting = [r for r in rows if r["status"] == "waitlisted"]
+    positions = dict(await conn.fetch(
+        q.WAITLIST_POSITIONS, event_id, [r["waitlisted_at"] for r in waiting], [r["id"] for r in waiting])) if waiting else {}
     return [{**dict(r), "waitlist_position": positions.get(r["id"])} for r in rows]
 
 

@@ -303,14 +303,24 @@ ORGANISER_REGISTRATION_PAGE = _ORGANISER_ROWS + " AND r.id > coalesce($4::bigint
 # every registration of an event for the export, in registration order
 ORGANISER_REGISTRATIONS_ALL = _ORGANISER_ROWS + " ORDER BY r.id"
 
-# the places on event $1's waiting list (1 = next to get a seat) of the registrations $2. Asked
-# apart from the rows: joined to them, a generic plan counted the whole list again for every row.
+# the places on event $1's waiting list (1 = next to get a seat) of its registrations with the
+# waitlisted_at $2 and ids $3, those still waiting. Each one's place is the count of the list up to
+# it: the stretch since the one before, counted by index, summed in order. The list is read only up
+# to the last of them, and with no work per person read; numbering the whole list (row_number) and
+# picking them out of it took 1.2 ms for a 3,750-person list, against 0.6 ms so (bench_bigdata).
 WAITLIST_POSITIONS = """
 SELECT id, position FROM (
-    SELECT id, row_number() OVER (ORDER BY waitlisted_at, id) AS position
-    FROM registrations WHERE event_id = $1 AND status = 'waitlisted'
-) w
-WHERE id = ANY($2::bigint[])
+    SELECT p.id, c.present, (sum(c.n) OVER (ORDER BY p.waitlisted_at, p.id))::bigint AS position
+    FROM (SELECT u.*, lag(u.waitlisted_at, 1, '-infinity') OVER k AS after_at, lag(u.id, 1, 0::bigint) OVER k AS after_id
+          FROM unnest($2::timestamptz[], $3::bigint[]) AS u(waitlisted_at, id)
+          WINDOW k AS (ORDER BY u.waitlisted_at, u.id)) p
+    CROSS JOIN LATERAL (
+        SELECT count(*) AS n, bool_or(w.id = p.id) AS present FROM registrations w
+        WHERE w.event_id = $1 AND w.status = 'waitlisted'
+          AND (w.waitlisted_at, w.id) > (p.after_at, p.after_id) AND (w.waitlisted_at, w.id) <= (p.waitlisted_at, p.id)
+    ) c
+) counted
+WHERE present
 """
 
 # counts of an event's registrations by every dimension of the stats
