@@ -505,13 +505,16 @@ async def soak(context: Context, w: World, feeds: bool) -> list[Result]:
     expected = sum(n for status, n in statuses.items() if status in (200, 202))
     first, last = windows[0], windows[-1]
     span = f"{len(windows) * SOAK_WINDOW:.0f} s of mixed load on the big database"
+    reads_before, reads_after = thirds(windows, "reads_p99_ms")
+    writes_before, writes_after = thirds(windows, "registrations_p99_ms")
     return [
-        Result(name=f"soak: p99 of the reads, last {SOAK_WINDOW:.0f} s against the first ({span})",
-               figure=last["reads_p99_ms"], unit="ms", ceiling=first["reads_p99_ms"], ceiling_name="first window",
+        Result(name=f"soak: p99 of the reads, last third of the windows against the first (median of their "
+                    f"{SOAK_WINDOW:.0f} s windows; {span})",
+               figure=reads_after, unit="ms", ceiling=reads_before, ceiling_name="first third",
                target=1.5, better="lower", notes={"windows": windows}),
-        Result(name="soak: p99 of the registrations, last window against the first",
-               figure=last["registrations_p99_ms"], unit="ms", ceiling=first["registrations_p99_ms"],
-               ceiling_name="first window", target=1.5, better="lower"),
+        Result(name="soak: p99 of the registrations, last third of the windows against the first (median)",
+               figure=writes_after, unit="ms", ceiling=writes_before, ceiling_name="first third",
+               target=1.5, better="lower"),
         Result(name="soak: memory of the web service, end against start", figure=last["web_rss_mb"], unit="MB",
                ceiling=first["web_rss_mb"], ceiling_name="after the first window", target=1.5, better="lower"),
         Result(name="soak: requests answered 200 (reads) or 202 (registrations)", figure=expected, unit="requests",
@@ -522,6 +525,17 @@ async def soak(context: Context, w: World, feeds: bool) -> list[Result]:
                figure=mail["sent"], unit="mails", ceiling=mail["total"], ceiling_name="mails queued",
                target=1.0, notes={**mail, "seconds_to_send_after_the_load": drained}),
     ]
+
+
+def thirds(windows: list[dict[str, Any]], key: str) -> tuple[float, float]:
+    """The median of `key` over the first and over the last third of the windows (one window at least).
+
+    A slowdown that grows with the run (bloat, a leak) moves the median of several windows; a single
+    window does not tell it from a checkpoint or a busy neighbour on the machine (in one run, the
+    window at 120 s had a p99 of 55 ms at 377 reads/s, those around it 35 ms at 460 reads/s).
+    """
+    third = max(1, len(windows) // 3)
+    return statistics.median(w[key] for w in windows[:third]), statistics.median(w[key] for w in windows[-third:])
 
 
 async def fetch_value(url: str, sql: str) -> Any:
