@@ -144,6 +144,12 @@ def probes() -> list[Probe]:
         Probe(name=f"GET /api/events?q={RARE_WORD}", spec=pages(f"/api/events?q={RARE_WORD}")),
         # a word most events hold: read in order on the big database, from the index on the small
         Probe(name=f"GET /api/events?q={COMMON_WORD} (a common word)", spec=pages(f"/api/events?q={COMMON_WORD}")),
+        # a word with a filter that excludes it: the list read in order finds none, and so do the
+        # indexes after it, each reading every event of the filter or of the word (issue 7, open)
+        Probe(name=f"GET /api/events?q={COMMON_WORD}&kind=webconference (a common word no web conference holds)",
+              spec=pages(f"/api/events?q={COMMON_WORD}&kind=webconference")),
+        Probe(name="GET /api/events?q=vivre&spoken=pt (a word of 5% of events, none of them in Portuguese)",
+              spec=pages("/api/events?q=vivre&spoken=pt")),
         Probe(name="GET /events/{slug}.ics (1,000 events in turn)",
               spec=lambda w: {"path_for": lambda i: f"/events/{w.feed_slugs[i % len(w.feed_slugs)]}.ics"}),
         Probe(name="GET /api/registrations/{token}/calendar.ics (a person's feed, 1,000 people in turn)",
