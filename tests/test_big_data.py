@@ -159,6 +159,41 @@ async def test_a_common_word_among_a_rarer_kind_is_asked_of_the_indexes_with_the
     assert any(READ_IN_ORDER in sql for sql in statements)  # tried first, found none among the events read
     # then planned for the word itself, which a generic plan cannot estimate (events/service.py)
     assert any("plan_cache_mode = force_custom_plan" in sql for sql in statements)
+    # the spoken language too is asked of the index, as an array contained (migration 0015)
+    statements.clear()
+    assert await walk(client, **params, spoken="fr") == [[online]]
+    assert any("e.languages @> ARRAY[" in sql for sql in statements)
+    assert await walk(client, **params, spoken="pt") == [[]]
+
+
+async def test_the_index_is_asked_for_the_whole_words_that_begin_with_those_typed(conn, settings) -> None:
+    # event_search_index_query (migration 0015) must match the very events event_search_query matches
+    start = datetime(2032, 1, 5, 12, tzinfo=timezone.utc)
+    many = " ".join(f"zqa{n}" for n in range(70))  # more than 64 words begin with "zqa": it stays a beginning
+    titles = [{"fr": "Table de conversation", "de": "Tischgespräch"}, {"fr": "Tableau d'honneur"},
+              {"fr": "Zqa"}, {"en": "O'Brien's back\\slash"}, {"pt": "Mesa de conversação"}]
+    ids = []
+    for n, title in enumerate(titles):
+        event = await create_event(conn, settings, title=title, summary={"fr": many if n == 2 else "Zesummen"},
+                                   starts_at=(start + timedelta(days=n)).isoformat(),
+                                   ends_at=(start + timedelta(days=n, hours=1)).isoformat())
+        ids.append(await conn.fetchval("SELECT id FROM events WHERE slug = $1", event.slug))
+
+    async def matched(function: str, typed: str) -> list[int]:
+        return await conn.fetchval(f"SELECT coalesce(array_agg(id ORDER BY id), '{{}}') FROM events "
+                                   f"WHERE id = ANY($2) AND search_words @@ {function}($1)", typed, ids)
+
+    for typed in ["tab", "table", "Table conv", "tisch", "zqa", "zqa1", "zqa69", "o'brien", "brien", "back\\sl",
+                  "conversação", "convers", "table zqa", "nowordlikethis", "table nowordlikethis", "", "!?"]:
+        assert await matched("event_search_index_query", typed) == await matched("event_search_query", typed), typed
+    assert await matched("event_search_index_query", "tab") == ids[0:2]
+    assert await matched("event_search_index_query", "zqa") == [ids[2]]
+    assert await conn.fetchval("SELECT event_search_index_query('zqa')::text") == "'zqa':*"  # asked as a beginning
+    assert await conn.fetchval("SELECT event_search_index_query('tischg')::text") == "'tischgespräch'"  # a whole word
+    assert await conn.fetchval("SELECT event_search_index_query('nowordlikethis')") is None
+    # a word a title takes later is asked of the index as soon as the change is made
+    await conn.execute("UPDATE events SET title = '{\"fr\": \"Nopeschfest Zesummen\"}' WHERE id = $1", ids[4])
+    assert await matched("event_search_index_query", "nopesch") == [ids[4]]
 
 
 async def test_the_table_refuses_an_event_longer_than_31_days(conn, settings) -> None:
