@@ -75,7 +75,7 @@ def word_stats():
 
 
 # the search that reads the coming events in order, its words checked after (queries.public_event_page)
-READ_IN_ORDER = "SELECT e.id, e.starts_at, e.search_words FROM events e"
+READ_IN_ORDER = "JOIN events e ON e.id = c.id"
 
 
 def test_the_share_of_a_search_and_what_reading_it_in_order_costs() -> None:

@@ -135,8 +135,11 @@ def public_event_page(filters: tuple[str, ...], q_in_order: bool = False) -> str
     if "q" not in filters:
         coming = _COMING.format(columns="", filters=every, limit=PUBLIC_PAGE_MOST + 1)
     elif q_in_order:
-        read = _COMING.format(columns=", e.search_words", filters=_each_and(others), limit=f"${5 + len(filters)}")
-        coming = (f"SELECT e.id, e.starts_at FROM ({read}) e\n     WHERE {condition['q']}"
+        # the coming events passing the filters, from the list's index, which holds what they check;
+        # then the words of those alone. With the words read in the same scan, PostgreSQL read every
+        # event the filters refused too (q=vivre&spoken=pt: 8,200 events read, 54 ms; now 8 ms).
+        read = _COMING.format(columns="", filters=_each_and(others), limit=f"${5 + len(filters)}")
+        coming = (f"SELECT e.id, e.starts_at FROM ({read}) c\n     JOIN events e ON e.id = c.id\n     WHERE {condition['q']}"
                   f"\n     ORDER BY e.starts_at, e.id\n     LIMIT {PUBLIC_PAGE_MOST + 1}")
     else:
         matched = [_MATCHING_FILTERS[name].format(n=n) for n, name in enumerate(filters, start=5) if name != "q"]
