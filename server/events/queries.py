@@ -129,7 +129,10 @@ def public_event_page(filters: tuple[str, ...], q_in_order: bool = False) -> str
     `q_in_order` read in order up to one parameter more, after the filters', and their words checked
     after (events/search.py tells which).
     """
-    condition = {name: PUBLIC_FILTERS[name].format(n=n) for n, name in enumerate(filters, start=5)}
+    def conditions(forms: dict[str, str]) -> dict[str, str]:
+        return {name: forms[name].format(n=n) for n, name in enumerate(filters, start=5)}
+
+    condition = conditions(PUBLIC_FILTERS)
     every = _each_and(condition.values())
     others = [c for name, c in condition.items() if name != "q"]
     if "q" not in filters:
@@ -142,7 +145,7 @@ def public_event_page(filters: tuple[str, ...], q_in_order: bool = False) -> str
         coming = (f"SELECT e.id, e.starts_at FROM ({read}) c\n     JOIN events e ON e.id = c.id\n     WHERE {condition['q']}"
                   f"\n     ORDER BY e.starts_at, e.id\n     LIMIT {PUBLIC_PAGE_MOST + 1}")
     else:
-        matched = [_MATCHING_FILTERS[name].format(n=n) for n, name in enumerate(filters, start=5) if name != "q"]
+        matched = [c for name, c in conditions(_MATCHING_FILTERS).items() if name != "q"]
         matching = _MATCHING_COMING.format(filters=_each_and(matched, indent=26), n=5 + filters.index("q"))
         coming = _COMING.format(columns="", filters=f"\n       AND {matching}", limit=PUBLIC_PAGE_MOST + 1)
     return _PUBLIC_EVENT_PAGE.format(filters=every, coming=coming, most=PUBLIC_PAGE_MOST + 1)

@@ -164,8 +164,7 @@ async def _page_rows(conn: asyncpg.Connection, filters: EventFilters, cursor: st
             # workers: the plan reckons with the word's share and would start two, whose start cost
             # 6 ms of the 9 a search took whose filters exclude its words (the index scan took 2).
             async with conn.transaction():
-                await conn.execute("SET LOCAL plan_cache_mode = force_custom_plan")
-                await conn.execute("SET LOCAL max_parallel_workers_per_gather = 0")
+                await conn.execute("SET LOCAL plan_cache_mode = force_custom_plan; SET LOCAL max_parallel_workers_per_gather = 0")
                 return await conn.fetch(q.public_event_page(given), *args)
     return await conn.fetch(q.public_event_page(given), *args)
 
