@@ -90,6 +90,54 @@ def test_the_share_of_a_search_and_what_reading_it_in_order_costs() -> None:
     assert search.WordStats({"table": 0.5}, least=0.02, events=100).events_to_read("table", 21) is None  # a few events
 
 
+def test_the_filters_bound_the_reading_in_order_by_what_the_index_would_cost() -> None:
+    columns = {"kind": search.Shares({"webconference": 0.2, "conversation_table": 0.6}, other=0.05),
+               "languages": search.Shares({"fr": 0.8, "pt": 0.16}, other=0.04),
+               "commune": search.Shares({}, other=0.001)}
+    stats = search.WordStats({"vivre": 0.05, "table": 0.6}, least=0.02, events=100_000, columns=columns)
+    assert stats.filters_share({"kind": "webconference", "spoken": "pt", "to": "2030-01-01"}) == pytest.approx(0.032)
+    assert stats.events_to_read("vivre", 21) == 1260  # 420 expected, three times that
+    # the index would give 800 matches, as dear as 267 events read in order: no more are read
+    assert stats.events_to_read("vivre", 21, {"spoken": "pt"}) == 267
+    assert stats.events_to_read("table", 21, {"kind": "webconference"}) == 105  # the margin is less
+    # the index would give less than a page
+    assert stats.events_to_read("vivre", 21, {"spoken": "pt", "commune": "Mersch"}) is None
+
+
+def test_the_share_of_a_filter_from_the_statistics_of_its_column() -> None:
+    row = {"vals": ["9", "5"], "freqs": [0.3, 0.2], "null_frac": 0.1, "n_distinct": 12.0}
+    organisations = search.Shares.of_values(row, events=1_000, names={"9": "asti", "5": "clae"})
+    assert organisations.share("asti") == 0.3
+    assert organisations.share("caritas") == pytest.approx(0.04)  # the 0.4 left, among 10 others
+    # a share of the events as the number of values: 500 of them, the 0.4 left among 498
+    assert search.Shares.of_values({**row, "n_distinct": -0.5}, events=1_000).share("x") == pytest.approx(0.4 / 498)
+    # every value among the commonest: another is rarer than the rarest of them
+    assert search.Shares.of_values({**row, "n_distinct": 2.0, "null_frac": 0.5}, events=1_000).share("x") == 0.1
+    languages = search.Shares.of_elements({"elems": ["fr", "pt"], "elem_freqs": [0.8, 0.16, 0.16, 0.8, 0.0]})
+    assert (languages.share("pt"), languages.share("lb")) == (0.16, 0.08)
+
+
+async def test_the_search_reads_its_shares_from_what_analyze_found(conn, settings) -> None:
+    start = datetime(2032, 3, 1, 12, tzinfo=timezone.utc)
+    for n in range(6):
+        await create_event(conn, settings, organisation="asti" if n % 2 else "clae", languages=["pt", "fr"] if n < 4 else ["de"],
+                           starts_at=(start + timedelta(days=n)).isoformat(), ends_at=(start + timedelta(days=n, hours=1)).isoformat())
+    await conn.execute("ANALYZE events")  # in the test's transaction: rolled back with it
+    search.forget_word_stats()
+    try:
+        stats = await search.word_stats(conn)
+    finally:
+        search.forget_word_stats()
+    actual = await conn.fetchrow(
+        """SELECT avg((kind = 'webconference')::int) AS kind, avg(('pt' = ANY(languages))::int) AS spoken,
+                  avg((organisation_id = (SELECT id FROM organisations WHERE slug = 'asti'))::int) AS organisation
+           FROM events""")
+    assert stats.events == await conn.fetchval("SELECT count(*) FROM events")
+    for name in ("kind", "spoken", "organisation"):  # ANALYZE reads every row of so small a table
+        value = {"kind": "webconference", "spoken": "pt", "organisation": "asti"}[name]
+        assert stats.filters_share({name: value}) == pytest.approx(float(actual[name]), rel=1e-3), name
+
+
 async def walk(client, **params) -> list[list[str]]:
     """Every page of /api/events for these parameters, as slugs."""
     pages, cursor = [], None

@@ -15,32 +15,79 @@ from __future__ import annotations
 import math
 import re
 import time
+from collections.abc import Mapping
 
 import asyncpg
 
-# the commonest words of the index with the share of events holding each, and the events counted
-WORD_STATS = """
-SELECT coalesce(s.most_common_elems::text::text[], '{}') AS words,
-       coalesce(s.most_common_elem_freqs, '{}') AS shares,
-       (SELECT greatest(reltuples, 0) FROM pg_class WHERE oid = 'events'::regclass) AS events
-FROM (SELECT 1) one
-LEFT JOIN pg_stats s ON s.schemaname = current_schema() AND s.tablename = 'events' AND s.attname = 'search_words'
+# what ANALYZE keeps of the columns a search asks (pg_stats), and the events counted: for the words
+# and the spoken languages the commonest elements of their arrays, for the others the commonest values
+COLUMN_STATS = """
+SELECT s.attname AS name, s.null_frac, s.n_distinct,
+       coalesce(s.most_common_vals::text::text[], '{}') AS vals, coalesce(s.most_common_freqs, '{}') AS freqs,
+       coalesce(s.most_common_elems::text::text[], '{}') AS elems, coalesce(s.most_common_elem_freqs, '{}') AS elem_freqs
+FROM pg_stats s
+WHERE s.schemaname = current_schema() AND s.tablename = 'events'
+  AND s.attname IN ('search_words', 'kind', 'languages', 'commune', 'organisation_id')
 """
+EVENTS_COUNTED = "SELECT greatest(reltuples, 0) FROM pg_class WHERE oid = 'events'::regclass"
+ORGANISATION_IDS = "SELECT id::text, slug FROM organisations"
 
 STATS_TTL = 300.0  # seconds a process keeps the statistics it read
-# the cost of reading one event of the list in order and checking its words, in matches from the
-# index (measured on the big database of `make soak`: about 5.5 µs against 1.3 to 4.4 µs)
+# What reading one event of the list in order and checking its words costs, in matches from the
+# index. Measured on the big database of `make soak`: 3.7 µs an event read in order, 2.8 µs a
+# match (q=vivre with spoken=pt, and with kind=webconference), and the index's plan about 1.5 ms
+# more (planned for the word, in a transaction of its own). Counted high on purpose: a search
+# read in order that finds too few pays for the index after it.
 IN_ORDER_COST = 3.0
 # events read in order at most (about 8 ms), and how many more than expected: a search that finds
 # too few among them asks the index after all (events/service.py)
 READ_MARGIN, MOST_READ = 3, 1500
 
 
-class WordStats:
-    """The index's commonest words and their shares, as ANALYZE last measured them."""
+class Shares:
+    """A column's commonest values with the share of events holding each, and the share of any other."""
 
-    def __init__(self, shares: dict[str, float], least: float, events: float):
+    def __init__(self, shares: dict[str, float], other: float):
+        self.shares, self.other = shares, other
+
+    def share(self, value: object) -> float:
+        return self.shares.get(str(value), self.other)
+
+    @classmethod
+    def of_values(cls, row: asyncpg.Record, events: float, names: dict[str, str] | None = None) -> Shares:
+        """From a scalar column's statistics; `names` renames its values (organisation ids to slugs)."""
+        shares = {(names or {}).get(v, v): f for v, f in zip(row["vals"], row["freqs"])}
+        distinct = row["n_distinct"] if row["n_distinct"] > 0 else -row["n_distinct"] * events
+        rest = max(1.0 - sum(shares.values()) - row["null_frac"], 0.0)
+        others = distinct - len(shares)
+        # a value the commonest do not hold is rarer than the rarest of them
+        fallback = min(shares.values(), default=1.0) / 2
+        return cls(shares, min(rest / others, fallback) if others >= 1 and rest > 0 else fallback)
+
+    @classmethod
+    def of_elements(cls, row: asyncpg.Record) -> Shares:
+        """From an array column's statistics: the share of events whose array holds each element."""
+        shares, least = elements(row)
+        return cls(shares, least / 2)
+
+
+def elements(row: asyncpg.Record) -> tuple[dict[str, float], float]:
+    """An array column's commonest elements with the share of events holding each, and the least of those shares."""
+    shares = dict(zip(row["elems"], row["elem_freqs"]))
+    # most_common_elem_freqs ends with the least and greatest share and the share of NULLs
+    return shares, row["elem_freqs"][len(shares)] if len(row["elem_freqs"]) > len(shares) else 0.0
+
+
+# the search's filters (EventFilters fields) by the column whose statistics tell their share
+FILTER_COLUMNS = {"kind": "kind", "spoken": "languages", "commune": "commune", "organisation": "organisation_id"}
+
+
+class WordStats:
+    """The index's commonest words and their shares, and the filters' columns, as ANALYZE last measured them."""
+
+    def __init__(self, shares: dict[str, float], least: float, events: float, columns: dict[str, Shares] | None = None):
         self.shares, self.least, self.events = shares, least, events
+        self.columns = columns or {}
 
     def share(self, typed: str) -> float:
         """The estimated share of events holding every word typed (each as the start of a word)."""
@@ -51,31 +98,49 @@ class WordStats:
         return min(min(1.0, sum(s for word, s in self.shares.items() if word.startswith(typed_word)))
                    or self.least / 2 for typed_word in words)
 
-    def events_to_read(self, typed: str, rows: int) -> int | None:
-        """How many coming events to read in order to find `rows` matches; None when the index costs less."""
+    def filters_share(self, filters: Mapping[str, object]) -> float:
+        """The estimated share of events passing these filters, each taken as independent of the others."""
+        share = 1.0
+        for name, value in filters.items():
+            if (column := FILTER_COLUMNS.get(name)) in self.columns:
+                share *= self.columns[column].share(value)
+        return share
+
+    def events_to_read(self, typed: str, rows: int, filters: Mapping[str, object] | None = None) -> int | None:
+        """How many coming events passing `filters` to read in order to find `rows` matches; None when the index costs less."""
         share = self.share(typed)
         if share <= 0:
             return None
-        expected = rows / share
+        expected = rows / share  # events passing the filters, if the words are as common among them
+        matches = share * self.filters_share(filters or {}) * self.events  # what the index would give
         if expected * IN_ORDER_COST >= share * self.events or expected * READ_MARGIN > MOST_READ:
             return None
-        # read a margin more: the words may be rarer among the coming events than overall
-        return math.ceil(expected * READ_MARGIN)
+        # Read a margin more, since the words may be rarer among the coming events than overall,
+        # but no more than what the index would have cost: with filters they may be rarer still,
+        # or absent (q=vivre&spoken=pt), which no statistic of a single column shows. The index
+        # then costs what it would have, and this reading a part of that; if they are commoner
+        # among the filtered events instead (q=vivre&kind=webconference: all of them), the index
+        # would have read every match (4,546, 13 ms) where this reads 80 (0.7 ms).
+        reads = min(math.ceil(expected * READ_MARGIN), math.ceil(matches / IN_ORDER_COST))
+        return reads if reads >= rows else None
 
 
 _cached: tuple[float, WordStats] | None = None
 
 
 async def word_stats(conn: asyncpg.Connection) -> WordStats:
-    """This process's copy of the word statistics, read again after STATS_TTL."""
+    """This process's copy of the search's statistics, read again after STATS_TTL."""
     global _cached
     now = time.monotonic()
     if _cached is None or now - _cached[0] > STATS_TTL:
-        row = await conn.fetchrow(WORD_STATS)
-        # most_common_elem_freqs ends with the least and greatest share and the share of NULLs
-        shares = dict(zip(row["words"], row["shares"]))
-        least = row["shares"][len(row["words"])] if len(row["shares"]) > len(row["words"]) else 0.0
-        _cached = (now, WordStats(shares, least, float(row["events"] or 0)))
+        rows = {row["name"]: row for row in await conn.fetch(COLUMN_STATS)}
+        events = float(await conn.fetchval(EVENTS_COUNTED) or 0)
+        organisations = dict(await conn.fetch(ORGANISATION_IDS))
+        columns = {name: Shares.of_elements(rows[name]) if name == "languages"
+                   else Shares.of_values(rows[name], events, organisations if name == "organisation_id" else None)
+                   for name in FILTER_COLUMNS.values() if name in rows}
+        shares, least = elements(rows["search_words"]) if "search_words" in rows else ({}, 0.0)
+        _cached = (now, WordStats(shares, least, events, columns))
     return _cached[1]
 
 

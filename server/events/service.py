@@ -152,7 +152,8 @@ async def _page_rows(conn: asyncpg.Connection, filters: EventFilters, cursor: st
     given = tuple(name for name in q.PUBLIC_FILTERS if values.get(name) is not None)
     args = (filters.from_, after, after_id, limit + 1, *(values[name] for name in given))
     if filters.q is not None:
-        reads = (await search.word_stats(conn)).events_to_read(filters.q, limit + 1)
+        others = {name: values[name] for name in given if name != "q"}
+        reads = (await search.word_stats(conn)).events_to_read(filters.q, limit + 1, others)
         if reads is not None:  # common words: read the list in order (events/search.py)
             rows = await conn.fetch(q.public_event_page(given, q_in_order=True), *args, reads)
             if len(rows) > limit:
