@@ -84,7 +84,7 @@ def test_the_share_of_a_search_and_what_reading_it_in_order_costs() -> None:
     assert stats.share("tables Luxembourg") == 0.2  # the rarest word of them decides
     assert stats.share("Nopeschfest") == 0.01  # rarer than the rarest common word
     assert stats.share("!?") == 0.0
-    assert stats.events_to_read("luxembourg", 21) == 210  # 70 expected, three times that read
+    assert stats.events_to_read("luxembourg", 21) == 256  # 70 expected, three times that read, rounded up to a step
     assert stats.events_to_read("Nopeschfest", 21) is None  # the index's few matches cost less
     assert search.WordStats({"t": 0.05}, least=0.02, events=10**7).events_to_read("t", 101) is None  # past MOST_READ
     assert search.WordStats({"table": 0.5}, least=0.02, events=100).events_to_read("table", 21) is None  # a few events
@@ -96,10 +96,12 @@ def test_the_filters_bound_the_reading_in_order_by_what_the_index_would_cost() -
                "commune": search.Shares({}, other=0.001)}
     stats = search.WordStats({"vivre": 0.05, "table": 0.6}, least=0.02, events=100_000, columns=columns)
     assert stats.filters_share({"kind": "webconference", "spoken": "pt", "to": "2030-01-01"}) == pytest.approx(0.032)
-    assert stats.events_to_read("vivre", 21) == 1260  # 420 expected, three times that
-    # the index would give 800 matches, as dear as 267 events read in order: no more are read
-    assert stats.events_to_read("vivre", 21, {"spoken": "pt"}) == 267
-    assert stats.events_to_read("table", 21, {"kind": "webconference"}) == 105  # the margin is less
+    assert stats.events_to_read("vivre", 21) == 1448  # 420 expected, three times that (1,260), rounded up to a step
+    # the index would give 800 matches, as dear as 267 events read in order: no more are read (but
+    # for the rounding up to a step)
+    assert stats.events_to_read("vivre", 21, {"spoken": "pt"}) == 362
+    assert stats.events_to_read("table", 21, {"kind": "webconference"}) == 128  # the margin is less (105)
+    assert set(search.READ_STEPS) >= {stats.events_to_read("table", rows) for rows in range(1, 200)} - {None}
     # the index would give less than a page
     assert stats.events_to_read("vivre", 21, {"spoken": "pt", "commune": "Mersch"}) is None
 
@@ -174,7 +176,7 @@ async def test_a_common_word_is_read_in_order_and_gives_the_pages_the_index_give
 async def test_a_word_rarer_among_the_coming_events_than_said_is_found_through_the_index(
         client, conn, settings, word_stats) -> None:
     start = datetime(2031, 6, 2, 18, tzinfo=timezone.utc)
-    for n in range(30):  # more than the reading in order takes: 3 × 2 / 0.9, rounded up
+    for n in range(30):  # more than the reading in order takes: 3 × 2 / 0.9, rounded up to a step (16)
         await create_event(conn, settings, title={"fr": f"Sonnenfest {n}"}, starts_at=(start + timedelta(hours=n)).isoformat(),
                            ends_at=(start + timedelta(hours=n, minutes=30)).isoformat())
     late = (await create_event(conn, settings, title={"fr": "Tischgespräch"}, starts_at=(start + timedelta(days=3)).isoformat(),

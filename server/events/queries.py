@@ -122,12 +122,12 @@ def _each_and(conditions: Iterable[str], indent: int = 6) -> str:
 
 
 @functools.cache
-def public_event_page(filters: tuple[str, ...], q_in_order: bool = False) -> str:
+def public_event_page(filters: tuple[str, ...], read_in_order: int | None = None) -> str:
     """The public list's page query for these PUBLIC_FILTERS (by name, in that order), on $5 and on.
 
-    With a "q" among them, the coming events holding its words are found through the indexes, or with
-    `q_in_order` read in order up to one parameter more, after the filters', and their words checked
-    after (events/search.py tells which).
+    With a "q" among them, the coming events holding its words are found through the indexes, or
+    with `read_in_order` read in order, that many at most, and their words checked after
+    (events/search.py tells which, and how many).
     """
     def conditions(forms: dict[str, str]) -> dict[str, str]:
         return {name: forms[name].format(n=n) for n, name in enumerate(filters, start=5)}
@@ -137,11 +137,11 @@ def public_event_page(filters: tuple[str, ...], q_in_order: bool = False) -> str
     others = [c for name, c in condition.items() if name != "q"]
     if "q" not in filters:
         coming = _COMING.format(columns="", filters=every, limit=PUBLIC_PAGE_MOST + 1)
-    elif q_in_order:
+    elif read_in_order is not None:
         # the coming events passing the filters, from the list's index, which holds what they check;
         # then the words of those alone. With the words read in the same scan, PostgreSQL read every
         # event the filters refused too (q=vivre&spoken=pt: 8,200 events read, 54 ms; now 8 ms).
-        read = _COMING.format(columns="", filters=_each_and(others), limit=f"${5 + len(filters)}")
+        read = _COMING.format(columns="", filters=_each_and(others), limit=int(read_in_order))
         # Ordered by the read's columns, which PostgreSQL knows come in order: by the joined row's,
         # it sorted every event read and so read them all, not only until the page was full.
         coming = (f"SELECT c.id, c.starts_at FROM ({read}) c\n     JOIN events e ON e.id = c.id\n     WHERE {condition['q']}"

@@ -155,7 +155,7 @@ async def _page_rows(conn: asyncpg.Connection, filters: EventFilters, cursor: st
         others = {name: values[name] for name in given if name != "q"}
         reads = (await search.word_stats(conn)).events_to_read(filters.q, limit + 1, others)
         if reads is not None:  # common words: read the list in order (events/search.py)
-            rows = await conn.fetch(q.public_event_page(given, q_in_order=True), *args, reads)
+            rows = await conn.fetch(q.public_event_page(given, read_in_order=reads), *args)
             if len(rows) > limit:
                 return rows
             # Too few among the events read: the words are rarer there than overall, perhaps rare
