@@ -5,6 +5,7 @@ waiting-list places on the organisers' pages."""
 
 from __future__ import annotations
 
+import asyncio
 import csv
 import io
 import time
@@ -13,6 +14,7 @@ from datetime import datetime, timedelta, timezone
 import asyncpg
 import pytest
 
+from server.events import queries as q
 from server.events import search
 from tests.factories import create_event, create_organiser, registration_body
 
@@ -214,6 +216,43 @@ async def test_a_common_word_among_a_rarer_kind_is_asked_of_the_indexes_with_the
     assert await walk(client, **params, spoken="fr") == [[online]]
     assert any("e.languages @> ARRAY[" in sql for sql in statements)
     assert await walk(client, **params, spoken="pt") == [[]]
+
+
+async def test_with_filters_a_word_not_common_is_counted_in_the_index_before_reading_in_order(
+        client, conn, settings, word_stats) -> None:
+    start = datetime(2033, 2, 1, 17, tzinfo=timezone.utc)
+    session = {"kind": "info_session", "commune": "Mersch", "venue": "Centre culturel", "join_url": None, "platform": None}
+
+    async def make(n: int, **fields) -> str:
+        return (await create_event(conn, settings, title={"fr": f"Zwiebelmaart {n}"}, **fields,
+                                   starts_at=(start + timedelta(hours=n)).isoformat(),
+                                   ends_at=(start + timedelta(hours=n, minutes=30)).isoformat())).slug
+
+    sessions = [await make(n, **session) for n in range(3)]
+    online = [await make(n) for n in range(3, 3 + q.SEARCH_MATCHES_COUNTED)]  # web conferences, the default
+    statements: list[str] = []
+    conn.add_query_logger(lambda record: statements.append(record.query))
+    word_stats({"zwiebelmaart": 0.008}, events=1_000_000)  # 8,000 events: its bitmap is cheap
+    counted = "SELECT count(*) FROM (\n    SELECT FROM events e"
+    params = {"q": "zwiebel", "from": start.isoformat(), "limit": 2}
+
+    # none among the conversation tables: the count says so, and nothing is read in order
+    assert await walk(client, **params, kind="conversation_table") == [[]]
+    await asyncio.sleep(0)  # asyncpg calls its query loggers soon after a statement, not at once
+    assert any(counted in sql for sql in statements) and not any(READ_IN_ORDER in sql for sql in statements)
+    # three among the information sessions: the page from the index
+    statements.clear()
+    assert await walk(client, **params, kind="info_session") == [sessions[0:2], sessions[2:]]
+    assert any(counted in sql for sql in statements) and not any(READ_IN_ORDER in sql for sql in statements)
+    # more than are counted among the web conferences: read in order, as a common word is
+    statements.clear()
+    page = (await client.get("/api/events", params={**params, "limit": 3, "kind": "webconference"})).json()
+    assert [item["slug"] for item in page["items"]] == online[0:3]
+    assert any(counted in sql for sql in statements) and any(READ_IN_ORDER in sql for sql in statements)
+    # without filters, no count: the statistics of the words alone tell
+    statements.clear()
+    assert (await client.get("/api/events", params={**params, "limit": 3})).json()["items"][0]["slug"] == sessions[0]
+    assert not any(counted in sql for sql in statements)
 
 
 async def test_the_index_is_asked_for_the_whole_words_that_begin_with_those_typed(conn, settings) -> None:

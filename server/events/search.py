@@ -42,6 +42,10 @@ IN_ORDER_COST = 3.0
 # events read in order at most (about 8 ms), and how many more than expected: a search that finds
 # too few among them asks the index after all (events/service.py)
 READ_MARGIN, MOST_READ = 3, 1500
+# Words held by this many events at most are counted in the index first when filters are given
+# (events/service.py): the index's bitmap of them takes up to about 3 ms (1.6 ms for the 4,546
+# of "vivre" among the web conferences).
+COUNT_FIRST_MOST = 10_000
 # The events read in order are one of these counts (rounded up, at most 41 % more), each written
 # into its statement as a constant (queries.public_event_page). Given as a parameter, the count made
 # PostgreSQL price the generic plan for a tenth of the list, and on the big database it planned
@@ -128,6 +132,15 @@ class WordStats:
         # would have read every match (4,546, 13 ms) where this reads 80 (0.7 ms).
         reads = min(math.ceil(expected * READ_MARGIN), math.ceil(matches / IN_ORDER_COST))
         return next(step for step in READ_STEPS if step >= reads) if reads >= rows else None
+
+    def count_first(self, typed: str, filters: Mapping[str, object]) -> bool:
+        """Whether to count the index's matches before reading the list in order (events/service.py).
+
+        With filters, a word may be rare or absent among the events they pass, which no statistic
+        of a single column shows; reading in order then finds too few, and the index is asked
+        after all. Counting first costs the index's bitmap of the word, cheap when it is not common.
+        """
+        return bool(filters) and self.share(typed) * self.events <= COUNT_FIRST_MOST
 
 
 _cached: tuple[float, WordStats] | None = None

@@ -153,7 +153,15 @@ async def _page_rows(conn: asyncpg.Connection, filters: EventFilters, cursor: st
     args = (filters.from_, after, after_id, limit + 1, *(values[name] for name in given))
     if filters.q is not None:
         others = {name: values[name] for name in given if name != "q"}
-        reads = (await search.word_stats(conn)).events_to_read(filters.q, limit + 1, others)
+        stats = await search.word_stats(conn)
+        reads = stats.events_to_read(filters.q, limit + 1, others)
+        if reads is not None and stats.count_first(filters.q, others):
+            # filters that may exclude the words: count the index's matches, a few at most
+            found = await conn.fetchval(q.search_matches(tuple(others)), filters.from_, after, filters.q, *others.values())
+            if found == 0:
+                return []
+            if found < q.SEARCH_MATCHES_COUNTED:  # few: the page from the index
+                reads = None
         if reads is not None:  # common words: read the list in order (events/search.py)
             rows = await conn.fetch(q.public_event_page(given, read_in_order=reads), *args)
             if len(rows) > limit:
