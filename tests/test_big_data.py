@@ -78,6 +78,8 @@ def word_stats():
 
 # the search that reads the coming events in order, its words checked after (queries.public_event_page)
 READ_IN_ORDER = "JOIN events e ON e.id = c.id"
+# the count of the index's matches (queries.search_matches)
+COUNTED = "SELECT count(*) FROM (\n    SELECT FROM events e"
 
 
 def test_the_share_of_a_search_and_what_reading_it_in_order_costs() -> None:
@@ -106,6 +108,10 @@ def test_the_filters_bound_the_reading_in_order_by_what_the_index_would_cost() -
     assert set(search.READ_STEPS) >= {stats.events_to_read("table", rows) for rows in range(1, 200)} - {None}
     # the index would give less than a page
     assert stats.events_to_read("vivre", 21, {"spoken": "pt", "commune": "Mersch"}) is None
+    # counted in the index first: 800 matches in its bitmap cost less than the 420 events to read
+    assert stats.count_first("vivre", 21, {"spoken": "pt"})
+    assert not stats.count_first("table", 21, {"kind": "webconference"})  # 12,000 matches, 35 events
+    assert not stats.count_first("vivre", 21, {})  # without filters, the words' statistics tell
 
 
 def test_the_share_of_a_filter_from_the_statistics_of_its_column() -> None:
@@ -209,13 +215,37 @@ async def test_a_common_word_among_a_rarer_kind_is_asked_of_the_indexes_with_the
     params = {"q": "tischgespräch", "kind": "webconference", "from": start.isoformat(), "limit": 1}
     assert await walk(client, **params) == [[online]]
     assert any(READ_IN_ORDER in sql for sql in statements)  # tried first, found none among the events read
-    # then planned for the word itself, which a generic plan cannot estimate (events/service.py)
-    assert any("plan_cache_mode = force_custom_plan" in sql for sql in statements)
+    # then counted in the index, one, and the page asked of it, the kind written in (migration 0016)
+    assert any(COUNTED in sql for sql in statements)
+    assert any("e.kind = 'webconference'" in sql for sql in statements)
+    assert not any("force_custom_plan" in sql for sql in statements)
     # the spoken language too is asked of the index, as an array contained (migration 0015)
     statements.clear()
     assert await walk(client, **params, spoken="fr") == [[online]]
     assert any("e.languages @> ARRAY[" in sql for sql in statements)
     assert await walk(client, **params, spoken="pt") == [[]]
+
+
+async def test_a_word_common_among_later_events_of_a_kind_is_asked_of_the_index_in_a_plan_for_it(
+        client, conn, settings, word_stats) -> None:
+    start = datetime(2033, 6, 1, 17, tzinfo=timezone.utc)
+
+    async def make(n: int, title: str) -> str:
+        return (await create_event(conn, settings, title={"fr": f"{title} {n}"}, starts_at=(start + timedelta(hours=n)).isoformat(),
+                                   ends_at=(start + timedelta(hours=n, minutes=30)).isoformat())).slug
+
+    for n in range(20):  # more web conferences without the word than are read in order (16)
+        await make(n, "Sonnenfest")
+    later = [await make(n, "Tischgespräch") for n in range(20, 20 + q.SEARCH_MATCHES_COUNTED)]
+    statements: list[str] = []
+    conn.add_query_logger(lambda record: statements.append(record.query))
+    word_stats({"tischgespräch": 0.9}, events=1_000_000)
+    page = (await client.get("/api/events", params={"q": "tischg", "kind": "webconference", "from": start.isoformat(),
+                                                    "limit": 1})).json()
+    assert [item["slug"] for item in page["items"]] == later[:1]
+    # read in order, none found; counted, too many for a page from a generic plan; planned for the word
+    for part in (READ_IN_ORDER, COUNTED, "force_custom_plan"):
+        assert any(part in sql for sql in statements), part
 
 
 async def test_with_filters_a_word_not_common_is_counted_in_the_index_before_reading_in_order(
@@ -233,26 +263,25 @@ async def test_with_filters_a_word_not_common_is_counted_in_the_index_before_rea
     statements: list[str] = []
     conn.add_query_logger(lambda record: statements.append(record.query))
     word_stats({"zwiebelmaart": 0.008}, events=1_000_000)  # 8,000 events: its bitmap is cheap
-    counted = "SELECT count(*) FROM (\n    SELECT FROM events e"
     params = {"q": "zwiebel", "from": start.isoformat(), "limit": 2}
 
     # none among the conversation tables: the count says so, and nothing is read in order
     assert await walk(client, **params, kind="conversation_table") == [[]]
     await asyncio.sleep(0)  # asyncpg calls its query loggers soon after a statement, not at once
-    assert any(counted in sql for sql in statements) and not any(READ_IN_ORDER in sql for sql in statements)
+    assert any(COUNTED in sql for sql in statements) and not any(READ_IN_ORDER in sql for sql in statements)
     # three among the information sessions: the page from the index
     statements.clear()
     assert await walk(client, **params, kind="info_session") == [sessions[0:2], sessions[2:]]
-    assert any(counted in sql for sql in statements) and not any(READ_IN_ORDER in sql for sql in statements)
+    assert any(COUNTED in sql for sql in statements) and not any(READ_IN_ORDER in sql for sql in statements)
     # more than are counted among the web conferences: read in order, as a common word is
     statements.clear()
     page = (await client.get("/api/events", params={**params, "limit": 3, "kind": "webconference"})).json()
     assert [item["slug"] for item in page["items"]] == online[0:3]
-    assert any(counted in sql for sql in statements) and any(READ_IN_ORDER in sql for sql in statements)
+    assert any(COUNTED in sql for sql in statements) and any(READ_IN_ORDER in sql for sql in statements)
     # without filters, no count: the statistics of the words alone tell
     statements.clear()
     assert (await client.get("/api/events", params={**params, "limit": 3})).json()["items"][0]["slug"] == sessions[0]
-    assert not any(counted in sql for sql in statements)
+    assert not any(COUNTED in sql for sql in statements)
 
 
 async def test_the_index_is_asked_for_the_whole_words_that_begin_with_those_typed(conn, settings) -> None:

@@ -110,7 +110,11 @@ PUBLIC_FILTERS = {
 # The spoken language is asked there as an array contained, which the index answers; elsewhere as
 # "= ANY", which no index answers: read in order, "@>" made PostgreSQL gather every coming event in
 # that language from the index and sort them (5,000, on disk: 30 ms against 8 read in order).
+# The kind is written into the statement as well (one of KINDS, never the request's own text), so
+# that a generic plan too can take that kind's index of the words (migration 0016): given only as a
+# parameter, it could not tell which.
 _MATCHING_FILTERS = {**PUBLIC_FILTERS, "spoken": "e.languages @> ARRAY[${n}::text]"}
+KINDS = ("webconference", "conversation_table", "info_session")
 _MATCHING_COMING = """e.id = ANY (ARRAY(SELECT e.id FROM events e WHERE e.status <> 'draft'
                           AND e.ends_at > greatest($2::timestamptz, coalesce($1::timestamptz, now())){filters}
                           AND e.search_words @@ event_search_index_query(${n}::text)))"""
@@ -131,10 +135,15 @@ _SEARCH_MATCHES = """SELECT count(*) FROM (
 
 
 @functools.cache
-def search_matches(filters: tuple[str, ...]) -> str:
+def search_matches(filters: tuple[str, ...], kind: str | None = None) -> str:
     """_SEARCH_MATCHES for these PUBLIC_FILTERS other than "q" (by name, in that order), on $4 and on."""
-    conditions = [_MATCHING_FILTERS[name].format(n=n) for n, name in enumerate(filters, start=4)]
-    return _SEARCH_MATCHES.format(filters=_each_and(conditions), most=SEARCH_MATCHES_COUNTED)
+    return _SEARCH_MATCHES.format(filters=_each_and(_matching(filters, 4, kind)), most=SEARCH_MATCHES_COUNTED)
+
+
+def _matching(filters: tuple[str, ...], start: int, kind: str | None) -> list[str]:
+    """The conditions of _MATCHING_FILTERS other than "q" on ${start} and on, with the kind written in."""
+    conditions = [_MATCHING_FILTERS[name].format(n=n) for n, name in enumerate(filters, start=start) if name != "q"]
+    return conditions + ([f"e.kind = '{kind}'"] if "kind" in filters and kind in KINDS else [])
 
 
 def _each_and(conditions: Iterable[str], indent: int = 6) -> str:
@@ -143,17 +152,14 @@ def _each_and(conditions: Iterable[str], indent: int = 6) -> str:
 
 
 @functools.cache
-def public_event_page(filters: tuple[str, ...], read_in_order: int | None = None) -> str:
+def public_event_page(filters: tuple[str, ...], read_in_order: int | None = None, kind: str | None = None) -> str:
     """The public list's page query for these PUBLIC_FILTERS (by name, in that order), on $5 and on.
 
     With a "q" among them, the coming events holding its words are found through the indexes, or
     with `read_in_order` read in order, that many at most, and their words checked after
-    (events/search.py tells which, and how many).
+    (events/search.py tells which, and how many). `kind` is the kind asked, if any.
     """
-    def conditions(forms: dict[str, str]) -> dict[str, str]:
-        return {name: forms[name].format(n=n) for n, name in enumerate(filters, start=5)}
-
-    condition = conditions(PUBLIC_FILTERS)
+    condition = {name: PUBLIC_FILTERS[name].format(n=n) for n, name in enumerate(filters, start=5)}
     every = _each_and(condition.values())
     others = [c for name, c in condition.items() if name != "q"]
     if "q" not in filters:
@@ -168,8 +174,7 @@ def public_event_page(filters: tuple[str, ...], read_in_order: int | None = None
         coming = (f"SELECT c.id, c.starts_at FROM ({read}) c\n     JOIN events e ON e.id = c.id\n     WHERE {condition['q']}"
                   f"\n     ORDER BY c.starts_at, c.id\n     LIMIT {PUBLIC_PAGE_MOST + 1}")
     else:
-        matched = [c for name, c in conditions(_MATCHING_FILTERS).items() if name != "q"]
-        matching = _MATCHING_COMING.format(filters=_each_and(matched, indent=26), n=5 + filters.index("q"))
+        matching = _MATCHING_COMING.format(filters=_each_and(_matching(filters, 5, kind), indent=26), n=5 + filters.index("q"))
         coming = _COMING.format(columns="", filters=f"\n       AND {matching}", limit=PUBLIC_PAGE_MOST + 1)
     return _PUBLIC_EVENT_PAGE.format(filters=every, coming=coming, most=PUBLIC_PAGE_MOST + 1)
 

@@ -42,10 +42,10 @@ IN_ORDER_COST = 3.0
 # events read in order at most (about 8 ms), and how many more than expected: a search that finds
 # too few among them asks the index after all (events/service.py)
 READ_MARGIN, MOST_READ = 3, 1500
-# Words held by this many events at most are counted in the index first when filters are given
-# (events/service.py): the index's bitmap of them takes up to about 3 ms (1.6 ms for the 4,546
-# of "vivre" among the web conferences).
-COUNT_FIRST_MOST = 10_000
+# What one match costs in the bitmap of the index's count (queries.search_matches), in matches of
+# the index's page: 0.35 µs (1.6 ms for the 4,546 events of "vivre" among the web conferences)
+# against 2.8 µs.
+BITMAP_COST = 0.125
 # The events read in order are one of these counts (rounded up, at most 41 % more), each written
 # into its statement as a constant (queries.public_event_page). Given as a parameter, the count made
 # PostgreSQL price the generic plan for a tenth of the list, and on the big database it planned
@@ -115,13 +115,19 @@ class WordStats:
                 share *= self.columns[column].share(value)
         return share
 
-    def events_to_read(self, typed: str, rows: int, filters: Mapping[str, object] | None = None) -> int | None:
-        """How many coming events passing `filters` to read in order to find `rows` matches; None when the index costs less."""
+    def _expected(self, typed: str, rows: int, filters: Mapping[str, object]) -> tuple[float, float, float]:
+        """(share of the words, events passing the filters read in order to find `rows`, the index's matches)."""
         share = self.share(typed)
         if share <= 0:
+            return share, math.inf, 0.0
+        # as if the words were as common among the events passing the filters as among all
+        return share, rows / share, share * self.filters_share(filters) * self.events
+
+    def events_to_read(self, typed: str, rows: int, filters: Mapping[str, object] | None = None) -> int | None:
+        """How many coming events passing `filters` to read in order to find `rows` matches; None when the index costs less."""
+        share, expected, matches = self._expected(typed, rows, filters or {})
+        if share <= 0:
             return None
-        expected = rows / share  # events passing the filters, if the words are as common among them
-        matches = share * self.filters_share(filters or {}) * self.events  # what the index would give
         if expected * IN_ORDER_COST >= share * self.events or expected * READ_MARGIN > MOST_READ:
             return None
         # Read a margin more, since the words may be rarer among the coming events than overall,
@@ -133,14 +139,17 @@ class WordStats:
         reads = min(math.ceil(expected * READ_MARGIN), math.ceil(matches / IN_ORDER_COST))
         return next(step for step in READ_STEPS if step >= reads) if reads >= rows else None
 
-    def count_first(self, typed: str, filters: Mapping[str, object]) -> bool:
+    def count_first(self, typed: str, rows: int, filters: Mapping[str, object]) -> bool:
         """Whether to count the index's matches before reading the list in order (events/service.py).
 
         With filters, a word may be rare or absent among the events they pass, which no statistic
         of a single column shows; reading in order then finds too few, and the index is asked
-        after all. Counting first costs the index's bitmap of the word, cheap when it is not common.
+        after all. Counting first is right when its bitmap costs less than the reading it may
+        spare: not for a common word (q=table among the web conferences: 11,900 matches expected,
+        35 events to read), but for a word of a few per cent (q=vivre&spoken=pt: 800, and 420).
         """
-        return bool(filters) and self.share(typed) * self.events <= COUNT_FIRST_MOST
+        _, expected, matches = self._expected(typed, rows, filters)
+        return bool(filters) and matches * BITMAP_COST < expected * IN_ORDER_COST
 
 
 _cached: tuple[float, WordStats] | None = None

@@ -151,31 +151,39 @@ async def _page_rows(conn: asyncpg.Connection, filters: EventFilters, cursor: st
     values = msgspec.structs.asdict(filters)
     given = tuple(name for name in q.PUBLIC_FILTERS if values.get(name) is not None)
     args = (filters.from_, after, after_id, limit + 1, *(values[name] for name in given))
-    if filters.q is not None:
-        others = {name: values[name] for name in given if name != "q"}
-        stats = await search.word_stats(conn)
-        reads = stats.events_to_read(filters.q, limit + 1, others)
-        if reads is not None and stats.count_first(filters.q, others):
-            # filters that may exclude the words: count the index's matches, a few at most
-            found = await conn.fetchval(q.search_matches(tuple(others)), filters.from_, after, filters.q, *others.values())
-            if found == 0:
-                return []
-            if found < q.SEARCH_MATCHES_COUNTED:  # few: the page from the index
-                reads = None
-        if reads is not None:  # common words: read the list in order (events/search.py)
-            rows = await conn.fetch(q.public_event_page(given, read_in_order=reads), *args)
-            if len(rows) > limit:
-                return rows
-            # Too few among the events read: the words are rarer there than overall, perhaps rare
-            # with these filters (a common word among a rarer kind). Ask the indexes with a plan
-            # made for this word: a generic plan cannot estimate it and started from the word's
-            # index, which gives most events (240 ms against 25 on the big database). No parallel
-            # workers: the plan reckons with the word's share and would start two, whose start cost
-            # 6 ms of the 9 a search took whose filters exclude its words (the index scan took 2).
+    if filters.q is None:
+        return await conn.fetch(q.public_event_page(given), *args)
+    others = {name: values[name] for name in given if name != "q"}
+    stats = await search.word_stats(conn)
+    reads = stats.events_to_read(filters.q, limit + 1, others)
+
+    async def count() -> int:
+        """The index's matches, counted up to q.SEARCH_MATCHES_COUNTED (a superset of the page's)."""
+        return await conn.fetchval(q.search_matches(tuple(others), filters.kind), filters.from_, after, filters.q,
+                                   *others.values())
+
+    # filters that may exclude the words: the index tells first (events/search.py)
+    found = await count() if reads is not None and stats.count_first(filters.q, limit + 1, others) else None
+    if reads is not None and (found is None or found >= q.SEARCH_MATCHES_COUNTED):
+        # common words: read the list in order
+        rows = await conn.fetch(q.public_event_page(given, read_in_order=reads), *args)
+        if len(rows) > limit:
+            return rows
+        # Too few among the events read: the words are rarer there than overall, perhaps rare with
+        # these filters (a common word among a rarer kind). The index's count tells how rare.
+        found = await count() if found is None else found
+        if found >= q.SEARCH_MATCHES_COUNTED:
+            # Many, mostly elsewhere: ask the indexes with a plan made for this word. A generic plan
+            # cannot estimate it and started from the word's index, which gives most events (240 ms
+            # against 25 on the big database). No parallel workers: the plan reckons with the word's
+            # share and would start two, whose start cost 6 ms of the 9 a search took whose filters
+            # exclude its words (the index scan took 2).
             async with conn.transaction():
                 await conn.execute("SET LOCAL plan_cache_mode = force_custom_plan; SET LOCAL max_parallel_workers_per_gather = 0")
-                return await conn.fetch(q.public_event_page(given), *args)
-    return await conn.fetch(q.public_event_page(given), *args)
+                return await conn.fetch(q.public_event_page(given, kind=filters.kind), *args)
+    if found == 0:
+        return []
+    return await conn.fetch(q.public_event_page(given, kind=filters.kind), *args)
 
 
 def _next_cursor(rows: list[asyncpg.Record], limit: int) -> str | None:
