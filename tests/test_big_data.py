@@ -314,6 +314,32 @@ async def test_the_index_is_asked_for_the_whole_words_that_begin_with_those_type
     assert await matched("event_search_index_query", "nopesch") == [ids[4]]
 
 
+async def test_a_kind_is_asked_only_for_the_words_its_events_hold(client, conn, settings, word_stats) -> None:
+    start = datetime(2032, 9, 6, 18, tzinfo=timezone.utc)
+    table = {"kind": "conversation_table", "practised_language": "lb", "level": "all", "venue": "10, rue Auguste Laval",
+             "commune": "Esch-sur-Alzette", "join_url": None, "platform": None, "capacity": None}
+    for n in range(3):
+        await create_event(conn, settings, **table, title={"fr": f"Kwätschdësch {n}"},
+                           starts_at=(start + timedelta(days=n)).isoformat(), ends_at=(start + timedelta(days=n, hours=1)).isoformat())
+    online = (await create_event(conn, settings, title={"fr": "Kwätschen online"}, starts_at=(start + timedelta(days=5)).isoformat(),
+                                 ends_at=(start + timedelta(days=5, hours=1)).isoformat())).slug
+    holds = await conn.fetchval("SELECT array_agg(k ORDER BY k) FROM unnest($1::text[]) k WHERE event_search_index_query($2, k) IS NOT NULL",
+                                list(q.KINDS), "kwätschd")
+    assert holds == ["conversation_table"]  # among the words of each kind (migration 0017)
+    statements: list[str] = []
+    conn.add_query_logger(lambda record: statements.append(record.query))
+    word_stats({"kwätschdësch": 0.9}, events=1_000_000)  # common: it would be read in order
+    params = {"q": "kwätschd", "from": start.isoformat(), "limit": 2}
+    assert await walk(client, **params, kind="webconference") == [[]]
+    await asyncio.sleep(0)  # asyncpg calls its query loggers soon after a statement, not at once
+    assert any(q.KIND_HOLDS_WORDS in sql for sql in statements) and not any(READ_IN_ORDER in sql for sql in statements)
+    assert len(await walk(client, **params, kind="conversation_table")) == 2  # three, two to a page
+    assert await walk(client, q="kwätsch", kind="webconference", **{"from": start.isoformat()}) == [[online]]
+    # a word an event takes later is held by its kind as soon as the change is made
+    await conn.execute("UPDATE events SET title = '{\"fr\": \"Kwätschdësch online\"}' WHERE slug = $1", online)
+    assert await walk(client, **params, kind="webconference") == [[online]]
+
+
 async def test_the_table_refuses_an_event_longer_than_31_days(conn, settings) -> None:
     event = await create_event(conn, settings)
     with pytest.raises(asyncpg.CheckViolationError, match="events_last_at_most_31_days"):

@@ -7,7 +7,10 @@ order and checking each event's words (kept with it, migration 0013) costs a fix
 read, a few times that of a match from the index, and stops as soon as the page is full: right for
 a common word. PostgreSQL cannot tell them apart for prefix searches (it read the list in order for
 a rare word, 1.4 s), so the choice is made here, from the frequencies of the commonest words that
-ANALYZE keeps for the column (pg_stats, read again every few minutes).
+ANALYZE keeps for the column, and the shares of the filters' values (pg_stats, read again every few
+minutes). Filters may exclude a word that the statistics of no single column show excluded (no
+event in Portuguese says "vivre"): then the index's matches are counted first, when that costs less
+than the reading it may spare (events/service.py).
 """
 
 from __future__ import annotations

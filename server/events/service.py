@@ -164,6 +164,10 @@ async def _page_rows(conn: asyncpg.Connection, filters: EventFilters, cursor: st
 
     # filters that may exclude the words: the index tells first (events/search.py)
     found = await count() if reads is not None and stats.count_first(filters.q, limit + 1, others) else None
+    if reads is not None and found is None and filters.kind in q.KINDS:
+        # a common word may be one a kind never holds (table among the web conferences)
+        if not await conn.fetchval(q.KIND_HOLDS_WORDS, filters.q, filters.kind):
+            return []
     if reads is not None and (found is None or found >= q.SEARCH_MATCHES_COUNTED):
         # common words: read the list in order
         rows = await conn.fetch(q.public_event_page(given, read_in_order=reads), *args)
