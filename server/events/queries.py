@@ -126,12 +126,12 @@ KIND_HOLDS_WORDS = "SELECT event_search_index_query($1::text, $2::text) IS NOT N
 
 # How many of the events holding the words of $3 and passing {filters} (on $4 and on) end after $1
 # (NULL: now) and after the cursor's time $2, counted up to {most}: a superset of those of the
-# page, from the same indexes as _MATCHING_COMING (whose filters these are; the words' query in a
-# sub-select, so that the planner does not run it to estimate them, which took 0.4 ms of a count's
-# 0.8, and keeps one plan for all words). Asked before reading
-# in order when the filters may exclude the words (events/search.py), it costs the index's bitmap
-# and at most {most} events read: 0.8 ms for q=vivre&spoken=pt on the big database, none found,
-# where reading 362 Portuguese events in order and then asking the index took 4.8.
+# page, from the same indexes as _MATCHING_COMING, whose filters these are. The words' query is a
+# sub-select, so that the planner does not run it to estimate the words (0.4 ms of a count's 0.8)
+# and keeps one plan for all of them. Asked before reading in order when the filters may exclude
+# the words (events/search.py), or after it found too few, it costs the index's bitmap and at most
+# {most} events read: 0.8 ms for q=vivre&spoken=pt on the big database, none found, where reading
+# 362 Portuguese events in order and then asking the index took 4.8.
 SEARCH_MATCHES_COUNTED = 65
 _SEARCH_MATCHES = """SELECT count(*) FROM (
     SELECT FROM events e WHERE e.status <> 'draft'
