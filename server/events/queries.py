@@ -2,6 +2,9 @@
 
 import functools
 from collections.abc import Iterable
+from typing import get_args
+
+from server.events.schemas import Kind
 
 # the columns every event read returns, with its organisation and series slug; e.seats_taken
 # (pending + confirmed) is kept by a trigger on registrations (migration 0003)
@@ -114,7 +117,7 @@ PUBLIC_FILTERS = {
 # that a generic plan too can take that kind's index of the words (migration 0016): given only as a
 # parameter, it could not tell which.
 _MATCHING_FILTERS = {**PUBLIC_FILTERS, "spoken": "e.languages @> ARRAY[${n}::text]"}
-KINDS = ("webconference", "conversation_table", "info_session")
+KINDS = get_args(Kind)
 _MATCHING_COMING = """e.id = ANY (ARRAY(SELECT e.id FROM events e WHERE e.status <> 'draft'
                           AND e.ends_at > greatest($2::timestamptz, coalesce($1::timestamptz, now())){filters}
                           AND e.search_words @@ {words}))"""
