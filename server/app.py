@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import gc
+
 import asyncpg
 from litestar import Litestar, Request
 from litestar.datastructures import MutableScopeHeaders, State
@@ -104,8 +106,20 @@ def correct_allow_header(app: Litestar):
     return before_send
 
 
+def freeze_startup_heap() -> None:
+    """A startup hook: what start-up built goes to the collector's permanent generation (gc.freeze)."""
+    # About 78,000 objects (modules, classes, routes, the pool) live as long as the process. Each
+    # full collection walked them all, 40 to 55 ms in which the worker answered nobody, every 6 s
+    # or so under load, since requests' short-lived objects keep tipping the collector into one.
+    # Frozen, they are skipped: a full collection takes 1 to 2 ms (README, "Garbage collection").
+    gc.collect()
+    gc.freeze()
+
+
 def app_from_env() -> Litestar:
     """Factory for the ASGI server: settings from the environment."""
     from server.settings import load_settings
 
-    return create_app(load_settings())
+    app = create_app(load_settings())
+    app.on_startup.append(freeze_startup_heap)  # the process's own app only: tests build many
+    return app
