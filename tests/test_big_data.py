@@ -340,6 +340,17 @@ async def test_a_kind_is_asked_only_for_the_words_its_events_hold(client, conn, 
     assert await walk(client, **params, kind="webconference") == [[online]]
 
 
+async def test_every_word_index_of_events_writes_without_a_pending_list(conn) -> None:
+    # a search reads a GIN index's pending list whole, and a busy event's row is written on every
+    # registration (migration 0018): each GIN index on events, one added later too, goes without
+    indexes = await conn.fetch(
+        "SELECT c.relname, coalesce(c.reloptions, '{}') AS options FROM pg_index i "
+        "JOIN pg_class c ON c.oid = i.indexrelid JOIN pg_am a ON a.oid = c.relam "
+        "WHERE i.indrelid = 'events'::regclass AND a.amname = 'gin'")
+    assert len(indexes) == 1 + len(q.KINDS)  # 0015's, and one per kind (0016)
+    assert [r["relname"] for r in indexes if "fastupdate=off" not in r["options"]] == []
+
+
 async def test_the_table_refuses_an_event_longer_than_31_days(conn, settings) -> None:
     event = await create_event(conn, settings)
     with pytest.raises(asyncpg.CheckViolationError, match="events_last_at_most_31_days"):
