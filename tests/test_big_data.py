@@ -8,6 +8,7 @@ from __future__ import annotations
 import asyncio
 import csv
 import io
+import random
 import time
 from datetime import datetime, timedelta, timezone
 
@@ -349,6 +350,30 @@ async def test_every_word_index_of_events_writes_without_a_pending_list(conn) ->
         "WHERE i.indrelid = 'events'::regclass AND a.amname = 'gin'")
     assert len(indexes) == 1 + len(q.KINDS)  # 0015's, and one per kind (0016)
     assert [r["relname"] for r in indexes if "fastupdate=off" not in r["options"]] == []
+
+
+async def test_a_registration_updates_the_seats_of_a_long_event_without_writing_its_indexes(client, conn, settings):
+    # words kept in the row (migration 0013) as long as the big database's: two such rows fill a
+    # page, unless the table keeps room for a row's next version (0019)
+    letters = random.Random(19)
+    def words() -> str:
+        return " ".join("".join(letters.choices("abcdefghijklmnopqrstuvwxyz", k=9)) for _ in range(160))
+    made = [(await create_event(conn, settings, summary={"fr": words()})).slug for _ in range(2)]
+    # each copied in one write: the page of an event published in a transaction of its own holds it
+    # alone once its first version is pruned, which this test's one transaction keeps from happening
+    await conn.execute("CREATE TEMP TABLE copies ON COMMIT DROP AS SELECT * FROM events WHERE slug = ANY($1)", made)
+    await conn.execute("UPDATE copies SET id = nextval(pg_get_serial_sequence('events', 'id')), slug = slug || '-copy'")
+    await conn.execute("INSERT INTO events OVERRIDING SYSTEM VALUE SELECT * FROM copies")
+    slugs = [slug + "-copy" for slug in made]
+    stored = await conn.fetch("SELECT pg_column_size(search_words) AS size FROM events WHERE slug = ANY($1)", slugs)
+    assert all(8192 / 3 < r["size"] < 8192 / 2 for r in stored)
+    counts = "SELECT n_tup_upd, n_tup_hot_upd FROM pg_stat_xact_user_tables WHERE relname = 'events'"
+    before = await conn.fetchrow(counts)
+    for slug in slugs:
+        assert (await client.post(f"/api/events/{slug}/registrations", json=registration_body())).status_code == 202
+    after = await conn.fetchrow(counts)
+    updated, hot = after["n_tup_upd"] - before["n_tup_upd"], after["n_tup_hot_upd"] - before["n_tup_hot_upd"]
+    assert updated >= 2 and hot == updated  # HOT: the seat counters changed, no index entry written
 
 
 async def test_the_table_refuses_an_event_longer_than_31_days(conn, settings) -> None:
