@@ -3,9 +3,8 @@
 -- With fastupdate, GIN's default, a row version written goes first to a list of pending entries
 -- that every search reads whole, until VACUUM, or 4 MB of them (gin_pending_list_limit), moves
 -- it into the tree. A busy event's row is written on every registration, for its seat counters.
--- Most of those updates are HOT and write no index entry. Each one that is not (its page full of
--- versions that concurrent registrations keep it from pruning) puts the event's hundred or so words
--- in the list. After the registration probe of `make soak`, the big database's list held 477
+-- An update that is HOT writes no index entry. Each one that is not (its page had no room for the
+-- new version: 0019) puts the event's hundred or so words in the list. After the registration probe of `make soak`, the big database's list held 477
 -- pages, and `q=Nopeschfest` took 2.1 ms a statement; 1.1 ms once gin_clean_pending_list had
 -- emptied it. The small database's autovacuum had emptied its own after 250 updates of events;
 -- the big one's waits for 20,050.
