@@ -1,16 +1,24 @@
-"""Languages, the one fallback rule for multilingual text, and localised dates."""
+"""Languages, the gettext catalogs every part uses, the fallback rule, localised dates, sorting."""
 
 from __future__ import annotations
 
+import io
+import re
+import unicodedata
 from datetime import datetime
-from functools import lru_cache
+from functools import cache, lru_cache
+from pathlib import Path
 from typing import Annotated, Literal
 from zoneinfo import ZoneInfo
 
 import msgspec
 from babel import Locale
-from litestar.params import QueryParameter
 from babel.dates import format_date, format_datetime
+from babel.messages.catalog import Catalog
+from babel.messages.mofile import write_mo
+from babel.messages.pofile import read_po
+from babel.support import Translations
+from litestar.params import QueryParameter
 
 Language = Literal["fr", "de", "lb", "en", "pt"]
 # the `?lang=` query parameter every localised endpoint takes (see negotiate_language)
@@ -109,3 +117,117 @@ def format_time_range(starts_at: datetime, ends_at: datetime, timezone: str, lan
     zone = ZoneInfo(timezone)
     start, end = starts_at.astimezone(zone), ends_at.astimezone(zone)
     return f"{_time(start, lang)}{RANGE_DASH}{_time(end, lang)}{TIME_SUFFIX[lang]}"
+
+
+# ---------------------------------------------------------------------------- catalogs
+# One catalog per language for pages, mails, feeds and exports. The files stay under pages/ where
+# they have always been; every part reads them through these functions.
+LOCALE_DIR = Path(__file__).resolve().parent / "pages" / "locale"
+DOMAIN = "messages"
+
+
+def N_(message: str) -> str:
+    """Marks a message for extraction; it is translated where it is shown."""
+    return message
+
+
+def po_path(lang: str) -> Path:
+    """The catalog file of one language."""
+    return LOCALE_DIR / lang / "LC_MESSAGES" / f"{DOMAIN}.po"
+
+
+def read_catalog(lang: str) -> Catalog:
+    """One language's catalog as Babel reads it."""
+    with po_path(lang).open("rb") as handle:
+        return read_po(handle, locale=BABEL_LOCALE[lang], domain=DOMAIN)
+
+
+@cache
+def translations(lang: str) -> Translations:
+    """gettext translations for `lang`, compiled in memory from its .po file (no build step)."""
+    buffer = io.BytesIO()
+    # fuzzy entries are drafts: gettext must not show them, so they are left out as msgfmt does
+    write_mo(buffer, read_catalog(lang), use_fuzzy=False)
+    buffer.seek(0)
+    return Translations(buffer, domain=DOMAIN)
+
+
+def gettext(lang: str, message: str) -> str:
+    """One message in `lang`."""
+    return translations(lang).gettext(message)
+
+
+def in_every_language(message: str) -> dict[str, str]:
+    """{language: translation} of one message, for code that picks a text by language code."""
+    return {lang: gettext(lang, message) for lang in LANGUAGES}
+
+
+def load_all() -> None:
+    """Read every catalog now, so that a broken .po file stops the start, not a request."""
+    for lang in LANGUAGES:
+        translations(lang)
+
+
+# ---------------------------------------------------------------------------- Luxembourgish n-rule
+# The Eifeler Regel: a final -n (or -nn) is dropped before a word that starts with a consonant other
+# than n, d, t, z or h; it stays before vowels, those five letters, and at the end of a phrase.
+_N_KEEPERS = set("aeiouäëéèöüâêîôûàáíóú" "ndtzh")
+# how the numbers of a date are said, for the letter the n-rule looks at ("den 4." is "de véierten")
+_NUMBER_WORDS = {
+    1: "éischten", 2: "zweeten", 3: "drëtten", 4: "véierten", 5: "fënneften", 6: "sechsten", 7: "siwenten",
+    8: "aachten", 9: "néngten", 10: "zéngten", 11: "eeleften", 12: "zwieleften", 13: "dräizéngten",
+    14: "véierzéngten", 15: "fofzéngten", 16: "siechzéngten", 17: "siwwenzéngten", 18: "uechtzéngten",
+    19: "nonzéngten", 20: "zwanzegsten", 30: "drëssegsten",
+}
+# the words of our texts that follow the rule when a value is put after them
+N_RULE_WORDS = frozenset({"en", "den", "een", "keen", "mäin", "däin", "sinn", "hunn", "ginn", "wann", "an", "vun",
+                          "un", "fun", "kënnen", "wëllen"})
+
+
+def _spoken_start(word: str) -> str:
+    """The first letter of `word` as it is said (a number as its Luxembourgish word)."""
+    digits = re.match(r"\d+", word)
+    if digits:
+        number = int(digits.group())
+        # units come first above twenty: 24 is "véieranzwanzeg"
+        spoken = _NUMBER_WORDS.get(number) or _NUMBER_WORDS.get(number % 10) or "z"
+        return spoken[0]
+    return word[:1].lower()
+
+
+def n_rule(word: str, following: str) -> str:
+    """`word` (ending in -n) as written before `following` in Luxembourgish: "en Dënschdeg", "e Freideg"."""
+    if not word.endswith("n"):
+        return word
+    start = _spoken_start(following.lstrip())
+    if not start or start in _N_KEEPERS or not start.isalnum():
+        return word
+    return word[:-2] if word.endswith("nn") else word[:-1]
+
+
+_BEFORE_VALUE = re.compile(r"(?<![\w'’])(\w+) %\((\w+)\)s")
+
+
+def apply_n_rule(translated: str, values: dict[str, object]) -> str:
+    """A Luxembourgish message with the n-rule applied to each rule word that a value follows."""
+    def fix(match: re.Match[str]) -> str:
+        word, name = match.group(1), match.group(2)
+        if word.lower() not in N_RULE_WORDS or name not in values:
+            return match.group(0)
+        return f"{n_rule(word, str(values[name]))} %({name})s"
+    return _BEFORE_VALUE.sub(fix, translated)
+
+
+# ---------------------------------------------------------------------------- sorting
+# Babel has no collation. The Unicode Collation Algorithm's default table (pyuca) sorts the way all
+# five languages do for the names we list: accents after the bare letter, "Árabe" among the A's.
+@cache
+def _collator():  # type: ignore[no-untyped-def]
+    from pyuca import Collator  # reading its table takes a moment: only when a list is first sorted
+
+    return Collator()
+
+
+def collation_key(text: str) -> tuple[int, ...]:
+    """A sort key that puts `text` where a reader of any of our languages looks for it."""
+    return _collator().sort_key(unicodedata.normalize("NFC", text))

@@ -16,6 +16,7 @@ from dateutil.rrule import rrulestr
 from server.errors import Conflict, FieldError, Forbidden, Invalid, NotFound
 from server.events import queries as q
 from server.events import search
+from server.events.labels import kind_label, online_place
 from server.events.schemas import (
     EventFilters,
     EventIn,
@@ -40,26 +41,15 @@ EARLIEST_START = datetime(2000, 1, 1, tzinfo=dt_timezone.utc)
 LATEST_START = datetime(2200, 1, 1, tzinfo=dt_timezone.utc)
 _TIMEZONES = frozenset(available_timezones())
 
-# each kind of event as its audience calls it (pages, feeds' CATEGORIES, emails)
-KIND_LABELS = {
-    "webconference": {"fr": "Web-conférence", "de": "Webkonferenz", "lb": "Webkonferenz", "en": "Web conference", "pt": "Webconferência"},
-    "conversation_table": {"fr": "Table de conversation", "de": "Gesprächsrunde", "lb": "Konversatiounsdësch", "en": "Conversation table", "pt": "Mesa de conversação"},
-    "info_session": {"fr": "Séance d'information", "de": "Informationsveranstaltung", "lb": "Informatiounsversammlung", "en": "Information session", "pt": "Sessão de informação"},
-}
-
-# how each language names an event that takes place online but is not a web conference
-ONLINE_PLACE = {"fr": "En ligne", "de": "Online", "lb": "Online", "en": "Online", "pt": "Online"}
-
-
 # ---------------------------------------------------------------------------- reading
 
 def event_location(row: asyncpg.Record | dict[str, Any], lang: str) -> str:
     """Where it happens, as a person reads it: "Web-conférence", or venue and commune."""
     if row["kind"] == "webconference":
-        place = KIND_LABELS["webconference"][lang]
+        place = kind_label("webconference", lang)
         return f"{place} ({row['platform']})" if row["platform"] else place
     if row["online"]:
-        return ONLINE_PLACE[lang]
+        return online_place(lang)
     parts = [p for p in (row["venue"], row["commune"]) if p]
     if row["venue"] and row["commune"] and row["commune"].lower() in row["venue"].lower():
         parts = [row["venue"]]

@@ -12,7 +12,8 @@ from zoneinfo import ZoneInfo
 from dateutil.rrule import rrulestr
 from icalendar import vRecur
 
-from server.events.service import KIND_LABELS, event_links, event_location
+from server.events.labels import kind_label
+from server.events.service import event_links, event_location
 from server.feeds.ical import FeedEvent, FeedOverride
 from server.i18n import localise
 from server.settings import Settings
@@ -72,7 +73,7 @@ def occurrence_feed_event(
         description=_with_page_link(description, url),
         location=location,
         url=url,
-        categories=[KIND_LABELS[row["kind"]][lang]],
+        categories=[kind_label(row["kind"], lang)],
         lang=text_lang if text_lang != lang else None,
         join_url=row["join_url"] if with_join_url and row["kind"] == "webconference" else None,
     )
@@ -143,7 +144,7 @@ def series_feed_events(rrule: str, series_id: int, rows: Sequence[Any], lang: st
         description=_with_page_link(description, page),
         location=location,
         url=page,
-        categories=[KIND_LABELS[first["kind"]][lang]],
+        categories=[kind_label(first["kind"], lang)],
         lang=text_lang if text_lang != lang else None,
         rrule=rule,
         exdates=sorted(instances - taken),

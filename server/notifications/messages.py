@@ -17,6 +17,7 @@ from datetime import UTC, datetime
 from email.headerregistry import Address, HeaderRegistry
 from email.message import EmailMessage
 from email.utils import format_datetime, parseaddr
+from functools import lru_cache
 from pathlib import Path
 from typing import Any, NamedTuple
 from zoneinfo import ZoneInfo
@@ -26,14 +27,18 @@ import jinja2
 import msgspec
 from icalendar import vCalAddress
 from icalendar.parser import Contentline, Parameters
+from markupsafe import Markup
 
 from server.events.queries import EVENT_BY_ID
 from server.events.schemas import EventOut
-from server.events.service import KIND_LABELS, event_location, registration_open, to_public
+from server.events.labels import kind_label
+from server.events.service import event_location, registration_open, to_public
 from server.feeds.events import occurrence_feed_event
 # the builder's own CN cleaning and line folding, so that a swapped ATTENDEE line is its line (see invitation())
 from server.feeds.ical import _clean_param, _fold, build_event_invitation
-from server.i18n import DEFAULT_LANGUAGE, LANGUAGES, format_day, format_time, format_when
+from server.i18n import (
+    DEFAULT_LANGUAGE, LANGUAGES, apply_n_rule, format_day, format_time, format_when, translations,
+)
 from server.notifications import message_queries as q
 from server.registrations.tokens import manage_url, token_from_nonce
 from server.settings import Settings
@@ -89,19 +94,40 @@ class Skip(Exception):
     """The message no longer applies; the worker records the row as skipped with this reason."""
 
 
-def _environment(*, autoescape: bool) -> jinja2.Environment:
-    return jinja2.Environment(
+@lru_cache(maxsize=None)
+def environment(lang: str, *, autoescape: bool) -> jinja2.Environment:
+    """The templates with `lang`'s translations installed: one environment per language and format."""
+    env = jinja2.Environment(
         loader=jinja2.FileSystemLoader(TEMPLATES),
         autoescape=autoescape,
         undefined=jinja2.StrictUndefined,
         trim_blocks=True,
         lstrip_blocks=True,
         auto_reload=False,
+        extensions=["jinja2.ext.i18n"],
     )
+    catalog = translations(lang)
 
+    # Jinja's new-style gettext, with the n-rule put in before the values in Luxembourgish
+    @jinja2.pass_context
+    def gettext(context: Any, message: str, **values: Any) -> str:
+        return _fill(context, catalog.gettext(message), values)
 
-_TEXT = _environment(autoescape=False)
-_HTML = _environment(autoescape=True)
+    @jinja2.pass_context
+    def ngettext(context: Any, singular: str, plural: str, num: int, **values: Any) -> str:
+        values.setdefault("num", num)
+        return _fill(context, catalog.ngettext(singular, plural, num), values)
+
+    def _fill(context: Any, translated: str, values: dict[str, Any]) -> str:
+        if lang == "lb":
+            translated = apply_n_rule(translated, values)
+        if context.eval_ctx.autoescape:
+            return Markup(translated) % values  # the values are escaped, the message is ours
+        return translated % values
+
+    env.newstyle_gettext = True  # type: ignore[attr-defined]
+    env.globals.update(gettext=gettext, _=gettext, ngettext=ngettext)
+    return env
 
 
 # ---------------------------------------------------------------------------- organiser text
@@ -197,7 +223,7 @@ def _common_context(d: _Draft) -> dict[str, Any]:
         "lang": d.lang,
         "name": " ".join((d.registration["name"] or "").split()),
         "event": d.public,
-        "kind_label": KIND_LABELS[event["kind"]][d.lang],
+        "kind_label": kind_label(event["kind"], d.lang),
         "webconference": event["kind"] == "webconference",
         "organisation": d.public.organisation.name,
         "manage_url": _token_url(d.settings, d.registration["token_nonce"]),
@@ -403,11 +429,12 @@ KINDS_WRITTEN = tuple(_BUILDERS)
 # ---------------------------------------------------------------------------- rendering
 
 def render(kind: str, lang: str, context: Mapping[str, Any]) -> tuple[str, str, str]:
-    """(subject, plain text, HTML) of one kind in one language."""
-    name = f"{lang}/{kind}_to_registrant"
-    subject = _one_line(_TEXT.get_template(f"{name}.subject.txt.j2").render(context))
-    text = _TEXT.get_template(f"{name}.txt.j2").render(context, subject=subject)
-    html = _HTML.get_template(f"{name}.html.j2").render(context, subject=subject)
+    """(subject, plain text, HTML) of one kind, in the recipient's language `lang`."""
+    name = f"{kind}_to_registrant"
+    text_env, html_env = environment(lang, autoescape=False), environment(lang, autoescape=True)
+    subject = _one_line(text_env.get_template(f"{name}.subject.txt.j2").render(context))
+    text = text_env.get_template(f"{name}.txt.j2").render(context, subject=subject)
+    html = html_env.get_template(f"{name}.html.j2").render(context, subject=subject)
     return subject, _tidy_text(text), _inline_styles(html)
 
 

@@ -1,20 +1,30 @@
-"""Keep the pages' .po catalogs in step with the templates and code: `python -m server.pages.catalog`.
+"""Keep the .po catalogs in step with the templates and code: `python -m server.pages.catalog`.
 
-It extracts every message (Babel's Python extractor and Jinja2's), adds the new ones to each
-language's catalog with an empty translation for a translator to fill, and lists what is missing.
-The test suite fails while any message lacks a translation in any language.
+It extracts every message of the pages, the mails and the Python modules (Babel's Python extractor
+and Jinja2's), adds the new ones to each language's catalog with an empty translation for a
+translator to fill, and lists what is missing. The test suite fails while any message lacks a
+translation in any language.
 """
 
 from __future__ import annotations
 
 import sys
 
+from pathlib import Path
+
 from babel.messages.catalog import Catalog
 from babel.messages.extract import extract_from_dir
 from babel.messages.pofile import write_po
 
-from server.i18n import BABEL_LOCALE, LANGUAGES
-from server.pages.translations import DOMAIN, MESSAGE_SOURCES, PACKAGE_DIR, po_path, read_catalog
+from server.i18n import BABEL_LOCALE, DOMAIN, LANGUAGES, po_path, read_catalog
+
+SERVER_DIR = Path(__file__).resolve().parent.parent
+# where the messages come from, as Babel's extractors read them (the first pattern that matches wins)
+MESSAGE_SOURCES = [
+    ("pages/templates/**.html", "jinja2"),
+    ("notifications/templates/**.j2", "jinja2"),
+    ("**.py", "python"),
+]
 
 # the same whitespace rules as the templates' environment, so that {% trans %} ids match
 JINJA_OPTIONS = {"extensions": "jinja2.ext.i18n", "trim_blocks": "true", "lstrip_blocks": "true"}
@@ -22,11 +32,11 @@ KEYWORDS = {"_": None, "gettext": None, "ngettext": (1, 2), "N_": None}
 
 
 def extract() -> Catalog:
-    """Every message of the pages, with where it is used."""
+    """Every message of pages, mails, feeds and exports, with where it is used."""
     template = Catalog(domain=DOMAIN, project="Zesummen public pages")
-    options = {"templates/**.html": JINJA_OPTIONS}
+    options = {"pages/templates/**.html": JINJA_OPTIONS, "notifications/templates/**.j2": JINJA_OPTIONS}
     for filename, lineno, message, comments, context in extract_from_dir(
-        PACKAGE_DIR, MESSAGE_SOURCES, options, keywords=KEYWORDS, strip_comment_tags=True,
+        SERVER_DIR, MESSAGE_SOURCES, options, keywords=KEYWORDS, strip_comment_tags=True,
     ):
         template.add(message, None, [(filename, lineno)], auto_comments=comments, context=context)
     return template

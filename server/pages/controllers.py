@@ -12,7 +12,8 @@ from litestar.params import Parameter
 from litestar.response import Redirect
 
 from server.errors import DomainError, NotFound
-from server.events.service import KIND_LABELS, get_public
+from server.events.labels import KINDS, kind_label, level_label
+from server.events.service import get_public
 from server.feeds.controllers import event_feed_response
 from server.i18n import LANGUAGES, format_day
 from server.pages import csrf, forms, service
@@ -74,9 +75,10 @@ async def event_form_page(
     communes = await service.communes(conn)
     context: dict[str, Any] = {
         "event": event,
-        "kind_label": KIND_LABELS[event.kind][lang],
+        "kind_label": kind_label(event.kind, lang),
         "spoken": [forms.language_name(code, lang) for code in event.languages],
         "practised": forms.language_name(event.practised_language, lang) if event.practised_language else "",
+        "level": level_label(event.level, lang) if event.level else "",
         "paragraphs": paragraphs(event.description or event.summary),
         "opens_on": opens_on,
         "csrf_token": token,
@@ -124,7 +126,7 @@ class PagesController(Controller):
             "upcoming": page,
             "filters": filters,
             "filtered": any(filter_query.values()),
-            "kinds": [(kind, labels[lang]) for kind, labels in KIND_LABELS.items()],
+            "kinds": [(kind, kind_label(kind, lang)) for kind in KINDS],
             "spoken_options": [(code, forms.language_name(code, lang)) for code in LANGUAGES],
             "communes": await service.communes(conn),
             "next_url": with_query("/", {**filter_query, "cursor": page.next_cursor}),

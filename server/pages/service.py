@@ -12,15 +12,15 @@ from zoneinfo import ZoneInfo
 import asyncpg
 import msgspec
 
+from server.events.labels import KINDS, kind_label
 from server.events.schemas import EventFilters, EventOut
-from server.events.service import KIND_LABELS, list_public
+from server.events.service import list_public
 from server.i18n import LANGUAGES, format_day, format_time_range
 from server.pages import queries as q
 from server.settings import Settings
 
 PAGE_SIZE = 20
 EXCERPT_LENGTH = 220
-KINDS = tuple(KIND_LABELS)
 
 
 @dataclass
@@ -66,7 +66,7 @@ def read_filters(params: dict[str, str]) -> EventFilters:
 def place_of(event: EventOut, lang: str) -> str:
     """"Web-conférence", else the commune, else the localised location (e.g. "En ligne")."""
     if event.kind == "webconference":
-        return KIND_LABELS["webconference"][lang]
+        return kind_label("webconference", lang)
     return event.commune or event.location
 
 
