@@ -170,7 +170,7 @@ async def test_series_offers_all_dates_and_cancelled_or_closed_events_no_form(pa
     first = series.occurrences[0] if series.occurrences else series.slug
     page = await pages.get(f"/events/{first}", params={"lang": "lb"})
     assert 'name="whole_series"' in page.text
-    assert "Lëtzebuergesch (Niveau A2)" in text_of(page)
+    assert "Lëtzebuergesch, Niveau A2 (Grondkenntnisser)" in text_of(page)
     closed = await create_event(conn, settings, registration_closes_at=(datetime.now(UTC) - timedelta(minutes=1)).isoformat(),
                                 starts_at=(datetime.now(UTC) + timedelta(hours=2)).isoformat(),
                                 ends_at=(datetime.now(UTC) + timedelta(hours=3)).isoformat())

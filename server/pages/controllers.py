@@ -15,7 +15,7 @@ from server.errors import DomainError, NotFound
 from server.events.labels import KINDS, kind_label, level_label
 from server.events.service import get_public
 from server.feeds.controllers import event_feed_response
-from server.i18n import LANGUAGES, format_day
+from server.i18n import LANGUAGES, collation_key, format_day
 from server.pages import csrf, forms, service
 from server.pages.errors import CODE_TEXTS, page_exception_handlers
 from server.pages.render import page_language, render, stylesheet, with_query
@@ -127,7 +127,8 @@ class PagesController(Controller):
             "filters": filters,
             "filtered": any(filter_query.values()),
             "kinds": [(kind, kind_label(kind, lang)) for kind in KINDS],
-            "spoken_options": [(code, forms.language_name(code, lang)) for code in LANGUAGES],
+            "spoken_options": sorted(((code, forms.language_name(code, lang)) for code in LANGUAGES),
+                                     key=lambda option: collation_key(option[1])),
             "communes": await service.communes(conn),
             "next_url": with_query("/", {**filter_query, "cursor": page.next_cursor}),
         }

@@ -10,7 +10,7 @@ import msgspec
 from babel import Locale
 
 from server.errors import DomainError
-from server.i18n import BABEL_LOCALE, LANGUAGES
+from server.i18n import BABEL_LOCALE, LANGUAGES, collation_key
 from server.pages.translations import LANGUAGE_NAMES, N_, gettext
 from server.registrations.schemas import RegistrationIn
 
@@ -69,7 +69,7 @@ def language_name(code: str, lang: str) -> str:
 def interpretation_options(lang: str) -> list[tuple[str, str]]:
     """(code, name) of the interpretation choices, in the reader's alphabetical order."""
     options = [(code, language_name(code, lang)) for code in INTERPRETATION_LANGUAGES]
-    return sorted(options, key=lambda option: option[1].casefold())
+    return sorted(options, key=lambda option: collation_key(option[1]))
 
 
 def email_language_options() -> list[tuple[str, str]]:

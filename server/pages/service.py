@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import re
-import unicodedata
 from dataclasses import dataclass, field
 from datetime import date
 from urllib.parse import urlencode
@@ -15,7 +14,7 @@ import msgspec
 from server.events.labels import KINDS, kind_label
 from server.events.schemas import EventFilters, EventOut
 from server.events.service import list_public
-from server.i18n import LANGUAGES, format_day, format_time_range
+from server.i18n import LANGUAGES, collation_key, format_day, format_time_range
 from server.pages import queries as q
 from server.settings import Settings
 
@@ -119,13 +118,8 @@ class Commune(msgspec.Struct, frozen=True):
     canton: str
 
 
-def _sort_key(name: str) -> str:
-    # "Äischen" sorts with the A's, as a reader expects, not after Z as code points would
-    return unicodedata.normalize("NFKD", name).encode("ascii", "ignore").decode().casefold()
-
-
 async def communes(conn: asyncpg.Connection) -> list[Commune]:
     """Luxembourg's communes in alphabetical order."""
     rows = await conn.fetch(q.COMMUNES)
-    return sorted((Commune(row["name"], row["canton"]) for row in rows), key=lambda c: _sort_key(c.name))
+    return sorted((Commune(row["name"], row["canton"]) for row in rows), key=lambda c: collation_key(c.name))
 
