@@ -109,7 +109,7 @@ async def test_list_shows_date_block_time_range_place_excerpt_and_read_more(page
     assert page.text.count(f'datetime="{local.date().isoformat()}" aria-hidden') == 1
     assert "…" in text and "Se sentent-ils faire partie du Luxembourg ?" in text
     assert f'href="/events/{web.slug}"' in page.text and f'href="/events/{info.slug}"' in page.text
-    assert text.count("Lire plus") >= 2
+    assert text.count("En savoir plus") >= 2
 
 
 async def test_list_filters_by_kind_language_and_commune_and_links_the_same_feed(pages, conn, settings) -> None:

@@ -210,7 +210,7 @@ async def test_csv_export_is_utf8_with_bom_localised_and_formula_safe(client, co
     assert response.content.startswith(b"\xef\xbb\xbf")
     rows = list(csv.reader(io.StringIO(response.content.decode("utf-8-sig")), delimiter=";"))
     assert rows[0][:5] == ["N°", "Nom", "E-mail", "Langue", "Statut"]
-    assert rows[1][1] == "'=HYPERLINK(\"http://evil\")" and rows[1][4] == "confirmé" and rows[1][9] == "'@SUM(A1)"
+    assert rows[1][1] == "'=HYPERLINK(\"http://evil\")" and rows[1][4] == "confirmée" and rows[1][9] == "'@SUM(A1)"
     assert rows[2][1] == "João Gonçalves" and rows[2][4] == "liste d'attente" and rows[2][5] == "1"
     english = await client.get(f"/api/organiser/events/{event.slug}/registrations.csv",
                                params={"lang": "en", "delimiter": "comma"}, headers=auth(staff))

@@ -146,7 +146,7 @@ async def add_registration(
         seat = await take_seat(conn, event["slug"], person, settings, source="organiser", mail=data.notify,
                                may_wait=data.waitlist_if_full)
         if seat["registration_id"] is None and seat["seat"] == "waitlisted" and not data.waitlist_if_full:
-            raise EventFull("No seat is free: raise the capacity first, or send \"waitlist_if_full\": true.")
+            raise EventFull("No place is free: raise the capacity first, or send \"waitlist_if_full\": true.")
         if seat["registration_id"] is None:
             raise AlreadyRegistered(f"{person.email} is already registered for this event.")
     return await get_registration(conn, organiser, seat["registration_id"])

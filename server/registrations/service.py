@@ -123,7 +123,7 @@ async def refusing_lock_trouble() -> AsyncIterator[None]:
             raise
         # the database's backstop caught what the lock should have prevented: refuse, loudly
         log.error("overbooking refused by the database: %s", exc)
-        raise EventFull("No seat is free.") from None
+        raise EventFull("No place is free.") from None
 
 
 @asynccontextmanager
@@ -563,7 +563,7 @@ async def confirm(conn: asyncpg.Connection, token: str, lang: str, settings: Set
 
 async def _revive(conn: asyncpg.Connection, registration: asyncpg.Record, event: dict[str, Any], settings: Settings) -> DomainError | None:
     """A late click on the confirm link still gets the seat if one is free and nobody waits; else the refusal."""
-    expired = HoldExpired("The seat held for you was given back because it was not confirmed in time; register again.")
+    expired = HoldExpired("The place held for you was given back because it was not confirmed in time; register again.")
     if not registration_open(event, datetime.now(UTC)) or seat_for_newcomer(event) == "waitlisted":
         return expired
     try:
