@@ -16,12 +16,13 @@ from server.app import create_app
 from server.events.labels import LEVEL_NAMES, level_label
 from server.events.schemas import Level
 from server.i18n import BABEL_LOCALE, LANGUAGES, N_RULE_WORDS, collation_key, format_day, n_rule, read_catalog
-from server.notifications.messages import environment, render
+from server.notifications.messages import TEMPLATES, environment, render
 from server.notifications.outbox import KINDS
 from server.pages.catalog import extract
 from server.pages.forms import interpretation_options
 from tests.factories import create_event
 from tests.test_pages import client_for, text_of
+from tests.test_pages_i18n import LETTER, _TextCollector
 
 PLACEHOLDER = re.compile(r"%\((\w+)\)s")
 
@@ -42,9 +43,9 @@ def test_the_catalogs_hold_the_mails_and_the_former_dicts(template_catalog) -> N
     """What pages, mails, feeds, kind names and the CSV export say is extracted into one catalog."""
     ids = {m.id if isinstance(m.id, str) else m.id[0] for m in template_catalog if m.id}
     assert len(_mail_ids(template_catalog)) > 90
-    for msgid in ("Upcoming events", "Hello %(name)s,", "Your place at ‘%(title)s’ is confirmed. We look forward to "
-                  "seeing you!", "Web conference", "Zesummen – events calendar", "Waiting list position",
-                  "all levels", "Online"):
+    confirmed = "Your place at ‘%(title)s’ is confirmed. We look forward to seeing you!"
+    for msgid in ("Upcoming events", "Hello %(name)s,", confirmed, "Web conference", "Zesummen – events calendar",
+                  "Waiting list position", "all levels", "Online"):
         assert msgid in ids
     for lang in LANGUAGES:
         catalog = read_catalog(lang)
@@ -96,7 +97,7 @@ def _renders(lang: str) -> list[str]:
     out = []
     for kind in KINDS:
         for changes in VARIANTS:
-            subject, text, page = render(kind, lang, _context(lang, **changes))
+            subject, text, page = render(f"{kind}_to_registrant", lang, _context(lang, **changes))
             out.append(f"{subject}\n{text}\n{html.unescape(page)}")
     return out
 
@@ -127,15 +128,37 @@ def test_no_mail_shows_english_in_another_language(template_catalog, lang) -> No
     assert "Hello" not in shown and "Best wishes" not in shown and "registration" not in shown
 
 
+@pytest.mark.parametrize("name", sorted(p.name for p in TEMPLATES.glob("*.j2")))
+def test_mail_templates_have_no_words_outside_gettext(name) -> None:
+    """Every letter a reader sees comes through gettext (the template's data, tags and comments aside)."""
+    env = environment("en", autoescape=name.endswith(".html.j2"))
+    data = "".join(value for _, kind, value in env.lex((TEMPLATES / name).read_text()) if kind == "data")
+    collector = _TextCollector()
+    collector.feed(data)
+    words = [text for text in collector.texts if LETTER.search(text)]
+    assert words == [], f"{name}: text that is not translated: {words}"
+
+
 def test_values_are_escaped_in_html_and_plain_in_text() -> None:
-    subject, text, page = render("registration_confirmed", "fr", _context("fr", name='<b>"Ana"</b>'))
+    subject, text, page = render("registration_confirmed_to_registrant", "fr", _context("fr", name='<b>"Ana"</b>'))
     assert 'Bonjour <b>"Ana"</b>,' in text
     assert "Bonjour &lt;b&gt;&#34;Ana&#34;&lt;/b&gt;," in page
 
 
+def test_trans_blocks_and_plurals_render_in_the_recipients_language() -> None:
+    """{% trans %} blocks work as well as _() calls: same msgids, values escaped, plurals by count."""
+    source = ("{% trans name=name %}Hello {{ name }},{% endtrans %} "
+              "{% trans count=n %}{{ count }} place left{% pluralize %}{{ count }} places left{% endtrans %}")
+    for n, expected in ((1, "Bonjour &lt;Ana&gt;, Il reste 1 place"), (3, "Bonjour &lt;Ana&gt;, Il reste 3 places")):
+        shown = environment("fr", autoescape=True).from_string(source).render(name="<Ana>", n=n)
+        assert shown == expected
+    lb = environment("lb", autoescape=False).from_string("{{ _('on %(day)s at %(time)s', day=d, time='9:00') }}")
+    assert lb.render(d="Freideg") == "e Freideg, ëm 9:00" and lb.render(d="Dënschdeg") == "en Dënschdeg, ëm 9:00"
+
+
 def test_each_language_has_its_own_mail_environment_with_strict_undefined() -> None:
     with pytest.raises(Exception, match="undefined"):
-        render("registration_confirmed", "de", {"lang": "de"})
+        render("registration_confirmed_to_registrant", "de", {"lang": "de"})
     assert environment("lb", autoescape=True) is not environment("lb", autoescape=False)
     assert environment("lb", autoescape=True).autoescape is True
 
@@ -176,7 +199,7 @@ def test_a_weekday_after_en_in_a_mail_follows_the_rule(day) -> None:
     moment = datetime(2030, 11, 11 + day, 10, tzinfo=timezone.utc)  # 11 November 2030 is a Monday
     start_day = format_day(moment, "Europe/Luxembourg", "lb")
     weekday = format_date(moment, "EEEE", locale=BABEL_LOCALE["lb"])
-    subject, text, _ = render("reminder", "lb", _context("lb", start_day=start_day))
+    subject, text, _ = render("reminder_to_registrant", "lb", _context("lb", start_day=start_day))
     assert f"{WEEKDAYS[weekday]} {start_day}, ëm TIME" in subject and f" {WEEKDAYS[weekday]} {start_day}" in text
 
 

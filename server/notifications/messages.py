@@ -428,9 +428,8 @@ KINDS_WRITTEN = tuple(_BUILDERS)
 
 # ---------------------------------------------------------------------------- rendering
 
-def render(kind: str, lang: str, context: Mapping[str, Any]) -> tuple[str, str, str]:
-    """(subject, plain text, HTML) of one kind, in the recipient's language `lang`."""
-    name = f"{kind}_to_registrant"
+def render(name: str, lang: str, context: Mapping[str, Any]) -> tuple[str, str, str]:
+    """(subject, plain text, HTML) from `name`.subject.txt.j2, .txt.j2 and .html.j2, in the recipient's `lang`."""
     text_env, html_env = environment(lang, autoescape=False), environment(lang, autoescape=True)
     subject = _one_line(text_env.get_template(f"{name}.subject.txt.j2").render(context))
     text = text_env.get_template(f"{name}.txt.j2").render(context, subject=subject)
@@ -457,7 +456,7 @@ def _inline_styles(html: str) -> str:
 
 def _compose(d: _Draft, kind: str) -> EmailMessage:
     d.context["invitation"] = d.invitation
-    subject, text, html = render(kind, d.lang, d.context)
+    subject, text, html = render(f"{kind}_to_registrant", d.lang, d.context)
     message = EmailMessage(policy=MAIL_POLICY)
     message["Subject"] = subject
     message["From"] = d.settings.mail_from
