@@ -1,4 +1,4 @@
-"""Every word of the pages exists in all five languages, and no page shows text that skipped gettext."""
+"""Every word of pages, mails, feeds and exports is in all five catalogs; no page shows text that skipped gettext."""
 
 from __future__ import annotations
 
