@@ -35,7 +35,8 @@ async def security_headers(message: Message, scope: Scope) -> None:
     path = scope.get("path", "")
     if path.startswith(PERSONAL_PREFIXES):
         headers["Cache-Control"] = "no-store"
-    if (path == "/schema" or path.startswith("/schema/")) and (headers.get("content-type") or "").startswith("text/html"):
+    is_page = (headers.get("content-type") or "").startswith("text/html")
+    if is_page and (path == "/schema" or path.startswith("/schema/")):
         headers.update(SCHEMA_SECURITY_HEADERS)
 
 

@@ -152,9 +152,10 @@ class RequestGate:
 
     async def _read_body(self, receive: Receive, headers: dict[str, bytes]) -> bytes | None:
         """The whole body, or 413 past the size, 408 past the deadline; None if the client left."""
+        too_large = HTTPException(status_code=413, detail=f"The body is larger than {self.max_body_bytes} bytes.")
         declared = headers.get("content-length", b"").strip()
         if declared.isdigit() and int(declared) > self.max_body_bytes:
-            raise HTTPException(status_code=413, detail=f"The body is larger than {self.max_body_bytes} bytes.")
+            raise too_large
         chunks: list[bytes] = []
         size = 0
         try:
@@ -166,7 +167,7 @@ class RequestGate:
                     chunk = message.get("body", b"")
                     size += len(chunk)
                     if size > self.max_body_bytes:
-                        raise HTTPException(status_code=413, detail=f"The body is larger than {self.max_body_bytes} bytes.")
+                        raise too_large
                     chunks.append(chunk)
                     if not message.get("more_body", False):
                         return b"".join(chunks)

@@ -119,7 +119,8 @@ def exchange(port: int, request: bytes, timeout: float = 5) -> tuple[int | None,
 
 
 def get(port: int, path: str, timeout: float = 5) -> tuple[int | None, float]:
-    status, seconds, _ = exchange(port, f"GET {path} HTTP/1.1\r\nHost: x\r\nConnection: close\r\n\r\n".encode(), timeout)
+    request = f"GET {path} HTTP/1.1\r\nHost: x\r\nConnection: close\r\n\r\n".encode()
+    status, seconds, _ = exchange(port, request, timeout)
     return status, seconds
 
 
@@ -258,5 +259,5 @@ def test_the_access_log_shows_no_manage_token(guarded: Service) -> None:
     assert get(guarded.port, f"/api/registrations/{guarded.manage}?lang=en")[0] == 200
     time.sleep(0.5)  # the access log is written after the answer
     log = guarded.log.read_text()
-    assert f"/r/[token]" in log and "/api/registrations/[token]/calendar.ics" in log, log[-2000:]
+    assert "/r/[token]" in log and "/api/registrations/[token]/calendar.ics" in log, log[-2000:]
     assert guarded.manage not in log

@@ -200,7 +200,8 @@ async def test_every_answer_says_nosniff_and_personal_ones_no_store(http, conn, 
         (f"/api/registrations/{manage}", {}), (f"/api/registrations/{manage}/calendar.ics", {}),
         (f"/r/{manage}", {}), (f"/api/organiser/events/{event.slug}/registrations", auth),
         (f"/api/organiser/events/{event.slug}/registrations.csv", auth),
-        (f"/api/organiser/registrations/{registration['id']}", auth), (f"/api/organiser/events/{event.slug}/stats", auth),
+        (f"/api/organiser/registrations/{registration['id']}", auth),
+        (f"/api/organiser/events/{event.slug}/stats", auth),
         ("/api/organiser/me", auth), ("/api/organiser/events", auth), ("/api/organiser/me", {}),
         ("/api/registrations/unknown-token-0123456789", {}),
     ]
@@ -302,6 +303,7 @@ def test_redaction_is_installed_once(settings) -> None:
     create_app(settings)
     create_app(settings)
     assert logging.getLogRecordFactory() is factory
-    record = logging.getLogger("x").makeRecord("x", logging.INFO, __file__, 1, "GET /r/%s", ("AbCdEfGhIjKlMnOpQrStUvWxYz",), None)
+    record = logging.getLogger("x").makeRecord(
+        "x", logging.INFO, __file__, 1, "GET /r/%s", ("AbCdEfGhIjKlMnOpQrStUvWxYz",), None)
     assert record.getMessage() == "GET /r/[token]"
 
