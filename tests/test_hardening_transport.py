@@ -299,10 +299,11 @@ async def test_a_request_that_raises_logs_no_token(settings, conn, caplog) -> No
 
 
 def test_redaction_is_installed_once(settings) -> None:
+    create_app(settings)
     factory = logging.getLogRecordFactory()
     create_app(settings)
-    create_app(settings)
     assert logging.getLogRecordFactory() is factory
+    assert factory.redacts_tokens
     record = logging.getLogger("x").makeRecord(
         "x", logging.INFO, __file__, 1, "GET /r/%s", ("AbCdEfGhIjKlMnOpQrStUvWxYz",), None)
     assert record.getMessage() == "GET /r/[token]"
