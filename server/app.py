@@ -10,11 +10,12 @@ from litestar.datastructures import MutableScopeHeaders, State
 from litestar.routes import HTTPRoute
 from litestar.types import Message, Scope
 from litestar.di import Provide
+from litestar.middleware import DefineMiddleware
 from litestar.openapi import OpenAPIConfig
-from litestar.openapi.plugins import SwaggerRenderPlugin
 from litestar.openapi.spec import Components, SecurityScheme, Tag
 
 from server import health
+from server.apidocs import LocalSwaggerPlugin
 from server.bodies import StrictRequest, StrictStructSchemaPlugin
 from server.db import pool_lifespan_hooks, provide_connection
 from server.errors import exception_handlers
@@ -24,11 +25,13 @@ from server.feeds.controllers import FeedController, document_event_feed
 from server.i18n import LanguageQuery, negotiate_language
 from server.notifications.controllers import OrganiserMessageController
 from server.openapi import document_problems
-from server.organisers.controllers import OrganiserAccountController, provide_organiser
+from server.organisers.controllers import OrganiserAccountController, authenticate, provide_organiser
 from server.pages.controllers import PagesController
 from server.pages.errors import with_html_for_browsers
 from server.registrations.controllers import OrganiserRegistrationController, PublicRegistrationController
+from server.security import install_log_redaction, security_headers
 from server.settings import Settings
+from server.transport import RequestGate
 
 MAX_BODY_BYTES = 256 * 1024
 
@@ -56,6 +59,7 @@ def route_handlers() -> list:
 
 def create_app(settings: Settings, *, test_connection: asyncpg.Connection | None = None) -> Litestar:
     """The ASGI app; tests pass the connection of their rolled-back transaction."""
+    install_log_redaction()
     state = State({"settings": settings, "test_connection": test_connection})
     open_pool, close_pool = pool_lifespan_hooks(settings)
     start_feed_cache, stop_feed_cache = cache_lifespan_hooks(settings.database_url)
@@ -72,6 +76,11 @@ def create_app(settings: Settings, *, test_connection: asyncpg.Connection | None
         on_shutdown=[stop_feed_cache, close_pool],
         exception_handlers=with_html_for_browsers(exception_handlers),
         request_max_body_size=MAX_BODY_BYTES,
+        # authentication, media type, the whole body in time, UTF-8: before any handler holds a connection
+        middleware=[DefineMiddleware(
+            RequestGate, body_timeout=settings.body_timeout.total_seconds(), max_body_bytes=MAX_BODY_BYTES,
+            authenticators={"organiser": authenticate},
+        )],
         request_class=StrictRequest,
         plugins=[StrictStructSchemaPlugin()],
         openapi_config=OpenAPIConfig(
@@ -79,7 +88,7 @@ def create_app(settings: Settings, *, test_connection: asyncpg.Connection | None
             version="1.0.0",
             description="Events, registrations and calendar feeds of the intercultural agency and its partners.",
             path="/schema",
-            render_plugins=[SwaggerRenderPlugin()],
+            render_plugins=[LocalSwaggerPlugin()],
             components=Components(
                 security_schemes={"bearer": SecurityScheme(type="http", scheme="bearer", description="Organiser token")}
             ),
@@ -90,6 +99,7 @@ def create_app(settings: Settings, *, test_connection: asyncpg.Connection | None
     document_problems(app)
     document_event_feed(app)
     app.before_send.append(correct_allow_header(app))
+    app.before_send.append(security_headers)
     return app
 
 

@@ -45,7 +45,7 @@ class StrictRequest(Request):
             except msgspec.ValidationError as exc:
                 field, text = _location(str(exc))
                 raise ValidationException(detail=text, extra=[{"key": field, "message": text, "source": "body"}]) from None
-            except msgspec.DecodeError as exc:
+            except (msgspec.DecodeError, UnicodeDecodeError) as exc:
                 raise ClientException(detail=f"The body is not valid JSON: {exc}") from None
             return self._json
         return await super().json()

@@ -2,21 +2,22 @@
 
 from __future__ import annotations
 
-import inspect
-
 from litestar import Litestar
 from litestar.openapi.datastructures import ResponseSpec
 from litestar.routes import HTTPRoute
 
 from server.errors import PROBLEM_JSON, Problem
+from server.transport import dependency_names
 
 _DESCRIPTIONS = {
-    400: "The body is not JSON (or not the JSON type the operation takes)",
+    400: "The body is not JSON (or not the JSON type the operation takes), or path, query or body is not UTF-8",
     401: "No token, or an expired or revoked one",
     403: "Your role does not allow this",
     404: "Nothing there (or nothing you may see)",
+    408: "The body did not arrive in full in time",
     409: "The request conflicts with the current state",
     413: "The body is too large",
+    415: "The body is not `application/json`",
     422: "A field is wrong: `errors` names each one",
     503: "The database cannot be reached right now; retry after `Retry-After` seconds",
 }
@@ -28,24 +29,9 @@ def problem_response(status: int, description: str | None = None) -> ResponseSpe
                         generate_examples=False)
 
 
-def _used_names(handler) -> set[str]:
-    """The parameters of the handler and, transitively, of the dependencies it uses."""
-    available = handler.resolve_dependencies()
-    used: set[str] = set()
-    pending = list(handler.parsed_fn_signature.parameters)
-    while pending:
-        name = pending.pop()
-        if name in used:
-            continue
-        used.add(name)
-        if name in available:
-            pending += inspect.signature(available[name].dependency).parameters
-    return used
-
-
 def _codes(handler, path: str) -> set[int]:
     """The problem statuses an operation can answer, read off what it takes."""
-    used = _used_names(handler)
+    used = dependency_names(handler)
     parameters = handler.parsed_fn_signature.parameters
     codes: set[int] = set()
     if "conn" in used:
@@ -58,7 +44,7 @@ def _codes(handler, path: str) -> set[int]:
         # a query or path value of the wrong type; Litestar would document it as a JSON 400
         codes |= {400, 422}
     if "data" in parameters:
-        codes |= {400, 413, 422}
+        codes |= {400, 408, 413, 415, 422}
     if handler.http_methods & {"POST", "PATCH", "PUT", "DELETE"}:
         codes.add(409)
     return codes

@@ -31,6 +31,8 @@ class Settings(msgspec.Struct, frozen=True, kw_only=True):
     demo_data: bool = False
     db_pool_min: int = 2
     db_pool_max: int = 10
+    # a request body that has not arrived in full after this is refused (408) before any handler runs
+    body_timeout: timedelta = timedelta(seconds=10)
     # registrations
     hold_duration: timedelta = timedelta(hours=2)
     anonymise_after: timedelta = timedelta(days=90)
@@ -98,7 +100,7 @@ def load_settings(**overrides: object) -> Settings:
     }
     # optional tuning: durations in ISO 8601 (`PT2H`, `P90D`) or seconds, counts as integers
     for name in ("HOLD_DURATION", "ANONYMISE_AFTER", "RATE_LIMIT_WINDOW", "RATE_LIMIT_PER_ADDRESS",
-                 "RATE_LIMIT_PER_EMAIL", "MAIL_CAP_PER_DAY", "LOCK_TIMEOUT"):
+                 "RATE_LIMIT_PER_EMAIL", "MAIL_CAP_PER_DAY", "LOCK_TIMEOUT", "BODY_TIMEOUT", "DB_POOL_MIN", "DB_POOL_MAX"):
         if env.get(name):
             raw[name.lower()] = env[name]
     if env.get("TRUSTED_PROXIES"):

@@ -432,7 +432,7 @@ async def test_the_personal_feed_shows_the_holder_s_confirmed_events_and_nobody_
 
     answer = await client.get(f"/api/registrations/{token}/calendar.ics")
     assert answer.status_code == 200
-    assert answer.headers["cache-control"] == "private, no-cache"
+    assert answer.headers["cache-control"] == "no-store"
     assert answer.headers["referrer-policy"] == "no-referrer"
     calendar = icalendar.Calendar.from_ical(answer.content)
     assert str(calendar["X-WR-CALNAME"]) == "As minhas inscrições – Zesummen"  # the language she registered in

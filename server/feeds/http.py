@@ -23,8 +23,8 @@ CONTENT_TYPE = b"text/calendar; charset=utf-8"
 # Proxies may keep a public feed a few minutes; calendar apps poll hourly (REFRESH-INTERVAL) and
 # revalidate with If-None-Match or If-Modified-Since, which costs nearly nothing.
 PUBLIC_CACHE = "public, max-age=300"
-# A personal feed holds join links: only the person's own client may keep it, and it asks each time.
-PRIVATE_CACHE = "private, no-cache"
+# A personal feed holds join links and names the person's events: no cache may keep it.
+PRIVATE_CACHE = "no-store"
 PUBLIC_VARY = "Accept-Language, Accept-Encoding"
 
 Encoding = Literal["identity", "gzip"]

@@ -6,6 +6,7 @@ import asyncpg
 from litestar import Controller, Request, get, post
 from litestar.params import Dependency
 
+from server.db import connections
 from server.errors import Unauthorized
 from server.openapi import problem_response
 from server.organisers import queries as q
@@ -30,9 +31,25 @@ def bearer_token(request: Request) -> str:
     return token.strip()
 
 
+# where authenticate() leaves the staff member it found, for the dependency of the same request
+_ORGANISER_KEY = "zesummen.organiser"
+
+
+async def authenticate(request: Request) -> Organiser:
+    """The staff member behind the bearer token, or 401; the gate (server/transport.py) asks before the body."""
+    organiser = request.scope.get(_ORGANISER_KEY)
+    if organiser is None:
+        token = bearer_token(request)
+        async with connections(request.app.state)() as conn:
+            organiser = await service.organiser_for_token(conn, token)
+        request.scope[_ORGANISER_KEY] = organiser  # type: ignore[typeddict-unknown-key]
+    return organiser
+
+
 async def provide_organiser(request: Request, conn: asyncpg.Connection) -> Organiser:
-    """The `organiser` dependency: the staff member behind the bearer token."""
-    return await service.organiser_for_token(conn, bearer_token(request))
+    """The `organiser` dependency: the staff member the gate authenticated (or looks up now)."""
+    organiser = request.scope.get(_ORGANISER_KEY)
+    return organiser if organiser is not None else await service.organiser_for_token(conn, bearer_token(request))
 
 
 class OrganiserAccountController(Controller):

@@ -127,5 +127,7 @@ def render(
     jar = list(cookies or [])
     asked = (request.query_params.get("lang") or "").lower()[:2]
     if asked in LANGUAGES and request.cookies.get(LANG_COOKIE) != asked:
-        jar.append(Cookie(key=LANG_COOKIE, value=asked, max_age=ONE_YEAR, path="/", samesite="lax", httponly=True))
+        secure = request.app.state.settings.base.startswith("https://")
+        jar.append(Cookie(key=LANG_COOKIE, value=asked, max_age=ONE_YEAR, path="/", samesite="lax", httponly=True,
+                          secure=secure))
     return Response(html, media_type=MediaType.HTML, status_code=status_code, headers=headers, cookies=jar)

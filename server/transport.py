@@ -1,0 +1,190 @@
+"""What a request must be before its handler runs: authenticated, of the right media type, whole, in UTF-8.
+
+Litestar decodes a handler's body before it resolves the handler's dependencies, and the pages read
+their form inside a handler that already holds a pooled connection. So a stranger could make the
+service validate a body before asking who sends it, and a slow body could hold a connection for as
+long as its sender liked. This middleware runs after routing and before everything else of the
+route: it authenticates the handlers that need a staff member, refuses a JSON handler's body of any
+other media type (a cross-site form or `text/plain` post), reads the whole body within a deadline and
+a size, checks that path, query and body are UTF-8, and only then lets the handler run.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import inspect
+from collections.abc import Awaitable, Callable
+from typing import Any, NamedTuple
+from urllib.parse import unquote_to_bytes
+
+from litestar import Request
+from litestar.enums import RequestEncodingType
+from litestar.exceptions import ClientException, HTTPException
+from litestar.types import ASGIApp, Message, Receive, Scope, Send
+
+# a check of the request's credentials that raises (401) when they are missing or wrong
+Authenticate = Callable[[Request], Awaitable[Any]]
+# bodies read as text: each must be UTF-8
+_TEXT_MEDIA = ("application/json", "application/x-www-form-urlencoded", "multipart/form-data", "text/")
+
+
+class BodyTimeout(HTTPException):
+    """The body did not arrive in full within the deadline."""
+
+    status_code = 408
+
+
+class UnsupportedMediaType(HTTPException):
+    """A JSON endpoint was sent something else."""
+
+    status_code = 415
+
+
+class Policy(NamedTuple):
+    """What the gate checks for one route handler."""
+
+    authenticate: Authenticate | None
+    takes_json: bool
+
+
+def dependency_names(handler: Any) -> set[str]:
+    """The parameters of the handler and, transitively, of the dependencies it uses."""
+    available = handler.resolve_dependencies()
+    used: set[str] = set()
+    pending = list(handler.parsed_fn_signature.parameters)
+    while pending:
+        name = pending.pop()
+        if name in used:
+            continue
+        used.add(name)
+        if name in available:
+            pending += inspect.signature(available[name].dependency).parameters
+    return used
+
+
+def _takes_json(handler: Any) -> bool:
+    data = handler.parsed_fn_signature.parameters.get("data")
+    if data is None:
+        return False
+    media_type = getattr(data.kwarg_definition, "media_type", RequestEncodingType.JSON)
+    return media_type == RequestEncodingType.JSON
+
+
+def is_json(content_type: str) -> bool:
+    """`application/json`, with no parameter but an UTF-8 charset."""
+    media_type, *parameters = content_type.split(";")
+    if media_type.strip().lower() != "application/json":
+        return False
+    for parameter in parameters:
+        name, _, value = parameter.partition("=")
+        if name.strip().lower() != "charset" or value.strip().strip('"').lower() not in ("utf-8", "utf8"):
+            return False
+    return True
+
+
+def is_utf8(data: bytes, *, percent_encoded: bool = False) -> bool:
+    """Whether the bytes (after %-decoding, for a path, query or form) are valid UTF-8."""
+    if percent_encoded:
+        data = unquote_to_bytes(data.replace(b"+", b" "))
+    try:
+        data.decode("utf-8")
+    except UnicodeDecodeError:
+        return False
+    return True
+
+
+class RequestGate:
+    """The middleware: see the module's docstring. One instance wraps each route handler's app."""
+
+    def __init__(
+        self, app: ASGIApp, *, body_timeout: float, max_body_bytes: int, authenticators: dict[str, Authenticate],
+    ) -> None:
+        self.app = app
+        self.body_timeout = body_timeout
+        self.max_body_bytes = max_body_bytes
+        self.authenticators = authenticators
+        self.policies: dict[Any, Policy] = {}
+
+    def policy(self, handler: Any) -> Policy:
+        if handler not in self.policies:
+            names = dependency_names(handler)
+            check = next((check for name, check in self.authenticators.items() if name in names), None)
+            self.policies[handler] = Policy(check, _takes_json(handler))
+        return self.policies[handler]
+
+    async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
+        if scope["type"] != "http":
+            await self.app(scope, receive, send)
+            return
+        policy = self.policy(scope["route_handler"])
+        if policy.authenticate is not None:
+            # before anything of the body is read or judged: a stranger learns nothing from it
+            await policy.authenticate(Request(scope))
+        if not is_utf8(scope.get("raw_path") or b"", percent_encoded=True):
+            raise ClientException("The path is not valid UTF-8.")
+        if not is_utf8(scope.get("query_string") or b"", percent_encoded=True):
+            raise ClientException("The query string is not valid UTF-8.")
+        headers = {name.decode("latin-1"): value for name, value in scope["headers"]
+                   if name in (b"content-type", b"content-length", b"transfer-encoding")}
+        content_type = headers.get("content-type", b"").decode("latin-1")
+        has_body = self._has_body(scope, headers)
+        if policy.takes_json and (content_type or has_body) and not is_json(content_type):
+            raise UnsupportedMediaType(detail="Send the body as application/json (UTF-8).")
+        if not has_body:
+            await self.app(scope, receive, send)
+            return
+        body = await self._read_body(receive, headers)
+        if body is None:
+            return  # the client went away
+        if content_type.lower().startswith(_TEXT_MEDIA) and not is_utf8(
+                body, percent_encoded=content_type.lower().startswith("application/x-www-form-urlencoded")):
+            raise ClientException("The body is not valid UTF-8.")
+        await self.app(scope, _replay(body, receive), send)
+
+    @staticmethod
+    def _has_body(scope: Scope, headers: dict[str, bytes]) -> bool:
+        if "transfer-encoding" in headers:
+            return True
+        if "content-length" in headers:
+            return headers["content-length"].strip() != b"0"
+        # HTTP/2 may send a body without announcing its length; HTTP/1 may not
+        return scope.get("http_version") not in ("1.0", "1.1")
+
+    async def _read_body(self, receive: Receive, headers: dict[str, bytes]) -> bytes | None:
+        """The whole body, or 413 past the size, 408 past the deadline; None if the client left."""
+        too_large = HTTPException(status_code=413, detail=f"The body is larger than {self.max_body_bytes} bytes.")
+        declared = headers.get("content-length", b"").strip()
+        if declared.isdigit() and int(declared) > self.max_body_bytes:
+            raise too_large
+        chunks: list[bytes] = []
+        size = 0
+        try:
+            async with asyncio.timeout(self.body_timeout):
+                while True:
+                    message = await receive()
+                    if message["type"] == "http.disconnect":
+                        return None
+                    chunk = message.get("body", b"")
+                    size += len(chunk)
+                    if size > self.max_body_bytes:
+                        raise too_large
+                    chunks.append(chunk)
+                    if not message.get("more_body", False):
+                        return b"".join(chunks)
+        except TimeoutError:
+            raise BodyTimeout(detail=f"The body did not arrive within {self.body_timeout:g} s.",
+                              headers={"Connection": "close"}) from None
+
+
+def _replay(body: bytes, receive: Receive) -> Receive:
+    """A receive that gives the body read beforehand, then whatever the client sends next (its leaving)."""
+    given = False
+
+    async def replay() -> Message:
+        nonlocal given
+        if not given:
+            given = True
+            return {"type": "http.request", "body": body, "more_body": False}
+        return await receive()
+
+    return replay
