@@ -25,6 +25,7 @@ from server.i18n import LanguageQuery, negotiate_language
 from server.notifications.controllers import OrganiserMessageController
 from server.openapi import document_problems
 from server.organisers.controllers import OrganiserAccountController, provide_organiser
+from server.pages.accounts import InvitationPages
 from server.pages.controllers import PagesController
 from server.pages.errors import with_html_for_browsers
 from server.registrations.controllers import OrganiserRegistrationController, PublicRegistrationController
@@ -50,6 +51,7 @@ def route_handlers() -> list:
         OrganiserRegistrationController,
         OrganiserMessageController,
         PagesController,
+        InvitationPages,
         FeedController,
     ]
 

@@ -35,6 +35,7 @@ from server.feeds.events import occurrence_feed_event
 from server.feeds.ical import _clean_param, _fold, build_event_invitation
 from server.i18n import DEFAULT_LANGUAGE, LANGUAGES, format_day, format_time, format_when
 from server.notifications import message_queries as q
+from server.notifications.outbox import ACCOUNT_KINDS
 from server.registrations.tokens import manage_url, token_from_nonce
 from server.settings import Settings
 
@@ -146,6 +147,9 @@ class _Draft:
 async def build_message(conn: asyncpg.Connection, row: Mapping[str, Any], settings: Settings) -> EmailMessage:
     """The email for one outbox row, or `Skip` when it no longer applies; no Message-ID (the worker's)."""
     kind = row["kind"]
+    if kind in ACCOUNT_KINDS:  # a staff account's mail: no registration behind it
+        from server.notifications import account_mails
+        return await account_mails.build_message(conn, row, settings)
     builder = _BUILDERS.get(kind)
     if builder is None:
         raise ValueError(f"no message is written for the kind {kind!r}")

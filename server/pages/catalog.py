@@ -14,7 +14,7 @@ from babel.messages.extract import extract_from_dir
 from babel.messages.pofile import write_po
 
 from server.i18n import BABEL_LOCALE, LANGUAGES
-from server.pages.translations import DOMAIN, MESSAGE_SOURCES, PACKAGE_DIR, po_path, read_catalog
+from server.pages.translations import DOMAIN, MESSAGE_SOURCES, OTHER_SOURCES, PACKAGE_DIR, po_path, read_catalog
 
 # the same whitespace rules as the templates' environment, so that {% trans %} ids match
 JINJA_OPTIONS = {"extensions": "jinja2.ext.i18n", "trim_blocks": "true", "lstrip_blocks": "true"}
@@ -24,11 +24,12 @@ KEYWORDS = {"_": None, "gettext": None, "ngettext": (1, 2), "N_": None}
 def extract() -> Catalog:
     """Every message of the pages, with where it is used."""
     template = Catalog(domain=DOMAIN, project="Zesummen public pages")
-    options = {"templates/**.html": JINJA_OPTIONS}
-    for filename, lineno, message, comments, context in extract_from_dir(
-        PACKAGE_DIR, MESSAGE_SOURCES, options, keywords=KEYWORDS, strip_comment_tags=True,
-    ):
-        template.add(message, None, [(filename, lineno)], auto_comments=comments, context=context)
+    for directory, sources in [(PACKAGE_DIR, MESSAGE_SOURCES), *OTHER_SOURCES]:
+        options = {pattern: JINJA_OPTIONS for pattern, method in sources if method == "jinja2"}
+        for filename, lineno, message, comments, context in extract_from_dir(
+            directory, sources, options, keywords=KEYWORDS, strip_comment_tags=True,
+        ):
+            template.add(message, None, [(filename, lineno)], auto_comments=comments, context=context)
     return template
 
 

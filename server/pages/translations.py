@@ -18,6 +18,8 @@ LOCALE_DIR = PACKAGE_DIR / "locale"
 DOMAIN = "messages"
 # where the messages come from, as Babel's extractors read them (see server/pages/catalog.py)
 MESSAGE_SOURCES = [("**.py", "python"), ("templates/**.html", "jinja2")]
+# templates elsewhere whose words are in these catalogs too: (directory, what Babel reads there)
+OTHER_SOURCES = [(PACKAGE_DIR.parent / "notifications" / "account_templates", [("**.j2", "jinja2")])]
 
 # each language named in itself: a person looks for their own language's name, not ours
 LANGUAGE_NAMES = {"fr": "Français", "de": "Deutsch", "lb": "Lëtzebuergesch", "en": "English", "pt": "Português"}
