@@ -4,6 +4,7 @@ through a single-use invitation link, and sign-ins are limited per account and p
 from __future__ import annotations
 
 import re
+import secrets
 from datetime import timedelta
 from html import unescape
 
@@ -17,6 +18,7 @@ from server.notifications.messages import Skip, build_message
 from server.organisers import service as accounts
 from server.settings import Settings
 from tests.factories import create_organisation, create_organiser
+from tests.processes import race, web_servers
 from tests.test_pages import HTML, csrf_token, text_of
 
 PASSWORD = "a long and good password"
@@ -524,3 +526,42 @@ async def test_create_admin_keeps_working_and_revokes_through_the_same_function(
                             "WHERE o.email = 'root@example.lu' AND t.revoked_at IS NULL")
     assert [bytes(r["token_hash"]) for r in live] == [accounts.hash_token(second.token)]
     assert first.token != second.token
+
+
+# ---------------------------------------------------------------------------- concurrent guesses
+
+@pytest.fixture
+async def committed_account(pool, settings):
+    """An account committed to the database, so that requests on several pooled connections see it."""
+    email = f"guessed-{secrets.token_hex(4)}@example.org"
+    await pool.execute("INSERT INTO organisers (email, name, password_hash) VALUES ($1, 'Guessed', $2)",
+                       email, accounts._hasher.hash(PASSWORD))
+    yield email
+    await pool.execute("DELETE FROM organisers WHERE email = $1", email)
+    await pool.execute("DELETE FROM rate_limits WHERE key LIKE 'sign-in-%'")
+
+
+@pytest.fixture(scope="module")
+async def two_servers(database_url: str, settings: Settings):
+    """Two granian processes serving the app (and the racy control) with 5 failures allowed per account."""
+    env = {"DATABASE_URL": database_url, "SECRET_KEY": settings.secret_key, "BASE_URL": settings.base_url,
+           "NOTIFIER": "0", "SIGN_IN_FAILURES_PER_ACCOUNT": "5", "SIGN_IN_FAILURES_PER_ADDRESS": "1000"}
+    async with web_servers(env, count=2, app="tests.race_app:app_from_env") as clients:
+        yield clients
+
+
+async def concurrent_guesses(servers: list[httpx.AsyncClient], path: str, email: str, count: int) -> list[int]:
+    answers = await race(servers, [("POST", path, {"email": email, "password": f"guess {n}"}) for n in range(count)])
+    return sorted(answer.status_code for answer in answers)
+
+
+async def test_control_checking_before_counting_lets_concurrent_guesses_past_the_limit(
+    two_servers, committed_account,
+) -> None:
+    statuses = await concurrent_guesses(two_servers, "/test/racy-login", committed_account, 40)
+    assert statuses.count(401) > 5, statuses  # the harness sees the race
+
+
+async def test_concurrent_guesses_never_get_past_the_limit(two_servers, committed_account) -> None:
+    statuses = await concurrent_guesses(two_servers, "/api/organiser/login", committed_account, 40)
+    assert statuses == [401] * 5 + [429] * 35

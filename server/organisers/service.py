@@ -9,6 +9,7 @@ the account's other credentials (revoke_credentials).
 
 from __future__ import annotations
 
+import asyncio
 import base64
 import hashlib
 import hmac
@@ -131,13 +132,18 @@ async def give_back_sign_in(conn: asyncpg.Connection, settings: Settings, keys: 
     await give_back_attempts(conn, keys, settings.sign_in_window)
 
 
-def _password_matches(password_hash: str | None, password: str) -> bool:
-    """argon2id verification; an account without a password is checked against a dummy hash (same timing)."""
+def _verify(password_hash: str | None, password: str) -> bool:
     try:
         _hasher.verify(password_hash or _DUMMY_HASH, password)
     except (VerificationError, InvalidHashError):
         return False
     return password_hash is not None
+
+
+async def password_matches(password_hash: str | None, password: str) -> bool:
+    """argon2id verification, off the event loop; an account without a password is checked against a dummy
+    hash, so that the answer takes as long as for a real one."""
+    return await asyncio.to_thread(_verify, password_hash, password)
 
 
 async def login(conn: asyncpg.Connection, email: str, password: str, settings: Settings, client_ip: str) -> TokenOut:
@@ -150,7 +156,7 @@ async def login(conn: asyncpg.Connection, email: str, password: str, settings: S
     # each statement its own transaction: a failure's count must outlive the refusal
     await count_sign_in(conn, settings, keys, limits)
     row = await conn.fetchrow(q.ORGANISER_FOR_LOGIN, email)
-    if not _password_matches(row["password_hash"] if row else None, password):
+    if not await password_matches(row["password_hash"] if row else None, password):
         raise Unauthorized("Wrong email or password.")
     await give_back_sign_in(conn, settings, keys)
     return await issue_token(conn, row["id"], settings.token_ttl)
@@ -178,7 +184,7 @@ async def change_password(
     """Set one's own password, proven by the current one; every other token of the account is revoked."""
     keys, limits = sign_in_keys(settings, client_ip, actor.email)
     await count_sign_in(conn, settings, keys, limits)
-    if not _password_matches(await conn.fetchval(q.PASSWORD_HASH, actor.id), current):
+    if not await password_matches(await conn.fetchval(q.PASSWORD_HASH, actor.id), current):
         raise Invalid.field("current_password", "The current password is wrong.")
     await give_back_sign_in(conn, settings, keys)
     async with conn.transaction():
