@@ -26,6 +26,7 @@ from server.i18n import LanguageQuery, negotiate_language
 from server.notifications.controllers import OrganiserMessageController
 from server.openapi import document_problems
 from server.organisers.controllers import OrganiserAccountController, authenticate, provide_organiser
+from server.pages.accounts import InvitationPages
 from server.pages.controllers import PagesController
 from server.pages.errors import with_html_for_browsers
 from server.registrations.controllers import OrganiserRegistrationController, PublicRegistrationController
@@ -53,6 +54,7 @@ def route_handlers() -> list:
         OrganiserRegistrationController,
         OrganiserMessageController,
         PagesController,
+        InvitationPages,
         FeedController,
     ]
 

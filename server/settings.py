@@ -43,6 +43,13 @@ class Settings(msgspec.Struct, frozen=True, kw_only=True):
     rate_limit_per_address: int = 30
     rate_limit_per_email: int = 5
     mail_cap_per_day: int = 20
+    # sign-ins (login, password change, the invitation's password form): failures per account and
+    # per client address in each window; past either, even the right password waits for the window
+    sign_in_window: timedelta = timedelta(minutes=15)
+    sign_in_failures_per_account: int = 10
+    sign_in_failures_per_address: int = 30
+    # how long the link of an invitation to a staff account works
+    invitation_ttl: timedelta = timedelta(hours=48)
     # how long a registration waits for the lock on its event before answering 503
     lock_timeout: timedelta = timedelta(seconds=5)
     # reverse proxies (addresses or networks) whose X-Forwarded-For names the real client
@@ -100,7 +107,8 @@ def load_settings(**overrides: object) -> Settings:
     }
     # optional tuning: durations in ISO 8601 (`PT2H`, `P90D`) or seconds, counts as integers
     for name in ("HOLD_DURATION", "ANONYMISE_AFTER", "RATE_LIMIT_WINDOW", "RATE_LIMIT_PER_ADDRESS",
-                 "RATE_LIMIT_PER_EMAIL", "MAIL_CAP_PER_DAY", "LOCK_TIMEOUT", "BODY_TIMEOUT", "DB_POOL_MIN", "DB_POOL_MAX"):
+                 "RATE_LIMIT_PER_EMAIL", "MAIL_CAP_PER_DAY", "LOCK_TIMEOUT", "BODY_TIMEOUT", "DB_POOL_MIN", "DB_POOL_MAX",
+                 "SIGN_IN_WINDOW", "SIGN_IN_FAILURES_PER_ACCOUNT", "SIGN_IN_FAILURES_PER_ADDRESS"):
         if env.get(name):
             raw[name.lower()] = env[name]
     if env.get("TRUSTED_PROXIES"):

@@ -1,14 +1,18 @@
-"""The app as the race tests run it under granian, plus the deliberately unlocked path of their control."""
+"""The app as the race tests run it under granian, plus the deliberately unlocked paths of their controls."""
 
 from __future__ import annotations
 
 import asyncio
 
 import asyncpg
-from litestar import Litestar, post
+from litestar import Litestar, Request, post
 
 from server.app import app_from_env as service_from_env
+from server.limits import client_address, count_attempts
+from server.organisers import service as accounts
+from server.organisers.schemas import LoginIn
 from server.registrations.schemas import RegistrationIn
+from server.settings import Settings
 
 
 @post("/test/events/{slug:str}/unlocked-registrations", status_code=202, include_in_schema=False)
@@ -29,8 +33,29 @@ async def register_unlocked(slug: str, data: RegistrationIn, conn: asyncpg.Conne
     return {"status": status}
 
 
+@post("/test/racy-login", status_code=200, include_in_schema=False)
+async def racy_login(
+    data: LoginIn, request: Request, conn: asyncpg.Connection, settings: Settings,
+) -> dict[str, str]:
+    """What login must never do: check the counters, then the password, and count a failure only afterwards."""
+    email = accounts.account_email(data.email)
+    keys, limits = accounts.sign_in_keys(settings, client_address(request, settings), email)
+    hits = await conn.fetch("SELECT key, hits FROM rate_limits WHERE key = ANY($1) "
+                            "AND window_start = date_bin($2::interval, now(), TIMESTAMPTZ 'epoch')",
+                            keys, settings.sign_in_window)
+    most = dict(zip(keys, limits, strict=True))
+    if any(row["hits"] >= most[row["key"]] for row in hits):
+        raise accounts.SignInLimited("Too many failed attempts.")
+    row = await conn.fetchrow("SELECT password_hash FROM organisers WHERE email = $1", data.email)
+    if not await accounts.password_matches(row["password_hash"] if row else None, data.password):
+        await count_attempts(conn, keys, limits, settings.sign_in_window)
+        raise accounts.Unauthorized("Wrong email or password.")
+    return {"ok": "yes"}
+
+
 def app_from_env() -> Litestar:
     """Factory for granian: the real app with the unlocked control path registered on it."""
     app = service_from_env()
     app.register(register_unlocked)
+    app.register(racy_login)
     return app

@@ -13,6 +13,7 @@ from litestar.serialization import encode_json
 from server.events.controllers import provide_filters
 from server.events.service import expand_recurrence, list_public
 from server.i18n import format_when, localise, negotiate_language
+from server.organisers.service import accept_invitation, invitation_token
 from tests.factories import create_event, create_organisation, create_organiser, event_body
 
 LUX = ZoneInfo("Europe/Luxembourg")
@@ -254,8 +255,11 @@ async def test_login_with_password_gives_a_token(client, conn) -> None:
     await create_organisation(conn, "caritas")
     _, admin_token = await create_organiser(conn, is_admin=True)
     made = await client.post("/api/organiser/organisers", headers=auth(admin_token), json={
-        "email": "Lena@Caritas.lu", "password": "correct horse battery", "memberships": [{"organisation": "caritas", "role": "organiser"}]})
+        "email": "Lena@Caritas.lu", "memberships": [{"organisation": "caritas", "role": "organiser"}]})
     assert made.status_code == 201, made.text
+    # she chooses her password through the invitation's link (tests/test_accounts.py goes through the mail)
+    nonce = await conn.fetchval("SELECT token_nonce FROM invitations WHERE organiser_id = $1", made.json()["id"])
+    await accept_invitation(conn, invitation_token("test-secret", bytes(nonce)), "correct horse battery")
     wrong = await client.post("/api/organiser/login", json={"email": "lena@caritas.lu", "password": "nope"})
     assert wrong.status_code == 401
     ok = await client.post("/api/organiser/login", json={"email": "lena@caritas.lu", "password": "correct horse battery"})

@@ -99,6 +99,13 @@ def _renders(lang: str) -> list[str]:
         for changes in VARIANTS:
             subject, text, page = render(f"{kind}_to_registrant", lang, _context(lang, **changes))
             out.append(f"{subject}\n{text}\n{html.unescape(page)}")
+    for name, roles in (("Ana", ["admin", "organiser", "viewer"]), ("", [])):
+        subject, text, page = render("organiser_invitation_to_invitee", lang, {
+            "lang": lang, "name": name, "inviter": "Maria Schmit", "memberships": [("ASTI", role) for role in roles],
+            "link": "https://zesummen.test/organiser/invitations/x", "hours": 48,
+            "expiry_day": "9 December 2026", "expiry_time": "10:30",
+        })
+        out.append(f"{subject}\n{text}\n{html.unescape(page)}")
     return out
 
 

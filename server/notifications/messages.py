@@ -40,6 +40,7 @@ from server.i18n import (
     DEFAULT_LANGUAGE, LANGUAGES, apply_n_rule, format_day, format_time, format_when, translations,
 )
 from server.notifications import message_queries as q
+from server.notifications.outbox import ACCOUNT_KINDS
 from server.registrations.tokens import manage_url, token_from_nonce
 from server.settings import Settings
 
@@ -172,6 +173,9 @@ class _Draft:
 async def build_message(conn: asyncpg.Connection, row: Mapping[str, Any], settings: Settings) -> EmailMessage:
     """The email for one outbox row, or `Skip` when it no longer applies; no Message-ID (the worker's)."""
     kind = row["kind"]
+    if kind in ACCOUNT_KINDS:  # a staff account's mail: no registration behind it
+        from server.notifications import account_mails
+        return await account_mails.build_message(conn, row, settings)
     builder = _BUILDERS.get(kind)
     if builder is None:
         raise ValueError(f"no message is written for the kind {kind!r}")

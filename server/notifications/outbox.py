@@ -53,6 +53,8 @@ KINDS = (
     "registration_exists",
     "series_registration_received",
 )
+# the kinds about staff accounts rather than registrations (account_mails.py writes them)
+ACCOUNT_KINDS = ("organiser_invitation",)
 
 
 async def enqueue(
@@ -74,7 +76,7 @@ async def enqueue(
     With `daily_cap`, the row is written as `skipped` once the recipient had that many mails of
     `capped_kinds` queued in the last 24 hours (the registrations' abuse rule).
     """
-    if kind not in KINDS:
+    if kind not in KINDS and kind not in ACCOUNT_KINDS:
         raise ValueError(f"unknown message kind {kind!r}")
     args = (kind, event_id, registration_id, recipient, language, payload or {}, due_at, dedupe_key)
     if daily_cap is None or recipient is None:

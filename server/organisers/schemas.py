@@ -6,7 +6,9 @@ from datetime import datetime
 from typing import Annotated, Literal
 
 import msgspec
-from msgspec import Meta
+from msgspec import UNSET, Meta, UnsetType
+
+from server.i18n import Language
 
 Role = Literal["admin", "organiser", "viewer"]
 Email = Annotated[str, Meta(min_length=3, max_length=254, pattern=r"^[^@\s]+@[^@\s]+\.[^@\s]+$")]
@@ -71,12 +73,42 @@ class MembershipIn(msgspec.Struct, forbid_unknown_fields=True):
 
 
 class OrganiserIn(msgspec.Struct, forbid_unknown_fields=True):
-    """A staff account to create or update, with its roles."""
+    """A staff account to create, or people to add to organisations (kept for older clients: see InvitationIn)."""
 
     email: Email
-    password: Annotated[str, Meta(min_length=12, max_length=1000)]
     name: Annotated[str, Meta(max_length=200)] = ""
     memberships: Annotated[list[MembershipIn], Meta(max_length=50)] = []
+    password: Annotated[str | UnsetType, Meta(
+        description="Refused with 422 when sent: nobody sets another person's password. A new account gets an "
+                    "invitation mail whose link lets its owner choose it (as `POST /api/organiser/invitations`)."
+    )] = UNSET
+
+
+class InvitationIn(msgspec.Struct, forbid_unknown_fields=True):
+    """A person to invite to organisations; a new account's owner gets a mail to choose a password."""
+
+    email: Email
+    name: Annotated[str, Meta(min_length=1, max_length=200)]
+    memberships: Annotated[list[MembershipIn], Meta(max_length=50)] = []
+    language: Language = "fr"
+
+
+class InvitationOut(msgspec.Struct):
+    """The account after the invitation: its roles, and whether a mail with a link went out."""
+
+    id: int
+    email: str
+    name: str
+    memberships: list[MembershipIn]
+    invitation_sent: bool
+    invitation_expires_at: datetime | None
+
+
+class PasswordIn(msgspec.Struct, forbid_unknown_fields=True):
+    """One's own new password, proven by the current one."""
+
+    current_password: Annotated[str, Meta(min_length=1, max_length=1000)]
+    new_password: Annotated[str, Meta(min_length=12, max_length=1000, description="At least 12 characters")]
 
 
 class OrganiserOut(msgspec.Struct):

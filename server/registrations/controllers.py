@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import ipaddress
 from typing import Annotated, Literal
 
 import asyncpg
@@ -11,6 +10,7 @@ from litestar.datastructures import State
 from litestar.params import Body, Parameter
 
 from server.db import connections
+from server.limits import client_address
 from server.openapi import problem_response
 from server.organisers.schemas import Organiser
 from server.registrations import organiser as staff
@@ -40,26 +40,6 @@ TokenPath = Annotated[str, Parameter(max_length=200, description="The manage tok
 IdPath = Annotated[int, Parameter(ge=1, le=2**63 - 1, description="The registration's id")]
 Limit = Annotated[int, Parameter(ge=1, le=1000, description="Page size")]
 Cursor = Annotated[str | None, Parameter(max_length=30, description="`next_cursor` of the previous page")]
-
-
-def client_address(request: Request, settings: Settings) -> str:
-    """The address the request came from (the rate limits' key), seen through trusted proxies."""
-    peer = request.client.host if request.client else "unknown"
-    forwarded = [part.strip() for part in request.headers.get("x-forwarded-for", "").split(",") if part.strip()]
-    # walk back from the nearest hop: the first address not of a trusted proxy is the client's
-    for address in [*reversed(forwarded), None]:
-        if not _trusted(peer, settings.trusted_proxies) or address is None:
-            return peer
-        peer = address
-    return peer
-
-
-def _trusted(address: str, proxies: tuple[str, ...]) -> bool:
-    try:
-        ip = ipaddress.ip_address(address)
-        return any(ip in ipaddress.ip_network(proxy, strict=False) for proxy in proxies)
-    except ValueError:
-        return False
 
 
 class PublicRegistrationController(Controller):

@@ -4,18 +4,6 @@ from server.notifications.outbox import CAP_REACHED, CAP_REASON
 
 # ---------------------------------------------------------------------------- abuse
 
-# counts one attempt for each key in the current window of length {window}; returns each key's
-# attempts and the seconds left in its window. Keys lock in the order given (address, then email).
-_COUNT_ATTEMPTS = """
-INSERT INTO rate_limits AS l (key, window_start)
-SELECT k.key, date_bin({window}::interval, now(), TIMESTAMPTZ 'epoch')
-FROM unnest({keys}::text[]) WITH ORDINALITY AS k(key, n)
-ORDER BY k.n
-ON CONFLICT (key, window_start) DO UPDATE SET hits = l.hits + 1
-RETURNING l.key, l.hits, greatest(1, ceil(extract(epoch FROM l.window_start + {window}::interval - now())))::int AS retry_after
-"""
-COUNT_ATTEMPTS = _COUNT_ATTEMPTS.format(keys="$1", window="$2")
-
 # forgets counters of windows that ended more than a day ago
 PURGE_RATE_LIMITS = "DELETE FROM rate_limits WHERE window_start < now() - interval '1 day'"
 

@@ -8,9 +8,7 @@ of migration 0003 counts the seats again in the database and refuses an incremen
 
 from __future__ import annotations
 
-import hashlib
 import hmac
-import ipaddress
 import logging
 import re
 import uuid
@@ -27,6 +25,9 @@ from server.errors import Conflict, DomainError, Invalid, NotFound, ServiceUnava
 from server.events import queries as event_q
 from server.events.service import registration_open, to_public
 from server.i18n import format_when
+from server.limits import client_key as _client_key
+from server.limits import count_attempts
+from server.limits import digest as _digest
 from server.notifications.outbox import enqueue
 from server.registrations import queries as q
 from server.registrations.group_commit import GroupCommit
@@ -296,24 +297,6 @@ def _check_open(event: dict[str, Any], now: datetime) -> None:
 
 # ---------------------------------------------------------------------------- abuse
 
-def _digest(settings: Settings, value: str) -> str:
-    """A keyed hash: the counters never hold an address in the clear."""
-    return hmac.new(settings.secret_key.encode(), value.encode(), hashlib.sha256).hexdigest()[:32]
-
-
-def _client_key(client_ip: str) -> str:
-    """An IPv6 client is limited by its /64, which one household or phone usually has to itself."""
-    try:
-        address = ipaddress.ip_address(client_ip)
-    except ValueError:
-        return client_ip
-    if isinstance(address, ipaddress.IPv6Address):
-        if address.ipv4_mapped is not None:
-            return str(address.ipv4_mapped)
-        return str(ipaddress.ip_network(f"{address}/64", strict=False))
-    return str(address)
-
-
 def attempt_keys(settings: Settings, client_ip: str, email: str) -> tuple[list[str], list[int]]:
     """The rate-limit counters a registration request counts against, and their limits."""
     keys = [f"address:{_digest(settings, _client_key(client_ip))}", f"email:{_digest(settings, email.lower())}"]
@@ -328,11 +311,8 @@ def _refuse_too_many(retry_after: int) -> NoReturn:
 async def count_attempt(conn: asyncpg.Connection, settings: Settings, client_ip: str, email: str) -> None:
     """Count a registration request per client address and per email; 429 past either limit."""
     keys, limits = attempt_keys(settings, client_ip, email)
-    most = dict(zip(keys, limits))
-    rows = await conn.fetch(q.COUNT_ATTEMPTS, keys, settings.rate_limit_window)
-    over = [row["retry_after"] for row in rows if row["hits"] > most[row["key"]]]
-    if over:
-        _refuse_too_many(max(over))
+    if retry_after := await count_attempts(conn, keys, limits, settings.rate_limit_window):
+        _refuse_too_many(retry_after)
 
 
 # Luxembourg's communes by lower-case name. They change only with a migration, which a deploy applies

@@ -1,0 +1,66 @@
+"""Mail about staff accounts (the invitation to choose a password), in the recipient's language.
+
+One template per format (`templates/<kind>_to_invitee.{subject.txt,txt,html}.j2`), rendered like
+every other mail by `messages.render`. The link is derived again at
+send time from the invitation's nonce; an invitation spent or expired since is not sent.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Mapping
+from datetime import UTC, datetime
+from email.message import EmailMessage
+from email.utils import format_datetime
+from typing import Any
+
+import asyncpg
+import msgspec
+
+from server.i18n import DEFAULT_LANGUAGE, LANGUAGES, format_day, format_time
+from server.notifications import messages
+from server.organisers import queries as org_q
+from server.organisers.service import invitation_token, invitation_url
+from server.settings import Settings
+
+# invitation deadlines are written in the agency's time zone
+ZONE = "Europe/Luxembourg"
+
+
+async def build_message(conn: asyncpg.Connection, row: Mapping[str, Any], settings: Settings) -> EmailMessage:
+    """The mail of an `organiser_invitation` outbox row, or `messages.Skip` when its link no longer works."""
+    payload = row["payload"]
+    if isinstance(payload, (str, bytes)):  # a connection without the jsonb codec
+        payload = msgspec.json.decode(payload)
+    invitation = await conn.fetchrow(org_q.INVITATION_BY_ID, int(payload["invitation"]))
+    if invitation is None:
+        raise messages.Skip("the invitation no longer exists")
+    if not invitation["usable"]:
+        raise messages.Skip("the invitation was used, replaced or has expired")
+    lang = row["language"] if row["language"] in LANGUAGES else DEFAULT_LANGUAGE
+    token = invitation_token(settings.secret_key, bytes(invitation["token_nonce"]))
+    now = datetime.now(UTC)
+    name = " ".join((invitation["name"] or "").split())
+    context = {
+        "lang": lang,
+        "name": name,
+        "inviter": str(payload.get("inviter") or ""),
+        "memberships": [(str(m["organisation"]), str(m["role"])) for m in payload.get("memberships") or []],
+        "link": invitation_url(settings, token, lang),
+        "hours": round(settings.invitation_ttl.total_seconds() / 3600),
+        "expiry_day": format_day(invitation["expires_at"], ZONE, lang),
+        "expiry_time": format_time(invitation["expires_at"], ZONE, lang),
+    }
+    subject, text, html = messages.render(f"{row['kind']}_to_invitee", lang, context)
+    message = EmailMessage(policy=messages.MAIL_POLICY)
+    message["Subject"] = subject
+    message["From"] = settings.mail_from
+    # the account's stored address, whatever the row says
+    message["To"] = messages._recipient(name, invitation["email"])
+    message["Date"] = format_datetime(now)
+    message["Auto-Submitted"] = "auto-generated"
+    message["X-Auto-Response-Suppress"] = "OOF, AutoReply"
+    message.set_content(text, cte="quoted-printable")
+    message.add_alternative(html, subtype="html", cte="quoted-printable")
+    message["Content-Language"] = lang
+    messages._set_boundaries(message)
+    return message
