@@ -375,7 +375,8 @@ async def register(
     if data.commune is not None and not _COMMUNES:
         async with connect() as first:
             await canonical_commune(first, data.commune)  # reads the names once per process
-    person = Person(name=data.name.strip(), email=data.email.strip().lower(), language=data.language,
+    # the address is already in its one canonical form (server/validation.py canonical_email)
+    person = Person(name=data.name.strip(), email=data.email, language=data.language,
                     commune=known_commune(data.commune), interpretation=data.interpretation,
                     accessibility=data.accessibility)
     if not data.whole_series:
