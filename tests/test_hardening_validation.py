@@ -457,3 +457,20 @@ async def test_a_taken_slug_says_only_that_it_is_not_available_and_proposes_a_fr
     assert answers[0].json().keys() == answers[1].json().keys()
     proposed = await client.post("/api/organiser/events", json=event_body(slug="secret-plan-2"), headers=auth(token))
     assert proposed.status_code == 201, proposed.text
+
+
+async def test_a_real_token_or_slug_followed_by_a_newline_finds_nothing(client, pages, conn, settings) -> None:
+    from tests.factories import insert_registration
+
+    event = await create_event(conn, settings)
+    _, token = await insert_registration(conn, settings, event.slug)
+    assert (await client.get(f"/api/registrations/{token}")).status_code == 200
+    assert (await client.get(f"/api/registrations/{token}%0A")).status_code == 422
+    assert (await pages.get(f"/r/{token}%0A")).status_code == 404  # `$` once matched before the newline
+    assert (await client.get(f"/api/events/{event.slug}%0A")).status_code == 422
+    assert (await pages.get(f"/events/{event.slug}%0A")).status_code == 404
+    page = await pages.get(f"/events/{event.slug}")
+    posted = await pages.post(f"/events/{event.slug}%0A/register", data={"csrf_token": csrf_token(page), "name": "Ana",
+                                                                         "email": "ana@example.org", "consent": "yes"})
+    assert posted.status_code in (400, 404, 422)
+    assert "ana@example.org" not in await _registrations_of(conn, event.slug)

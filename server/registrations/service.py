@@ -46,8 +46,8 @@ log = logging.getLogger(__name__)
 HELD = ("pending", "confirmed")
 LIVE = ("pending", "confirmed", "waitlisted")
 # tokens are 32 bytes in unpadded base64url; anything else is not worth a database round trip
-TOKEN_RE = re.compile(r"^[A-Za-z0-9_-]{43}$")
-SLUG_RE = re.compile(r"^[a-z0-9][a-z0-9-]{0,120}$")
+TOKEN_RE = re.compile(r"\A[A-Za-z0-9_-]{43}\Z")
+SLUG_RE = re.compile(r"\A[a-z0-9][a-z0-9-]{0,120}\Z")
 # mails a stranger can cause by typing someone's address: they count against the daily cap, and the
 # ones queued for a public request (and expired holds) are skipped once it is reached
 CAPPED_KINDS = (
