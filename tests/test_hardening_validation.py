@@ -124,7 +124,8 @@ async def _form(pages: httpx.AsyncClient, slug: str, lang: str, **fields: str) -
 
 
 # (the form strips the spaces and line breaks around what was typed, as it does for every field)
-@pytest.mark.parametrize("address", [a for a in REFUSED_ADDRESSES if a == a.strip()])
+@pytest.mark.parametrize("address", ["x1,victim@example.org", 'a"b@example.org', "ana@example.org.",
+                                     "an\u200ba@example.org", "\uff41na@example.org", "ana\u202e@example.org"])
 async def test_the_form_refuses_a_loose_address_next_to_the_field_in_the_persons_language(
     pages, conn, settings, address
 ) -> None:
@@ -309,17 +310,20 @@ async def test_a_join_link_ending_in_a_newline_is_refused_and_feeds_stay_up(clie
     assert (await client.get("/calendar.ics")).status_code == 200
 
 
-@pytest.mark.parametrize(("path", "params"), [
+CONTROLLED_QUERIES = [
     ("/api/events", {"q": "caf\n"}), ("/api/events", {"commune": "Esch\x00"}),
     ("/api/events", {"organisation": "asti\n"}), ("/api/events", {"lang": "fr\u2028"}),
     ("/api/events", {"cursor": "1.2\n"}), ("/calendar.ics", {"q": "a\u202eb"}),
     ("/calendar.ics", {"commune": "x\x85"}), ("/api/events/x%0A", {}), ("/api/registrations/abc%0A", {}),
     ("/organisations/asti%0A/calendar.ics", {}), ("/api/registrations/abc%0A/calendar.ics", {}),
-])
-async def test_control_characters_in_a_query_or_path_are_a_422(client, path, params) -> None:
-    answer = await client.get(path, params=params)
-    assert answer.status_code == 422, (path, params, answer.text)
-    assert answer.headers["content-type"].startswith("application/problem+json")
+]
+
+
+async def test_control_characters_in_a_query_or_path_are_a_422(client) -> None:
+    for path, params in CONTROLLED_QUERIES:
+        answer = await client.get(path, params=params)
+        assert answer.status_code == 422, (path, params, answer.text)
+        assert answer.headers["content-type"].startswith("application/problem+json")
 
 
 # ---------------------------------------------------------------------------- instants
@@ -329,15 +333,15 @@ EXTREMES = ["0001-01-01T00:00:00+23:59", "9999-12-31T23:59:59-23:59", "1969-12-3
 
 
 @pytest.mark.parametrize("path", ["/api/events", "/calendar.ics"])
-@pytest.mark.parametrize("name", ["from", "to"])
-@pytest.mark.parametrize("value", EXTREMES)
-async def test_an_instant_at_the_edge_of_the_calendar_is_a_422_in_words(client, path, name, value) -> None:
-    answer = await client.get(path, params={name: value})
-    assert answer.status_code == 422, answer.text
-    [error] = answer.json()["errors"]
-    assert error["field"] == name
-    assert "a date such as 2026-12-01, between 1970 and 2200" in error["message"]
-    assert "\\A" not in answer.text and "[0-9]" not in answer.text
+async def test_an_instant_at_the_edge_of_the_calendar_is_a_422_in_words(client, path) -> None:
+    for name in ("from", "to"):
+        for value in EXTREMES:
+            answer = await client.get(path, params={name: value})
+            assert answer.status_code == 422, (name, value, answer.text)
+            [error] = answer.json()["errors"]
+            assert error["field"] == name
+            assert "a date such as 2026-12-01, between 1970 and 2200" in error["message"]
+            assert "\\A" not in answer.text and "[0-9]" not in answer.text
 
 
 @pytest.mark.parametrize(("change", "field"), [
@@ -385,18 +389,21 @@ async def test_a_plain_date_is_the_start_of_that_day_in_luxembourg(client, conn,
 
 # ---------------------------------------------------------------------------- recurrence
 
-@pytest.mark.parametrize("rule", [
+BAD_RULES = [
     "FREQ=WEEKLY;INTERVAL=0;COUNT=3", "FREQ=WEEKLY;INTERVAL=-1;COUNT=3", "FREQ=WEEKLY;INTERVAL=99999;COUNT=3",
     "FREQ=MONTHLY;INTERVAL=53;COUNT=3", "FREQ=WEEKLY;COUNT=0", "FREQ=WEEKLY;COUNT=201",
     "FREQ=WEEKLY;UNTIL=99991231", "FREQ=WEEKLY;UNTIL=00010101", "FREQ=WEEKLY;UNTIL=20270230",
     "FREQ=WEEKLY;COUNT=3;UNTIL=20271231", "FREQ=WEEKLY;COUNT=3;COUNT=4", "FREQ=WEEKLY;COUNT=3;BYHOUR=25",
     "FREQ=WEEKLY;COUNT=3;BYMONTHDAY=0", "FREQ=WEEKLY;COUNT=3\n", "FREQ=WEEKLY;;COUNT=3",
-])
-async def test_an_rrule_out_of_bounds_is_a_422(client, conn, rule) -> None:
+]
+
+
+async def test_an_rrule_out_of_bounds_is_a_422(client, conn) -> None:
     _, token = await create_organiser(conn, {"asti": "organiser"})
-    answer = await client.post("/api/organiser/events", json=event_body(recurrence={"rrule": rule}), headers=auth(token))
-    assert answer.status_code == 422, (rule, answer.text)
-    assert answer.json()["errors"][0]["field"] == "recurrence.rrule"
+    for rule in BAD_RULES:
+        answer = await client.post("/api/organiser/events", json=event_body(recurrence={"rrule": rule}), headers=auth(token))
+        assert answer.status_code == 422, (rule, answer.text)
+        assert answer.json()["errors"][0]["field"] == "recurrence.rrule"
 
 
 async def test_an_rrule_that_rarely_matches_is_read_for_two_years_at_most(client, conn) -> None:
@@ -413,32 +420,32 @@ async def test_an_rrule_that_rarely_matches_is_read_for_two_years_at_most(client
 
 # ---------------------------------------------------------------------------- time zones
 
-@pytest.mark.parametrize("zone", ["localtime", "Factory", "posixrules", "../etc/passwd", "/etc/localtime",
-                                  "Europe/Luxembourg\n", "Mars/Olympus_Mons", "posix/Europe/Paris"])
-async def test_a_time_zone_is_an_iana_name(client, conn, settings, zone) -> None:
+async def test_a_time_zone_is_an_iana_name(client, conn, settings) -> None:
     _, token = await create_organiser(conn, {"asti": "organiser"})
-    created = await client.post("/api/organiser/events", json=event_body(timezone=zone), headers=auth(token))
-    assert created.status_code == 422 and created.json()["errors"][0]["field"] == "timezone", created.text
     event = await create_event(conn, settings)
-    patched = await client.patch(f"/api/organiser/events/{event.slug}", json={"timezone": zone}, headers=auth(token))
-    assert patched.status_code == 422 and patched.json()["errors"][0]["field"] == "timezone", patched.text
+    for zone in ("localtime", "Factory", "posixrules", "../etc/passwd", "/etc/localtime", "Europe/Luxembourg\n",
+                 "Mars/Olympus_Mons", "posix/Europe/Paris"):
+        created = await client.post("/api/organiser/events", json=event_body(timezone=zone), headers=auth(token))
+        assert created.status_code == 422 and created.json()["errors"][0]["field"] == "timezone", (zone, created.text)
+        patched = await client.patch(f"/api/organiser/events/{event.slug}", json={"timezone": zone}, headers=auth(token))
+        assert patched.status_code == 422 and patched.json()["errors"][0]["field"] == "timezone", (zone, patched.text)
     fine = await client.post("/api/organiser/events", json=event_body(timezone="America/Sao_Paulo"), headers=auth(token))
     assert fine.status_code == 201, fine.text
 
 
 # ---------------------------------------------------------------------------- the 404 page and taken slugs
 
-@pytest.mark.parametrize("path", ["//evil.example/x", "/\\evil.example", "/%2F%2Fevil.example", "/%5Cevil.example/x",
-                                  "///evil.example", "/\\/evil.example"])
-async def test_the_404_pages_links_stay_on_this_site(pages, path) -> None:
-    answer = await pages.get(httpx.URL("https://testserver" + path))
-    assert answer.status_code == 404
-    hrefs = [html.unescape(h) for h in re.findall(r'href="([^"]*)"', answer.text)]
-    languages = [h for h in hrefs if "lang=" in h]
-    assert len(languages) == 5, hrefs
-    for href in hrefs:
-        assert not href.startswith(("//", "/\\", "\\")), href
-        assert urlsplit(urljoin("https://testserver/a/b", href)).netloc == "testserver", href
+async def test_the_404_pages_links_stay_on_this_site(pages) -> None:
+    for path in ("//evil.example/x", "/\\evil.example", "/%2F%2Fevil.example", "/%5Cevil.example/x",
+                 "///evil.example", "/\\/evil.example"):
+        answer = await pages.get(httpx.URL("https://testserver" + path))
+        assert answer.status_code == 404, path
+        hrefs = [html.unescape(h) for h in re.findall(r'href="([^"]*)"', answer.text)]
+        languages = [h for h in hrefs if "lang=" in h]
+        assert len(languages) == 5, (path, hrefs)
+        for href in hrefs:
+            assert not href.startswith(("//", "/\\", "\\")), (path, href)
+            assert urlsplit(urljoin("https://testserver/a/b", href)).netloc == "testserver", (path, href)
 
 
 async def test_a_taken_slug_says_only_that_it_is_not_available_and_proposes_a_free_one(client, conn, settings) -> None:
