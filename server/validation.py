@@ -209,6 +209,7 @@ def _fields(struct_type: type) -> tuple[tuple[str, Any], ...]:
     return tuple((f.name, hints[f.name]) for f in msgspec.structs.fields(struct_type))
 
 
+@cache
 def _annotations(hint: Any) -> tuple[list[Rule], bool, list[Any]]:
     """(rules, whether multi-line, the bare types) of a type, through Annotated, unions and Optional."""
     rules: list[Rule] = []
