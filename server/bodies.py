@@ -1,4 +1,5 @@
-"""JSON bodies decoded exactly as their schema says: no type coercion, no unknown fields.
+"""JSON bodies decoded exactly as their schema says: no type coercion, no unknown fields, and the
+checks of server/validation.py (control characters, email addresses, instants, time zones).
 
 Litestar converts a decoded body into the handler's struct with msgspec's lax rules, which take
 `0` for `false` and a number for a date; the schema says otherwise, and a request that breaks its
@@ -15,6 +16,8 @@ from litestar import Request
 from litestar._openapi.schema_generation.plugins.struct import StructSchemaPlugin
 from litestar.exceptions import ClientException, ValidationException
 from litestar.types import Empty
+
+from server.validation import Refused, checked, explain
 
 _BODY_TYPES: dict[Any, Any] = {}
 
@@ -41,10 +44,13 @@ class StrictRequest(Request):
         if self._json is Empty and (target := _body_type(self.route_handler)) is not None:
             body = await self.body()
             try:
-                self._json = msgspec.json.decode(body or b"null", type=target)
+                self._json = checked(msgspec.json.decode(body or b"null", type=target), target)
             except msgspec.ValidationError as exc:
-                field, text = _location(str(exc))
+                field, text = _location(explain(str(exc)))
                 raise ValidationException(detail=text, extra=[{"key": field, "message": text, "source": "body"}]) from None
+            except Refused as exc:
+                field = exc.field or "body"
+                raise ValidationException(detail=exc.message, extra=[{"key": field, "message": exc.message, "source": "body"}]) from None
             except (msgspec.DecodeError, UnicodeDecodeError) as exc:
                 raise ClientException(detail=f"The body is not valid JSON: {exc}") from None
             return self._json

@@ -132,14 +132,15 @@ def run_command(args: argparse.Namespace, parser: argparse.ArgumentParser, setti
         return 0
     if args.command == "create-admin":
         from server.organisers.schemas import Email
+        from server.validation import Refused, checked
 
         try:
-            msgspec.convert(args.email, Email)
-        except msgspec.ValidationError:
+            email = checked(msgspec.convert(args.email, Email), Email)
+        except (msgspec.ValidationError, Refused):
             parser.error(f"not an email address: {args.email}")
         asyncio.run(migrate_url(settings.database_url))
-        token = asyncio.run(create_admin(settings, args.email))
-        print(f"administrator {args.email.lower()} is ready; API token:")
+        token = asyncio.run(create_admin(settings, email))
+        print(f"administrator {email} is ready; API token:")
         print(token)
         return 0
     if args.command == "load-demo":

@@ -11,6 +11,8 @@ from litestar import MediaType, Request, Response
 from litestar.exceptions import HTTPException, NotAuthorizedException, ValidationException
 from litestar.status_codes import HTTP_500_INTERNAL_SERVER_ERROR
 
+from server.validation import explain
+
 log = logging.getLogger(__name__)
 PROBLEM_JSON = "application/problem+json"
 
@@ -109,7 +111,7 @@ def _field_name(item: dict[str, Any]) -> str:
 def validation_error_handler(_: Request, exc: ValidationException) -> Response[Problem]:
     """Litestar's and msgspec's validation failures become 422s naming each field."""
     extra = exc.extra if isinstance(exc.extra, list) else []
-    errors = [FieldError(_field_name(item), str(item.get("message", ""))) for item in extra if isinstance(item, dict)]
+    errors = [FieldError(_field_name(item), explain(str(item.get("message", "")))) for item in extra if isinstance(item, dict)]
     if not errors:
         errors = [FieldError("body", exc.detail)]
     status = 422 if exc.status_code == 400 else exc.status_code

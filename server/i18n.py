@@ -20,9 +20,11 @@ from babel.messages.pofile import read_po
 from babel.support import Translations
 from litestar.params import QueryParameter
 
+from server.validation import ONE_LINE
+
 Language = Literal["fr", "de", "lb", "en", "pt"]
 # the `?lang=` query parameter every localised endpoint takes (see negotiate_language)
-LanguageQuery = Annotated[str | None, QueryParameter(name="lang", max_length=35, description="fr, de, lb, en or pt")]
+LanguageQuery = Annotated[str | None, QueryParameter(name="lang", max_length=35, pattern=ONE_LINE, description="fr, de, lb, en or pt")]
 LANGUAGES: tuple[str, ...] = ("fr", "de", "lb", "en", "pt")
 DEFAULT_LANGUAGE = "fr"
 # after the event's own languages: French, German, English, then the rest

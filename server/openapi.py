@@ -44,7 +44,8 @@ def _codes(handler, path: str) -> set[int]:
         # a query or path value of the wrong type; Litestar would document it as a JSON 400
         codes |= {400, 422}
     if "data" in parameters:
-        codes |= {400, 408, 413, 415, 422}
+        # a body may name another resource (a membership's organisation) that is not there
+        codes |= {400, 404, 408, 413, 415, 422}
     if handler.http_methods & {"POST", "PATCH", "PUT", "DELETE"}:
         codes.add(409)
     return codes

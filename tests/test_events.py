@@ -478,7 +478,8 @@ async def test_list_shows_registration_closing_by_the_clock_despite_its_cache(cl
 async def test_text_postgresql_cannot_store_is_a_422(client, conn) -> None:
     _, token = await create_organiser(conn, {"asti": "organiser"})
     response = await client.post("/api/organiser/events", json=event_body(title={"fr": "nul\u0000"}), headers=auth(token))
-    assert response.status_code == 422 and "U+0000" in response.json()["detail"]
+    # refused by the schema's check of control characters before PostgreSQL would refuse it
+    assert response.status_code == 422 and response.json()["errors"][0]["field"] == "title.fr"
     listing = await client.get("/api/events", params={"organisation": "a\u0000"})
     assert listing.status_code == 422
 

@@ -97,21 +97,33 @@ async def test_a_refused_recipient_fails_on_5xx_and_retries_on_4xx(notifier_conn
     assert retrying["status"] == "retrying" and "450" in retrying["last_error"]
 
 
-async def test_a_partial_recipient_refusal_is_noticed(notifier_settings, smtp_server):
+async def test_the_envelope_names_the_given_recipient_alone_whatever_the_headers_say(notifier_settings, smtp_server):
     message = EmailMessage()
     message["From"] = notifier_settings.mail_from
-    message["To"] = "ana@example.org, nobody@example.org"
+    message["To"] = "ana@example.org, victim@example.org"
+    message["Cc"] = "other@example.org"
+    message["Subject"] = "Test"
+    message.set_content("Hello")
+    sender = SmtpSender(notifier_settings)
+    await sender.send(message, "ana@example.org")
+    await sender.close()
+    assert [m.rcpt_tos for m in smtp_server.received] == [["ana@example.org"]]
+
+
+async def test_a_refused_recipient_is_a_permanent_failure(notifier_settings, smtp_server):
+    message = EmailMessage()
+    message["From"] = notifier_settings.mail_from
+    message["To"] = "nobody@example.org"
     message["Subject"] = "Test"
     message.set_content("Hello")
     smtp_server.refuse("nobody@example.org", 550)
     sender = SmtpSender(notifier_settings)
     with pytest.raises(DeliveryError) as caught:
-        await sender.send(message)
+        await sender.send(message, "nobody@example.org")
     await sender.close()
-    # aiosmtplib returns the refusal instead of raising; the sender turns it into a permanent failure
     assert not caught.value.temporary
     assert "nobody@example.org: 550" in caught.value.reason
-    assert [m.rcpt_tos for m in smtp_server.received] == [["ana@example.org"]]
+    assert smtp_server.received == []
 
 
 async def test_a_dropped_connection_is_retried(notifier_conn, notifier_pool, notifier_settings, smtp_server):

@@ -67,7 +67,7 @@ async def test_two_workers_on_one_outbox_send_each_message_once(notifier_conn, n
 
 async def test_control_two_senders_without_claims_do_send_twice(notifier_conn, notifier_pool, notifier_settings, smtp_server):
     """The control of the test above: the harness sees double sending when rows are not claimed."""
-    from server.notifications.messages import build_message
+    from server.notifications.messages import build_delivery
 
     await queue_messages(notifier_conn, notifier_settings, 10)
 
@@ -76,9 +76,9 @@ async def test_control_two_senders_without_claims_do_send_twice(notifier_conn, n
         rows = await notifier_pool.fetch("SELECT * FROM outbox WHERE status = 'queued' ORDER BY id")
         for row in rows:
             async with notifier_pool.acquire() as conn:
-                message = await build_message(conn, row, notifier_settings)
+                message, recipient = await build_delivery(conn, row, notifier_settings)
             message["Message-ID"] = message_id(row["id"], notifier_settings.mail_from)
-            await sender.send(message)
+            await sender.send(message, recipient)
             await notifier_pool.execute("UPDATE outbox SET status = 'sent' WHERE id = $1", row["id"])
         await sender.close()
 

@@ -28,34 +28,32 @@ from server.events.schemas import (
 from server.i18n import Language, LanguageQuery, negotiate_language
 from server.organisers.schemas import Organiser
 from server.settings import Settings
+from server.validation import INSTANT_OR_DATE, INSTANT_WORDS, ONE_LINE, Refused, instant_or_day
 
-SlugPath = Annotated[str, Parameter(max_length=140, description="The event's slug")]
+SlugPath = Annotated[str, Parameter(max_length=140, pattern=ONE_LINE, description="The event's slug")]
 Limit = Annotated[int, Parameter(ge=1, le=PUBLIC_PAGE_MOST, description="Page size")]
 Cursor = Annotated[str | None, Parameter(pattern=service.CURSOR_PATTERN, description="`next_cursor` of the previous page")]
-Text = Annotated[str | None, Parameter(max_length=200)]
-# RFC 3339 instants with an offset, as Python reads them (no leap second, offsets under 24 hours);
-# query values are not JSON, so they are matched here rather than coerced from any number
-INSTANT_PATTERN = r"^[0-9]{4}-[0-9]{2}-[0-9]{2}T([01][0-9]|2[0-3]):[0-5][0-9]:[0-5][0-9](\.[0-9]{1,6})?(Z|[+-]([01][0-9]|2[0-3]):[0-5][0-9])$"
+Text = Annotated[str | None, Parameter(max_length=200, pattern=ONE_LINE)]
 
 
 def parse_instant(name: str, text: str | None) -> datetime | None:
-    """A query instant; its pattern was checked, so only an impossible date (30 February) fails."""
-    if text is None:
-        return None
+    """A query's date-time with offset, or a plain date (the start of that day in Luxembourg), or 422."""
     try:
-        return datetime.fromisoformat(text)
-    except ValueError:
-        raise Invalid.field(name, f"'{text}' is not a date that exists.") from None
+        return instant_or_day(name, text)
+    except Refused as exc:
+        raise Invalid.field(name, exc.message) from None
 
 
+# query values are not JSON: they are matched here rather than coerced from any number
 FromQuery = Annotated[str | None, QueryParameter(
-    name="from", pattern=INSTANT_PATTERN, schema_extra={"format": "date-time"},
-    description="Events ending after this instant (default: now), e.g. 2027-01-12T18:30:00+01:00")]
-ToQuery = Annotated[str | None, Parameter(pattern=INSTANT_PATTERN, schema_extra={"format": "date-time"},
-                                          description="Events starting before this instant")]
-SearchQuery = Annotated[str | None, Parameter(max_length=100, description="Words that begin words of the title or summary, in any language (bient finds Bientôt)")]
+    name="from", pattern=INSTANT_OR_DATE,
+    description=f"Events ending after this instant (default: now): {INSTANT_WORDS}; a date means the start of "
+                "that day in Europe/Luxembourg")]
+ToQuery = Annotated[str | None, Parameter(
+    pattern=INSTANT_OR_DATE, description=f"Events starting before this instant: {INSTANT_WORDS}")]
+SearchQuery = Annotated[str | None, Parameter(max_length=100, pattern=ONE_LINE, description="Words that begin words of the title or summary, in any language (bient finds Bientôt)")]
 SpokenQuery = Annotated[Language | None, Parameter(description="A language spoken at the event")]
-OrganisationQuery = Annotated[str | None, Parameter(max_length=63, description="Organisation slug")]
+OrganisationQuery = Annotated[str | None, Parameter(max_length=63, pattern=ONE_LINE, description="Organisation slug")]
 
 
 def provide_filters(
@@ -113,7 +111,7 @@ class OrganiserEventController(Controller):
     async def list_events(
         self, conn: asyncpg.Connection, organiser: Organiser, settings: Settings,
         status: Literal["draft", "published", "cancelled"] | None = None,
-        organisation: Annotated[str | None, Parameter(max_length=63)] = None,
+        organisation: OrganisationQuery = None,
         limit: Limit = 50, cursor: Cursor = None,
     ) -> OrganiserEventPage:
         """The events of one's organisations, drafts included."""

@@ -10,25 +10,53 @@ from litestar.openapi.spec import Example
 from msgspec import UNSET, Meta, UnsetType
 
 from server.i18n import I18nText, Language
-from server.organisers.schemas import OrganisationOut, Slug
+from server.organisers.schemas import OrganisationOut
+from server.validation import HttpUrl, Instant, Slug, Timezone, line, lines
 
 Kind = Literal["webconference", "conversation_table", "info_session"]
 Level = Literal["A1", "A2", "B1", "B2", "C1", "C2", "all"]
-AwareDatetime = Annotated[datetime, Meta(tz=True)]
-ShortText = Annotated[str, Meta(min_length=1, max_length=200)]
-LongText = Annotated[str, Meta(max_length=2000)]
-Url = Annotated[str, Meta(max_length=2000, pattern=r"^https?://[^\s]+$")]
+AwareDatetime = Instant
+# one line each: a venue, an audience or a partner's name is printed in mails, pages and feeds
+LongLine = line(2000)
+Url = HttpUrl
 Languages = Annotated[list[Language], Meta(min_length=1, max_length=5)]
-Topics = Annotated[list[Annotated[str, Meta(min_length=1, max_length=100)]], Meta(max_length=20)]
+Topics = Annotated[list[line(100, min_length=1)], Meta(max_length=20)]
 Reminders = Annotated[list[timedelta], Meta(max_length=5)]
 Capacity = Annotated[int, Meta(ge=0, le=100_000)]
-Timezone = Annotated[str, Meta(min_length=1, max_length=64)]
+Platform = line(100)
+CommuneLine = line(100)
+Partner = line(200)
+# the parts of an RRULE (RFC 5545 3.3.10) in ASCII; the service reads the values
+RRule = Annotated[str, Meta(min_length=1, max_length=200, pattern=r"\A[A-Za-z0-9=;:,+-]+\Z",
+                            examples=["FREQ=WEEKLY;COUNT=12"])]
+LineText = line(20_000)
+MultiLineText = lines(20_000)
+
+
+class I18nLine(msgspec.Struct, omit_defaults=True, forbid_unknown_fields=True):
+    """A one-line text (a title) in up to five languages."""
+
+    fr: LineText | None = None
+    de: LineText | None = None
+    lb: LineText | None = None
+    en: LineText | None = None
+    pt: LineText | None = None
+
+
+class I18nLines(msgspec.Struct, omit_defaults=True, forbid_unknown_fields=True):
+    """A text of several lines (a summary, a description) in up to five languages."""
+
+    fr: MultiLineText | None = None
+    de: MultiLineText | None = None
+    lb: MultiLineText | None = None
+    en: MultiLineText | None = None
+    pt: MultiLineText | None = None
 
 
 class RecurrenceIn(msgspec.Struct, forbid_unknown_fields=True):
     """An RRULE (weekly, every n weeks or monthly; COUNT or UNTIL) and dates left out."""
 
-    rrule: Annotated[str, Meta(min_length=1, max_length=200)]
+    rrule: RRule
     exdates: Annotated[list[AwareDatetime], Meta(max_length=100)] = []
 
 
@@ -37,12 +65,12 @@ class EventIn(msgspec.Struct, forbid_unknown_fields=True, kw_only=True):
 
     kind: Kind
     organisation: Slug
-    title: I18nText
+    title: I18nLine
     languages: Languages
     starts_at: AwareDatetime
     ends_at: AwareDatetime
-    summary: I18nText = msgspec.field(default_factory=I18nText)
-    description: I18nText = msgspec.field(default_factory=I18nText)
+    summary: I18nLines = msgspec.field(default_factory=I18nLines)
+    description: I18nLines = msgspec.field(default_factory=I18nLines)
     timezone: Timezone = "Europe/Luxembourg"
     slug: Slug | None = None
     capacity: Capacity | None = None
@@ -51,24 +79,24 @@ class EventIn(msgspec.Struct, forbid_unknown_fields=True, kw_only=True):
     confirmation_required: bool = True
     reminders: Reminders = msgspec.field(default_factory=lambda: [timedelta(days=1), timedelta(hours=1)])
     join_url: Url | None = None
-    platform: Annotated[str, Meta(max_length=100)] | None = None
-    venue: LongText | None = None
+    platform: Platform | None = None
+    venue: LongLine | None = None
     online: bool = False
-    commune: Annotated[str, Meta(max_length=100)] | None = None
+    commune: CommuneLine | None = None
     practised_language: Language | None = None
     level: Level | None = None
     topics: Topics = []
-    audience: LongText | None = None
-    requesting_partner: Annotated[str, Meta(max_length=200)] | None = None
+    audience: LongLine | None = None
+    requesting_partner: Partner | None = None
     recurrence: RecurrenceIn | None = None
 
 
 class EventPatch(msgspec.Struct, forbid_unknown_fields=True, kw_only=True):
     """Changes to an event; absent fields stay as they are."""
 
-    title: I18nText | UnsetType = UNSET
-    summary: I18nText | UnsetType = UNSET
-    description: I18nText | UnsetType = UNSET
+    title: I18nLine | UnsetType = UNSET
+    summary: I18nLines | UnsetType = UNSET
+    description: I18nLines | UnsetType = UNSET
     languages: Languages | UnsetType = UNSET
     starts_at: AwareDatetime | UnsetType = UNSET
     ends_at: AwareDatetime | UnsetType = UNSET
@@ -81,15 +109,15 @@ class EventPatch(msgspec.Struct, forbid_unknown_fields=True, kw_only=True):
     confirmation_required: bool | UnsetType = UNSET
     reminders: Reminders | UnsetType = UNSET
     join_url: Url | None | UnsetType = UNSET
-    platform: Annotated[str, Meta(max_length=100)] | None | UnsetType = UNSET
-    venue: LongText | None | UnsetType = UNSET
+    platform: Platform | None | UnsetType = UNSET
+    venue: LongLine | None | UnsetType = UNSET
     online: bool | UnsetType = UNSET
-    commune: Annotated[str, Meta(max_length=100)] | None | UnsetType = UNSET
+    commune: CommuneLine | None | UnsetType = UNSET
     practised_language: Language | None | UnsetType = UNSET
     level: Level | None | UnsetType = UNSET
     topics: Topics | UnsetType = UNSET
-    audience: LongText | None | UnsetType = UNSET
-    requesting_partner: Annotated[str, Meta(max_length=200)] | None | UnsetType = UNSET
+    audience: LongLine | None | UnsetType = UNSET
+    requesting_partner: Partner | None | UnsetType = UNSET
 
 
 class EventOut(msgspec.Struct, kw_only=True):

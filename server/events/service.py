@@ -2,12 +2,13 @@
 
 from __future__ import annotations
 
+import itertools
 import re
 from collections import OrderedDict
 import unicodedata
 from datetime import datetime, timedelta, timezone as dt_timezone
 from typing import Any
-from zoneinfo import ZoneInfo, ZoneInfoNotFoundError, available_timezones
+from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
 import asyncpg
 import msgspec
@@ -31,15 +32,29 @@ from server.notifications.outbox import enqueue
 from server.organisers import queries as org_q
 from server.organisers.schemas import Organiser, OrganisationOut
 from server.settings import Settings
+from server.validation import IANA_TIMEZONES
 
 MAX_OCCURRENCES = 200
 MAX_SERIES_SPAN = timedelta(days=2 * 366)
 TITLE_MAX, SUMMARY_MAX, DESCRIPTION_MAX = 300, 2000, 20_000
 ALLOWED_FREQUENCIES = {"WEEKLY", "MONTHLY"}
+MAX_INTERVAL = 52
+SLUG_MAX = 63
+_DAY = r"(MO|TU|WE|TH|FR|SA|SU)"
+# the RRULE parts taken, each with the form of its value (RFC 5545 3.3.10), before any number is read
+RRULE_PARTS = {
+    "FREQ": re.compile(r"[A-Z]{1,10}"),
+    "INTERVAL": re.compile(r"[0-9]{1,3}"),
+    "COUNT": re.compile(r"[0-9]{1,4}"),
+    "UNTIL": re.compile(r"[0-9]{8}(T[0-9]{6}Z?)?"),
+    "BYDAY": re.compile(rf"([+-]?[1-5]?{_DAY})(,[+-]?[1-5]?{_DAY}){{0,6}}"),
+    "BYMONTHDAY": re.compile(r"[+-]?([1-9]|[12][0-9]|3[01])(,[+-]?([1-9]|[12][0-9]|3[01])){0,30}"),
+    "BYSETPOS": re.compile(r"[+-]?[1-5]"),
+    "WKST": re.compile(_DAY),
+}
 # a typo such as 0202 for 2026 must not become an event; the bounds also keep cursors positive
 EARLIEST_START = datetime(2000, 1, 1, tzinfo=dt_timezone.utc)
 LATEST_START = datetime(2200, 1, 1, tzinfo=dt_timezone.utc)
-_TIMEZONES = frozenset(available_timezones())
 
 # ---------------------------------------------------------------------------- reading
 
@@ -117,7 +132,7 @@ def to_organiser(row: asyncpg.Record, settings: Settings, occurrences: list[str]
 _EPOCH = datetime(1970, 1, 1, tzinfo=dt_timezone.utc)
 # "<microseconds since 1970>.<id>": every string of this form is a position in the list, so the
 # OpenAPI pattern says exactly which cursors are valid (events start after 2000, see _validate)
-CURSOR_PATTERN = r"^[0-9]{1,17}\.[0-9]{1,18}$"
+CURSOR_PATTERN = r"\A[0-9]{1,17}\.[0-9]{1,18}\Z"
 
 
 def encode_cursor(starts_at: datetime, event_id: int) -> str:
@@ -353,7 +368,7 @@ async def _validate(conn: asyncpg.Connection, values: dict[str, Any], *, partial
         _check_texts("summary", values["summary"], SUMMARY_MAX, errors)
     if touched("description"):
         _check_texts("description", values["description"], DESCRIPTION_MAX, errors)
-    if touched("timezone") and values["timezone"] not in _TIMEZONES:
+    if touched("timezone") and values["timezone"] not in IANA_TIMEZONES:
         errors.append(FieldError("timezone", "Use an IANA time zone such as Europe/Luxembourg."))
     if values["ends_at"] <= values["starts_at"]:
         errors.append(FieldError("ends_at", "The end must come after the start."))
@@ -391,37 +406,64 @@ async def _validate(conn: asyncpg.Connection, values: dict[str, Any], *, partial
         raise Invalid("; ".join(f"{e.field}: {e.message}" for e in errors)[:1000], errors=errors)
 
 
-def expand_recurrence(starts_at: datetime, ends_at: datetime, tz: str, rule: str, exdates: list[datetime]) -> list[tuple[datetime, datetime]]:
-    """The (start, end) of each occurrence, keeping the wall-clock time across DST changes."""
-    text = rule.strip()
-    if text.upper().startswith("RRULE:"):
-        text = text[6:]
-    parts = dict(part.split("=", 1) for part in text.upper().split(";") if "=" in part)
+def _rule_parts(rule: str) -> dict[str, str]:
+    """The parts of an RRULE this service takes, each checked, or 422 naming the first bad one."""
+    text = rule.strip().upper().removeprefix("RRULE:")
+    parts: dict[str, str] = {}
+    for part in text.split(";"):
+        name, _, value = part.partition("=")
+        check = RRULE_PARTS.get(name)
+        if check is None or name in parts or not check.fullmatch(value):
+            raise Invalid.field("recurrence.rrule", f"'{part[:40]}' is not a part of an RRULE this service takes "
+                                                    "(FREQ, INTERVAL, COUNT, UNTIL, BYDAY, BYMONTHDAY, BYSETPOS, WKST).")
+        parts[name] = value
     if parts.get("FREQ") not in ALLOWED_FREQUENCIES:
         raise Invalid.field("recurrence.rrule", "Use FREQ=WEEKLY (with INTERVAL for every n weeks) or FREQ=MONTHLY.")
+    if not 1 <= int(parts.get("INTERVAL", "1")) <= MAX_INTERVAL:
+        raise Invalid.field("recurrence.rrule", f"INTERVAL is a whole number from 1 to {MAX_INTERVAL}.")
     if "COUNT" not in parts and "UNTIL" not in parts:
         raise Invalid.field("recurrence.rrule", "Give COUNT or UNTIL so that the series ends.")
-    if parts.get("COUNT", "1").isdigit() and int(parts.get("COUNT", "1")) > MAX_OCCURRENCES:
-        raise Invalid.field("recurrence.rrule", f"At most {MAX_OCCURRENCES} occurrences.")
+    if "COUNT" in parts and "UNTIL" in parts:
+        raise Invalid.field("recurrence.rrule", "Give COUNT or UNTIL, not both.")
+    if not 1 <= int(parts.get("COUNT", "1")) <= MAX_OCCURRENCES:
+        raise Invalid.field("recurrence.rrule", f"COUNT is a whole number from 1 to {MAX_OCCURRENCES}.")
+    return parts
+
+
+def _until(value: str) -> datetime:
+    """UNTIL as a naive local time: a UTC "Z" value read in the event's zone, a date alone as that whole day."""
+    until = value.rstrip("Z")
+    if len(until) == 8:  # "until 2 December" includes it, as calendar apps read it
+        until += "T235959"
+    try:
+        moment = datetime.strptime(until, "%Y%m%dT%H%M%S")
+    except ValueError:
+        raise Invalid.field("recurrence.rrule", f"UNTIL={value} is not a date that exists.") from None
+    if not EARLIEST_START.year <= moment.year < LATEST_START.year:
+        raise Invalid.field("recurrence.rrule", "UNTIL lies between the years 2000 and 2199.")
+    return moment
+
+
+def expand_recurrence(starts_at: datetime, ends_at: datetime, tz: str, rule: str, exdates: list[datetime]) -> list[tuple[datetime, datetime]]:
+    """The (start, end) of each occurrence, keeping the wall-clock time across DST changes."""
+    parts = _rule_parts(rule)
     zone = ZoneInfo(tz)
     local_start = starts_at.astimezone(zone).replace(tzinfo=None)
     local_duration = ends_at.astimezone(zone).replace(tzinfo=None) - local_start
-    if "UNTIL" in parts:
-        # UNTIL is compared with naive local starts; a UTC "Z" value is read in the event's zone, and
-        # a date alone is that whole day, as calendar apps read it ("until 2 December" includes it)
-        until = parts["UNTIL"].rstrip("Z")
-        if re.fullmatch(r"[0-9]{8}", until):
-            until += "T235959"
-        text = re.sub(r"UNTIL=[0-9TZ]+", f"UNTIL={until}", text, flags=re.IGNORECASE)
+    # the rule is read up to MAX_SERIES_SPAN at most, so that one that matches rarely or never (the 31st
+    # of every 24th month) stops there rather than at the year 9999
+    horizon = local_start + MAX_SERIES_SPAN
+    until = min(_until(parts["UNTIL"]), horizon) if "UNTIL" in parts else horizon
+    count = int(parts.get("COUNT", MAX_OCCURRENCES))
+    bounded = ";".join(f"{name}={value}" for name, value in parts.items() if name not in ("COUNT", "UNTIL"))
     try:
-        rule_set = rrulestr(text, dtstart=local_start, forceset=True, ignoretz=True)
-    except (ValueError, TypeError) as exc:
+        rule_set = rrulestr(f"{bounded};UNTIL={until:%Y%m%dT%H%M%S}", dtstart=local_start, forceset=True, ignoretz=True)
+        locals_ = list(itertools.islice(rule_set, count))
+    except (ValueError, TypeError, OverflowError) as exc:
         raise Invalid.field("recurrence.rrule", f"Not an RRULE this service understands: {exc}") from None
     excluded = {d.astimezone(zone).replace(tzinfo=None) for d in exdates}
     occurrences: list[tuple[datetime, datetime]] = []
-    for local in rule_set:
-        if local - local_start > MAX_SERIES_SPAN or len(occurrences) >= MAX_OCCURRENCES:
-            break
+    for local in locals_:
         if local in excluded:
             continue
         # fold=0 picks the first of a repeated hour, as calendar apps do
@@ -462,7 +504,10 @@ async def create_event(conn: asyncpg.Connection, organiser: Organiser, data: Eve
             raise Forbidden("Your role in this organisation does not allow creating events.")
         title, _ = localise(msgspec.to_builtins(data.title), "fr", data.languages)
         if data.slug and await conn.fetchval(q.SLUG_TAKEN, data.slug):
-            raise Conflict(f"The slug '{data.slug}' is taken.")
+            # the same answer whoever holds it, a draft of another organisation included
+            free = await _free_slug(conn, data.slug[:SLUG_MAX - 4])
+            raise Conflict(f"This slug is not available; '{free}' is.", code="slug_unavailable",
+                           errors=[FieldError("slug", f"Not available; '{free}' is.")])
         base_slug = data.slug or await _free_slug(conn, slugify(title))
         if data.recurrence is None:
             slots = [(data.starts_at, data.ends_at, None)]

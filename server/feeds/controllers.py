@@ -19,15 +19,17 @@ from server.events.schemas import EventFilters
 from server.feeds import service
 from server.feeds.http import MEDIA_TYPE, PUBLIC_VARY, AnswerFromMemory, Ask, answer, compressed, request_key
 from server.feeds.service import Feed
-from server.i18n import LANGUAGES, negotiate_language
+from server.i18n import LANGUAGES, LanguageQuery, negotiate_language
 from server.openapi import problem_response
+from server.validation import ONE_LINE
 
 GET_AND_HEAD = [HttpMethod.GET, HttpMethod.HEAD]
-SlugPath = Annotated[str, Parameter(max_length=140, description="The organisation's slug")]
-TokenPath = Annotated[str, Parameter(max_length=200, description="The manage token from the registration's email")]
-PublicLanguage = Annotated[str | None, QueryParameter(name="lang", max_length=35, description="fr, de, lb, en or pt")]
+SlugPath = Annotated[str, Parameter(max_length=140, pattern=ONE_LINE, description="The organisation's slug")]
+TokenPath = Annotated[str, Parameter(max_length=200, pattern=ONE_LINE, description="The manage token from the registration's email")]
+PublicLanguage = LanguageQuery
 PersonalLanguage = Annotated[str | None, QueryParameter(
-    name="lang", max_length=35, description="fr, de, lb, en or pt (default: the language the person registered in)")]
+    name="lang", max_length=35, pattern=ONE_LINE,
+    description="fr, de, lb, en or pt (default: the language the person registered in)")]
 
 FEED_RESPONSES = {
     200: ResponseSpec(bytes, media_type="text/calendar", generate_examples=False,

@@ -26,8 +26,10 @@ from server.settings import Settings
 ZONE = "Europe/Luxembourg"
 
 
-async def build_message(conn: asyncpg.Connection, row: Mapping[str, Any], settings: Settings) -> EmailMessage:
-    """The mail of an `organiser_invitation` outbox row, or `messages.Skip` when its link no longer works."""
+async def build_delivery(
+    conn: asyncpg.Connection, row: Mapping[str, Any], settings: Settings
+) -> tuple[EmailMessage, str]:
+    """The mail of an `organiser_invitation` outbox row and the account's stored address; Skip when its link is dead."""
     payload = row["payload"]
     if isinstance(payload, (str, bytes)):  # a connection without the jsonb codec
         payload = msgspec.json.decode(payload)
@@ -63,4 +65,4 @@ async def build_message(conn: asyncpg.Connection, row: Mapping[str, Any], settin
     message.add_alternative(html, subtype="html", cte="quoted-printable")
     message["Content-Language"] = lang
     messages._set_boundaries(message)
-    return message
+    return message, invitation["email"]

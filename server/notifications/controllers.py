@@ -19,8 +19,9 @@ from server.notifications.schemas import (
 )
 from server.organisers.schemas import Organiser
 from server.settings import Settings
+from server.validation import ONE_LINE
 
-SlugPath = Annotated[str, Parameter(max_length=140, description="The event's slug")]
+SlugPath = Annotated[str, Parameter(max_length=140, pattern=ONE_LINE, description="The event's slug")]
 MessageIdPath = Annotated[int, Parameter(ge=1, le=2**63 - 1, description="The message's id")]
 
 

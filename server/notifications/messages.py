@@ -172,10 +172,15 @@ class _Draft:
 
 async def build_message(conn: asyncpg.Connection, row: Mapping[str, Any], settings: Settings) -> EmailMessage:
     """The email for one outbox row, or `Skip` when it no longer applies; no Message-ID (the worker's)."""
+    return (await build_delivery(conn, row, settings))[0]
+
+
+async def build_delivery(conn: asyncpg.Connection, row: Mapping[str, Any], settings: Settings) -> tuple[EmailMessage, str]:
+    """The email for one outbox row and its envelope recipient: the registration's stored address, never a header's."""
     kind = row["kind"]
     if kind in ACCOUNT_KINDS:  # a staff account's mail: no registration behind it
         from server.notifications import account_mails
-        return await account_mails.build_message(conn, row, settings)
+        return await account_mails.build_delivery(conn, row, settings)
     builder = _BUILDERS.get(kind)
     if builder is None:
         raise ValueError(f"no message is written for the kind {kind!r}")
@@ -197,7 +202,7 @@ async def build_message(conn: asyncpg.Connection, row: Mapping[str, Any], settin
     )
     draft.context = _common_context(draft)
     await builder(draft)
-    return _compose(draft, kind)
+    return _compose(draft, kind), registration["email"]
 
 
 def _payload(row: Mapping[str, Any]) -> dict[str, Any]:

@@ -9,12 +9,14 @@ import msgspec
 from litestar.openapi.spec import Example
 from msgspec import Meta
 
+from server.validation import line, lines
+
 MessageStatus = Literal["queued", "retrying", "sent", "failed", "skipped"]
 Audience = Literal["confirmed", "waitlisted"]
 
 # a subject is one header line; a body may hold newlines and tabs but no other control character
-Subject = Annotated[str, Meta(min_length=1, max_length=200, pattern=r"^[^\x00-\x1f\x7f]*\S[^\x00-\x1f\x7f]*$")]
-Body = Annotated[str, Meta(min_length=1, max_length=10_000, pattern=r"^[^\x00-\x08\x0b\x0c\x0e-\x1f\x7f]*\S[^\x00-\x08\x0b\x0c\x0e-\x1f\x7f]*$")]
+Subject = line(200, min_length=1, blank=False)
+Body = lines(10_000, min_length=1, blank=False)
 
 
 class MessageCounts(msgspec.Struct, kw_only=True):

@@ -69,8 +69,12 @@ class SmtpSender:
         self._idle: list[_Connection] = []
         self._tls_context: ssl.SSLContext | None = None
 
-    async def send(self, message: EmailMessage) -> None:
-        """Deliver one message to every recipient of its headers, or raise DeliveryError."""
+    async def send(self, message: EmailMessage, recipient: str) -> None:
+        """Deliver one message to `recipient` alone, or raise DeliveryError.
+
+        The envelope names the stored address itself: recipients are never read back from the
+        headers, where a display name or an address could hold several of them.
+        """
         async with self._slots:
             connection = self._take_idle()
             opening = connection is None
@@ -81,7 +85,7 @@ class SmtpSender:
                     if connection is None:
                         connection = _Connection(await self._connect())
                     opening = False
-                    refused, _ = await connection.client.send_message(message)
+                    refused, _ = await connection.client.send_message(message, recipients=[recipient])
             except BaseException as exc:
                 if connection is not None:
                     # the session's state is unknown after a failure: never reuse it

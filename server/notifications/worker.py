@@ -256,7 +256,7 @@ class Notifier:
             return "failed", f"claimed {row['attempts']} times without a result (a worker may crash on it)", None
         try:
             async with pool.acquire() as conn:
-                message = await messages.build_message(conn, row, self.settings)
+                message, recipient = await messages.build_delivery(conn, row, self.settings)
         except messages.Skip as skip:
             return "skipped", str(skip) or "no longer applies", None
         except DATABASE_AWAY:
@@ -268,7 +268,7 @@ class Notifier:
         del message["Message-ID"]
         message["Message-ID"] = message_id(row["id"], self.settings.mail_from)
         try:
-            await self.sender.send(message)
+            await self.sender.send(message, recipient)
         except DeliveryError as failure:
             if failure.unreachable:
                 self._smtp_unreachable(failure.reason)

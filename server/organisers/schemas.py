@@ -10,9 +10,11 @@ from msgspec import UNSET, Meta, UnsetType
 
 from server.i18n import Language
 
+from server import validation
+
 Role = Literal["admin", "organiser", "viewer"]
-Email = Annotated[str, Meta(min_length=3, max_length=254, pattern=r"^[^@\s]+@[^@\s]+\.[^@\s]+$")]
-Slug = Annotated[str, Meta(min_length=1, max_length=63, pattern=r"^[a-z0-9][a-z0-9-]*$")]
+Email = validation.Email
+Slug = validation.Slug
 
 
 class Organiser(msgspec.Struct, frozen=True):

@@ -14,7 +14,6 @@ import base64
 import hashlib
 import hmac
 import secrets
-import unicodedata
 from datetime import datetime, timedelta
 from typing import Any, NoReturn
 
@@ -44,6 +43,7 @@ from server.organisers.schemas import (
     TokenOut,
 )
 from server.settings import Settings
+from server.validation import canonical_email
 
 _hasher = PasswordHasher()
 # verifying against a fixed hash keeps the timing the same whether or not the email exists
@@ -90,13 +90,11 @@ class EmailRefused(Invalid):
 
 
 def account_email(raw: str) -> str:
-    """An account's email as stored: trimmed, NFC, lower case; look-alike and invisible characters refused."""
-    email = unicodedata.normalize("NFC", raw.strip()).lower()
-    odd = [c for c in email if c.isspace() or unicodedata.category(c) in ("Cc", "Cf", "Cs", "Co", "Cn", "Zl", "Zp")]
-    # fullwidth letters and other compatibility forms would make a second account that reads like the first
-    if odd or unicodedata.normalize("NFKC", email) != email or email.count("@") != 1:
-        raise EmailRefused.field("email", "Write the email address in plain characters, without spaces.")
-    return email
+    """An account's email in its one stored form (validation.canonical_email), or 422 on `email`."""
+    try:
+        return canonical_email(raw.strip())
+    except ValueError as exc:
+        raise EmailRefused.field("email", str(exc)) from None
 
 
 # ---------------------------------------------------------------------------- sign-in limits

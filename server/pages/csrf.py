@@ -20,7 +20,7 @@ from server.settings import Settings
 
 COOKIE = "zs_csrf"
 FIELD = "csrf_token"
-_COOKIE_SHAPE = re.compile(r"^[A-Za-z0-9_-]{43}$")
+_COOKIE_SHAPE = re.compile(r"\A[A-Za-z0-9_-]{43}\Z")
 
 
 class CsrfRefused(Forbidden):

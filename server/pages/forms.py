@@ -13,6 +13,7 @@ from server.errors import DomainError
 from server.i18n import BABEL_LOCALE, LANGUAGES, collation_key
 from server.pages.translations import LANGUAGE_NAMES, N_, gettext
 from server.registrations.schemas import RegistrationIn
+from server.validation import Refused, checked
 
 FIELDS = ("name", "email", "language", "commune", "interpretation", "accessibility", "whole_series", "consent")
 CHECKBOXES = ("whole_series", "consent")
@@ -98,12 +99,14 @@ def read_registration(values: dict[str, str], lang: str) -> tuple[RegistrationIn
     errors: dict[str, str] = {}
     for name in FIELDS:
         raw = values.get(name, "")
+        # browsers send a textarea's line breaks as CRLF; the service's texts keep LF only
+        text = raw.replace("\r\n", "\n")
         if name in CHECKBOXES:
             value: Any = raw == "yes"
         elif name in OPTIONAL_TEXT:
-            value = raw.strip() or None
+            value = text.strip() or None
         else:
-            value = raw.strip()
+            value = text.strip()
         missing, invalid = FIELD_MESSAGES[name]
         if "\x00" in raw:  # no field holds a NUL character, and PostgreSQL cannot keep one
             errors[name] = gettext(lang, invalid)
@@ -112,8 +115,9 @@ def read_registration(values: dict[str, str], lang: str) -> tuple[RegistrationIn
             errors[name] = gettext(lang, missing)
             continue
         try:
-            data[name] = msgspec.convert(value, _HINTS[name])
-        except msgspec.ValidationError:
+            # the API's checks, the email address's parsing and normalisation included
+            data[name] = checked(msgspec.convert(value, _HINTS[name]), _HINTS[name], name)
+        except (msgspec.ValidationError, Refused):
             errors[name] = gettext(lang, invalid)
     if not data.get("consent") and "consent" not in errors:
         errors["consent"] = gettext(lang, FIELD_MESSAGES["consent"][1])

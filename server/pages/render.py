@@ -6,7 +6,7 @@ import hashlib
 import re
 from functools import cache
 from typing import Any
-from urllib.parse import urlencode
+from urllib.parse import quote, urlencode
 
 from jinja2 import Environment, FileSystemLoader, StrictUndefined, select_autoescape
 from litestar import MediaType, Request, Response
@@ -98,10 +98,18 @@ def with_query(path: str, params: dict[str, Any]) -> str:
     return f"{path}?{urlencode(clean)}" if clean else path
 
 
+def local_path(path: str) -> str:
+    """A path on this site whatever the request held: `//evil.example/x`, `/\\evil.example` or a decoded
+    `/%2F%2Fevil.example` would be another site's address in a link (protocol-relative)."""
+    single = re.sub(r"[/\\]+", "/", "/" + path)
+    return quote(single, safe="/-._~!$&'()*+,;=:@")
+
+
 def language_links(request: Request, page_path: str) -> list[tuple[str, str, str]]:
     """(code, own name, link) for the switcher: the same page, the same filters, another language."""
     query = {key: value for key, value in request.query_params.items() if key not in ("lang", "done")}
-    return [(code, LANGUAGE_NAMES[code], with_query(page_path, {**query, "lang": code})) for code in LANGUAGES]
+    path = local_path(page_path)
+    return [(code, LANGUAGE_NAMES[code], with_query(path, {**query, "lang": code})) for code in LANGUAGES]
 
 
 def render(

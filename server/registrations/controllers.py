@@ -34,12 +34,13 @@ from server.registrations.schemas import (
     Status,
 )
 from server.settings import Settings
+from server.validation import ONE_LINE
 
-SlugPath = Annotated[str, Parameter(max_length=140, description="The event's slug")]
-TokenPath = Annotated[str, Parameter(max_length=200, description="The manage token from the registration's email")]
+SlugPath = Annotated[str, Parameter(max_length=140, pattern=ONE_LINE, description="The event's slug")]
+TokenPath = Annotated[str, Parameter(max_length=200, pattern=ONE_LINE, description="The manage token from the registration's email")]
 IdPath = Annotated[int, Parameter(ge=1, le=2**63 - 1, description="The registration's id")]
 Limit = Annotated[int, Parameter(ge=1, le=1000, description="Page size")]
-Cursor = Annotated[str | None, Parameter(max_length=30, description="`next_cursor` of the previous page")]
+Cursor = Annotated[str | None, Parameter(max_length=30, pattern=ONE_LINE, description="`next_cursor` of the previous page")]
 
 
 class PublicRegistrationController(Controller):

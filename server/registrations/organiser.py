@@ -132,7 +132,7 @@ async def add_registration(
     """Add a person by hand: confirmed when a seat is free (the organiser vouches), else refused or waitlisted."""
     event_row = await _event_for(conn, organiser, slug, write=True)
     person = Person(
-        name=data.name.strip(), email=data.email.strip().lower() if data.email else None, language=data.language,
+        name=data.name.strip(), email=data.email, language=data.language,
         commune=await canonical_commune(conn, data.commune), interpretation=data.interpretation,
         accessibility=data.accessibility, attendance=data.attendance,
     )
@@ -179,8 +179,6 @@ async def update_registration(
         changes["commune"] = await canonical_commune(conn, changes["commune"])
     if isinstance(changes.get("name"), str):
         changes["name"] = changes["name"].strip()
-    if isinstance(changes.get("email"), str):
-        changes["email"] = changes["email"].strip()
     async with seat_transaction(conn):
         if patch.status == "confirmed":
             await _confirm_by_organiser(conn, row, settings)

@@ -11,26 +11,23 @@ from msgspec import UNSET, Meta, UnsetType
 
 from server.events.schemas import EventOut
 from server.i18n import Language
+from server.validation import Email, line, lines
 
 Status = Literal["pending", "confirmed", "waitlisted", "cancelled", "expired"]
 SeatStatus = Literal["pending", "confirmed", "waitlisted"]
 Attendance = Literal["present", "absent", "excused"]
 
 # Text from the public never carries control characters: PostgreSQL refuses NUL in text, and a
-# newline in a name would break a mail header or a CSV row. Multi-line fields allow tab and newlines.
-_ONE_LINE = r"[^\x00-\x1f\x7f]"
-PersonName = Annotated[str, Meta(min_length=1, max_length=200, pattern=rf"^{_ONE_LINE}*[^\s\x00-\x1f\x7f]{_ONE_LINE}*$")]
-RegistrantEmail = Annotated[str, Meta(
-    min_length=3, max_length=254, pattern=r"^[^@\s\x00-\x1f\x7f]+@[^@\s\x00-\x1f\x7f]+\.[^@\s\x00-\x1f\x7f]+$",
-    examples=["ana.silva@example.org"],
-)]
-CommuneName = Annotated[str, Meta(min_length=1, max_length=100, pattern=rf"^{_ONE_LINE}+$", examples=["Esch-sur-Alzette"])]
+# newline in a name would break a mail header or a CSV row (server/validation.py).
+PersonName = line(200, min_length=1, blank=False)
+RegistrantEmail = Email
+CommuneName = line(100, min_length=1, blank=False, examples=["Esch-sur-Alzette"])
 # any language, not only the five of the site: interpretation is asked for in Arabic, Tigrinya, sign languages...
 LanguageTag = Annotated[str, Meta(
-    min_length=2, max_length=35, pattern=r"^[a-z]{2,3}(-[A-Za-z0-9]{2,8})*$",
+    min_length=2, max_length=35, pattern=r"\A[a-z]{2,3}(-[A-Za-z0-9]{2,8})*\Z",
     description="A language tag such as `ar`, `ti`, `uk` or `fsl`", examples=["ar"],
 )]
-Needs = Annotated[str, Meta(max_length=1000, pattern=r"^[^\x00-\x08\x0b\x0c\x0e-\x1f\x7f]*$")]
+Needs = lines(1000)
 RegistrationId = Annotated[int, Meta(ge=1, le=2**63 - 1)]
 
 

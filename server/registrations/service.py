@@ -47,8 +47,8 @@ log = logging.getLogger(__name__)
 HELD = ("pending", "confirmed")
 LIVE = ("pending", "confirmed", "waitlisted")
 # tokens are 32 bytes in unpadded base64url; anything else is not worth a database round trip
-TOKEN_RE = re.compile(r"^[A-Za-z0-9_-]{43}$")
-SLUG_RE = re.compile(r"^[a-z0-9][a-z0-9-]{0,120}$")
+TOKEN_RE = re.compile(r"\A[A-Za-z0-9_-]{43}\Z")
+SLUG_RE = re.compile(r"\A[a-z0-9][a-z0-9-]{0,120}\Z")
 # mails a stranger can cause by typing someone's address: they count against the daily cap, and the
 # ones queued for a public request (and expired holds) are skipped once it is reached
 CAPPED_KINDS = (
@@ -355,7 +355,8 @@ async def register(
     if data.commune is not None and not _COMMUNES:
         async with connect() as first:
             await canonical_commune(first, data.commune)  # reads the names once per process
-    person = Person(name=data.name.strip(), email=data.email.strip().lower(), language=data.language,
+    # the address is already in its one canonical form (server/validation.py canonical_email)
+    person = Person(name=data.name.strip(), email=data.email, language=data.language,
                     commune=known_commune(data.commune), interpretation=data.interpretation,
                     accessibility=data.accessibility)
     if not data.whole_series:
