@@ -327,7 +327,7 @@ _REFUGEES_FR = {
 _TABLE_FR = {
     "title": {
         "fr": "Table de conversation en français",
-        "de": "Gesprächstisch auf Französisch",
+        "de": "Gesprächsrunde auf Französisch",
         "lb": "Konversatiounsdësch op Franséisch",
         "en": "French conversation table",
         "pt": "Mesa de conversação em francês",
@@ -348,7 +348,7 @@ _TABLE_FR = {
         ),
         "de": (
             "Viele Menschen besuchen einen Sprachkurs, haben aber selten Gelegenheit, die gelernte Sprache auch zu "
-            "sprechen. Deshalb bietet die ASTI Gesprächstische für alle Niveaus an. Gesprochen wird über den Alltag, "
+            "sprechen. Deshalb bietet die ASTI Gesprächsrunden für alle Niveaus an. Gesprochen wird über den Alltag, "
             "das Tagesgeschehen und alles, was die Teilnehmenden erzählen möchten. An Feiertagen und in den "
             "Weihnachtsferien findet kein Treffen statt."
         ),
@@ -376,7 +376,7 @@ _TABLE_LB = {
     "title": {
         "lb": "Lëtzebuergesch Konversatiounsdësch",
         "fr": "Table de conversation en luxembourgeois",
-        "de": "Gesprächstisch auf Luxemburgisch",
+        "de": "Gesprächsrunde auf Luxemburgisch",
         "en": "Luxembourgish conversation table",
         "pt": "Mesa de conversação em luxemburguês",
     },
@@ -401,8 +401,8 @@ _TABLE_LB = {
             "pendant les vacances de Noël."
         ),
         "de": (
-            "Sie lernen Luxemburgisch und möchten die Sprache auch außerhalb des Kurses sprechen? Am Gesprächstisch "
-            "unterhalten wir uns in kleiner Runde über den Alltag, das Tagesgeschehen und alles, was Sie "
+            "Sie lernen Luxemburgisch und möchten die Sprache auch außerhalb des Kurses sprechen? In der Gesprächsrunde "
+            "unterhalten wir uns in kleiner Gruppe über den Alltag, das Tagesgeschehen und alles, was Sie "
             "interessiert – in Ihrem Tempo. Alle Niveaus sind willkommen, auch Anfänger. An Feiertagen und in den "
             "Weihnachtsferien findet kein Treffen statt."
         ),
@@ -471,7 +471,7 @@ def _volunteering_texts(requested_by: dict[str, str]) -> dict[str, dict[str, str
                 "refugees talk about why they came and what their life in Luxembourg is like. We then show how you "
                 "can volunteer – in reception, as a mentor, or by speaking Luxembourgish and French with residents – "
                 "and the training that prepares and supports volunteers. The evening ends with an exchange of good "
-                "practices for living together in the municipality."
+                "practices for living together in the commune."
             ),
             "pt": (
                 f"A pedido {requested_by['pt']}, a Agência Intercultural da ASTI apresenta os números e os "
@@ -479,7 +479,7 @@ def _volunteering_texts(requested_by: dict[str, str]) -> dict[str, dict[str, str
                 "e refugiados contam o que os trouxe até aqui e como é a sua vida no Luxemburgo. Mostramos depois "
                 "como se pode ser voluntário – no acolhimento, no acompanhamento ou simplesmente a falar "
                 "luxemburguês e francês com os residentes – e as formações que preparam e apoiam os voluntários. "
-                "A sessão termina com uma troca de boas práticas de convivência no município."
+                "A sessão termina com uma troca de boas práticas de convivência na comuna."
             ),
         },
     }
@@ -615,7 +615,7 @@ def demo_events(today: dt.date) -> list[dict[str, Any]]:
         "benevolat-dpi-mersch", mersch_day, "Mersch", "Mierscher Kulturhaus, route d'Arlon, Mersch",
         "Commune de Mersch",
         {"fr": "de la commune de Mersch", "de": "der Gemeinde Mersch", "lb": "vun der Gemeng Miersch",
-         "en": "of the municipality of Mersch", "pt": "do município de Mersch"},
+         "en": "of the commune of Mersch", "pt": "da comuna de Mersch"},
         publish=True,
     )
     # still being planned with the city: the one draft, to show that drafts stay out of public lists
