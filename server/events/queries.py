@@ -6,13 +6,15 @@ from typing import get_args
 
 from server.events.schemas import Kind
 
-# the columns every event read returns, with its organisation and series slug; e.seats_taken
-# (pending + confirmed) is kept by a trigger on registrations (migration 0003)
+# the columns every event read returns, with its organisation, series slug and seat counters (kept
+# by triggers on registrations in event_seats, migration 0024)
 _EVENT_COLUMNS = """
-    e.*, o.slug AS organisation_slug, o.name AS organisation_name, s.slug AS series_slug
+    e.*, st.seats_taken, st.waitlist_length, o.slug AS organisation_slug, o.name AS organisation_name,
+    s.slug AS series_slug
 """
 _EVENT_FROM = """
 FROM events e
+JOIN event_seats st ON st.event_id = e.id
 JOIN organisations o ON o.id = e.organisation_id
 LEFT JOIN series s ON s.id = e.series_id
 """
@@ -55,7 +57,7 @@ WITH running AS MATERIALIZED (
     WHERE status <> 'draft' AND tstzrange(starts_at, ends_at) @> coalesce($1::timestamptz, now())
 )
 SELECT e.id, e.starts_at, e.row_version, o.name AS organisation_name, e.status, e.capacity,
-       e.registration_opens_at, e.registration_closes_at, e.seats_taken
+       e.registration_opens_at, e.registration_closes_at, st.seats_taken
 FROM (
     (SELECT e.id, e.starts_at FROM running e
      WHERE (e.starts_at, e.id) > (coalesce($2::timestamptz, '-infinity'), coalesce($3::bigint, 0)){filters}
@@ -67,6 +69,7 @@ FROM (
     LIMIT $4
 ) page
 JOIN events e ON e.id = page.id
+JOIN event_seats st ON st.event_id = e.id
 JOIN organisations o ON o.id = e.organisation_id
 ORDER BY e.starts_at, e.id
 """
