@@ -49,7 +49,8 @@ BEGIN
                    count(*) FILTER (WHERE status = 'waitlisted')::int AS waiting
             FROM new_rows GROUP BY event_id
         ), counted AS (
-            UPDATE event_seats s SET seats_taken = s.seats_taken + d.held, waitlist_length = s.waitlist_length + d.waiting
+            UPDATE event_seats s
+               SET seats_taken = s.seats_taken + d.held, waitlist_length = s.waitlist_length + d.waiting
             FROM deltas d WHERE s.event_id = d.event_id AND (d.held <> 0 OR d.waiting <> 0)
             RETURNING s.event_id, s.seats_taken, d.held
         )
@@ -69,7 +70,8 @@ BEGIN
         ), deltas AS (
             SELECT event_id, sum(held)::int AS held, sum(waiting)::int AS waiting FROM changes GROUP BY event_id
         ), counted AS (
-            UPDATE event_seats s SET seats_taken = s.seats_taken + d.held, waitlist_length = s.waitlist_length + d.waiting
+            UPDATE event_seats s
+               SET seats_taken = s.seats_taken + d.held, waitlist_length = s.waitlist_length + d.waiting
             FROM deltas d WHERE s.event_id = d.event_id AND (d.held <> 0 OR d.waiting <> 0)
             RETURNING s.event_id, s.seats_taken, d.held
         )
@@ -82,7 +84,8 @@ BEGIN
                    -count(*) FILTER (WHERE status = 'waitlisted')::int AS waiting
             FROM old_rows GROUP BY event_id
         )
-        UPDATE event_seats s SET seats_taken = s.seats_taken + d.held, waitlist_length = s.waitlist_length + d.waiting
+        UPDATE event_seats s
+           SET seats_taken = s.seats_taken + d.held, waitlist_length = s.waitlist_length + d.waiting
         FROM deltas d WHERE s.event_id = d.event_id AND (d.held <> 0 OR d.waiting <> 0);
     END IF;
     IF refused IS NOT NULL AND coalesce(current_setting('zesummen.allow_overbooking', true), '') <> 'on' THEN

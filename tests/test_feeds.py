@@ -344,12 +344,12 @@ async def test_every_change_of_content_moves_updated_at_even_from_code_that_forg
     await conn.execute("UPDATE events SET venue = 'Salle 3' WHERE slug = $1", event.slug)  # same transaction
     assert await conn.fetchval(read, event.slug) > moved
     last = await conn.fetchval(read, event.slug)
-    # the privacy job's mark does not move it (0012); a new title does, and the words kept for search follow (0013)
+    # the privacy job's mark does not move it (0012); a new title does, and the words searched follow (0025)
     await conn.execute("UPDATE events SET registrations_anonymised_at = now() WHERE slug = $1", event.slug)
     assert await conn.fetchval(read, event.slug) == last
     await conn.execute("""UPDATE events SET title = '{"fr": "Apéro des voisins"}' WHERE slug = $1""", event.slug)
     assert await conn.fetchval(read, event.slug) > last
-    words = await conn.fetchval("SELECT search_words::text FROM events WHERE slug = $1", event.slug)
+    words = await conn.fetchval("SELECT search::text FROM events WHERE slug = $1", event.slug)
     assert "'voisins'" in words and "'apéro'" in words
 
 
