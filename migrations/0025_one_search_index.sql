@@ -41,25 +41,35 @@ BEGIN
 END
 $$;
 
--- An event's words (0010), with its kind and spoken languages as the tokens "kind=..." and
--- "spoken=...", which no word typed can be (the parser splits words at "="): one index then answers
--- the words with those filters, a common word a filter excludes included (no web conference says
--- "table": the index has none, where reading the list would go through every coming event).
+-- An event's words (0010), each kept under the event's kind ("webconference/table"), and its spoken
+-- languages as the tokens "spoken=...", which no word can be. One index then answers the words with
+-- those filters: a search of one kind reads only that kind's words in the index, so that a common
+-- word the kind never holds is found absent at once (no web conference says "table"; as one word
+-- of all events, GIN gathered its 58,000 events before intersecting, 20 ms on the big database).
 CREATE FUNCTION event_search_vector(title jsonb, summary jsonb, kind text, languages text[]) RETURNS tsvector
     LANGUAGE sql IMMUTABLE PARALLEL SAFE
-    RETURN event_search_words(title, summary)
-           || array_to_tsvector(array_prepend('kind=' || kind,
-                                              ARRAY(SELECT 'spoken=' || l FROM unnest(languages) AS l)));
+    RETURN array_to_tsvector(
+        ARRAY(SELECT kind || '/' || w FROM unnest(tsvector_to_array(event_search_words(title, summary))) AS w)
+        || ARRAY(SELECT 'spoken=' || l FROM unnest(languages) AS l));
 
--- What a person typed (as event_search_query of 0010: every word as the beginning of a word), with
--- the kind and the spoken language asked (NULL: any); NULL, which matches nothing, without a word.
+-- What a person typed, as in 0010 every word as the beginning of a word, of the kind asked or of
+-- any of the three kinds of events.kind's CHECK (a fourth needs adding here), with the spoken
+-- language asked; NULL, which matches nothing, without a word. Each lexeme is quoted, so that no
+-- character typed is query syntax.
 CREATE FUNCTION event_search_query(typed text, of_kind text, spoken text) RETURNS tsquery
     LANGUAGE sql IMMUTABLE PARALLEL SAFE
-    RETURN (SELECT string_agg('''' || replace(replace(w, '\', '\\'), '''', '''''') || '''' || suffix, ' & ')::tsquery
-            FROM (SELECT w, ':*' AS suffix FROM unnest(tsvector_to_array(to_tsvector('simple', typed))) AS w
-                  UNION ALL SELECT 'kind=' || of_kind, '' WHERE of_kind IS NOT NULL
-                  UNION ALL SELECT 'spoken=' || spoken, '' WHERE spoken IS NOT NULL) AS t
-            HAVING count(*) FILTER (WHERE suffix <> '') > 0);
+    RETURN (SELECT CASE WHEN bool_or(is_word) THEN string_agg(part, ' & ')::tsquery END
+            FROM (SELECT true AS is_word,
+                         '(' || string_agg('''' || replace(replace(k || '/' || w, '\', '\\'), '''', '''''') || ''':*',
+                                           ' | ') || ')' AS part
+                  FROM unnest(tsvector_to_array(to_tsvector('simple', typed))) AS w,
+                       unnest(CASE WHEN of_kind IS NULL THEN ARRAY['conversation_table', 'info_session', 'webconference']
+                                   ELSE ARRAY[of_kind] END) AS k
+                  GROUP BY w
+                  UNION ALL
+                  SELECT false, '''' || replace(replace('spoken=' || spoken, '\', '\\'), '''', '''''') || ''''
+                  WHERE spoken IS NOT NULL) AS parts);
+DROP FUNCTION event_search_query(text);
 
 -- (dropping the column drops the indexes of 0015 and 0016 on it)
 ALTER TABLE events DROP COLUMN search_words,

@@ -104,7 +104,7 @@ PUBLIC_FILTERS = {
     "commune": "e.commune = ${n}::text",
     "organisation": "e.organisation_id = (SELECT id FROM organisations WHERE slug = ${n}::text)",
     # every word typed begins a word of the title or summary, in any language (migrations 0010, 0025)
-    "q": "e.search @@ event_search_query(${n}::text)",
+    "q": "e.search @@ event_search_query(${n}::text, NULL, NULL)",
 }
 
 
@@ -134,7 +134,7 @@ def public_event_page(filters: tuple[str, ...]) -> str:
 # the events whose words begin with every word typed in parameter {n}, as one array ({window}: and
 # more conditions on them); the feeds' search (feeds/queries.py), the same events as the list's
 SEARCHED_IDS = """e.id = ANY (ARRAY(SELECT s.id FROM events s WHERE s.status <> 'draft'{window}
-                                 AND s.search @@ event_search_query({n}::text)))"""
+                                 AND s.search @@ event_search_query({n}::text, NULL, NULL)))"""
 
 
 # a page of the events an organiser can read (all of them for $1 = true), drafts included
