@@ -142,13 +142,11 @@ def probes() -> list[Probe]:
         Probe(name="GET /api/events?commune=Esch-sur-Alzette", spec=pages("/api/events?commune=Esch-sur-Alzette")),
         Probe(name="GET /api/events?organisation=caritas", spec=pages("/api/events?organisation=caritas")),
         Probe(name=f"GET /api/events?q={RARE_WORD}", spec=pages(f"/api/events?q={RARE_WORD}")),
-        # a word most events hold: read in order on the big database, from the index on the small
+        # a word most events hold: PostgreSQL reads the list in order and checks each event's words
         Probe(name=f"GET /api/events?q={COMMON_WORD} (a common word)", spec=pages(f"/api/events?q={COMMON_WORD}")),
-        # a common word with a filter that excludes it: the list read in order finds none among the
-        # 128 events it reads, then the web conferences' index of the words has none (migration 0016)
+        # a common word with a filter that excludes it
         Probe(name=f"GET /api/events?q={COMMON_WORD}&kind=webconference (a common word no web conference holds)",
               spec=pages(f"/api/events?q={COMMON_WORD}&kind=webconference")),
-        # a word not common with a filter: counted in the index first, which has none (events/search.py)
         Probe(name="GET /api/events?q=vivre&spoken=pt (a word of 5% of events, none of them in Portuguese)",
               spec=pages("/api/events?q=vivre&spoken=pt")),
         Probe(name="GET /events/{slug}.ics (1,000 events in turn)",
@@ -282,10 +280,8 @@ async def recorded(conn: asyncpg.Connection, world: World, settings: Any) -> lis
         ("GET /api/events?commune", EventFilters(commune="Esch-sur-Alzette"), None),
         ("GET /api/events?organisation", EventFilters(organisation="caritas"), None),
         ("GET /api/events?q", EventFilters(q=RARE_WORD), None),
-        # read in order first, none found, then asked of the indexes with the kind (events/service.py)
         ("GET /api/events?q&kind (a common word no web conference holds)",
          EventFilters(q=COMMON_WORD, kind="webconference"), None),
-        # counted in the index first, none found (events/service.py)
         ("GET /api/events?q&spoken (a word no event in Portuguese holds)", EventFilters(q="vivre", spoken="pt"), None),
     ]:
         events._RENDERED.clear()  # so that the full rows are read as on a first visit
@@ -388,7 +384,7 @@ def statement_name(sql: str) -> str:
             for name, value in vars(module).items():
                 # a template such as PUBLIC_EVENT_PAGE is known by its text up to the placeholder
                 if name.isupper() and isinstance(value, str) and (
-                        value == sql or "{filters}" in value and sql.startswith(value.split("{filters}")[0])):
+                        value == sql or "{filters}" in value and sql.startswith(value.split("{")[0])):
                     return f"{module.__name__.removeprefix('server.')}.{name}"
     return sql.strip().splitlines()[0][:80]
 

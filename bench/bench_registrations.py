@@ -48,10 +48,11 @@ async def overbooking_check(context: Context, event_id: int) -> dict[str, int]:
     conn = await asyncpg.connect(context.database_url)
     try:
         row = await conn.fetchrow(
-            "SELECT e.capacity, e.seats_taken, e.waitlist_length, "
+            "SELECT e.capacity, s.seats_taken, s.waitlist_length, "
             "count(*) FILTER (WHERE r.status IN ('pending', 'confirmed')) AS held, "
             "count(*) FILTER (WHERE r.status = 'waitlisted') AS waiting, count(r.id) AS registrations "
-            "FROM events e LEFT JOIN registrations r ON r.event_id = e.id WHERE e.id = $1 GROUP BY e.id", event_id)
+            "FROM events e JOIN event_seats s ON s.event_id = e.id LEFT JOIN registrations r ON r.event_id = e.id "
+            "WHERE e.id = $1 GROUP BY e.id, s.event_id", event_id)
     finally:
         await conn.close()
     if row["held"] > row["capacity"] or (row["seats_taken"], row["waitlist_length"]) != (row["held"], row["waiting"]):

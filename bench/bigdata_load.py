@@ -301,17 +301,17 @@ ORDER BY random()
 
 COMMUNES_LIST = "CREATE TEMP TABLE communes_list ON COMMIT DROP AS SELECT array_agg(name ORDER BY name) AS names FROM communes"
 
-# the trigger of migration 0003 keeps the counters row by row; a bulk load sets them once instead
+# the triggers of migration 0024 keep the counters per statement; a bulk load sets them once instead
 COUNT_SEATS = """
-UPDATE events e SET seats_taken = c.held, waitlist_length = c.waiting
+UPDATE event_seats e SET seats_taken = c.held, waitlist_length = c.waiting
 FROM (SELECT event_id, count(*) FILTER (WHERE status IN ('pending', 'confirmed')) AS held,
              count(*) FILTER (WHERE status = 'waitlisted') AS waiting
       FROM registrations GROUP BY event_id) c
-WHERE e.id = c.event_id
+WHERE e.event_id = c.event_id
 """
 
 # what the trigger would have refused: more seats held than the capacity
-OVERBOOKED = "SELECT count(*) FROM events WHERE capacity IS NOT NULL AND seats_taken > capacity"
+OVERBOOKED = "SELECT count(*) FROM events e JOIN event_seats s ON s.event_id = e.id WHERE capacity IS NOT NULL AND seats_taken > capacity"
 
 # the mail every registration caused, sent long ago (the daily cap and the organiser mail views read it)
 INSERT_SENT_MAIL = """
@@ -425,7 +425,7 @@ async def load(conn: asyncpg.Connection, scale: Scale, secret_key: str, log: Cal
     phase("their mail")
 
     # what autovacuum would have done by the time a database is this big: statistics, visibility map
-    await conn.execute("VACUUM (ANALYZE) organisations, series, events, registrations, outbox")
+    await conn.execute("VACUUM (ANALYZE) organisations, series, events, event_seats, registrations, outbox")
     phase("vacuum and analyze")
 
     n = scale.sample_tokens

@@ -106,11 +106,11 @@ async def race(clients: list[httpx.AsyncClient], requests: list[tuple[str, str, 
 
 
 async def seat_counts(db: asyncpg.Pool | asyncpg.Connection, event_id: int) -> asyncpg.Record:
-    """An event's registrations by what they hold, next to the counters the event row keeps."""
+    """An event's registrations by what they hold, next to the counters event_seats keeps."""
     return await db.fetchrow(
         "SELECT count(*) FILTER (WHERE status IN ('pending', 'confirmed')) AS held, "
         "count(*) FILTER (WHERE status = 'confirmed') AS confirmed, "
         "count(*) FILTER (WHERE status = 'waitlisted') AS waiting, "
-        "(SELECT seats_taken FROM events WHERE id = $1) AS seats_taken, "
-        "(SELECT waitlist_length FROM events WHERE id = $1) AS waitlist_length "
+        "(SELECT seats_taken FROM event_seats WHERE event_id = $1) AS seats_taken, "
+        "(SELECT waitlist_length FROM event_seats WHERE event_id = $1) AS waitlist_length "
         "FROM registrations WHERE event_id = $1", event_id)

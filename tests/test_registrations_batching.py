@@ -169,7 +169,7 @@ async def test_a_burst_in_one_process_is_seated_in_order_and_never_overbooked(po
     # the answers agree with the rows
     by_email = {r["email"]: r["status"] for r in rows}
     assert [a.dates[0].status for a in answers] == [by_email[e] for e in emails]
-    counts = await pool.fetchrow("SELECT seats_taken, waitlist_length FROM events WHERE id = $1", event_id)
+    counts = await pool.fetchrow("SELECT seats_taken, waitlist_length FROM event_seats WHERE event_id = $1", event_id)
     assert (counts["seats_taken"], counts["waitlist_length"]) == (3, 9)
     # fewer statements than people, and fewer connections: they were decided together
     assert service.PUBLIC_SEATS.batches - batches_before < 12 and connect.lent < 12
@@ -206,7 +206,7 @@ async def test_database_refuses_one_statement_that_would_overbook(pool, settings
         with pytest.raises(asyncpg.CheckViolationError, match="overbooked"):
             await conn.execute(insert, event_id, "@example.org", 3)
         await conn.execute(insert, event_id, "@example.org", 2)  # exactly full is fine
-        assert await conn.fetchval("SELECT seats_taken FROM events WHERE id = $1", event_id) == 2
+        assert await conn.fetchval("SELECT seats_taken FROM event_seats WHERE event_id = $1", event_id) == 2
 
 
 async def test_counters_follow_statements_that_touch_several_events_at_once(pool, settings, committed_events) -> None:
@@ -222,9 +222,9 @@ async def test_counters_follow_statements_that_touch_several_events_at_once(pool
         await conn.execute("UPDATE registrations SET status = 'confirmed' WHERE event_id = $1 AND email LIKE '%-5@%'", first)
         await conn.execute("DELETE FROM registrations WHERE event_id = $1 AND email LIKE '%-4@%'", second)
         counts = await conn.fetch(
-            "SELECT e.id, e.seats_taken, e.waitlist_length, "
+            "SELECT e.id, s.seats_taken, s.waitlist_length, "
             "(SELECT count(*) FROM registrations r WHERE r.event_id = e.id AND r.status IN ('pending', 'confirmed')) AS held, "
             "(SELECT count(*) FROM registrations r WHERE r.event_id = e.id AND r.status = 'waitlisted') AS waiting "
-            "FROM events e WHERE e.id = ANY($1) ORDER BY e.id", [first, second])
+            "FROM events e JOIN event_seats s ON s.event_id = e.id WHERE e.id = ANY($1) ORDER BY e.id", [first, second])
     assert [(c["seats_taken"], c["waitlist_length"]) for c in counts] == [(c["held"], c["waiting"]) for c in counts]
     assert [(c["held"], c["waiting"]) for c in counts] == [(3, 1), (2, 1)]

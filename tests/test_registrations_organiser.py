@@ -117,7 +117,7 @@ async def test_adding_by_hand_to_a_full_event_is_refused_unless_waitlisted(clien
     waitlisted = await client.post(url, headers=auth(staff), json={"name": "Late", "email": "late@example.org", "waitlist_if_full": True})
     assert waitlisted.status_code == 201 and waitlisted.json()["status"] == "waitlisted"
     assert waitlisted.json()["waitlist_position"] == 1
-    assert await conn.fetchval("SELECT seats_taken FROM events WHERE slug = $1", event.slug) == 1
+    assert await conn.fetchval("SELECT seats_taken FROM event_seats JOIN events ON id = event_id WHERE slug = $1", event.slug) == 1
 
 
 async def test_organiser_removal_promotes_the_oldest_waitlisted_and_tells_the_person(client, conn, settings, staff) -> None:

@@ -1,18 +1,16 @@
 """SQL for events and series."""
 
 import functools
-from collections.abc import Iterable
-from typing import get_args
 
-from server.events.schemas import Kind
-
-# the columns every event read returns, with its organisation and series slug; e.seats_taken
-# (pending + confirmed) is kept by a trigger on registrations (migration 0003)
+# the columns every event read returns, with its organisation, series slug and seat counters (kept
+# by triggers on registrations in event_seats, migration 0024)
 _EVENT_COLUMNS = """
-    e.*, o.slug AS organisation_slug, o.name AS organisation_name, s.slug AS series_slug
+    e.*, st.seats_taken, st.waitlist_length, o.slug AS organisation_slug, o.name AS organisation_name,
+    s.slug AS series_slug
 """
 _EVENT_FROM = """
 FROM events e
+JOIN event_seats st ON st.event_id = e.id
 JOIN organisations o ON o.id = e.organisation_id
 LEFT JOIN series s ON s.id = e.series_id
 """
@@ -51,28 +49,29 @@ EVENT_BY_SLUG_FOR_UPDATE = f"SELECT {_EVENT_COLUMNS} {_EVENT_FROM} WHERE e.slug 
 PUBLIC_PAGE_MOST = 100  # the largest page of the list (events/controllers.py Limit)
 _PUBLIC_EVENT_PAGE = """
 WITH running AS MATERIALIZED (
-    SELECT id, starts_at, kind, languages, commune, organisation_id, search_words FROM events
+    SELECT id, starts_at, kind, languages, commune, organisation_id, search FROM events
     WHERE status <> 'draft' AND tstzrange(starts_at, ends_at) @> coalesce($1::timestamptz, now())
-)
+){sampled}
 SELECT e.id, e.starts_at, e.row_version, o.name AS organisation_name, e.status, e.capacity,
-       e.registration_opens_at, e.registration_closes_at, e.seats_taken
+       e.registration_opens_at, e.registration_closes_at, st.seats_taken
 FROM (
     (SELECT e.id, e.starts_at FROM running e
      WHERE (e.starts_at, e.id) > (coalesce($2::timestamptz, '-infinity'), coalesce($3::bigint, 0)){filters}
      ORDER BY e.starts_at, e.id
      LIMIT {most})
     UNION ALL
-    ({coming})
+    {coming}
     ORDER BY starts_at, id
     LIMIT $4
 ) page
 JOIN events e ON e.id = page.id
+JOIN event_seats st ON st.event_id = e.id
 JOIN organisations o ON o.id = e.organisation_id
 ORDER BY e.starts_at, e.id
 """
 
-# the events starting after $1, from the cursor on, in order: {columns} of them, with {filters}
-_COMING = """SELECT e.id, e.starts_at{columns} FROM events e
+# the events starting after $1, from the cursor on, in order: {columns} of those of {source} passing {filters}
+_COMING = """(SELECT {columns} FROM {source}
      WHERE e.status <> 'draft'
        -- after the cursor, and after $1 (an event starting at $1 is running): one row comparison,
        -- so that the index scan starts there; with "starts_at > $1" beside it, it started at $1
@@ -80,13 +79,22 @@ _COMING = """SELECT e.id, e.starts_at{columns} FROM events e
                                   CASE WHEN $2::timestamptz > coalesce($1::timestamptz, now()) THEN $3::bigint
                                        ELSE 9223372036854775807 END){filters}
      ORDER BY e.starts_at, e.id
-     LIMIT {limit}"""
+     LIMIT {most})"""
 
-# the events whose words begin with every word typed in parameter {n}, as one array ({window}: and
-# more conditions on them, read as the index's matches are); the feeds' search (feeds/queries.py).
-# The index is asked for the whole words (event_search_index_query, migration 0015).
-SEARCHED_IDS = """e.id = ANY (ARRAY(SELECT s.id FROM events s WHERE s.status <> 'draft'{window}
-                                 AND s.search_words @@ event_search_index_query({n}::text)))"""
+# A search first checks the words of the first SEARCH_SAMPLE coming events passing the other
+# filters. If at least SEARCH_COMMON of them hold the words, the words are common among these
+# events: the list is read in order, each event's words checked, until the page is full. Otherwise
+# the page comes from the events holding the words with the kind and spoken language asked, found
+# through the words' index (event_search_matches, migration 0025), in order. PostgreSQL cannot
+# choose between the two itself: it does not know how common a word is among the events of a kind
+# or language (no web conference says "table"), and either way, taken wrongly, reads the whole list.
+SEARCH_SAMPLE, SEARCH_COMMON = 200, 3
+_SAMPLED = """,
+sampled AS MATERIALIZED (
+    SELECT count(*) FILTER (WHERE {words}) AS holding FROM {first} e
+)"""
+_COMMON = f"(SELECT holding FROM sampled) >= {SEARCH_COMMON}"
+_MATCHES = "event_search_matches(event_search_query(${q}::text, {kind}::text, {spoken}::text)) e"
 
 # the public list's filters, by the name of their EventFilters field, as conditions on parameter ${n}
 PUBLIC_FILTERS = {
@@ -95,104 +103,38 @@ PUBLIC_FILTERS = {
     "spoken": "${n}::text = ANY(e.languages)",
     "commune": "e.commune = ${n}::text",
     "organisation": "e.organisation_id = (SELECT id FROM organisations WHERE slug = ${n}::text)",
-    # words that begin words of the title or summary, in any language (migrations 0010, 0013),
-    # checked on each event read: the running ones, or the coming ones read in order for a common
-    # word (events/search.py). The query is computed once (SELECT ...): a generic plan called the
-    # function again on every event it checked, half of the statement's time.
-    "q": "e.search_words @@ (SELECT event_search_query(${n}::text))",
+    # every word typed begins a word of the title or summary, in any language (migrations 0010, 0025)
+    "q": "e.search @@ event_search_query(${n}::text, NULL, NULL)",
 }
 
-# The coming events holding the words of parameter {n} and matching {filters}, found through the
-# indexes once (an InitPlan) rather than read in order: right for a rare word, or when reading in
-# order found too few. The words' index holds the kind, languages, commune and organisation too
-# (migration 0015), so that it intersects them with the words before reading a row: a common word
-# that the filters exclude (q=table with kind=webconference) reads nothing, where the word's index
-# alone gave most events, and the kind's every coming web conference. The words are asked as the
-# whole words that begin with them, and the function called as is, so that a custom plan sees them
-# and estimates the word.
-# The spoken language is asked there as an array contained, which the index answers; elsewhere as
-# "= ANY", which no index answers: read in order, "@>" made PostgreSQL gather every coming event in
-# that language from the index and sort them (5,000, on disk: 30 ms against 8 read in order).
-# The kind is written into the statement as well (one of KINDS, never the request's own text), so
-# that a generic plan too can take that kind's index of the words (migration 0016): given only as a
-# parameter, it could not tell which.
-_MATCHING_FILTERS = {**PUBLIC_FILTERS, "spoken": "e.languages @> ARRAY[${n}::text]"}
-KINDS = get_args(Kind)
-_MATCHING_COMING = """e.id = ANY (ARRAY(SELECT e.id FROM events e WHERE e.status <> 'draft'
-                          AND e.ends_at > greatest($2::timestamptz, coalesce($1::timestamptz, now())){filters}
-                          AND e.search_words @@ {words}))"""
-
-
-# whether any event of kind $2 (one of KINDS) ever held words beginning with every word typed in $1
-# (migration 0017)
-KIND_HOLDS_WORDS = "SELECT event_search_index_query($1::text, $2::text) IS NOT NULL"
-
-# How many of the events holding the words of $3 and passing {filters} (on $4 and on) end after $1
-# (NULL: now) and after the cursor's time $2, counted up to {most}: a superset of those of the
-# page, from the same indexes as _MATCHING_COMING, whose filters these are. The words' query is a
-# sub-select, so that the planner does not run it to estimate the words (0.4 ms of a count's 0.8)
-# and keeps one plan for all of them. Asked before reading in order when the filters may exclude
-# the words (events/search.py), or after it found too few, it costs the index's bitmap and at most
-# {most} events read: 0.8 ms for q=vivre&spoken=pt on the big database, none found, where reading
-# 362 Portuguese events in order and then asking the index took 4.8.
-SEARCH_MATCHES_COUNTED = 65
-_SEARCH_MATCHES = """SELECT count(*) FROM (
-    SELECT FROM events e WHERE e.status <> 'draft'
-      AND e.ends_at > greatest($2::timestamptz, coalesce($1::timestamptz, now())){filters}
-      AND e.search_words @@ (SELECT {words})
-    LIMIT {most}) matched"""
-
 
 @functools.cache
-def search_matches(filters: tuple[str, ...], kind: str | None = None) -> str:
-    """_SEARCH_MATCHES for these PUBLIC_FILTERS other than "q" (by name, in that order), on $4 and on."""
-    return _SEARCH_MATCHES.format(filters=_each_and(_matching(filters, 4, kind)), words=_index_query(3, kind),
-                                  most=SEARCH_MATCHES_COUNTED)
-
-
-def _index_query(n: int, kind: str | None) -> str:
-    """The words of parameter ${n} as the index is asked for them: among the words of `kind` (migration 0017) if one of KINDS."""
-    return f"event_search_index_query(${n}::text, '{kind}')" if kind in KINDS else f"event_search_index_query(${n}::text)"
-
-
-def _matching(filters: tuple[str, ...], start: int, kind: str | None) -> list[str]:
-    """The conditions of _MATCHING_FILTERS other than "q" on ${start} and on, with the kind written in."""
-    conditions = [_MATCHING_FILTERS[name].format(n=n) for n, name in enumerate(filters, start=start) if name != "q"]
-    return conditions + ([f"e.kind = '{kind}'"] if "kind" in filters and kind in KINDS else [])
-
-
-def _each_and(conditions: Iterable[str], indent: int = 6) -> str:
-    """The conditions, each on a line of its own after AND, `indent` spaces in (to sit under its WHERE)."""
-    return "".join(f"\n{' ' * indent}AND {c}" for c in conditions)
-
-
-@functools.cache
-def public_event_page(filters: tuple[str, ...], read_in_order: int | None = None, kind: str | None = None) -> str:
-    """The public list's page query for these PUBLIC_FILTERS (by name, in that order), on $5 and on.
-
-    With a "q" among them, the coming events holding its words are found through the indexes, or
-    with `read_in_order` read in order, that many at most, and their words checked after
-    (events/search.py tells which, and how many). `kind` is the kind asked, if any.
-    """
-    condition = {name: PUBLIC_FILTERS[name].format(n=n) for n, name in enumerate(filters, start=5)}
-    every = _each_and(condition.values())
-    others = [c for name, c in condition.items() if name != "q"]
+def public_event_page(filters: tuple[str, ...]) -> str:
+    """The public list's page query for these PUBLIC_FILTERS (by name, in that order), on $5 and on."""
+    n = {name: n for n, name in enumerate(filters, start=5)}
+    conditions = {name: PUBLIC_FILTERS[name].format(n=n[name]) for name in filters}
+    every = "".join(f"\n       AND {c}" for c in conditions.values())
     if "q" not in filters:
-        coming = _COMING.format(columns="", filters=every, limit=PUBLIC_PAGE_MOST + 1)
-    elif read_in_order is not None:
-        # the coming events passing the filters, from the list's index, which holds what they check;
-        # then the words of those alone. With the words read in the same scan, PostgreSQL read every
-        # event the filters refused too (q=vivre&spoken=pt: 8,200 events read, 54 ms; now 8 ms).
-        read = _COMING.format(columns="", filters=_each_and(others), limit=int(read_in_order))
-        # Ordered by the read's columns, which PostgreSQL knows come in order: by the joined row's,
-        # it sorted every event read and so read them all, not only until the page was full.
-        coming = (f"SELECT c.id, c.starts_at FROM ({read}) c\n     JOIN events e ON e.id = c.id\n     WHERE {condition['q']}"
-                  f"\n     ORDER BY c.starts_at, c.id\n     LIMIT {PUBLIC_PAGE_MOST + 1}")
-    else:
-        matching = _MATCHING_COMING.format(filters=_each_and(_matching(filters, 5, kind), indent=26),
-                                           words=_index_query(5 + filters.index("q"), kind))
-        coming = _COMING.format(columns="", filters=f"\n       AND {matching}", limit=PUBLIC_PAGE_MOST + 1)
-    return _PUBLIC_EVENT_PAGE.format(filters=every, coming=coming, most=PUBLIC_PAGE_MOST + 1)
+        coming = _COMING.format(columns="e.id, e.starts_at", source="events e", filters=every,
+                                most=PUBLIC_PAGE_MOST + 1)
+        return _PUBLIC_EVENT_PAGE.format(sampled="", filters=every, coming=coming, most=PUBLIC_PAGE_MOST + 1)
+    others = "".join(f"\n       AND {c}" for name, c in conditions.items() if name != "q")
+    first = _COMING.format(columns="e.search", source="events e", filters=others, most=SEARCH_SAMPLE)
+    sampled = _SAMPLED.format(first=first, words=conditions["q"])
+    in_order = _COMING.format(columns="e.id, e.starts_at", source="events e", filters=f"\n       AND {_COMMON}{every}",
+                              most=PUBLIC_PAGE_MOST + 1)
+    matches = _MATCHES.format(q=n["q"], kind=f"${n['kind']}" if "kind" in n else "NULL",
+                              spoken=f"${n['spoken']}" if "spoken" in n else "NULL")
+    indexed = _COMING.format(columns="e.id, e.starts_at", source=matches, filters=f"\n       AND NOT {_COMMON}{others}",
+                             most=PUBLIC_PAGE_MOST + 1)
+    return _PUBLIC_EVENT_PAGE.format(sampled=sampled, filters=every, coming=f"{in_order}\n    UNION ALL\n    {indexed}",
+                                     most=PUBLIC_PAGE_MOST + 1)
+
+
+# the events whose words begin with every word typed in parameter {n}, as one array ({window}: and
+# more conditions on them); the feeds' search (feeds/queries.py), the same events as the list's
+SEARCHED_IDS = """e.id = ANY (ARRAY(SELECT s.id FROM events s WHERE s.status <> 'draft'{window}
+                                 AND s.search @@ event_search_query({n}::text, NULL, NULL)))"""
 
 
 # a page of the events an organiser can read (all of them for $1 = true), drafts included

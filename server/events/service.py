@@ -8,7 +8,7 @@ from collections import OrderedDict
 import unicodedata
 from datetime import datetime, timedelta, timezone as dt_timezone
 from typing import Any
-from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
+from zoneinfo import ZoneInfo
 
 import asyncpg
 import msgspec
@@ -16,7 +16,6 @@ from dateutil.rrule import rrulestr
 
 from server.errors import Conflict, FieldError, Forbidden, Invalid, NotFound
 from server.events import queries as q
-from server.events import search
 from server.events.labels import kind_label, online_place
 from server.events.schemas import (
     EventFilters,
@@ -158,41 +157,11 @@ async def _page_rows(conn: asyncpg.Connection, filters: EventFilters, cursor: st
     args = (filters.from_, after, after_id, limit + 1, *(values[name] for name in given))
     if filters.q is None:
         return await conn.fetch(q.public_event_page(given), *args)
-    others = {name: values[name] for name in given if name != "q"}
-    stats = await search.word_stats(conn)
-    reads = stats.events_to_read(filters.q, limit + 1, others)
-
-    async def count() -> int:
-        """The index's matches, counted up to q.SEARCH_MATCHES_COUNTED (a superset of the page's)."""
-        return await conn.fetchval(q.search_matches(tuple(others), filters.kind), filters.from_, after, filters.q,
-                                   *others.values())
-
-    # filters that may exclude the words: the index tells first (events/search.py)
-    found = await count() if reads is not None and stats.count_first(filters.q, limit + 1, others) else None
-    if reads is not None and found is None and filters.kind in q.KINDS:
-        # a common word may be one a kind never holds (table among the web conferences)
-        if not await conn.fetchval(q.KIND_HOLDS_WORDS, filters.q, filters.kind):
-            return []
-    if reads is not None and (found is None or found >= q.SEARCH_MATCHES_COUNTED):
-        # common words: read the list in order
-        rows = await conn.fetch(q.public_event_page(given, read_in_order=reads), *args)
-        if len(rows) > limit:
-            return rows
-        # Too few among the events read: the words are rarer there than overall, perhaps rare with
-        # these filters (a common word among a rarer kind). The index's count tells how rare.
-        found = await count() if found is None else found
-        if found >= q.SEARCH_MATCHES_COUNTED:
-            # Many, mostly elsewhere: ask the indexes with a plan made for this word. A generic plan
-            # cannot estimate it and started from the word's index, which gives most events (240 ms
-            # against 25 on the big database). No parallel workers: the plan reckons with the word's
-            # share and would start two, whose start cost 6 ms of the 9 a search took whose filters
-            # exclude its words (the index scan took 2).
-            async with conn.transaction():
-                await conn.execute("SET LOCAL plan_cache_mode = force_custom_plan; SET LOCAL max_parallel_workers_per_gather = 0")
-                return await conn.fetch(q.public_event_page(given, kind=filters.kind), *args)
-    if found == 0:
-        return []
-    return await conn.fetch(q.public_event_page(given, kind=filters.kind), *args)
+    # A search is planned for the words typed: their query is then computed once, not for every
+    # event read, and the list read in order is planned knowing how common they are.
+    async with conn.transaction():
+        await conn.execute("SET LOCAL plan_cache_mode = force_custom_plan")
+        return await conn.fetch(q.public_event_page(given), *args)
 
 
 def _next_cursor(rows: list[asyncpg.Record], limit: int) -> str | None:

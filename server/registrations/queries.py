@@ -17,12 +17,16 @@ def _with_lock_timeout(param: str) -> str:
     return f"(SELECT set_config('lock_timeout', {param}, true) IS NOT NULL)"
 
 
+_SEATS_FROM = "events e JOIN event_seats st ON st.event_id = e.id"
+
+
 # Event columns a seat decision reads. FOR NO KEY UPDATE serializes seat decisions on the event row
 # (and conflicts with events/service's FOR UPDATE) without blocking other tables' foreign-key checks.
-# seats_taken and waitlist_length come from the row as it is once the lock is held; the stale-hold
+# It locks the event's counters too (_SEATS_FROM, event first), so that seats_taken and
+# waitlist_length come from their row as it is once the lock is held (migration 0024); the stale-hold
 # test reads the statement's snapshot, which is enough: a hold that ran out by now() existed before it.
 _SEAT_COLUMNS = """
-    e.id, e.slug, e.status, e.capacity, e.seats_taken, e.waitlist_length, e.confirmation_required,
+    e.id, e.slug, e.status, e.capacity, st.seats_taken, st.waitlist_length, e.confirmation_required,
     e.starts_at, e.ends_at, e.timezone, e.registration_opens_at, e.registration_closes_at, e.series_id,
     EXISTS (SELECT 1 FROM registrations h WHERE h.event_id = e.id AND h.status = 'pending'
             AND h.hold_expires_at <= now()) AS has_stale_holds
@@ -30,21 +34,21 @@ _SEAT_COLUMNS = """
 
 # one non-draft event by slug, locked for seat decisions (lock timeout $2)
 EVENT_BY_SLUG_FOR_SEATS = f"""
-SELECT {_SEAT_COLUMNS} FROM events e
+SELECT {_SEAT_COLUMNS} FROM {_SEATS_FROM}
 WHERE e.slug = $1 AND e.status <> 'draft' AND {_with_lock_timeout("$2")}
 FOR NO KEY UPDATE
 """
 
 # events by id, locked in id order so that two requests locking several never deadlock (lock timeout $2)
 EVENTS_BY_ID_FOR_SEATS = f"""
-SELECT {_SEAT_COLUMNS} FROM events e
+SELECT {_SEAT_COLUMNS} FROM {_SEATS_FROM}
 WHERE e.id = ANY($1::bigint[]) AND {_with_lock_timeout("$2")}
 ORDER BY e.id
 FOR NO KEY UPDATE
 """
 
 # one event, skipped when another transaction holds its lock (that one settles it itself)
-EVENT_BY_ID_FOR_SEATS_SKIP_LOCKED = f"SELECT {_SEAT_COLUMNS} FROM events e WHERE e.id = $1 FOR NO KEY UPDATE SKIP LOCKED"
+EVENT_BY_ID_FOR_SEATS_SKIP_LOCKED = f"SELECT {_SEAT_COLUMNS} FROM {_SEATS_FROM} WHERE e.id = $1 FOR NO KEY UPDATE SKIP LOCKED"
 
 # When an unconfirmed seat goes back: after the hold ({hold}), never past the start (nor past the
 # end when the registration window outlasts the start). {e} names the event's row.
@@ -92,7 +96,7 @@ WITH asked AS (
 ), event AS MATERIALIZED (
     -- the counters first (after the lock timeout is set), then the event: the order in which a
     -- whole-series request, counted in its own statement, takes them too
-    SELECT {_SEAT_COLUMNS} FROM events e
+    SELECT {_SEAT_COLUMNS} FROM {_SEATS_FROM}
     WHERE e.slug = $1 AND (e.status <> 'draft' OR $12::text = 'organiser') AND {_with_lock_timeout("$19")}
       AND (SELECT count(*) FROM attempts) >= 0
     FOR NO KEY UPDATE
