@@ -163,11 +163,13 @@ async def login(conn: asyncpg.Connection, email: str, password: str, settings: S
 # ---------------------------------------------------------------------------- credentials
 
 async def revoke_credentials(conn: asyncpg.Connection, organiser_id: int, *, keep_token: str | None = None) -> None:
-    """Revoke every token (and, once they exist, every session) of an account, but `keep_token`."""
+    """Revoke every token of an account but `keep_token`, every back-office session and every reset link."""
     await conn.execute(q.REVOKE_OTHER_TOKENS, organiser_id, hash_token(keep_token) if keep_token else None)
+    await conn.execute(q.REVOKE_SESSIONS, organiser_id)
+    await conn.execute(q.SPEND_PASSWORD_RESETS, organiser_id)
 
 
-async def _store_password(
+async def store_password(
     conn: asyncpg.Connection, organiser_id: int, password: str, *, keep_token: str | None,
 ) -> None:
     """Set a password (in the caller's transaction): other credentials and open invitations die with the old one."""
@@ -186,7 +188,7 @@ async def change_password(
         raise Invalid.field("current_password", "The current password is wrong.")
     await give_back_sign_in(conn, settings, keys)
     async with conn.transaction():
-        await _store_password(conn, actor.id, new, keep_token=token)
+        await store_password(conn, actor.id, new, keep_token=token)
 
 
 async def create_admin(conn: asyncpg.Connection, email: str, ttl: timedelta) -> TokenOut:
@@ -352,5 +354,5 @@ async def accept_invitation(conn: asyncpg.Connection, token: str, password: str)
             raise InvitationUnknown("This invitation link is unknown.")
         if not row["usable"]:
             raise InvitationSpent("This invitation link was used already, was replaced, or expired.")
-        await _store_password(conn, row["organiser_id"], password, keep_token=None)
+        await store_password(conn, row["organiser_id"], password, keep_token=None)
     return row
