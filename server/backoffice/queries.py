@@ -102,7 +102,7 @@ SEAT_COUNTERS = "SELECT id AS event_id, seats_taken, waitlist_length FROM events
 # the coming (not yet ended) and draft events of organisations $1, soonest first, with their fill,
 # pending holds, failed mails, and what needs attention; at most $2
 DASHBOARD_EVENTS = f"""
-SELECT e.id, e.slug, e.kind, e.status, e.title, e.starts_at, e.ends_at, e.timezone, e.capacity,
+SELECT e.id, e.slug, e.kind, e.status, e.title, e.languages, e.starts_at, e.ends_at, e.timezone, e.capacity,
        e.join_url, e.venue, e.online, o.slug AS organisation_slug, o.name AS organisation_name,
        c.seats_taken, c.waitlist_length,
        coalesce(p.pending, 0) AS pending,

@@ -18,7 +18,7 @@ from litestar.response import Redirect
 
 from server.backoffice import service
 from server.db import connections
-from server.i18n import BABEL_LOCALE, LANGUAGES, format_when
+from server.i18n import BABEL_LOCALE, LANGUAGES, format_when, localise
 from server.pages.render import (
     SECURITY_HEADERS,
     SITE_NAME,
@@ -111,6 +111,8 @@ def environment(lang: str) -> Environment:
     env.filters["when"] = lambda row: format_when(row["starts_at"], row["ends_at"], row["timezone"], lang)
     env.filters["moment"] = lambda moment: format_datetime(moment.astimezone(ZONE), "short", locale=BABEL_LOCALE[lang])
     env.filters["unbroken_times"] = unbroken_times
+    # the title as the public reads it in `lang`: the same fallback as the public pages
+    env.filters["title_in"] = lambda row: localise(row["title"], lang, row["languages"])[0]
     return env
 
 
