@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 from datetime import UTC, datetime
-from typing import Annotated, Any
+from typing import Annotated, Any, Literal
 
 import asyncpg
 from litestar import Controller, Request, Response, get, post
@@ -23,6 +23,7 @@ from server.backoffice.web import (
     staff_language,
     SESSION_COOKIE,
 )
+from server.events import service as events
 from server.errors import Forbidden, Invalid, NotFound, TooManyRequests, Unauthorized
 from server.i18n import LANGUAGES
 from server.limits import client_address
@@ -39,6 +40,8 @@ Slug = Annotated[str | None, QueryParameter(name="organisation", max_length=63, 
 EventSlug = Annotated[str | None, QueryParameter(name="event", max_length=130, required=False)]
 Next = Annotated[str | None, QueryParameter(name="next", max_length=1000, required=False)]
 PersonId = Annotated[int, Parameter(ge=1, le=2**63 - 1)]
+EventPath = Annotated[str, Parameter(max_length=130)]
+Action = Literal["publish", "cancel"]
 
 
 class NotAllowed(Forbidden):
@@ -298,6 +301,51 @@ class BackofficePages(Controller):
             raise NotAllowed("Only an administrator can change this account.") from None
         return Redirect(path=f"/organiser/people?organisation={org['slug']}&done=removed", status_code=303)
 
+    @get("/events/{slug:str}")
+    async def event(self, slug: EventPath, request: Request, staff: Staff, settings: Settings,
+                    conn: asyncpg.Connection) -> Response:
+        """One event: its figures and its texts in the five languages, with the fallback the public sees."""
+        data = await service.event_page(conn, staff.organiser, slug)
+        lang = staff_language(request, staff)
+        done = request.query_params.get("done")
+        data["request_done"] = gettext(lang, EVENT_DONE[done]) if done in EVENT_DONE else ""
+        return _page(request, settings, "bo_event.html", data, lang=lang, staff=staff)
+
+    @get("/events/{slug:str}/{action:str}")
+    async def confirm(self, slug: EventPath, action: Action, request: Request, staff: Staff, settings: Settings,
+                      conn: asyncpg.Connection) -> Response:
+        """Publish or cancel: first say who will be told."""
+        data = await self._writable(conn, staff, slug, action)
+        return _page(request, settings, "bo_confirm.html", {**data, "action": action},
+                     lang=staff_language(request, staff), staff=staff)
+
+    @post("/events/{slug:str}/{action:str}")
+    async def act(self, slug: EventPath, action: Action, request: Request, staff: Staff, settings: Settings,
+                  conn: asyncpg.Connection) -> Response:
+        """Publish or cancel through the events service, as the JSON API does."""
+        await _form(request, settings)
+        await self._writable(conn, staff, slug, action)
+        try:
+            if action == "publish":
+                await events.publish_event(conn, staff.organiser, slug, settings)
+            else:
+                await events.cancel_event(conn, staff.organiser, slug, settings)
+        except Forbidden:
+            raise NotAllowed("Your role does not allow changes.") from None
+        done = "published" if action == "publish" else "cancelled"
+        return Redirect(path=f"/organiser/events/{slug}?done={done}", status_code=303)
+
+    @staticmethod
+    async def _writable(conn: asyncpg.Connection, staff: Staff, slug: str, action: str) -> dict[str, Any]:
+        """The event page's data if the person may change it (404 unseen, 403 a viewer) and the action applies."""
+        data = await service.event_page(conn, staff.organiser, slug)
+        if not data["may_write"]:
+            raise NotAllowed("Your role does not allow changes.")
+        status = data["event"]["status"]
+        if (action == "publish" and status != "draft") or (action == "cancel" and status == "cancelled"):
+            raise NotFound("Nothing to do.")
+        return data
+
     @get("/audit")
     async def audit(self, request: Request, staff: Staff, settings: Settings, conn: asyncpg.Connection,
                     organisation: Slug = None, event: EventSlug = None) -> Response:
@@ -307,6 +355,11 @@ class BackofficePages(Controller):
         context = {"organisation": org, "managed": managed, "rows": rows, "event": event or ""}
         return _page(request, settings, "audit.html", context, lang=staff_language(request, staff), staff=staff)
 
+
+EVENT_DONE = {
+    "published": N_("The event is published."),
+    "cancelled": N_("The event is cancelled. The registered people will get an email."),
+}
 
 DONE = {
     "invited": N_("The invitation is on its way. A person without an account gets an email to choose a password."),

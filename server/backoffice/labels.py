@@ -50,8 +50,22 @@ ACTIONS = {
 }
 
 
+STATUS_NAMES = {
+    "draft": N_("Draft, not public"),
+    "published": N_("Published"),
+    "cancelled": N_("Cancelled"),
+}
+
+TEXT_FIELDS = {
+    "title": N_("Title"),
+    "summary": N_("Summary"),
+    "description": N_("Description"),
+}
+
+
 @cache
 def translated(lang: str) -> dict[str, dict[str, str]]:
     """Every label in `lang`, by group."""
-    groups = {"fields": FIELDS, "roles": ROLE_NAMES, "attention": ATTENTION, "actions": ACTIONS, "kinds": KIND_NAMES}
+    groups = {"fields": FIELDS, "roles": ROLE_NAMES, "attention": ATTENTION, "actions": ACTIONS, "kinds": KIND_NAMES,
+              "statuses": STATUS_NAMES, "text_fields": TEXT_FIELDS}
     return {group: {code: gettext(lang, text) for code, text in names.items()} for group, names in groups.items()}

@@ -141,3 +141,21 @@ ACCOUNT_BY_ID = "SELECT id, email, name, is_admin FROM organisers WHERE id = $1"
 
 # an organisation by slug
 ORGANISATION_BY_SLUG = "SELECT id, slug, name FROM organisations WHERE slug = $1"
+
+# ---------------------------------------------------------------------------- one event
+
+# the people a change of event $1 is mailed to (every live registration, as events.service tells them),
+# by language, most first
+AUDIENCE_BY_LANGUAGE = """
+SELECT language, count(*) AS people FROM registrations
+WHERE event_id = $1 AND status IN ('pending', 'confirmed', 'waitlisted') AND email IS NOT NULL
+GROUP BY language ORDER BY people DESC, language
+"""
+
+# an event's fill, from the counters (SEAT_COUNTERS) and its pending holds
+EVENT_FILL = f"""
+SELECT c.seats_taken, c.waitlist_length, p.pending, c.seats_taken - p.pending AS confirmed
+FROM ({SEAT_COUNTERS}) c,
+     LATERAL (SELECT count(*) AS pending FROM registrations r WHERE r.event_id = c.event_id AND r.status = 'pending') p
+WHERE c.event_id = $1
+"""

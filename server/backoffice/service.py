@@ -270,3 +270,33 @@ async def remove(conn: asyncpg.Connection, who: Organiser, org: asyncpg.Record, 
 async def audit_rows(conn: asyncpg.Connection, org: asyncpg.Record, event_slug: str | None) -> list[asyncpg.Record]:
     """The organisation's latest audit rows, optionally of one event."""
     return list(await conn.fetch(q.AUDIT_OF_ORGANISATION, org["id"], event_slug or None, 500))
+
+
+# ---------------------------------------------------------------------------- one event
+
+TEXT_FIELDS = ("title", "summary", "description")
+
+
+def texts_side_by_side(row: asyncpg.Record) -> dict[str, dict[str, tuple[str, str]]]:
+    """{field: {language: (text the public reads, language it is in)}}: where one is missing, the fallback."""
+    from server.i18n import localise
+
+    return {field: {lang: localise(row[field], lang, row["languages"]) for lang in LANGUAGES} for field in TEXT_FIELDS}
+
+
+async def event_page(conn: asyncpg.Connection, who: Organiser, slug: str) -> dict[str, Any]:
+    """An event the person may read (404 otherwise), its fill, its texts, and who a cancellation would tell."""
+    from server.events.service import readable_event
+
+    row = await readable_event(conn, who, slug)
+    fill = await conn.fetchrow(q.EVENT_FILL, row["id"])
+    audience = [(r["language"], r["people"]) for r in await conn.fetch(q.AUDIENCE_BY_LANGUAGE, row["id"])]
+    return {
+        "event": {**dict(row), **dict(fill)},
+        "texts": texts_side_by_side(row),
+        "audience": audience,
+        "audience_total": sum(n for _, n in audience),
+        # "7 fr, 3 pt, 2 de": who gets the mail in which language
+        "audience_text": ", ".join(f"{n} {code}" for code, n in audience),
+        "may_write": who.can_write(row["organisation_id"]),
+    }
