@@ -315,3 +315,16 @@ async def test_a_newer_reset_link_replaces_the_older_and_a_password_set_spends_i
     await accounts.store_password(conn, staff["person"].id, "yet another password", keep_token=None)
     assert await conn.fetchval("SELECT count(*) FROM password_resets WHERE organiser_id = $1 AND spent_at IS NULL",
                                staff["person"].id) == 0
+
+
+async def test_signing_in_again_in_the_same_browser_ends_its_previous_session(app, conn, staff) -> None:
+    async with browser(app) as http:
+        await sign_in(http, staff["person"].email)
+        first = http.cookies.get("zs_session")
+        assert (await http.get("/organiser/login")).status_code == 303  # signed in: the form is skipped
+        answer = await http.post("/organiser/login", data={"csrf_token": await form_token(http), "next": "",
+                                                           "email": staff["person"].email, "password": PASSWORD})
+        assert answer.status_code == 303 and http.cookies.get("zs_session") != first
+    live = await conn.fetch("SELECT token_hash FROM sessions WHERE organiser_id = $1 AND revoked_at IS NULL",
+                            staff["person"].id)
+    assert [bytes(r["token_hash"]) for r in live] != [accounts.hash_token(first)] and len(live) == 1

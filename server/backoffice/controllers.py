@@ -120,6 +120,8 @@ class SignInPages(Controller):
             errors = {"password": gettext(lang, N_("The email address or the password is wrong."))}
             return _page(request, settings, "login.html", {"values": values, "errors": errors, "next": target,
                                                           "notice": ""}, lang=lang, status_code=401)
+        if previous := request.cookies.get(SESSION_COOKIE):
+            await service.sign_out(conn, previous)  # a browser holds one session: the one it signed in last
         return Redirect(path=target, status_code=303, cookies=[session_cookie(settings, token)])
 
     @post("/logout")

@@ -136,9 +136,6 @@ WHERE m.organisation_id = $1
 ORDER BY lower(coalesce(nullif(o.name, ''), o.email)), o.id
 """
 
-# an account by id (its roles are read apart)
-ACCOUNT_BY_ID = "SELECT id, email, name, is_admin FROM organisers WHERE id = $1"
-
 # an organisation by slug
 ORGANISATION_BY_SLUG = "SELECT id, slug, name FROM organisations WHERE slug = $1"
 

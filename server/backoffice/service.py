@@ -232,12 +232,9 @@ async def people(conn: asyncpg.Connection, who: Organiser, org: asyncpg.Record) 
 
 async def invite(conn: asyncpg.Connection, who: Organiser, org: asyncpg.Record, email: str, name: str, role: str,
                  lang: str, settings: Settings) -> None:
-    """Invite a person to one organisation through the accounts' invitation service, and audit it."""
-    async with conn.transaction():
-        out = await accounts.invite(conn, who, InvitationIn(email=email, name=name, language=lang,  # type: ignore[arg-type]
-                                                            memberships=[MembershipIn(org["slug"], role)]), settings)
-        await audit.record(conn, who, "person_invited", organisation_id=org["id"],
-                           detail={"person": out.email, "role": role, "mail_sent": out.invitation_sent})
+    """Invite a person to one organisation through the accounts' invitation service (which audits it)."""
+    await accounts.invite(conn, who, InvitationIn(email=email, name=name, language=lang,  # type: ignore[arg-type]
+                                                  memberships=[MembershipIn(org["slug"], role)]), settings)
 
 
 async def change_role(conn: asyncpg.Connection, who: Organiser, org: asyncpg.Record, person_id: int, role: str,
@@ -257,14 +254,10 @@ async def change_role(conn: asyncpg.Connection, who: Organiser, org: asyncpg.Rec
 
 
 async def remove(conn: asyncpg.Connection, who: Organiser, org: asyncpg.Record, person_id: int) -> None:
-    """Take a person's role in the organisation away (remove_member's rule) and audit it."""
+    """Take a person's role in the organisation away (remove_member's rule, which audits it)."""
     if person_id == who.id:
         raise Forbidden("You cannot remove yourself.")
-    async with conn.transaction():
-        account = await conn.fetchrow(q.ACCOUNT_BY_ID, person_id)
-        await accounts.remove_member(conn, who, org["slug"], person_id)
-        await audit.record(conn, who, "person_removed", organisation_id=org["id"],
-                           detail={"person": account["email"] if account else str(person_id)})
+    await accounts.remove_member(conn, who, org["slug"], person_id)
 
 
 async def audit_rows(conn: asyncpg.Connection, org: asyncpg.Record, event_slug: str | None) -> list[asyncpg.Record]:
