@@ -16,6 +16,8 @@ from litestar.openapi.spec import Components, SecurityScheme, Tag
 
 from server import health
 from server.apidocs import LocalSwaggerPlugin
+from server.backoffice.controllers import BackofficePages, SignInPages
+from server.backoffice.web import authenticate_session
 from server.bodies import StrictRequest, StrictStructSchemaPlugin
 from server.db import pool_lifespan_hooks, provide_connection
 from server.errors import exception_handlers
@@ -55,6 +57,8 @@ def route_handlers() -> list:
         OrganiserMessageController,
         PagesController,
         InvitationPages,
+        SignInPages,
+        BackofficePages,
         FeedController,
     ]
 
@@ -81,7 +85,8 @@ def create_app(settings: Settings, *, test_connection: asyncpg.Connection | None
         # authentication, media type, the whole body in time, UTF-8: before any handler holds a connection
         middleware=[DefineMiddleware(
             RequestGate, body_timeout=settings.body_timeout.total_seconds(), max_body_bytes=MAX_BODY_BYTES,
-            authenticators={"organiser": authenticate},
+            # the API's bearer token; the back-office's session cookie (never accepted by the API)
+            authenticators={"organiser": authenticate, "staff": authenticate_session},
         )],
         request_class=StrictRequest,
         plugins=[StrictStructSchemaPlugin()],

@@ -50,6 +50,9 @@ class Settings(msgspec.Struct, frozen=True, kw_only=True):
     sign_in_failures_per_address: int = 30
     # how long the link of an invitation to a staff account works
     invitation_ttl: timedelta = timedelta(hours=48)
+    # a back-office session unused this long ends (each use pushes its end further); a reset link's life
+    session_ttl: timedelta = timedelta(hours=12)
+    password_reset_ttl: timedelta = timedelta(hours=1)
     # how long a registration waits for the lock on its event before answering 503
     lock_timeout: timedelta = timedelta(seconds=5)
     # reverse proxies (addresses or networks) whose X-Forwarded-For names the real client

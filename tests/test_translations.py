@@ -106,6 +106,13 @@ def _renders(lang: str) -> list[str]:
             "expiry_day": "9 December 2026", "expiry_time": "10:30",
         })
         out.append(f"{subject}\n{text}\n{html.unescape(page)}")
+    for name in ("Ana", ""):
+        subject, text, page = render("organiser_password_reset_to_account_owner", lang, {
+            "lang": lang, "name": name, "email": "ana@example.org", "minutes": 60,
+            "link": "https://zesummen.test/organiser/password-reset/x", "expiry_day": "9 December 2026",
+            "expiry_time": "10:30",
+        })
+        out.append(f"{subject}\n{text}\n{html.unescape(page)}")
     return out
 
 

@@ -14,6 +14,7 @@ import asyncpg
 import msgspec
 from dateutil.rrule import rrulestr
 
+from server.backoffice import audit
 from server.errors import Conflict, FieldError, Forbidden, Invalid, NotFound
 from server.events import queries as q
 from server.events.labels import kind_label, online_place
@@ -506,6 +507,8 @@ async def create_event(conn: asyncpg.Connection, organiser: Organiser, data: Eve
             )
             first_id = first_id or event_id
         row = await conn.fetchrow(q.EVENT_BY_SLUG, base_slug if series_id is None else await _first_slug(conn, first_id))
+        await audit.record(conn, organiser, "event_created", organisation_id=org["id"], event_id=row["id"],
+                           detail={"slug": row["slug"], "kind": data.kind, "dates": len(slots)})
         return to_organiser(row, settings, await _occurrences(conn, row))
 
 
@@ -547,6 +550,8 @@ async def update_event(
         if moved:
             await _tell_registrants(conn, row["id"], "event_changed", {"revision": row["revision"] + 1}, previous=row)
         await _after_capacity_change(conn, row, changes, settings)
+        await audit.record(conn, organiser, "event_changed", organisation_id=row["organisation_id"], event_id=row["id"],
+                           detail={"fields": sorted(changes), "registrants_told": moved})
         updated = await conn.fetchrow(q.EVENT_BY_SLUG, slug)
         return to_organiser(updated, settings, await _occurrences(conn, updated))
 
@@ -574,6 +579,8 @@ async def publish_event(conn: asyncpg.Connection, organiser: Organiser, slug: st
         if row["status"] == "cancelled":
             raise Conflict("A cancelled event cannot be published again; create a new one.")
         await conn.execute(q.PUBLISH_EVENT, row["id"], row["series_id"])
+        await audit.record(conn, organiser, "event_published", organisation_id=row["organisation_id"],
+                           event_id=row["id"], detail={"whole_series": row["series_id"] is not None})
         updated = await conn.fetchrow(q.EVENT_BY_SLUG, slug)
         return to_organiser(updated, settings, await _occurrences(conn, updated))
 
@@ -590,6 +597,8 @@ async def cancel_event(
             ids = [r["id"] for r in await conn.fetch(q.CANCEL_EVENT, row["id"])]
         for event_id in ids:
             await _tell_registrants(conn, event_id, "event_cancelled", {})
+        await audit.record(conn, organiser, "event_cancelled", organisation_id=row["organisation_id"],
+                           event_id=row["id"], detail={"events": len(ids)})
         updated = await conn.fetchrow(q.EVENT_BY_SLUG, slug)
         return to_organiser(updated, settings, await _occurrences(conn, updated))
 

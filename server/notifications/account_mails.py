@@ -1,4 +1,4 @@
-"""Mail about staff accounts (the invitation to choose a password), in the recipient's language.
+"""Mail about staff accounts (the invitation to choose a password, a reset link), in the recipient's language.
 
 One template per format (`templates/<kind>_to_invitee.{subject.txt,txt,html}.j2`), rendered like
 every other mail by `messages.render`. The link is derived again at
@@ -33,6 +33,8 @@ async def build_delivery(
     payload = row["payload"]
     if isinstance(payload, (str, bytes)):  # a connection without the jsonb codec
         payload = msgspec.json.decode(payload)
+    if row["kind"] == "organiser_password_reset":
+        return await _reset_delivery(conn, row, payload, settings)
     invitation = await conn.fetchrow(org_q.INVITATION_BY_ID, int(payload["invitation"]))
     if invitation is None:
         raise messages.Skip("the invitation no longer exists")
@@ -40,7 +42,6 @@ async def build_delivery(
         raise messages.Skip("the invitation was used, replaced or has expired")
     lang = row["language"] if row["language"] in LANGUAGES else DEFAULT_LANGUAGE
     token = invitation_token(settings.secret_key, bytes(invitation["token_nonce"]))
-    now = datetime.now(UTC)
     name = " ".join((invitation["name"] or "").split())
     context = {
         "lang": lang,
@@ -53,11 +54,42 @@ async def build_delivery(
         "expiry_time": format_time(invitation["expires_at"], ZONE, lang),
     }
     subject, text, html = messages.render(f"{row['kind']}_to_invitee", lang, context)
+    return _message(settings, lang, subject, text, html, name, invitation["email"]), invitation["email"]
+
+
+async def _reset_delivery(
+    conn: asyncpg.Connection, row: Mapping[str, Any], payload: dict[str, Any], settings: Settings,
+) -> tuple[EmailMessage, str]:
+    """The mail of an `organiser_password_reset` row; Skip when its link was used, replaced or expired."""
+    from server.backoffice import queries as bo_q
+    from server.backoffice.service import reset_token, reset_url
+
+    reset = await conn.fetchrow(bo_q.RESET_BY_ID, int(payload["reset"]))
+    if reset is None or not reset["usable"]:
+        raise messages.Skip("the reset link was used, replaced or has expired")
+    lang = row["language"] if row["language"] in LANGUAGES else DEFAULT_LANGUAGE
+    name = " ".join((reset["name"] or "").split())
+    context = {
+        "lang": lang,
+        "name": name,
+        "email": reset["email"],
+        "link": reset_url(settings, reset_token(settings.secret_key, bytes(reset["token_nonce"])), lang),
+        "minutes": round(settings.password_reset_ttl.total_seconds() / 60),
+        "expiry_day": format_day(reset["expires_at"], ZONE, lang),
+        "expiry_time": format_time(reset["expires_at"], ZONE, lang),
+    }
+    subject, text, html = messages.render("organiser_password_reset_to_account_owner", lang, context)
+    return _message(settings, lang, subject, text, html, name, reset["email"]), reset["email"]
+
+
+def _message(settings: Settings, lang: str, subject: str, text: str, html: str, name: str, email: str) -> EmailMessage:
+    """An account mail to the account's stored address."""
+    now = datetime.now(UTC)
     message = EmailMessage(policy=messages.MAIL_POLICY)
     message["Subject"] = subject
     message["From"] = settings.mail_from
     # the account's stored address, whatever the row says
-    message["To"] = messages._recipient(name, invitation["email"])
+    message["To"] = messages._recipient(name, email)
     message["Date"] = format_datetime(now)
     message["Auto-Submitted"] = "auto-generated"
     message["X-Auto-Response-Suppress"] = "OOF, AutoReply"
@@ -65,4 +97,4 @@ async def build_delivery(
     message.add_alternative(html, subtype="html", cte="quoted-printable")
     message["Content-Language"] = lang
     messages._set_boundaries(message)
-    return message, invitation["email"]
+    return message

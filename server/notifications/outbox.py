@@ -54,7 +54,7 @@ KINDS = (
     "series_registration_received",
 )
 # the kinds about staff accounts rather than registrations (account_mails.py writes them)
-ACCOUNT_KINDS = ("organiser_invitation",)
+ACCOUNT_KINDS = ("organiser_invitation", "organiser_password_reset")
 
 
 async def enqueue(

@@ -7,6 +7,7 @@ from typing import Any
 import asyncpg
 import msgspec
 
+from server.backoffice import audit
 from server.errors import Conflict, FieldError, Forbidden, Invalid, NotFound
 from server.events.service import readable_event
 from server.notifications import queries as q
@@ -97,4 +98,6 @@ async def write_to_registrants(
                 conn, "organiser_message", event_id=event["id"], registration_id=person["id"],
                 recipient=person["email"], language=person["language"], payload=payload,
             )
+        await audit.record(conn, organiser, "message_sent", organisation_id=event["organisation_id"],
+                           event_id=event["id"], detail={"to": audience, "people": len(people)})
     return OrganiserMessageQueued(queued=len(people), to=audience)  # type: ignore[arg-type]

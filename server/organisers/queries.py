@@ -120,3 +120,11 @@ INVITATION_BY_TOKEN = _INVITATION.format(column="token_hash")
 INVITATION_BY_ID = _INVITATION.format(column="id")
 # the same, locking the invitation and its account for setting the password
 INVITATION_BY_TOKEN_FOR_UPDATE = INVITATION_BY_TOKEN + "FOR UPDATE OF i, o"
+
+# ends every back-office session of an account (migration 0026)
+REVOKE_SESSIONS = "UPDATE sessions SET revoked_at = now() WHERE organiser_id = $1 AND revoked_at IS NULL"
+
+# spends every open password-reset link of an account
+SPEND_PASSWORD_RESETS = """
+UPDATE password_resets SET spent_at = now(), token_nonce = NULL WHERE organiser_id = $1 AND spent_at IS NULL
+"""

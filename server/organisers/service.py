@@ -22,6 +22,7 @@ from argon2 import PasswordHasher
 from argon2.exceptions import InvalidHashError, VerificationError
 from msgspec import UNSET
 
+from server.backoffice import audit
 from server.errors import (
     Forbidden,
     Gone,
@@ -163,11 +164,13 @@ async def login(conn: asyncpg.Connection, email: str, password: str, settings: S
 # ---------------------------------------------------------------------------- credentials
 
 async def revoke_credentials(conn: asyncpg.Connection, organiser_id: int, *, keep_token: str | None = None) -> None:
-    """Revoke every token (and, once they exist, every session) of an account, but `keep_token`."""
+    """Revoke every token of an account but `keep_token`, every back-office session and every reset link."""
     await conn.execute(q.REVOKE_OTHER_TOKENS, organiser_id, hash_token(keep_token) if keep_token else None)
+    await conn.execute(q.REVOKE_SESSIONS, organiser_id)
+    await conn.execute(q.SPEND_PASSWORD_RESETS, organiser_id)
 
 
-async def _store_password(
+async def store_password(
     conn: asyncpg.Connection, organiser_id: int, password: str, *, keep_token: str | None,
 ) -> None:
     """Set a password (in the caller's transaction): other credentials and open invitations die with the old one."""
@@ -186,7 +189,8 @@ async def change_password(
         raise Invalid.field("current_password", "The current password is wrong.")
     await give_back_sign_in(conn, settings, keys)
     async with conn.transaction():
-        await _store_password(conn, actor.id, new, keep_token=token)
+        await store_password(conn, actor.id, new, keep_token=token)
+        await audit.record(conn, actor, "password_set", detail={"via": "api"})
 
 
 async def create_admin(conn: asyncpg.Connection, email: str, ttl: timedelta) -> TokenOut:
@@ -270,6 +274,9 @@ async def invite(conn: asyncpg.Connection, actor: Organiser, data: InvitationIn,
         expires_at = None
         if not account["has_password"]:
             expires_at = await _send_invitation(conn, actor, account, data, settings)
+        for org_id, membership in zip(org_ids, data.memberships, strict=True):
+            await audit.record(conn, actor, "person_invited", organisation_id=org_id, detail={
+                "person": account["email"], "role": membership.role, "mail_sent": expires_at is not None})
         held = await _roles(conn, account["id"])
     return InvitationOut(
         id=account["id"], email=account["email"], name=account["name"],
@@ -325,6 +332,8 @@ async def remove_member(conn: asyncpg.Connection, actor: Organiser, slug: str, o
         if not may_change(actor, account, roles):
             _refuse_out_of_reach()
         await conn.execute(q.DELETE_MEMBERSHIP, organiser_id, org["id"])
+        await audit.record(conn, actor, "person_removed", organisation_id=org["id"],
+                           detail={"person": account["email"], "role": roles[org["id"]]})
 
 
 # ---------------------------------------------------------------------------- the invitation's link
@@ -352,5 +361,7 @@ async def accept_invitation(conn: asyncpg.Connection, token: str, password: str)
             raise InvitationUnknown("This invitation link is unknown.")
         if not row["usable"]:
             raise InvitationSpent("This invitation link was used already, was replaced, or expired.")
-        await _store_password(conn, row["organiser_id"], password, keep_token=None)
+        await store_password(conn, row["organiser_id"], password, keep_token=None)
+        await audit.record(conn, None, "password_set", actor_id=row["organiser_id"], actor_email=row["email"],
+                           detail={"via": "invitation"})
     return row

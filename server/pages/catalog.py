@@ -23,6 +23,7 @@ SERVER_DIR = Path(__file__).resolve().parent.parent
 MESSAGE_SOURCES = [
     ("pages/templates/**.html", "jinja2"),
     ("notifications/templates/**.j2", "jinja2"),
+    ("backoffice/templates/**.html", "jinja2"),
     ("**.py", "python"),
 ]
 
@@ -34,7 +35,8 @@ KEYWORDS = {"_": None, "gettext": None, "ngettext": (1, 2), "N_": None}
 def extract() -> Catalog:
     """Every message of pages, mails, feeds and exports, with where it is used."""
     template = Catalog(domain=DOMAIN, project="Zesummen public pages")
-    options = {"pages/templates/**.html": JINJA_OPTIONS, "notifications/templates/**.j2": JINJA_OPTIONS}
+    options = {"pages/templates/**.html": JINJA_OPTIONS, "notifications/templates/**.j2": JINJA_OPTIONS,
+               "backoffice/templates/**.html": JINJA_OPTIONS}
     for filename, lineno, message, comments, context in extract_from_dir(
         SERVER_DIR, MESSAGE_SOURCES, options, keywords=KEYWORDS, strip_comment_tags=True,
     ):

@@ -13,6 +13,7 @@ from zoneinfo import ZoneInfo
 import asyncpg
 import msgspec
 
+from server.backoffice import audit
 from server.errors import Conflict, FieldError, Forbidden, Invalid, NotFound
 from server.events.service import readable_event
 from server.organisers.schemas import Organiser
@@ -262,6 +263,8 @@ async def export_csv(
             label(r["attendance"]), r["commune"] or "", r["interpretation"] or "", r["accessibility"] or "",
             label(r["source"]), _local(r["created_at"], zone), _local(r["confirmed_at"], zone), _local(r["cancelled_at"], zone),
         )])
+    await audit.record(conn, organiser, "export", organisation_id=event["organisation_id"], event_id=event["id"],
+                       detail={"format": "csv", "rows": len(rows)})
     return f"{event['slug']}-registrations.csv", ("\ufeff" + buffer.getvalue()).encode("utf-8")
 
 

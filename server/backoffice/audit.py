@@ -1,0 +1,32 @@
+"""The audit log: one row per thing a staff member did, written in the transaction of the change."""
+
+from __future__ import annotations
+
+from typing import Any
+
+import asyncpg
+
+from server.backoffice import queries as q
+from server.organisers.schemas import Organiser
+
+# the actions written, as the audit page names them (server/backoffice/labels.py)
+ACTIONS = (
+    "sign_in", "sign_in_failed", "sign_out_everywhere", "password_reset_asked", "password_set",
+    "person_invited", "role_changed", "person_removed",
+    "event_created", "event_changed", "event_published", "event_cancelled",
+    "export", "message_sent",
+)
+
+
+async def record(
+    conn: asyncpg.Connection, actor: Organiser | None, action: str, *,
+    organisation_id: int | None = None, event_id: int | None = None, detail: dict[str, Any] | None = None,
+    actor_id: int | None = None, actor_email: str = "",
+) -> None:
+    """Write one audit row (never a password or a token in `detail`)."""
+    if action not in ACTIONS:
+        raise ValueError(f"unknown audit action {action!r}")
+    await conn.execute(
+        q.INSERT_AUDIT, actor.id if actor and actor.id else actor_id, actor.email if actor else actor_email,
+        action, organisation_id, event_id, detail or {},
+    )

@@ -1,0 +1,391 @@
+"""The back-office pages: thin handlers over server/backoffice/service.py, every form with CSRF."""
+
+from __future__ import annotations
+
+from datetime import UTC, datetime
+from typing import Annotated, Any, Literal
+
+import asyncpg
+from litestar import Controller, Request, Response, get, post
+from litestar.di import Provide
+from litestar.params import Parameter, QueryParameter
+from litestar.response import Redirect
+
+from server.backoffice import labels, service
+from server.backoffice.service import ROLES, Staff
+from server.backoffice.web import (
+    SignInRequired,
+    provide_staff,
+    render,
+    safe_next,
+    session_cookie,
+    sign_in_redirect,
+    staff_language,
+    SESSION_COOKIE,
+)
+from server.events import service as events
+from server.errors import Forbidden, Invalid, NotFound, TooManyRequests, Unauthorized
+from server.i18n import LANGUAGES
+from server.limits import client_address
+from server.organisers.service import AccountOutOfReach, EmailRefused, account_email
+from server.pages import csrf
+from server.pages.accounts import MAX_PASSWORD, MIN_PASSWORD, password_errors
+from server.pages.errors import page_exception_handlers
+from server.pages.render import language_links
+from server.pages.translations import LANGUAGE_NAMES, N_, gettext
+from server.settings import Settings
+
+Token = Annotated[str, Parameter(max_length=200)]
+Slug = Annotated[str | None, QueryParameter(name="organisation", max_length=63, required=False)]
+EventSlug = Annotated[str | None, QueryParameter(name="event", max_length=130, required=False)]
+Next = Annotated[str | None, QueryParameter(name="next", max_length=1000, required=False)]
+PersonId = Annotated[int, Parameter(ge=1, le=2**63 - 1)]
+EventPath = Annotated[str, Parameter(max_length=130)]
+Action = Literal["publish", "cancel"]
+
+
+class NotAllowed(Forbidden):
+    """A write that the person's role does not allow."""
+
+    code = "not_allowed"
+
+
+def _not_allowed(request: Request, exc: Exception) -> Response:
+    staff = request.scope.get("zesummen.staff")
+    return _page(request, request.app.state.settings, "bo_error.html", {}, lang=staff_language(request, staff),
+                 staff=staff, status_code=403)
+
+
+BACKOFFICE_HANDLERS: dict[Any, Any] = {
+    **page_exception_handlers, SignInRequired: sign_in_redirect, NotAllowed: _not_allowed,
+}
+
+
+async def _form(request: Request, settings: Settings) -> dict[str, str]:
+    """The posted form, its CSRF token checked; fields as single strings."""
+    form = await request.form()
+    csrf.check(request, form, settings)
+    return {key: str(value) for key, value in form.items()}
+
+
+def _page(request: Request, settings: Settings, template: str, context: dict[str, Any], *, lang: str,
+          staff: Staff | None = None, status_code: int = 200, cookies: list | None = None) -> Response[str]:
+    """A back-office page with its CSRF token and, before sign-in, links to the other languages."""
+    token, jar = csrf.issue(request, settings)
+    context = {"staff": staff, "csrf_token": token, "labels": labels.translated(lang),
+               "switcher": language_links(request, request.url.path) if staff is None else [], **context}
+    return render(request, template, context, lang=lang, status_code=status_code, cookies=[*jar, *(cookies or [])])
+
+
+class SignInPages(Controller):
+    """Signing in and out, and choosing a new password by mail."""
+
+    path = "/organiser"
+    include_in_schema = False
+    exception_handlers = BACKOFFICE_HANDLERS
+    dependencies = {"staff": Provide(provide_staff)}
+    opt = {"html": True}
+
+    @get("/login")
+    async def login_form(self, request: Request, settings: Settings, conn: asyncpg.Connection,
+                         next_: Next = None) -> Response:
+        """The sign-in form; someone signed in already goes on."""
+        token = request.cookies.get(SESSION_COOKIE, "")
+        if token and await service.staff_for_session(conn, token, settings):
+            return Redirect(path=safe_next(next_), status_code=303)
+        lang = staff_language(request, None)
+        notice = "reset" if request.query_params.get("done") == "reset" else ""
+        return _page(request, settings, "login.html", {"values": {}, "errors": {}, "next": safe_next(next_),
+                                                      "notice": notice}, lang=lang)
+
+    @post("/login")
+    async def login(self, request: Request, settings: Settings, conn: asyncpg.Connection) -> Response:
+        """Check the password, open a session, go where the person was going."""
+        form = await _form(request, settings)
+        lang = staff_language(request, None)
+        email, target = form.get("email", "")[:320], safe_next(form.get("next"))
+        values = {"email": email}
+        try:
+            token = await service.sign_in(
+                conn, settings, email, form.get("password", "")[:MAX_PASSWORD], client_address(request, settings),
+                request.headers.get("user-agent", ""), lang)
+        except TooManyRequests as exc:
+            errors = {"form": gettext(lang, N_("Too many failed attempts from here or for this account. Please wait "
+                                               "a few minutes and try again."))}
+            response = _page(request, settings, "login.html", {"values": values, "errors": errors, "next": target,
+                                                               "notice": ""}, lang=lang, status_code=429)
+            response.headers.update(exc.headers or {})
+            return response
+        except Unauthorized:
+            errors = {"password": gettext(lang, N_("The email address or the password is wrong."))}
+            return _page(request, settings, "login.html", {"values": values, "errors": errors, "next": target,
+                                                          "notice": ""}, lang=lang, status_code=401)
+        if previous := request.cookies.get(SESSION_COOKIE):
+            await service.sign_out(conn, previous)  # a browser holds one session: the one it signed in last
+        return Redirect(path=target, status_code=303, cookies=[session_cookie(settings, token)])
+
+    @post("/logout")
+    async def logout(self, request: Request, staff: Staff, settings: Settings, conn: asyncpg.Connection) -> Response:
+        """End this session."""
+        await _form(request, settings)
+        await service.sign_out(conn, staff.token)
+        return Redirect(path="/organiser/login", status_code=303, cookies=[session_cookie(settings, "", clear=True)])
+
+    @post("/sign-out-everywhere")
+    async def sign_out_everywhere(self, request: Request, staff: Staff, settings: Settings,
+                                  conn: asyncpg.Connection) -> Response:
+        """End every session and API token of the account."""
+        await _form(request, settings)
+        await service.sign_out_everywhere(conn, staff)
+        return Redirect(path="/organiser/login", status_code=303, cookies=[session_cookie(settings, "", clear=True)])
+
+    @post("/language")
+    async def language(self, request: Request, staff: Staff, settings: Settings, conn: asyncpg.Connection) -> Response:
+        """Store the interface language the person chose and show the same page again."""
+        form = await _form(request, settings)
+        await service.set_language(conn, staff, form.get("language", ""))
+        return Redirect(path=safe_next(form.get("next")), status_code=303)
+
+    @get("/password-reset")
+    async def reset_form(self, request: Request, settings: Settings) -> Response:
+        """Ask for a link to choose a new password."""
+        lang = staff_language(request, None)
+        return _page(request, settings, "reset_ask.html", {"values": {}, "errors": {}, "sent": False}, lang=lang)
+
+    @post("/password-reset")
+    async def ask_reset(self, request: Request, settings: Settings, conn: asyncpg.Connection) -> Response:
+        """Mail a link if the account exists; the same answer whether or not it does."""
+        form = await _form(request, settings)
+        lang = staff_language(request, None)
+        email = form.get("email", "")[:320]
+        try:
+            account_email(email)
+        except EmailRefused:
+            errors = {"email": gettext(lang, N_("Please write a complete email address, such as name@example.lu."))}
+            return _page(request, settings, "reset_ask.html", {"values": {"email": email}, "errors": errors,
+                                                              "sent": False}, lang=lang, status_code=422)
+        try:
+            await service.ask_reset(conn, settings, email, lang, client_address(request, settings))
+        except TooManyRequests as exc:
+            errors = {"form": gettext(lang, N_("Too many attempts from here or for this account. Please wait a few "
+                                               "minutes and try again."))}
+            response = _page(request, settings, "reset_ask.html", {"values": {"email": email}, "errors": errors,
+                                                                   "sent": False}, lang=lang, status_code=429)
+            response.headers.update(exc.headers or {})
+            return response
+        return _page(request, settings, "reset_ask.html", {"values": {}, "errors": {}, "sent": True,
+                                                          "minutes": _minutes(settings)}, lang=lang)
+
+    @get("/password-reset/{token:str}")
+    async def reset_password_form(self, token: Token, request: Request, settings: Settings,
+                                  conn: asyncpg.Connection) -> Response:
+        """The new password form, or why the link no longer works."""
+        lang = staff_language(request, None)
+        reset = await self._usable(conn, token, request, settings)
+        return _page(request, settings, "reset_set.html", {"reset": reset, "token": token, "errors": {},
+                                                          "minutes": _minutes(settings)},
+                     lang=lang, status_code=200 if reset else 410)
+
+    @post("/password-reset/{token:str}")
+    async def reset_password(self, token: Token, request: Request, settings: Settings,
+                             conn: asyncpg.Connection) -> Response:
+        """Set the new password; every session and token of the account ends."""
+        form = await _form(request, settings)
+        lang = staff_language(request, None)
+        reset = await self._usable(conn, token, request, settings)
+        password, confirm = form.get("password", ""), form.get("password_confirm", "")
+        if reset is not None and (errors := password_errors(password, confirm, lang)):
+            return _page(request, settings, "reset_set.html", {"reset": reset, "token": token, "errors": errors,
+                                                              "minutes": _minutes(settings)}, lang=lang, status_code=422)
+        if reset is None or not await service.accept_reset(conn, token, password):
+            return _page(request, settings, "reset_set.html", {"reset": None, "token": token, "errors": {},
+                                                              "minutes": _minutes(settings)}, lang=lang, status_code=410)
+        return Redirect(path=f"/organiser/login?done=reset&lang={lang}", status_code=303,
+                        cookies=[session_cookie(settings, "", clear=True)])
+
+    @staticmethod
+    async def _usable(conn: asyncpg.Connection, token: str, request: Request, settings: Settings) -> Any:
+        """The usable reset of the link, or None; a dead link counts as a failed sign-in of the address."""
+        keys, limits = service.accounts.sign_in_keys(settings, client_address(request, settings), f"reset:{token[:60]}")
+        await service.accounts.count_sign_in(conn, settings, keys, limits)
+        reset = await service.reset_for_token(conn, token)
+        if reset is not None:
+            await service.accounts.give_back_sign_in(conn, settings, keys)
+        return reset
+
+
+def _minutes(settings: Settings) -> int:
+    return round(settings.password_reset_ttl.total_seconds() / 60)
+
+
+class BackofficePages(Controller):
+    """The dashboard, people and roles, the audit log: for signed-in staff only."""
+
+    path = "/organiser"
+    include_in_schema = False
+    exception_handlers = BACKOFFICE_HANDLERS
+    dependencies = {"staff": Provide(provide_staff)}
+    opt = {"html": True}
+
+    @get("/")
+    async def dashboard(self, request: Request, staff: Staff, settings: Settings, conn: asyncpg.Connection) -> Response:
+        """The coming events, drafts and what needs attention, for the person's organisations."""
+        data = await service.dashboard(conn, staff.organiser, datetime.now(UTC))
+        return _page(request, settings, "dashboard.html", data, lang=staff_language(request, staff), staff=staff)
+
+    @get("/people")
+    async def people(self, request: Request, staff: Staff, settings: Settings, conn: asyncpg.Connection,
+                     organisation: Slug = None) -> Response:
+        """The people of an organisation the person administers, with what they may change."""
+        org, managed = await _managed(conn, staff, organisation)
+        lang = staff_language(request, staff)
+        context = await _people_context(conn, staff, org, managed, lang, {"role": "organiser"}, {})
+        context["request_done"] = gettext(lang, DONE[request.query_params["done"]]) \
+            if request.query_params.get("done") in DONE else ""
+        return _page(request, settings, "people.html", context, lang=lang, staff=staff)
+
+    @post("/people")
+    async def invite(self, request: Request, staff: Staff, settings: Settings, conn: asyncpg.Connection) -> Response:
+        """Invite a person to the organisation; errors next to their field, nothing typed lost."""
+        form = await _form(request, settings)
+        lang = staff_language(request, staff)
+        org, managed = await _managed(conn, staff, form.get("organisation") or None)
+        values = {name: form.get(name, "")[:320] for name in ("email", "name", "role", "language")}
+        errors: dict[str, str] = {}
+        if not " ".join(values["name"].split()):
+            errors["name"] = gettext(lang, N_("Please write the person's name."))
+        if values["role"] not in ROLES:
+            errors["role"] = gettext(lang, N_("Please choose a role."))
+        if values["language"] not in LANGUAGES:
+            values["language"] = lang
+        try:
+            account_email(values["email"])
+        except EmailRefused:
+            errors["email"] = gettext(lang, N_("Please write a complete email address, such as name@example.lu."))
+        if not errors:
+            try:
+                await service.invite(conn, staff.organiser, org, values["email"], values["name"][:200], values["role"],
+                                     values["language"], settings)
+            except AccountOutOfReach:
+                errors["email"] = gettext(lang, N_("This person has roles in organisations you do not administer: "
+                                                   "only an administrator can change their account."))
+            except Invalid:
+                errors["email"] = gettext(lang, N_("Please write a complete email address, such as name@example.lu."))
+        if errors:
+            context = await _people_context(conn, staff, org, managed, lang, values, errors)
+            return _page(request, settings, "people.html", context, lang=lang, staff=staff, status_code=422)
+        return Redirect(path=f"/organiser/people?organisation={org['slug']}&done=invited", status_code=303)
+
+    @post("/people/{person_id:int}/role")
+    async def change_role(self, person_id: PersonId, request: Request, staff: Staff, settings: Settings,
+                          conn: asyncpg.Connection) -> Response:
+        """Give a member another role."""
+        form = await _form(request, settings)
+        org, _ = await _managed(conn, staff, form.get("organisation") or None)
+        role = form.get("role", "")
+        if role not in ROLES:
+            raise Invalid.field("role", "Choose admin, organiser or viewer.")
+        try:
+            await service.change_role(conn, staff.organiser, org, person_id, role, settings)
+        except Forbidden:
+            raise NotAllowed("Only an administrator can change this account.") from None
+        return Redirect(path=f"/organiser/people?organisation={org['slug']}&done=changed", status_code=303)
+
+    @post("/people/{person_id:int}/remove")
+    async def remove(self, person_id: PersonId, request: Request, staff: Staff, settings: Settings,
+                     conn: asyncpg.Connection) -> Response:
+        """Take a member's role in the organisation away."""
+        form = await _form(request, settings)
+        org, _ = await _managed(conn, staff, form.get("organisation") or None)
+        try:
+            await service.remove(conn, staff.organiser, org, person_id)
+        except Forbidden:
+            raise NotAllowed("Only an administrator can change this account.") from None
+        return Redirect(path=f"/organiser/people?organisation={org['slug']}&done=removed", status_code=303)
+
+    @get("/events/{slug:str}")
+    async def event(self, slug: EventPath, request: Request, staff: Staff, settings: Settings,
+                    conn: asyncpg.Connection) -> Response:
+        """One event: its figures and its texts in the five languages, with the fallback the public sees."""
+        data = await service.event_page(conn, staff.organiser, slug)
+        lang = staff_language(request, staff)
+        done = request.query_params.get("done")
+        data["request_done"] = gettext(lang, EVENT_DONE[done]) if done in EVENT_DONE else ""
+        return _page(request, settings, "bo_event.html", data, lang=lang, staff=staff)
+
+    @get("/events/{slug:str}/{action:str}")
+    async def confirm(self, slug: EventPath, action: Action, request: Request, staff: Staff, settings: Settings,
+                      conn: asyncpg.Connection) -> Response:
+        """Publish or cancel: first say who will be told."""
+        data = await self._writable(conn, staff, slug, action)
+        return _page(request, settings, "bo_confirm.html", {**data, "action": action},
+                     lang=staff_language(request, staff), staff=staff)
+
+    @post("/events/{slug:str}/{action:str}")
+    async def act(self, slug: EventPath, action: Action, request: Request, staff: Staff, settings: Settings,
+                  conn: asyncpg.Connection) -> Response:
+        """Publish or cancel through the events service, as the JSON API does."""
+        await _form(request, settings)
+        await self._writable(conn, staff, slug, action)
+        try:
+            if action == "publish":
+                await events.publish_event(conn, staff.organiser, slug, settings)
+            else:
+                await events.cancel_event(conn, staff.organiser, slug, settings)
+        except Forbidden:
+            raise NotAllowed("Your role does not allow changes.") from None
+        done = "published" if action == "publish" else "cancelled"
+        return Redirect(path=f"/organiser/events/{slug}?done={done}", status_code=303)
+
+    @staticmethod
+    async def _writable(conn: asyncpg.Connection, staff: Staff, slug: str, action: str) -> dict[str, Any]:
+        """The event page's data if the person may change it (404 unseen, 403 a viewer) and the action applies."""
+        data = await service.event_page(conn, staff.organiser, slug)
+        if not data["may_write"]:
+            raise NotAllowed("Your role does not allow changes.")
+        status = data["event"]["status"]
+        if (action == "publish" and status != "draft") or (action == "cancel" and status == "cancelled"):
+            raise NotFound("Nothing to do.")
+        return data
+
+    @get("/audit")
+    async def audit(self, request: Request, staff: Staff, settings: Settings, conn: asyncpg.Connection,
+                    organisation: Slug = None, event: EventSlug = None) -> Response:
+        """Who did what in an organisation the person administers, optionally for one event."""
+        org, managed = await _managed(conn, staff, organisation)
+        rows = await service.audit_rows(conn, org, event)
+        context = {"organisation": org, "managed": managed, "rows": rows, "event": event or ""}
+        return _page(request, settings, "audit.html", context, lang=staff_language(request, staff), staff=staff)
+
+
+EVENT_DONE = {
+    "published": N_("The event is published."),
+    "cancelled": N_("The event is cancelled. The registered people will get an email."),
+}
+
+DONE = {
+    "invited": N_("The invitation is on its way. A person without an account gets an email to choose a password."),
+    "changed": N_("The role is changed."),
+    "removed": N_("The person no longer has a role in this organisation."),
+}
+
+
+async def _people_context(conn: asyncpg.Connection, staff: Staff, org: Any, managed: list[Any], lang: str,
+                          values: dict[str, str], errors: dict[str, str]) -> dict[str, Any]:
+    """What the people page shows: the members, the invitation form with what was typed."""
+    names = labels.translated(lang)["roles"]
+    return {"organisation": org, "managed": managed, "people": await service.people(conn, staff.organiser, org),
+            "roles": ROLES, "values": values, "errors": errors, "request_done": "",
+            "roles_options": [(code, names[code]) for code in ROLES],
+            "language_options": [(code, LANGUAGE_NAMES[code]) for code in LANGUAGES]}
+
+
+async def _managed(conn: asyncpg.Connection, staff: Staff, slug: str | None) -> tuple[Any, list[Any]]:
+    """The organisation asked for among those the person administers: 404 for another's, 403 for a non-admin role."""
+    try:
+        return await service.managed_organisation(conn, staff.organiser, slug)
+    except NotFound:
+        visible = await service.visible_organisations(conn, staff.organiser)
+        if any(slug is None or org["slug"] == slug for org in visible):
+            raise NotAllowed("Only an organisation's admins manage its people.") from None
+        raise

@@ -1,0 +1,158 @@
+"""SQL of the back-office: sessions, password resets, the audit log, the dashboard and people."""
+
+# ---------------------------------------------------------------------------- sessions
+
+# a new session valid for $4; returns its id
+INSERT_SESSION = """
+INSERT INTO sessions (organiser_id, token_hash, user_agent, expires_at) VALUES ($1, $2, $3, now() + $4::interval)
+RETURNING id
+"""
+
+# the staff member behind a live session with their roles as {organisation_id: role}, their language, and
+# whether the session's last-seen time is worth writing again (more than a minute old)
+STAFF_BY_SESSION = """
+SELECT s.id AS session_id, o.id, o.email, o.name, o.is_admin, o.language,
+       s.last_seen_at < now() - interval '1 minute' AS stale,
+       coalesce(jsonb_object_agg(m.organisation_id::text, m.role) FILTER (WHERE m.organisation_id IS NOT NULL), '{}') AS roles
+FROM sessions s
+JOIN organisers o ON o.id = s.organiser_id
+LEFT JOIN memberships m ON m.organiser_id = o.id
+WHERE s.token_hash = $1 AND s.revoked_at IS NULL AND s.expires_at > now()
+GROUP BY s.id, o.id
+"""
+
+# marks a session as used now, and pushes its end $2 further (an idle session dies, a used one lives)
+TOUCH_SESSION = "UPDATE sessions SET last_seen_at = now(), expires_at = now() + $2::interval WHERE id = $1"
+
+# ends one session by its token hash
+REVOKE_SESSION = "UPDATE sessions SET revoked_at = now() WHERE token_hash = $1 AND revoked_at IS NULL"
+
+# ends every live session of an account but the one whose hash is $2 (NULL: all)
+REVOKE_OTHER_SESSIONS = """
+UPDATE sessions SET revoked_at = now()
+WHERE organiser_id = $1 AND revoked_at IS NULL AND token_hash IS DISTINCT FROM $2
+"""
+
+# the live sessions of an account, newest first
+LIVE_SESSIONS = """
+SELECT id, user_agent, created_at, last_seen_at, token_hash = $2 AS current FROM sessions
+WHERE organiser_id = $1 AND revoked_at IS NULL AND expires_at > now() ORDER BY last_seen_at DESC
+"""
+
+# sets an account's interface language
+SET_LANGUAGE = "UPDATE organisers SET language = $2 WHERE id = $1"
+# the same, for an account that never chose one
+SET_LANGUAGE_IF_NONE = "UPDATE organisers SET language = $2 WHERE id = $1 AND language IS NULL"
+
+# id, password hash, name and language of an account by email (sign-in and reset)
+ACCOUNT_FOR_SIGN_IN = "SELECT id, email, name, password_hash, language FROM organisers WHERE email = $1"
+
+# ---------------------------------------------------------------------------- password resets
+
+# spends every open reset of an account (a newer one replaces them, or the password was set)
+SPEND_RESETS = """
+UPDATE password_resets SET spent_at = now(), token_nonce = NULL WHERE organiser_id = $1 AND spent_at IS NULL
+"""
+
+# a new reset valid for $4; returns its id and expiry
+INSERT_RESET = """
+INSERT INTO password_resets (organiser_id, token_nonce, token_hash, expires_at) VALUES ($1, $2, $3, now() + $4::interval)
+RETURNING id, expires_at
+"""
+
+# a reset by token hash or id with its account; `usable` when it may still set the password
+_RESET = """
+SELECT r.id, r.organiser_id, r.token_nonce, r.expires_at, o.email, o.name,
+       r.spent_at IS NULL AND r.expires_at > now() AS usable
+FROM password_resets r JOIN organisers o ON o.id = r.organiser_id
+WHERE r.{column} = $1
+"""
+RESET_BY_TOKEN = _RESET.format(column="token_hash")
+RESET_BY_ID = _RESET.format(column="id")
+# the same, locking the reset and its account for setting the password
+RESET_BY_TOKEN_FOR_UPDATE = RESET_BY_TOKEN + "FOR UPDATE OF r, o"
+
+# ---------------------------------------------------------------------------- audit log
+
+# one audit row
+INSERT_AUDIT = """
+INSERT INTO audit_log (actor_id, actor_email, action, organisation_id, event_id, detail)
+VALUES ($1, $2, $3, $4, $5, $6)
+"""
+
+# an organisation's audit rows (and the sign-ins of its present members), newest first; $2 an event slug
+# or NULL, $3 the most rows
+AUDIT_OF_ORGANISATION = """
+SELECT a.at, a.action, a.actor_email, a.detail, e.slug AS event_slug, e.title AS event_title
+FROM audit_log a LEFT JOIN events e ON e.id = a.event_id
+WHERE (a.organisation_id = $1
+       OR (a.organisation_id IS NULL AND a.event_id IS NULL
+           AND a.actor_id IN (SELECT organiser_id FROM memberships WHERE organisation_id = $1)))
+  AND ($2::text IS NULL OR e.slug = $2)
+ORDER BY a.at DESC, a.id DESC
+LIMIT $3
+"""
+
+# ---------------------------------------------------------------------------- dashboard
+
+# The seat counters, read in this one place: (event_id, seats_taken = pending + confirmed,
+# waitlist_length). Kept by the registrations' trigger on `events` today; repoint here when they move.
+SEAT_COUNTERS = "SELECT id AS event_id, seats_taken, waitlist_length FROM events"
+
+# the coming (not yet ended) and draft events of organisations $1, soonest first, with their fill,
+# pending holds, failed mails, and what needs attention; at most $2
+DASHBOARD_EVENTS = f"""
+SELECT e.id, e.slug, e.kind, e.status, e.title, e.languages, e.starts_at, e.ends_at, e.timezone, e.capacity,
+       e.join_url, e.venue, e.online, o.slug AS organisation_slug, o.name AS organisation_name,
+       c.seats_taken, c.waitlist_length,
+       coalesce(p.pending, 0) AS pending,
+       c.seats_taken - coalesce(p.pending, 0) AS confirmed,
+       (SELECT count(*) FROM outbox x WHERE x.event_id = e.id AND x.status = 'failed') AS failed_mails
+FROM events e
+JOIN organisations o ON o.id = e.organisation_id
+JOIN ({SEAT_COUNTERS}) c ON c.event_id = e.id
+LEFT JOIN LATERAL (SELECT count(*) AS pending FROM registrations r
+                   WHERE r.event_id = e.id AND r.status = 'pending') p ON true
+WHERE e.organisation_id = ANY($1::bigint[]) AND e.ends_at > now() AND e.status <> 'cancelled'
+ORDER BY e.starts_at, e.id
+LIMIT $2
+"""
+
+# the ids of every organisation (for an administrator)
+ALL_ORGANISATION_IDS = "SELECT id FROM organisations"
+
+# organisations by id, by name
+ORGANISATIONS_BY_ID = "SELECT id, slug, name FROM organisations WHERE id = ANY($1::bigint[]) ORDER BY name"
+
+# ---------------------------------------------------------------------------- people
+
+# the people with a role in organisation $1, by name
+PEOPLE_OF_ORGANISATION = """
+SELECT o.id, o.email, o.name, o.is_admin, o.password_hash IS NOT NULL AS has_password, m.role,
+       (SELECT coalesce(jsonb_object_agg(m2.organisation_id::text, m2.role), '{}') FROM memberships m2
+        WHERE m2.organiser_id = o.id) AS roles
+FROM memberships m JOIN organisers o ON o.id = m.organiser_id
+WHERE m.organisation_id = $1
+ORDER BY lower(coalesce(nullif(o.name, ''), o.email)), o.id
+"""
+
+# an organisation by slug
+ORGANISATION_BY_SLUG = "SELECT id, slug, name FROM organisations WHERE slug = $1"
+
+# ---------------------------------------------------------------------------- one event
+
+# the people a change of event $1 is mailed to (every live registration, as events.service tells them),
+# by language, most first
+AUDIENCE_BY_LANGUAGE = """
+SELECT language, count(*) AS people FROM registrations
+WHERE event_id = $1 AND status IN ('pending', 'confirmed', 'waitlisted') AND email IS NOT NULL
+GROUP BY language ORDER BY people DESC, language
+"""
+
+# an event's fill, from the counters (SEAT_COUNTERS) and its pending holds
+EVENT_FILL = f"""
+SELECT c.seats_taken, c.waitlist_length, p.pending, c.seats_taken - p.pending AS confirmed
+FROM ({SEAT_COUNTERS}) c,
+     LATERAL (SELECT count(*) AS pending FROM registrations r WHERE r.event_id = c.event_id AND r.status = 'pending') p
+WHERE c.event_id = $1
+"""

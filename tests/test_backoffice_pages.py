@@ -1,0 +1,243 @@
+"""The back-office's dashboard, people and roles, and audit log (issue 22): figures on known data, what
+needs attention, who may see and change what (admin, viewer, another organisation's staff)."""
+
+from __future__ import annotations
+
+import re
+from contextlib import asynccontextmanager
+from datetime import datetime, timedelta, timezone
+
+import pytest
+
+from server.app import create_app
+from server.backoffice import service
+from tests.factories import create_event, create_organisation, create_organiser, insert_registration
+from tests.test_backoffice_signin import browser, form_token, sign_in, with_password
+from tests.test_pages import csrf_token, text_of
+
+NOW = datetime.now(timezone.utc)
+
+
+@pytest.fixture
+async def world(conn):
+    """ASTI with an admin, an organiser and a viewer; Caritas with its admin; a person in both."""
+    await create_organisation(conn, "asti", "ASTI")
+    await create_organisation(conn, "caritas", "Caritas")
+    people = {}
+    for key, roles in {"admin": {"asti": "admin"}, "organiser": {"asti": "organiser"}, "viewer": {"asti": "viewer"},
+                       "caritas_admin": {"caritas": "admin"}, "both": {"asti": "viewer", "caritas": "organiser"}}.items():
+        person, token = await create_organiser(conn, roles)
+        await conn.execute("UPDATE organisers SET name = $2 WHERE id = $1", person.id, key.replace("_", " ").title())
+        await with_password(conn, person.email)
+        people[key] = person
+        people[key + "_token"] = token
+    return people
+
+
+@pytest.fixture
+def app(conn, settings):
+    return create_app(settings, test_connection=conn)
+
+
+@asynccontextmanager
+async def signed_in(app, person, lang: str = "en"):
+    """A browser with a session of `person`, whose account language becomes `lang`."""
+    async with browser(app) as http:
+        assert (await sign_in(http, person.email, lang=lang)).status_code == 303
+        yield http
+
+
+def soon(hours: float) -> str:
+    return (NOW + timedelta(hours=hours)).replace(microsecond=0).isoformat()
+
+
+# ---------------------------------------------------------------------------- dashboard
+
+@pytest.fixture
+async def programme(conn, settings, world):
+    """Events of ASTI with known figures, one of Caritas, a draft and a cancelled one."""
+    full = await create_event(conn, settings, organisation="asti", capacity=10, title={"en": "Filling up"})
+    for status, count in (("confirmed", 3), ("pending", 2), ("waitlisted", 1), ("cancelled", 4)):
+        for _ in range(count):
+            await insert_registration(conn, settings, full.slug, status=status)
+    no_link = await create_event(conn, settings, organisation="asti", title={"en": "Without link"}, capacity=None)
+    await conn.execute("UPDATE events SET join_url = NULL WHERE slug = $1", no_link.slug)
+    no_venue = await create_event(conn, settings, organisation="asti", title={"en": "Without venue"})
+    await conn.execute("UPDATE events SET kind = 'info_session', join_url = NULL, platform = NULL, venue = NULL, "
+                       "online = false WHERE slug = $1", no_venue.slug)
+    tomorrow = await create_event(conn, settings, organisation="asti", title={"en": "Tomorrow morning"},
+                                  starts_at=soon(5), ends_at=soon(6))
+    await insert_registration(conn, settings, tomorrow.slug, status="pending")
+    await conn.execute("INSERT INTO outbox (kind, event_id, recipient, status, last_error) "
+                       "SELECT 'reminder', id, 'x@example.org', 'failed', '550 no such user' FROM events "
+                       "WHERE slug = $1", tomorrow.slug)
+    draft = await create_event(conn, settings, organisation="asti", publish=False, title={"en": "Still a draft"})
+    cancelled = await create_event(conn, settings, organisation="asti", title={"en": "Called off"})
+    await conn.execute("UPDATE events SET status = 'cancelled' WHERE slug = $1", cancelled.slug)
+    other = await create_event(conn, settings, organisation="caritas", title={"en": "Caritas only"})
+    return {"full": full, "no_link": no_link, "no_venue": no_venue, "tomorrow": tomorrow, "draft": draft,
+            "other": other}
+
+
+async def test_the_dashboard_counts_fill_holds_and_waiting_list_per_event(conn, world, programme) -> None:
+    data = await service.dashboard(conn, world["viewer"], datetime.now(timezone.utc))
+    coming = {e["slug"]: e for e in data["coming"]}
+    assert set(coming) == {programme[k].slug for k in ("full", "no_link", "no_venue", "tomorrow")}
+    full = coming[programme["full"].slug]
+    assert (full["confirmed"], full["pending"], full["waitlist_length"], full["capacity"]) == (3, 2, 1, 10)
+    assert [e["slug"] for e in data["drafts"]] == [programme["draft"].slug]
+    needs = {e["slug"]: e["attention"] for e in data["attention"]}
+    assert needs == {
+        programme["full"].slug: ["waiting_while_free"],
+        programme["no_link"].slug: ["no_join_link"],
+        programme["no_venue"].slug: ["no_venue"],
+        programme["tomorrow"].slug: ["failed_mails", "pending_soon"],
+    }
+
+
+async def test_the_dashboard_page_shows_figures_and_attention_in_the_persons_language(app, world, programme) -> None:
+    async with signed_in(app, world["organiser"], "en") as http:
+        page = text_of(await http.get("/organiser/"))
+        assert "3 confirmed of 10 places · 2 awaiting confirmation · 1 on the waiting list" in page
+        assert "Without link" in page and "Web conference without a join link" in page
+        assert "Information session without a venue" in page and "Emails that could not be delivered" in page
+        assert "Starts within 24 hours with unconfirmed places" in page
+        assert "People on the waiting list while places are free" in page
+        assert "Still a draft" in page and "Caritas only" not in page and "Called off" not in page
+    async with signed_in(app, world["admin"], "de") as http:
+        page = text_of(await http.get("/organiser/"))
+        assert "3 von 10 Plätzen bestätigt" in page and "Webkonferenz ohne Zugangslink" in page
+    async with signed_in(app, world["caritas_admin"], "fr") as http:
+        page = text_of(await http.get("/organiser/"))
+        assert "Caritas only" in page and "Filling up" not in page and "Without link" not in page
+
+
+# ---------------------------------------------------------------------------- people and roles
+
+async def test_an_admin_invites_changes_a_role_and_removes_through_the_page(app, conn, world) -> None:
+    async with signed_in(app, world["admin"]) as http:
+        page = await http.get("/organiser/people")
+        assert page.status_code == 200
+        shown = text_of(page)
+        assert world["organiser"].email in shown and world["caritas_admin"].email not in shown
+        token = csrf_token(page)
+        # an error keeps what was typed, next to its field
+        bad = await http.post("/organiser/people", data={"csrf_token": token, "organisation": "asti",
+                                                         "name": "Jonas Weber", "email": "jonas@", "role": "organiser",
+                                                         "language": "de"})
+        assert bad.status_code == 422 and 'id="f-email-error"' in bad.text and 'value="Jonas Weber"' in bad.text
+        answer = await http.post("/organiser/people", data={"csrf_token": token, "organisation": "asti",
+                                                            "name": "Jonas Weber", "email": "Jonas@Example.org",
+                                                            "role": "organiser", "language": "de"})
+        assert answer.status_code == 303
+        assert "The invitation is on its way." in text_of(await http.get(answer.headers["location"]))
+        assert await conn.fetchval("SELECT language FROM outbox WHERE kind = 'organiser_invitation' "
+                                   "AND recipient = 'jonas@example.org'") == "de"
+        target = world["organiser"].id
+        answer = await http.post(f"/organiser/people/{target}/role", data={"csrf_token": token,
+                                                                            "organisation": "asti", "role": "viewer"})
+        assert answer.status_code == 303
+        assert await conn.fetchval("SELECT role FROM memberships WHERE organiser_id = $1", target) == "viewer"
+        answer = await http.post(f"/organiser/people/{target}/remove", data={"csrf_token": token,
+                                                                              "organisation": "asti"})
+        assert answer.status_code == 303
+        assert await conn.fetchval("SELECT count(*) FROM memberships WHERE organiser_id = $1", target) == 0
+        audit = await http.get("/organiser/audit", params={"organisation": "asti"})
+        shown = text_of(audit)
+        for words in ("Invited a person", "Changed a role", "Removed a person", "jonas@example.org",
+                      world["admin"].email):
+            assert words in shown
+    rows = await conn.fetch("SELECT action, detail FROM audit_log WHERE actor_id = $1 AND action <> 'sign_in' "
+                            "ORDER BY id", world["admin"].id)
+    assert [(r["action"], r["detail"].get("to")) for r in rows] == [
+        ("person_invited", None), ("role_changed", "viewer"), ("person_removed", None)]
+
+
+async def test_an_account_with_roles_elsewhere_cannot_be_changed_by_an_organisation_admin(app, conn, world) -> None:
+    async with signed_in(app, world["admin"]) as http:
+        page = await http.get("/organiser/people")
+        row = re.search(rf"<tr>(?:(?!</tr>).)*{re.escape(world['both'].email)}.*?</tr>", page.text, re.S).group(0)
+        assert "/role" not in row and "/remove" not in row
+        token = csrf_token(page)
+        for action, extra in (("role", {"role": "admin"}), ("remove", {})):
+            answer = await http.post(f"/organiser/people/{world['both'].id}/{action}",
+                                     data={"csrf_token": token, "organisation": "asti", **extra})
+            assert answer.status_code == 403
+    assert await conn.fetchval("SELECT count(*) FROM memberships WHERE organiser_id = $1", world["both"].id) == 2
+
+
+async def test_a_viewer_sees_no_write_control_and_is_refused_writes(app, conn, world) -> None:
+    async with signed_in(app, world["viewer"]) as http:
+        dashboard = await http.get("/organiser/")
+        assert "/organiser/people" not in dashboard.text and "/organiser/audit" not in dashboard.text
+        assert (await http.get("/organiser/people")).status_code == 403
+        assert (await http.get("/organiser/audit", params={"organisation": "asti"})).status_code == 403
+        token = await form_token(http)
+        answer = await http.post(f"/organiser/people/{world['organiser'].id}/role",
+                                 data={"csrf_token": token, "organisation": "asti", "role": "admin"})
+        assert answer.status_code == 403
+        answer = await http.post("/organiser/people", data={"csrf_token": token, "organisation": "asti",
+                                                            "name": "X", "email": "x@example.org", "role": "admin"})
+        assert answer.status_code == 403
+    assert await conn.fetchval("SELECT role FROM memberships WHERE organiser_id = $1", world["organiser"].id) \
+        == "organiser"
+    assert await conn.fetchval("SELECT count(*) FROM organisers WHERE email = 'x@example.org'") == 0
+
+
+async def test_another_organisations_staff_meet_404_as_for_a_missing_one(app, conn, world) -> None:
+    async with signed_in(app, world["caritas_admin"]) as http:
+        token = await form_token(http)
+        missing = await http.get("/organiser/people", params={"organisation": "no-such-org"})
+        for answer in (
+            await http.get("/organiser/people", params={"organisation": "asti"}),
+            await http.get("/organiser/audit", params={"organisation": "asti"}),
+            await http.post(f"/organiser/people/{world['organiser'].id}/role",
+                            data={"csrf_token": token, "organisation": "asti", "role": "viewer"}),
+            await http.post(f"/organiser/people/{world['organiser'].id}/remove",
+                            data={"csrf_token": token, "organisation": "asti"}),
+            # their own organisation, someone who is not in it
+            await http.post(f"/organiser/people/{world['organiser'].id}/role",
+                            data={"csrf_token": token, "organisation": "caritas", "role": "viewer"}),
+        ):
+            assert answer.status_code == missing.status_code == 404
+            assert text_of(answer) == text_of(missing)
+    assert await conn.fetchval("SELECT role FROM memberships WHERE organiser_id = $1", world["organiser"].id) \
+        == "organiser"
+
+
+# ---------------------------------------------------------------------------- audit log
+
+async def test_event_changes_exports_and_messages_are_audited_and_shown_per_event(app, conn, world) -> None:
+    from tests.factories import event_body
+
+    api = {"authorization": f"Bearer {world['organiser_token']}", "accept": "application/json"}
+    async with browser(app) as http:
+        created = await http.post("/api/organiser/events", json=event_body(organisation="asti"), headers=api)
+        assert created.status_code == 201, created.text
+        slug = created.json()["slug"]
+        assert (await http.patch(f"/api/organiser/events/{slug}", json={"capacity": 20}, headers=api)).status_code == 200
+        assert (await http.post(f"/api/organiser/events/{slug}/publish", headers=api)).status_code == 200
+        assert (await http.get(f"/api/organiser/events/{slug}/registrations.csv", headers=api)).status_code == 200
+        sent = await http.post(f"/api/organiser/events/{slug}/messages", headers=api,
+                               json={"subject": "Hello", "body": "See you soon"})
+        assert sent.status_code == 202
+        assert (await http.post(f"/api/organiser/events/{slug}/cancel", headers=api)).status_code == 200
+        other = await http.post("/api/organiser/events", json=event_body(organisation="asti"), headers=api)
+        assert other.status_code == 201
+    rows = await conn.fetch("SELECT a.action, a.actor_email, a.detail FROM audit_log a JOIN events e ON e.id = a.event_id "
+                            "WHERE e.slug = $1 ORDER BY a.id", slug)
+    assert [r["action"] for r in rows] == ["event_created", "event_changed", "event_published", "export",
+                                           "message_sent", "event_cancelled"]
+    assert {r["actor_email"] for r in rows} == {world["organiser"].email}
+    assert rows[1]["detail"]["fields"] == ["capacity"]
+    async with signed_in(app, world["admin"]) as http:
+        page = text_of(await http.get("/organiser/audit", params={"organisation": "asti", "event": slug}))
+        for words in ("Created an event", "Changed an event", "Published an event", "Exported the registrations",
+                      "Wrote to the registered people", "Cancelled an event"):
+            assert words in page
+        assert page.count("Created an event") == 1  # the other event is filtered out
+        everything = text_of(await http.get("/organiser/audit", params={"organisation": "asti"}))
+        assert everything.count("Created an event") == 2 and "Signed in" in everything
+    async with signed_in(app, world["caritas_admin"]) as http:
+        page = text_of(await http.get("/organiser/audit", params={"organisation": "caritas"}))
+        assert "Created an event" not in page and world["organiser"].email not in page
