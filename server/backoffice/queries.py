@@ -95,13 +95,9 @@ LIMIT $3
 
 # ---------------------------------------------------------------------------- dashboard
 
-# The seat counters, read in this one place: (event_id, seats_taken = pending + confirmed,
-# waitlist_length). Kept by the registrations' trigger on `events` today; repoint here when they move.
-SEAT_COUNTERS = "SELECT id AS event_id, seats_taken, waitlist_length FROM events"
-
 # the coming (not yet ended) and draft events of organisations $1, soonest first, with their fill,
 # pending holds, failed mails, and what needs attention; at most $2
-DASHBOARD_EVENTS = f"""
+DASHBOARD_EVENTS = """
 SELECT e.id, e.slug, e.kind, e.status, e.title, e.languages, e.starts_at, e.ends_at, e.timezone, e.capacity,
        e.join_url, e.venue, e.online, o.slug AS organisation_slug, o.name AS organisation_name,
        c.seats_taken, c.waitlist_length,
@@ -110,7 +106,7 @@ SELECT e.id, e.slug, e.kind, e.status, e.title, e.languages, e.starts_at, e.ends
        (SELECT count(*) FROM outbox x WHERE x.event_id = e.id AND x.status = 'failed') AS failed_mails
 FROM events e
 JOIN organisations o ON o.id = e.organisation_id
-JOIN ({SEAT_COUNTERS}) c ON c.event_id = e.id
+JOIN event_seats c ON c.event_id = e.id
 LEFT JOIN LATERAL (SELECT count(*) AS pending FROM registrations r
                    WHERE r.event_id = e.id AND r.status = 'pending') p ON true
 WHERE e.organisation_id = ANY($1::bigint[]) AND e.ends_at > now() AND e.status <> 'cancelled'
@@ -149,10 +145,10 @@ WHERE event_id = $1 AND status IN ('pending', 'confirmed', 'waitlisted') AND ema
 GROUP BY language ORDER BY people DESC, language
 """
 
-# an event's fill, from the counters (SEAT_COUNTERS) and its pending holds
-EVENT_FILL = f"""
+# an event's fill, from its seat counters (event_seats: seats_taken = pending + confirmed) and its pending holds
+EVENT_FILL = """
 SELECT c.seats_taken, c.waitlist_length, p.pending, c.seats_taken - p.pending AS confirmed
-FROM ({SEAT_COUNTERS}) c,
+FROM event_seats c,
      LATERAL (SELECT count(*) AS pending FROM registrations r WHERE r.event_id = c.event_id AND r.status = 'pending') p
 WHERE c.event_id = $1
 """
