@@ -102,6 +102,9 @@ ON CONFLICT (mission_id, interpreter_id) DO UPDATE SET status = 'offered', answe
 RETURNING id, mission_id AS mission, interpreter_id AS interpreter, status
 """
 
+# an interpreter's offer: mission_id
+OFFER_MISSION = "SELECT mission_id FROM interpretation_offers WHERE id = $1 AND interpreter_id = $2"
+
 # an interpreter's offer, locked: id, mission_id, status
 OFFER_FOR_UPDATE = """
 SELECT id, mission_id, status FROM interpretation_offers WHERE id = $1 AND interpreter_id = $2 FOR UPDATE

@@ -316,11 +316,12 @@ async def answer_offer(conn: asyncpg.Connection, token: str, offer_id: int, acce
     """Accept (the first to accept gets the mission; 409 when taken or busy then) or decline an offer."""
     async with conn.transaction():
         interpreter = await interpreter_for_token(conn, token)
-        found = await conn.fetchrow(q.OFFER_FOR_UPDATE, offer_id, interpreter["id"])
-        if found is None:
+        mission_id = await conn.fetchval(q.OFFER_MISSION, offer_id, interpreter["id"])
+        if mission_id is None:
             raise NotFound(f"No offer {offer_id} of yours.")
-        # the mission's lock orders the answers to one mission: the first to accept gets it
-        mission = await conn.fetchrow(q.MISSION_FOR_UPDATE, found["mission_id"])
+        # the mission's lock, taken before any offer's, orders the answers to one mission: the first
+        # to accept gets it (the winner then updates the others' offers, which nobody holds)
+        mission = await conn.fetchrow(q.MISSION_FOR_UPDATE, mission_id)
         offer_row = await conn.fetchrow(q.OFFER_FOR_UPDATE, offer_id, interpreter["id"])
         if offer_row["status"] != "offered":
             raise Taken(f"This offer is {offer_row['status']}.", code=f"offer_{offer_row['status']}")
