@@ -23,7 +23,11 @@ from server.events.controllers import OrganiserEventController, PublicEventContr
 from server.feeds.cache import cache_lifespan_hooks
 from server.feeds.controllers import FeedController, document_event_feed
 from server.i18n import LanguageQuery, negotiate_language
-from server.interpretation.controllers import InterpreterController, OrganiserInterpretationController
+from server.interpretation.controllers import (
+    InterpreterController,
+    OrganiserInterpretationController,
+    PublicInterpretationController,
+)
 from server.notifications.controllers import OrganiserMessageController
 from server.openapi import document_problems
 from server.organisers.controllers import OrganiserAccountController, authenticate, provide_organiser
@@ -59,6 +63,7 @@ def route_handlers() -> list:
         FeedController,
         OrganiserInterpretationController,
         InterpreterController,
+        PublicInterpretationController,
     ]
 
 

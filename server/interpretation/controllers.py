@@ -5,7 +5,7 @@ from __future__ import annotations
 from typing import Annotated
 
 import asyncpg
-from litestar import Controller, get, patch, post
+from litestar import Controller, Request, get, patch, post
 from litestar.params import Parameter
 
 from server.interpretation import service
@@ -20,7 +20,10 @@ from server.interpretation.schemas import (
     MissionPatch,
     OfferOut,
     OffersIn,
+    RequestOut,
+    RequestStatus,
 )
+from server.limits import client_address
 from server.openapi import problem_response
 from server.organisers.schemas import Organiser
 from server.settings import Settings
@@ -87,6 +90,24 @@ class OrganiserInterpretationController(Controller):
     ) -> list[OfferOut]:
         """Offer the mission to interpreters of its pool: the first to accept gets it."""
         return await service.offer(conn, organiser, mission_id, data)
+
+
+class PublicInterpretationController(Controller):
+    """Partner services asking for an interpreter, and following their request."""
+
+    path = "/api/interpretation-requests"
+    tags = ["interpretation"]
+
+    @post("/", responses={429: problem_response(429, "Too many requests from this address or for this email; "
+                                                     "retry after `Retry-After` seconds")})
+    async def request(self, data: MissionIn, request: Request, conn: asyncpg.Connection, settings: Settings) -> RequestOut:
+        """Ask the agency for an interpreter; 201 with the link where the request can be followed."""
+        return await service.request(conn, data, settings, client_address(request, settings))
+
+    @get("/{token:str}", responses={404: problem_response(404, "No request has this link")})
+    async def status(self, token: Token, conn: asyncpg.Connection) -> RequestStatus:
+        """A request's state; the interpreter's first name and phone once one is assigned."""
+        return await service.request_status(conn, token)
 
 
 class InterpreterController(Controller):

@@ -60,6 +60,15 @@ SELECT i.id,
 FROM interpreters i WHERE i.id = $1 AND i.organisation_id = $2
 """
 
+# a mission as a mail queued now must remember it: starts_at, ends_at, sequence, interpreter_id
+MISSION_FOR_MAIL = "SELECT starts_at, ends_at, sequence, interpreter_id FROM interpretation_missions WHERE id = $1"
+
+# an interpreter as their mails need them: name, email, phone, language, token_nonce
+INTERPRETER_FOR_MAIL = "SELECT name, email, phone, language, token_nonce FROM interpreters WHERE id = $1"
+
+# the mission of a requester's status link: the row
+MISSION_BY_STATUS = "SELECT * FROM interpretation_missions WHERE status_hash = $1"
+
 # the interpreter of a private link: id, organisation_id, name, language
 INTERPRETER_BY_TOKEN = "SELECT id, organisation_id, name, language FROM interpreters WHERE token_hash = $1"
 

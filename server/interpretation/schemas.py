@@ -222,3 +222,30 @@ class HoursIn(msgspec.Struct, forbid_unknown_fields=True):
     """The time an interpreter actually spent on a mission, in minutes."""
 
     minutes: Annotated[int, Meta(ge=0, le=24 * 60)]
+
+
+class RequestOut(msgspec.Struct):
+    """A request stored: its id, state and the link where the requester follows it."""
+
+    id: int
+    status: MissionStatus
+    status_url: str
+
+
+class AssignedInterpreter(msgspec.Struct):
+    """Who comes, as the requester learns it once assigned: first name and phone."""
+
+    first_name: str
+    phone: str
+
+
+class RequestStatus(msgspec.Struct):
+    """A request as its requester sees it."""
+
+    id: int
+    status: MissionStatus
+    starts_at: datetime
+    ends_at: datetime
+    from_language: str
+    to_language: str
+    interpreter: AssignedInterpreter | None

@@ -7,15 +7,20 @@ import hashlib
 import hmac
 import secrets
 from datetime import UTC, date, datetime, timedelta
+from collections.abc import Mapping
 from typing import Any
 
 import asyncpg
 import msgspec
 from msgspec import UNSET
 
-from server.errors import Conflict, FieldError, Invalid, NotFound
+from server.errors import Conflict, FieldError, Invalid, NotFound, ServiceUnavailable, TooManyRequests
+from server.limits import client_key, count_attempts, digest
 from server.interpretation import queries as q
 from server.interpretation.schemas import (
+    AssignedInterpreter,
+    RequestOut,
+    RequestStatus,
     Candidate,
     InterpreterCreated,
     InterpreterIn,
@@ -28,6 +33,7 @@ from server.interpretation.schemas import (
     Place,
     Requester,
 )
+from server.notifications.outbox import enqueue
 from server.organisers.schemas import Organiser
 from server.registrations.tokens import hash_token
 from server.settings import Settings
@@ -62,6 +68,28 @@ def new_link(secret_key: str, purpose: bytes) -> tuple[bytes, str, bytes]:
 def interpreter_url(base_url: str, token: str) -> str:
     """An interpreter's private page."""
     return f"{base_url.rstrip('/')}/i/{token}"
+
+
+def status_url(base_url: str, token: str) -> str:
+    """Where a requester follows their request."""
+    return f"{base_url.rstrip('/')}/api/interpretation-requests/{token}"
+
+
+async def _tell(conn: asyncpg.Connection, kind: str, mission_id: int, *, interpreter: int | None = None) -> None:
+    """Queue a mission's mail in the caller's transaction, to an interpreter or else to the requester.
+
+    The row keeps the mission as it stands now (time, SEQUENCE, who holds it), so that the mail says
+    what was true when it was queued even if the mission moves again before it is sent.
+    """
+    now = await conn.fetchrow(q.MISSION_FOR_MAIL, mission_id)
+    payload: dict[str, Any] = {
+        "mission": mission_id, "to": "interpreter" if interpreter else "requester",
+        "starts_at": now["starts_at"].isoformat(), "ends_at": now["ends_at"].isoformat(),
+        "sequence": now["sequence"], "assigned": now["interpreter_id"],
+    }
+    if interpreter:
+        payload["interpreter"] = interpreter
+    await enqueue(conn, kind, event_id=None, payload=payload)
 
 
 # ---------------------------------------------------------------------------- interpreters
@@ -186,6 +214,7 @@ async def insert_mission(
         q.INSERT_MISSION, organisation_id, data.starts_at, data.ends_at, mode, commune, address,
         data.from_language, data.to_language, data.field, r.organisation, r.contact, r.email, r.phone, r.type,
         r.language, data.beneficiary_initials, data.urgency, data.notes, nonce, token_hash)
+    await _tell(conn, "interpretation_request_received", mission_id)
     return mission_id, token
 
 
@@ -277,7 +306,28 @@ async def update_mission(
                 row["urgency"] if data.urgency is UNSET else data.urgency, status, interpreter_id, int(changed))
         except asyncpg.ExclusionViolationError as exc:
             raise _collision(exc) from None
+        await _tell_changes(conn, row, status, interpreter_id, moved)
         return mission_out(await conn.fetchrow(q.MISSION, mission_id))
+
+
+async def _tell_changes(
+    conn: asyncpg.Connection, before: Mapping[str, Any], status: str, interpreter_id: int | None, moved: bool,
+) -> None:
+    """Queue what a change means for the people concerned: an invitation, its update, or its cancellation."""
+    mission_id, was = before["id"], before["interpreter_id"] if before["status"] in HELD else None
+    if status == "cancelled" and before["status"] != "cancelled":
+        if was is not None:
+            await _tell(conn, "interpretation_cancelled", mission_id, interpreter=was)
+        await _tell(conn, "interpretation_cancelled", mission_id)
+        return
+    if interpreter_id is not None and interpreter_id != was:
+        if was is not None:
+            await _tell(conn, "interpretation_cancelled", mission_id, interpreter=was)
+        await _tell(conn, "interpretation_assigned", mission_id, interpreter=interpreter_id)
+        await _tell(conn, "interpretation_assigned", mission_id)
+    elif moved and interpreter_id is not None:
+        await _tell(conn, "interpretation_changed", mission_id, interpreter=interpreter_id)
+        await _tell(conn, "interpretation_changed", mission_id)
 
 
 async def candidates(conn: asyncpg.Connection, organiser: Organiser, mission_id: int) -> list[Candidate]:
@@ -299,6 +349,8 @@ async def offer(
             await _check_speaks(conn, interpreter_id, row, f"interpreters[{n}]")
         offers = await conn.fetch(q.INSERT_OFFERS, mission_id, data.interpreters, row["organisation_id"])
         await conn.execute(q.MARK_OFFERED, mission_id)
+        for made in offers:
+            await _tell(conn, "interpretation_offered", mission_id, interpreter=made["interpreter"])
     return [msgspec.convert(dict(o), OfferOut) for o in offers]
 
 
@@ -339,7 +391,10 @@ async def answer_offer(conn: asyncpg.Connection, token: str, offer_id: int, acce
         except asyncpg.ExclusionViolationError as exc:
             raise _collision(exc) from None
         await conn.execute(q.ANSWER_OFFER, offer_id, "accepted")
-        await conn.fetch(q.TAKE_OTHER_OFFERS, mission["id"], offer_id)
+        for other in await conn.fetch(q.TAKE_OTHER_OFFERS, mission["id"], offer_id):
+            await _tell(conn, "interpretation_offer_taken", mission["id"], interpreter=other["interpreter_id"])
+        await _tell(conn, "interpretation_assigned", mission["id"], interpreter=interpreter["id"])
+        await _tell(conn, "interpretation_assigned", mission["id"])
     return OfferOut(offer_id, mission["id"], interpreter["id"], "accepted")
 
 
@@ -353,3 +408,36 @@ async def record_minutes(conn: asyncpg.Connection, token: str, mission_id: int, 
         if await conn.fetchval(q.RECORD_MINUTES, mission_id, interpreter["id"], minutes) is None:
             raise Conflict("Hours are recorded once the mission has begun.", code="mission_not_begun")
         return mission_out(await conn.fetchrow(q.MISSION, mission_id))
+
+
+# ---------------------------------------------------------------------------- the public request
+
+async def request(
+    conn: asyncpg.Connection, data: MissionIn, settings: Settings, client_ip: str,
+) -> RequestOut:
+    """A partner service's request, stored first for the agency's pool; the requester gets a confirmation."""
+    keys = [client_key(client_ip), f"interpretation:{digest(settings, data.requester.email)}"]
+    limits = [settings.rate_limit_per_address, settings.rate_limit_per_email]
+    async with conn.transaction():
+        if retry_after := await count_attempts(conn, keys, limits, settings.rate_limit_window):
+            raise TooManyRequests("Too many requests; retry later.", headers={"Retry-After": str(retry_after)})
+    async with conn.transaction():
+        organisation_id = await conn.fetchval(q.ORGANISATION_ID, AGENCY)
+        if organisation_id is None:
+            raise ServiceUnavailable("The interpretation service is not set up yet.")
+        data = msgspec.structs.replace(data, organisation=None)
+        mission_id, token = await insert_mission(conn, organisation_id, data, settings)
+    return RequestOut(mission_id, "requested", status_url(settings.base_url, token))
+
+
+async def request_status(conn: asyncpg.Connection, token: str) -> RequestStatus:
+    """What a requester may know of their request: its state, and who comes once someone is assigned."""
+    row = await conn.fetchrow(q.MISSION_BY_STATUS, hash_token(token))
+    if row is None:
+        raise NotFound("No request has this link.")
+    interpreter = None
+    if row["status"] in HELD:
+        person = await conn.fetchrow(q.INTERPRETER_FOR_MAIL, row["interpreter_id"])
+        interpreter = AssignedInterpreter(person["name"].split()[0], person["phone"])
+    return RequestStatus(row["id"], row["status"], row["starts_at"], row["ends_at"], row["from_language"],
+                         row["to_language"], interpreter)
