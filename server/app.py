@@ -28,6 +28,7 @@ from server.interpretation.controllers import (
     OrganiserInterpretationController,
     PublicInterpretationController,
 )
+from server.interpretation.pages import InterpreterCalendar, InterpreterPages
 from server.notifications.controllers import OrganiserMessageController
 from server.openapi import document_problems
 from server.organisers.controllers import OrganiserAccountController, authenticate, provide_organiser
@@ -64,6 +65,8 @@ def route_handlers() -> list:
         OrganiserInterpretationController,
         InterpreterController,
         PublicInterpretationController,
+        InterpreterPages,
+        InterpreterCalendar,
     ]
 
 

@@ -184,3 +184,20 @@ WHERE (m.mode <> 'on_site' OR m.commune = ANY(i.communes) OR m.canton = ANY(i.ca
 ORDER BY load.missions, array_position(m.levels, lf.level) + array_position(m.levels, lt.level) DESC, i.id
 LIMIT 50
 """
+
+# an interpreter's open offers of missions still open, soonest first
+OPEN_OFFERS = """
+SELECT f.id, m.starts_at, m.ends_at, m.mode, m.commune, m.address, m.from_language, m.to_language
+FROM interpretation_offers f JOIN interpretation_missions m ON m.id = f.mission_id
+WHERE f.interpreter_id = $1 AND f.status = 'offered' AND m.status IN ('requested', 'offered') AND m.ends_at > now()
+ORDER BY m.starts_at, f.id
+"""
+
+# an interpreter's held missions from a month ago on, soonest first (the page and the calendar feed)
+HELD_MISSIONS = """
+SELECT m.id, m.starts_at, m.ends_at, m.mode, m.commune, m.address, m.from_language, m.to_language, m.sequence,
+       m.requester_organisation, m.requester_contact, m.requester_phone
+FROM interpretation_missions m
+WHERE m.interpreter_id = $1 AND m.status IN ('assigned', 'done') AND m.ends_at > now() - interval '31 days'
+ORDER BY m.starts_at, m.id
+"""
