@@ -29,6 +29,7 @@ from server.interpretation.controllers import (
     PublicInterpretationController,
 )
 from server.interpretation.pages import InterpreterCalendar, InterpreterPages
+from server.interpretation.request_form import InterpretationRequestPages
 from server.notifications.controllers import OrganiserMessageController
 from server.openapi import document_problems
 from server.organisers.controllers import OrganiserAccountController, authenticate, provide_organiser
@@ -67,6 +68,7 @@ def route_handlers() -> list:
         PublicInterpretationController,
         InterpreterPages,
         InterpreterCalendar,
+        InterpretationRequestPages,
     ]
 
 

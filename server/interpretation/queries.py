@@ -3,6 +3,9 @@
 # the organisation of a slug: id
 ORGANISATION_ID = "SELECT id FROM organisations WHERE slug = $1"
 
+# every commune: name
+ALL_COMMUNES = "SELECT name FROM communes"
+
 # which of these names are communes: name
 KNOWN_COMMUNES = "SELECT name FROM communes WHERE name = ANY($1::text[])"
 
