@@ -65,7 +65,13 @@ async def test_a_request_from_confirmation_to_cancellation_in_two_languages(
         cancelled = await http.patch(f"{MISSIONS}/{mission_id}", headers=auth(staff), json={"status": "cancelled"})
         assert cancelled.json()["sequence"] == 2
 
-    rows = await conn.fetch("SELECT id, kind, payload FROM outbox ORDER BY id")
+    rows = await conn.fetch("SELECT id, kind, payload FROM outbox WHERE due_at <= now() ORDER BY id")
+    # the day-before reminders: queued for each version of the appointment, to both people
+    reminders = await conn.fetch("SELECT due_at, payload FROM outbox WHERE kind = 'interpretation_reminder' "
+                                 "ORDER BY id")
+    assert [(r["due_at"], r["payload"]["to"], r["payload"]["sequence"]) for r in reminders] == [
+        (at(day, 10) - timedelta(days=1), "interpreter", 0), (at(day, 10) - timedelta(days=1), "requester", 0),
+        (at(day, 14) - timedelta(days=1), "interpreter", 1), (at(day, 14) - timedelta(days=1), "requester", 1)]
     sent = await Notifier(notifier_settings).drain(notifier_pool)
     assert sent == len(rows) == 10
     received = {item.message_id: item for item in await smtp_server.wait_for(len(rows))}
@@ -112,3 +118,33 @@ async def test_a_request_from_confirmation_to_cancellation_in_two_languages(
             readings.append(js_event["uid"])
         assert len(set(readings)) == 1  # one appointment, updated then cancelled
     assert "Interpretação cancelada" in mails[("cancelled", "ana@example.org")]["Subject"]
+
+    # due now, the reminders of a mission since moved or cancelled are skipped, never sent
+    await conn.execute("UPDATE outbox SET due_at = now() WHERE kind = 'interpretation_reminder'")
+    await Notifier(notifier_settings).drain(notifier_pool)
+    assert {r["status"] for r in await conn.fetch(
+        "SELECT status FROM outbox WHERE kind = 'interpretation_reminder'")} == {"skipped"}
+
+
+async def test_the_reminder_of_the_day_before_names_the_interpreter(
+    notifier_conn, notifier_pool, notifier_settings, smtp_server,
+) -> None:
+    conn = notifier_conn
+    await create_organisation(conn, "asti", "ASTI")
+    _, staff = await create_organiser(conn, {"asti": "organiser"})
+    app = create_app(notifier_settings, test_connection=conn)
+    async with httpx.AsyncClient(transport=httpx.ASGITransport(app=app), base_url="https://testserver") as http:
+        ana = (await http.post("/api/organiser/interpreters", headers=auth(staff), json=interpreter_body(
+            name="Ana Tesfay", email="ana@example.org", language="lb", phone="+352 691 222 333"))).json()
+        mission = (await http.post(MISSIONS, headers=auth(staff), json=mission_body(at(monday(), 10)))).json()
+        assigned = await http.patch(f"{MISSIONS}/{mission['id']}", headers=auth(staff), json={"interpreter": ana["id"]})
+        assert assigned.status_code == 200
+    await conn.execute("UPDATE outbox SET due_at = now() - interval '1 minute'")
+    assert await Notifier(notifier_settings).drain(notifier_pool) == 5  # confirmation, 2 assigned, 2 reminders
+    reminders = {item.rcpt_tos[0]: item.message for item in await smtp_server.wait_for(5)
+                 if "Erënnerung" in item.message["Subject"] or "Rappel" in item.message["Subject"]}
+    assert sorted(reminders) == ["ana@example.org", "office@example.lu"]
+    assert "Mir erënneren Iech un Ären Dolmetschasaz muer." in reminders["ana@example.org"].get_body(
+        ("plain",)).get_content()
+    assert "avec l'interprète Ana, téléphone +352 691 222 333" in reminders["office@example.lu"].get_body(
+        ("plain",)).get_content()

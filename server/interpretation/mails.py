@@ -44,6 +44,10 @@ async def build_delivery(
     if mission is None:
         raise messages.Skip("the mission no longer exists")
     audience = payload["to"]
+    if row["kind"] == "interpretation_reminder" and (
+            mission["sequence"] != int(payload["sequence"]) or mission["status"] not in ("assigned", "done")
+            or mission["interpreter_id"] != payload.get("assigned")):
+        raise messages.Skip("the mission moved, was cancelled or went to someone else since")
     # the mission as it stood when the mail was queued
     mission = {**dict(mission), "starts_at": datetime.fromisoformat(payload["starts_at"]),
                "ends_at": datetime.fromisoformat(payload["ends_at"]), "sequence": int(payload["sequence"])}

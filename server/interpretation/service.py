@@ -44,6 +44,7 @@ HELD = ("assigned", "done")
 FITTING = {"health": ("C1", "C2", "native"), "legal": ("C1", "C2", "native")}
 DEFAULT_FITTING = ("B2", "C1", "C2", "native")
 LONGEST = timedelta(hours=12)
+REMINDER_BEFORE = timedelta(days=1)
 
 
 class Taken(Conflict):
@@ -75,7 +76,10 @@ def status_url(base_url: str, token: str) -> str:
     return f"{base_url.rstrip('/')}/api/interpretation-requests/{token}"
 
 
-async def _tell(conn: asyncpg.Connection, kind: str, mission_id: int, *, interpreter: int | None = None) -> None:
+async def _tell(
+    conn: asyncpg.Connection, kind: str, mission_id: int, *, interpreter: int | None = None,
+    due_at: datetime | None = None, dedupe_key: str | None = None,
+) -> None:
     """Queue a mission's mail in the caller's transaction, to an interpreter or else to the requester.
 
     The row keeps the mission as it stands now (time, SEQUENCE, who holds it), so that the mail says
@@ -89,7 +93,23 @@ async def _tell(conn: asyncpg.Connection, kind: str, mission_id: int, *, interpr
     }
     if interpreter:
         payload["interpreter"] = interpreter
-    await enqueue(conn, kind, event_id=None, payload=payload)
+    await enqueue(conn, kind, event_id=None, payload=payload, due_at=due_at, dedupe_key=dedupe_key)
+
+
+async def _remind(conn: asyncpg.Connection, mission_id: int) -> None:
+    """Queue the reminders of the day before for the interpreter and the requester (none if that is past).
+
+    Each is for one version of the mission (its SEQUENCE): one that moved since is skipped when due,
+    and the move queues new ones.
+    """
+    now = await conn.fetchrow(q.MISSION_FOR_MAIL, mission_id)
+    due_at = now["starts_at"] - REMINDER_BEFORE
+    if now["interpreter_id"] is None or due_at <= datetime.now(UTC):
+        return
+    key = f"interpretation-reminder:{mission_id}:{now['sequence']}:{now['interpreter_id']}"
+    await _tell(conn, "interpretation_reminder", mission_id, interpreter=now["interpreter_id"], due_at=due_at,
+                dedupe_key=f"{key}:interpreter")
+    await _tell(conn, "interpretation_reminder", mission_id, due_at=due_at, dedupe_key=f"{key}:requester")
 
 
 # ---------------------------------------------------------------------------- interpreters
@@ -325,9 +345,11 @@ async def _tell_changes(
             await _tell(conn, "interpretation_cancelled", mission_id, interpreter=was)
         await _tell(conn, "interpretation_assigned", mission_id, interpreter=interpreter_id)
         await _tell(conn, "interpretation_assigned", mission_id)
+        await _remind(conn, mission_id)
     elif moved and interpreter_id is not None:
         await _tell(conn, "interpretation_changed", mission_id, interpreter=interpreter_id)
         await _tell(conn, "interpretation_changed", mission_id)
+        await _remind(conn, mission_id)
 
 
 async def candidates(conn: asyncpg.Connection, organiser: Organiser, mission_id: int) -> list[Candidate]:
@@ -395,6 +417,7 @@ async def answer_offer(conn: asyncpg.Connection, token: str, offer_id: int, acce
             await _tell(conn, "interpretation_offer_taken", mission["id"], interpreter=other["interpreter_id"])
         await _tell(conn, "interpretation_assigned", mission["id"], interpreter=interpreter["id"])
         await _tell(conn, "interpretation_assigned", mission["id"])
+        await _remind(conn, mission["id"])
     return OfferOut(offer_id, mission["id"], interpreter["id"], "accepted")
 
 

@@ -63,6 +63,7 @@ INTERPRETATION_KINDS = (
     "interpretation_assigned",
     "interpretation_changed",
     "interpretation_cancelled",
+    "interpretation_reminder",
 )
 
 
