@@ -85,14 +85,18 @@ CREATE TABLE interpretation_missions (
     -- the calendar invitation's SEQUENCE: one more each time the mission moves or is cancelled
     sequence                integer NOT NULL DEFAULT 0,
     minutes_spent           integer CHECK (minutes_spent BETWEEN 0 AND 24 * 60),
-    -- the requester's status link, like an interpreter's
-    status_nonce            bytea NOT NULL,
-    status_hash             bytea NOT NULL UNIQUE,
+    -- the requester's status link, like an interpreter's; both erased on anonymisation
+    status_nonce            bytea,
+    status_hash             bytea UNIQUE,
+    -- the personal data (contact, initials, notes, address) is wiped as long after the mission as
+    -- registrations' after their event; languages, field, requester type and hours stay for the reports
+    anonymised_at           timestamptz,
     created_at              timestamptz NOT NULL DEFAULT now(),
     updated_at              timestamptz NOT NULL DEFAULT now(),
     CHECK (ends_at > starts_at AND ends_at - starts_at <= interval '12 hours'),
     CHECK ((mode = 'on_site') = (commune IS NOT NULL)),
     CHECK ((status IN ('assigned', 'done')) = (interpreter_id IS NOT NULL)),
+    CHECK ((anonymised_at IS NULL) = (status_nonce IS NOT NULL AND status_hash IS NOT NULL)),
     CONSTRAINT missions_never_overlap EXCLUDE USING gist (
         interpreter_id WITH =, tstzrange(starts_at, ends_at) WITH &&
     ) WHERE (status IN ('assigned', 'done')),
@@ -101,6 +105,7 @@ CREATE TABLE interpretation_missions (
     ) WHERE (status IN ('assigned', 'done') AND travel IS NOT NULL)
 );
 CREATE INDEX interpretation_missions_organisation_idx ON interpretation_missions (organisation_id, starts_at);
+CREATE INDEX interpretation_missions_to_anonymise_idx ON interpretation_missions (ends_at) WHERE anonymised_at IS NULL;
 
 -- the travel range follows the row: widened by 15 minutes on each side while held and on site
 CREATE FUNCTION interpretation_missions_travel() RETURNS trigger LANGUAGE plpgsql AS $$

@@ -202,3 +202,32 @@ async def test_an_interpreter_records_hours_only_on_their_own_begun_missions(cli
                               json={"minutes": 75})).status_code == 404
     done = await client.post(f"/api/interpreters/{token}/missions/{mission['id']}/hours", json={"minutes": 75})
     assert done.status_code == 200 and (done.json()["status"], done.json()["minutes_spent"]) == ("done", 75)
+
+
+async def test_missions_lose_their_personal_data_after_the_retention_but_keep_their_figures(
+    client, conn, settings, staff,
+) -> None:
+    from server.interpretation.service import anonymise_missions
+
+    interpreter = await add_interpreter(client, staff)
+    asked = await client.post("/api/interpretation-requests", json=mission_body(at(monday(), 10)))
+    mission_id, status_path = asked.json()["id"], asked.json()["status_url"].removeprefix("https://zesummen.test")
+    await client.patch(f"{MISSIONS}/{mission_id}", json={"interpreter": interpreter["id"]}, headers=auth(staff))
+    recent = await add_mission(client, staff, at(monday(), 14))
+    assert await anonymise_missions(conn, settings) == 0
+    # the first mission ended longer ago than registrations are kept after their event
+    back = settings.anonymise_after + timedelta(days=30)
+    await conn.execute("UPDATE interpretation_missions SET starts_at = starts_at - $2::interval, "
+                       "ends_at = ends_at - $2::interval, minutes_spent = 70 WHERE id = $1", mission_id, back)
+    assert await anonymise_missions(conn, settings) == 1
+    row = await conn.fetchrow("SELECT * FROM interpretation_missions WHERE id = $1", mission_id)
+    assert (row["requester_contact"], row["requester_email"], row["requester_phone"], row["beneficiary_initials"],
+            row["notes"], row["address"], row["status_hash"]) == ("-", "", "", "", "", "", None)
+    # what the agency reports stays: languages, field, requester type, hours, interpreter
+    assert (row["from_language"], row["field"], row["requester_type"], row["minutes_spent"], row["interpreter_id"]) \
+        == ("ti", "social", "social_office", 70, interpreter["id"])
+    assert (await client.get(status_path)).status_code == 404
+    assert await conn.fetchval("SELECT count(*) FROM outbox WHERE status IN ('queued', 'retrying') "
+                               "AND (payload->>'mission')::bigint = $1", mission_id) == 0
+    assert await conn.fetchval("SELECT anonymised_at FROM interpretation_missions WHERE id = $1", recent["id"]) is None
+    assert await anonymise_missions(conn, settings) == 0

@@ -43,6 +43,8 @@ async def build_delivery(
     mission = await conn.fetchrow(q.MISSION, int(payload["mission"]))
     if mission is None:
         raise messages.Skip("the mission no longer exists")
+    if mission["anonymised_at"] is not None:
+        raise messages.Skip("the mission was anonymised")
     audience = payload["to"]
     if row["kind"] == "interpretation_reminder" and (
             mission["sequence"] != int(payload["sequence"]) or mission["status"] not in ("assigned", "done")

@@ -204,3 +204,20 @@ FROM interpretation_missions m
 WHERE m.interpreter_id = $1 AND m.status IN ('assigned', 'done') AND m.ends_at > now() - interval '31 days'
 ORDER BY m.starts_at, m.id
 """
+
+# missions ended longer ago than $1 whose personal data is still there: wiped (ids)
+ANONYMISE_MISSIONS = """
+UPDATE interpretation_missions
+SET requester_contact = '-', requester_email = '', requester_phone = '', beneficiary_initials = '', notes = '',
+    address = '', status_nonce = NULL, status_hash = NULL, anonymised_at = now()
+WHERE id IN (SELECT id FROM interpretation_missions WHERE anonymised_at IS NULL AND ends_at < now() - $1::interval
+             ORDER BY ends_at LIMIT $2 FOR UPDATE SKIP LOCKED)
+RETURNING id
+"""
+
+# the queued mail of anonymised missions is not sent: they name people no longer known
+FORGET_MISSION_MAIL = """
+UPDATE outbox SET status = 'skipped', last_error = 'anonymised after the mission', recipient = NULL
+WHERE status IN ('queued', 'retrying') AND kind LIKE 'interpretation\\_%'
+  AND (payload->>'mission')::bigint = ANY($1::bigint[])
+"""

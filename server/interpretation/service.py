@@ -464,3 +464,21 @@ async def request_status(conn: asyncpg.Connection, token: str) -> RequestStatus:
         interpreter = AssignedInterpreter(person["name"].split()[0], person["phone"])
     return RequestStatus(row["id"], row["status"], row["starts_at"], row["ends_at"], row["from_language"],
                          row["to_language"], interpreter)
+
+
+# ---------------------------------------------------------------------------- retention
+
+ANONYMISE_BATCH = 500
+
+
+async def anonymise_missions(conn: asyncpg.Connection, settings: Settings) -> int:
+    """Wipe missions' personal data `anonymise_after` their end, as for registrations; idempotent."""
+    done = 0
+    while True:
+        async with conn.transaction():
+            ids = [r["id"] for r in await conn.fetch(q.ANONYMISE_MISSIONS, settings.anonymise_after, ANONYMISE_BATCH)]
+            if ids:
+                await conn.execute(q.FORGET_MISSION_MAIL, ids)
+        done += len(ids)
+        if len(ids) < ANONYMISE_BATCH:
+            return done
