@@ -71,9 +71,11 @@ CREATE TABLE interpretation_missions (
     field                   text NOT NULL CHECK (field IN ('social', 'school', 'health', 'administrative', 'legal')),
     requester_organisation  text NOT NULL CHECK (length(requester_organisation) BETWEEN 1 AND 200),
     requester_contact       text NOT NULL CHECK (length(requester_contact) BETWEEN 1 AND 200),
-    requester_email         text NOT NULL CHECK (requester_email = lower(requester_email) AND length(requester_email) <= 254),
+    requester_email         text NOT NULL
+                            CHECK (requester_email = lower(requester_email) AND length(requester_email) <= 254),
     requester_phone         text NOT NULL DEFAULT '' CHECK (length(requester_phone) <= 40),
-    requester_type          text NOT NULL CHECK (requester_type IN ('social_office', 'school', 'commune', 'hospital', 'other')),
+    requester_type          text NOT NULL
+                            CHECK (requester_type IN ('social_office', 'school', 'commune', 'hospital', 'other')),
     requester_language      text NOT NULL DEFAULT 'fr' CHECK (requester_language IN ('fr', 'de', 'lb', 'en', 'pt')),
     beneficiary_initials    text NOT NULL DEFAULT '' CHECK (length(beneficiary_initials) <= 8),
     urgency                 text NOT NULL DEFAULT 'normal' CHECK (urgency IN ('normal', 'urgent')),

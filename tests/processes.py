@@ -104,7 +104,8 @@ async def race(
 ) -> list[httpx.Response]:
     """Send every (method, path, body) at once, alternating between the servers (and between `headers`, if given)."""
     return await asyncio.gather(*(
-        clients[n % len(clients)].request(method, path, json=body, headers=headers[n % len(headers)] if headers else None)
+        clients[n % len(clients)].request(
+            method, path, json=body, headers=headers[n % len(headers)] if headers else None)
         for n, (method, path, body) in enumerate(requests)))
 
 

@@ -62,7 +62,8 @@ async def assign_unconstrained(mission_id: int, data: dict[str, int], conn: asyn
     creates without the exclusion constraints.
     """
     async with conn.transaction():
-        mission = await conn.fetchrow("SELECT starts_at, ends_at FROM interpretation_missions WHERE id = $1", mission_id)
+        mission = await conn.fetchrow(
+            "SELECT starts_at, ends_at FROM interpretation_missions WHERE id = $1", mission_id)
         clash = await conn.fetchval(
             "SELECT count(*) FROM interpretation_race_control WHERE interpreter_id = $1 "
             "AND tstzrange(starts_at, ends_at) && tstzrange($2, $3)", data["interpreter"], mission["starts_at"],

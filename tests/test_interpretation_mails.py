@@ -48,7 +48,8 @@ async def test_a_request_from_confirmation_to_cancellation_in_two_languages(
         people = []
         for name, email, lang in (("Ana Tesfay", "ana@example.org", "pt"), ("Luc Kidane", "luc@example.org", "fr")):
             made = await http.post("/api/organiser/interpreters", headers=auth(staff),
-                                   json=interpreter_body(name=name, email=email, language=lang, phone="+352 691 222 333"))
+                                   json=interpreter_body(name=name, email=email, language=lang,
+                                                         phone="+352 691 222 333"))
             assert made.status_code == 201, made.text
             people.append(made.json())
         ana, luc = people
@@ -104,7 +105,8 @@ async def test_a_request_from_confirmation_to_cancellation_in_two_languages(
 
     for to in ("ana@example.org", "jonas@example.org"):
         readings = []
-        for kind, method, sequence, starts in (("assigned", "REQUEST", 0, at(day, 10)), ("changed", "REQUEST", 1, at(day, 14)),
+        for kind, method, sequence, starts in (("assigned", "REQUEST", 0, at(day, 10)),
+                                               ("changed", "REQUEST", 1, at(day, 14)),
                                                ("cancelled", "CANCEL", 2, at(day, 14))):
             ics = invitation_of(mails[(kind, to)])
             calendar = Calendar.from_ical(ics)
@@ -114,7 +116,8 @@ async def test_a_request_from_confirmation_to_cancellation_in_two_languages(
             assert str(event["STATUS"]) == ("CANCELLED" if method == "CANCEL" else "CONFIRMED")
             js = icaljs(ics)
             (js_event,) = js["events"]
-            assert (js["calendar"]["method"], js_event["sequence"], js_event["start"]) == (method, sequence, int(starts.timestamp()))
+            assert (js["calendar"]["method"], js_event["sequence"], js_event["start"]) == (
+                method, sequence, int(starts.timestamp()))
             readings.append(js_event["uid"])
         assert len(set(readings)) == 1  # one appointment, updated then cancelled
     assert "Interpretação cancelada" in mails[("cancelled", "ana@example.org")]["Subject"]

@@ -99,7 +99,8 @@ async def test_two_staff_assigning_at_once_never_double_book(servers, agency, po
     interpreter_id, _ = await interpreter()
     missions = await overlapping_missions(mission, RACERS)
     answers = await race(servers, [("PATCH", f"/api/organiser/interpretation-missions/{m}",
-                                    {"interpreter": interpreter_id}) for m in missions], headers=[auth(t) for t in staff])
+                                    {"interpreter": interpreter_id}) for m in missions],
+                         headers=[auth(t) for t in staff])
     assert sorted(a.status_code for a in answers) == [200] + [409] * (RACERS - 1), [a.text for a in answers][:3]
     assert all(a.json()["code"] == "interpreter_busy" for a in answers if a.status_code == 409)
     assert await held(pool, interpreter_id) == 1

@@ -20,6 +20,7 @@ from server.interpretation.schemas import (
     MissionPatch,
     OfferOut,
     OffersIn,
+    RequestIn,
     RequestOut,
     RequestStatus,
 )
@@ -100,7 +101,9 @@ class PublicInterpretationController(Controller):
 
     @post("/", responses={429: problem_response(429, "Too many requests from this address or for this email; "
                                                      "retry after `Retry-After` seconds")})
-    async def request(self, data: MissionIn, request: Request, conn: asyncpg.Connection, settings: Settings) -> RequestOut:
+    async def request(
+        self, data: RequestIn, request: Request, conn: asyncpg.Connection, settings: Settings,
+    ) -> RequestOut:
         """Ask the agency for an interpreter; 201 with the link where the request can be followed."""
         return await service.request(conn, data, settings, client_address(request, settings))
 

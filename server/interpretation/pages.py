@@ -92,7 +92,8 @@ class InterpreterCalendar(Controller):
     path = "/api/interpreters/{token:str}"
     tags = ["interpretation"]
 
-    @get("/calendar.ics", media_type="text/calendar", responses={404: problem_response(404, "No interpreter has this link")})
+    @get("/calendar.ics", media_type="text/calendar",
+         responses={404: problem_response(404, "No interpreter has this link")})
     async def calendar(self, token: Token, conn: asyncpg.Connection, settings: Settings) -> Response[bytes]:
         """Their missions from a month ago on (only their own)."""
         interpreter = await service.interpreter_for_token(conn, token)

@@ -103,7 +103,9 @@ WHERE id = $1
 """
 
 # missions offered: open ones become `offered`
-MARK_OFFERED = "UPDATE interpretation_missions SET status = 'offered', updated_at = now() WHERE id = $1 AND status = 'requested'"
+MARK_OFFERED = """
+UPDATE interpretation_missions SET status = 'offered', updated_at = now() WHERE id = $1 AND status = 'requested'
+"""
 
 # offers of a mission to interpreters of its organisation (again for one already offered): the offers
 INSERT_OFFERS = """

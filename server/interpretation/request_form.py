@@ -19,7 +19,7 @@ from server.errors import DomainError
 from server.i18n import collation_key
 from server.interpretation import queries as q
 from server.interpretation import service
-from server.interpretation.schemas import MissionIn, language_name
+from server.interpretation.schemas import RequestIn, language_name
 from server.limits import client_address
 from server.pages import csrf
 from server.pages.errors import page_exception_handlers
@@ -142,7 +142,7 @@ class InterpretationRequestPages(Controller):
         if body is not None:
             body["requester"]["language"] = lang
             try:
-                data = checked(msgspec.convert(body, MissionIn), MissionIn)
+                data = checked(msgspec.convert(body, RequestIn), RequestIn)
                 await service.request(conn, data, settings, client_address(request, settings))
             except msgspec.ValidationError as exc:
                 errors[_form_field(str(exc).rpartition("at `")[2].rstrip("`"))] = "x"

@@ -140,8 +140,8 @@ class Requester(msgspec.Struct, forbid_unknown_fields=True):
     language: Language = "fr"
 
 
-class MissionIn(msgspec.Struct, forbid_unknown_fields=True):
-    """A mission; `place` for on site, or `remote` (phone or video)."""
+class RequestIn(msgspec.Struct, forbid_unknown_fields=True):
+    """A request for an interpreter; `place` for on site, or `remote` (phone or video)."""
 
     starts_at: Instant
     ends_at: Instant
@@ -154,6 +154,11 @@ class MissionIn(msgspec.Struct, forbid_unknown_fields=True):
     beneficiary_initials: Initials = ""
     urgency: Urgency = "normal"
     notes: lines(2000) = ""
+
+
+class MissionIn(RequestIn, forbid_unknown_fields=True):
+    """A mission entered by staff: a request, for the agency unless `organisation` names another of theirs."""
+
     organisation: validation.Slug | None = None
 
 

@@ -19,6 +19,7 @@ from server.limits import client_key, count_attempts, digest
 from server.interpretation import queries as q
 from server.interpretation.schemas import (
     AssignedInterpreter,
+    RequestIn,
     RequestOut,
     RequestStatus,
     Candidate,
@@ -158,7 +159,8 @@ async def create_interpreter(
             q.INSERT_INTERPRETER, organisation_id, data.name, data.email, data.phone, data.language,
             data.communes, data.cantons, data.monthly_cap, nonce, token_hash)
         if interpreter_id is None:
-            raise Conflict(f"{data.email} is in this pool already.", errors=[FieldError("email", "In this pool already.")])
+            raise Conflict(f"{data.email} is in this pool already.",
+                           errors=[FieldError("email", "In this pool already.")])
         await conn.execute(q.INSERT_LANGUAGES, interpreter_id, codes, [s.level for s in data.languages])
         await conn.execute(q.INSERT_AVAILABILITY, interpreter_id, [s.weekday for s in data.availability],
                            [s.starts for s in data.availability], [s.ends for s in data.availability])
@@ -218,7 +220,7 @@ def mission_out(row: asyncpg.Record) -> MissionOut:
 
 
 async def insert_mission(
-    conn: asyncpg.Connection, organisation_id: int, data: MissionIn, settings: Settings,
+    conn: asyncpg.Connection, organisation_id: int, data: RequestIn, settings: Settings,
 ) -> tuple[int, str]:
     """Store a checked mission (in the caller's transaction); returns (id, status token)."""
     errors: list[FieldError] = []
@@ -248,7 +250,9 @@ async def create_mission(
         return mission_out(await conn.fetchrow(q.MISSION, mission_id))
 
 
-async def _mission_row(conn: asyncpg.Connection, organiser: Organiser, mission_id: int, *, write: bool) -> asyncpg.Record:
+async def _mission_row(
+    conn: asyncpg.Connection, organiser: Organiser, mission_id: int, *, write: bool,
+) -> asyncpg.Record:
     row = await conn.fetchrow(q.MISSION, mission_id)
     if row is None or not (organiser.can_write if write else organiser.can_read)(row["organisation_id"]):
         raise NotFound(f"No mission {mission_id}.")
@@ -436,7 +440,7 @@ async def record_minutes(conn: asyncpg.Connection, token: str, mission_id: int, 
 # ---------------------------------------------------------------------------- the public request
 
 async def request(
-    conn: asyncpg.Connection, data: MissionIn, settings: Settings, client_ip: str,
+    conn: asyncpg.Connection, data: RequestIn, settings: Settings, client_ip: str,
 ) -> RequestOut:
     """A partner service's request, stored first for the agency's pool; the requester gets a confirmation."""
     keys = [client_key(client_ip), f"interpretation:{digest(settings, data.requester.email)}"]
@@ -448,7 +452,6 @@ async def request(
         organisation_id = await conn.fetchval(q.ORGANISATION_ID, AGENCY)
         if organisation_id is None:
             raise ServiceUnavailable("The interpretation service is not set up yet.")
-        data = msgspec.structs.replace(data, organisation=None)
         mission_id, token = await insert_mission(conn, organisation_id, data, settings)
     return RequestOut(mission_id, "requested", status_url(settings.base_url, token))
 
