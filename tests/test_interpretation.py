@@ -52,6 +52,8 @@ async def test_pool_keeps_languages_places_and_time_and_gives_a_private_link(cli
     ({"languages": [{"code": "ti", "level": "A1"}]}, "languages[0].level"),
     ({"communes": ["Atlantis"]}, "communes[0]"),
     ({"email": "not an address"}, "email"),
+    # weekly hours are Luxembourg's local time: a time with an offset is refused, not stored shifted
+    ({"availability": [{"weekday": 1, "starts": "08:00:00+01:00", "ends": "18:00:00"}]}, "availability[0].starts"),
 ])
 async def test_bad_interpreters_are_refused_naming_the_field(client, staff, change, field) -> None:
     response = await client.post("/api/organiser/interpreters", json=interpreter_body(**change), headers=auth(staff))

@@ -72,8 +72,8 @@ class Slot(msgspec.Struct, forbid_unknown_fields=True):
     """A weekly slot in Luxembourg's local time: ISO weekday (1 = Monday), from and to."""
 
     weekday: Annotated[int, Meta(ge=1, le=7)]
-    starts: time
-    ends: time
+    starts: Annotated[time, Meta(tz=False)]
+    ends: Annotated[time, Meta(tz=False)]
 
 
 class Absence(msgspec.Struct, forbid_unknown_fields=True):
