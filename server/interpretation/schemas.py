@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from datetime import datetime, time
+from datetime import date, datetime, time
 from functools import cache
 from typing import Annotated, Literal
 
@@ -55,7 +55,8 @@ LanguageCode = Annotated[str, Meta(min_length=2, max_length=3, pattern=r"\A[a-z]
 Name = line(200, min_length=1, blank=False)
 Phone = Annotated[str, Meta(min_length=1, max_length=40, pattern=r"\A\+?[0-9][0-9 ./()-]{2,38}\Z",
                             examples=["+352 621 123 456"])]
-OptionalPhone = Annotated[str, Meta(max_length=40, pattern=r"\A(\+?[0-9][0-9 ./()-]{2,38})?\Z")]
+OptionalPhone = Annotated[str, Meta(max_length=40, pattern=r"\A(\+?[0-9][0-9 ./()-]{2,38})?\Z",
+                                    examples=["+352 4796 1"])]
 Commune = line(100, min_length=1, blank=False)
 Initials = Annotated[str, Meta(max_length=8, pattern=r"\A(\w\.? ?){0,4}\Z", examples=["A.B."],
                                description="The beneficiary's initials only (data minimisation)")]
@@ -79,8 +80,8 @@ class Slot(msgspec.Struct, forbid_unknown_fields=True):
 class Absence(msgspec.Struct, forbid_unknown_fields=True):
     """Days off (both included)."""
 
-    first_day: Annotated[str, Meta(pattern=r"\A[0-9]{4}-[0-9]{2}-[0-9]{2}\Z")]
-    last_day: Annotated[str, Meta(pattern=r"\A[0-9]{4}-[0-9]{2}-[0-9]{2}\Z")]
+    first_day: date
+    last_day: date
 
 
 class InterpreterIn(msgspec.Struct, forbid_unknown_fields=True):

@@ -6,7 +6,7 @@ import base64
 import hashlib
 import hmac
 import secrets
-from datetime import UTC, date, datetime, timedelta
+from datetime import UTC, datetime, timedelta
 from collections.abc import Mapping
 from typing import Any
 
@@ -140,16 +140,9 @@ async def create_interpreter(
     errors += [FieldError(f"languages[{n}].code", "Named twice.") for n, code in enumerate(codes) if code in codes[:n]]
     errors += [FieldError(f"availability[{n}].ends", "The end must come after the start.")
                for n, slot in enumerate(data.availability) if slot.ends <= slot.starts]
-    days = []
-    for n, absence in enumerate(data.absences):
-        try:
-            first, last = date.fromisoformat(absence.first_day), date.fromisoformat(absence.last_day)
-        except ValueError:
-            errors.append(FieldError(f"absences[{n}]", "Expected dates such as 2026-12-24."))
-            continue
-        if last < first:
-            errors.append(FieldError(f"absences[{n}].last_day", "The last day comes on or after the first."))
-        days.append((first, last))
+    days = [(absence.first_day, absence.last_day) for absence in data.absences]
+    errors += [FieldError(f"absences[{n}].last_day", "The last day comes on or after the first.")
+               for n, (first, last) in enumerate(days) if last < first]
     if errors:
         raise Invalid("; ".join(f"{e.field}: {e.message}" for e in errors), errors=errors)
     async with conn.transaction():
