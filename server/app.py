@@ -25,6 +25,13 @@ from server.events.controllers import OrganiserEventController, PublicEventContr
 from server.feeds.cache import cache_lifespan_hooks
 from server.feeds.controllers import FeedController, document_event_feed
 from server.i18n import LanguageQuery, negotiate_language
+from server.interpretation.controllers import (
+    InterpreterController,
+    OrganiserInterpretationController,
+    PublicInterpretationController,
+)
+from server.interpretation.pages import InterpreterCalendar, InterpreterPages
+from server.interpretation.request_form import InterpretationRequestPages
 from server.notifications.controllers import OrganiserMessageController
 from server.openapi import document_problems
 from server.organisers.controllers import OrganiserAccountController, authenticate, provide_organiser
@@ -60,6 +67,12 @@ def route_handlers() -> list:
         SignInPages,
         BackofficePages,
         FeedController,
+        OrganiserInterpretationController,
+        InterpreterController,
+        PublicInterpretationController,
+        InterpreterPages,
+        InterpreterCalendar,
+        InterpretationRequestPages,
     ]
 
 
@@ -99,7 +112,8 @@ def create_app(settings: Settings, *, test_connection: asyncpg.Connection | None
             components=Components(
                 security_schemes={"bearer": SecurityScheme(type="http", scheme="bearer", description="Organiser token")}
             ),
-            tags=[Tag(name="events"), Tag(name="registrations"), Tag(name="organiser"), Tag(name="feeds"), Tag(name="health")],
+            tags=[Tag(name="events"), Tag(name="registrations"), Tag(name="organiser"), Tag(name="feeds"), Tag(name="health"),
+                  Tag(name="interpretation")],
         ),
         debug=False,
     )

@@ -99,10 +99,14 @@ async def web_servers(env: dict[str, str], count: int = 2, app: str = processes.
         await asyncio.gather(*(asyncio.to_thread(processes.stop, process) for process in started))
 
 
-async def race(clients: list[httpx.AsyncClient], requests: list[tuple[str, str, dict | None]]) -> list[httpx.Response]:
-    """Send every (method, path, body) at once, alternating between the servers."""
+async def race(
+    clients: list[httpx.AsyncClient], requests: list[tuple[str, str, dict | None]], headers: list[dict] | None = None,
+) -> list[httpx.Response]:
+    """Send every (method, path, body) at once, alternating between the servers (and between `headers`, if given)."""
     return await asyncio.gather(*(
-        clients[n % len(clients)].request(method, path, json=body) for n, (method, path, body) in enumerate(requests)))
+        clients[n % len(clients)].request(
+            method, path, json=body, headers=headers[n % len(headers)] if headers else None)
+        for n, (method, path, body) in enumerate(requests)))
 
 
 async def seat_counts(db: asyncpg.Pool | asyncpg.Connection, event_id: int) -> asyncpg.Record:

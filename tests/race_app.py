@@ -53,9 +53,32 @@ async def racy_login(
     return {"ok": "yes"}
 
 
+@post("/test/interpretation-missions/{mission_id:int}/unconstrained-assignment", status_code=200,
+      include_in_schema=False)
+async def assign_unconstrained(mission_id: int, data: dict[str, int], conn: asyncpg.Connection) -> dict[str, bool]:
+    """What assignment must never rely on: look for a clash in Python, then write, where no constraint stands guard.
+
+    It writes to `interpretation_race_control`, a copy of the missions' columns that the race test
+    creates without the exclusion constraints.
+    """
+    async with conn.transaction():
+        mission = await conn.fetchrow(
+            "SELECT starts_at, ends_at FROM interpretation_missions WHERE id = $1", mission_id)
+        clash = await conn.fetchval(
+            "SELECT count(*) FROM interpretation_race_control WHERE interpreter_id = $1 "
+            "AND tstzrange(starts_at, ends_at) && tstzrange($2, $3)", data["interpreter"], mission["starts_at"],
+            mission["ends_at"])
+        await asyncio.sleep(0.002)  # a request a little slow between deciding and writing, as any may be
+        if not clash:
+            await conn.execute("INSERT INTO interpretation_race_control VALUES ($1, $2, $3, $4)",
+                               mission_id, data["interpreter"], mission["starts_at"], mission["ends_at"])
+    return {"assigned": not clash}
+
+
 def app_from_env() -> Litestar:
     """Factory for granian: the real app with the unlocked control path registered on it."""
     app = service_from_env()
     app.register(register_unlocked)
     app.register(racy_login)
+    app.register(assign_unconstrained)
     return app

@@ -17,7 +17,7 @@ from server.events.labels import LEVEL_NAMES, level_label
 from server.events.schemas import Level
 from server.i18n import BABEL_LOCALE, LANGUAGES, N_RULE_WORDS, collation_key, format_day, n_rule, read_catalog
 from server.notifications.messages import TEMPLATES, environment, render
-from server.notifications.outbox import KINDS
+from server.notifications.outbox import INTERPRETATION_KINDS, KINDS
 from server.pages.catalog import extract
 from server.pages.forms import interpretation_options
 from tests.factories import create_event
@@ -113,6 +113,15 @@ def _renders(lang: str) -> list[str]:
             "expiry_time": "10:30",
         })
         out.append(f"{subject}\n{text}\n{html.unescape(page)}")
+    for kind in INTERPRETATION_KINDS:
+        for audience, mode in (("interpreter", "on_site"), ("requester", "phone"), ("requester", "video")):
+            subject, text, page = render(kind, lang, {
+                "lang": lang, "name": "NAME", "audience": audience, "link": "https://zesummen.test/i/x",
+                "when": "WHEN", "pair": "LANGUAGES", "mode": mode, "place": "PLACE", "contact": "CONTACT",
+                "requester": "REQUESTER", "requester_phone": "PHONE", "interpreter_name": "ANA",
+                "interpreter_phone": "PHONE",
+            })
+            out.append(f"{subject}\n{text}\n{html.unescape(page)}")
     return out
 
 

@@ -55,6 +55,16 @@ KINDS = (
 )
 # the kinds about staff accounts rather than registrations (account_mails.py writes them)
 ACCOUNT_KINDS = ("organiser_invitation", "organiser_password_reset")
+# mail about interpretation missions (server/interpretation/mails.py): no event, no registration
+INTERPRETATION_KINDS = (
+    "interpretation_request_received",
+    "interpretation_offered",
+    "interpretation_offer_taken",
+    "interpretation_assigned",
+    "interpretation_changed",
+    "interpretation_cancelled",
+    "interpretation_reminder",
+)
 
 
 async def enqueue(
@@ -76,7 +86,7 @@ async def enqueue(
     With `daily_cap`, the row is written as `skipped` once the recipient had that many mails of
     `capped_kinds` queued in the last 24 hours (the registrations' abuse rule).
     """
-    if kind not in KINDS and kind not in ACCOUNT_KINDS:
+    if kind not in KINDS and kind not in ACCOUNT_KINDS and kind not in INTERPRETATION_KINDS:
         raise ValueError(f"unknown message kind {kind!r}")
     args = (kind, event_id, registration_id, recipient, language, payload or {}, due_at, dedupe_key)
     if daily_cap is None or recipient is None:

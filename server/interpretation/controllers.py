@@ -1,0 +1,141 @@
+"""Thin handlers of the interpretation API: staff's pool and missions, the interpreter's link."""
+
+from __future__ import annotations
+
+from typing import Annotated
+
+import asyncpg
+from litestar import Controller, Request, get, patch, post
+from litestar.params import Parameter
+
+from server.interpretation import service
+from server.interpretation.schemas import (
+    Candidate,
+    HoursIn,
+    InterpreterCreated,
+    InterpreterIn,
+    InterpreterOut,
+    MissionIn,
+    MissionOut,
+    MissionPatch,
+    OfferOut,
+    OffersIn,
+    RequestIn,
+    RequestOut,
+    RequestStatus,
+)
+from server.limits import client_address
+from server.openapi import problem_response
+from server.organisers.schemas import Organiser
+from server.settings import Settings
+from server.validation import ONE_LINE
+
+MissionId = Annotated[int, Parameter(ge=1, le=2**63 - 1, description="The mission's id")]
+OfferId = Annotated[int, Parameter(ge=1, le=2**63 - 1, description="The offer's id")]
+Token = Annotated[str, Parameter(max_length=100, pattern=ONE_LINE, description="The interpreter's private token")]
+BUSY = problem_response(409, "The interpreter holds another mission then (or too close to travel), or the mission "
+                             "is cancelled or done")
+NOT_YOURS = problem_response(404, "No such mission in the organisations you belong to")
+
+
+class OrganiserInterpretationController(Controller):
+    """Staff's interpreters, missions, candidates and offers."""
+
+    path = "/api/organiser"
+    tags = ["interpretation"]
+    security = [{"bearer": []}]
+
+    @post("/interpreters", responses={409: problem_response(409, "The address is in this pool already"),
+                                      404: problem_response(404, "No organisation of yours has this slug")})
+    async def create_interpreter(
+        self, data: InterpreterIn, conn: asyncpg.Connection, organiser: Organiser, settings: Settings,
+    ) -> InterpreterCreated:
+        """Add an interpreter to an organisation's pool; the answer holds their private link."""
+        return await service.create_interpreter(conn, organiser, data, settings)
+
+    @get("/interpreters")
+    async def list_interpreters(self, conn: asyncpg.Connection, organiser: Organiser) -> list[InterpreterOut]:
+        """The pools of the organisations you belong to."""
+        return await service.list_interpreters(conn, organiser)
+
+    @post("/interpretation-missions", responses={404: problem_response(404, "No organisation of yours has this slug")})
+    async def create_mission(
+        self, data: MissionIn, conn: asyncpg.Connection, organiser: Organiser, settings: Settings,
+    ) -> MissionOut:
+        """Enter a mission (for the agency unless `organisation` says otherwise)."""
+        return await service.create_mission(conn, organiser, data, settings)
+
+    @get("/interpretation-missions/{mission_id:int}", responses={404: NOT_YOURS})
+    async def get_mission(self, mission_id: MissionId, conn: asyncpg.Connection, organiser: Organiser) -> MissionOut:
+        """A mission."""
+        return await service.get_mission(conn, organiser, mission_id)
+
+    @patch("/interpretation-missions/{mission_id:int}", responses={404: NOT_YOURS, 409: BUSY})
+    async def update_mission(
+        self, mission_id: MissionId, data: MissionPatch, conn: asyncpg.Connection, organiser: Organiser,
+        settings: Settings,
+    ) -> MissionOut:
+        """Move, re-place, assign (`interpreter`), cancel or close a mission; 409 if the interpreter is busy then."""
+        return await service.update_mission(conn, organiser, mission_id, data, settings)
+
+    @get("/interpretation-missions/{mission_id:int}/candidates", responses={404: NOT_YOURS})
+    async def candidates(
+        self, mission_id: MissionId, conn: asyncpg.Connection, organiser: Organiser,
+    ) -> list[Candidate]:
+        """Interpreters who could take the mission, fewest missions this month first."""
+        return await service.candidates(conn, organiser, mission_id)
+
+    @post("/interpretation-missions/{mission_id:int}/offers", responses={404: NOT_YOURS, 409: BUSY})
+    async def offer(
+        self, mission_id: MissionId, data: OffersIn, conn: asyncpg.Connection, organiser: Organiser,
+    ) -> list[OfferOut]:
+        """Offer the mission to interpreters of its pool: the first to accept gets it."""
+        return await service.offer(conn, organiser, mission_id, data)
+
+
+class PublicInterpretationController(Controller):
+    """Partner services asking for an interpreter, and following their request."""
+
+    path = "/api/interpretation-requests"
+    tags = ["interpretation"]
+
+    @post("/", responses={429: problem_response(429, "Too many requests from this address or for this email; "
+                                                     "retry after `Retry-After` seconds")})
+    async def request(
+        self, data: RequestIn, request: Request, conn: asyncpg.Connection, settings: Settings,
+    ) -> RequestOut:
+        """Ask the agency for an interpreter; 201 with the link where the request can be followed."""
+        return await service.request(conn, data, settings, client_address(request, settings))
+
+    @get("/{token:str}", responses={404: problem_response(404, "No request has this link")})
+    async def status(self, token: Token, conn: asyncpg.Connection) -> RequestStatus:
+        """A request's state; the interpreter's first name and phone once one is assigned."""
+        return await service.request_status(conn, token)
+
+
+class InterpreterController(Controller):
+    """What an interpreter does through their private link."""
+
+    path = "/api/interpreters/{token:str}"
+    tags = ["interpretation"]
+
+    @post("/offers/{offer_id:int}/accept", status_code=200,
+          responses={404: problem_response(404, "No such link, or no such offer of yours"),
+                     409: problem_response(409, "Someone else took the mission, or you hold another one then")})
+    async def accept(self, token: Token, offer_id: OfferId, conn: asyncpg.Connection) -> OfferOut:
+        """Accept an offer: the first to accept gets the mission."""
+        return await service.answer_offer(conn, token, offer_id, accept=True)
+
+    @post("/offers/{offer_id:int}/decline", status_code=200,
+          responses={404: problem_response(404, "No such link, or no such offer of yours"),
+                     409: problem_response(409, "The offer was answered already or the mission taken")})
+    async def decline(self, token: Token, offer_id: OfferId, conn: asyncpg.Connection) -> OfferOut:
+        """Decline an offer."""
+        return await service.answer_offer(conn, token, offer_id, accept=False)
+
+    @post("/missions/{mission_id:int}/hours", status_code=200,
+          responses={404: problem_response(404, "No such link, or no such mission of yours"),
+                     409: problem_response(409, "The mission has not begun yet")})
+    async def hours(self, token: Token, mission_id: MissionId, data: HoursIn, conn: asyncpg.Connection) -> MissionOut:
+        """Record the time actually spent on a mission."""
+        return await service.record_minutes(conn, token, mission_id, data.minutes)

@@ -1,0 +1,131 @@
+"""Mail about interpretation missions, in the recipient's language, with an .ics invitation where it has one.
+
+One template per kind and format (`templates/<kind>.{subject.txt,txt,html}.j2`) rendered by
+`messages.render`, like every mail. The outbox row names the mission, the audience (`interpreter`
+or `requester`) and the invitation's SEQUENCE when it was queued; the rest is read at send time.
+The requester learns the interpreter's first name and phone only in the mail that assigns them.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Mapping
+from datetime import UTC, datetime
+from email.message import EmailMessage
+from email.utils import format_datetime, parseaddr
+from typing import Any
+from urllib.parse import urlsplit
+
+import asyncpg
+import msgspec
+from icalendar import Calendar, Event, vCalAddress
+
+from server.feeds.ical import PRODID
+from server.i18n import DEFAULT_LANGUAGE, LANGUAGES, format_when
+from server.interpretation import queries as q
+from server.interpretation.schemas import language_name
+from server.interpretation.service import interpreter_url, link_token, status_url
+from server.notifications import messages
+from server.settings import Settings
+
+ZONE = "Europe/Luxembourg"
+# the kinds that carry an invitation, and its method
+METHODS = {"interpretation_assigned": "REQUEST", "interpretation_changed": "REQUEST",
+           "interpretation_cancelled": "CANCEL"}
+
+
+async def build_delivery(
+    conn: asyncpg.Connection, row: Mapping[str, Any], settings: Settings,
+) -> tuple[EmailMessage, str]:
+    """The mail of an interpretation outbox row and the stored address it goes to; Skip when nobody is left."""
+    payload = row["payload"]
+    if isinstance(payload, (str, bytes)):  # a connection without the jsonb codec
+        payload = msgspec.json.decode(payload)
+    mission = await conn.fetchrow(q.MISSION, int(payload["mission"]))
+    if mission is None:
+        raise messages.Skip("the mission no longer exists")
+    if mission["anonymised_at"] is not None:
+        raise messages.Skip("the mission was anonymised")
+    audience = payload["to"]
+    if row["kind"] == "interpretation_reminder" and (
+            mission["sequence"] != int(payload["sequence"]) or mission["status"] not in ("assigned", "done")
+            or mission["interpreter_id"] != payload.get("assigned")):
+        raise messages.Skip("the mission moved, was cancelled or went to someone else since")
+    # the mission as it stood when the mail was queued
+    mission = {**dict(mission), "starts_at": datetime.fromisoformat(payload["starts_at"]),
+               "ends_at": datetime.fromisoformat(payload["ends_at"]), "sequence": int(payload["sequence"])}
+    assigned = await conn.fetchrow(q.INTERPRETER_FOR_MAIL, int(payload["assigned"])) \
+        if payload.get("assigned") is not None else None
+    if audience == "interpreter":
+        person = await conn.fetchrow(q.INTERPRETER_FOR_MAIL, int(payload["interpreter"]))
+        if person is None:
+            raise messages.Skip("the interpreter is no longer in the pool")
+        lang, name, email = person["language"], person["name"], person["email"]
+        link = interpreter_url(settings.base_url, link_token(settings.secret_key, b"interpreter-link",
+                                                             bytes(person["token_nonce"])))
+    else:
+        lang, name, email = mission["requester_language"], mission["requester_contact"], mission["requester_email"]
+        link = status_url(settings.base_url, link_token(settings.secret_key, b"interpretation-status",
+                                                        bytes(mission["status_nonce"])))
+    lang = lang if lang in LANGUAGES else DEFAULT_LANGUAGE
+    when = format_when(mission["starts_at"], mission["ends_at"], ZONE, lang)
+    context = {
+        "lang": lang, "name": " ".join(name.split()), "audience": audience, "link": link, "when": when,
+        "pair": f"{language_name(mission['from_language'], lang)} – {language_name(mission['to_language'], lang)}",
+        "mode": mission["mode"], "place": ", ".join(p for p in (mission["address"], mission["commune"]) if p),
+        "contact": mission["requester_contact"], "requester": mission["requester_organisation"],
+        "requester_phone": mission["requester_phone"] or mission["requester_email"],
+        # only the mail that assigns them tells the requester who comes, and only their first name
+        "interpreter_name": assigned["name"].split()[0] if assigned else "",
+        "interpreter_phone": assigned["phone"] if assigned else "",
+    }
+    subject, text, html = messages.render(row["kind"], lang, context)
+    message = EmailMessage(policy=messages.MAIL_POLICY)
+    message["Subject"] = subject
+    message["From"] = settings.mail_from
+    message["To"] = messages._recipient(context["name"], email)
+    message["Date"] = format_datetime(datetime.now(UTC))
+    message["Auto-Submitted"] = "auto-generated"
+    message["X-Auto-Response-Suppress"] = "OOF, AutoReply"
+    message.set_content(text, cte="quoted-printable")
+    message.add_alternative(html, subtype="html", cte="quoted-printable")
+    if method := METHODS.get(row["kind"]):
+        ics = invitation(mission, method, mission["sequence"], subject, context,
+                         settings, attendee_email=email)
+        message.add_alternative(ics, maintype="text", subtype="calendar", params={"method": method, "charset": "utf-8"})
+        message.add_attachment(ics, maintype="application", subtype="ics", filename="invite.ics",
+                               params={"name": "invite.ics"})
+    message["Content-Language"] = lang
+    messages._set_boundaries(message)
+    return message, email
+
+
+def invitation(
+    mission: Mapping[str, Any], method: str, sequence: int, summary: str, context: Mapping[str, Any],
+    settings: Settings, *, attendee_email: str,
+) -> bytes:
+    """An iTIP message for one mission: REQUEST (a higher SEQUENCE each time it moves) or CANCEL."""
+    calendar = Calendar()
+    calendar.add("prodid", PRODID)
+    calendar.add("version", "2.0")
+    calendar.add("calscale", "GREGORIAN")
+    calendar.add("method", method)
+    event = Event()
+    event.add("uid", f"interpretation-{mission['id']}@{urlsplit(settings.base_url).hostname or 'zesummen'}")
+    event.add("sequence", sequence)
+    event.add("dtstamp", datetime.now(UTC).replace(microsecond=0))
+    event.add("dtstart", mission["starts_at"].astimezone(UTC))
+    event.add("dtend", mission["ends_at"].astimezone(UTC))
+    event.add("summary", summary.split(": ", 1)[0] + ": " + context["pair"])
+    if mission["mode"] == "on_site":
+        event.add("location", context["place"])
+    event.add("status", "CANCELLED" if method == "CANCEL" else "CONFIRMED")
+    organizer = vCalAddress(f"mailto:{parseaddr(settings.mail_from)[1]}")
+    organizer.params["CN"] = "Zesummen"
+    attendee = vCalAddress(f"mailto:{attendee_email}")
+    attendee.params["CN"] = context["name"].replace('"', "'")
+    attendee.params["PARTSTAT"] = "ACCEPTED"
+    attendee.params["RSVP"] = "FALSE"
+    event.add("organizer", organizer)
+    event.add("attendee", attendee)
+    calendar.add_component(event)
+    return calendar.to_ical()

@@ -1,0 +1,225 @@
+"""SQL of the interpretation service."""
+
+# the organisation of a slug: id
+ORGANISATION_ID = "SELECT id FROM organisations WHERE slug = $1"
+
+# every commune: name
+ALL_COMMUNES = "SELECT name FROM communes"
+
+# which of these names are communes: name
+KNOWN_COMMUNES = "SELECT name FROM communes WHERE name = ANY($1::text[])"
+
+# which of these names are cantons: canton
+KNOWN_CANTONS = "SELECT DISTINCT canton FROM communes WHERE canton = ANY($1::text[])"
+
+# a new interpreter: id
+INSERT_INTERPRETER = """
+INSERT INTO interpreters (organisation_id, name, email, phone, language, communes, cantons, monthly_cap,
+                          token_nonce, token_hash)
+VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10)
+ON CONFLICT (organisation_id, email) DO NOTHING
+RETURNING id
+"""
+
+# an interpreter's languages, replaced as a whole
+INSERT_LANGUAGES = """
+INSERT INTO interpreter_languages (interpreter_id, code, level)
+SELECT $1, code, level FROM unnest($2::text[], $3::text[]) AS t (code, level)
+"""
+
+# an interpreter's weekly slots
+INSERT_AVAILABILITY = """
+INSERT INTO interpreter_availability (interpreter_id, weekday, starts, ends)
+SELECT $1, weekday, starts, ends FROM unnest($2::smallint[], $3::time[], $4::time[]) AS t (weekday, starts, ends)
+"""
+
+# an interpreter's days off
+INSERT_ABSENCES = """
+INSERT INTO interpreter_absences (interpreter_id, days)
+SELECT $1, daterange(first_day, last_day, '[]') FROM unnest($2::date[], $3::date[]) AS t (first_day, last_day)
+"""
+
+# interpreters of some organisations (every one's for an administrator), with their languages and time
+INTERPRETERS = """
+SELECT i.id, o.slug AS organisation, i.name, i.email, i.phone, i.communes, i.cantons, i.monthly_cap, i.language,
+       coalesce((SELECT jsonb_agg(jsonb_build_object('code', l.code, 'level', l.level) ORDER BY l.code)
+                 FROM interpreter_languages l WHERE l.interpreter_id = i.id), '[]') AS languages,
+       coalesce((SELECT jsonb_agg(jsonb_build_object('weekday', a.weekday, 'starts', a.starts, 'ends', a.ends)
+                                  ORDER BY a.weekday, a.starts)
+                 FROM interpreter_availability a WHERE a.interpreter_id = i.id), '[]') AS availability,
+       coalesce((SELECT jsonb_agg(jsonb_build_object('first_day', lower(x.days), 'last_day', upper(x.days) - 1)
+                                  ORDER BY lower(x.days))
+                 FROM interpreter_absences x WHERE x.interpreter_id = i.id), '[]') AS absences
+FROM interpreters i JOIN organisations o ON o.id = i.organisation_id
+WHERE ($1 OR i.organisation_id = ANY($2::bigint[])) AND ($3::bigint IS NULL OR i.id = $3)
+ORDER BY i.name, i.id
+"""
+
+# an interpreter of an organisation and the levels at which they speak two languages: id, from_level, to_level
+INTERPRETER_LEVELS = """
+SELECT i.id,
+       (SELECT level FROM interpreter_languages WHERE interpreter_id = i.id AND code = $3) AS from_level,
+       (SELECT level FROM interpreter_languages WHERE interpreter_id = i.id AND code = $4) AS to_level
+FROM interpreters i WHERE i.id = $1 AND i.organisation_id = $2
+"""
+
+# a mission as a mail queued now must remember it: starts_at, ends_at, sequence, interpreter_id
+MISSION_FOR_MAIL = "SELECT starts_at, ends_at, sequence, interpreter_id FROM interpretation_missions WHERE id = $1"
+
+# an interpreter as their mails need them: name, email, phone, language, token_nonce
+INTERPRETER_FOR_MAIL = "SELECT name, email, phone, language, token_nonce FROM interpreters WHERE id = $1"
+
+# the mission of a requester's status link: the row
+MISSION_BY_STATUS = "SELECT * FROM interpretation_missions WHERE status_hash = $1"
+
+# the interpreter of a private link: id, organisation_id, name, language
+INTERPRETER_BY_TOKEN = "SELECT id, organisation_id, name, language FROM interpreters WHERE token_hash = $1"
+
+# a new mission: the row
+INSERT_MISSION = """
+INSERT INTO interpretation_missions (
+    organisation_id, starts_at, ends_at, mode, commune, address, from_language, to_language, field,
+    requester_organisation, requester_contact, requester_email, requester_phone, requester_type, requester_language,
+    beneficiary_initials, urgency, notes, status_nonce, status_hash)
+VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13, $14, $15, $16, $17, $18, $19, $20)
+RETURNING id
+"""
+
+# a mission with its organisation's slug
+MISSION = """
+SELECT m.*, o.slug AS organisation FROM interpretation_missions m JOIN organisations o ON o.id = m.organisation_id
+WHERE m.id = $1
+"""
+
+# a mission, locked for a change: the row
+MISSION_FOR_UPDATE = "SELECT * FROM interpretation_missions WHERE id = $1 FOR UPDATE"
+
+# a mission changed: its time, place, notes, status and interpreter (the trigger sets `travel`)
+UPDATE_MISSION = """
+UPDATE interpretation_missions
+SET starts_at = $2, ends_at = $3, mode = $4, commune = $5, address = $6, notes = $7, urgency = $8, status = $9,
+    interpreter_id = $10, sequence = sequence + $11::int, updated_at = now()
+WHERE id = $1
+"""
+
+# missions offered: open ones become `offered`
+MARK_OFFERED = """
+UPDATE interpretation_missions SET status = 'offered', updated_at = now() WHERE id = $1 AND status = 'requested'
+"""
+
+# offers of a mission to interpreters of its organisation (again for one already offered): the offers
+INSERT_OFFERS = """
+INSERT INTO interpretation_offers (mission_id, interpreter_id)
+SELECT $1, i.id FROM interpreters i WHERE i.id = ANY($2::bigint[]) AND i.organisation_id = $3
+ON CONFLICT (mission_id, interpreter_id) DO UPDATE SET status = 'offered', answered_at = NULL
+    WHERE interpretation_offers.status IN ('declined', 'expired')
+RETURNING id, mission_id AS mission, interpreter_id AS interpreter, status
+"""
+
+# an interpreter's offer: mission_id
+OFFER_MISSION = "SELECT mission_id FROM interpretation_offers WHERE id = $1 AND interpreter_id = $2"
+
+# an interpreter's offer, locked: id, mission_id, status
+OFFER_FOR_UPDATE = """
+SELECT id, mission_id, status FROM interpretation_offers WHERE id = $1 AND interpreter_id = $2 FOR UPDATE
+"""
+
+# an offer answered
+ANSWER_OFFER = "UPDATE interpretation_offers SET status = $2, answered_at = now() WHERE id = $1"
+
+# the other open offers of a mission, now taken: their interpreter ids
+TAKE_OTHER_OFFERS = """
+UPDATE interpretation_offers SET status = 'taken', answered_at = now()
+WHERE mission_id = $1 AND id <> $2 AND status = 'offered'
+RETURNING interpreter_id
+"""
+
+# an interpreter's own mission recorded as done with the minutes spent: id
+RECORD_MINUTES = """
+UPDATE interpretation_missions SET minutes_spent = $3, status = 'done', updated_at = now()
+WHERE id = $1 AND interpreter_id = $2 AND status IN ('assigned', 'done') AND starts_at <= now()
+RETURNING id
+"""
+
+# one of an interpreter's missions: id, status, starts_at
+INTERPRETER_MISSION = "SELECT id, status, starts_at FROM interpretation_missions WHERE id = $1 AND interpreter_id = $2"
+
+# ranked candidates for a mission ($1): speak both languages at a fitting level (C1 or better for health and
+# legal matters, B2 otherwise), cover the place, are available then (weekly slot, no day off), are not busy
+# (no held mission overlapping, nor an on-site one in another commune within the 30-minute travel margin)
+# and are under their monthly cap; fewest missions this month first, then the best levels
+CANDIDATES = """
+WITH m AS (
+    SELECT m.*, c.canton, m.starts_at AT TIME ZONE 'Europe/Luxembourg' AS local_start,
+           m.ends_at AT TIME ZONE 'Europe/Luxembourg' AS local_end,
+           CASE WHEN m.field IN ('health', 'legal') THEN ARRAY['C1', 'C2', 'native']
+                ELSE ARRAY['B2', 'C1', 'C2', 'native'] END AS levels
+    FROM interpretation_missions m LEFT JOIN communes c ON c.name = m.commune
+    WHERE m.id = $1
+)
+SELECT i.id, i.name, lf.level AS from_level, lt.level AS to_level, load.missions AS missions_this_month, i.monthly_cap
+FROM m
+JOIN interpreters i ON i.organisation_id = m.organisation_id
+JOIN interpreter_languages lf ON lf.interpreter_id = i.id AND lf.code = m.from_language AND lf.level = ANY(m.levels)
+JOIN interpreter_languages lt ON lt.interpreter_id = i.id AND lt.code = m.to_language AND lt.level = ANY(m.levels)
+CROSS JOIN LATERAL (
+    SELECT count(*)::int AS missions FROM interpretation_missions o
+    WHERE o.interpreter_id = i.id AND o.status IN ('assigned', 'done')
+      AND o.starts_at >= date_trunc('month', m.local_start) AT TIME ZONE 'Europe/Luxembourg'
+      AND o.starts_at < (date_trunc('month', m.local_start) + interval '1 month') AT TIME ZONE 'Europe/Luxembourg'
+) AS load
+WHERE (m.mode <> 'on_site' OR m.commune = ANY(i.communes) OR m.canton = ANY(i.cantons))
+  AND load.missions < i.monthly_cap
+  AND EXISTS (
+      SELECT 1 FROM interpreter_availability a
+      WHERE a.interpreter_id = i.id AND a.weekday = extract(isodow FROM m.local_start)
+        AND a.starts <= m.local_start::time AND m.local_end::time <= a.ends AND m.local_end::date = m.local_start::date)
+  AND NOT EXISTS (
+      SELECT 1 FROM interpreter_absences x
+      WHERE x.interpreter_id = i.id AND x.days && daterange(m.local_start::date, m.local_end::date, '[]'))
+  AND NOT EXISTS (
+      SELECT 1 FROM interpretation_missions o
+      WHERE o.interpreter_id = i.id AND o.id <> m.id AND o.status IN ('assigned', 'done')
+        AND tstzrange(o.starts_at, o.ends_at) && tstzrange(m.starts_at, m.ends_at))
+  AND NOT (m.mode = 'on_site' AND EXISTS (
+      SELECT 1 FROM interpretation_missions o
+      WHERE o.interpreter_id = i.id AND o.id <> m.id AND o.status IN ('assigned', 'done') AND o.travel IS NOT NULL
+        AND o.commune <> m.commune
+        AND o.travel && tstzrange(m.starts_at - interval '15 minutes', m.ends_at + interval '15 minutes')))
+ORDER BY load.missions, array_position(m.levels, lf.level) + array_position(m.levels, lt.level) DESC, i.id
+LIMIT 50
+"""
+
+# an interpreter's open offers of missions still open, soonest first
+OPEN_OFFERS = """
+SELECT f.id, m.starts_at, m.ends_at, m.mode, m.commune, m.address, m.from_language, m.to_language
+FROM interpretation_offers f JOIN interpretation_missions m ON m.id = f.mission_id
+WHERE f.interpreter_id = $1 AND f.status = 'offered' AND m.status IN ('requested', 'offered') AND m.ends_at > now()
+ORDER BY m.starts_at, f.id
+"""
+
+# an interpreter's held missions from a month ago on, soonest first (the page and the calendar feed)
+HELD_MISSIONS = """
+SELECT m.id, m.starts_at, m.ends_at, m.mode, m.commune, m.address, m.from_language, m.to_language, m.sequence,
+       m.requester_organisation, m.requester_contact, m.requester_phone
+FROM interpretation_missions m
+WHERE m.interpreter_id = $1 AND m.status IN ('assigned', 'done') AND m.ends_at > now() - interval '31 days'
+ORDER BY m.starts_at, m.id
+"""
+
+# missions ended longer ago than $1 whose personal data is still there: wiped (ids)
+ANONYMISE_MISSIONS = """
+UPDATE interpretation_missions
+SET requester_contact = '-', requester_email = '', requester_phone = '', beneficiary_initials = '', notes = '',
+    address = '', status_nonce = NULL, status_hash = NULL, anonymised_at = now()
+WHERE id IN (SELECT id FROM interpretation_missions WHERE anonymised_at IS NULL AND ends_at < now() - $1::interval
+             ORDER BY ends_at LIMIT $2 FOR UPDATE SKIP LOCKED)
+RETURNING id
+"""
+
+# the queued mail of anonymised missions is not sent: they name people no longer known
+FORGET_MISSION_MAIL = """
+UPDATE outbox SET status = 'skipped', last_error = 'anonymised after the mission', recipient = NULL
+WHERE status IN ('queued', 'retrying') AND kind LIKE 'interpretation\\_%'
+  AND (payload->>'mission')::bigint = ANY($1::bigint[])
+"""

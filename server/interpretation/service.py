@@ -1,0 +1,480 @@
+"""The rules of the interpretation service; owns the transactions."""
+
+from __future__ import annotations
+
+import base64
+import hashlib
+import hmac
+import secrets
+from datetime import UTC, datetime, timedelta
+from collections.abc import Mapping
+from typing import Any
+
+import asyncpg
+import msgspec
+from msgspec import UNSET
+
+from server.errors import Conflict, FieldError, Invalid, NotFound, ServiceUnavailable, TooManyRequests
+from server.limits import client_key, count_attempts, digest
+from server.interpretation import queries as q
+from server.interpretation.schemas import (
+    AssignedInterpreter,
+    RequestIn,
+    RequestOut,
+    RequestStatus,
+    Candidate,
+    InterpreterCreated,
+    InterpreterIn,
+    InterpreterOut,
+    MissionIn,
+    MissionOut,
+    MissionPatch,
+    OfferOut,
+    OffersIn,
+    Place,
+    Requester,
+)
+from server.notifications.outbox import enqueue
+from server.organisers.schemas import Organiser
+from server.registrations.tokens import hash_token
+from server.settings import Settings
+
+# the agency runs the service: missions go to its pool unless staff name another organisation
+AGENCY = "asti"
+HELD = ("assigned", "done")
+FITTING = {"health": ("C1", "C2", "native"), "legal": ("C1", "C2", "native")}
+DEFAULT_FITTING = ("B2", "C1", "C2", "native")
+LONGEST = timedelta(hours=12)
+REMINDER_BEFORE = timedelta(days=1)
+
+
+class Taken(Conflict):
+    """Someone else holds the mission, or the interpreter holds another one then."""
+
+
+# ---------------------------------------------------------------------------- private links
+
+def link_token(secret_key: str, purpose: bytes, nonce: bytes) -> str:
+    """A private link's token, derived from its row's nonce and the server secret (never stored)."""
+    digest = hmac.new(secret_key.encode(), purpose + b":" + nonce, hashlib.sha256).digest()
+    return base64.urlsafe_b64encode(digest).decode().rstrip("=")
+
+
+def new_link(secret_key: str, purpose: bytes) -> tuple[bytes, str, bytes]:
+    """A fresh (nonce, token, token hash)."""
+    nonce = secrets.token_bytes(16)
+    token = link_token(secret_key, purpose, nonce)
+    return nonce, token, hash_token(token)
+
+
+def interpreter_url(base_url: str, token: str) -> str:
+    """An interpreter's private page."""
+    return f"{base_url.rstrip('/')}/i/{token}"
+
+
+def status_url(base_url: str, token: str) -> str:
+    """Where a requester follows their request."""
+    return f"{base_url.rstrip('/')}/api/interpretation-requests/{token}"
+
+
+async def _tell(
+    conn: asyncpg.Connection, kind: str, mission_id: int, *, interpreter: int | None = None,
+    due_at: datetime | None = None, dedupe_key: str | None = None,
+) -> None:
+    """Queue a mission's mail in the caller's transaction, to an interpreter or else to the requester.
+
+    The row keeps the mission as it stands now (time, SEQUENCE, who holds it), so that the mail says
+    what was true when it was queued even if the mission moves again before it is sent.
+    """
+    now = await conn.fetchrow(q.MISSION_FOR_MAIL, mission_id)
+    payload: dict[str, Any] = {
+        "mission": mission_id, "to": "interpreter" if interpreter else "requester",
+        "starts_at": now["starts_at"].isoformat(), "ends_at": now["ends_at"].isoformat(),
+        "sequence": now["sequence"], "assigned": now["interpreter_id"],
+    }
+    if interpreter:
+        payload["interpreter"] = interpreter
+    await enqueue(conn, kind, event_id=None, payload=payload, due_at=due_at, dedupe_key=dedupe_key)
+
+
+async def _remind(conn: asyncpg.Connection, mission_id: int) -> None:
+    """Queue the reminders of the day before for the interpreter and the requester (none if that is past).
+
+    Each is for one version of the mission (its SEQUENCE): one that moved since is skipped when due,
+    and the move queues new ones.
+    """
+    now = await conn.fetchrow(q.MISSION_FOR_MAIL, mission_id)
+    due_at = now["starts_at"] - REMINDER_BEFORE
+    if now["interpreter_id"] is None or due_at <= datetime.now(UTC):
+        return
+    key = f"interpretation-reminder:{mission_id}:{now['sequence']}:{now['interpreter_id']}"
+    await _tell(conn, "interpretation_reminder", mission_id, interpreter=now["interpreter_id"], due_at=due_at,
+                dedupe_key=f"{key}:interpreter")
+    await _tell(conn, "interpretation_reminder", mission_id, due_at=due_at, dedupe_key=f"{key}:requester")
+
+
+# ---------------------------------------------------------------------------- interpreters
+
+async def _organisation_id(conn: asyncpg.Connection, organiser: Organiser, slug: str, *, write: bool) -> int:
+    """The organisation's id if the staff member may act for it; 404 otherwise (its pool is none of theirs)."""
+    organisation_id = await conn.fetchval(q.ORGANISATION_ID, slug)
+    allowed = organisation_id is not None and (
+        organiser.can_write(organisation_id) if write else organiser.can_read(organisation_id))
+    if not allowed:
+        raise NotFound(f"No organisation '{slug}' of yours.", errors=[FieldError("organisation", "Not one of yours.")])
+    return organisation_id
+
+
+async def create_interpreter(
+    conn: asyncpg.Connection, organiser: Organiser, data: InterpreterIn, settings: Settings,
+) -> InterpreterCreated:
+    """Add an interpreter to an organisation's pool; 409 when the address is in it already."""
+    errors: list[FieldError] = []
+    known = {r["name"] for r in await conn.fetch(q.KNOWN_COMMUNES, data.communes)}
+    errors += [FieldError(f"communes[{n}]", "Not a commune of Luxembourg.")
+               for n, name in enumerate(data.communes) if name not in known]
+    cantons = {r["canton"] for r in await conn.fetch(q.KNOWN_CANTONS, data.cantons)}
+    errors += [FieldError(f"cantons[{n}]", "Not a canton of Luxembourg.")
+               for n, name in enumerate(data.cantons) if name not in cantons]
+    codes = [spoken.code for spoken in data.languages]
+    errors += [FieldError(f"languages[{n}].code", "Named twice.") for n, code in enumerate(codes) if code in codes[:n]]
+    errors += [FieldError(f"availability[{n}].ends", "The end must come after the start.")
+               for n, slot in enumerate(data.availability) if slot.ends <= slot.starts]
+    days = [(absence.first_day, absence.last_day) for absence in data.absences]
+    errors += [FieldError(f"absences[{n}].last_day", "The last day comes on or after the first.")
+               for n, (first, last) in enumerate(days) if last < first]
+    if errors:
+        raise Invalid("; ".join(f"{e.field}: {e.message}" for e in errors), errors=errors)
+    async with conn.transaction():
+        organisation_id = await _organisation_id(conn, organiser, data.organisation, write=True)
+        nonce, token, token_hash = new_link(settings.secret_key, b"interpreter-link")
+        interpreter_id = await conn.fetchval(
+            q.INSERT_INTERPRETER, organisation_id, data.name, data.email, data.phone, data.language,
+            data.communes, data.cantons, data.monthly_cap, nonce, token_hash)
+        if interpreter_id is None:
+            raise Conflict(f"{data.email} is in this pool already.",
+                           errors=[FieldError("email", "In this pool already.")])
+        await conn.execute(q.INSERT_LANGUAGES, interpreter_id, codes, [s.level for s in data.languages])
+        await conn.execute(q.INSERT_AVAILABILITY, interpreter_id, [s.weekday for s in data.availability],
+                           [s.starts for s in data.availability], [s.ends for s in data.availability])
+        await conn.execute(q.INSERT_ABSENCES, interpreter_id, [d[0] for d in days], [d[1] for d in days])
+        row = await conn.fetchrow(q.INTERPRETERS, True, [], interpreter_id)
+    return msgspec.convert({**dict(row), "link": interpreter_url(settings.base_url, token)}, InterpreterCreated)
+
+
+async def list_interpreters(conn: asyncpg.Connection, organiser: Organiser) -> list[InterpreterOut]:
+    """The pools of the organisations the staff member belongs to (every pool for an administrator)."""
+    rows = await conn.fetch(q.INTERPRETERS, organiser.is_admin, list(organiser.roles), None)
+    return [msgspec.convert(dict(row), InterpreterOut) for row in rows]
+
+
+# ---------------------------------------------------------------------------- missions
+
+def _where(place: Place | None, remote: str | None, errors: list[FieldError]) -> tuple[str, str | None, str]:
+    """(mode, commune, address) of a mission: a place or remote, not both, not neither."""
+    if (place is None) == (remote is None):
+        errors.append(FieldError("place", "Give either a place (commune and address) or `remote` (phone or video)."))
+        return "phone", None, ""
+    if place is not None:
+        return "on_site", place.commune, place.address
+    return remote, None, ""
+
+
+def _check_times(starts_at: datetime, ends_at: datetime, errors: list[FieldError], *, now: datetime) -> None:
+    if starts_at <= now:
+        errors.append(FieldError("starts_at", "The mission must start in the future."))
+    if ends_at <= starts_at:
+        errors.append(FieldError("ends_at", "The end must come after the start."))
+    elif ends_at - starts_at > LONGEST:
+        errors.append(FieldError("ends_at", "A mission lasts at most 12 hours."))
+
+
+def _refuse(errors: list[FieldError]) -> None:
+    if errors:
+        raise Invalid("; ".join(f"{e.field}: {e.message}" for e in errors), errors=errors)
+
+
+async def _check_commune(conn: asyncpg.Connection, commune: str | None, errors: list[FieldError]) -> None:
+    if commune is not None and not await conn.fetch(q.KNOWN_COMMUNES, [commune]):
+        errors.append(FieldError("place.commune", "Not a commune of Luxembourg."))
+
+
+def mission_out(row: asyncpg.Record) -> MissionOut:
+    """A mission row as staff see it."""
+    return MissionOut(
+        id=row["id"], organisation=row["organisation"], starts_at=row["starts_at"], ends_at=row["ends_at"],
+        mode=row["mode"], place=Place(row["commune"], row["address"]) if row["mode"] == "on_site" else None,
+        from_language=row["from_language"], to_language=row["to_language"], field=row["field"],
+        requester=Requester(row["requester_organisation"], row["requester_contact"], row["requester_email"],
+                            row["requester_type"], row["requester_phone"], row["requester_language"]),
+        beneficiary_initials=row["beneficiary_initials"], urgency=row["urgency"], notes=row["notes"],
+        status=row["status"], interpreter=row["interpreter_id"], sequence=row["sequence"],
+        minutes_spent=row["minutes_spent"])
+
+
+async def insert_mission(
+    conn: asyncpg.Connection, organisation_id: int, data: RequestIn, settings: Settings,
+) -> tuple[int, str]:
+    """Store a checked mission (in the caller's transaction); returns (id, status token)."""
+    errors: list[FieldError] = []
+    _check_times(data.starts_at, data.ends_at, errors, now=datetime.now(UTC))
+    if data.from_language == data.to_language:
+        errors.append(FieldError("to_language", "Interpreting goes between two different languages."))
+    mode, commune, address = _where(data.place, data.remote, errors)
+    await _check_commune(conn, commune, errors)
+    _refuse(errors)
+    nonce, token, token_hash = new_link(settings.secret_key, b"interpretation-status")
+    r = data.requester
+    mission_id = await conn.fetchval(
+        q.INSERT_MISSION, organisation_id, data.starts_at, data.ends_at, mode, commune, address,
+        data.from_language, data.to_language, data.field, r.organisation, r.contact, r.email, r.phone, r.type,
+        r.language, data.beneficiary_initials, data.urgency, data.notes, nonce, token_hash)
+    await _tell(conn, "interpretation_request_received", mission_id)
+    return mission_id, token
+
+
+async def create_mission(
+    conn: asyncpg.Connection, organiser: Organiser, data: MissionIn, settings: Settings,
+) -> MissionOut:
+    """A mission entered by staff, for their organisation (the agency by default)."""
+    async with conn.transaction():
+        organisation_id = await _organisation_id(conn, organiser, data.organisation or AGENCY, write=True)
+        mission_id, _ = await insert_mission(conn, organisation_id, data, settings)
+        return mission_out(await conn.fetchrow(q.MISSION, mission_id))
+
+
+async def _mission_row(
+    conn: asyncpg.Connection, organiser: Organiser, mission_id: int, *, write: bool,
+) -> asyncpg.Record:
+    row = await conn.fetchrow(q.MISSION, mission_id)
+    if row is None or not (organiser.can_write if write else organiser.can_read)(row["organisation_id"]):
+        raise NotFound(f"No mission {mission_id}.")
+    return row
+
+
+async def get_mission(conn: asyncpg.Connection, organiser: Organiser, mission_id: int) -> MissionOut:
+    """A mission of the staff member's organisations, or 404."""
+    return mission_out(await _mission_row(conn, organiser, mission_id, write=False))
+
+
+async def _check_speaks(
+    conn: asyncpg.Connection, interpreter_id: int, mission: asyncpg.Record | dict[str, Any], field: str,
+) -> None:
+    """422 unless the interpreter is of the mission's pool and speaks both its languages at a fitting level."""
+    row = await conn.fetchrow(q.INTERPRETER_LEVELS, interpreter_id, mission["organisation_id"],
+                              mission["from_language"], mission["to_language"])
+    if row is None:
+        raise Invalid.field(field, "No interpreter of this organisation's pool has this id.")
+    fitting = FITTING.get(mission["field"], DEFAULT_FITTING)
+    for code, level in ((mission["from_language"], row["from_level"]), (mission["to_language"], row["to_level"])):
+        if level not in fitting:
+            raise Invalid.field(field, f"This interpreter does not speak '{code}' at a level this mission needs "
+                                       f"({', '.join(fitting)}).")
+
+
+def _collision(exc: asyncpg.ExclusionViolationError) -> Taken:
+    travel = exc.constraint_name == "missions_leave_travel_time"
+    why = ("leaves no time to travel between this mission and another of theirs in another commune" if travel
+           else "holds another mission at that time")
+    return Taken(f"The interpreter {why}.", code="interpreter_busy",
+                 errors=[FieldError("interpreter", f"The interpreter {why}.")])
+
+
+async def update_mission(
+    conn: asyncpg.Connection, organiser: Organiser, mission_id: int, data: MissionPatch, settings: Settings,
+) -> MissionOut:
+    """Move, re-place, cancel, close or assign a mission; 409 when the interpreter is busy then."""
+    async with conn.transaction():
+        await _mission_row(conn, organiser, mission_id, write=True)
+        row = dict(await conn.fetchrow(q.MISSION_FOR_UPDATE, mission_id))
+        errors: list[FieldError] = []
+        starts_at = row["starts_at"] if data.starts_at is UNSET else data.starts_at
+        ends_at = row["ends_at"] if data.ends_at is UNSET else data.ends_at
+        moved = starts_at != row["starts_at"] or ends_at != row["ends_at"]
+        if moved:
+            _check_times(starts_at, ends_at, errors, now=datetime.now(UTC))
+        mode, commune, address = row["mode"], row["commune"], row["address"]
+        if data.place is not UNSET or data.remote is not UNSET:
+            place = None if data.place is UNSET else data.place
+            remote = None if data.remote is UNSET else data.remote
+            mode, commune, address = _where(place, remote, errors)
+            await _check_commune(conn, commune, errors)
+            moved = moved or (mode, commune, address) != (row["mode"], row["commune"], row["address"])
+        _refuse(errors)
+        status, interpreter_id = row["status"], row["interpreter_id"]
+        if data.interpreter is not UNSET:
+            if row["status"] in ("done", "cancelled"):
+                raise Conflict(f"The mission is {row['status']}.", code=f"mission_{row['status']}")
+            interpreter_id = data.interpreter
+            status = "assigned" if interpreter_id is not None else "requested"
+            if interpreter_id is not None:
+                await _check_speaks(conn, interpreter_id, row, "interpreter")
+        if data.status is not UNSET:
+            if data.status == "done" and interpreter_id is None:
+                raise Invalid.field("status", "Only a mission with an interpreter can be done.")
+            status = data.status
+            if status == "cancelled":
+                interpreter_id = None
+        changed = moved or (status == "cancelled" and row["status"] != "cancelled")
+        try:
+            await conn.execute(
+                q.UPDATE_MISSION, mission_id, starts_at, ends_at, mode, commune, address,
+                row["notes"] if data.notes is UNSET else data.notes,
+                row["urgency"] if data.urgency is UNSET else data.urgency, status, interpreter_id, int(changed))
+        except asyncpg.ExclusionViolationError as exc:
+            raise _collision(exc) from None
+        await _tell_changes(conn, row, status, interpreter_id, moved)
+        return mission_out(await conn.fetchrow(q.MISSION, mission_id))
+
+
+async def _tell_changes(
+    conn: asyncpg.Connection, before: Mapping[str, Any], status: str, interpreter_id: int | None, moved: bool,
+) -> None:
+    """Queue what a change means for the people concerned: an invitation, its update, or its cancellation."""
+    mission_id, was = before["id"], before["interpreter_id"] if before["status"] in HELD else None
+    if status == "cancelled" and before["status"] != "cancelled":
+        if was is not None:
+            await _tell(conn, "interpretation_cancelled", mission_id, interpreter=was)
+        await _tell(conn, "interpretation_cancelled", mission_id)
+        return
+    if interpreter_id is not None and interpreter_id != was:
+        if was is not None:
+            await _tell(conn, "interpretation_cancelled", mission_id, interpreter=was)
+        await _tell(conn, "interpretation_assigned", mission_id, interpreter=interpreter_id)
+        await _tell(conn, "interpretation_assigned", mission_id)
+        await _remind(conn, mission_id)
+    elif moved and interpreter_id is not None:
+        await _tell(conn, "interpretation_changed", mission_id, interpreter=interpreter_id)
+        await _tell(conn, "interpretation_changed", mission_id)
+        await _remind(conn, mission_id)
+
+
+async def candidates(conn: asyncpg.Connection, organiser: Organiser, mission_id: int) -> list[Candidate]:
+    """The interpreters who could take a mission, best first."""
+    await _mission_row(conn, organiser, mission_id, write=False)
+    return [msgspec.convert(dict(row), Candidate) for row in await conn.fetch(q.CANDIDATES, mission_id)]
+
+
+async def offer(
+    conn: asyncpg.Connection, organiser: Organiser, mission_id: int, data: OffersIn,
+) -> list[OfferOut]:
+    """Offer an open mission to interpreters of its pool; each one may accept it, the first gets it."""
+    async with conn.transaction():
+        await _mission_row(conn, organiser, mission_id, write=True)
+        row = await conn.fetchrow(q.MISSION_FOR_UPDATE, mission_id)
+        if row["status"] not in ("requested", "offered"):
+            raise Conflict(f"The mission is {row['status']}.", code=f"mission_{row['status']}")
+        for n, interpreter_id in enumerate(data.interpreters):
+            await _check_speaks(conn, interpreter_id, row, f"interpreters[{n}]")
+        offers = await conn.fetch(q.INSERT_OFFERS, mission_id, data.interpreters, row["organisation_id"])
+        await conn.execute(q.MARK_OFFERED, mission_id)
+        for made in offers:
+            await _tell(conn, "interpretation_offered", mission_id, interpreter=made["interpreter"])
+    return [msgspec.convert(dict(o), OfferOut) for o in offers]
+
+
+# ---------------------------------------------------------------------------- the interpreter's link
+
+async def interpreter_for_token(conn: asyncpg.Connection, token: str) -> asyncpg.Record:
+    """The interpreter of a private link, or 404."""
+    row = await conn.fetchrow(q.INTERPRETER_BY_TOKEN, hash_token(token))
+    if row is None:
+        raise NotFound("No interpreter has this link.")
+    return row
+
+
+async def answer_offer(conn: asyncpg.Connection, token: str, offer_id: int, accept: bool) -> OfferOut:
+    """Accept (the first to accept gets the mission; 409 when taken or busy then) or decline an offer."""
+    async with conn.transaction():
+        interpreter = await interpreter_for_token(conn, token)
+        mission_id = await conn.fetchval(q.OFFER_MISSION, offer_id, interpreter["id"])
+        if mission_id is None:
+            raise NotFound(f"No offer {offer_id} of yours.")
+        # the mission's lock, taken before any offer's, orders the answers to one mission: the first
+        # to accept gets it (the winner then updates the others' offers, which nobody holds)
+        mission = await conn.fetchrow(q.MISSION_FOR_UPDATE, mission_id)
+        offer_row = await conn.fetchrow(q.OFFER_FOR_UPDATE, offer_id, interpreter["id"])
+        if offer_row["status"] != "offered":
+            raise Taken(f"This offer is {offer_row['status']}.", code=f"offer_{offer_row['status']}")
+        if not accept:
+            await conn.execute(q.ANSWER_OFFER, offer_id, "declined")
+            return OfferOut(offer_id, mission["id"], interpreter["id"], "declined")
+        if mission["status"] not in ("requested", "offered"):
+            raise Taken("Someone else took this mission.", code="offer_taken")
+        try:
+            async with conn.transaction():
+                await conn.execute(
+                    q.UPDATE_MISSION, mission["id"], mission["starts_at"], mission["ends_at"], mission["mode"],
+                    mission["commune"], mission["address"], mission["notes"], mission["urgency"], "assigned",
+                    interpreter["id"], 0)
+        except asyncpg.ExclusionViolationError as exc:
+            raise _collision(exc) from None
+        await conn.execute(q.ANSWER_OFFER, offer_id, "accepted")
+        for other in await conn.fetch(q.TAKE_OTHER_OFFERS, mission["id"], offer_id):
+            await _tell(conn, "interpretation_offer_taken", mission["id"], interpreter=other["interpreter_id"])
+        await _tell(conn, "interpretation_assigned", mission["id"], interpreter=interpreter["id"])
+        await _tell(conn, "interpretation_assigned", mission["id"])
+        await _remind(conn, mission["id"])
+    return OfferOut(offer_id, mission["id"], interpreter["id"], "accepted")
+
+
+async def record_minutes(conn: asyncpg.Connection, token: str, mission_id: int, minutes: int) -> MissionOut:
+    """An interpreter records the time spent on one of their missions, once it has begun."""
+    async with conn.transaction():
+        interpreter = await interpreter_for_token(conn, token)
+        mission = await conn.fetchrow(q.INTERPRETER_MISSION, mission_id, interpreter["id"])
+        if mission is None:
+            raise NotFound(f"No mission {mission_id} of yours.")
+        if await conn.fetchval(q.RECORD_MINUTES, mission_id, interpreter["id"], minutes) is None:
+            raise Conflict("Hours are recorded once the mission has begun.", code="mission_not_begun")
+        return mission_out(await conn.fetchrow(q.MISSION, mission_id))
+
+
+# ---------------------------------------------------------------------------- the public request
+
+async def request(
+    conn: asyncpg.Connection, data: RequestIn, settings: Settings, client_ip: str,
+) -> RequestOut:
+    """A partner service's request, stored first for the agency's pool; the requester gets a confirmation."""
+    keys = [client_key(client_ip), f"interpretation:{digest(settings, data.requester.email)}"]
+    limits = [settings.rate_limit_per_address, settings.rate_limit_per_email]
+    async with conn.transaction():
+        if retry_after := await count_attempts(conn, keys, limits, settings.rate_limit_window):
+            raise TooManyRequests("Too many requests; retry later.", headers={"Retry-After": str(retry_after)})
+    async with conn.transaction():
+        organisation_id = await conn.fetchval(q.ORGANISATION_ID, AGENCY)
+        if organisation_id is None:
+            raise ServiceUnavailable("The interpretation service is not set up yet.")
+        mission_id, token = await insert_mission(conn, organisation_id, data, settings)
+    return RequestOut(mission_id, "requested", status_url(settings.base_url, token))
+
+
+async def request_status(conn: asyncpg.Connection, token: str) -> RequestStatus:
+    """What a requester may know of their request: its state, and who comes once someone is assigned."""
+    row = await conn.fetchrow(q.MISSION_BY_STATUS, hash_token(token))
+    if row is None:
+        raise NotFound("No request has this link.")
+    interpreter = None
+    if row["status"] in HELD:
+        person = await conn.fetchrow(q.INTERPRETER_FOR_MAIL, row["interpreter_id"])
+        interpreter = AssignedInterpreter(person["name"].split()[0], person["phone"])
+    return RequestStatus(row["id"], row["status"], row["starts_at"], row["ends_at"], row["from_language"],
+                         row["to_language"], interpreter)
+
+
+# ---------------------------------------------------------------------------- retention
+
+ANONYMISE_BATCH = 500
+
+
+async def anonymise_missions(conn: asyncpg.Connection, settings: Settings) -> int:
+    """Wipe missions' personal data `anonymise_after` their end, as for registrations; idempotent."""
+    done = 0
+    while True:
+        async with conn.transaction():
+            ids = [r["id"] for r in await conn.fetch(q.ANONYMISE_MISSIONS, settings.anonymise_after, ANONYMISE_BATCH)]
+            if ids:
+                await conn.execute(q.FORGET_MISSION_MAIL, ids)
+        done += len(ids)
+        if len(ids) < ANONYMISE_BATCH:
+            return done
