@@ -17,6 +17,8 @@ from litestar.openapi.spec import Components, SecurityScheme, Tag
 from server import health
 from server.apidocs import LocalSwaggerPlugin
 from server.bodies import StrictRequest, StrictStructSchemaPlugin
+from server.communes.controllers import OrganiserCommuneRequestController, PublicCommuneRequestController
+from server.communes.pages import CommuneRequestPages
 from server.db import pool_lifespan_hooks, provide_connection
 from server.errors import exception_handlers
 from server.events.controllers import OrganiserEventController, PublicEventController
@@ -56,6 +58,9 @@ def route_handlers() -> list:
         PagesController,
         InvitationPages,
         FeedController,
+        PublicCommuneRequestController,
+        OrganiserCommuneRequestController,
+        CommuneRequestPages,
     ]
 
 
@@ -94,7 +99,8 @@ def create_app(settings: Settings, *, test_connection: asyncpg.Connection | None
             components=Components(
                 security_schemes={"bearer": SecurityScheme(type="http", scheme="bearer", description="Organiser token")}
             ),
-            tags=[Tag(name="events"), Tag(name="registrations"), Tag(name="organiser"), Tag(name="feeds"), Tag(name="health")],
+            tags=[Tag(name="events"), Tag(name="registrations"), Tag(name="organiser"), Tag(name="feeds"), Tag(name="communes"),
+                  Tag(name="health")],
         ),
         debug=False,
     )

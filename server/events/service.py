@@ -605,6 +605,10 @@ async def publish_event(conn: asyncpg.Connection, organiser: Organiser, slug: st
         if row["status"] == "cancelled":
             raise Conflict("A cancelled event cannot be published again; create a new one.")
         await conn.execute(q.PUBLISH_EVENT, row["id"], row["series_id"])
+        if row["status"] == "draft":
+            from server.communes.service import after_publish  # the communes' domain builds on events
+
+            await after_publish(conn, row["id"], row["series_id"])
         updated = await conn.fetchrow(q.EVENT_BY_SLUG, slug)
         return to_organiser(updated, settings, await _occurrences(conn, updated))
 

@@ -55,6 +55,14 @@ KINDS = (
 )
 # the kinds about staff accounts rather than registrations (account_mails.py writes them)
 ACCOUNT_KINDS = ("organiser_invitation",)
+# the kinds about communes' requests to the agency (server/communes/mails.py writes them)
+COMMUNE_KINDS = (
+    "commune_request_received",
+    "commune_request_arrived",
+    "commune_request_message",
+    "commune_request_answered",
+    "commune_request_scheduled",
+)
 
 
 async def enqueue(
@@ -76,7 +84,7 @@ async def enqueue(
     With `daily_cap`, the row is written as `skipped` once the recipient had that many mails of
     `capped_kinds` queued in the last 24 hours (the registrations' abuse rule).
     """
-    if kind not in KINDS and kind not in ACCOUNT_KINDS:
+    if kind not in KINDS and kind not in ACCOUNT_KINDS and kind not in COMMUNE_KINDS:
         raise ValueError(f"unknown message kind {kind!r}")
     args = (kind, event_id, registration_id, recipient, language, payload or {}, due_at, dedupe_key)
     if daily_cap is None or recipient is None:
