@@ -381,3 +381,65 @@ async def test_only_staff_of_the_organisation_schedule(client, conn, agency) -> 
     assert (await client.post(f"/api/organiser/commune-requests/{request_id}/schedule", json=body,
                               headers=auth(agency["viewer"][1]))).status_code == 403
     assert await conn.fetchval("SELECT count(*) FROM events") == 0
+
+
+# ---------------------------------------------------------------------------- through the mail, end to end
+
+async def test_mails_of_a_request_reach_requester_and_staff_in_their_languages(
+    notifier_conn, notifier_pool, notifier_settings, smtp_server,
+) -> None:
+    from server.notifications.outbox import message_id
+    from server.notifications.worker import Notifier
+
+    conn = notifier_conn
+    await create_organisation(conn, "asti", "ASTI")
+    staff, staff_token = await create_organiser(conn, {"asti": "organiser"})
+    await conn.execute("UPDATE organisers SET name = 'Maria Schmit' WHERE id = $1", staff.id)
+    app = create_app(notifier_settings, test_connection=conn)
+    async with httpx.AsyncClient(transport=httpx.ASGITransport(app=app), base_url="https://testserver") as http:
+        tokens = {}
+        for lang, email, name in (("de", "jonas@example.lu", "Jonas Weber"), ("lb", "nathalie@example.lu", "Nathalie Hoffmann")):
+            answer = await http.post("/api/commune-requests", json=request_body(
+                language=lang, email=email, contact_name=name, commune="groussbus-wal"))
+            assert answer.status_code == 201
+            tokens[lang] = answer.json()["status_url"]
+        ids = {lang: await conn.fetchval("SELECT id FROM commune_requests WHERE language = $1", lang) for lang in tokens}
+        await http.post(f"/api/organiser/commune-requests/{ids['de']}/messages", headers=auth(staff_token),
+                        json={"body": "Welcher Saal?\nDanke"})
+        start = datetime.now(timezone.utc).replace(microsecond=0) + timedelta(days=40)
+        made = await http.post(f"/api/organiser/commune-requests/{ids['lb']}/schedule", headers=auth(staff_token), json={
+            "starts_at": start.isoformat(), "ends_at": (start + timedelta(hours=2)).isoformat()})
+        await http.post(f"/api/organiser/events/{made.json()['slug']}/publish", headers=auth(staff_token))
+        rows = await conn.fetch("SELECT id, kind, recipient, language FROM outbox ORDER BY id")
+        assert [r["kind"] for r in rows] == [
+            "commune_request_received", "commune_request_arrived", "commune_request_received", "commune_request_arrived",
+            "commune_request_message", "commune_request_scheduled"]
+        assert await Notifier(notifier_settings).drain(notifier_pool) == 6
+        received = {item.message_id: item for item in await smtp_server.wait_for(6)}
+        mails = []
+        for row in rows:
+            item = received[message_id(row["id"], notifier_settings.mail_from)]
+            assert item.rcpt_tos == [row["recipient"]]
+            text = item.message.get_body(("plain",)).get_content()
+            html = item.message.get_body(("html",)).get_content()
+            # (a long encoded subject comes back from its folded header with a double space)
+            subject = " ".join(str(item.message["Subject"]).split())
+            mails.append((row["kind"], item.message["Content-Language"], subject, text, html))
+    received_de, arrived, received_lb, _, message_de, scheduled_lb = mails
+    kind, lang, subject, text, html = received_de
+    assert lang == "de" and subject == "Ihre Anfrage an die interkulturelle Agentur: Groussbus-Wal"
+    assert "Guten Tag Jonas Weber," in text and tokens["de"] in text and tokens["de"] in html
+    assert "Erfahrungsberichte von Personen" in text
+    kind, lang, subject, text, html = received_lb
+    assert lang == "lb" and subject == "Är Ufro un d'interkulturell Agence: Groussbus-Wal"
+    assert "Moien Nathalie Hoffmann," in text and tokens["lb"] in text
+    kind, lang, subject, text, html = arrived
+    assert lang == "fr" and subject.startswith("Nouvelle demande de Groussbus-Wal")
+    assert "Jonas Weber (Commission consultative communale d'intégration (CCCI)) a envoyé une demande" in text
+    assert f"https://zesummen.test/organiser/requests/{ids['de']}" in text
+    kind, lang, subject, text, html = message_de
+    assert subject == "Eine Nachricht der interkulturellen Agentur zu Ihrer Anfrage für Groussbus-Wal"
+    assert "Welcher Saal?\r\nDanke" in text and "Welcher Saal?<br>Danke" in html and tokens["de"] in text
+    kind, lang, subject, text, html = scheduled_lb
+    assert lang == "lb" and subject.startswith("Är Versammlung zu Groussbus-Wal ass geplangt: ")
+    assert f"https://zesummen.test/events/{made.json()['slug']}?lang=lb" in text and tokens["lb"] in text
