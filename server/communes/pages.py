@@ -114,7 +114,11 @@ def refusal_errors(exc: DomainError, lang: str, earliest: date) -> dict[str, str
         name = error.field.split("[")[0].split(".")[0]
         if name in ERRORS:
             errors[name] = gettext(lang, ERRORS[name]) % ({"earliest": long_date(earliest, lang)} if name == "preferred" else {})
-    return errors or {"form": exc.detail}
+    if errors:
+        return errors
+    from server.pages.errors import explanation
+
+    return {"form": gettext(lang, explanation(exc.status, exc.code)[1])}
 
 
 class CommuneRequestPages(Controller):
