@@ -18,6 +18,7 @@ from server import health
 from server.apidocs import LocalSwaggerPlugin
 from server.bodies import StrictRequest, StrictStructSchemaPlugin
 from server.communes.controllers import OrganiserCommuneRequestController, PublicCommuneRequestController
+from server.communes.calendar import CommuneCalendarPages, CommuneFeedController
 from server.communes.pages import CommuneRequestPages
 from server.db import pool_lifespan_hooks, provide_connection
 from server.errors import exception_handlers
@@ -61,6 +62,8 @@ def route_handlers() -> list:
         PublicCommuneRequestController,
         OrganiserCommuneRequestController,
         CommuneRequestPages,
+        CommuneCalendarPages,
+        CommuneFeedController,
     ]
 
 

@@ -6,8 +6,10 @@ from __future__ import annotations
 
 import email
 import email.policy
+import http.server
 import re
 import secrets
+import threading
 import time
 from datetime import date, timedelta
 
@@ -104,3 +106,47 @@ async def test_a_commune_asks_in_german_and_answers_on_its_status_page(browser, 
         problems[name] = await axe_problems(checker)
     await checker.context.close()
     assert problems == {"request-form": [], "request-form-errors": [], "request-status": []}
+
+
+async def test_the_embed_is_framed_by_another_origin_and_other_pages_refuse(browser, service) -> None:  # noqa: F811
+    await service.create("embed", kind="info_session", commune="Esch-sur-Alzette", venue="Maison du Peuple",
+                         join_url=None, platform=None, title={"fr": "Séance à Esch", "de": "Infoabend in Esch"})
+    page = await new_page(browser, "de")
+    refusals: list[str] = []
+    page.on("console", lambda message: refusals.append(message.text))
+    embed, other = (f"{service.base}/communes/esch-sur-alzette/embed?lang=de",
+                    f"{service.base}/communes/esch-sur-alzette?lang=de")
+    host = (f'<!doctype html><html lang="de"><head><title>Gemeinde</title></head><body>'
+            f'<iframe id="embed" title="embed" src="{embed}" width="400" height="400"></iframe>'
+            f'<iframe id="other" title="other" src="{other}" width="400" height="400"></iframe></body></html>').encode()
+
+    class CommuneWebsite(http.server.BaseHTTPRequestHandler):
+        def do_GET(self) -> None:  # noqa: N802 (the standard library's name)
+            self.send_response(200)
+            self.send_header("Content-Type", "text/html; charset=utf-8")
+            self.send_header("Content-Length", str(len(host)))
+            self.end_headers()
+            self.wfile.write(host)
+
+        def log_message(self, *args) -> None:
+            pass
+
+    # another origin than the service's: a real server of its own on another port (Chromium treats a
+    # page answered by the test's route as public, and a public page may not frame a loopback address)
+    website = http.server.ThreadingHTTPServer(("127.0.0.1", 0), CommuneWebsite)
+    threading.Thread(target=website.serve_forever, daemon=True).start()
+    try:
+        await page.goto(f"http://127.0.0.1:{website.server_address[1]}/veranstaltungen")
+        await page.wait_for_timeout(1500)
+        frames = {frame.url: frame for frame in page.frames if frame.url != "chrome-error://chromewebdata/"}
+        assert embed in frames, ([f.url for f in page.frames], refusals)
+        assert "Infoabend in Esch" in await frames[embed].inner_text("main")
+        assert "Veranstaltungen in Esch-sur-Alzette" in await frames[embed].inner_text("h1")
+        # the commune's full page is refused: no frame shows its content
+        assert not any(url == other for url in frames) or await frames[other].evaluate(
+            "document.body ? document.body.innerText : ''") == ""
+        assert any("frame-ancestors 'none'" in text for text in refusals), refusals
+        await page.screenshot(path=str(ARTIFACTS / "commune-embed-framed.png"))
+        await page.context.close()
+    finally:
+        website.shutdown()

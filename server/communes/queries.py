@@ -1,4 +1,6 @@
-"""SQL of the commune requests, as named constants."""
+"""SQL of the commune requests and calendars, as named constants."""
+
+from server.events.queries import _EVENT_COLUMNS, _EVENT_FROM
 
 # every commune's name, for the slug map
 COMMUNE_NAMES = "SELECT name FROM communes ORDER BY name"
@@ -85,4 +87,15 @@ ORDER BY r.id, l.event_id
 # moves a request to scheduled (from new or in discussion)
 MARK_SCHEDULED = """
 UPDATE commune_requests SET status = 'scheduled', updated_at = now() WHERE id = $1 AND status IN ('new', 'in_discussion')
+"""
+
+# the coming published events held in commune $1 or aimed at it, by start (at most $2)
+COMING_EVENTS = f"""
+SELECT {_EVENT_COLUMNS} {_EVENT_FROM}
+WHERE e.id IN (SELECT id FROM events WHERE commune = $1 AND status = 'published' AND ends_at > now()
+               UNION
+               SELECT c.event_id FROM event_communes c JOIN events x ON x.id = c.event_id
+               WHERE c.commune = $1 AND x.status = 'published' AND x.ends_at > now())
+ORDER BY e.starts_at, e.id
+LIMIT $2
 """

@@ -66,6 +66,18 @@ async def commune_name(conn: asyncpg.Connection, key: str) -> str | None:
     return (await communes_by_slug(conn)).get(commune_slug(key))
 
 
+async def coming_events(conn: asyncpg.Connection, slug: str, lang: str, settings: Settings,
+                        limit: int = 200) -> tuple[str, list[Any]]:
+    """(commune name, its coming public events in `lang`): held there or aimed at it; 404 for an unknown slug."""
+    from server.events.service import to_public
+
+    name = (await communes_by_slug(conn)).get(slug)
+    if name is None or commune_slug(name) != slug:
+        raise NotFound("No commune of Luxembourg has this slug.")
+    now = datetime.now(LOCAL_ZONE)
+    return name, [to_public(row, lang, settings, now) for row in await conn.fetch(q.COMING_EVENTS, name, limit)]
+
+
 # ---------------------------------------------------------------------------- status links
 
 def request_token(secret_key: str, nonce: bytes) -> str:
