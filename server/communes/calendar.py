@@ -41,7 +41,9 @@ class CommuneCalendarPages(Controller):
     opt = {"html": True}
 
     @get("/{slug:str}")
-    async def page(self, slug: CommuneSlug, request: Request, conn: asyncpg.Connection, settings: Settings) -> Response[str]:
+    async def page(
+        self, slug: CommuneSlug, request: Request, conn: asyncpg.Connection, settings: Settings,
+    ) -> Response[str]:
         """The commune's page: its coming events, its feed, and how to put the list on its own website."""
         lang, _ = page_language(request)
         name, events = await service.coming_events(conn, slug, lang, settings)
@@ -52,7 +54,9 @@ class CommuneCalendarPages(Controller):
         return render(request, "commune.html", context, lang=lang, page_path=f"/communes/{slug}")
 
     @get("/{slug:str}/embed")
-    async def embed(self, slug: CommuneSlug, request: Request, conn: asyncpg.Connection, settings: Settings) -> Response[str]:
+    async def embed(
+        self, slug: CommuneSlug, request: Request, conn: asyncpg.Connection, settings: Settings,
+    ) -> Response[str]:
         """The list a commune puts in an <iframe>, in the language of ?lang=."""
         lang, _ = page_language(request)
         name, events = await service.coming_events(conn, slug, lang, settings, limit=50)

@@ -30,8 +30,9 @@ class PublicCommuneRequestController(Controller):
     tags = ["communes"]
 
     @post("", status_code=201, responses={
-        422: problem_response(422, "A field is refused, named in `errors`: an unknown `commune` or `organisation`, a "
-                                   "`preferred[n].from` sooner than the agency's lead time, a missing contact, no consent"),
+        422: problem_response(422, "A field is refused, named in `errors`: an unknown `commune` or "
+                                   "`organisation`, a `preferred[n].from` sooner than the agency's lead time, "
+                                   "a missing contact, no consent"),
         429: problem_response(429, "Too many requests from this address or for this email; retry after `Retry-After` "
                                    "seconds"),
     })
@@ -90,5 +91,5 @@ class OrganiserCommuneRequestController(Controller):
         self, request_id: RequestId, data: ScheduleIn, conn: asyncpg.Connection, organiser: Organiser,
         settings: Settings,
     ) -> OrganiserEventOut:
-        """Create an `info_session` draft pre-filled from the request and linked to it; publishing it tells the requester."""
+        """Create an `info_session` draft pre-filled from the request, linked to it; its publishing tells the requester."""
         return await service.schedule(conn, organiser, request_id, data, settings)

@@ -13,6 +13,7 @@ from litestar import Controller, Request, Response, get, post
 from litestar.params import Parameter
 from litestar.response import Redirect
 
+from server.communes import queries as q
 from server.communes import service
 from server.communes.schemas import REQUESTER_TYPES, SUBJECTS, CommuneRequestIn
 from server.communes.texts import ERRORS, LABELS, STATUSES
@@ -74,7 +75,8 @@ def read_request(values: dict[str, Any], lang: str, earliest: date) -> tuple[Com
     for name in (*TEXT_FIELDS, *LIST_FIELDS):
         raw = values.get(name, [] if name in LIST_FIELDS else "")
         value = [str(v) for v in raw] if name in LIST_FIELDS else _field_value(name, raw)
-        if (name in ("phone", "venue", "message") and value == "") or (name in ("audience_size", "step_free") and value is None):
+        left_empty = value == "" if name in ("phone", "venue", "message") else value is None
+        if left_empty and name in ("phone", "venue", "message", "audience_size", "step_free"):
             continue
         if "\x00" in str(raw):
             errors[name] = gettext(lang, ERRORS[name])
@@ -113,7 +115,8 @@ def refusal_errors(exc: DomainError, lang: str, earliest: date) -> dict[str, str
     for error in exc.errors or []:
         name = error.field.split("[")[0].split(".")[0]
         if name in ERRORS:
-            errors[name] = gettext(lang, ERRORS[name]) % ({"earliest": long_date(earliest, lang)} if name == "preferred" else {})
+            values = {"earliest": long_date(earliest, lang)} if name == "preferred" else {}
+            errors[name] = gettext(lang, ERRORS[name]) % values
     if errors:
         return errors
     from server.pages.errors import explanation
@@ -143,7 +146,7 @@ class CommuneRequestPages(Controller):
         if str(form.get(HONEYPOT, "") or ""):  # only a robot fills the hidden field: it is told what a person is
             return Redirect(path=f"/communes/request/sent?lang={lang}", status_code=303)
         values = form_values(form)
-        earliest = service._today() + settings.commune_request_lead_time
+        earliest = service.today() + settings.commune_request_lead_time
         data, errors = read_request(values, lang, earliest)
         if data is None:
             return await self._form_page(request, conn, settings, lang, values=values, errors=errors, status_code=422)
@@ -167,7 +170,9 @@ class CommuneRequestPages(Controller):
         return render(request, "commune_request_sent.html", {}, lang=lang, private=True)
 
     @get("/requests/{token:str}")
-    async def status(self, token: Token, request: Request, conn: asyncpg.Connection, settings: Settings) -> Response[str]:
+    async def status(
+        self, token: Token, request: Request, conn: asyncpg.Connection, settings: Settings,
+    ) -> Response[str]:
         """The requester's page: where the request stands, the thread, the sessions it led to."""
         lang, chosen = page_language(request)
         row = await service.request_for_token(conn, token)
@@ -202,7 +207,7 @@ class CommuneRequestPages(Controller):
     ) -> Response[str]:
         token, cookies = csrf.issue(request, settings)
         names = await service.communes_by_slug(conn)
-        earliest = service._today() + settings.commune_request_lead_time
+        earliest = service.today() + settings.commune_request_lead_time
         context = {
             "csrf_token": token,
             "values": values or {"language": lang, "audience_languages": [], "interpretation": []},
@@ -230,7 +235,7 @@ class CommuneRequestPages(Controller):
         events = [
             {"when": format_when(e["starts_at"], e["ends_at"], e["timezone"], lang),
              "url": f"/events/{e['slug']}?lang={lang}"}
-            for e in await conn.fetch(service.q.LINKED_EVENTS, row["id"]) if e["status"] == "published"
+            for e in await conn.fetch(q.LINKED_EVENTS, row["id"]) if e["status"] == "published"
         ]
         context = {
             "request_row": row,
@@ -239,7 +244,7 @@ class CommuneRequestPages(Controller):
             "status_label": gettext(lang, STATUSES[row["status"]]),
             "thread": [{"staff": m["author"] == "staff", "body": m["body"],
                         "when": format_day(m["created_at"], LOCAL_ZONE.key, lang, "medium")}
-                       for m in await conn.fetch(service.q.MESSAGES, row["id"])],
+                       for m in await conn.fetch(q.MESSAGES, row["id"])],
             "events": events,
             "body": body,
             "errors": errors or {},

@@ -61,7 +61,8 @@ UPDATE commune_requests SET status = $2, reason = $3, assignee_id = $4, note = $
 
 # whether staff member $1 has a role in organisation $2 that may handle requests
 MAY_HANDLE = """
-SELECT EXISTS (SELECT 1 FROM memberships WHERE organiser_id = $1 AND organisation_id = $2 AND role IN ('admin', 'organiser'))
+SELECT EXISTS (SELECT 1 FROM memberships
+               WHERE organiser_id = $1 AND organisation_id = $2 AND role IN ('admin', 'organiser'))
 """
 
 # addresses and languages of the staff who receive an organisation's requests (admins and organisers)
@@ -86,7 +87,8 @@ ORDER BY r.id, l.event_id
 
 # moves a request to scheduled (from new or in discussion)
 MARK_SCHEDULED = """
-UPDATE commune_requests SET status = 'scheduled', updated_at = now() WHERE id = $1 AND status IN ('new', 'in_discussion')
+UPDATE commune_requests SET status = 'scheduled', updated_at = now()
+WHERE id = $1 AND status IN ('new', 'in_discussion')
 """
 
 # the coming published events held in commune $1 or aimed at it, by start (at most $2)

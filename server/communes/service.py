@@ -98,7 +98,8 @@ def staff_url(settings: Settings, request_id: int) -> str:
 
 # ---------------------------------------------------------------------------- asking
 
-def _today() -> date:
+def today() -> date:
+    """Today in Luxembourg."""
     return datetime.now(LOCAL_ZONE).date()
 
 
@@ -113,7 +114,7 @@ async def check_request(conn: asyncpg.Connection, data: CommuneRequestIn, settin
         errors.append(FieldError("organisation", "No organisation by this slug."))
     if not data.consent:
         errors.append(FieldError("consent", "The request is kept only with the requester's consent."))
-    earliest = _today() + settings.commune_request_lead_time
+    earliest = today() + settings.commune_request_lead_time
     for index, period in enumerate(data.preferred):
         if period.from_ < earliest:
             errors.append(FieldError(f"preferred[{index}].from",
@@ -170,7 +171,8 @@ async def to_out(conn: asyncpg.Connection, row: asyncpg.Record, settings: Settin
                              url=f"{settings.base}/events/{e['slug']}")
               for e in await conn.fetch(q.LINKED_EVENTS, row["id"])]
     return CommuneRequestOut(
-        id=row["id"], organisation=row["organisation"], commune=row["commune"], commune_slug=commune_slug(row["commune"]),
+        id=row["id"], organisation=row["organisation"], commune=row["commune"],
+        commune_slug=commune_slug(row["commune"]),
         requester_type=row["requester_type"], contact_name=row["contact_name"], email=row["email"], phone=row["phone"],
         language=row["language"], subject=row["subject"],
         preferred=msgspec.convert(row["preferred"], list[Period]), audience_size=row["audience_size"],
@@ -193,7 +195,9 @@ def _not_found() -> NoReturn:
     raise NotFound("No request with this id among those addressed to your organisations.")
 
 
-async def readable(conn: asyncpg.Connection, organiser: Organiser, request_id: int, *, lock: bool = False) -> asyncpg.Record:
+async def readable(
+    conn: asyncpg.Connection, organiser: Organiser, request_id: int, *, lock: bool = False,
+) -> asyncpg.Record:
     """The request if it is addressed to one of the staff member's organisations; 404 otherwise."""
     row = await conn.fetchrow(q.REQUEST_FOR_UPDATE if lock else q.REQUEST_BY_ID, request_id)
     if row is None or not organiser.can_read(row["organisation_id"]):
@@ -209,7 +213,9 @@ async def writable(conn: asyncpg.Connection, organiser: Organiser, request_id: i
     return row
 
 
-async def get_request(conn: asyncpg.Connection, organiser: Organiser, request_id: int, settings: Settings) -> CommuneRequestOut:
+async def get_request(
+    conn: asyncpg.Connection, organiser: Organiser, request_id: int, settings: Settings,
+) -> CommuneRequestOut:
     """One request addressed to the staff member's organisations."""
     return await to_out(conn, await readable(conn, organiser, request_id), settings)
 
@@ -233,7 +239,8 @@ async def update_request(
         if status == "declined" and not reason:
             raise Invalid.field("reason", "Say why the request is declined.")
         if patch.assignee is not msgspec.UNSET:
-            if patch.assignee is not None and not await conn.fetchval(q.MAY_HANDLE, patch.assignee, row["organisation_id"]):
+            handles = patch.assignee is None or await conn.fetchval(q.MAY_HANDLE, patch.assignee, row["organisation_id"])
+            if not handles:
                 raise Invalid.field("assignee", "No admin or organiser of this request's organisation has this id.")
             assignee = patch.assignee
         if patch.note is not msgspec.UNSET:

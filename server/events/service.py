@@ -559,7 +559,8 @@ async def create_event(conn: asyncpg.Connection, organiser: Organiser, data: Eve
             first_id = first_id or event_id
             await _aim_at(conn, event_id, list(data.aimed_at_communes))
         row = await conn.fetchrow(q.EVENT_BY_SLUG, base_slug if series_id is None else await _first_slug(conn, first_id))
-        return to_organiser(row, settings, await _occurrences(conn, row), (await _aimed_at(conn, [row['id']])).get(row['id']))
+        aimed = await _aimed_at(conn, [row["id"]])
+        return to_organiser(row, settings, await _occurrences(conn, row), aimed.get(row["id"]))
 
 
 async def _first_slug(conn: asyncpg.Connection, event_id: int) -> str:
