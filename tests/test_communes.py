@@ -443,3 +443,44 @@ async def test_mails_of_a_request_reach_requester_and_staff_in_their_languages(
     kind, lang, subject, text, html = scheduled_lb
     assert lang == "lb" and subject.startswith("Är Versammlung zu Groussbus-Wal ass geplangt: ")
     assert f"https://zesummen.test/events/{made.json()['slug']}?lang=lb" in text and tokens["lb"] in text
+
+
+# ---------------------------------------------------------------------------- reminders to staff
+
+def test_working_days_skip_the_weekend() -> None:
+    friday = datetime(2026, 12, 11, 10, 0, tzinfo=service.LOCAL_ZONE)
+    assert service.working_days_before(friday, 5).date() == date(2026, 12, 4)  # the Friday before
+    monday = datetime(2026, 12, 14, 10, 0, tzinfo=service.LOCAL_ZONE)
+    assert service.working_days_before(monday, 5).date() == date(2026, 12, 7)
+    assert service.working_days_before(monday, 1).date() == date(2026, 12, 11)
+
+
+async def test_a_request_untouched_five_working_days_reminds_its_assignee_or_the_admins_once(
+    client, conn, settings, agency,
+) -> None:
+    from server.notifications.messages import build_delivery
+
+    assigned, _ = await make_request(client, conn)
+    unassigned, _ = await make_request(client, conn, email="other@example.lu")
+    fresh, _ = await make_request(client, conn, email="fresh@example.lu")
+    staff = agency["staff"][0]
+    await client.patch(f"/api/organiser/commune-requests/{assigned}", json={"assignee": staff.id},
+                       headers=auth(agency["admin"][1]))
+    old = datetime.now(timezone.utc) - timedelta(days=8)
+    await conn.execute("UPDATE commune_requests SET updated_at = $1 WHERE id = ANY($2::bigint[])", old,
+                       [assigned, unassigned])
+    assert await service.remind_untouched(conn, settings) == 2
+    assert await service.remind_untouched(conn, settings) == 0  # once per untouched stretch
+    rows = await conn.fetch("SELECT * FROM outbox WHERE kind = 'commune_request_reminder' ORDER BY id")
+    assert [(r["payload"]["request"], r["recipient"]) for r in rows] == [
+        (assigned, staff.email), (unassigned, agency["admin"][0].email)]
+    message, recipient = await build_delivery(conn, rows[0], settings)
+    assert recipient == staff.email
+    assert " ".join(str(message["Subject"]).split()) == "En attente de réponse : demande de Esch-sur-Alzette"
+    assert "depuis 5 jours ouvrables" in message.get_body(("plain",)).get_content()
+    # a staff message touches the request: no reminder until five more working days pass
+    await client.post(f"/api/organiser/commune-requests/{unassigned}/messages", json={"body": "Bonjour"},
+                      headers=auth(agency["staff"][1]))
+    await conn.execute("UPDATE commune_requests SET updated_at = $1 WHERE id = $2", old, unassigned)
+    assert await service.remind_untouched(conn, settings) == 0
+    assert fresh not in [r["payload"]["request"] for r in rows]

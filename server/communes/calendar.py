@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import html
 import re
 from typing import Annotated
 
@@ -17,6 +18,7 @@ from server.i18n import LanguageQuery, negotiate_language
 from server.openapi import problem_response
 from server.pages.errors import page_exception_handlers
 from server.pages.render import CONTENT_SECURITY_POLICY, page_language, render
+from server.pages.translations import N_, gettext
 from server.settings import Settings
 from server.validation import ONE_LINE
 
@@ -30,6 +32,11 @@ def framable(response: Response, settings: Settings) -> Response:
         "frame-ancestors 'none'", f"frame-ancestors {settings.embed_frame_ancestors}")
     response.headers.pop("X-Frame-Options", None)
     return response
+
+
+def embed_code(url: str, title: str) -> str:
+    """The <iframe> a commune copies into its website (shown as text, escaped by the template)."""
+    return f'<iframe src="{url}" title="{html.escape(title)}" width="100%" height="600"></iframe>'
 
 
 class CommuneCalendarPages(Controller):
@@ -50,7 +57,8 @@ class CommuneCalendarPages(Controller):
         feed = f"{settings.base}/communes/{slug}/calendar.ics"
         context = {"commune": name, "slug": slug, "events": events, "feed_url": feed,
                    "webcal_url": re.sub(r"^https?://", "webcal://", feed),
-                   "embed_url": f"{settings.base}/communes/{slug}/embed?lang={lang}"}
+                   "embed_code": embed_code(f"{settings.base}/communes/{slug}/embed?lang={lang}",
+                                            gettext(lang, N_("Events in %(commune)s")) % {"commune": name})}
         return render(request, "commune.html", context, lang=lang, page_path=f"/communes/{slug}")
 
     @get("/{slug:str}/embed")

@@ -16,7 +16,7 @@ import asyncpg
 import msgspec
 
 from server.communes import queries as q
-from server.communes.service import request_token, staff_url, status_url, subject_label
+from server.communes.service import REMINDER_AFTER_WORKING_DAYS, request_token, staff_url, status_url, subject_label
 from server.communes.texts import REQUESTER_TYPES
 from server.events.queries import EVENT_BY_ID
 from server.i18n import DEFAULT_LANGUAGE, LANGUAGES, format_when, gettext, localise
@@ -30,6 +30,7 @@ AUDIENCES = {
     "commune_request_message": "requester",
     "commune_request_answered": "staff",
     "commune_request_scheduled": "requester",
+    "commune_request_reminder": "staff",
 }
 
 
@@ -45,6 +46,8 @@ async def build_delivery(
         raise messages.Skip("the request no longer exists")
     kind = row["kind"]
     audience = AUDIENCES[kind]
+    if kind == "commune_request_reminder" and request["status"] not in ("new", "in_discussion"):
+        raise messages.Skip("the request was handled meanwhile")
     if audience == "requester":
         lang, name, address = request["language"], request["contact_name"], request["email"]
     else:
@@ -64,6 +67,7 @@ async def build_delivery(
         "staff_link": staff_url(settings, request["id"]),
         "body": "",
         "event": None,
+        "days": REMINDER_AFTER_WORKING_DAYS,
     }
     if "message" in payload:
         body = await conn.fetchval("SELECT body FROM commune_request_messages WHERE id = $1", int(payload["message"]))

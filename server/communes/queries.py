@@ -74,6 +74,24 @@ WHERE m.organisation_id = $1 AND m.role IN ('admin', 'organiser') ORDER BY o.id
 # one staff member's address
 ORGANISER_BY_ID = "SELECT id, email, name FROM organisers WHERE id = $1"
 
+# open requests untouched by staff (no change, no staff message) since $1, with when they were last touched
+UNTOUCHED = """
+SELECT r.id, r.organisation_id, r.assignee_id, t.touched
+FROM commune_requests r
+CROSS JOIN LATERAL (
+    SELECT greatest(r.updated_at, (SELECT max(m.created_at) FROM commune_request_messages m
+                                   WHERE m.request_id = r.id AND m.author = 'staff')) AS touched
+) t
+WHERE r.status IN ('new', 'in_discussion') AND t.touched < $1
+ORDER BY r.id
+"""
+
+# addresses of an organisation's admins
+ADMINS_OF = """
+SELECT o.id, o.email, o.name FROM memberships m JOIN organisers o ON o.id = m.organiser_id
+WHERE m.organisation_id = $1 AND m.role = 'admin' ORDER BY o.id
+"""
+
 # links a request and an event
 LINK_EVENT = "INSERT INTO commune_request_events (request_id, event_id) VALUES ($1, $2) ON CONFLICT DO NOTHING"
 

@@ -11,6 +11,7 @@ from collections.abc import Awaitable, Callable
 
 import asyncpg
 
+from server.communes.service import remind_untouched
 from server.notifications import queries as q
 from server.notifications.reminders import plan_reminders
 from server.registrations.service import anonymise_due, expire_holds
@@ -29,6 +30,7 @@ HOUSEKEEPING_JOBS: tuple[tuple[str, Job], ...] = (
     ("expire_holds", expire_holds),
     ("plan_reminders", plan_reminders),
     ("anonymise_due", anonymise_due),
+    ("remind_untouched_commune_requests", remind_untouched),
 )
 
 

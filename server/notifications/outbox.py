@@ -62,6 +62,7 @@ COMMUNE_KINDS = (
     "commune_request_message",
     "commune_request_answered",
     "commune_request_scheduled",
+    "commune_request_reminder",
 )
 
 
