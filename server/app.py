@@ -19,6 +19,9 @@ from server.apidocs import LocalSwaggerPlugin
 from server.backoffice.controllers import BackofficePages, SignInPages
 from server.backoffice.web import authenticate_session
 from server.bodies import StrictRequest, StrictStructSchemaPlugin
+from server.communes.controllers import OrganiserCommuneRequestController, PublicCommuneRequestController
+from server.communes.calendar import CommuneCalendarPages, CommuneFeedController
+from server.communes.pages import CommuneRequestPages
 from server.db import pool_lifespan_hooks, provide_connection
 from server.errors import exception_handlers
 from server.events.controllers import OrganiserEventController, PublicEventController
@@ -73,6 +76,11 @@ def route_handlers() -> list:
         InterpreterPages,
         InterpreterCalendar,
         InterpretationRequestPages,
+        PublicCommuneRequestController,
+        OrganiserCommuneRequestController,
+        CommuneRequestPages,
+        CommuneCalendarPages,
+        CommuneFeedController,
     ]
 
 
@@ -113,7 +121,7 @@ def create_app(settings: Settings, *, test_connection: asyncpg.Connection | None
                 security_schemes={"bearer": SecurityScheme(type="http", scheme="bearer", description="Organiser token")}
             ),
             tags=[Tag(name="events"), Tag(name="registrations"), Tag(name="organiser"), Tag(name="feeds"), Tag(name="health"),
-                  Tag(name="interpretation")],
+                  Tag(name="interpretation"), Tag(name="communes")],
         ),
         debug=False,
     )

@@ -71,6 +71,15 @@ class Settings(msgspec.Struct, frozen=True, kw_only=True):
     smtp_timeout: timedelta = timedelta(seconds=60)
     # a reminder later than this after its moment (the notifier was away) is skipped, not sent
     reminder_grace: timedelta = timedelta(minutes=15)
+    # commune requests: the organisation a request is for when it names none (the intercultural agency),
+    # how far ahead a preferred date must be, and requests per client address and per email in each
+    # rate-limit window
+    agency_organisation: str = "asti"
+    commune_request_lead_time: timedelta = timedelta(days=21)
+    commune_requests_per_address: int = 10
+    commune_requests_per_email: int = 5
+    # who may frame a commune's embeddable list (CSP frame-ancestors); every other page refuses framing
+    embed_frame_ancestors: str = "*"
     # where the local mail catcher writes each message as an .eml file when SMTP_HOST is unset
     mail_dir: str = str(DATA_DIR / "mail")
 
@@ -117,7 +126,8 @@ def load_settings(**overrides: object) -> Settings:
     if env.get("TRUSTED_PROXIES"):
         raw["trusted_proxies"] = [p.strip() for p in env["TRUSTED_PROXIES"].split(",") if p.strip()]
     for name in ("NOTIFIER_CONCURRENCY", "NOTIFIER_LEASE", "NOTIFIER_POLL_INTERVAL", "NOTIFIER_HOUSEKEEPING_EVERY",
-                 "SMTP_TIMEOUT", "REMINDER_GRACE", "MAIL_DIR"):
+                 "SMTP_TIMEOUT", "REMINDER_GRACE", "MAIL_DIR", "AGENCY_ORGANISATION", "COMMUNE_REQUEST_LEAD_TIME",
+                 "COMMUNE_REQUESTS_PER_ADDRESS", "COMMUNE_REQUESTS_PER_EMAIL", "EMBED_FRAME_ANCESTORS"):
         if env.get(name):
             raw[name.lower()] = env[name]
     if env.get("NOTIFIER_RETRY_DELAYS"):

@@ -21,8 +21,11 @@ from pathlib import Path
 
 import asyncpg
 import httpx
+import msgspec
 import pytest
 
+from server.communes.schemas import CommuneRequestIn
+from server.communes.service import create_request
 from server.db import create_database, drop_database, init_connection
 from server.demo import load_programme
 from server.organisers.service import create_admin
@@ -52,7 +55,13 @@ async def _prepare(server_url: str, name: str) -> tuple[str, str]:
                   for email in ("fuzz@example.lu", "logout@example.lu")]
         # manage tokens reach people by mail only, so the fuzzer is handed one to go deeper than 404
         registration, manage = await insert_registration(conn, settings, "portugais-seconde-generation", status="pending")
-        CONFIG.write_text(f'[parameters]\n"path.token" = "{manage}"\n"path.registration_id" = {registration["id"]}\n')
+        # a commune's request, so that the staff's request operations are fuzzed past their 404
+        await create_request(conn, msgspec.convert({
+            "commune": "esch-sur-alzette", "requester_type": "ccci", "contact_name": "Fuzz", "email": "fuzz@example.lu",
+            "subject": "testimonies", "consent": True}, CommuneRequestIn), settings, "127.0.0.1")
+        request_id = await conn.fetchval("SELECT max(id) FROM commune_requests")
+        CONFIG.write_text(f'[parameters]\n"path.token" = "{manage}"\n"path.registration_id" = {registration["id"]}\n'
+                          f'"path.request_id" = {request_id}\n')
     finally:
         await conn.close()
     return url, tokens

@@ -122,6 +122,27 @@ def _renders(lang: str) -> list[str]:
                 "interpreter_phone": "PHONE",
             })
             out.append(f"{subject}\n{text}\n{html.unescape(page)}")
+    out += _commune_renders(lang)
+    return out
+
+
+# the commune requests' mails (server/communes/mails.py): every kind, both audiences
+COMMUNE_MAILS = ("commune_request_received_to_requester", "commune_request_arrived_to_staff",
+                 "commune_request_message_to_requester", "commune_request_answered_to_staff",
+                 "commune_request_scheduled_to_requester", "commune_request_reminder_to_staff")
+
+
+def _commune_renders(lang: str) -> list[str]:
+    out = []
+    for name in COMMUNE_MAILS:
+        for person in ("NAME", ""):
+            subject, text, page = render(name, lang, {
+                "lang": lang, "name": person, "commune": "COMMUNE", "contact_name": "CONTACT", "requester": "WHO",
+                "subject_label": "SUBJECT", "status_link": "https://z.test/requests/T",
+                "staff_link": "https://z.test/organiser/requests/1", "body": "BODY\nLINE",
+                "event": SimpleNamespace(title="TITLE", when="WHEN", url="https://z.test/events/e"), "days": 5,
+            })
+            out.append(f"{subject}\n{text}\n{html.unescape(page)}")
     return out
 
 

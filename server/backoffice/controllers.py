@@ -29,7 +29,7 @@ from server.i18n import LANGUAGES
 from server.limits import client_address
 from server.organisers.service import AccountOutOfReach, EmailRefused, account_email
 from server.pages import csrf
-from server.pages.accounts import MAX_PASSWORD, MIN_PASSWORD, password_errors
+from server.pages.accounts import MAX_PASSWORD, password_errors
 from server.pages.errors import page_exception_handlers
 from server.pages.render import language_links
 from server.pages.translations import LANGUAGE_NAMES, N_, gettext

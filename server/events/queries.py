@@ -211,3 +211,20 @@ WHERE event_id = $1 AND status IN ('pending', 'confirmed', 'waitlisted') AND ema
 
 # confirmed seats of an event (capacity may not drop below it unless forced)
 CONFIRMED_COUNT = "SELECT count(*) FROM registrations WHERE event_id = $1 AND status = 'confirmed'"
+
+# the communes events $1 are aimed at, by event
+AIMED_AT = """
+SELECT event_id, array_agg(commune ORDER BY commune) AS communes FROM event_communes
+WHERE event_id = ANY($1::bigint[]) GROUP BY event_id
+"""
+
+# forgets the communes event $1 is aimed at
+CLEAR_AIMED_AT = "DELETE FROM event_communes WHERE event_id = $1"
+
+# aims event $1 at the communes $2
+AIM_AT = "INSERT INTO event_communes (event_id, commune) SELECT $1, unnest($2::text[]) ON CONFLICT DO NOTHING"
+
+# the names among $1 that are no commune of Luxembourg
+UNKNOWN_COMMUNES = """
+SELECT name FROM unnest($1::text[]) AS n(name) WHERE NOT EXISTS (SELECT 1 FROM communes c WHERE c.name = n.name)
+"""

@@ -25,6 +25,8 @@ Reminders = Annotated[list[timedelta], Meta(max_length=5)]
 Capacity = Annotated[int, Meta(ge=0, le=100_000)]
 Platform = line(100)
 CommuneLine = line(100)
+# communes an event (an online one, typically) is aimed at, for the communes' own calendars
+AimedAt = Annotated[list[CommuneLine], Meta(max_length=100)]
 Partner = line(200)
 # the parts of an RRULE (RFC 5545 3.3.10) in ASCII; the service reads the values
 RRule = Annotated[str, Meta(min_length=1, max_length=200, pattern=r"\A[A-Za-z0-9=;:,+-]+\Z",
@@ -89,6 +91,7 @@ class EventIn(msgspec.Struct, forbid_unknown_fields=True, kw_only=True):
     audience: LongLine | None = None
     requesting_partner: Partner | None = None
     recurrence: RecurrenceIn | None = None
+    aimed_at_communes: AimedAt = []
 
 
 class EventPatch(msgspec.Struct, forbid_unknown_fields=True, kw_only=True):
@@ -118,6 +121,7 @@ class EventPatch(msgspec.Struct, forbid_unknown_fields=True, kw_only=True):
     topics: Topics | UnsetType = UNSET
     audience: LongLine | None | UnsetType = UNSET
     requesting_partner: Partner | None | UnsetType = UNSET
+    aimed_at_communes: AimedAt | UnsetType = UNSET
 
 
 class EventOut(msgspec.Struct, kw_only=True):
@@ -201,6 +205,7 @@ class OrganiserEventOut(msgspec.Struct, kw_only=True):
     updated_at: datetime
     url: str
     occurrences: list[str] | None = None
+    aimed_at_communes: list[str] = []
 
 
 class OrganiserEventPage(msgspec.Struct):

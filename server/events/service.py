@@ -119,9 +119,12 @@ def to_public(row: asyncpg.Record, lang: str, settings: Settings, now: datetime)
     )
 
 
-def to_organiser(row: asyncpg.Record, settings: Settings, occurrences: list[str] | None = None) -> OrganiserEventOut:
+def to_organiser(
+    row: asyncpg.Record, settings: Settings, occurrences: list[str] | None = None, aimed_at: list[str] | None = None,
+) -> OrganiserEventOut:
     """A row as its organisers see it."""
     data = dict(row)
+    data["aimed_at_communes"] = aimed_at or []
     data["organisation"] = {"slug": row["organisation_slug"], "name": row["organisation_name"]}
     data["series"] = row["series_slug"]
     data["url"] = event_links(settings, row["slug"])[0]
@@ -278,7 +281,8 @@ async def list_for_organiser(
         q.ORGANISER_EVENT_PAGE, organiser.is_admin, list(organiser.roles), status, organisation,
         after, after_id, limit + 1,
     )
-    items = [to_organiser(row, settings) for row in rows[:limit]]
+    aimed = await _aimed_at(conn, [row["id"] for row in rows[:limit]])
+    items = [to_organiser(row, settings, aimed_at=aimed.get(row["id"])) for row in rows[:limit]]
     next_cursor = encode_cursor(rows[limit - 1]["starts_at"], rows[limit - 1]["id"]) if len(rows) > limit else None
     return OrganiserEventPage(items=items, next_cursor=next_cursor)
 
@@ -287,7 +291,21 @@ async def get_for_organiser(conn: asyncpg.Connection, organiser: Organiser, slug
     """One event this organiser can read; 404 otherwise (no hint that it exists)."""
     row = await readable_event(conn, organiser, slug)
     occurrences = await _occurrences(conn, row)
-    return to_organiser(row, settings, occurrences)
+    return to_organiser(row, settings, occurrences, (await _aimed_at(conn, [row["id"]])).get(row["id"]))
+
+
+async def _aimed_at(conn: asyncpg.Connection, event_ids: list[int]) -> dict[int, list[str]]:
+    """{event id: the communes it is aimed at} of these events."""
+    if not event_ids:
+        return {}
+    return {row["event_id"]: list(row["communes"]) for row in await conn.fetch(q.AIMED_AT, event_ids)}
+
+
+async def _aim_at(conn: asyncpg.Connection, event_id: int, communes: list[str]) -> None:
+    """Aim an event at exactly these communes."""
+    await conn.execute(q.CLEAR_AIMED_AT, event_id)
+    if communes:
+        await conn.execute(q.AIM_AT, event_id, list(dict.fromkeys(communes)))
 
 
 async def readable_event(conn: asyncpg.Connection, organiser: Organiser, slug: str) -> asyncpg.Record:
@@ -361,6 +379,9 @@ async def _validate(conn: asyncpg.Connection, values: dict[str, Any], *, partial
     commune = values.get("commune")
     if touched("commune") and commune is not None and not await conn.fetchval(q.COMMUNE_EXISTS, commune):
         errors.append(FieldError("commune", f"'{commune[:100]}' is not a commune of Luxembourg."))
+    aimed = values.get("aimed_at_communes") or []
+    if touched("aimed_at_communes") and aimed and (unknown := await conn.fetch(q.UNKNOWN_COMMUNES, list(aimed))):
+        errors.append(FieldError("aimed_at_communes", f"'{unknown[0]['name'][:100]}' is not a commune of Luxembourg."))
     kind = values["kind"]
     if kind == "webconference" and values.get("commune") is None and values.get("venue"):
         pass  # a web conference may name a room for a hybrid session
@@ -506,10 +527,12 @@ async def create_event(conn: asyncpg.Connection, organiser: Organiser, data: Eve
                 data.audience, data.requesting_partner, series_id, recurrence_id,
             )
             first_id = first_id or event_id
+            await _aim_at(conn, event_id, list(data.aimed_at_communes))
         row = await conn.fetchrow(q.EVENT_BY_SLUG, base_slug if series_id is None else await _first_slug(conn, first_id))
         await audit.record(conn, organiser, "event_created", organisation_id=org["id"], event_id=row["id"],
                            detail={"slug": row["slug"], "kind": data.kind, "dates": len(slots)})
-        return to_organiser(row, settings, await _occurrences(conn, row))
+        aimed = await _aimed_at(conn, [row["id"]])
+        return to_organiser(row, settings, await _occurrences(conn, row), aimed.get(row["id"]))
 
 
 async def _first_slug(conn: asyncpg.Connection, event_id: int) -> str:
@@ -528,7 +551,8 @@ async def update_event(
         row = await _writable_event_for_update(conn, organiser, slug)
         if row["status"] == "cancelled":
             raise Conflict("A cancelled event cannot be changed.")
-        await _validate(conn, {**dict(row), **changes}, partial=set(changes))
+        aimed = {} if patch.aimed_at_communes is msgspec.UNSET else {"aimed_at_communes": patch.aimed_at_communes}
+        await _validate(conn, {**dict(row), **changes, **aimed}, partial=set(changes) | set(aimed))
         if "capacity" in changes and changes["capacity"] is not None and changes["capacity"] != row["capacity"]:
             confirmed = await conn.fetchval(q.CONFIRMED_COUNT, row["id"])
             if changes["capacity"] < confirmed and not patch.force:
@@ -549,11 +573,16 @@ async def update_event(
             )
         if moved:
             await _tell_registrants(conn, row["id"], "event_changed", {"revision": row["revision"] + 1}, previous=row)
+        if patch.aimed_at_communes is not msgspec.UNSET:
+            await _aim_at(conn, row["id"], list(patch.aimed_at_communes))
+            # a commune's feed tells a change by its rows' updated_at
+            await conn.execute("UPDATE events SET updated_at = now() WHERE id = $1", row["id"])
         await _after_capacity_change(conn, row, changes, settings)
         await audit.record(conn, organiser, "event_changed", organisation_id=row["organisation_id"], event_id=row["id"],
                            detail={"fields": sorted(changes), "registrants_told": moved})
         updated = await conn.fetchrow(q.EVENT_BY_SLUG, slug)
-        return to_organiser(updated, settings, await _occurrences(conn, updated))
+        return to_organiser(updated, settings, await _occurrences(conn, updated),
+                            (await _aimed_at(conn, [updated['id']])).get(updated['id']))
 
 
 def _db_value(value: Any) -> Any:
@@ -581,8 +610,13 @@ async def publish_event(conn: asyncpg.Connection, organiser: Organiser, slug: st
         await conn.execute(q.PUBLISH_EVENT, row["id"], row["series_id"])
         await audit.record(conn, organiser, "event_published", organisation_id=row["organisation_id"],
                            event_id=row["id"], detail={"whole_series": row["series_id"] is not None})
+        if row["status"] == "draft":
+            from server.communes.service import after_publish  # the communes' domain builds on events
+
+            await after_publish(conn, row["id"], row["series_id"])
         updated = await conn.fetchrow(q.EVENT_BY_SLUG, slug)
-        return to_organiser(updated, settings, await _occurrences(conn, updated))
+        return to_organiser(updated, settings, await _occurrences(conn, updated),
+                            (await _aimed_at(conn, [updated['id']])).get(updated['id']))
 
 
 async def cancel_event(
@@ -600,7 +634,8 @@ async def cancel_event(
         await audit.record(conn, organiser, "event_cancelled", organisation_id=row["organisation_id"],
                            event_id=row["id"], detail={"events": len(ids)})
         updated = await conn.fetchrow(q.EVENT_BY_SLUG, slug)
-        return to_organiser(updated, settings, await _occurrences(conn, updated))
+        return to_organiser(updated, settings, await _occurrences(conn, updated),
+                            (await _aimed_at(conn, [updated['id']])).get(updated['id']))
 
 
 async def _tell_registrants(

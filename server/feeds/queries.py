@@ -34,7 +34,7 @@ WITH hits AS (
       AND e.ends_at > $1 AND e.starts_at < $2
       AND ($3::text IS NULL OR e.kind = $3)
       AND ($4::text IS NULL OR $4 = ANY(e.languages))
-      AND ($5::text IS NULL OR e.commune = $5)
+      AND ($5::text IS NULL OR e.commune = $5 OR e.id IN (SELECT event_id FROM event_communes WHERE commune = $5))
       AND ($6::text IS NULL OR o.slug = $6)
       AND ($7::text IS NULL OR SEARCHED)
 ), feed_rows AS (

@@ -91,6 +91,12 @@ def public_feed(filters: EventFilters, lang: str, settings: Settings) -> Feed:
     )
 
 
+def commune_feed(commune: str, lang: str, settings: Settings) -> Feed:
+    """The published events held in a commune or aimed at it (the public feed's commune filter)."""
+    feed = public_feed(EventFilters(commune=commune), lang, settings)
+    return msgspec.structs.replace(feed, key=_key("commune", settings.base, lang, commune))
+
+
 def organisation_feed(slug: str, lang: str, settings: Settings) -> Feed:
     """One organisation's published events; 404 (when read) for an unknown organisation."""
     feed = public_feed(EventFilters(organisation=slug), lang, settings)

@@ -9,7 +9,7 @@ from urllib.parse import urlsplit
 
 import asyncpg
 from icalendar import Calendar, Event
-from litestar import Controller, MediaType, Request, Response, get, post
+from litestar import Controller, Request, Response, get, post
 from litestar.response import Redirect
 
 from server.errors import Conflict, NotFound

@@ -11,7 +11,7 @@ from babel import Locale
 from msgspec import UNSET, Meta, UnsetType
 
 from server import validation
-from server.i18n import LANGUAGES, Language
+from server.i18n import Language
 from server.validation import Email, Instant, Rule, line, lines
 
 Level = Literal["B1", "B2", "C1", "C2", "native"]

@@ -12,6 +12,7 @@ from collections.abc import Awaitable, Callable
 import asyncpg
 
 from server.interpretation.service import anonymise_missions
+from server.communes.service import remind_untouched
 from server.notifications import queries as q
 from server.notifications.reminders import plan_reminders
 from server.registrations.service import anonymise_due, expire_holds
@@ -31,6 +32,7 @@ HOUSEKEEPING_JOBS: tuple[tuple[str, Job], ...] = (
     ("plan_reminders", plan_reminders),
     ("anonymise_due", anonymise_due),
     ("anonymise_missions", anonymise_missions),
+    ("remind_untouched_commune_requests", remind_untouched),
 )
 
 

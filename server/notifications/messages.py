@@ -40,7 +40,7 @@ from server.i18n import (
     DEFAULT_LANGUAGE, LANGUAGES, apply_n_rule, format_day, format_time, format_when, translations,
 )
 from server.notifications import message_queries as q
-from server.notifications.outbox import ACCOUNT_KINDS, INTERPRETATION_KINDS
+from server.notifications.outbox import ACCOUNT_KINDS, COMMUNE_KINDS, INTERPRETATION_KINDS
 from server.registrations.tokens import manage_url, token_from_nonce
 from server.settings import Settings
 
@@ -182,7 +182,10 @@ async def build_delivery(conn: asyncpg.Connection, row: Mapping[str, Any], setti
         from server.notifications import account_mails
         return await account_mails.build_delivery(conn, row, settings)
     if kind in INTERPRETATION_KINDS:  # a mission's mail: no registration behind it either
-        from server.interpretation import mails
+        from server.interpretation import mails as interpretation_mails
+        return await interpretation_mails.build_delivery(conn, row, settings)
+    if kind in COMMUNE_KINDS:  # a commune's request to the agency: no registration behind it either
+        from server.communes import mails
         return await mails.build_delivery(conn, row, settings)
     builder = _BUILDERS.get(kind)
     if builder is None:

@@ -65,6 +65,15 @@ INTERPRETATION_KINDS = (
     "interpretation_cancelled",
     "interpretation_reminder",
 )
+# the kinds about communes' requests to the agency (server/communes/mails.py writes them)
+COMMUNE_KINDS = (
+    "commune_request_received",
+    "commune_request_arrived",
+    "commune_request_message",
+    "commune_request_answered",
+    "commune_request_scheduled",
+    "commune_request_reminder",
+)
 
 
 async def enqueue(
@@ -86,7 +95,7 @@ async def enqueue(
     With `daily_cap`, the row is written as `skipped` once the recipient had that many mails of
     `capped_kinds` queued in the last 24 hours (the registrations' abuse rule).
     """
-    if kind not in KINDS and kind not in ACCOUNT_KINDS and kind not in INTERPRETATION_KINDS:
+    if kind not in KINDS + ACCOUNT_KINDS + INTERPRETATION_KINDS + COMMUNE_KINDS:
         raise ValueError(f"unknown message kind {kind!r}")
     args = (kind, event_id, registration_id, recipient, language, payload or {}, due_at, dedupe_key)
     if daily_cap is None or recipient is None:

@@ -139,7 +139,7 @@ LIMIT $3
 """
 
 # one message with its event's organisation, locked for a resend
-MESSAGE_FOR_UPDATE = f"""
+MESSAGE_FOR_UPDATE = """
 SELECT o.*, e.organisation_id FROM outbox o JOIN events e ON e.id = o.event_id
 WHERE o.id = $1 FOR UPDATE OF o
 """

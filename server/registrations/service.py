@@ -14,7 +14,7 @@ import re
 import uuid
 from collections.abc import AsyncIterator, Hashable, Iterable
 from contextlib import asynccontextmanager
-from datetime import UTC, datetime, timedelta
+from datetime import UTC, datetime
 from typing import Any, NoReturn
 
 import asyncpg

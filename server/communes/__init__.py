@@ -1,0 +1,1 @@
+"""Communes: their requests to the agency, and their calendars."""

@@ -1,0 +1,121 @@
+"""SQL of the commune requests and calendars, as named constants."""
+
+from server.events.queries import _EVENT_COLUMNS, _EVENT_FROM
+
+# every commune's name, for the slug map
+COMMUNE_NAMES = "SELECT name FROM communes ORDER BY name"
+
+# an organisation's id by its slug
+ORGANISATION_ID = "SELECT id FROM organisations WHERE slug = $1"
+
+# stores a new request; returns its id
+INSERT_REQUEST = """
+INSERT INTO commune_requests (organisation_id, commune, requester_type, contact_name, email, phone, language, subject,
+                              preferred, audience_size, audience_languages, interpretation, venue, step_free, message,
+                              token_nonce, token_hash)
+VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13, $14, $15, $16, $17)
+RETURNING id
+"""
+
+_COLUMNS = """
+r.*, o.slug AS organisation, o.name AS organisation_name
+FROM commune_requests r JOIN organisations o ON o.id = r.organisation_id
+"""
+
+# one request with its organisation's slug, by id
+REQUEST_BY_ID = f"SELECT {_COLUMNS} WHERE r.id = $1"
+
+# the same, locked for a change
+REQUEST_FOR_UPDATE = f"SELECT {_COLUMNS} WHERE r.id = $1 FOR UPDATE OF r"
+
+# one request by the hash of its status token
+REQUEST_BY_TOKEN = f"SELECT {_COLUMNS} WHERE r.token_hash = $1"
+
+# requests addressed to the organisations $1 (every one when $2), optionally of status $3, newest first
+REQUESTS_FOR_STAFF = f"""
+SELECT {_COLUMNS}
+WHERE ($2 OR r.organisation_id = ANY($1::bigint[])) AND ($3::text IS NULL OR r.status = $3)
+ORDER BY r.id DESC
+LIMIT 500
+"""
+
+# the thread of a request, oldest first
+MESSAGES = "SELECT author, body, created_at FROM commune_request_messages WHERE request_id = $1 ORDER BY id"
+
+# adds a message to a request's thread; returns its id
+INSERT_MESSAGE = """
+INSERT INTO commune_request_messages (request_id, author, organiser_id, body) VALUES ($1, $2, $3, $4) RETURNING id
+"""
+
+# the events a request led to, by start
+LINKED_EVENTS = """
+SELECT e.id, e.slug, e.status, e.starts_at, e.ends_at, e.timezone
+FROM commune_request_events l JOIN events e ON e.id = l.event_id
+WHERE l.request_id = $1 ORDER BY e.starts_at, e.id
+"""
+
+# records a change of status, reason, assignee or note
+UPDATE_REQUEST = """
+UPDATE commune_requests SET status = $2, reason = $3, assignee_id = $4, note = $5, updated_at = now() WHERE id = $1
+"""
+
+# whether staff member $1 has a role in organisation $2 that may handle requests
+MAY_HANDLE = """
+SELECT EXISTS (SELECT 1 FROM memberships
+               WHERE organiser_id = $1 AND organisation_id = $2 AND role IN ('admin', 'organiser'))
+"""
+
+# addresses and languages of the staff who receive an organisation's requests (admins and organisers)
+STAFF_OF = """
+SELECT o.id, o.email, o.name FROM memberships m JOIN organisers o ON o.id = m.organiser_id
+WHERE m.organisation_id = $1 AND m.role IN ('admin', 'organiser') ORDER BY o.id
+"""
+
+# one staff member's address
+ORGANISER_BY_ID = "SELECT id, email, name FROM organisers WHERE id = $1"
+
+# open requests untouched by staff (no change, no staff message) since $1, with when they were last touched
+UNTOUCHED = """
+SELECT r.id, r.organisation_id, r.assignee_id, t.touched
+FROM commune_requests r
+CROSS JOIN LATERAL (
+    SELECT greatest(r.updated_at, (SELECT max(m.created_at) FROM commune_request_messages m
+                                   WHERE m.request_id = r.id AND m.author = 'staff')) AS touched
+) t
+WHERE r.status IN ('new', 'in_discussion') AND t.touched < $1
+ORDER BY r.id
+"""
+
+# addresses of an organisation's admins
+ADMINS_OF = """
+SELECT o.id, o.email, o.name FROM memberships m JOIN organisers o ON o.id = m.organiser_id
+WHERE m.organisation_id = $1 AND m.role = 'admin' ORDER BY o.id
+"""
+
+# links a request and an event
+LINK_EVENT = "INSERT INTO commune_request_events (request_id, event_id) VALUES ($1, $2) ON CONFLICT DO NOTHING"
+
+# the requests linked to event $1 or to an event of series $2 (just published), with their requesters
+REQUESTS_OF_EVENTS = """
+SELECT r.id, r.email, r.language, l.event_id
+FROM events e JOIN commune_request_events l ON l.event_id = e.id JOIN commune_requests r ON r.id = l.request_id
+WHERE e.id = $1 OR ($2::bigint IS NOT NULL AND e.series_id = $2)
+ORDER BY r.id, l.event_id
+"""
+
+# moves a request to scheduled (from new or in discussion)
+MARK_SCHEDULED = """
+UPDATE commune_requests SET status = 'scheduled', updated_at = now()
+WHERE id = $1 AND status IN ('new', 'in_discussion')
+"""
+
+# the coming published events held in commune $1 or aimed at it, by start (at most $2)
+COMING_EVENTS = f"""
+SELECT {_EVENT_COLUMNS} {_EVENT_FROM}
+WHERE e.id IN (SELECT id FROM events WHERE commune = $1 AND status = 'published' AND ends_at > now()
+               UNION
+               SELECT c.event_id FROM event_communes c JOIN events x ON x.id = c.event_id
+               WHERE c.commune = $1 AND x.status = 'published' AND x.ends_at > now())
+ORDER BY e.starts_at, e.id
+LIMIT $2
+"""
