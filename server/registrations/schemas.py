@@ -170,6 +170,8 @@ class OrganiserRegistrationOut(msgspec.Struct, kw_only=True):
     confirmed_at: datetime | None
     cancelled_at: datetime | None
     anonymised: bool
+    # first join of a web conference through the person's own link (/j/); null if never
+    joined_at: datetime | None
 
 
 class RegistrationPage(msgspec.Struct):
