@@ -18,9 +18,11 @@ import zxingcpp
 from aiosmtplib.email import flatten_message
 from PIL import Image
 
+from server.errors import DomainError
 from server.notifications.messages import Skip, build_message
 from server.notifications.outbox import KINDS, enqueue
 from server.registrations import joins, qr
+from server.registrations.checkin import check_in
 from server.registrations import queries as q
 from server.registrations.tokens import checkin_url, join_url, scoped_token, token_from_nonce
 from server.security import redact
@@ -351,3 +353,37 @@ async def test_a_stranger_opening_the_check_in_url_learns_nothing_and_changes_no
     after = await conn.fetchrow("SELECT * FROM registrations WHERE id = $1", reg["id"])
     assert dict(after) == dict(before) and after["attendance"] is None
     assert await joins_of(conn, reg["id"]) is None
+
+
+async def test_check_in_marks_present_only_for_an_organiser_who_may_write_to_the_event(conn, settings) -> None:
+    """The function the back-office's check-in page calls once the organiser is signed in."""
+    event = await create_event(conn, settings, kind="info_session", join_url=None, platform=None, online=False,
+                               venue="ASTI", commune="Luxembourg", organisation="asti",
+                               title={"fr": "Séance d'accueil", "de": "Willkommen"})
+    reg, manage = await insert_registration(conn, settings, event.slug, status="confirmed", name="Maria Kohl")
+    cancelled, _ = await insert_registration(conn, settings, event.slug, status="cancelled")
+    token = checkin_url(settings.base, settings.secret_key, reg["id"], bytes(reg["token_nonce"])).rsplit("/", 1)[1]
+    writer, _ = await create_organiser(conn, {"asti": "organiser"})
+    viewer, _ = await create_organiser(conn, {"asti": "viewer"})
+    stranger, _ = await create_organiser(conn, {"clae": "admin"})
+
+    async def refused(organiser, code_token: str) -> int:
+        with pytest.raises(DomainError) as refusal:
+            await check_in(conn, organiser, code_token, "fr", settings)
+        return refusal.value.status
+
+    # another organisation's staff, a made-up code, the join or manage token: the same 404; a viewer 403
+    join_token = scoped_token(settings.secret_key, "join", reg["id"], bytes(reg["token_nonce"]))
+    for organiser, code_token, status in ((stranger, token, 404), (writer, "A" * 43, 404), (writer, join_token, 404),
+                                          (writer, manage, 404), (viewer, token, 403)):
+        assert await refused(organiser, code_token) == status
+    assert await conn.fetchval("SELECT attendance FROM registrations WHERE id = $1", reg["id"]) is None
+
+    done = await check_in(conn, writer, token, "fr", settings)
+    assert (done.name, done.event, done.event_title, done.already_present) == ("Maria Kohl", event.slug, "Séance d'accueil", False)
+    assert await conn.fetchval("SELECT attendance FROM registrations WHERE id = $1", reg["id"]) == "present"
+    assert (await check_in(conn, writer, token, "de", settings)).already_present is True
+
+    cancelled_token = scoped_token(settings.secret_key, "checkin", cancelled["id"], bytes(cancelled["token_nonce"]))
+    assert await refused(writer, cancelled_token) == 409
+    assert await conn.fetchval("SELECT attendance FROM registrations WHERE id = $1", cancelled["id"]) is None

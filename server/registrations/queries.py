@@ -422,3 +422,20 @@ WITH joined AS (
 )
 SELECT first, (SELECT count(*) FROM marked) AS marked FROM joined
 """
+
+# ---------------------------------------------------------------------------- check-in at the door
+
+# what a check-in needs of the registration ($1, from the QR's token) and its event
+CHECKIN_TARGET = """
+SELECT r.id, r.token_nonce, r.status, r.name, r.attendance, e.organisation_id, e.slug AS event_slug,
+       e.title AS event_title, e.languages AS event_languages, e.status AS event_status
+FROM registrations r JOIN events e ON e.id = r.event_id
+WHERE r.id = $1
+"""
+
+# marks a person present at the door; no row when they were already (a second scan changes nothing)
+MARK_PRESENT = """
+UPDATE registrations SET attendance = 'present', updated_at = now()
+WHERE id = $1 AND attendance IS DISTINCT FROM 'present' AND status IN ('pending', 'confirmed')
+RETURNING id
+"""
