@@ -20,6 +20,7 @@ from server.feeds.events import event_uid, occurrence_feed_event, series_uid
 from server.feeds.ical import build_event_invitation
 from server.registrations import service as registrations
 from server.registrations.schemas import RegistrationIn
+from server.registrations.tokens import join_url
 from tests.factories import ADMIN, create_event, create_organisation, insert_registration
 from tests.ical_readers import (
     Occurrence,
@@ -439,8 +440,14 @@ async def test_the_personal_feed_shows_the_holder_s_confirmed_events_and_nobody_
     summaries = sorted(str(v["SUMMARY"]) for v in calendar.walk("VEVENT"))
     assert summaries == ["Ma séance", "Ma web-conférence"]
     by_summary = {str(v["SUMMARY"]): v for v in calendar.walk("VEVENT")}
-    assert str(by_summary["Ma web-conférence"]["CONFERENCE"]) == "https://meet.example.org/room"
-    assert "https://meet.example.org/room" in str(by_summary["Ma web-conférence"]["DESCRIPTION"])
+    # her own join link (/j/), never the conference's link itself
+    mine_id = await conn.fetchval("SELECT id FROM registrations WHERE email = 'ana@example.org' AND event_id = "
+                                  "(SELECT id FROM events WHERE slug = $1)", mine_online.slug)
+    nonce = await conn.fetchval("SELECT token_nonce FROM registrations WHERE id = $1", mine_id)
+    personal = join_url(settings.base, settings.secret_key, mine_id, bytes(nonce))
+    assert str(by_summary["Ma web-conférence"]["CONFERENCE"]) == personal
+    assert personal in str(by_summary["Ma web-conférence"]["DESCRIPTION"])
+    assert b"meet.example.org" not in answer.content
     assert "CONFERENCE" not in by_summary["Ma séance"]
     assert b"Bruno" not in answer.content
 

@@ -146,19 +146,22 @@ def assert_well_formed(message: EmailMessage, *, lang: str, settings, token: str
         assert "None" not in part and "Undefined" not in part
     link = manage_url(settings.base, token)
     assert link in text and link in html
-    assert (JOIN in text) is join and (JOIN in html) is join
+    # a web conference's own link never appears in a mail: the person's /j/ link stands for it
+    assert JOIN not in text and JOIN not in html
+    personal = re.compile(re.escape(settings.base) + r"/j/[A-Za-z0-9_-]{43}")
+    assert bool(personal.search(text)) is join and bool(personal.search(html)) is join
     visible = _visible_text(html)
     assert f'<html lang="{lang}">' in html
     for when in whens:
         assert when in text and when in visible
     assert WEEKDAY[lang] in text
     assert title in subject + text and title in visible
-    # both parts offer the same links, each built from BASE_URL (or the organiser's join link)
+    # both parts offer the same links, each built from BASE_URL
     text_links = set(re.findall(r"https?://[^\s<>\"]+", text))
     html_links = set(re.findall(r"https?://[^\s<>\"]+", html))
     assert text_links == html_links
     for url in text_links:
-        assert url.startswith(settings.base + "/") or url == JOIN, url
+        assert url.startswith(settings.base + "/"), url
     without_names = text.replace(title, " ").replace(name, " ")
     without_names = re.sub(r"https?://\S+", " ", without_names)
     assert _language_of(without_names) == lang
@@ -399,7 +402,8 @@ async def test_series_mail_asks_once_to_confirm_and_lists_each_date(conn, settin
     text, html = _parts(await build_message(conn, case["row"], settings))
     assert "Platz reserviert, bitte bestätigen" in text and "Platz bestätigt" in text and "Warteliste (Platz 1)" in text
     assert "ein Klick bestätigt alle Termine" in text
-    assert text.count(JOIN) == 1  # only the confirmed date shows its join link
+    # only the confirmed date shows a join link, the person's own
+    assert JOIN not in text and len(re.findall(re.escape(settings.base) + r"/j/[A-Za-z0-9_-]{43}", text)) == 1
 
 
 async def test_pending_promotion_asks_to_confirm_by_the_hold_deadline(conn, settings) -> None:
@@ -531,7 +535,9 @@ async def test_a_superseded_change_is_skipped_and_a_join_link_change_reaches_onl
     assert "join link" in await _skip_reason(conn, settings, await _row_of(conn, "event_changed", waiting["id"]))
     message = await build_message(conn, await _row_of(conn, "event_changed", confirmed["id"]), settings)
     text, _ = _parts(message)
-    assert message["Subject"].startswith("Mise à jour") and "https://meet.example.org/new" in text
+    # the person's own link stays the same and now leads to the new room; the room's link is never mailed
+    assert message["Subject"].startswith("Mise à jour") and "https://meet.example.org/new" not in text
+    assert re.search(re.escape(settings.base) + r"/j/[A-Za-z0-9_-]{43}", text)
 
 
 # ---------------------------------------------------------------------------- rows written by the registrations service

@@ -271,7 +271,9 @@ async def test_manage_confirm_shows_the_join_link_then_cancel(pages, conn, setti
     assert answer.status_code == 303 and answer.headers["location"] == f"/r/{token}?done=confirmed&lang=fr"
     page = await pages.get(answer.headers["location"])
     assert "Merci : votre adresse e-mail est confirmée." in text_of(page)
-    assert 'href="https://meet.example.org/room"' in page.text
+    # the person's own join link, never the conference's
+    assert "https://meet.example.org/room" not in page.text
+    assert re.search(r'href="https://zesummen\.test/j/[A-Za-z0-9_-]{43}"', page.text)
     assert f'href="https://zesummen.test/api/registrations/{token}/calendar.ics"' in page.text
     assert f'href="webcal://zesummen.test/api/registrations/{token}/calendar.ics"' in page.text
     assert f'href="https://zesummen.test/events/{event.slug}.ics"' in page.text

@@ -71,7 +71,7 @@ def _context(lang: str, **changes: Any) -> dict[str, Any]:
         "previous_location": "", "relative_day": None, "start_day": format_day(moment, "Europe/Luxembourg", lang),
         "start_time": "TIME", "items": items, "any_pending": True, "any_waitlisted": True,
         "confirm_url": "https://z.test/r/C", "organiser_subject": "SUBJECT", "organiser_body": "BODY",
-        "organiser_paragraphs": [["BODY"]],
+        "organiser_paragraphs": [["BODY"]], "checkin_qr": None,
     }
     context.update(changes)
     return context
@@ -81,6 +81,7 @@ def _context(lang: str, **changes: Any) -> dict[str, Any]:
 VARIANTS: list[dict[str, Any]] = [
     {},
     {"status": "confirmed", "invitation": "REQUEST", "join_url": "https://meet.test/x", "by_organiser": True,
+     "checkin_qr": "checkin-qr@zesummen",
      "time_changed": True, "place_changed": True, "previous_location": "OLD PLACE", "relative_day": "today",
      "registration_open": False, "name": ""},
     {"status": "waitlisted", "position": 3, "time_changed": True, "relative_day": "tomorrow", "deadline_day": None,

@@ -50,13 +50,13 @@ def _with_page_link(description: str, url: str) -> str:
 
 
 def occurrence_feed_event(
-    row: Any, lang: str, settings: Settings, *, with_join_url: bool = False
+    row: Any, lang: str, settings: Settings, *, with_join_url: bool = False, join_url: str | None = None
 ) -> FeedEvent:
     """One event row (a single event or one occurrence of a series) as a calendar item of its own.
 
     Personal feeds, one event's feed and email invitations use this: a person registered for one
     date of a series gets that date, not the whole rule. `with_join_url` only for people confirmed
-    for it.
+    for it; `join_url` (a person's own /j/ link) takes the conference's link's place.
     """
     summary, description, location, text_lang = _texts(row, lang)
     url = event_links(settings, row["slug"])[0]
@@ -75,7 +75,7 @@ def occurrence_feed_event(
         url=url,
         categories=[kind_label(row["kind"], lang)],
         lang=text_lang if text_lang != lang else None,
-        join_url=row["join_url"] if with_join_url and row["kind"] == "webconference" else None,
+        join_url=(join_url or row["join_url"]) if with_join_url and row["kind"] == "webconference" else None,
     )
 
 

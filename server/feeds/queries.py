@@ -79,7 +79,7 @@ ORDER BY e.starts_at, e.id
 # cancellation takes one away.
 _PERSONAL_FEED_ROWS = """
 WITH mine AS (
-    SELECT r.id AS registration_id, r.updated_at AS registration_updated_at, e.*
+    SELECT r.id AS registration_id, r.token_nonce AS registration_nonce, r.updated_at AS registration_updated_at, e.*
     FROM registrations r JOIN events e ON e.id = r.event_id
     WHERE r.email = $1 AND r.status = 'confirmed' AND e.status <> 'draft'
       AND e.ends_at > $2 AND e.starts_at < $3
@@ -97,7 +97,7 @@ FROM mine m
 
 # the events of a person's feed, in a stable order
 PERSONAL_FEED_ITEMS = _PERSONAL_FEED_ROWS + f"""
-SELECT {_ITEM_COLUMNS} FROM mine e LEFT JOIN series s ON s.id = e.series_id
+SELECT {_ITEM_COLUMNS}, e.registration_id, e.registration_nonce FROM mine e LEFT JOIN series s ON s.id = e.series_id
 ORDER BY e.starts_at, e.id
 """
 

@@ -26,6 +26,7 @@ from server.feeds.events import occurrence_feed_event, series_feed_events
 from server.feeds.ical import FeedEvent, build_calendar
 from server.i18n import localise
 from server.registrations.service import registration_for_token
+from server.registrations.tokens import join_url
 from server.settings import Settings
 
 # The window every feed covers: events that ended in the last FEED_PAST, and those to come within
@@ -231,8 +232,12 @@ def render(feed: Feed, rows: list[asyncpg.Record], settings: Settings) -> bytes:
     """The VCALENDAR of these rows."""
     name, description = feed.name, feed.description
     if feed.kind == "personal":
-        items = [occurrence_feed_event(row, feed.lang, settings, with_join_url=row["status"] == "published")
-                 for row in rows]
+        # each item carries the person's own join link (/j/), never the conference's
+        items = [occurrence_feed_event(
+            row, feed.lang, settings, with_join_url=row["status"] == "published" and row["registration_nonce"] is not None,
+            join_url=row["registration_nonce"] and join_url(
+                settings.base, settings.secret_key, row["registration_id"], bytes(row["registration_nonce"])))
+            for row in rows]
     elif feed.kind == "event" and rows and rows[0]["slug"] == feed.slug:
         # one date of a series is that date alone, with the UID its invitation mail carries
         items = [occurrence_feed_event(rows[0], feed.lang, settings)]

@@ -41,10 +41,13 @@ from server.i18n import (
 )
 from server.notifications import message_queries as q
 from server.notifications.outbox import ACCOUNT_KINDS, COMMUNE_KINDS, INTERPRETATION_KINDS
-from server.registrations.tokens import manage_url, token_from_nonce
+from server.registrations import qr
+from server.registrations.tokens import checkin_url, join_url as personal_join_url, manage_url, token_from_nonce
 from server.settings import Settings
 
 TEMPLATES = Path(__file__).parent / "templates"
+# the Content-ID of the check-in QR image inside a mail (unique within the mail is enough)
+CHECKIN_QR_CID = "checkin-qr@zesummen"
 
 # What an organiser may write in a message's subject and body; anything else in braces stays as typed.
 PLACEHOLDERS: dict[str, str] = {
@@ -222,13 +225,14 @@ def _token_url(settings: Settings, nonce: bytes) -> str:
     return manage_url(settings.base, token_from_nonce(settings.secret_key, bytes(nonce)))
 
 
-def _join_url(event: Mapping[str, Any], status: str) -> str | None:
-    """A web conference's join link, for confirmed people while it is on; no one else ever sees it.
+def _join_url(settings: Settings, event: Mapping[str, Any], status: str, registration_id: int, nonce: bytes) -> str | None:
+    """The person's own join link of a web conference, for confirmed people while it is on.
 
-    The same rule as the manage page (registrations.view) and the invitation (feeds.events).
+    Never the conference's link itself: /j/ checks at each use that the person may still join
+    (registrations/joins.py). The same rule as the manage page (registrations.view).
     """
     if status == "confirmed" and event["status"] == "published" and event["kind"] == "webconference":
-        return event["join_url"]
+        return personal_join_url(settings.base, settings.secret_key, registration_id, bytes(nonce))
     return None
 
 
@@ -244,9 +248,10 @@ def _common_context(d: _Draft) -> dict[str, Any]:
         "manage_url": _token_url(d.settings, d.registration["token_nonce"]),
         "events_url": f"{d.settings.base}/",
         "status": d.status,
-        "join_url": _join_url(event, d.status),
+        "join_url": _join_url(d.settings, event, d.status, d.registration["id"], d.registration["token_nonce"]),
         "invitation": None,
         "position": None,
+        "checkin_qr": None,  # the cid of the check-in QR image, in the mails that confirm a place
     }
 
 
@@ -291,6 +296,13 @@ async def _registration_confirmed(d: _Draft) -> None:
     _require(d, "confirmed")
     _require_event_on(d)
     d.invitation = "REQUEST"
+    _with_checkin_qr(d)
+
+
+def _with_checkin_qr(d: _Draft) -> None:
+    """The check-in QR code for the door, in a mail that confirms a place; a web conference marks its own (/j/)."""
+    if d.status == "confirmed" and d.event["kind"] != "webconference":
+        d.context["checkin_qr"] = CHECKIN_QR_CID
 
 
 async def _registration_waitlisted(d: _Draft) -> None:
@@ -307,6 +319,7 @@ async def _registration_promoted(d: _Draft) -> None:
     d.context.update(_deadline(d, d.registration["hold_expires_at"] if d.status == "pending" else None))
     if d.status == "confirmed":
         d.invitation = "REQUEST"
+        _with_checkin_qr(d)
 
 
 async def _hold_expired(d: _Draft) -> None:
@@ -330,7 +343,8 @@ async def _series_registration_received(d: _Draft) -> None:
             "status": reg["status"] if reg["event_status"] != "cancelled" else "cancelled",
             "position": reg["position"],
             "manage_url": _token_url(d.settings, reg["token_nonce"]),
-            "join_url": _join_url({"status": reg["event_status"], "kind": reg["kind"], "join_url": reg["join_url"]}, reg["status"]),
+            "join_url": _join_url(d.settings, {"status": reg["event_status"], "kind": reg["kind"]}, reg["status"],
+                                  reg["id"], reg["token_nonce"]),
             "hold_expires_at": reg["hold_expires_at"],
         })
     if not items:
@@ -483,6 +497,12 @@ def _compose(d: _Draft, kind: str) -> EmailMessage:
     # quoted-printable: 7-bit safe whatever the relay, and long links stay unbroken when decoded
     message.set_content(text, cte="quoted-printable")
     message.add_alternative(html, subtype="html", cte="quoted-printable")
+    if d.context["checkin_qr"]:
+        # an inline image part next to the HTML (multipart/related), shown without loading anything
+        url = checkin_url(d.settings.base, d.settings.secret_key, d.registration["id"], bytes(d.registration["token_nonce"]))
+        message.get_payload()[-1].add_related(
+            qr.png(url), maintype="image", subtype="png", cid=f"<{CHECKIN_QR_CID}>", disposition="inline",
+            filename="checkin.png")
     if d.invitation:
         _attach_invitation(message, d)
     # after the parts: set_content() and add_attachment() move or drop Content-* headers
@@ -526,8 +546,9 @@ def _attach_invitation(message: EmailMessage, d: _Draft) -> None:
     """
     method = d.invitation
     assert method in ("REQUEST", "CANCEL")
+    join = d.context["join_url"] if method == "REQUEST" else None
     ics = invitation(d.event, method, d.lang, d.settings, organisation=d.public.organisation.name,
-                     with_join_url=method == "REQUEST" and d.context["join_url"] is not None,
+                     with_join_url=join is not None, join_url=join,
                      attendee_email=d.registration["email"], attendee_name=d.context["name"] or d.registration["email"])
     message.add_alternative(ics, maintype="text", subtype="calendar", params={"method": method, "charset": "utf-8"})
     message.add_attachment(
@@ -561,10 +582,21 @@ _INVITATIONS_MAX = 2_000
 
 def invitation(
     event: Mapping[str, Any], method: str, lang: str, settings: Settings, *, organisation: str, with_join_url: bool,
-    attendee_email: str, attendee_name: str,
+    attendee_email: str, attendee_name: str, join_url: str | None = None,
 ) -> bytes:
-    """build_event_invitation for one registrant of the event row `event`, from the calendar built for its version."""
+    """build_event_invitation for one registrant of the event row `event`, from the calendar built for its version.
+
+    With the person's own join link (`join_url`, a web conference's /j/ link) the calendar is that
+    person's alone and is built for them, never cached: no one's link may reach another's mail.
+    """
     organiser_name, organiser_email = parseaddr(settings.mail_from)
+    if with_join_url and join_url is not None:
+        return build_event_invitation(
+            occurrence_feed_event(event, lang, settings, with_join_url=True, join_url=join_url),
+            method=method, lang=lang,  # type: ignore[arg-type]
+            organizer_email=organiser_email or "noreply@zesummen.lu", organizer_name=organisation or organiser_name or None,
+            attendee_email=attendee_email, attendee_name=attendee_name,
+        )
     # everything the calendar depends on besides the attendee: the row (row_version grows with every
     # update of it; created_at and the database tell apart two rows given the same id, e.g. after a
     # TRUNCATE ... RESTART IDENTITY) and what comes from elsewhere (organisation, settings)

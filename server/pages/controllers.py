@@ -18,8 +18,9 @@ from server.feeds.controllers import event_feed_response
 from server.i18n import LANGUAGES, collation_key, format_day
 from server.pages import csrf, forms, service
 from server.pages.errors import CODE_TEXTS, page_exception_handlers
-from server.pages.render import page_language, render, stylesheet, with_query
+from server.pages.render import local_path, page_language, render, stylesheet, with_query
 from server.pages.translations import N_, gettext, load_all
+from server.registrations import joins, qr
 from server.registrations import service as registrations
 from server.registrations.controllers import client_address
 from server.settings import Settings
@@ -54,6 +55,31 @@ OUTCOMES = {
     "waitlisted": N_("The event is full: you are on the waiting list. We have sent you an email and will write again as soon as a place becomes free."),
     "series": N_("We have sent you one email listing every date with the state of your registration. Open the link in it to confirm."),
 }
+
+# what a join link that does not lead to the conference says, by refusal (registrations/joins.py),
+# with the page's status: the person's link is fine but the conference is not for them (now)
+JOIN_REFUSALS = {
+    "unknown": (404, N_("This link does not work"), N_(
+        "This join link is not valid or no longer works, for example because the registration's data "
+        "was erased. If you are registered, use the link in your most recent email.")),
+    "cancelled": (410, N_("Your registration is cancelled"), N_(
+        "This registration was cancelled, so this link no longer leads to the web conference. "
+        "You can register again as long as registration is open.")),
+    "expired": (410, N_("Your registration was not confirmed"), N_(
+        "This registration was not confirmed in time, so this link does not lead to the web conference. "
+        "You can register again as long as registration is open.")),
+    "not_confirmed": (409, N_("Your registration is not confirmed yet"), N_(
+        "This link will lead to the web conference once your registration is confirmed. "
+        "We will write to you as soon as it is.")),
+    "event_cancelled": (410, N_("This event has been cancelled"), N_(
+        "The organisers have cancelled this web conference, so there is nothing to join. "
+        "We are sorry for the trouble.")),
+    "no_link": (409, N_("The web conference is not open yet"), N_(
+        "The organisers have not given the link to the web conference yet. "
+        "Please try this link again a little before the start.")),
+}
+# where a check-in URL sends someone who is not signed in (the back-office's sign-in page)
+LOGIN_PATH = "/organiser/login"
 
 
 def paragraphs(text: str) -> list[str]:
@@ -183,7 +209,8 @@ class PagesController(Controller):
             # a first visit from the email reads in the language the person registered in
             lang = registration.language
             registration = await registrations.view(conn, token, lang, settings)
-        return manage_page(request, settings, token, registration, lang)
+        return manage_page(request, settings, token, registration, lang,
+                           checkin=await registrations.checkin_url_for(conn, token, settings))
 
     @post("/r/{token:str}/confirm")
     async def confirm(self, token: Token, request: Request, conn: asyncpg.Connection, settings: Settings) -> Redirect:
@@ -214,6 +241,29 @@ class PagesController(Controller):
         await registrations.erase(conn, token, settings)
         return see_other(f"/erased?lang={lang}")
 
+    @get("/j/{token:str}")
+    async def join(self, token: Token, request: Request, conn: asyncpg.Connection, settings: Settings) -> Response:
+        """A confirmed person's personal link to a web conference: records the join, then 303 to it."""
+        outcome = await joins.follow(conn, token, settings)
+        if outcome.url is not None:
+            # no-store comes from server/security.py; no Referer takes this page's token to the conference
+            return Redirect(path=outcome.url, status_code=303, headers={"Referrer-Policy": "no-referrer"})
+        lang, chosen = page_language(request)
+        if not chosen and outcome.language:
+            lang = outcome.language
+        status, heading, text = JOIN_REFUSALS[outcome.refusal or "unknown"]
+        return render(request, "join.html", {"heading": heading, "text": text}, lang=lang, page_path=f"/j/{token}",
+                      status_code=status, private=True)
+
+    @get("/organiser/checkin/{token:str}")
+    async def checkin(self, token: Token) -> Redirect:
+        """The URL in a registration's QR code: whoever is not signed in is sent to sign in, and nothing changes.
+
+        The back-office (server/backoffice/) replaces this handler with one that marks a signed-in
+        organiser's person present; until then no one is signed in, and nothing is read or written.
+        """
+        return see_other(with_query(LOGIN_PATH, {"next": local_path(f"/organiser/checkin/{token}")}))
+
     @get("/erased")
     async def erased(self, request: Request) -> Response[str]:
         """Said once the data is gone."""
@@ -243,9 +293,9 @@ class PagesController(Controller):
 
 def manage_page(
     request: Request, settings: Settings, token: str, registration: Any, lang: str,
-    *, errors: dict[str, str] | None = None, status_code: int = 200,
+    *, errors: dict[str, str] | None = None, status_code: int = 200, checkin: str | None = None,
 ) -> Response[str]:
-    """The manage page of one registration."""
+    """The manage page of one registration, with the check-in QR code (inline SVG) when `checkin` is given."""
     form_token, cookies = csrf.issue(request, settings)
     done = DONE_MESSAGES.get(request.query_params.get("done", ""))
     personal_feed = registration.calendar_url
@@ -262,7 +312,11 @@ def manage_page(
         "csrf_token": form_token,
         "personal_feed": personal_feed,
         "personal_webcal": re.sub(r"^https?://", "webcal://", personal_feed),
+        "checkin_qr": None,
     }
+    # the door's QR code for a confirmed place; a web conference marks its own attendance (/j/)
+    if checkin and registration.status == "confirmed" and registration.event.kind != "webconference":
+        context["checkin_qr"] = qr.svg(checkin, gettext(lang, N_("Your check-in code")))
     return render(request, "manage.html", context, lang=lang, page_path=f"/r/{token}", status_code=status_code,
                   cookies=cookies, private=True)
 

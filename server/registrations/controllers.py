@@ -36,6 +36,7 @@ from server.registrations.schemas import (
 from server.settings import Settings
 from server.validation import ONE_LINE
 
+XLSX = "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet"
 SlugPath = Annotated[str, Parameter(max_length=140, pattern=ONE_LINE, description="The event's slug")]
 TokenPath = Annotated[str, Parameter(max_length=200, pattern=ONE_LINE, description="The manage token from the registration's email")]
 IdPath = Annotated[int, Parameter(ge=1, le=2**63 - 1, description="The registration's id")]
@@ -114,7 +115,13 @@ class OrganiserRegistrationController(Controller):
         self, slug: SlugPath, conn: asyncpg.Connection, organiser: Organiser,
         status: Status | None = None, attendance: Attendance | None = None, limit: Limit = 200, cursor: Cursor = None,
     ) -> RegistrationPage:
-        """An event's registrations in registration order, a page at a time."""
+        """An event's registrations in registration order, a page at a time.
+
+        `joined_at` is the first time the person followed their own join link of a web conference
+        (`/j/…`), null if never. The first join also marks the person `present`, unless an organiser
+        had set an attendance already; organisers correct it as any attendance (PATCH or `attendance`),
+        and later joins never change it again.
+        """
         return await staff.list_registrations(conn, organiser, slug, status=status, attendance=attendance, limit=limit, cursor=cursor)
 
     @post("/events/{slug:str}/registrations", status_code=201)
@@ -139,6 +146,20 @@ class OrganiserRegistrationController(Controller):
         name, body = await staff.export_csv(conn, organiser, slug, language, delimiter=";" if delimiter == "semicolon" else ",", status=status)
         return Response(body, media_type="text/csv; charset=utf-8",
                         headers={"Content-Disposition": f'attachment; filename="{name}"'})
+
+    @get(
+        "/events/{slug:str}/registrations.xlsx", media_type=XLSX,
+        response_description="An Excel workbook; headers and values in the language asked for",
+    )
+    async def export_xlsx(
+        self, slug: SlugPath, conn: asyncpg.Connection, organiser: Organiser, language: str, status: Status | None = None,
+    ) -> Response[bytes]:
+        """The registrations as an Excel workbook: the CSV's columns, dates as Excel dates in the event's time zone.
+
+        Every text is a string cell, so a name that begins like a formula (`=`, `+`, `-`, `@`) stays text.
+        """
+        name, body = await staff.export_xlsx(conn, organiser, slug, language, status=status)
+        return Response(body, media_type=XLSX, headers={"Content-Disposition": f'attachment; filename="{name}"'})
 
     @get("/events/{slug:str}/stats")
     async def stats(self, slug: SlugPath, conn: asyncpg.Connection, organiser: Organiser) -> RegistrationStats:

@@ -273,6 +273,7 @@ ORDER BY e.starts_at, r.id
 # and its place on the waiting list
 REGISTRATION_FOR_ORGANISER = """
 SELECT r.*, e.organisation_id, e.slug AS event_slug,
+       (SELECT j.first_joined_at FROM registration_joins j WHERE j.registration_id = r.id) AS joined_at,
        CASE WHEN r.status = 'waitlisted' THEN (
            SELECT count(*) FROM registrations w WHERE w.event_id = r.event_id AND w.status = 'waitlisted'
               AND (w.waitlisted_at, w.id) <= (r.waitlisted_at, r.id)) END AS waitlist_position
@@ -285,7 +286,8 @@ ALL_COMMUNES = "SELECT name FROM communes"
 
 # an event's registrations for organisers, filtered by status and attendance (NULL: any)
 _ORGANISER_ROWS = """
-SELECT r.* FROM registrations r
+SELECT r.*, (SELECT j.first_joined_at FROM registration_joins j WHERE j.registration_id = r.id) AS joined_at
+FROM registrations r
 WHERE r.event_id = $1 AND ($2::text IS NULL OR r.status = $2) AND ($3::text IS NULL OR r.attendance = $3)
 """
 # a page of them after id $4 (NULL: from the start), in registration order: with the cursor as an
@@ -397,3 +399,47 @@ UPDATE outbox SET recipient = NULL,
 WHERE registration_id = ANY($1::bigint[])
 """
 
+
+# ---------------------------------------------------------------------------- personal join links
+
+# what following a join link needs: the registration ($1, from the token) and its event
+JOIN_TARGET = """
+SELECT r.id, r.token_nonce, r.status, r.language, e.kind, e.status AS event_status, e.join_url
+FROM registrations r JOIN events e ON e.id = r.event_id
+WHERE r.id = $1
+"""
+
+# records a join of a registration still confirmed: the first join's instant is never overwritten
+# (the primary key serialises two joins at once), and the first join marks the person present unless
+# an organiser has already set an attendance. Returns no row when the registration is no longer confirmed.
+RECORD_JOIN = """
+WITH joined AS (
+    INSERT INTO registration_joins AS j (registration_id, first_joined_at, last_joined_at)
+    SELECT r.id, clock_timestamp(), clock_timestamp() FROM registrations r WHERE r.id = $1 AND r.status = 'confirmed'
+    ON CONFLICT (registration_id) DO UPDATE
+        SET last_joined_at = greatest(j.last_joined_at, EXCLUDED.last_joined_at), joins = j.joins + 1
+    RETURNING (xmax = 0) AS first
+), marked AS (
+    UPDATE registrations r SET attendance = 'present', updated_at = now()
+    FROM joined WHERE joined.first AND r.id = $1 AND r.attendance IS NULL
+    RETURNING r.id
+)
+SELECT first, (SELECT count(*) FROM marked) AS marked FROM joined
+"""
+
+# ---------------------------------------------------------------------------- check-in at the door
+
+# what a check-in needs of the registration ($1, from the QR's token) and its event
+CHECKIN_TARGET = """
+SELECT r.id, r.token_nonce, r.status, r.name, r.attendance, e.organisation_id, e.slug AS event_slug,
+       e.title AS event_title, e.languages AS event_languages, e.status AS event_status
+FROM registrations r JOIN events e ON e.id = r.event_id
+WHERE r.id = $1
+"""
+
+# marks a person present at the door; no row when they were already (a second scan changes nothing)
+MARK_PRESENT = """
+UPDATE registrations SET attendance = 'present', updated_at = now()
+WHERE id = $1 AND attendance IS DISTINCT FROM 'present' AND status IN ('pending', 'confirmed')
+RETURNING id
+"""

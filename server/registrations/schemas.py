@@ -170,6 +170,9 @@ class OrganiserRegistrationOut(msgspec.Struct, kw_only=True):
     confirmed_at: datetime | None
     cancelled_at: datetime | None
     anonymised: bool
+    joined_at: Annotated[datetime | None, Meta(description=(
+        "First join of the web conference through the person's own link (/j/), null if never. The first "
+        "join also sets `attendance` to `present` unless an organiser had set one; organisers may correct it."))]
 
 
 class RegistrationPage(msgspec.Struct):

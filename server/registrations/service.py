@@ -39,7 +39,7 @@ from server.registrations.schemas import (
     SeriesDate,
 )
 from server.registrations.texts import ACCEPTED
-from server.registrations.tokens import hash_token, manage_url, new_token, token_from_nonce
+from server.registrations.tokens import checkin_url, hash_token, join_url, manage_url, new_token, token_from_nonce
 from server.settings import Settings
 
 log = logging.getLogger(__name__)
@@ -472,6 +472,12 @@ async def registration_for_token(conn: asyncpg.Connection, token: str) -> asyncp
     return await _by_token(conn, token)
 
 
+async def checkin_url_for(conn: asyncpg.Connection, token: str, settings: Settings) -> str:
+    """The check-in URL (its QR code is on the manage page) of the registration behind a manage token."""
+    row = await _by_token(conn, token)
+    return checkin_url(settings.base, settings.secret_key, row["id"], bytes(row["token_nonce"]))
+
+
 async def _siblings(conn: asyncpg.Connection, registration: asyncpg.Record) -> list[asyncpg.Record]:
     """Every registration of the same whole-series request (itself included), in date order."""
     if registration["request_id"] is None:
@@ -498,7 +504,9 @@ async def _out(conn: asyncpg.Connection, registration: asyncpg.Record, lang: str
                         and event_row["status"] == "published")
     return RegistrationOut(
         status=registration["status"], waitlist_position=position, event=to_public(event_row, lang, settings, now),
-        join_url=event_row["join_url"] if confirmed_online else None,
+        # the person's own link (/j/), which records the join; never the conference's link itself
+        join_url=join_url(settings.base, settings.secret_key, registration["id"], bytes(registration["token_nonce"]))
+        if confirmed_online else None,
         name=registration["name"], email=registration["email"], language=registration["language"],
         commune=registration["commune"], interpretation=registration["interpretation"],
         accessibility=registration["accessibility"], whole_series=registration["whole_series"],

@@ -20,12 +20,12 @@ ACCEPTED = {
 }
 
 CSV_COLUMNS = ("id", "name", "email", "language", "status", "waitlist_position", "attendance", "commune",
-               "interpretation", "accessibility", "source", "registered_at", "confirmed_at", "cancelled_at")
+               "interpretation", "accessibility", "source", "registered_at", "confirmed_at", "cancelled_at", "joined_at")
 
 _CSV_HEADER_IDS = (
     N_("No."), N_("Name"), N_("Email"), N_("Language"), N_("Status"), N_("Waiting list position"), N_("Attendance"),
     N_("Commune"), N_("Interpretation"), N_("Accessibility needs"), N_("Source"), N_("Registered on"),
-    N_("Confirmed on"), N_("Cancelled on"),
+    N_("Confirmed on"), N_("Cancelled on"), N_("Joined the web conference on"),
 )
 CSV_HEADERS = {lang: tuple(gettext(lang, header) for header in _CSV_HEADER_IDS) for lang in LANGUAGES}
 
@@ -42,3 +42,6 @@ CSV_VALUES = {
     "public": in_every_language(N_("online")),
     "organiser": in_every_language(N_("added by staff")),
 }
+
+# the worksheet of the XLSX export
+SHEET_NAME = in_every_language(N_("Registrations"))
