@@ -14,7 +14,7 @@ ACTIONS = (
     "sign_in", "sign_in_failed", "sign_out_everywhere", "password_reset_asked", "password_set",
     "person_invited", "role_changed", "person_removed",
     "event_created", "event_changed", "event_published", "event_cancelled",
-    "export", "message_sent",
+    "export", "message_sent", "attendance",
 )
 
 

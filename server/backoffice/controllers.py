@@ -33,6 +33,7 @@ from server.pages.accounts import MAX_PASSWORD, password_errors
 from server.pages.errors import page_exception_handlers
 from server.pages.render import language_links
 from server.pages.translations import LANGUAGE_NAMES, N_, gettext
+from server.registrations import checkin
 from server.settings import Settings
 
 Token = Annotated[str, Parameter(max_length=200)]
@@ -348,6 +349,37 @@ class BackofficePages(Controller):
             raise NotFound("Nothing to do.")
         return data
 
+    @get("/checkin/{token:str}")
+    async def checkin_form(self, token: Token, request: Request, staff: Staff, settings: Settings,
+                           conn: asyncpg.Connection) -> Response:
+        """The URL in a registration's QR code: who and which event, and a button to mark them present."""
+        lang = staff_language(request, staff)
+        try:
+            person = await checkin.preview(conn, staff.organiser, token, lang, settings)
+        except Forbidden:
+            return _checkin_refused(request, settings, staff, lang)
+        except checkin.NotCheckable:
+            return _page(request, settings, "bo_checkin.html", {"person": None, "token": token, "done": False},
+                         lang=lang, staff=staff, status_code=409)
+        return _page(request, settings, "bo_checkin.html", {"person": person, "token": token, "done": False},
+                     lang=lang, staff=staff)
+
+    @post("/checkin/{token:str}")
+    async def check_in(self, token: Token, request: Request, staff: Staff, settings: Settings,
+                       conn: asyncpg.Connection) -> Response:
+        """Mark the person present (only on this POST with the form's CSRF token) and say so."""
+        await _form(request, settings)
+        lang = staff_language(request, staff)
+        try:
+            person = await service.check_in(conn, staff, token, lang, settings)
+        except Forbidden:
+            return _checkin_refused(request, settings, staff, lang)
+        except checkin.NotCheckable:
+            return _page(request, settings, "bo_checkin.html", {"person": None, "token": token, "done": False},
+                         lang=lang, staff=staff, status_code=409)
+        return _page(request, settings, "bo_checkin.html", {"person": person, "token": token, "done": True},
+                     lang=lang, staff=staff)
+
     @get("/audit")
     async def audit(self, request: Request, staff: Staff, settings: Settings, conn: asyncpg.Connection,
                     organisation: Slug = None, event: EventSlug = None) -> Response:
@@ -356,6 +388,13 @@ class BackofficePages(Controller):
         rows = await service.audit_rows(conn, org, event)
         context = {"organisation": org, "managed": managed, "rows": rows, "event": event or ""}
         return _page(request, settings, "audit.html", context, lang=staff_language(request, staff), staff=staff)
+
+
+def _checkin_refused(request: Request, settings: Settings, staff: Staff, lang: str) -> Response:
+    """A viewer of the event's organisation: the back-office's 403 page, saying who may mark people present."""
+    reason = gettext(lang, N_("With read-only access you cannot mark people present. "
+                                  "Ask an organiser or an admin of the organisation."))
+    return _page(request, settings, "bo_error.html", {"reason": reason}, lang=lang, staff=staff, status_code=403)
 
 
 EVENT_DONE = {

@@ -47,6 +47,7 @@ ACTIONS = {
     "event_cancelled": N_("Cancelled an event"),
     "export": N_("Exported the registrations"),
     "message_sent": N_("Wrote to the registered people"),
+    "attendance": N_("Marked a person present"),
 }
 
 

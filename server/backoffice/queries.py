@@ -152,3 +152,8 @@ FROM event_seats c,
      LATERAL (SELECT count(*) AS pending FROM registrations r WHERE r.event_id = c.event_id AND r.status = 'pending') p
 WHERE c.event_id = $1
 """
+
+# the event and organisation of a registration, for the audit row of its check-in
+REGISTRATION_EVENT = """
+SELECT e.id AS event_id, e.organisation_id FROM registrations r JOIN events e ON e.id = r.event_id WHERE r.id = $1
+"""

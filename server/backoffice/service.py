@@ -25,6 +25,7 @@ from server.notifications.outbox import enqueue
 from server.organisers import queries as org_q
 from server.organisers import service as accounts
 from server.organisers.schemas import InvitationIn, MembershipIn, Organiser
+from server.registrations import checkin
 from server.settings import Settings
 
 SESSION_TOKEN_LENGTH = 43
@@ -293,3 +294,16 @@ async def event_page(conn: asyncpg.Connection, who: Organiser, slug: str) -> dic
         "audience_text": ", ".join(f"{n} {code}" for code, n in audience),
         "may_write": who.can_write(row["organisation_id"]),
     }
+
+
+async def check_in(
+    conn: asyncpg.Connection, staff: Staff, token: str, lang: str, settings: Settings,
+) -> checkin.CheckedIn:
+    """Mark the person behind a check-in code present, with its audit row in the same transaction."""
+    async with conn.transaction():
+        done = await checkin.check_in(conn, staff.organiser, token, lang, settings)
+        where = await conn.fetchrow(q.REGISTRATION_EVENT, done.registration_id)
+        await audit.record(conn, staff.organiser, "attendance", organisation_id=where["organisation_id"],
+                           event_id=where["event_id"], detail={"registration": done.registration_id,
+                                                               "already_present": done.already_present})
+    return done

@@ -18,7 +18,7 @@ from server.feeds.controllers import event_feed_response
 from server.i18n import LANGUAGES, collation_key, format_day
 from server.pages import csrf, forms, service
 from server.pages.errors import CODE_TEXTS, page_exception_handlers
-from server.pages.render import local_path, page_language, render, stylesheet, with_query
+from server.pages.render import page_language, render, stylesheet, with_query
 from server.pages.translations import N_, gettext, load_all
 from server.registrations import joins, qr
 from server.registrations import service as registrations
@@ -78,8 +78,6 @@ JOIN_REFUSALS = {
         "The organisers have not given the link to the web conference yet. "
         "Please try this link again a little before the start.")),
 }
-# where a check-in URL sends someone who is not signed in (the back-office's sign-in page)
-LOGIN_PATH = "/organiser/login"
 
 
 def paragraphs(text: str) -> list[str]:
@@ -254,15 +252,6 @@ class PagesController(Controller):
         status, heading, text = JOIN_REFUSALS[outcome.refusal or "unknown"]
         return render(request, "join.html", {"heading": heading, "text": text}, lang=lang, page_path=f"/j/{token}",
                       status_code=status, private=True)
-
-    @get("/organiser/checkin/{token:str}")
-    async def checkin(self, token: Token) -> Redirect:
-        """The URL in a registration's QR code: whoever is not signed in is sent to sign in, and nothing changes.
-
-        The back-office (server/backoffice/) replaces this handler with one that marks a signed-in
-        organiser's person present; until then no one is signed in, and nothing is read or written.
-        """
-        return see_other(with_query(LOGIN_PATH, {"next": local_path(f"/organiser/checkin/{token}")}))
 
     @get("/erased")
     async def erased(self, request: Request) -> Response[str]:
