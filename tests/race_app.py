@@ -68,7 +68,7 @@ async def assign_unconstrained(mission_id: int, data: dict[str, int], conn: asyn
             "SELECT count(*) FROM interpretation_race_control WHERE interpreter_id = $1 "
             "AND tstzrange(starts_at, ends_at) && tstzrange($2, $3)", data["interpreter"], mission["starts_at"],
             mission["ends_at"])
-        await asyncio.sleep(0.002)  # a request a little slow between deciding and writing, as any may be
+        await asyncio.sleep(0.05)  # a request slow between deciding and writing, as any may be under load
         if not clash:
             await conn.execute("INSERT INTO interpretation_race_control VALUES ($1, $2, $3, $4)",
                                mission_id, data["interpreter"], mission["starts_at"], mission["ends_at"])
