@@ -7,9 +7,7 @@ row's payload; one template per kind and format (`templates/<kind>_to_<audience>
 from __future__ import annotations
 
 from collections.abc import Mapping
-from datetime import UTC, datetime
 from email.message import EmailMessage
-from email.utils import format_datetime
 from typing import Any
 
 import asyncpg
@@ -85,15 +83,5 @@ async def build_delivery(
             "url": f"{settings.base}/events/{event['slug']}?lang={lang}",
         }
     subject, text, html = messages.render(f"{kind}_to_{audience}", lang, context)
-    message = EmailMessage(policy=messages.MAIL_POLICY)
-    message["Subject"] = subject
-    message["From"] = settings.mail_from
-    message["To"] = messages._recipient(context["name"], address)
-    message["Date"] = format_datetime(datetime.now(UTC))
-    message["Auto-Submitted"] = "auto-generated"
-    message["X-Auto-Response-Suppress"] = "OOF, AutoReply"
-    message.set_content(text, cte="quoted-printable")
-    message.add_alternative(html, subtype="html", cte="quoted-printable")
-    message["Content-Language"] = lang
-    messages._set_boundaries(message)
+    message = messages.standalone_mail(settings, lang, subject, text, html, context["name"], address)
     return message, address

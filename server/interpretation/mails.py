@@ -11,7 +11,7 @@ from __future__ import annotations
 from collections.abc import Mapping
 from datetime import UTC, datetime
 from email.message import EmailMessage
-from email.utils import format_datetime, parseaddr
+from email.utils import parseaddr
 from typing import Any
 from urllib.parse import urlsplit
 
@@ -79,23 +79,11 @@ async def build_delivery(
         "interpreter_phone": assigned["phone"] if assigned else "",
     }
     subject, text, html = messages.render(row["kind"], lang, context)
-    message = EmailMessage(policy=messages.MAIL_POLICY)
-    message["Subject"] = subject
-    message["From"] = settings.mail_from
-    message["To"] = messages._recipient(context["name"], email)
-    message["Date"] = format_datetime(datetime.now(UTC))
-    message["Auto-Submitted"] = "auto-generated"
-    message["X-Auto-Response-Suppress"] = "OOF, AutoReply"
-    message.set_content(text, cte="quoted-printable")
-    message.add_alternative(html, subtype="html", cte="quoted-printable")
+    calendar = None
     if method := METHODS.get(row["kind"]):
-        ics = invitation(mission, method, mission["sequence"], subject, context,
-                         settings, attendee_email=email)
-        message.add_alternative(ics, maintype="text", subtype="calendar", params={"method": method, "charset": "utf-8"})
-        message.add_attachment(ics, maintype="application", subtype="ics", filename="invite.ics",
-                               params={"name": "invite.ics"})
-    message["Content-Language"] = lang
-    messages._set_boundaries(message)
+        calendar = (invitation(mission, method, mission["sequence"], subject, context, settings, attendee_email=email),
+                    method)
+    message = messages.standalone_mail(settings, lang, subject, text, html, context["name"], email, calendar)
     return message, email
 
 

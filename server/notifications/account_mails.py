@@ -8,9 +8,7 @@ send time from the invitation's nonce; an invitation spent or expired since is n
 from __future__ import annotations
 
 from collections.abc import Mapping
-from datetime import UTC, datetime
 from email.message import EmailMessage
-from email.utils import format_datetime
 from typing import Any
 
 import asyncpg
@@ -54,7 +52,7 @@ async def build_delivery(
         "expiry_time": format_time(invitation["expires_at"], ZONE, lang),
     }
     subject, text, html = messages.render(f"{row['kind']}_to_invitee", lang, context)
-    return _message(settings, lang, subject, text, html, name, invitation["email"]), invitation["email"]
+    return messages.standalone_mail(settings, lang, subject, text, html, name, invitation["email"]), invitation["email"]
 
 
 async def _reset_delivery(
@@ -79,22 +77,4 @@ async def _reset_delivery(
         "expiry_time": format_time(reset["expires_at"], ZONE, lang),
     }
     subject, text, html = messages.render("organiser_password_reset_to_account_owner", lang, context)
-    return _message(settings, lang, subject, text, html, name, reset["email"]), reset["email"]
-
-
-def _message(settings: Settings, lang: str, subject: str, text: str, html: str, name: str, email: str) -> EmailMessage:
-    """An account mail to the account's stored address."""
-    now = datetime.now(UTC)
-    message = EmailMessage(policy=messages.MAIL_POLICY)
-    message["Subject"] = subject
-    message["From"] = settings.mail_from
-    # the account's stored address, whatever the row says
-    message["To"] = messages._recipient(name, email)
-    message["Date"] = format_datetime(now)
-    message["Auto-Submitted"] = "auto-generated"
-    message["X-Auto-Response-Suppress"] = "OOF, AutoReply"
-    message.set_content(text, cte="quoted-printable")
-    message.add_alternative(html, subtype="html", cte="quoted-printable")
-    message["Content-Language"] = lang
-    messages._set_boundaries(message)
-    return message
+    return messages.standalone_mail(settings, lang, subject, text, html, name, reset["email"]), reset["email"]

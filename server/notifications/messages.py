@@ -466,6 +466,34 @@ def render(name: str, lang: str, context: Mapping[str, Any]) -> tuple[str, str, 
     return subject, _tidy_text(text), _inline_styles(html)
 
 
+def standalone_mail(
+    settings: Settings, lang: str, subject: str, text: str, html: str, name: str, address: str,
+    calendar: tuple[str, str] | None = None,
+) -> EmailMessage:
+    """A mail that is about no registration (accounts, communes, interpretation) to one stored address.
+
+    `calendar` is (the .ics text, its METHOD): sent as an inline invitation and as an attachment.
+    """
+    message = EmailMessage(policy=MAIL_POLICY)
+    message["Subject"] = subject
+    message["From"] = settings.mail_from
+    message["To"] = _recipient(name, address)
+    message["Date"] = format_datetime(datetime.now(UTC))
+    message["Auto-Submitted"] = "auto-generated"
+    message["X-Auto-Response-Suppress"] = "OOF, AutoReply"
+    message.set_content(text, cte="quoted-printable")
+    message.add_alternative(html, subtype="html", cte="quoted-printable")
+    if calendar is not None:
+        ics, method = calendar
+        message.add_alternative(ics, maintype="text", subtype="calendar",
+                                params={"method": method, "charset": "utf-8"})
+        message.add_attachment(ics, maintype="application", subtype="ics", filename="invite.ics",
+                               params={"name": "invite.ics"})
+    message["Content-Language"] = lang
+    _set_boundaries(message)
+    return message
+
+
 def _one_line(text: str) -> str:
     """A header value: line breaks and runs of spaces become one space (no-break spaces stay)."""
     return re.sub(r"[ \t\r\n\f\v\u2028\u2029]+", " ", text).strip()
