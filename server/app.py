@@ -42,6 +42,8 @@ from server.pages.accounts import InvitationPages
 from server.pages.controllers import PagesController
 from server.pages.errors import with_html_for_browsers
 from server.registrations.controllers import OrganiserRegistrationController, PublicRegistrationController
+from server.reports.controllers import OrganiserReportController
+from server.reports.pages import ReportPages
 from server.security import install_log_redaction, security_headers
 from server.settings import Settings
 from server.transport import RequestGate
@@ -81,6 +83,8 @@ def route_handlers() -> list:
         CommuneRequestPages,
         CommuneCalendarPages,
         CommuneFeedController,
+        OrganiserReportController,
+        ReportPages,
     ]
 
 

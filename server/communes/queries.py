@@ -18,7 +18,8 @@ RETURNING id
 """
 
 _COLUMNS = """
-r.*, o.slug AS organisation, o.name AS organisation_name
+r.*, o.slug AS organisation, o.name AS organisation_name,
+(SELECT d.slug FROM organisation_domains d WHERE d.id = r.domain_id) AS domain
 FROM commune_requests r JOIN organisations o ON o.id = r.organisation_id
 """
 

@@ -104,6 +104,7 @@ class CommuneRequestOut(msgspec.Struct):
     updated_at: datetime
     messages: list[MessageOut] = []
     events: list[LinkedEventOut] = []
+    domain: str | None = None
 
 
 class CommuneRequestPage(msgspec.Struct):
@@ -119,6 +120,8 @@ class CommuneRequestPatch(msgspec.Struct, forbid_unknown_fields=True, kw_only=Tr
     reason: line(1000, min_length=1, blank=False) | None | UnsetType = UNSET
     assignee: Annotated[int, Meta(ge=1, le=2**63 - 1)] | None | UnsetType = UNSET
     note: Text | UnsetType = UNSET
+    # one of the organisation's convention domains (GET /api/organiser/organisations/{slug}/domains)
+    domain: Slug | None | UnsetType = UNSET
 
 
 class MessageIn(msgspec.Struct, forbid_unknown_fields=True):

@@ -179,7 +179,7 @@ async def to_out(conn: asyncpg.Connection, row: asyncpg.Record, settings: Settin
         audience_languages=list(row["audience_languages"]), interpretation=list(row["interpretation"]),
         venue=row["venue"], step_free=row["step_free"], message=row["message"], status=row["status"],
         reason=row["reason"], assignee=row["assignee_id"], note=row["note"], created_at=row["created_at"],
-        updated_at=row["updated_at"], messages=messages, events=events,
+        updated_at=row["updated_at"], messages=messages, events=events, domain=row.get("domain"),
     )
 
 
@@ -246,6 +246,10 @@ async def update_request(
         if patch.note is not msgspec.UNSET:
             note = patch.note.strip()
         await conn.execute(q.UPDATE_REQUEST, request_id, status, reason, assignee, note)
+        if patch.domain is not msgspec.UNSET:
+            from server.reports.domains import tag_commune_request  # the reports' domains tag requests
+
+            await tag_commune_request(conn, row["organisation_id"], request_id, patch.domain)
         return await to_out(conn, await conn.fetchrow(q.REQUEST_BY_ID, request_id), settings)
 
 

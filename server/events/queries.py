@@ -6,7 +6,7 @@ import functools
 # by triggers on registrations in event_seats, migration 0024)
 _EVENT_COLUMNS = """
     e.*, st.seats_taken, st.waitlist_length, o.slug AS organisation_slug, o.name AS organisation_name,
-    s.slug AS series_slug
+    s.slug AS series_slug, (SELECT d.slug FROM organisation_domains d WHERE d.id = e.domain_id) AS domain
 """
 _EVENT_FROM = """
 FROM events e

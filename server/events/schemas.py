@@ -92,6 +92,8 @@ class EventIn(msgspec.Struct, forbid_unknown_fields=True, kw_only=True):
     requesting_partner: Partner | None = None
     recurrence: RecurrenceIn | None = None
     aimed_at_communes: AimedAt = []
+    # one of the organisation's convention domains (GET /api/organiser/organisations/{slug}/domains)
+    domain: Slug | None = None
 
 
 class EventPatch(msgspec.Struct, forbid_unknown_fields=True, kw_only=True):
@@ -122,6 +124,7 @@ class EventPatch(msgspec.Struct, forbid_unknown_fields=True, kw_only=True):
     audience: LongLine | None | UnsetType = UNSET
     requesting_partner: Partner | None | UnsetType = UNSET
     aimed_at_communes: AimedAt | UnsetType = UNSET
+    domain: Slug | None | UnsetType = UNSET
 
 
 class EventOut(msgspec.Struct, kw_only=True):
@@ -206,6 +209,7 @@ class OrganiserEventOut(msgspec.Struct, kw_only=True):
     url: str
     occurrences: list[str] | None = None
     aimed_at_communes: list[str] = []
+    domain: str | None = None
 
 
 class OrganiserEventPage(msgspec.Struct):

@@ -493,6 +493,9 @@ async def create_event(conn: asyncpg.Connection, organiser: Organiser, data: Eve
             raise Invalid.field("organisation", f"No organisation '{data.organisation}' you belong to.")
         if not organiser.can_write(org["id"]):
             raise Forbidden("Your role in this organisation does not allow creating events.")
+        from server.reports.domains import domain_id_for, tag_event  # the reports' domains tag events
+
+        domain_id = await domain_id_for(conn, org["id"], data.domain)
         title, _ = localise(msgspec.to_builtins(data.title), "fr", data.languages)
         if data.slug and await conn.fetchval(q.SLUG_TAKEN, data.slug):
             # the same answer whoever holds it, a draft of another organisation included
@@ -528,6 +531,8 @@ async def create_event(conn: asyncpg.Connection, organiser: Organiser, data: Eve
             )
             first_id = first_id or event_id
             await _aim_at(conn, event_id, list(data.aimed_at_communes))
+            if domain_id is not None:
+                await tag_event(conn, org["id"], event_id, data.domain)
         row = await conn.fetchrow(q.EVENT_BY_SLUG, base_slug if series_id is None else await _first_slug(conn, first_id))
         await audit.record(conn, organiser, "event_created", organisation_id=org["id"], event_id=row["id"],
                            detail={"slug": row["slug"], "kind": data.kind, "dates": len(slots)})
@@ -577,9 +582,14 @@ async def update_event(
             await _aim_at(conn, row["id"], list(patch.aimed_at_communes))
             # a commune's feed tells a change by its rows' updated_at
             await conn.execute("UPDATE events SET updated_at = now() WHERE id = $1", row["id"])
+        if patch.domain is not msgspec.UNSET:
+            from server.reports.domains import tag_event  # the reports' domains tag events
+
+            await tag_event(conn, row["organisation_id"], row["id"], patch.domain)
         await _after_capacity_change(conn, row, changes, settings)
+        touched = sorted([*changes, *(["domain"] if patch.domain is not msgspec.UNSET else [])])
         await audit.record(conn, organiser, "event_changed", organisation_id=row["organisation_id"], event_id=row["id"],
-                           detail={"fields": sorted(changes), "registrants_told": moved})
+                           detail={"fields": touched, "registrants_told": moved})
         updated = await conn.fetchrow(q.EVENT_BY_SLUG, slug)
         return to_organiser(updated, settings, await _occurrences(conn, updated),
                             (await _aimed_at(conn, [updated['id']])).get(updated['id']))

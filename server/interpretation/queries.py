@@ -87,7 +87,8 @@ RETURNING id
 
 # a mission with its organisation's slug
 MISSION = """
-SELECT m.*, o.slug AS organisation FROM interpretation_missions m JOIN organisations o ON o.id = m.organisation_id
+SELECT m.*, o.slug AS organisation, (SELECT d.slug FROM organisation_domains d WHERE d.id = m.domain_id) AS domain
+FROM interpretation_missions m JOIN organisations o ON o.id = m.organisation_id
 WHERE m.id = $1
 """
 

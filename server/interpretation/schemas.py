@@ -161,6 +161,8 @@ class MissionIn(RequestIn, forbid_unknown_fields=True):
     """A mission entered by staff: a request, for the agency unless `organisation` names another of theirs."""
 
     organisation: validation.Slug | None = None
+    # one of the organisation's convention domains (GET /api/organiser/organisations/{slug}/domains)
+    domain: validation.Slug | None = None
 
 
 class MissionPatch(msgspec.Struct, forbid_unknown_fields=True):
@@ -174,6 +176,7 @@ class MissionPatch(msgspec.Struct, forbid_unknown_fields=True):
     urgency: Urgency | UnsetType = UNSET
     interpreter: Annotated[int, Meta(ge=1, le=2**63 - 1)] | None | UnsetType = UNSET
     status: Literal["cancelled", "done"] | UnsetType = UNSET
+    domain: validation.Slug | None | UnsetType = UNSET
 
 
 class MissionOut(msgspec.Struct):
@@ -196,6 +199,7 @@ class MissionOut(msgspec.Struct):
     interpreter: int | None
     sequence: int
     minutes_spent: int | None
+    domain: str | None = None
 
 
 class Candidate(msgspec.Struct):

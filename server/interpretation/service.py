@@ -209,7 +209,7 @@ def mission_out(row: asyncpg.Record) -> MissionOut:
                             row["requester_type"], row["requester_phone"], row["requester_language"]),
         beneficiary_initials=row["beneficiary_initials"], urgency=row["urgency"], notes=row["notes"],
         status=row["status"], interpreter=row["interpreter_id"], sequence=row["sequence"],
-        minutes_spent=row["minutes_spent"])
+        minutes_spent=row["minutes_spent"], domain=row.get("domain"))
 
 
 async def insert_mission(
@@ -240,6 +240,10 @@ async def create_mission(
     async with conn.transaction():
         organisation_id = await _organisation_id(conn, organiser, data.organisation or AGENCY, write=True)
         mission_id, _ = await insert_mission(conn, organisation_id, data, settings)
+        if data.domain is not None:
+            from server.reports.domains import tag_mission  # the reports' domains tag missions
+
+            await tag_mission(conn, organisation_id, mission_id, data.domain)
         return mission_out(await conn.fetchrow(q.MISSION, mission_id))
 
 
@@ -323,6 +327,10 @@ async def update_mission(
                 row["urgency"] if data.urgency is UNSET else data.urgency, status, interpreter_id, int(changed))
         except asyncpg.ExclusionViolationError as exc:
             raise _collision(exc) from None
+        if data.domain is not UNSET:
+            from server.reports.domains import tag_mission  # the reports' domains tag missions
+
+            await tag_mission(conn, row["organisation_id"], mission_id, data.domain)
         await _tell_changes(conn, row, status, interpreter_id, moved)
         return mission_out(await conn.fetchrow(q.MISSION, mission_id))
 

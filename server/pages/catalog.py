@@ -24,6 +24,7 @@ MESSAGE_SOURCES = [
     ("pages/templates/**.html", "jinja2"),
     ("notifications/templates/**.j2", "jinja2"),
     ("backoffice/templates/**.html", "jinja2"),
+    ("reports/templates/**.html", "jinja2"),
     ("**.py", "python"),
 ]
 
@@ -36,7 +37,7 @@ def extract() -> Catalog:
     """Every message of pages, mails, feeds and exports, with where it is used."""
     template = Catalog(domain=DOMAIN, project="Zesummen public pages")
     options = {"pages/templates/**.html": JINJA_OPTIONS, "notifications/templates/**.j2": JINJA_OPTIONS,
-               "backoffice/templates/**.html": JINJA_OPTIONS}
+               "backoffice/templates/**.html": JINJA_OPTIONS, "reports/templates/**.html": JINJA_OPTIONS}
     for filename, lineno, message, comments, context in extract_from_dir(
         SERVER_DIR, MESSAGE_SOURCES, options, keywords=KEYWORDS, strip_comment_tags=True,
     ):

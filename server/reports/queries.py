@@ -1,0 +1,127 @@
+"""SQL of the reports and of the organisations' convention domains."""
+
+# the organisation by slug
+ORGANISATION = "SELECT id, slug, name FROM organisations WHERE slug = $1"
+
+# the convention domains of organisation $1, in their order
+DOMAINS = "SELECT id, slug, name, position FROM organisation_domains WHERE organisation_id = $1 ORDER BY position, name"
+
+# the id of the domain with slug $2 of organisation $1
+DOMAIN_ID = "SELECT id FROM organisation_domains WHERE organisation_id = $1 AND slug = $2"
+
+# a new domain; nothing when the slug is taken
+INSERT_DOMAIN = """
+INSERT INTO organisation_domains (organisation_id, slug, name, position) VALUES ($1, $2, $3, $4)
+ON CONFLICT (organisation_id, slug) DO NOTHING
+RETURNING slug, name, position
+"""
+
+# renames or moves domain $2 of organisation $1 (null keeps a value)
+UPDATE_DOMAIN = """
+UPDATE organisation_domains SET name = coalesce($3, name), position = coalesce($4, position)
+WHERE organisation_id = $1 AND slug = $2
+RETURNING slug, name, position
+"""
+
+# removes domain $2 of organisation $1 when nothing is tagged with it; its slug, or nothing
+DELETE_DOMAIN = """
+DELETE FROM organisation_domains d WHERE d.organisation_id = $1 AND d.slug = $2
+  AND NOT EXISTS (SELECT 1 FROM events WHERE domain_id = d.id)
+  AND NOT EXISTS (SELECT 1 FROM commune_requests WHERE domain_id = d.id)
+  AND NOT EXISTS (SELECT 1 FROM interpretation_missions WHERE domain_id = d.id)
+RETURNING slug
+"""
+
+# tags an event, a commune request or a mission of organisation $1 with domain $3 (null: none)
+TAG_EVENT = "UPDATE events SET domain_id = $3 WHERE organisation_id = $1 AND id = $2"
+TAG_COMMUNE_REQUEST = "UPDATE commune_requests SET domain_id = $3 WHERE organisation_id = $1 AND id = $2"
+TAG_MISSION = "UPDATE interpretation_missions SET domain_id = $3 WHERE organisation_id = $1 AND id = $2"
+
+# the domain slug of the event / commune request / mission $1
+EVENT_DOMAIN = """
+SELECT d.slug FROM events e JOIN organisation_domains d ON d.id = e.domain_id WHERE e.id = $1
+"""
+COMMUNE_REQUEST_DOMAIN = """
+SELECT d.slug FROM commune_requests r JOIN organisation_domains d ON d.id = r.domain_id WHERE r.id = $1
+"""
+MISSION_DOMAIN = """
+SELECT d.slug FROM interpretation_missions m JOIN organisation_domains d ON d.id = m.domain_id WHERE m.id = $1
+"""
+
+# Every report query reads one organisation ($1) and one period [$2, $3); events and missions belong
+# to the period they start in, commune requests to the one they were received in.
+
+# events not drafts, by domain, kind and commune: held (published) and cancelled, sessions of series
+EVENT_FIGURES = """
+SELECT domain_id, kind, commune,
+       count(*) FILTER (WHERE status = 'published') AS held,
+       count(*) FILTER (WHERE status = 'cancelled') AS cancelled,
+       count(*) FILTER (WHERE status = 'published' AND series_id IS NOT NULL) AS series_sessions,
+       array_agg(DISTINCT series_id) FILTER (WHERE status = 'published' AND series_id IS NOT NULL) AS series
+FROM events
+WHERE organisation_id = $1 AND starts_at >= $2 AND starts_at < $3 AND status <> 'draft'
+GROUP BY domain_id, kind, commune
+"""
+
+# registrations of the events held, by domain, kind and language: confirmed ones and their
+# attendance, cancelled ones, waiting-list places that never became a seat, web conference joins
+REGISTRATION_FIGURES = """
+SELECT e.domain_id, e.kind, r.language,
+       count(*) FILTER (WHERE r.status = 'confirmed') AS confirmed,
+       count(*) FILTER (WHERE r.status = 'cancelled') AS cancelled,
+       count(*) FILTER (WHERE r.status = 'confirmed' AND r.attendance = 'present') AS present,
+       count(*) FILTER (WHERE r.status = 'confirmed' AND r.attendance = 'absent') AS absent,
+       count(*) FILTER (WHERE r.status = 'confirmed' AND r.attendance = 'excused') AS excused,
+       count(*) FILTER (WHERE r.waitlisted_at IS NOT NULL AND r.confirmed_at IS NULL) AS never_seated,
+       count(*) FILTER (WHERE r.status = 'confirmed'
+                          AND EXISTS (SELECT 1 FROM registration_joins j WHERE j.registration_id = r.id)) AS joins
+FROM events e JOIN registrations r ON r.event_id = e.id
+WHERE e.organisation_id = $1 AND e.starts_at >= $2 AND e.starts_at < $3 AND e.status = 'published'
+GROUP BY e.domain_id, e.kind, r.language
+"""
+
+# distinct people with a confirmed registration at an event held: by domain, by domain and language,
+# by domain and commune, and the same across domains (grouping() tells which set a row is);
+# a registration without an address (added by hand) is a person of its own
+PEOPLE_FIGURES = """
+SELECT e.domain_id, r.language, r.commune, grouping(e.domain_id, r.language, r.commune) AS grouping_set,
+       count(DISTINCT coalesce(r.person_key, -r.id)) AS people
+FROM events e JOIN registrations r ON r.event_id = e.id
+WHERE e.organisation_id = $1 AND e.starts_at >= $2 AND e.starts_at < $3 AND e.status = 'published'
+  AND r.status = 'confirmed'
+GROUP BY GROUPING SETS ((e.domain_id), (e.domain_id, r.language), (e.domain_id, r.commune),
+                        (), (r.language), (r.commune))
+"""
+
+# registrations of the events held by how long before the start they came: bucket 0 is the last
+# day (or later, added by hand), then 1, 2-3, 4-7, 8-14, 15-30 days and more than 30
+REGISTRATION_LEAD = """
+SELECT e.domain_id,
+       width_bucket(extract(epoch FROM e.starts_at - r.created_at) / 86400, ARRAY[1, 2, 4, 8, 15, 31]::float8[])
+           AS bucket,
+       count(*) AS registrations
+FROM events e JOIN registrations r ON r.event_id = e.id
+WHERE e.organisation_id = $1 AND e.starts_at >= $2 AND e.starts_at < $3 AND e.status = 'published'
+GROUP BY 1, 2
+"""
+
+# interpretation missions by domain, language, month (in Luxembourg) and status, with minutes spent;
+# the language is the one other than fr, de or lb when the pair has one (the person's language)
+MISSION_FIGURES = """
+SELECT domain_id,
+       CASE WHEN to_language IN ('fr', 'de', 'lb') AND from_language NOT IN ('fr', 'de', 'lb')
+            THEN from_language ELSE to_language END AS language,
+       date_trunc('month', starts_at AT TIME ZONE 'Europe/Luxembourg')::date AS month,
+       status, count(*) AS missions, coalesce(sum(minutes_spent), 0) AS minutes
+FROM interpretation_missions
+WHERE organisation_id = $1 AND starts_at >= $2 AND starts_at < $3
+GROUP BY 1, 2, 3, 4
+"""
+
+# commune requests received, by domain and status
+COMMUNE_REQUEST_FIGURES = """
+SELECT domain_id, status, count(*) AS requests
+FROM commune_requests
+WHERE organisation_id = $1 AND created_at >= $2 AND created_at < $3
+GROUP BY 1, 2
+"""
