@@ -11,6 +11,7 @@ from typing import Any
 
 import asyncpg
 from babel.dates import format_date
+from babel.numbers import format_decimal
 from jinja2 import ChoiceLoader, Environment, FileSystemLoader
 from litestar import Controller, MediaType, Request, Response, get, post
 from litestar.di import Provide
@@ -60,6 +61,7 @@ def environment(lang: str) -> Environment:
     env = base.overlay(loader=ChoiceLoader([FileSystemLoader(REPORT_TEMPLATES), base.loader]))
     env.filters["percent"] = lambda value: "–" if value is None else f"{round(value * 100)} %"
     env.filters["day"] = lambda value: format_date(value, "long", locale=BABEL_LOCALE[lang])
+    env.filters["decimal"] = lambda value: format_decimal(value, "#,##0.0#", locale=BABEL_LOCALE[lang])
     env.filters["month"] = lambda value: format_date(value, "MMM yyyy", locale=BABEL_LOCALE[lang])
     env.globals.update(Percent=Percent)
     return env
