@@ -291,3 +291,55 @@ async def test_the_schema_documents_the_masked_cells(client) -> None:
     text = str(schema["components"]["schemas"])
     assert '"<3"' in text or "<3" in text
     assert "/api/organiser/reports" in schema["paths"] and "/api/organiser/reports.xlsx" in schema["paths"]
+
+
+async def kept_version(conn, slug: str) -> int:
+    return await conn.fetchval("SELECT coalesce((SELECT v.version FROM report_versions v JOIN organisations o "
+                               "ON o.id = v.organisation_id WHERE o.slug = $1), 0)", slug)
+
+
+async def test_a_kept_report_is_served_until_something_it_counts_changes(client, conn, year, member) -> None:
+    first = (await report(client, member, organisation=year.organisation, **YEAR_2025)).json()
+    # the kept body is what a second request answers (the figure tampered with here shows it)
+    await conn.execute("UPDATE report_cache SET body = convert_to(replace(convert_from(body, 'UTF8'), "
+                       "'\"held\":5,', '\"held\":55,'), 'UTF8')")
+    assert (await report(client, member, organisation=year.organisation, **YEAR_2025)).json()["totals"]["events"]["held"] == 55
+    # attendance marked at an event that took place: the report is computed again
+    session = await conn.fetchval("SELECT e.id FROM events e JOIN organisations o ON o.id = e.organisation_id "
+                                  "WHERE o.slug = $1 AND e.kind = 'info_session'", year.organisation)
+    await conn.execute("UPDATE registrations SET attendance = 'present' WHERE event_id = $1 "
+                       "AND attendance IS NULL AND status = 'confirmed'", session)
+    again = (await report(client, member, organisation=year.organisation, **YEAR_2025)).json()
+    assert again["totals"]["events"]["held"] == 5
+    assert again["totals"]["attendance"]["present"] == first["totals"]["attendance"]["present"] + 1
+
+
+async def test_renaming_a_domain_shows_in_the_next_report(client, conn, year, member) -> None:
+    await report(client, member, organisation=year.organisation, **YEAR_2025)
+    await conn.execute("UPDATE organisation_domains SET name = 'Guichet' WHERE slug = 'guichet'")
+    body = (await report(client, member, organisation=year.organisation, **YEAR_2025)).json()
+    assert body["domains"][0]["domain"]["name"] == "Guichet"
+
+
+async def test_an_event_that_started_since_the_report_was_kept_makes_it_stale(client, conn, year, member) -> None:
+    await report(client, member, organisation=year.organisation, **YEAR_2025)
+    await conn.execute("UPDATE report_cache SET body = convert_to(replace(convert_from(body, 'UTF8'), "
+                       "'\"held\":5,', '\"held\":55,'), 'UTF8')")
+    # as if it had been computed before the events of 2025 took place, with nothing written since
+    await conn.execute("UPDATE report_cache SET as_of = '2025-01-01T00:00:00Z'")
+    body = (await report(client, member, organisation=year.organisation, **YEAR_2025)).json()
+    assert body["totals"]["events"]["held"] == 5
+
+
+async def test_registrations_for_events_to_come_leave_the_reports_alone(conn, settings, year) -> None:
+    from tests.factories import create_event, insert_registration
+
+    coming = await create_event(conn, settings, organisation=year.organisation)
+    before = await kept_version(conn, year.organisation)
+    await insert_registration(conn, settings, coming.slug)
+    await conn.execute("UPDATE registrations SET attendance = NULL WHERE event_id = "
+                       "(SELECT id FROM events WHERE slug = $1)", coming.slug)
+    assert await kept_version(conn, year.organisation) == before
+    await conn.execute("UPDATE registrations SET attendance = 'absent' WHERE event_id = "
+                       "(SELECT id FROM events WHERE slug = $1)", year.first_event)
+    assert await kept_version(conn, year.organisation) == before + 1

@@ -125,3 +125,31 @@ FROM commune_requests
 WHERE organisation_id = $1 AND created_at >= $2 AND created_at < $3
 GROUP BY 1, 2
 """
+
+# the instant a report counts up to: the transaction's start
+NOW = "SELECT now()"
+
+# the number raised by every change a report of organisation $1 counts (migration 0031)
+REPORT_VERSION = "SELECT coalesce((SELECT version FROM report_versions WHERE organisation_id = $1), 0)"
+
+# the kept report of organisation $1 for the days $2-$3 while it still holds: computed at the current
+# number, and no event of the organisation started since within [$4, $5) or the year before [$6, $7)
+KEPT_REPORT = """
+SELECT c.body FROM report_cache c
+WHERE c.organisation_id = $1 AND c.first_day = $2 AND c.last_day = $3
+  AND c.version = coalesce((SELECT version FROM report_versions WHERE organisation_id = $1), 0)
+  AND NOT EXISTS (
+      SELECT 1 FROM events e
+      WHERE e.organisation_id = $1 AND e.starts_at > c.as_of AND e.starts_at <= now() AND e.status <> 'draft'
+        AND ((e.starts_at >= $4 AND e.starts_at < $5) OR (e.starts_at >= $6 AND e.starts_at < $7)))
+"""
+
+# keeps a computed report (organisation, days, number, as of, body)
+KEEP_REPORT = """
+INSERT INTO report_cache (organisation_id, first_day, last_day, version, as_of, body) VALUES ($1, $2, $3, $4, $5, $6)
+ON CONFLICT (organisation_id, first_day, last_day)
+DO UPDATE SET version = EXCLUDED.version, as_of = EXCLUDED.as_of, body = EXCLUDED.body, computed_at = now()
+"""
+
+# forgets reports nobody computed again for a month (any dates can be asked for)
+FORGET_OLD_REPORTS = "DELETE FROM report_cache WHERE computed_at < now() - interval '30 days'"

@@ -10,6 +10,7 @@ from typing import Any
 from zoneinfo import ZoneInfo
 
 import asyncpg
+import msgspec
 
 from server.errors import Invalid
 from server.organisers.schemas import Organiser
@@ -116,11 +117,14 @@ class Rows:
     requests: list[asyncpg.Record]
 
 
-async def _read(conn: asyncpg.Connection, organisation_id: int, period: Period) -> Rows:
+async def _read(conn: asyncpg.Connection, organisation_id: int, period: Period, as_of: datetime) -> Rows:
     start, end = period.bounds()
-    return Rows(*[await conn.fetch(sql, organisation_id, start, end) for sql in (
-        q.EVENT_FIGURES, q.REGISTRATION_FIGURES, q.PEOPLE_FIGURES, q.REGISTRATION_LEAD, q.MISSION_FIGURES,
-        q.COMMUNE_REQUEST_FIGURES)])
+    # only events that have started count: they are the ones held (or cancelled) so far
+    held_until = min(end, as_of)
+    events = [await conn.fetch(sql, organisation_id, start, held_until) for sql in (
+        q.EVENT_FIGURES, q.REGISTRATION_FIGURES, q.PEOPLE_FIGURES, q.REGISTRATION_LEAD)]
+    others = [await conn.fetch(sql, organisation_id, start, end) for sql in (q.MISSION_FIGURES, q.COMMUNE_REQUEST_FIGURES)]
+    return Rows(*events, *others)
 
 
 def masked(people: int) -> int | str:
@@ -231,11 +235,33 @@ def insights(rows: Rows) -> Insights:
 
 
 async def build_report(conn: asyncpg.Connection, who: Organiser, slug: str, period: Period) -> Report:
-    """The report of an organisation the person belongs to (404 otherwise) for `period`, beside the year before."""
-    async with conn.transaction(readonly=True):
-        org = await domains.organisation(conn, who, slug)
-        listed = await conn.fetch(q.DOMAINS, org["id"])
-        now, before = await _read(conn, org["id"], period), await _read(conn, org["id"], period.year_before())
+    """The report of an organisation the person belongs to (404 otherwise) for `period`, beside the year before;
+    the one kept from an earlier request while nothing it counts has changed (migration 0031)."""
+    org = await domains.organisation(conn, who, slug)
+    bounds = (*period.bounds(), *period.year_before().bounds())
+    kept = await conn.fetchval(q.KEPT_REPORT, org["id"], period.first, period.last, *bounds)
+    if kept is not None:
+        return _KEPT.decode(kept)
+    async with conn.transaction():
+        # the number first: a change committed while the report is computed raises it, so the
+        # report kept under the number read here is never used after that change
+        version = await conn.fetchval(q.REPORT_VERSION, org["id"])
+        as_of = await conn.fetchval(q.NOW)
+        report = await _compute(conn, org, period, as_of)
+        await conn.execute(q.FORGET_OLD_REPORTS)
+        await conn.execute(q.KEEP_REPORT, org["id"], period.first, period.last, version, as_of,
+                           msgspec.json.encode(report))
+    return report
+
+
+_KEPT = msgspec.json.Decoder(Report)
+
+
+async def _compute(conn: asyncpg.Connection, org: asyncpg.Record, period: Period, as_of: datetime) -> Report:
+    """Every figure of the report, read from the events, registrations, missions and requests."""
+    listed = await conn.fetch(q.DOMAINS, org["id"])
+    now = await _read(conn, org["id"], period, as_of)
+    before = await _read(conn, org["id"], period.year_before(), as_of)
     reports = [_domain_report(now, before, d["id"], DomainOut(d["slug"], d["name"], d["position"])) for d in listed]
     untagged = _domain_report(now, before, None, None)
     if _any_activity(untagged) or not listed:
