@@ -41,8 +41,8 @@ async def _person(conn: asyncpg.Connection, settings: Settings, slug: str, email
 
 async def _request(conn: asyncpg.Connection, org_id: int, created: datetime, status: str, domain: int | None) -> int:
     return await conn.fetchval(
-        """INSERT INTO commune_requests (organisation_id, commune, requester_type, contact_name, email, language, subject,
-                                         status, reason, token_nonce, token_hash, created_at, domain_id)
+        """INSERT INTO commune_requests (organisation_id, commune, requester_type, contact_name, email, language,
+                                         subject, status, reason, token_nonce, token_hash, created_at, domain_id)
            VALUES ($1, 'Differdange', 'administration', 'Claude Weis', 'gemeng@example.lu', 'fr', 'testimonies', $2,
                    CASE WHEN $2 = 'declined' THEN 'Pas de date possible' END, $3, $4, $5, $6) RETURNING id""",
         org_id, status, secrets.token_bytes(16), secrets.token_bytes(32), created, domain)
@@ -73,8 +73,8 @@ async def build_year(conn: asyncpg.Connection, settings: Settings, organisation:
     p = [f"p{n}-{slug}@example.org" for n in range(13)]
 
     # guichet: a web conference in March
-    e1 = (await create_event(conn, settings, organisation=slug, domain="guichet", starts_at=lux(2025, 3, 10).isoformat(),
-                             ends_at=lux(2025, 3, 10, 20).isoformat())).slug
+    e1 = (await create_event(conn, settings, organisation=slug, domain="guichet",
+                             starts_at=lux(2025, 3, 10).isoformat(), ends_at=lux(2025, 3, 10, 20).isoformat())).slug
     start = lux(2025, 3, 10)
     registered = {1: (True, 10), 2: (True, 0.5), 3: (True, 3), 4: (True, 3), 5: (True, 3)}
     attendance = {1: "present", 2: "present", 3: "present", 4: "absent", 5: "excused"}
@@ -91,7 +91,8 @@ async def build_year(conn: asyncpg.Connection, settings: Settings, organisation:
     # guichet: a series of three conversation tables in May, the third cancelled
     series = await create_event(conn, settings, organisation=slug, domain="guichet", kind="conversation_table",
                                 join_url=None, platform=None, venue="Maison ASTI", practised_language="lb",
-                                level="A2", starts_at=lux(2025, 5, 5).isoformat(), ends_at=lux(2025, 5, 5, 20).isoformat(),
+                                level="A2", starts_at=lux(2025, 5, 5).isoformat(),
+                                ends_at=lux(2025, 5, 5, 20).isoformat(),
                                 recurrence={"rrule": "FREQ=WEEKLY;COUNT=3", "exdates": []})
     dates = list(series.occurrences or [])
     await conn.execute("UPDATE events SET status = 'cancelled', cancelled_at = now() WHERE slug = $1", dates[2])

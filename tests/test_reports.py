@@ -47,7 +47,8 @@ COMMUNES = {**NOTHING, "events": {**NOTHING["events"], "held": 1, "info_session"
 COMMUNES_2024 = {**NOTHING, "commune_requests": {**NOTHING["commune_requests"], "total": 1, "declined": 1}}
 INTERPRETATION = {**NOTHING, "interpretation": {
     "missions": 4, "done": 3, "cancelled": 1, "hours": 3.0,
-    "by_language": [{"language": "ti", "missions": 3, "hours": 3.0}, {"language": "uk", "missions": "<3", "hours": None}]}}
+    "by_language": [{"language": "ti", "missions": 3, "hours": 3.0},
+                    {"language": "uk", "missions": "<3", "hours": None}]}}
 INTERPRETATION_2024 = {**NOTHING, "interpretation": {
     "missions": 1, "done": 1, "cancelled": 0, "hours": 1.0,
     "by_language": [{"language": "ti", "missions": "<3", "hours": None}]}}
@@ -131,7 +132,8 @@ async def test_the_report_of_a_known_year_gives_every_figure_by_domain(client, y
 
 async def test_a_quarter_and_dates_give_the_same_period(client, year, member) -> None:
     by_quarter = (await report(client, member, organisation=year.organisation, year="2025", quarter="1")).json()
-    by_dates = (await report(client, member, organisation=year.organisation, **{"from": "2025-01-01", "to": "2025-03-31"})).json()
+    dates = {"from": "2025-01-01", "to": "2025-03-31"}
+    by_dates = (await report(client, member, organisation=year.organisation, **dates)).json()
     assert by_quarter == by_dates
     assert (by_quarter["from"], by_quarter["to"], by_quarter["previous_year_from"]) == ("2025-01-01", "2025-03-31",
                                                                                         "2024-01-01")
@@ -241,7 +243,8 @@ async def test_admins_edit_domains_and_viewers_only_read_them(client, conn, year
     assert [d["slug"] for d in listed.json()] == [slug for slug, _ in DOMAINS]
     refused = await client.post(url, json={"slug": "oasis", "name": "Centre Oasis"}, headers=auth(member))
     assert refused.status_code == 403
-    added = await client.post(url, json={"slug": "oasis", "name": "  Centre   Oasis ", "position": 9}, headers=auth(admin))
+    added = await client.post(url, json={"slug": "oasis", "name": "  Centre   Oasis ", "position": 9},
+                              headers=auth(admin))
     assert added.status_code == 201 and added.json() == {"slug": "oasis", "name": "Centre Oasis", "position": 9}
     again = await client.post(url, json={"slug": "oasis", "name": "Oasis"}, headers=auth(admin))
     assert again.status_code == 409
@@ -303,7 +306,8 @@ async def test_a_kept_report_is_served_until_something_it_counts_changes(client,
     # the kept body is what a second request answers (the figure tampered with here shows it)
     await conn.execute("UPDATE report_cache SET body = convert_to(replace(convert_from(body, 'UTF8'), "
                        "'\"held\":5,', '\"held\":55,'), 'UTF8')")
-    assert (await report(client, member, organisation=year.organisation, **YEAR_2025)).json()["totals"]["events"]["held"] == 55
+    served = (await report(client, member, organisation=year.organisation, **YEAR_2025)).json()
+    assert served["totals"]["events"]["held"] == 55
     # attendance marked at an event that took place: the report is computed again
     session = await conn.fetchval("SELECT e.id FROM events e JOIN organisations o ON o.id = e.organisation_id "
                                   "WHERE o.slug = $1 AND e.kind = 'info_session'", year.organisation)

@@ -21,12 +21,12 @@ from tests.test_pages_browser import (  # noqa: F401  (module fixtures: the serv
 )
 
 
-async def committed_year(service) -> tuple[str, str]:
+async def committed_year(running) -> tuple[str, str]:
     """A viewer of an organisation with the known year; returns (email, organisation slug)."""
-    conn = await asyncpg.connect(service.database_url)
+    conn = await asyncpg.connect(running.database_url)
     await init_connection(conn)
     try:
-        settings = load_settings(database_url=service.database_url, secret_key=SECRET, base_url=service.base)
+        settings = load_settings(database_url=running.database_url, secret_key=SECRET, base_url=running.base)
         year = await build_year(conn, settings)
         person, _ = await create_organiser(conn, {year.organisation: "viewer"})
         await conn.execute("UPDATE organisers SET name = 'Lucie Weber', password_hash = $2 WHERE id = $1",

@@ -80,5 +80,6 @@ def grid(cells: dict[tuple[str, str], int | str], row_labels: list[str], column_
             value = cells.get((row, column), 0)
             shade = value / top if isinstance(value, int) else 0.1
             chart.bars.append(Bar(row, _text(value, False) if value else "", LABEL_WIDTH + c * cell_width,
-                                  30 + r * (BAR_HEIGHT + GAP), cell_width - 2, BAR_HEIGHT, round(0.08 + 0.92 * shade, 3)))
+                                  30 + r * (BAR_HEIGHT + GAP), cell_width - 2, BAR_HEIGHT,
+                                  round(0.08 + 0.92 * shade, 3)))
     return chart

@@ -19,7 +19,8 @@ OrganisationQuery = Annotated[str, QueryParameter(name="organisation", min_lengt
                                              description="The organisation's slug")]
 FromQuery = Annotated[date | None, QueryParameter(name="from", required=False,
                                              description="First day of the period (Europe/Luxembourg), included")]
-ToQuery = Annotated[date | None, QueryParameter(name="to", required=False, description="Last day of the period, included")]
+ToQuery = Annotated[date | None, QueryParameter(name="to", required=False,
+                                                description="Last day of the period, included")]
 YearQuery = Annotated[int | None, QueryParameter(name="year", ge=1971, le=2199, required=False,
                                             description="A calendar year, instead of from and to")]
 QuarterQuery = Annotated[int | None, QueryParameter(name="quarter", ge=1, le=4, required=False,

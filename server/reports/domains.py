@@ -26,7 +26,9 @@ async def tag_event(conn: asyncpg.Connection, organisation_id: int, event_id: in
     await conn.execute(q.TAG_EVENT, organisation_id, event_id, await domain_id_for(conn, organisation_id, slug))
 
 
-async def tag_commune_request(conn: asyncpg.Connection, organisation_id: int, request_id: int, slug: str | None) -> None:
+async def tag_commune_request(
+    conn: asyncpg.Connection, organisation_id: int, request_id: int, slug: str | None,
+) -> None:
     """Tag a commune request of the organisation with one of its domains (None: none)."""
     await conn.execute(q.TAG_COMMUNE_REQUEST, organisation_id, request_id,
                        await domain_id_for(conn, organisation_id, slug))
@@ -53,7 +55,7 @@ async def mission_domain(conn: asyncpg.Connection, mission_id: int) -> str | Non
 
 
 async def organisation(conn: asyncpg.Connection, who: Organiser, slug: str, *, manage: bool = False) -> asyncpg.Record:
-    """The organisation if the person belongs to it (administers it, for `manage`); 404 otherwise, like a missing one."""
+    """The organisation if the person belongs to it (administers it, for `manage`); 404 otherwise, as if missing."""
     row = await conn.fetchrow(q.ORGANISATION, slug)
     if row is None or not who.can_read(row["id"]):
         raise NotFound(f"No organisation '{slug[:63]}' you belong to.")
@@ -78,7 +80,9 @@ async def add_domain(conn: asyncpg.Connection, who: Organiser, slug: str, data: 
         return DomainOut(row["slug"], row["name"], row["position"])
 
 
-async def change_domain(conn: asyncpg.Connection, who: Organiser, slug: str, domain: str, data: DomainPatch) -> DomainOut:
+async def change_domain(
+    conn: asyncpg.Connection, who: Organiser, slug: str, domain: str, data: DomainPatch,
+) -> DomainOut:
     """Rename or move a domain of an organisation the person administers."""
     async with conn.transaction():
         org = await organisation(conn, who, slug, manage=True)
@@ -97,5 +101,5 @@ async def remove_domain(conn: asyncpg.Connection, who: Organiser, slug: str, dom
         if await conn.fetchval(q.DELETE_DOMAIN, org["id"], domain) is None:
             if await conn.fetchval(q.DOMAIN_ID, org["id"], domain) is None:
                 raise NotFound(f"No domain '{domain[:63]}'.")
-            raise Conflict("Events, commune requests or missions are tagged with this domain; tag them otherwise first.",
+            raise Conflict("Events, commune requests or missions are tagged with this domain; retag them first.",
                            code="domain_in_use")

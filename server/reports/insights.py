@@ -8,7 +8,6 @@ from typing import Annotated, Literal
 import msgspec
 from msgspec import Meta
 
-
 # a count of people in a breakdown by commune or language: the number, or "<3" when fewer than three
 # people would be singled out (privacy); totals are never masked
 PeopleCount = Annotated[int | Literal["<3"], Meta(

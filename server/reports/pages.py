@@ -1,13 +1,13 @@
-"""The back-office's report page: a form for the organisation and period, the report that prints as the document to send."""
+"""The back-office's report page: the organisation and period asked for, the report that prints as the document."""
 
 from __future__ import annotations
 
 import re
-from urllib.parse import urlencode
 from datetime import UTC, date, datetime
 from functools import cache
 from pathlib import Path
 from typing import Any
+from urllib.parse import urlencode
 
 import asyncpg
 from babel.dates import format_date
@@ -30,9 +30,16 @@ from server.pages import csrf
 from server.pages.render import SECURITY_HEADERS
 from server.reports import charts, domains, service
 from server.reports.schemas import DomainIn, DomainPatch
-from server.reports.tables import FIGURES, Percent, domain_name, figure_rows, insight_tables, shown
-from server.settings import Settings
+from server.reports.tables import (
+    FIGURES,
+    Percent,
+    domain_name,
+    figure_rows,
+    insight_tables,
+    shown,
+)
 from server.reports.xlsx import XLSX, workbook
+from server.settings import Settings
 
 REPORT_TEMPLATES = Path(__file__).resolve().parent / "templates"
 FIELDS = ("organisation", "year", "quarter", "from", "to")

@@ -16,7 +16,14 @@ from server.errors import Invalid
 from server.organisers.schemas import Organiser
 from server.reports import domains
 from server.reports import queries as q
-from server.reports.insights import LEAD_BUCKETS, Insights, KindAttendance, LanguageAttendance, LeadTime, MonthDemand
+from server.reports.insights import (
+    LEAD_BUCKETS,
+    Insights,
+    KindAttendance,
+    LanguageAttendance,
+    LeadTime,
+    MonthDemand,
+)
 from server.reports.schemas import (
     FEWER_THAN_THREE,
     Attendance,
@@ -123,7 +130,8 @@ async def _read(conn: asyncpg.Connection, organisation_id: int, period: Period, 
     held_until = min(end, as_of)
     events = [await conn.fetch(sql, organisation_id, start, held_until) for sql in (
         q.EVENT_FIGURES, q.REGISTRATION_FIGURES, q.PEOPLE_FIGURES, q.REGISTRATION_LEAD)]
-    others = [await conn.fetch(sql, organisation_id, start, end) for sql in (q.MISSION_FIGURES, q.COMMUNE_REQUEST_FIGURES)]
+    others = [await conn.fetch(sql, organisation_id, start, end)
+              for sql in (q.MISSION_FIGURES, q.COMMUNE_REQUEST_FIGURES)]
     return Rows(*events, *others)
 
 

@@ -108,8 +108,8 @@ def tables(report: Report, lang: str) -> list[Table]:
         communes.rows += [[name, item.commune, shown(item.people), item.events] for item in d.communes.list]
         missions.rows += [[name, language_name(item.language, lang), shown(item.missions), item.hours]
                           for item in d.interpretation.by_language]
-        requests.rows += [[name, _(label), getattr(d.commune_requests, status), getattr(d.previous_year.commune_requests,
-                                                                                        status)]
+        earlier_requests = d.previous_year.commune_requests
+        requests.rows += [[name, _(label), getattr(d.commune_requests, status), getattr(earlier_requests, status)]
                           for status, label in STATUS_NAMES.items()]
     return [figures, languages, communes, missions, requests, *insight_tables(report, lang)]
 
