@@ -156,6 +156,8 @@ KEEP_REPORT = """
 INSERT INTO report_cache (organisation_id, first_day, last_day, version, as_of, body) VALUES ($1, $2, $3, $4, $5, $6)
 ON CONFLICT (organisation_id, first_day, last_day)
 DO UPDATE SET version = EXCLUDED.version, as_of = EXCLUDED.as_of, body = EXCLUDED.body, computed_at = now()
+-- (of two computed at once, the one that read the older number does not replace the other)
+WHERE report_cache.version <= EXCLUDED.version
 """
 
 # forgets reports nobody computed again for a month (any dates can be asked for)

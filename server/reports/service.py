@@ -255,7 +255,7 @@ async def build_report(conn: asyncpg.Connection, who: Organiser, slug: str, peri
         # report kept under the number read here is never used after that change
         version = await conn.fetchval(q.REPORT_VERSION, org["id"])
         as_of = await conn.fetchval(q.NOW)
-        report = await _compute(conn, org, period, as_of)
+        report = await compute_report(conn, org, period, as_of)
         await conn.execute(q.FORGET_OLD_REPORTS)
         await conn.execute(q.KEEP_REPORT, org["id"], period.first, period.last, version, as_of,
                            msgspec.json.encode(report))
@@ -265,7 +265,7 @@ async def build_report(conn: asyncpg.Connection, who: Organiser, slug: str, peri
 _KEPT = msgspec.json.Decoder(Report)
 
 
-async def _compute(conn: asyncpg.Connection, org: asyncpg.Record, period: Period, as_of: datetime) -> Report:
+async def compute_report(conn: asyncpg.Connection, org: asyncpg.Record, period: Period, as_of: datetime) -> Report:
     """Every figure of the report, read from the events, registrations, missions and requests."""
     listed = await conn.fetch(q.DOMAINS, org["id"])
     now = await _read(conn, org["id"], period, as_of)
