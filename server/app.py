@@ -4,7 +4,6 @@ from __future__ import annotations
 
 import gc
 
-import asyncpg
 from litestar import Litestar, Request
 from litestar.datastructures import MutableScopeHeaders, State
 from litestar.routes import HTTPRoute
@@ -84,10 +83,10 @@ def route_handlers() -> list:
     ]
 
 
-def create_app(settings: Settings, *, test_connection: asyncpg.Connection | None = None) -> Litestar:
-    """The ASGI app; tests pass the connection of their rolled-back transaction."""
+def create_app(settings: Settings) -> Litestar:
+    """The ASGI app; its pool and feed cache open on start-up unless already in its state."""
     install_log_redaction()
-    state = State({"settings": settings, "test_connection": test_connection})
+    state = State({"settings": settings})
     open_pool, close_pool = pool_lifespan_hooks(settings)
     start_feed_cache, stop_feed_cache = cache_lifespan_hooks(settings.database_url)
     app = Litestar(

@@ -9,9 +9,9 @@ import httpx
 import msgspec
 import pytest
 
-from server.app import create_app
 from server.registrations import service
 from server.settings import Settings
+from tests.apps import app_on
 from tests.factories import create_event, create_organiser, manage_token, registration_body
 
 
@@ -24,7 +24,7 @@ def client_with(conn):
     """A client on the test's transaction with some settings changed."""
 
     def make(settings: Settings, client_ip: str = "203.0.113.7") -> httpx.AsyncClient:
-        app = create_app(settings, test_connection=conn)
+        app = app_on(settings, conn)
         return httpx.AsyncClient(transport=httpx.ASGITransport(app=app, client=(client_ip, 5000)), base_url="http://testserver")
 
     return make
