@@ -22,6 +22,7 @@ run: $(STAMP)
 	DEMO_DATA=$${DEMO_DATA:-1} $(PY) -m server serve
 
 test: $(STAMP)
+	$(VENV)/bin/lint-imports
 	$(PY) -m server.dev.localdb --name zesummen_test -- $(PY) -m pytest $(PYTEST_ARGS)
 
 # the schema fuzzer and the feed's text property tests for longer, with a fresh seed (make test runs

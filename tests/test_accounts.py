@@ -430,7 +430,7 @@ async def test_probing_invitation_links_is_limited_per_client_address(client_wit
 async def test_invitation_mail_link_password_and_login_end_to_end(
     notifier_conn, notifier_pool, notifier_settings, smtp_server,
 ) -> None:
-    from server.notifications.outbox import message_id
+    from server.outbox import message_id
     from server.notifications.worker import Notifier
 
     conn = notifier_conn

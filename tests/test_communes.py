@@ -388,7 +388,7 @@ async def test_only_staff_of_the_organisation_schedule(client, conn, agency) -> 
 async def test_mails_of_a_request_reach_requester_and_staff_in_their_languages(
     notifier_conn, notifier_pool, notifier_settings, smtp_server,
 ) -> None:
-    from server.notifications.outbox import message_id
+    from server.outbox import message_id
     from server.notifications.worker import Notifier
 
     conn = notifier_conn

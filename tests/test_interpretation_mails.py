@@ -9,7 +9,7 @@ from datetime import timedelta
 import httpx
 from icalendar import Calendar
 
-from server.notifications.outbox import message_id
+from server.outbox import message_id
 from server.notifications.worker import Notifier
 from tests.apps import app_on
 from tests.factories import create_organisation, create_organiser

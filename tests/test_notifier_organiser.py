@@ -7,7 +7,7 @@ from collections.abc import AsyncIterator
 import httpx
 import pytest
 
-from server.notifications.outbox import message_id
+from server.outbox import message_id
 from server.notifications.worker import Notifier
 from tests.apps import app_on
 from tests.factories import create_event, create_organiser, insert_registration, queue_messages

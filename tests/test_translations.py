@@ -15,8 +15,8 @@ from babel.dates import format_date
 from server.events.labels import LEVEL_NAMES, level_label
 from server.events.schemas import Level
 from server.i18n import BABEL_LOCALE, LANGUAGES, N_RULE_WORDS, collation_key, format_day, n_rule, read_catalog
-from server.notifications.messages import TEMPLATES, environment, render
-from server.notifications.outbox import INTERPRETATION_KINDS, KINDS
+from server.mails import TEMPLATES, environment, render
+from server.outbox import INTERPRETATION_KINDS, KINDS
 from server.pages.catalog import extract
 from server.pages.forms import interpretation_options
 from tests.apps import app_on

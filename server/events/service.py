@@ -14,9 +14,9 @@ import asyncpg
 import msgspec
 from dateutil.rrule import rrulestr
 
-from server.backoffice import audit
+from server import audit
 from server.errors import Conflict, FieldError, Forbidden, Invalid, NotFound
-from server.events import queries as q
+from server.events import hooks, queries as q
 from server.events.labels import kind_label, online_place
 from server.events.schemas import (
     EventFilters,
@@ -28,7 +28,7 @@ from server.events.schemas import (
     OrganiserEventPage,
 )
 from server.i18n import LANGUAGES, format_when, localise
-from server.notifications.outbox import enqueue
+from server.outbox import enqueue
 from server.organisers import queries as org_q
 from server.organisers.schemas import Organiser, OrganisationOut
 from server.settings import Settings
@@ -593,12 +593,11 @@ def _db_value(value: Any) -> Any:
 
 
 async def _after_capacity_change(conn: asyncpg.Connection, row: asyncpg.Record, changes: dict[str, Any], settings: Settings) -> None:
-    """A raised capacity seats the oldest waitlisted people, in the same transaction."""
+    """A raised capacity seats the oldest waitlisted people, in the same transaction (registrations do it)."""
     if "capacity" not in changes:
         return
-    from server.registrations.service import fill_free_seats  # the registrations domain owns seating
-
-    await fill_free_seats(conn, row["id"], settings)
+    for hook in hooks.AFTER_CAPACITY_CHANGE:
+        await hook(conn, row["id"], settings)
 
 
 async def publish_event(conn: asyncpg.Connection, organiser: Organiser, slug: str, settings: Settings) -> OrganiserEventOut:
@@ -611,9 +610,8 @@ async def publish_event(conn: asyncpg.Connection, organiser: Organiser, slug: st
         await audit.record(conn, organiser, "event_published", organisation_id=row["organisation_id"],
                            event_id=row["id"], detail={"whole_series": row["series_id"] is not None})
         if row["status"] == "draft":
-            from server.communes.service import after_publish  # the communes' domain builds on events
-
-            await after_publish(conn, row["id"], row["series_id"])
+            for hook in hooks.AFTER_PUBLISH:
+                await hook(conn, row["id"], row["series_id"])
         updated = await conn.fetchrow(q.EVENT_BY_SLUG, slug)
         return to_organiser(updated, settings, await _occurrences(conn, updated),
                             (await _aimed_at(conn, [updated['id']])).get(updated['id']))

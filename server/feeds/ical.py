@@ -117,9 +117,9 @@ def build_event_invitation(
         event = msgspec.structs.replace(event, status="cancelled", overrides=[])
     organizer = vCalAddress(f"mailto:{organizer_email}")
     if organizer_name:
-        organizer.params["CN"] = _clean_param(organizer_name)
+        organizer.params["CN"] = clean_param(organizer_name)
     attendee = vCalAddress(f"mailto:{attendee_email}")
-    attendee.params["CN"] = _clean_param(attendee_name)
+    attendee.params["CN"] = clean_param(attendee_name)
     attendee.params["CUTYPE"] = "INDIVIDUAL"
     attendee.params["ROLE"] = "REQ-PARTICIPANT"
     # The registration is the acceptance; RSVP=FALSE keeps clients from mailing replies that
@@ -140,10 +140,10 @@ def _serialise(calendar: Calendar) -> bytes:
     """calendar.to_ical(), with the same folding done on bytes rather than character by character."""
     # icalendar writes every property (values, escapes, parameters); folding a line it does one
     # character at a time, which was over a third of building a 1,000-event feed
-    return b"".join(_fold(line) + b"\r\n" for line in calendar.content_lines() if line)
+    return b"".join(fold_line(line) + b"\r\n" for line in calendar.content_lines() if line)
 
 
-def _fold(line: str) -> bytes:
+def fold_line(line: str) -> bytes:
     """A content line folded as icalendar 7.3 folds it: at most 74 octets a piece, whole characters."""
     data = line.encode()
     if len(data) < FOLD_AT:
@@ -276,7 +276,7 @@ def _clean_text(text: str) -> _Text:
 _UNWRITABLE = re.compile("[\x00-\x08\x0b-\x1f\x7f-\x9f\ud800-\udfff\ufeff]")
 
 
-def _clean_param(text: str) -> str:
+def clean_param(text: str) -> str:
     """A parameter value (e.g. a CN): one line, no double quotes, which no escape can carry."""
     # RFC 6868 ^' escapes are not understood by Outlook, so quotes become apostrophes.
     return " ".join(_clean_text(text).replace('"', "'").split())

@@ -34,7 +34,7 @@ from server.interpretation.schemas import (
     Place,
     Requester,
 )
-from server.notifications.outbox import enqueue
+from server.outbox import enqueue
 from server.organisers.schemas import Organiser
 from server.registrations.tokens import hash_token
 from server.settings import Settings

@@ -14,7 +14,7 @@ import asyncpg
 import msgspec
 import xlsxwriter
 
-from server.backoffice import audit
+from server import audit
 from server.errors import Conflict, FieldError, Forbidden, Invalid, NotFound
 from server.events.service import readable_event
 from server.organisers.schemas import Organiser

@@ -1,6 +1,6 @@
 """SQL for registrations, seats, waiting lists and rate limits."""
 
-from server.notifications.outbox import CAP_REACHED, CAP_REASON
+from server.outbox import CAP_REACHED, CAP_REASON
 
 # ---------------------------------------------------------------------------- abuse
 

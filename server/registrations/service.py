@@ -22,13 +22,14 @@ import msgspec
 
 from server.db import Connect, lending
 from server.errors import Conflict, DomainError, Invalid, NotFound, ServiceUnavailable, TooManyRequests
+from server.events import hooks
 from server.events import queries as event_q
 from server.events.service import registration_open, to_public
 from server.i18n import format_when
 from server.limits import client_key as _client_key
 from server.limits import count_attempts
 from server.limits import digest as _digest
-from server.notifications.outbox import enqueue
+from server.outbox import enqueue
 from server.registrations import queries as q
 from server.registrations.group_commit import GroupCommit
 from server.registrations.schemas import (
@@ -272,6 +273,7 @@ async def settle(conn: asyncpg.Connection, event: dict[str, Any], settings: Sett
     return len(expired)
 
 
+@hooks.after_capacity_change
 async def fill_free_seats(conn: asyncpg.Connection, event_id: int, settings: Settings | None = None) -> None:
     """Promote the oldest waitlisted people into free seats, in the caller's transaction."""
     settings = settings or Settings(database_url="")
