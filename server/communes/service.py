@@ -70,7 +70,7 @@ async def commune_name(conn: asyncpg.Connection, key: str) -> str | None:
 async def coming_events(conn: asyncpg.Connection, slug: str, lang: str, settings: Settings,
                         limit: int = 200) -> tuple[str, list[Any]]:
     """(commune name, its coming public events in `lang`): held there or aimed at it; 404 for an unknown slug."""
-    from server.events.service import to_public
+    from server.events.views import to_public
 
     name = (await communes_by_slug(conn)).get(slug)
     if name is None or commune_slug(name) != slug:

@@ -22,7 +22,7 @@ import msgspec
 from server.events.queries import EVENT_BY_ID
 from server.events.schemas import EventOut
 from server.events.labels import kind_label
-from server.events.service import event_location, registration_open, to_public
+from server.events.views import event_location, registration_open, to_public
 from server.i18n import (
     DEFAULT_LANGUAGE, LANGUAGES, format_day, format_time, format_when,
 )
@@ -31,6 +31,7 @@ from server.notifications import message_queries as q
 from server.notifications.invitations import invitation
 from server.outbox import ACCOUNT_KINDS, COMMUNE_KINDS, INTERPRETATION_KINDS
 from server.registrations import qr
+from server.registrations.joins import may_join, waiting_position
 from server.registrations.tokens import checkin_url, join_url as personal_join_url, manage_url, token_from_nonce
 from server.settings import Settings
 
@@ -146,7 +147,7 @@ def _join_url(settings: Settings, event: Mapping[str, Any], status: str, registr
     Never the conference's link itself: /j/ checks at each use that the person may still join
     (registrations/joins.py). The same rule as the manage page (registrations.view).
     """
-    if status == "confirmed" and event["status"] == "published" and event["kind"] == "webconference":
+    if may_join(status, event["status"], event["kind"]):
         return personal_join_url(settings.base, settings.secret_key, registration_id, bytes(nonce))
     return None
 
@@ -172,11 +173,9 @@ def _common_context(d: _Draft) -> dict[str, Any]:
 
 async def _waitlist_position(d: _Draft) -> int | None:
     reg = d.registration
-    if reg["status"] != "waitlisted":
-        return None
-    if reg["waitlisted_at"] is None:
+    if reg["status"] == "waitlisted" and reg["waitlisted_at"] is None:
         return d.payload.get("position")
-    return await d.conn.fetchval(q.WAITLIST_POSITION, reg["event_id"], reg["waitlisted_at"], reg["id"])
+    return await waiting_position(d.conn, reg)
 
 
 def _deadline(d: _Draft, moment: datetime | None) -> dict[str, Any]:

@@ -7,7 +7,9 @@ the registration is still confirmed and the event still on.
 
 from __future__ import annotations
 
+from collections.abc import Mapping
 from dataclasses import dataclass
+from typing import Any
 
 import asyncpg
 
@@ -17,6 +19,20 @@ from server.settings import Settings
 
 # why a join link does not lead to the conference (the page says it in the person's language)
 REFUSALS = ("unknown", "cancelled", "expired", "not_confirmed", "event_cancelled", "no_link")
+
+
+
+def may_join(status: str, event_status: str, kind: str) -> bool:
+    """The join-link rule, for pages, mails and /j/ alike: a confirmed person of a published web conference."""
+    return status == "confirmed" and event_status == "published" and kind == "webconference"
+
+
+async def waiting_position(conn: asyncpg.Connection, registration: Mapping[str, Any]) -> int | None:
+    """A waitlisted registration's place on the waiting list (1 = next to get a seat); None for others."""
+    if registration["status"] != "waitlisted":
+        return None
+    return await conn.fetchval(
+        q.WAITLIST_POSITION, registration["event_id"], registration["waitlisted_at"], registration["id"])
 
 
 @dataclass(frozen=True)
@@ -42,7 +58,7 @@ async def follow(conn: asyncpg.Connection, token: str, settings: Settings) -> Jo
         return JoinOutcome(refusal="not_confirmed", language=lang)
     if row["event_status"] == "cancelled":
         return JoinOutcome(refusal="event_cancelled", language=lang)
-    if row["kind"] != "webconference" or row["event_status"] != "published" or not row["join_url"]:
+    if not may_join(row["status"], row["event_status"], row["kind"]) or not row["join_url"]:
         return JoinOutcome(refusal="no_link", language=lang)
     recorded = await conn.fetchrow(q.RECORD_JOIN, row["id"])
     if recorded is None:  # cancelled between the two statements

@@ -24,7 +24,7 @@ from server.db import Connect, lending
 from server.errors import Conflict, DomainError, Invalid, NotFound, ServiceUnavailable, TooManyRequests
 from server.events import hooks
 from server.events import queries as event_q
-from server.events.service import registration_open, to_public
+from server.events.views import registration_open, to_public
 from server.i18n import format_when
 from server.limits import client_key as _client_key
 from server.limits import count_attempts
@@ -32,6 +32,7 @@ from server.limits import digest as _digest
 from server.outbox import enqueue
 from server.registrations import queries as q
 from server.registrations.group_commit import GroupCommit
+from server.registrations.joins import may_join, waiting_position
 from server.registrations.schemas import (
     AcceptedDate,
     RegistrationAccepted,
@@ -491,9 +492,7 @@ async def _out(conn: asyncpg.Connection, registration: asyncpg.Record, lang: str
     """A registration as its manage page shows it."""
     event_row = await conn.fetchrow(event_q.EVENT_BY_ID, registration["event_id"])
     now = datetime.now(UTC)
-    position = None
-    if registration["status"] == "waitlisted":
-        position = await conn.fetchval(q.WAITLIST_POSITION, registration["event_id"], registration["waitlisted_at"], registration["id"])
+    position = await waiting_position(conn, registration)
     series = [
         SeriesDate(slug=s["slug"], starts_at=s["starts_at"], status=s["status"],
                    when=format_when(s["starts_at"], s["ends_at"], s["timezone"], lang),
@@ -502,8 +501,7 @@ async def _out(conn: asyncpg.Connection, registration: asyncpg.Record, lang: str
         if s["id"] != registration["id"] and s["token_nonce"] is not None
     ]
     token = token_from_nonce(settings.secret_key, bytes(registration["token_nonce"]))
-    confirmed_online = (registration["status"] == "confirmed" and event_row["kind"] == "webconference"
-                        and event_row["status"] == "published")
+    confirmed_online = may_join(registration["status"], event_row["status"], event_row["kind"])
     return RegistrationOut(
         status=registration["status"], waitlist_position=position, event=to_public(event_row, lang, settings, now),
         # the person's own link (/j/), which records the join; never the conference's link itself
