@@ -31,7 +31,7 @@ import msgspec
 from bench.bigdata_load import RARE_WORD, Loaded, Scale, load
 from bench.harness import Context, LoadStats, Result, http_load, service_rss_mb
 from server.db import create_database, drop_database, init_connection
-from server.events import service as events
+from server.events import listing as events
 from server.events.schemas import EventFilters
 from server.notifications import queries as notifier_q
 from server.organisers.service import create_admin, organiser_for_token

@@ -12,7 +12,7 @@ from litestar.serialization import encode_json
 
 from server.events.controllers import provide_filters
 from server.events.recurrence import expand_recurrence
-from server.events.service import list_public
+from server.events.listing import list_public
 from server.i18n import format_when, localise, negotiate_language
 from server.organisers.service import accept_invitation, invitation_token
 from tests.factories import create_event, create_organisation, create_organiser, event_body

@@ -45,7 +45,7 @@ EVENT_BY_SLUG_FOR_UPDATE = f"SELECT {_EVENT_COLUMNS} {_EVENT_FROM} WHERE e.slug 
 # LIMIT $4 there, the generic plan was priced for a tenth of each part, dearer than a custom plan,
 # and PostgreSQL planned every request again (half of the statement's time on the big database).
 # The page's ids are chosen first, so that the rows read are only those of the page.
-# Only what changes per request or tells a cached rendering's version: see service.list_public.
+# Only what changes per request or tells a cached rendering's version: see listing.list_public.
 PUBLIC_PAGE_MOST = 100  # the largest page of the list (events/controllers.py Limit)
 _PUBLIC_EVENT_PAGE = """
 WITH running AS MATERIALIZED (

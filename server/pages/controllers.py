@@ -13,7 +13,7 @@ from litestar.response import Redirect
 
 from server.errors import DomainError, NotFound
 from server.events.labels import KINDS, kind_label, level_label
-from server.events.service import get_public
+from server.events.listing import get_public
 from server.feeds.controllers import event_feed_response
 from server.i18n import LANGUAGES, collation_key, format_day
 from server.pages import csrf, forms, service
