@@ -38,7 +38,7 @@ from server.organisers.service import create_admin, organiser_for_token
 from server.processes import free_port, wait_for_port
 from server.registrations import organiser as staff
 from server.registrations import queries as registrations_q
-from server.registrations import service as registrations
+from server.registrations import manage, service as registrations
 from server.registrations.schemas import RegistrationIn
 from server.settings import ROOT
 
@@ -290,7 +290,7 @@ async def recorded(conn: asyncpg.Connection, world: World, settings: Any) -> lis
     await note("POST registrations", lambda c: registrations.register(
         c, world.loaded.popular[0], person, settings, client_ip="203.0.113.7"))
     for kind, token in sorted(world.loaded.token_of.items()):
-        await note(f"GET /api/registrations/{{token}} ({kind})", lambda c: registrations.view(c, token, "fr", settings))
+        await note(f"GET /api/registrations/{{token}} ({kind})", lambda c: manage.view(c, token, "fr", settings))
     await note("organiser bearer token", lambda c: organiser_for_token(c, world.organiser_token))
     organiser = await organiser_for_token(conn, world.organiser_token)
     for label, cursor in [("first page", None), ("last page", world.last_page_cursor)]:

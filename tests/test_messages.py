@@ -544,7 +544,7 @@ async def test_a_superseded_change_is_skipped_and_a_join_link_change_reaches_onl
 # ---------------------------------------------------------------------------- rows written by the registrations service
 
 async def test_rows_the_registrations_service_writes_all_become_mail(conn, settings) -> None:
-    from server.registrations import service as registrations
+    from server.registrations import manage, service as registrations
     from server.registrations.schemas import RegistrationIn
     from tests.factories import manage_token, registration_body
 
@@ -555,8 +555,8 @@ async def test_rows_the_registrations_service_writes_all_become_mail(conn, setti
         registration_body(email="joao@example.org", language="pt"), RegistrationIn), settings, client_ip="192.0.2.2")
     await registrations.register(conn, event.slug, data, settings, client_ip="192.0.2.1")  # the same address again
     ana = await conn.fetchrow("SELECT * FROM registrations WHERE email = 'ana@example.org'")
-    await registrations.confirm(conn, await manage_token(conn, settings, ana["id"]), "lb", settings)
-    await registrations.cancel(conn, await manage_token(conn, settings, ana["id"]), "lb", settings)  # João moves up
+    await manage.confirm(conn, await manage_token(conn, settings, ana["id"]), "lb", settings)
+    await manage.cancel(conn, await manage_token(conn, settings, ana["id"]), "lb", settings)  # João moves up
 
     rows = await conn.fetch("SELECT * FROM outbox WHERE event_id = $1 ORDER BY id", ana["event_id"])
     kinds = [r["kind"] for r in rows]
