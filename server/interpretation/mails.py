@@ -23,7 +23,7 @@ from server.feeds.ical import PRODID
 from server.i18n import DEFAULT_LANGUAGE, LANGUAGES, format_when
 from server.interpretation import queries as q
 from server.interpretation.schemas import language_name
-from server.interpretation.service import interpreter_url, link_token, status_url
+from server.interpretation.links import interpreter_url, link_token, status_url
 from server import mails
 from server.settings import Settings
 
