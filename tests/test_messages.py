@@ -25,7 +25,8 @@ from server.feeds.ical import build_event_invitation
 from server.i18n import LANGUAGES, format_when
 from server import mails
 from server.notifications import messages
-from server.notifications.messages import PLACEHOLDERS, Skip, build_message, fill_placeholders, unknown_placeholders
+from server.notifications.messages import Skip, build_message
+from server.notifications.placeholders import PLACEHOLDERS, fill_placeholders, unknown_placeholders
 from server.outbox import KINDS, enqueue
 from server.registrations.tokens import manage_url
 from tests.factories import ADMIN, create_event, insert_registration
