@@ -18,7 +18,8 @@ import vobject
 from hypothesis import HealthCheck, example, given, settings
 from hypothesis import strategies as st
 
-from server.feeds.ical import FeedEvent, FeedOverride, fold_line, build_calendar, build_event_invitation
+from server.feeds.ical import build_calendar, build_event_invitation, fold_line
+from server.feeds.items import FeedEvent, FeedOverride
 from tests.ical_readers import (
     ROOT,
     Occurrence,
