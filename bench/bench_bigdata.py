@@ -38,6 +38,7 @@ from server.organisers.service import create_admin, organiser_for_token
 from server.processes import free_port, wait_for_port
 from server.registrations import organiser as staff
 from server.registrations import queries as registrations_q
+from server.registrations import seat_queries as seat_q
 from server.registrations import manage, service as registrations
 from server.registrations.schemas import RegistrationIn
 from server.settings import ROOT
@@ -322,7 +323,7 @@ def feed_statements(world: World) -> list[tuple[str, str, tuple[Any, ...]]]:
 def housekeeping_statements(settings: Any) -> list[tuple[str, str, tuple[Any, ...]]]:
     """The notifier's periodic jobs run these over the whole database every 30 seconds."""
     return [
-        ("housekeeping: expire holds", registrations_q.EVENTS_WITH_STALE_HOLDS, ()),
+        ("housekeeping: expire holds", seat_q.EVENTS_WITH_STALE_HOLDS, ()),
         ("housekeeping: plan reminders", notifier_q.PLAN_REMINDERS, (timedelta(days=2), settings.reminder_grace)),
         ("housekeeping: drop stale reminders", notifier_q.DROP_STALE_REMINDERS, ()),
         ("housekeeping: anonymise", registrations_q.DUE_FOR_ANONYMISATION, (settings.anonymise_after, 500)),

@@ -5,6 +5,7 @@ from __future__ import annotations
 import asyncpg
 
 from server.registrations import queries as q
+from server.registrations import seat_queries as sq
 from server.registrations.seats import settle
 from server.settings import Settings
 
@@ -14,9 +15,9 @@ ANONYMISE_BATCH = 500
 async def expire_holds(conn: asyncpg.Connection, settings: Settings) -> int:
     """End every hold that ran out and refill its seats; idempotent, safe from several processes."""
     ended = 0
-    for row in await conn.fetch(q.EVENTS_WITH_STALE_HOLDS):
+    for row in await conn.fetch(sq.EVENTS_WITH_STALE_HOLDS):
         async with conn.transaction():
-            locked = await conn.fetchrow(q.EVENT_BY_ID_FOR_SEATS_SKIP_LOCKED, row["event_id"])
+            locked = await conn.fetchrow(sq.EVENT_BY_ID_FOR_SEATS_SKIP_LOCKED, row["event_id"])
             # a locked event is being changed right now by someone who settles it, or by the next run
             if locked is not None:
                 ended += await settle(conn, dict(locked), settings)

@@ -16,7 +16,7 @@ from server.db import Connect
 from server.events import hooks
 from server.events.views import registration_open
 from server.outbox import enqueue
-from server.registrations import queries as q
+from server.registrations import seat_queries as sq
 from server.registrations.group_commit import GroupCommit
 from server.registrations.refusals import EventBusy, EventCancelled, EventFull, RegistrationClosed, RegistrationNotOpen
 from server.registrations.tokens import new_token
@@ -69,7 +69,7 @@ def lock_timeout(settings: Settings) -> str:
 
 async def lock_events(conn: asyncpg.Connection, event_ids: Iterable[int], settings: Settings) -> list[dict[str, Any]]:
     """Lock events for seat decisions, in id order; returns their seat columns."""
-    rows = await conn.fetch(q.EVENTS_BY_ID_FOR_SEATS, sorted(set(event_ids)), lock_timeout(settings))
+    rows = await conn.fetch(sq.EVENTS_BY_ID_FOR_SEATS, sorted(set(event_ids)), lock_timeout(settings))
     return [dict(r) for r in rows]
 
 
@@ -79,7 +79,7 @@ def free_seats(event: dict[str, Any]) -> int | None:
 
 
 def seat_for_newcomer(event: dict[str, Any]) -> str:
-    """What a new public registration gets now (queries.TAKE_SEATS applies the same rule)."""
+    """What a new public registration gets now (seat_queries.TAKE_SEATS applies the same rule)."""
     free = free_seats(event)
     if (free is None or free > 0) and not event["waitlist_length"]:
         return "pending" if event["confirmation_required"] else "confirmed"
@@ -124,7 +124,7 @@ async def take_seats(
         owners += [n] * len(person_keys)
     persons = [person for person, _ in people]
     rows = await conn.fetch(
-        q.TAKE_SEATS, slug, [nonce for nonce, _, _ in tokens], [token_hash for _, _, token_hash in tokens],
+        sq.TAKE_SEATS, slug, [nonce for nonce, _, _ in tokens], [token_hash for _, _, token_hash in tokens],
         [p.name for p in persons], [p.email for p in persons], [p.language for p in persons],
         [p.commune for p in persons], [p.interpretation for p in persons], [p.accessibility for p in persons],
         whole_series, request_id, source, settings.hold_duration, [p.attendance for p in persons], mail,
@@ -181,7 +181,7 @@ async def settle(conn: asyncpg.Connection, event: dict[str, Any], settings: Sett
     waitlisted people; keeps the counts of `event` current. Returns the number of holds ended."""
     expired: list[asyncpg.Record] = []
     if event["has_stale_holds"]:
-        expired = await conn.fetch(q.EXPIRE_STALE_HOLDS, event["id"])
+        expired = await conn.fetch(sq.EXPIRE_STALE_HOLDS, event["id"])
         for row in expired:
             await tell_registrant(conn, "hold_expired", event["id"], row["id"], row["email"], row["language"], settings, capped=True)
         # the trigger counted the same in the row; mirroring it saves a round trip
@@ -190,7 +190,7 @@ async def settle(conn: asyncpg.Connection, event: dict[str, Any], settings: Sett
     now = datetime.now(UTC)
     free = free_seats(event)
     if event["waitlist_length"] and (free is None or free > 0) and event["status"] == "published" and event["starts_at"] > now:
-        promoted = await conn.fetch(q.PROMOTE_WAITLISTED, event["id"], free, settings.hold_duration)
+        promoted = await conn.fetch(sq.PROMOTE_WAITLISTED, event["id"], free, settings.hold_duration)
         for row in sorted(promoted, key=lambda r: (r["waitlisted_at"], r["id"])):
             await tell_registrant(conn, "registration_promoted", event["id"], row["id"], row["email"], row["language"],
                                   settings, {"status": row["status"]})

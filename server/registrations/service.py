@@ -25,6 +25,7 @@ from server.limits import client_key as _client_key
 from server.limits import count_attempts
 from server.limits import digest as _digest
 from server.registrations import queries as q
+from server.registrations import seat_queries as sq
 from server.registrations.refusals import CommuneUnknown, ConsentRequired, EventNotFound, RateLimited, RegistrationClosed
 from server.registrations.schemas import AcceptedDate, RegistrationAccepted, RegistrationIn
 from server.registrations.seats import (
@@ -157,15 +158,15 @@ async def _lock_targets(conn: asyncpg.Connection, slug: str, whole_series: bool,
     """The events a request registers for, locked in id order; and whether it is a series request."""
     now = datetime.now(UTC)
     if whole_series:
-        target = await conn.fetchrow(q.EVENT_FOR_REQUEST, slug)
+        target = await conn.fetchrow(sq.EVENT_FOR_REQUEST, slug)
         if target is None:
             raise EventNotFound(f"No published event '{slug}'.")
         if target["series_id"] is not None:
-            ids = [r["id"] for r in await conn.fetch(q.SERIES_OPEN_IDS, target["series_id"])]
+            ids = [r["id"] for r in await conn.fetch(sq.SERIES_OPEN_IDS, target["series_id"])]
             open_events = [e for e in await lock_events(conn, ids, settings) if registration_open(e, now)]
             if open_events:
                 return open_events, True
-    row = await conn.fetchrow(q.EVENT_BY_SLUG_FOR_SEATS, slug, lock_timeout(settings))
+    row = await conn.fetchrow(sq.EVENT_BY_SLUG_FOR_SEATS, slug, lock_timeout(settings))
     if row is None:
         raise EventNotFound(f"No published event '{slug}'.")
     event = dict(row)
