@@ -146,10 +146,8 @@ def correct_allow_header(app: Litestar):
 
 def freeze_startup_heap() -> None:
     """A startup hook: what start-up built goes to the collector's permanent generation (gc.freeze)."""
-    # About 78,000 objects (modules, classes, routes, the pool) live as long as the process. Each
-    # full collection walked them all, 40 to 55 ms in which the worker answered nobody, every 6 s
-    # or so under load, since requests' short-lived objects keep tipping the collector into one.
-    # Frozen, they are skipped: a full collection takes 1 to 2 ms (README, "Garbage collection").
+    # what start-up built lives as long as the process; unfrozen, every full collection walks it
+    # all, a pause in which the worker answers nobody (README, "Garbage collection")
     gc.collect()
     gc.freeze()
 

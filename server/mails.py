@@ -37,7 +37,7 @@ class _HeaderClasses(HeaderRegistry):
     """email's header registry, keeping the class it makes for each header name.
 
     The stock one makes a new class whenever a header is set or its count checked, several dozen
-    times per message: about a third of composing a mail. The class depends on the name alone.
+    times per message, though the class depends on the name alone.
     """
 
     def __init__(self) -> None:

@@ -71,10 +71,9 @@ class PublicEventController(Controller):
     path = "/api/events"
     tags = ["events"]
 
-    # The busiest endpoint asks Litestar for one dependency only (`conn`): two or more independent
-    # ones are resolved in an anyio task group, which cost about a third of this handler's time
-    # (litestar#4563). So the settings come from the app's state, the language and the filters from
-    # the functions behind those dependencies, and the service encodes the body from cached parts.
+    # The busiest endpoint asks Litestar for one dependency only (`conn`): two or more are resolved
+    # in an anyio task group, a cost this handler feels (litestar#4563); the rest comes from the
+    # app's state and the functions behind those dependencies.
     @get("/")
     async def list_events(
         self, conn: asyncpg.Connection, state: State, request: Request, lang: LanguageQuery = None,

@@ -95,8 +95,8 @@ def build_event_invitation(
 
 def _serialise(calendar: Calendar) -> bytes:
     """calendar.to_ical(), with the same folding done on bytes rather than character by character."""
-    # icalendar writes every property (values, escapes, parameters); folding a line it does one
-    # character at a time, which was over a third of building a 1,000-event feed
+    # icalendar writes every property (values, escapes, parameters) but folds one character at a
+    # time, a large share of building a big feed
     return b"".join(fold_line(line) + b"\r\n" for line in calendar.content_lines() if line)
 
 

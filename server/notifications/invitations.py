@@ -16,13 +16,10 @@ from server.feeds.ical import build_event_invitation, clean_param, fold_line
 from server.settings import Settings
 
 # ---------------------------------------------------------------------------- invitations, once per event version
-# The invitations of one event differ from person to person only in their ATTENDEE line, and
-# building one with icalendar cost more than the rest of a confirmation. So the calendar is built
-# once per version of the event (and language, method, join link, organiser) for a stand-in
-# attendee, and each person's copy swaps in their own ATTENDEE line, written by icalendar's own
-# content-line code with the parameters the builder gave the stand-in, folded by the builder's
-# fold. tests/test_messages.py
-# compares the result byte for byte with build_event_invitation for all sorts of names.
+# The invitations of one event differ only in their ATTENDEE line, and building one with icalendar
+# is dear. So the calendar is built once per version of the event (and language, method, join link,
+# organiser) for a stand-in attendee; each person's copy swaps in their own ATTENDEE line, written
+# and folded as the builder writes it (tests/test_messages.py compares them byte for byte).
 _STAND_IN_EMAIL, _STAND_IN_NAME = "attendee@stand-in.invalid", "Stand-in"
 # a content line ends at a CRLF that no space or tab follows (RFC 5545 folding)
 _CONTENT_LINE_END = re.compile(rb"\r\n(?![ \t])")

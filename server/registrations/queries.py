@@ -97,11 +97,9 @@ ORGANISER_REGISTRATIONS_ALL = _ORGANISER_ROWS + " ORDER BY r.id"
 
 # the places on event $1's waiting list (1 = next to get a seat) of its registrations with the
 # waitlisted_at $2 and ids $3, those still waiting. Each one's place is the count of the list up to
-# it: the stretch since the one before, counted by index, summed in order. The list is read only up
-# to the last of them, and with no work per person read; numbering the whole list (row_number) and
-# picking them out of it took 1.2 ms for a 3,750-person list, against 0.6 ms so (the big database of
-# bench_bigdata). Asked apart from the rows: joined to them, a generic plan counted the list again
-# for every row.
+# it: the stretch since the one before, counted by index, summed in order, so the list is read only
+# up to the last of them. Asked apart from the rows: joined to them, a generic plan counted the list
+# again for every row.
 WAITLIST_POSITIONS = """
 SELECT id, position FROM (
     SELECT p.id, c.present, (sum(c.n) OVER (ORDER BY p.waitlisted_at, p.id))::bigint AS position
