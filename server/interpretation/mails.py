@@ -19,12 +19,12 @@ import asyncpg
 import msgspec
 from icalendar import Calendar, Event, vCalAddress
 
+from server import mails
 from server.feeds.ical import PRODID
 from server.i18n import DEFAULT_LANGUAGE, LANGUAGES, format_when
 from server.interpretation import queries as q
 from server.interpretation.schemas import language_name
 from server.interpretation.links import interpreter_url, link_token, status_url
-from server import mails
 from server.settings import Settings
 
 ZONE = "Europe/Luxembourg"

@@ -14,8 +14,10 @@ from typing import Any
 import asyncpg
 import msgspec
 
-from server.i18n import DEFAULT_LANGUAGE, LANGUAGES, format_day, format_time
 from server import mails
+from server.backoffice import queries as bo_q
+from server.backoffice.service import reset_token, reset_url
+from server.i18n import DEFAULT_LANGUAGE, LANGUAGES, format_day, format_time
 from server.organisers import queries as org_q
 from server.organisers.service import invitation_token, invitation_url
 from server.settings import Settings
@@ -59,9 +61,6 @@ async def _reset_delivery(
     conn: asyncpg.Connection, row: Mapping[str, Any], payload: dict[str, Any], settings: Settings,
 ) -> tuple[EmailMessage, str]:
     """The mail of an `organiser_password_reset` row; Skip when its link was used, replaced or expired."""
-    from server.backoffice import queries as bo_q
-    from server.backoffice.service import reset_token, reset_url
-
     reset = await conn.fetchrow(bo_q.RESET_BY_ID, int(payload["reset"]))
     if reset is None or not reset["usable"]:
         raise mails.Skip("the reset link was used, replaced or has expired")

@@ -19,6 +19,7 @@ from zoneinfo import ZoneInfo
 import asyncpg
 import msgspec
 
+from server.communes import mails as commune_mails
 from server.events.queries import EVENT_BY_ID
 from server.events.schemas import EventOut
 from server.events.labels import kind_label
@@ -26,8 +27,9 @@ from server.events.views import event_location, registration_open, to_public
 from server.i18n import (
     DEFAULT_LANGUAGE, LANGUAGES, format_day, format_time, format_when,
 )
+from server.interpretation import mails as interpretation_mails
 from server.mails import MAIL_POLICY, Skip, one_line, recipient, render, set_boundaries
-from server.notifications import message_queries as q
+from server.notifications import account_mails, message_queries as q
 from server.notifications.invitations import invitation
 from server.notifications.placeholders import fill_placeholders
 from server.outbox import ACCOUNT_KINDS, COMMUNE_KINDS, INTERPRETATION_KINDS
@@ -76,14 +78,11 @@ async def build_delivery(conn: asyncpg.Connection, row: Mapping[str, Any], setti
     """The email for one outbox row and its envelope recipient: the registration's stored address, never a header's."""
     kind = row["kind"]
     if kind in ACCOUNT_KINDS:  # a staff account's mail: no registration behind it
-        from server.notifications import account_mails
         return await account_mails.build_delivery(conn, row, settings)
     if kind in INTERPRETATION_KINDS:  # a mission's mail: no registration behind it either
-        from server.interpretation import mails as interpretation_mails
         return await interpretation_mails.build_delivery(conn, row, settings)
     if kind in COMMUNE_KINDS:  # a commune's request to the agency: no registration behind it either
-        from server.communes import mails
-        return await mails.build_delivery(conn, row, settings)
+        return await commune_mails.build_delivery(conn, row, settings)
     builder = _BUILDERS.get(kind)
     if builder is None:
         raise ValueError(f"no message is written for the kind {kind!r}")
