@@ -15,7 +15,8 @@ from litestar.openapi.spec import Components, SecurityScheme, Tag
 
 from server import health
 from server.apidocs import LocalSwaggerPlugin
-from server.backoffice.controllers import BackofficePages, SignInPages
+from server.backoffice.controllers import BackofficePages
+from server.backoffice.signin import SignInPages
 from server.backoffice.web import authenticate_session
 from server.bodies import StrictRequest, StrictStructSchemaPlugin
 from server.communes.controllers import OrganiserCommuneRequestController, PublicCommuneRequestController
