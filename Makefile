@@ -48,4 +48,4 @@ lock:
 	rm -rf .lockenv
 
 clean:
-	rm -rf $(VENV) .data .pytest_cache
+	rm -rf $(VENV) .data .pytest_cache .import_linter_cache .grimp_cache
