@@ -34,7 +34,8 @@ from server.notifications.invitations import invitation
 from server.notifications.placeholders import fill_placeholders
 from server.outbox import ACCOUNT_KINDS, COMMUNE_KINDS, INTERPRETATION_KINDS
 from server.registrations import qr
-from server.registrations.joins import may_join, waiting_position
+from server.registrations.joins import may_join
+from server.registrations.seats import waiting_position
 from server.registrations.tokens import checkin_url, join_url as personal_join_url, manage_url, token_from_nonce
 from server.settings import Settings
 

@@ -7,9 +7,7 @@ the registration is still confirmed and the event still on.
 
 from __future__ import annotations
 
-from collections.abc import Mapping
 from dataclasses import dataclass
-from typing import Any
 
 import asyncpg
 
@@ -21,18 +19,9 @@ from server.settings import Settings
 REFUSALS = ("unknown", "cancelled", "expired", "not_confirmed", "event_cancelled", "no_link")
 
 
-
 def may_join(status: str, event_status: str, kind: str) -> bool:
     """The join-link rule, for pages, mails and /j/ alike: a confirmed person of a published web conference."""
     return status == "confirmed" and event_status == "published" and kind == "webconference"
-
-
-async def waiting_position(conn: asyncpg.Connection, registration: Mapping[str, Any]) -> int | None:
-    """A waitlisted registration's place on the waiting list (1 = next to get a seat); None for others."""
-    if registration["status"] != "waitlisted":
-        return None
-    return await conn.fetchval(
-        q.WAITLIST_POSITION, registration["event_id"], registration["waitlisted_at"], registration["id"])
 
 
 @dataclass(frozen=True)

@@ -15,11 +15,19 @@ from server.events import queries as event_q
 from server.events.views import registration_open, to_public
 from server.i18n import format_when
 from server.registrations import queries as q
-from server.registrations.joins import may_join, waiting_position
+from server.registrations.joins import may_join
 from server.registrations.schemas import RegistrationOut, SeriesDate
 from server.registrations.tokens import checkin_url, hash_token, join_url, manage_url, token_from_nonce
 from server.registrations.refusals import EventCancelled, HoldExpired, RegistrationCancelled, TokenUnknown
-from server.registrations.seats import HELD, lock_events, seat_for_newcomer, seat_transaction, settle, tell_registrant
+from server.registrations.seats import (
+    HELD,
+    lock_events,
+    seat_for_newcomer,
+    seat_transaction,
+    settle,
+    tell_registrant,
+    waiting_position,
+)
 from server.settings import Settings
 
 # tokens are 32 bytes in unpadded base64url; anything else is not worth a database round trip

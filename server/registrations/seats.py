@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import logging
 import uuid
-from collections.abc import AsyncIterator, Hashable, Iterable
+from collections.abc import AsyncIterator, Hashable, Iterable, Mapping
 from contextlib import asynccontextmanager
 from datetime import UTC, datetime
 from typing import Any, NoReturn
@@ -16,7 +16,7 @@ from server.db import Connect
 from server.events import hooks
 from server.events.views import registration_open
 from server.outbox import enqueue
-from server.registrations import seat_queries as sq
+from server.registrations import queries as q, seat_queries as sq
 from server.registrations.group_commit import GroupCommit
 from server.registrations.refusals import EventBusy, EventCancelled, EventFull, RegistrationClosed, RegistrationNotOpen
 from server.registrations.tokens import new_token
@@ -197,6 +197,14 @@ async def settle(conn: asyncpg.Connection, event: dict[str, Any], settings: Sett
         event["seats_taken"] += len(promoted)
         event["waitlist_length"] -= len(promoted)
     return len(expired)
+
+
+async def waiting_position(conn: asyncpg.Connection, registration: Mapping[str, Any]) -> int | None:
+    """A waitlisted registration's place on the waiting list (1 = next to get a seat); None for others."""
+    if registration["status"] != "waitlisted":
+        return None
+    return await conn.fetchval(
+        q.WAITLIST_POSITION, registration["event_id"], registration["waitlisted_at"], registration["id"])
 
 
 @hooks.after_capacity_change
