@@ -186,14 +186,14 @@ async def test_one_statement_decides_several_people_as_one_after_the_other(pool,
         twice = f"twice-{secrets.token_hex(2)}@example.org"
         others = [f"other{n}-{secrets.token_hex(2)}@example.org" for n in range(3)]
         people = [twice, twice, known, others[0], others[1], others[2]]
-        seats = await seats.take_seats(conn, slug, [
+        decided = await seats.take_seats(conn, slug, [
             (seats.Person(name=email, email=email, language="pt"), service.attempt_keys(strict, "198.51.100.1", email))
             for email in people], strict)
     # address 198.51.100.1 had one try before: these are its tries 2 to 7, and the limit is 4
-    assert [s["retry_after"] > 0 for s in seats] == [False, False, False, True, True, True]
-    assert [s["registration_id"] is not None for s in seats] == [True, False, False, False, False, False]
+    assert [s["retry_after"] > 0 for s in decided] == [False, False, False, True, True, True]
+    assert [s["registration_id"] is not None for s in decided] == [True, False, False, False, False, False]
     # what each would get, a newcomer at that point: the known one saw two seats taken
-    assert [s["seat"] for s in seats][:3] == ["pending", "waitlisted", "waitlisted"]
+    assert [s["seat"] for s in decided][:3] == ["pending", "waitlisted", "waitlisted"]
     rows = await _rows(pool, event_id)
     assert sorted((r["email"], r["status"]) for r in rows) == sorted([(known, "pending"), (twice, "pending")])
 
