@@ -10,13 +10,9 @@ import httpx
 import msgspec
 import pytest
 
-from server.app import create_app
-from tests.factories import create_event, create_organiser
+from tests.apps import app_on
+from tests.factories import auth, create_event, create_organiser
 from tests.test_pages import HTML, text_of
-
-
-def auth(token: str) -> dict[str, str]:
-    return {"Authorization": f"Bearer {token}"}
 
 
 def info_session(commune: str, days: int, title: str) -> dict:
@@ -101,7 +97,7 @@ async def test_only_the_embeddable_list_may_be_framed(client, programme, conn, s
         assert "frame-ancestors 'none'" in page.headers["content-security-policy"], path
         assert page.headers["x-frame-options"] == "DENY", path
     narrow = msgspec.structs.replace(settings, embed_frame_ancestors="https://www.esch.lu")
-    async with httpx.AsyncClient(transport=httpx.ASGITransport(app=create_app(narrow, test_connection=conn)),
+    async with httpx.AsyncClient(transport=httpx.ASGITransport(app=app_on(narrow, conn)),
                                  base_url="http://testserver") as http:
         framed = await http.get("/communes/esch-sur-alzette/embed", headers=HTML)
     assert "frame-ancestors https://www.esch.lu" in framed.headers["content-security-policy"]
