@@ -10,6 +10,7 @@ from zoneinfo import ZoneInfo
 
 import asyncpg
 
+from server.convention_domains import DOMAIN_ID
 from server.reports import queries as rq
 from server.settings import Settings
 from tests.factories import create_event, create_organisation, insert_registration
@@ -69,7 +70,7 @@ async def build_year(conn: asyncpg.Connection, settings: Settings, organisation:
     ids = {}
     for position, (domain, name) in enumerate(DOMAINS):
         await conn.fetchrow(rq.INSERT_DOMAIN, org["id"], domain, name, position)
-        ids[domain] = await conn.fetchval(rq.DOMAIN_ID, org["id"], domain)
+        ids[domain] = await conn.fetchval(DOMAIN_ID, org["id"], domain)
     p = [f"p{n}-{slug}@example.org" for n in range(13)]
 
     # guichet: a web conference in March

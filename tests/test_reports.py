@@ -7,8 +7,7 @@ import io
 import openpyxl
 import pytest
 
-from tests.factories import create_organiser
-from tests.interpretation_helpers import auth
+from tests.factories import auth, create_organiser
 from tests.report_data import DOMAINS, build_year
 
 YEAR_2025 = {"year": "2025"}

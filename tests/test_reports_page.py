@@ -9,7 +9,7 @@ from contextlib import asynccontextmanager
 import openpyxl
 import pytest
 
-from server.app import create_app
+from tests.apps import app_on
 from tests.factories import create_organiser
 from tests.report_data import build_year
 from tests.test_backoffice_signin import browser, sign_in, with_password
@@ -18,7 +18,7 @@ from tests.test_pages import csrf_token, text_of
 
 @pytest.fixture
 def app(conn, settings):
-    return create_app(settings, test_connection=conn)
+    return app_on(settings, conn)
 
 
 @pytest.fixture

@@ -18,6 +18,7 @@ from server.communes import queries as q
 from server.communes.schemas import (
     CommuneRequestIn, CommuneRequestOut, CommuneRequestPatch, LinkedEventOut, MessageOut, Period, ScheduleIn,
 )
+from server.convention_domains import tag_commune_request
 from server.errors import FieldError, Forbidden, Invalid, NotFound, TooManyRequests
 from server.events import hooks
 from server.events.schemas import EventIn, I18nLine, I18nLines, OrganiserEventOut
@@ -248,8 +249,6 @@ async def update_request(
             note = patch.note.strip()
         await conn.execute(q.UPDATE_REQUEST, request_id, status, reason, assignee, note)
         if patch.domain is not msgspec.UNSET:
-            from server.reports.domains import tag_commune_request  # the reports' domains tag requests
-
             await tag_commune_request(conn, row["organisation_id"], request_id, patch.domain)
         return await to_out(conn, await conn.fetchrow(q.REQUEST_BY_ID, request_id), settings)
 

@@ -12,6 +12,7 @@ import asyncpg
 import msgspec
 
 from server import audit
+from server.convention_domains import domain_id_for, tag_event
 from server.errors import Conflict, FieldError, Forbidden, Invalid, NotFound
 from server.events import hooks, queries as q
 from server.events.listing import decode_cursor, encode_cursor
@@ -184,8 +185,6 @@ async def create_event(conn: asyncpg.Connection, organiser: Organiser, data: Eve
             raise Invalid.field("organisation", f"No organisation '{data.organisation}' you belong to.")
         if not organiser.can_write(org["id"]):
             raise Forbidden("Your role in this organisation does not allow creating events.")
-        from server.reports.domains import domain_id_for, tag_event  # the reports' domains tag events
-
         domain_id = await domain_id_for(conn, org["id"], data.domain)
         title, _ = localise(msgspec.to_builtins(data.title), "fr", data.languages)
         if data.slug and await conn.fetchval(q.SLUG_TAKEN, data.slug):
@@ -274,8 +273,6 @@ async def update_event(
             # a commune's feed tells a change by its rows' updated_at
             await conn.execute("UPDATE events SET updated_at = now() WHERE id = $1", row["id"])
         if patch.domain is not msgspec.UNSET:
-            from server.reports.domains import tag_event  # the reports' domains tag events
-
             await tag_event(conn, row["organisation_id"], row["id"], patch.domain)
         await _after_capacity_change(conn, row, changes, settings)
         touched = sorted([*changes, *(["domain"] if patch.domain is not msgspec.UNSET else [])])

@@ -10,6 +10,7 @@ import asyncpg
 import msgspec
 from msgspec import UNSET
 
+from server.convention_domains import tag_mission
 from server.errors import Conflict, FieldError, Invalid, NotFound
 from server.interpretation import queries as q
 from server.interpretation.links import interpreter_url, new_link
@@ -172,8 +173,6 @@ async def create_mission(
         organisation_id = await _organisation_id(conn, organiser, data.organisation or AGENCY, write=True)
         mission_id, _ = await insert_mission(conn, organisation_id, data, settings)
         if data.domain is not None:
-            from server.reports.domains import tag_mission  # the reports' domains tag missions
-
             await tag_mission(conn, organisation_id, mission_id, data.domain)
         return mission_out(await conn.fetchrow(q.MISSION, mission_id))
 
@@ -259,8 +258,6 @@ async def update_mission(
         except asyncpg.ExclusionViolationError as exc:
             raise _collision(exc) from None
         if data.domain is not UNSET:
-            from server.reports.domains import tag_mission  # the reports' domains tag missions
-
             await tag_mission(conn, row["organisation_id"], mission_id, data.domain)
         await _tell_changes(conn, row, status, interpreter_id, moved)
         return mission_out(await conn.fetchrow(q.MISSION, mission_id))

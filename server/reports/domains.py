@@ -1,57 +1,15 @@
-"""An organisation's convention domains, and the tag that events, commune requests and missions carry."""
+"""An organisation's convention domains (tagging rows with them: server/convention_domains.py)."""
 
 from __future__ import annotations
 
 import asyncpg
 import msgspec
 
-from server.errors import Conflict, Forbidden, Invalid, NotFound
+from server.convention_domains import DOMAIN_ID
+from server.errors import Conflict, Forbidden, NotFound
 from server.organisers.schemas import Organiser
 from server.reports import queries as q
 from server.reports.schemas import DomainIn, DomainOut, DomainPatch
-
-
-async def domain_id_for(conn: asyncpg.Connection, organisation_id: int, slug: str | None) -> int | None:
-    """The id of the organisation's domain `slug` (None for None); 422 on the field `domain` otherwise."""
-    if slug is None:
-        return None
-    found = await conn.fetchval(q.DOMAIN_ID, organisation_id, slug)
-    if found is None:
-        raise Invalid.field("domain", f"'{slug[:63]}' is not one of this organisation's convention domains.")
-    return found
-
-
-async def tag_event(conn: asyncpg.Connection, organisation_id: int, event_id: int, slug: str | None) -> None:
-    """Tag an event of the organisation with one of its domains (None: none)."""
-    await conn.execute(q.TAG_EVENT, organisation_id, event_id, await domain_id_for(conn, organisation_id, slug))
-
-
-async def tag_commune_request(
-    conn: asyncpg.Connection, organisation_id: int, request_id: int, slug: str | None,
-) -> None:
-    """Tag a commune request of the organisation with one of its domains (None: none)."""
-    await conn.execute(q.TAG_COMMUNE_REQUEST, organisation_id, request_id,
-                       await domain_id_for(conn, organisation_id, slug))
-
-
-async def tag_mission(conn: asyncpg.Connection, organisation_id: int, mission_id: int, slug: str | None) -> None:
-    """Tag an interpretation mission of the organisation with one of its domains (None: none)."""
-    await conn.execute(q.TAG_MISSION, organisation_id, mission_id, await domain_id_for(conn, organisation_id, slug))
-
-
-async def event_domain(conn: asyncpg.Connection, event_id: int) -> str | None:
-    """The slug of the event's domain, if it has one."""
-    return await conn.fetchval(q.EVENT_DOMAIN, event_id)
-
-
-async def commune_request_domain(conn: asyncpg.Connection, request_id: int) -> str | None:
-    """The slug of the commune request's domain, if it has one."""
-    return await conn.fetchval(q.COMMUNE_REQUEST_DOMAIN, request_id)
-
-
-async def mission_domain(conn: asyncpg.Connection, mission_id: int) -> str | None:
-    """The slug of the mission's domain, if it has one."""
-    return await conn.fetchval(q.MISSION_DOMAIN, mission_id)
 
 
 async def organisation(conn: asyncpg.Connection, who: Organiser, slug: str, *, manage: bool = False) -> asyncpg.Record:
@@ -99,7 +57,7 @@ async def remove_domain(conn: asyncpg.Connection, who: Organiser, slug: str, dom
     async with conn.transaction():
         org = await organisation(conn, who, slug, manage=True)
         if await conn.fetchval(q.DELETE_DOMAIN, org["id"], domain) is None:
-            if await conn.fetchval(q.DOMAIN_ID, org["id"], domain) is None:
+            if await conn.fetchval(DOMAIN_ID, org["id"], domain) is None:
                 raise NotFound(f"No domain '{domain[:63]}'.")
             raise Conflict("Events, commune requests or missions are tagged with this domain; retag them first.",
                            code="domain_in_use")

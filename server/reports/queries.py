@@ -6,9 +6,6 @@ ORGANISATION = "SELECT id, slug, name FROM organisations WHERE slug = $1"
 # the convention domains of organisation $1, in their order
 DOMAINS = "SELECT id, slug, name, position FROM organisation_domains WHERE organisation_id = $1 ORDER BY position, name"
 
-# the id of the domain with slug $2 of organisation $1
-DOMAIN_ID = "SELECT id FROM organisation_domains WHERE organisation_id = $1 AND slug = $2"
-
 # a new domain; nothing when the slug is taken
 INSERT_DOMAIN = """
 INSERT INTO organisation_domains (organisation_id, slug, name, position) VALUES ($1, $2, $3, $4)
@@ -32,21 +29,6 @@ DELETE FROM organisation_domains d WHERE d.organisation_id = $1 AND d.slug = $2
 RETURNING slug
 """
 
-# tags an event, a commune request or a mission of organisation $1 with domain $3 (null: none)
-TAG_EVENT = "UPDATE events SET domain_id = $3 WHERE organisation_id = $1 AND id = $2"
-TAG_COMMUNE_REQUEST = "UPDATE commune_requests SET domain_id = $3 WHERE organisation_id = $1 AND id = $2"
-TAG_MISSION = "UPDATE interpretation_missions SET domain_id = $3 WHERE organisation_id = $1 AND id = $2"
-
-# the domain slug of the event / commune request / mission $1
-EVENT_DOMAIN = """
-SELECT d.slug FROM events e JOIN organisation_domains d ON d.id = e.domain_id WHERE e.id = $1
-"""
-COMMUNE_REQUEST_DOMAIN = """
-SELECT d.slug FROM commune_requests r JOIN organisation_domains d ON d.id = r.domain_id WHERE r.id = $1
-"""
-MISSION_DOMAIN = """
-SELECT d.slug FROM interpretation_missions m JOIN organisation_domains d ON d.id = m.domain_id WHERE m.id = $1
-"""
 
 # Every report query reads one organisation ($1) and one period [$2, $3); events and missions belong
 # to the period they start in, commune requests to the one they were received in.
