@@ -15,6 +15,7 @@ ACTIONS = (
     "person_invited", "role_changed", "person_removed",
     "event_created", "event_changed", "event_published", "event_cancelled",
     "export", "message_sent", "attendance",
+    "registration_added", "registration_cancelled", "registration_confirmed", "registration_promoted", "mail_resent",
 )
 
 

@@ -48,6 +48,11 @@ ACTIONS = {
     "export": N_("Exported the registrations"),
     "message_sent": N_("Wrote to the registered people"),
     "attendance": N_("Marked a person present"),
+    "registration_added": N_("Registered a person on their behalf"),
+    "registration_cancelled": N_("Cancelled a registration on the person's behalf"),
+    "registration_confirmed": N_("Confirmed a place on the person's behalf"),
+    "registration_promoted": N_("Gave a place to a person on the waiting list"),
+    "mail_resent": N_("Sent an email again"),
 }
 
 
