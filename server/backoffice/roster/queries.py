@@ -11,18 +11,23 @@ WHERE r.event_id = $1
 """
 
 # a page of the table in registration order ($5 rows from $6 on), each with its first join through /j/
-# and the latest mail written to the person (for "resend")
+# and the latest mail written to the person (for "resend"); the page is cut before the joins, so that
+# the rows skipped by the offset cost an index entry each, not two more lookups
 TABLE_PAGE = """
-SELECT r.id, r.name, r.email, r.language, r.status, r.attendance, r.source, r.created_at, r.waitlisted_at,
-       r.anonymised_at IS NOT NULL AS anonymised, j.first_joined_at AS joined_at,
-       m.id AS last_mail_id, m.kind AS last_mail_kind, m.status AS last_mail_status
-FROM registrations r
-LEFT JOIN registration_joins j ON j.registration_id = r.id
-LEFT JOIN LATERAL (SELECT o.id, o.kind, o.status FROM outbox o WHERE o.registration_id = r.id
+WITH page AS (
+    SELECT r.id, r.name, r.email, r.language, r.status, r.attendance, r.source, r.created_at, r.waitlisted_at,
+           r.anonymised_at IS NOT NULL AS anonymised
+    FROM registrations r""" + _TABLE_WHERE + """
+    ORDER BY r.id
+    LIMIT $5 OFFSET $6
+)
+SELECT p.*, j.first_joined_at AS joined_at, m.id AS last_mail_id, m.kind AS last_mail_kind,
+       m.status AS last_mail_status
+FROM page p
+LEFT JOIN registration_joins j ON j.registration_id = p.id
+LEFT JOIN LATERAL (SELECT o.id, o.kind, o.status FROM outbox o WHERE o.registration_id = p.id
                    ORDER BY o.id DESC LIMIT 1) m ON true
-""" + _TABLE_WHERE + """
-ORDER BY r.id
-LIMIT $5 OFFSET $6
+ORDER BY p.id
 """
 
 # how many rows the table's filters keep
@@ -79,25 +84,32 @@ ORDER BY lower(name), id
 LIMIT $3
 """
 
-# marks registration $1 of event $2 present and writes the audit row in the same statement; returns the
-# registration with whether it changed (no row: not this event's, or without a seat)
-MARK_PRESENT_AUDITED = """
-WITH target AS (
-    SELECT id, attendance FROM registrations
-    WHERE id = $1 AND event_id = $2 AND status IN ('pending', 'confirmed')
-    FOR UPDATE
+# One tap at the door, in one statement: event $1 (by slug) with its organisation, and when the tapping
+# person may write to it ($3 the organisations they may write to; NULL: every one) registration $2 of it
+# marked present with its audit row (actor $4, $5). Returns the event's organisation (no row: no such
+# event), the registration (NULL: not this event's, without a place, or no right to write) and whether
+# it changed. A door taps hundreds of times an hour: one round trip instead of three.
+MARK_PRESENT_AT_DOOR = """
+WITH event AS (
+    SELECT id, organisation_id, ($3::bigint[] IS NULL OR organisation_id = ANY($3::bigint[])) AS writable
+    FROM events WHERE slug = $1
+), target AS (
+    SELECT r.id, r.attendance FROM registrations r JOIN event e ON e.id = r.event_id
+    WHERE r.id = $2 AND e.writable AND r.status IN ('pending', 'confirmed')
+    FOR UPDATE OF r
 ), marked AS (
     UPDATE registrations r SET attendance = 'present', updated_at = now()
     FROM target t WHERE r.id = t.id AND t.attendance IS DISTINCT FROM 'present'
     RETURNING r.id
 ), logged AS (
     INSERT INTO audit_log (actor_id, actor_email, action, organisation_id, event_id, detail)
-    SELECT $3, $4, 'attendance', $5, $2,
+    SELECT $4, $5, 'attendance', e.organisation_id, e.id,
            jsonb_build_object('registration', t.id, 'attendance', 'present', 'via', 'door',
                               'already_present', t.attendance IS NOT DISTINCT FROM 'present')
-    FROM target t
+    FROM target t CROSS JOIN event e
 )
-SELECT t.id, EXISTS (SELECT 1 FROM marked) AS changed FROM target t
+SELECT e.organisation_id, t.id AS registration_id, EXISTS (SELECT 1 FROM marked) AS changed
+FROM event e LEFT JOIN target t ON true
 """
 
 # takes back a door's "present" of registration $1 of event $2; no row when it was not marked present

@@ -213,12 +213,18 @@ async def door(conn: asyncpg.Connection, who: Organiser, slug: str, search: str 
 
 
 async def mark_present(conn: asyncpg.Connection, who: Organiser, slug: str, registration_id: int) -> bool:
-    """One tap at the door: the person is present, with its audit row, in one statement; False if they were already."""
-    event = await event_for(conn, who, slug, write=True)
-    row = await conn.fetchrow(q.MARK_PRESENT_AUDITED, registration_id, event["id"], who.id or None, who.email,
-                              event["organisation_id"])
-    if row is None:
-        raise RegistrationNotHere(f"No registration {registration_id} with a seat at this event.")
+    """One tap at the door: the person is present, with its audit row, in one statement; False if they were already.
+
+    The same refusals as event_for: 404 for an event the person may not see, 403 for one they may only read.
+    """
+    writable = None if who.is_admin else [org for org in who.roles if who.can_write(org)]
+    row = await conn.fetchrow(q.MARK_PRESENT_AT_DOOR, slug, registration_id, writable, who.id or None, who.email)
+    if row is None or not who.can_read(row["organisation_id"]):
+        raise NotFound(f"No event '{slug[:140]}'.")
+    if not who.can_write(row["organisation_id"]):
+        raise Forbidden("Your role in this organisation does not allow changes.")
+    if row["registration_id"] is None:
+        raise RegistrationNotHere(f"No registration {registration_id} with a place at this event.")
     return row["changed"]
 
 
