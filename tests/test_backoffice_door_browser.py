@@ -95,5 +95,18 @@ async def test_at_the_door_on_a_phone_find_tap_undo_and_a_walk_in(browser, servi
     assert await page.evaluate("document.documentElement.scrollWidth") <= PHONE["width"]
     problems["walk-in"] = await axe_violations(page)
     await page.screenshot(path=str(ARTIFACTS / "backoffice-door-walk-in-phone.png"), full_page=True)
+
+    # the table on the same phone: Bruno did not come; the row's form keeps the filter
+    await page.goto(f"{service.base}/organiser/events/{slug}/registrations?status=confirmed")
+    problems["table"] = await axe_violations(page)
+    bruno = page.get_by_label("Présence de Bruno Weber")
+    await bruno.select_option("absent")
+    async with page.expect_navigation():
+        await page.get_by_role("button", name="Enregistrer la présence de Bruno Weber").click()
+    assert "status=confirmed" in page.url and "La présence est enregistrée." in await page.inner_text("main")
+    assert await page.get_by_label("Présence de Bruno Weber").input_value() == "absent"
+    await page.goto(f"{service.base}/organiser/events/{slug}/sheet")
+    assert "Ana Silva" in await page.inner_text("table") and "Signature" in await page.inner_text("thead")
+    problems["sheet"] = await axe_violations(page)
     await context.close()
-    assert problems == {"door": [], "present": [], "walk-in-error": [], "walk-in": []}
+    assert problems == {"door": [], "present": [], "walk-in-error": [], "walk-in": [], "table": [], "sheet": []}

@@ -122,8 +122,8 @@ async def test_add_by_hand_shows_each_error_next_to_its_field_in_the_staffs_lang
         taken = await _post(http, desk["base"] + "/registrations", page, name="Ana", email="ana@example.org",
                             language="pt")
         assert taken.status_code == 422 and 'id="f-email-error"' in taken.text
-        added = await _post(http, desk["base"] + "/registrations", page, name="Rui Santos", email="rui@example.org",
-                            language="pt", q="rui")
+        added = await _post(http, desk["base"] + "/registrations?q=rui", page, name="Rui Santos",
+                            email="rui@example.org", language="pt")
         assert added.status_code == 303 and added.headers["location"].endswith("?q=rui&done=added")
         shown = await http.get(added.headers["location"])
         assert names_in_table(shown) == ["Rui Santos"] and "La personne est inscrite." in text_of(shown)
@@ -155,8 +155,8 @@ async def test_attendance_is_marked_corrected_and_audited(app, conn, world, desk
     await conn.execute("UPDATE registrations SET attendance = 'present' WHERE id = $1", ana)
     async with signed_in(app, world["organiser"], "en") as http:
         page = await http.get(desk["base"] + "/registrations", params={"status": "confirmed"})
-        done = await _post(http, f"{desk['base']}/registrations/{ana}/attendance", page, mark="excused",
-                           status="confirmed", page="1")
+        done = await _post(http, f"{desk['base']}/registrations/{ana}/attendance?status=confirmed&page=1", page,
+                           mark="excused")
         assert done.status_code == 303
         assert done.headers["location"] == f"{desk['base']}/registrations?status=confirmed&page=1" \
                                            f"&done=attendance_done#r{ana}"

@@ -110,20 +110,22 @@ class RosterPages(Controller):
         done: DoneCode = None,
     ) -> Response:
         """The table: search by name or email, filters by status and attendance, a page of 50."""
+        # the parameters above refuse a bad value (400); _filters reads them, as it reads a form's address
         lang = staff_language(request, staff)
-        return await self._table(request, staff, settings, conn, slug, lang, _filters(request.query_params),
-                                 page=page, done=done)
+        return await self._table(request, staff, settings, conn, slug, lang, _filters(request.query_params), done=done)
 
     async def _table(
         self, request: Request, staff: Staff, settings: Settings, conn: asyncpg.Connection, slug: str, lang: str,
-        filters: dict[str, str], *, page: int = 1, done: str | None = None, values: dict[str, str] | None = None,
+        filters: dict[str, str], *, done: str | None = None, values: dict[str, str] | None = None,
         errors: dict[str, str] | None = None, status_code: int = 200,
     ) -> Response:
         data = await service.table(conn, staff.organiser, slug, search=filters.get("q"),
-                                   status=filters.get("status"), attendance=filters.get("attendance"), page=page)
+                                   status=filters.get("status"), attendance=filters.get("attendance"),
+                                   page=int(filters.get("page") or 1))
         query = {key: value for key, value in filters.items() if key != "page"}
         context = {
-            **data, "filters": filters, "query": urlencode(query), "query_pairs": list(query.items()),
+            **data, "filters": filters, "query": urlencode(query),
+            "back": "?" + urlencode({**query, "page": data["page"]}),
             "roster": translated(lang), "done": done if done in DONE else "",
             "values": values or {"language": lang, "audience": "confirmed"}, "errors": errors or {},
             "language_options": [(code, LANGUAGE_NAMES[code]) for code in LANGUAGES],
@@ -176,9 +178,9 @@ class RosterPages(Controller):
             except Invalid:
                 errors["name"] = gettext(lang, FIELD_PROBLEMS["name"])
         if errors:
-            return await self._table(request, staff, settings, conn, slug, lang, _filters(form), values=values,
-                                     errors=errors, status_code=422)
-        return _back(f"/organiser/events/{slug}/registrations", _filters(form), "added")
+            return await self._table(request, staff, settings, conn, slug, lang, _filters(request.query_params),
+                                     values=values, errors=errors, status_code=422)
+        return _back(f"/organiser/events/{slug}/registrations", _filters(request.query_params), "added")
 
     @post("/registrations/message")
     async def message(self, slug: EventPath, request: Request, staff: Staff, settings: Settings,
@@ -201,10 +203,10 @@ class RosterPages(Controller):
                 errors[field] = gettext(lang, N_("Unknown placeholder %(name)s. The placeholders are: %(known)s.")) % {
                     "name": "{" + unknown[0] + "}", "known": ", ".join("{" + name + "}" for name in PLACEHOLDERS)}
         if errors:
-            return await self._table(request, staff, settings, conn, slug, lang, _filters(form), values=values,
-                                     errors=errors, status_code=422)
+            return await self._table(request, staff, settings, conn, slug, lang, _filters(request.query_params),
+                                     values=values, errors=errors, status_code=422)
         await service.write_to(conn, staff.organiser, slug, values["audience"], values["subject"], values["body"])
-        return _back(f"/organiser/events/{slug}/registrations", _filters(form), "written")
+        return _back(f"/organiser/events/{slug}/registrations", _filters(request.query_params), "written")
 
     @post("/registrations/{registration_id:int}/{action:str}")
     async def act(self, slug: EventPath, registration_id: RegistrationId, action: RowAction, request: Request,
@@ -231,7 +233,8 @@ class RosterPages(Controller):
             raise NotAllowed("Your role does not allow changes.") from None
         except (Conflict, Invalid):
             done = f"{action}_refused"
-        return _back(f"/organiser/events/{slug}/registrations", _filters(form), done, f"#r{registration_id}")
+        return _back(f"/organiser/events/{slug}/registrations", _filters(request.query_params), done,
+                     f"#r{registration_id}")
 
     # ------------------------------------------------------------------------ the door
 
