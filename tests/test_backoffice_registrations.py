@@ -261,6 +261,22 @@ async def test_on_behalf_actions_send_the_self_service_mails_through_smtp(
     assert audits[0]["detail"] == {"registration": ids["Eva"], "capacity": 3}
 
 
+async def test_cancelling_asks_first_who_will_be_told(app, conn, world, desk) -> None:
+    ana = desk["ids"]["Ana"]
+    async with signed_in(app, world["organiser"], "en") as http:
+        table = await http.get(desk["base"] + "/registrations", params={"q": "ana"})
+        assert f'href="{desk["base"]}/registrations/{ana}/cancel?q=ana&amp;page=1"' in table.text
+        question = await http.get(f"{desk['base']}/registrations/{ana}/cancel", params={"q": "ana", "page": "1"})
+        assert question.status_code == 200
+        assert "Ana Silva will get an email saying that the registration is cancelled." in text_of(question)
+        assert await status_of(conn, ana) == ("confirmed", None)  # asking changed nothing
+        done = await _post(http, f"{desk['base']}/registrations/{ana}/cancel?q=ana&page=1", question)
+        assert done.headers["location"] == f"{desk['base']}/registrations?q=ana&page=1&done=cancel_done#r{ana}"
+        assert await status_of(conn, ana) == ("cancelled", None)
+        # a cancelled registration is not asked about again
+        assert (await http.get(f"{desk['base']}/registrations/{ana}/cancel")).status_code == 404
+
+
 # ---------------------------------------------------------------------------- who may do what
 
 def _write_paths(desk) -> list[tuple[str, dict]]:
@@ -288,7 +304,8 @@ async def test_a_viewer_sees_no_write_control_and_every_write_is_refused(app, co
         for path in ("/registrations", "/checkin", "/sheet"):
             page = await http.get(desk["base"] + path)
             assert page.status_code == 200 and "Ana Silva" in page.text
-            assert 'method="post" action="/organiser/events/' not in page.text
+            assert 'method="post" action="/organiser/events/' not in page.text and "/cancel" not in page.text
+        assert (await http.get(f"{desk['base']}/registrations/{desk['ids']['Ana']}/cancel")).status_code == 403
         token = csrf_token(page)
         for path, fields in _write_paths(desk):
             answer = await http.post(path, data={"csrf_token": token, **fields})
@@ -300,7 +317,8 @@ async def test_another_organisations_staff_get_what_a_missing_event_gets(app, co
     before = await _unchanged(conn, desk)
     async with signed_in(app, world["caritas_admin"], "en") as http:
         token = csrf_token(await http.get("/organiser/"))
-        for path in ("/registrations", "/registrations.csv", "/registrations.xlsx", "/checkin", "/sheet"):
+        for path in ("/registrations", "/registrations.csv", "/registrations.xlsx", "/checkin", "/sheet",
+                     f"/registrations/{desk['ids']['Ana']}/cancel"):
             theirs = await http.get(desk["base"] + path)
             missing = await http.get("/organiser/events/no-such-event" + path)
             assert theirs.status_code == missing.status_code == 404, path

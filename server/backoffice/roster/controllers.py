@@ -208,6 +208,18 @@ class RosterPages(Controller):
         await service.write_to(conn, staff.organiser, slug, values["audience"], values["subject"], values["body"])
         return _back(f"/organiser/events/{slug}/registrations", _filters(request.query_params), "written")
 
+    # the same path pattern as the POST below: a path of its own would take the POSTs to it (405)
+    @get("/registrations/{registration_id:int}/{action:str}")
+    async def cancel_form(self, slug: EventPath, registration_id: RegistrationId, action: Literal["cancel"],
+                          request: Request, staff: Staff, settings: Settings, conn: asyncpg.Connection) -> Response:
+        """Before cancelling on someone's behalf: who, and whether they will be told."""
+        await self._writable(conn, staff, slug)
+        data = await service.cancellable(conn, staff.organiser, slug, registration_id)
+        filters = _filters(request.query_params)
+        return _page(request, settings, "bo_cancel_registration.html",
+                     {**data, "back": "?" + urlencode(filters) if filters else ""},
+                     lang=staff_language(request, staff), staff=staff)
+
     @post("/registrations/{registration_id:int}/{action:str}")
     async def act(self, slug: EventPath, registration_id: RegistrationId, action: RowAction, request: Request,
                   staff: Staff, settings: Settings, conn: asyncpg.Connection) -> Response:

@@ -111,6 +111,15 @@ async def add_by_hand(
     return added.id
 
 
+async def cancellable(conn: asyncpg.Connection, who: Organiser, slug: str, registration_id: int) -> dict[str, Any]:
+    """The event and a live registration of it, for the question before cancelling; 404 if it is not live."""
+    event = await event_for(conn, who, slug, write=True)
+    row = await _registration(conn, event, registration_id)
+    if row["status"] not in ("pending", "confirmed", "waitlisted"):
+        raise RegistrationNotHere(f"Registration {registration_id} is {row['status']}.")
+    return {"event": event, "registration": row}
+
+
 async def cancel(conn: asyncpg.Connection, who: Organiser, slug: str, registration_id: int, settings: Settings) -> None:
     """Cancel on the person's behalf: they get the cancellation mail, the seat goes to the waiting list."""
     event = await event_for(conn, who, slug, write=True)
