@@ -61,7 +61,8 @@ async def seed(context: Context) -> dict[str, object]:
     conn = await asyncpg.connect(context.database_url)
     await init_connection(conn)
     try:
-        await conn.execute("CREATE TABLE bench_inserts (id bigint GENERATED ALWAYS AS IDENTITY PRIMARY KEY, body jsonb NOT NULL)")
+        await conn.execute(
+            "CREATE TABLE bench_inserts (id bigint GENERATED ALWAYS AS IDENTITY PRIMARY KEY, body jsonb NOT NULL)")
         org = await conn.fetchrow(org_q.UPSERT_ORGANISATION, "asti", "ASTI")
         big, big_id = await _event(conn, context, "Séance d'information sur la nationalité luxembourgeoise", 4_000)
         small, small_id = await _event(conn, context, "Table de conversation", 60)
@@ -118,7 +119,8 @@ async def run(context: Context) -> list[Result]:
     marked = await _present(context)
     return [
         Result(
-            name=f"GET registrations page, event of {BIG:,} (every page, 1 in 4 a search), p99, {DOOR_STAFF} connections",
+            name=f"GET registrations page, event of {BIG:,} (every page, 1 in 4 a search), p99, "
+                 f"{DOOR_STAFF} connections",
             figure=big_page.p99_ms, unit="ms", ceiling=small_page.p99_ms,
             ceiling_name=f"the same page of an event of {SMALL}", target=1.5, better="lower",
             notes={"p50_ms": round(big_page.p50_ms, 1), "throughput": round(big_page.throughput, 1),

@@ -88,7 +88,8 @@ async def test_a_big_event_is_shown_fifty_at_a_time(app, conn, settings, world) 
     event = await create_event(conn, settings, organisation="asti", capacity=None, title={"en": "Big"})
     await conn.execute(
         "INSERT INTO registrations (event_id, token_nonce, token_hash, name, email, language, status, consent_at, "
-        "confirmed_at) SELECT e.id, decode(md5(e.id || '-' || n), 'hex'), sha256((e.id || '-' || n)::bytea), 'Person ' || lpad(n::text, 3, '0'), "
+        "confirmed_at) SELECT e.id, decode(md5(e.id || '-' || n), 'hex'), sha256((e.id || '-' || n)::bytea), "
+        "'Person ' || lpad(n::text, 3, '0'), "
         "'p' || n || '@example.org', 'fr', 'confirmed', now(), now() FROM events e, generate_series(1, 120) n "
         "WHERE e.slug = $1", event.slug)
     async with signed_in(app, world["organiser"], "en") as http:
@@ -183,11 +184,13 @@ async def test_the_message_form_checks_placeholders_and_writes_to_the_people_mar
         wrong = await _post(http, desk["base"] + "/registrations/message", page, audience="attended",
                             subject="Danke, {name}", body="Hallo {vorname}")
         assert wrong.status_code == 422
-        assert re.search(r'id="f-body-error">.*?\{vorname\}', wrong.text, re.S) and 'id="f-subject-error"' not in wrong.text
+        assert re.search(r'id="f-body-error">.*?\{vorname\}', wrong.text, re.S)
+        assert 'id="f-subject-error"' not in wrong.text
         assert "Hallo {vorname}" in wrong.text
         empty = await _post(http, desk["base"] + "/registrations/message", page, audience="everyone",
                             subject="", body="x")
-        assert empty.status_code == 422 and 'id="f-subject-error"' in empty.text and 'id="f-audience-error"' in empty.text
+        assert empty.status_code == 422
+        assert 'id="f-subject-error"' in empty.text and 'id="f-audience-error"' in empty.text
         sent = await _post(http, desk["base"] + "/registrations/message", page, audience="attended",
                            subject="Danke, {name}", body="Hallo {name}, danke fürs Kommen.")
         assert sent.status_code == 303 and "done=written" in sent.headers["location"]
@@ -375,9 +378,11 @@ async def test_at_the_door_find_tap_present_undo_and_add_a_walk_in(app, conn, wo
         assert walked.status_code == 303 and "q=Z%C3%A9+Walk-in" in walked.headers["location"]
         shown = await http.get(walked.headers["location"])
         assert "Undo: Zé Walk-in is not here" in text_of(shown) and "1 present of 5 expected" in text_of(shown)
-        full = await http.post(f"{desk['base']}/checkin/walk-in", data={"csrf_token": csrf_token(found), "name": "Late"})
+        full = await http.post(f"{desk['base']}/checkin/walk-in",
+                               data={"csrf_token": csrf_token(found), "name": "Late"})
         assert full.status_code == 422 and "No place is free" in text_of(full) and 'value="Late"' in full.text
-    walk_in = await conn.fetchrow("SELECT email, status, attendance, source FROM registrations WHERE name = 'Zé Walk-in'")
+    walk_in = await conn.fetchrow("SELECT email, status, attendance, source FROM registrations "
+                                  "WHERE name = 'Zé Walk-in'")
     assert tuple(walk_in) == (None, "confirmed", "present", "organiser")
     assert await conn.fetchval("SELECT count(*) FROM outbox WHERE registration_id IN (SELECT id FROM registrations "
                                "WHERE name = 'Zé Walk-in')") == 0
@@ -392,7 +397,8 @@ async def test_the_sheet_lists_the_people_with_a_place_and_a_column_to_sign(app,
     async with signed_in(app, world["viewer"], "fr") as http:
         sheet = await http.get(desk["base"] + "/sheet")
     assert sheet.status_code == 200
-    assert re.findall(r'<td class="sheet-n">\d+</td><td>([^<]*)</td>', sheet.text)[:3] == ["Ana Silva", "Bruno Weber", ""]
+    names = re.findall(r'<td class="sheet-n">\d+</td><td>([^<]*)</td>', sheet.text)
+    assert names[:3] == ["Ana Silva", "Bruno Weber", ""]
     assert "Signature" in text_of(sheet) and "Feuille de présence" in text_of(sheet)
     assert "Carla" not in sheet.text and "Dora" not in sheet.text
 

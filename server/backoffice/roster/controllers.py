@@ -137,7 +137,7 @@ class RosterPages(Controller):
     @get("/registrations.csv")
     async def export_csv(self, slug: EventPath, request: Request, staff: Staff, conn: asyncpg.Connection,
                          status: StatusFilter = None) -> Response:
-        """The registrations as CSV for Excel (semicolons, as French and German settings expect), in the person's language."""
+        """The registrations as CSV for Excel (semicolons, as French and German settings expect), in their language."""
         name, body = await registrations.export_csv(conn, staff.organiser, slug, staff_language(request, staff),
                                                     status=status or None)
         return Response(body, media_type="text/csv; charset=utf-8", headers=_download(name))

@@ -129,7 +129,9 @@ async def cancel(conn: asyncpg.Connection, who: Organiser, slug: str, registrati
         await _audit(conn, who, event, "registration_cancelled", registration=row["id"], previous=row["status"])
 
 
-async def confirm(conn: asyncpg.Connection, who: Organiser, slug: str, registration_id: int, settings: Settings) -> None:
+async def confirm(
+    conn: asyncpg.Connection, who: Organiser, slug: str, registration_id: int, settings: Settings,
+) -> None:
     """Confirm a pending place on the person's behalf: they get the confirmation mail."""
     event = await event_for(conn, who, slug, write=True)
     row = await _registration(conn, event, registration_id)
@@ -138,7 +140,9 @@ async def confirm(conn: asyncpg.Connection, who: Organiser, slug: str, registrat
         await _audit(conn, who, event, "registration_confirmed", registration=row["id"])
 
 
-async def promote(conn: asyncpg.Connection, who: Organiser, slug: str, registration_id: int, settings: Settings) -> None:
+async def promote(
+    conn: asyncpg.Connection, who: Organiser, slug: str, registration_id: int, settings: Settings,
+) -> None:
     """Give a waitlisted person a place now, on the organiser's word, with the mail of a promotion by the list.
 
     Free places go to the oldest waiting first (settle), so a person still waiting after it finds the event
@@ -185,7 +189,8 @@ async def set_attendance(
     event = await event_for(conn, who, slug, write=True)
     row = await _registration(conn, event, registration_id)
     async with conn.transaction():
-        await registrations.mark_attendance(conn, who, slug, AttendanceIn(marks=[AttendanceMark(row["id"], attendance)]))
+        marks = AttendanceIn(marks=[AttendanceMark(row["id"], attendance)])
+        await registrations.mark_attendance(conn, who, slug, marks)
         await _audit(conn, who, event, "attendance", registration=row["id"], attendance=attendance,
                      previous=row["attendance"], via="table")
 
@@ -250,7 +255,8 @@ async def undo_present(conn: asyncpg.Connection, who: Organiser, slug: str, regi
 async def walk_in(conn: asyncpg.Connection, who: Organiser, slug: str, name: str, lang: str,
                   settings: Settings) -> int:
     """Someone who comes without registering: a name only, a seat, marked present at once."""
-    person = RegistrationByHandIn(name=name, language=lang, attendance="present", notify=False)  # type: ignore[arg-type]
+    person = RegistrationByHandIn(name=name, language=lang, attendance="present",  # type: ignore[arg-type]
+                                  notify=False)
     return await add_by_hand(conn, who, slug, person, settings, via="door")
 
 
