@@ -13,9 +13,10 @@ import asyncpg
 
 from server.backoffice import audit
 from server.backoffice.roster import queries as q
-from server.errors import Conflict, Forbidden, NotFound
+from server.errors import Conflict, Forbidden, Invalid, NotFound
 from server.events.service import readable_event
 from server.notifications import service as messages
+from server.notifications.messages import unknown_placeholders
 from server.notifications.outbox import enqueue
 from server.notifications.schemas import OrganiserMessageIn
 from server.organisers.schemas import Organiser
@@ -202,6 +203,8 @@ async def write_to(
     if audience != "attended":
         data = OrganiserMessageIn(subject=subject, body=body, to=AUDIENCES[audience])  # type: ignore[arg-type]
         return (await messages.write_to_registrants(conn, who, slug, data)).queued
+    if unknown := sorted(set(unknown_placeholders(subject)) | set(unknown_placeholders(body))):
+        raise Invalid(f"Unknown placeholders: {', '.join('{' + name + '}' for name in unknown)}.")
     async with conn.transaction():
         event = await event_for(conn, who, slug, write=True)
         people = await conn.fetch(q.ATTENDED_WITH_EMAIL, event["id"])
