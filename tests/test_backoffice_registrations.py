@@ -8,7 +8,7 @@ from urllib.parse import parse_qs, urlsplit
 
 import pytest
 
-from server.app import create_app
+from tests.apps import app_on
 from tests.factories import create_event, create_organisation, create_organiser, insert_registration
 from tests.test_backoffice_pages import signed_in, world  # noqa: F401  (the fixture)
 from tests.test_backoffice_signin import with_password
@@ -17,7 +17,7 @@ from tests.test_pages import csrf_token, text_of
 
 @pytest.fixture
 def app(conn, settings):
-    return create_app(settings, test_connection=conn)
+    return app_on(settings, conn)
 
 
 async def _people(conn, settings, slug: str) -> dict[str, int]:
@@ -222,7 +222,7 @@ async def test_on_behalf_actions_send_the_self_service_mails_through_smtp(
                                       "pt": "Serão de boas-vindas", "lb": "Wëllkommsowend"})
     ids = await _people(conn, settings, event.slug)
     base = f"/organiser/events/{event.slug}/registrations"
-    app = create_app(settings, test_connection=conn)
+    app = app_on(settings, conn)
     async with signed_in(app, person, "en") as http:
         page = await http.get(base)
         # Eva, second on the list, gets a place on the organiser's word: the full event gets one more

@@ -25,13 +25,13 @@ from server.backoffice.service import Staff
 from server.backoffice.web import provide_staff, staff_language
 from server.errors import Conflict, Forbidden, Invalid
 from server.i18n import LANGUAGES
-from server.notifications.messages import PLACEHOLDERS, unknown_placeholders
+from server.notifications.placeholders import PLACEHOLDERS, unknown_placeholders
 from server.notifications.schemas import Body, Subject
 from server.pages.translations import LANGUAGE_NAMES, N_, gettext
 from server.registrations import organiser as registrations
 from server.registrations.organiser import AlreadyRegistered
+from server.registrations.refusals import EventCancelled, EventFull
 from server.registrations.schemas import RegistrationByHandIn
-from server.registrations.service import EventCancelled, EventFull
 from server.settings import Settings
 
 XLSX = "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet"

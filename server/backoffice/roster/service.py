@@ -11,19 +11,19 @@ from typing import Any
 
 import asyncpg
 
-from server.backoffice import audit
+from server import audit
 from server.backoffice.roster import queries as q
 from server.errors import Conflict, Forbidden, Invalid, NotFound
 from server.events.service import readable_event
 from server.notifications import service as messages
-from server.notifications.messages import unknown_placeholders
-from server.notifications.outbox import enqueue
+from server.notifications.placeholders import unknown_placeholders
 from server.notifications.schemas import OrganiserMessageIn
 from server.organisers.schemas import Organiser
+from server.outbox import enqueue
 from server.registrations import organiser as registrations
 from server.registrations import queries as registration_queries
 from server.registrations.schemas import AttendanceIn, AttendanceMark, RegistrationByHandIn, RegistrationPatch
-from server.registrations.service import free_seats, lock_events, seat_transaction, settle, tell_registrant
+from server.registrations.seats import free_seats, lock_events, seat_transaction, settle, tell_registrant
 from server.settings import Settings
 
 PAGE_SIZE = 50
