@@ -16,7 +16,6 @@ from litestar.openapi.spec import Components, SecurityScheme, Tag
 from server import health
 from server.apidocs import LocalSwaggerPlugin
 from server.backoffice.controllers import BackofficePages
-from server.backoffice.roster.controllers import RosterPages
 from server.backoffice.signin import SignInPages
 from server.backoffice.web import authenticate_session
 from server.bodies import StrictRequest, StrictStructSchemaPlugin
@@ -43,6 +42,7 @@ from server.pages.accounts import InvitationPages
 from server.pages.controllers import PagesController
 from server.pages.errors import with_html_for_browsers
 from server.registrations.controllers import OrganiserRegistrationController, PublicRegistrationController
+from server.roster.controllers import RosterPages
 from server.security import install_log_redaction, security_headers
 from server.settings import Settings
 from server.transport import RequestGate

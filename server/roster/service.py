@@ -12,7 +12,7 @@ from typing import Any
 import asyncpg
 
 from server import audit
-from server.backoffice.roster import queries as q
+from server.roster import queries as q
 from server.errors import Conflict, Forbidden, Invalid, NotFound
 from server.events.service import readable_event
 from server.notifications import service as messages

@@ -19,8 +19,8 @@ from litestar.params import Parameter, QueryParameter
 from litestar.response import Redirect
 
 from server.backoffice.controllers import BACKOFFICE_HANDLERS, NotAllowed, _form, _page
-from server.backoffice.roster import service
-from server.backoffice.roster.labels import DONE, translated
+from server.roster import service
+from server.roster.labels import DONE, translated
 from server.backoffice.service import Staff
 from server.backoffice.web import provide_staff, staff_language
 from server.errors import Conflict, Forbidden, Invalid
