@@ -19,8 +19,6 @@ from litestar.params import Parameter, QueryParameter
 from litestar.response import Redirect
 
 from server.backoffice.controllers import BACKOFFICE_HANDLERS, NotAllowed, _form, _page
-from server.roster import service
-from server.roster.labels import DONE, translated
 from server.backoffice.service import Staff
 from server.backoffice.web import provide_staff, staff_language
 from server.errors import Conflict, Forbidden, Invalid
@@ -32,6 +30,8 @@ from server.registrations import organiser as registrations
 from server.registrations.organiser import AlreadyRegistered
 from server.registrations.refusals import EventCancelled, EventFull
 from server.registrations.schemas import RegistrationByHandIn
+from server.roster import service
+from server.roster.labels import DONE, translated
 from server.settings import Settings
 
 XLSX = "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet"

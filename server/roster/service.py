@@ -12,7 +12,6 @@ from typing import Any
 import asyncpg
 
 from server import audit
-from server.roster import queries as q
 from server.errors import Conflict, Forbidden, Invalid, NotFound
 from server.events.service import readable_event
 from server.notifications import service as messages
@@ -24,6 +23,7 @@ from server.registrations import organiser as registrations
 from server.registrations import queries as registration_queries
 from server.registrations.schemas import AttendanceIn, AttendanceMark, RegistrationByHandIn, RegistrationPatch
 from server.registrations.seats import free_seats, lock_events, seat_transaction, settle, tell_registrant
+from server.roster import queries as q
 from server.settings import Settings
 
 PAGE_SIZE = 50
