@@ -40,7 +40,7 @@ from server.i18n import (
     DEFAULT_LANGUAGE, LANGUAGES, apply_n_rule, format_day, format_time, format_when, translations,
 )
 from server.notifications import message_queries as q
-from server.notifications.outbox import ACCOUNT_KINDS, COMMUNE_KINDS, INTERPRETATION_KINDS
+from server.notifications.outbox import ACCOUNT_KINDS, COMMUNE_KINDS, INTERPRETATION_KINDS, SUBSIDY_KINDS
 from server.registrations import qr
 from server.registrations.tokens import checkin_url, join_url as personal_join_url, manage_url, token_from_nonce
 from server.settings import Settings
@@ -190,6 +190,9 @@ async def build_delivery(conn: asyncpg.Connection, row: Mapping[str, Any], setti
     if kind in COMMUNE_KINDS:  # a commune's request to the agency: no registration behind it either
         from server.communes import mails
         return await mails.build_delivery(conn, row, settings)
+    if kind in SUBSIDY_KINDS:  # an association's subsidy request: no registration behind it either
+        from server.subsidies import mails as subsidy_mails
+        return await subsidy_mails.build_delivery(conn, row, settings)
     builder = _BUILDERS.get(kind)
     if builder is None:
         raise ValueError(f"no message is written for the kind {kind!r}")
