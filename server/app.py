@@ -45,6 +45,7 @@ from server.registrations.controllers import OrganiserRegistrationController, Pu
 from server.security import install_log_redaction, security_headers
 from server.settings import Settings
 from server.subsidies.controllers import OrganiserSubsidyController
+from server.subsidies.pages import SubsidyPages
 from server.transport import RequestGate
 
 MAX_BODY_BYTES = 256 * 1024
@@ -83,6 +84,7 @@ def route_handlers() -> list:
         CommuneCalendarPages,
         CommuneFeedController,
         OrganiserSubsidyController,
+        SubsidyPages,
     ]
 
 
