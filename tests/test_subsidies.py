@@ -11,9 +11,7 @@ import httpx
 import openpyxl
 import pytest
 
-from server.app import create_app
 from server.subsidies import service
-from server.settings import Settings
 from tests.factories import create_organisation, create_organiser
 
 PDF = b"%PDF-1.4\n1 0 obj <<>> endobj\ntrailer <<>>\n%%EOF\n"
@@ -479,7 +477,3 @@ async def test_a_draft_is_reminded_two_weeks_before_its_deadline_once(client, co
     assert message["Content-Language"] == "de"
     assert f"https://zesummen.test/organiser/subsidies/{due['id']}" in message.get_body(("plain",)).get_content()
 
-
-def client_for_app(conn: asyncpg.Connection, settings: Settings) -> httpx.AsyncClient:
-    app = create_app(settings, test_connection=conn)
-    return httpx.AsyncClient(transport=httpx.ASGITransport(app=app), base_url="https://testserver")

@@ -144,3 +144,18 @@ async def test_the_pages_speak_every_language(conn, settings, people, lang) -> N
         assert listing.status_code == 200
         if lang != "en":
             assert "Save the draft" not in page.text and "Subsidy requests" not in listing.text
+
+
+async def test_a_mistyped_amount_or_date_comes_back_next_to_its_field_with_what_was_typed(
+    conn, settings, people,
+) -> None:
+    starts_on = service.today_in_luxembourg() + timedelta(days=50)
+    async with signed_in(conn, settings, people["asti"]) as http:
+        application_id, token = await start_draft(http)
+        refused = await http.post(f"/organiser/subsidies/{application_id}", data=form(
+            token, starts_on, budget_amount_1="-20", ends_on="31/12/2027", aims="Gardé"))
+        assert refused.status_code == 422
+        assert 'id="f-budget-error"' in refused.text and 'id="f-ends_on-error"' in refused.text
+        assert 'value="-20"' in refused.text and 'value="31/12/2027"' in refused.text and ">Gardé</textarea>" in refused.text
+        # nothing half-saved: the stored draft is still the empty one
+        assert await conn.fetchval("SELECT aims FROM subsidy_applications WHERE id = $1", application_id) == ""

@@ -18,13 +18,15 @@ from litestar.response import Redirect
 from server.backoffice.controllers import BACKOFFICE_HANDLERS, _page
 from server.backoffice.service import Staff
 from server.backoffice.web import provide_staff, staff_language
-from server.errors import DomainError, FieldError, Invalid
+from server.errors import FieldError, Forbidden, Invalid
 from server.i18n import LANGUAGES, N_, gettext, localise
 from server.pages import csrf
 from server.settings import Settings
 from server.subsidies import mails, service
+from server.subsidies import queries as q
 from server.subsidies.controllers import UPLOAD_BODY_BYTES, attachment
-from server.subsidies.schemas import ApplicationIn, ApplicationOut, DecisionIn, ReportIn
+from server.subsidies.schemas import ApplicationIn, ApplicationOut, DecisionIn, NewApplicationIn, ReportIn
+from server.validation import Refused, checked
 
 ApplicationId = Annotated[int, Parameter(ge=1, le=2**63 - 1)]
 DocumentId = Annotated[int, Parameter(ge=1, le=2**63 - 1)]
@@ -214,14 +216,14 @@ def read_form(form: Any) -> tuple[dict[str, Any], ApplicationIn | None, dict[str
     if problems:
         return values, None, problems
     try:
-        from server.validation import checked
-
-        draft = msgspec.convert(data, ApplicationIn)
-        return values, checked(draft, ApplicationIn), {}
-    except Exception as exc:  # msgspec.ValidationError or Refused: name the field
-        field = str(exc).split("`$.")[-1].split("`")[0] if "`$." in str(exc) else getattr(exc, "field", "")
-        name = field.split(".")[0].split("[")[0] or "form"
-        return values, None, {name if name in ERRORS else "form": "invalid"}
+        return values, checked(msgspec.convert(data, ApplicationIn), ApplicationIn), {}
+    except Refused as exc:
+        name = exc.field.split(".")[0].split("[")[0]
+    except msgspec.ValidationError as exc:
+        # msgspec names the path as `$.field[...]`
+        path = re.search(r"`\$\.(\w+)", str(exc))
+        name = path.group(1) if path else ""
+    return values, None, {name if name in ERRORS else "form": "invalid"}
 
 
 def page_errors(errors: list[FieldError] | dict[str, str], lang: str, starts_on: date | None) -> dict[str, str]:
@@ -265,14 +267,10 @@ class SubsidyPages(Controller):
         form = await _form(request, settings)
         lang = staff_language(request, staff)
         try:
-            from server.subsidies.schemas import NewApplicationIn
-
             created = await service.create_application(
                 conn, staff.organiser, NewApplicationIn(organisation=form.get("organisation", "")[:63] or ""),
                 settings, lang)
-        except (Invalid, DomainError) as exc:
-            if exc.status not in (403, 422):
-                raise
+        except (Forbidden, Invalid) as exc:
             errors = {"organisation": gettext(lang, ERRORS["organisation"])}
             return await self._index(request, staff, settings, conn, errors=errors, status_code=exc.status)
         return Redirect(path=f"/organiser/subsidies/{created.id}", status_code=303)
@@ -418,8 +416,7 @@ class SubsidyPages(Controller):
         lang = staff_language(request, staff)
         items = await service.list_applications(conn, staff.organiser, None, settings)
         organisations = await conn.fetch(
-            "SELECT slug, name, kind FROM organisations WHERE id = ANY($1::bigint[]) ORDER BY name",
-            [oid for oid in staff.organiser.roles if staff.organiser.can_write(oid)])
+            q.ORGANISATIONS_BY_IDS, [oid for oid in staff.organiser.roles if staff.organiser.can_write(oid)])
         context = {
             "items": [{"id": a.id, "title": localise(a.title, lang)[0], "organisation": a.organisation_name,
                        "status": a.status, "starts_on": mails.long_date(a.starts_on, lang) if a.starts_on else "",
@@ -437,15 +434,12 @@ class SubsidyPages(Controller):
         lang = staff_language(request, staff)
         year = (application.starts_on or service.today_in_luxembourg()).year
         themes = await service.themes(conn, year)
-        own_events = await conn.fetch(
-            "SELECT e.slug, e.title, e.languages, e.starts_at FROM events e JOIN organisations o "
-            "ON o.id = e.organisation_id WHERE o.slug = $1 AND e.status <> 'cancelled' ORDER BY e.starts_at DESC "
-            "LIMIT 100", application.organisation)
+        own_events = await conn.fetch(q.EVENTS_TO_LINK, application.organisation)
         form_values = values or values_of(application)
         budget_rows = list(form_values["budget"]) + [{"kind": "expense", "category": "", "label": "", "amount": ""}
                                                      for _ in range(BLANK_BUDGET_ROWS)]
         done = request.query_params.get("done")
-        organisation_id = await conn.fetchval("SELECT id FROM organisations WHERE slug = $1", application.organisation)
+        organisation_id = (await conn.fetchrow(q.ORGANISATION, application.organisation))["id"]
         context = {
             "applicant": staff.organiser.can_write(organisation_id),
             "application": application,

@@ -3,6 +3,12 @@
 # an organisation by slug with its kind
 ORGANISATION = "SELECT id, slug, name, kind FROM organisations WHERE slug = $1"
 
+# an organisation by id with its kind
+ORGANISATION_BY_ID = "SELECT id, slug, name, kind FROM organisations WHERE id = $1"
+
+# the organisations among these ids ($1), by name, with their kinds
+ORGANISATIONS_BY_IDS = "SELECT id, slug, name, kind FROM organisations WHERE id = ANY($1::bigint[]) ORDER BY name"
+
 # sets an organisation's kind; returns its id (none for an unknown slug)
 SET_ORGANISATION_KIND = "UPDATE organisations SET kind = $2 WHERE slug = $1 RETURNING id"
 
@@ -71,6 +77,9 @@ CLOSE = "UPDATE subsidy_applications SET status = 'closed', closed_at = now(), u
 # a theme of a year by code
 THEME = "SELECT id, code, year FROM subsidy_themes WHERE year = $1 AND code = $2"
 
+# whether a theme is one of the department's priorities
+THEME_PRIORITY = "SELECT priority FROM subsidy_themes WHERE id = $1"
+
 # the themes of a year, priority ones first
 THEMES_OF_YEAR = "SELECT id, code, title, priority FROM subsidy_themes WHERE year = $1 ORDER BY NOT priority, code"
 
@@ -111,6 +120,15 @@ INSERT INTO subsidy_application_events (application_id, event_id)
 SELECT $1, unnest($2::bigint[]) ON CONFLICT DO NOTHING
 """
 
+# how many Zesummen events an application includes
+LINKED_EVENT_COUNT = "SELECT count(*) FROM subsidy_application_events WHERE application_id = $1"
+
+# an organisation's events (by its slug) a request may include, newest first
+EVENTS_TO_LINK = """
+SELECT e.slug, e.title, e.languages, e.starts_at FROM events e JOIN organisations o ON o.id = e.organisation_id
+WHERE o.slug = $1 AND e.status <> 'cancelled' ORDER BY e.starts_at DESC LIMIT 100
+"""
+
 # the linked events with how many were marked present
 LINKED_EVENTS = """
 SELECT e.slug, e.status, e.starts_at,
@@ -126,7 +144,15 @@ WHERE application_id = $1 ORDER BY id
 """
 
 # one document of an application, without its bytes
-DOCUMENT = "SELECT id, kind, filename, media_type, size_bytes FROM subsidy_documents WHERE application_id = $1 AND id = $2"
+DOCUMENT = """
+SELECT id, kind, filename, media_type, size_bytes FROM subsidy_documents WHERE application_id = $1 AND id = $2
+"""
+
+# how many documents an application holds
+DOCUMENT_COUNT = "SELECT count(*) FROM subsidy_documents WHERE application_id = $1"
+
+# when a document was added
+DOCUMENT_CREATED_AT = "SELECT created_at FROM subsidy_documents WHERE id = $1"
 
 # the bytes of a document
 DOCUMENT_CONTENT = "SELECT content FROM subsidy_document_contents WHERE document_id = $1"

@@ -162,7 +162,7 @@ async def to_out(conn: asyncpg.Connection, organiser: Organiser, seen: Access, s
     events = [msgspec.convert(dict(e), LinkedEventOut) for e in await conn.fetch(q.LINKED_EVENTS, row["id"])]
     priority = None
     if row["theme_id"] is not None:
-        priority = await conn.fetchval("SELECT priority FROM subsidy_themes WHERE id = $1", row["theme_id"])
+        priority = await conn.fetchval(q.THEME_PRIORITY, row["theme_id"])
     report = None
     if (filed := await conn.fetchrow(q.REPORT, row["id"])) is not None:
         actual = await budget(conn, row["id"], "actual")
@@ -251,7 +251,7 @@ async def create_application(
     if org is None and not data.organisation:
         writable = [oid for oid in organiser.roles if organiser.can_write(oid)]
         if len(writable) == 1:
-            org = await conn.fetchrow("SELECT id, slug, name, kind FROM organisations WHERE id = $1", writable[0])
+            org = await conn.fetchrow(q.ORGANISATION_BY_ID, writable[0])
     if org is None or not organiser.can_read(org["id"]):
         raise Invalid.field("organisation", "Name one of your organisations by its slug.")
     if not organiser.can_write(org["id"]):
@@ -323,8 +323,7 @@ async def submission_errors(conn: asyncpg.Connection, row: asyncpg.Record, today
         errors.append(FieldError("ends_on", "Give the day the project ends."))
     elif row["starts_on"] is not None and row["ends_on"] < row["starts_on"]:
         errors.append(FieldError("ends_on", "The project ends on or after the day it starts."))
-    linked = await conn.fetchval("SELECT count(*) FROM subsidy_application_events WHERE application_id = $1",
-                                 row["id"])
+    linked = await conn.fetchval(q.LINKED_EVENT_COUNT, row["id"])
     if not linked and not row["planned_events"].strip() and not row["deliverables"].strip():
         errors.append(FieldError("deliverables", "Name the project's events or its deliverables."))
     sums = totals(await budget(conn, row["id"]))
@@ -401,20 +400,21 @@ async def add_document(
     async with conn.transaction():
         row = await as_applicant(conn, organiser, application_id)
         _editable(row)
-        if await conn.fetchval("SELECT count(*) FROM subsidy_documents WHERE application_id = $1",
-                               application_id) >= MAX_DOCUMENTS:
+        if await conn.fetchval(q.DOCUMENT_COUNT, application_id) >= MAX_DOCUMENTS:
             raise Invalid.field("file", f"A request holds at most {MAX_DOCUMENTS} documents.")
         document_id = await conn.fetchval(q.INSERT_DOCUMENT, application_id, kind, name, media, len(content),
                                           hashlib.sha256(content).digest(), organiser.id or None)
         await conn.execute(q.INSERT_DOCUMENT_CONTENT, document_id, content)
         await record(conn, organiser, "subsidy_document_added", organisation_id=row["organisation_id"],
                      detail={"application": application_id, "document": document_id, "kind": kind})
-        stored = await conn.fetchrow("SELECT * FROM subsidy_documents WHERE id = $1", document_id)
+        created_at = await conn.fetchval(q.DOCUMENT_CREATED_AT, document_id)
     return DocumentOut(id=document_id, kind=kind, filename=name, media_type=media, size_bytes=len(content),
-                       created_at=stored["created_at"], url=document_url(settings, application_id, document_id))
+                       created_at=created_at, url=document_url(settings, application_id, document_id))
 
 
-async def remove_document(conn: asyncpg.Connection, organiser: Organiser, application_id: int, document_id: int) -> None:
+async def remove_document(
+    conn: asyncpg.Connection, organiser: Organiser, application_id: int, document_id: int,
+) -> None:
     """Take a document out of a request the association may still change."""
     async with conn.transaction():
         row = await as_applicant(conn, organiser, application_id)
