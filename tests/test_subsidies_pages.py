@@ -156,6 +156,20 @@ async def test_a_mistyped_amount_or_date_comes_back_next_to_its_field_with_what_
             token, starts_on, budget_amount_1="-20", ends_on="31/12/2027", aims="Gardé"))
         assert refused.status_code == 422
         assert 'id="f-budget-error"' in refused.text and 'id="f-ends_on-error"' in refused.text
-        assert 'value="-20"' in refused.text and 'value="31/12/2027"' in refused.text and ">Gardé</textarea>" in refused.text
+        assert 'value="-20"' in refused.text and 'value="31/12/2027"' in refused.text
+        assert ">Gardé</textarea>" in refused.text
         # nothing half-saved: the stored draft is still the empty one
         assert await conn.fetchval("SELECT aims FROM subsidy_applications WHERE id = $1", application_id) == ""
+
+
+async def test_reviewers_download_the_granted_subsidies_from_the_list(conn, settings, people) -> None:
+    year = service.today_in_luxembourg().year
+    async with signed_in(conn, settings, people["reviewer"], lang="pt") as http:
+        page = await http.get("/organiser/subsidies")
+        assert f"Subsídios concedidos em {year} (XLSX)" in text_of(page)
+        got = await http.get(f"/organiser/subsidies/granted/{year}")
+        assert got.status_code == 200 and got.content[:2] == b"PK"
+        assert got.headers["content-disposition"].startswith("attachment")
+    async with signed_in(conn, settings, people["asti"]) as http:
+        assert "XLSX" not in (await http.get("/organiser/subsidies")).text
+        assert (await http.get(f"/organiser/subsidies/granted/{year}")).status_code == 403

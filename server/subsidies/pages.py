@@ -22,7 +22,7 @@ from server.errors import FieldError, Forbidden, Invalid
 from server.i18n import LANGUAGES, N_, gettext, localise
 from server.pages import csrf
 from server.settings import Settings
-from server.subsidies import mails, service
+from server.subsidies import export, mails, service
 from server.subsidies import queries as q
 from server.subsidies.controllers import UPLOAD_BODY_BYTES, attachment
 from server.subsidies.schemas import ApplicationIn, ApplicationOut, DecisionIn, NewApplicationIn, ReportIn
@@ -275,6 +275,13 @@ class SubsidyPages(Controller):
             return await self._index(request, staff, settings, conn, errors=errors, status_code=exc.status)
         return Redirect(path=f"/organiser/subsidies/{created.id}", status_code=303)
 
+    @get("/granted/{year:int}")
+    async def granted(self, year: Annotated[int, Parameter(ge=2000, le=2100)], request: Request, staff: Staff,
+                      conn: asyncpg.Connection) -> Response:
+        """The year's granted subsidies as a spreadsheet, for reviewers."""
+        content = await export.granted_workbook(conn, staff.organiser, year, staff_language(request, staff))
+        return attachment(f"subsidies-{year}.xlsx", export.XLSX, content)
+
     @get("/{application_id:int}")
     async def show(self, application_id: ApplicationId, request: Request, staff: Staff, settings: Settings,
                    conn: asyncpg.Connection) -> Response:
@@ -424,6 +431,8 @@ class SubsidyPages(Controller):
             "applicants": [(o["slug"], o["name"]) for o in organisations if o["kind"] in service.APPLICANT_KINDS],
             "others": [o["name"] for o in organisations if o["kind"] not in service.APPLICANT_KINDS],
             "errors": errors or {}, "values": {}, "sub": _labels(lang),
+            "export_years": [] if not await service.is_reviewer(conn, staff.organiser) else [
+                service.today_in_luxembourg().year + offset for offset in (1, 0, -1)],
         }
         return _page(request, settings, "subsidies.html", context, lang=lang, staff=staff, status_code=status_code)
 
