@@ -173,3 +173,22 @@ async def test_reviewers_download_the_granted_subsidies_from_the_list(conn, sett
     async with signed_in(conn, settings, people["asti"]) as http:
         assert "XLSX" not in (await http.get("/organiser/subsidies")).text
         assert (await http.get(f"/organiser/subsidies/granted/{year}")).status_code == 403
+
+
+async def test_reviewers_write_the_themes_of_a_year(conn, settings, people) -> None:
+    async with signed_in(conn, settings, people["asti"]) as http:
+        assert (await http.get("/organiser/subsidies/themes/2031")).status_code == 403
+    async with signed_in(conn, settings, people["reviewer"]) as http:
+        page = await http.get("/organiser/subsidies/themes/2031")
+        assert page.status_code == 200
+        refused = await http.post("/organiser/subsidies/themes/2031", data={
+            "csrf_token": csrf_token(page), "code_0": "Pas un code!", "title_fr_0": "Participation politique"})
+        assert refused.status_code == 422 and 'id="f-themes-error"' in refused.text
+        assert 'value="Participation politique"' in refused.text
+        saved = await http.post("/organiser/subsidies/themes/2031", data={
+            "csrf_token": csrf_token(page), "code_0": "political", "title_fr_0": "Participation politique",
+            "priority_0": "yes", "code_1": "culture", "title_de_1": "Kultur"})
+        assert saved.status_code == 303
+    rows = await conn.fetch("SELECT code, title, priority FROM subsidy_themes WHERE year = 2031 ORDER BY code")
+    assert [(r["code"], r["title"], r["priority"]) for r in rows] == [
+        ("culture", {"de": "Kultur"}, False), ("political", {"fr": "Participation politique"}, True)]

@@ -25,7 +25,9 @@ from server.settings import Settings
 from server.subsidies import export, mails, service
 from server.subsidies import queries as q
 from server.subsidies.controllers import UPLOAD_BODY_BYTES, attachment
-from server.subsidies.schemas import ApplicationIn, ApplicationOut, DecisionIn, NewApplicationIn, ReportIn
+from server.subsidies.schemas import (
+    ApplicationIn, ApplicationOut, DecisionIn, NewApplicationIn, ReportIn, ThemesIn, Year,
+)
 from server.validation import Refused, checked
 
 ApplicationId = Annotated[int, Parameter(ge=1, le=2**63 - 1)]
@@ -61,6 +63,7 @@ FIELDS = {
     "attendance": N_("Attendance"),
     "report": N_("Report"),
     "status": N_("Status"),
+    "themes": N_("Themes"),
 }
 
 STATUSES = {
@@ -133,7 +136,11 @@ DONE = {
     "decided": N_("The decision is recorded and the association is told by email."),
     "reported": N_("The report is filed."),
     "closed": N_("The file is closed."),
+    "themes": N_("The themes are saved."),
 }
+THEMES_ERROR = N_("Each theme needs a code of lower-case letters, digits and hyphens, used once, and a name in at "
+                  "least one language.")
+MAX_THEME_ROWS = 53
 
 
 def _labels(lang: str) -> dict[str, dict[str, str]]:
@@ -274,6 +281,48 @@ class SubsidyPages(Controller):
             errors = {"organisation": gettext(lang, ERRORS["organisation"])}
             return await self._index(request, staff, settings, conn, errors=errors, status_code=exc.status)
         return Redirect(path=f"/organiser/subsidies/{created.id}", status_code=303)
+
+    @get("/themes/{year:int}")
+    async def themes(self, year: Year, request: Request, staff: Staff, settings: Settings,
+                     conn: asyncpg.Connection) -> Response:
+        """The year's themes, for reviewers to write and to mark the priorities."""
+        await service.require_reviewer(conn, staff.organiser)
+        current = await service.themes(conn, year)
+        rows = [{"code": t.code, "priority": t.priority, **{f"title_{c}": t.title.get(c, "") for c in LANGUAGES}}
+                for t in current.themes]
+        return self._themes_page(request, staff, settings, year, rows)
+
+    @post("/themes/{year:int}")
+    async def save_themes(self, year: Year, request: Request, staff: Staff, settings: Settings,
+                          conn: asyncpg.Connection) -> Response:
+        """Write the year's themes; a refused row comes back with what was typed."""
+        form = await _form(request, settings)
+        rows = []
+        for n in range(MAX_THEME_ROWS):
+            row = {"code": form.get(f"code_{n}", "").strip().lower(), "priority": form.get(f"priority_{n}") == "yes",
+                   **{f"title_{c}": form.get(f"title_{c}_{n}", "").strip() for c in LANGUAGES}}
+            if row["code"] or any(row[f"title_{c}"] for c in LANGUAGES):
+                rows.append(row)
+        lang = staff_language(request, staff)
+        try:
+            data = msgspec.convert({"themes": [
+                {"code": row["code"], "priority": row["priority"],
+                 "title": {c: row[f"title_{c}"] for c in LANGUAGES if row[f"title_{c}"]}} for row in rows]}, ThemesIn)
+            await service.set_themes(conn, staff.organiser, year, checked(data, ThemesIn))
+        except (msgspec.ValidationError, Refused, Invalid):
+            errors = {"themes": gettext(lang, THEMES_ERROR)}
+            return self._themes_page(request, staff, settings, year, rows, errors=errors, status_code=422)
+        return Redirect(path=f"/organiser/subsidies/themes/{year}?done=themes", status_code=303)
+
+    def _themes_page(self, request: Request, staff: Staff, settings: Settings, year: int, rows: list[dict[str, Any]],
+                     *, errors: dict[str, str] | None = None, status_code: int = 200) -> Response:
+        lang = staff_language(request, staff)
+        blank = {"code": "", "priority": False, **{f"title_{c}": "" for c in LANGUAGES}}
+        done = gettext(lang, DONE["themes"]) if request.query_params.get("done") == "themes" else ""
+        context = {"year": year, "rows": rows + [dict(blank) for _ in range(BLANK_BUDGET_ROWS)],
+                   "errors": errors or {}, "sub": _labels(lang), "request_done": done}
+        return _page(request, settings, "subsidy_themes.html", context, lang=lang, staff=staff,
+                     status_code=status_code)
 
     @get("/granted/{year:int}")
     async def granted(self, year: Annotated[int, Parameter(ge=2000, le=2100)], request: Request, staff: Staff,
@@ -433,6 +482,7 @@ class SubsidyPages(Controller):
             "errors": errors or {}, "values": {}, "sub": _labels(lang),
             "export_years": [] if not await service.is_reviewer(conn, staff.organiser) else [
                 service.today_in_luxembourg().year + offset for offset in (1, 0, -1)],
+            "this_year": service.today_in_luxembourg().year,
         }
         return _page(request, settings, "subsidies.html", context, lang=lang, staff=staff, status_code=status_code)
 
