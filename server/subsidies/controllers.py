@@ -16,10 +16,11 @@ from server.settings import Settings
 from server.subsidies import export, service
 from server.subsidies.schemas import (
     ApplicationIn, ApplicationOut, ApplicationPage, DecisionIn, DocumentOut, MessageIn, NewApplicationIn,
-    OrganisationKindIn, ReportIn, ReviewerIn, Status, ThemesIn, ThemesOut, Year,
+    OrganisationKindIn, ReportIn, ReviewerIn, Status, ThemesIn, ThemesOut,
 )
 
 ApplicationId = Annotated[int, Parameter(ge=1, le=2**63 - 1, description="The request's id")]
+YearPath = Annotated[int, Parameter(ge=2000, le=2100, description="A year")]
 DocumentId = Annotated[int, Parameter(ge=1, le=2**63 - 1, description="The document's id")]
 NOT_YOURS = problem_response(404, "No request with this id among your associations' (or, for a reviewer, the "
                                   "submitted ones)")
@@ -166,20 +167,20 @@ class OrganiserSubsidyController(Controller):
 
     @get("/granted/{year:int}", media_type="application/vnd.openxmlformats-officedocument.spreadsheetml.sheet")
     async def granted(
-        self, year: Year, conn: asyncpg.Connection, organiser: Organiser, language: str,
+        self, year: YearPath, conn: asyncpg.Connection, organiser: Organiser, language: str,
     ) -> Response[bytes]:
         """The year's granted subsidies by theme and association, as a spreadsheet (reviewers)."""
         content = await export.granted_workbook(conn, organiser, year, language)
         return attachment(f"subsidies-{year}.xlsx", export.XLSX, content)
 
     @get("/themes/{year:int}")
-    async def themes(self, year: Year, conn: asyncpg.Connection, organiser: Organiser) -> ThemesOut:
+    async def themes(self, year: YearPath, conn: asyncpg.Connection, organiser: Organiser) -> ThemesOut:
         """The themes of a year, the department's priorities first."""
         return await service.themes(conn, year)
 
     @put("/themes/{year:int}", responses={403: problem_response(403, "Only reviewers write the themes")})
     async def set_themes(
-        self, year: Year, data: ThemesIn, conn: asyncpg.Connection, organiser: Organiser,
+        self, year: YearPath, data: ThemesIn, conn: asyncpg.Connection, organiser: Organiser,
     ) -> ThemesOut:
         """Reviewers write the year's themes and mark its priorities; themes in use stay."""
         return await service.set_themes(conn, organiser, year, data)

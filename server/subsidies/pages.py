@@ -26,11 +26,12 @@ from server.subsidies import export, mails, service
 from server.subsidies import queries as q
 from server.subsidies.controllers import UPLOAD_BODY_BYTES, attachment
 from server.subsidies.schemas import (
-    ApplicationIn, ApplicationOut, DecisionIn, NewApplicationIn, ReportIn, ThemesIn, Year,
+    ApplicationIn, ApplicationOut, DecisionIn, NewApplicationIn, ReportIn, ThemesIn,
 )
 from server.validation import Refused, checked
 
 ApplicationId = Annotated[int, Parameter(ge=1, le=2**63 - 1)]
+YearPath = Annotated[int, Parameter(ge=2000, le=2100, description="A year")]
 DocumentId = Annotated[int, Parameter(ge=1, le=2**63 - 1)]
 BLANK_BUDGET_ROWS = 3
 MAX_BUDGET_ROWS = 60
@@ -283,7 +284,7 @@ class SubsidyPages(Controller):
         return Redirect(path=f"/organiser/subsidies/{created.id}", status_code=303)
 
     @get("/themes/{year:int}")
-    async def themes(self, year: Year, request: Request, staff: Staff, settings: Settings,
+    async def themes(self, year: YearPath, request: Request, staff: Staff, settings: Settings,
                      conn: asyncpg.Connection) -> Response:
         """The year's themes, for reviewers to write and to mark the priorities."""
         await service.require_reviewer(conn, staff.organiser)
@@ -293,7 +294,7 @@ class SubsidyPages(Controller):
         return self._themes_page(request, staff, settings, year, rows)
 
     @post("/themes/{year:int}")
-    async def save_themes(self, year: Year, request: Request, staff: Staff, settings: Settings,
+    async def save_themes(self, year: YearPath, request: Request, staff: Staff, settings: Settings,
                           conn: asyncpg.Connection) -> Response:
         """Write the year's themes; a refused row comes back with what was typed."""
         form = await _form(request, settings)
@@ -325,7 +326,7 @@ class SubsidyPages(Controller):
                      status_code=status_code)
 
     @get("/granted/{year:int}")
-    async def granted(self, year: Annotated[int, Parameter(ge=2000, le=2100)], request: Request, staff: Staff,
+    async def granted(self, year: YearPath, request: Request, staff: Staff,
                       conn: asyncpg.Connection) -> Response:
         """The year's granted subsidies as a spreadsheet, for reviewers."""
         content = await export.granted_workbook(conn, staff.organiser, year, staff_language(request, staff))

@@ -23,7 +23,6 @@ Message = validation.lines(5000, min_length=1, blank=False)
 Cents = Annotated[int, Meta(ge=0, le=1_000_000_000)]
 EventSlug = Annotated[str, Meta(min_length=1, max_length=130)]
 ThemeCode = Annotated[str, Meta(pattern=r"^[a-z0-9][a-z0-9_-]{0,62}$")]
-Year = Annotated[int, Meta(ge=2000, le=2100)]
 
 
 class I18nDraftLine(msgspec.Struct, omit_defaults=True, forbid_unknown_fields=True):
