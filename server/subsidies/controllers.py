@@ -13,7 +13,7 @@ from server.errors import Invalid
 from server.openapi import problem_response
 from server.organisers.schemas import Organiser
 from server.settings import Settings
-from server.subsidies import export, service
+from server.subsidies import documents, export, review, service
 from server.subsidies.schemas import (
     ApplicationIn, ApplicationOut, ApplicationPage, DecisionIn, DocumentOut, MessageIn, NewApplicationIn,
     OrganisationKindIn, ReportIn, ReviewerIn, Status, ThemesIn, ThemesOut,
@@ -26,7 +26,7 @@ NOT_YOURS = problem_response(404, "No request with this id among your associatio
                                   "submitted ones)")
 REFUSED = problem_response(422, "A field is refused, named in `errors`")
 # a document of 10 MB and the form around it
-UPLOAD_BODY_BYTES = service.MAX_DOCUMENT_BYTES + 64 * 1024
+UPLOAD_BODY_BYTES = documents.MAX_DOCUMENT_BYTES + 64 * 1024
 
 
 def attachment(filename: str, media_type: str, content: bytes) -> Response[bytes]:
@@ -106,7 +106,7 @@ class OrganiserSubsidyController(Controller):
         if upload is None or isinstance(upload, str):
             raise Invalid.field("file", "Send the document as the multipart field `file`.")
         content = await upload.read()
-        return await service.add_document(conn, organiser, application_id, str(form.get("kind", "")),
+        return await documents.add_document(conn, organiser, application_id, str(form.get("kind", "")),
                                           upload.filename or "", content, settings)
 
     @get("/{application_id:int}/documents/{document_id:int}", responses={404: NOT_YOURS})
@@ -115,7 +115,7 @@ class OrganiserSubsidyController(Controller):
         organiser: Organiser,
     ) -> Response[bytes]:
         """A document, as an attachment, to those who may see the request."""
-        filename, media_type, content = await service.read_document(conn, organiser, application_id, document_id)
+        filename, media_type, content = await documents.read_document(conn, organiser, application_id, document_id)
         return attachment(filename, media_type, content)
 
     @delete("/{application_id:int}/documents/{document_id:int}", status_code=204, responses={404: NOT_YOURS})
@@ -124,7 +124,7 @@ class OrganiserSubsidyController(Controller):
         organiser: Organiser,
     ) -> None:
         """Take a document out of a request that can still change."""
-        await service.remove_document(conn, organiser, application_id, document_id)
+        await documents.remove_document(conn, organiser, application_id, document_id)
 
     @post("/{application_id:int}/questions", status_code=201, responses={404: NOT_YOURS})
     async def ask(
@@ -132,7 +132,7 @@ class OrganiserSubsidyController(Controller):
         settings: Settings,
     ) -> ApplicationOut:
         """A reviewer asks the association: by mail and in the thread; the request awaits the answer."""
-        return await service.ask(conn, organiser, application_id, data.body, settings)
+        return await review.ask(conn, organiser, application_id, data.body, settings)
 
     @post("/{application_id:int}/answers", status_code=201, responses={404: NOT_YOURS})
     async def answer(
@@ -140,7 +140,7 @@ class OrganiserSubsidyController(Controller):
         settings: Settings,
     ) -> ApplicationOut:
         """The association answers; the request goes back to the reviewers."""
-        return await service.answer(conn, organiser, application_id, data.body, settings)
+        return await review.answer(conn, organiser, application_id, data.body, settings)
 
     @post("/{application_id:int}/decision", status_code=200, responses={404: NOT_YOURS, 422: REFUSED})
     async def decide(
@@ -148,7 +148,7 @@ class OrganiserSubsidyController(Controller):
         settings: Settings,
     ) -> ApplicationOut:
         """A reviewer decides: `eligible` with the amount granted, or `not_eligible` with the reason."""
-        return await service.decide(conn, organiser, application_id, data, settings)
+        return await review.decide(conn, organiser, application_id, data, settings)
 
     @put("/{application_id:int}/report", responses={404: NOT_YOURS, 422: REFUSED})
     async def report(
@@ -156,14 +156,14 @@ class OrganiserSubsidyController(Controller):
         settings: Settings,
     ) -> ApplicationOut:
         """After the project: what happened, attendance (the linked events' by default), the actual budget."""
-        return await service.file_report(conn, organiser, application_id, data, settings)
+        return await review.file_report(conn, organiser, application_id, data, settings)
 
     @post("/{application_id:int}/close", status_code=200, responses={404: NOT_YOURS, 422: REFUSED})
     async def close(
         self, application_id: ApplicationId, conn: asyncpg.Connection, organiser: Organiser, settings: Settings,
     ) -> ApplicationOut:
         """A reviewer closes the file (a funded project once its report is in)."""
-        return await service.close(conn, organiser, application_id, settings)
+        return await review.close(conn, organiser, application_id, settings)
 
     @get("/granted/{year:int}", media_type="application/vnd.openxmlformats-officedocument.spreadsheetml.sheet")
     async def granted(
@@ -176,14 +176,14 @@ class OrganiserSubsidyController(Controller):
     @get("/themes/{year:int}")
     async def themes(self, year: YearPath, conn: asyncpg.Connection, organiser: Organiser) -> ThemesOut:
         """The themes of a year, the department's priorities first."""
-        return await service.themes(conn, year)
+        return await review.themes(conn, year)
 
     @put("/themes/{year:int}", responses={403: problem_response(403, "Only reviewers write the themes")})
     async def set_themes(
         self, year: YearPath, data: ThemesIn, conn: asyncpg.Connection, organiser: Organiser,
     ) -> ThemesOut:
         """Reviewers write the year's themes and mark its priorities; themes in use stay."""
-        return await service.set_themes(conn, organiser, year, data)
+        return await review.set_themes(conn, organiser, year, data)
 
     @put("/organisations/{slug:str}/kind", status_code=204)
     async def set_kind(
@@ -191,7 +191,7 @@ class OrganiserSubsidyController(Controller):
         organiser: Organiser,
     ) -> None:
         """Administrators record whether an organisation is an asbl, a federation or another kind."""
-        await service.set_organisation_kind(conn, organiser, slug, data.kind)
+        await review.set_organisation_kind(conn, organiser, slug, data.kind)
 
     @put("/reviewers/{organiser_id:int}", status_code=204)
     async def set_reviewer(
@@ -199,4 +199,4 @@ class OrganiserSubsidyController(Controller):
         conn: asyncpg.Connection, organiser: Organiser,
     ) -> None:
         """Administrators make an account one of the department's reviewers, or no longer."""
-        await service.set_reviewer(conn, organiser, organiser_id, data.reviewer)
+        await review.set_reviewer(conn, organiser, organiser_id, data.reviewer)

@@ -2,9 +2,6 @@
 
 from __future__ import annotations
 
-import re
-from datetime import date
-from decimal import Decimal, InvalidOperation
 from typing import Annotated, Any
 
 import asyncpg
@@ -18,241 +15,19 @@ from litestar.response import Redirect
 from server.backoffice.controllers import BACKOFFICE_HANDLERS, _page
 from server.backoffice.service import Staff
 from server.backoffice.web import provide_staff, staff_language
-from server.errors import FieldError, Forbidden, Invalid
-from server.i18n import LANGUAGES, N_, gettext, localise
+from server.errors import Forbidden, Invalid
+from server.i18n import LANGUAGES, gettext, localise
 from server.pages import csrf
 from server.settings import Settings
-from server.subsidies import export, mails, service
+from server.subsidies import documents, export, forms, mails, review, service
 from server.subsidies import queries as q
 from server.subsidies.controllers import UPLOAD_BODY_BYTES, attachment
-from server.subsidies.schemas import (
-    ApplicationIn, ApplicationOut, DecisionIn, NewApplicationIn, ReportIn, ThemesIn,
-)
+from server.subsidies.schemas import ApplicationOut, DecisionIn, NewApplicationIn, ReportIn, ThemesIn
 from server.validation import Refused, checked
 
 ApplicationId = Annotated[int, Parameter(ge=1, le=2**63 - 1)]
 YearPath = Annotated[int, Parameter(ge=2000, le=2100, description="A year")]
 DocumentId = Annotated[int, Parameter(ge=1, le=2**63 - 1)]
-BLANK_BUDGET_ROWS = 3
-MAX_BUDGET_ROWS = 60
-_EUROS = re.compile(r"^\d{1,8}([.,]\d{1,2})?$")
-
-FIELDS = {
-    "organisation": N_("Association"),
-    "title": N_("Title of the project"),
-    "summary": N_("Summary"),
-    "description": N_("Description"),
-    "aims": N_("Aims"),
-    "target_public": N_("Target public"),
-    "theme": N_("Theme"),
-    "starts_on": N_("First day of the project"),
-    "ends_on": N_("Last day of the project"),
-    "events": N_("Events on Zesummen"),
-    "planned_events": N_("Other planned events"),
-    "deliverables": N_("Deliverables"),
-    "budget": N_("Provisional budget"),
-    "documents": N_("Supporting documents"),
-    "file": N_("File"),
-    "kind": N_("Kind of document"),
-    "contact_email": N_("Email address for the department's messages"),
-    "language": N_("Language of the department's emails"),
-    "body": N_("Message"),
-    "outcome": N_("Decision"),
-    "amount_granted": N_("Amount granted (EUR)"),
-    "reason": N_("Reason"),
-    "what_happened": N_("What happened"),
-    "attendance": N_("Attendance"),
-    "report": N_("Report"),
-    "status": N_("Status"),
-    "themes": N_("Themes"),
-}
-
-STATUSES = {
-    "draft": N_("Draft"),
-    "submitted": N_("Submitted"),
-    "awaiting_applicant": N_("Awaiting the association's answer"),
-    "eligible": N_("Eligible"),
-    "not_eligible": N_("Not eligible"),
-    "closed": N_("Closed"),
-}
-
-BUDGET_KINDS = {
-    "expense": N_("Expense"),
-    "income": N_("Other income"),
-    "own": N_("Own contribution"),
-    "requested": N_("Amount requested"),
-}
-
-DOCUMENT_KINDS = {
-    "statutes": N_("Statutes"),
-    "accounts": N_("Last accounts"),
-    "quote": N_("Quote"),
-    "other": N_("Other document"),
-}
-
-CHECKS = {
-    "applicant_kind": N_("The applicant is an asbl or a federation"),
-    "deadline": N_("Submitted at least six weeks before the start"),
-    "documents": N_("Statutes and last accounts are attached"),
-    "budget_balanced": N_("The budget balances"),
-    "theme": N_("A theme is chosen"),
-}
-
-# what the page says for each field the service refuses
-ERRORS = {
-    "organisation": N_("Only an asbl or a federation may ask for a subsidy."),
-    "title": N_("Please write the title in at least one language."),
-    "summary": N_("Please write the summary in at least one language."),
-    "description": N_("Please write the description in at least one language."),
-    "aims": N_("Please write the project's aims."),
-    "target_public": N_("Please say whom the project is for."),
-    "theme": N_("Please choose a theme."),
-    "starts_on": N_("Please give the first day as a date."),
-    "ends_on": N_("Please give the last day, on or after the first."),
-    "events": N_("Please choose events of your association."),
-    "deliverables": N_("Please name the project's events or its deliverables."),
-    "budget": N_("The expenses must equal other income, own contribution and the amount requested, which must "
-                 "not be zero."),
-    "documents": N_("Please attach the statutes and the last accounts."),
-    "file": N_("Please choose a PDF, PNG or JPEG file of at most 10 MB whose name matches its content."),
-    "kind": N_("Please choose the kind of document."),
-    "contact_email": N_("Please write a complete email address, such as name@example.lu."),
-    "body": N_("Please write your message (at most 5,000 characters)."),
-    "outcome": N_("Please choose a decision."),
-    "amount_granted": N_("Please give an amount in euros, at most the amount requested."),
-    "reason": N_("Please say why the project is not eligible."),
-    "what_happened": N_("Please say what happened."),
-    "attendance": N_("Please give a whole number."),
-    "report": N_("The file is closed once the association has filed its report."),
-    "status": N_("This step does not apply to the request as it stands."),
-}
-TOO_LATE = N_("Too late: a project starting on %(start)s had to be submitted by %(deadline)s, six weeks before.")
-IN_THE_PAST = N_("The first day cannot be in the past.")
-DONE = {
-    "saved": N_("The draft is saved."),
-    "submitted": N_("The request is submitted to the Department of Integration."),
-    "document": N_("The document is attached."),
-    "removed": N_("The document is removed."),
-    "sent": N_("The message is sent."),
-    "decided": N_("The decision is recorded and the association is told by email."),
-    "reported": N_("The report is filed."),
-    "closed": N_("The file is closed."),
-    "themes": N_("The themes are saved."),
-}
-THEMES_ERROR = N_("Each theme needs a code of lower-case letters, digits and hyphens, used once, and a name in at "
-                  "least one language.")
-MAX_THEME_ROWS = 53
-
-
-def _labels(lang: str) -> dict[str, dict[str, str]]:
-    groups = {"fields": FIELDS, "statuses": STATUSES, "budget_kinds": BUDGET_KINDS, "document_kinds": DOCUMENT_KINDS,
-              "checks": CHECKS}
-    return {group: {code: gettext(lang, text) for code, text in names.items()} for group, names in groups.items()}
-
-
-def euros_text(cents: int | None) -> str:
-    """Cents as the form shows them (1200.50)."""
-    return "" if cents is None else f"{cents // 100}.{cents % 100:02d}"
-
-
-def parse_euros(text: str) -> int | None:
-    """Euros typed as 1200, 1200.5 or 1 200,50 → cents; None if not an amount."""
-    cleaned = text.replace(" ", "").replace("\u00a0", "").replace("\u202f", "")
-    if not _EUROS.match(cleaned):
-        return None
-    try:
-        return int(Decimal(cleaned.replace(",", ".")) * 100)
-    except InvalidOperation:
-        return None
-
-
-def values_of(application: ApplicationOut) -> dict[str, Any]:
-    """A stored request as the form's values."""
-    values: dict[str, Any] = {
-        name: getattr(application, name) or "" for name in
-        ("aims", "target_public", "theme", "planned_events", "deliverables", "contact_email", "language")}
-    for name in ("title", "summary", "description"):
-        for lang in LANGUAGES:
-            values[f"{name}_{lang}"] = getattr(application, name).get(lang, "")
-    values["starts_on"] = application.starts_on.isoformat() if application.starts_on else ""
-    values["ends_on"] = application.ends_on.isoformat() if application.ends_on else ""
-    values["events"] = [event.slug for event in application.events]
-    values["budget"] = [{"kind": line.kind, "category": line.category, "label": line.label,
-                         "amount": euros_text(line.amount_cents)} for line in application.budget]
-    return values
-
-
-def read_form(form: Any) -> tuple[dict[str, Any], ApplicationIn | None, dict[str, str]]:
-    """(values as typed, the draft or None, {field: code of the problem}) from the posted form."""
-    text = {key: str(value).replace("\r\n", "\n") for key, value in form.items() if isinstance(value, str)}
-    values: dict[str, Any] = {name: text.get(name, "").strip() for name in (
-        "aims", "target_public", "theme", "planned_events", "deliverables", "contact_email", "language",
-        "starts_on", "ends_on")}
-    for name in ("title", "summary", "description"):
-        for lang in LANGUAGES:
-            values[f"{name}_{lang}"] = text.get(f"{name}_{lang}", "").strip()
-    values["events"] = [str(v) for v in form.getall("events", [])] if hasattr(form, "getall") else []
-    problems: dict[str, str] = {}
-    lines, rows = [], []
-    for n in range(MAX_BUDGET_ROWS):
-        row = {key: text.get(f"budget_{key}_{n}", "").strip() for key in ("kind", "category", "label", "amount")}
-        if not any(row.values()) or (not row["amount"] and not row["category"] and not row["label"]):
-            continue
-        rows.append(row)
-        cents = parse_euros(row["amount"])
-        if cents is None or row["kind"] not in BUDGET_KINDS:
-            problems["budget"] = "amount"
-            continue
-        lines.append({"kind": row["kind"], "category": row["category"][:200], "label": row["label"][:200],
-                      "amount_cents": cents})
-    values["budget"] = rows
-    data: dict[str, Any] = {
-        "title": {lang: values[f"title_{lang}"][:200] for lang in LANGUAGES if values[f"title_{lang}"]},
-        "summary": {lang: values[f"summary_{lang}"] for lang in LANGUAGES if values[f"summary_{lang}"]},
-        "description": {lang: values[f"description_{lang}"] for lang in LANGUAGES if values[f"description_{lang}"]},
-        "aims": values["aims"], "target_public": values["target_public"], "theme": values["theme"] or None,
-        "planned_events": values["planned_events"], "deliverables": values["deliverables"],
-        "events": values["events"], "budget": lines,
-        "language": values["language"] if values["language"] in LANGUAGES else None,
-        "contact_email": values["contact_email"] or None,
-    }
-    for name in ("starts_on", "ends_on"):
-        try:
-            data[name] = date.fromisoformat(values[name]).isoformat() if values[name] else None
-        except ValueError:
-            problems[name] = "date"
-    if problems:
-        return values, None, problems
-    try:
-        return values, checked(msgspec.convert(data, ApplicationIn), ApplicationIn), {}
-    except Refused as exc:
-        name = exc.field.split(".")[0].split("[")[0]
-    except msgspec.ValidationError as exc:
-        # msgspec names the path as `$.field[...]`
-        path = re.search(r"`\$\.(\w+)", str(exc))
-        name = path.group(1) if path else ""
-    return values, None, {name if name in ERRORS else "form": "invalid"}
-
-
-def page_errors(errors: list[FieldError] | dict[str, str], lang: str, starts_on: date | None) -> dict[str, str]:
-    """The service's refusals (or the form's problems) as sentences in `lang`, by field."""
-    items = [(e.field, e.message) for e in errors] if isinstance(errors, list) else list(errors.items())
-    shown: dict[str, str] = {}
-    for field, message in items:
-        name = field.split(".")[0].split("[")[0]
-        if name == "amount_granted_cents":
-            name = "amount_granted"
-        if name == "starts_on" and starts_on and "submitted by" in message:
-            shown[name] = gettext(lang, TOO_LATE) % {
-                "start": mails.long_date(starts_on, lang), "deadline": mails.long_date(service.deadline_for(starts_on),
-                                                                                    lang)}
-        elif name == "starts_on" and "past" in message:
-            shown[name] = gettext(lang, IN_THE_PAST)
-        elif name in ERRORS:
-            shown.setdefault(name, gettext(lang, ERRORS[name]))
-        else:
-            shown.setdefault("form", gettext(lang, ERRORS["status"]))
-    return shown
 
 
 class SubsidyPages(Controller):
@@ -279,7 +54,7 @@ class SubsidyPages(Controller):
                 conn, staff.organiser, NewApplicationIn(organisation=form.get("organisation", "")[:63] or ""),
                 settings, lang)
         except (Forbidden, Invalid) as exc:
-            errors = {"organisation": gettext(lang, ERRORS["organisation"])}
+            errors = {"organisation": gettext(lang, forms.ERRORS["organisation"])}
             return await self._index(request, staff, settings, conn, errors=errors, status_code=exc.status)
         return Redirect(path=f"/organiser/subsidies/{created.id}", status_code=303)
 
@@ -288,7 +63,7 @@ class SubsidyPages(Controller):
                      conn: asyncpg.Connection) -> Response:
         """The year's themes, for reviewers to write and to mark the priorities."""
         await service.require_reviewer(conn, staff.organiser)
-        current = await service.themes(conn, year)
+        current = await review.themes(conn, year)
         rows = [{"code": t.code, "priority": t.priority, **{f"title_{c}": t.title.get(c, "") for c in LANGUAGES}}
                 for t in current.themes]
         return self._themes_page(request, staff, settings, year, rows)
@@ -299,7 +74,7 @@ class SubsidyPages(Controller):
         """Write the year's themes; a refused row comes back with what was typed."""
         form = await _form(request, settings)
         rows = []
-        for n in range(MAX_THEME_ROWS):
+        for n in range(forms.MAX_THEME_ROWS):
             row = {"code": form.get(f"code_{n}", "").strip().lower(), "priority": form.get(f"priority_{n}") == "yes",
                    **{f"title_{c}": form.get(f"title_{c}_{n}", "").strip() for c in LANGUAGES}}
             if row["code"] or any(row[f"title_{c}"] for c in LANGUAGES):
@@ -309,9 +84,9 @@ class SubsidyPages(Controller):
             data = msgspec.convert({"themes": [
                 {"code": row["code"], "priority": row["priority"],
                  "title": {c: row[f"title_{c}"] for c in LANGUAGES if row[f"title_{c}"]}} for row in rows]}, ThemesIn)
-            await service.set_themes(conn, staff.organiser, year, checked(data, ThemesIn))
+            await review.set_themes(conn, staff.organiser, year, checked(data, ThemesIn))
         except (msgspec.ValidationError, Refused, Invalid):
-            errors = {"themes": gettext(lang, THEMES_ERROR)}
+            errors = {"themes": gettext(lang, forms.THEMES_ERROR)}
             return self._themes_page(request, staff, settings, year, rows, errors=errors, status_code=422)
         return Redirect(path=f"/organiser/subsidies/themes/{year}?done=themes", status_code=303)
 
@@ -319,9 +94,9 @@ class SubsidyPages(Controller):
                      *, errors: dict[str, str] | None = None, status_code: int = 200) -> Response:
         lang = staff_language(request, staff)
         blank = {"code": "", "priority": False, **{f"title_{c}": "" for c in LANGUAGES}}
-        done = gettext(lang, DONE["themes"]) if request.query_params.get("done") == "themes" else ""
-        context = {"year": year, "rows": rows + [dict(blank) for _ in range(BLANK_BUDGET_ROWS)],
-                   "errors": errors or {}, "sub": _labels(lang), "request_done": done}
+        done = gettext(lang, forms.DONE["themes"]) if request.query_params.get("done") == "themes" else ""
+        context = {"year": year, "rows": rows + [dict(blank) for _ in range(forms.BLANK_BUDGET_ROWS)],
+                   "errors": errors or {}, "sub": forms.labels(lang), "request_done": done}
         return _page(request, settings, "subsidy_themes.html", context, lang=lang, staff=staff,
                      status_code=status_code)
 
@@ -347,23 +122,23 @@ class SubsidyPages(Controller):
         csrf.check(request, form, settings)
         lang = staff_language(request, staff)
         application = await service.get_application(conn, staff.organiser, application_id, settings)
-        values, draft, problems = read_form(form)
+        values, draft, problems = forms.read_form(form)
         starts_on = draft.starts_on if draft else None
         if draft is None:
             return await self._show(request, staff, settings, conn, application, values=values,
-                                    errors=page_errors(problems, lang, None), status_code=422)
+                                    errors=forms.page_errors(problems, lang, None), status_code=422)
         try:
             application = await service.save_draft(conn, staff.organiser, application_id, draft, settings)
         except Invalid as exc:
             return await self._show(request, staff, settings, conn, application, values=values,
-                                    errors=page_errors(exc.errors or [], lang, starts_on), status_code=422)
+                                    errors=forms.page_errors(exc.errors or [], lang, starts_on), status_code=422)
         if str(form.get("action", "")) != "submit":
             return Redirect(path=f"/organiser/subsidies/{application_id}?done=saved", status_code=303)
         try:
             await service.submit(conn, staff.organiser, application_id, settings)
         except Invalid as exc:
             return await self._show(request, staff, settings, conn, application, values=values,
-                                    errors=page_errors(exc.errors or [], lang, starts_on), status_code=422)
+                                    errors=forms.page_errors(exc.errors or [], lang, starts_on), status_code=422)
         return Redirect(path=f"/organiser/subsidies/{application_id}?done=submitted", status_code=303)
 
     @post("/{application_id:int}/documents", opt={"max_body_bytes": UPLOAD_BODY_BYTES, "body_field": "file"},
@@ -378,26 +153,26 @@ class SubsidyPages(Controller):
         try:
             if not isinstance(upload, UploadFile) or not upload.filename:
                 raise Invalid.field("file", "No file.")
-            await service.add_document(conn, staff.organiser, application_id, str(form.get("kind", "")),
+            await documents.add_document(conn, staff.organiser, application_id, str(form.get("kind", "")),
                                        upload.filename, await upload.read(), settings)
         except Invalid as exc:
             application = await service.get_application(conn, staff.organiser, application_id, settings)
             return await self._show(request, staff, settings, conn, application,
-                                    errors=page_errors(exc.errors or [], lang, None), status_code=422)
+                                    errors=forms.page_errors(exc.errors or [], lang, None), status_code=422)
         return Redirect(path=f"/organiser/subsidies/{application_id}?done=document#f-documents", status_code=303)
 
     @get("/{application_id:int}/documents/{document_id:int}")
     async def download(self, application_id: ApplicationId, document_id: DocumentId, staff: Staff,
                        conn: asyncpg.Connection) -> Response:
         """A document, as an attachment, to those who may see the request."""
-        return attachment(*await service.read_document(conn, staff.organiser, application_id, document_id))
+        return attachment(*await documents.read_document(conn, staff.organiser, application_id, document_id))
 
     @post("/{application_id:int}/documents/{document_id:int}/remove")
     async def remove(self, application_id: ApplicationId, document_id: DocumentId, request: Request, staff: Staff,
                      settings: Settings, conn: asyncpg.Connection) -> Response:
         """Take a document out of the request."""
         await _form(request, settings)
-        await service.remove_document(conn, staff.organiser, application_id, document_id)
+        await documents.remove_document(conn, staff.organiser, application_id, document_id)
         return Redirect(path=f"/organiser/subsidies/{application_id}?done=removed#f-documents", status_code=303)
 
     @post("/{application_id:int}/message")
@@ -407,7 +182,7 @@ class SubsidyPages(Controller):
         form = await _form(request, settings)
         body = form.get("body", "").replace("\r\n", "\n").strip()
         return await self._act(request, staff, settings, conn, application_id, "sent", {"body": body},
-                               lambda a: (service.ask if a.may_review else service.answer)(
+                               lambda a: (review.ask if a.may_review else review.answer)(
                                    conn, staff.organiser, application_id, _message(body), settings))
 
     @post("/{application_id:int}/decision")
@@ -420,12 +195,12 @@ class SubsidyPages(Controller):
         def decide(_: ApplicationOut):
             if values["outcome"] not in ("eligible", "not_eligible"):
                 raise Invalid.field("outcome", "Choose.")
-            amount = parse_euros(values["amount_granted"]) if values["amount_granted"] else None
+            amount = forms.parse_euros(values["amount_granted"]) if values["amount_granted"] else None
             if values["outcome"] == "eligible" and amount is None:
                 raise Invalid.field("amount_granted", "An amount.")
             data = DecisionIn(outcome=values["outcome"], amount_granted_cents=amount,  # type: ignore[arg-type]
                               reason=values["reason"][:10000] or None)
-            return service.decide(conn, staff.organiser, application_id, data, settings)
+            return review.decide(conn, staff.organiser, application_id, data, settings)
 
         return await self._act(request, staff, settings, conn, application_id, "decided", values, decide)
 
@@ -444,7 +219,7 @@ class SubsidyPages(Controller):
                 raise Invalid.field("attendance", "A number.")
             data = ReportIn(what_happened=values["what_happened"], deliverables=values["deliverables"][:10000],
                             attendance=int(values["attendance"]) if values["attendance"] else None)
-            return service.file_report(conn, staff.organiser, application_id, data, settings)
+            return review.file_report(conn, staff.organiser, application_id, data, settings)
 
         return await self._act(request, staff, settings, conn, application_id, "reported", values, file)
 
@@ -454,7 +229,7 @@ class SubsidyPages(Controller):
         """A reviewer closes the file."""
         await _form(request, settings)
         return await self._act(request, staff, settings, conn, application_id, "closed", {},
-                               lambda _: service.close(conn, staff.organiser, application_id, settings))
+                               lambda _: review.close(conn, staff.organiser, application_id, settings))
 
     async def _act(self, request: Request, staff: Staff, settings: Settings, conn: asyncpg.Connection,
                    application_id: int, done: str, values: dict[str, str], action: Any) -> Response:
@@ -465,7 +240,7 @@ class SubsidyPages(Controller):
         except Invalid as exc:
             lang = staff_language(request, staff)
             return await self._show(request, staff, settings, conn, application, step_values=values,
-                                    errors=page_errors(exc.errors or [], lang, None), status_code=422)
+                                    errors=forms.page_errors(exc.errors or [], lang, None), status_code=422)
         return Redirect(path=f"/organiser/subsidies/{application_id}?done={done}", status_code=303)
 
     async def _index(self, request: Request, staff: Staff, settings: Settings, conn: asyncpg.Connection, *,
@@ -480,7 +255,7 @@ class SubsidyPages(Controller):
                        "deadline": mails.long_date(a.deadline, lang) if a.deadline else ""} for a in items],
             "applicants": [(o["slug"], o["name"]) for o in organisations if o["kind"] in service.APPLICANT_KINDS],
             "others": [o["name"] for o in organisations if o["kind"] not in service.APPLICANT_KINDS],
-            "errors": errors or {}, "values": {}, "sub": _labels(lang),
+            "errors": errors or {}, "values": {}, "sub": forms.labels(lang),
             "export_years": [] if not await service.is_reviewer(conn, staff.organiser) else [
                 service.today_in_luxembourg().year + offset for offset in (1, 0, -1)],
             "this_year": service.today_in_luxembourg().year,
@@ -493,11 +268,11 @@ class SubsidyPages(Controller):
                     status_code: int = 200) -> Response:
         lang = staff_language(request, staff)
         year = (application.starts_on or service.today_in_luxembourg()).year
-        themes = await service.themes(conn, year)
+        themes = await review.themes(conn, year)
         own_events = await conn.fetch(q.EVENTS_TO_LINK, application.organisation)
-        form_values = values or values_of(application)
+        form_values = values or forms.values_of(application)
         budget_rows = list(form_values["budget"]) + [{"kind": "expense", "category": "", "label": "", "amount": ""}
-                                                     for _ in range(BLANK_BUDGET_ROWS)]
+                                                     for _ in range(forms.BLANK_BUDGET_ROWS)]
         done = request.query_params.get("done")
         organisation_id = (await conn.fetchrow(q.ORGANISATION, application.organisation))["id"]
         context = {
@@ -508,15 +283,15 @@ class SubsidyPages(Controller):
             "step_values": step_values or {},
             "budget_rows": budget_rows,
             "errors": errors or {},
-            "sub": _labels(lang),
+            "sub": forms.labels(lang),
             "themes": [(t.code, localise(t.title, lang)[0] + (" ★" if t.priority else "")) for t in themes.themes],
             "own_events": [{"slug": e["slug"], "title": localise(e["title"], lang, e["languages"])[0],
                             "day": mails.long_date(e["starts_at"].date(), lang)} for e in own_events],
             "deadline": mails.long_date(application.deadline, lang) if application.deadline else "",
             "starts": mails.long_date(application.starts_on, lang) if application.starts_on else "",
-            "requested": euros_text(application.totals.requested_cents),
+            "requested": forms.euros_text(application.totals.requested_cents),
             "money": lambda cents: mails.euros(cents, lang),
-            "request_done": gettext(lang, DONE[done]) if done in DONE else "",
+            "request_done": gettext(lang, forms.DONE[done]) if done in forms.DONE else "",
             "report": application.report,
         }
         return _page(request, settings, "subsidy.html", context, lang=lang, staff=staff, status_code=status_code)

@@ -1,10 +1,7 @@
-"""The rules of subsidy requests: drafts, the six weeks, documents, review, decision, report, closing."""
+"""The rules of subsidy requests: who sees what, drafts, the six weeks, submission, the reminder."""
 
 from __future__ import annotations
 
-import hashlib
-import re
-import unicodedata
 from datetime import UTC, date, datetime, timedelta
 from typing import Any, NamedTuple, NoReturn
 
@@ -19,8 +16,8 @@ from server.organisers.schemas import Organiser
 from server.settings import Settings
 from server.subsidies import queries as q
 from server.subsidies.schemas import (
-    ApplicationIn, ApplicationOut, BudgetLine, BudgetTotals, CheckOut, DecisionIn, DocumentOut, LinkedEventOut,
-    MessageOut, NewApplicationIn, ReportIn, ReportOut, ThemeOut, ThemesIn, ThemesOut,
+    ApplicationIn, ApplicationOut, BudgetLine, BudgetTotals, CheckOut, DocumentOut, LinkedEventOut,
+    MessageOut, NewApplicationIn, ReportOut,
 )
 from server.validation import LOCAL_ZONE
 
@@ -31,16 +28,7 @@ REMINDER_DAYS = 14
 APPLICANT_KINDS = ("asbl", "federation")
 # what the association may still change, and when the department may act
 EDITABLE = ("draft", "awaiting_applicant")
-MAX_DOCUMENT_BYTES = 10 * 1024 * 1024
-MAX_DOCUMENTS = 20
 REQUIRED_DOCUMENTS = ("statutes", "accounts")
-# what a file's first bytes say it is, and the names it may carry
-MAGIC = (
-    (b"%PDF-", "application/pdf"),
-    (b"\x89PNG\r\n\x1a\n", "image/png"),
-    (b"\xff\xd8\xff", "image/jpeg"),
-)
-EXTENSIONS = {".pdf": "application/pdf", ".png": "image/png", ".jpg": "image/jpeg", ".jpeg": "image/jpeg"}
 
 
 def current_time() -> datetime:
@@ -111,7 +99,7 @@ async def require_reviewer(conn: asyncpg.Connection, organiser: Organiser) -> No
         raise Forbidden("Only the department's reviewers do this.")
 
 
-def _editable(row: asyncpg.Record) -> None:
+def editable(row: asyncpg.Record) -> None:
     if row["status"] not in EDITABLE:
         raise Invalid.field("status", f"A request {row['status']} can no longer be changed.")
 
@@ -230,12 +218,12 @@ async def _write_draft(conn: asyncpg.Connection, row: asyncpg.Record, data: Appl
         msgspec.to_builtins(data.description), data.aims, data.target_public, theme_id, data.starts_on, data.ends_on,
         data.planned_events, data.deliverables, data.language or row["language"],
         (data.contact_email or row["contact_email"]).lower())
-    await _write_budget(conn, row["id"], "provisional", data.budget)
+    await write_budget(conn, row["id"], "provisional", data.budget)
     await conn.execute(q.DELETE_EVENT_LINKS, row["id"])
     await conn.execute(q.LINK_EVENTS, row["id"], [found[slug] for slug in slugs])
 
 
-async def _write_budget(conn: asyncpg.Connection, application_id: int, phase: str, lines: list[BudgetLine]) -> None:
+async def write_budget(conn: asyncpg.Connection, application_id: int, phase: str, lines: list[BudgetLine]) -> None:
     await conn.execute(q.DELETE_BUDGET, application_id, phase)
     if lines:
         await conn.execute(q.INSERT_BUDGET, application_id, phase, [line.kind for line in lines],
@@ -278,7 +266,7 @@ async def save_draft(
     """Replace the draft's content with what was typed; nothing is checked but the references."""
     async with conn.transaction():
         row = await as_applicant(conn, organiser, application_id)
-        _editable(row)
+        editable(row)
         await _write_draft(conn, row, data)
         await record(conn, organiser, "subsidy_saved", organisation_id=row["organisation_id"],
                      detail={"application": application_id})
@@ -298,7 +286,7 @@ def lead_time_error(starts_on: date, today: date) -> FieldError | None:
     return None
 
 
-def _has_text(value: dict[str, str] | None) -> bool:
+def has_text(value: dict[str, str] | None) -> bool:
     return any((text or "").strip() for text in (value or {}).values())
 
 
@@ -308,7 +296,7 @@ async def submission_errors(conn: asyncpg.Connection, row: asyncpg.Record, today
     if row["organisation_kind"] not in APPLICANT_KINDS:
         errors.append(FieldError("organisation", "Only an asbl or a federation may ask for a subsidy."))
     for name in ("title", "summary", "description"):
-        if not _has_text(row[name]):
+        if not has_text(row[name]):
             errors.append(FieldError(name, f"Write the {name.replace('_', ' ')} in at least one language."))
     for name in ("aims", "target_public"):
         if not row[name].strip():
@@ -354,234 +342,6 @@ async def submit(
         await record(conn, organiser, "subsidy_submitted", organisation_id=row["organisation_id"],
                      detail={"application": application_id})
     return await get_application(conn, organiser, application_id, settings)
-
-
-# ---------------------------------------------------------------------------- documents
-
-def safe_filename(name: str) -> str:
-    """The file's own name without folders, control characters or quotes, at most 200 characters."""
-    base = re.split(r"[/\\]", name)[-1]
-    base = "".join(c for c in unicodedata.normalize("NFC", base)
-                   if unicodedata.category(c)[0] != "C" and c not in '"')
-    return base.strip()[-200:] or "document"
-
-
-def sniff(content: bytes) -> str | None:
-    """The media type the content's first bytes announce (PDF, PNG, JPEG), else None."""
-    return next((media for magic, media in MAGIC if content.startswith(magic)), None)
-
-
-def check_document(filename: str, content: bytes) -> str:
-    """The document's media type, judged by its content and agreeing with its name; 422 on `file` otherwise."""
-    if not content:
-        raise Invalid.field("file", "The file is empty.")
-    if len(content) > MAX_DOCUMENT_BYTES:
-        raise Invalid.field("file", f"The file is larger than {MAX_DOCUMENT_BYTES // (1024 * 1024)} MB.")
-    media = sniff(content)
-    if media is None:
-        raise Invalid.field("file", "Only PDF, PNG and JPEG files are accepted.")
-    extension = "." + filename.rsplit(".", 1)[-1].lower() if "." in filename else ""
-    if EXTENSIONS.get(extension) != media:
-        raise Invalid.field("file", f"The file's content is {media.split('/')[-1].upper()} but its name says "
-                                    f"otherwise ({extension or 'no extension'}).")
-    return media
-
-
-async def add_document(
-    conn: asyncpg.Connection, organiser: Organiser, application_id: int, kind: str, filename: str, content: bytes,
-    settings: Settings,
-) -> DocumentOut:
-    """Store a supporting document: type judged by content, size limited, bytes outside the hot rows."""
-    _editable(await as_applicant(conn, organiser, application_id))  # a stranger learns nothing of the file
-    if kind not in ("statutes", "accounts", "quote", "other"):
-        raise Invalid.field("kind", "Choose statutes, accounts, quote or other.")
-    name = safe_filename(filename)
-    media = check_document(name, content)
-    async with conn.transaction():
-        row = await as_applicant(conn, organiser, application_id)
-        _editable(row)
-        if await conn.fetchval(q.DOCUMENT_COUNT, application_id) >= MAX_DOCUMENTS:
-            raise Invalid.field("file", f"A request holds at most {MAX_DOCUMENTS} documents.")
-        document_id = await conn.fetchval(q.INSERT_DOCUMENT, application_id, kind, name, media, len(content),
-                                          hashlib.sha256(content).digest(), organiser.id or None)
-        await conn.execute(q.INSERT_DOCUMENT_CONTENT, document_id, content)
-        await record(conn, organiser, "subsidy_document_added", organisation_id=row["organisation_id"],
-                     detail={"application": application_id, "document": document_id, "kind": kind})
-        created_at = await conn.fetchval(q.DOCUMENT_CREATED_AT, document_id)
-    return DocumentOut(id=document_id, kind=kind, filename=name, media_type=media, size_bytes=len(content),
-                       created_at=created_at, url=document_url(settings, application_id, document_id))
-
-
-async def remove_document(
-    conn: asyncpg.Connection, organiser: Organiser, application_id: int, document_id: int,
-) -> None:
-    """Take a document out of a request the association may still change."""
-    async with conn.transaction():
-        row = await as_applicant(conn, organiser, application_id)
-        _editable(row)
-        if await conn.fetchval(q.DELETE_DOCUMENT, application_id, document_id) is None:
-            raise NotFound("No document with this id in this request.")
-        await record(conn, organiser, "subsidy_document_removed", organisation_id=row["organisation_id"],
-                     detail={"application": application_id, "document": document_id})
-
-
-async def read_document(
-    conn: asyncpg.Connection, organiser: Organiser, application_id: int, document_id: int,
-) -> tuple[str, str, bytes]:
-    """(file name, media type, bytes) of a document, for a person who may see the request; 404 otherwise."""
-    await access(conn, organiser, application_id)
-    document = await conn.fetchrow(q.DOCUMENT, application_id, document_id)
-    if document is None:
-        raise NotFound("No document with this id in this request.")
-    content = await conn.fetchval(q.DOCUMENT_CONTENT, document_id)
-    return document["filename"], document["media_type"], bytes(content)
-
-
-# ---------------------------------------------------------------------------- the review
-
-async def ask(
-    conn: asyncpg.Connection, organiser: Organiser, application_id: int, body: str, settings: Settings,
-) -> ApplicationOut:
-    """A reviewer's question: into the thread, by mail to the association; the request awaits its answer."""
-    async with conn.transaction():
-        row = await as_reviewer(conn, organiser, application_id)
-        if row["status"] not in ("submitted", "awaiting_applicant"):
-            raise Invalid.field("status", f"A request {row['status']} takes no more questions.")
-        message_id = await conn.fetchval(q.INSERT_MESSAGE, application_id, "reviewer", organiser.id or None,
-                                         body.strip())
-        await conn.execute(q.SET_STATUS, application_id, "awaiting_applicant")
-        await enqueue(conn, "subsidy_question", event_id=None, recipient=row["contact_email"],
-                      language=row["language"], payload={"application": application_id, "message": message_id},
-                      dedupe_key=f"subsidy-question:{message_id}")
-        await record(conn, organiser, "subsidy_question", organisation_id=row["organisation_id"],
-                     detail={"application": application_id, "message": message_id})
-    return await get_application(conn, organiser, application_id, settings)
-
-
-async def answer(
-    conn: asyncpg.Connection, organiser: Organiser, application_id: int, body: str, settings: Settings,
-) -> ApplicationOut:
-    """The association's answer: into the thread; the request goes back to the reviewers."""
-    async with conn.transaction():
-        row = await as_applicant(conn, organiser, application_id)
-        if row["status"] != "awaiting_applicant":
-            raise Invalid.field("status", "No question is waiting for an answer.")
-        message_id = await conn.fetchval(q.INSERT_MESSAGE, application_id, "applicant", organiser.id or None,
-                                         body.strip())
-        await conn.execute(q.SET_STATUS, application_id, "submitted")
-        await record(conn, organiser, "subsidy_answer", organisation_id=row["organisation_id"],
-                     detail={"application": application_id, "message": message_id})
-    return await get_application(conn, organiser, application_id, settings)
-
-
-async def decide(
-    conn: asyncpg.Connection, organiser: Organiser, application_id: int, data: DecisionIn, settings: Settings,
-) -> ApplicationOut:
-    """`eligible` with the amount granted (at most the amount requested) or `not_eligible` with a reason."""
-    async with conn.transaction():
-        row = await as_reviewer(conn, organiser, application_id)
-        if row["status"] not in ("submitted", "awaiting_applicant"):
-            raise Invalid.field("status", f"A request {row['status']} is decided already.")
-        amount, reason = None, (data.reason or "").strip() or None
-        if data.outcome == "eligible":
-            requested = totals(await budget(conn, application_id)).requested_cents
-            if data.amount_granted_cents is None:
-                raise Invalid.field("amount_granted_cents", "Give the amount granted.")
-            if data.amount_granted_cents > requested:
-                raise Invalid.field("amount_granted_cents",
-                                    f"The amount granted exceeds the amount requested ({requested} cents).")
-            amount = data.amount_granted_cents
-        elif reason is None:
-            raise Invalid.field("reason", "Say why the project is not eligible.")
-        await conn.execute(q.DECIDE, application_id, data.outcome, amount, reason, organiser.id or None)
-        await enqueue(conn, "subsidy_decision", event_id=None, recipient=row["contact_email"],
-                      language=row["language"], payload={"application": application_id},
-                      dedupe_key=f"subsidy-decision:{application_id}")
-        await record(conn, organiser, "subsidy_decided", organisation_id=row["organisation_id"],
-                     detail={"application": application_id, "outcome": data.outcome, "amount_cents": amount})
-    return await get_application(conn, organiser, application_id, settings)
-
-
-async def file_report(
-    conn: asyncpg.Connection, organiser: Organiser, application_id: int, data: ReportIn, settings: Settings,
-) -> ApplicationOut:
-    """After a funded project: what happened, attendance (else the linked events'), the actual budget."""
-    async with conn.transaction():
-        row = await as_applicant(conn, organiser, application_id)
-        if row["status"] != "eligible":
-            raise Invalid.field("status", "A report follows a project found eligible, before the file is closed.")
-        attendance = data.attendance
-        if attendance is None:
-            counted = await conn.fetch(q.LINKED_EVENTS, application_id)
-            attendance = sum(e["attendance"] for e in counted) if counted else None
-        await conn.execute(q.UPSERT_REPORT, application_id, data.what_happened.strip(), attendance,
-                           data.deliverables.strip(), organiser.id or None)
-        await _write_budget(conn, application_id, "actual", data.actual_budget)
-        await record(conn, organiser, "subsidy_report", organisation_id=row["organisation_id"],
-                     detail={"application": application_id})
-    return await get_application(conn, organiser, application_id, settings)
-
-
-async def close(
-    conn: asyncpg.Connection, organiser: Organiser, application_id: int, settings: Settings,
-) -> ApplicationOut:
-    """The department closes the file: a funded project once reported, a refused one at any time."""
-    async with conn.transaction():
-        row = await as_reviewer(conn, organiser, application_id)
-        if row["status"] == "eligible" and await conn.fetchrow(q.REPORT, application_id) is None:
-            raise Invalid.field("report", "A funded project is closed once the association has filed its report.")
-        if row["status"] not in ("eligible", "not_eligible"):
-            raise Invalid.field("status", f"A request {row['status']} cannot be closed.")
-        await conn.execute(q.CLOSE, application_id)
-        await record(conn, organiser, "subsidy_closed", organisation_id=row["organisation_id"],
-                     detail={"application": application_id})
-    return await get_application(conn, organiser, application_id, settings)
-
-
-# ---------------------------------------------------------------------------- themes, kinds, reviewers
-
-async def themes(conn: asyncpg.Connection, year: int) -> ThemesOut:
-    """The themes of a year, the department's priorities first."""
-    return ThemesOut(year=year, themes=[ThemeOut(code=t["code"], title=t["title"], priority=t["priority"])
-                                        for t in await conn.fetch(q.THEMES_OF_YEAR, year)])
-
-
-async def set_themes(conn: asyncpg.Connection, organiser: Organiser, year: int, data: ThemesIn) -> ThemesOut:
-    """Reviewers write a year's themes; a theme some request names stays."""
-    await require_reviewer(conn, organiser)
-    codes = [theme.code for theme in data.themes]
-    if len(set(codes)) != len(codes):
-        raise Invalid.field("themes", "Each theme's code appears once.")
-    for index, theme in enumerate(data.themes):
-        if not _has_text(msgspec.to_builtins(theme.title)):
-            raise Invalid.field(f"themes[{index}].title", "Name the theme in at least one language.")
-    async with conn.transaction():
-        for theme in data.themes:
-            await conn.execute(q.UPSERT_THEME, year, theme.code, msgspec.to_builtins(theme.title), theme.priority)
-        await conn.execute(q.DELETE_UNLISTED_THEMES, year, codes)
-        await record(conn, organiser, "subsidy_themes_changed", detail={"year": year, "themes": codes})
-    return await themes(conn, year)
-
-
-async def set_organisation_kind(conn: asyncpg.Connection, organiser: Organiser, slug: str, kind: str) -> None:
-    """Administrators record whether an organisation is an asbl, a federation or another kind."""
-    if not organiser.is_admin:
-        raise Forbidden("Only administrators record an organisation's kind.")
-    async with conn.transaction():
-        organisation_id = await conn.fetchval(q.SET_ORGANISATION_KIND, slug, kind)
-        if organisation_id is None:
-            raise NotFound("No organisation with this slug.")
-        await record(conn, organiser, "organisation_kind_set", organisation_id=organisation_id, detail={"kind": kind})
-
-
-async def set_reviewer(conn: asyncpg.Connection, organiser: Organiser, organiser_id: int, reviewer: bool) -> None:
-    """Administrators make an account one of the department's reviewers, or no longer."""
-    if not organiser.is_admin:
-        raise Forbidden("Only administrators choose the reviewers.")
-    async with conn.transaction():
-        if await conn.fetchval(q.SET_REVIEWER, organiser_id, reviewer) is None:
-            raise NotFound("No account with this id.")
-        await record(conn, organiser, "reviewer_set", detail={"organiser": organiser_id, "reviewer": reviewer})
 
 
 # ---------------------------------------------------------------------------- reminders
