@@ -6,8 +6,8 @@ from datetime import timedelta
 
 import httpx
 
-from server.app import create_app
 from server.subsidies import service
+from tests.apps import app_on
 from tests.factories import create_organisation, create_organiser
 from tests.test_subsidies import API, PDF, auth, draft_body, set_themes
 
@@ -15,7 +15,7 @@ from tests.test_subsidies import API, PDF, auth, draft_body, set_themes
 async def test_the_whole_path_reaches_each_association_in_its_language(
     notifier_conn, notifier_pool, notifier_settings, smtp_server,
 ) -> None:
-    from server.notifications.outbox import message_id
+    from server.outbox import message_id
     from server.notifications.worker import Notifier
 
     conn = notifier_conn
@@ -28,7 +28,7 @@ async def test_the_whole_path_reaches_each_association_in_its_language(
     await conn.execute("UPDATE organisers SET is_reviewer = true WHERE id = $1", reviewer.id)
     today = service.today_in_luxembourg()
     await set_themes(conn, today.year, today.year + 1)
-    app = create_app(notifier_settings, test_connection=conn)
+    app = app_on(notifier_settings, conn)
     ids = {}
     async with httpx.AsyncClient(transport=httpx.ASGITransport(app=app), base_url="https://testserver") as http:
         for slug, lang, email in (("clae", "pt", "direcao@clae.example"), ("cefis", "de", "buero@cefis.example")):
@@ -94,7 +94,7 @@ async def test_the_deadline_reminder_goes_out_in_french(notifier_conn, notifier_
     today = service.today_in_luxembourg()
     await set_themes(conn, today.year, today.year + 1)
     starts_on = today + timedelta(days=50)
-    app = create_app(notifier_settings, test_connection=conn)
+    app = app_on(notifier_settings, conn)
     async with httpx.AsyncClient(transport=httpx.ASGITransport(app=app), base_url="https://testserver") as http:
         created = await http.post(API, json={"organisation": "asti", "language": "fr",
                                              **draft_body(starts_on=starts_on)}, headers=auth(token))

@@ -9,8 +9,8 @@ from datetime import timedelta
 
 import pytest
 
-from server.app import create_app
 from server.subsidies import service
+from tests.apps import app_on
 from tests.factories import create_organisation, create_organiser
 from tests.test_backoffice_signin import browser, sign_in, with_password
 from tests.test_pages import csrf_token, text_of
@@ -37,7 +37,7 @@ async def people(conn):
 
 @asynccontextmanager
 async def signed_in(conn, settings, person, lang: str = "en"):
-    async with browser(create_app(settings, test_connection=conn)) as http:
+    async with browser(app_on(settings, conn)) as http:
         assert (await sign_in(http, person.email, lang=lang)).status_code == 303
         yield http
 

@@ -8,7 +8,7 @@ import unicodedata
 
 import asyncpg
 
-from server.backoffice.audit import record
+from server.audit import record
 from server.errors import Invalid, NotFound
 from server.organisers.schemas import Organiser
 from server.settings import Settings

@@ -8,7 +8,7 @@ from itertools import groupby
 import asyncpg
 import xlsxwriter
 
-from server.backoffice.audit import record
+from server.audit import record
 from server.i18n import N_, gettext, localise
 from server.organisers.schemas import Organiser
 from server.subsidies import queries as q

@@ -15,8 +15,8 @@ import msgspec
 from babel.dates import format_date
 from babel.numbers import format_currency
 
+from server import mails as shared_mails
 from server.i18n import BABEL_LOCALE, DEFAULT_LANGUAGE, LANGUAGES, localise
-from server.notifications import messages
 from server.settings import Settings
 from server.subsidies import queries as q
 from server.subsidies.service import REMINDER_DAYS, deadline_for, today_in_luxembourg
@@ -46,12 +46,12 @@ async def build_delivery(
         payload = msgspec.json.decode(payload)
     application = await conn.fetchrow(q.APPLICATION, int(payload["application"]))
     if application is None:
-        raise messages.Skip("the request no longer exists")
+        raise shared_mails.Skip("the request no longer exists")
     kind = row["kind"]
     if kind == "subsidy_deadline_reminder" and (
             application["status"] != "draft" or application["starts_on"] is None
             or deadline_for(application["starts_on"]) < today_in_luxembourg()):
-        raise messages.Skip("the request was submitted, or its deadline has passed")
+        raise shared_mails.Skip("the request was submitted, or its deadline has passed")
     lang = application["language"] if application["language"] in LANGUAGES else DEFAULT_LANGUAGE
     title, _ = localise(application["title"], lang)
     context: dict[str, Any] = {
@@ -75,10 +75,10 @@ async def build_delivery(
     if "message" in payload:
         body = await conn.fetchval(q.MESSAGE_BODY, int(payload["message"]), application["id"])
         if body is None:
-            raise messages.Skip("the message no longer exists")
+            raise shared_mails.Skip("the message no longer exists")
         context["body"] = body
     if kind == "subsidy_decision" and application["decided_at"] is None:
-        raise messages.Skip("the request has no decision")
-    subject, text, html = messages.render(f"{kind}_to_applicant", lang, context)
+        raise shared_mails.Skip("the request has no decision")
+    subject, text, html = shared_mails.render(f"{kind}_to_applicant", lang, context)
     address = application["contact_email"]
-    return messages.standalone_mail(settings, lang, subject, text, html, context["name"], address), address
+    return shared_mails.standalone_mail(settings, lang, subject, text, html, context["name"], address), address

@@ -6,9 +6,9 @@ from __future__ import annotations
 import asyncpg
 import msgspec
 
-from server.backoffice.audit import record
+from server.audit import record
 from server.errors import Forbidden, Invalid, NotFound
-from server.notifications.outbox import enqueue
+from server.outbox import enqueue
 from server.organisers.schemas import Organiser
 from server.settings import Settings
 from server.subsidies import queries as q

@@ -8,10 +8,10 @@ from typing import Any, NamedTuple, NoReturn
 import asyncpg
 import msgspec
 
-from server.backoffice.audit import record
+from server.audit import record
 from server.errors import FieldError, Forbidden, Invalid, NotFound
 from server.i18n import LANGUAGES
-from server.notifications.outbox import enqueue
+from server.outbox import enqueue
 from server.organisers.schemas import Organiser
 from server.settings import Settings
 from server.subsidies import queries as q
