@@ -12,15 +12,11 @@ import openpyxl
 import pytest
 
 from server.subsidies import service
-from tests.factories import create_organisation, create_organiser
+from tests.factories import auth, create_organisation, create_organiser
 
 PDF = b"%PDF-1.4\n1 0 obj <<>> endobj\ntrailer <<>>\n%%EOF\n"
 PNG = b"\x89PNG\r\n\x1a\n" + b"\x00" * 64
 API = "/api/organiser/subsidies"
-
-
-def auth(token: str) -> dict[str, str]:
-    return {"Authorization": f"Bearer {token}"}
 
 
 def lux_today() -> date:
@@ -455,7 +451,7 @@ async def test_the_yearly_export_lists_granted_subsidies_by_theme_and_associatio
     assert rows[0] == ("Theme", "Priority theme", "Association", "Project", "Start", "Amount granted (EUR)")
     assert [(r[0], r[2], r[5]) for r in rows[1:] if r[0] and not r[0].startswith("Total")] == [
         ("participation", "ASTI", 1000), ("culture", "CLAE", 500)]
-    assert ("Total granted in %s" % year, None, None, None, None, 1500) in rows
+    assert (f"Total granted in {year}", None, None, None, None, 1500) in rows
     assert await conn.fetchval("SELECT count(*) FROM audit_log WHERE action = 'subsidy_export'") == 1
 
 

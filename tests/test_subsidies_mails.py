@@ -8,15 +8,15 @@ import httpx
 
 from server.subsidies import service
 from tests.apps import app_on
-from tests.factories import create_organisation, create_organiser
-from tests.test_subsidies import API, PDF, auth, draft_body, set_themes
+from tests.factories import auth, create_organisation, create_organiser
+from tests.test_subsidies import API, PDF, draft_body, set_themes
 
 
 async def test_the_whole_path_reaches_each_association_in_its_language(
     notifier_conn, notifier_pool, notifier_settings, smtp_server,
 ) -> None:
-    from server.outbox import message_id
     from server.notifications.worker import Notifier
+    from server.outbox import message_id
 
     conn = notifier_conn
     tokens = {}

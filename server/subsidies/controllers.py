@@ -15,8 +15,19 @@ from server.organisers.schemas import Organiser
 from server.settings import Settings
 from server.subsidies import documents, export, review, service
 from server.subsidies.schemas import (
-    ApplicationIn, ApplicationOut, ApplicationPage, DecisionIn, DocumentOut, MessageIn, NewApplicationIn,
-    OrganisationKindIn, ReportIn, ReviewerIn, Status, ThemesIn, ThemesOut,
+    ApplicationIn,
+    ApplicationOut,
+    ApplicationPage,
+    DecisionIn,
+    DocumentOut,
+    MessageIn,
+    NewApplicationIn,
+    OrganisationKindIn,
+    ReportIn,
+    ReviewerIn,
+    Status,
+    ThemesIn,
+    ThemesOut,
 )
 
 ApplicationId = Annotated[int, Parameter(ge=1, le=2**63 - 1, description="The request's id")]

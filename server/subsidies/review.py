@@ -8,13 +8,20 @@ import msgspec
 
 from server.audit import record
 from server.errors import Forbidden, Invalid, NotFound
-from server.outbox import enqueue
 from server.organisers.schemas import Organiser
+from server.outbox import enqueue
 from server.settings import Settings
 from server.subsidies import queries as q
 from server.subsidies.schemas import ApplicationOut, DecisionIn, ReportIn, ThemeOut, ThemesIn, ThemesOut
 from server.subsidies.service import (
-    as_applicant, as_reviewer, budget, get_application, has_text, require_reviewer, totals, write_budget,
+    as_applicant,
+    as_reviewer,
+    budget,
+    get_application,
+    has_text,
+    require_reviewer,
+    totals,
+    write_budget,
 )
 
 

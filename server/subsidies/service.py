@@ -11,13 +11,21 @@ import msgspec
 from server.audit import record
 from server.errors import FieldError, Forbidden, Invalid, NotFound
 from server.i18n import LANGUAGES
-from server.outbox import enqueue
 from server.organisers.schemas import Organiser
+from server.outbox import enqueue
 from server.settings import Settings
 from server.subsidies import queries as q
 from server.subsidies.schemas import (
-    ApplicationIn, ApplicationOut, BudgetLine, BudgetTotals, CheckOut, DocumentOut, LinkedEventOut,
-    MessageOut, NewApplicationIn, ReportOut,
+    ApplicationIn,
+    ApplicationOut,
+    BudgetLine,
+    BudgetTotals,
+    CheckOut,
+    DocumentOut,
+    LinkedEventOut,
+    MessageOut,
+    NewApplicationIn,
+    ReportOut,
 )
 from server.validation import LOCAL_ZONE
 
