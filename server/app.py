@@ -44,8 +44,11 @@ from server.pages.errors import with_html_for_browsers
 from server.registrations.controllers import OrganiserRegistrationController, PublicRegistrationController
 from server.reports.controllers import OrganiserReportController
 from server.reports.pages import ReportPages
+from server.roster.controllers import RosterPages
 from server.security import install_log_redaction, security_headers
 from server.settings import Settings
+from server.subsidies.controllers import OrganiserSubsidyController
+from server.subsidies.pages import SubsidyPages
 from server.transport import RequestGate
 
 MAX_BODY_BYTES = 256 * 1024
@@ -71,6 +74,7 @@ def route_handlers() -> list:
         InvitationPages,
         SignInPages,
         BackofficePages,
+        RosterPages,
         FeedController,
         OrganiserInterpretationController,
         InterpreterController,
@@ -85,6 +89,8 @@ def route_handlers() -> list:
         CommuneFeedController,
         OrganiserReportController,
         ReportPages,
+        OrganiserSubsidyController,
+        SubsidyPages,
     ]
 
 
@@ -125,7 +131,7 @@ def create_app(settings: Settings) -> Litestar:
                 security_schemes={"bearer": SecurityScheme(type="http", scheme="bearer", description="Organiser token")}
             ),
             tags=[Tag(name="events"), Tag(name="registrations"), Tag(name="organiser"), Tag(name="feeds"), Tag(name="health"),
-                  Tag(name="interpretation"), Tag(name="communes")],
+                  Tag(name="interpretation"), Tag(name="communes"), Tag(name="subsidies")],
         ),
         debug=False,
     )
