@@ -17,6 +17,7 @@ from litestar.openapi.spec import Components, SecurityScheme, Tag
 from server import health
 from server.apidocs import LocalSwaggerPlugin
 from server.backoffice.controllers import BackofficePages, SignInPages
+from server.backoffice.editor.controllers import EventEditorPages
 from server.backoffice.web import authenticate_session
 from server.bodies import StrictRequest, StrictStructSchemaPlugin
 from server.communes.controllers import OrganiserCommuneRequestController, PublicCommuneRequestController
@@ -69,6 +70,7 @@ def route_handlers() -> list:
         InvitationPages,
         SignInPages,
         BackofficePages,
+        EventEditorPages,
         FeedController,
         OrganiserInterpretationController,
         InterpreterController,

@@ -398,6 +398,8 @@ def _checkin_refused(request: Request, settings: Settings, staff: Staff, lang: s
 
 
 EVENT_DONE = {
+    "created": N_("The draft is saved. Nobody sees it until you publish it."),
+    "changed": N_("The changes are saved."),
     "published": N_("The event is published."),
     "cancelled": N_("The event is cancelled. The registered people will get an email."),
 }

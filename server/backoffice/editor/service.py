@@ -1,0 +1,161 @@
+"""The event editor's rules: a thin layer over the events service (its validation, its audit rows)."""
+
+from __future__ import annotations
+
+import re
+from datetime import UTC, datetime
+from typing import Any
+
+import asyncpg
+
+from server.backoffice.editor import form, series
+from server.backoffice.editor import queries as q
+from server.errors import Conflict, DomainError, Forbidden, Invalid, NotFound
+from server.events import queries as event_q
+from server.events import service as events
+from server.events.schemas import EventOut
+from server.i18n import N_, LANGUAGES, gettext
+from server.organisers.schemas import Organiser
+from server.settings import Settings
+
+# the events service's refusals (English, for scripts) as the form says them, by their beginning
+SERVICE_PROBLEMS = (
+    ("The end must come after the start", N_("The end must come after the start.")),
+    ("An event lasts at most 31 days", N_("An event lasts at most 31 days.")),
+    ("An event starts between", N_("An event starts between the years 2000 and 2199.")),
+    ("Registration must close after it opens", N_("Registration must close after it opens.")),
+    ("Registration cannot close after", N_("Registration cannot close after the event ends.")),
+    ("Only online events have a join link", N_("Only an online event has a join link: tick “Takes place online” or "
+                                               "leave the link empty.")),
+    ("Say which language the table practises", N_("Please say which language the table practises.")),
+    ("An information session takes place in a commune", N_("Please choose the commune where the information "
+                                                           "session takes place.")),
+    ("Only conversation tables have a level", N_("Only a conversation table has a level.")),
+    ("is not a commune of Luxembourg", N_("Please choose a commune of Luxembourg from the list.")),
+    ("Each language once", N_("Please tick each language once.")),
+    ("Each topic once", N_("Please name each topic once.")),
+    ("A reminder comes between", N_("A reminder comes between one second and 60 days before the start.")),
+    ("No organisation", N_("Please choose one of your organisations.")),
+)
+# where a refusal of the service is shown: the form's field for the service's field
+FIELD_OF = {"recurrence.rrule": "until", "recurrence": "until"}
+SERIES_PROBLEM = N_("This series gives no date, or too many: at most 200 dates within two years.")
+OVERBOOK = N_("%(confirmed)s people are confirmed: fewer places would overbook the event. Tick the box below to "
+              "lower it anyway; nobody loses their place.")
+SLUG_TAKEN = N_("This address is taken; “%(free)s” is free.")
+
+
+class NothingToEdit(NotFound):
+    """A cancelled event: nothing can change any more."""
+
+
+def refusal_errors(exc: DomainError, lang: str) -> dict[str, str]:
+    """The events service's refusal as sentences next to the form's fields, in `lang`."""
+    if isinstance(exc, Conflict) and getattr(exc, "code", "") == "slug_unavailable":
+        free = re.search(r"'([a-z0-9-]+)' is", str(exc.detail if hasattr(exc, "detail") else exc))
+        return {"slug": gettext(lang, SLUG_TAKEN) % {"free": free.group(1) if free else ""}}
+    if isinstance(exc, Conflict) and (confirmed := re.match(r"(\d+) people are confirmed", _detail(exc))):
+        return {"capacity": gettext(lang, OVERBOOK) % {"confirmed": confirmed.group(1)}}
+    errors: dict[str, str] = {}
+    for error in getattr(exc, "errors", None) or []:
+        name = FIELD_OF.get(error.field, re.split(r"[.\[]", error.field)[0])
+        if error.field.startswith("recurrence"):
+            message = SERIES_PROBLEM
+        else:
+            message = next((said for start, said in SERVICE_PROBLEMS if start in error.message),
+                           form.PROBLEMS["check"])
+        errors.setdefault(name if name in form.LABELS else "form", gettext(lang, message))
+    return errors or {"form": gettext(lang, form.PROBLEMS["check"])}
+
+
+def _detail(exc: DomainError) -> str:
+    return str(getattr(exc, "detail", "") or exc)
+
+
+async def writable_organisations(conn: asyncpg.Connection, who: Organiser) -> list[asyncpg.Record]:
+    """The organisations the person may create events in, by name."""
+    ids = [r["id"] for r in await conn.fetch("SELECT id FROM organisations")] if who.is_admin else list(who.roles)
+    from server.backoffice import queries as bo_q
+
+    return [org for org in await conn.fetch(bo_q.ORGANISATIONS_BY_ID, ids) if who.can_write(org["id"])]
+
+
+async def aimed_at(conn: asyncpg.Connection, event_id: int) -> list[str]:
+    """The communes an event is aimed at."""
+    return [r["commune"] for r in await conn.fetch(q.AIMED_AT, event_id)]
+
+
+async def series_words(conn: asyncpg.Connection, row: Any, lang: str) -> str:
+    """The event's series in words ("every Tuesday at 18:30 until 30 June, except 22 December"), or ""."""
+    if row["series_id"] is None:
+        return ""
+    found = await conn.fetchrow(q.SERIES_OF_EVENT, row["series_id"])
+    return series.in_words(found["rrule"], list(found["exdates"]), list(found["starts"]), row["timezone"], lang)
+
+
+async def suggest_slug(conn: asyncpg.Connection, base: str) -> str:
+    """A free address like `base-2` for a copy."""
+    base = re.sub(r"-\d{4}-\d{2}-\d{2}$", "", base)[:55].rstrip("-") or "event"
+    number = 2
+    while await conn.fetchval(event_q.SLUG_TAKEN, f"{base}-{number}"):
+        number += 1
+    return f"{base}-{number}"
+
+
+async def copy_values(conn: asyncpg.Connection, who: Organiser, slug: str, whole_series: bool) -> dict[str, Any]:
+    """The form of a new draft that starts as a copy of an event, or of its whole series (404 if unseen)."""
+    row = await events.readable_event(conn, who, slug)
+    if whole_series and row["series_id"] is not None:
+        row = await events.readable_event(conn, who, await conn.fetchval(q.FIRST_OF_SERIES, row["series_id"]))
+    values = form.values_of(row, await aimed_at(conn, row["id"]))
+    values["slug"] = await suggest_slug(conn, row["series_slug"] if whole_series and row["series_id"] else row["slug"])
+    if whole_series and row["series_id"] is not None:
+        found = await conn.fetchrow(q.SERIES_OF_EVENT, row["series_id"])
+        values.update(series.controls(found["rrule"]))
+        zone = form.ZoneInfo(row["timezone"])
+        values["exceptions"] = "\n".join(d.astimezone(zone).date().isoformat() for d in found["exdates"])
+    return values
+
+
+async def create(conn: asyncpg.Connection, who: Organiser, values: dict[str, Any], lang: str,
+                 settings: Settings) -> tuple[str | None, dict[str, str]]:
+    """Create the draft the form describes through the events service (which audits it): its slug, or errors."""
+    data, errors = form.read_new(values, lang)
+    if data is None:
+        return None, errors
+    try:
+        created = await events.create_event(conn, who, data, settings)
+    except (Invalid, Conflict) as exc:
+        return None, refusal_errors(exc, lang)
+    return created.slug, {}
+
+
+async def editable(conn: asyncpg.Connection, who: Organiser, slug: str) -> asyncpg.Record:
+    """An event the person may change: 404 unseen or cancelled, Forbidden for a viewer."""
+    row = await events.readable_event(conn, who, slug)
+    if not who.can_write(row["organisation_id"]):
+        raise Forbidden("Your role does not allow changes.")
+    if row["status"] == "cancelled":
+        raise NothingToEdit("A cancelled event cannot be changed.")
+    return row
+
+
+async def change(conn: asyncpg.Connection, who: Organiser, slug: str, values: dict[str, Any], lang: str,
+                 settings: Settings) -> dict[str, str]:
+    """Apply the form's changes through the events service (which audits them and tells registrants)."""
+    row = await editable(conn, who, slug)
+    patch, errors = form.read_change(values, lang, row, await aimed_at(conn, row["id"]))
+    if patch is None:
+        return errors
+    try:
+        await events.update_event(conn, who, slug, patch, settings)
+    except (Invalid, Conflict) as exc:
+        return refusal_errors(exc, lang)
+    return {}
+
+
+async def preview(conn: asyncpg.Connection, who: Organiser, slug: str, lang: str, settings: Settings) -> EventOut:
+    """The event as the public will read it in `lang`: a draft as it will be once published."""
+    row = await events.readable_event(conn, who, slug)
+    shown = {**dict(row), "status": "published" if row["status"] == "draft" else row["status"]}
+    return events.to_public(shown, lang if lang in LANGUAGES else "fr", settings, datetime.now(UTC))
