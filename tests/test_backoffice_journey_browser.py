@@ -114,7 +114,8 @@ def organiser_routes(settings) -> list[tuple[str, str]]:
 
 
 @pytest.mark.parametrize("size", ["phone", "desktop"])
-async def test_invite_create_preview_publish_register_check_in_join_export(browser, service, size) -> None:  # noqa: F811
+async def test_invite_create_preview_publish_register_check_in_join_export(
+        browser, service, size) -> None:  # noqa: F811
     world = await two_organisations(service)
     org_a, org_b = world["a"], world["b"]
     viewport = PHONE if size == "phone" else DESKTOP

@@ -100,7 +100,7 @@ class EventEditorPages(Controller):
         lang = staff_language(request, staff)
         row = await self._editable(conn, staff, slug)
         try:
-            errors = await editor.change(conn, staff.organiser, slug, values, lang, settings)
+            errors = await editor.change(conn, staff.organiser, row, values, lang, settings)
         except Forbidden:
             raise NotAllowed("Your role does not allow changes.") from None
         if errors:

@@ -5,11 +5,13 @@ from __future__ import annotations
 import re
 from datetime import UTC, datetime
 from typing import Any
+from zoneinfo import ZoneInfo
 
 import asyncpg
 
 from server.backoffice.editor import form, series
 from server.backoffice.editor import queries as q
+from server.backoffice.service import visible_organisations
 from server.errors import Conflict, DomainError, Forbidden, Invalid, NotFound
 from server.events import queries as event_q
 from server.events import service as events
@@ -51,13 +53,13 @@ class NothingToEdit(NotFound):
 
 def refusal_errors(exc: DomainError, lang: str) -> dict[str, str]:
     """The events service's refusal as sentences next to the form's fields, in `lang`."""
-    if isinstance(exc, Conflict) and getattr(exc, "code", "") == "slug_unavailable":
-        free = re.search(r"'([a-z0-9-]+)' is", str(exc.detail if hasattr(exc, "detail") else exc))
+    if isinstance(exc, Conflict) and exc.code == "slug_unavailable":
+        free = re.search(r"'([a-z0-9-]+)' is", exc.detail)
         return {"slug": gettext(lang, SLUG_TAKEN) % {"free": free.group(1) if free else ""}}
-    if isinstance(exc, Conflict) and (confirmed := re.match(r"(\d+) people are confirmed", _detail(exc))):
+    if isinstance(exc, Conflict) and (confirmed := re.match(r"(\d+) people are confirmed", exc.detail)):
         return {"capacity": gettext(lang, OVERBOOK) % {"confirmed": confirmed.group(1)}}
     errors: dict[str, str] = {}
-    for error in getattr(exc, "errors", None) or []:
+    for error in exc.errors or []:
         name = FIELD_OF.get(error.field, re.split(r"[.\[]", error.field)[0])
         if error.field.startswith("recurrence"):
             message = SERIES_PROBLEM
@@ -68,16 +70,9 @@ def refusal_errors(exc: DomainError, lang: str) -> dict[str, str]:
     return errors or {"form": gettext(lang, form.PROBLEMS["check"])}
 
 
-def _detail(exc: DomainError) -> str:
-    return str(getattr(exc, "detail", "") or exc)
-
-
 async def writable_organisations(conn: asyncpg.Connection, who: Organiser) -> list[asyncpg.Record]:
     """The organisations the person may create events in, by name."""
-    ids = [r["id"] for r in await conn.fetch("SELECT id FROM organisations")] if who.is_admin else list(who.roles)
-    from server.backoffice import queries as bo_q
-
-    return [org for org in await conn.fetch(bo_q.ORGANISATIONS_BY_ID, ids) if who.can_write(org["id"])]
+    return [org for org in await visible_organisations(conn, who) if who.can_write(org["id"])]
 
 
 async def aimed_at(conn: asyncpg.Connection, event_id: int) -> list[str]:
@@ -112,7 +107,7 @@ async def copy_values(conn: asyncpg.Connection, who: Organiser, slug: str, whole
     if whole_series and row["series_id"] is not None:
         found = await conn.fetchrow(q.SERIES_OF_EVENT, row["series_id"])
         values.update(series.controls(found["rrule"]))
-        zone = form.ZoneInfo(row["timezone"])
+        zone = ZoneInfo(row["timezone"])
         values["exceptions"] = "\n".join(d.astimezone(zone).date().isoformat() for d in found["exdates"])
     return values
 
@@ -140,15 +135,15 @@ async def editable(conn: asyncpg.Connection, who: Organiser, slug: str) -> async
     return row
 
 
-async def change(conn: asyncpg.Connection, who: Organiser, slug: str, values: dict[str, Any], lang: str,
+async def change(conn: asyncpg.Connection, who: Organiser, row: asyncpg.Record, values: dict[str, Any], lang: str,
                  settings: Settings) -> dict[str, str]:
-    """Apply the form's changes through the events service (which audits them and tells registrants)."""
-    row = await editable(conn, who, slug)
+    """Apply the form's changes to an editable event through the events service (which audits them, tells
+    registrants of a new time or place, and checks again under its lock)."""
     patch, errors = form.read_change(values, lang, row, await aimed_at(conn, row["id"]))
     if patch is None:
         return errors
     try:
-        await events.update_event(conn, who, slug, patch, settings)
+        await events.update_event(conn, who, row["slug"], patch, settings)
     except (Invalid, Conflict) as exc:
         return refusal_errors(exc, lang)
     return {}
