@@ -27,6 +27,7 @@ from server.organisers import service as accounts
 from tests.factories import create_organisation, create_organiser
 from tests.test_backoffice_browser import DESKTOP, PASSWORD, PHONE, axe_violations
 from tests.test_pages_browser import (  # noqa: F401  (module fixtures: the service and the browser)
+    ARTIFACTS,
     LOCALES,
     MAIL_DIR,
     MAIL_WAIT,
@@ -171,6 +172,7 @@ async def test_invite_create_preview_publish_register_check_in_join_export(
     assert await staff.input_value("#f-title_de") == "Leben in Luxemburg: die Behördengänge"  # nothing typed lost
     assert await staff.is_checked("#f-languages-pt") and not await staff.is_checked("#f-confirmation_required")
     problems["editor-error"] = await axe_violations(staff)
+    await staff.screenshot(path=str(ARTIFACTS / f"backoffice-editor-{size}.png"), full_page=True)
     await staff.fill("#f-ends_at", "2030-03-12T13:45")
     await submit(staff)
     assert "done=created" in staff.url
@@ -184,6 +186,7 @@ async def test_invite_create_preview_publish_register_check_in_join_export(
     assert await staff.inner_text("h1") == "Leben in Luxemburg: die Behördengänge"
     assert await staff.get_attribute("html", "lang") == "de" and "Anmeldung" in await staff.inner_text("main")
     problems["preview"] = await axe_violations(staff)
+    await staff.screenshot(path=str(ARTIFACTS / f"backoffice-preview-{size}.png"), full_page=True)
     await staff.goto(f"{service.base}/organiser/events/{slug}/preview?lang=en")
     assert await staff.get_attribute("h1", "lang") == "fr"
 
