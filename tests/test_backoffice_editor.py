@@ -239,3 +239,21 @@ async def test_another_organisations_staff_get_the_same_as_a_missing_event(app, 
         refused = await http.post("/organiser/events/new", data=conference(token))
         assert refused.status_code == 422 and "Please choose one of your organisations." in text_of(refused)
     assert await conn.fetchval("SELECT count(*) FROM events") == 1
+
+
+async def test_a_new_time_of_a_published_event_tells_the_registered_people(app, conn, settings, world) -> None:
+    event = await create_event(conn, settings, organisation="asti", languages=["fr"])
+    await insert_registration(conn, settings, event.slug, status="confirmed", language="pt")
+    async with signed_in(app, world["organiser"], "en") as http:
+        form = await http.get(f"/organiser/events/{event.slug}/edit")
+        assert "if you change its time or place, the registered people get an email" in text_of(form)
+        starts, ends = form_fields(form)["starts_at"], form_fields(form)["ends_at"]
+        later = {"starts_at": starts[:11] + "19:00", "ends_at": ends[:11] + "20:30"}
+        done = await http.post(f"/organiser/events/{event.slug}/edit", data=form_fields(form, **later))
+        assert done.status_code == 303, text_of(done)
+    told = await conn.fetch("SELECT o.language FROM outbox o JOIN events e ON e.id = o.event_id "
+                            "WHERE e.slug = $1 AND o.kind = 'event_changed'", event.slug)
+    assert [r["language"] for r in told] == ["pt"]
+    assert await conn.fetchval("SELECT detail FROM audit_log a JOIN events e ON e.id = a.event_id "
+                               "WHERE e.slug = $1 AND a.action = 'event_changed'", event.slug) \
+        == {"fields": ["ends_at", "starts_at"], "registrants_told": True}

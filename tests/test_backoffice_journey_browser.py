@@ -22,8 +22,8 @@ from PIL import Image
 
 from server.app import create_app
 from server.db import init_connection
-from server.settings import load_settings
 from server.organisers import service as accounts
+from server.settings import load_settings
 from tests.factories import create_organisation, create_organiser
 from tests.test_backoffice_browser import DESKTOP, PASSWORD, PHONE, axe_violations
 from tests.test_pages_browser import (  # noqa: F401  (module fixtures: the service and the browser)
