@@ -141,6 +141,8 @@ async def test_a_weekly_series_comes_from_simple_controls_and_reads_in_words(app
                                    "WHERE s.slug = 'table-de-conversation'") == 31 - 2
         page = text_of(await http.get(f"/organiser/events/{first}/edit"))
         assert "every Tuesday at 18:30 until 29 June 2027, except 22 December and 29 December." in page
+        page = text_of(await http.get(f"/organiser/events/{first}"))
+        assert "Part of a series: every Tuesday at 18:30 until 29 June 2027, except 22 December" in page
     async with signed_in(app, world["admin"], "de") as http:
         page = text_of(await http.get(f"/organiser/events/{first}/edit"))
         assert "jeden Dienstag um 18:30 Uhr bis zum 29. Juni 2027, außer am 22. Dezember und 29. Dezember" in page

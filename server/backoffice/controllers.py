@@ -12,6 +12,7 @@ from litestar.params import Parameter, QueryParameter
 from litestar.response import Redirect
 
 from server.backoffice import labels, service
+from server.backoffice.editor import service as editor
 from server.backoffice.service import ROLES, Staff
 from server.backoffice.web import (
     SignInRequired,
@@ -312,6 +313,7 @@ class BackofficePages(Controller):
         lang = staff_language(request, staff)
         done = request.query_params.get("done")
         data["request_done"] = gettext(lang, EVENT_DONE[done]) if done in EVENT_DONE else ""
+        data["series_words"] = await editor.series_words(conn, data["event"], lang)
         return _page(request, settings, "bo_event.html", data, lang=lang, staff=staff)
 
     @get("/events/{slug:str}/{action:str}")
