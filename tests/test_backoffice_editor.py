@@ -259,3 +259,17 @@ async def test_a_new_time_of_a_published_event_tells_the_registered_people(app, 
     assert await conn.fetchval("SELECT detail FROM audit_log a JOIN events e ON e.id = a.event_id "
                                "WHERE e.slug = $1 AND a.action = 'event_changed'", event.slug) \
         == {"fields": ["ends_at", "starts_at"], "registrants_told": True}
+
+
+async def test_the_series_typed_reads_in_words_before_anything_is_created(app, conn, world) -> None:
+    async with signed_in(app, world["organiser"], "fr") as http:
+        token = csrf_token(await http.get("/organiser/events/new"))
+        checked = await http.post("/organiser/events/new", data=conference(
+            token, starts_at="2027-01-12T18:30", ends_at="2027-01-12T20:00", repeat="monthly", count="6",
+            exceptions="09/03/2027", check_series="yes"))
+        assert checked.status_code == 200
+        assert "La série : chaque deuxième mardi du mois à 18 h 30, 6 dates, sauf le 9 mars." \
+            in checked.text.replace("\u00a0", " ")
+        assert '<option value="monthly" selected>' in checked.text and 'value="09/03/2027"' not in checked.text
+        assert "09/03/2027</textarea>" in checked.text  # what was typed stays
+    assert await conn.fetchval("SELECT count(*) FROM events") == 0

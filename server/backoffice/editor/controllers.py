@@ -76,6 +76,10 @@ class EventEditorPages(Controller):
         values = await _posted(request, settings)
         lang = staff_language(request, staff)
         orgs = await self._organisations(conn, staff)
+        if values.get("check_series"):  # the series in words first; nothing is created
+            _, errors = form.read_new(values, lang)
+            return await _editor(request, conn, settings, staff, lang, values, errors, orgs=orgs,
+                                 status_code=422 if errors else 200)
         try:
             slug, errors = await editor.create(conn, staff.organiser, values, lang, settings)
         except Forbidden:
@@ -161,7 +165,8 @@ async def _editor(request: Request, conn: asyncpg.Connection, settings: Settings
         "repeats": [(code, gettext(lang, form.REPEAT_NAMES[code])) for code in series.REPEATS],
         "communes": communes,
         "texts": form.texts_with_fallback(values),
-        "series_words": await editor.series_words(conn, event, lang) if event is not None else "",
+        "series_words": await editor.series_words(conn, event, lang) if event is not None
+        else editor.typed_series_words(values, lang) if values.get("repeat", "none") != "none" else "",
         "action": f"/organiser/events/{event['slug']}/edit" if event is not None else "/organiser/events/new",
     }
     return render(request, "bo_editor.html", context, lang=lang, status_code=status_code, cookies=jar)

@@ -121,7 +121,7 @@ def in_words(rrule: str, exdates: list[datetime], occurrences: list[datetime], t
     elif "UNTIL" in parts:
         text = _say(lang, UNTIL, rule=rule, date=_day_in_year(starts[-1].date(), first.date(), lang))
     else:
-        count = len(starts) + len(exdates)
+        count = int(parts.get("COUNT") or len(starts))  # the dates of the rule, those left out included
         text = _say(lang, "%(rule)s, %(num)s date", "%(rule)s, %(num)s dates", count, rule=rule, num=count)
     if exdates and rule is not None:
         days = format_list([_day_in_year(d.astimezone(zone).date(), first.date(), lang) for d in sorted(exdates)],

@@ -88,6 +88,20 @@ async def series_words(conn: asyncpg.Connection, row: Any, lang: str) -> str:
     return series.in_words(found["rrule"], list(found["exdates"]), list(found["starts"]), row["timezone"], lang)
 
 
+def typed_series_words(values: dict[str, Any], lang: str) -> str:
+    """The series a new event's form describes, in words; "" while it describes none or a wrong one."""
+    data, _ = form.read_new(values, lang)
+    if data is None or data.recurrence is None:
+        return ""
+    try:
+        dates = events.expand_recurrence(data.starts_at, data.ends_at, data.timezone, data.recurrence.rrule,
+                                         data.recurrence.exdates)
+    except Invalid:
+        return ""
+    return series.in_words(data.recurrence.rrule, data.recurrence.exdates, [start for start, _ in dates],
+                           data.timezone, lang)
+
+
 async def suggest_slug(conn: asyncpg.Connection, base: str) -> str:
     """A free address like `base-2` for a copy."""
     base = re.sub(r"-\d{4}-\d{2}-\d{2}$", "", base)[:55].rstrip("-") or "event"
