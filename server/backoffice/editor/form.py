@@ -27,7 +27,6 @@ REMINDER_CHOICES = ("P7D", "P2D", "P1D", "PT3H", "PT1H", "PT15M")
 SINGLE_LINES = {"platform": 100, "venue": 2000, "audience": 2000, "requesting_partner": 200, "join_url": 2000}
 # fields a form posts as several values (checkboxes, a multiple select)
 LISTS = ("languages", "reminders", "aimed_at_communes")
-CHECKBOXES = ("confirmation_required", "online", "force")
 MAX_EXCEPTIONS = 100
 
 LABELS = {
