@@ -22,22 +22,23 @@ run: $(STAMP)
 	DEMO_DATA=$${DEMO_DATA:-1} $(PY) -m server serve
 
 test: $(STAMP)
-	$(PY) -m server.localdb --name zesummen_test -- $(PY) -m pytest $(PYTEST_ARGS)
+	$(VENV)/bin/lint-imports
+	$(PY) -m server.dev.localdb --name zesummen_test -- $(PY) -m pytest $(PYTEST_ARGS)
 
 # the schema fuzzer and the feed's text property tests for longer, with a fresh seed (make test runs
 # them briefly with a fixed one)
 fuzz: $(STAMP)
 	FUZZ_EXAMPLES=$${FUZZ_EXAMPLES:-400} FUZZ_SEED=$${FUZZ_SEED:-$$(date +%s)} \
-		$(PY) -m server.localdb --name zesummen_test -- $(PY) -m pytest tests/test_fuzz.py tests/test_ical_format.py \
+		$(PY) -m server.dev.localdb --name zesummen_test -- $(PY) -m pytest tests/test_fuzz.py tests/test_ical_format.py \
 		-s $(PYTEST_ARGS)
 
 bench: $(STAMP)
-	$(PY) -m server.localdb --name zesummen_bench -- $(PY) -m bench
+	$(PY) -m server.dev.localdb --name zesummen_bench -- $(PY) -m bench
 
 # the long runs (bench modules with SOAK = True): big data, 100,000 events and 1,000,000 registrations
 # against a small database, then SOAK_SECONDS of mixed load; about 15 minutes, writes bench/soak-results.json
 soak: $(STAMP)
-	SOAK_SECONDS=$${SOAK_SECONDS:-300} $(PY) -m server.localdb --name zesummen_soak -- $(PY) -m bench --soak $(SOAK_ARGS)
+	SOAK_SECONDS=$${SOAK_SECONDS:-300} $(PY) -m server.dev.localdb --name zesummen_soak -- $(PY) -m bench --soak $(SOAK_ARGS)
 
 # regenerate the lock file from pyproject.toml (needs the network)
 lock:
@@ -47,4 +48,4 @@ lock:
 	rm -rf .lockenv
 
 clean:
-	rm -rf $(VENV) .data .pytest_cache
+	rm -rf $(VENV) .data .pytest_cache .import_linter_cache .grimp_cache

@@ -31,14 +31,15 @@ import msgspec
 from bench.bigdata_load import RARE_WORD, Loaded, Scale, load
 from bench.harness import Context, LoadStats, Result, http_load, service_rss_mb
 from server.db import create_database, drop_database, init_connection
-from server.events import service as events
+from server.events import listing as events
 from server.events.schemas import EventFilters
 from server.notifications import queries as notifier_q
 from server.organisers.service import create_admin, organiser_for_token
 from server.processes import free_port, wait_for_port
 from server.registrations import organiser as staff
 from server.registrations import queries as registrations_q
-from server.registrations import service as registrations
+from server.registrations import seat_queries as seat_q
+from server.registrations import manage, service as registrations
 from server.registrations.schemas import RegistrationIn
 from server.settings import ROOT
 
@@ -290,7 +291,7 @@ async def recorded(conn: asyncpg.Connection, world: World, settings: Any) -> lis
     await note("POST registrations", lambda c: registrations.register(
         c, world.loaded.popular[0], person, settings, client_ip="203.0.113.7"))
     for kind, token in sorted(world.loaded.token_of.items()):
-        await note(f"GET /api/registrations/{{token}} ({kind})", lambda c: registrations.view(c, token, "fr", settings))
+        await note(f"GET /api/registrations/{{token}} ({kind})", lambda c: manage.view(c, token, "fr", settings))
     await note("organiser bearer token", lambda c: organiser_for_token(c, world.organiser_token))
     organiser = await organiser_for_token(conn, world.organiser_token)
     for label, cursor in [("first page", None), ("last page", world.last_page_cursor)]:
@@ -322,7 +323,7 @@ def feed_statements(world: World) -> list[tuple[str, str, tuple[Any, ...]]]:
 def housekeeping_statements(settings: Any) -> list[tuple[str, str, tuple[Any, ...]]]:
     """The notifier's periodic jobs run these over the whole database every 30 seconds."""
     return [
-        ("housekeeping: expire holds", registrations_q.EVENTS_WITH_STALE_HOLDS, ()),
+        ("housekeeping: expire holds", seat_q.EVENTS_WITH_STALE_HOLDS, ()),
         ("housekeeping: plan reminders", notifier_q.PLAN_REMINDERS, (timedelta(days=2), settings.reminder_grace)),
         ("housekeeping: drop stale reminders", notifier_q.DROP_STALE_REMINDERS, ()),
         ("housekeeping: anonymise", registrations_q.DUE_FOR_ANONYMISATION, (settings.anonymise_after, 500)),

@@ -26,7 +26,7 @@ from server.db import init_connection
 from server.events.schemas import EventIn
 from server.events.service import create_event, publish_event
 from server.notifications import messages
-from server.notifications.outbox import enqueue, message_id
+from server.outbox import enqueue, message_id
 from server.notifications.worker import Notifier
 from server.organisers import queries as org_q
 from server.organisers.schemas import Organiser

@@ -4,7 +4,6 @@ from __future__ import annotations
 
 import gc
 
-import asyncpg
 from litestar import Litestar, Request
 from litestar.datastructures import MutableScopeHeaders, State
 from litestar.routes import HTTPRoute
@@ -16,8 +15,9 @@ from litestar.openapi.spec import Components, SecurityScheme, Tag
 
 from server import health
 from server.apidocs import LocalSwaggerPlugin
-from server.backoffice.controllers import BackofficePages, SignInPages
+from server.backoffice.controllers import BackofficePages
 from server.backoffice.editor.controllers import EventEditorPages
+from server.backoffice.signin import SignInPages
 from server.backoffice.web import authenticate_session
 from server.bodies import StrictRequest, StrictStructSchemaPlugin
 from server.communes.controllers import OrganiserCommuneRequestController, PublicCommuneRequestController
@@ -86,10 +86,10 @@ def route_handlers() -> list:
     ]
 
 
-def create_app(settings: Settings, *, test_connection: asyncpg.Connection | None = None) -> Litestar:
-    """The ASGI app; tests pass the connection of their rolled-back transaction."""
+def create_app(settings: Settings) -> Litestar:
+    """The ASGI app; its pool and feed cache open on start-up unless already in its state."""
     install_log_redaction()
-    state = State({"settings": settings, "test_connection": test_connection})
+    state = State({"settings": settings})
     open_pool, close_pool = pool_lifespan_hooks(settings)
     start_feed_cache, stop_feed_cache = cache_lifespan_hooks(settings.database_url)
     app = Litestar(
@@ -149,10 +149,8 @@ def correct_allow_header(app: Litestar):
 
 def freeze_startup_heap() -> None:
     """A startup hook: what start-up built goes to the collector's permanent generation (gc.freeze)."""
-    # About 78,000 objects (modules, classes, routes, the pool) live as long as the process. Each
-    # full collection walked them all, 40 to 55 ms in which the worker answered nobody, every 6 s
-    # or so under load, since requests' short-lived objects keep tipping the collector into one.
-    # Frozen, they are skipped: a full collection takes 1 to 2 ms (README, "Garbage collection").
+    # what start-up built lives as long as the process; unfrozen, every full collection walks it
+    # all, a pause in which the worker answers nobody (README, "Garbage collection")
     gc.collect()
     gc.freeze()
 

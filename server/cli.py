@@ -29,7 +29,7 @@ async def _connect(settings: Settings) -> asyncpg.Connection:
 
 async def load_demo(settings: Settings, today: date | None = None) -> int:
     """Load the demo programme once (only into a database without events); returns events created."""
-    from server.demo import load_programme
+    from server.dev.demo import load_programme
 
     conn = await _connect(settings)
     try:
@@ -116,7 +116,7 @@ def main(argv: list[str] | None = None) -> int:
     admin.add_argument("email")
     sub.add_parser("load-demo", help="load the demo programme into an empty database")
     args = parser.parse_args(argv)
-    from server.localdb import database_url
+    from server.dev.localdb import database_url
 
     # without DATABASE_URL every command uses (and if needed starts) the private server under .data/
     with database_url() as url:

@@ -59,10 +59,6 @@ def connections(state: State) -> Connect:
     if connect is None:
         @asynccontextmanager
         async def connect() -> AsyncIterator[asyncpg.Connection]:
-            override = state.get("test_connection")
-            if override is not None:
-                yield override
-                return
             async with state.pool.acquire() as conn:
                 yield conn
 
@@ -149,7 +145,7 @@ def pool_lifespan_hooks(settings: Settings):
     """on_startup/on_shutdown hooks that own the pool in app.state."""
 
     async def open_pool(app: Litestar) -> None:
-        if app.state.get("test_connection") is None:
+        if app.state.get("pool") is None:  # unless the app was handed one
             app.state.pool = await create_pool(settings)
 
     async def close_pool(app: Litestar) -> None:

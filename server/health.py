@@ -23,13 +23,9 @@ async def readyz(request: Request) -> Response[dict[str, str]]:
     """200 when the database answers, 503 otherwise."""
     state = request.app.state
     try:
-        conn = state.get("test_connection")
-        if conn is not None:
-            await conn.fetchval("SELECT 1")
-        else:
-            async with asyncio.timeout(2):
-                async with state.pool.acquire() as conn:
-                    await conn.fetchval("SELECT 1")
+        async with asyncio.timeout(2):
+            async with state.pool.acquire() as conn:
+                await conn.fetchval("SELECT 1")
     except DATABASE_DOWN as exc:
         return Response({"status": "unavailable", "detail": f"database: {type(exc).__name__}"}, status_code=503)
     return Response({"status": "ready"})

@@ -10,9 +10,9 @@ import asyncpg
 import httpx
 import pytest
 
-from server.app import create_app
 from server.db import create_database, drop_database, init_connection
 from server.settings import Settings, load_settings
+from tests.apps import app_on
 from tests.smtp_server import SmtpTestServer
 
 
@@ -59,7 +59,7 @@ async def conn(pool: asyncpg.Pool) -> AsyncIterator[asyncpg.Connection]:
 @pytest.fixture
 async def client(conn: asyncpg.Connection, settings: Settings) -> AsyncIterator[httpx.AsyncClient]:
     """Real HTTP through the ASGI app, on the test's transaction."""
-    app = create_app(settings, test_connection=conn)
+    app = app_on(settings, conn)
     transport = httpx.ASGITransport(app=app)
     async with httpx.AsyncClient(transport=transport, base_url="http://testserver") as http:
         yield http

@@ -191,7 +191,7 @@ async def queue_messages(
 
     Two statements whatever the count, so that a test can queue thousands in a moment.
     """
-    from server.notifications.outbox import KINDS
+    from server.outbox import KINDS
     from server.registrations.tokens import new_token
 
     assert kind in KINDS, kind

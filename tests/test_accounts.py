@@ -13,10 +13,10 @@ import httpx
 import msgspec
 import pytest
 
-from server.app import create_app
 from server.notifications.messages import Skip, build_message
 from server.organisers import service as accounts
 from server.settings import Settings
+from tests.apps import app_on
 from tests.factories import create_organisation, create_organiser
 from tests.processes import race, web_servers
 from tests.test_pages import HTML, csrf_token, text_of
@@ -33,7 +33,7 @@ def client_with(conn):
     """A client on the test's transaction from a given client address, with some settings changed."""
 
     def make(settings: Settings, client_ip: str = "203.0.113.7", *, html: bool = False) -> httpx.AsyncClient:
-        app = create_app(settings, test_connection=conn)
+        app = app_on(settings, conn)
         return httpx.AsyncClient(transport=httpx.ASGITransport(app=app, client=(client_ip, 5000)),
                                  base_url="https://testserver", headers=HTML if html else {})
 
@@ -430,7 +430,7 @@ async def test_probing_invitation_links_is_limited_per_client_address(client_wit
 async def test_invitation_mail_link_password_and_login_end_to_end(
     notifier_conn, notifier_pool, notifier_settings, smtp_server,
 ) -> None:
-    from server.notifications.outbox import message_id
+    from server.outbox import message_id
     from server.notifications.worker import Notifier
 
     conn = notifier_conn
@@ -438,7 +438,7 @@ async def test_invitation_mail_link_password_and_login_end_to_end(
     await create_organisation(conn, "clae", "CLAE")
     inviter, token = await create_organiser(conn, {"asti": "admin", "clae": "admin"})
     await conn.execute("UPDATE organisers SET name = 'Maria Schmit' WHERE id = $1", inviter.id)
-    app = create_app(notifier_settings, test_connection=conn)
+    app = app_on(notifier_settings, conn)
     async with httpx.AsyncClient(transport=httpx.ASGITransport(app=app), base_url="https://testserver") as http:
         people = {
             "de": ("jonas@example.org", "Jonas Weber", [{"organisation": "asti", "role": "organiser"}]),

@@ -8,7 +8,7 @@ from html.parser import HTMLParser
 
 import pytest
 
-from server.app import create_app
+from tests.apps import app_on
 from tests.factories import create_event, insert_registration
 from tests.test_backoffice_pages import signed_in, world  # noqa: F401  (the fixture)
 from tests.test_pages import csrf_token, text_of
@@ -16,7 +16,7 @@ from tests.test_pages import csrf_token, text_of
 
 @pytest.fixture
 def app(conn, settings):
-    return create_app(settings, test_connection=conn)
+    return app_on(settings, conn)
 
 
 class _Form(HTMLParser):

@@ -5,7 +5,7 @@ from __future__ import annotations
 
 import pytest
 
-from server.app import create_app
+from tests.apps import app_on
 from tests.factories import create_event, insert_registration
 from tests.test_backoffice_pages import signed_in, world  # noqa: F401  (the fixture)
 from tests.test_pages import csrf_token, text_of
@@ -13,7 +13,7 @@ from tests.test_pages import csrf_token, text_of
 
 @pytest.fixture
 def app(conn, settings):
-    return create_app(settings, test_connection=conn)
+    return app_on(settings, conn)
 
 
 async def test_the_texts_are_side_by_side_with_the_fallback_the_public_reads(app, conn, settings, world) -> None:

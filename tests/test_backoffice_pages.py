@@ -9,8 +9,8 @@ from datetime import datetime, timedelta, timezone
 
 import pytest
 
-from server.app import create_app
 from server.backoffice import service
+from tests.apps import app_on
 from tests.factories import create_event, create_organisation, create_organiser, insert_registration
 from tests.test_backoffice_signin import browser, form_token, sign_in, with_password
 from tests.test_pages import csrf_token, text_of
@@ -36,7 +36,7 @@ async def world(conn):
 
 @pytest.fixture
 def app(conn, settings):
-    return create_app(settings, test_connection=conn)
+    return app_on(settings, conn)
 
 
 @asynccontextmanager

@@ -11,9 +11,9 @@ import httpx
 import msgspec
 import pytest
 
-from server.app import create_app
 from server.organisers import service as accounts
 from server.settings import Settings
+from tests.apps import app_on
 from tests.factories import create_organisation, create_organiser
 from tests.test_pages import HTML, csrf_token, text_of
 
@@ -55,7 +55,7 @@ async def staff(conn):
 
 @pytest.fixture
 def app(conn, settings):
-    return create_app(settings, test_connection=conn)
+    return app_on(settings, conn)
 
 
 # ---------------------------------------------------------------------------- sign-in and the cookie
@@ -79,7 +79,7 @@ async def test_signing_in_opens_a_session_whose_cookie_is_httponly_lax_and_secur
 
 async def test_the_session_cookie_is_not_secure_under_an_http_base_url(conn, settings, staff) -> None:
     plain = msgspec.structs.replace(settings, base_url="http://zesummen.test")
-    async with browser(create_app(plain, test_connection=conn), base="http://testserver") as http:
+    async with browser(app_on(plain, conn), base="http://testserver") as http:
         answer = await sign_in(http, staff["person"].email)
         cookie = next(c for c in answer.headers.get_list("set-cookie") if c.startswith("zs_session="))
         assert "secure" not in cookie.lower() and "httponly" in cookie.lower()
@@ -97,7 +97,7 @@ async def test_a_wrong_password_is_said_next_to_the_field_keeping_the_email(app,
 
 async def test_failures_share_the_api_logins_counters_and_end_in_a_429_page(conn, settings, staff) -> None:
     limited = msgspec.structs.replace(settings, sign_in_failures_per_account=3)
-    app = create_app(limited, test_connection=conn)
+    app = app_on(limited, conn)
     email = staff["person"].email
     async with httpx.AsyncClient(transport=httpx.ASGITransport(app=app, client=("203.0.113.9", 5000)),
                                  base_url="https://testserver") as api:
@@ -251,7 +251,7 @@ async def test_password_reset_by_mail_end_to_end_revokes_sessions_and_tokens(
     person, api_token = await create_organiser(conn, {"asti": "organiser"})
     await conn.execute("UPDATE organisers SET name = 'Rita Lopes', language = 'pt' WHERE id = $1", person.id)
     await with_password(conn, person.email)
-    app = create_app(notifier_settings, test_connection=conn)
+    app = app_on(notifier_settings, conn)
     async with browser(app) as laptop, browser(app, "198.51.100.30") as http:
         await sign_in(laptop, person.email)
         assert (await laptop.get("/organiser/")).status_code == 200

@@ -8,9 +8,9 @@ import sys
 
 import httpx
 
-from server.app import create_app
 from server.db import migration_files
 from server.settings import ROOT
+from tests.apps import app_on
 
 
 def run_cli(database_url: str, *args: str) -> subprocess.CompletedProcess:
@@ -34,7 +34,7 @@ async def test_create_admin_prints_a_working_token_on_its_last_line(database_url
     token = result.stdout.strip().splitlines()[-1]
     try:
         async with pool.acquire() as conn:
-            http = httpx.AsyncClient(transport=httpx.ASGITransport(app=create_app(settings, test_connection=conn)),
+            http = httpx.AsyncClient(transport=httpx.ASGITransport(app=app_on(settings, conn)),
                                      base_url="http://test")
             me = await http.get("/api/organiser/me", headers={"Authorization": f"Bearer {token}"})
             assert me.status_code == 200 and me.json()["is_admin"] is True

@@ -11,9 +11,9 @@ import httpx
 import msgspec
 import pytest
 
-from server.app import create_app
 from server.communes import service
 from server.settings import Settings
+from tests.apps import app_on
 from tests.factories import create_organisation, create_organiser
 from tests.test_pages import HTML, csrf_token, text_of
 
@@ -53,7 +53,7 @@ async def agency(conn: asyncpg.Connection):
 
 
 def client_for_app(conn: asyncpg.Connection, settings: Settings, ip: str = "203.0.113.9", **headers) -> httpx.AsyncClient:
-    app = create_app(settings, test_connection=conn)
+    app = app_on(settings, conn)
     return httpx.AsyncClient(transport=httpx.ASGITransport(app=app, client=(ip, 5000)),
                              base_url="https://testserver", headers=headers)
 
@@ -388,14 +388,14 @@ async def test_only_staff_of_the_organisation_schedule(client, conn, agency) -> 
 async def test_mails_of_a_request_reach_requester_and_staff_in_their_languages(
     notifier_conn, notifier_pool, notifier_settings, smtp_server,
 ) -> None:
-    from server.notifications.outbox import message_id
+    from server.outbox import message_id
     from server.notifications.worker import Notifier
 
     conn = notifier_conn
     await create_organisation(conn, "asti", "ASTI")
     staff, staff_token = await create_organiser(conn, {"asti": "organiser"})
     await conn.execute("UPDATE organisers SET name = 'Maria Schmit' WHERE id = $1", staff.id)
-    app = create_app(notifier_settings, test_connection=conn)
+    app = app_on(notifier_settings, conn)
     async with httpx.AsyncClient(transport=httpx.ASGITransport(app=app), base_url="https://testserver") as http:
         tokens = {}
         for lang, email, name in (("de", "jonas@example.lu", "Jonas Weber"), ("lb", "nathalie@example.lu", "Nathalie Hoffmann")):

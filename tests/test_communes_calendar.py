@@ -10,7 +10,7 @@ import httpx
 import msgspec
 import pytest
 
-from server.app import create_app
+from tests.apps import app_on
 from tests.factories import create_event, create_organiser
 from tests.test_pages import HTML, text_of
 
@@ -101,7 +101,7 @@ async def test_only_the_embeddable_list_may_be_framed(client, programme, conn, s
         assert "frame-ancestors 'none'" in page.headers["content-security-policy"], path
         assert page.headers["x-frame-options"] == "DENY", path
     narrow = msgspec.structs.replace(settings, embed_frame_ancestors="https://www.esch.lu")
-    async with httpx.AsyncClient(transport=httpx.ASGITransport(app=create_app(narrow, test_connection=conn)),
+    async with httpx.AsyncClient(transport=httpx.ASGITransport(app=app_on(narrow, conn)),
                                  base_url="http://testserver") as http:
         framed = await http.get("/communes/esch-sur-alzette/embed", headers=HTML)
     assert "frame-ancestors https://www.esch.lu" in framed.headers["content-security-policy"]

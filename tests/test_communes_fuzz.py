@@ -9,8 +9,8 @@ from urllib.parse import quote
 import asyncpg
 from hypothesis import example, given, strategies as st
 
-from server.app import create_app
 from server.settings import Settings
+from tests.apps import app_on
 from tests.factories import create_organisation
 from tests.test_pages import client_for, csrf_token
 from tests.test_pages_fuzz import FUZZ, anything, assert_page, query, segment
@@ -39,7 +39,7 @@ async def test_any_request_form_is_answered_below_500_and_stores_only_sound_requ
     await savepoint.start()
     try:
         await create_organisation(conn, "asti", "ASTI")
-        async with client_for(create_app(settings, test_connection=conn)) as pages:
+        async with client_for(app_on(settings, conn)) as pages:
             page = await pages.get("/communes/request")
             answer = await pages.post("/communes/request", params=params,
                                       data={**fields, "csrf_token": csrf_token(page)})
@@ -64,7 +64,7 @@ async def test_any_answer_on_a_status_page_is_answered_below_500(
     savepoint = conn.transaction()
     await savepoint.start()
     try:
-        async with client_for(create_app(settings, test_connection=conn)) as pages:
+        async with client_for(app_on(settings, conn)) as pages:
             page = await pages.get("/communes/request")
             try:
                 answer = await pages.post(f"/requests/{quote(token, safe='')}/reply", params=params,

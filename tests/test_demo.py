@@ -7,7 +7,7 @@ from zoneinfo import ZoneInfo
 
 import pytest
 
-from server.demo import demo_events, load_programme, public_holidays
+from server.dev.demo import demo_events, load_programme, public_holidays
 from tests.factories import create_organiser
 
 LUX = ZoneInfo("Europe/Luxembourg")

@@ -11,7 +11,8 @@ import pytest
 from litestar.serialization import encode_json
 
 from server.events.controllers import provide_filters
-from server.events.service import expand_recurrence, list_public
+from server.events.recurrence import expand_recurrence
+from server.events.listing import list_public
 from server.i18n import format_when, localise, negotiate_language
 from server.organisers.service import accept_invitation, invitation_token
 from tests.factories import create_event, create_organisation, create_organiser, event_body

@@ -18,7 +18,7 @@ from server.events.service import cancel_event, update_event
 from server.feeds import service as feeds
 from server.feeds.events import event_uid, occurrence_feed_event, series_uid
 from server.feeds.ical import build_event_invitation
-from server.registrations import service as registrations
+from server.registrations import manage, service as registrations
 from server.registrations.schemas import RegistrationIn
 from server.registrations.tokens import join_url
 from tests.factories import ADMIN, create_event, create_organisation, insert_registration
@@ -468,7 +468,7 @@ async def test_the_personal_feed_of_an_unknown_or_erased_token_is_404(client, co
     event = await create_event(conn, settings)
     _, token = await insert_registration(conn, settings, event.slug, email="carla@example.org")
     assert (await client.get(f"/api/registrations/{token}/calendar.ics")).status_code == 200
-    await registrations.erase(conn, token, settings)
+    await manage.erase(conn, token, settings)
     for unknown in (token, "x" * 43, "short"):
         answer = await client.get(f"/api/registrations/{unknown}/calendar.ics")
         assert answer.status_code == 404 and answer.json()["code"] == "token_unknown", unknown

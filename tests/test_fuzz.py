@@ -27,7 +27,7 @@ import pytest
 from server.communes.schemas import CommuneRequestIn
 from server.communes.service import create_request
 from server.db import create_database, drop_database, init_connection
-from server.demo import load_programme
+from server.dev.demo import load_programme
 from server.organisers.service import create_admin
 from server.processes import running_web
 from server.settings import ROOT, load_settings

@@ -19,6 +19,7 @@ from server.app import create_app
 from server.security import REDACTED, redact
 from server.settings import Settings
 from server.transport import dependency_names
+from tests.apps import app_on
 from tests.factories import create_event, create_organiser, insert_registration
 
 BIG = 300 * 1024  # past the 256 KiB the service takes
@@ -60,7 +61,7 @@ def needs_organiser(handler) -> bool:
 
 @pytest.fixture
 def app(settings: Settings, conn: asyncpg.Connection):
-    return create_app(settings, test_connection=conn)
+    return app_on(settings, conn)
 
 
 @pytest.fixture
@@ -221,7 +222,7 @@ async def test_every_answer_says_nosniff_and_personal_ones_no_store(http, conn, 
 async def test_the_language_cookie_is_secure_when_the_site_is_https(settings, conn, base_url, secure) -> None:
     from msgspec import structs
 
-    app = create_app(structs.replace(settings, base_url=base_url), test_connection=conn)
+    app = app_on(structs.replace(settings, base_url=base_url), conn)
     async with httpx.AsyncClient(transport=httpx.ASGITransport(app=app), base_url="http://testserver") as client:
         answer = await client.get("/privacy?lang=de")
     cookie = next(value for name, value in answer.headers.multi_items()
@@ -280,7 +281,7 @@ async def test_a_request_that_raises_logs_no_token(settings, conn, caplog) -> No
     def explode(token: str) -> None:
         raise RuntimeError(f"broken while serving /r/{token}")
 
-    app = create_app(settings, test_connection=conn)
+    app = app_on(settings, conn)
     app.register(explode)
     root = logging.getLogger()
     root.addHandler(caplog.handler)  # the app's logging set-up replaced the root's handlers

@@ -17,9 +17,9 @@ from zoneinfo import ZoneInfo
 import httpx
 import pytest
 
-from server.app import create_app
 from server.notifications.worker import Notifier
 from server.validation import LINES, LINES_NOT_BLANK
+from tests.apps import app_on
 from tests.factories import create_event, create_organisation, create_organiser, event_body, registration_body
 from tests.test_pages import csrf_token
 
@@ -112,7 +112,7 @@ async def test_the_organisers_api_takes_the_same_addresses(client, conn, setting
 
 @pytest.fixture
 async def pages(conn, settings) -> AsyncIterator[httpx.AsyncClient]:
-    app = create_app(settings, test_connection=conn)
+    app = app_on(settings, conn)
     async with httpx.AsyncClient(transport=httpx.ASGITransport(app=app), base_url="https://testserver", headers=HTML) as http:
         yield http
 
@@ -146,7 +146,7 @@ async def test_the_form_stores_a_valid_address_normalised(pages, conn, settings)
 
 @pytest.fixture
 async def notifier_api(notifier_conn, notifier_settings) -> AsyncIterator[httpx.AsyncClient]:
-    app = create_app(notifier_settings, test_connection=notifier_conn)
+    app = app_on(notifier_settings, notifier_conn)
     async with httpx.AsyncClient(transport=httpx.ASGITransport(app=app), base_url="http://testserver") as http:
         yield http
 

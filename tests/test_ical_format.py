@@ -18,7 +18,8 @@ import vobject
 from hypothesis import HealthCheck, example, given, settings
 from hypothesis import strategies as st
 
-from server.feeds.ical import FeedEvent, FeedOverride, _fold, build_calendar, build_event_invitation
+from server.feeds.ical import build_calendar, build_event_invitation, fold_line
+from server.feeds.items import FeedEvent, FeedOverride
 from tests.ical_readers import (
     ROOT,
     Occurrence,
@@ -373,7 +374,7 @@ def test_folding_on_bytes_is_icalendar_s_folding(line):
     """The builder folds encoded lines itself (speed); the result is icalendar's own, octet for octet."""
     from icalendar.parser.string import _foldline
 
-    assert _fold(line) == _foldline(line).encode()
+    assert fold_line(line) == _foldline(line).encode()
 
 
 def test_multibyte_text_at_every_fold_position():

@@ -209,7 +209,7 @@ async def test_an_interpreter_records_hours_only_on_their_own_begun_missions(cli
 async def test_missions_lose_their_personal_data_after_the_retention_but_keep_their_figures(
     client, conn, settings, staff,
 ) -> None:
-    from server.interpretation.service import anonymise_missions
+    from server.interpretation.retention import anonymise_missions
 
     interpreter = await add_interpreter(client, staff)
     asked = await client.post("/api/interpretation-requests", json=mission_body(at(monday(), 10)))

@@ -9,9 +9,9 @@ from datetime import timedelta
 import httpx
 from icalendar import Calendar
 
-from server.app import create_app
-from server.notifications.outbox import message_id
+from server.outbox import message_id
 from server.notifications.worker import Notifier
+from tests.apps import app_on
 from tests.factories import create_organisation, create_organiser
 from tests.interpretation_helpers import at, auth, interpreter_body, mission_body, monday
 
@@ -31,7 +31,7 @@ async def test_a_request_from_confirmation_to_cancellation_in_two_languages(
     conn = notifier_conn
     await create_organisation(conn, "asti", "ASTI")
     _, staff = await create_organiser(conn, {"asti": "organiser"})
-    app = create_app(notifier_settings, test_connection=conn)
+    app = app_on(notifier_settings, conn)
     day = monday()
     async with httpx.AsyncClient(transport=httpx.ASGITransport(app=app), base_url="https://testserver") as http:
         body = mission_body(at(day, 10), requester={
@@ -135,7 +135,7 @@ async def test_the_reminder_of_the_day_before_names_the_interpreter(
     conn = notifier_conn
     await create_organisation(conn, "asti", "ASTI")
     _, staff = await create_organiser(conn, {"asti": "organiser"})
-    app = create_app(notifier_settings, test_connection=conn)
+    app = app_on(notifier_settings, conn)
     async with httpx.AsyncClient(transport=httpx.ASGITransport(app=app), base_url="https://testserver") as http:
         ana = (await http.post("/api/organiser/interpreters", headers=auth(staff), json=interpreter_body(
             name="Ana Tesfay", email="ana@example.org", language="lb", phone="+352 691 222 333"))).json()

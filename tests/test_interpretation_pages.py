@@ -8,8 +8,8 @@ from datetime import timedelta
 import pytest
 from icalendar import Calendar
 
-from server.app import create_app
 
+from tests.apps import app_on
 from tests.factories import create_organisation, create_organiser
 from tests.interpretation_helpers import at, auth, interpreter_body, mission_body, monday
 from tests.test_pages import client_for, text_of
@@ -44,7 +44,7 @@ async def test_the_page_shows_own_offers_and_missions_and_answers_by_form(client
     assert (await client.patch(f"{MISSIONS}/{theirs['id']}", headers=auth(staff),
                                json={"interpreter": luc["id"]})).status_code == 200
     token = ana["link"].rsplit("/", 1)[1]
-    async with client_for(create_app(settings, test_connection=conn)) as pages:
+    async with client_for(app_on(settings, conn)) as pages:
         page = await pages.get(f"/i/{token}", params={"lang": "lb"})
         assert page.status_code == 200 and '<html lang="lb">' in page.text
         words = text_of(page)
@@ -81,7 +81,7 @@ def form_fields(**changes: str) -> dict[str, str]:
 
 async def test_the_public_form_stores_a_request_and_keeps_what_was_typed_on_errors(conn, settings) -> None:
     await create_organisation(conn, "asti")
-    async with client_for(create_app(settings, test_connection=conn)) as pages:
+    async with client_for(app_on(settings, conn)) as pages:
         page = await pages.get("/interpretation/request", params={"lang": "pt"})
         assert page.status_code == 200 and '<html lang="pt">' in page.text and "<script" not in page.text
         # Cape Verdean Creole, named by CLDR in the reader's language

@@ -20,7 +20,7 @@ from PIL import Image
 
 from server.errors import DomainError
 from server.notifications.messages import Skip, build_message
-from server.notifications.outbox import KINDS, enqueue
+from server.outbox import KINDS, enqueue
 from server.registrations import joins, qr
 from server.registrations.checkin import check_in
 from server.registrations import queries as q

@@ -23,9 +23,11 @@ from server.events.service import cancel_event, update_event
 from server.feeds.events import occurrence_feed_event
 from server.feeds.ical import build_event_invitation
 from server.i18n import LANGUAGES, format_when
+from server import mails
 from server.notifications import messages
-from server.notifications.messages import PLACEHOLDERS, Skip, build_message, fill_placeholders, unknown_placeholders
-from server.notifications.outbox import KINDS, enqueue
+from server.notifications.messages import Skip, build_message
+from server.notifications.placeholders import PLACEHOLDERS, fill_placeholders, unknown_placeholders
+from server.outbox import KINDS, enqueue
 from server.registrations.tokens import manage_url
 from tests.factories import ADMIN, create_event, insert_registration
 
@@ -222,11 +224,11 @@ def test_every_outbox_kind_has_one_template_per_format_and_no_language_folders()
     assert set(KINDS) == set(messages.KINDS_WRITTEN)
     for kind in KINDS:
         for suffix in ("subject.txt", "txt", "html"):
-            path = messages.TEMPLATES / f"{kind}_to_registrant.{suffix}.j2"
+            path = mails.TEMPLATES / f"{kind}_to_registrant.{suffix}.j2"
             assert path.is_file(), path
             for lang in LANGUAGES:
-                messages.environment(lang, autoescape=suffix == "html").get_template(path.name)
-    assert not [p for p in messages.TEMPLATES.iterdir() if p.is_dir()]  # the words are in the catalogs
+                mails.environment(lang, autoescape=suffix == "html").get_template(path.name)
+    assert not [p for p in mails.TEMPLATES.iterdir() if p.is_dir()]  # the words are in the catalogs
 
 
 @pytest.mark.parametrize("kind", KINDS)
@@ -342,12 +344,12 @@ async def test_mail_policy_writes_the_same_bytes_as_emails_default(conn, setting
 
 def test_a_boundary_found_in_the_content_is_drawn_again(monkeypatch) -> None:
     draws = iter([7, 7, 8])
-    monkeypatch.setattr(messages.secrets, "randbelow", lambda _: next(draws))
+    monkeypatch.setattr(mails.secrets, "randbelow", lambda _: next(draws))
     taken = "=" * 15 + f"{7:019d}" + "=="
-    message = EmailMessage(policy=messages.MAIL_POLICY)
+    message = EmailMessage(policy=mails.MAIL_POLICY)
     message.set_content(f"a line that holds the boundary\n--{taken}\n", cte="8bit")
     message.add_alternative("<p>html</p>", subtype="html")
-    messages._set_boundaries(message)
+    mails.set_boundaries(message)
     assert message.get_boundary() == "=" * 15 + f"{8:019d}" + "=="
     parsed = email.message_from_bytes(flatten_message(message), policy=email.policy.default)
     assert [part.get_content_type() for part in parsed.walk()] == ["multipart/alternative", "text/plain", "text/html"]
@@ -543,7 +545,7 @@ async def test_a_superseded_change_is_skipped_and_a_join_link_change_reaches_onl
 # ---------------------------------------------------------------------------- rows written by the registrations service
 
 async def test_rows_the_registrations_service_writes_all_become_mail(conn, settings) -> None:
-    from server.registrations import service as registrations
+    from server.registrations import manage, service as registrations
     from server.registrations.schemas import RegistrationIn
     from tests.factories import manage_token, registration_body
 
@@ -554,8 +556,8 @@ async def test_rows_the_registrations_service_writes_all_become_mail(conn, setti
         registration_body(email="joao@example.org", language="pt"), RegistrationIn), settings, client_ip="192.0.2.2")
     await registrations.register(conn, event.slug, data, settings, client_ip="192.0.2.1")  # the same address again
     ana = await conn.fetchrow("SELECT * FROM registrations WHERE email = 'ana@example.org'")
-    await registrations.confirm(conn, await manage_token(conn, settings, ana["id"]), "lb", settings)
-    await registrations.cancel(conn, await manage_token(conn, settings, ana["id"]), "lb", settings)  # João moves up
+    await manage.confirm(conn, await manage_token(conn, settings, ana["id"]), "lb", settings)
+    await manage.cancel(conn, await manage_token(conn, settings, ana["id"]), "lb", settings)  # João moves up
 
     rows = await conn.fetch("SELECT * FROM outbox WHERE event_id = $1 ORDER BY id", ana["event_id"])
     kinds = [r["kind"] for r in rows]
@@ -584,7 +586,7 @@ async def test_rows_the_registrations_service_writes_all_become_mail(conn, setti
 async def test_every_kind_in_every_language_arrives_through_smtp_as_written(
     notifier_conn, notifier_pool, notifier_settings, smtp_server
 ) -> None:
-    from server.notifications.outbox import message_id
+    from server.outbox import message_id
     from server.notifications.worker import Notifier
 
     cases = {}

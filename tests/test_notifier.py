@@ -13,7 +13,7 @@ import msgspec
 import pytest
 
 from server.notifications import queries as q
-from server.notifications.outbox import message_id
+from server.outbox import message_id
 from server.notifications.smtp import DeliveryError, SmtpSender
 from server.notifications.worker import RETRY_DELAYS, Notifier, retry_delay
 from server.processes import free_port

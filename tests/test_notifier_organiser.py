@@ -7,16 +7,16 @@ from collections.abc import AsyncIterator
 import httpx
 import pytest
 
-from server.app import create_app
-from server.notifications.outbox import message_id
+from server.outbox import message_id
 from server.notifications.worker import Notifier
+from tests.apps import app_on
 from tests.factories import create_event, create_organiser, insert_registration, queue_messages
 
 
 @pytest.fixture
 async def api(notifier_conn, notifier_settings) -> AsyncIterator[httpx.AsyncClient]:
     """Real HTTP through the app, on the notifier tests' database (where a worker runs)."""
-    app = create_app(notifier_settings, test_connection=notifier_conn)
+    app = app_on(notifier_settings, notifier_conn)
     async with httpx.AsyncClient(transport=httpx.ASGITransport(app=app), base_url="http://testserver") as http:
         yield http
 

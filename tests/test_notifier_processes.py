@@ -10,7 +10,7 @@ import signal
 from collections import Counter
 from pathlib import Path
 
-from server.notifications.outbox import message_id
+from server.outbox import message_id
 from server.notifications.smtp import SmtpSender
 from tests.factories import queue_messages
 from tests.processes import exited, start_worker, stop, wait_for_rows

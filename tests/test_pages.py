@@ -13,11 +13,11 @@ import httpx
 import msgspec
 import pytest
 
-from server.app import create_app
 from server.events.service import cancel_event
 from server.pages.csrf import COOKIE as CSRF_COOKIE
 from server.pages.render import CONTENT_SECURITY_POLICY, stylesheet
 from server.settings import Settings
+from tests.apps import app_on
 from tests.factories import ADMIN, create_event, manage_token
 
 UTC = timezone.utc
@@ -27,7 +27,7 @@ HTML = {"accept": "text/html"}
 @pytest.fixture
 async def pages(conn: asyncpg.Connection, settings: Settings) -> AsyncIterator[httpx.AsyncClient]:
     """A browser-like client over https (the CSRF cookie is Secure when BASE_URL is https)."""
-    async with client_for(create_app(settings, test_connection=conn)) as http:
+    async with client_for(app_on(settings, conn)) as http:
         yield http
 
 
@@ -242,7 +242,7 @@ async def test_a_commune_the_service_does_not_know_is_refused_next_to_the_field(
 async def test_rate_limited_registration_says_so_with_retry_after(conn, settings) -> None:
     strict = msgspec.structs.replace(settings, rate_limit_per_address=1)
     event = await create_event(conn, settings)
-    async with client_for(create_app(strict, test_connection=conn)) as pages:
+    async with client_for(app_on(strict, conn)) as pages:
         assert (await form_post(pages, event.slug, **person())).status_code == 303
         page = await pages.get(f"/events/{event.slug}", params={"lang": "en"})
         answer = await pages.post(f"/events/{event.slug}/register?lang=en", data={"csrf_token": csrf_token(page), **person()})
@@ -349,7 +349,7 @@ async def test_html_routes_answer_with_pages_and_the_api_keeps_problem_json(page
     assert missing.status_code == 404 and missing.headers["content-type"].startswith("text/html")
     assert "Seite nicht gefunden" in text_of(missing)
     assert (await pages.get("/events/no-such-event/registered")).status_code == 404
-    async with client_for(create_app(settings, test_connection=conn)) as newcomer:
+    async with client_for(app_on(settings, conn)) as newcomer:
         lost = await newcomer.get("/evenements", headers={"accept-language": "lb"})
     assert lost.status_code == 404 and "Säit net fonnt" in text_of(lost)
     api = await pages.get("/api/events/no-such-event", headers={"accept": "text/html,application/json"})
@@ -365,7 +365,7 @@ async def test_database_down_gives_a_503_page_not_a_500(settings, pool) -> None:
     await pool.release(dead)
     closed = await asyncpg.connect(settings.database_url)
     await closed.close()
-    async with client_for(create_app(settings, test_connection=closed)) as pages:
+    async with client_for(app_on(settings, closed)) as pages:
         answer = await pages.get("/", params={"lang": "en"})
     assert answer.status_code == 503 and answer.headers["retry-after"] == "5"
     assert "The service is not available right now" in text_of(answer)
@@ -382,7 +382,7 @@ async def test_form_posts_without_a_valid_token_are_refused(pages, conn, setting
     foreign = await pages.post(f"/events/{event.slug}/register", data={"csrf_token": token, **person()},
                                headers={"origin": "https://evil.example"})
     assert foreign.status_code == 403
-    async with client_for(create_app(settings, test_connection=conn)) as stranger:  # no cookie: another site's post
+    async with client_for(app_on(settings, conn)) as stranger:  # no cookie: another site's post
         no_cookie = await stranger.post(f"/events/{event.slug}/register", data={"csrf_token": token, **person()})
     assert no_cookie.status_code == 403
     assert await conn.fetchval("SELECT count(*) FROM registrations r JOIN events e ON e.id = r.event_id WHERE e.slug = $1", event.slug) == 0

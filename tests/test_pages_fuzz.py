@@ -11,8 +11,8 @@ import asyncpg
 import httpx
 from hypothesis import HealthCheck, Phase, event, example, given, settings as hypothesis_settings, strategies as st
 
-from server.app import create_app
 from server.settings import Settings
+from tests.apps import app_on
 from tests.factories import create_event
 from tests.test_pages import client_for, csrf_token
 
@@ -49,7 +49,7 @@ async def test_any_get_of_a_page_is_answered_below_500(conn: asyncpg.Connection,
     # as UTF-8 bytes, as some clients send them; CR, LF and NUL never get past a real server
     header = accept_language.encode() if accept_language is not None else None
     headers = {"accept-language": header} if header is not None and not set(header) & {0, 10, 13} else {}
-    async with client_for(create_app(settings, test_connection=conn)) as pages:
+    async with client_for(app_on(settings, conn)) as pages:
         try:
             answer = await pages.get(path.format(quote(part, safe="")), params=params, headers=headers)
         except httpx.InvalidURL:  # a URL the client itself refuses to send (too long a component...)
@@ -75,7 +75,7 @@ async def test_any_registration_form_is_answered_below_500_and_writes_only_sound
     await savepoint.start()
     try:
         slug = await fuzz_event(conn, settings)
-        async with client_for(create_app(settings, test_connection=conn)) as pages:
+        async with client_for(app_on(settings, conn)) as pages:
             page = await pages.get(f"/events/{slug}")
             if with_token:  # past the CSRF check, so that the form's own checks are fuzzed
                 fields = {**fields, "csrf_token": csrf_token(page)}
@@ -105,7 +105,7 @@ async def test_any_manage_form_is_answered_below_500(conn: asyncpg.Connection, s
     savepoint = conn.transaction()
     await savepoint.start()
     try:
-        async with client_for(create_app(settings, test_connection=conn)) as pages:
+        async with client_for(app_on(settings, conn)) as pages:
             # a form token from any page passes the CSRF check of every form (it is bound to the cookie)
             page = await pages.get(f"/events/{await fuzz_event(conn, settings)}")
             fields = {**fields, "csrf_token": csrf_token(page)}

@@ -7,11 +7,11 @@ from html.parser import HTMLParser
 
 import pytest
 
-from server.app import create_app
 from server.i18n import LANGUAGES
 from server.pages.catalog import extract, missing
 from server.pages.render import TEMPLATES_DIR, environment
 from server.pages.translations import read_catalog, translations
+from tests.apps import app_on
 from tests.factories import create_event
 from tests.test_pages import client_for, csrf_token, person, registration_row, text_of
 from tests.factories import manage_token
@@ -107,7 +107,7 @@ async def test_no_page_shows_an_untranslated_message(conn, settings) -> None:
                                                                    "en": "Title", "pt": "Título"})
     full = await create_event(conn, settings, capacity=0)
     english = read_catalog("en")
-    app = create_app(settings, test_connection=conn)
+    app = app_on(settings, conn)
     for lang in LANGUAGES:
         async with client_for(app) as pages:
             page = await pages.get(f"/events/{event.slug}", params={"lang": lang})

@@ -11,7 +11,7 @@ import msgspec
 import pytest
 
 from server.events.service import cancel_event
-from server.registrations import service
+from server.registrations import jobs, service
 from server.registrations.schemas import RegistrationIn
 from tests.factories import ADMIN, create_event, create_organiser, manage_token, registration_body
 
@@ -111,11 +111,11 @@ async def test_unconfirmed_hold_expires_and_frees_the_seat(client, conn, setting
     response = await register(client, event.slug)
     row = await row_of(conn, response.email)
     await conn.execute("UPDATE registrations SET hold_expires_at = now() - interval '1 minute' WHERE id = $1", row["id"])
-    assert await service.expire_holds(conn, settings) == 1
+    assert await jobs.expire_holds(conn, settings) == 1
     assert await conn.fetchval("SELECT status FROM registrations WHERE id = $1", row["id"]) == "expired"
     assert (await mails(conn, row["id"]))[-1] == ("hold_expired", {})
     assert await seats_left(client, event.slug) == 1
-    assert await service.expire_holds(conn, settings) == 0
+    assert await jobs.expire_holds(conn, settings) == 0
 
 
 async def test_hold_duration_is_configurable(conn, settings) -> None:
@@ -186,7 +186,7 @@ async def test_expired_hold_promotes_oldest_waitlisted(client, conn, settings) -
     event = await create_event(conn, settings, capacity=1)
     holder, waiting = [await register(client, event.slug) for _ in range(2)]
     await conn.execute("UPDATE registrations SET hold_expires_at = now() - interval '1 minute' WHERE email = $1", holder.email)
-    await service.expire_holds(conn, settings)
+    await jobs.expire_holds(conn, settings)
     assert (await row_of(conn, waiting.email))["status"] == "pending"
 
 
@@ -382,7 +382,7 @@ async def test_late_confirmation_gets_the_seat_back_when_one_is_free(client, con
     event = await create_event(conn, settings, capacity=1)
     response = await register(client, event.slug)
     await conn.execute("UPDATE registrations SET hold_expires_at = now() - interval '1 minute' WHERE email = $1", response.email)
-    await service.expire_holds(conn, settings)
+    await jobs.expire_holds(conn, settings)
     confirmed = await client.post(f"/api/registrations/{await token_of(conn, settings, response.email)}/confirm")
     assert confirmed.status_code == 200 and confirmed.json()["status"] == "confirmed"
     assert await seats_left(client, event.slug) == 0

@@ -16,7 +16,7 @@ import asyncpg
 import msgspec
 import pytest
 
-from server.registrations import service
+from server.registrations import seats, service
 from server.registrations.group_commit import GroupCommit
 from server.registrations.schemas import RegistrationIn
 from server.settings import Settings
@@ -153,7 +153,7 @@ async def _rows(pool: asyncpg.Pool, event_id: int) -> list[asyncpg.Record]:
 
 async def test_a_burst_in_one_process_is_seated_in_order_and_never_overbooked(pool, settings, committed_events) -> None:
     slug, event_id = await committed_events(capacity=3, confirmation_required=False)
-    batches_before = service.PUBLIC_SEATS.batches
+    batches_before = seats.PUBLIC_SEATS.batches
     emails = [f"burst{n}-{secrets.token_hex(2)}@example.org" for n in range(12)]
     connect = PoolLender(pool)
     answers = await _register_together(connect, slug, emails, _lenient(settings))
@@ -172,7 +172,7 @@ async def test_a_burst_in_one_process_is_seated_in_order_and_never_overbooked(po
     counts = await pool.fetchrow("SELECT seats_taken, waitlist_length FROM event_seats WHERE event_id = $1", event_id)
     assert (counts["seats_taken"], counts["waitlist_length"]) == (3, 9)
     # fewer statements than people, and fewer connections: they were decided together
-    assert service.PUBLIC_SEATS.batches - batches_before < 12 and connect.lent < 12
+    assert seats.PUBLIC_SEATS.batches - batches_before < 12 and connect.lent < 12
 
 
 async def test_one_statement_decides_several_people_as_one_after_the_other(pool, settings, committed_events) -> None:
@@ -186,14 +186,14 @@ async def test_one_statement_decides_several_people_as_one_after_the_other(pool,
         twice = f"twice-{secrets.token_hex(2)}@example.org"
         others = [f"other{n}-{secrets.token_hex(2)}@example.org" for n in range(3)]
         people = [twice, twice, known, others[0], others[1], others[2]]
-        seats = await service.take_seats(conn, slug, [
-            (service.Person(name=email, email=email, language="pt"), service.attempt_keys(strict, "198.51.100.1", email))
+        decided = await seats.take_seats(conn, slug, [
+            (seats.Person(name=email, email=email, language="pt"), service.attempt_keys(strict, "198.51.100.1", email))
             for email in people], strict)
     # address 198.51.100.1 had one try before: these are its tries 2 to 7, and the limit is 4
-    assert [s["retry_after"] > 0 for s in seats] == [False, False, False, True, True, True]
-    assert [s["registration_id"] is not None for s in seats] == [True, False, False, False, False, False]
+    assert [s["retry_after"] > 0 for s in decided] == [False, False, False, True, True, True]
+    assert [s["registration_id"] is not None for s in decided] == [True, False, False, False, False, False]
     # what each would get, a newcomer at that point: the known one saw two seats taken
-    assert [s["seat"] for s in seats][:3] == ["pending", "waitlisted", "waitlisted"]
+    assert [s["seat"] for s in decided][:3] == ["pending", "waitlisted", "waitlisted"]
     rows = await _rows(pool, event_id)
     assert sorted((r["email"], r["status"]) for r in rows) == sorted([(known, "pending"), (twice, "pending")])
 

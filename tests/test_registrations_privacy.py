@@ -9,9 +9,9 @@ import httpx
 import msgspec
 import pytest
 
-from server.app import create_app
-from server.registrations import service
+from server.registrations import jobs, refusals, service
 from server.settings import Settings
+from tests.apps import app_on
 from tests.factories import create_event, create_organiser, manage_token, registration_body
 
 
@@ -24,7 +24,7 @@ def client_with(conn):
     """A client on the test's transaction with some settings changed."""
 
     def make(settings: Settings, client_ip: str = "203.0.113.7") -> httpx.AsyncClient:
-        app = create_app(settings, test_connection=conn)
+        app = app_on(settings, conn)
         return httpx.AsyncClient(transport=httpx.ASGITransport(app=app, client=(client_ip, 5000)), base_url="http://testserver")
 
     return make
@@ -79,7 +79,7 @@ async def test_rate_limits_hold_across_processes(pool, settings) -> None:
         async with pool.acquire() as one, pool.acquire() as two:
             await service.count_attempt(one, limited, address, "a@example.org")
             await service.count_attempt(two, limited, address, "b@example.org")
-            with pytest.raises(service.RateLimited):
+            with pytest.raises(refusals.RateLimited):
                 await service.count_attempt(one, limited, address, "c@example.org")
     finally:
         async with pool.acquire() as cleanup:
@@ -117,7 +117,7 @@ async def test_personal_data_is_anonymised_after_the_event_keeping_counts_and_at
     token = await manage_token(conn, settings, row["id"])
     await client.patch(f"/api/organiser/registrations/{row['id']}", json={"attendance": "present"}, headers=auth(staff))
     await _ended_days_ago(conn, event.slug, 91)
-    assert await service.anonymise_due(conn, settings) >= 1
+    assert await jobs.anonymise_due(conn, settings) >= 1
     after = await conn.fetchrow("SELECT * FROM registrations WHERE id = $1", row["id"])
     assert (after["name"], after["email"], after["token_hash"], after["token_nonce"], after["accessibility"]) == (None,) * 5
     assert (after["status"], after["attendance"], after["commune"], after["language"]) == ("confirmed", "present", "Mersch", "pt")
@@ -127,16 +127,16 @@ async def test_personal_data_is_anonymised_after_the_event_keeping_counts_and_at
     assert stats["by_status"]["confirmed"] == 1 and stats["by_attendance"]["present"] == 1
     gone = await client.get(f"/api/registrations/{token}")
     assert gone.status_code == 404 and gone.json()["code"] == "token_unknown"
-    assert await service.anonymise_due(conn, settings) == 0
+    assert await jobs.anonymise_due(conn, settings) == 0
 
 
 async def test_anonymisation_waits_for_the_configured_time(client, conn, settings) -> None:
     event = await create_event(conn, settings)
     answer = await register(client, event.slug)
     await _ended_days_ago(conn, event.slug, 40)
-    await service.anonymise_due(conn, settings)
+    await jobs.anonymise_due(conn, settings)
     assert (await row_of(conn, answer.email)) is not None  # 90 days by default: not yet
-    await service.anonymise_due(conn, msgspec.structs.replace(settings, anonymise_after=timedelta(days=30)))
+    await jobs.anonymise_due(conn, msgspec.structs.replace(settings, anonymise_after=timedelta(days=30)))
     assert (await row_of(conn, answer.email)) is None
 
 
@@ -149,18 +149,18 @@ async def test_an_event_done_is_passed_by_until_someone_is_added_to_it(client, c
     await _ended_days_ago(conn, event.slug, 100)
     done_at = "SELECT registrations_anonymised_at FROM events WHERE slug = $1"
     before = await conn.fetchrow("SELECT updated_at FROM events WHERE slug = $1", event.slug)
-    assert await service.anonymise_due(conn, settings) >= 1
+    assert await jobs.anonymise_due(conn, settings) >= 1
     assert await conn.fetchval(done_at, event.slug) is not None
     # the mark is no change of the event for the feeds
     assert await conn.fetchval("SELECT updated_at FROM events WHERE slug = $1", event.slug) == before["updated_at"]
-    assert await service.anonymise_due(conn, settings) == 0
+    assert await jobs.anonymise_due(conn, settings) == 0
 
     added = await client.post(f"/api/organiser/events/{event.slug}/registrations", headers=auth(staff),
                               json={"name": "Ana Late", "email": "ana.late@example.lu", "attendance": "present",
                                     "notify": False})
     assert added.status_code == 201, added.text
     assert await conn.fetchval(done_at, event.slug) is None
-    assert await service.anonymise_due(conn, settings) == 1
+    assert await jobs.anonymise_due(conn, settings) == 1
     assert await row_of(conn, "ana.late@example.lu") is None
     assert await conn.fetchval(done_at, event.slug) is not None
 

@@ -16,7 +16,7 @@ import httpx
 import msgspec
 import pytest
 
-from server.registrations import service
+from server.registrations import refusals, service
 from server.registrations.schemas import RegistrationIn
 from server.settings import Settings
 from tests.factories import committed_events, manage_token, registration_body
@@ -134,7 +134,7 @@ async def test_a_stuck_lock_gives_a_clean_503_instead_of_a_hang(committed_event,
     async with pool.acquire() as holder, pool.acquire() as conn:
         async with holder.transaction():
             await holder.execute("SELECT 1 FROM events WHERE id = $1 FOR UPDATE", event_id)
-            with pytest.raises(service.EventBusy) as refused:
+            with pytest.raises(refusals.EventBusy) as refused:
                 await service.register(conn, slug, data, impatient, client_ip="192.0.2.77")
         assert refused.value.status == 503 and refused.value.headers["Retry-After"]
         assert await conn.fetchval("SELECT count(*) FROM registrations WHERE event_id = $1", event_id) == 0

@@ -12,7 +12,7 @@ from server.events.schemas import EventPatch
 from server.events.service import cancel_event, update_event
 from server.i18n import format_time
 from server.notifications.housekeeping import run_housekeeping
-from server.notifications.outbox import message_id
+from server.outbox import message_id
 from server.notifications.reminders import PLANNING_HORIZON, plan_reminders
 from server.notifications.worker import Notifier
 from tests.factories import ADMIN, create_event, insert_registration

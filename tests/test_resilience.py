@@ -15,7 +15,7 @@ import httpx
 import pytest
 
 from server.db import create_database, init_connection
-from server.localdb import LocalPostgres
+from server.dev.localdb import LocalPostgres
 from server.organisers import queries as org_q
 from server.organisers.service import create_admin
 from server.processes import running_web

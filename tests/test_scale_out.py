@@ -13,7 +13,7 @@ import time
 from collections import Counter
 from datetime import UTC, datetime, timedelta
 
-from server.notifications.outbox import message_id
+from server.outbox import message_id
 from tests.factories import create_event, manage_token, queue_messages, registration_body
 from tests.processes import notifier_workers, race, seat_counts, wait_for_rows, web_servers
 from tests.smtp_server import SmtpTestServer

@@ -12,7 +12,7 @@ import asyncio
 import random
 import time
 
-from server.notifications.outbox import message_id
+from server.outbox import message_id
 from server.notifications.worker import RETRY_DELAYS
 from tests.factories import queue_messages
 from tests.processes import notifier_workers, wait_for_rows

@@ -12,14 +12,14 @@ from typing import Any
 import pytest
 from babel.dates import format_date
 
-from server.app import create_app
 from server.events.labels import LEVEL_NAMES, level_label
 from server.events.schemas import Level
 from server.i18n import BABEL_LOCALE, LANGUAGES, N_RULE_WORDS, collation_key, format_day, n_rule, read_catalog
-from server.notifications.messages import TEMPLATES, environment, render
-from server.notifications.outbox import INTERPRETATION_KINDS, KINDS
+from server.mails import TEMPLATES, environment, render
+from server.outbox import INTERPRETATION_KINDS, KINDS
 from server.pages.catalog import extract
 from server.pages.forms import interpretation_options
+from tests.apps import app_on
 from tests.factories import create_event
 from tests.test_pages import client_for, text_of
 from tests.test_pages_i18n import LETTER, _TextCollector
@@ -287,7 +287,7 @@ def test_every_level_has_a_translated_name() -> None:
 async def test_the_event_page_shows_the_level_in_the_readers_words(conn, settings) -> None:
     event = await create_event(conn, settings, kind="conversation_table", practised_language="fr", level="all",
                                join_url=None, platform=None, online=False, venue="ASTI", commune="Luxembourg")
-    async with client_for(create_app(settings, test_connection=conn)) as pages:
+    async with client_for(app_on(settings, conn)) as pages:
         shown = {lang: text_of(await pages.get(f"/events/{event.slug}", params={"lang": lang})) for lang in LANGUAGES}
     assert "Français, tous niveaux" in shown["fr"] and "Französisch, alle Niveaus" in shown["de"]
     assert "Portuguese" not in shown["pt"] and "francês, todos os níveis" in shown["pt"].lower()

@@ -16,7 +16,7 @@ import signal
 import time
 from collections import Counter
 
-from server.notifications.outbox import message_id
+from server.outbox import message_id
 from tests.factories import queue_messages
 from tests.processes import exited, notifier_workers, start_worker, wait_for_rows
 from tests.smtp_server import SmtpTestServer

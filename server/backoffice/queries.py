@@ -74,12 +74,6 @@ RESET_BY_TOKEN_FOR_UPDATE = RESET_BY_TOKEN + "FOR UPDATE OF r, o"
 
 # ---------------------------------------------------------------------------- audit log
 
-# one audit row
-INSERT_AUDIT = """
-INSERT INTO audit_log (actor_id, actor_email, action, organisation_id, event_id, detail)
-VALUES ($1, $2, $3, $4, $5, $6)
-"""
-
 # an organisation's audit rows (and the sign-ins of its present members), newest first; $2 an event slug
 # or NULL, $3 the most rows
 AUDIT_OF_ORGANISATION = """

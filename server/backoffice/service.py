@@ -17,11 +17,11 @@ from typing import Any
 import asyncpg
 import msgspec
 
-from server.backoffice import audit
+from server import audit
 from server.backoffice import queries as q
 from server.errors import Forbidden, NotFound, Unauthorized
 from server.i18n import LANGUAGES
-from server.notifications.outbox import enqueue
+from server.outbox import enqueue
 from server.organisers import queries as org_q
 from server.organisers import service as accounts
 from server.organisers.schemas import InvitationIn, MembershipIn, Organiser

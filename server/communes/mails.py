@@ -13,12 +13,12 @@ from typing import Any
 import asyncpg
 import msgspec
 
+from server import mails
 from server.communes import queries as q
 from server.communes.service import REMINDER_AFTER_WORKING_DAYS, request_token, staff_url, status_url, subject_label
 from server.communes.texts import REQUESTER_TYPES
 from server.events.queries import EVENT_BY_ID
 from server.i18n import DEFAULT_LANGUAGE, LANGUAGES, format_when, gettext, localise
-from server.notifications import messages
 from server.settings import Settings
 
 # who reads each kind
@@ -41,17 +41,17 @@ async def build_delivery(
         payload = msgspec.json.decode(payload)
     request = await conn.fetchrow(q.REQUEST_BY_ID, int(payload["request"]))
     if request is None:
-        raise messages.Skip("the request no longer exists")
+        raise mails.Skip("the request no longer exists")
     kind = row["kind"]
     audience = AUDIENCES[kind]
     if kind == "commune_request_reminder" and request["status"] not in ("new", "in_discussion"):
-        raise messages.Skip("the request was handled meanwhile")
+        raise mails.Skip("the request was handled meanwhile")
     if audience == "requester":
         lang, name, address = request["language"], request["contact_name"], request["email"]
     else:
         staff = await conn.fetchrow(q.ORGANISER_BY_ID, int(payload["organiser"]))
         if staff is None:
-            raise messages.Skip("the staff account no longer exists")
+            raise mails.Skip("the staff account no longer exists")
         lang, name, address = row["language"], staff["name"], staff["email"]
     lang = lang if lang in LANGUAGES else DEFAULT_LANGUAGE
     context: dict[str, Any] = {
@@ -70,18 +70,18 @@ async def build_delivery(
     if "message" in payload:
         body = await conn.fetchval("SELECT body FROM commune_request_messages WHERE id = $1", int(payload["message"]))
         if body is None:
-            raise messages.Skip("the message no longer exists")
+            raise mails.Skip("the message no longer exists")
         context["body"] = body
     if kind == "commune_request_scheduled":
         event = await conn.fetchrow(EVENT_BY_ID, int(payload["event"]))
         if event is None or event["status"] != "published":
-            raise messages.Skip("the event is no longer published")
+            raise mails.Skip("the event is no longer published")
         title, _ = localise(event["title"], lang, event["languages"])
         context["event"] = {
             "title": title,
             "when": format_when(event["starts_at"], event["ends_at"], event["timezone"], lang),
             "url": f"{settings.base}/events/{event['slug']}?lang={lang}",
         }
-    subject, text, html = messages.render(f"{kind}_to_{audience}", lang, context)
-    message = messages.standalone_mail(settings, lang, subject, text, html, context["name"], address)
+    subject, text, html = mails.render(f"{kind}_to_{audience}", lang, context)
+    message = mails.standalone_mail(settings, lang, subject, text, html, context["name"], address)
     return message, address

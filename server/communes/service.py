@@ -19,10 +19,11 @@ from server.communes.schemas import (
     CommuneRequestIn, CommuneRequestOut, CommuneRequestPatch, LinkedEventOut, MessageOut, Period, ScheduleIn,
 )
 from server.errors import FieldError, Forbidden, Invalid, NotFound, TooManyRequests
+from server.events import hooks
 from server.events.schemas import EventIn, I18nLine, I18nLines, OrganiserEventOut
 from server.i18n import LANGUAGES, N_, gettext
 from server.limits import client_key, count_attempts, digest
-from server.notifications.outbox import enqueue
+from server.outbox import enqueue
 from server.organisers.schemas import Organiser
 from server.registrations.tokens import hash_token
 from server.settings import Settings
@@ -69,7 +70,7 @@ async def commune_name(conn: asyncpg.Connection, key: str) -> str | None:
 async def coming_events(conn: asyncpg.Connection, slug: str, lang: str, settings: Settings,
                         limit: int = 200) -> tuple[str, list[Any]]:
     """(commune name, its coming public events in `lang`): held there or aimed at it; 404 for an unknown slug."""
-    from server.events.service import to_public
+    from server.events.views import to_public
 
     name = (await communes_by_slug(conn)).get(slug)
     if name is None or commune_slug(name) != slug:
@@ -332,6 +333,7 @@ async def schedule(
         return created
 
 
+@hooks.after_publish
 async def after_publish(conn: asyncpg.Connection, event_id: int, series_id: int | None) -> None:
     """Called in the publish transaction: linked requests move to `scheduled` and their requesters are told."""
     for link in await conn.fetch(q.REQUESTS_OF_EVENTS, event_id, series_id):

@@ -11,7 +11,7 @@ from litestar.datastructures import State
 from litestar.params import Body, Parameter, QueryParameter
 
 from server.errors import Invalid
-from server.events import service
+from server.events import listing, service
 from server.events.queries import PUBLIC_PAGE_MOST
 from server.events.schemas import (
     EVENT_IN_EXAMPLES,
@@ -32,7 +32,7 @@ from server.validation import INSTANT_OR_DATE, INSTANT_WORDS, ONE_LINE, Refused,
 
 SlugPath = Annotated[str, Parameter(max_length=140, pattern=ONE_LINE, description="The event's slug")]
 Limit = Annotated[int, Parameter(ge=1, le=PUBLIC_PAGE_MOST, description="Page size")]
-Cursor = Annotated[str | None, Parameter(pattern=service.CURSOR_PATTERN, description="`next_cursor` of the previous page")]
+Cursor = Annotated[str | None, Parameter(pattern=listing.CURSOR_PATTERN, description="`next_cursor` of the previous page")]
 Text = Annotated[str | None, Parameter(max_length=200, pattern=ONE_LINE)]
 
 
@@ -71,10 +71,9 @@ class PublicEventController(Controller):
     path = "/api/events"
     tags = ["events"]
 
-    # The busiest endpoint asks Litestar for one dependency only (`conn`): two or more independent
-    # ones are resolved in an anyio task group, which cost about a third of this handler's time
-    # (litestar#4563). So the settings come from the app's state, the language and the filters from
-    # the functions behind those dependencies, and the service encodes the body from cached parts.
+    # The busiest endpoint asks Litestar for one dependency only (`conn`): two or more are resolved
+    # in an anyio task group, a cost this handler feels (litestar#4563); the rest comes from the
+    # app's state and the functions behind those dependencies.
     @get("/")
     async def list_events(
         self, conn: asyncpg.Connection, state: State, request: Request, lang: LanguageQuery = None,
@@ -84,13 +83,13 @@ class PublicEventController(Controller):
         """Upcoming published events in start order, a page at a time."""
         filters = provide_filters(kind, spoken, commune, organisation, from_, to, q)
         language = negotiate_language(lang, request.headers.get("accept-language"))
-        body = await service.list_public_json(conn, filters, language, state.settings, limit=limit, cursor=cursor)
+        body = await listing.list_public_json(conn, filters, language, state.settings, limit=limit, cursor=cursor)
         return Response(body, media_type=MediaType.JSON)  # type: ignore[return-value]  # EventPage, encoded
 
     @get("/{slug:str}")
     async def get_event(self, slug: SlugPath, conn: asyncpg.Connection, settings: Settings, language: str) -> EventOut:
         """One published event."""
-        return await service.get_public(conn, slug, language, settings)
+        return await listing.get_public(conn, slug, language, settings)
 
 
 class OrganiserEventController(Controller):

@@ -32,20 +32,12 @@ EVENT_BY_SLUG_FOR_UPDATE = f"SELECT {_EVENT_COLUMNS} {_EVENT_FROM} WHERE e.slug 
 
 # A page of the public list in (starts_at, id) order: $1 from (NULL: now), $2 and $3 the cursor's
 # (starts_at, id) or NULL, $4 the page size plus one; `{filters}` holds the conditions of
-# PUBLIC_FILTERS asked for, on $5 and on. One statement per combination of filters gives each its
-# own plan: with "$n IS NULL OR ..." for every filter, a prepared statement soon ran one generic
-# plan for all of them, which read every upcoming event of a big database.
-# The page is the events running at $1 (started, not ended) followed by those starting after it.
-# Asked as one range, "ends after $1", the index scan passed over every event of the weeks before
-# that had ended (1,400 on the big database) to find the few still running; now those come from a
-# GiST index of the events' time ranges (migration 0011) and the rest from the covering index of
-# 0009, from $1 on. The running events are read once, whole (MATERIALIZED), and filtered there:
-# given the filters and cursor too, a generic plan ANDed the GiST bitmap with a scan of another
-# index over every event (10 ms). Each part stops at the largest page there is, a constant: with
-# LIMIT $4 there, the generic plan was priced for a tenth of each part, dearer than a custom plan,
-# and PostgreSQL planned every request again (half of the statement's time on the big database).
-# The page's ids are chosen first, so that the rows read are only those of the page.
-# Only what changes per request or tells a cached rendering's version: see service.list_public.
+# PUBLIC_FILTERS asked for, on $5 and on: one statement per combination, so each gets its own plan.
+# The page is the events running at $1 (from the GiST index of time ranges, migration 0011, read
+# once and filtered there) followed by those starting after it (the covering index of 0009). Each
+# part stops at a constant, the largest page, which keeps the generic plan cheap; the page's ids
+# are chosen first, so that only the page's rows are read.
+# Only what changes per request or tells a cached rendering's version: see listing.list_public.
 PUBLIC_PAGE_MOST = 100  # the largest page of the list (events/controllers.py Limit)
 _PUBLIC_EVENT_PAGE = """
 WITH running AS MATERIALIZED (

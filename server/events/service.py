@@ -2,273 +2,33 @@
 
 from __future__ import annotations
 
-import itertools
 import re
-from collections import OrderedDict
 import unicodedata
-from datetime import datetime, timedelta, timezone as dt_timezone
+from datetime import timedelta
 from typing import Any
 from zoneinfo import ZoneInfo
 
 import asyncpg
 import msgspec
-from dateutil.rrule import rrulestr
 
-from server.backoffice import audit
+from server import audit
 from server.errors import Conflict, FieldError, Forbidden, Invalid, NotFound
-from server.events import queries as q
-from server.events.labels import kind_label, online_place
-from server.events.schemas import (
-    EventFilters,
-    EventIn,
-    EventOut,
-    EventPage,
-    EventPatch,
-    OrganiserEventOut,
-    OrganiserEventPage,
-)
-from server.i18n import LANGUAGES, format_when, localise
-from server.notifications.outbox import enqueue
+from server.events import hooks, queries as q
+from server.events.listing import decode_cursor, encode_cursor
+from server.events.recurrence import EARLIEST_START, LATEST_START, expand_recurrence
+from server.events.schemas import EventIn, EventPatch, OrganiserEventOut, OrganiserEventPage
+from server.events.views import event_location, to_organiser
+from server.i18n import LANGUAGES, localise
+from server.outbox import enqueue
 from server.organisers import queries as org_q
-from server.organisers.schemas import Organiser, OrganisationOut
+from server.organisers.schemas import Organiser
 from server.settings import Settings
 from server.validation import IANA_TIMEZONES
 
-MAX_OCCURRENCES = 200
-MAX_SERIES_SPAN = timedelta(days=2 * 366)
 TITLE_MAX, SUMMARY_MAX, DESCRIPTION_MAX = 300, 2000, 20_000
-ALLOWED_FREQUENCIES = {"WEEKLY", "MONTHLY"}
-MAX_INTERVAL = 52
 SLUG_MAX = 63
-_DAY = r"(MO|TU|WE|TH|FR|SA|SU)"
-# the RRULE parts taken, each with the form of its value (RFC 5545 3.3.10), before any number is read
-RRULE_PARTS = {
-    "FREQ": re.compile(r"[A-Z]{1,10}"),
-    "INTERVAL": re.compile(r"[0-9]{1,3}"),
-    "COUNT": re.compile(r"[0-9]{1,4}"),
-    "UNTIL": re.compile(r"[0-9]{8}(T[0-9]{6}Z?)?"),
-    "BYDAY": re.compile(rf"([+-]?[1-5]?{_DAY})(,[+-]?[1-5]?{_DAY}){{0,6}}"),
-    "BYMONTHDAY": re.compile(r"[+-]?([1-9]|[12][0-9]|3[01])(,[+-]?([1-9]|[12][0-9]|3[01])){0,30}"),
-    "BYSETPOS": re.compile(r"[+-]?[1-5]"),
-    "WKST": re.compile(_DAY),
-}
-# a typo such as 0202 for 2026 must not become an event; the bounds also keep cursors positive
-EARLIEST_START = datetime(2000, 1, 1, tzinfo=dt_timezone.utc)
-LATEST_START = datetime(2200, 1, 1, tzinfo=dt_timezone.utc)
 
 # ---------------------------------------------------------------------------- reading
-
-def event_location(row: asyncpg.Record | dict[str, Any], lang: str) -> str:
-    """Where it happens, as a person reads it: "Web-conférence", or venue and commune."""
-    if row["kind"] == "webconference":
-        place = kind_label("webconference", lang)
-        return f"{place} ({row['platform']})" if row["platform"] else place
-    if row["online"]:
-        return online_place(lang)
-    parts = [p for p in (row["venue"], row["commune"]) if p]
-    if row["venue"] and row["commune"] and row["commune"].lower() in row["venue"].lower():
-        parts = [row["venue"]]
-    return ", ".join(parts)
-
-
-def registration_closes_at(row: asyncpg.Record | dict[str, Any]) -> datetime:
-    """When registering stops: the window's end, by default the event's start."""
-    return row["registration_closes_at"] or row["starts_at"]
-
-
-def registration_open(row: asyncpg.Record | dict[str, Any], now: datetime) -> bool:
-    """Whether the event takes registrations now (to a seat or to the waiting list)."""
-    if row["status"] != "published":
-        return False
-    opens = row["registration_opens_at"]
-    return (opens is None or opens <= now) and now < registration_closes_at(row)
-
-
-def event_links(settings: Settings, slug: str) -> tuple[str, str, str]:
-    """(page url, ical url, webcal url) built from BASE_URL, never from the request."""
-    base = settings.base
-    ical = f"{base}/events/{slug}.ics"
-    webcal = re.sub(r"^https?://", "webcal://", ical)
-    return f"{base}/events/{slug}", ical, webcal
-
-
-def to_public(row: asyncpg.Record, lang: str, settings: Settings, now: datetime) -> EventOut:
-    """A row as the public sees it, in `lang` with fallback."""
-    languages = list(row["languages"])
-    title, text_lang = localise(row["title"], lang, languages)
-    summary, _ = localise(row["summary"], text_lang, languages)
-    description, _ = localise(row["description"], text_lang, languages)
-    capacity = row["capacity"]
-    url, ical_url, webcal_url = event_links(settings, row["slug"])
-    # instants in the event's own offset: "18:30+01:00" reads right to a person and a machine
-    zone = ZoneInfo(row["timezone"])
-    return EventOut(
-        slug=row["slug"], kind=row["kind"], title=title, summary=summary, description=description,
-        lang=text_lang, languages=languages, starts_at=row["starts_at"].astimezone(zone),
-        ends_at=row["ends_at"].astimezone(zone),
-        timezone=row["timezone"], when=format_when(row["starts_at"], row["ends_at"], row["timezone"], lang),
-        location=event_location(row, lang), commune=row["commune"],
-        organisation=OrganisationOut(row["organisation_slug"], row["organisation_name"]),
-        capacity=capacity, seats_left=None if capacity is None else max(capacity - row["seats_taken"], 0),
-        registration_open=registration_open(row, now), registration_opens_at=row["registration_opens_at"],
-        registration_closes_at=registration_closes_at(row), status=row["status"],
-        url=url, ical_url=ical_url, webcal_url=webcal_url, online=row["online"] or row["kind"] == "webconference",
-        platform=row["platform"], venue=row["venue"], practised_language=row["practised_language"],
-        level=row["level"], topics=list(row["topics"]), audience=row["audience"],
-        series=row["series_slug"], revision=row["revision"],
-    )
-
-
-def to_organiser(
-    row: asyncpg.Record, settings: Settings, occurrences: list[str] | None = None, aimed_at: list[str] | None = None,
-) -> OrganiserEventOut:
-    """A row as its organisers see it."""
-    data = dict(row)
-    data["aimed_at_communes"] = aimed_at or []
-    data["organisation"] = {"slug": row["organisation_slug"], "name": row["organisation_name"]}
-    data["series"] = row["series_slug"]
-    data["url"] = event_links(settings, row["slug"])[0]
-    data["occurrences"] = occurrences
-    return msgspec.convert(data, OrganiserEventOut, from_attributes=False, strict=False)
-
-
-_EPOCH = datetime(1970, 1, 1, tzinfo=dt_timezone.utc)
-# "<microseconds since 1970>.<id>": every string of this form is a position in the list, so the
-# OpenAPI pattern says exactly which cursors are valid (events start after 2000, see _validate)
-CURSOR_PATTERN = r"\A[0-9]{1,17}\.[0-9]{1,18}\Z"
-
-
-def encode_cursor(starts_at: datetime, event_id: int) -> str:
-    """A keyset cursor: the last item's (starts_at, id)."""
-    return f"{(starts_at - _EPOCH) // timedelta(microseconds=1)}.{event_id}"
-
-
-def decode_cursor(cursor: str | None) -> tuple[datetime | None, int | None]:
-    """The (starts_at, id) behind a cursor, or 422."""
-    if not cursor:
-        return None, None
-    if not re.fullmatch(CURSOR_PATTERN, cursor):
-        raise Invalid.field("cursor", "This cursor is not one this service gave out.")
-    micros, _, event_id = cursor.partition(".")
-    return _EPOCH + timedelta(microseconds=int(micros)), int(event_id)
-
-
-async def _page_rows(conn: asyncpg.Connection, filters: EventFilters, cursor: str | None, limit: int) -> list[asyncpg.Record]:
-    """The page's rows, and one more when there is a next page."""
-    after, after_id = decode_cursor(cursor)
-    values = msgspec.structs.asdict(filters)
-    given = tuple(name for name in q.PUBLIC_FILTERS if values.get(name) is not None)
-    args = (filters.from_, after, after_id, limit + 1, *(values[name] for name in given))
-    if filters.q is None:
-        return await conn.fetch(q.public_event_page(given), *args)
-    # A search is planned for the words typed: their query is then computed once, not for every
-    # event read, and the list read in order is planned knowing how common they are.
-    async with conn.transaction():
-        await conn.execute("SET LOCAL plan_cache_mode = force_custom_plan")
-        return await conn.fetch(q.public_event_page(given), *args)
-
-
-def _next_cursor(rows: list[asyncpg.Record], limit: int) -> str | None:
-    return encode_cursor(rows[limit - 1]["starts_at"], rows[limit - 1]["id"]) if len(rows) > limit else None
-
-
-async def list_public(
-    conn: asyncpg.Connection, filters: EventFilters, lang: str, settings: Settings, *, limit: int, cursor: str | None
-) -> EventPage:
-    """A page of upcoming published events."""
-    rows = await _page_rows(conn, filters, cursor, limit)
-    now = datetime.now(dt_timezone.utc)
-    renderings = await _renderings(conn, rows[:limit], lang, settings, now)
-    items = [_with_live_fields(rendered, row, now) for rendered, row in zip(renderings, rows)]
-    return EventPage(items=items, next_cursor=_next_cursor(rows, limit))
-
-
-class _EncodedEventPage(msgspec.Struct):
-    """An EventPage whose items are already JSON (msgspec writes Raw bytes as they are)."""
-
-    items: list[msgspec.Raw]
-    next_cursor: str | None
-
-
-async def list_public_json(
-    conn: asyncpg.Connection, filters: EventFilters, lang: str, settings: Settings, *, limit: int, cursor: str | None
-) -> bytes:
-    """list_public as the API sends it, JSON-encoded, from items encoded once per version and live state."""
-    rows = await _page_rows(conn, filters, cursor, limit)
-    now = datetime.now(dt_timezone.utc)
-    base = settings.base
-    listed = rows[:limit]
-    # (id, row version, organisation name, language, base URL, seats left, open): everything an
-    # item's JSON depends on, the live fields included, so that an entry is never stale
-    keys = [(row["id"], row["row_version"], row["organisation_name"], lang, base, _seats_left(row),
-             registration_open(row, now)) for row in listed]
-    encoded = [_ENCODED.get(key) for key in keys]
-    missing = [row for row, item in zip(listed, encoded) if item is None]
-    if missing:
-        renderings = await _renderings(conn, missing, lang, settings, now)
-        fresh = {row["id"]: msgspec.Raw(msgspec.json.encode(_with_live_fields(rendered, row, now)))
-                 for rendered, row in zip(renderings, missing)}
-        for index, (key, row) in enumerate(zip(keys, listed)):
-            if encoded[index] is None:
-                encoded[index] = _ENCODED[key] = fresh[row["id"]]
-        # first in, first out: an entry of an old version is never asked for again
-        while len(_ENCODED) > _ENCODED_MAX:
-            del _ENCODED[next(iter(_ENCODED))]
-    return msgspec.json.encode(_EncodedEventPage(items=encoded, next_cursor=_next_cursor(rows, limit)))
-
-
-
-# Localised public events by (id, row version, organisation name, language, base URL). Reading and
-# localising whole rows was most of the cost of the public list, the busiest endpoint; a row version
-# grows on any update of the event, so an entry is never stale. Seats and whether registration is
-# open change without an update (registrations, the clock) and are filled in per request.
-_RENDERED: OrderedDict[tuple[Any, ...], EventOut] = OrderedDict()
-_RENDERED_MAX = 20_000
-# The API's JSON of each item, by the same key plus the live fields (list_public_json).
-_ENCODED: dict[tuple[Any, ...], msgspec.Raw] = {}
-_ENCODED_MAX = 20_000
-
-
-def _seats_left(row: asyncpg.Record) -> int | None:
-    capacity = row["capacity"]
-    return None if capacity is None else max(capacity - row["seats_taken"], 0)
-
-
-def _with_live_fields(rendered: EventOut, row: asyncpg.Record, now: datetime) -> EventOut:
-    """A cached rendering with the fields that change without an update of its row: seats and the window."""
-    return msgspec.structs.replace(rendered, seats_left=_seats_left(row), registration_open=registration_open(row, now))
-
-
-async def _renderings(
-    conn: asyncpg.Connection, rows: list[asyncpg.Record], lang: str, settings: Settings, now: datetime
-) -> list[EventOut]:
-    """The public form of each listed event without its live fields, from the cache or rendered from its full row."""
-    base = settings.base
-    keys = [(row["id"], row["row_version"], row["organisation_name"], lang, base) for row in rows]
-    # taken before any await, so another request's eviction cannot pull an entry from under us
-    cached = [_RENDERED.get(key) for key in keys]
-    fresh: dict[int, EventOut] = {}
-    missing = [key[0] for key, hit in zip(keys, cached) if hit is None]
-    if missing:
-        for full in await conn.fetch(q.PUBLIC_EVENTS_BY_ID, missing):
-            # keyed by the full row's own version: it may be newer than the page's if the event
-            # changed between the two reads, and then this request shows the newer one
-            fresh[full["id"]] = _RENDERED[(full["id"], full["row_version"], full["organisation_name"], lang, base)] = (
-                to_public(full, lang, settings, now))
-    for key, hit in zip(keys, cached):
-        if hit is not None and key in _RENDERED:
-            _RENDERED.move_to_end(key)
-    while len(_RENDERED) > _RENDERED_MAX:
-        _RENDERED.popitem(last=False)
-    return [hit or fresh[row["id"]] for row, hit in zip(rows, cached)]
-
-
-async def get_public(conn: asyncpg.Connection, slug: str, lang: str, settings: Settings) -> EventOut:
-    """One published (or cancelled) event, or 404."""
-    row = await conn.fetchrow(q.PUBLIC_EVENT_BY_SLUG, slug)
-    if row is None:
-        raise NotFound(f"No published event '{slug}'.")
-    return to_public(row, lang, settings, datetime.now(dt_timezone.utc))
 
 
 async def list_for_organiser(
@@ -395,75 +155,6 @@ async def _validate(conn: asyncpg.Connection, values: dict[str, Any], *, partial
         errors.append(FieldError("level", "Only conversation tables have a level."))
     if errors:
         raise Invalid("; ".join(f"{e.field}: {e.message}" for e in errors)[:1000], errors=errors)
-
-
-def _rule_parts(rule: str) -> dict[str, str]:
-    """The parts of an RRULE this service takes, each checked, or 422 naming the first bad one."""
-    text = rule.strip().upper().removeprefix("RRULE:")
-    parts: dict[str, str] = {}
-    for part in text.split(";"):
-        name, _, value = part.partition("=")
-        check = RRULE_PARTS.get(name)
-        if check is None or name in parts or not check.fullmatch(value):
-            raise Invalid.field("recurrence.rrule", f"'{part[:40]}' is not a part of an RRULE this service takes "
-                                                    "(FREQ, INTERVAL, COUNT, UNTIL, BYDAY, BYMONTHDAY, BYSETPOS, WKST).")
-        parts[name] = value
-    if parts.get("FREQ") not in ALLOWED_FREQUENCIES:
-        raise Invalid.field("recurrence.rrule", "Use FREQ=WEEKLY (with INTERVAL for every n weeks) or FREQ=MONTHLY.")
-    if not 1 <= int(parts.get("INTERVAL", "1")) <= MAX_INTERVAL:
-        raise Invalid.field("recurrence.rrule", f"INTERVAL is a whole number from 1 to {MAX_INTERVAL}.")
-    if "COUNT" not in parts and "UNTIL" not in parts:
-        raise Invalid.field("recurrence.rrule", "Give COUNT or UNTIL so that the series ends.")
-    if "COUNT" in parts and "UNTIL" in parts:
-        raise Invalid.field("recurrence.rrule", "Give COUNT or UNTIL, not both.")
-    if not 1 <= int(parts.get("COUNT", "1")) <= MAX_OCCURRENCES:
-        raise Invalid.field("recurrence.rrule", f"COUNT is a whole number from 1 to {MAX_OCCURRENCES}.")
-    return parts
-
-
-def _until(value: str) -> datetime:
-    """UNTIL as a naive local time: a UTC "Z" value read in the event's zone, a date alone as that whole day."""
-    until = value.rstrip("Z")
-    if len(until) == 8:  # "until 2 December" includes it, as calendar apps read it
-        until += "T235959"
-    try:
-        moment = datetime.strptime(until, "%Y%m%dT%H%M%S")
-    except ValueError:
-        raise Invalid.field("recurrence.rrule", f"UNTIL={value} is not a date that exists.") from None
-    if not EARLIEST_START.year <= moment.year < LATEST_START.year:
-        raise Invalid.field("recurrence.rrule", "UNTIL lies between the years 2000 and 2199.")
-    return moment
-
-
-def expand_recurrence(starts_at: datetime, ends_at: datetime, tz: str, rule: str, exdates: list[datetime]) -> list[tuple[datetime, datetime]]:
-    """The (start, end) of each occurrence, keeping the wall-clock time across DST changes."""
-    parts = _rule_parts(rule)
-    zone = ZoneInfo(tz)
-    local_start = starts_at.astimezone(zone).replace(tzinfo=None)
-    local_duration = ends_at.astimezone(zone).replace(tzinfo=None) - local_start
-    # the rule is read up to MAX_SERIES_SPAN at most, so that one that matches rarely or never (the 31st
-    # of every 24th month) stops there rather than at the year 9999
-    horizon = local_start + MAX_SERIES_SPAN
-    until = min(_until(parts["UNTIL"]), horizon) if "UNTIL" in parts else horizon
-    count = int(parts.get("COUNT", MAX_OCCURRENCES))
-    bounded = ";".join(f"{name}={value}" for name, value in parts.items() if name not in ("COUNT", "UNTIL"))
-    try:
-        rule_set = rrulestr(f"{bounded};UNTIL={until:%Y%m%dT%H%M%S}", dtstart=local_start, forceset=True, ignoretz=True)
-        locals_ = list(itertools.islice(rule_set, count))
-    except (ValueError, TypeError, OverflowError) as exc:
-        raise Invalid.field("recurrence.rrule", f"Not an RRULE this service understands: {exc}") from None
-    excluded = {d.astimezone(zone).replace(tzinfo=None) for d in exdates}
-    occurrences: list[tuple[datetime, datetime]] = []
-    for local in locals_:
-        if local in excluded:
-            continue
-        # fold=0 picks the first of a repeated hour, as calendar apps do
-        start = local.replace(tzinfo=zone)
-        end = (local + local_duration).replace(tzinfo=zone)
-        occurrences.append((start.astimezone(dt_timezone.utc), end.astimezone(dt_timezone.utc)))
-    if not occurrences:
-        raise Invalid.field("recurrence.rrule", "This rule gives no occurrence.")
-    return occurrences
 
 
 def slugify(text: str) -> str:
@@ -593,12 +284,11 @@ def _db_value(value: Any) -> Any:
 
 
 async def _after_capacity_change(conn: asyncpg.Connection, row: asyncpg.Record, changes: dict[str, Any], settings: Settings) -> None:
-    """A raised capacity seats the oldest waitlisted people, in the same transaction."""
+    """A raised capacity seats the oldest waitlisted people, in the same transaction (registrations do it)."""
     if "capacity" not in changes:
         return
-    from server.registrations.service import fill_free_seats  # the registrations domain owns seating
-
-    await fill_free_seats(conn, row["id"], settings)
+    for hook in hooks.AFTER_CAPACITY_CHANGE:
+        await hook(conn, row["id"], settings)
 
 
 async def publish_event(conn: asyncpg.Connection, organiser: Organiser, slug: str, settings: Settings) -> OrganiserEventOut:
@@ -611,9 +301,8 @@ async def publish_event(conn: asyncpg.Connection, organiser: Organiser, slug: st
         await audit.record(conn, organiser, "event_published", organisation_id=row["organisation_id"],
                            event_id=row["id"], detail={"whole_series": row["series_id"] is not None})
         if row["status"] == "draft":
-            from server.communes.service import after_publish  # the communes' domain builds on events
-
-            await after_publish(conn, row["id"], row["series_id"])
+            for hook in hooks.AFTER_PUBLISH:
+                await hook(conn, row["id"], row["series_id"])
         updated = await conn.fetchrow(q.EVENT_BY_SLUG, slug)
         return to_organiser(updated, settings, await _occurrences(conn, updated),
                             (await _aimed_at(conn, [updated['id']])).get(updated['id']))

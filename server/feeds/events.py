@@ -13,8 +13,8 @@ from dateutil.rrule import rrulestr
 from icalendar import vRecur
 
 from server.events.labels import kind_label
-from server.events.service import event_links, event_location
-from server.feeds.ical import FeedEvent, FeedOverride
+from server.events.views import event_links, event_location
+from server.feeds.items import FeedEvent, FeedOverride
 from server.i18n import localise
 from server.settings import Settings
 

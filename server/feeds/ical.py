@@ -6,12 +6,13 @@ import functools
 import re
 from collections.abc import Iterable, Iterator
 from datetime import UTC, date, datetime, time, timedelta
-from typing import Annotated, Literal
 from zoneinfo import ZoneInfo
 
 import msgspec
 from dateutil.rrule import rrulestr
 from icalendar import Calendar, Event, Timezone, vCalAddress, vDDDTypes, vRecur, vText
+
+from server.feeds.items import CalendarMethod, FeedEvent, InvitationMethod
 
 PRODID = "-//Zesummen//Zesummen events//EN"
 # How often subscribed clients should fetch the feed again (RFC 7986 and the older Microsoft name).
@@ -20,52 +21,8 @@ DEFAULT_TIMEZONE = "Europe/Luxembourg"
 # a line of 75 octets or more is folded (RFC 5545 3.1: at most 75, the continuation's space included)
 FOLD_AT = 75
 
-FeedStatus = Literal["published", "cancelled"]
-CalendarMethod = Literal["PUBLISH", "REQUEST", "CANCEL"]
-InvitationMethod = Literal["REQUEST", "CANCEL"]
-AwareDatetime = Annotated[datetime, msgspec.Meta(tz=True)]
 
 _ICAL_STATUS = {"published": "CONFIRMED", "cancelled": "CANCELLED"}
-
-
-class FeedOverride(msgspec.Struct, kw_only=True):
-    """One occurrence of a series that was moved, retitled or cancelled."""
-
-    recurrence_id: AwareDatetime  # the start the RRULE gives this occurrence, before any move
-    starts_at: AwareDatetime
-    ends_at: AwareDatetime
-    sequence: int
-    status: FeedStatus = "published"
-    # None keeps the series' value. An override VEVENT replaces its occurrence whole, so the
-    # builder writes the series' texts into it rather than leave them out.
-    summary: str | None = None
-    description: str | None = None
-    location: str | None = None
-    url: str | None = None  # the occurrence's own page; None keeps the series'
-    last_modified: AwareDatetime | None = None
-
-
-class FeedEvent(msgspec.Struct, kw_only=True):
-    """One event or series as it appears in a feed or an invitation; texts already localised."""
-
-    uid: str
-    sequence: int  # the event's revision: clients keep the copy with the highest
-    status: FeedStatus
-    summary: str
-    starts_at: AwareDatetime
-    ends_at: AwareDatetime
-    timezone: str  # IANA name; DTSTART/DTEND are written as wall time in it
-    created: AwareDatetime
-    last_modified: AwareDatetime
-    description: str = ""
-    location: str = ""
-    url: str | None = None
-    categories: list[str] = []
-    lang: str | None = None  # language of the texts when a fallback differs from the calendar's
-    join_url: str | None = None  # personal feed and invitations only, never the public feed
-    rrule: str | None = None  # e.g. "FREQ=WEEKLY;INTERVAL=2;COUNT=10", without "RRULE:"
-    exdates: list[AwareDatetime] = []
-    overrides: list[FeedOverride] = []
 
 
 def build_calendar(
@@ -117,9 +74,9 @@ def build_event_invitation(
         event = msgspec.structs.replace(event, status="cancelled", overrides=[])
     organizer = vCalAddress(f"mailto:{organizer_email}")
     if organizer_name:
-        organizer.params["CN"] = _clean_param(organizer_name)
+        organizer.params["CN"] = clean_param(organizer_name)
     attendee = vCalAddress(f"mailto:{attendee_email}")
-    attendee.params["CN"] = _clean_param(attendee_name)
+    attendee.params["CN"] = clean_param(attendee_name)
     attendee.params["CUTYPE"] = "INDIVIDUAL"
     attendee.params["ROLE"] = "REQ-PARTICIPANT"
     # The registration is the acceptance; RSVP=FALSE keeps clients from mailing replies that
@@ -138,12 +95,12 @@ def build_event_invitation(
 
 def _serialise(calendar: Calendar) -> bytes:
     """calendar.to_ical(), with the same folding done on bytes rather than character by character."""
-    # icalendar writes every property (values, escapes, parameters); folding a line it does one
-    # character at a time, which was over a third of building a 1,000-event feed
-    return b"".join(_fold(line) + b"\r\n" for line in calendar.content_lines() if line)
+    # icalendar writes every property (values, escapes, parameters) but folds one character at a
+    # time, a large share of building a big feed
+    return b"".join(fold_line(line) + b"\r\n" for line in calendar.content_lines() if line)
 
 
-def _fold(line: str) -> bytes:
+def fold_line(line: str) -> bytes:
     """A content line folded as icalendar 7.3 folds it: at most 74 octets a piece, whole characters."""
     data = line.encode()
     if len(data) < FOLD_AT:
@@ -276,7 +233,7 @@ def _clean_text(text: str) -> _Text:
 _UNWRITABLE = re.compile("[\x00-\x08\x0b-\x1f\x7f-\x9f\ud800-\udfff\ufeff]")
 
 
-def _clean_param(text: str) -> str:
+def clean_param(text: str) -> str:
     """A parameter value (e.g. a CN): one line, no double quotes, which no escape can carry."""
     # RFC 6868 ^' escapes are not understood by Outlook, so quotes become apostrophes.
     return " ".join(_clean_text(text).replace('"', "'").split())

@@ -23,9 +23,10 @@ from server.feeds import queries as q
 from server.feeds import texts
 from server.feeds.cache import FeedCache, Known
 from server.feeds.events import occurrence_feed_event, series_feed_events
-from server.feeds.ical import FeedEvent, build_calendar
+from server.feeds.ical import build_calendar
+from server.feeds.items import FeedEvent
 from server.i18n import localise
-from server.registrations.service import registration_for_token
+from server.registrations.manage import registration_for_token
 from server.registrations.tokens import join_url
 from server.settings import Settings
 

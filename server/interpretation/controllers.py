@@ -8,7 +8,7 @@ import asyncpg
 from litestar import Controller, Request, get, patch, post
 from litestar.params import Parameter
 
-from server.interpretation import service
+from server.interpretation import public, service
 from server.interpretation.schemas import (
     Candidate,
     HoursIn,
@@ -105,12 +105,12 @@ class PublicInterpretationController(Controller):
         self, data: RequestIn, request: Request, conn: asyncpg.Connection, settings: Settings,
     ) -> RequestOut:
         """Ask the agency for an interpreter; 201 with the link where the request can be followed."""
-        return await service.request(conn, data, settings, client_address(request, settings))
+        return await public.request(conn, data, settings, client_address(request, settings))
 
     @get("/{token:str}", responses={404: problem_response(404, "No request has this link")})
     async def status(self, token: Token, conn: asyncpg.Connection) -> RequestStatus:
         """A request's state; the interpreter's first name and phone once one is assigned."""
-        return await service.request_status(conn, token)
+        return await public.request_status(conn, token)
 
 
 class InterpreterController(Controller):

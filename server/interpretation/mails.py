@@ -1,7 +1,7 @@
 """Mail about interpretation missions, in the recipient's language, with an .ics invitation where it has one.
 
 One template per kind and format (`templates/<kind>.{subject.txt,txt,html}.j2`) rendered by
-`messages.render`, like every mail. The outbox row names the mission, the audience (`interpreter`
+`mails.render`, like every mail. The outbox row names the mission, the audience (`interpreter`
 or `requester`) and the invitation's SEQUENCE when it was queued; the rest is read at send time.
 The requester learns the interpreter's first name and phone only in the mail that assigns them.
 """
@@ -19,12 +19,12 @@ import asyncpg
 import msgspec
 from icalendar import Calendar, Event, vCalAddress
 
+from server import mails
 from server.feeds.ical import PRODID
 from server.i18n import DEFAULT_LANGUAGE, LANGUAGES, format_when
 from server.interpretation import queries as q
 from server.interpretation.schemas import language_name
-from server.interpretation.service import interpreter_url, link_token, status_url
-from server.notifications import messages
+from server.interpretation.links import interpreter_url, link_token, status_url
 from server.settings import Settings
 
 ZONE = "Europe/Luxembourg"
@@ -42,14 +42,14 @@ async def build_delivery(
         payload = msgspec.json.decode(payload)
     mission = await conn.fetchrow(q.MISSION, int(payload["mission"]))
     if mission is None:
-        raise messages.Skip("the mission no longer exists")
+        raise mails.Skip("the mission no longer exists")
     if mission["anonymised_at"] is not None:
-        raise messages.Skip("the mission was anonymised")
+        raise mails.Skip("the mission was anonymised")
     audience = payload["to"]
     if row["kind"] == "interpretation_reminder" and (
             mission["sequence"] != int(payload["sequence"]) or mission["status"] not in ("assigned", "done")
             or mission["interpreter_id"] != payload.get("assigned")):
-        raise messages.Skip("the mission moved, was cancelled or went to someone else since")
+        raise mails.Skip("the mission moved, was cancelled or went to someone else since")
     # the mission as it stood when the mail was queued
     mission = {**dict(mission), "starts_at": datetime.fromisoformat(payload["starts_at"]),
                "ends_at": datetime.fromisoformat(payload["ends_at"]), "sequence": int(payload["sequence"])}
@@ -58,7 +58,7 @@ async def build_delivery(
     if audience == "interpreter":
         person = await conn.fetchrow(q.INTERPRETER_FOR_MAIL, int(payload["interpreter"]))
         if person is None:
-            raise messages.Skip("the interpreter is no longer in the pool")
+            raise mails.Skip("the interpreter is no longer in the pool")
         lang, name, email = person["language"], person["name"], person["email"]
         link = interpreter_url(settings.base_url, link_token(settings.secret_key, b"interpreter-link",
                                                              bytes(person["token_nonce"])))
@@ -78,12 +78,12 @@ async def build_delivery(
         "interpreter_name": assigned["name"].split()[0] if assigned else "",
         "interpreter_phone": assigned["phone"] if assigned else "",
     }
-    subject, text, html = messages.render(row["kind"], lang, context)
+    subject, text, html = mails.render(row["kind"], lang, context)
     calendar = None
     if method := METHODS.get(row["kind"]):
         calendar = (invitation(mission, method, mission["sequence"], subject, context, settings, attendee_email=email),
                     method)
-    message = messages.standalone_mail(settings, lang, subject, text, html, context["name"], email, calendar)
+    message = mails.standalone_mail(settings, lang, subject, text, html, context["name"], email, calendar)
     return message, email
 
 

@@ -18,7 +18,7 @@ from litestar.response import Redirect
 from server.errors import DomainError
 from server.i18n import collation_key
 from server.interpretation import queries as q
-from server.interpretation import service
+from server.interpretation import public
 from server.interpretation.schemas import RequestIn, language_name
 from server.limits import client_address
 from server.pages import csrf
@@ -143,7 +143,7 @@ class InterpretationRequestPages(Controller):
             body["requester"]["language"] = lang
             try:
                 data = checked(msgspec.convert(body, RequestIn), RequestIn)
-                await service.request(conn, data, settings, client_address(request, settings))
+                await public.request(conn, data, settings, client_address(request, settings))
             except msgspec.ValidationError as exc:
                 errors[_form_field(str(exc).rpartition("at `")[2].rstrip("`"))] = "x"
             except Refused as exc:

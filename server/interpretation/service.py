@@ -2,10 +2,6 @@
 
 from __future__ import annotations
 
-import base64
-import hashlib
-import hmac
-import secrets
 from datetime import UTC, datetime, timedelta
 from collections.abc import Mapping
 from typing import Any
@@ -14,14 +10,12 @@ import asyncpg
 import msgspec
 from msgspec import UNSET
 
-from server.errors import Conflict, FieldError, Invalid, NotFound, ServiceUnavailable, TooManyRequests
-from server.limits import client_key, count_attempts, digest
+from server.errors import Conflict, FieldError, Invalid, NotFound
 from server.interpretation import queries as q
+from server.interpretation.links import interpreter_url, new_link
+from server.interpretation.notices import remind, tell
 from server.interpretation.schemas import (
-    AssignedInterpreter,
     RequestIn,
-    RequestOut,
-    RequestStatus,
     Candidate,
     InterpreterCreated,
     InterpreterIn,
@@ -34,7 +28,6 @@ from server.interpretation.schemas import (
     Place,
     Requester,
 )
-from server.notifications.outbox import enqueue
 from server.organisers.schemas import Organiser
 from server.registrations.tokens import hash_token
 from server.settings import Settings
@@ -45,72 +38,10 @@ HELD = ("assigned", "done")
 FITTING = {"health": ("C1", "C2", "native"), "legal": ("C1", "C2", "native")}
 DEFAULT_FITTING = ("B2", "C1", "C2", "native")
 LONGEST = timedelta(hours=12)
-REMINDER_BEFORE = timedelta(days=1)
 
 
 class Taken(Conflict):
     """Someone else holds the mission, or the interpreter holds another one then."""
-
-
-# ---------------------------------------------------------------------------- private links
-
-def link_token(secret_key: str, purpose: bytes, nonce: bytes) -> str:
-    """A private link's token, derived from its row's nonce and the server secret (never stored)."""
-    digest = hmac.new(secret_key.encode(), purpose + b":" + nonce, hashlib.sha256).digest()
-    return base64.urlsafe_b64encode(digest).decode().rstrip("=")
-
-
-def new_link(secret_key: str, purpose: bytes) -> tuple[bytes, str, bytes]:
-    """A fresh (nonce, token, token hash)."""
-    nonce = secrets.token_bytes(16)
-    token = link_token(secret_key, purpose, nonce)
-    return nonce, token, hash_token(token)
-
-
-def interpreter_url(base_url: str, token: str) -> str:
-    """An interpreter's private page."""
-    return f"{base_url.rstrip('/')}/i/{token}"
-
-
-def status_url(base_url: str, token: str) -> str:
-    """Where a requester follows their request."""
-    return f"{base_url.rstrip('/')}/api/interpretation-requests/{token}"
-
-
-async def _tell(
-    conn: asyncpg.Connection, kind: str, mission_id: int, *, interpreter: int | None = None,
-    due_at: datetime | None = None, dedupe_key: str | None = None,
-) -> None:
-    """Queue a mission's mail in the caller's transaction, to an interpreter or else to the requester.
-
-    The row keeps the mission as it stands now (time, SEQUENCE, who holds it), so that the mail says
-    what was true when it was queued even if the mission moves again before it is sent.
-    """
-    now = await conn.fetchrow(q.MISSION_FOR_MAIL, mission_id)
-    payload: dict[str, Any] = {
-        "mission": mission_id, "to": "interpreter" if interpreter else "requester",
-        "starts_at": now["starts_at"].isoformat(), "ends_at": now["ends_at"].isoformat(),
-        "sequence": now["sequence"], "assigned": now["interpreter_id"],
-    }
-    if interpreter:
-        payload["interpreter"] = interpreter
-    await enqueue(conn, kind, event_id=None, payload=payload, due_at=due_at, dedupe_key=dedupe_key)
-
-
-async def _remind(conn: asyncpg.Connection, mission_id: int) -> None:
-    """Queue the reminders of the day before for the interpreter and the requester (none if that is past).
-
-    Each is for one version of the mission (its SEQUENCE): one that moved since is skipped when due,
-    and the move queues new ones.
-    """
-    now = await conn.fetchrow(q.MISSION_FOR_MAIL, mission_id)
-    due_at = now["starts_at"] - REMINDER_BEFORE
-    if now["interpreter_id"] is None or due_at <= datetime.now(UTC):
-        return
-    key = f"interpretation-reminder:{mission_id}:{now['sequence']}:{now['interpreter_id']}"
-    await _tell(conn, "interpretation_reminder", mission_id, interpreter=now["interpreter_id"], due_at=due_at,
-                dedupe_key=f"{key}:interpreter")
-    await _tell(conn, "interpretation_reminder", mission_id, due_at=due_at, dedupe_key=f"{key}:requester")
 
 
 # ---------------------------------------------------------------------------- interpreters
@@ -229,7 +160,7 @@ async def insert_mission(
         q.INSERT_MISSION, organisation_id, data.starts_at, data.ends_at, mode, commune, address,
         data.from_language, data.to_language, data.field, r.organisation, r.contact, r.email, r.phone, r.type,
         r.language, data.beneficiary_initials, data.urgency, data.notes, nonce, token_hash)
-    await _tell(conn, "interpretation_request_received", mission_id)
+    await tell(conn, "interpretation_request_received", mission_id)
     return mission_id, token
 
 
@@ -334,19 +265,19 @@ async def _tell_changes(
     mission_id, was = before["id"], before["interpreter_id"] if before["status"] in HELD else None
     if status == "cancelled" and before["status"] != "cancelled":
         if was is not None:
-            await _tell(conn, "interpretation_cancelled", mission_id, interpreter=was)
-        await _tell(conn, "interpretation_cancelled", mission_id)
+            await tell(conn, "interpretation_cancelled", mission_id, interpreter=was)
+        await tell(conn, "interpretation_cancelled", mission_id)
         return
     if interpreter_id is not None and interpreter_id != was:
         if was is not None:
-            await _tell(conn, "interpretation_cancelled", mission_id, interpreter=was)
-        await _tell(conn, "interpretation_assigned", mission_id, interpreter=interpreter_id)
-        await _tell(conn, "interpretation_assigned", mission_id)
-        await _remind(conn, mission_id)
+            await tell(conn, "interpretation_cancelled", mission_id, interpreter=was)
+        await tell(conn, "interpretation_assigned", mission_id, interpreter=interpreter_id)
+        await tell(conn, "interpretation_assigned", mission_id)
+        await remind(conn, mission_id)
     elif moved and interpreter_id is not None:
-        await _tell(conn, "interpretation_changed", mission_id, interpreter=interpreter_id)
-        await _tell(conn, "interpretation_changed", mission_id)
-        await _remind(conn, mission_id)
+        await tell(conn, "interpretation_changed", mission_id, interpreter=interpreter_id)
+        await tell(conn, "interpretation_changed", mission_id)
+        await remind(conn, mission_id)
 
 
 async def candidates(conn: asyncpg.Connection, organiser: Organiser, mission_id: int) -> list[Candidate]:
@@ -369,7 +300,7 @@ async def offer(
         offers = await conn.fetch(q.INSERT_OFFERS, mission_id, data.interpreters, row["organisation_id"])
         await conn.execute(q.MARK_OFFERED, mission_id)
         for made in offers:
-            await _tell(conn, "interpretation_offered", mission_id, interpreter=made["interpreter"])
+            await tell(conn, "interpretation_offered", mission_id, interpreter=made["interpreter"])
     return [msgspec.convert(dict(o), OfferOut) for o in offers]
 
 
@@ -411,10 +342,10 @@ async def answer_offer(conn: asyncpg.Connection, token: str, offer_id: int, acce
             raise _collision(exc) from None
         await conn.execute(q.ANSWER_OFFER, offer_id, "accepted")
         for other in await conn.fetch(q.TAKE_OTHER_OFFERS, mission["id"], offer_id):
-            await _tell(conn, "interpretation_offer_taken", mission["id"], interpreter=other["interpreter_id"])
-        await _tell(conn, "interpretation_assigned", mission["id"], interpreter=interpreter["id"])
-        await _tell(conn, "interpretation_assigned", mission["id"])
-        await _remind(conn, mission["id"])
+            await tell(conn, "interpretation_offer_taken", mission["id"], interpreter=other["interpreter_id"])
+        await tell(conn, "interpretation_assigned", mission["id"], interpreter=interpreter["id"])
+        await tell(conn, "interpretation_assigned", mission["id"])
+        await remind(conn, mission["id"])
     return OfferOut(offer_id, mission["id"], interpreter["id"], "accepted")
 
 
@@ -432,49 +363,7 @@ async def record_minutes(conn: asyncpg.Connection, token: str, mission_id: int, 
 
 # ---------------------------------------------------------------------------- the public request
 
-async def request(
-    conn: asyncpg.Connection, data: RequestIn, settings: Settings, client_ip: str,
-) -> RequestOut:
-    """A partner service's request, stored first for the agency's pool; the requester gets a confirmation."""
-    keys = [client_key(client_ip), f"interpretation:{digest(settings, data.requester.email)}"]
-    limits = [settings.rate_limit_per_address, settings.rate_limit_per_email]
-    async with conn.transaction():
-        if retry_after := await count_attempts(conn, keys, limits, settings.rate_limit_window):
-            raise TooManyRequests("Too many requests; retry later.", headers={"Retry-After": str(retry_after)})
-    async with conn.transaction():
-        organisation_id = await conn.fetchval(q.ORGANISATION_ID, AGENCY)
-        if organisation_id is None:
-            raise ServiceUnavailable("The interpretation service is not set up yet.")
-        mission_id, token = await insert_mission(conn, organisation_id, data, settings)
-    return RequestOut(mission_id, "requested", status_url(settings.base_url, token))
-
-
-async def request_status(conn: asyncpg.Connection, token: str) -> RequestStatus:
-    """What a requester may know of their request: its state, and who comes once someone is assigned."""
-    row = await conn.fetchrow(q.MISSION_BY_STATUS, hash_token(token))
-    if row is None:
-        raise NotFound("No request has this link.")
-    interpreter = None
-    if row["status"] in HELD:
-        person = await conn.fetchrow(q.INTERPRETER_FOR_MAIL, row["interpreter_id"])
-        interpreter = AssignedInterpreter(person["name"].split()[0], person["phone"])
-    return RequestStatus(row["id"], row["status"], row["starts_at"], row["ends_at"], row["from_language"],
-                         row["to_language"], interpreter)
-
 
 # ---------------------------------------------------------------------------- retention
 
-ANONYMISE_BATCH = 500
 
-
-async def anonymise_missions(conn: asyncpg.Connection, settings: Settings) -> int:
-    """Wipe missions' personal data `anonymise_after` their end, as for registrations; idempotent."""
-    done = 0
-    while True:
-        async with conn.transaction():
-            ids = [r["id"] for r in await conn.fetch(q.ANONYMISE_MISSIONS, settings.anonymise_after, ANONYMISE_BATCH)]
-            if ids:
-                await conn.execute(q.FORGET_MISSION_MAIL, ids)
-        done += len(ids)
-        if len(ids) < ANONYMISE_BATCH:
-            return done

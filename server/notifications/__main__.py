@@ -6,7 +6,7 @@ import asyncio
 import logging
 import os
 
-from server.localdb import database_url
+from server.dev.localdb import database_url
 from server.notifications.worker import serve
 from server.settings import load_settings
 

@@ -1,7 +1,7 @@
 """Mail about staff accounts (the invitation to choose a password, a reset link), in the recipient's language.
 
 One template per format (`templates/<kind>_to_invitee.{subject.txt,txt,html}.j2`), rendered like
-every other mail by `messages.render`. The link is derived again at
+every other mail by `mails.render`. The link is derived again at
 send time from the invitation's nonce; an invitation spent or expired since is not sent.
 """
 
@@ -14,8 +14,10 @@ from typing import Any
 import asyncpg
 import msgspec
 
+from server import mails
+from server.backoffice import queries as bo_q
+from server.backoffice.service import reset_token, reset_url
 from server.i18n import DEFAULT_LANGUAGE, LANGUAGES, format_day, format_time
-from server.notifications import messages
 from server.organisers import queries as org_q
 from server.organisers.service import invitation_token, invitation_url
 from server.settings import Settings
@@ -35,9 +37,9 @@ async def build_delivery(
         return await _reset_delivery(conn, row, payload, settings)
     invitation = await conn.fetchrow(org_q.INVITATION_BY_ID, int(payload["invitation"]))
     if invitation is None:
-        raise messages.Skip("the invitation no longer exists")
+        raise mails.Skip("the invitation no longer exists")
     if not invitation["usable"]:
-        raise messages.Skip("the invitation was used, replaced or has expired")
+        raise mails.Skip("the invitation was used, replaced or has expired")
     lang = row["language"] if row["language"] in LANGUAGES else DEFAULT_LANGUAGE
     token = invitation_token(settings.secret_key, bytes(invitation["token_nonce"]))
     name = " ".join((invitation["name"] or "").split())
@@ -51,20 +53,17 @@ async def build_delivery(
         "expiry_day": format_day(invitation["expires_at"], ZONE, lang),
         "expiry_time": format_time(invitation["expires_at"], ZONE, lang),
     }
-    subject, text, html = messages.render(f"{row['kind']}_to_invitee", lang, context)
-    return messages.standalone_mail(settings, lang, subject, text, html, name, invitation["email"]), invitation["email"]
+    subject, text, html = mails.render(f"{row['kind']}_to_invitee", lang, context)
+    return mails.standalone_mail(settings, lang, subject, text, html, name, invitation["email"]), invitation["email"]
 
 
 async def _reset_delivery(
     conn: asyncpg.Connection, row: Mapping[str, Any], payload: dict[str, Any], settings: Settings,
 ) -> tuple[EmailMessage, str]:
     """The mail of an `organiser_password_reset` row; Skip when its link was used, replaced or expired."""
-    from server.backoffice import queries as bo_q
-    from server.backoffice.service import reset_token, reset_url
-
     reset = await conn.fetchrow(bo_q.RESET_BY_ID, int(payload["reset"]))
     if reset is None or not reset["usable"]:
-        raise messages.Skip("the reset link was used, replaced or has expired")
+        raise mails.Skip("the reset link was used, replaced or has expired")
     lang = row["language"] if row["language"] in LANGUAGES else DEFAULT_LANGUAGE
     name = " ".join((reset["name"] or "").split())
     context = {
@@ -76,5 +75,5 @@ async def _reset_delivery(
         "expiry_day": format_day(reset["expires_at"], ZONE, lang),
         "expiry_time": format_time(reset["expires_at"], ZONE, lang),
     }
-    subject, text, html = messages.render("organiser_password_reset_to_account_owner", lang, context)
-    return messages.standalone_mail(settings, lang, subject, text, html, name, reset["email"]), reset["email"]
+    subject, text, html = mails.render("organiser_password_reset_to_account_owner", lang, context)
+    return mails.standalone_mail(settings, lang, subject, text, html, name, reset["email"]), reset["email"]

@@ -11,11 +11,11 @@ from collections.abc import Awaitable, Callable
 
 import asyncpg
 
-from server.interpretation.service import anonymise_missions
+from server.interpretation.retention import anonymise_missions
 from server.communes.service import remind_untouched
 from server.notifications import queries as q
 from server.notifications.reminders import plan_reminders
-from server.registrations.service import anonymise_due, expire_holds
+from server.registrations.jobs import anonymise_due, expire_holds
 from server.settings import Settings
 
 log = logging.getLogger(__name__)

@@ -7,12 +7,6 @@ SELECT id, event_id, token_nonce, name, email, language, status, hold_expires_at
 FROM registrations WHERE id = $1
 """
 
-# a waitlisted registration's place in its queue: 1 is the next to be seated (oldest first, as seating is)
-WAITLIST_POSITION = """
-SELECT count(*) FROM registrations
-WHERE event_id = $1 AND status = 'waitlisted' AND (waitlisted_at, id) <= ($2, $3)
-"""
-
 # the registrations of a whole-series request with their dates, in date order, and each one's queue place
 SERIES_REGISTRATIONS = """
 SELECT r.id, r.token_nonce, r.status, r.hold_expires_at, r.anonymised_at,

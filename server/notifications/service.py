@@ -7,12 +7,12 @@ from typing import Any
 import asyncpg
 import msgspec
 
-from server.backoffice import audit
+from server import audit
 from server.errors import Conflict, FieldError, Forbidden, Invalid, NotFound
 from server.events.service import readable_event
 from server.notifications import queries as q
-from server.notifications.messages import PLACEHOLDERS, unknown_placeholders
-from server.notifications.outbox import enqueue, message_id
+from server.notifications.placeholders import PLACEHOLDERS, unknown_placeholders
+from server.outbox import enqueue, message_id
 from server.notifications.schemas import (
     EventMessages,
     MessageCounts,

@@ -36,7 +36,7 @@ from server.errors import DATABASE_DOWN
 from server.notifications import messages
 from server.notifications import queries as q
 from server.notifications.housekeeping import HOUSEKEEPING_JOBS, Job, run_housekeeping
-from server.notifications.outbox import message_id
+from server.outbox import message_id
 from server.notifications.smtp import DeliveryError, SmtpSender
 from server.settings import Settings
 

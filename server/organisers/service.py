@@ -22,7 +22,7 @@ from argon2 import PasswordHasher
 from argon2.exceptions import InvalidHashError, VerificationError
 from msgspec import UNSET
 
-from server.backoffice import audit
+from server import audit
 from server.errors import (
     Forbidden,
     Gone,
@@ -32,7 +32,7 @@ from server.errors import (
     Unauthorized,
 )
 from server.limits import client_key, count_attempts, digest, give_back_attempts
-from server.notifications.outbox import enqueue
+from server.outbox import enqueue
 from server.organisers import queries as q
 from server.organisers.schemas import (
     InvitationIn,

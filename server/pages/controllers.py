@@ -13,8 +13,8 @@ from litestar.response import Redirect
 
 from server.errors import DomainError, NotFound
 from server.events.labels import KINDS, kind_label, level_label
+from server.events.listing import get_public
 from server.events.schemas import EventOut
-from server.events.service import get_public
 from server.feeds.controllers import event_feed_response
 from server.i18n import LANGUAGES, collation_key, format_day
 from server.pages import csrf, forms, service
@@ -22,7 +22,7 @@ from server.pages.errors import CODE_TEXTS, page_exception_handlers
 from server.pages.render import page_language, render, stylesheet, with_query
 from server.pages.translations import N_, gettext, load_all
 from server.registrations import joins, qr
-from server.registrations import service as registrations
+from server.registrations import manage, service as registrations
 from server.registrations.controllers import client_address
 from server.settings import Settings
 
@@ -211,20 +211,20 @@ class PagesController(Controller):
     async def manage(self, token: Token, request: Request, conn: asyncpg.Connection, settings: Settings) -> Response[str]:
         """The manage page behind the link in every email."""
         lang, chosen = page_language(request)
-        registration = await registrations.view(conn, token, lang, settings)
+        registration = await manage.view(conn, token, lang, settings)
         if not chosen and registration.language != lang:
             # a first visit from the email reads in the language the person registered in
             lang = registration.language
-            registration = await registrations.view(conn, token, lang, settings)
+            registration = await manage.view(conn, token, lang, settings)
         return manage_page(request, settings, token, registration, lang,
-                           checkin=await registrations.checkin_url_for(conn, token, settings))
+                           checkin=await manage.checkin_url_for(conn, token, settings))
 
     @post("/r/{token:str}/confirm")
     async def confirm(self, token: Token, request: Request, conn: asyncpg.Connection, settings: Settings) -> Redirect:
         """Confirm the email address (double opt-in)."""
         lang, _ = page_language(request)
         csrf.check(request, await request.form(), settings)
-        return await after_change(token, lambda: registrations.confirm(conn, token, lang, settings), "confirmed", lang)
+        return await after_change(token, lambda: manage.confirm(conn, token, lang, settings), "confirmed", lang)
 
     @post("/r/{token:str}/cancel")
     async def cancel(self, token: Token, request: Request, conn: asyncpg.Connection, settings: Settings) -> Redirect:
@@ -233,7 +233,7 @@ class PagesController(Controller):
         csrf.check(request, await request.form(), settings)
         every_date = request.query_params.get("whole_series") == "yes"
         return await after_change(
-            token, lambda: registrations.cancel(conn, token, lang, settings, whole_series=every_date), "cancelled", lang)
+            token, lambda: manage.cancel(conn, token, lang, settings, whole_series=every_date), "cancelled", lang)
 
     @post("/r/{token:str}/erase")
     async def erase(self, token: Token, request: Request, conn: asyncpg.Connection, settings: Settings) -> Response:
@@ -242,10 +242,10 @@ class PagesController(Controller):
         form = await request.form()
         csrf.check(request, form, settings)
         if form.get("confirm_erase") != "yes":
-            registration = await registrations.view(conn, token, lang, settings)
+            registration = await manage.view(conn, token, lang, settings)
             errors = {"confirm_erase": gettext(lang, N_("Please tick the box to confirm that your data may be erased."))}
             return manage_page(request, settings, token, registration, lang, errors=errors, status_code=422)
-        await registrations.erase(conn, token, settings)
+        await manage.erase(conn, token, settings)
         return see_other(f"/erased?lang={lang}")
 
     @get("/j/{token:str}")

@@ -13,7 +13,7 @@ import msgspec
 
 from server.events.labels import KINDS, kind_label
 from server.events.schemas import EventFilters, EventOut
-from server.events.service import list_public
+from server.events.listing import list_public
 from server.i18n import LANGUAGES, collation_key, format_day, format_time_range
 from server.pages import queries as q
 from server.settings import Settings

@@ -14,7 +14,7 @@ from server.limits import client_address
 from server.openapi import problem_response
 from server.organisers.schemas import Organiser
 from server.registrations import organiser as staff
-from server.registrations import service
+from server.registrations import manage, service
 from server.registrations.schemas import (
     ATTENDANCE_EXAMPLES,
     BY_HAND_EXAMPLES,
@@ -66,7 +66,7 @@ class PublicRegistrationController(Controller):
     ) -> RegistrationAccepted:
         """Register for an event, or with `whole_series` for every open date of its series."""
         # No dependency at all: the request borrows a connection only while it needs one, not while
-        # it waits for the statement that decides it with others (service.PUBLIC_SEATS); and the
+        # it waits for the statement that decides it with others (seats.PUBLIC_SEATS); and the
         # settings come from the app's state, as Litestar resolves two or more dependencies in an
         # anyio task group, a cost this endpoint pays in bursts (litestar#4563).
         settings: Settings = state.settings
@@ -75,7 +75,7 @@ class PublicRegistrationController(Controller):
     @get("/registrations/{token:str}")
     async def view(self, token: TokenPath, conn: asyncpg.Connection, settings: Settings, language: str) -> RegistrationOut:
         """The registration behind a manage token (`token_unknown` once anonymised or erased)."""
-        return await service.view(conn, token, language, settings)
+        return await manage.view(conn, token, language, settings)
 
     @post("/registrations/{token:str}/confirm", status_code=200)
     async def confirm(self, token: TokenPath, conn: asyncpg.Connection, settings: Settings, language: str) -> RegistrationOut:
@@ -83,7 +83,7 @@ class PublicRegistrationController(Controller):
 
         A hold that ran out is given back if a seat is still free (else 409 `hold_expired`).
         """
-        return await service.confirm(conn, token, language, settings)
+        return await manage.confirm(conn, token, language, settings)
 
     @delete("/registrations/{token:str}", status_code=200)
     async def cancel(
@@ -91,7 +91,7 @@ class PublicRegistrationController(Controller):
         whole_series: Annotated[bool, Parameter(description="Cancel every date of the whole-series request")] = False,
     ) -> RegistrationOut:
         """Cancel; the seat goes to the oldest person on the waiting list."""
-        return await service.cancel(conn, token, language, settings, whole_series=whole_series)
+        return await manage.cancel(conn, token, language, settings, whole_series=whole_series)
 
     @post("/registrations/{token:str}/erase", status_code=204)
     async def erase(self, token: TokenPath, conn: asyncpg.Connection, settings: Settings) -> None:
@@ -101,7 +101,7 @@ class PublicRegistrationController(Controller):
         answers are wiped, queued mails dropped, and the token stops working. Past events keep
         their counts, without anything that names the person.
         """
-        await service.erase(conn, token, settings)
+        await manage.erase(conn, token, settings)
 
 
 class OrganiserRegistrationController(Controller):

