@@ -7,7 +7,7 @@ from zoneinfo import ZoneInfo
 
 import pytest
 
-from server.backoffice.editor import series
+from server.backoffice import series
 
 ZONE = ZoneInfo("Europe/Luxembourg")
 FIRST = datetime(2026, 12, 1, 18, 30, tzinfo=ZONE)  # a Tuesday

@@ -11,8 +11,7 @@ from litestar.di import Provide
 from litestar.params import Parameter, QueryParameter
 from litestar.response import Redirect
 
-from server.backoffice import labels, service
-from server.backoffice.editor import service as editor
+from server.backoffice import labels, series, service
 from server.backoffice.service import ROLES, Staff
 from server.backoffice.web import SignInRequired, provide_staff, render, sign_in_redirect, staff_language
 from server.events import service as events
@@ -161,7 +160,7 @@ class BackofficePages(Controller):
         lang = staff_language(request, staff)
         done = request.query_params.get("done")
         data["request_done"] = gettext(lang, EVENT_DONE[done]) if done in EVENT_DONE else ""
-        data["series_words"] = await editor.series_words(conn, data["event"], lang)
+        data["series_words"] = await series.series_words(conn, data["event"], lang)
         return _page(request, settings, "bo_event.html", data, lang=lang, staff=staff)
 
     @get("/events/{slug:str}/{action:str}")

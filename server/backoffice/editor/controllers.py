@@ -10,9 +10,9 @@ from litestar.di import Provide
 from litestar.params import Parameter, QueryParameter
 from litestar.response import Redirect
 
-from server.backoffice import labels
+from server.backoffice import labels, series
 from server.backoffice.controllers import BACKOFFICE_HANDLERS, NotAllowed
-from server.backoffice.editor import form, series
+from server.backoffice.editor import form
 from server.backoffice.editor import service as editor
 from server.backoffice.service import Staff
 from server.backoffice.web import provide_staff, render, staff_language
@@ -165,7 +165,7 @@ async def _editor(request: Request, conn: asyncpg.Connection, settings: Settings
         "repeats": [(code, gettext(lang, form.REPEAT_NAMES[code])) for code in series.REPEATS],
         "communes": communes,
         "texts": form.texts_with_fallback(values),
-        "series_words": await editor.series_words(conn, event, lang) if event is not None
+        "series_words": await series.series_words(conn, event, lang) if event is not None
         else editor.typed_series_words(values, lang) if values.get("repeat", "none") != "none" else "",
         "action": f"/organiser/events/{event['slug']}/edit" if event is not None else "/organiser/events/new",
     }

@@ -13,7 +13,7 @@ from zoneinfo import ZoneInfo
 
 import msgspec
 
-from server.backoffice.editor import series
+from server.backoffice import series
 from server.events.schemas import EventIn, EventPatch
 from server.i18n import LANGUAGES, N_, gettext, localise
 from server.validation import HTTP_URL, IANA_TIMEZONES, SLUG

@@ -9,7 +9,8 @@ from zoneinfo import ZoneInfo
 
 import asyncpg
 
-from server.backoffice.editor import form, series
+from server.backoffice import queries as bo_q, series
+from server.backoffice.editor import form
 from server.backoffice.editor import queries as q
 from server.backoffice.service import visible_organisations
 from server.errors import Conflict, DomainError, Forbidden, Invalid, NotFound
@@ -82,14 +83,6 @@ async def aimed_at(conn: asyncpg.Connection, event_id: int) -> list[str]:
     return [r["commune"] for r in await conn.fetch(q.AIMED_AT, event_id)]
 
 
-async def series_words(conn: asyncpg.Connection, row: Any, lang: str) -> str:
-    """The event's series in words ("every Tuesday at 18:30 until 30 June, except 22 December"), or ""."""
-    if row["series_id"] is None:
-        return ""
-    found = await conn.fetchrow(q.SERIES_OF_EVENT, row["series_id"])
-    return series.in_words(found["rrule"], list(found["exdates"]), list(found["starts"]), row["timezone"], lang)
-
-
 def typed_series_words(values: dict[str, Any], lang: str) -> str:
     """The series a new event's form describes, in words; "" while it describes none or a wrong one."""
     data, _ = form.read_new(values, lang)
@@ -121,7 +114,7 @@ async def copy_values(conn: asyncpg.Connection, who: Organiser, slug: str, whole
     values = form.values_of(row, await aimed_at(conn, row["id"]))
     values["slug"] = await suggest_slug(conn, row["series_slug"] if whole_series and row["series_id"] else row["slug"])
     if whole_series and row["series_id"] is not None:
-        found = await conn.fetchrow(q.SERIES_OF_EVENT, row["series_id"])
+        found = await conn.fetchrow(bo_q.SERIES_OF_EVENT, row["series_id"])
         values.update(series.controls(found["rrule"]))
         zone = ZoneInfo(row["timezone"])
         values["exceptions"] = "\n".join(d.astimezone(zone).date().isoformat() for d in found["exdates"])

@@ -3,11 +3,14 @@
 from __future__ import annotations
 
 from datetime import date, datetime
+from typing import Any
 from zoneinfo import ZoneInfo
 
+import asyncpg
 from babel.dates import format_date, format_skeleton
 from babel.lists import format_list
 
+from server.backoffice import queries as q
 from server.i18n import BABEL_LOCALE, N_, apply_n_rule, format_time, translations
 
 # what the editor offers; anything else a script sent through the API is said as its dates
@@ -129,3 +132,11 @@ def in_words(rrule: str, exdates: list[datetime], occurrences: list[datetime], t
         text = _say(lang, "%(rule)s, except %(dates)s", "%(rule)s, except %(dates)s", len(exdates), rule=text,
                     dates=days)
     return text
+
+
+async def series_words(conn: asyncpg.Connection, row: Any, lang: str) -> str:
+    """The event's series in words ("every Tuesday at 18:30 until 30 June, except 22 December"), or ""."""
+    if row["series_id"] is None:
+        return ""
+    found = await conn.fetchrow(q.SERIES_OF_EVENT, row["series_id"])
+    return in_words(found["rrule"], list(found["exdates"]), list(found["starts"]), row["timezone"], lang)
