@@ -21,6 +21,8 @@ import pytest
 import vobject
 from dateutil.rrule import rrulestr
 
+from tests.installs import one_installer
+
 ROOT = Path(__file__).resolve().parents[1]
 JS_DIR = ROOT / "tests" / "js"
 # wide enough for any test's events; a narrower one can be given where it matters
@@ -137,13 +139,14 @@ def make_icaljs() -> Callable[..., dict]:
             "node and npm are required for the ical.js checks (install Node.js 18 or newer); "
             "these tests never skip, so a missing node fails them"
         )
-    if not (JS_DIR / "node_modules" / "ical.js" / "package.json").exists():
-        done = subprocess.run(
-            [npm, "ci", "--prefix", str(JS_DIR), "--no-audit", "--no-fund"],
-            cwd=ROOT, capture_output=True, text=True, timeout=240,
-        )
-        if done.returncode != 0:
-            pytest.fail(f"npm ci --prefix tests/js failed:\n{done.stdout}\n{done.stderr}")
+    with one_installer():
+        if not (JS_DIR / "node_modules" / "ical.js" / "package.json").exists():
+            done = subprocess.run(
+                [npm, "ci", "--prefix", str(JS_DIR), "--no-audit", "--no-fund"],
+                cwd=ROOT, capture_output=True, text=True, timeout=240,
+            )
+            if done.returncode != 0:
+                pytest.fail(f"npm ci --prefix tests/js failed:\n{done.stdout}\n{done.stderr}")
 
     def parse(data: bytes, window: Window = ALL_TIME) -> dict:
         done = subprocess.run(

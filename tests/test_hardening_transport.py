@@ -281,7 +281,7 @@ async def test_a_request_that_raises_logs_no_token(settings, conn, caplog) -> No
     def explode(token: str) -> None:
         raise RuntimeError(f"broken while serving /r/{token}")
 
-    app = app_on(settings, conn)
+    app = app_on(settings, conn, fresh=True)
     app.register(explode)
     root = logging.getLogger()
     root.addHandler(caplog.handler)  # the app's logging set-up replaced the root's handlers

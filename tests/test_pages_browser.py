@@ -32,6 +32,7 @@ import pytest
 from server.db import init_connection, migrate
 from server.settings import ROOT, load_settings
 from tests.factories import create_event, manage_token
+from tests.installs import one_installer
 
 CHROMIUM = Path("/usr/bin/chromium")
 CHROMIUM_FLAGS = [
@@ -191,8 +192,9 @@ async def _wait_until_ready(base: str, process: subprocess.Popen, log: Path, tim
 @pytest.fixture(scope="module")
 async def browser():
     """Debian's Chromium through Playwright (no browser download)."""
-    ensure_chromium()
-    ensure_axe()
+    with one_installer():
+        ensure_chromium()
+        ensure_axe()
     from playwright.async_api import async_playwright
 
     async with async_playwright() as playwright:
