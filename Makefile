@@ -21,9 +21,12 @@ install: $(STAMP)
 run: $(STAMP)
 	DEMO_DATA=$${DEMO_DATA:-1} $(PY) -m server serve
 
+# the suite runs in TEST_WORKERS processes (pytest-xdist), a test file each at a time; 0 runs it in one
+TEST_WORKERS ?= 2
+
 test: $(STAMP)
 	$(VENV)/bin/lint-imports
-	$(PY) -m server.dev.localdb --name zesummen_test -- $(PY) -m pytest $(PYTEST_ARGS)
+	$(PY) -m server.dev.localdb --name zesummen_test -- $(PY) -m pytest -n $(TEST_WORKERS) --dist loadfile $(PYTEST_ARGS)
 
 # the schema fuzzer and the feed's text property tests for longer, with a fresh seed (make test runs
 # them briefly with a fixed one)

@@ -10,6 +10,7 @@ from itertools import count
 from typing import Any
 
 import asyncpg
+import httpx
 import msgspec
 
 from server.events.schemas import EventIn, OrganiserEventOut
@@ -205,3 +206,16 @@ async def queue_messages(
             status, settings.hold_duration)
         mail = await conn.fetch(QUEUE_MAIL, kind, [p["id"] for p in people])
     return sorted(m["id"] for m in mail)
+
+
+def auth(token: str) -> dict[str, str]:
+    """The header of an organiser's API token."""
+    return {"Authorization": f"Bearer {token}"}
+
+
+async def register(client: httpx.AsyncClient, slug: str, **overrides: Any) -> httpx.Response:
+    """A public registration through the API; the answer carries the address used as `.email`."""
+    body = registration_body(**overrides)
+    response = await client.post(f"/api/events/{slug}/registrations", json=body)
+    response.email = body["email"]  # type: ignore[attr-defined]
+    return response

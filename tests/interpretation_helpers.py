@@ -11,10 +11,6 @@ LUX = ZoneInfo("Europe/Luxembourg")
 _sequence = count(1)
 
 
-def auth(token: str) -> dict[str, str]:
-    return {"Authorization": f"Bearer {token}"}
-
-
 def monday(weeks: int = 2) -> date:
     """A Monday some weeks ahead."""
     today = date.today()

@@ -17,15 +17,11 @@ from server.notifications.messages import Skip, build_message
 from server.organisers import service as accounts
 from server.settings import Settings
 from tests.apps import app_on
-from tests.factories import create_organisation, create_organiser
+from tests.factories import auth, create_organisation, create_organiser
 from tests.processes import race, web_servers
 from tests.test_pages import HTML, csrf_token, text_of
 
 PASSWORD = "a long and good password"
-
-
-def auth(token: str) -> dict[str, str]:
-    return {"Authorization": f"Bearer {token}"}
 
 
 @pytest.fixture

@@ -14,11 +14,7 @@ import asyncpg
 import pytest
 
 from server.events import queries as q
-from tests.factories import create_event, create_organiser, registration_body
-
-
-def auth(token: str) -> dict[str, str]:
-    return {"Authorization": f"Bearer {token}"}
+from tests.factories import auth, create_event, create_organiser, registration_body
 
 
 async def test_list_shows_a_month_long_event_that_started_weeks_ago(client, conn, settings) -> None:

@@ -14,12 +14,8 @@ import pytest
 from server.communes import service
 from server.settings import Settings
 from tests.apps import app_on
-from tests.factories import create_organisation, create_organiser
+from tests.factories import auth, create_organisation, create_organiser
 from tests.test_pages import HTML, csrf_token, text_of
-
-
-def auth(token: str) -> dict[str, str]:
-    return {"Authorization": f"Bearer {token}"}
 
 
 def soon(days: int) -> str:

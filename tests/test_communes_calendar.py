@@ -11,12 +11,8 @@ import msgspec
 import pytest
 
 from tests.apps import app_on
-from tests.factories import create_event, create_organiser
+from tests.factories import auth, create_event, create_organiser
 from tests.test_pages import HTML, text_of
-
-
-def auth(token: str) -> dict[str, str]:
-    return {"Authorization": f"Bearer {token}"}
 
 
 def info_session(commune: str, days: int, title: str) -> dict:

@@ -15,13 +15,9 @@ from server.events.recurrence import expand_recurrence
 from server.events.listing import list_public
 from server.i18n import format_when, localise, negotiate_language
 from server.organisers.service import accept_invitation, invitation_token
-from tests.factories import create_event, create_organisation, create_organiser, event_body
+from tests.factories import auth, create_event, create_organisation, create_organiser, event_body
 
 LUX = ZoneInfo("Europe/Luxembourg")
-
-
-def auth(token: str) -> dict[str, str]:
-    return {"Authorization": f"Bearer {token}"}
 
 
 # ---------------------------------------------------------------- localisation

@@ -11,17 +11,13 @@ import pytest
 
 from server.registrations.organiser import FORMULA_STARTS, safe_cell
 from server.registrations.texts import CSV_HEADERS
-from tests.factories import create_event, create_organisation, create_organiser, insert_registration
+from tests.factories import auth, create_event, create_organisation, create_organiser, insert_registration
 
 XLSX = "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet"
 ROOM = "https://meet.example.org/export-room"
 # names a spreadsheet would run as formulas, the full-width forms and leading blanks included
 FORMULA_NAMES = ["=HYPERLINK(\"http://evil.example\",\"x\")", "+1+1", "-2+3", "@SUM(A1)", "\t=1", "\r=1",
                  "\uff1dcmd|' /C calc'!A0", "\uff0b1", "\uff0d1", "\uff20A1", "  =1+1", "\u3000=1"]
-
-
-def auth(token: str) -> dict[str, str]:
-    return {"Authorization": f"Bearer {token}"}
 
 
 @pytest.fixture

@@ -20,16 +20,12 @@ import pytest
 from server.notifications.worker import Notifier
 from server.validation import LINES, LINES_NOT_BLANK
 from tests.apps import app_on
-from tests.factories import create_event, create_organisation, create_organiser, event_body, registration_body
+from tests.factories import auth, create_event, create_organisation, create_organiser, event_body, registration_body
 from tests.test_pages import csrf_token
 
 UTC = timezone.utc
 LUX = ZoneInfo("Europe/Luxembourg")
 HTML = {"accept": "text/html"}
-
-
-def auth(token: str) -> dict[str, str]:
-    return {"Authorization": f"Bearer {token}"}
 
 
 # ---------------------------------------------------------------------------- email addresses

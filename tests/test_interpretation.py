@@ -6,8 +6,8 @@ from datetime import timedelta
 
 import pytest
 
-from tests.factories import create_organisation, create_organiser
-from tests.interpretation_helpers import at, auth, interpreter_body, mission_body, monday
+from tests.factories import auth, create_organisation, create_organiser
+from tests.interpretation_helpers import at, interpreter_body, mission_body, monday
 
 MISSIONS = "/api/organiser/interpretation-missions"
 

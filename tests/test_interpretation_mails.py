@@ -12,8 +12,8 @@ from icalendar import Calendar
 from server.outbox import message_id
 from server.notifications.worker import Notifier
 from tests.apps import app_on
-from tests.factories import create_organisation, create_organiser
-from tests.interpretation_helpers import at, auth, interpreter_body, mission_body, monday
+from tests.factories import auth, create_organisation, create_organiser
+from tests.interpretation_helpers import at, interpreter_body, mission_body, monday
 
 MISSIONS = "/api/organiser/interpretation-missions"
 

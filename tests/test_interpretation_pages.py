@@ -10,8 +10,8 @@ from icalendar import Calendar
 
 
 from tests.apps import app_on
-from tests.factories import create_organisation, create_organiser
-from tests.interpretation_helpers import at, auth, interpreter_body, mission_body, monday
+from tests.factories import auth, create_organisation, create_organiser
+from tests.interpretation_helpers import at, interpreter_body, mission_body, monday
 from tests.test_pages import client_for, text_of
 
 MISSIONS = "/api/organiser/interpretation-missions"

@@ -19,8 +19,8 @@ import pytest
 from server.interpretation import service
 from server.interpretation.schemas import InterpreterIn, MissionIn
 from server.settings import Settings
-from tests.factories import ADMIN, create_organisation, create_organiser
-from tests.interpretation_helpers import at, auth, interpreter_body, mission_body, monday
+from tests.factories import ADMIN, auth, create_organisation, create_organiser
+from tests.interpretation_helpers import at, interpreter_body, mission_body, monday
 from tests.processes import race, web_servers
 
 RACERS = 30

@@ -26,7 +26,7 @@ from server.registrations.checkin import check_in
 from server.registrations import queries as q
 from server.registrations.tokens import checkin_url, join_url, scoped_token, token_from_nonce
 from server.security import redact
-from tests.factories import committed_events, create_event, create_organisation, create_organiser, insert_registration
+from tests.factories import auth, committed_events, create_event, create_organisation, create_organiser, insert_registration
 
 ROOM = "https://meet.example.org/room-of-the-conference"
 PERSONAL = re.compile(r"https://zesummen\.test/j/[A-Za-z0-9_-]{43}")
@@ -40,10 +40,6 @@ HEADINGS = {
     ("unknown", "pt"): "Esta ligação não funciona",
     ("unknown", "de"): "Dieser Link funktioniert nicht",
 }
-
-
-def auth(token: str) -> dict[str, str]:
-    return {"Authorization": f"Bearer {token}"}
 
 
 async def personal_link(conn, settings, registration_id: int) -> str:

@@ -13,20 +13,9 @@ import pytest
 from server.events.service import cancel_event
 from server.registrations import jobs, service
 from server.registrations.schemas import RegistrationIn
-from tests.factories import ADMIN, create_event, create_organiser, manage_token, registration_body
+from tests.factories import ADMIN, auth, create_event, create_organiser, manage_token, register, registration_body
 
 UTC = timezone.utc
-
-
-def auth(token: str) -> dict[str, str]:
-    return {"Authorization": f"Bearer {token}"}
-
-
-async def register(client, slug: str, **overrides):
-    body = registration_body(**overrides)
-    response = await client.post(f"/api/events/{slug}/registrations", json=body)
-    response.email = body["email"]  # type: ignore[attr-defined]
-    return response
 
 
 async def row_of(conn, email: str, slug: str | None = None) -> asyncpg.Record:

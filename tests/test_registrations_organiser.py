@@ -8,18 +8,14 @@ import io
 import pytest
 
 from server.registrations.organiser import safe_cell
-from tests.factories import create_event, create_organisation, create_organiser, registration_body
+from tests.factories import auth, create_event, create_organisation, create_organiser, register
 
 
-def auth(token: str) -> dict[str, str]:
-    return {"Authorization": f"Bearer {token}"}
-
-
-async def register(client, slug: str, **overrides) -> str:
-    body = registration_body(**overrides)
-    response = await client.post(f"/api/events/{slug}/registrations", json=body)
+async def registered(client, slug: str, **overrides) -> str:
+    """Registers someone and gives the address used."""
+    response = await register(client, slug, **overrides)
     assert response.status_code == 202, response.text
-    return body["email"]
+    return response.email
 
 
 async def id_of(conn, email: str) -> int:
@@ -36,7 +32,7 @@ async def staff(conn) -> str:
 
 async def test_organiser_lists_and_filters_registrations_a_page_at_a_time(client, conn, settings, staff) -> None:
     event = await create_event(conn, settings, capacity=2)
-    emails = [await register(client, event.slug) for _ in range(3)]
+    emails = [await registered(client, event.slug) for _ in range(3)]
     url = f"/api/organiser/events/{event.slug}/registrations"
     everyone = (await client.get(url, headers=auth(staff))).json()
     assert [item["email"] for item in everyone["items"]] == emails and everyone["next_cursor"] is None
@@ -54,7 +50,7 @@ async def test_organiser_lists_and_filters_registrations_a_page_at_a_time(client
 async def test_viewer_reads_registrations_but_cannot_change_them(client, conn, settings) -> None:
     _, viewer = await create_organiser(conn, {"cefis": "viewer"})
     event = await create_event(conn, settings, organisation="cefis")
-    registration_id = await id_of(conn, await register(client, event.slug))
+    registration_id = await id_of(conn, await registered(client, event.slug))
     assert (await client.get(f"/api/organiser/events/{event.slug}/registrations", headers=auth(viewer))).status_code == 200
     assert (await client.get(f"/api/organiser/events/{event.slug}/stats", headers=auth(viewer))).status_code == 200
     assert (await client.get(f"/api/organiser/events/{event.slug}/registrations.csv", headers=auth(viewer))).status_code == 200
@@ -71,7 +67,7 @@ async def test_viewer_reads_registrations_but_cannot_change_them(client, conn, s
 
 async def test_another_organisations_registrations_are_404(client, conn, settings, staff) -> None:
     event = await create_event(conn, settings, organisation="clae")
-    registration_id = await id_of(conn, await register(client, event.slug))
+    registration_id = await id_of(conn, await registered(client, event.slug))
     for method, path in (
         ("GET", f"/api/organiser/events/{event.slug}/registrations"),
         ("GET", f"/api/organiser/events/{event.slug}/registrations.csv"),
@@ -110,7 +106,7 @@ async def test_organiser_adds_a_person_by_hand_confirmed(client, conn, settings,
 
 async def test_adding_by_hand_to_a_full_event_is_refused_unless_waitlisted(client, conn, settings, staff) -> None:
     event = await create_event(conn, settings, capacity=1)
-    await register(client, event.slug)
+    await registered(client, event.slug)
     url = f"/api/organiser/events/{event.slug}/registrations"
     refused = await client.post(url, headers=auth(staff), json={"name": "Late", "email": "late@example.org"})
     assert refused.status_code == 409 and refused.json()["code"] == "event_full"
@@ -122,7 +118,7 @@ async def test_adding_by_hand_to_a_full_event_is_refused_unless_waitlisted(clien
 
 async def test_organiser_removal_promotes_the_oldest_waitlisted_and_tells_the_person(client, conn, settings, staff) -> None:
     event = await create_event(conn, settings, capacity=1, confirmation_required=False)
-    holder, waiting = [await register(client, event.slug) for _ in range(2)]
+    holder, waiting = [await registered(client, event.slug) for _ in range(2)]
     holder_id = await id_of(conn, holder)
     removed = await client.delete(f"/api/organiser/registrations/{holder_id}", headers=auth(staff))
     assert removed.status_code == 200 and removed.json()["status"] == "cancelled"
@@ -133,7 +129,7 @@ async def test_organiser_removal_promotes_the_oldest_waitlisted_and_tells_the_pe
 
 async def test_attendance_is_marked_one_by_one(client, conn, settings, staff) -> None:
     event = await create_event(conn, settings, confirmation_required=False)
-    registration_id = await id_of(conn, await register(client, event.slug))
+    registration_id = await id_of(conn, await registered(client, event.slug))
     marked = await client.patch(f"/api/organiser/registrations/{registration_id}", json={"attendance": "present"}, headers=auth(staff))
     assert marked.status_code == 200 and marked.json()["attendance"] == "present"
     cleared = await client.patch(f"/api/organiser/registrations/{registration_id}", json={"attendance": None}, headers=auth(staff))
@@ -144,7 +140,7 @@ async def test_attendance_is_marked_one_by_one(client, conn, settings, staff) ->
 
 async def test_attendance_is_marked_in_bulk_all_or_nothing(client, conn, settings, staff) -> None:
     event = await create_event(conn, settings, confirmation_required=False)
-    ids = [await id_of(conn, await register(client, event.slug)) for _ in range(3)]
+    ids = [await id_of(conn, await registered(client, event.slug)) for _ in range(3)]
     url = f"/api/organiser/events/{event.slug}/attendance"
     marks = [{"id": ids[0], "attendance": "present"}, {"id": ids[1], "attendance": "absent"}, {"id": ids[2], "attendance": "excused"}]
     done = await client.post(url, json={"marks": marks}, headers=auth(staff))
@@ -152,7 +148,7 @@ async def test_attendance_is_marked_in_bulk_all_or_nothing(client, conn, setting
     rows = await conn.fetch("SELECT attendance FROM registrations WHERE id = ANY($1) ORDER BY id", ids)
     assert [r["attendance"] for r in rows] == ["present", "absent", "excused"]
     other_event = await create_event(conn, settings)
-    stranger = await id_of(conn, await register(client, other_event.slug))
+    stranger = await id_of(conn, await registered(client, other_event.slug))
     refused = await client.post(url, headers=auth(staff), json={"marks": [
         {"id": ids[0], "attendance": None}, {"id": stranger, "attendance": "present"}]})
     assert refused.status_code == 422 and refused.json()["errors"][0]["field"] == "marks[1].id"
@@ -163,16 +159,16 @@ async def test_attendance_is_marked_in_bulk_all_or_nothing(client, conn, setting
 
 async def test_attendance_belongs_to_people_who_had_a_seat(client, conn, settings, staff) -> None:
     event = await create_event(conn, settings, capacity=1)
-    await register(client, event.slug)
-    waiting = await id_of(conn, await register(client, event.slug))
+    await registered(client, event.slug)
+    waiting = await id_of(conn, await registered(client, event.slug))
     refused = await client.patch(f"/api/organiser/registrations/{waiting}", json={"attendance": "present"}, headers=auth(staff))
     assert refused.status_code == 409 and refused.json()["code"] == "attendance_not_applicable"
 
 
 async def test_organiser_confirms_a_pending_seat(client, conn, settings, staff) -> None:
     event = await create_event(conn, settings, capacity=1)
-    pending = await id_of(conn, await register(client, event.slug))
-    waiting = await id_of(conn, await register(client, event.slug))
+    pending = await id_of(conn, await registered(client, event.slug))
+    waiting = await id_of(conn, await registered(client, event.slug))
     confirmed = await client.patch(f"/api/organiser/registrations/{pending}", json={"status": "confirmed"}, headers=auth(staff))
     assert confirmed.status_code == 200 and confirmed.json()["status"] == "confirmed"
     assert (await conn.fetchrow("SELECT kind FROM outbox WHERE registration_id = $1 ORDER BY id DESC LIMIT 1", pending))["kind"] == "registration_confirmed"
@@ -182,7 +178,7 @@ async def test_organiser_confirms_a_pending_seat(client, conn, settings, staff) 
 
 async def test_organiser_corrects_a_persons_details(client, conn, settings, staff) -> None:
     event = await create_event(conn, settings)
-    registration_id = await id_of(conn, await register(client, event.slug))
+    registration_id = await id_of(conn, await registered(client, event.slug))
     fixed = await client.patch(f"/api/organiser/registrations/{registration_id}", headers=auth(staff),
                                json={"name": "Ana Sílva", "email": "ANA@example.org", "commune": "mamer"})
     assert fixed.status_code == 200, fixed.text
@@ -201,8 +197,8 @@ def test_harmless_csv_cells_stay_as_they_are() -> None:
 
 async def test_csv_export_is_utf8_with_bom_localised_and_formula_safe(client, conn, settings, staff) -> None:
     event = await create_event(conn, settings, capacity=1, confirmation_required=False)
-    await register(client, event.slug, name="=HYPERLINK(\"http://evil\")", commune="Esch-sur-Alzette", accessibility="@SUM(A1)")
-    await register(client, event.slug, name="João Gonçalves", language="pt")
+    await registered(client, event.slug, name="=HYPERLINK(\"http://evil\")", commune="Esch-sur-Alzette", accessibility="@SUM(A1)")
+    await registered(client, event.slug, name="João Gonçalves", language="pt")
     response = await client.get(f"/api/organiser/events/{event.slug}/registrations.csv", headers=auth(staff))
     assert response.status_code == 200
     assert response.headers["content-type"].startswith("text/csv")
@@ -220,9 +216,9 @@ async def test_csv_export_is_utf8_with_bom_localised_and_formula_safe(client, co
 
 async def test_stats_count_by_status_attendance_language_commune_and_interpretation(client, conn, settings, staff) -> None:
     event = await create_event(conn, settings, capacity=2, confirmation_required=False)
-    first = await register(client, event.slug, language="lb", commune="Mersch", interpretation="ar")
-    await register(client, event.slug, language="pt", commune="Mersch", accessibility="wheelchair")
-    await register(client, event.slug, language="pt")
+    first = await registered(client, event.slug, language="lb", commune="Mersch", interpretation="ar")
+    await registered(client, event.slug, language="pt", commune="Mersch", accessibility="wheelchair")
+    await registered(client, event.slug, language="pt")
     await client.patch(f"/api/organiser/registrations/{await id_of(conn, first)}", json={"attendance": "present"}, headers=auth(staff))
     stats = (await client.get(f"/api/organiser/events/{event.slug}/stats", headers=auth(staff))).json()
     assert stats["by_status"] == {"pending": 0, "confirmed": 2, "waitlisted": 1, "cancelled": 0, "expired": 0}

@@ -12,11 +12,7 @@ import pytest
 from server.registrations import jobs, refusals, service
 from server.settings import Settings
 from tests.apps import app_on
-from tests.factories import create_event, create_organiser, manage_token, registration_body
-
-
-def auth(token: str) -> dict[str, str]:
-    return {"Authorization": f"Bearer {token}"}
+from tests.factories import auth, create_event, create_organiser, manage_token, register, registration_body
 
 
 @pytest.fixture
@@ -28,13 +24,6 @@ def client_with(conn):
         return httpx.AsyncClient(transport=httpx.ASGITransport(app=app, client=(client_ip, 5000)), base_url="http://testserver")
 
     return make
-
-
-async def register(client, slug: str, **overrides):
-    body = registration_body(**overrides)
-    response = await client.post(f"/api/events/{slug}/registrations", json=body)
-    response.email = body["email"]  # type: ignore[attr-defined]
-    return response
 
 
 async def row_of(conn, email: str):
