@@ -118,7 +118,7 @@ def organiser_routes(settings) -> list[tuple[str, str]]:
 async def test_invite_create_preview_publish_register_check_in_join_export(
         browser, service, size) -> None:  # noqa: F811
     world = await two_organisations(service)
-    org_a, org_b = world["a"], world["b"]
+    org_a = world["a"]
     viewport = PHONE if size == "phone" else DESKTOP
     problems: dict[str, list] = {}
 
@@ -296,7 +296,7 @@ async def test_invite_create_preview_publish_register_check_in_join_export(
             # A's check-in code in the check-in routes; elsewhere (invitation and reset links) a made-up one
             known = values if "/checkin/" in template else {**values, "token": "x" * 43}
             # any other number in a path (a registration's, say) is the id of A's registration at the door
-            path = re.sub(r"\{(\w+)(?::(\w+))?\}", lambda m: known.get(
+            path = re.sub(r"\{(\w+)(?::(\w+))?\}", lambda m, known=known: known.get(
                 m.group(1), str(registration_id) if m.group(2) == "int" else "x" * 43), template)
             for query in ("", f"?organisation={org_a['slug']}&event={event_slug}&copy={event_slug}"):
                 if (method, path + query) in tried:

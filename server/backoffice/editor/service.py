@@ -9,7 +9,8 @@ from zoneinfo import ZoneInfo
 
 import asyncpg
 
-from server.backoffice import queries as bo_q, series
+from server.backoffice import queries as bo_q
+from server.backoffice import series
 from server.backoffice.editor import form
 from server.backoffice.editor import queries as q
 from server.backoffice.service import visible_organisations
@@ -19,7 +20,7 @@ from server.events import service as events
 from server.events.recurrence import expand_recurrence
 from server.events.schemas import EventOut
 from server.events.views import to_public
-from server.i18n import N_, LANGUAGES, gettext
+from server.i18n import LANGUAGES, N_, gettext
 from server.organisers.schemas import Organiser
 from server.settings import Settings
 
