@@ -45,6 +45,8 @@ from server.pages.errors import with_html_for_browsers
 from server.registrations.controllers import OrganiserRegistrationController, PublicRegistrationController
 from server.security import install_log_redaction, security_headers
 from server.settings import Settings
+from server.subsidies.controllers import OrganiserSubsidyController
+from server.subsidies.pages import SubsidyPages
 from server.transport import RequestGate
 
 MAX_BODY_BYTES = 256 * 1024
@@ -83,6 +85,8 @@ def route_handlers() -> list:
         CommuneRequestPages,
         CommuneCalendarPages,
         CommuneFeedController,
+        OrganiserSubsidyController,
+        SubsidyPages,
     ]
 
 
@@ -123,7 +127,7 @@ def create_app(settings: Settings) -> Litestar:
                 security_schemes={"bearer": SecurityScheme(type="http", scheme="bearer", description="Organiser token")}
             ),
             tags=[Tag(name="events"), Tag(name="registrations"), Tag(name="organiser"), Tag(name="feeds"), Tag(name="health"),
-                  Tag(name="interpretation"), Tag(name="communes")],
+                  Tag(name="interpretation"), Tag(name="communes"), Tag(name="subsidies")],
         ),
         debug=False,
     )

@@ -74,6 +74,8 @@ COMMUNE_KINDS = (
     "commune_request_scheduled",
     "commune_request_reminder",
 )
+# the kinds about subsidy requests (server/subsidies/mails.py writes them)
+SUBSIDY_KINDS = ("subsidy_question", "subsidy_decision", "subsidy_deadline_reminder")
 
 
 async def enqueue(
@@ -95,7 +97,7 @@ async def enqueue(
     With `daily_cap`, the row is written as `skipped` once the recipient had that many mails of
     `capped_kinds` queued in the last 24 hours (the registrations' abuse rule).
     """
-    if kind not in KINDS + ACCOUNT_KINDS + INTERPRETATION_KINDS + COMMUNE_KINDS:
+    if kind not in KINDS + ACCOUNT_KINDS + INTERPRETATION_KINDS + COMMUNE_KINDS + SUBSIDY_KINDS:
         raise ValueError(f"unknown message kind {kind!r}")
     args = (kind, event_id, registration_id, recipient, language, payload or {}, due_at, dedupe_key)
     if daily_cap is None or recipient is None:

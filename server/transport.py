@@ -22,6 +22,8 @@ from litestar.enums import RequestEncodingType
 from litestar.exceptions import ClientException, HTTPException
 from litestar.types import ASGIApp, Message, Receive, Scope, Send
 
+from server.errors import DomainError, FieldError
+
 # a check of the request's credentials that raises (401) when they are missing or wrong
 Authenticate = Callable[[Request], Awaitable[Any]]
 # bodies read as text: each must be UTF-8
@@ -40,11 +42,20 @@ class UnsupportedMediaType(HTTPException):
     status_code = 415
 
 
+class BodyTooLarge(DomainError):
+    """An upload over its route's limit: 413, naming the form field that carried it."""
+
+    status, title, code = 413, "Content too large", "too_large"
+
+
 class Policy(NamedTuple):
     """What the gate checks for one route handler."""
 
     authenticate: Authenticate | None
     takes_json: bool
+    # a route may allow a larger body (uploads) with opt={"max_body_bytes": n, "body_field": "file"}
+    max_body_bytes: int
+    body_field: str
 
 
 def dependency_names(handler: Any) -> set[str]:
@@ -109,7 +120,8 @@ class RequestGate:
         if handler not in self.policies:
             names = dependency_names(handler)
             check = next((check for name, check in self.authenticators.items() if name in names), None)
-            self.policies[handler] = Policy(check, _takes_json(handler))
+            limit = int(handler.opt.get("max_body_bytes", self.max_body_bytes))
+            self.policies[handler] = Policy(check, _takes_json(handler), limit, handler.opt.get("body_field", ""))
         return self.policies[handler]
 
     async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
@@ -133,10 +145,11 @@ class RequestGate:
         if not has_body:
             await self.app(scope, receive, send)
             return
-        body = await self._read_body(receive, headers)
+        body = await self._read_body(receive, headers, policy)
         if body is None:
             return  # the client went away
-        if content_type.lower().startswith(_TEXT_MEDIA) and not is_utf8(
+        # an upload route's multipart body carries binary files; its text fields are the handler's to check
+        if not policy.body_field and content_type.lower().startswith(_TEXT_MEDIA) and not is_utf8(
                 body, percent_encoded=content_type.lower().startswith("application/x-www-form-urlencoded")):
             raise ClientException("The body is not valid UTF-8.")
         await self.app(scope, _replay(body, receive), send)
@@ -150,11 +163,15 @@ class RequestGate:
         # HTTP/2 may send a body without announcing its length; HTTP/1 may not
         return scope.get("http_version") not in ("1.0", "1.1")
 
-    async def _read_body(self, receive: Receive, headers: dict[str, bytes]) -> bytes | None:
+    async def _read_body(self, receive: Receive, headers: dict[str, bytes], policy: Policy) -> bytes | None:
         """The whole body, or 413 past the size, 408 past the deadline; None if the client left."""
-        too_large = HTTPException(status_code=413, detail=f"The body is larger than {self.max_body_bytes} bytes.")
+        max_body_bytes = policy.max_body_bytes
+        detail = f"The body is larger than {max_body_bytes} bytes."
+        too_large: Exception = HTTPException(status_code=413, detail=detail)
+        if policy.body_field:
+            too_large = BodyTooLarge(detail, errors=[FieldError(policy.body_field, detail)])
         declared = headers.get("content-length", b"").strip()
-        if declared.isdigit() and int(declared) > self.max_body_bytes:
+        if declared.isdigit() and int(declared) > max_body_bytes:
             raise too_large
         chunks: list[bytes] = []
         size = 0
@@ -166,7 +183,7 @@ class RequestGate:
                         return None
                     chunk = message.get("body", b"")
                     size += len(chunk)
-                    if size > self.max_body_bytes:
+                    if size > max_body_bytes:
                         raise too_large
                     chunks.append(chunk)
                     if not message.get("more_body", False):

@@ -260,7 +260,7 @@ async def test_no_single_line_field_of_any_json_body_takes_a_control_character(c
             if "application/json" not in content:
                 continue
             schema = content["application/json"]["schema"]
-            url = re.sub(r"\{[^}]*id\}", "1", re.sub(r"\{slug\}|\{token\}", "x", route))
+            url = re.sub(r"\{[^}]*id\}", "1", re.sub(r"\{slug\}|\{token\}", "x", route)).replace("{year}", "2027")
             for n, (field, field_schema) in enumerate(_string_fields(spec, schema)):
                 multi_line = field_schema.get("pattern") in (LINES, LINES_NOT_BLANK)
                 for bad in (["\x0b", "\x00", "\u2028", "\u202e"] if multi_line

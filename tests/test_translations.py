@@ -124,6 +124,25 @@ def _renders(lang: str) -> list[str]:
             })
             out.append(f"{subject}\n{text}\n{html.unescape(page)}")
     out += _commune_renders(lang)
+    out += _subsidy_renders(lang)
+    return out
+
+
+# the subsidy requests' mails (server/subsidies/mails.py): both outcomes of a decision
+SUBSIDY_MAILS = ("subsidy_question_to_applicant", "subsidy_decision_to_applicant",
+                 "subsidy_deadline_reminder_to_applicant")
+
+
+def _subsidy_renders(lang: str) -> list[str]:
+    out = []
+    for name in SUBSIDY_MAILS:
+        for eligible in (True, False):
+            subject, text, page = render(name, lang, {
+                "lang": lang, "name": "NAME", "title": "TITLE", "link": "https://z.test/organiser/subsidies/1",
+                "body": "BODY\nLINE", "eligible": eligible, "amount": "AMOUNT", "reason": "REASON",
+                "deadline": "DEADLINE", "starts": "STARTS", "days": 14,
+            })
+            out.append(f"{subject}\n{text}\n{html.unescape(page)}")
     return out
 
 

@@ -48,6 +48,20 @@ ACTIONS = {
     "export": N_("Exported the registrations"),
     "message_sent": N_("Wrote to the registered people"),
     "attendance": N_("Marked a person present"),
+    "subsidy_created": N_("Started a subsidy request"),
+    "subsidy_saved": N_("Saved a subsidy request"),
+    "subsidy_submitted": N_("Submitted a subsidy request"),
+    "subsidy_document_added": N_("Added a document to a subsidy request"),
+    "subsidy_document_removed": N_("Removed a document from a subsidy request"),
+    "subsidy_question": N_("Asked a question about a subsidy request"),
+    "subsidy_answer": N_("Answered a question about a subsidy request"),
+    "subsidy_decided": N_("Decided on a subsidy request"),
+    "subsidy_report": N_("Filed the report of a subsidised project"),
+    "subsidy_closed": N_("Closed a subsidy file"),
+    "subsidy_themes_changed": N_("Changed the themes of the year"),
+    "subsidy_export": N_("Exported the granted subsidies"),
+    "organisation_kind_set": N_("Recorded an organisation's kind"),
+    "reviewer_set": N_("Changed who reviews subsidy requests"),
 }
 
 

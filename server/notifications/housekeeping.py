@@ -16,6 +16,7 @@ from server.communes.service import remind_untouched
 from server.notifications import queries as q
 from server.notifications.reminders import plan_reminders
 from server.registrations.jobs import anonymise_due, expire_holds
+from server.subsidies.service import remind_deadlines
 from server.settings import Settings
 
 log = logging.getLogger(__name__)
@@ -33,6 +34,7 @@ HOUSEKEEPING_JOBS: tuple[tuple[str, Job], ...] = (
     ("anonymise_due", anonymise_due),
     ("anonymise_missions", anonymise_missions),
     ("remind_untouched_commune_requests", remind_untouched),
+    ("remind_subsidy_deadlines", remind_deadlines),
 )
 
 

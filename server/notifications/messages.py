@@ -32,12 +32,13 @@ from server.mails import MAIL_POLICY, Skip, one_line, recipient, render, set_bou
 from server.notifications import account_mails, message_queries as q
 from server.notifications.invitations import invitation
 from server.notifications.placeholders import fill_placeholders
-from server.outbox import ACCOUNT_KINDS, COMMUNE_KINDS, INTERPRETATION_KINDS
+from server.outbox import ACCOUNT_KINDS, COMMUNE_KINDS, INTERPRETATION_KINDS, SUBSIDY_KINDS
 from server.registrations import qr
 from server.registrations.joins import may_join
 from server.registrations.seats import waiting_position
 from server.registrations.tokens import checkin_url, join_url as personal_join_url, manage_url, token_from_nonce
 from server.settings import Settings
+from server.subsidies import mails as subsidy_mails
 
 # the Content-ID of the check-in QR image inside a mail (unique within the mail is enough)
 CHECKIN_QR_CID = "checkin-qr@zesummen"
@@ -84,6 +85,8 @@ async def build_delivery(conn: asyncpg.Connection, row: Mapping[str, Any], setti
         return await interpretation_mails.build_delivery(conn, row, settings)
     if kind in COMMUNE_KINDS:  # a commune's request to the agency: no registration behind it either
         return await commune_mails.build_delivery(conn, row, settings)
+    if kind in SUBSIDY_KINDS:  # an association's subsidy request: no registration behind it either
+        return await subsidy_mails.build_delivery(conn, row, settings)
     builder = _BUILDERS.get(kind)
     if builder is None:
         raise ValueError(f"no message is written for the kind {kind!r}")

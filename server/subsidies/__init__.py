@@ -1,0 +1,1 @@
+"""Subsidy requests of associations to the Department of Integration (issue 26)."""
