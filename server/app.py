@@ -43,6 +43,7 @@ from server.pages.accounts import InvitationPages
 from server.pages.controllers import PagesController
 from server.pages.errors import with_html_for_browsers
 from server.registrations.controllers import OrganiserRegistrationController, PublicRegistrationController
+from server.roster.controllers import RosterPages
 from server.security import install_log_redaction, security_headers
 from server.settings import Settings
 from server.subsidies.controllers import OrganiserSubsidyController
@@ -73,6 +74,7 @@ def route_handlers() -> list:
         SignInPages,
         BackofficePages,
         EventEditorPages,
+        RosterPages,
         FeedController,
         OrganiserInterpretationController,
         InterpreterController,

@@ -25,6 +25,7 @@ ACTIONS = (
     "person_invited", "role_changed", "person_removed",
     "event_created", "event_changed", "event_published", "event_cancelled",
     "export", "message_sent", "attendance",
+    "registration_added", "registration_cancelled", "registration_confirmed", "registration_promoted", "mail_resent",
     # subsidy requests (server/subsidies)
     "subsidy_created", "subsidy_saved", "subsidy_submitted", "subsidy_document_added", "subsidy_document_removed",
     "subsidy_question", "subsidy_answer", "subsidy_decided", "subsidy_report", "subsidy_closed",
