@@ -16,6 +16,7 @@ from litestar.openapi.spec import Components, SecurityScheme, Tag
 from server import health
 from server.apidocs import LocalSwaggerPlugin
 from server.backoffice.controllers import BackofficePages
+from server.backoffice.editor.controllers import EventEditorPages
 from server.backoffice.signin import SignInPages
 from server.backoffice.web import authenticate_session
 from server.bodies import StrictRequest, StrictStructSchemaPlugin
@@ -74,6 +75,7 @@ def route_handlers() -> list:
         InvitationPages,
         SignInPages,
         BackofficePages,
+        EventEditorPages,
         RosterPages,
         FeedController,
         OrganiserInterpretationController,

@@ -11,7 +11,7 @@ from litestar.di import Provide
 from litestar.params import Parameter, QueryParameter
 from litestar.response import Redirect
 
-from server.backoffice import labels, service
+from server.backoffice import labels, series, service
 from server.backoffice.service import ROLES, Staff
 from server.backoffice.web import SignInRequired, provide_staff, render, sign_in_redirect, staff_language
 from server.events import service as events
@@ -160,6 +160,7 @@ class BackofficePages(Controller):
         lang = staff_language(request, staff)
         done = request.query_params.get("done")
         data["request_done"] = gettext(lang, EVENT_DONE[done]) if done in EVENT_DONE else ""
+        data["series_words"] = await series.series_words(conn, data["event"], lang)
         return _page(request, settings, "bo_event.html", data, lang=lang, staff=staff)
 
     @get("/events/{slug:str}/{action:str}")
@@ -246,6 +247,8 @@ def _checkin_refused(request: Request, settings: Settings, staff: Staff, lang: s
 
 
 EVENT_DONE = {
+    "created": N_("The draft is saved. Nobody sees it until you publish it."),
+    "changed": N_("The changes are saved."),
     "published": N_("The event is published."),
     "cancelled": N_("The event is cancelled. The registered people will get an email."),
 }

@@ -151,3 +151,11 @@ WHERE c.event_id = $1
 REGISTRATION_EVENT = """
 SELECT e.id AS event_id, e.organisation_id FROM registrations r JOIN events e ON e.id = r.event_id WHERE r.id = $1
 """
+
+# a series' rule and dates left out, and the starts of its occurrences
+SERIES_OF_EVENT = """
+SELECT s.slug, s.rrule, s.exdates, array_agg(e.starts_at ORDER BY e.starts_at) AS starts
+FROM series s JOIN events e ON e.series_id = s.id
+WHERE s.id = $1
+GROUP BY s.id
+"""

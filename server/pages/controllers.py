@@ -14,6 +14,7 @@ from litestar.response import Redirect
 from server.errors import DomainError, NotFound
 from server.events.labels import KINDS, kind_label, level_label
 from server.events.listing import get_public
+from server.events.schemas import EventOut
 from server.feeds.controllers import event_feed_response
 from server.i18n import LANGUAGES, collation_key, format_day
 from server.pages import csrf, forms, service
@@ -93,11 +94,23 @@ async def event_form_page(
     """The event page with its form (again with the person's values and errors after a refusal)."""
     event = await get_public(conn, slug, lang, settings)
     token, cookies = csrf.issue(request, settings)
+    context = event_page_context(event, lang, await service.communes(conn), settings, csrf_token=token,
+                                 values=values, errors=errors)
+    response = render(request, "event.html", context, lang=lang, page_path=f"/events/{event.slug}",
+                      status_code=status_code, cookies=cookies, private=True)
+    response.headers.update(headers or {})
+    return response
+
+
+def event_page_context(
+    event: EventOut, lang: str, communes: list[Any], settings: Settings, *, csrf_token: str,
+    values: dict[str, str] | None = None, errors: dict[str, str] | None = None,
+) -> dict[str, Any]:
+    """What event.html shows of an event in `lang` (the public page, and the back-office's preview of it)."""
     opens_on = None
     if not event.registration_open and event.registration_opens_at and event.registration_opens_at > datetime.now(UTC):
         opens_on = format_day(event.registration_opens_at, event.timezone, lang)
-    communes = await service.communes(conn)
-    context: dict[str, Any] = {
+    return {
         "event": event,
         "kind_label": kind_label(event.kind, lang),
         "spoken": [forms.language_name(code, lang) for code in event.languages],
@@ -105,7 +118,7 @@ async def event_form_page(
         "level": level_label(event.level, lang) if event.level else "",
         "paragraphs": paragraphs(event.description or event.summary),
         "opens_on": opens_on,
-        "csrf_token": token,
+        "csrf_token": csrf_token,
         "values": values or {"language": lang},
         "errors": errors or {},
         "labels": forms.labels(lang),
@@ -116,10 +129,6 @@ async def event_form_page(
         "accessibility_max": 1000,
         "anonymise_days": settings.anonymise_after.days,
     }
-    response = render(request, "event.html", context, lang=lang, page_path=f"/events/{event.slug}",
-                      status_code=status_code, cookies=cookies, private=True)
-    response.headers.update(headers or {})
-    return response
 
 
 def see_other(path: str) -> Redirect:

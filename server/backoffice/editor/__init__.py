@@ -1,0 +1,1 @@
+"""The event editor of the back-office: a form over the events service, series in words, the preview."""

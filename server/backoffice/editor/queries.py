@@ -1,0 +1,7 @@
+"""SQL of the event editor."""
+
+# the first occurrence of a series (a copy of the series starts from it)
+FIRST_OF_SERIES = "SELECT slug FROM events WHERE series_id = $1 ORDER BY starts_at, id LIMIT 1"
+
+# the communes an event is aimed at
+AIMED_AT = "SELECT commune FROM event_communes WHERE event_id = $1 ORDER BY commune"
