@@ -46,6 +46,8 @@ async def build_delivery(
     if mission["anonymised_at"] is not None:
         raise mails.Skip("the mission was anonymised")
     audience = payload["to"]
+    if row["kind"] == "interpretation_unanswered" and (mission["status"] != "offered" or mission["unanswered_at"] is None):
+        raise mails.Skip("the mission was taken, offered again or cancelled since")
     if row["kind"] == "interpretation_reminder" and (
             mission["sequence"] != int(payload["sequence"]) or mission["status"] not in ("assigned", "done")
             or mission["interpreter_id"] != payload.get("assigned")):
@@ -62,6 +64,12 @@ async def build_delivery(
         lang, name, email = person["language"], person["name"], person["email"]
         link = interpreter_url(settings.base_url, link_token(settings.secret_key, b"interpreter-link",
                                                              bytes(person["token_nonce"])))
+    elif audience == "staff":
+        person = await conn.fetchrow(q.ORGANISER_FOR_MAIL, int(payload["organiser"]))
+        if person is None:
+            raise mails.Skip("the staff account no longer exists")
+        lang, name, email = person["language"], person["name"] or person["email"], person["email"]
+        link = f"{settings.base_url}/organiser/"
     else:
         lang, name, email = mission["requester_language"], mission["requester_contact"], mission["requester_email"]
         link = status_url(settings.base_url, link_token(settings.secret_key, b"interpretation-status",

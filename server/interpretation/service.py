@@ -12,6 +12,7 @@ from msgspec import UNSET
 
 from server.errors import Conflict, FieldError, Invalid, NotFound
 from server.interpretation import queries as q
+from server.interpretation.deadlines import answer_by
 from server.interpretation.links import interpreter_url, new_link
 from server.interpretation.notices import remind, tell
 from server.interpretation.schemas import (
@@ -140,7 +141,7 @@ def mission_out(row: asyncpg.Record) -> MissionOut:
                             row["requester_type"], row["requester_phone"], row["requester_language"]),
         beneficiary_initials=row["beneficiary_initials"], urgency=row["urgency"], notes=row["notes"],
         status=row["status"], interpreter=row["interpreter_id"], sequence=row["sequence"],
-        minutes_spent=row["minutes_spent"])
+        minutes_spent=row["minutes_spent"], unanswered=row["unanswered_at"] is not None)
 
 
 async def insert_mission(
@@ -295,9 +296,10 @@ async def offer(
         row = await conn.fetchrow(q.MISSION_FOR_UPDATE, mission_id)
         if row["status"] not in ("requested", "offered"):
             raise Conflict(f"The mission is {row['status']}.", code=f"mission_{row['status']}")
+        deadline = answer_by(data.answer_by, row["starts_at"], datetime.now(UTC))
         for n, interpreter_id in enumerate(data.interpreters):
             await _check_speaks(conn, interpreter_id, row, f"interpreters[{n}]")
-        offers = await conn.fetch(q.INSERT_OFFERS, mission_id, data.interpreters, row["organisation_id"])
+        offers = await conn.fetch(q.INSERT_OFFERS, mission_id, data.interpreters, row["organisation_id"], deadline)
         await conn.execute(q.MARK_OFFERED, mission_id)
         for made in offers:
             await tell(conn, "interpretation_offered", mission_id, interpreter=made["interpreter"])
@@ -327,6 +329,9 @@ async def answer_offer(conn: asyncpg.Connection, token: str, offer_id: int, acce
         offer_row = await conn.fetchrow(q.OFFER_FOR_UPDATE, offer_id, interpreter["id"])
         if offer_row["status"] != "offered":
             raise Taken(f"This offer is {offer_row['status']}.", code=f"offer_{offer_row['status']}")
+        if accept and offer_row["answer_by"] <= datetime.now(UTC):
+            # past its deadline even if the housekeeping job has not expired it yet
+            raise Taken("This offer is expired.", code="offer_expired")
         if not accept:
             await conn.execute(q.ANSWER_OFFER, offer_id, "declined")
             return OfferOut(offer_id, mission["id"], interpreter["id"], "declined")
