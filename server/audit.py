@@ -24,7 +24,7 @@ ACTIONS = (
     "sign_in", "sign_in_failed", "sign_out_everywhere", "password_reset_asked", "password_set",
     "person_invited", "role_changed", "person_removed",
     "event_created", "event_changed", "event_published", "event_cancelled",
-    "export", "message_sent", "attendance",
+    "export", "message_sent", "attendance", "interpreter_changed",
 )
 
 

@@ -48,6 +48,7 @@ ACTIONS = {
     "export": N_("Exported the registrations"),
     "message_sent": N_("Wrote to the registered people"),
     "attendance": N_("Marked a person present"),
+    "interpreter_changed": N_("Changed an interpreter of the pool"),
 }
 
 

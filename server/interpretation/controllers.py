@@ -8,13 +8,14 @@ import asyncpg
 from litestar import Controller, Request, get, patch, post
 from litestar.params import Parameter
 
-from server.interpretation import public, service
+from server.interpretation import pool, public, service
 from server.interpretation.schemas import (
     Candidate,
     HoursIn,
     InterpreterCreated,
     InterpreterIn,
     InterpreterOut,
+    InterpreterPatch,
     MissionIn,
     MissionOut,
     MissionPatch,
@@ -31,6 +32,7 @@ from server.settings import Settings
 from server.validation import ONE_LINE
 
 MissionId = Annotated[int, Parameter(ge=1, le=2**63 - 1, description="The mission's id")]
+InterpreterId = Annotated[int, Parameter(ge=1, le=2**63 - 1, description="The interpreter's id")]
 OfferId = Annotated[int, Parameter(ge=1, le=2**63 - 1, description="The offer's id")]
 Token = Annotated[str, Parameter(max_length=100, pattern=ONE_LINE, description="The interpreter's private token")]
 BUSY = problem_response(409, "The interpreter holds another mission then (or too close to travel), or the mission "
@@ -57,6 +59,15 @@ class OrganiserInterpretationController(Controller):
     async def list_interpreters(self, conn: asyncpg.Connection, organiser: Organiser) -> list[InterpreterOut]:
         """The pools of the organisations you belong to."""
         return await service.list_interpreters(conn, organiser)
+
+    @patch("/interpreters/{interpreter_id:int}",
+           responses={404: problem_response(404, "No such interpreter in a pool of yours"),
+                      409: problem_response(409, "The address is in this pool already")})
+    async def update_interpreter(
+        self, interpreter_id: InterpreterId, data: InterpreterPatch, conn: asyncpg.Connection, organiser: Organiser,
+    ) -> InterpreterOut:
+        """Change an interpreter of your pool (lists are replaced whole); `active: false` takes them out of it."""
+        return await pool.update_interpreter(conn, organiser, interpreter_id, data)
 
     @post("/interpretation-missions", responses={404: problem_response(404, "No organisation of yours has this slug")})
     async def create_mission(
