@@ -40,8 +40,9 @@ async def test_an_offer_nobody_accepts_in_time_alerts_staff_once_in_their_langua
         mission = made.json()
         offers_url = f"{MISSIONS}/{mission['id']}/offers"
         ids = [p["id"] for p in people]
-        for answer_by, message in ((datetime.now(UTC) - timedelta(minutes=1), "The deadline must be in the future."),
-                                   (starts + timedelta(minutes=1), "The deadline cannot come after the mission starts.")):
+        impossible = ((datetime.now(UTC) - timedelta(minutes=1), "The deadline must be in the future."),
+                      (starts + timedelta(minutes=1), "The deadline cannot come after the mission starts."))
+        for answer_by, message in impossible:
             refused = await http.post(offers_url, headers=auth(staff),
                                       json={"interpreters": ids, "answer_by": answer_by.isoformat()})
             assert refused.status_code == 422, refused.text
@@ -63,6 +64,10 @@ async def test_an_offer_nobody_accepts_in_time_alerts_staff_once_in_their_langua
         assert datetime.fromisoformat(soon_offers[0]["answer_by"]) == datetime.fromisoformat(soon_mission["starts_at"])
 
         tokens = [p["link"].rsplit("/", 1)[1] for p in people]
+        # the interpreter's page says until when they may accept
+        page = await http.get(f"/i/{tokens[1]}?lang=fr")
+        assert page.status_code == 200 and "Répondre avant le " in page.text
+
         by_interpreter = {o["interpreter"]: o["id"] for o in offered.json()}
         declined = await http.post(f"/api/interpreters/{tokens[0]}/offers/{by_interpreter[ids[0]]}/decline")
         assert declined.status_code == 200
@@ -71,6 +76,7 @@ async def test_an_offer_nobody_accepts_in_time_alerts_staff_once_in_their_langua
         await conn.execute("UPDATE interpretation_offers SET answer_by = now() - interval '1 minute' "
                            "WHERE mission_id = $1", mission["id"])
         # past its deadline, an offer can no longer be accepted, even before the job expires it
+        assert "Répondre avant le " not in (await http.get(f"/i/{tokens[1]}?lang=fr")).text
         late = await http.post(f"/api/interpreters/{tokens[1]}/offers/{by_interpreter[ids[1]]}/accept")
         assert late.status_code == 409 and late.json()["code"] == "offer_expired"
         assert (await http.get(f"{MISSIONS}/{mission['id']}", headers=auth(staff))).json()["unanswered"] is False

@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 import io
-from datetime import datetime, timedelta
+from datetime import datetime
 
 import openpyxl
 import pytest
@@ -29,7 +29,8 @@ async def held(client, conn, staff, interpreter: int, starts: datetime, minutes:
     made = await client.post(MISSIONS, json=mission_body(at(monday(), 8), **overrides), headers=auth(staff))
     assert made.status_code == 201, made.text
     await conn.execute(
-        "UPDATE interpretation_missions SET starts_at = $2::timestamptz, ends_at = $2::timestamptz + interval '1 hour', status = $3, "
+        "UPDATE interpretation_missions SET starts_at = $2::timestamptz, "
+        "ends_at = $2::timestamptz + interval '1 hour', status = $3, "
         "interpreter_id = CASE WHEN $3 IN ('assigned', 'done') THEN $4::bigint END, minutes_spent = $5 WHERE id = $1",
         made.json()["id"], starts, status, interpreter, minutes)
     return made.json()["id"]
@@ -90,7 +91,8 @@ async def test_the_summary_as_a_workbook_in_the_staff_members_language(client, s
     answer = await client.get(f"{SUMMARY}.xlsx", params={"from": "2026-01-01", "to": "2026-12-31", "lang": "de"},
                               headers=auth(staff))
     assert answer.status_code == 200, answer.text
-    assert answer.headers["content-disposition"] == 'attachment; filename="interpretation-asti-2026-01-01-2026-12-31.xlsx"'
+    assert answer.headers["content-disposition"] == (
+        'attachment; filename="interpretation-asti-2026-01-01-2026-12-31.xlsx"')
     book = openpyxl.load_workbook(io.BytesIO(answer.content))
     assert book.sheetnames == ["Summen", "Nach Sprachpaar", "Nach Bereich", "Nach Art der Dienststelle"]
     assert [list(r) for r in book["Summen"].iter_rows(values_only=True)] == [

@@ -40,7 +40,8 @@ Token = Annotated[str, Parameter(max_length=100, pattern=ONE_LINE, description="
 BUSY = problem_response(409, "The interpreter holds another mission then (or too close to travel), or the mission "
                              "is cancelled or done")
 XLSX = "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet"
-First = Annotated[date | None, QueryParameter(name="from", description="The first day (default: 1 January of this year)")]
+First = Annotated[date | None, QueryParameter(name="from",
+                                              description="The first day (default: 1 January of this year)")]
 Last = Annotated[date | None, QueryParameter(name="to", description="The last day, included (default: 31 December)")]
 OrganisationSlug = Annotated[str, Parameter(max_length=63, pattern=SLUG, description="The pool's organisation")]
 NO_ORGANISATION = problem_response(404, "No organisation of yours has this slug")

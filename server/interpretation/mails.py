@@ -46,7 +46,8 @@ async def build_delivery(
     if mission["anonymised_at"] is not None:
         raise mails.Skip("the mission was anonymised")
     audience = payload["to"]
-    if row["kind"] == "interpretation_unanswered" and (mission["status"] != "offered" or mission["unanswered_at"] is None):
+    if row["kind"] == "interpretation_unanswered" and (
+            mission["status"] != "offered" or mission["unanswered_at"] is None):
         raise mails.Skip("the mission was taken, offered again or cancelled since")
     if row["kind"] == "interpretation_reminder" and (
             mission["sequence"] != int(payload["sequence"]) or mission["status"] not in ("assigned", "done")

@@ -46,7 +46,7 @@ async def check_pool_fields(conn: asyncpg.Connection, data: msgspec.Struct) -> l
 async def update_interpreter(
     conn: asyncpg.Connection, organiser: Organiser, interpreter_id: int, data: InterpreterPatch,
 ) -> InterpreterOut:
-    """Change what staff sent of an interpreter of their pool; 404 for another organisation's, 409 for a taken address."""
+    """Change what staff sent of an interpreter of their pool; 404 if not theirs, 409 for an address taken."""
     errors = await check_pool_fields(conn, data)
     if errors:
         raise Invalid("; ".join(f"{e.field}: {e.message}" for e in errors), errors=errors)

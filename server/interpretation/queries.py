@@ -193,11 +193,12 @@ ORDER BY load.missions, array_position(m.levels, lf.level) + array_position(m.le
 LIMIT 50
 """
 
-# an interpreter's open offers of missions still open, soonest first
+# an interpreter's open offers, before their deadline, of missions still open, soonest first
 OPEN_OFFERS = """
-SELECT f.id, m.starts_at, m.ends_at, m.mode, m.commune, m.address, m.from_language, m.to_language
+SELECT f.id, m.starts_at, m.ends_at, m.mode, m.commune, m.address, m.from_language, m.to_language, f.answer_by
 FROM interpretation_offers f JOIN interpretation_missions m ON m.id = f.mission_id
 WHERE f.interpreter_id = $1 AND f.status = 'offered' AND m.status IN ('requested', 'offered') AND m.ends_at > now()
+  AND f.answer_by > now()
 ORDER BY m.starts_at, f.id
 """
 
@@ -240,7 +241,8 @@ RETURNING f.mission_id
 FLAG_UNANSWERED = """
 UPDATE interpretation_missions m SET unanswered_at = now()
 WHERE m.status = 'offered' AND m.unanswered_at IS NULL AND m.anonymised_at IS NULL AND m.ends_at > now()
-  AND NOT EXISTS (SELECT 1 FROM interpretation_offers f WHERE f.mission_id = m.id AND f.status IN ('offered', 'accepted'))
+  AND NOT EXISTS (SELECT 1 FROM interpretation_offers f
+                  WHERE f.mission_id = m.id AND f.status IN ('offered', 'accepted'))
 RETURNING m.id, m.organisation_id, m.unanswered_at, m.starts_at, m.ends_at, m.sequence
 """
 

@@ -13,6 +13,7 @@ from msgspec import UNSET
 from server.errors import Conflict, FieldError, Invalid, NotFound
 from server.interpretation import queries as q
 from server.interpretation.deadlines import answer_by
+from server.interpretation.pool import check_pool_fields
 from server.interpretation.links import interpreter_url, new_link
 from server.interpretation.notices import remind, tell
 from server.interpretation.schemas import (
@@ -61,22 +62,11 @@ async def create_interpreter(
     conn: asyncpg.Connection, organiser: Organiser, data: InterpreterIn, settings: Settings,
 ) -> InterpreterCreated:
     """Add an interpreter to an organisation's pool; 409 when the address is in it already."""
-    errors: list[FieldError] = []
-    known = {r["name"] for r in await conn.fetch(q.KNOWN_COMMUNES, data.communes)}
-    errors += [FieldError(f"communes[{n}]", "Not a commune of Luxembourg.")
-               for n, name in enumerate(data.communes) if name not in known]
-    cantons = {r["canton"] for r in await conn.fetch(q.KNOWN_CANTONS, data.cantons)}
-    errors += [FieldError(f"cantons[{n}]", "Not a canton of Luxembourg.")
-               for n, name in enumerate(data.cantons) if name not in cantons]
-    codes = [spoken.code for spoken in data.languages]
-    errors += [FieldError(f"languages[{n}].code", "Named twice.") for n, code in enumerate(codes) if code in codes[:n]]
-    errors += [FieldError(f"availability[{n}].ends", "The end must come after the start.")
-               for n, slot in enumerate(data.availability) if slot.ends <= slot.starts]
-    days = [(absence.first_day, absence.last_day) for absence in data.absences]
-    errors += [FieldError(f"absences[{n}].last_day", "The last day comes on or after the first.")
-               for n, (first, last) in enumerate(days) if last < first]
+    errors = await check_pool_fields(conn, data)
     if errors:
         raise Invalid("; ".join(f"{e.field}: {e.message}" for e in errors), errors=errors)
+    codes = [spoken.code for spoken in data.languages]
+    days = [(absence.first_day, absence.last_day) for absence in data.absences]
     async with conn.transaction():
         organisation_id = await _organisation_id(conn, organiser, data.organisation, write=True)
         nonce, token, token_hash = new_link(settings.secret_key, b"interpreter-link")
