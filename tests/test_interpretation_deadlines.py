@@ -98,8 +98,12 @@ async def test_an_offer_nobody_accepts_in_time_alerts_staff_once_in_their_langua
             a["recipient"] for a in alerts]
         total = await conn.fetchval("SELECT count(*) FROM outbox WHERE due_at <= now()")
         assert await Notifier(notifier_settings).drain(notifier_pool) == total
-        received = {item.rcpt_tos[0]: item.message for item in await smtp_server.wait_for(total)
-                    if "interpret" not in item.rcpt_tos[0]}
+        everything = await smtp_server.wait_for(total)
+        received = {item.rcpt_tos[0]: item.message for item in everything if "interpret" not in item.rcpt_tos[0]}
+        # each offer's mail says until when it may be accepted
+        offered_mails = [item.message.get_body(("plain",)).get_content() for item in everything
+                         if item.rcpt_tos[0] == people[0]["email"]]
+        assert len(offered_mails) == 2 and all("Répondre avant le " in text for text in offered_mails)
         to_german = received[german.email]
         assert to_german["Content-Language"] == "de"
         assert str(to_german["Subject"]).startswith("Niemand hat den Dolmetscheinsatz angenommen: ")

@@ -21,7 +21,7 @@ from icalendar import Calendar, Event, vCalAddress
 
 from server import mails
 from server.feeds.ical import PRODID
-from server.i18n import DEFAULT_LANGUAGE, LANGUAGES, format_when
+from server.i18n import DEFAULT_LANGUAGE, LANGUAGES, format_day, format_time, format_when
 from server.interpretation import queries as q
 from server.interpretation.schemas import language_name
 from server.interpretation.links import interpreter_url, link_token, status_url
@@ -86,7 +86,11 @@ async def build_delivery(
         # only the mail that assigns them tells the requester who comes, and only their first name
         "interpreter_name": assigned["name"].split()[0] if assigned else "",
         "interpreter_phone": assigned["phone"] if assigned else "",
+        "answer_by": "",
     }
+    if payload.get("answer_by"):
+        moment = datetime.fromisoformat(payload["answer_by"])
+        context["answer_by"] = f"{format_day(moment, ZONE, lang, 'medium')}, {format_time(moment, ZONE, lang)}"
     subject, text, html = mails.render(row["kind"], lang, context)
     calendar = None
     if method := METHODS.get(row["kind"]):

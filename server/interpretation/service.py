@@ -292,7 +292,8 @@ async def offer(
         offers = await conn.fetch(q.INSERT_OFFERS, mission_id, data.interpreters, row["organisation_id"], deadline)
         await conn.execute(q.MARK_OFFERED, mission_id)
         for made in offers:
-            await tell(conn, "interpretation_offered", mission_id, interpreter=made["interpreter"])
+            await tell(conn, "interpretation_offered", mission_id, interpreter=made["interpreter"],
+                       answer_by=made["answer_by"])
     return [msgspec.convert(dict(o), OfferOut) for o in offers]
 
 
