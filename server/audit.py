@@ -24,7 +24,7 @@ ACTIONS = (
     "sign_in", "sign_in_failed", "sign_out_everywhere", "password_reset_asked", "password_set",
     "person_invited", "role_changed", "person_removed",
     "event_created", "event_changed", "event_published", "event_cancelled",
-    "export", "message_sent", "attendance",
+    "export", "message_sent", "attendance", "interpreter_changed",
     "registration_added", "registration_cancelled", "registration_confirmed", "registration_promoted", "mail_resent",
     # subsidy requests (server/subsidies)
     "subsidy_created", "subsidy_saved", "subsidy_submitted", "subsidy_document_added", "subsidy_document_removed",

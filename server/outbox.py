@@ -64,6 +64,7 @@ INTERPRETATION_KINDS = (
     "interpretation_changed",
     "interpretation_cancelled",
     "interpretation_reminder",
+    "interpretation_unanswered",
 )
 # the kinds about communes' requests to the agency (server/communes/mails.py writes them)
 COMMUNE_KINDS = (

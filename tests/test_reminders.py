@@ -155,10 +155,10 @@ async def test_housekeeping_runs_each_job_in_one_copy_at_a_time(notifier_conn, n
         finally:
             await other_copy.execute("SELECT pg_advisory_unlock($1::int, hashtext('plan_reminders'))", JOB_LOCK_SPACE)
     assert done == {"expire_holds": 0, "plan_reminders": None, "anonymise_due": 0, "anonymise_missions": 0,
-                    "remind_untouched_commune_requests": 0, "remind_subsidy_deadlines": 0}
+                    "alert_unanswered_interpretation": 0, "remind_untouched_commune_requests": 0, "remind_subsidy_deadlines": 0}
     assert await run_housekeeping(notifier_pool, notifier_settings) == {
         "expire_holds": 0, "plan_reminders": 2, "anonymise_due": 0, "anonymise_missions": 0,
-        "remind_untouched_commune_requests": 0, "remind_subsidy_deadlines": 0}
+        "alert_unanswered_interpretation": 0, "remind_untouched_commune_requests": 0, "remind_subsidy_deadlines": 0}
 
 
 async def test_housekeeping_expires_holds_and_anonymises(notifier_conn, notifier_pool, notifier_settings):

@@ -67,6 +67,7 @@ ACTIONS = {
     "subsidy_export": N_("Exported the granted subsidies"),
     "organisation_kind_set": N_("Recorded an organisation's kind"),
     "reviewer_set": N_("Changed who reviews subsidy requests"),
+    "interpreter_changed": N_("Changed an interpreter of the pool"),
 }
 
 

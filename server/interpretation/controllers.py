@@ -2,19 +2,21 @@
 
 from __future__ import annotations
 
+from datetime import date
 from typing import Annotated
 
 import asyncpg
-from litestar import Controller, Request, get, patch, post
-from litestar.params import Parameter
+from litestar import Controller, Request, Response, get, patch, post
+from litestar.params import Parameter, QueryParameter
 
-from server.interpretation import public, service
+from server.interpretation import pool, public, service, summary
 from server.interpretation.schemas import (
     Candidate,
     HoursIn,
     InterpreterCreated,
     InterpreterIn,
     InterpreterOut,
+    InterpreterPatch,
     MissionIn,
     MissionOut,
     MissionPatch,
@@ -23,18 +25,26 @@ from server.interpretation.schemas import (
     RequestIn,
     RequestOut,
     RequestStatus,
+    Summary,
 )
 from server.limits import client_address
 from server.openapi import problem_response
 from server.organisers.schemas import Organiser
 from server.settings import Settings
-from server.validation import ONE_LINE
+from server.validation import ONE_LINE, SLUG
 
 MissionId = Annotated[int, Parameter(ge=1, le=2**63 - 1, description="The mission's id")]
+InterpreterId = Annotated[int, Parameter(ge=1, le=2**63 - 1, description="The interpreter's id")]
 OfferId = Annotated[int, Parameter(ge=1, le=2**63 - 1, description="The offer's id")]
 Token = Annotated[str, Parameter(max_length=100, pattern=ONE_LINE, description="The interpreter's private token")]
 BUSY = problem_response(409, "The interpreter holds another mission then (or too close to travel), or the mission "
                              "is cancelled or done")
+XLSX = "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet"
+First = Annotated[date | None, QueryParameter(name="from",
+                                              description="The first day (default: 1 January of this year)")]
+Last = Annotated[date | None, QueryParameter(name="to", description="The last day, included (default: 31 December)")]
+OrganisationSlug = Annotated[str, Parameter(max_length=63, pattern=SLUG, description="The pool's organisation")]
+NO_ORGANISATION = problem_response(404, "No organisation of yours has this slug")
 NOT_YOURS = problem_response(404, "No such mission in the organisations you belong to")
 
 
@@ -57,6 +67,15 @@ class OrganiserInterpretationController(Controller):
     async def list_interpreters(self, conn: asyncpg.Connection, organiser: Organiser) -> list[InterpreterOut]:
         """The pools of the organisations you belong to."""
         return await service.list_interpreters(conn, organiser)
+
+    @patch("/interpreters/{interpreter_id:int}",
+           responses={404: problem_response(404, "No such interpreter in a pool of yours"),
+                      409: problem_response(409, "The address is in this pool already")})
+    async def update_interpreter(
+        self, interpreter_id: InterpreterId, data: InterpreterPatch, conn: asyncpg.Connection, organiser: Organiser,
+    ) -> InterpreterOut:
+        """Change an interpreter of your pool (lists are replaced whole); `active: false` takes them out of it."""
+        return await pool.update_interpreter(conn, organiser, interpreter_id, data)
 
     @post("/interpretation-missions", responses={404: problem_response(404, "No organisation of yours has this slug")})
     async def create_mission(
@@ -91,6 +110,25 @@ class OrganiserInterpretationController(Controller):
     ) -> list[OfferOut]:
         """Offer the mission to interpreters of its pool: the first to accept gets it."""
         return await service.offer(conn, organiser, mission_id, data)
+
+
+    @get("/interpretation-summary", responses={404: NO_ORGANISATION})
+    async def get_summary(
+        self, conn: asyncpg.Connection, organiser: Organiser, first: First = None, last: Last = None,
+        organisation: OrganisationSlug = service.AGENCY,
+    ) -> Summary:
+        """Held missions and hours by month and year, by language pair, field and requester type."""
+        return await summary.summarise(conn, organiser, organisation, first, last)
+
+    @get("/interpretation-summary.xlsx", media_type=XLSX, responses={404: NO_ORGANISATION},
+         response_description="An Excel workbook in the language asked for: totals, then one sheet per dimension")
+    async def get_summary_xlsx(
+        self, conn: asyncpg.Connection, organiser: Organiser, language: str, first: First = None, last: Last = None,
+        organisation: OrganisationSlug = service.AGENCY,
+    ) -> Response[bytes]:
+        """The summary as an Excel workbook, what the agency reports under its convention."""
+        name, body = summary.workbook(await summary.summarise(conn, organiser, organisation, first, last), language)
+        return Response(body, media_type=XLSX, headers={"Content-Disposition": f'attachment; filename="{name}"'})
 
 
 class PublicInterpretationController(Controller):

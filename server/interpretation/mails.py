@@ -21,7 +21,7 @@ from icalendar import Calendar, Event, vCalAddress
 
 from server import mails
 from server.feeds.ical import PRODID
-from server.i18n import DEFAULT_LANGUAGE, LANGUAGES, format_when
+from server.i18n import DEFAULT_LANGUAGE, LANGUAGES, format_day, format_time, format_when
 from server.interpretation import queries as q
 from server.interpretation.schemas import language_name
 from server.interpretation.links import interpreter_url, link_token, status_url
@@ -46,6 +46,9 @@ async def build_delivery(
     if mission["anonymised_at"] is not None:
         raise mails.Skip("the mission was anonymised")
     audience = payload["to"]
+    if row["kind"] == "interpretation_unanswered" and (
+            mission["status"] != "offered" or mission["unanswered_at"] is None):
+        raise mails.Skip("the mission was taken, offered again or cancelled since")
     if row["kind"] == "interpretation_reminder" and (
             mission["sequence"] != int(payload["sequence"]) or mission["status"] not in ("assigned", "done")
             or mission["interpreter_id"] != payload.get("assigned")):
@@ -62,6 +65,12 @@ async def build_delivery(
         lang, name, email = person["language"], person["name"], person["email"]
         link = interpreter_url(settings.base_url, link_token(settings.secret_key, b"interpreter-link",
                                                              bytes(person["token_nonce"])))
+    elif audience == "staff":
+        person = await conn.fetchrow(q.ORGANISER_FOR_MAIL, int(payload["organiser"]))
+        if person is None:
+            raise mails.Skip("the staff account no longer exists")
+        lang, name, email = person["language"], person["name"] or person["email"], person["email"]
+        link = f"{settings.base_url}/organiser/"
     else:
         lang, name, email = mission["requester_language"], mission["requester_contact"], mission["requester_email"]
         link = status_url(settings.base_url, link_token(settings.secret_key, b"interpretation-status",
@@ -77,7 +86,11 @@ async def build_delivery(
         # only the mail that assigns them tells the requester who comes, and only their first name
         "interpreter_name": assigned["name"].split()[0] if assigned else "",
         "interpreter_phone": assigned["phone"] if assigned else "",
+        "answer_by": "",
     }
+    if payload.get("answer_by"):
+        moment = datetime.fromisoformat(payload["answer_by"])
+        context["answer_by"] = f"{format_day(moment, ZONE, lang, 'medium')}, {format_time(moment, ZONE, lang)}"
     subject, text, html = mails.render(row["kind"], lang, context)
     calendar = None
     if method := METHODS.get(row["kind"]):

@@ -15,7 +15,7 @@ REMINDER_BEFORE = timedelta(days=1)
 
 async def tell(
     conn: asyncpg.Connection, kind: str, mission_id: int, *, interpreter: int | None = None,
-    due_at: datetime | None = None, dedupe_key: str | None = None,
+    due_at: datetime | None = None, dedupe_key: str | None = None, answer_by: datetime | None = None,
 ) -> None:
     """Queue a mission's mail in the caller's transaction, to an interpreter or else to the requester.
 
@@ -30,6 +30,8 @@ async def tell(
     }
     if interpreter:
         payload["interpreter"] = interpreter
+    if answer_by is not None:  # an offer's deadline
+        payload["answer_by"] = answer_by.isoformat()
     await enqueue(conn, kind, event_id=None, payload=payload, due_at=due_at, dedupe_key=dedupe_key)
 
 

@@ -14,7 +14,7 @@ from litestar.response import Redirect
 
 from server.errors import Conflict, NotFound
 from server.feeds.ical import PRODID
-from server.i18n import format_when
+from server.i18n import format_day, format_time, format_when
 from server.interpretation import queries as q
 from server.interpretation import service
 from server.interpretation.controllers import Token
@@ -43,7 +43,13 @@ def _described(row: Any, lang: str) -> dict[str, Any]:
         "when": format_when(row["starts_at"], row["ends_at"], ZONE, lang),
         "pair": f"{language_name(row['from_language'], lang)} – {language_name(row['to_language'], lang)}",
         "where": gettext(lang, where) if where else ", ".join(p for p in (row["address"], row["commune"]) if p),
+        "answer_by": _deadline(row["answer_by"], lang) if "answer_by" in row.keys() else "",
     }
+
+
+def _deadline(moment: Any, lang: str) -> str:
+    """Until when an offer may be accepted, e.g. `8 déc. 2026, 14 h 30`."""
+    return f"{format_day(moment, ZONE, lang, 'medium')}, {format_time(moment, ZONE, lang)}"
 
 
 class InterpreterPages(Controller):

@@ -42,6 +42,7 @@ SELECT $1, daterange(first_day, last_day, '[]') FROM unnest($2::date[], $3::date
 # interpreters of some organisations (every one's for an administrator), with their languages and time
 INTERPRETERS = """
 SELECT i.id, o.slug AS organisation, i.name, i.email, i.phone, i.communes, i.cantons, i.monthly_cap, i.language,
+       i.active,
        coalesce((SELECT jsonb_agg(jsonb_build_object('code', l.code, 'level', l.level) ORDER BY l.code)
                  FROM interpreter_languages l WHERE l.interpreter_id = i.id), '[]') AS languages,
        coalesce((SELECT jsonb_agg(jsonb_build_object('weekday', a.weekday, 'starts', a.starts, 'ends', a.ends)
@@ -105,24 +106,26 @@ WHERE id = $1
 
 # missions offered: open ones become `offered`
 MARK_OFFERED = """
-UPDATE interpretation_missions SET status = 'offered', updated_at = now() WHERE id = $1 AND status = 'requested'
+UPDATE interpretation_missions SET status = 'offered', unanswered_at = NULL, updated_at = now()
+WHERE id = $1 AND status IN ('requested', 'offered')
 """
 
 # offers of a mission to interpreters of its organisation (again for one already offered): the offers
 INSERT_OFFERS = """
-INSERT INTO interpretation_offers (mission_id, interpreter_id)
-SELECT $1, i.id FROM interpreters i WHERE i.id = ANY($2::bigint[]) AND i.organisation_id = $3
-ON CONFLICT (mission_id, interpreter_id) DO UPDATE SET status = 'offered', answered_at = NULL
+INSERT INTO interpretation_offers (mission_id, interpreter_id, answer_by)
+SELECT $1, i.id, $4 FROM interpreters i WHERE i.id = ANY($2::bigint[]) AND i.organisation_id = $3 AND i.active
+ON CONFLICT (mission_id, interpreter_id) DO UPDATE SET status = 'offered', answered_at = NULL,
+    answer_by = excluded.answer_by
     WHERE interpretation_offers.status IN ('declined', 'expired')
-RETURNING id, mission_id AS mission, interpreter_id AS interpreter, status
+RETURNING id, mission_id AS mission, interpreter_id AS interpreter, status, answer_by
 """
 
 # an interpreter's offer: mission_id
 OFFER_MISSION = "SELECT mission_id FROM interpretation_offers WHERE id = $1 AND interpreter_id = $2"
 
-# an interpreter's offer, locked: id, mission_id, status
+# an interpreter's offer, locked: id, mission_id, status, answer_by
 OFFER_FOR_UPDATE = """
-SELECT id, mission_id, status FROM interpretation_offers WHERE id = $1 AND interpreter_id = $2 FOR UPDATE
+SELECT id, mission_id, status, answer_by FROM interpretation_offers WHERE id = $1 AND interpreter_id = $2 FOR UPDATE
 """
 
 # an offer answered
@@ -160,7 +163,7 @@ WITH m AS (
 )
 SELECT i.id, i.name, lf.level AS from_level, lt.level AS to_level, load.missions AS missions_this_month, i.monthly_cap
 FROM m
-JOIN interpreters i ON i.organisation_id = m.organisation_id
+JOIN interpreters i ON i.organisation_id = m.organisation_id AND i.active
 JOIN interpreter_languages lf ON lf.interpreter_id = i.id AND lf.code = m.from_language AND lf.level = ANY(m.levels)
 JOIN interpreter_languages lt ON lt.interpreter_id = i.id AND lt.code = m.to_language AND lt.level = ANY(m.levels)
 CROSS JOIN LATERAL (
@@ -191,11 +194,12 @@ ORDER BY load.missions, array_position(m.levels, lf.level) + array_position(m.le
 LIMIT 50
 """
 
-# an interpreter's open offers of missions still open, soonest first
+# an interpreter's open offers, before their deadline, of missions still open, soonest first
 OPEN_OFFERS = """
-SELECT f.id, m.starts_at, m.ends_at, m.mode, m.commune, m.address, m.from_language, m.to_language
+SELECT f.id, m.starts_at, m.ends_at, m.mode, m.commune, m.address, m.from_language, m.to_language, f.answer_by
 FROM interpretation_offers f JOIN interpretation_missions m ON m.id = f.mission_id
 WHERE f.interpreter_id = $1 AND f.status = 'offered' AND m.status IN ('requested', 'offered') AND m.ends_at > now()
+  AND f.answer_by > now()
 ORDER BY m.starts_at, f.id
 """
 
@@ -223,4 +227,63 @@ FORGET_MISSION_MAIL = """
 UPDATE outbox SET status = 'skipped', last_error = 'anonymised after the mission', recipient = NULL
 WHERE status IN ('queued', 'retrying') AND kind LIKE 'interpretation\\_%'
   AND (payload->>'mission')::bigint = ANY($1::bigint[])
+"""
+
+# open offers past their deadline, of missions still open, now expired: their missions (once each)
+EXPIRE_OFFERS = """
+UPDATE interpretation_offers f SET status = 'expired', answered_at = now()
+WHERE f.id IN (SELECT id FROM interpretation_offers WHERE status = 'offered' AND answer_by <= now()
+               ORDER BY answer_by LIMIT $1 FOR UPDATE SKIP LOCKED)
+RETURNING f.mission_id
+"""
+
+# offered missions with no offer left open, not yet flagged: flagged now (the row lock makes it once):
+# id, organisation_id, unanswered_at, starts_at, ends_at, sequence
+FLAG_UNANSWERED = """
+UPDATE interpretation_missions m SET unanswered_at = now()
+WHERE m.status = 'offered' AND m.unanswered_at IS NULL AND m.anonymised_at IS NULL AND m.ends_at > now()
+  AND NOT EXISTS (SELECT 1 FROM interpretation_offers f
+                  WHERE f.mission_id = m.id AND f.status IN ('offered', 'accepted'))
+RETURNING m.id, m.organisation_id, m.unanswered_at, m.starts_at, m.ends_at, m.sequence
+"""
+
+# the staff of an organisation, in their account's language: id, email, name, language
+STAFF_OF = """
+SELECT o.id, o.email, o.name, coalesce(o.language, 'fr') AS language
+FROM memberships m JOIN organisers o ON o.id = m.organiser_id
+WHERE m.organisation_id = $1 AND m.role IN ('admin', 'organiser') ORDER BY o.id
+"""
+
+# a staff member as their mail needs them: name, email, language
+ORGANISER_FOR_MAIL = "SELECT name, email, coalesce(language, 'fr') AS language FROM organisers WHERE id = $1"
+
+# an interpreter, locked for a change by staff: the row
+INTERPRETER_FOR_UPDATE = "SELECT * FROM interpreters WHERE id = $1 FOR UPDATE"
+
+# an interpreter's details changed by staff
+UPDATE_INTERPRETER = """
+UPDATE interpreters SET name = $2, email = $3, phone = $4, language = $5, communes = $6, cantons = $7,
+                        monthly_cap = $8, active = $9
+WHERE id = $1
+"""
+
+# an interpreter's languages, weekly slots or days off, before they are replaced as a whole
+DELETE_LANGUAGES = "DELETE FROM interpreter_languages WHERE interpreter_id = $1"
+DELETE_AVAILABILITY = "DELETE FROM interpreter_availability WHERE interpreter_id = $1"
+DELETE_ABSENCES = "DELETE FROM interpreter_absences WHERE interpreter_id = $1"
+
+# held missions of an organisation starting between two local days (both included), counted by month,
+# language pair (the two codes in order, so that ti-fr and fr-ti are one pair), field and requester
+# type: month, languages, field, requester_type, missions, recorded (with hours), minutes
+SUMMARY = """
+SELECT to_char(m.starts_at AT TIME ZONE 'Europe/Luxembourg', 'YYYY-MM') AS month,
+       least(m.from_language, m.to_language) || '-' || greatest(m.from_language, m.to_language) AS languages,
+       m.field, m.requester_type, count(*)::int AS missions, count(m.minutes_spent)::int AS recorded,
+       coalesce(sum(m.minutes_spent), 0)::int AS minutes
+FROM interpretation_missions m
+WHERE m.organisation_id = $1 AND m.status IN ('assigned', 'done')
+  AND m.starts_at >= $2::date::timestamp AT TIME ZONE 'Europe/Luxembourg'
+  AND m.starts_at < ($3::date + 1)::timestamp AT TIME ZONE 'Europe/Luxembourg'
+GROUP BY 1, 2, 3, 4
+ORDER BY 1, 2, 3, 4
 """

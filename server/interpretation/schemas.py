@@ -115,6 +115,24 @@ class InterpreterOut(msgspec.Struct):
     absences: list[Absence]
     monthly_cap: int
     language: str
+    # taken out of the pool: keeps their missions, gets no new offer
+    active: bool = True
+
+
+class InterpreterPatch(msgspec.Struct, forbid_unknown_fields=True):
+    """What staff change of an interpreter; lists replace the whole list; `active: false` takes them out of the pool."""
+
+    name: Name | UnsetType = UNSET
+    email: Email | UnsetType = UNSET
+    phone: Phone | UnsetType = UNSET
+    languages: Annotated[list[Spoken], Meta(min_length=1, max_length=20)] | UnsetType = UNSET
+    communes: Annotated[list[Commune], Meta(max_length=100)] | UnsetType = UNSET
+    cantons: Annotated[list[Commune], Meta(max_length=12)] | UnsetType = UNSET
+    availability: Annotated[list[Slot], Meta(max_length=50)] | UnsetType = UNSET
+    absences: Annotated[list[Absence], Meta(max_length=50)] | UnsetType = UNSET
+    monthly_cap: Annotated[int, Meta(ge=0, le=1000)] | UnsetType = UNSET
+    language: Language | UnsetType = UNSET
+    active: bool | UnsetType = UNSET
 
 
 class InterpreterCreated(InterpreterOut):
@@ -200,6 +218,8 @@ class MissionOut(msgspec.Struct):
     sequence: int
     minutes_spent: int | None
     domain: str | None = None
+    # every offer went unanswered past its deadline (or was declined), and staff were alerted
+    unanswered: bool = False
 
 
 class Candidate(msgspec.Struct):
@@ -217,6 +237,8 @@ class OffersIn(msgspec.Struct, forbid_unknown_fields=True):
     """Offer a mission to these interpreters (ids of the pool)."""
 
     interpreters: Annotated[list[Annotated[int, Meta(ge=1, le=2**63 - 1)]], Meta(min_length=1, max_length=50)]
+    answer_by: Annotated[Instant | None, Meta(description="Until when they may accept: a day by default, never "
+                                                          "after the mission starts")] = None
 
 
 class OfferOut(msgspec.Struct):
@@ -226,6 +248,7 @@ class OfferOut(msgspec.Struct):
     mission: int
     interpreter: int
     status: OfferStatus
+    answer_by: datetime | None = None
 
 
 class HoursIn(msgspec.Struct, forbid_unknown_fields=True):
@@ -259,3 +282,34 @@ class RequestStatus(msgspec.Struct):
     from_language: str
     to_language: str
     interpreter: AssignedInterpreter | None
+
+
+class Tally(msgspec.Struct):
+    """Missions of a period with one language pair (`ti-fr`, codes in order), field or requester type."""
+
+    key: str
+    missions: int
+    missions_with_hours: int
+    hours: float
+
+
+class Period(msgspec.Struct):
+    """A month (`2026-03`) or a year (`2026`): held missions, how many have their hours recorded, and those hours."""
+
+    period: str
+    missions: int
+    missions_with_hours: int
+    hours: float
+    languages: list[Tally]
+    field: list[Tally]
+    requester_type: list[Tally]
+
+
+class Summary(msgspec.Struct):
+    """An organisation's missions and hours by month and year, between two days (both included)."""
+
+    organisation: str
+    first: date = msgspec.field(name="from")
+    last: date = msgspec.field(name="to")
+    months: list[Period] = []
+    years: list[Period] = []

@@ -13,6 +13,8 @@ from msgspec import UNSET
 from server.convention_domains import tag_mission
 from server.errors import Conflict, FieldError, Invalid, NotFound
 from server.interpretation import queries as q
+from server.interpretation.deadlines import answer_by
+from server.interpretation.pool import check_pool_fields
 from server.interpretation.links import interpreter_url, new_link
 from server.interpretation.notices import remind, tell
 from server.interpretation.schemas import (
@@ -61,22 +63,11 @@ async def create_interpreter(
     conn: asyncpg.Connection, organiser: Organiser, data: InterpreterIn, settings: Settings,
 ) -> InterpreterCreated:
     """Add an interpreter to an organisation's pool; 409 when the address is in it already."""
-    errors: list[FieldError] = []
-    known = {r["name"] for r in await conn.fetch(q.KNOWN_COMMUNES, data.communes)}
-    errors += [FieldError(f"communes[{n}]", "Not a commune of Luxembourg.")
-               for n, name in enumerate(data.communes) if name not in known]
-    cantons = {r["canton"] for r in await conn.fetch(q.KNOWN_CANTONS, data.cantons)}
-    errors += [FieldError(f"cantons[{n}]", "Not a canton of Luxembourg.")
-               for n, name in enumerate(data.cantons) if name not in cantons]
-    codes = [spoken.code for spoken in data.languages]
-    errors += [FieldError(f"languages[{n}].code", "Named twice.") for n, code in enumerate(codes) if code in codes[:n]]
-    errors += [FieldError(f"availability[{n}].ends", "The end must come after the start.")
-               for n, slot in enumerate(data.availability) if slot.ends <= slot.starts]
-    days = [(absence.first_day, absence.last_day) for absence in data.absences]
-    errors += [FieldError(f"absences[{n}].last_day", "The last day comes on or after the first.")
-               for n, (first, last) in enumerate(days) if last < first]
+    errors = await check_pool_fields(conn, data)
     if errors:
         raise Invalid("; ".join(f"{e.field}: {e.message}" for e in errors), errors=errors)
+    codes = [spoken.code for spoken in data.languages]
+    days = [(absence.first_day, absence.last_day) for absence in data.absences]
     async with conn.transaction():
         organisation_id = await _organisation_id(conn, organiser, data.organisation, write=True)
         nonce, token, token_hash = new_link(settings.secret_key, b"interpreter-link")
@@ -141,7 +132,8 @@ def mission_out(row: asyncpg.Record) -> MissionOut:
                             row["requester_type"], row["requester_phone"], row["requester_language"]),
         beneficiary_initials=row["beneficiary_initials"], urgency=row["urgency"], notes=row["notes"],
         status=row["status"], interpreter=row["interpreter_id"], sequence=row["sequence"],
-        minutes_spent=row["minutes_spent"], domain=row.get("domain"))
+        minutes_spent=row["minutes_spent"], domain=row.get("domain"),
+        unanswered=row["unanswered_at"] is not None)
 
 
 async def insert_mission(
@@ -300,12 +292,14 @@ async def offer(
         row = await conn.fetchrow(q.MISSION_FOR_UPDATE, mission_id)
         if row["status"] not in ("requested", "offered"):
             raise Conflict(f"The mission is {row['status']}.", code=f"mission_{row['status']}")
+        deadline = answer_by(data.answer_by, row["starts_at"], datetime.now(UTC))
         for n, interpreter_id in enumerate(data.interpreters):
             await _check_speaks(conn, interpreter_id, row, f"interpreters[{n}]")
-        offers = await conn.fetch(q.INSERT_OFFERS, mission_id, data.interpreters, row["organisation_id"])
+        offers = await conn.fetch(q.INSERT_OFFERS, mission_id, data.interpreters, row["organisation_id"], deadline)
         await conn.execute(q.MARK_OFFERED, mission_id)
         for made in offers:
-            await tell(conn, "interpretation_offered", mission_id, interpreter=made["interpreter"])
+            await tell(conn, "interpretation_offered", mission_id, interpreter=made["interpreter"],
+                       answer_by=made["answer_by"])
     return [msgspec.convert(dict(o), OfferOut) for o in offers]
 
 
@@ -332,6 +326,9 @@ async def answer_offer(conn: asyncpg.Connection, token: str, offer_id: int, acce
         offer_row = await conn.fetchrow(q.OFFER_FOR_UPDATE, offer_id, interpreter["id"])
         if offer_row["status"] != "offered":
             raise Taken(f"This offer is {offer_row['status']}.", code=f"offer_{offer_row['status']}")
+        if accept and offer_row["answer_by"] <= datetime.now(UTC):
+            # past its deadline even if the housekeeping job has not expired it yet
+            raise Taken("This offer is expired.", code="offer_expired")
         if not accept:
             await conn.execute(q.ANSWER_OFFER, offer_id, "declined")
             return OfferOut(offer_id, mission["id"], interpreter["id"], "declined")

@@ -11,6 +11,7 @@ from collections.abc import Awaitable, Callable
 
 import asyncpg
 
+from server.interpretation.deadlines import alert_unanswered
 from server.interpretation.retention import anonymise_missions
 from server.communes.service import remind_untouched
 from server.notifications import queries as q
@@ -33,6 +34,7 @@ HOUSEKEEPING_JOBS: tuple[tuple[str, Job], ...] = (
     ("plan_reminders", plan_reminders),
     ("anonymise_due", anonymise_due),
     ("anonymise_missions", anonymise_missions),
+    ("alert_unanswered_interpretation", alert_unanswered),
     ("remind_untouched_commune_requests", remind_untouched),
     ("remind_subsidy_deadlines", remind_deadlines),
 )
