@@ -40,12 +40,20 @@ def machine() -> dict[str, object]:
     """What the figures were measured on."""
     cpu = ""
     try:
-        cpu = next(line.split(":", 1)[1].strip() for line in Path("/proc/cpuinfo").read_text().splitlines()
-                   if line.startswith("model name"))
+        cpu = next(
+            line.split(":", 1)[1].strip()
+            for line in Path("/proc/cpuinfo").read_text().splitlines()
+            if line.startswith("model name")
+        )
     except (OSError, StopIteration):
         cpu = platform.processor()
-    return {"cpu": cpu, "cores": os.cpu_count(), "python": platform.python_version(),
-            "system": f"{platform.system()} {platform.release()}", "machine": platform.machine()}
+    return {
+        "cpu": cpu,
+        "cores": os.cpu_count(),
+        "python": platform.python_version(),
+        "system": f"{platform.system()} {platform.release()}",
+        "machine": platform.machine(),
+    }
 
 
 def table(rows: list[tuple[str, Result]]) -> str:
@@ -72,15 +80,21 @@ async def run(names: list[str]) -> list[tuple[str, Result]]:
         context = Context(name, await create_database(server_url, f"zesummen_bench_{name}"))
         for result in await module.run(context):
             rows.append((name, result))
-            print(f"  {result.name}: {result.figure:,.1f} {result.unit} vs {result.ceiling:,.1f} "
-                  f"({result.ceiling_name}) -> ratio {result.ratio:.2f}", file=sys.stderr, flush=True)
+            print(
+                f"  {result.name}: {result.figure:,.1f} {result.unit} vs {result.ceiling:,.1f} "
+                f"({result.ceiling_name}) -> ratio {result.ratio:.2f}",
+                file=sys.stderr,
+                flush=True,
+            )
         print(f"bench {name}: done in {time.monotonic() - started:.0f} s", file=sys.stderr, flush=True)
     return rows
 
 
 def main() -> int:
     parser = argparse.ArgumentParser(prog="python -m bench", description=__doc__)
-    parser.add_argument("names", nargs="*", help=f"benchmarks to run (default all but the soak ones: {', '.join(available())})")
+    parser.add_argument(
+        "names", nargs="*", help=f"benchmarks to run (default all but the soak ones: {', '.join(available())})"
+    )
     parser.add_argument("--soak", action="store_true", help="run the long benchmarks (SOAK = True) instead")
     args = parser.parse_args()
     unknown = sorted(set(args.names) - set(available()))
@@ -90,12 +104,25 @@ def main() -> int:
     results = SOAK_RESULTS if all(is_soak(name) for name in names) else RESULTS
     rows = asyncio.run(run(names))
     print(table(rows))
-    results.write_bytes(msgspec.json.format(msgspec.json.encode({
-        "measured_at": datetime.now(UTC).isoformat(timespec="seconds"),
-        "machine": machine(),
-        "results": [{"benchmark": module, **msgspec.to_builtins(r), "ratio": round(r.ratio, 3),
-                     "meets_target": r.meets_target} for module, r in rows],
-    })))
+    results.write_bytes(
+        msgspec.json.format(
+            msgspec.json.encode(
+                {
+                    "measured_at": datetime.now(UTC).isoformat(timespec="seconds"),
+                    "machine": machine(),
+                    "results": [
+                        {
+                            "benchmark": module,
+                            **msgspec.to_builtins(r),
+                            "ratio": round(r.ratio, 3),
+                            "meets_target": r.meets_target,
+                        }
+                        for module, r in rows
+                    ],
+                }
+            )
+        )
+    )
     print(f"\nwritten to {results.relative_to(BENCH_DIR.parent)}")
     return 0
 

@@ -18,7 +18,11 @@ async def select_one(conn: asyncpg.Connection) -> dict[str, int]:
 async def insert_returning(request: Request, conn: asyncpg.Connection) -> dict[str, int]:
     """The least a write endpoint can do: store the body with one `INSERT ... RETURNING` (bench_registrations)."""
     body = await request.body()
-    return {"id": await conn.fetchval("INSERT INTO bench_inserts (body) VALUES ($1::text::jsonb) RETURNING id", body.decode())}
+    return {
+        "id": await conn.fetchval(
+            "INSERT INTO bench_inserts (body) VALUES ($1::text::jsonb) RETURNING id", body.decode()
+        )
+    }
 
 
 @get("/bench/bytes/{size:int}", include_in_schema=False, media_type="application/octet-stream")

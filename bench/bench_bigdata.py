@@ -36,10 +36,11 @@ from server.events.schemas import EventFilters
 from server.notifications import queries as notifier_q
 from server.organisers.service import create_admin, organiser_for_token
 from server.processes import free_port, wait_for_port
+from server.registrations import manage
 from server.registrations import organiser as staff
 from server.registrations import queries as registrations_q
 from server.registrations import seat_queries as seat_q
-from server.registrations import manage, service as registrations
+from server.registrations import service as registrations
 from server.registrations.schemas import RegistrationIn
 from server.settings import ROOT
 
@@ -91,6 +92,7 @@ def log(text: str) -> None:
 
 # ---------------------------------------------------------------------------- the two databases
 
+
 async def prepare(label: str, url: str, scale: Scale, context: Context) -> World:
     """Load a database and look up the cursors, slugs and tokens the probes use."""
     conn = await asyncpg.connect(url)
@@ -103,17 +105,33 @@ async def prepare(label: str, url: str, scale: Scale, context: Context) -> World
         upcoming = await conn.fetchval("SELECT count(*) FROM events WHERE status <> 'draft' AND ends_at > now()")
         deep = await conn.fetchrow(
             "SELECT starts_at, id FROM events WHERE status <> 'draft' AND ends_at > now() "
-            "ORDER BY starts_at, id OFFSET $1 LIMIT 1", upcoming // 3)
+            "ORDER BY starts_at, id OFFSET $1 LIMIT 1",
+            upcoming // 3,
+        )
         big_id = await conn.fetchval("SELECT id FROM events WHERE slug = $1", loaded.big_event)
         last_page = await conn.fetchval(
-            "SELECT id FROM registrations WHERE event_id = $1 ORDER BY id DESC OFFSET $2 LIMIT 1", big_id, ORGANISER_PAGE)
-        feed_slugs = [r["slug"] for r in await conn.fetch(
-            "SELECT slug FROM events WHERE status = 'published' AND starts_at > now() ORDER BY md5(slug) LIMIT $1", TURNS)]
+            "SELECT id FROM registrations WHERE event_id = $1 ORDER BY id DESC OFFSET $2 LIMIT 1",
+            big_id,
+            ORGANISER_PAGE,
+        )
+        feed_slugs = [
+            r["slug"]
+            for r in await conn.fetch(
+                "SELECT slug FROM events WHERE status = 'published' AND starts_at > now() ORDER BY md5(slug) LIMIT $1",
+                TURNS,
+            )
+        ]
     finally:
         await conn.close()
-    return World(label=label, url=url, loaded=loaded, organiser_token=token,
-                 deep_cursor=events.encode_cursor(deep["starts_at"], deep["id"]), last_page_cursor=str(last_page),
-                 feed_slugs=feed_slugs)
+    return World(
+        label=label,
+        url=url,
+        loaded=loaded,
+        organiser_token=token,
+        deep_cursor=events.encode_cursor(deep["starts_at"], deep["id"]),
+        last_page_cursor=str(last_page),
+        feed_slugs=feed_slugs,
+    )
 
 
 def probes() -> list[Probe]:
@@ -122,8 +140,15 @@ def probes() -> list[Probe]:
 
     def registration(_: int) -> bytes:
         n = next(people)  # every request a new person, on both databases
-        return msgspec.json.encode({"name": f"Probe Person {n}", "email": f"probe{n}@bench.example", "language": "pt",
-                                    "consent": True, "commune": "Esch-sur-Alzette"})
+        return msgspec.json.encode(
+            {
+                "name": f"Probe Person {n}",
+                "email": f"probe{n}@bench.example",
+                "language": "pt",
+                "consent": True,
+                "commune": "Esch-sur-Alzette",
+            }
+        )
 
     def organiser(w: World) -> dict[str, str]:
         return {"Authorization": f"Bearer {w.organiser_token}"}
@@ -136,34 +161,62 @@ def probes() -> list[Probe]:
         # the control: a query that reads no data, so its ratio shows how far this run's noise goes
         Probe(name="control: GET /bench/select-1 (reads no data)", spec=pages("/bench/select-1")),
         Probe(name="GET /api/events (first page, de)", spec=pages("/api/events?lang=de")),
-        Probe(name="GET /api/events (a third of the way down, by cursor)",
-              spec=lambda w: {"path": f"/api/events?lang=de&cursor={w.deep_cursor}"}),
-        Probe(name="GET /api/events?kind=conversation_table&spoken=lb",
-              spec=pages("/api/events?kind=conversation_table&spoken=lb")),
+        Probe(
+            name="GET /api/events (a third of the way down, by cursor)",
+            spec=lambda w: {"path": f"/api/events?lang=de&cursor={w.deep_cursor}"},
+        ),
+        Probe(
+            name="GET /api/events?kind=conversation_table&spoken=lb",
+            spec=pages("/api/events?kind=conversation_table&spoken=lb"),
+        ),
         Probe(name="GET /api/events?commune=Esch-sur-Alzette", spec=pages("/api/events?commune=Esch-sur-Alzette")),
         Probe(name="GET /api/events?organisation=caritas", spec=pages("/api/events?organisation=caritas")),
         Probe(name=f"GET /api/events?q={RARE_WORD}", spec=pages(f"/api/events?q={RARE_WORD}")),
         # a word most events hold: PostgreSQL reads the list in order and checks each event's words
         Probe(name=f"GET /api/events?q={COMMON_WORD} (a common word)", spec=pages(f"/api/events?q={COMMON_WORD}")),
         # a common word with a filter that excludes it
-        Probe(name=f"GET /api/events?q={COMMON_WORD}&kind=webconference (a common word no web conference holds)",
-              spec=pages(f"/api/events?q={COMMON_WORD}&kind=webconference")),
-        Probe(name="GET /api/events?q=vivre&spoken=pt (a word of 5% of events, none of them in Portuguese)",
-              spec=pages("/api/events?q=vivre&spoken=pt")),
-        Probe(name="GET /events/{slug}.ics (1,000 events in turn)",
-              spec=lambda w: {"path_for": lambda i: f"/events/{w.feed_slugs[i % len(w.feed_slugs)]}.ics"}),
-        Probe(name="GET /api/registrations/{token}/calendar.ics (a person's feed, 1,000 people in turn)",
-              spec=lambda w: {"path_for": lambda i: f"/api/registrations/{w.loaded.tokens[i % len(w.loaded.tokens)]}/calendar.ics"}),
-        Probe(name="POST /api/events/{slug}/registrations (unlimited event)", ok=202,
-              spec=lambda w: {"path": f"/api/events/{w.loaded.popular[0]}/registrations", "method": "POST",
-                              "body": registration}),
-        Probe(name="GET /api/registrations/{token} (1,000 people in turn)",
-              spec=lambda w: {"path_for": lambda i: f"/api/registrations/{w.loaded.tokens[i % len(w.loaded.tokens)]}"}),
-        Probe(name=f"GET organiser registrations of the big event (first {ORGANISER_PAGE})",
-              spec=lambda w: {"path": big_list.format(slug=w.loaded.big_event), "headers": organiser(w)}),
-        Probe(name=f"GET organiser registrations of the big event (last {ORGANISER_PAGE}, by cursor)",
-              spec=lambda w: {"path": big_list.format(slug=w.loaded.big_event) + f"&cursor={w.last_page_cursor}",
-                              "headers": organiser(w)}),
+        Probe(
+            name=f"GET /api/events?q={COMMON_WORD}&kind=webconference (a common word no web conference holds)",
+            spec=pages(f"/api/events?q={COMMON_WORD}&kind=webconference"),
+        ),
+        Probe(
+            name="GET /api/events?q=vivre&spoken=pt (a word of 5% of events, none of them in Portuguese)",
+            spec=pages("/api/events?q=vivre&spoken=pt"),
+        ),
+        Probe(
+            name="GET /events/{slug}.ics (1,000 events in turn)",
+            spec=lambda w: {"path_for": lambda i: f"/events/{w.feed_slugs[i % len(w.feed_slugs)]}.ics"},
+        ),
+        Probe(
+            name="GET /api/registrations/{token}/calendar.ics (a person's feed, 1,000 people in turn)",
+            spec=lambda w: {
+                "path_for": lambda i: f"/api/registrations/{w.loaded.tokens[i % len(w.loaded.tokens)]}/calendar.ics"
+            },
+        ),
+        Probe(
+            name="POST /api/events/{slug}/registrations (unlimited event)",
+            ok=202,
+            spec=lambda w: {
+                "path": f"/api/events/{w.loaded.popular[0]}/registrations",
+                "method": "POST",
+                "body": registration,
+            },
+        ),
+        Probe(
+            name="GET /api/registrations/{token} (1,000 people in turn)",
+            spec=lambda w: {"path_for": lambda i: f"/api/registrations/{w.loaded.tokens[i % len(w.loaded.tokens)]}"},
+        ),
+        Probe(
+            name=f"GET organiser registrations of the big event (first {ORGANISER_PAGE})",
+            spec=lambda w: {"path": big_list.format(slug=w.loaded.big_event), "headers": organiser(w)},
+        ),
+        Probe(
+            name=f"GET organiser registrations of the big event (last {ORGANISER_PAGE}, by cursor)",
+            spec=lambda w: {
+                "path": big_list.format(slug=w.loaded.big_event) + f"&cursor={w.last_page_cursor}",
+                "headers": organiser(w),
+            },
+        ),
     ]
 
 
@@ -171,7 +224,9 @@ async def feeds_answer(w: World) -> bool:
     """Whether this service has the iCal feeds (issue 5) yet: an event's feed is a calendar."""
     parts = urlsplit(w.base_url)
     reader, writer = await asyncio.open_connection(parts.hostname, parts.port)
-    writer.write(f"GET /events/{w.feed_slugs[0]}.ics HTTP/1.1\r\nHost: {parts.netloc}\r\nConnection: close\r\n\r\n".encode())
+    writer.write(
+        f"GET /events/{w.feed_slugs[0]}.ics HTTP/1.1\r\nHost: {parts.netloc}\r\nConnection: close\r\n\r\n".encode()
+    )
     head = (await reader.read(4096)).decode("latin-1")
     writer.close()
     return head.startswith("HTTP/1.1 200") and "text/calendar" in head.lower()
@@ -186,12 +241,18 @@ async def compare(probe: Probe, big: World, small: World) -> tuple[list[LoadStat
     for w in (big, small):
         spec = {"path": "/", **probe.spec(w)}
         # taking turns over many paths (feeds, tokens): each once first, as a service running for a while has
-        await http_load(w.base_url, connections=CONNECTIONS, **spec,
-                        **({"requests": TURNS} if "path_for" in spec else {"duration": WARMUP}))
+        await http_load(
+            w.base_url,
+            connections=CONNECTIONS,
+            **spec,
+            **({"requests": TURNS} if "path_for" in spec else {"duration": WARMUP}),
+        )
     rounds: tuple[list[LoadStats], list[LoadStats]] = ([], [])
     for _ in range(ROUNDS):
-        for runs, w in zip(rounds, (big, small)):
-            stats = await http_load(w.base_url, duration=SECONDS, connections=CONNECTIONS, **{"path": "/", **probe.spec(w)})
+        for runs, w in zip(rounds, (big, small), strict=False):
+            stats = await http_load(
+                w.base_url, duration=SECONDS, connections=CONNECTIONS, **{"path": "/", **probe.spec(w)}
+            )
             if set(stats.statuses) != {probe.ok}:
                 log(f"  {probe.name} on the {w.label} database: unexpected answers {stats.statuses}")
             runs.append(stats)
@@ -200,21 +261,33 @@ async def compare(probe: Probe, big: World, small: World) -> tuple[list[LoadStat
 
 def p99_result(probe: Probe, big_runs: list[LoadStats], small_runs: list[LoadStats]) -> Result:
     """The big database's median p99 against the small one's."""
+
     def median(runs: list[LoadStats], field: str) -> float:
         return statistics.median(getattr(s, field) for s in runs)
 
     # a request refused (503 after a timeout) is no figure: the result fails, its notes say why
     failed = unexpected(big_runs, probe.ok) or unexpected(small_runs, probe.ok)
     return Result(
-        name=f"p99 {probe.name}", figure=float("inf") if failed else median(big_runs, "p99_ms"), unit="ms",
+        name=f"p99 {probe.name}",
+        figure=float("inf") if failed else median(big_runs, "p99_ms"),
+        unit="ms",
         ceiling=median(small_runs, "p99_ms"),
-        ceiling_name=f"same on the small database ({SMALL.events:,} events)", target=1.5, better="lower",
-        notes={"big_req_s": round(median(big_runs, "throughput"), 1), "small_req_s": round(median(small_runs, "throughput"), 1),
-               "big_p50_ms": round(median(big_runs, "p50_ms"), 2), "small_p50_ms": round(median(small_runs, "p50_ms"), 2),
-               "big_p99_rounds_ms": [round(s.p99_ms, 1) for s in big_runs],
-               "small_p99_rounds_ms": [round(s.p99_ms, 1) for s in small_runs],
-               **{f"{label}_unexpected_answers": bad for label, runs in (("big", big_runs), ("small", small_runs))
-                  if (bad := unexpected(runs, probe.ok))}},
+        ceiling_name=f"same on the small database ({SMALL.events:,} events)",
+        target=1.5,
+        better="lower",
+        notes={
+            "big_req_s": round(median(big_runs, "throughput"), 1),
+            "small_req_s": round(median(small_runs, "throughput"), 1),
+            "big_p50_ms": round(median(big_runs, "p50_ms"), 2),
+            "small_p50_ms": round(median(small_runs, "p50_ms"), 2),
+            "big_p99_rounds_ms": [round(s.p99_ms, 1) for s in big_runs],
+            "small_p99_rounds_ms": [round(s.p99_ms, 1) for s in small_runs],
+            **{
+                f"{label}_unexpected_answers": bad
+                for label, runs in (("big", big_runs), ("small", small_runs))
+                if (bad := unexpected(runs, probe.ok))
+            },
+        },
     )
 
 
@@ -229,6 +302,7 @@ def unexpected(runs: list[LoadStats], ok: int) -> dict[int, int]:
 
 
 # ---------------------------------------------------------------------------- plans
+
 
 class Recorder:
     """A connection that notes every statement the service code sends through it, with its arguments."""
@@ -281,23 +355,32 @@ async def recorded(conn: asyncpg.Connection, world: World, settings: Any) -> lis
         ("GET /api/events?commune", EventFilters(commune="Esch-sur-Alzette"), None),
         ("GET /api/events?organisation", EventFilters(organisation="caritas"), None),
         ("GET /api/events?q", EventFilters(q=RARE_WORD), None),
-        ("GET /api/events?q&kind (a common word no web conference holds)",
-         EventFilters(q=COMMON_WORD, kind="webconference"), None),
+        (
+            "GET /api/events?q&kind (a common word no web conference holds)",
+            EventFilters(q=COMMON_WORD, kind="webconference"),
+            None,
+        ),
         ("GET /api/events?q&spoken (a word no event in Portuguese holds)", EventFilters(q="vivre", spoken="pt"), None),
     ]:
         events._RENDERED.clear()  # so that the full rows are read as on a first visit
         await note(label, lambda c: events.list_public(c, filters, "de", settings, limit=20, cursor=cursor), every=True)
     person = RegistrationIn(name="Plan Person", email="plan@bench.example", language="fr", consent=True)
-    await note("POST registrations", lambda c: registrations.register(
-        c, world.loaded.popular[0], person, settings, client_ip="203.0.113.7"))
+    await note(
+        "POST registrations",
+        lambda c: registrations.register(c, world.loaded.popular[0], person, settings, client_ip="203.0.113.7"),
+    )
     for kind, token in sorted(world.loaded.token_of.items()):
         await note(f"GET /api/registrations/{{token}} ({kind})", lambda c: manage.view(c, token, "fr", settings))
     await note("organiser bearer token", lambda c: organiser_for_token(c, world.organiser_token))
     organiser = await organiser_for_token(conn, world.organiser_token)
     for label, cursor in [("first page", None), ("last page", world.last_page_cursor)]:
-        await note(f"GET organiser registrations ({label})", lambda c: staff.list_registrations(
-            c, organiser, world.loaded.big_event, status=None, attendance=None, limit=ORGANISER_PAGE, cursor=cursor),
-            every=True)
+        await note(
+            f"GET organiser registrations ({label})",
+            lambda c: staff.list_registrations(
+                c, organiser, world.loaded.big_event, status=None, attendance=None, limit=ORGANISER_PAGE, cursor=cursor
+            ),
+            every=True,
+        )
     return found
 
 
@@ -315,8 +398,13 @@ def feed_statements(world: World) -> list[tuple[str, str, tuple[Any, ...]]]:
             found.append((f"GET /events/{{slug}}.ics ({name})", getattr(feeds_q, name), (slug,)))
     if hasattr(feeds_q, "PERSONAL_FEED_VERSION") and hasattr(feeds, "window"):
         start, end = feeds.window(datetime.now(UTC).date())
-        found.append(("GET /api/registrations/{token}/calendar.ics (PERSONAL_FEED_VERSION)",
-                      feeds_q.PERSONAL_FEED_VERSION, ("person17@example.lu", start, end)))
+        found.append(
+            (
+                "GET /api/registrations/{token}/calendar.ics (PERSONAL_FEED_VERSION)",
+                feeds_q.PERSONAL_FEED_VERSION,
+                ("person17@example.lu", start, end),
+            )
+        )
     return found
 
 
@@ -352,6 +440,7 @@ async def explain(conn: asyncpg.Connection, sql: str, args: tuple[Any, ...]) -> 
     The custom plan is the one for these arguments; the generic plan is the one PostgreSQL may switch
     a prepared statement to after five runs (asyncpg prepares every statement), so both must be good.
     """
+
     async def custom() -> str:
         return "\n".join(r[0] for r in await conn.fetch("EXPLAIN (ANALYZE, BUFFERS) " + sql, *args))
 
@@ -363,8 +452,12 @@ async def explain(conn: asyncpg.Connection, sql: str, args: tuple[Any, ...]) -> 
         await conn.execute("PREPARE bigdata_plan AS " + sql)
         prepared = True
         # EXECUTE takes no parameters: each argument goes in as a literal of the type PREPARE gave it
-        types = await conn.fetchval("SELECT parameter_types::text[] FROM pg_prepared_statements WHERE name = 'bigdata_plan'")
-        literals = [f"{await conn.fetchval(f'SELECT quote_nullable(($1::{t})::text)', arg)}::{t}" for t, arg in zip(types, args)]
+        types = await conn.fetchval(
+            "SELECT parameter_types::text[] FROM pg_prepared_statements WHERE name = 'bigdata_plan'"
+        )
+        literals = [
+            f"{await conn.fetchval(f'SELECT quote_nullable(($1::{t})::text)', arg)}::{t}" for t, arg in zip(types, args, strict=False)
+        ]
         execute = f"EXECUTE bigdata_plan({', '.join(literals)})" if args else "EXECUTE bigdata_plan"
         return "\n".join(r[0] for r in await conn.fetch("EXPLAIN (ANALYZE, BUFFERS) " + execute))
 
@@ -381,11 +474,18 @@ async def explain(conn: asyncpg.Connection, sql: str, args: tuple[Any, ...]) -> 
 def statement_name(sql: str) -> str:
     """The name of the queries.py constant holding this statement, else its first line."""
     for module in list(sys.modules.values()):
-        if module is not None and getattr(module, "__name__", "").startswith("server.") and module.__name__.endswith("queries"):
+        if (
+            module is not None
+            and getattr(module, "__name__", "").startswith("server.")
+            and module.__name__.endswith("queries")
+        ):
             for name, value in vars(module).items():
                 # a template such as PUBLIC_EVENT_PAGE is known by its text up to the placeholder
-                if name.isupper() and isinstance(value, str) and (
-                        value == sql or "{filters}" in value and sql.startswith(value.split("{")[0])):
+                if (
+                    name.isupper()
+                    and isinstance(value, str)
+                    and (value == sql or "{filters}" in value and sql.startswith(value.split("{")[0]))
+                ):
                     return f"{module.__name__.removeprefix('server.')}.{name}"
     return sql.strip().splitlines()[0][:80]
 
@@ -417,34 +517,53 @@ async def check_plans(world: World, settings: Any) -> list[Result]:
                 clean += not scanned
                 if scanned:
                     bad.append(f"{label}: {', '.join(scanned)}")
-                summary = (f"{label}: {statement_name(sql)} — "
-                           f"{'SEQ SCAN of ' + ', '.join(scanned) if scanned else 'indexes only'}; "
-                           f"custom {execution_ms(custom):.2f} ms, generic {execution_ms(generic):.2f} ms")
+                summary = (
+                    f"{label}: {statement_name(sql)} — "
+                    f"{'SEQ SCAN of ' + ', '.join(scanned) if scanned else 'indexes only'}; "
+                    f"custom {execution_ms(custom):.2f} ms, generic {execution_ms(generic):.2f} ms"
+                )
                 log("  plan: " + summary)
-                report.append(f"==== {summary}\n-- arguments: {args!r}\n\n-- custom plan (these arguments)\n"
-                              f"{custom}\n\n-- generic plan (what a prepared statement may switch to)\n{generic}\n")
-            results.append(Result(
-                name=f"plans of {group} without a sequential scan of events, registrations or outbox (custom and generic)",
-                figure=clean, unit="plans", ceiling=len(statements), ceiling_name="plans examined", target=1.0,
-                notes={"seq_scans": bad, "plans_file": str(PLANS_FILE.relative_to(ROOT))},
-            ))
+                report.append(
+                    f"==== {summary}\n-- arguments: {args!r}\n\n-- custom plan (these arguments)\n"
+                    f"{custom}\n\n-- generic plan (what a prepared statement may switch to)\n{generic}\n"
+                )
+            results.append(
+                Result(
+                    name=f"plans of {group} without a sequential scan of events, registrations or outbox (custom and generic)",
+                    figure=clean,
+                    unit="plans",
+                    ceiling=len(statements),
+                    ceiling_name="plans examined",
+                    target=1.0,
+                    notes={"seq_scans": bad, "plans_file": str(PLANS_FILE.relative_to(ROOT))},
+                )
+            )
     finally:
         await conn.close()
-    PLANS_FILE.write_text(f"Plans on the big database ({world.loaded.events:,} events, {world.loaded.registrations:,} "
-                          f"registrations, {world.loaded.outbox:,} mails), {datetime.now(UTC):%Y-%m-%d %H:%M} UTC\n"
-                          f"made by `make soak` (bench/bench_bigdata.py)\n\n" + "\n".join(report))
+    PLANS_FILE.write_text(
+        f"Plans on the big database ({world.loaded.events:,} events, {world.loaded.registrations:,} "
+        f"registrations, {world.loaded.outbox:,} mails), {datetime.now(UTC):%Y-%m-%d %H:%M} UTC\n"
+        f"made by `make soak` (bench/bench_bigdata.py)\n\n" + "\n".join(report)
+    )
     log(f"  plans written to {PLANS_FILE.relative_to(ROOT)}")
-    results[0].notes.update(big_load_seconds=world.loaded.seconds, big_load_phases=world.loaded.phases,
-                            big_size_mb=world.loaded.size_mb)
+    results[0].notes.update(
+        big_load_seconds=world.loaded.seconds, big_load_phases=world.loaded.phases, big_size_mb=world.loaded.size_mb
+    )
     return results
 
 
 # ---------------------------------------------------------------------------- the soak
 
+
 def read_mix(w: World, feeds: bool) -> Callable[[int], str]:
     """The reads of the soak in turn: lists, filters, feeds, manage views, the organiser's list."""
     # not `q`: its known slowness on a big database (its own probe shows it) would hide any drift
-    filters = ["kind=conversation_table&spoken=lb", "commune=Esch-sur-Alzette", "organisation=caritas", "kind=info_session"]
+    filters = [
+        "kind=conversation_table&spoken=lb",
+        "commune=Esch-sur-Alzette",
+        "organisation=caritas",
+        "kind=info_session",
+    ]
     big_list = f"/api/organiser/events/{w.loaded.big_event}/registrations?limit={ORGANISER_PAGE}"
 
     def path(i: int) -> str:
@@ -460,6 +579,7 @@ def read_mix(w: World, feeds: bool) -> Callable[[int], str]:
         if turn in (3, 4, 5):
             return f"/api/registrations/{w.loaded.tokens[i % len(w.loaded.tokens)]}"
         return big_list if turn == 6 else f"{big_list}&cursor={w.last_page_cursor}"
+
     return path
 
 
@@ -469,8 +589,9 @@ async def soak(context: Context, w: World, feeds: bool) -> list[Result]:
 
     def registration(_: int) -> bytes:
         n = next(people)
-        return msgspec.json.encode({"name": f"Long Run {n}", "email": f"long{n}@bench.example", "language": "lb",
-                                    "consent": True})
+        return msgspec.json.encode(
+            {"name": f"Long Run {n}", "email": f"long{n}@bench.example", "language": "lb", "consent": True}
+        )
 
     port = free_port()
     sink = subprocess.Popen([sys.executable, "-m", "bench.smtp_sink", str(port)], cwd=ROOT)
@@ -479,9 +600,20 @@ async def soak(context: Context, w: World, feeds: bool) -> list[Result]:
     statuses: dict[int, int] = {}
     try:
         wait_for_port("127.0.0.1", port, sink)
-        notifier = subprocess.Popen([sys.executable, "-m", "server.notifications"], cwd=ROOT, env=context.env(
-            {"SMTP_HOST": "127.0.0.1", "SMTP_PORT": str(port), "SMTP_TLS": "none", "NOTIFIER_HOUSEKEEPING_EVERY": "PT30S"}),
-            stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
+        notifier = subprocess.Popen(
+            [sys.executable, "-m", "server.notifications"],
+            cwd=ROOT,
+            env=context.env(
+                {
+                    "SMTP_HOST": "127.0.0.1",
+                    "SMTP_PORT": str(port),
+                    "SMTP_TLS": "none",
+                    "NOTIFIER_HOUSEKEEPING_EVERY": "PT30S",
+                }
+            ),
+            stdout=subprocess.DEVNULL,
+            stderr=subprocess.DEVNULL,
+        )
         async with context.server(env=SERVER_ENV) as base:
             w.base_url = base
             register = f"/api/events/{w.loaded.popular[1 % len(w.loaded.popular)]}/registrations"
@@ -490,14 +622,21 @@ async def soak(context: Context, w: World, feeds: bool) -> list[Result]:
             deadline = time.monotonic() + SOAK_SECONDS
             while time.monotonic() < deadline:
                 reads, writes = await asyncio.gather(
-                    http_load(base, "/", path_for=read_mix(w, feeds), connections=6, duration=SOAK_WINDOW, headers=headers),
-                    http_load(base, register, method="POST", body=registration, connections=2, duration=SOAK_WINDOW))
+                    http_load(
+                        base, "/", path_for=read_mix(w, feeds), connections=6, duration=SOAK_WINDOW, headers=headers
+                    ),
+                    http_load(base, register, method="POST", body=registration, connections=2, duration=SOAK_WINDOW),
+                )
                 for stats in (reads, writes):
                     for status, n in stats.statuses.items():
                         statuses[status] = statuses.get(status, 0) + n
-                window = {"reads_s": round(reads.throughput, 1), "reads_p99_ms": round(reads.p99_ms, 1),
-                          "registrations_s": round(writes.throughput, 1), "registrations_p99_ms": round(writes.p99_ms, 1),
-                          "web_rss_mb": round(service_rss_mb(), 1)}
+                window = {
+                    "reads_s": round(reads.throughput, 1),
+                    "reads_p99_ms": round(reads.p99_ms, 1),
+                    "registrations_s": round(writes.throughput, 1),
+                    "registrations_p99_ms": round(writes.p99_ms, 1),
+                    "web_rss_mb": round(service_rss_mb(), 1),
+                }
                 windows.append(window)
                 log(f"  soak {len(windows) * SOAK_WINDOW:.0f} s: {window}")
         drained, mail = await drain_mail(w.url)
@@ -514,22 +653,61 @@ async def soak(context: Context, w: World, feeds: bool) -> list[Result]:
     reads_before, reads_after = thirds(windows, "reads_p99_ms")
     writes_before, writes_after = thirds(windows, "registrations_p99_ms")
     return [
-        Result(name=f"soak: p99 of the reads, last third of the windows against the first (median of their "
-                    f"{SOAK_WINDOW:.0f} s windows; {span})",
-               figure=reads_after, unit="ms", ceiling=reads_before, ceiling_name="first third",
-               target=1.5, better="lower", notes={"windows": windows}),
-        Result(name="soak: p99 of the registrations, last third of the windows against the first (median)",
-               figure=writes_after, unit="ms", ceiling=writes_before, ceiling_name="first third",
-               target=1.5, better="lower"),
-        Result(name="soak: memory of the web service, end against start", figure=last["web_rss_mb"], unit="MB",
-               ceiling=first["web_rss_mb"], ceiling_name="after the first window", target=1.5, better="lower"),
-        Result(name="soak: requests answered 200 (reads) or 202 (registrations)", figure=expected, unit="requests",
-               ceiling=sum(statuses.values()), ceiling_name="requests sent", target=1.0, notes={"statuses": statuses}),
-        Result(name="soak: acknowledged registrations found in the database", figure=stored, unit="registrations",
-               ceiling=acknowledged, ceiling_name="202 answers", target=1.0),
-        Result(name="soak: mail the registrations caused, sent by the notifier (real SMTP to a sink)",
-               figure=mail["sent"], unit="mails", ceiling=mail["total"], ceiling_name="mails queued",
-               target=1.0, notes={**mail, "seconds_to_send_after_the_load": drained}),
+        Result(
+            name=f"soak: p99 of the reads, last third of the windows against the first (median of their "
+            f"{SOAK_WINDOW:.0f} s windows; {span})",
+            figure=reads_after,
+            unit="ms",
+            ceiling=reads_before,
+            ceiling_name="first third",
+            target=1.5,
+            better="lower",
+            notes={"windows": windows},
+        ),
+        Result(
+            name="soak: p99 of the registrations, last third of the windows against the first (median)",
+            figure=writes_after,
+            unit="ms",
+            ceiling=writes_before,
+            ceiling_name="first third",
+            target=1.5,
+            better="lower",
+        ),
+        Result(
+            name="soak: memory of the web service, end against start",
+            figure=last["web_rss_mb"],
+            unit="MB",
+            ceiling=first["web_rss_mb"],
+            ceiling_name="after the first window",
+            target=1.5,
+            better="lower",
+        ),
+        Result(
+            name="soak: requests answered 200 (reads) or 202 (registrations)",
+            figure=expected,
+            unit="requests",
+            ceiling=sum(statuses.values()),
+            ceiling_name="requests sent",
+            target=1.0,
+            notes={"statuses": statuses},
+        ),
+        Result(
+            name="soak: acknowledged registrations found in the database",
+            figure=stored,
+            unit="registrations",
+            ceiling=acknowledged,
+            ceiling_name="202 answers",
+            target=1.0,
+        ),
+        Result(
+            name="soak: mail the registrations caused, sent by the notifier (real SMTP to a sink)",
+            figure=mail["sent"],
+            unit="mails",
+            ceiling=mail["total"],
+            ceiling_name="mails queued",
+            target=1.0,
+            notes={**mail, "seconds_to_send_after_the_load": drained},
+        ),
     ]
 
 
@@ -562,7 +740,8 @@ async def drain_mail(url: str, stall: float = 60.0) -> tuple[float | None, dict[
             row = await conn.fetchrow(
                 "SELECT count(*) AS total, count(*) FILTER (WHERE status = 'sent') AS sent, "
                 "count(*) FILTER (WHERE status IN ('queued', 'retrying')) AS waiting "
-                "FROM outbox WHERE recipient LIKE 'long%@bench.example'")
+                "FROM outbox WHERE recipient LIKE 'long%@bench.example'"
+            )
             now = time.monotonic()
             if not row["waiting"]:
                 return round(now - started, 1), dict(row)
@@ -577,6 +756,7 @@ async def drain_mail(url: str, stall: float = 60.0) -> tuple[float | None, dict[
 
 # ---------------------------------------------------------------------------- the run
 
+
 async def run(context: Context) -> list[Result]:
     server_url = os.environ["DATABASE_URL"]
     small_name = f"zesummen_bench_{context.name}_small"
@@ -585,8 +765,10 @@ async def run(context: Context) -> list[Result]:
         big = await prepare("big", context.database_url, BIG, context)
         small = await prepare("small", small_url, SMALL, context)
         results = await check_plans(big, context.settings)
-        async with context.server(env=SERVER_ENV) as big_base, \
-                context.server(env={**SERVER_ENV, "DATABASE_URL": small.url}) as small_base:
+        async with (
+            context.server(env=SERVER_ENV) as big_base,
+            context.server(env={**SERVER_ENV, "DATABASE_URL": small.url}) as small_base,
+        ):
             big.base_url, small.base_url = big_base, small_base
             feeds = await feeds_answer(small)
             for probe in probes():

@@ -29,10 +29,13 @@ async def seed(context: Context) -> None:
             start = first + timedelta(days=n)
             kind = ("webconference", "conversation_table", "info_session")[n % 3]
             body = {
-                "kind": kind, "organisation": "asti", "languages": ["fr", "de"],
+                "kind": kind,
+                "organisation": "asti",
+                "languages": ["fr", "de"],
                 "title": {lang: f"{lang} title {n}" for lang in ("fr", "de", "lb", "en", "pt")},
                 "summary": {"fr": "Un résumé un peu plus long, comme sur le site de l'agence. " * 3},
-                "starts_at": start.isoformat(), "ends_at": (start + timedelta(minutes=90)).isoformat(),
+                "starts_at": start.isoformat(),
+                "ends_at": (start + timedelta(minutes=90)).isoformat(),
                 "capacity": 40,
             }
             if kind == "webconference":
@@ -51,13 +54,21 @@ async def run(context: Context) -> list[Result]:
     await seed(context)
     async with context.server() as base:
         listing, select_one = await paired_load(
-            base, {"path": f"/api/events?limit={EVENTS}&lang=de"}, {"path": "/bench/select-1"},
+            base,
+            {"path": f"/api/events?limit={EVENTS}&lang=de"},
+            {"path": "/bench/select-1"},
         )
     for stats in (listing, select_one):
         if set(stats.statuses) != {200}:
             raise RuntimeError(f"unexpected answers: {stats.statuses}")
-    return [Result(
-        name=f"GET /api/events ({EVENTS} events, de)", figure=listing.throughput, unit="req/s",
-        ceiling=select_one.throughput, ceiling_name="SELECT 1 endpoint", target=0.5,
-        notes={"p99_ms": round(listing.p99_ms, 1), "ceiling_p99_ms": round(select_one.p99_ms, 1)},
-    )]
+    return [
+        Result(
+            name=f"GET /api/events ({EVENTS} events, de)",
+            figure=listing.throughput,
+            unit="req/s",
+            ceiling=select_one.throughput,
+            ceiling_name="SELECT 1 endpoint",
+            target=0.5,
+            notes={"p99_ms": round(listing.p99_ms, 1), "ceiling_p99_ms": round(select_one.p99_ms, 1)},
+        )
+    ]

@@ -53,11 +53,15 @@ def event_body(n: int, start: datetime, recurrence: dict | None = None) -> dict:
     rng = random.Random(n)
     kind = ("webconference", "conversation_table", "info_session")[n % 3]
     body = {
-        "kind": kind, "organisation": "asti", "languages": ["fr", "de"],
+        "kind": kind,
+        "organisation": "asti",
+        "languages": ["fr", "de"],
         "title": {"fr": text(rng, 4, 9).rstrip("."), "de": f"Veranstaltung Nr. {n}"},
         "summary": {"fr": text(rng, 8, 16)},
         "description": {"fr": text(rng, 40, 90) + "\n\n" + text(rng, 20, 40)},
-        "starts_at": start.isoformat(), "ends_at": (start + timedelta(minutes=90)).isoformat(), "capacity": 40,
+        "starts_at": start.isoformat(),
+        "ends_at": (start + timedelta(minutes=90)).isoformat(),
+        "capacity": 40,
     }
     if kind == "webconference":
         body |= {"join_url": "https://meet.example.org/room", "platform": "Webex"}
@@ -134,7 +138,9 @@ async def cold_builds(context: Context) -> tuple[dict[str, float], dict[str, flo
                 times[name]["cpu"].append(time.process_time() - cpu)
                 if name == "ours":
                     assert body.count(b"BEGIN:VEVENT") >= EVENTS - SERIES * (DATES - 1)
-        medians = {name: {kind: statistics.median(values) for kind, values in kinds.items()} for name, kinds in times.items()}
+        medians = {
+            name: {kind: statistics.median(values) for kind, values in kinds.items()} for name, kinds in times.items()
+        }
         return medians["ours"], medians["bare"], len(rows)
     finally:
         await conn.close()
@@ -163,40 +169,74 @@ async def run(context: Context) -> list[Result]:
             gzip_size = len(packed.read())
         compressed, healthz_gz = await paired_load(base, {"path": FEED, "headers": gzip_asked}, {"path": "/healthz"})
         # what any endpoint costs that sends that many bytes: where the 200s' gap to /healthz goes
-        _, same_bytes = await paired_load(base, {"path": FEED, "headers": gzip_asked}, {"path": f"/bench/bytes/{gzip_size}"})
+        _, same_bytes = await paired_load(
+            base, {"path": FEED, "headers": gzip_asked}, {"path": f"/bench/bytes/{gzip_size}"}
+        )
         # the load client shares the two cores: the service's own CPU per answer shows what is left
         # once the client's reading of the body is taken out
-        cpu_us = {name: await server_cpu_us(base, spec) for name, spec in (
-            ("feed", {"path": FEED, "headers": gzip_asked}), ("healthz", {"path": "/healthz"}),
-            ("same_bytes", {"path": f"/bench/bytes/{gzip_size}"}))}
+        cpu_us = {
+            name: await server_cpu_us(base, spec)
+            for name, spec in (
+                ("feed", {"path": FEED, "headers": gzip_asked}),
+                ("healthz", {"path": "/healthz"}),
+                ("same_bytes", {"path": f"/bench/bytes/{gzip_size}"}),
+            )
+        }
         full, healthz = await paired_load(base, {"path": FEED}, {"path": "/healthz"})
         unchanged, healthz_304 = await paired_load(
-            base, {"path": FEED, "headers": {"If-None-Match": etag}}, {"path": "/healthz"})
-    for stats, status in ((compressed, 200), (full, 200), (unchanged, 304), (healthz, 200), (healthz_gz, 200),
-                          (healthz_304, 200), (same_bytes, 200)):
+            base, {"path": FEED, "headers": {"If-None-Match": etag}}, {"path": "/healthz"}
+        )
+    for stats, status in (
+        (compressed, 200),
+        (full, 200),
+        (unchanged, 304),
+        (healthz, 200),
+        (healthz_gz, 200),
+        (healthz_304, 200),
+        (same_bytes, 200),
+    ):
         if set(stats.statuses) != {status}:
             raise RuntimeError(f"unexpected answers: {stats.statuses}")
 
     def warm(name: str, stats, ceiling, **notes) -> Result:
-        return Result(name=name, figure=stats.throughput, unit="req/s", ceiling=ceiling.throughput,
-                      ceiling_name="/healthz", target=0.8,
-                      notes={"p99_ms": round(stats.p99_ms, 1), "ceiling_p99_ms": round(ceiling.p99_ms, 1), **notes})
+        return Result(
+            name=name,
+            figure=stats.throughput,
+            unit="req/s",
+            ceiling=ceiling.throughput,
+            ceiling_name="/healthz",
+            target=0.8,
+            notes={"p99_ms": round(stats.p99_ms, 1), "ceiling_p99_ms": round(ceiling.p99_ms, 1), **notes},
+        )
 
     return [
         warm(f"GET {FEED} warm, 304 (If-None-Match), {EVENTS} events", unchanged, healthz_304),
-        warm(f"GET {FEED} warm, 200 gzip ({gzip_size // 1024} KiB)", compressed, healthz_gz, body_bytes=gzip_size,
-             same_size_bytes_endpoint_rps=round(same_bytes.throughput, 1),
-             ratio_to_same_size_bytes=round(compressed.throughput / same_bytes.throughput, 2),
-             server_cpu_us_per_answer=round(cpu_us["feed"]), healthz_server_cpu_us=round(cpu_us["healthz"]),
-             same_size_bytes_server_cpu_us=round(cpu_us["same_bytes"]),
-             server_cpu_ratio=round(cpu_us["healthz"] / cpu_us["feed"], 2)),
+        warm(
+            f"GET {FEED} warm, 200 gzip ({gzip_size // 1024} KiB)",
+            compressed,
+            healthz_gz,
+            body_bytes=gzip_size,
+            same_size_bytes_endpoint_rps=round(same_bytes.throughput, 1),
+            ratio_to_same_size_bytes=round(compressed.throughput / same_bytes.throughput, 2),
+            server_cpu_us_per_answer=round(cpu_us["feed"]),
+            healthz_server_cpu_us=round(cpu_us["healthz"]),
+            same_size_bytes_server_cpu_us=round(cpu_us["same_bytes"]),
+            server_cpu_ratio=round(cpu_us["healthz"] / cpu_us["feed"], 2),
+        ),
         warm(f"GET {FEED} warm, 200 identity ({size // 1024} KiB)", full, healthz, body_bytes=size),
         Result(
             name=f"cold build of the feed ({rows} rows: read, localised, series folded, written)",
-            figure=ours["wall"] * 1000, unit="ms", ceiling=bare["wall"] * 1000,
-            ceiling_name="the same rows read and written with bare icalendar", target=1.2, better="lower",
+            figure=ours["wall"] * 1000,
+            unit="ms",
+            ceiling=bare["wall"] * 1000,
+            ceiling_name="the same rows read and written with bare icalendar",
+            target=1.2,
+            better="lower",
             # CPU time of this process alone, less disturbed by whatever else the machine runs
-            notes={"cpu_ms": round(ours["cpu"] * 1000, 1), "ceiling_cpu_ms": round(bare["cpu"] * 1000, 1),
-                   "cpu_ratio": round(ours["cpu"] / bare["cpu"], 2)},
+            notes={
+                "cpu_ms": round(ours["cpu"] * 1000, 1),
+                "ceiling_cpu_ms": round(bare["cpu"] * 1000, 1),
+                "cpu_ratio": round(ours["cpu"] / bare["cpu"], 2),
+            },
         ),
     ]

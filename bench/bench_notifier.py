@@ -26,10 +26,10 @@ from server.db import init_connection
 from server.events.schemas import EventIn
 from server.events.service import create_event, publish_event
 from server.notifications import messages
-from server.outbox import enqueue, message_id
 from server.notifications.worker import Notifier
 from server.organisers import queries as org_q
 from server.organisers.schemas import Organiser
+from server.outbox import enqueue, message_id
 from server.processes import free_port, wait_for_port
 from server.registrations.tokens import new_token
 from server.settings import ROOT, Settings
@@ -54,12 +54,17 @@ async def seed(conn: asyncpg.Connection, settings: Settings) -> None:
     await conn.execute(org_q.UPSERT_ORGANISATION, "asti", "ASTI")
     start = (datetime.now(UTC) + timedelta(days=7)).replace(hour=11, minute=15, second=0, microsecond=0)
     body = {
-        "kind": "webconference", "organisation": "asti", "languages": ["fr", "de"],
+        "kind": "webconference",
+        "organisation": "asti",
+        "languages": ["fr", "de"],
         "title": {lang: f"Vivre ensemble au Luxembourg ({lang})" for lang in LANGUAGES},
         "summary": {"fr": "Une conférence en ligne sur la vie associative et le bénévolat. " * 3},
         "description": {"fr": "Une heure et demie d'échanges avec les associations partenaires. " * 6},
-        "starts_at": start.isoformat(), "ends_at": (start + timedelta(minutes=90)).isoformat(),
-        "capacity": None, "join_url": "https://meet.example.org/vivre-ensemble", "platform": "Webex",
+        "starts_at": start.isoformat(),
+        "ends_at": (start + timedelta(minutes=90)).isoformat(),
+        "capacity": None,
+        "join_url": "https://meet.example.org/vivre-ensemble",
+        "platform": "Webex",
     }
     event = await create_event(conn, SYSTEM, msgspec.convert(body, EventIn), settings)
     await publish_event(conn, SYSTEM, event.slug, settings)
@@ -71,12 +76,24 @@ async def seed(conn: asyncpg.Connection, settings: Settings) -> None:
             registration_id = await conn.fetchval(
                 "INSERT INTO registrations (event_id, token_nonce, token_hash, name, email, language, status, consent_at,"
                 " confirmed_at) VALUES ($1, $2, $3, $4, $5, $6, 'confirmed', now(), now()) RETURNING id",
-                event_id, nonce, token_hash, f"Person {n}", email, lang,
+                event_id,
+                nonce,
+                token_hash,
+                f"Person {n}",
+                email,
+                lang,
             )
             for kind in KINDS:
                 payload = {"offset": "PT1H", "revision": 0} if kind == "reminder" else {}
-                await enqueue(conn, kind, event_id=event_id, registration_id=registration_id, recipient=email,
-                              language=lang, payload=payload)
+                await enqueue(
+                    conn,
+                    kind,
+                    event_id=event_id,
+                    registration_id=registration_id,
+                    recipient=email,
+                    language=lang,
+                    payload=payload,
+                )
 
 
 async def notifier_round(pool: asyncpg.Pool, settings: Settings) -> float:
@@ -172,11 +189,19 @@ async def run(context: Context) -> list[Result]:
     try:
         wait_for_port("127.0.0.1", port, sink)
         settings = msgspec.structs.replace(
-            context.settings, smtp_host="127.0.0.1", smtp_port=port, smtp_tls="none", smtp_user=None,
-            smtp_password=None, notifier_concurrency=CONNECTIONS,
-            notifier_housekeeping_every=timedelta(hours=1), notifier_lease=timedelta(minutes=5),
+            context.settings,
+            smtp_host="127.0.0.1",
+            smtp_port=port,
+            smtp_tls="none",
+            smtp_user=None,
+            smtp_password=None,
+            notifier_concurrency=CONNECTIONS,
+            notifier_housekeeping_every=timedelta(hours=1),
+            notifier_lease=timedelta(minutes=5),
         )
-        pool = await asyncpg.create_pool(context.database_url, min_size=2, max_size=2 * CONNECTIONS + 2, init=init_connection)
+        pool = await asyncpg.create_pool(
+            context.database_url, min_size=2, max_size=2 * CONNECTIONS + 2, init=init_connection
+        )
         try:
             async with pool.acquire() as conn:
                 await seed(conn, settings)
@@ -195,15 +220,24 @@ async def run(context: Context) -> list[Result]:
         sink.wait(timeout=10)
     worker_rate, bare_rate = MESSAGES / statistics.median(worker), MESSAGES / statistics.median(bare)
     unrecorded_rate = MESSAGES / statistics.median(unrecorded)
-    return [Result(
-        name=f"notifier: claim, render, send, record ({MESSAGES} mails, {CONNECTIONS} connections)",
-        figure=worker_rate, unit="mails/s", ceiling=bare_rate,
-        ceiling_name="bare aiosmtplib loop, same messages and connections", target=0.8,
-        notes={"worker_seconds": [round(s, 2) for s in worker], "bare_seconds": [round(s, 2) for s in bare]},
-    ), Result(
-        # where the gap is: the same worker against build_message + send without the queue around it
-        name="notifier: the queue's own cost (claim, lease, record) on top of rendering and sending",
-        figure=worker_rate, unit="mails/s", ceiling=unrecorded_rate,
-        ceiling_name="build_message + send loop, no claim or record", target=0.9,
-        notes={"render_and_send_seconds": [round(s, 2) for s in unrecorded]},
-    )]
+    return [
+        Result(
+            name=f"notifier: claim, render, send, record ({MESSAGES} mails, {CONNECTIONS} connections)",
+            figure=worker_rate,
+            unit="mails/s",
+            ceiling=bare_rate,
+            ceiling_name="bare aiosmtplib loop, same messages and connections",
+            target=0.8,
+            notes={"worker_seconds": [round(s, 2) for s in worker], "bare_seconds": [round(s, 2) for s in bare]},
+        ),
+        Result(
+            # where the gap is: the same worker against build_message + send without the queue around it
+            name="notifier: the queue's own cost (claim, lease, record) on top of rendering and sending",
+            figure=worker_rate,
+            unit="mails/s",
+            ceiling=unrecorded_rate,
+            ceiling_name="build_message + send loop, no claim or record",
+            target=0.9,
+            notes={"render_and_send_seconds": [round(s, 2) for s in unrecorded]},
+        ),
+    ]

@@ -27,14 +27,21 @@ async def seed(context: Context) -> tuple[str, int]:
     conn = await asyncpg.connect(context.database_url)
     await init_connection(conn)
     try:
-        await conn.execute("CREATE TABLE bench_inserts (id bigint GENERATED ALWAYS AS IDENTITY PRIMARY KEY, body jsonb NOT NULL)")
+        await conn.execute(
+            "CREATE TABLE bench_inserts (id bigint GENERATED ALWAYS AS IDENTITY PRIMARY KEY, body jsonb NOT NULL)"
+        )
         await conn.execute(org_q.UPSERT_ORGANISATION, "cefis", "CEFIS")
         start = datetime.now(UTC).replace(minute=15, second=0, microsecond=0) + timedelta(days=3)
         body = {
-            "kind": "webconference", "organisation": "cefis", "languages": ["fr"],
+            "kind": "webconference",
+            "organisation": "cefis",
+            "languages": ["fr"],
             "title": {"fr": "Les Portugais de « seconde génération » au Luxembourg"},
-            "starts_at": start.isoformat(), "ends_at": (start + timedelta(minutes=90)).isoformat(),
-            "capacity": CAPACITY, "join_url": "https://meet.example.org/cefis", "platform": "Webex",
+            "starts_at": start.isoformat(),
+            "ends_at": (start + timedelta(minutes=90)).isoformat(),
+            "capacity": CAPACITY,
+            "join_url": "https://meet.example.org/cefis",
+            "platform": "Webex",
         }
         event = await create_event(conn, SYSTEM, msgspec.convert(body, EventIn), context.settings)
         await publish_event(conn, SYSTEM, event.slug, context.settings)
@@ -52,7 +59,9 @@ async def overbooking_check(context: Context, event_id: int) -> dict[str, int]:
             "count(*) FILTER (WHERE r.status IN ('pending', 'confirmed')) AS held, "
             "count(*) FILTER (WHERE r.status = 'waitlisted') AS waiting, count(r.id) AS registrations "
             "FROM events e JOIN event_seats s ON s.event_id = e.id LEFT JOIN registrations r ON r.event_id = e.id "
-            "WHERE e.id = $1 GROUP BY e.id, s.event_id", event_id)
+            "WHERE e.id = $1 GROUP BY e.id, s.event_id",
+            event_id,
+        )
     finally:
         await conn.close()
     if row["held"] > row["capacity"] or (row["seats_taken"], row["waitlist_length"]) != (row["held"], row["waiting"]):
@@ -68,8 +77,15 @@ async def run(context: Context) -> list[Result]:
 
     def registration(_: int) -> bytes:
         n = next(people)  # unique across rounds: every request is a new person
-        return msgspec.json.encode({"name": f"Person {n}", "email": f"person{n}@bench.example", "language": "pt",
-                                    "consent": True, "commune": "Esch-sur-Alzette"})
+        return msgspec.json.encode(
+            {
+                "name": f"Person {n}",
+                "email": f"person{n}@bench.example",
+                "language": "pt",
+                "consent": True,
+                "commune": "Esch-sur-Alzette",
+            }
+        )
 
     async with context.server(env=SERVER_ENV) as base:
         registering, inserting = await paired_load(
@@ -81,9 +97,19 @@ async def run(context: Context) -> list[Result]:
         if set(stats.statuses) != {202}:
             raise RuntimeError(f"unexpected answers: {stats.statuses}")
     seats = await overbooking_check(context, event_id)
-    return [Result(
-        name=f"POST registrations (one event, {CAPACITY} seats, 64 connections)", figure=registering.throughput,
-        unit="req/s", ceiling=inserting.throughput, ceiling_name="bare INSERT ... RETURNING endpoint", target=0.6,
-        notes={"p99_ms": round(registering.p99_ms, 1), "ceiling_p99_ms": round(inserting.p99_ms, 1),
-               "overbooked": False, **seats},
-    )]
+    return [
+        Result(
+            name=f"POST registrations (one event, {CAPACITY} seats, 64 connections)",
+            figure=registering.throughput,
+            unit="req/s",
+            ceiling=inserting.throughput,
+            ceiling_name="bare INSERT ... RETURNING endpoint",
+            target=0.6,
+            notes={
+                "p99_ms": round(registering.p99_ms, 1),
+                "ceiling_p99_ms": round(inserting.p99_ms, 1),
+                "overbooked": False,
+                **seats,
+            },
+        )
+    ]

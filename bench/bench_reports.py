@@ -30,8 +30,11 @@ from server.reports import service as reports
 SOAK = True
 BIG, SMALL = Scale.of(int(os.environ.get("BIGDATA_FACTOR", "1"))), Scale.of(100)
 ORGANISATION = "asti"
-DOMAINS = [("communes", "Accompagnement des communes"), ("interpretation", "Traduction orale directe"),
-           ("guichet", "Guichet Info-Migrants")]
+DOMAINS = [
+    ("communes", "Accompagnement des communes"),
+    ("interpretation", "Traduction orale directe"),
+    ("guichet", "Guichet Info-Migrants"),
+]
 IN_PROCESS_RUNS = 15
 
 # the organisation's domains, and its events spread over them by id
@@ -85,7 +88,10 @@ async def prepare(label: str, url: str, scale: Scale, context: Context) -> World
         registrations = await conn.fetchval(
             "SELECT count(*) FROM registrations r JOIN events e ON e.id = r.event_id "
             "JOIN organisations o ON o.id = e.organisation_id WHERE o.slug = $1 "
-            "AND e.starts_at >= make_date($2, 1, 1) AND e.starts_at < make_date($2 + 1, 1, 1)", ORGANISATION, year)
+            "AND e.starts_at >= make_date($2, 1, 1) AND e.starts_at < make_date($2 + 1, 1, 1)",
+            ORGANISATION,
+            year,
+        )
         log(f"  {label}: {registrations:,} registrations at {ORGANISATION}'s events of {year}")
     finally:
         await conn.close()
@@ -116,9 +122,13 @@ async def in_process_ms(world: World) -> tuple[float, float]:
 
 def probe() -> Probe:
     """GET /api/organiser/reports for the organisation's last year."""
-    return Probe(name=f"GET /api/organiser/reports (a year of one organisation, {CONNECTIONS} connections)",
-                 spec=lambda w: {"path": f"/api/organiser/reports?organisation={ORGANISATION}&year={w.year}",
-                                 "headers": {"Authorization": f"Bearer {w.token}"}})
+    return Probe(
+        name=f"GET /api/organiser/reports (a year of one organisation, {CONNECTIONS} connections)",
+        spec=lambda w: {
+            "path": f"/api/organiser/reports?organisation={ORGANISATION}&year={w.year}",
+            "headers": {"Authorization": f"Bearer {w.token}"},
+        },
+    )
 
 
 async def run(context: Context) -> list[Result]:
@@ -129,17 +139,27 @@ async def run(context: Context) -> list[Result]:
         big = await prepare("big", context.database_url, BIG, context)
         small = await prepare("small", small_url, SMALL, context)
         (big_cold, big_kept), (small_cold, small_kept) = await in_process_ms(big), await in_process_ms(small)
-        log(f"  in process, computed: {big_cold:.1f} ms (big) against {small_cold:.1f} ms (small); "
-            f"kept: {big_kept:.1f} ms against {small_kept:.1f} ms")
-        async with context.server(env=SERVER_ENV) as big_base, \
-                context.server(env={**SERVER_ENV, "DATABASE_URL": small.url}) as small_base:
+        log(
+            f"  in process, computed: {big_cold:.1f} ms (big) against {small_cold:.1f} ms (small); "
+            f"kept: {big_kept:.1f} ms against {small_kept:.1f} ms"
+        )
+        async with (
+            context.server(env=SERVER_ENV) as big_base,
+            context.server(env={**SERVER_ENV, "DATABASE_URL": small.url}) as small_base,
+        ):
             big.base_url, small.base_url = big_base, small_base
             big_runs, small_runs = await compare(probe(), big, small)  # type: ignore[arg-type]
         result = p99_result(probe(), big_runs, small_runs)
-        result.notes.update({"big_registrations_in_year": big.registrations,
-                             "small_registrations_in_year": small.registrations,
-                             "big_computed_ms": round(big_cold, 1), "small_computed_ms": round(small_cold, 1),
-                             "big_kept_ms": round(big_kept, 1), "small_kept_ms": round(small_kept, 1)})
+        result.notes.update(
+            {
+                "big_registrations_in_year": big.registrations,
+                "small_registrations_in_year": small.registrations,
+                "big_computed_ms": round(big_cold, 1),
+                "small_computed_ms": round(small_cold, 1),
+                "big_kept_ms": round(big_kept, 1),
+                "small_kept_ms": round(small_kept, 1),
+            }
+        )
         log(f"  {result.name}: {result.figure:.1f} ms against {result.ceiling:.1f} ms -> {result.ratio:.2f}")
         return [result]
     finally:

@@ -20,74 +20,126 @@ import msgspec
 from server.registrations.tokens import new_token
 
 ORGANISATIONS = [
-    ("asti", "ASTI"), ("clae", "CLAE"), ("cefis", "CEFIS"), ("caritas", "Caritas Luxembourg"),
-    ("croix-rouge", "Croix-Rouge luxembourgeoise"), ("liser", "LISER"), ("ville-esch", "Ville d'Esch-sur-Alzette"),
-    ("ville-luxembourg", "Ville de Luxembourg"), ("differdange", "Commune de Differdange"),
-    ("amicale-cap-vert", "Amicale Cap-Vert"), ("maison-ukraine", "Maison de l'Ukraine"),
+    ("asti", "ASTI"),
+    ("clae", "CLAE"),
+    ("cefis", "CEFIS"),
+    ("caritas", "Caritas Luxembourg"),
+    ("croix-rouge", "Croix-Rouge luxembourgeoise"),
+    ("liser", "LISER"),
+    ("ville-esch", "Ville d'Esch-sur-Alzette"),
+    ("ville-luxembourg", "Ville de Luxembourg"),
+    ("differdange", "Commune de Differdange"),
+    ("amicale-cap-vert", "Amicale Cap-Vert"),
+    ("maison-ukraine", "Maison de l'Ukraine"),
     ("lecture-lu", "Lëtzebuerger Liesclub"),
 ]
 
 # titles by kind; the last info-session title is rare on purpose (the `q` filter looks for it)
 TITLES = {
     "webconference": [
-        {"fr": "Vivre ensemble au Luxembourg", "de": "Zusammenleben in Luxemburg", "lb": "Zesummeliewen zu Lëtzebuerg",
-         "en": "Living together in Luxembourg", "pt": "Viver juntos no Luxemburgo"},
-        {"fr": "Le bénévolat : comment s'engager", "de": "Ehrenamt: wie man sich engagiert",
-         "lb": "Benevolat: wéi een sech engagéiert", "en": "Volunteering: how to get involved",
-         "pt": "O voluntariado: como participar"},
-        {"fr": "La protection internationale expliquée", "de": "Internationaler Schutz erklärt",
-         "lb": "Den internationale Schutz erkläert", "en": "International protection explained",
-         "pt": "A proteção internacional explicada"},
-        {"fr": "Les Portugais de « seconde génération » au Luxembourg",
-         "de": "Portugiesen der „zweiten Generation“ in Luxemburg",
-         "lb": "Portugisen vun der „zweeter Generatioun“ zu Lëtzebuerg",
-         "en": "“Second-generation” Portuguese in Luxembourg", "pt": "Os portugueses de «segunda geração» no Luxemburgo"},
+        {
+            "fr": "Vivre ensemble au Luxembourg",
+            "de": "Zusammenleben in Luxemburg",
+            "lb": "Zesummeliewen zu Lëtzebuerg",
+            "en": "Living together in Luxembourg",
+            "pt": "Viver juntos no Luxemburgo",
+        },
+        {
+            "fr": "Le bénévolat : comment s'engager",
+            "de": "Ehrenamt: wie man sich engagiert",
+            "lb": "Benevolat: wéi een sech engagéiert",
+            "en": "Volunteering: how to get involved",
+            "pt": "O voluntariado: como participar",
+        },
+        {
+            "fr": "La protection internationale expliquée",
+            "de": "Internationaler Schutz erklärt",
+            "lb": "Den internationale Schutz erkläert",
+            "en": "International protection explained",
+            "pt": "A proteção internacional explicada",
+        },
+        {
+            "fr": "Les Portugais de « seconde génération » au Luxembourg",
+            "de": "Portugiesen der „zweiten Generation“ in Luxemburg",
+            "lb": "Portugisen vun der „zweeter Generatioun“ zu Lëtzebuerg",
+            "en": "“Second-generation” Portuguese in Luxembourg",
+            "pt": "Os portugueses de «segunda geração» no Luxemburgo",
+        },
     ],
     "info_session": [
-        {"fr": "Accueillir des demandeurs de protection internationale",
-         "de": "Antragsteller auf internationalen Schutz aufnehmen",
-         "lb": "Demandeure vun internationalem Schutz ophuelen",
-         "en": "Welcoming applicants for international protection", "pt": "Acolher requerentes de proteção internacional"},
-        {"fr": "S'engager comme bénévole dans sa commune", "de": "Sich in der eigenen Gemeinde ehrenamtlich engagieren",
-         "lb": "Sech als Benevole a senger Gemeng engagéieren", "en": "Volunteering in your commune",
-         "pt": "Ser voluntário no seu município"},
-        {"fr": "Le plan communal d'intégration", "de": "Der kommunale Integrationsplan",
-         "lb": "De kommunalen Integratiounsplang", "en": "The communal integration plan",
-         "pt": "O plano comunal de integração"},
-        {"fr": "Nopeschfest : préparer la fête des voisins", "de": "Nopeschfest: das Nachbarschaftsfest vorbereiten",
-         "lb": "Nopeschfest: d'Noperschaftsfest virbereeden", "en": "Nopeschfest: preparing the neighbours' party",
-         "pt": "Nopeschfest: preparar a festa dos vizinhos"},
+        {
+            "fr": "Accueillir des demandeurs de protection internationale",
+            "de": "Antragsteller auf internationalen Schutz aufnehmen",
+            "lb": "Demandeure vun internationalem Schutz ophuelen",
+            "en": "Welcoming applicants for international protection",
+            "pt": "Acolher requerentes de proteção internacional",
+        },
+        {
+            "fr": "S'engager comme bénévole dans sa commune",
+            "de": "Sich in der eigenen Gemeinde ehrenamtlich engagieren",
+            "lb": "Sech als Benevole a senger Gemeng engagéieren",
+            "en": "Volunteering in your commune",
+            "pt": "Ser voluntário no seu município",
+        },
+        {
+            "fr": "Le plan communal d'intégration",
+            "de": "Der kommunale Integrationsplan",
+            "lb": "De kommunalen Integratiounsplang",
+            "en": "The communal integration plan",
+            "pt": "O plano comunal de integração",
+        },
+        {
+            "fr": "Nopeschfest : préparer la fête des voisins",
+            "de": "Nopeschfest: das Nachbarschaftsfest vorbereiten",
+            "lb": "Nopeschfest: d'Noperschaftsfest virbereeden",
+            "en": "Nopeschfest: preparing the neighbours' party",
+            "pt": "Nopeschfest: preparar a festa dos vizinhos",
+        },
     ],
     "conversation_table": [
-        {"fr": "Table de conversation en luxembourgeois", "de": "Luxemburgische Gesprächsrunde",
-         "lb": "Konversatiounsdësch op Lëtzebuergesch", "en": "Luxembourgish conversation table",
-         "pt": "Mesa de conversação em luxemburguês"},
-        {"fr": "Table de conversation en français", "de": "Französische Gesprächsrunde",
-         "lb": "Konversatiounsdësch op Franséisch", "en": "French conversation table",
-         "pt": "Mesa de conversação em francês"},
+        {
+            "fr": "Table de conversation en luxembourgeois",
+            "de": "Luxemburgische Gesprächsrunde",
+            "lb": "Konversatiounsdësch op Lëtzebuergesch",
+            "en": "Luxembourgish conversation table",
+            "pt": "Mesa de conversação em luxemburguês",
+        },
+        {
+            "fr": "Table de conversation en français",
+            "de": "Französische Gesprächsrunde",
+            "lb": "Konversatiounsdësch op Franséisch",
+            "en": "French conversation table",
+            "pt": "Mesa de conversação em francês",
+        },
     ],
 }
 RARE_WORD = "Nopeschfest"
 
 SUMMARY = {
     "fr": "Une heure et demie d'échanges avec les associations partenaires, ouverte à toutes et à tous, "
-          "sans connaissances préalables. Inscription gratuite, places limitées.",
+    "sans connaissances préalables. Inscription gratuite, places limitées.",
     "de": "Anderthalb Stunden Austausch mit den Partnervereinen, offen für alle, ohne Vorkenntnisse. "
-          "Die Anmeldung ist kostenlos, die Plätze sind begrenzt.",
+    "Die Anmeldung ist kostenlos, die Plätze sind begrenzt.",
     "lb": "Annerhallwer Stonn Austausch mat de Partnerassociatiounen, op fir jiddereen, ouni Virkenntnisser. "
-          "D'Umeldung ass gratis, d'Plaze si limitéiert.",
+    "D'Umeldung ass gratis, d'Plaze si limitéiert.",
     "en": "An hour and a half of exchange with the partner associations, open to everyone, no prior knowledge "
-          "needed. Registration is free, places are limited.",
+    "needed. Registration is free, places are limited.",
     "pt": "Uma hora e meia de troca com as associações parceiras, aberta a todos, sem conhecimentos prévios. "
-          "A inscrição é gratuita, os lugares são limitados.",
+    "A inscrição é gratuita, os lugares são limitados.",
 }
 DESCRIPTION = {
-    "fr": ("Après une courte présentation, la parole est aux participants : questions, expériences, idées pour la "
-           "commune. Les intervenants répondent en français ; une interprétation en portugais ou en anglais est "
-           "possible sur demande lors de l'inscription. ") * 3,
-    "de": ("Nach einer kurzen Einführung haben die Teilnehmenden das Wort: Fragen, Erfahrungen, Ideen für die "
-           "Gemeinde. Die Referenten antworten auf Französisch; eine Verdolmetschung ins Portugiesische oder "
-           "Englische ist auf Anfrage bei der Anmeldung möglich. ") * 3,
+    "fr": (
+        "Après une courte présentation, la parole est aux participants : questions, expériences, idées pour la "
+        "commune. Les intervenants répondent en français ; une interprétation en portugais ou en anglais est "
+        "possible sur demande lors de l'inscription. "
+    )
+    * 3,
+    "de": (
+        "Nach einer kurzen Einführung haben die Teilnehmenden das Wort: Fragen, Erfahrungen, Ideen für die "
+        "Gemeinde. Die Referenten antworten auf Französisch; eine Verdolmetschung ins Portugiesische oder "
+        "Englische ist auf Anfrage bei der Anmeldung möglich. "
+    )
+    * 3,
 }
 LANGUAGE_SETS = ["{fr}", "{fr,de}", "{lb,fr}", "{pt,fr}", "{en,fr}", "{de,lb}"]  # text[] literals
 PEOPLE_LANGUAGES = ["fr", "de", "lb", "en", "pt"]
@@ -108,9 +160,16 @@ class Scale(msgspec.Struct, frozen=True, kw_only=True):
     @classmethod
     def of(cls, factor: int) -> Scale:
         """The big database (factor 1) or one `factor` times smaller."""
-        return cls(events=100_000 // factor, registrations=1_000_000 // factor, series=max(1, 2_000 // factor),
-                   big_event=20_000 // factor, big_capacity=15_000 // factor, popular=max(1, 100 // factor),
-                   popular_each=2_000 // factor, sample_tokens=1_000)
+        return cls(
+            events=100_000 // factor,
+            registrations=1_000_000 // factor,
+            series=max(1, 2_000 // factor),
+            big_event=20_000 // factor,
+            big_capacity=15_000 // factor,
+            popular=max(1, 100 // factor),
+            popular_each=2_000 // factor,
+            sample_tokens=1_000,
+        )
 
 
 OCCURRENCES = 20
@@ -299,7 +358,9 @@ FROM (
 ORDER BY random()
 """
 
-COMMUNES_LIST = "CREATE TEMP TABLE communes_list ON COMMIT DROP AS SELECT array_agg(name ORDER BY name) AS names FROM communes"
+COMMUNES_LIST = (
+    "CREATE TEMP TABLE communes_list ON COMMIT DROP AS SELECT array_agg(name ORDER BY name) AS names FROM communes"
+)
 
 # the triggers of migration 0024 keep the counters per statement; a bulk load sets them once instead
 COUNT_SEATS = """
@@ -389,8 +450,18 @@ async def load(conn: asyncpg.Connection, scale: Scale, secret_key: str, log: Cal
     async with conn.transaction():
         await conn.execute(INSERT_ORGANISATIONS, [s for s, _ in ORGANISATIONS], [n for _, n in ORGANISATIONS])
         await conn.execute(INSERT_SERIES, scale.series, OCCURRENCES)
-        await conn.execute(INSERT_EVENTS, scale.events, scale.series, OCCURRENCES, TITLES, SUMMARY, DESCRIPTION,
-                           LANGUAGE_SETS, PAST_DAYS, SPAN_DAYS)
+        await conn.execute(
+            INSERT_EVENTS,
+            scale.events,
+            scale.series,
+            OCCURRENCES,
+            TITLES,
+            SUMMARY,
+            DESCRIPTION,
+            LANGUAGE_SETS,
+            PAST_DAYS,
+            SPAN_DAYS,
+        )
         big = await conn.fetchrow(MAKE_BIG_EVENT, scale.big_capacity)
         popular = await conn.fetch(MAKE_POPULAR_EVENTS, scale.popular)
     phase(f"{scale.events:,} events")
@@ -402,7 +473,9 @@ async def load(conn: asyncpg.Connection, scale: Scale, secret_key: str, log: Cal
         await conn.execute(CREATE_PLAN)
         await conn.execute(COMMUNES_LIST)
         await conn.execute(PLAN_BIG_EVENT, scale.big_event, big["id"], people)
-        await conn.execute(PLAN_ROUND, scale.popular * scale.popular_each, [r["id"] for r in popular], people, scale.big_event)
+        await conn.execute(
+            PLAN_ROUND, scale.popular * scale.popular_each, [r["id"] for r in popular], people, scale.big_event
+        )
         await conn.execute(PLAN_WHOLE_SERIES)
         others = await conn.fetchval(OTHER_EVENT_IDS, [big["id"], *(r["id"] for r in popular)])
         rest = scale.registrations - await conn.fetchval(PLANNED)
@@ -432,18 +505,26 @@ async def load(conn: asyncpg.Connection, scale: Scale, secret_key: str, log: Cal
     sample = await conn.fetch(SAMPLE_LIVE, n - n // 5 - n // 10, n // 5, n // 10)
     made = [new_token(secret_key) for _ in sample]
     await conn.execute(SET_TOKENS, [r["id"] for r in sample], [m[0] for m in made], [m[2] for m in made])
-    token_of = {r["kind"]: m[1] for r, m in zip(sample, made)}
+    token_of = {r["kind"]: m[1] for r, m in zip(sample, made, strict=False)}
     tokens = [m[1] for m in made]
     random.Random(7).shuffle(tokens)
     phase(f"{len(sample)} manage tokens")
 
     counts = await conn.fetchrow(
         "SELECT (SELECT count(*) FROM events) AS events, (SELECT count(*) FROM registrations) AS registrations, "
-        "(SELECT count(*) FROM outbox) AS outbox, pg_database_size(current_database()) / 1e6 AS size_mb")
+        "(SELECT count(*) FROM outbox) AS outbox, pg_database_size(current_database()) / 1e6 AS size_mb"
+    )
     if counts["registrations"] != scale.registrations or counts["events"] != scale.events:
         raise RuntimeError(f"loaded {dict(counts)}, wanted {scale}")
     return Loaded(
-        seconds=round(time.perf_counter() - started, 1), phases=phases, events=counts["events"],
-        registrations=counts["registrations"], outbox=counts["outbox"], big_event=big["slug"],
-        popular=[r["slug"] for r in popular], tokens=tokens, token_of=token_of, size_mb=round(counts["size_mb"], 1),
+        seconds=round(time.perf_counter() - started, 1),
+        phases=phases,
+        events=counts["events"],
+        registrations=counts["registrations"],
+        outbox=counts["outbox"],
+        big_event=big["slug"],
+        popular=[r["slug"] for r in popular],
+        tokens=tokens,
+        token_of=token_of,
+        size_mb=round(counts["size_mb"], 1),
     )

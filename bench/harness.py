@@ -79,8 +79,12 @@ class Context:
     def env(self, extra: dict[str, str] | None = None) -> dict[str, str]:
         """The environment the service processes of this benchmark run with."""
         return {
-            **os.environ, "DATABASE_URL": self.database_url, "SECRET_KEY": SECRET_KEY,
-            "BASE_URL": self.settings.base_url, "NOTIFIER": "0", **(extra or {}),
+            **os.environ,
+            "DATABASE_URL": self.database_url,
+            "SECRET_KEY": SECRET_KEY,
+            "BASE_URL": self.settings.base_url,
+            "NOTIFIER": "0",
+            **(extra or {}),
         }
 
     @contextlib.asynccontextmanager
@@ -91,6 +95,7 @@ class Context:
 
 
 # ---------------------------------------------------------------------------- the service's processes
+
 
 def service_pids() -> list[int]:
     """The web service's processes (granian and its workers) among this process's descendants."""
@@ -140,6 +145,7 @@ def service_cpu_seconds() -> float:
 # ---------------------------------------------------------------------------- the load client
 # A keep-alive HTTP/1.1 client on bare asyncio streams: it costs a fraction of what httpx costs per
 # request, so on a 2-core machine most of the CPU goes to the server being measured.
+
 
 async def _read_response(reader: asyncio.StreamReader) -> tuple[int, bool]:
     """Read one response; returns (status, whether the server keeps the connection)."""
@@ -207,8 +213,13 @@ async def http_load(
                     return
                 if deadline is not None and time.perf_counter() >= deadline:
                     return
-                request = _request_bytes(method, f"{host}:{port}", path_for(index) if path_for else path,
-                                         body(index) if body else None, all_headers)
+                request = _request_bytes(
+                    method,
+                    f"{host}:{port}",
+                    path_for(index) if path_for else path,
+                    body(index) if body else None,
+                    all_headers,
+                )
                 sent = time.perf_counter()
                 writer.write(request)
                 status, keep = await _read_response(reader)
@@ -224,15 +235,24 @@ async def http_load(
     seconds = time.perf_counter() - started
     latencies.sort()
     return LoadStats(
-        requests=len(latencies), seconds=seconds, throughput=len(latencies) / seconds if seconds else 0.0,
-        p50_ms=percentile(latencies, 0.5) * 1000, p99_ms=percentile(latencies, 0.99) * 1000,
+        requests=len(latencies),
+        seconds=seconds,
+        throughput=len(latencies) / seconds if seconds else 0.0,
+        p50_ms=percentile(latencies, 0.5) * 1000,
+        p99_ms=percentile(latencies, 0.99) * 1000,
         statuses=dict(statuses),
     )
 
 
 async def paired_load(
-    base_url: str, figure: dict[str, object], ceiling: dict[str, object], *, rounds: int = 3, seconds: float = 3.0,
-    warmup: float = 1.0, connections: int = 64,
+    base_url: str,
+    figure: dict[str, object],
+    ceiling: dict[str, object],
+    *,
+    rounds: int = 3,
+    seconds: float = 3.0,
+    warmup: float = 1.0,
+    connections: int = 64,
 ) -> tuple[LoadStats, LoadStats]:
     """Measure two loads in alternating rounds (drift hits both alike); returns each one's median round.
 
@@ -243,7 +263,7 @@ async def paired_load(
         await http_load(base_url, duration=warmup, connections=connections, **spec)  # type: ignore[arg-type]
     measured: tuple[list[LoadStats], list[LoadStats]] = ([], [])
     for _ in range(rounds):
-        for runs, spec in zip(measured, (figure, ceiling)):
+        for runs, spec in zip(measured, (figure, ceiling), strict=False):
             runs.append(await http_load(base_url, duration=seconds, connections=connections, **spec))  # type: ignore[arg-type]
     median = [sorted(runs, key=lambda s: s.throughput)[len(runs) // 2] for runs in measured]
     return median[0], median[1]

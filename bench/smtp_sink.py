@@ -22,7 +22,9 @@ class Sink:
 
 async def serve(port: int) -> None:
     loop = asyncio.get_running_loop()
-    server = await loop.create_server(lambda: SMTP(Sink(), hostname="sink.bench", ident="bench sink"), "127.0.0.1", port)
+    server = await loop.create_server(
+        lambda: SMTP(Sink(), hostname="sink.bench", ident="bench sink"), "127.0.0.1", port
+    )
     stop = asyncio.Event()
     for signum in (signal.SIGTERM, signal.SIGINT):
         loop.add_signal_handler(signum, stop.set)

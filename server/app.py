@@ -6,12 +6,12 @@ import gc
 
 from litestar import Litestar, Request
 from litestar.datastructures import MutableScopeHeaders, State
-from litestar.routes import HTTPRoute
-from litestar.types import Message, Scope
 from litestar.di import Provide
 from litestar.middleware import DefineMiddleware
 from litestar.openapi import OpenAPIConfig
 from litestar.openapi.spec import Components, SecurityScheme, Tag
+from litestar.routes import HTTPRoute
+from litestar.types import Message, Scope
 
 from server import health
 from server.apidocs import LocalSwaggerPlugin
@@ -20,8 +20,8 @@ from server.backoffice.editor.controllers import EventEditorPages
 from server.backoffice.signin import SignInPages
 from server.backoffice.web import authenticate_session
 from server.bodies import StrictRequest, StrictStructSchemaPlugin
-from server.communes.controllers import OrganiserCommuneRequestController, PublicCommuneRequestController
 from server.communes.calendar import CommuneCalendarPages, CommuneFeedController
+from server.communes.controllers import OrganiserCommuneRequestController, PublicCommuneRequestController
 from server.communes.pages import CommuneRequestPages
 from server.db import pool_lifespan_hooks, provide_connection
 from server.errors import exception_handlers
@@ -116,11 +116,15 @@ def create_app(settings: Settings) -> Litestar:
         exception_handlers=with_html_for_browsers(exception_handlers),
         request_max_body_size=MAX_BODY_BYTES,
         # authentication, media type, the whole body in time, UTF-8: before any handler holds a connection
-        middleware=[DefineMiddleware(
-            RequestGate, body_timeout=settings.body_timeout.total_seconds(), max_body_bytes=MAX_BODY_BYTES,
-            # the API's bearer token; the back-office's session cookie (never accepted by the API)
-            authenticators={"organiser": authenticate, "staff": authenticate_session},
-        )],
+        middleware=[
+            DefineMiddleware(
+                RequestGate,
+                body_timeout=settings.body_timeout.total_seconds(),
+                max_body_bytes=MAX_BODY_BYTES,
+                # the API's bearer token; the back-office's session cookie (never accepted by the API)
+                authenticators={"organiser": authenticate, "staff": authenticate_session},
+            )
+        ],
         request_class=StrictRequest,
         plugins=[StrictStructSchemaPlugin()],
         openapi_config=OpenAPIConfig(
@@ -132,8 +136,16 @@ def create_app(settings: Settings) -> Litestar:
             components=Components(
                 security_schemes={"bearer": SecurityScheme(type="http", scheme="bearer", description="Organiser token")}
             ),
-            tags=[Tag(name="events"), Tag(name="registrations"), Tag(name="organiser"), Tag(name="feeds"), Tag(name="health"),
-                  Tag(name="interpretation"), Tag(name="communes"), Tag(name="subsidies")],
+            tags=[
+                Tag(name="events"),
+                Tag(name="registrations"),
+                Tag(name="organiser"),
+                Tag(name="feeds"),
+                Tag(name="health"),
+                Tag(name="interpretation"),
+                Tag(name="communes"),
+                Tag(name="subsidies"),
+            ],
         ),
         debug=False,
     )

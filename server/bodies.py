@@ -47,10 +47,14 @@ class StrictRequest(Request):
                 self._json = checked(msgspec.json.decode(body or b"null", type=target), target)
             except msgspec.ValidationError as exc:
                 field, text = _location(explain(str(exc)))
-                raise ValidationException(detail=text, extra=[{"key": field, "message": text, "source": "body"}]) from None
+                raise ValidationException(
+                    detail=text, extra=[{"key": field, "message": text, "source": "body"}]
+                ) from None
             except Refused as exc:
                 field = exc.field or "body"
-                raise ValidationException(detail=exc.message, extra=[{"key": field, "message": exc.message, "source": "body"}]) from None
+                raise ValidationException(
+                    detail=exc.message, extra=[{"key": field, "message": exc.message, "source": "body"}]
+                ) from None
             except (msgspec.DecodeError, UnicodeDecodeError) as exc:
                 raise ClientException(detail=f"The body is not valid JSON: {exc}") from None
             return self._json

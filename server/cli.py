@@ -61,7 +61,6 @@ def serve(settings: Settings) -> int:
         created = asyncio.run(load_demo(settings))
         if created:
             log.info("loaded %d demo events", created)
-    python = sys.executable
     children: list[subprocess.Popen] = []
     workers = os.environ.get("WEB_WORKERS", "1")
     children.append(subprocess.Popen(web_command(settings.host, settings.port, workers), cwd=ROOT))
@@ -96,12 +95,27 @@ def background_processes(settings: Settings) -> list[subprocess.Popen]:
     env = {**os.environ, "DATABASE_URL": settings.database_url}
     if settings.smtp_host is None:
         port = int(os.environ.get("MAIL_CATCHER_PORT") or free_port())
-        catcher = subprocess.Popen([
-            sys.executable, "-m", "server.notifications.catcher", "--port", str(port), "--dir", settings.mail_dir,
-        ], cwd=ROOT)
+        catcher = subprocess.Popen(
+            [
+                sys.executable,
+                "-m",
+                "server.notifications.catcher",
+                "--port",
+                str(port),
+                "--dir",
+                settings.mail_dir,
+            ],
+            cwd=ROOT,
+        )
         started.append(catcher)
         wait_for_port("127.0.0.1", port, catcher)
-        env |= {"SMTP_HOST": "127.0.0.1", "SMTP_PORT": str(port), "SMTP_TLS": "none", "SMTP_USER": "", "SMTP_PASSWORD": ""}
+        env |= {
+            "SMTP_HOST": "127.0.0.1",
+            "SMTP_PORT": str(port),
+            "SMTP_TLS": "none",
+            "SMTP_USER": "",
+            "SMTP_PASSWORD": "",
+        }
     started.append(subprocess.Popen([sys.executable, "-m", "server.notifications"], cwd=ROOT, env=env))
     return started
 

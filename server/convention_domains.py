@@ -34,11 +34,15 @@ async def tag_event(conn: asyncpg.Connection, organisation_id: int, event_id: in
 
 
 async def tag_commune_request(
-    conn: asyncpg.Connection, organisation_id: int, request_id: int, slug: str | None,
+    conn: asyncpg.Connection,
+    organisation_id: int,
+    request_id: int,
+    slug: str | None,
 ) -> None:
     """Tag a commune request of the organisation with one of its domains (None: none)."""
-    await conn.execute(TAG_COMMUNE_REQUEST, organisation_id, request_id,
-                       await domain_id_for(conn, organisation_id, slug))
+    await conn.execute(
+        TAG_COMMUNE_REQUEST, organisation_id, request_id, await domain_id_for(conn, organisation_id, slug)
+    )
 
 
 async def tag_mission(conn: asyncpg.Connection, organisation_id: int, mission_id: int, slug: str | None) -> None:

@@ -57,6 +57,7 @@ def connections(state: State) -> Connect:
     """
     connect = state.get("connect")
     if connect is None:
+
         @asynccontextmanager
         async def connect() -> AsyncIterator[asyncpg.Connection]:
             async with state.pool.acquire() as conn:

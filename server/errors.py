@@ -44,7 +44,11 @@ class DomainError(Exception):
     code = ""
 
     def __init__(
-        self, detail: str = "", *, errors: list[FieldError] | None = None, headers: dict[str, str] | None = None,
+        self,
+        detail: str = "",
+        *,
+        errors: list[FieldError] | None = None,
+        headers: dict[str, str] | None = None,
         code: str | None = None,
     ):
         super().__init__(detail or self.title)
@@ -79,7 +83,7 @@ class Invalid(DomainError):
     status, title = 422, "Invalid request"
 
     @classmethod
-    def field(cls, field: str, message: str) -> "Invalid":
+    def field(cls, field: str, message: str) -> Invalid:
         """A 422 naming one field."""
         return cls(message, errors=[FieldError(field, message)])
 
@@ -111,7 +115,9 @@ def _field_name(item: dict[str, Any]) -> str:
 def validation_error_handler(_: Request, exc: ValidationException) -> Response[Problem]:
     """Litestar's and msgspec's validation failures become 422s naming each field."""
     extra = exc.extra if isinstance(exc.extra, list) else []
-    errors = [FieldError(_field_name(item), explain(str(item.get("message", "")))) for item in extra if isinstance(item, dict)]
+    errors = [
+        FieldError(_field_name(item), explain(str(item.get("message", "")))) for item in extra if isinstance(item, dict)
+    ]
     if not errors:
         errors = [FieldError("body", exc.detail)]
     status = 422 if exc.status_code == 400 else exc.status_code
@@ -139,7 +145,9 @@ def database_unavailable_handler(_: Request, exc: Exception) -> Response[Problem
 def unstorable_text_handler(_: Request, exc: Exception) -> Response[Problem]:
     """Text PostgreSQL cannot keep (a NUL character, in text or in JSON) is the client's to fix."""
     detail = "A text contains a character that cannot be stored (such as U+0000); remove it and send again."
-    return problem_response(Problem(422, "Invalid request", detail, code="invalid_request", errors=[FieldError("body", detail)]))
+    return problem_response(
+        Problem(422, "Invalid request", detail, code="invalid_request", errors=[FieldError("body", detail)])
+    )
 
 
 def internal_error_handler(request: Request, exc: Exception) -> Response[Problem]:

@@ -17,8 +17,11 @@ def healthz() -> dict[str, str]:
     return {"status": "ok"}
 
 
-@get("/readyz", tags=["health"], responses={
-    503: ResponseSpec(dict[str, str], description="The database does not answer", generate_examples=False)})
+@get(
+    "/readyz",
+    tags=["health"],
+    responses={503: ResponseSpec(dict[str, str], description="The database does not answer", generate_examples=False)},
+)
 async def readyz(request: Request) -> Response[dict[str, str]]:
     """200 when the database answers, 503 otherwise."""
     state = request.app.state

@@ -24,15 +24,19 @@ from server.validation import ONE_LINE
 
 Language = Literal["fr", "de", "lb", "en", "pt"]
 # the `?lang=` query parameter every localised endpoint takes (see negotiate_language)
-LanguageQuery = Annotated[str | None, QueryParameter(name="lang", max_length=35, pattern=ONE_LINE, description="fr, de, lb, en or pt")]
+LanguageQuery = Annotated[
+    str | None, QueryParameter(name="lang", max_length=35, pattern=ONE_LINE, description="fr, de, lb, en or pt")
+]
 LANGUAGES: tuple[str, ...] = ("fr", "de", "lb", "en", "pt")
 DEFAULT_LANGUAGE = "fr"
 # after the event's own languages: French, German, English, then the rest
 FALLBACK_ORDER: tuple[str, ...] = ("fr", "de", "en", "lb", "pt")
 
 # Babel locales chosen for how people in Luxembourg write: British English, European Portuguese.
-BABEL_LOCALE = {lang: Locale.parse(tag) for lang, tag in
-                {"fr": "fr_LU", "de": "de_LU", "lb": "lb", "en": "en_GB", "pt": "pt_PT"}.items()}
+BABEL_LOCALE = {
+    lang: Locale.parse(tag)
+    for lang, tag in {"fr": "fr_LU", "de": "de_LU", "lb": "lb", "en": "en_GB", "pt": "pt_PT"}.items()
+}
 # Times as each language writes them: French "12 h 15", Portuguese "12h15", the others "12:15".
 TIME_PATTERN = {"fr": "H 'h' mm", "de": "HH:mm", "lb": "HH:mm", "en": "HH:mm", "pt": "HH'h'mm"}
 TIME_SUFFIX = {"fr": "", "de": " Uhr", "lb": " Auer", "en": "", "pt": ""}
@@ -71,7 +75,9 @@ def negotiate_language(query_lang: str | None, accept_language: str | None) -> s
     return DEFAULT_LANGUAGE
 
 
-def localise(text: dict[str, str] | None, lang: str, event_languages: list[str] | tuple[str, ...] = ()) -> tuple[str, str]:
+def localise(
+    text: dict[str, str] | None, lang: str, event_languages: list[str] | tuple[str, ...] = ()
+) -> tuple[str, str]:
     """The text in `lang`, else in the event's languages, then fr, de, en; returns (text, its language)."""
     if not text:
         return "", lang
@@ -173,17 +179,52 @@ def load_all() -> None:
 # ---------------------------------------------------------------------------- Luxembourgish n-rule
 # The Eifeler Regel: a final -n (or -nn) is dropped before a word that starts with a consonant other
 # than n, d, t, z or h; it stays before vowels, those five letters, and at the end of a phrase.
-_N_KEEPERS = set("aeiouäëéèöüâêîôûàáíóú" "ndtzh")
+_N_KEEPERS = set("aeiouäëéèöüâêîôûàáíóúndtzh")
 # how the numbers of a date are said, for the letter the n-rule looks at ("den 4." is "de véierten")
 _NUMBER_WORDS = {
-    1: "éischten", 2: "zweeten", 3: "drëtten", 4: "véierten", 5: "fënneften", 6: "sechsten", 7: "siwenten",
-    8: "aachten", 9: "néngten", 10: "zéngten", 11: "eeleften", 12: "zwieleften", 13: "dräizéngten",
-    14: "véierzéngten", 15: "fofzéngten", 16: "siechzéngten", 17: "siwwenzéngten", 18: "uechtzéngten",
-    19: "nonzéngten", 20: "zwanzegsten", 30: "drëssegsten",
+    1: "éischten",
+    2: "zweeten",
+    3: "drëtten",
+    4: "véierten",
+    5: "fënneften",
+    6: "sechsten",
+    7: "siwenten",
+    8: "aachten",
+    9: "néngten",
+    10: "zéngten",
+    11: "eeleften",
+    12: "zwieleften",
+    13: "dräizéngten",
+    14: "véierzéngten",
+    15: "fofzéngten",
+    16: "siechzéngten",
+    17: "siwwenzéngten",
+    18: "uechtzéngten",
+    19: "nonzéngten",
+    20: "zwanzegsten",
+    30: "drëssegsten",
 }
 # the words of our texts that follow the rule when a value is put after them
-N_RULE_WORDS = frozenset({"en", "den", "een", "keen", "mäin", "däin", "sinn", "hunn", "ginn", "wann", "an", "vun",
-                          "un", "fun", "kënnen", "wëllen"})
+N_RULE_WORDS = frozenset(
+    {
+        "en",
+        "den",
+        "een",
+        "keen",
+        "mäin",
+        "däin",
+        "sinn",
+        "hunn",
+        "ginn",
+        "wann",
+        "an",
+        "vun",
+        "un",
+        "fun",
+        "kënnen",
+        "wëllen",
+    }
+)
 
 
 def _spoken_start(word: str) -> str:
@@ -212,11 +253,13 @@ _BEFORE_VALUE = re.compile(r"(?<![\w'’])(\w+) %\((\w+)\)s")
 
 def apply_n_rule(translated: str, values: dict[str, object]) -> str:
     """A Luxembourgish message with the n-rule applied to each rule word that a value follows."""
+
     def fix(match: re.Match[str]) -> str:
         word, name = match.group(1), match.group(2)
         if word.lower() not in N_RULE_WORDS or name not in values:
             return match.group(0)
         return f"{n_rule(word, str(values[name]))} %({name})s"
+
     return _BEFORE_VALUE.sub(fix, translated)
 
 

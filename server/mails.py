@@ -11,7 +11,7 @@ from datetime import UTC, datetime
 from email.headerregistry import Address, HeaderRegistry
 from email.message import EmailMessage
 from email.utils import format_datetime
-from functools import lru_cache
+from functools import cache
 from pathlib import Path
 from typing import Any
 
@@ -60,7 +60,7 @@ class Skip(Exception):
     """The message no longer applies; the worker records the row as skipped with this reason."""
 
 
-@lru_cache(maxsize=None)
+@cache
 def environment(lang: str, *, autoescape: bool) -> jinja2.Environment:
     """The templates with `lang`'s translations installed: one environment per language and format."""
     env = jinja2.Environment(
@@ -98,6 +98,7 @@ def environment(lang: str, *, autoescape: bool) -> jinja2.Environment:
 
 # ---------------------------------------------------------------------------- rendering
 
+
 def render(name: str, lang: str, context: Mapping[str, Any]) -> tuple[str, str, str]:
     """(subject, plain text, HTML) from `name`.subject.txt.j2, .txt.j2 and .html.j2, in the recipient's `lang`."""
     text_env, html_env = environment(lang, autoescape=False), environment(lang, autoescape=True)
@@ -108,7 +109,13 @@ def render(name: str, lang: str, context: Mapping[str, Any]) -> tuple[str, str, 
 
 
 def standalone_mail(
-    settings: Settings, lang: str, subject: str, text: str, html: str, name: str, address: str,
+    settings: Settings,
+    lang: str,
+    subject: str,
+    text: str,
+    html: str,
+    name: str,
+    address: str,
     calendar: tuple[str, str] | None = None,
 ) -> EmailMessage:
     """A mail that is about no registration (accounts, communes, interpretation) to one stored address.
@@ -126,10 +133,10 @@ def standalone_mail(
     message.add_alternative(html, subtype="html", cte="quoted-printable")
     if calendar is not None:
         ics, method = calendar
-        message.add_alternative(ics, maintype="text", subtype="calendar",
-                                params={"method": method, "charset": "utf-8"})
-        message.add_attachment(ics, maintype="application", subtype="ics", filename="invite.ics",
-                               params={"name": "invite.ics"})
+        message.add_alternative(ics, maintype="text", subtype="calendar", params={"method": method, "charset": "utf-8"})
+        message.add_attachment(
+            ics, maintype="application", subtype="ics", filename="invite.ics", params={"name": "invite.ics"}
+        )
     message["Content-Language"] = lang
     set_boundaries(message)
     return message

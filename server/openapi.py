@@ -25,8 +25,12 @@ _DESCRIPTIONS = {
 
 def problem_response(status: int, description: str | None = None) -> ResponseSpec:
     """The OpenAPI response of a problem+json answer with this status."""
-    return ResponseSpec(data_container=Problem, media_type=PROBLEM_JSON, description=description or _DESCRIPTIONS[status],
-                        generate_examples=False)
+    return ResponseSpec(
+        data_container=Problem,
+        media_type=PROBLEM_JSON,
+        description=description or _DESCRIPTIONS[status],
+        generate_examples=False,
+    )
 
 
 def _codes(handler, path: str) -> set[int]:

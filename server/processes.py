@@ -28,8 +28,21 @@ def free_port() -> int:
 def web_command(host: str, port: int, workers: int | str = 1, app: str = APP) -> list[str]:
     """The production ASGI server (granian) serving `app`, a factory taking no arguments."""
     return [
-        sys.executable, "-m", "granian", "--interface", "asgi", "--factory", "--host", host,
-        "--port", str(port), "--workers", str(workers), "--log-level", "warning", app,
+        sys.executable,
+        "-m",
+        "granian",
+        "--interface",
+        "asgi",
+        "--factory",
+        "--host",
+        host,
+        "--port",
+        str(port),
+        "--workers",
+        str(workers),
+        "--log-level",
+        "warning",
+        app,
     ]
 
 

@@ -118,16 +118,39 @@ def load_settings(**overrides: object) -> Settings:
         "demo_data": env.get("DEMO_DATA", "0"),
     }
     # optional tuning: durations in ISO 8601 (`PT2H`, `P90D`) or seconds, counts as integers
-    for name in ("HOLD_DURATION", "ANONYMISE_AFTER", "RATE_LIMIT_WINDOW", "RATE_LIMIT_PER_ADDRESS",
-                 "RATE_LIMIT_PER_EMAIL", "MAIL_CAP_PER_DAY", "LOCK_TIMEOUT", "BODY_TIMEOUT", "DB_POOL_MIN", "DB_POOL_MAX",
-                 "SIGN_IN_WINDOW", "SIGN_IN_FAILURES_PER_ACCOUNT", "SIGN_IN_FAILURES_PER_ADDRESS"):
+    for name in (
+        "HOLD_DURATION",
+        "ANONYMISE_AFTER",
+        "RATE_LIMIT_WINDOW",
+        "RATE_LIMIT_PER_ADDRESS",
+        "RATE_LIMIT_PER_EMAIL",
+        "MAIL_CAP_PER_DAY",
+        "LOCK_TIMEOUT",
+        "BODY_TIMEOUT",
+        "DB_POOL_MIN",
+        "DB_POOL_MAX",
+        "SIGN_IN_WINDOW",
+        "SIGN_IN_FAILURES_PER_ACCOUNT",
+        "SIGN_IN_FAILURES_PER_ADDRESS",
+    ):
         if env.get(name):
             raw[name.lower()] = env[name]
     if env.get("TRUSTED_PROXIES"):
         raw["trusted_proxies"] = [p.strip() for p in env["TRUSTED_PROXIES"].split(",") if p.strip()]
-    for name in ("NOTIFIER_CONCURRENCY", "NOTIFIER_LEASE", "NOTIFIER_POLL_INTERVAL", "NOTIFIER_HOUSEKEEPING_EVERY",
-                 "SMTP_TIMEOUT", "REMINDER_GRACE", "MAIL_DIR", "AGENCY_ORGANISATION", "COMMUNE_REQUEST_LEAD_TIME",
-                 "COMMUNE_REQUESTS_PER_ADDRESS", "COMMUNE_REQUESTS_PER_EMAIL", "EMBED_FRAME_ANCESTORS"):
+    for name in (
+        "NOTIFIER_CONCURRENCY",
+        "NOTIFIER_LEASE",
+        "NOTIFIER_POLL_INTERVAL",
+        "NOTIFIER_HOUSEKEEPING_EVERY",
+        "SMTP_TIMEOUT",
+        "REMINDER_GRACE",
+        "MAIL_DIR",
+        "AGENCY_ORGANISATION",
+        "COMMUNE_REQUEST_LEAD_TIME",
+        "COMMUNE_REQUESTS_PER_ADDRESS",
+        "COMMUNE_REQUESTS_PER_EMAIL",
+        "EMBED_FRAME_ANCESTORS",
+    ):
         if env.get(name):
             raw[name.lower()] = env[name]
     if env.get("NOTIFIER_RETRY_DELAYS"):

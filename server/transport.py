@@ -108,7 +108,12 @@ class RequestGate:
     """The middleware: see the module's docstring. One instance wraps each route handler's app."""
 
     def __init__(
-        self, app: ASGIApp, *, body_timeout: float, max_body_bytes: int, authenticators: dict[str, Authenticate],
+        self,
+        app: ASGIApp,
+        *,
+        body_timeout: float,
+        max_body_bytes: int,
+        authenticators: dict[str, Authenticate],
     ) -> None:
         self.app = app
         self.body_timeout = body_timeout
@@ -136,8 +141,11 @@ class RequestGate:
             raise ClientException("The path is not valid UTF-8.")
         if not is_utf8(scope.get("query_string") or b"", percent_encoded=True):
             raise ClientException("The query string is not valid UTF-8.")
-        headers = {name.decode("latin-1"): value for name, value in scope["headers"]
-                   if name in (b"content-type", b"content-length", b"transfer-encoding")}
+        headers = {
+            name.decode("latin-1"): value
+            for name, value in scope["headers"]
+            if name in (b"content-type", b"content-length", b"transfer-encoding")
+        }
         content_type = headers.get("content-type", b"").decode("latin-1")
         has_body = self._has_body(scope, headers)
         if policy.takes_json and (content_type or has_body) and not is_json(content_type):
@@ -149,8 +157,11 @@ class RequestGate:
         if body is None:
             return  # the client went away
         # an upload route's multipart body carries binary files; its text fields are the handler's to check
-        if not policy.body_field and content_type.lower().startswith(_TEXT_MEDIA) and not is_utf8(
-                body, percent_encoded=content_type.lower().startswith("application/x-www-form-urlencoded")):
+        if (
+            not policy.body_field
+            and content_type.lower().startswith(_TEXT_MEDIA)
+            and not is_utf8(body, percent_encoded=content_type.lower().startswith("application/x-www-form-urlencoded"))
+        ):
             raise ClientException("The body is not valid UTF-8.")
         await self.app(scope, _replay(body, receive), send)
 
@@ -189,8 +200,9 @@ class RequestGate:
                     if not message.get("more_body", False):
                         return b"".join(chunks)
         except TimeoutError:
-            raise BodyTimeout(detail=f"The body did not arrive within {self.body_timeout:g} s.",
-                              headers={"Connection": "close"}) from None
+            raise BodyTimeout(
+                detail=f"The body did not arrive within {self.body_timeout:g} s.", headers={"Connection": "close"}
+            ) from None
 
 
 def _replay(body: bytes, receive: Receive) -> Receive:

@@ -42,14 +42,17 @@ HTTP_URL = rf"\Ahttps?://[^\s{CONTROLS}]+\Z"
 EMAIL = rf"\A[^\s@{CONTROLS}]+@[^\s@{CONTROLS}]+\.[^\s@{CONTROLS}]+\Z"
 TIMEZONE = r"\A[A-Za-z][A-Za-z0-9_+-]*(/[A-Za-z0-9_+-]+)*\Z"
 # an instant of a query: a date-time with its offset, or a plain date (the start of that day in Luxembourg)
-INSTANT_OR_DATE = (r"\A[0-9]{4}-[0-9]{2}-[0-9]{2}(T([01][0-9]|2[0-3]):[0-5][0-9]:[0-5][0-9](\.[0-9]{1,6})?"
-                   r"(Z|[+-]([01][0-9]|2[0-3]):[0-5][0-9]))?\Z")
+INSTANT_OR_DATE = (
+    r"\A[0-9]{4}-[0-9]{2}-[0-9]{2}(T([01][0-9]|2[0-3]):[0-5][0-9]:[0-5][0-9](\.[0-9]{1,6})?"
+    r"(Z|[+-]([01][0-9]|2[0-3]):[0-5][0-9]))?\Z"
+)
 
 EARLIEST = datetime(1970, 1, 1, tzinfo=UTC)
 LATEST = datetime(2200, 1, 1, tzinfo=UTC)
 LOCAL_ZONE = ZoneInfo("Europe/Luxembourg")
-INSTANT_WORDS = ("a date-time with offset such as 2026-12-01T18:30:00+01:00, or a date such as 2026-12-01, "
-                 "between 1970 and 2200")
+INSTANT_WORDS = (
+    "a date-time with offset such as 2026-12-01T18:30:00+01:00, or a date such as 2026-12-01, between 1970 and 2200"
+)
 
 # what each pattern asks for, in words, for the error messages (a regular expression helps nobody)
 PATTERN_WORDS = {
@@ -67,7 +70,8 @@ PATTERN_WORDS = {
 # the names of the time-zone database that are places (or UTC and its fixed offsets): the files
 # `localtime`, `posixrules` and `Factory` are the machine's settings and a placeholder, not zones
 IANA_TIMEZONES = frozenset(
-    name for name in available_timezones()
+    name
+    for name in available_timezones()
     if name not in ("localtime", "posixrules", "Factory") and not name.startswith(("posix/", "right/"))
 )
 
@@ -151,18 +155,35 @@ def lines(max_length: int, *, min_length: int = 0, blank: bool = True, **meta: A
     return Annotated[str, Meta(min_length=min_length, max_length=max_length, pattern=pattern, **meta), MULTI_LINE]
 
 
-Email = Annotated[str, Meta(
-    min_length=3, max_length=254, pattern=EMAIL, examples=["ana.silva@example.org"],
-    description="One email address; stored lower-case with an IDNA (xn--) domain",
-), EMAIL_RULE]
+Email = Annotated[
+    str,
+    Meta(
+        min_length=3,
+        max_length=254,
+        pattern=EMAIL,
+        examples=["ana.silva@example.org"],
+        description="One email address; stored lower-case with an IDNA (xn--) domain",
+    ),
+    EMAIL_RULE,
+]
 Slug = Annotated[str, Meta(min_length=1, max_length=63, pattern=SLUG)]
 HttpUrl = Annotated[str, Meta(max_length=2000, pattern=HTTP_URL)]
-Timezone = Annotated[str, Meta(min_length=1, max_length=64, pattern=TIMEZONE, examples=["Europe/Luxembourg"],
-                               description="An IANA time zone name"), TIMEZONE_RULE]
+Timezone = Annotated[
+    str,
+    Meta(
+        min_length=1,
+        max_length=64,
+        pattern=TIMEZONE,
+        examples=["Europe/Luxembourg"],
+        description="An IANA time zone name",
+    ),
+    TIMEZONE_RULE,
+]
 Instant = Annotated[datetime, Meta(tz=True, description="A date-time with offset, between 1970 and 2200")]
 
 
 # ---------------------------------------------------------------------------- a decoded body
+
 
 def checked(value: Any, hint: Any = None, field: str = "") -> Any:
     """`value` decoded as `hint`, with the checks of its types applied; raises Refused naming the field.
@@ -249,12 +270,13 @@ def explain(message: str) -> str:
         return message
     for pattern, words in PATTERN_WORDS.items():
         if rest.startswith(repr(pattern)):
-            return f"{head}Expected {words}{rest[len(repr(pattern)):]}"
+            return f"{head}Expected {words}{rest[len(repr(pattern)) :]}"
     pattern, at, where = rest.partition(" - at `")
     return f"{head}Expected text of the form the schema describes{at}{where}"
 
 
 # ---------------------------------------------------------------------------- query instants
+
 
 def instant_or_day(name: str, text: str | None) -> datetime | None:
     """A query's date-time with offset, or a plain date meaning the start of that day in Luxembourg; 422 outside 1970-2200."""

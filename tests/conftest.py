@@ -77,7 +77,9 @@ async def smtp_server() -> AsyncIterator[SmtpTestServer]:
 # The worker claims every due row of its database, and its tests must commit what it reads, so they
 # get a database of their own, emptied before each test.
 
-NOTIFIER_TABLES = "outbox, registrations, events, series, memberships, api_tokens, organisers, organisations, rate_limits"
+NOTIFIER_TABLES = (
+    "outbox, registrations, events, series, memberships, api_tokens, organisers, organisations, rate_limits"
+)
 
 
 @pytest.fixture(scope="session")
@@ -112,10 +114,19 @@ async def notifier_conn(notifier_pool: asyncpg.Pool) -> AsyncIterator[asyncpg.Co
 def notifier_settings(notifier_database_url: str, smtp_server: SmtpTestServer) -> Settings:
     """Settings for a worker on the notifier database sending to `smtp_server`, with short timings."""
     return load_settings(
-        database_url=notifier_database_url, secret_key="test-secret", base_url="https://zesummen.test",
-        smtp_host=smtp_server.host, smtp_port=smtp_server.port, smtp_tls="none", smtp_user=None, smtp_password=None,
-        notifier_concurrency=4, notifier_lease="PT5S", notifier_poll_interval="PT0.2S",
-        notifier_housekeeping_every="PT0.2S", smtp_timeout="PT1.5S",
+        database_url=notifier_database_url,
+        secret_key="test-secret",
+        base_url="https://zesummen.test",
+        smtp_host=smtp_server.host,
+        smtp_port=smtp_server.port,
+        smtp_tls="none",
+        smtp_user=None,
+        smtp_password=None,
+        notifier_concurrency=4,
+        notifier_lease="PT5S",
+        notifier_poll_interval="PT0.2S",
+        notifier_housekeeping_every="PT0.2S",
+        smtp_timeout="PT1.5S",
     )
 
 

@@ -5,7 +5,7 @@ from __future__ import annotations
 import secrets
 from collections.abc import AsyncIterator, Awaitable, Callable
 from contextlib import asynccontextmanager
-from datetime import datetime, timedelta, timezone
+from datetime import UTC, datetime, timedelta
 from itertools import count
 from typing import Any
 
@@ -25,7 +25,9 @@ _sequence = count(1)
 ADMIN = Organiser(id=0, email="system@test", name="system", is_admin=True, roles={})
 
 
-async def create_organisation(conn: asyncpg.Connection, slug: str | None = None, name: str | None = None) -> asyncpg.Record:
+async def create_organisation(
+    conn: asyncpg.Connection, slug: str | None = None, name: str | None = None
+) -> asyncpg.Record:
     """An organisation (by default a fresh one)."""
     slug = slug or f"org-{next(_sequence)}"
     return await conn.fetchrow(org_q.UPSERT_ORGANISATION, slug, name or slug.upper())
@@ -48,7 +50,7 @@ async def create_organiser(
 
 def event_body(**overrides: Any) -> dict[str, Any]:
     """A valid organiser API body for a web conference a week from now."""
-    start = (datetime.now(timezone.utc) + timedelta(days=7)).replace(hour=11, minute=15, second=0, microsecond=0)
+    start = (datetime.now(UTC) + timedelta(days=7)).replace(hour=11, minute=15, second=0, microsecond=0)
     body: dict[str, Any] = {
         "kind": "webconference",
         "organisation": "asti",
@@ -109,7 +111,10 @@ async def committed_events(
 def registration_body(**overrides: Any) -> dict[str, Any]:
     """A valid public registration body with a fresh address."""
     body: dict[str, Any] = {
-        "name": "Ana Silva", "email": f"person{next(_sequence)}@example.org", "language": "pt", "consent": True,
+        "name": "Ana Silva",
+        "email": f"person{next(_sequence)}@example.org",
+        "language": "pt",
+        "consent": True,
     }
     body.update(overrides)
     return body
@@ -141,13 +146,18 @@ async def insert_registration(
     """
     from server.registrations.tokens import new_token
 
-    now = datetime.now(timezone.utc)
+    now = datetime.now(UTC)
     nonce, token, token_hash = new_token(settings.secret_key)
     values: dict[str, Any] = {
         "event_id": await conn.fetchval("SELECT id FROM events WHERE slug = $1", event_slug),
-        "token_nonce": nonce, "token_hash": token_hash, "name": name,
-        "email": email or f"person{next(_sequence)}@example.org", "language": language, "status": status,
-        "whole_series": whole_series, "consent_at": now,
+        "token_nonce": nonce,
+        "token_hash": token_hash,
+        "name": name,
+        "email": email or f"person{next(_sequence)}@example.org",
+        "language": language,
+        "status": status,
+        "whole_series": whole_series,
+        "consent_at": now,
         "hold_expires_at": now + settings.hold_duration if status == "pending" else None,
         "waitlisted_at": now if status == "waitlisted" else None,
         "confirmed_at": now if status == "confirmed" else None,
@@ -185,8 +195,14 @@ RETURNING id
 
 
 async def queue_messages(
-    conn: asyncpg.Connection, settings: Settings, count: int = 1, *, kind: str = "registration_confirmed",
-    status: str = "confirmed", event_slug: str | None = None, **event_overrides: Any,
+    conn: asyncpg.Connection,
+    settings: Settings,
+    count: int = 1,
+    *,
+    kind: str = "registration_confirmed",
+    status: str = "confirmed",
+    event_slug: str | None = None,
+    **event_overrides: Any,
 ) -> list[int]:
     """`count` people of one event (a new one unless `event_slug`), each with one `kind` mail queued; returns the outbox ids.
 
@@ -201,9 +217,15 @@ async def queue_messages(
     languages = ("fr", "de", "lb", "en", "pt")
     async with conn.transaction():
         people = await conn.fetch(
-            QUEUE_PEOPLE, slug, [nonce for nonce, _, _ in tokens], [digest for _, _, digest in tokens],
-            [f"person{next(_sequence)}@example.org" for _ in range(count)], [languages[n % 5] for n in range(count)],
-            status, settings.hold_duration)
+            QUEUE_PEOPLE,
+            slug,
+            [nonce for nonce, _, _ in tokens],
+            [digest for _, _, digest in tokens],
+            [f"person{next(_sequence)}@example.org" for _ in range(count)],
+            [languages[n % 5] for n in range(count)],
+            status,
+            settings.hold_duration,
+        )
         mail = await conn.fetch(QUEUE_MAIL, kind, [p["id"] for p in people])
     return sorted(m["id"] for m in mail)
 

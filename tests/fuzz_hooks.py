@@ -31,10 +31,20 @@ FORBIDDEN = re.compile(r"[\x00-\x1f\x7f-\x9f\u2028\u2029\u202a-\u202e\u2066-\u20
 FORBIDDEN_IN_LINES = re.compile(r"[\x00-\x08\x0b-\x1f\x7f-\x9f\u2028\u2029\u202a-\u202e\u2066-\u2069]")
 INSTANTS = ["0001-01-01T00:00:00+23:59", "9999-12-31T23:59:59-23:59", "1969-12-31T23:59:59Z", "2200-01-01T00:00:00Z"]
 DATES = ["0001-01-01", "9999-12-31", "1969-12-31"]
-EMAILS = ["x1,victim@example.org", 'a"b@example.org', "ana@example.org.", "an\u200ba@example.org",
-          "\uff41na@example.org", "ana@example.org,bob@example.org"]
-RULES = ["FREQ=WEEKLY;INTERVAL=0;COUNT=3", "FREQ=WEEKLY;INTERVAL=99999;COUNT=3", "FREQ=WEEKLY;UNTIL=99991231",
-         "FREQ=MONTHLY;INTERVAL=24;BYMONTHDAY=31;COUNT=200"]
+EMAILS = [
+    "x1,victim@example.org",
+    'a"b@example.org',
+    "ana@example.org.",
+    "an\u200ba@example.org",
+    "\uff41na@example.org",
+    "ana@example.org,bob@example.org",
+]
+RULES = [
+    "FREQ=WEEKLY;INTERVAL=0;COUNT=3",
+    "FREQ=WEEKLY;INTERVAL=99999;COUNT=3",
+    "FREQ=WEEKLY;UNTIL=99991231",
+    "FREQ=MONTHLY;INTERVAL=24;BYMONTHDAY=31;COUNT=200",
+]
 INSTANT_QUERIES = ("from", "to")
 
 
@@ -111,7 +121,9 @@ def flatmap_body(context, body):
         return st.just(body)
     mutated = st.sampled_from(leaves).flatmap(
         lambda leaf: st.sampled_from(_attacks(leaf[1], leaf[2], leaf[0][-1])).map(
-            lambda attack: _replaced(body, leaf[0], attack)))
+            lambda attack: _replaced(body, leaf[0], attack)
+        )
+    )
     return st.one_of(st.just(body), mutated)
 
 
@@ -146,7 +158,8 @@ def flatmap_path_parameters(context, path_parameters):
     if not texts:
         return st.just(path_parameters)
     mutated = st.tuples(st.sampled_from(texts), st.sampled_from(CONTROLS)).map(
-        lambda pick: {**path_parameters, pick[0]: path_parameters[pick[0]] + pick[1]})
+        lambda pick: {**path_parameters, pick[0]: path_parameters[pick[0]] + pick[1]}
+    )
     return st.one_of(st.just(path_parameters), mutated)
 
 

@@ -68,12 +68,14 @@ def occurrences_from(parsed: list[ParsedEvent], window: Window = ALL_TIME) -> li
         for original in master.starts:
             shown = overrides.get((master.uid, epoch(original)))
             if shown:
-                occurrence = Occurrence(master.uid, epoch(original), epoch(shown.start), epoch(shown.end),
-                                        shown.status == "CANCELLED")
+                occurrence = Occurrence(
+                    master.uid, epoch(original), epoch(shown.start), epoch(shown.end), shown.status == "CANCELLED"
+                )
             else:
                 start = original.astimezone(UTC)
-                occurrence = Occurrence(master.uid, epoch(original), epoch(start), epoch(start + length),
-                                        master.status == "CANCELLED")
+                occurrence = Occurrence(
+                    master.uid, epoch(original), epoch(start), epoch(start + length), master.status == "CANCELLED"
+                )
             if epoch(window[0]) <= occurrence.start < epoch(window[1]):
                 found.append(occurrence)
     return sorted(found)
@@ -92,10 +94,18 @@ def parse_with_icalendar(data: bytes) -> list[ParsedEvent]:
             rule = rrulestr(vevent["RRULE"].to_ical().decode(), dtstart=start)
             starts = [s for s in rule if epoch(s) not in excluded]
         recurrence_id = vevent.get("RECURRENCE-ID")
-        parsed.append(ParsedEvent(
-            str(vevent["UID"]), recurrence_id.dt if recurrence_id else None, start, vevent["DTEND"].dt,
-            str(vevent["STATUS"]), int(vevent["SEQUENCE"]), str(vevent["SUMMARY"]), starts,
-        ))
+        parsed.append(
+            ParsedEvent(
+                str(vevent["UID"]),
+                recurrence_id.dt if recurrence_id else None,
+                start,
+                vevent["DTEND"].dt,
+                str(vevent["STATUS"]),
+                int(vevent["SEQUENCE"]),
+                str(vevent["SUMMARY"]),
+                starts,
+            )
+        )
     return parsed
 
 
@@ -113,10 +123,18 @@ def parse_with_vobject(data: bytes) -> list[ParsedEvent]:
         start = vevent.dtstart.value
         starts = list(vevent.getrruleset(addRDate=True)) if hasattr(vevent, "rrule") else [start]
         recurrence_id = vevent.recurrence_id.value if hasattr(vevent, "recurrence_id") else None
-        parsed.append(ParsedEvent(
-            vevent.uid.value, recurrence_id, start, vevent.dtend.value, vevent.status.value,
-            int(vevent.sequence.value), vevent.summary.value, starts,
-        ))
+        parsed.append(
+            ParsedEvent(
+                vevent.uid.value,
+                recurrence_id,
+                start,
+                vevent.dtend.value,
+                vevent.status.value,
+                int(vevent.sequence.value),
+                vevent.summary.value,
+                starts,
+            )
+        )
     return parsed
 
 
@@ -143,7 +161,10 @@ def make_icaljs() -> Callable[..., dict]:
         if not (JS_DIR / "node_modules" / "ical.js" / "package.json").exists():
             done = subprocess.run(
                 [npm, "ci", "--prefix", str(JS_DIR), "--no-audit", "--no-fund"],
-                cwd=ROOT, capture_output=True, text=True, timeout=240,
+                cwd=ROOT,
+                capture_output=True,
+                text=True,
+                timeout=240,
             )
             if done.returncode != 0:
                 pytest.fail(f"npm ci --prefix tests/js failed:\n{done.stdout}\n{done.stderr}")
@@ -151,7 +172,9 @@ def make_icaljs() -> Callable[..., dict]:
     def parse(data: bytes, window: Window = ALL_TIME) -> dict:
         done = subprocess.run(
             [node, str(JS_DIR / "parse_ics.mjs"), window[0].isoformat(), window[1].isoformat()],
-            input=data, capture_output=True, timeout=60,
+            input=data,
+            capture_output=True,
+            timeout=60,
         )
         assert done.returncode == 0, f"ical.js failed:\n{done.stderr.decode()}"
         return json.loads(done.stdout)

@@ -25,12 +25,16 @@ def at(day: date, hour: int, minute: int = 0) -> datetime:
 def interpreter_body(**overrides: Any) -> dict[str, Any]:
     """An interpreter of ASTI's pool speaking French and Tigrinya, in Luxembourg's canton, Monday to Friday 8-18."""
     body: dict[str, Any] = {
-        "organisation": "asti", "name": f"Interpreter {next(_sequence)}",
-        "email": f"interpreter{next(_sequence)}@example.org", "phone": "+352 621 000 111",
+        "organisation": "asti",
+        "name": f"Interpreter {next(_sequence)}",
+        "email": f"interpreter{next(_sequence)}@example.org",
+        "phone": "+352 621 000 111",
         "languages": [{"code": "fr", "level": "C2"}, {"code": "ti", "level": "native"}],
-        "cantons": ["Luxembourg"], "communes": ["Esch-sur-Alzette"],
+        "cantons": ["Luxembourg"],
+        "communes": ["Esch-sur-Alzette"],
         "availability": [{"weekday": d, "starts": "08:00:00", "ends": "18:00:00"} for d in range(1, 6)],
-        "monthly_cap": 20, "language": "fr",
+        "monthly_cap": 20,
+        "language": "fr",
     }
     body.update(overrides)
     return body
@@ -39,11 +43,20 @@ def interpreter_body(**overrides: Any) -> dict[str, Any]:
 def mission_body(starts_at: datetime, minutes: int = 60, **overrides: Any) -> dict[str, Any]:
     """A mission from Tigrinya into French at the social office of Luxembourg city."""
     body: dict[str, Any] = {
-        "starts_at": starts_at.isoformat(), "ends_at": (starts_at + timedelta(minutes=minutes)).isoformat(),
-        "from_language": "ti", "to_language": "fr", "field": "social",
+        "starts_at": starts_at.isoformat(),
+        "ends_at": (starts_at + timedelta(minutes=minutes)).isoformat(),
+        "from_language": "ti",
+        "to_language": "fr",
+        "field": "social",
         "place": {"commune": "Luxembourg", "address": "3, rue du Commerce"},
-        "requester": {"organisation": "Office social", "contact": "Marie Weber", "email": "office@example.lu",
-                      "type": "social_office", "phone": "+352 4796 1", "language": "fr"},
+        "requester": {
+            "organisation": "Office social",
+            "contact": "Marie Weber",
+            "email": "office@example.lu",
+            "type": "social_office",
+            "phone": "+352 4796 1",
+            "language": "fr",
+        },
         "beneficiary_initials": "T.G.",
     }
     body.update(overrides)

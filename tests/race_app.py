@@ -22,27 +22,39 @@ async def register_unlocked(slug: str, data: RegistrationIn, conn: asyncpg.Conne
         await conn.execute("SET LOCAL zesummen.allow_overbooking = 'on'")
         event = await conn.fetchrow("SELECT id, capacity FROM events WHERE slug = $1", slug)
         taken = await conn.fetchval(
-            "SELECT count(*) FROM registrations WHERE event_id = $1 AND status IN ('pending', 'confirmed')", event["id"])
+            "SELECT count(*) FROM registrations WHERE event_id = $1 AND status IN ('pending', 'confirmed')", event["id"]
+        )
         await asyncio.sleep(0.002)  # a request a little slow between deciding and writing, as any may be
         status = "confirmed" if taken < event["capacity"] else "waitlisted"
         await conn.execute(
             "INSERT INTO registrations (event_id, name, email, language, status, confirmed_at, waitlisted_at) "
             "VALUES ($1, $2, $3, $4, $5::text, CASE WHEN $5::text = 'confirmed' THEN now() END, "
             "CASE WHEN $5::text = 'waitlisted' THEN now() END)",
-            event["id"], data.name, data.email.lower(), data.language, status)
+            event["id"],
+            data.name,
+            data.email.lower(),
+            data.language,
+            status,
+        )
     return {"status": status}
 
 
 @post("/test/racy-login", status_code=200, include_in_schema=False)
 async def racy_login(
-    data: LoginIn, request: Request, conn: asyncpg.Connection, settings: Settings,
+    data: LoginIn,
+    request: Request,
+    conn: asyncpg.Connection,
+    settings: Settings,
 ) -> dict[str, str]:
     """What login must never do: check the counters, then the password, and count a failure only afterwards."""
     email = accounts.account_email(data.email)
     keys, limits = accounts.sign_in_keys(settings, client_address(request, settings), email)
-    hits = await conn.fetch("SELECT key, hits FROM rate_limits WHERE key = ANY($1) "
-                            "AND window_start = date_bin($2::interval, now(), TIMESTAMPTZ 'epoch')",
-                            keys, settings.sign_in_window)
+    hits = await conn.fetch(
+        "SELECT key, hits FROM rate_limits WHERE key = ANY($1) "
+        "AND window_start = date_bin($2::interval, now(), TIMESTAMPTZ 'epoch')",
+        keys,
+        settings.sign_in_window,
+    )
     most = dict(zip(keys, limits, strict=True))
     if any(row["hits"] >= most[row["key"]] for row in hits):
         raise accounts.SignInLimited("Too many failed attempts.")
@@ -53,8 +65,9 @@ async def racy_login(
     return {"ok": "yes"}
 
 
-@post("/test/interpretation-missions/{mission_id:int}/unconstrained-assignment", status_code=200,
-      include_in_schema=False)
+@post(
+    "/test/interpretation-missions/{mission_id:int}/unconstrained-assignment", status_code=200, include_in_schema=False
+)
 async def assign_unconstrained(mission_id: int, data: dict[str, int], conn: asyncpg.Connection) -> dict[str, bool]:
     """What assignment must never rely on: look for a clash in Python, then write, where no constraint stands guard.
 
@@ -63,15 +76,24 @@ async def assign_unconstrained(mission_id: int, data: dict[str, int], conn: asyn
     """
     async with conn.transaction():
         mission = await conn.fetchrow(
-            "SELECT starts_at, ends_at FROM interpretation_missions WHERE id = $1", mission_id)
+            "SELECT starts_at, ends_at FROM interpretation_missions WHERE id = $1", mission_id
+        )
         clash = await conn.fetchval(
             "SELECT count(*) FROM interpretation_race_control WHERE interpreter_id = $1 "
-            "AND tstzrange(starts_at, ends_at) && tstzrange($2, $3)", data["interpreter"], mission["starts_at"],
-            mission["ends_at"])
+            "AND tstzrange(starts_at, ends_at) && tstzrange($2, $3)",
+            data["interpreter"],
+            mission["starts_at"],
+            mission["ends_at"],
+        )
         await asyncio.sleep(0.05)  # a request slow between deciding and writing, as any may be under load
         if not clash:
-            await conn.execute("INSERT INTO interpretation_race_control VALUES ($1, $2, $3, $4)",
-                               mission_id, data["interpreter"], mission["starts_at"], mission["ends_at"])
+            await conn.execute(
+                "INSERT INTO interpretation_race_control VALUES ($1, $2, $3, $4)",
+                mission_id,
+                data["interpreter"],
+                mission["starts_at"],
+                mission["ends_at"],
+            )
     return {"assigned": not clash}
 
 

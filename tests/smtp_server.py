@@ -1,15 +1,15 @@
 """A real SMTP server for tests (aiosmtpd) that records what it receives and can be told to fail.
 
-    server = await SmtpTestServer.start()
-    server.fail_next(421)             # the next message is answered 421 at DATA (then 250 again)
-    server.fail_next(550, times=2)
-    server.refuse("nobody@example.org", 550)   # at RCPT
-    server.drop_next()                # the next message's connection is cut before it is accepted
-    server.delay = 0.2                # accept each message, record it, then wait before saying 250
-    server.step_delay = 0.3           # wait this long before answering each of MAIL, RCPT and DATA
-    await server.go_down()            # as a server that stops: connections refused, open sessions cut
-    await server.come_back()          # listening again on the same port
-    await server.wait_for(3)          # until three messages were received
+server = await SmtpTestServer.start()
+server.fail_next(421)             # the next message is answered 421 at DATA (then 250 again)
+server.fail_next(550, times=2)
+server.refuse("nobody@example.org", 550)   # at RCPT
+server.drop_next()                # the next message's connection is cut before it is accepted
+server.delay = 0.2                # accept each message, record it, then wait before saying 250
+server.step_delay = 0.3           # wait this long before answering each of MAIL, RCPT and DATA
+await server.go_down()            # as a server that stops: connections refused, open sessions cut
+await server.come_back()          # listening again on the same port
+await server.wait_for(3)          # until three messages were received
 """
 
 from __future__ import annotations
@@ -74,7 +74,11 @@ class SmtpTestServer:
         loop = asyncio.get_running_loop()
 
         def check(_server: SMTP, _session: Session, _envelope: Envelope, _mechanism: str, data: object) -> AuthResult:
-            ok = isinstance(data, LoginPassword) and login is not None and (data.login.decode(), data.password.decode()) == login
+            ok = (
+                isinstance(data, LoginPassword)
+                and login is not None
+                and (data.login.decode(), data.password.decode()) == login
+            )
             return AuthResult(success=ok, handled=False)  # handled=False: aiosmtpd answers 235 or 535
 
         auth = {"authenticator": check, "auth_required": True, "auth_require_tls": False} if login else {}
@@ -126,24 +130,34 @@ class SmtpTestServer:
 
     # ------------------------------------------------------------------ aiosmtpd handler hooks
 
-    async def handle_EHLO(self, server: SMTP, session: Session, envelope: Envelope, hostname: str, responses: list[str]) -> list[str]:
+    async def handle_EHLO(
+        self, server: SMTP, session: Session, envelope: Envelope, hostname: str, responses: list[str]
+    ) -> list[str]:
         self.sessions += 1
         session.host_name = hostname
         return responses
 
-    async def handle_MAIL(self, server: SMTP, session: Session, envelope: Envelope, address: str, options: list[str]) -> str:
+    async def handle_MAIL(
+        self, server: SMTP, session: Session, envelope: Envelope, address: str, options: list[str]
+    ) -> str:
         if self.step_delay:
             await asyncio.sleep(self.step_delay)
         envelope.mail_from = address
         envelope.mail_options.extend(options)
         return "250 OK"
 
-    async def handle_RCPT(self, server: SMTP, session: Session, envelope: Envelope, address: str, options: list[str]) -> str:
+    async def handle_RCPT(
+        self, server: SMTP, session: Session, envelope: Envelope, address: str, options: list[str]
+    ) -> str:
         if self.step_delay:
             await asyncio.sleep(self.step_delay)
         code = self.refused.get(address.lower())
         if code is not None:
-            return f"{code} 5.1.1 <{address}>: recipient refused (test)" if code >= 500 else f"{code} 4.2.1 <{address}>: try later (test)"
+            return (
+                f"{code} 5.1.1 <{address}>: recipient refused (test)"
+                if code >= 500
+                else f"{code} 4.2.1 <{address}>: try later (test)"
+            )
         envelope.rcpt_tos.append(address)
         return "250 OK"
 
@@ -157,13 +171,23 @@ class SmtpTestServer:
             return "250 never heard"
         if self.failures:
             code = self.failures.pop(0)
-            text = {421: "4.3.2 Service not available, closing channel", 450: "4.2.0 Mailbox busy",
-                    451: "4.3.0 Local error", 550: "5.1.1 Mailbox unavailable", 554: "5.7.1 Rejected"}.get(code, "test")
+            text = {
+                421: "4.3.2 Service not available, closing channel",
+                450: "4.2.0 Mailbox busy",
+                451: "4.3.0 Local error",
+                550: "5.1.1 Mailbox unavailable",
+                554: "5.7.1 Rejected",
+            }.get(code, "test")
             return f"{code} {text}"
-        self.received.append(Received(
-            str(envelope.mail_from), list(envelope.rcpt_tos), bytes(envelope.original_content or b""), time.time(),
-            f"{session.peer[0]}:{session.peer[1]}",
-        ))
+        self.received.append(
+            Received(
+                str(envelope.mail_from),
+                list(envelope.rcpt_tos),
+                bytes(envelope.original_content or b""),
+                time.time(),
+                f"{session.peer[0]}:{session.peer[1]}",
+            )
+        )
         async with self._arrived:
             self._arrived.notify_all()
         if self.delay:

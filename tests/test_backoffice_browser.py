@@ -31,10 +31,17 @@ async def committed_staff(service) -> str:
     try:
         org = await create_organisation(conn)
         person, _ = await create_organiser(conn, {org["slug"]: "admin"})
-        await conn.execute("UPDATE organisers SET name = 'Maria Schmit', password_hash = $2 WHERE id = $1",
-                           person.id, accounts._hasher.hash(PASSWORD))
-        slug = await service.create(f"bo-{org['slug']}", organisation=org["slug"], capacity=12,
-                                    title={"fr": "Table ronde sur l'accueil", "en": "Round table on welcoming"})
+        await conn.execute(
+            "UPDATE organisers SET name = 'Maria Schmit', password_hash = $2 WHERE id = $1",
+            person.id,
+            accounts._hasher.hash(PASSWORD),
+        )
+        slug = await service.create(
+            f"bo-{org['slug']}",
+            organisation=org["slug"],
+            capacity=12,
+            title={"fr": "Table ronde sur l'accueil", "en": "Round table on welcoming"},
+        )
         settings = load_settings(database_url=service.database_url, secret_key=SECRET, base_url=service.base)
         for status in ("confirmed", "confirmed", "pending", "waitlisted"):
             await insert_registration(conn, settings, slug, status=status)
@@ -47,7 +54,8 @@ async def axe_violations(page) -> list[dict]:
     await page.add_script_tag(path=str(AXE))
     return await page.evaluate(
         """async () => (await axe.run(document, {resultTypes: ['violations']})).violations
-             .map(v => ({id: v.id, impact: v.impact, help: v.help, nodes: v.nodes.map(n => n.target.join(' '))}))""")
+             .map(v => ({id: v.id, impact: v.impact, help: v.help, nodes: v.nodes.map(n => n.target.join(' '))}))"""
+    )
 
 
 @pytest.mark.parametrize("size", ["phone", "desktop"])

@@ -23,20 +23,32 @@ def app(conn, settings):
 @pytest.fixture
 async def door(conn, settings, world):
     """A confirmed registration of an ASTI event and the path in its QR code."""
-    event = await create_event(conn, settings, kind="info_session", join_url=None, platform=None, online=False,
-                               venue="ASTI", commune="Luxembourg", organisation="asti",
-                               title={"en": "Welcome evening", "fr": "Soirée d'accueil"})
+    event = await create_event(
+        conn,
+        settings,
+        kind="info_session",
+        join_url=None,
+        platform=None,
+        online=False,
+        venue="ASTI",
+        commune="Luxembourg",
+        organisation="asti",
+        title={"en": "Welcome evening", "fr": "Soirée d'accueil"},
+    )
     reg, _ = await insert_registration(conn, settings, event.slug, status="confirmed", name="Ana Silva")
     path = checkin_url(settings.base, settings.secret_key, reg["id"], bytes(reg["token_nonce"])).removeprefix(
-        settings.base)
+        settings.base
+    )
     assert path.startswith("/organiser/checkin/")
     return {"event": event, "id": reg["id"], "path": path}
 
 
 async def state(conn, registration_id: int) -> tuple:
     """The registration's attendance and the number of attendance audit rows."""
-    return (await conn.fetchval("SELECT attendance FROM registrations WHERE id = $1", registration_id),
-            await conn.fetchval("SELECT count(*) FROM audit_log WHERE action = 'attendance'"))
+    return (
+        await conn.fetchval("SELECT attendance FROM registrations WHERE id = $1", registration_id),
+        await conn.fetchval("SELECT count(*) FROM audit_log WHERE action = 'attendance'"),
+    )
 
 
 async def test_an_organiser_sees_who_then_marks_them_present_once(app, conn, world, door) -> None:
@@ -52,8 +64,9 @@ async def test_an_organiser_sees_who_then_marks_them_present_once(app, conn, wor
         assert done.status_code == 200
         assert "Ana Silva is marked present at Welcome evening." in text_of(done)
         assert await state(conn, door["id"]) == ("present", 1)
-        row = await conn.fetchrow("SELECT actor_email, event_id, organisation_id, detail FROM audit_log "
-                                  "WHERE action = 'attendance'")
+        row = await conn.fetchrow(
+            "SELECT actor_email, event_id, organisation_id, detail FROM audit_log WHERE action = 'attendance'"
+        )
         assert row["actor_email"] == world["organiser"].email
         assert row["event_id"] == await conn.fetchval("SELECT id FROM events WHERE slug = $1", door["event"].slug)
         assert row["detail"]["registration"] == door["id"] and row["detail"]["already_present"] is False
@@ -86,8 +99,9 @@ async def test_without_a_session_the_scan_goes_to_sign_in_and_nothing_changes(ap
             assert answer.status_code == 303
             assert answer.headers["cache-control"] == "no-store"
             assert "Ana" not in answer.text
-        assert (await http.get(door["path"])).headers["location"] == \
-            f"/organiser/login?next={quote(door['path'], safe='')}"
+        assert (await http.get(door["path"])).headers[
+            "location"
+        ] == f"/organiser/login?next={quote(door['path'], safe='')}"
     assert await state(conn, door["id"]) == (None, 0)
 
 
@@ -141,7 +155,8 @@ async def test_a_post_without_the_forms_csrf_token_is_refused(app, conn, world, 
 async def test_a_cancelled_registration_is_a_409_and_stays_as_it_was(app, conn, settings, world, door) -> None:
     reg, _ = await insert_registration(conn, settings, door["event"].slug, status="cancelled", name="Rui Costa")
     path = checkin_url(settings.base, settings.secret_key, reg["id"], bytes(reg["token_nonce"])).removeprefix(
-        settings.base)
+        settings.base
+    )
     async with signed_in(app, world["organiser"], "en") as http:
         page = await http.get(path)
         assert page.status_code == 409 and "This person cannot be marked present" in text_of(page)

@@ -26,13 +26,24 @@ async def door_staff(service) -> tuple[str, str]:
     try:
         org = await create_organisation(conn)
         person, _ = await create_organiser(conn, {org["slug"]: "organiser"})
-        await conn.execute("UPDATE organisers SET name = 'Paulo Reis', password_hash = $2 WHERE id = $1",
-                           person.id, accounts._hasher.hash(PASSWORD))
-        slug = await service.create(f"door-{org['slug']}", organisation=org["slug"], capacity=5,
-                                    title={"fr": "Séance d'information sur la nationalité"})
+        await conn.execute(
+            "UPDATE organisers SET name = 'Paulo Reis', password_hash = $2 WHERE id = $1",
+            person.id,
+            accounts._hasher.hash(PASSWORD),
+        )
+        slug = await service.create(
+            f"door-{org['slug']}",
+            organisation=org["slug"],
+            capacity=5,
+            title={"fr": "Séance d'information sur la nationalité"},
+        )
         settings = load_settings(database_url=service.database_url, secret_key=SECRET, base_url=service.base)
-        for name, status in (("Ana Silva", "confirmed"), ("Bruno Weber", "confirmed"), ("Chloé Martin", "pending"),
-                             ("Dara Nguyen", "waitlisted")):
+        for name, status in (
+            ("Ana Silva", "confirmed"),
+            ("Bruno Weber", "confirmed"),
+            ("Chloé Martin", "pending"),
+            ("Dara Nguyen", "waitlisted"),
+        ):
             await insert_registration(conn, settings, slug, status=status, name=name)
     finally:
         await conn.close()
@@ -45,8 +56,9 @@ def counts(text: str) -> str:
 
 async def test_at_the_door_on_a_phone_find_tap_undo_and_a_walk_in(browser, service) -> None:  # noqa: F811
     email, slug = await door_staff(service)
-    context = await browser.new_context(viewport=PHONE, locale=LOCALES["fr"], bypass_csp=True, has_touch=True,
-                                        is_mobile=True)
+    context = await browser.new_context(
+        viewport=PHONE, locale=LOCALES["fr"], bypass_csp=True, has_touch=True, is_mobile=True
+    )
     page = await context.new_page()
     problems: dict[str, list] = {}
     door = f"{service.base}/organiser/events/{slug}/checkin"

@@ -74,13 +74,25 @@ def form_fields(page, **changes: object) -> dict[str, object]:
 def conference(token: str, **changes: str) -> dict[str, object]:
     """The editor's form of a web conference in three languages."""
     fields: dict[str, object] = {
-        "csrf_token": token, "organisation": "asti", "kind": "webconference", "slug": "",
-        "title_fr": "Les Portugais de seconde génération", "title_de": "Portugiesen der zweiten Generation",
-        "title_pt": "Os portugueses de segunda geração", "summary_fr": "Leurs sentiments d'appartenance.",
-        "description_fr": "Premier paragraphe.\n\nSecond paragraphe.", "languages": ["fr", "pt"],
-        "starts_at": "2027-03-10T12:15", "ends_at": "2027-03-10T13:45", "timezone": "Europe/Luxembourg",
-        "capacity": "100", "confirmation_required": "yes", "reminders": ["P1D", "PT1H"],
-        "join_url": "https://meet.example.org/cefis", "platform": "Webex", "repeat": "none",
+        "csrf_token": token,
+        "organisation": "asti",
+        "kind": "webconference",
+        "slug": "",
+        "title_fr": "Les Portugais de seconde génération",
+        "title_de": "Portugiesen der zweiten Generation",
+        "title_pt": "Os portugueses de segunda geração",
+        "summary_fr": "Leurs sentiments d'appartenance.",
+        "description_fr": "Premier paragraphe.\n\nSecond paragraphe.",
+        "languages": ["fr", "pt"],
+        "starts_at": "2027-03-10T12:15",
+        "ends_at": "2027-03-10T13:45",
+        "timezone": "Europe/Luxembourg",
+        "capacity": "100",
+        "confirmation_required": "yes",
+        "reminders": ["P1D", "PT1H"],
+        "join_url": "https://meet.example.org/cefis",
+        "platform": "Webex",
+        "repeat": "none",
     }
     fields.update(changes)
     return fields
@@ -101,16 +113,25 @@ async def test_an_organiser_creates_a_draft_web_conference_in_three_languages(ap
     assert row["description"]["fr"] == "Premier paragraphe.\n\nSecond paragraphe."
     assert row["starts_at"].isoformat() == "2027-03-10T11:15:00+00:00"
     assert row["join_url"] == "https://meet.example.org/cefis" and row["platform"] == "Webex"
-    assert await conn.fetchval("SELECT actor_email FROM audit_log WHERE action = 'event_created' AND event_id = $1",
-                               row["id"]) == world["organiser"].email
+    assert (
+        await conn.fetchval(
+            "SELECT actor_email FROM audit_log WHERE action = 'event_created' AND event_id = $1", row["id"]
+        )
+        == world["organiser"].email
+    )
 
 
 async def test_errors_are_next_to_their_fields_in_the_persons_language_and_nothing_typed_is_lost(
-        app, conn, world) -> None:
+    app, conn, world
+) -> None:
     async with signed_in(app, world["organiser"], "fr") as http:
         token = csrf_token(await http.get("/organiser/events/new"))
-        refused = await http.post("/organiser/events/new", data=conference(
-            token, title_fr="", title_de="", title_pt="", capacity="douze", join_url="meet.example.org"))
+        refused = await http.post(
+            "/organiser/events/new",
+            data=conference(
+                token, title_fr="", title_de="", title_pt="", capacity="douze", join_url="meet.example.org"
+            ),
+        )
         assert refused.status_code == 422
         assert "Veuillez écrire le titre dans au moins une langue." in text_of(refused)
         assert 'id="f-capacity-error"' in refused.text and 'value="douze"' in refused.text
@@ -127,18 +148,37 @@ async def test_errors_are_next_to_their_fields_in_the_persons_language_and_nothi
 async def test_a_weekly_series_comes_from_simple_controls_and_reads_in_words(app, conn, world) -> None:
     async with signed_in(app, world["organiser"], "en") as http:
         token = csrf_token(await http.get("/organiser/events/new"))
-        done = await http.post("/organiser/events/new", data=conference(
-            token, kind="conversation_table", title_fr="Table de conversation", title_de="", title_pt="",
-            practised_language="fr", level="all", venue="ASTI, 10-12, rue Auguste Laval, Luxembourg",
-            join_url="", starts_at="2026-12-01T18:30", ends_at="2026-12-01T20:00", repeat="weekly",
-            until="2027-06-29", exceptions="22/12/2026\n2026-12-29"))
+        done = await http.post(
+            "/organiser/events/new",
+            data=conference(
+                token,
+                kind="conversation_table",
+                title_fr="Table de conversation",
+                title_de="",
+                title_pt="",
+                practised_language="fr",
+                level="all",
+                venue="ASTI, 10-12, rue Auguste Laval, Luxembourg",
+                join_url="",
+                starts_at="2026-12-01T18:30",
+                ends_at="2026-12-01T20:00",
+                repeat="weekly",
+                until="2027-06-29",
+                exceptions="22/12/2026\n2026-12-29",
+            ),
+        )
         assert done.status_code == 303, text_of(done)
         first = done.headers["location"].split("?")[0].rsplit("/", 1)[1]
         assert first == "table-de-conversation-2026-12-01"
         rule = await conn.fetchval("SELECT rrule FROM series WHERE slug = 'table-de-conversation'")
         assert rule == "FREQ=WEEKLY;BYDAY=TU;UNTIL=20270629"
-        assert await conn.fetchval("SELECT count(*) FROM events e JOIN series s ON s.id = e.series_id "
-                                   "WHERE s.slug = 'table-de-conversation'") == 31 - 2
+        assert (
+            await conn.fetchval(
+                "SELECT count(*) FROM events e JOIN series s ON s.id = e.series_id "
+                "WHERE s.slug = 'table-de-conversation'"
+            )
+            == 31 - 2
+        )
         page = text_of(await http.get(f"/organiser/events/{first}/edit"))
         assert "every Tuesday at 18:30 until 29 June 2027, except 22 December and 29 December." in page
         page = text_of(await http.get(f"/organiser/events/{first}"))
@@ -149,8 +189,9 @@ async def test_a_weekly_series_comes_from_simple_controls_and_reads_in_words(app
 
 
 async def test_a_change_goes_through_the_service_and_audits_only_what_differs(app, conn, settings, world) -> None:
-    event = await create_event(conn, settings, organisation="asti", capacity=20, title={"fr": "Avant"},
-                               languages=["fr"])
+    event = await create_event(
+        conn, settings, organisation="asti", capacity=20, title={"fr": "Avant"}, languages=["fr"]
+    )
     async with signed_in(app, world["organiser"], "en") as http:
         form = await http.get(f"/organiser/events/{event.slug}/edit")
         assert form.status_code == 200 and 'value="Avant"' in form.text and 'value="20"' in form.text
@@ -161,8 +202,9 @@ async def test_a_change_goes_through_the_service_and_audits_only_what_differs(ap
         assert done.status_code == 303, text_of(done)
     row = await conn.fetchrow("SELECT * FROM events WHERE slug = $1", event.slug)
     assert row["capacity"] == 30 and row["title"] == {"fr": "Avant", "de": "Vorher"}
-    detail = await conn.fetchval("SELECT detail FROM audit_log WHERE action = 'event_changed' AND event_id = $1",
-                                 row["id"])
+    detail = await conn.fetchval(
+        "SELECT detail FROM audit_log WHERE action = 'event_changed' AND event_id = $1", row["id"]
+    )
     assert detail == {"fields": ["capacity", "title"], "registrants_told": False}
 
 
@@ -182,8 +224,15 @@ async def test_lowering_the_places_below_the_confirmed_asks_first(app, conn, set
 
 
 async def test_a_duplicate_is_a_new_draft_with_a_free_address(app, conn, settings, world) -> None:
-    event = await create_event(conn, settings, organisation="asti", slug="atelier", title={"fr": "Atelier"},
-                               languages=["fr"], recurrence={"rrule": "FREQ=WEEKLY;COUNT=4", "exdates": []})
+    event = await create_event(
+        conn,
+        settings,
+        organisation="asti",
+        slug="atelier",
+        title={"fr": "Atelier"},
+        languages=["fr"],
+        recurrence={"rrule": "FREQ=WEEKLY;COUNT=4", "exdates": []},
+    )
     async with signed_in(app, world["organiser"], "en") as http:
         one = await http.get(f"/organiser/events/new?copy={event.slug}")
         assert one.status_code == 200 and 'value="atelier-2"' in one.text and 'value="Atelier"' in one.text
@@ -193,13 +242,19 @@ async def test_a_duplicate_is_a_new_draft_with_a_free_address(app, conn, setting
         fields = form_fields(whole)
         done = await http.post("/organiser/events/new", data=fields)
         assert done.status_code == 303, text_of(done)
-    assert await conn.fetchval("SELECT count(*) FROM events e JOIN series s ON s.id = e.series_id "
-                               "WHERE s.slug = 'atelier-2' AND e.status = 'draft'") == 4
+    assert (
+        await conn.fetchval(
+            "SELECT count(*) FROM events e JOIN series s ON s.id = e.series_id "
+            "WHERE s.slug = 'atelier-2' AND e.status = 'draft'"
+        )
+        == 4
+    )
 
 
 async def test_the_preview_is_the_public_page_in_each_language_and_sends_nothing(app, conn, settings, world) -> None:
-    draft = await create_event(conn, settings, organisation="asti", publish=False, languages=["fr"],
-                               title={"fr": "Bientôt", "de": "Demnächst"})
+    draft = await create_event(
+        conn, settings, organisation="asti", publish=False, languages=["fr"], title={"fr": "Bientôt", "de": "Demnächst"}
+    )
     async with signed_in(app, world["viewer"], "en") as http:
         german = await http.get(f"/organiser/events/{draft.slug}/preview?lang=de")
         assert german.status_code == 200 and '<h1 lang="de">Demnächst</h1>' in german.text
@@ -219,8 +274,9 @@ async def test_a_viewer_sees_no_write_control_and_the_server_refuses_writes(app,
         assert "/organiser/events/new" not in (await http.get("/organiser/")).text
         token = csrf_token(page)
         assert (await http.get(f"/organiser/events/{event.slug}/edit")).status_code == 403
-        assert (await http.post(f"/organiser/events/{event.slug}/edit",
-                                data={"csrf_token": token, "capacity": "1"})).status_code == 403
+        assert (
+            await http.post(f"/organiser/events/{event.slug}/edit", data={"csrf_token": token, "capacity": "1"})
+        ).status_code == 403
         assert (await http.get("/organiser/events/new")).status_code == 403
         assert (await http.post("/organiser/events/new", data=conference(token))).status_code == 403
     assert await conn.fetchval("SELECT count(*) FROM events") == 1
@@ -232,10 +288,12 @@ async def test_another_organisations_staff_get_the_same_as_a_missing_event(app, 
         token = csrf_token(await http.get("/organiser/"))
         missing = await http.get("/organiser/events/no-such-event/edit")
         assert missing.status_code == 404
-        for answer in (await http.get(f"/organiser/events/{event.slug}/edit"),
-                       await http.post(f"/organiser/events/{event.slug}/edit", data={"csrf_token": token}),
-                       await http.get(f"/organiser/events/new?copy={event.slug}"),
-                       await http.get(f"/organiser/events/{event.slug}/preview")):
+        for answer in (
+            await http.get(f"/organiser/events/{event.slug}/edit"),
+            await http.post(f"/organiser/events/{event.slug}/edit", data={"csrf_token": token}),
+            await http.get(f"/organiser/events/new?copy={event.slug}"),
+            await http.get(f"/organiser/events/{event.slug}/preview"),
+        ):
             assert answer.status_code == 404 and text_of(answer) == text_of(missing)
         # and it cannot create an event in ASTI's name
         refused = await http.post("/organiser/events/new", data=conference(token))
@@ -253,23 +311,38 @@ async def test_a_new_time_of_a_published_event_tells_the_registered_people(app, 
         later = {"starts_at": starts[:11] + "19:00", "ends_at": ends[:11] + "20:30"}
         done = await http.post(f"/organiser/events/{event.slug}/edit", data=form_fields(form, **later))
         assert done.status_code == 303, text_of(done)
-    told = await conn.fetch("SELECT o.language FROM outbox o JOIN events e ON e.id = o.event_id "
-                            "WHERE e.slug = $1 AND o.kind = 'event_changed'", event.slug)
+    told = await conn.fetch(
+        "SELECT o.language FROM outbox o JOIN events e ON e.id = o.event_id "
+        "WHERE e.slug = $1 AND o.kind = 'event_changed'",
+        event.slug,
+    )
     assert [r["language"] for r in told] == ["pt"]
-    assert await conn.fetchval("SELECT detail FROM audit_log a JOIN events e ON e.id = a.event_id "
-                               "WHERE e.slug = $1 AND a.action = 'event_changed'", event.slug) \
-        == {"fields": ["ends_at", "starts_at"], "registrants_told": True}
+    assert await conn.fetchval(
+        "SELECT detail FROM audit_log a JOIN events e ON e.id = a.event_id "
+        "WHERE e.slug = $1 AND a.action = 'event_changed'",
+        event.slug,
+    ) == {"fields": ["ends_at", "starts_at"], "registrants_told": True}
 
 
 async def test_the_series_typed_reads_in_words_before_anything_is_created(app, conn, world) -> None:
     async with signed_in(app, world["organiser"], "fr") as http:
         token = csrf_token(await http.get("/organiser/events/new"))
-        checked = await http.post("/organiser/events/new", data=conference(
-            token, starts_at="2027-01-12T18:30", ends_at="2027-01-12T20:00", repeat="monthly", count="6",
-            exceptions="09/03/2027", check_series="yes"))
+        checked = await http.post(
+            "/organiser/events/new",
+            data=conference(
+                token,
+                starts_at="2027-01-12T18:30",
+                ends_at="2027-01-12T20:00",
+                repeat="monthly",
+                count="6",
+                exceptions="09/03/2027",
+                check_series="yes",
+            ),
+        )
         assert checked.status_code == 200
-        assert "La série : chaque deuxième mardi du mois à 18 h 30, 6 dates, sauf le 9 mars." \
-            in checked.text.replace("\u00a0", " ")
+        assert "La série : chaque deuxième mardi du mois à 18 h 30, 6 dates, sauf le 9 mars." in checked.text.replace(
+            "\u00a0", " "
+        )
         assert '<option value="monthly" selected>' in checked.text and 'value="09/03/2027"' not in checked.text
         assert "09/03/2027</textarea>" in checked.text  # what was typed stays
     assert await conn.fetchval("SELECT count(*) FROM events") == 0

@@ -17,9 +17,15 @@ def app(conn, settings):
 
 
 async def test_the_texts_are_side_by_side_with_the_fallback_the_public_reads(app, conn, settings, world) -> None:
-    event = await create_event(conn, settings, organisation="asti", languages=["fr"],
-                               title={"fr": "Les Portugais de seconde génération", "de": "Portugiesen"},
-                               summary={"fr": "Un résumé."}, description={"fr": "Une description."})
+    event = await create_event(
+        conn,
+        settings,
+        organisation="asti",
+        languages=["fr"],
+        title={"fr": "Les Portugais de seconde génération", "de": "Portugiesen"},
+        summary={"fr": "Un résumé."},
+        description={"fr": "Une description."},
+    )
     async with signed_in(app, world["viewer"], "en") as http:
         page = await http.get(f"/organiser/events/{event.slug}")
         assert page.status_code == 200
@@ -34,8 +40,13 @@ async def test_the_texts_are_side_by_side_with_the_fallback_the_public_reads(app
 
 async def test_cancelling_says_who_will_be_told_then_tells_them(app, conn, settings, world) -> None:
     event = await create_event(conn, settings, organisation="asti", capacity=20)
-    for language, status, count in (("fr", "confirmed", 7), ("pt", "pending", 2), ("pt", "waitlisted", 1),
-                                    ("de", "confirmed", 2), ("en", "cancelled", 1)):
+    for language, status, count in (
+        ("fr", "confirmed", 7),
+        ("pt", "pending", 2),
+        ("pt", "waitlisted", 1),
+        ("de", "confirmed", 2),
+        ("en", "cancelled", 1),
+    ):
         for _ in range(count):
             await insert_registration(conn, settings, event.slug, status=status, language=language)
     async with signed_in(app, world["organiser"], "en") as http:
@@ -50,13 +61,20 @@ async def test_cancelling_says_who_will_be_told_then_tells_them(app, conn, setti
         assert done.status_code == 303 and done.headers["location"] == f"/organiser/events/{event.slug}?done=cancelled"
         assert "The event is cancelled." in text_of(await http.get(done.headers["location"]))
     assert await conn.fetchval("SELECT status FROM events WHERE slug = $1", event.slug) == "cancelled"
-    told = await conn.fetch("SELECT language, count(*) FROM outbox o JOIN events e ON e.id = o.event_id "
-                            "WHERE e.slug = $1 AND o.kind = 'event_cancelled' GROUP BY language ORDER BY 2 DESC",
-                            event.slug)
+    told = await conn.fetch(
+        "SELECT language, count(*) FROM outbox o JOIN events e ON e.id = o.event_id "
+        "WHERE e.slug = $1 AND o.kind = 'event_cancelled' GROUP BY language ORDER BY 2 DESC",
+        event.slug,
+    )
     assert [tuple(r) for r in told] == [("fr", 7), ("pt", 3), ("de", 2)]
-    assert await conn.fetchval("SELECT actor_email FROM audit_log a JOIN events e ON e.id = a.event_id "
-                               "WHERE e.slug = $1 AND a.action = 'event_cancelled'", event.slug) \
+    assert (
+        await conn.fetchval(
+            "SELECT actor_email FROM audit_log a JOIN events e ON e.id = a.event_id "
+            "WHERE e.slug = $1 AND a.action = 'event_cancelled'",
+            event.slug,
+        )
         == world["organiser"].email
+    )
 
 
 async def test_the_confirmation_is_in_the_persons_language_with_its_plural(app, conn, settings, world) -> None:
@@ -85,14 +103,17 @@ async def test_a_viewer_is_refused_and_another_organisation_sees_nothing(app, co
     async with signed_in(app, world["viewer"]) as http:
         token = csrf_token(await http.get(f"/organiser/events/{event.slug}"))
         assert (await http.get(f"/organiser/events/{event.slug}/cancel")).status_code == 403
-        assert (await http.post(f"/organiser/events/{event.slug}/cancel", data={"csrf_token": token})).status_code \
-            == 403
+        assert (
+            await http.post(f"/organiser/events/{event.slug}/cancel", data={"csrf_token": token})
+        ).status_code == 403
     async with signed_in(app, world["caritas_admin"]) as http:
         token = csrf_token(await http.get("/organiser/"))
         missing = await http.get("/organiser/events/no-such-event")
         assert missing.status_code == 404
-        for answer in (await http.get(f"/organiser/events/{event.slug}"),
-                       await http.get(f"/organiser/events/{event.slug}/cancel"),
-                       await http.post(f"/organiser/events/{event.slug}/cancel", data={"csrf_token": token})):
+        for answer in (
+            await http.get(f"/organiser/events/{event.slug}"),
+            await http.get(f"/organiser/events/{event.slug}/cancel"),
+            await http.post(f"/organiser/events/{event.slug}/cancel", data={"csrf_token": token}),
+        ):
             assert answer.status_code == 404 and text_of(answer) == text_of(missing)
     assert await conn.fetchval("SELECT status FROM events WHERE slug = $1", event.slug) == "published"

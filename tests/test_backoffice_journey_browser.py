@@ -53,8 +53,12 @@ async def two_organisations(service) -> dict[str, object]:
         admin, _ = await create_organiser(conn, {a["slug"]: "admin"})
         other, _ = await create_organiser(conn, {b["slug"]: "organiser"})
         for person, name in ((admin, "Maria Schmit"), (other, "Paul Weber")):
-            await conn.execute("UPDATE organisers SET name = $2, password_hash = $3 WHERE id = $1", person.id, name,
-                               accounts._hasher.hash(PASSWORD))
+            await conn.execute(
+                "UPDATE organisers SET name = $2, password_hash = $3 WHERE id = $1",
+                person.id,
+                name,
+                accounts._hasher.hash(PASSWORD),
+            )
     finally:
         await conn.close()
     return {"a": a, "b": b, "admin": admin, "other": other}
@@ -65,8 +69,11 @@ def invitation_link(base: str, recipient: str, since: float) -> str:
     pattern = re.compile(re.escape(base) + r"/organiser/invitations/[A-Za-z0-9_-]+\?lang=[a-z]{2}")
     deadline = time.monotonic() + MAIL_WAIT
     while time.monotonic() < deadline:
-        for path in sorted(MAIL_DIR.glob("**/*.eml"), key=lambda p: p.stat().st_mtime, reverse=True) \
-                if MAIL_DIR.exists() else []:
+        for path in (
+            sorted(MAIL_DIR.glob("**/*.eml"), key=lambda p: p.stat().st_mtime, reverse=True)
+            if MAIL_DIR.exists()
+            else []
+        ):
             if path.stat().st_mtime < since - 1:
                 continue
             message = email.message_from_bytes(path.read_bytes(), policy=email.policy.default)
@@ -115,8 +122,7 @@ def organiser_routes(settings) -> list[tuple[str, str]]:
 
 
 @pytest.mark.parametrize("size", ["phone", "desktop"])
-async def test_invite_create_preview_publish_register_check_in_join_export(
-        browser, service, size) -> None:  # noqa: F811
+async def test_invite_create_preview_publish_register_check_in_join_export(browser, service, size) -> None:  # noqa: F811
     world = await two_organisations(service)
     org_a = world["a"]
     viewport = PHONE if size == "phone" else DESKTOP
@@ -195,8 +201,12 @@ async def test_invite_create_preview_publish_register_check_in_join_export(
 
     # a person registers for the conference on the public page
     public_context, public = await context("pt")
-    await public_context.route("https://meet.example.org/**", lambda route: route.fulfill(
-        status=200, content_type="text/html", body="<!doctype html><title>Sala</title><p>Sala da conferência</p>"))
+    await public_context.route(
+        "https://meet.example.org/**",
+        lambda route: route.fulfill(
+            status=200, content_type="text/html", body="<!doctype html><title>Sala</title><p>Sala da conferência</p>"
+        ),
+    )
     await public.goto(f"{service.base}/events/{slug}")
     assert await public.inner_text("h1") == "Viver no Luxemburgo: os procedimentos"
     person = f"ana-{secrets.token_hex(3)}@example.org"
@@ -244,14 +254,16 @@ async def test_invite_create_preview_publish_register_check_in_join_export(
     await public_context.close()
 
     # the exports, read back: present at the door; present at the conference with the time of joining
-    login = await staff_context.request.post(f"{service.base}/api/organiser/login",
-                                             data={"email": colleague, "password": NEW_PASSWORD})
+    login = await staff_context.request.post(
+        f"{service.base}/api/organiser/login", data={"email": colleague, "password": NEW_PASSWORD}
+    )
     token = (await login.json())["token"]
 
     async def export(event_slug: str) -> list[tuple]:
         answer = await staff_context.request.get(
             f"{service.base}/api/organiser/events/{event_slug}/registrations.xlsx?lang=fr",
-            headers={"Authorization": f"Bearer {token}"})
+            headers={"Authorization": f"Bearer {token}"},
+        )
         assert answer.status == 200
         return list(openpyxl.load_workbook(io.BytesIO(await answer.body())).active.iter_rows(values_only=True))
 
@@ -264,18 +276,25 @@ async def test_invite_create_preview_publish_register_check_in_join_export(
     await staff_context.close()
 
     # another organisation's organiser tries every back-office URL of A: the same as a missing thing each time
-    snapshot = ("SELECT e.slug, e.status, e.capacity, e.title, r.status AS registration, r.attendance FROM events e "
-                "JOIN registrations r ON r.event_id = e.id WHERE r.email = $1 ORDER BY e.slug")
+    snapshot = (
+        "SELECT e.slug, e.status, e.capacity, e.title, r.status AS registration, r.attendance FROM events e "
+        "JOIN registrations r ON r.event_id = e.id WHERE r.email = $1 ORDER BY e.slug"
+    )
     conn = await asyncpg.connect(service.database_url)
     try:
         before = [dict(row) for row in await conn.fetch(snapshot, person)]
         colleague_id = await conn.fetchval("SELECT id FROM organisers WHERE email = $1", colleague)
-        registration_id = await conn.fetchval("SELECT r.id FROM registrations r JOIN events e ON e.id = r.event_id "
-                                              "WHERE e.slug = $1 AND r.email = $2", session, person)
+        registration_id = await conn.fetchval(
+            "SELECT r.id FROM registrations r JOIN events e ON e.id = r.event_id WHERE e.slug = $1 AND r.email = $2",
+            session,
+            person,
+        )
     finally:
         await conn.close()
     assert [(r["slug"], r["status"], r["attendance"]) for r in before] == [
-        (slug, "published", "present"), (session, "published", "present")]
+        (slug, "published", "present"),
+        (session, "published", "present"),
+    ]
     settings = load_settings(database_url=service.database_url, secret_key=SECRET, base_url=service.base)
     checkin_token = checkin_url.rsplit("/", 1)[1]
     other_context, other = await context()
@@ -285,13 +304,27 @@ async def test_invite_create_preview_publish_register_check_in_join_export(
     secrets_of_a = ("Vivre au Luxembourg", "Leben in Luxemburg", "Ana Lopes", person, colleague)
     missing = await other_context.request.get(f"{service.base}/organiser/events/no-such-event")
     assert missing.status == 404
-    form = {"csrf_token": csrf, "organisation": org_a["slug"], "role": "viewer", "capacity": "1", "force": "yes",
-            "title_fr": "Volé", "languages": "fr", "starts_at": "2030-03-12T12:15", "ends_at": "2030-03-12T13:00"}
+    form = {
+        "csrf_token": csrf,
+        "organisation": org_a["slug"],
+        "role": "viewer",
+        "capacity": "1",
+        "force": "yes",
+        "title_fr": "Volé",
+        "languages": "fr",
+        "starts_at": "2030-03-12T12:15",
+        "ends_at": "2030-03-12T13:00",
+    }
     tried = set()
     for event_slug in (slug, session):
         # a year in range for the subsidy pages' years: nothing of A's is filed under it
-        values = {"slug": event_slug, "token": checkin_token, "person_id": str(colleague_id), "action": "cancel",
-                  "year": "2030"}
+        values = {
+            "slug": event_slug,
+            "token": checkin_token,
+            "person_id": str(colleague_id),
+            "action": "cancel",
+            "year": "2030",
+        }
         for method, template in organiser_routes(settings):
             if template in ("/organiser/logout", "/organiser/sign-out-everywhere"):
                 continue  # they end the visitor's own session, nothing of A's
@@ -300,8 +333,11 @@ async def test_invite_create_preview_publish_register_check_in_join_export(
             if template.endswith("/checkin/{registration_id:int}/{action:str}"):
                 known = {**known, "action": "present"}  # the door's taps know no "cancel": 400 whoever asks
             # any other number in a path (a registration's, say) is the id of A's registration at the door
-            path = re.sub(r"\{(\w+)(?::(\w+))?\}", lambda m, known=known: known.get(
-                m.group(1), str(registration_id) if m.group(2) == "int" else "x" * 43), template)
+            path = re.sub(
+                r"\{(\w+)(?::(\w+))?\}",
+                lambda m, known=known: known.get(m.group(1), str(registration_id) if m.group(2) == "int" else "x" * 43),
+                template,
+            )
             for query in ("", f"?organisation={org_a['slug']}&event={event_slug}&copy={event_slug}"):
                 if (method, path + query) in tried:
                     continue
@@ -313,12 +349,19 @@ async def test_invite_create_preview_publish_register_check_in_join_export(
                 body = await answer.text()
                 assert answer.status < 500, (method, path + query, answer.status)
                 assert not any(secret in body for secret in secrets_of_a), (method, path + query)
-                if any(value in path + "/" for value in (event_slug, checkin_token, f"/{colleague_id}/",
-                                                         f"/{registration_id}/")):
+                if any(
+                    value in path + "/"
+                    for value in (event_slug, checkin_token, f"/{colleague_id}/", f"/{registration_id}/")
+                ):
                     assert answer.status == 404, (method, path + query, answer.status)
-    assert {("GET", f"/organiser/events/{session}"), ("POST", f"/organiser/events/{session}/cancel"),
-            ("POST", f"/organiser/events/{slug}/edit"), ("GET", f"/organiser/events/{slug}/preview"),
-            ("GET", f"/organiser/checkin/{checkin_token}"), ("POST", f"/organiser/checkin/{checkin_token}")} <= tried
+    assert {
+        ("GET", f"/organiser/events/{session}"),
+        ("POST", f"/organiser/events/{session}/cancel"),
+        ("POST", f"/organiser/events/{slug}/edit"),
+        ("GET", f"/organiser/events/{slug}/preview"),
+        ("GET", f"/organiser/checkin/{checkin_token}"),
+        ("POST", f"/organiser/checkin/{checkin_token}"),
+    } <= tried
     await other_context.close()
     conn = await asyncpg.connect(service.database_url)
     try:

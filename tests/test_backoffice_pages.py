@@ -5,7 +5,7 @@ from __future__ import annotations
 
 import re
 from contextlib import asynccontextmanager
-from datetime import datetime, timedelta, timezone
+from datetime import UTC, datetime, timedelta
 
 import pytest
 
@@ -15,7 +15,7 @@ from tests.factories import create_event, create_organisation, create_organiser,
 from tests.test_backoffice_signin import browser, form_token, sign_in, with_password
 from tests.test_pages import csrf_token, text_of
 
-NOW = datetime.now(timezone.utc)
+NOW = datetime.now(UTC)
 
 
 @pytest.fixture
@@ -24,8 +24,13 @@ async def world(conn):
     await create_organisation(conn, "asti", "ASTI")
     await create_organisation(conn, "caritas", "Caritas")
     people = {}
-    for key, roles in {"admin": {"asti": "admin"}, "organiser": {"asti": "organiser"}, "viewer": {"asti": "viewer"},
-                       "caritas_admin": {"caritas": "admin"}, "both": {"asti": "viewer", "caritas": "organiser"}}.items():
+    for key, roles in {
+        "admin": {"asti": "admin"},
+        "organiser": {"asti": "organiser"},
+        "viewer": {"asti": "viewer"},
+        "caritas_admin": {"caritas": "admin"},
+        "both": {"asti": "viewer", "caritas": "organiser"},
+    }.items():
         person, token = await create_organiser(conn, roles)
         await conn.execute("UPDATE organisers SET name = $2 WHERE id = $1", person.id, key.replace("_", " ").title())
         await with_password(conn, person.email)
@@ -53,6 +58,7 @@ def soon(hours: float) -> str:
 
 # ---------------------------------------------------------------------------- dashboard
 
+
 @pytest.fixture
 async def programme(conn, settings, world):
     """Events of ASTI with known figures, one of Caritas, a draft and a cancelled one."""
@@ -63,24 +69,37 @@ async def programme(conn, settings, world):
     no_link = await create_event(conn, settings, organisation="asti", title={"en": "Without link"}, capacity=None)
     await conn.execute("UPDATE events SET join_url = NULL WHERE slug = $1", no_link.slug)
     no_venue = await create_event(conn, settings, organisation="asti", title={"en": "Without venue"})
-    await conn.execute("UPDATE events SET kind = 'info_session', join_url = NULL, platform = NULL, venue = NULL, "
-                       "online = false WHERE slug = $1", no_venue.slug)
-    tomorrow = await create_event(conn, settings, organisation="asti", title={"en": "Tomorrow morning"},
-                                  starts_at=soon(5), ends_at=soon(6))
+    await conn.execute(
+        "UPDATE events SET kind = 'info_session', join_url = NULL, platform = NULL, venue = NULL, "
+        "online = false WHERE slug = $1",
+        no_venue.slug,
+    )
+    tomorrow = await create_event(
+        conn, settings, organisation="asti", title={"en": "Tomorrow morning"}, starts_at=soon(5), ends_at=soon(6)
+    )
     await insert_registration(conn, settings, tomorrow.slug, status="pending")
-    await conn.execute("INSERT INTO outbox (kind, event_id, recipient, status, last_error) "
-                       "SELECT 'reminder', id, 'x@example.org', 'failed', '550 no such user' FROM events "
-                       "WHERE slug = $1", tomorrow.slug)
+    await conn.execute(
+        "INSERT INTO outbox (kind, event_id, recipient, status, last_error) "
+        "SELECT 'reminder', id, 'x@example.org', 'failed', '550 no such user' FROM events "
+        "WHERE slug = $1",
+        tomorrow.slug,
+    )
     draft = await create_event(conn, settings, organisation="asti", publish=False, title={"en": "Still a draft"})
     cancelled = await create_event(conn, settings, organisation="asti", title={"en": "Called off"})
     await conn.execute("UPDATE events SET status = 'cancelled' WHERE slug = $1", cancelled.slug)
     other = await create_event(conn, settings, organisation="caritas", title={"en": "Caritas only"})
-    return {"full": full, "no_link": no_link, "no_venue": no_venue, "tomorrow": tomorrow, "draft": draft,
-            "other": other}
+    return {
+        "full": full,
+        "no_link": no_link,
+        "no_venue": no_venue,
+        "tomorrow": tomorrow,
+        "draft": draft,
+        "other": other,
+    }
 
 
 async def test_the_dashboard_counts_fill_holds_and_waiting_list_per_event(conn, world, programme) -> None:
-    data = await service.dashboard(conn, world["viewer"], datetime.now(timezone.utc))
+    data = await service.dashboard(conn, world["viewer"], datetime.now(UTC))
     coming = {e["slug"]: e for e in data["coming"]}
     assert set(coming) == {programme[k].slug for k in ("full", "no_link", "no_venue", "tomorrow")}
     full = coming[programme["full"].slug]
@@ -114,6 +133,7 @@ async def test_the_dashboard_page_shows_figures_and_attention_in_the_persons_lan
 
 # ---------------------------------------------------------------------------- people and roles
 
+
 async def test_an_admin_invites_changes_a_role_and_removes_through_the_page(app, conn, world) -> None:
     async with signed_in(app, world["admin"]) as http:
         page = await http.get("/organiser/people")
@@ -122,35 +142,67 @@ async def test_an_admin_invites_changes_a_role_and_removes_through_the_page(app,
         assert world["organiser"].email in shown and world["caritas_admin"].email not in shown
         token = csrf_token(page)
         # an error keeps what was typed, next to its field
-        bad = await http.post("/organiser/people", data={"csrf_token": token, "organisation": "asti",
-                                                         "name": "Jonas Weber", "email": "jonas@", "role": "organiser",
-                                                         "language": "de"})
+        bad = await http.post(
+            "/organiser/people",
+            data={
+                "csrf_token": token,
+                "organisation": "asti",
+                "name": "Jonas Weber",
+                "email": "jonas@",
+                "role": "organiser",
+                "language": "de",
+            },
+        )
         assert bad.status_code == 422 and 'id="f-email-error"' in bad.text and 'value="Jonas Weber"' in bad.text
-        answer = await http.post("/organiser/people", data={"csrf_token": token, "organisation": "asti",
-                                                            "name": "Jonas Weber", "email": "Jonas@Example.org",
-                                                            "role": "organiser", "language": "de"})
+        answer = await http.post(
+            "/organiser/people",
+            data={
+                "csrf_token": token,
+                "organisation": "asti",
+                "name": "Jonas Weber",
+                "email": "Jonas@Example.org",
+                "role": "organiser",
+                "language": "de",
+            },
+        )
         assert answer.status_code == 303
         assert "The invitation is on its way." in text_of(await http.get(answer.headers["location"]))
-        assert await conn.fetchval("SELECT language FROM outbox WHERE kind = 'organiser_invitation' "
-                                   "AND recipient = 'jonas@example.org'") == "de"
+        assert (
+            await conn.fetchval(
+                "SELECT language FROM outbox WHERE kind = 'organiser_invitation' AND recipient = 'jonas@example.org'"
+            )
+            == "de"
+        )
         target = world["organiser"].id
-        answer = await http.post(f"/organiser/people/{target}/role", data={"csrf_token": token,
-                                                                            "organisation": "asti", "role": "viewer"})
+        answer = await http.post(
+            f"/organiser/people/{target}/role", data={"csrf_token": token, "organisation": "asti", "role": "viewer"}
+        )
         assert answer.status_code == 303
         assert await conn.fetchval("SELECT role FROM memberships WHERE organiser_id = $1", target) == "viewer"
-        answer = await http.post(f"/organiser/people/{target}/remove", data={"csrf_token": token,
-                                                                              "organisation": "asti"})
+        answer = await http.post(
+            f"/organiser/people/{target}/remove", data={"csrf_token": token, "organisation": "asti"}
+        )
         assert answer.status_code == 303
         assert await conn.fetchval("SELECT count(*) FROM memberships WHERE organiser_id = $1", target) == 0
         audit = await http.get("/organiser/audit", params={"organisation": "asti"})
         shown = text_of(audit)
-        for words in ("Invited a person", "Changed a role", "Removed a person", "jonas@example.org",
-                      world["admin"].email):
+        for words in (
+            "Invited a person",
+            "Changed a role",
+            "Removed a person",
+            "jonas@example.org",
+            world["admin"].email,
+        ):
             assert words in shown
-    rows = await conn.fetch("SELECT action, detail FROM audit_log WHERE actor_id = $1 AND action <> 'sign_in' "
-                            "ORDER BY id", world["admin"].id)
+    rows = await conn.fetch(
+        "SELECT action, detail FROM audit_log WHERE actor_id = $1 AND action <> 'sign_in' ORDER BY id",
+        world["admin"].id,
+    )
     assert [(r["action"], r["detail"].get("to")) for r in rows] == [
-        ("person_invited", None), ("role_changed", "viewer"), ("person_removed", None)]
+        ("person_invited", None),
+        ("role_changed", "viewer"),
+        ("person_removed", None),
+    ]
 
 
 async def test_an_account_with_roles_elsewhere_cannot_be_changed_by_an_organisation_admin(app, conn, world) -> None:
@@ -160,8 +212,10 @@ async def test_an_account_with_roles_elsewhere_cannot_be_changed_by_an_organisat
         assert "/role" not in row and "/remove" not in row
         token = csrf_token(page)
         for action, extra in (("role", {"role": "admin"}), ("remove", {})):
-            answer = await http.post(f"/organiser/people/{world['both'].id}/{action}",
-                                     data={"csrf_token": token, "organisation": "asti", **extra})
+            answer = await http.post(
+                f"/organiser/people/{world['both'].id}/{action}",
+                data={"csrf_token": token, "organisation": "asti", **extra},
+            )
             assert answer.status_code == 403
     assert await conn.fetchval("SELECT count(*) FROM memberships WHERE organiser_id = $1", world["both"].id) == 2
 
@@ -173,14 +227,20 @@ async def test_a_viewer_sees_no_write_control_and_is_refused_writes(app, conn, w
         assert (await http.get("/organiser/people")).status_code == 403
         assert (await http.get("/organiser/audit", params={"organisation": "asti"})).status_code == 403
         token = await form_token(http)
-        answer = await http.post(f"/organiser/people/{world['organiser'].id}/role",
-                                 data={"csrf_token": token, "organisation": "asti", "role": "admin"})
+        answer = await http.post(
+            f"/organiser/people/{world['organiser'].id}/role",
+            data={"csrf_token": token, "organisation": "asti", "role": "admin"},
+        )
         assert answer.status_code == 403
-        answer = await http.post("/organiser/people", data={"csrf_token": token, "organisation": "asti",
-                                                            "name": "X", "email": "x@example.org", "role": "admin"})
+        answer = await http.post(
+            "/organiser/people",
+            data={"csrf_token": token, "organisation": "asti", "name": "X", "email": "x@example.org", "role": "admin"},
+        )
         assert answer.status_code == 403
-    assert await conn.fetchval("SELECT role FROM memberships WHERE organiser_id = $1", world["organiser"].id) \
+    assert (
+        await conn.fetchval("SELECT role FROM memberships WHERE organiser_id = $1", world["organiser"].id)
         == "organiser"
+    )
     assert await conn.fetchval("SELECT count(*) FROM organisers WHERE email = 'x@example.org'") == 0
 
 
@@ -191,21 +251,29 @@ async def test_another_organisations_staff_meet_404_as_for_a_missing_one(app, co
         for answer in (
             await http.get("/organiser/people", params={"organisation": "asti"}),
             await http.get("/organiser/audit", params={"organisation": "asti"}),
-            await http.post(f"/organiser/people/{world['organiser'].id}/role",
-                            data={"csrf_token": token, "organisation": "asti", "role": "viewer"}),
-            await http.post(f"/organiser/people/{world['organiser'].id}/remove",
-                            data={"csrf_token": token, "organisation": "asti"}),
+            await http.post(
+                f"/organiser/people/{world['organiser'].id}/role",
+                data={"csrf_token": token, "organisation": "asti", "role": "viewer"},
+            ),
+            await http.post(
+                f"/organiser/people/{world['organiser'].id}/remove", data={"csrf_token": token, "organisation": "asti"}
+            ),
             # their own organisation, someone who is not in it
-            await http.post(f"/organiser/people/{world['organiser'].id}/role",
-                            data={"csrf_token": token, "organisation": "caritas", "role": "viewer"}),
+            await http.post(
+                f"/organiser/people/{world['organiser'].id}/role",
+                data={"csrf_token": token, "organisation": "caritas", "role": "viewer"},
+            ),
         ):
             assert answer.status_code == missing.status_code == 404
             assert text_of(answer) == text_of(missing)
-    assert await conn.fetchval("SELECT role FROM memberships WHERE organiser_id = $1", world["organiser"].id) \
+    assert (
+        await conn.fetchval("SELECT role FROM memberships WHERE organiser_id = $1", world["organiser"].id)
         == "organiser"
+    )
 
 
 # ---------------------------------------------------------------------------- audit log
+
 
 async def test_event_changes_exports_and_messages_are_audited_and_shown_per_event(app, conn, world) -> None:
     from tests.factories import event_body
@@ -215,25 +283,43 @@ async def test_event_changes_exports_and_messages_are_audited_and_shown_per_even
         created = await http.post("/api/organiser/events", json=event_body(organisation="asti"), headers=api)
         assert created.status_code == 201, created.text
         slug = created.json()["slug"]
-        assert (await http.patch(f"/api/organiser/events/{slug}", json={"capacity": 20}, headers=api)).status_code == 200
+        assert (
+            await http.patch(f"/api/organiser/events/{slug}", json={"capacity": 20}, headers=api)
+        ).status_code == 200
         assert (await http.post(f"/api/organiser/events/{slug}/publish", headers=api)).status_code == 200
         assert (await http.get(f"/api/organiser/events/{slug}/registrations.csv", headers=api)).status_code == 200
-        sent = await http.post(f"/api/organiser/events/{slug}/messages", headers=api,
-                               json={"subject": "Hello", "body": "See you soon"})
+        sent = await http.post(
+            f"/api/organiser/events/{slug}/messages", headers=api, json={"subject": "Hello", "body": "See you soon"}
+        )
         assert sent.status_code == 202
         assert (await http.post(f"/api/organiser/events/{slug}/cancel", headers=api)).status_code == 200
         other = await http.post("/api/organiser/events", json=event_body(organisation="asti"), headers=api)
         assert other.status_code == 201
-    rows = await conn.fetch("SELECT a.action, a.actor_email, a.detail FROM audit_log a JOIN events e ON e.id = a.event_id "
-                            "WHERE e.slug = $1 ORDER BY a.id", slug)
-    assert [r["action"] for r in rows] == ["event_created", "event_changed", "event_published", "export",
-                                           "message_sent", "event_cancelled"]
+    rows = await conn.fetch(
+        "SELECT a.action, a.actor_email, a.detail FROM audit_log a JOIN events e ON e.id = a.event_id "
+        "WHERE e.slug = $1 ORDER BY a.id",
+        slug,
+    )
+    assert [r["action"] for r in rows] == [
+        "event_created",
+        "event_changed",
+        "event_published",
+        "export",
+        "message_sent",
+        "event_cancelled",
+    ]
     assert {r["actor_email"] for r in rows} == {world["organiser"].email}
     assert rows[1]["detail"]["fields"] == ["capacity"]
     async with signed_in(app, world["admin"]) as http:
         page = text_of(await http.get("/organiser/audit", params={"organisation": "asti", "event": slug}))
-        for words in ("Created an event", "Changed an event", "Published an event", "Exported the registrations",
-                      "Wrote to the registered people", "Cancelled an event"):
+        for words in (
+            "Created an event",
+            "Changed an event",
+            "Published an event",
+            "Exported the registrations",
+            "Wrote to the registered people",
+            "Cancelled an event",
+        ):
             assert words in page
         assert page.count("Created an event") == 1  # the other event is filtered out
         everything = text_of(await http.get("/organiser/audit", params={"organisation": "asti"}))

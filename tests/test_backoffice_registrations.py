@@ -23,13 +23,14 @@ def app(conn, settings):
 async def _people(conn, settings, slug: str) -> dict[str, int]:
     """A full event of two places: Ana confirmed, Bruno pending, Carla then Eva waiting, Dora cancelled."""
     ids = {}
-    for name, status, email, lang in (("Ana Silva", "confirmed", "ana@example.org", "pt"),
-                                      ("Bruno Weber", "pending", "bruno@example.org", "de"),
-                                      ("Carla Costa", "waitlisted", "carla@example.org", "fr"),
-                                      ("Eva Muller", "waitlisted", "eva@example.org", "lb"),
-                                      ("Dora 100% Reis", "cancelled", "dora@example.org", "en")):
-        row, _ = await insert_registration(conn, settings, slug, status=status, name=name, email=email,
-                                           language=lang)
+    for name, status, email, lang in (
+        ("Ana Silva", "confirmed", "ana@example.org", "pt"),
+        ("Bruno Weber", "pending", "bruno@example.org", "de"),
+        ("Carla Costa", "waitlisted", "carla@example.org", "fr"),
+        ("Eva Muller", "waitlisted", "eva@example.org", "lb"),
+        ("Dora 100% Reis", "cancelled", "dora@example.org", "en"),
+    ):
+        row, _ = await insert_registration(conn, settings, slug, status=status, name=name, email=email, language=lang)
         ids[name.split()[0]] = row["id"]
     return ids
 
@@ -37,11 +38,24 @@ async def _people(conn, settings, slug: str) -> dict[str, int]:
 @pytest.fixture
 async def desk(conn, settings, world):
     """An ASTI information session, full, with the five people of _people."""
-    event = await create_event(conn, settings, kind="info_session", join_url=None, platform=None, online=False,
-                               venue="ASTI, 10 rue Auguste Laval", commune="Luxembourg", organisation="asti",
-                               capacity=2, title={"en": "Welcome evening", "fr": "Soirée d'accueil"})
-    return {"slug": event.slug, "ids": await _people(conn, settings, event.slug),
-            "base": f"/organiser/events/{event.slug}"}
+    event = await create_event(
+        conn,
+        settings,
+        kind="info_session",
+        join_url=None,
+        platform=None,
+        online=False,
+        venue="ASTI, 10 rue Auguste Laval",
+        commune="Luxembourg",
+        organisation="asti",
+        capacity=2,
+        title={"en": "Welcome evening", "fr": "Soirée d'accueil"},
+    )
+    return {
+        "slug": event.slug,
+        "ids": await _people(conn, settings, event.slug),
+        "base": f"/organiser/events/{event.slug}",
+    }
 
 
 def names_in_table(page) -> list[str]:
@@ -55,14 +69,16 @@ async def status_of(conn, registration_id: int) -> tuple:
 
 # ---------------------------------------------------------------------------- the table
 
+
 async def test_the_table_finds_by_name_or_email_and_filters_by_status_and_attendance(app, conn, world, desk) -> None:
     await conn.execute("UPDATE registrations SET attendance = 'present' WHERE id = $1", desk["ids"]["Ana"])
     async with signed_in(app, world["viewer"], "en") as http:
         page = await http.get(desk["base"] + "/registrations")
         assert page.status_code == 200
         assert names_in_table(page) == ["Ana Silva", "Bruno Weber", "Carla Costa", "Eva Muller", "Dora 100% Reis"]
-        assert "1 confirmed, 1 awaiting confirmation, 2 on the waiting list, 1 cancelled; 1 marked present." \
-            in text_of(page)
+        assert "1 confirmed, 1 awaiting confirmation, 2 on the waiting list, 1 cancelled; 1 marked present." in text_of(
+            page
+        )
         for query, expected in (
             ({"q": "silva"}, ["Ana Silva"]),
             ({"q": "BRUNO@example"}, ["Bruno Weber"]),
@@ -91,7 +107,9 @@ async def test_a_big_event_is_shown_fifty_at_a_time(app, conn, settings, world) 
         "confirmed_at) SELECT e.id, decode(md5(e.id || '-' || n), 'hex'), sha256((e.id || '-' || n)::bytea), "
         "'Person ' || lpad(n::text, 3, '0'), "
         "'p' || n || '@example.org', 'fr', 'confirmed', now(), now() FROM events e, generate_series(1, 120) n "
-        "WHERE e.slug = $1", event.slug)
+        "WHERE e.slug = $1",
+        event.slug,
+    )
     async with signed_in(app, world["organiser"], "en") as http:
         first = await http.get(f"/organiser/events/{event.slug}/registrations")
         assert len(names_in_table(first)) == 50 and names_in_table(first)[0] == "Person 001"
@@ -105,6 +123,7 @@ async def test_a_big_event_is_shown_fifty_at_a_time(app, conn, settings, world) 
 
 
 # ---------------------------------------------------------------------------- on someone's behalf
+
 
 async def _post(http, path: str, form_page, **fields):
     return await http.post(path, data={"csrf_token": csrf_token(form_page), **fields})
@@ -120,16 +139,17 @@ async def test_add_by_hand_shows_each_error_next_to_its_field_in_the_staffs_lang
         bad = await _post(http, desk["base"] + "/registrations", page, name="Rui Santos", email="rui@", language="pt")
         assert bad.status_code == 422 and 'id="f-email-error"' in bad.text
         assert 'value="Rui Santos"' in bad.text  # nothing typed is lost
-        taken = await _post(http, desk["base"] + "/registrations", page, name="Ana", email="ana@example.org",
-                            language="pt")
+        taken = await _post(
+            http, desk["base"] + "/registrations", page, name="Ana", email="ana@example.org", language="pt"
+        )
         assert taken.status_code == 422 and 'id="f-email-error"' in taken.text
-        added = await _post(http, desk["base"] + "/registrations?q=rui", page, name="Rui Santos",
-                            email="rui@example.org", language="pt")
+        added = await _post(
+            http, desk["base"] + "/registrations?q=rui", page, name="Rui Santos", email="rui@example.org", language="pt"
+        )
         assert added.status_code == 303 and added.headers["location"].endswith("?q=rui&done=added")
         shown = await http.get(added.headers["location"])
         assert names_in_table(shown) == ["Rui Santos"] and "La personne est inscrite." in text_of(shown)
-        phone = await _post(http, desk["base"] + "/registrations", page, name="Maria (phone)", email="",
-                            language="pt")
+        phone = await _post(http, desk["base"] + "/registrations", page, name="Maria (phone)", email="", language="pt")
         assert phone.status_code == 303
     rui = await conn.fetchrow("SELECT id, status, source, language FROM registrations WHERE email = 'rui@example.org'")
     assert (rui["status"], rui["source"], rui["language"]) == ("confirmed", "organiser", "pt")
@@ -141,11 +161,19 @@ async def test_add_by_hand_shows_each_error_next_to_its_field_in_the_staffs_lang
 async def test_a_full_event_asks_before_putting_a_person_on_the_waiting_list(app, conn, world, desk) -> None:
     async with signed_in(app, world["organiser"], "en") as http:
         page = await http.get(desk["base"] + "/registrations")
-        full = await _post(http, desk["base"] + "/registrations", page, name="Rui", email="rui@example.org",
-                           language="pt")
+        full = await _post(
+            http, desk["base"] + "/registrations", page, name="Rui", email="rui@example.org", language="pt"
+        )
         assert full.status_code == 422 and 'id="f-waitlist-error"' in full.text
-        waiting = await _post(http, desk["base"] + "/registrations", page, name="Rui", email="rui@example.org",
-                              language="pt", waitlist="yes")
+        waiting = await _post(
+            http,
+            desk["base"] + "/registrations",
+            page,
+            name="Rui",
+            email="rui@example.org",
+            language="pt",
+            waitlist="yes",
+        )
         assert waiting.status_code == 303
     assert await conn.fetchval("SELECT status FROM registrations WHERE email = 'rui@example.org'") == "waitlisted"
 
@@ -156,14 +184,18 @@ async def test_attendance_is_marked_corrected_and_audited(app, conn, world, desk
     await conn.execute("UPDATE registrations SET attendance = 'present' WHERE id = $1", ana)
     async with signed_in(app, world["organiser"], "en") as http:
         page = await http.get(desk["base"] + "/registrations", params={"status": "confirmed"})
-        done = await _post(http, f"{desk['base']}/registrations/{ana}/attendance?status=confirmed&page=1", page,
-                           mark="excused")
+        done = await _post(
+            http, f"{desk['base']}/registrations/{ana}/attendance?status=confirmed&page=1", page, mark="excused"
+        )
         assert done.status_code == 303
-        assert done.headers["location"] == f"{desk['base']}/registrations?status=confirmed&page=1" \
-                                           f"&done=attendance_done#r{ana}"
+        assert (
+            done.headers["location"] == f"{desk['base']}/registrations?status=confirmed&page=1"
+            f"&done=attendance_done#r{ana}"
+        )
         assert await status_of(conn, ana) == ("confirmed", "excused")
-        refused = await _post(http, f"{desk['base']}/registrations/{desk['ids']['Carla']}/attendance", page,
-                              mark="present")
+        refused = await _post(
+            http, f"{desk['base']}/registrations/{desk['ids']['Carla']}/attendance", page, mark="present"
+        )
         assert "done=attendance_refused" in refused.headers["location"]
         shown = await http.get(refused.headers["location"])
         assert "Only a person with a place has an attendance." in text_of(shown)
@@ -176,38 +208,68 @@ async def test_attendance_is_marked_corrected_and_audited(app, conn, world, desk
 
 
 async def test_the_message_form_checks_placeholders_and_writes_to_the_people_marked_present(
-    app, conn, world, desk,
+    app,
+    conn,
+    world,
+    desk,
 ) -> None:
     await conn.execute("UPDATE registrations SET attendance = 'present' WHERE id = $1", desk["ids"]["Ana"])
     async with signed_in(app, world["organiser"], "de") as http:
         page = await http.get(desk["base"] + "/registrations")
-        wrong = await _post(http, desk["base"] + "/registrations/message", page, audience="attended",
-                            subject="Danke, {name}", body="Hallo {vorname}")
+        wrong = await _post(
+            http,
+            desk["base"] + "/registrations/message",
+            page,
+            audience="attended",
+            subject="Danke, {name}",
+            body="Hallo {vorname}",
+        )
         assert wrong.status_code == 422
         assert re.search(r'id="f-body-error">.*?\{vorname\}', wrong.text, re.S)
         assert 'id="f-subject-error"' not in wrong.text
         assert "Hallo {vorname}" in wrong.text
-        empty = await _post(http, desk["base"] + "/registrations/message", page, audience="everyone",
-                            subject="", body="x")
+        empty = await _post(
+            http, desk["base"] + "/registrations/message", page, audience="everyone", subject="", body="x"
+        )
         assert empty.status_code == 422
         assert 'id="f-subject-error"' in empty.text and 'id="f-audience-error"' in empty.text
-        sent = await _post(http, desk["base"] + "/registrations/message", page, audience="attended",
-                           subject="Danke, {name}", body="Hallo {name}, danke fürs Kommen.")
+        sent = await _post(
+            http,
+            desk["base"] + "/registrations/message",
+            page,
+            audience="attended",
+            subject="Danke, {name}",
+            body="Hallo {name}, danke fürs Kommen.",
+        )
         assert sent.status_code == 303 and "done=written" in sent.headers["location"]
-        everyone = await _post(http, desk["base"] + "/registrations/message", page, audience="all",
-                               subject="Hinweis", body="Bitte pünktlich.")
+        everyone = await _post(
+            http,
+            desk["base"] + "/registrations/message",
+            page,
+            audience="all",
+            subject="Hinweis",
+            body="Bitte pünktlich.",
+        )
         assert everyone.status_code == 303
-    rows = await conn.fetch("SELECT recipient, language, payload->>'subject' AS subject FROM outbox "
-                            "WHERE kind = 'organiser_message' ORDER BY id")
+    rows = await conn.fetch(
+        "SELECT recipient, language, payload->>'subject' AS subject FROM outbox "
+        "WHERE kind = 'organiser_message' ORDER BY id"
+    )
     assert [(r["recipient"], r["subject"]) for r in rows] == [
-        ("ana@example.org", "Danke, {name}"), ("ana@example.org", "Hinweis"), ("carla@example.org", "Hinweis"),
-        ("eva@example.org", "Hinweis")]
+        ("ana@example.org", "Danke, {name}"),
+        ("ana@example.org", "Hinweis"),
+        ("carla@example.org", "Hinweis"),
+        ("eva@example.org", "Hinweis"),
+    ]
     audits = await conn.fetch("SELECT detail FROM audit_log WHERE action = 'message_sent' ORDER BY id")
     assert [a["detail"]["to"] for a in audits] == [["attended"], ["confirmed", "waitlisted"]]
 
 
 async def test_on_behalf_actions_send_the_self_service_mails_through_smtp(
-    notifier_conn, notifier_pool, notifier_settings, smtp_server,
+    notifier_conn,
+    notifier_pool,
+    notifier_settings,
+    smtp_server,
 ) -> None:
     from server.notifications.worker import Notifier
 
@@ -215,11 +277,26 @@ async def test_on_behalf_actions_send_the_self_service_mails_through_smtp(
     await create_organisation(conn, "asti", "ASTI")
     person, _ = await create_organiser(conn, {"asti": "organiser"})
     await with_password(conn, person.email)
-    event = await create_event(conn, settings, kind="info_session", join_url=None, platform=None, online=False,
-                               venue="ASTI", commune="Luxembourg", organisation="asti", capacity=2,
-                               languages=["fr", "de", "pt", "en", "lb"],
-                               title={"en": "Welcome evening", "fr": "Soirée d'accueil", "de": "Willkommensabend",
-                                      "pt": "Serão de boas-vindas", "lb": "Wëllkommsowend"})
+    event = await create_event(
+        conn,
+        settings,
+        kind="info_session",
+        join_url=None,
+        platform=None,
+        online=False,
+        venue="ASTI",
+        commune="Luxembourg",
+        organisation="asti",
+        capacity=2,
+        languages=["fr", "de", "pt", "en", "lb"],
+        title={
+            "en": "Welcome evening",
+            "fr": "Soirée d'accueil",
+            "de": "Willkommensabend",
+            "pt": "Serão de boas-vindas",
+            "lb": "Wëllkommsowend",
+        },
+    )
     ids = await _people(conn, settings, event.slug)
     base = f"/organiser/events/{event.slug}/registrations"
     app = app_on(settings, conn)
@@ -241,11 +318,19 @@ async def test_on_behalf_actions_send_the_self_service_mails_through_smtp(
     received = {item.rcpt_tos[0]: item.message for item in await smtp_server.wait_for(4)}
     assert set(received) == {"eva@example.org", "bruno@example.org", "ana@example.org", "carla@example.org"}
     languages = {address: message["Content-Language"] for address, message in received.items()}
-    assert languages == {"eva@example.org": "lb", "bruno@example.org": "de", "ana@example.org": "pt",
-                         "carla@example.org": "fr"}
+    assert languages == {
+        "eva@example.org": "lb",
+        "bruno@example.org": "de",
+        "ana@example.org": "pt",
+        "carla@example.org": "fr",
+    }
     kinds = {r["recipient"]: r["kind"] for r in await conn.fetch("SELECT recipient, kind FROM outbox")}
-    assert kinds == {"eva@example.org": "registration_promoted", "bruno@example.org": "registration_confirmed",
-                     "ana@example.org": "cancellation_acknowledged", "carla@example.org": "registration_promoted"}
+    assert kinds == {
+        "eva@example.org": "registration_promoted",
+        "bruno@example.org": "registration_confirmed",
+        "ana@example.org": "cancellation_acknowledged",
+        "carla@example.org": "registration_promoted",
+    }
     # resend: a copy of Bruno's confirmation goes out again
     async with signed_in(app, person, "en") as http:
         page = await http.get(base)
@@ -257,10 +342,15 @@ async def test_on_behalf_actions_send_the_self_service_mails_through_smtp(
     copy = (await smtp_server.wait_for(5))[4]
     assert copy.rcpt_tos == ["bruno@example.org"]
     assert copy.message["Subject"] == received["bruno@example.org"]["Subject"]
-    audits = await conn.fetch("SELECT action, detail FROM audit_log WHERE action LIKE 'registration_%' "
-                              "OR action = 'mail_resent' ORDER BY id")
-    assert [a["action"] for a in audits] == ["registration_promoted", "registration_confirmed",
-                                             "registration_cancelled", "mail_resent"]
+    audits = await conn.fetch(
+        "SELECT action, detail FROM audit_log WHERE action LIKE 'registration_%' OR action = 'mail_resent' ORDER BY id"
+    )
+    assert [a["action"] for a in audits] == [
+        "registration_promoted",
+        "registration_confirmed",
+        "registration_cancelled",
+        "mail_resent",
+    ]
     assert audits[0]["detail"] == {"registration": ids["Eva"], "capacity": 3}
 
 
@@ -282,13 +372,16 @@ async def test_cancelling_asks_first_who_will_be_told(app, conn, world, desk) ->
 
 # ---------------------------------------------------------------------------- who may do what
 
+
 def _write_paths(desk) -> list[tuple[str, dict]]:
     ana, base = desk["ids"]["Ana"], desk["base"]
     return [
         (f"{base}/registrations", {"name": "X", "email": "", "language": "fr"}),
         (f"{base}/registrations/message", {"audience": "all", "subject": "S", "body": "B"}),
-        *((f"{base}/registrations/{ana}/{action}", {"mark": "present"})
-          for action in ("cancel", "confirm", "promote", "resend", "attendance")),
+        *(
+            (f"{base}/registrations/{ana}/{action}", {"mark": "present"})
+            for action in ("cancel", "confirm", "promote", "resend", "attendance")
+        ),
         (f"{base}/checkin/{ana}/present", {}),
         (f"{base}/checkin/{ana}/undo", {}),
         (f"{base}/checkin/walk-in", {"name": "Walk In"}),
@@ -296,9 +389,12 @@ def _write_paths(desk) -> list[tuple[str, dict]]:
 
 
 async def _unchanged(conn, desk) -> tuple:
-    return (await conn.fetchval("SELECT count(*) FROM registrations"), await status_of(conn, desk["ids"]["Ana"]),
-            await conn.fetchval("SELECT count(*) FROM outbox"), await conn.fetchval("SELECT count(*) FROM audit_log "
-                                                                                    "WHERE action <> 'sign_in'"))
+    return (
+        await conn.fetchval("SELECT count(*) FROM registrations"),
+        await status_of(conn, desk["ids"]["Ana"]),
+        await conn.fetchval("SELECT count(*) FROM outbox"),
+        await conn.fetchval("SELECT count(*) FROM audit_log WHERE action <> 'sign_in'"),
+    )
 
 
 async def test_a_viewer_sees_no_write_control_and_every_write_is_refused(app, conn, world, desk) -> None:
@@ -320,8 +416,14 @@ async def test_another_organisations_staff_get_what_a_missing_event_gets(app, co
     before = await _unchanged(conn, desk)
     async with signed_in(app, world["caritas_admin"], "en") as http:
         token = csrf_token(await http.get("/organiser/"))
-        for path in ("/registrations", "/registrations.csv", "/registrations.xlsx", "/checkin", "/sheet",
-                     f"/registrations/{desk['ids']['Ana']}/cancel"):
+        for path in (
+            "/registrations",
+            "/registrations.csv",
+            "/registrations.xlsx",
+            "/checkin",
+            "/sheet",
+            f"/registrations/{desk['ids']['Ana']}/cancel",
+        ):
             theirs = await http.get(desk["base"] + path)
             missing = await http.get("/organiser/events/no-such-event" + path)
             assert theirs.status_code == missing.status_code == 404, path
@@ -344,6 +446,7 @@ async def test_a_post_without_the_forms_token_changes_nothing(app, conn, world, 
 
 # ---------------------------------------------------------------------------- the door and the sheet
 
+
 async def test_at_the_door_find_tap_present_undo_and_add_a_walk_in(app, conn, world, desk) -> None:
     ana, bruno = desk["ids"]["Ana"], desk["ids"]["Bruno"]
     async with signed_in(app, world["organiser"], "en") as http:
@@ -353,8 +456,9 @@ async def test_at_the_door_find_tap_present_undo_and_add_a_walk_in(app, conn, wo
         assert "Ana Silva" in page.text and "Bruno Weber" in page.text and "Carla" not in page.text
         found = await http.get(desk["base"] + "/checkin", params={"q": "silv"})
         assert "Ana Silva is here" in text_of(found) and "Bruno" not in found.text
-        tapped = await http.post(f"{desk['base']}/checkin/{ana}/present",
-                                 data={"csrf_token": csrf_token(found), "q": "silv"})
+        tapped = await http.post(
+            f"{desk['base']}/checkin/{ana}/present", data={"csrf_token": csrf_token(found), "q": "silv"}
+        )
         assert tapped.status_code == 303
         location = urlsplit(tapped.headers["location"])
         assert parse_qs(location.query) == {"q": ["silv"], "done": ["present_done"]} and location.fragment == f"r{ana}"
@@ -373,23 +477,35 @@ async def test_at_the_door_find_tap_present_undo_and_add_a_walk_in(app, conn, wo
         assert empty.status_code == 422 and 'id="f-name-error"' in empty.text
         # a walk-in needs a free place, after the waiting list got theirs (Carla and Eva)
         await conn.execute("UPDATE events SET capacity = 5 WHERE slug = $1", desk["slug"])
-        walked = await http.post(f"{desk['base']}/checkin/walk-in",
-                                 data={"csrf_token": csrf_token(found), "name": "Zé  Walk-in"})
+        walked = await http.post(
+            f"{desk['base']}/checkin/walk-in", data={"csrf_token": csrf_token(found), "name": "Zé  Walk-in"}
+        )
         assert walked.status_code == 303 and "q=Z%C3%A9+Walk-in" in walked.headers["location"]
         shown = await http.get(walked.headers["location"])
         assert "Undo: Zé Walk-in is not here" in text_of(shown) and "1 present of 5 expected" in text_of(shown)
-        full = await http.post(f"{desk['base']}/checkin/walk-in",
-                               data={"csrf_token": csrf_token(found), "name": "Late"})
+        full = await http.post(
+            f"{desk['base']}/checkin/walk-in", data={"csrf_token": csrf_token(found), "name": "Late"}
+        )
         assert full.status_code == 422 and "No place is free" in text_of(full) and 'value="Late"' in full.text
-    walk_in = await conn.fetchrow("SELECT email, status, attendance, source FROM registrations "
-                                  "WHERE name = 'Zé Walk-in'")
+    walk_in = await conn.fetchrow(
+        "SELECT email, status, attendance, source FROM registrations WHERE name = 'Zé Walk-in'"
+    )
     assert tuple(walk_in) == (None, "confirmed", "present", "organiser")
-    assert await conn.fetchval("SELECT count(*) FROM outbox WHERE registration_id IN (SELECT id FROM registrations "
-                               "WHERE name = 'Zé Walk-in')") == 0
-    details = [r["detail"] for r in await conn.fetch("SELECT detail FROM audit_log WHERE action = 'attendance' "
-                                                     "ORDER BY id")]
-    assert [(d["registration"], d["attendance"]) for d in details[:3]] == [(ana, "present"), (ana, "present"),
-                                                                          (ana, None)]
+    assert (
+        await conn.fetchval(
+            "SELECT count(*) FROM outbox WHERE registration_id IN (SELECT id FROM registrations "
+            "WHERE name = 'Zé Walk-in')"
+        )
+        == 0
+    )
+    details = [
+        r["detail"] for r in await conn.fetch("SELECT detail FROM audit_log WHERE action = 'attendance' ORDER BY id")
+    ]
+    assert [(d["registration"], d["attendance"]) for d in details[:3]] == [
+        (ana, "present"),
+        (ana, "present"),
+        (ana, None),
+    ]
     assert details[1]["already_present"] is True and bruno not in [d["registration"] for d in details]
 
 

@@ -12,7 +12,6 @@ import msgspec
 import pytest
 
 from server.organisers import service as accounts
-from server.settings import Settings
 from tests.apps import app_on
 from tests.factories import create_organisation, create_organiser
 from tests.test_pages import HTML, csrf_token, text_of
@@ -22,22 +21,31 @@ PASSWORD = "a long and good password"
 
 def browser(app, client_ip: str = "203.0.113.9", base: str = "https://testserver") -> httpx.AsyncClient:
     """A browser-like client: keeps cookies, asks for HTML."""
-    return httpx.AsyncClient(transport=httpx.ASGITransport(app=app, client=(client_ip, 5000)), base_url=base,
-                             headers=HTML)
+    return httpx.AsyncClient(
+        transport=httpx.ASGITransport(app=app, client=(client_ip, 5000)), base_url=base, headers=HTML
+    )
 
 
 async def with_password(conn: asyncpg.Connection, email: str, password: str = PASSWORD) -> None:
-    await conn.execute("UPDATE organisers SET password_hash = $2 WHERE email = $1", email,
-                       accounts._hasher.hash(password))
+    await conn.execute(
+        "UPDATE organisers SET password_hash = $2 WHERE email = $1", email, accounts._hasher.hash(password)
+    )
 
 
-async def sign_in(http: httpx.AsyncClient, email: str, password: str = PASSWORD, *, next_: str = "",
-                  lang: str = "") -> httpx.Response:
+async def sign_in(
+    http: httpx.AsyncClient, email: str, password: str = PASSWORD, *, next_: str = "", lang: str = ""
+) -> httpx.Response:
     """GET the form (cookie and token), POST it."""
     page = await http.get("/organiser/login", params={k: v for k, v in (("next", next_), ("lang", lang)) if v})
-    return await http.post(f"/organiser/login{'?lang=' + lang if lang else ''}", data={
-        "csrf_token": csrf_token(page), "email": email, "password": password,
-        "next": re.search(r'name="next" value="([^"]*)"', page.text).group(1)})
+    return await http.post(
+        f"/organiser/login{'?lang=' + lang if lang else ''}",
+        data={
+            "csrf_token": csrf_token(page),
+            "email": email,
+            "password": password,
+            "next": re.search(r'name="next" value="([^"]*)"', page.text).group(1),
+        },
+    )
 
 
 async def form_token(http: httpx.AsyncClient, path: str = "/organiser/") -> str:
@@ -59,6 +67,7 @@ def app(conn, settings):
 
 
 # ---------------------------------------------------------------------------- sign-in and the cookie
+
 
 async def test_signing_in_opens_a_session_whose_cookie_is_httponly_lax_and_secure(app, conn, staff) -> None:
     async with browser(app) as http:
@@ -99,10 +108,13 @@ async def test_failures_share_the_api_logins_counters_and_end_in_a_429_page(conn
     limited = msgspec.structs.replace(settings, sign_in_failures_per_account=3)
     app = app_on(limited, conn)
     email = staff["person"].email
-    async with httpx.AsyncClient(transport=httpx.ASGITransport(app=app, client=("203.0.113.9", 5000)),
-                                 base_url="https://testserver") as api:
+    async with httpx.AsyncClient(
+        transport=httpx.ASGITransport(app=app, client=("203.0.113.9", 5000)), base_url="https://testserver"
+    ) as api:
         for _ in range(2):
-            assert (await api.post("/api/organiser/login", json={"email": email, "password": "nope"})).status_code == 401
+            assert (
+                await api.post("/api/organiser/login", json={"email": email, "password": "nope"})
+            ).status_code == 401
     async with browser(app) as http:
         assert (await sign_in(http, email, "still wrong")).status_code == 401
         # the fourth failure of the account, through either door: even the right password waits
@@ -115,6 +127,7 @@ async def test_failures_share_the_api_logins_counters_and_end_in_a_429_page(conn
 
 # ---------------------------------------------------------------------------- the gate and `next`
 
+
 async def test_a_page_without_session_redirects_to_sign_in_and_back(app, staff) -> None:
     async with browser(app) as http:
         answer = await http.get("/organiser/people", params={"organisation": "asti"})
@@ -126,14 +139,24 @@ async def test_a_page_without_session_redirects_to_sign_in_and_back(app, staff) 
         assert signed.headers["location"] == "/organiser/people?organisation=asti"
 
 
-@pytest.mark.parametrize("target", ["https://evil.example/organiser/", "//evil.example/organiser/",
-                                    "/\\evil.example", "javascript:alert(1)", "/organiser//evil.example",
-                                    "/events/x"])
+@pytest.mark.parametrize(
+    "target",
+    [
+        "https://evil.example/organiser/",
+        "//evil.example/organiser/",
+        "/\\evil.example",
+        "javascript:alert(1)",
+        "/organiser//evil.example",
+        "/events/x",
+    ],
+)
 async def test_next_only_leads_to_a_local_back_office_path(app, staff, target) -> None:
     async with browser(app) as http:
         page = await http.get("/organiser/login")
-        answer = await http.post("/organiser/login", data={"csrf_token": csrf_token(page), "next": target,
-                                                           "email": staff["person"].email, "password": PASSWORD})
+        answer = await http.post(
+            "/organiser/login",
+            data={"csrf_token": csrf_token(page), "next": target, "email": staff["person"].email, "password": PASSWORD},
+        )
         location = answer.headers["location"]
         assert answer.status_code == 303 and urlsplit(location).netloc == "" and not urlsplit(location).scheme
         assert location.startswith("/organiser/") and not location.startswith("//")
@@ -143,15 +166,19 @@ async def test_next_only_leads_to_a_local_back_office_path(app, staff, target) -
 
 async def test_a_post_without_session_is_turned_away_before_its_body_is_read(app, conn, staff) -> None:
     async with browser(app) as http:
-        answer = await http.post("/organiser/people", data={"organisation": "asti", "email": "x@example.org",
-                                                            "name": "X", "role": "admin"})
+        answer = await http.post(
+            "/organiser/people", data={"organisation": "asti", "email": "x@example.org", "name": "X", "role": "admin"}
+        )
         assert answer.status_code == 303 and answer.headers["location"].startswith("/organiser/login")
+
         # an endless body is not waited for either: the gate answers first
         async def endless():
             yield b"email=a"
             raise AssertionError("the body was read")
-        answer = await http.post("/organiser/people", content=endless(),
-                                 headers={"content-type": "application/x-www-form-urlencoded"})
+
+        answer = await http.post(
+            "/organiser/people", content=endless(), headers={"content-type": "application/x-www-form-urlencoded"}
+        )
         assert answer.status_code == 303
     assert await conn.fetchval("SELECT count(*) FROM organisers WHERE email = 'x@example.org'") == 0
 
@@ -160,22 +187,26 @@ async def test_the_api_does_not_accept_the_session_cookie(app, staff) -> None:
     async with browser(app) as http:
         await sign_in(http, staff["person"].email)
         session = http.cookies.get("zs_session")
-        answer = await http.get("/api/organiser/me", headers={"cookie": f"zs_session={session}",
-                                                              "accept": "application/json"})
+        answer = await http.get(
+            "/api/organiser/me", headers={"cookie": f"zs_session={session}", "accept": "application/json"}
+        )
         assert answer.status_code == 401
 
 
 # ---------------------------------------------------------------------------- CSRF, sign-out
 
+
 async def test_forms_without_their_token_are_refused(app, conn, staff) -> None:
     async with browser(app) as http:
-        assert (await http.post("/organiser/login", data={"email": staff["person"].email,
-                                                          "password": PASSWORD})).status_code == 403
+        assert (
+            await http.post("/organiser/login", data={"email": staff["person"].email, "password": PASSWORD})
+        ).status_code == 403
         await sign_in(http, staff["person"].email)
         for path in ("/organiser/logout", "/organiser/sign-out-everywhere", "/organiser/language"):
             assert (await http.post(path, data={"csrf_token": "0" * 64, "language": "de"})).status_code == 403
-        forged = await http.post("/organiser/logout", data={"csrf_token": await form_token(http)},
-                                 headers={"origin": "https://evil.example"})
+        forged = await http.post(
+            "/organiser/logout", data={"csrf_token": await form_token(http)}, headers={"origin": "https://evil.example"}
+        )
         assert forged.status_code == 403
         assert (await http.get("/organiser/")).status_code == 200  # still signed in
     assert await conn.fetchval("SELECT language FROM organisers WHERE id = $1", staff["person"].id) != "de"
@@ -191,8 +222,9 @@ async def test_signing_out_ends_the_session(app, conn, staff) -> None:
     async with browser(app) as thief:  # the old cookie, replayed
         thief.cookies.set("zs_session", token, path="/organiser")
         assert (await thief.get("/organiser/")).status_code == 303
-    assert await conn.fetchval("SELECT revoked_at IS NOT NULL FROM sessions WHERE organiser_id = $1",
-                               staff["person"].id)
+    assert await conn.fetchval(
+        "SELECT revoked_at IS NOT NULL FROM sessions WHERE organiser_id = $1", staff["person"].id
+    )
 
 
 async def test_signing_out_everywhere_ends_the_other_sessions_and_api_tokens(app, conn, staff) -> None:
@@ -204,22 +236,29 @@ async def test_signing_out_everywhere_ends_the_other_sessions_and_api_tokens(app
         assert answer.status_code == 303
         assert (await phone.get("/organiser/")).status_code == 303
         assert (await laptop.get("/organiser/")).status_code == 303
-        me = await laptop.get("/api/organiser/me", headers={"authorization": f"Bearer {staff['token']}",
-                                                            "accept": "application/json"})
+        me = await laptop.get(
+            "/api/organiser/me", headers={"authorization": f"Bearer {staff['token']}", "accept": "application/json"}
+        )
         assert me.status_code == 401
-    assert await conn.fetchval("SELECT count(*) FROM sessions WHERE organiser_id = $1 AND revoked_at IS NULL",
-                               staff["person"].id) == 0
+    assert (
+        await conn.fetchval(
+            "SELECT count(*) FROM sessions WHERE organiser_id = $1 AND revoked_at IS NULL", staff["person"].id
+        )
+        == 0
+    )
 
 
 async def test_an_idle_session_ends(app, conn, staff) -> None:
     async with browser(app) as http:
         await sign_in(http, staff["person"].email)
-        await conn.execute("UPDATE sessions SET expires_at = now() - interval '1 second' WHERE organiser_id = $1",
-                           staff["person"].id)
+        await conn.execute(
+            "UPDATE sessions SET expires_at = now() - interval '1 second' WHERE organiser_id = $1", staff["person"].id
+        )
         assert (await http.get("/organiser/")).status_code == 303
 
 
 # ---------------------------------------------------------------------------- the interface language
+
 
 async def test_the_interface_language_is_stored_on_the_account_and_used(app, conn, staff) -> None:
     async with browser(app) as http:
@@ -227,8 +266,9 @@ async def test_the_interface_language_is_stored_on_the_account_and_used(app, con
         assert await conn.fetchval("SELECT language FROM organisers WHERE id = $1", staff["person"].id) == "de"
         page = await http.get("/organiser/", headers={"accept-language": "pt"})
         assert '<html lang="de">' in page.text and "Übersicht" in text_of(page)
-        answer = await http.post("/organiser/language", data={"csrf_token": csrf_token(page), "language": "lb",
-                                                              "next": "/organiser/"})
+        answer = await http.post(
+            "/organiser/language", data={"csrf_token": csrf_token(page), "language": "lb", "next": "/organiser/"}
+        )
         assert answer.status_code == 303 and answer.headers["location"] == "/organiser/"
         page = await http.get("/organiser/")
         assert '<html lang="lb">' in page.text and "Iwwersiicht" in text_of(page) and "Ofmellen" in text_of(page)
@@ -241,8 +281,12 @@ async def test_the_interface_language_is_stored_on_the_account_and_used(app, con
 
 # ---------------------------------------------------------------------------- a forgotten password, by mail
 
+
 async def test_password_reset_by_mail_end_to_end_revokes_sessions_and_tokens(
-    notifier_conn, notifier_pool, notifier_settings, smtp_server,
+    notifier_conn,
+    notifier_pool,
+    notifier_settings,
+    smtp_server,
 ) -> None:
     from server.notifications.worker import Notifier
 
@@ -257,10 +301,12 @@ async def test_password_reset_by_mail_end_to_end_revokes_sessions_and_tokens(
         assert (await laptop.get("/organiser/")).status_code == 200
 
         page = await http.get("/organiser/password-reset", params={"lang": "fr"})
-        asked = await http.post("/organiser/password-reset?lang=fr", data={"csrf_token": csrf_token(page),
-                                                                           "email": person.email.upper()})
-        unknown = await http.post("/organiser/password-reset?lang=fr", data={"csrf_token": csrf_token(page),
-                                                                             "email": "nobody@example.org"})
+        asked = await http.post(
+            "/organiser/password-reset?lang=fr", data={"csrf_token": csrf_token(page), "email": person.email.upper()}
+        )
+        unknown = await http.post(
+            "/organiser/password-reset?lang=fr", data={"csrf_token": csrf_token(page), "email": "nobody@example.org"}
+        )
         # the same answer whether or not the account exists
         assert asked.status_code == unknown.status_code == 200 and text_of(asked) == text_of(unknown)
         assert "Si un compte existe pour cette adresse" in text_of(asked)
@@ -282,26 +328,28 @@ async def test_password_reset_by_mail_end_to_end_revokes_sessions_and_tokens(
         form = await http.get(path, params={"lang": "pt"})
         assert form.status_code == 200 and person.email in text_of(form)
         token = csrf_token(form)
-        short = await http.post(f"{path}?lang=pt", data={"csrf_token": token, "password": "curta",
-                                                         "password_confirm": "curta"})
+        short = await http.post(
+            f"{path}?lang=pt", data={"csrf_token": token, "password": "curta", "password_confirm": "curta"}
+        )
         assert short.status_code == 422 and 'id="f-password-error"' in short.text
         new = "another long good password"
-        saved = await http.post(f"{path}?lang=pt", data={"csrf_token": token, "password": new,
-                                                         "password_confirm": new})
+        saved = await http.post(f"{path}?lang=pt", data={"csrf_token": token, "password": new, "password_confirm": new})
         assert saved.status_code == 303 and saved.headers["location"].startswith("/organiser/login?done=reset")
 
         # every session and token of the account died; the link works once
         assert (await laptop.get("/organiser/")).status_code == 303
-        me = await http.get("/api/organiser/me", headers={"authorization": f"Bearer {api_token}",
-                                                          "accept": "application/json"})
+        me = await http.get(
+            "/api/organiser/me", headers={"authorization": f"Bearer {api_token}", "accept": "application/json"}
+        )
         assert me.status_code == 401
         assert (await http.get(path)).status_code == 410
         again = await http.post(path, data={"csrf_token": token, "password": "x" * 20, "password_confirm": "x" * 20})
         assert again.status_code == 410
         assert (await sign_in(http, person.email, PASSWORD)).status_code == 401
         assert (await sign_in(http, person.email, new)).status_code == 303
-    actions = [r["action"] for r in await conn.fetch(
-        "SELECT action FROM audit_log WHERE actor_id = $1 ORDER BY id", person.id)]
+    actions = [
+        r["action"] for r in await conn.fetch("SELECT action FROM audit_log WHERE actor_id = $1 ORDER BY id", person.id)
+    ]
     assert actions == ["sign_in", "password_reset_asked", "password_set", "sign_in_failed", "sign_in"]
 
 
@@ -310,11 +358,19 @@ async def test_a_newer_reset_link_replaces_the_older_and_a_password_set_spends_i
 
     await service.ask_reset(conn, settings, staff["person"].email, "fr", "203.0.113.1")
     await service.ask_reset(conn, settings, staff["person"].email, "fr", "203.0.113.1")
-    assert await conn.fetchval("SELECT count(*) FROM password_resets WHERE organiser_id = $1 AND spent_at IS NULL",
-                               staff["person"].id) == 1
+    assert (
+        await conn.fetchval(
+            "SELECT count(*) FROM password_resets WHERE organiser_id = $1 AND spent_at IS NULL", staff["person"].id
+        )
+        == 1
+    )
     await accounts.store_password(conn, staff["person"].id, "yet another password", keep_token=None)
-    assert await conn.fetchval("SELECT count(*) FROM password_resets WHERE organiser_id = $1 AND spent_at IS NULL",
-                               staff["person"].id) == 0
+    assert (
+        await conn.fetchval(
+            "SELECT count(*) FROM password_resets WHERE organiser_id = $1 AND spent_at IS NULL", staff["person"].id
+        )
+        == 0
+    )
 
 
 async def test_signing_in_again_in_the_same_browser_ends_its_previous_session(app, conn, staff) -> None:
@@ -322,9 +378,17 @@ async def test_signing_in_again_in_the_same_browser_ends_its_previous_session(ap
         await sign_in(http, staff["person"].email)
         first = http.cookies.get("zs_session")
         assert (await http.get("/organiser/login")).status_code == 303  # signed in: the form is skipped
-        answer = await http.post("/organiser/login", data={"csrf_token": await form_token(http), "next": "",
-                                                           "email": staff["person"].email, "password": PASSWORD})
+        answer = await http.post(
+            "/organiser/login",
+            data={
+                "csrf_token": await form_token(http),
+                "next": "",
+                "email": staff["person"].email,
+                "password": PASSWORD,
+            },
+        )
         assert answer.status_code == 303 and http.cookies.get("zs_session") != first
-    live = await conn.fetch("SELECT token_hash FROM sessions WHERE organiser_id = $1 AND revoked_at IS NULL",
-                            staff["person"].id)
+    live = await conn.fetch(
+        "SELECT token_hash FROM sessions WHERE organiser_id = $1 AND revoked_at IS NULL", staff["person"].id
+    )
     assert [bytes(r["token_hash"]) for r in live] != [accounts.hash_token(first)] and len(live) == 1

@@ -8,7 +8,7 @@ from __future__ import annotations
 
 import csv
 import io
-from datetime import datetime, timedelta, timezone
+from datetime import UTC, datetime, timedelta
 
 import asyncpg
 import pytest
@@ -19,20 +19,28 @@ from tests.factories import auth, create_event, create_organiser, registration_b
 
 async def test_list_shows_a_month_long_event_that_started_weeks_ago(client, conn, settings) -> None:
     # the longest event there may be, running for weeks, is found among the running ones (0011)
-    start = (datetime.now(timezone.utc) - timedelta(days=30)).replace(microsecond=0)
-    running = await create_event(conn, settings, title={"fr": "Exposition Zesummen"}, starts_at=start.isoformat(),
-                                 ends_at=(start + timedelta(days=31)).isoformat())
+    start = (datetime.now(UTC) - timedelta(days=30)).replace(microsecond=0)
+    running = await create_event(
+        conn,
+        settings,
+        title={"fr": "Exposition Zesummen"},
+        starts_at=start.isoformat(),
+        ends_at=(start + timedelta(days=31)).isoformat(),
+    )
     answer = await client.get("/api/events", params={"q": "Exposition Zesummen"})
     assert [item["slug"] for item in answer.json()["items"]] == [running.slug]
 
 
 async def test_list_gives_the_running_events_then_the_coming_ones_page_by_page(client, conn, settings) -> None:
     # the page is read in two parts (events running now, events starting later): one order, no seams
-    now = datetime.now(timezone.utc).replace(microsecond=0)
+    now = datetime.now(UTC).replace(microsecond=0)
 
     async def event(starts: timedelta, lasts: timedelta, kind: str = "webconference") -> str:
-        body = {"title": {"fr": "Zesummen Moment"}, "starts_at": (now + starts).isoformat(),
-                "ends_at": (now + starts + lasts).isoformat()}
+        body = {
+            "title": {"fr": "Zesummen Moment"},
+            "starts_at": (now + starts).isoformat(),
+            "ends_at": (now + starts + lasts).isoformat(),
+        }
         if kind == "info_session":
             body |= {"kind": kind, "commune": "Mersch", "venue": "Centre culturel", "join_url": None, "platform": None}
         return (await create_event(conn, settings, **body)).slug
@@ -46,8 +54,12 @@ async def test_list_gives_the_running_events_then_the_coming_ones_page_by_page(c
     async def walk(**params) -> list[str]:
         slugs, cursor = [], None
         while True:
-            page = (await client.get("/api/events", params={"q": "Zesummen Moment", "limit": 1, **params,
-                                                            **({"cursor": cursor} if cursor else {})})).json()
+            page = (
+                await client.get(
+                    "/api/events",
+                    params={"q": "Zesummen Moment", "limit": 1, **params, **({"cursor": cursor} if cursor else {})},
+                )
+            ).json()
             slugs += [item["slug"] for item in page["items"]]
             if not (cursor := page["next_cursor"]):
                 return slugs
@@ -72,22 +84,56 @@ async def walk(client, **params) -> list[list[str]]:
 
 async def make(conn, settings, start: datetime, hours: int, title: dict[str, str], **fields) -> str:
     """An event starting `hours` after `start`, lasting half an hour; its slug."""
-    return (await create_event(conn, settings, title=title, **fields, starts_at=(start + timedelta(hours=hours)).isoformat(),
-                               ends_at=(start + timedelta(hours=hours, minutes=30)).isoformat())).slug
+    return (
+        await create_event(
+            conn,
+            settings,
+            title=title,
+            **fields,
+            starts_at=(start + timedelta(hours=hours)).isoformat(),
+            ends_at=(start + timedelta(hours=hours, minutes=30)).isoformat(),
+        )
+    ).slug
 
 
 async def test_a_search_finds_the_events_whose_words_begin_with_those_typed_in_order(client, conn, settings) -> None:
-    start = datetime(2032, 1, 5, 12, tzinfo=timezone.utc)  # past every other test's events
-    titles = [{"fr": "Table de conversation", "de": "Tischgespräch"}, {"fr": "Tableau d'honneur"},
-              {"en": "O'Brien's back\\slash"}, {"pt": "Mesa de conversação"}, {"fr": "Bientôt l'été"}]
-    slugs = [await make(conn, settings, start, n, title, summary={"lb": "Zesummen am Quartier"})
-             for n, title in enumerate(titles)]
-    expected = {"tab": [0, 1], "TABLE": [0, 1], "table conv": [0], "tisch": [0], "o'brien": [2], "brien": [2],
-                "back\\sl": [2], "conversação": [3], "convers": [0, 3], "bient": [4], "bientot": [], "été": [4],
-                "quartier": [0, 1, 2, 3, 4], "table quartier": [0, 1], "nowordlikethis": [], "table nowordlikethis": [],
-                "!?": [], "&|:*": [],
-                # the kind and spoken languages the index keeps beside the words are no words (migration 0025)
-                "webconference": [], "spoken=fr": [], "webconference/table": [], "fr": []}
+    start = datetime(2032, 1, 5, 12, tzinfo=UTC)  # past every other test's events
+    titles = [
+        {"fr": "Table de conversation", "de": "Tischgespräch"},
+        {"fr": "Tableau d'honneur"},
+        {"en": "O'Brien's back\\slash"},
+        {"pt": "Mesa de conversação"},
+        {"fr": "Bientôt l'été"},
+    ]
+    slugs = [
+        await make(conn, settings, start, n, title, summary={"lb": "Zesummen am Quartier"})
+        for n, title in enumerate(titles)
+    ]
+    expected = {
+        "tab": [0, 1],
+        "TABLE": [0, 1],
+        "table conv": [0],
+        "tisch": [0],
+        "o'brien": [2],
+        "brien": [2],
+        "back\\sl": [2],
+        "conversação": [3],
+        "convers": [0, 3],
+        "bient": [4],
+        "bientot": [],
+        "été": [4],
+        "quartier": [0, 1, 2, 3, 4],
+        "table quartier": [0, 1],
+        "nowordlikethis": [],
+        "table nowordlikethis": [],
+        "!?": [],
+        "&|:*": [],
+        # the kind and spoken languages the index keeps beside the words are no words (migration 0025)
+        "webconference": [],
+        "spoken=fr": [],
+        "webconference/table": [],
+        "fr": [],
+    }
     for typed, wanted in expected.items():
         pages = await walk(client, q=typed, **{"from": start.isoformat()}, limit=2)
         assert [slug for page in pages for slug in page] == [slugs[n] for n in wanted], typed
@@ -98,9 +144,17 @@ async def test_a_search_finds_the_events_whose_words_begin_with_those_typed_in_o
 
 async def test_a_search_with_filters_pages_through_the_events_passing_all_of_them(client, conn, settings) -> None:
     # a word common among the conversation tables, which the filters may exclude, and a rare one
-    start = datetime(2031, 9, 1, 17, tzinfo=timezone.utc)
-    table = {"kind": "conversation_table", "practised_language": "lb", "level": "all", "venue": "10, rue Auguste Laval",
-             "commune": "Esch-sur-Alzette", "join_url": None, "platform": None, "capacity": None}
+    start = datetime(2031, 9, 1, 17, tzinfo=UTC)
+    table = {
+        "kind": "conversation_table",
+        "practised_language": "lb",
+        "level": "all",
+        "venue": "10, rue Auguste Laval",
+        "commune": "Esch-sur-Alzette",
+        "join_url": None,
+        "platform": None,
+        "capacity": None,
+    }
     tables = [await make(conn, settings, start, n, {"fr": f"Tischgespräch {n}"}, **table) for n in range(7)]
     online = await make(conn, settings, start, 30, {"fr": "Tischgespräch online"})
     other = await make(conn, settings, start, 31, {"fr": "Sonnenfest"})
@@ -121,8 +175,14 @@ async def explained(conn, start: datetime, filters: dict[str, str]) -> str:
     """What the public list's page for these filters from `start` ran, as the service runs a search."""
     given = tuple(name for name in q.PUBLIC_FILTERS if name in filters)
     await conn.execute("SET LOCAL plan_cache_mode = force_custom_plan")
-    rows = await conn.fetch("EXPLAIN (ANALYZE, COSTS OFF) " + q.public_event_page(given), start, None, None, 21,
-                            *(filters[name] for name in given))
+    rows = await conn.fetch(
+        "EXPLAIN (ANALYZE, COSTS OFF) " + q.public_event_page(given),
+        start,
+        None,
+        None,
+        21,
+        *(filters[name] for name in given),
+    )
     return "\n".join(r[0] for r in rows)
 
 
@@ -132,10 +192,11 @@ def ran(plan: str, node: str) -> bool:
 
 
 async def test_a_common_word_is_read_in_list_order_and_a_rare_one_found_through_the_words_index(conn, settings) -> None:
-    start = datetime.now(timezone.utc) + timedelta(days=400)
+    start = datetime.now(UTC) + timedelta(days=400)
     made = await create_event(conn, settings)
     organisation = await conn.fetchval("SELECT organisation_id FROM events WHERE slug = $1", made.slug)
-    await conn.execute("""
+    await conn.execute(
+        """
         INSERT INTO events (slug, organisation_id, kind, status, title, summary, description, languages, starts_at,
                             ends_at, timezone, join_url, platform)
         SELECT 'bulk-' || n, $2::bigint, 'webconference', 'published',
@@ -143,7 +204,10 @@ async def test_a_common_word_is_read_in_list_order_and_a_rare_one_found_through_
                '{"fr": "Zesummen"}', '{"fr": "Zesummen"}', '{fr}', $1::timestamptz + n * interval '1 hour',
                $1::timestamptz + n * interval '1 hour' + interval '30 minutes', 'Europe/Luxembourg',
                'https://meet.example.lu/x', 'Jitsi'
-        FROM generate_series(1, 3000) n""", start, organisation)
+        FROM generate_series(1, 3000) n""",
+        start,
+        organisation,
+    )
     await conn.execute("ANALYZE events")
     # every coming event holds "table": the list read in order, the index never asked
     common = await explained(conn, start, {"q": "table"})
@@ -157,9 +221,11 @@ async def test_a_common_word_is_read_in_list_order_and_a_rare_one_found_through_
     # each gives the events in order
     page = q.public_event_page(("q",))
     assert [r["starts_at"] for r in await conn.fetch(page, start, None, None, 3, "table ronde")] == [
-        start + timedelta(hours=n) for n in (1, 2, 3)]
+        start + timedelta(hours=n) for n in (1, 2, 3)
+    ]
     assert [r["starts_at"] for r in await conn.fetch(page, start, None, None, 5, "nopesch")] == [
-        start + timedelta(hours=n) for n in (77, 1077, 2077)]
+        start + timedelta(hours=n) for n in (77, 1077, 2077)
+    ]
     by_kind = q.public_event_page(("kind", "q"))
     assert await conn.fetch(by_kind, start, None, None, 5, "conversation_table", "table") == []
 
@@ -168,16 +234,20 @@ async def test_a_registration_writes_the_seat_counters_and_not_the_event(client,
     # the counters have a narrow table of their own (migration 0024): a registration writes no
     # version of the event's row, so no index of events, and the counters' update is HOT
     event = await create_event(conn, settings, capacity=5, summary={"fr": " ".join(["Zesummen"] * 200)})
-    counts = ("SELECT relname, n_tup_upd, n_tup_hot_upd FROM pg_stat_xact_user_tables "
-              "WHERE relname IN ('events', 'event_seats')")
+    counts = (
+        "SELECT relname, n_tup_upd, n_tup_hot_upd FROM pg_stat_xact_user_tables "
+        "WHERE relname IN ('events', 'event_seats')"
+    )
     before = {r["relname"]: r for r in await conn.fetch(counts)}
     for _ in range(2):
         answer = await client.post(f"/api/events/{event.slug}/registrations", json=registration_body())
         assert answer.status_code == 202
     after = {r["relname"]: r for r in await conn.fetch(counts)}
     assert after["events"]["n_tup_upd"] == before["events"]["n_tup_upd"]
-    seats = (after["event_seats"]["n_tup_upd"] - before["event_seats"]["n_tup_upd"],
-             after["event_seats"]["n_tup_hot_upd"] - before["event_seats"]["n_tup_hot_upd"])
+    seats = (
+        after["event_seats"]["n_tup_upd"] - before["event_seats"]["n_tup_upd"],
+        after["event_seats"]["n_tup_hot_upd"] - before["event_seats"]["n_tup_hot_upd"],
+    )
     assert seats == (2, 2)
     assert (await client.get(f"/api/events/{event.slug}")).json()["seats_left"] == 3
 
@@ -190,13 +260,22 @@ async def test_the_table_refuses_an_event_longer_than_31_days(conn, settings) ->
 
 
 async def test_list_combines_filters_and_pages_through_them(client, conn, settings) -> None:
-    first = (datetime.now(timezone.utc) + timedelta(days=3)).replace(hour=17, minute=0, second=0, microsecond=0)
+    first = (datetime.now(UTC) + timedelta(days=3)).replace(hour=17, minute=0, second=0, microsecond=0)
 
     async def session(day: int, **overrides) -> str:
         start = first + timedelta(days=day)
-        body = {"kind": "info_session", "organisation": "clae", "commune": "Mersch", "venue": "Centre culturel",
-                "title": {"fr": "Bénévolat à Mersch"}, "join_url": None, "platform": None,
-                "starts_at": start.isoformat(), "ends_at": (start + timedelta(hours=2)).isoformat(), **overrides}
+        body = {
+            "kind": "info_session",
+            "organisation": "clae",
+            "commune": "Mersch",
+            "venue": "Centre culturel",
+            "title": {"fr": "Bénévolat à Mersch"},
+            "join_url": None,
+            "platform": None,
+            "starts_at": start.isoformat(),
+            "ends_at": (start + timedelta(hours=2)).isoformat(),
+            **overrides,
+        }
         return (await create_event(conn, settings, **body)).slug
 
     wanted = [await session(day) for day in range(3)]
@@ -204,14 +283,22 @@ async def test_list_combines_filters_and_pages_through_them(client, conn, settin
     await session(2, title={"fr": "Marché de l'emploi"})
     await session(4, organisation="asti")
     late = await session(40)
-    params = {"kind": "info_session", "commune": "Mersch", "organisation": "clae", "q": "bénévolat",
-              "to": (first + timedelta(days=30)).isoformat(), "limit": 2}
+    params = {
+        "kind": "info_session",
+        "commune": "Mersch",
+        "organisation": "clae",
+        "q": "bénévolat",
+        "to": (first + timedelta(days=30)).isoformat(),
+        "limit": 2,
+    }
     page = (await client.get("/api/events", params=params)).json()
     rest = (await client.get("/api/events", params={**params, "cursor": page["next_cursor"]})).json()
     assert [item["slug"] for item in page["items"] + rest["items"]] == wanted
     assert rest["next_cursor"] is None
     without_to = {key: value for key, value in params.items() if key != "to"}
-    assert late in {item["slug"] for item in (await client.get("/api/events", params={**without_to, "limit": 10})).json()["items"]}
+    assert late in {
+        item["slug"] for item in (await client.get("/api/events", params={**without_to, "limit": 10})).json()["items"]
+    }
 
 
 async def test_organiser_pages_and_export_show_each_waitlisted_persons_place(client, conn, settings) -> None:
@@ -226,8 +313,12 @@ async def test_organiser_pages_and_export_show_each_waitlisted_persons_place(cli
     page = (await client.get(url, params={"limit": 2}, headers=auth(token))).json()
     rest = (await client.get(url, params={"limit": 2, "cursor": page["next_cursor"]}, headers=auth(token))).json()
     places = [(item["email"], item["status"], item["waitlist_position"]) for item in page["items"] + rest["items"]]
-    assert places == [(emails[0], "confirmed", None), (emails[1], "waitlisted", 1), (emails[2], "waitlisted", 2),
-                      (emails[3], "waitlisted", 3)]
+    assert places == [
+        (emails[0], "confirmed", None),
+        (emails[1], "waitlisted", 1),
+        (emails[2], "waitlisted", 2),
+        (emails[3], "waitlisted", 3),
+    ]
     export = await client.get(f"{url}.csv", params={"delimiter": "comma", "lang": "en"}, headers=auth(token))
     rows = list(csv.reader(io.StringIO(export.content.decode("utf-8-sig"))))
     column = rows[0].index(next(name for name in rows[0] if "waiting" in name.lower()))
@@ -235,30 +326,45 @@ async def test_organiser_pages_and_export_show_each_waitlisted_persons_place(cli
 
 
 async def test_waiting_list_places_follow_the_time_each_person_began_to_wait_not_the_page_order(
-        client, conn, settings) -> None:
+    client, conn, settings
+) -> None:
     # places count the list in (waitlisted_at, id) order, ties broken by id, whatever order the page
     # is in and however the page cuts the list; a person who left the list has no place
     _, token = await create_organiser(conn, {"asti": "organiser"})
     event = await create_event(conn, settings, capacity=1, confirmation_required=False)
     for _ in range(7):
-        assert (await client.post(f"/api/events/{event.slug}/registrations", json=registration_body())).status_code == 202
-    ids = [r["id"] for r in await conn.fetch(
-        "SELECT r.id FROM registrations r JOIN events e ON e.id = r.event_id WHERE e.slug = $1 AND r.status = 'waitlisted' "
-        "ORDER BY r.id", event.slug)]
-    began = datetime.now(timezone.utc) - timedelta(hours=1)
+        assert (
+            await client.post(f"/api/events/{event.slug}/registrations", json=registration_body())
+        ).status_code == 202
+    ids = [
+        r["id"]
+        for r in await conn.fetch(
+            "SELECT r.id FROM registrations r JOIN events e ON e.id = r.event_id WHERE e.slug = $1 AND r.status = 'waitlisted' "
+            "ORDER BY r.id",
+            event.slug,
+        )
+    ]
+    began = datetime.now(UTC) - timedelta(hours=1)
     minutes = [50, 10, 30, 10, 0, 40]  # the second and fourth began to wait at the same instant
-    await conn.execute("UPDATE registrations SET waitlisted_at = $2::timestamptz + m * interval '1 minute' "
-                       "FROM unnest($1::bigint[], $3::int[]) AS u(id, m) WHERE registrations.id = u.id",
-                       ids, began, minutes)
-    await conn.execute("UPDATE registrations SET status = 'cancelled', cancelled_at = now(), "
-                       "waitlisted_at = NULL WHERE id = $1", ids[2])
-    staying = sorted((m, i) for i, m in zip(ids, minutes) if i != ids[2])
+    await conn.execute(
+        "UPDATE registrations SET waitlisted_at = $2::timestamptz + m * interval '1 minute' "
+        "FROM unnest($1::bigint[], $3::int[]) AS u(id, m) WHERE registrations.id = u.id",
+        ids,
+        began,
+        minutes,
+    )
+    await conn.execute(
+        "UPDATE registrations SET status = 'cancelled', cancelled_at = now(), waitlisted_at = NULL WHERE id = $1",
+        ids[2],
+    )
+    staying = sorted((m, i) for i, m in zip(ids, minutes, strict=False) if i != ids[2])
     expected = {i: place for place, (_, i) in enumerate(staying, start=1)}
     url = f"/api/organiser/events/{event.slug}/registrations"
     items, cursor = [], None
     while True:
-        page = (await client.get(url, params={"limit": 3, **({"cursor": cursor} if cursor else {})},
-                                 headers=auth(token))).json()
+        page = (
+            await client.get(url, params={"limit": 3, **({"cursor": cursor} if cursor else {})}, headers=auth(token))
+        ).json()
         items += page["items"]
         if not (cursor := page["next_cursor"]):
             break

@@ -15,7 +15,11 @@ from tests.apps import app_on
 
 def run_cli(database_url: str, *args: str) -> subprocess.CompletedProcess:
     return subprocess.run(
-        [sys.executable, "-m", "server", *args], cwd=ROOT, capture_output=True, text=True, timeout=60,
+        [sys.executable, "-m", "server", *args],
+        cwd=ROOT,
+        capture_output=True,
+        text=True,
+        timeout=60,
         env={**os.environ, "DATABASE_URL": database_url},
     )
 
@@ -34,8 +38,7 @@ async def test_create_admin_prints_a_working_token_on_its_last_line(database_url
     token = result.stdout.strip().splitlines()[-1]
     try:
         async with pool.acquire() as conn:
-            http = httpx.AsyncClient(transport=httpx.ASGITransport(app=app_on(settings, conn)),
-                                     base_url="http://test")
+            http = httpx.AsyncClient(transport=httpx.ASGITransport(app=app_on(settings, conn)), base_url="http://test")
             me = await http.get("/api/organiser/me", headers={"Authorization": f"Bearer {token}"})
             assert me.status_code == 200 and me.json()["is_admin"] is True
             assert me.json()["email"] == "admin@example.lu"
@@ -50,6 +53,12 @@ async def test_create_admin_prints_a_working_token_on_its_last_line(database_url
 
 
 def test_create_admin_refuses_a_non_email() -> None:
-    result = subprocess.run([sys.executable, "-m", "server", "create-admin", "not-an-email"], cwd=ROOT,
-                            capture_output=True, text=True, timeout=60, env={**os.environ, "DATABASE_URL": "postgresql://unused/x"})
+    result = subprocess.run(
+        [sys.executable, "-m", "server", "create-admin", "not-an-email"],
+        cwd=ROOT,
+        capture_output=True,
+        text=True,
+        timeout=60,
+        env={**os.environ, "DATABASE_URL": "postgresql://unused/x"},
+    )
     assert result.returncode == 2 and "not an email address" in result.stderr

@@ -4,7 +4,7 @@ answers, the thread, and a session scheduled from a request."""
 from __future__ import annotations
 
 import re
-from datetime import date, datetime, timedelta, timezone
+from datetime import UTC, date, datetime, timedelta
 
 import asyncpg
 import httpx
@@ -25,11 +25,21 @@ def soon(days: int) -> str:
 def request_body(**overrides) -> dict:
     """A valid request from a commune, a month ahead."""
     body = {
-        "commune": "esch-sur-alzette", "requester_type": "ccci", "contact_name": "Ana Ferreira",
-        "email": "Ana.Ferreira@Example.lu", "phone": "+352 27 54 00 00", "language": "pt",
-        "subject": "testimonies", "preferred": [{"from": soon(30), "to": soon(40)}], "audience_size": 40,
-        "audience_languages": ["fr", "pt"], "interpretation": ["pt", "ar"], "venue": "Salle des fêtes, 1 rue X",
-        "step_free": True, "message": "Une soirée pour les habitants.\nMerci !", "consent": True,
+        "commune": "esch-sur-alzette",
+        "requester_type": "ccci",
+        "contact_name": "Ana Ferreira",
+        "email": "Ana.Ferreira@Example.lu",
+        "phone": "+352 27 54 00 00",
+        "language": "pt",
+        "subject": "testimonies",
+        "preferred": [{"from": soon(30), "to": soon(40)}],
+        "audience_size": 40,
+        "audience_languages": ["fr", "pt"],
+        "interpretation": ["pt", "ar"],
+        "venue": "Salle des fêtes, 1 rue X",
+        "step_free": True,
+        "message": "Une soirée pour les habitants.\nMerci !",
+        "consent": True,
     }
     body.update(overrides)
     return body
@@ -44,14 +54,21 @@ async def agency(conn: asyncpg.Connection):
     staff, staff_token = await create_organiser(conn, {"asti": "organiser"})
     viewer, viewer_token = await create_organiser(conn, {"asti": "viewer"})
     other, other_token = await create_organiser(conn, {"clae": "admin"})
-    return {"admin": (admin, admin_token), "staff": (staff, staff_token), "viewer": (viewer, viewer_token),
-            "other": (other, other_token)}
+    return {
+        "admin": (admin, admin_token),
+        "staff": (staff, staff_token),
+        "viewer": (viewer, viewer_token),
+        "other": (other, other_token),
+    }
 
 
-def client_for_app(conn: asyncpg.Connection, settings: Settings, ip: str = "203.0.113.9", **headers) -> httpx.AsyncClient:
+def client_for_app(
+    conn: asyncpg.Connection, settings: Settings, ip: str = "203.0.113.9", **headers
+) -> httpx.AsyncClient:
     app = app_on(settings, conn)
-    return httpx.AsyncClient(transport=httpx.ASGITransport(app=app, client=(ip, 5000)),
-                             base_url="https://testserver", headers=headers)
+    return httpx.AsyncClient(
+        transport=httpx.ASGITransport(app=app, client=(ip, 5000)), base_url="https://testserver", headers=headers
+    )
 
 
 async def ask(client: httpx.AsyncClient, **overrides) -> httpx.Response:
@@ -59,6 +76,7 @@ async def ask(client: httpx.AsyncClient, **overrides) -> httpx.Response:
 
 
 # ---------------------------------------------------------------------------- a commune asks (API)
+
 
 def test_commune_slugs_follow_the_contract() -> None:
     assert service.commune_slug("Esch-sur-Alzette") == "esch-sur-alzette"
@@ -80,8 +98,11 @@ async def test_a_request_is_stored_and_mails_are_queued_for_requester_and_staff(
     assert re.fullmatch(r"https://zesummen\.test/requests/[A-Za-z0-9_-]{43}", url)
     row = await conn.fetchrow("SELECT * FROM commune_requests")
     assert (row["commune"], row["email"], row["status"], row["organisation_id"]) == (
-        "Esch-sur-Alzette", "ana.ferreira@example.lu", "new",
-        await conn.fetchval("SELECT id FROM organisations WHERE slug = 'asti'"))
+        "Esch-sur-Alzette",
+        "ana.ferreira@example.lu",
+        "new",
+        await conn.fetchval("SELECT id FROM organisations WHERE slug = 'asti'"),
+    )
     assert row["preferred"] == [{"from": soon(30), "to": soon(40)}] and list(row["interpretation"]) == ["pt", "ar"]
     assert row["message"] == "Une soirée pour les habitants.\nMerci !"
     assert url.rsplit("/", 1)[1].encode() not in bytes(row["token_hash"])  # only the hash is kept
@@ -89,26 +110,33 @@ async def test_a_request_is_stored_and_mails_are_queued_for_requester_and_staff(
     admin, staff = agency["admin"][0], agency["staff"][0]
     assert [tuple(m) for m in mails] == [
         ("commune_request_received", "ana.ferreira@example.lu", "pt"),
-        ("commune_request_arrived", admin.email, "fr"), ("commune_request_arrived", staff.email, "fr")]
+        ("commune_request_arrived", admin.email, "fr"),
+        ("commune_request_arrived", staff.email, "fr"),
+    ]
 
 
 async def test_a_request_may_name_another_organisation_and_its_staff_are_told(client, conn, agency) -> None:
     answer = await ask(client, organisation="clae", commune="Groussbus-Wal")
     assert answer.status_code == 201
     assert await conn.fetchval("SELECT commune FROM commune_requests") == "Groussbus-Wal"
-    assert await conn.fetchval("SELECT recipient FROM outbox WHERE kind = 'commune_request_arrived'") \
+    assert (
+        await conn.fetchval("SELECT recipient FROM outbox WHERE kind = 'commune_request_arrived'")
         == agency["other"][0].email
+    )
 
 
-@pytest.mark.parametrize(("overrides", "field"), [
-    ({"preferred": [{"from": soon(3), "to": soon(4)}]}, "preferred[0].from"),
-    ({"commune": "atlantis"}, "commune"),
-    ({"organisation": "nobody"}, "organisation"),
-    ({"consent": False}, "consent"),
-    ({"contact_name": "   "}, "contact_name"),
-    ({"email": "not-an-address"}, "email"),
-    ({"preferred": [{"from": soon(40), "to": soon(30)}]}, "preferred[0].to"),
-])
+@pytest.mark.parametrize(
+    ("overrides", "field"),
+    [
+        ({"preferred": [{"from": soon(3), "to": soon(4)}]}, "preferred[0].from"),
+        ({"commune": "atlantis"}, "commune"),
+        ({"organisation": "nobody"}, "organisation"),
+        ({"consent": False}, "consent"),
+        ({"contact_name": "   "}, "contact_name"),
+        ({"email": "not-an-address"}, "email"),
+        ({"preferred": [{"from": soon(40), "to": soon(30)}]}, "preferred[0].to"),
+    ],
+)
 async def test_a_refused_field_is_named_and_nothing_is_stored(client, conn, agency, overrides, field) -> None:
     answer = await ask(client, **overrides)
     assert answer.status_code == 422, answer.text
@@ -148,13 +176,25 @@ async def test_requests_are_limited_per_address(conn, settings, agency) -> None:
 
 # ---------------------------------------------------------------------------- a commune asks (the form)
 
+
 def form_fields(**overrides) -> dict:
     fields = {
-        "commune": "esch-sur-alzette", "requester_type": "administration", "contact_name": "Jos Schmit",
-        "email": "jos@example.lu", "phone": "", "language": "de", "subject": "volunteering",
-        "preferred_from_1": soon(30), "preferred_to_1": soon(31), "audience_size": "25",
-        "audience_languages": ["de", "fr"], "interpretation": ["ar"], "venue": "Gemeindesaal",
-        "step_free": "yes", "message": "Guten Tag,\r\nwir bitten um eine Veranstaltung.", "consent": "yes",
+        "commune": "esch-sur-alzette",
+        "requester_type": "administration",
+        "contact_name": "Jos Schmit",
+        "email": "jos@example.lu",
+        "phone": "",
+        "language": "de",
+        "subject": "volunteering",
+        "preferred_from_1": soon(30),
+        "preferred_to_1": soon(31),
+        "audience_size": "25",
+        "audience_languages": ["de", "fr"],
+        "interpretation": ["ar"],
+        "venue": "Gemeindesaal",
+        "step_free": "yes",
+        "message": "Guten Tag,\r\nwir bitten um eine Veranstaltung.",
+        "consent": "yes",
         "website": "",
     }
     fields.update(overrides)
@@ -163,10 +203,13 @@ def form_fields(**overrides) -> dict:
 
 async def test_the_form_is_in_five_languages_with_every_commune(conn, settings, agency) -> None:
     async with client_for_app(conn, settings, **HTML) as http:
-        for lang, heading in (("fr", "Faire une demande à l'agence interculturelle"),
-                              ("de", "Anfrage an die interkulturelle Agentur"),
-                              ("lb", "Ufro un d'interkulturell Agence"), ("en", "Ask the intercultural agency"),
-                              ("pt", "Pedido à agência intercultural")):
+        for lang, heading in (
+            ("fr", "Faire une demande à l'agence interculturelle"),
+            ("de", "Anfrage an die interkulturelle Agentur"),
+            ("lb", "Ufro un d'interkulturell Agence"),
+            ("en", "Ask the intercultural agency"),
+            ("pt", "Pedido à agência intercultural"),
+        ):
             page = await http.get("/communes/request", params={"lang": lang})
             assert page.status_code == 200 and f'<html lang="{lang}">' in page.text
             assert heading in text_of(page)
@@ -181,11 +224,17 @@ async def test_the_form_stores_the_request_and_says_the_same_whatever_the_commun
         assert sent.status_code == 303 and sent.headers["location"] == "/communes/request/sent?lang=de"
         row = await conn.fetchrow("SELECT * FROM commune_requests")
         assert (row["contact_name"], row["language"], row["subject"], row["step_free"]) == (
-            "Jos Schmit", "de", "volunteering", True)
+            "Jos Schmit",
+            "de",
+            "volunteering",
+            True,
+        )
         assert list(row["audience_languages"]) == ["de", "fr"] and row["audience_size"] == 25
         assert row["message"] == "Guten Tag,\nwir bitten um eine Veranstaltung."
-        other = await http.post("/communes/request?lang=de", data=form_fields(
-            csrf_token=csrf_token(page), commune="groussbus-wal", email="other@example.lu"))
+        other = await http.post(
+            "/communes/request?lang=de",
+            data=form_fields(csrf_token=csrf_token(page), commune="groussbus-wal", email="other@example.lu"),
+        )
         assert other.headers["location"] == sent.headers["location"]
         done = await http.get(sent.headers["location"])
         assert "Vielen Dank für Ihre Anfrage" in text_of(done)
@@ -194,27 +243,37 @@ async def test_the_form_stores_the_request_and_says_the_same_whatever_the_commun
 async def test_the_honeypot_stores_nothing_and_answers_like_a_success(conn, settings, agency) -> None:
     async with client_for_app(conn, settings, **HTML) as http:
         page = await http.get("/communes/request", params={"lang": "fr"})
-        trap = await http.post("/communes/request?lang=fr", data=form_fields(
-            csrf_token=csrf_token(page), website="http://spam.example"))
+        trap = await http.post(
+            "/communes/request?lang=fr", data=form_fields(csrf_token=csrf_token(page), website="http://spam.example")
+        )
         assert trap.status_code == 303 and trap.headers["location"] == "/communes/request/sent?lang=fr"
     assert await conn.fetchval("SELECT count(*) FROM commune_requests") == 0
     assert await conn.fetchval("SELECT count(*) FROM outbox") == 0
 
 
-@pytest.mark.parametrize(("lang", "overrides", "field", "sentence"), [
-    ("de", {"preferred_from_1": soon(2), "preferred_to_1": soon(3)}, "preferred",
-     "Bitte geben Sie Termine ab dem"),
-    ("fr", {"commune": "atlantis"}, "commune", "Veuillez choisir une commune dans la liste."),
-    ("lb", {"contact_name": ""}, "contact_name", "Gitt w.e.g. den Numm vun enger Kontaktpersoun un."),
-    ("pt", {"consent": ""}, "consent", "Aceite que guardemos o seu pedido"),
-])
+@pytest.mark.parametrize(
+    ("lang", "overrides", "field", "sentence"),
+    [
+        ("de", {"preferred_from_1": soon(2), "preferred_to_1": soon(3)}, "preferred", "Bitte geben Sie Termine ab dem"),
+        ("fr", {"commune": "atlantis"}, "commune", "Veuillez choisir une commune dans la liste."),
+        ("lb", {"contact_name": ""}, "contact_name", "Gitt w.e.g. den Numm vun enger Kontaktpersoun un."),
+        ("pt", {"consent": ""}, "consent", "Aceite que guardemos o seu pedido"),
+    ],
+)
 async def test_form_errors_come_next_to_the_field_in_the_language_with_everything_kept(
-    conn, settings, agency, lang, overrides, field, sentence,
+    conn,
+    settings,
+    agency,
+    lang,
+    overrides,
+    field,
+    sentence,
 ) -> None:
     async with client_for_app(conn, settings, **HTML) as http:
         page = await http.get("/communes/request", params={"lang": lang})
-        answer = await http.post(f"/communes/request?lang={lang}", data=form_fields(
-            csrf_token=csrf_token(page), **overrides))
+        answer = await http.post(
+            f"/communes/request?lang={lang}", data=form_fields(csrf_token=csrf_token(page), **overrides)
+        )
     assert answer.status_code == 422
     error = re.search(rf'id="f-{field}-error">(.*?)</p>', answer.text, re.S)
     assert error and sentence in re.sub(r"<[^>]+>", "", error.group(1)).replace("&#39;", "'")
@@ -233,6 +292,7 @@ async def test_the_form_needs_its_csrf_token(conn, settings, agency) -> None:
 
 # ---------------------------------------------------------------------------- the agency answers
 
+
 async def make_request(client: httpx.AsyncClient, conn: asyncpg.Connection, **overrides) -> tuple[int, str]:
     answer = await ask(client, **overrides)
     assert answer.status_code == 201, answer.text
@@ -248,15 +308,18 @@ async def test_staff_see_only_requests_addressed_to_their_organisation(client, c
     assert listed.json()["items"][0]["commune_slug"] == "esch-sur-alzette"
     other = await client.get("/api/organiser/commune-requests", headers=auth(agency["other"][1]))
     assert [item["id"] for item in other.json()["items"]] == [theirs]
-    for method, path, body in (("GET", f"/api/organiser/commune-requests/{ours}", None),
-                               ("PATCH", f"/api/organiser/commune-requests/{ours}", {"note": "x"}),
-                               ("POST", f"/api/organiser/commune-requests/{ours}/messages", {"body": "Hello"})):
+    for method, path, body in (
+        ("GET", f"/api/organiser/commune-requests/{ours}", None),
+        ("PATCH", f"/api/organiser/commune-requests/{ours}", {"note": "x"}),
+        ("POST", f"/api/organiser/commune-requests/{ours}/messages", {"body": "Hello"}),
+    ):
         answer = await client.request(method, path, json=body, headers=auth(agency["other"][1]))
         assert answer.status_code == 404, (method, path)
     assert await conn.fetchval("SELECT note FROM commune_requests WHERE id = $1", ours) == ""
     assert await conn.fetchval("SELECT count(*) FROM commune_request_messages") == 0
-    viewer = await client.patch(f"/api/organiser/commune-requests/{ours}", json={"note": "x"},
-                                headers=auth(agency["viewer"][1]))
+    viewer = await client.patch(
+        f"/api/organiser/commune-requests/{ours}", json={"note": "x"}, headers=auth(agency["viewer"][1])
+    )
     assert viewer.status_code == 403
     assert (await client.get("/api/organiser/commune-requests")).status_code == 401
 
@@ -272,12 +335,14 @@ async def test_status_moves_along_the_allowed_transitions_only(client, conn, age
         assert answer.status_code == 200 and answer.json()["status"] == status
     filtered = await client.get("/api/organiser/commune-requests", params={"status": "scheduled"}, headers=headers)
     assert [item["id"] for item in filtered.json()["items"]] == [request_id]
-    assert (await client.get("/api/organiser/commune-requests", params={"status": "new"},
-                             headers=headers)).json()["items"] == []
+    assert (await client.get("/api/organiser/commune-requests", params={"status": "new"}, headers=headers)).json()[
+        "items"
+    ] == []
     no_reason = await client.patch(path, json={"status": "declined"}, headers=headers)
     assert no_reason.status_code == 422 and no_reason.json()["errors"][0]["field"] == "reason"
-    declined = await client.patch(path, json={"status": "declined", "reason": "No date before summer."},
-                                  headers=headers)
+    declined = await client.patch(
+        path, json={"status": "declined", "reason": "No date before summer."}, headers=headers
+    )
     assert declined.json()["status"] == "declined" and declined.json()["reason"] == "No date before summer."
     again = await client.patch(path, json={"status": "in_discussion"}, headers=headers)
     assert again.status_code == 422
@@ -288,10 +353,13 @@ async def test_assignee_and_internal_note(client, conn, agency) -> None:
     request_id, token = await make_request(client, conn)
     path = f"/api/organiser/commune-requests/{request_id}"
     staff = agency["staff"][0]
-    answer = await client.patch(path, json={"assignee": staff.id, "note": "Call the CCCI first."},
-                                headers=auth(agency["admin"][1]))
+    answer = await client.patch(
+        path, json={"assignee": staff.id, "note": "Call the CCCI first."}, headers=auth(agency["admin"][1])
+    )
     assert answer.status_code == 200 and (answer.json()["assignee"], answer.json()["note"]) == (
-        staff.id, "Call the CCCI first.")
+        staff.id,
+        "Call the CCCI first.",
+    )
     for outsider in (agency["viewer"][0].id, agency["other"][0].id, 2**40):
         refused = await client.patch(path, json={"assignee": outsider}, headers=auth(agency["admin"][1]))
         assert refused.status_code == 422 and refused.json()["errors"][0]["field"] == "assignee"
@@ -304,10 +372,14 @@ async def test_assignee_and_internal_note(client, conn, agency) -> None:
 async def test_messages_go_by_mail_and_the_requester_answers_on_the_status_page(client, conn, settings, agency) -> None:
     request_id, token = await make_request(client, conn)
     staff = agency["staff"][0]
-    await client.patch(f"/api/organiser/commune-requests/{request_id}", json={"assignee": staff.id},
-                       headers=auth(agency["admin"][1]))
-    written = await client.post(f"/api/organiser/commune-requests/{request_id}/messages",
-                                json={"body": "Bonjour,\nquelle salle ?"}, headers=auth(agency["staff"][1]))
+    await client.patch(
+        f"/api/organiser/commune-requests/{request_id}", json={"assignee": staff.id}, headers=auth(agency["admin"][1])
+    )
+    written = await client.post(
+        f"/api/organiser/commune-requests/{request_id}/messages",
+        json={"body": "Bonjour,\nquelle salle ?"},
+        headers=auth(agency["staff"][1]),
+    )
     assert written.status_code == 201 and written.json()["status"] == "in_discussion"
     assert [m["body"] for m in written.json()["messages"]] == ["Bonjour,\nquelle salle ?"]
     mail = await conn.fetchrow("SELECT recipient, language FROM outbox WHERE kind = 'commune_request_message'")
@@ -318,35 +390,55 @@ async def test_messages_go_by_mail_and_the_requester_answers_on_the_status_page(
         assert "quelle salle ?" in text_of(page) and "em discussão com a agência" in text_of(page)
         empty = await http.post(f"/requests/{token}/reply?lang=pt", data={"csrf_token": csrf_token(page), "body": " "})
         assert empty.status_code == 422 and 'id="f-body-error"' in empty.text
-        sent = await http.post(f"/requests/{token}/reply?lang=pt",
-                               data={"csrf_token": csrf_token(page), "body": "A sala de festas.\r\nObrigada"})
+        sent = await http.post(
+            f"/requests/{token}/reply?lang=pt",
+            data={"csrf_token": csrf_token(page), "body": "A sala de festas.\r\nObrigada"},
+        )
         assert sent.status_code == 303
         after = await http.get(sent.headers["location"])
         assert "A sala de festas." in text_of(after) and "a sua resposta foi enviada" in text_of(after)
         assert (await http.get(f"/requests/{'A' * 43}")).status_code == 404
     thread = await conn.fetch("SELECT author, body FROM commune_request_messages ORDER BY id")
-    assert [tuple(m) for m in thread] == [("staff", "Bonjour,\nquelle salle ?"),
-                                          ("requester", "A sala de festas.\nObrigada")]
+    assert [tuple(m) for m in thread] == [
+        ("staff", "Bonjour,\nquelle salle ?"),
+        ("requester", "A sala de festas.\nObrigada"),
+    ]
     answered = await conn.fetch("SELECT recipient FROM outbox WHERE kind = 'commune_request_answered'")
     assert [m["recipient"] for m in answered] == [staff.email]  # the assignee only
 
 
 # ---------------------------------------------------------------------------- schedule it
 
-async def test_a_scheduled_draft_is_prefilled_and_publishing_it_tells_the_requester(client, conn, settings, agency) -> None:
+
+async def test_a_scheduled_draft_is_prefilled_and_publishing_it_tells_the_requester(
+    client, conn, settings, agency
+) -> None:
     request_id, token = await make_request(client, conn)
     headers = auth(agency["staff"][1])
-    start = datetime.now(timezone.utc).replace(microsecond=0) + timedelta(days=35)
-    made = await client.post(f"/api/organiser/commune-requests/{request_id}/schedule", headers=headers, json={
-        "starts_at": start.isoformat(), "ends_at": (start + timedelta(hours=2)).isoformat()})
+    start = datetime.now(UTC).replace(microsecond=0) + timedelta(days=35)
+    made = await client.post(
+        f"/api/organiser/commune-requests/{request_id}/schedule",
+        headers=headers,
+        json={"starts_at": start.isoformat(), "ends_at": (start + timedelta(hours=2)).isoformat()},
+    )
     assert made.status_code == 201, made.text
     event = made.json()
     assert (event["kind"], event["status"], event["commune"], event["venue"]) == (
-        "info_session", "draft", "Esch-sur-Alzette", "Salle des fêtes, 1 rue X")
+        "info_session",
+        "draft",
+        "Esch-sur-Alzette",
+        "Salle des fêtes, 1 rue X",
+    )
     assert event["languages"] == ["fr", "pt"] and event["topics"] == ["testimonies"]
     assert "Testemunhos" in event["title"]["pt"] and "Árabe" in event["summary"]["pt"]
-    second = await client.post(f"/api/organiser/commune-requests/{request_id}/schedule", headers=headers, json={
-        "starts_at": (start + timedelta(days=7)).isoformat(), "ends_at": (start + timedelta(days=7, hours=2)).isoformat()})
+    second = await client.post(
+        f"/api/organiser/commune-requests/{request_id}/schedule",
+        headers=headers,
+        json={
+            "starts_at": (start + timedelta(days=7)).isoformat(),
+            "ends_at": (start + timedelta(days=7, hours=2)).isoformat(),
+        },
+    )
     assert second.status_code == 201
     linked = (await client.get(f"/api/organiser/commune-requests/{request_id}", headers=headers)).json()
     assert [e["slug"] for e in linked["events"]] == [event["slug"], second.json()["slug"]]
@@ -361,7 +453,7 @@ async def test_a_scheduled_draft_is_prefilled_and_publishing_it_tells_the_reques
     async with client_for_app(conn, settings, **HTML) as http:
         page = await http.get(f"/requests/{token}", params={"lang": "en"})
     assert f'href="/events/{event["slug"]}?lang=en"' in page.text
-    assert f'/events/{second.json()["slug"]}' not in page.text  # still a draft
+    assert f"/events/{second.json()['slug']}" not in page.text  # still a draft
     assert "Scheduled sessions" in text_of(page)
     # publishing again (a re-publish) queues nothing more
     await client.post(f"/api/organiser/events/{event['slug']}/publish", headers=headers)
@@ -370,22 +462,32 @@ async def test_a_scheduled_draft_is_prefilled_and_publishing_it_tells_the_reques
 
 async def test_only_staff_of_the_organisation_schedule(client, conn, agency) -> None:
     request_id, _ = await make_request(client, conn)
-    start = datetime.now(timezone.utc) + timedelta(days=35)
+    start = datetime.now(UTC) + timedelta(days=35)
     body = {"starts_at": start.isoformat(), "ends_at": (start + timedelta(hours=2)).isoformat()}
-    assert (await client.post(f"/api/organiser/commune-requests/{request_id}/schedule", json=body,
-                              headers=auth(agency["other"][1]))).status_code == 404
-    assert (await client.post(f"/api/organiser/commune-requests/{request_id}/schedule", json=body,
-                              headers=auth(agency["viewer"][1]))).status_code == 403
+    assert (
+        await client.post(
+            f"/api/organiser/commune-requests/{request_id}/schedule", json=body, headers=auth(agency["other"][1])
+        )
+    ).status_code == 404
+    assert (
+        await client.post(
+            f"/api/organiser/commune-requests/{request_id}/schedule", json=body, headers=auth(agency["viewer"][1])
+        )
+    ).status_code == 403
     assert await conn.fetchval("SELECT count(*) FROM events") == 0
 
 
 # ---------------------------------------------------------------------------- through the mail, end to end
 
+
 async def test_mails_of_a_request_reach_requester_and_staff_in_their_languages(
-    notifier_conn, notifier_pool, notifier_settings, smtp_server,
+    notifier_conn,
+    notifier_pool,
+    notifier_settings,
+    smtp_server,
 ) -> None:
-    from server.outbox import message_id
     from server.notifications.worker import Notifier
+    from server.outbox import message_id
 
     conn = notifier_conn
     await create_organisation(conn, "asti", "ASTI")
@@ -394,22 +496,40 @@ async def test_mails_of_a_request_reach_requester_and_staff_in_their_languages(
     app = app_on(notifier_settings, conn)
     async with httpx.AsyncClient(transport=httpx.ASGITransport(app=app), base_url="https://testserver") as http:
         tokens = {}
-        for lang, email, name in (("de", "jonas@example.lu", "Jonas Weber"), ("lb", "nathalie@example.lu", "Nathalie Hoffmann")):
-            answer = await http.post("/api/commune-requests", json=request_body(
-                language=lang, email=email, contact_name=name, commune="groussbus-wal"))
+        for lang, email, name in (
+            ("de", "jonas@example.lu", "Jonas Weber"),
+            ("lb", "nathalie@example.lu", "Nathalie Hoffmann"),
+        ):
+            answer = await http.post(
+                "/api/commune-requests",
+                json=request_body(language=lang, email=email, contact_name=name, commune="groussbus-wal"),
+            )
             assert answer.status_code == 201
             tokens[lang] = answer.json()["status_url"]
-        ids = {lang: await conn.fetchval("SELECT id FROM commune_requests WHERE language = $1", lang) for lang in tokens}
-        await http.post(f"/api/organiser/commune-requests/{ids['de']}/messages", headers=auth(staff_token),
-                        json={"body": "Welcher Saal?\nDanke"})
-        start = datetime.now(timezone.utc).replace(microsecond=0) + timedelta(days=40)
-        made = await http.post(f"/api/organiser/commune-requests/{ids['lb']}/schedule", headers=auth(staff_token), json={
-            "starts_at": start.isoformat(), "ends_at": (start + timedelta(hours=2)).isoformat()})
+        ids = {
+            lang: await conn.fetchval("SELECT id FROM commune_requests WHERE language = $1", lang) for lang in tokens
+        }
+        await http.post(
+            f"/api/organiser/commune-requests/{ids['de']}/messages",
+            headers=auth(staff_token),
+            json={"body": "Welcher Saal?\nDanke"},
+        )
+        start = datetime.now(UTC).replace(microsecond=0) + timedelta(days=40)
+        made = await http.post(
+            f"/api/organiser/commune-requests/{ids['lb']}/schedule",
+            headers=auth(staff_token),
+            json={"starts_at": start.isoformat(), "ends_at": (start + timedelta(hours=2)).isoformat()},
+        )
         await http.post(f"/api/organiser/events/{made.json()['slug']}/publish", headers=auth(staff_token))
         rows = await conn.fetch("SELECT id, kind, recipient, language FROM outbox ORDER BY id")
         assert [r["kind"] for r in rows] == [
-            "commune_request_received", "commune_request_arrived", "commune_request_received", "commune_request_arrived",
-            "commune_request_message", "commune_request_scheduled"]
+            "commune_request_received",
+            "commune_request_arrived",
+            "commune_request_received",
+            "commune_request_arrived",
+            "commune_request_message",
+            "commune_request_scheduled",
+        ]
         assert await Notifier(notifier_settings).drain(notifier_pool) == 6
         received = {item.message_id: item for item in await smtp_server.wait_for(6)}
         mails = []
@@ -443,6 +563,7 @@ async def test_mails_of_a_request_reach_requester_and_staff_in_their_languages(
 
 # ---------------------------------------------------------------------------- reminders to staff
 
+
 def test_working_days_skip_the_weekend() -> None:
     friday = datetime(2026, 12, 11, 10, 0, tzinfo=service.LOCAL_ZONE)
     assert service.working_days_before(friday, 5).date() == date(2026, 12, 4)  # the Friday before
@@ -452,7 +573,10 @@ def test_working_days_skip_the_weekend() -> None:
 
 
 async def test_a_request_untouched_five_working_days_reminds_its_assignee_or_the_admins_once(
-    client, conn, settings, agency,
+    client,
+    conn,
+    settings,
+    agency,
 ) -> None:
     from server.notifications.messages import build_delivery
 
@@ -460,23 +584,30 @@ async def test_a_request_untouched_five_working_days_reminds_its_assignee_or_the
     unassigned, _ = await make_request(client, conn, email="other@example.lu")
     fresh, _ = await make_request(client, conn, email="fresh@example.lu")
     staff = agency["staff"][0]
-    await client.patch(f"/api/organiser/commune-requests/{assigned}", json={"assignee": staff.id},
-                       headers=auth(agency["admin"][1]))
-    old = datetime.now(timezone.utc) - timedelta(days=8)
-    await conn.execute("UPDATE commune_requests SET updated_at = $1 WHERE id = ANY($2::bigint[])", old,
-                       [assigned, unassigned])
+    await client.patch(
+        f"/api/organiser/commune-requests/{assigned}", json={"assignee": staff.id}, headers=auth(agency["admin"][1])
+    )
+    old = datetime.now(UTC) - timedelta(days=8)
+    await conn.execute(
+        "UPDATE commune_requests SET updated_at = $1 WHERE id = ANY($2::bigint[])", old, [assigned, unassigned]
+    )
     assert await service.remind_untouched(conn, settings) == 2
     assert await service.remind_untouched(conn, settings) == 0  # once per untouched stretch
     rows = await conn.fetch("SELECT * FROM outbox WHERE kind = 'commune_request_reminder' ORDER BY id")
     assert [(r["payload"]["request"], r["recipient"]) for r in rows] == [
-        (assigned, staff.email), (unassigned, agency["admin"][0].email)]
+        (assigned, staff.email),
+        (unassigned, agency["admin"][0].email),
+    ]
     message, recipient = await build_delivery(conn, rows[0], settings)
     assert recipient == staff.email
     assert " ".join(str(message["Subject"]).split()) == "En attente de réponse : demande de Esch-sur-Alzette"
     assert "depuis 5 jours ouvrables" in message.get_body(("plain",)).get_content()
     # a staff message touches the request: no reminder until five more working days pass
-    await client.post(f"/api/organiser/commune-requests/{unassigned}/messages", json={"body": "Bonjour"},
-                      headers=auth(agency["staff"][1]))
+    await client.post(
+        f"/api/organiser/commune-requests/{unassigned}/messages",
+        json={"body": "Bonjour"},
+        headers=auth(agency["staff"][1]),
+    )
     await conn.execute("UPDATE commune_requests SET updated_at = $1 WHERE id = $2", old, unassigned)
     assert await service.remind_untouched(conn, settings) == 0
     assert fresh not in [r["payload"]["request"] for r in rows]

@@ -17,7 +17,15 @@ import asyncpg
 import pytest
 
 from tests.test_pages_browser import (  # noqa: F401 (fixtures)
-    ARTIFACTS, AXE, MAIL_DIR, MAIL_WAIT, PHONE, browser, new_page, require_notifier, service,
+    ARTIFACTS,
+    AXE,
+    MAIL_DIR,
+    MAIL_WAIT,
+    PHONE,
+    browser,
+    new_page,
+    require_notifier,
+    service,
 )
 
 
@@ -27,7 +35,11 @@ def status_link_from_mail(base: str, recipient: str, since: float, timeout: floa
     deadline = time.monotonic() + timeout
     pattern = re.compile(re.escape(base) + r"/requests/[A-Za-z0-9_-]{43}")
     while time.monotonic() < deadline:
-        for path in sorted(MAIL_DIR.glob("**/*.eml"), key=lambda p: p.stat().st_mtime, reverse=True) if MAIL_DIR.exists() else []:
+        for path in (
+            sorted(MAIL_DIR.glob("**/*.eml"), key=lambda p: p.stat().st_mtime, reverse=True)
+            if MAIL_DIR.exists()
+            else []
+        ):
             if path.stat().st_mtime < since - 1:
                 continue
             message = email.message_from_bytes(path.read_bytes(), policy=email.policy.default)
@@ -44,7 +56,8 @@ async def axe_problems(page) -> list:
     await page.add_script_tag(path=str(AXE))
     violations = await page.evaluate(
         """async () => (await axe.run(document, {resultTypes: ['violations']})).violations
-             .map(v => ({id: v.id, impact: v.impact, help: v.help, nodes: v.nodes.map(n => n.target.join(' '))}))""")
+             .map(v => ({id: v.id, impact: v.impact, help: v.help, nodes: v.nodes.map(n => n.target.join(' '))}))"""
+    )
     return [v for v in violations if v["impact"] in ("serious", "critical")]
 
 
@@ -109,16 +122,27 @@ async def test_a_commune_asks_in_german_and_answers_on_its_status_page(browser, 
 
 
 async def test_the_embed_is_framed_by_another_origin_and_other_pages_refuse(browser, service) -> None:  # noqa: F811
-    await service.create("embed", kind="info_session", commune="Esch-sur-Alzette", venue="Maison du Peuple",
-                         join_url=None, platform=None, title={"fr": "Séance à Esch", "de": "Infoabend in Esch"})
+    await service.create(
+        "embed",
+        kind="info_session",
+        commune="Esch-sur-Alzette",
+        venue="Maison du Peuple",
+        join_url=None,
+        platform=None,
+        title={"fr": "Séance à Esch", "de": "Infoabend in Esch"},
+    )
     page = await new_page(browser, "de")
     refusals: list[str] = []
     page.on("console", lambda message: refusals.append(message.text))
-    embed, other = (f"{service.base}/communes/esch-sur-alzette/embed?lang=de",
-                    f"{service.base}/communes/esch-sur-alzette?lang=de")
-    host = (f'<!doctype html><html lang="de"><head><title>Gemeinde</title></head><body>'
-            f'<iframe id="embed" title="embed" src="{embed}" width="400" height="400"></iframe>'
-            f'<iframe id="other" title="other" src="{other}" width="400" height="400"></iframe></body></html>').encode()
+    embed, other = (
+        f"{service.base}/communes/esch-sur-alzette/embed?lang=de",
+        f"{service.base}/communes/esch-sur-alzette?lang=de",
+    )
+    host = (
+        f'<!doctype html><html lang="de"><head><title>Gemeinde</title></head><body>'
+        f'<iframe id="embed" title="embed" src="{embed}" width="400" height="400"></iframe>'
+        f'<iframe id="other" title="other" src="{other}" width="400" height="400"></iframe></body></html>'
+    ).encode()
 
     class CommuneWebsite(http.server.BaseHTTPRequestHandler):
         def do_GET(self) -> None:  # noqa: N802 (the standard library's name)
@@ -143,8 +167,10 @@ async def test_the_embed_is_framed_by_another_origin_and_other_pages_refuse(brow
         assert "Infoabend in Esch" in await frames[embed].inner_text("main")
         assert "Veranstaltungen in Esch-sur-Alzette" in await frames[embed].inner_text("h1")
         # the commune's full page is refused: no frame shows its content
-        assert not any(url == other for url in frames) or await frames[other].evaluate(
-            "document.body ? document.body.innerText : ''") == ""
+        assert (
+            not any(url == other for url in frames)
+            or await frames[other].evaluate("document.body ? document.body.innerText : ''") == ""
+        )
         assert any("frame-ancestors 'none'" in text for text in refusals), refusals
         await page.screenshot(path=str(ARTIFACTS / "commune-embed-framed.png"))
         await page.context.close()

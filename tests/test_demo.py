@@ -59,8 +59,12 @@ async def test_demo_loads_the_real_programme(client, conn, settings) -> None:
 async def test_every_openapi_request_example_is_accepted(client, conn) -> None:
     _, token = await create_organiser(conn, {"asti": "organiser", "cefis": "organiser"})
     schema = (await client.get("/schema/openapi.json")).json()
-    examples = schema["paths"]["/api/organiser/events"]["post"]["requestBody"]["content"]["application/json"]["schema"]["examples"]
+    examples = schema["paths"]["/api/organiser/events"]["post"]["requestBody"]["content"]["application/json"]["schema"][
+        "examples"
+    ]
     assert len(examples) == 3
     for example in examples:
-        response = await client.post("/api/organiser/events", json=example, headers={"Authorization": f"Bearer {token}"})
+        response = await client.post(
+            "/api/organiser/events", json=example, headers={"Authorization": f"Bearer {token}"}
+        )
         assert response.status_code == 201, (example["kind"], response.text)

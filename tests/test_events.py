@@ -3,16 +3,15 @@
 from __future__ import annotations
 
 import asyncio
-from datetime import datetime, timedelta, timezone
+from datetime import UTC, datetime, timedelta
 from zoneinfo import ZoneInfo
 
 import pytest
-
 from litestar.serialization import encode_json
 
 from server.events.controllers import provide_filters
-from server.events.recurrence import expand_recurrence
 from server.events.listing import list_public
+from server.events.recurrence import expand_recurrence
 from server.i18n import format_when, localise, negotiate_language
 from server.organisers.service import accept_invitation, invitation_token
 from tests.factories import auth, create_event, create_organisation, create_organiser, event_body
@@ -21,6 +20,7 @@ LUX = ZoneInfo("Europe/Luxembourg")
 
 
 # ---------------------------------------------------------------- localisation
+
 
 @pytest.mark.parametrize(
     ("lang", "expected"),
@@ -33,12 +33,12 @@ LUX = ZoneInfo("Europe/Luxembourg")
     ],
 )
 def test_when_is_written_as_each_language_writes_it(lang: str, expected: str) -> None:
-    start = datetime(2026, 11, 11, 11, 15, tzinfo=timezone.utc)  # 12:15 in Luxembourg (winter)
+    start = datetime(2026, 11, 11, 11, 15, tzinfo=UTC)  # 12:15 in Luxembourg (winter)
     assert format_when(start, start + timedelta(minutes=90), "Europe/Luxembourg", lang) == expected
 
 
 def test_when_uses_the_event_time_zone_in_summer() -> None:
-    start = datetime(2026, 6, 10, 10, 15, tzinfo=timezone.utc)  # 12:15 CEST
+    start = datetime(2026, 6, 10, 10, 15, tzinfo=UTC)  # 12:15 CEST
     assert format_when(start, start + timedelta(minutes=90), "Europe/Luxembourg", "fr").endswith("12 h 15 – 13 h 45")
 
 
@@ -60,7 +60,13 @@ def test_language_negotiation_prefers_query_then_accept_language() -> None:
 
 @pytest.mark.parametrize("lang", ["fr", "de", "lb", "en", "pt"])
 async def test_public_event_is_localised_in_every_language(client, conn, settings, lang: str) -> None:
-    titles = {"fr": "Les Portugais", "de": "Die Portugiesen", "lb": "D'Portugisen", "en": "The Portuguese", "pt": "Os Portugueses"}
+    titles = {
+        "fr": "Les Portugais",
+        "de": "Die Portugiesen",
+        "lb": "D'Portugisen",
+        "en": "The Portuguese",
+        "pt": "Os Portugueses",
+    }
     event = await create_event(conn, settings, title=titles, languages=["fr", "pt"])
     response = await client.get(f"/api/events/{event.slug}", params={"lang": lang})
     assert response.status_code == 200
@@ -71,8 +77,13 @@ async def test_public_event_is_localised_in_every_language(client, conn, setting
 
 
 async def test_missing_translation_falls_back_to_the_event_language(client, conn, settings) -> None:
-    event = await create_event(conn, settings, title={"pt": "Os Portugueses", "fr": "Les Portugais"},
-                               summary={"pt": "Resumo"}, languages=["pt"])
+    event = await create_event(
+        conn,
+        settings,
+        title={"pt": "Os Portugueses", "fr": "Les Portugais"},
+        summary={"pt": "Resumo"},
+        languages=["pt"],
+    )
     body = (await client.get(f"/api/events/{event.slug}", headers={"Accept-Language": "de-DE,de;q=0.9"})).json()
     assert (body["title"], body["lang"], body["summary"]) == ("Os Portugueses", "pt", "Resumo")
     assert body["when"].startswith(format_when(event.starts_at, event.ends_at, "Europe/Luxembourg", "de")[:8])
@@ -89,9 +100,29 @@ async def test_public_answer_never_shows_the_join_link(client, conn, settings) -
 async def test_public_event_carries_the_contract_fields(client, conn, settings) -> None:
     event = await create_event(conn, settings, capacity=30)
     body = (await client.get(f"/api/events/{event.slug}")).json()
-    for field in ("slug", "kind", "title", "summary", "description", "lang", "languages", "starts_at", "ends_at",
-                  "timezone", "when", "location", "commune", "organisation", "capacity", "seats_left",
-                  "registration_open", "status", "url", "ical_url", "webcal_url"):
+    for field in (
+        "slug",
+        "kind",
+        "title",
+        "summary",
+        "description",
+        "lang",
+        "languages",
+        "starts_at",
+        "ends_at",
+        "timezone",
+        "when",
+        "location",
+        "commune",
+        "organisation",
+        "capacity",
+        "seats_left",
+        "registration_open",
+        "status",
+        "url",
+        "ical_url",
+        "webcal_url",
+    ):
         assert field in body, field
     assert body["seats_left"] == 30 and body["registration_open"] is True
     assert body["url"] == f"https://zesummen.test/events/{event.slug}"
@@ -108,12 +139,20 @@ async def test_drafts_are_not_public(client, conn, settings) -> None:
 
 # ---------------------------------------------------------------- list, filters, pagination
 
+
 async def test_list_filters_by_kind_language_commune_organisation_and_text(client, conn, settings) -> None:
     await conn.execute("INSERT INTO communes (name, canton) VALUES ('Mersch', 'Mersch') ON CONFLICT DO NOTHING")
     web = await create_event(conn, settings, title={"fr": "Marché de l'emploi"}, languages=["de"])
     info = await create_event(
-        conn, settings, kind="info_session", organisation="clae", commune="Mersch", venue="Centre culturel",
-        title={"fr": "Bénévolat"}, join_url=None, platform=None,
+        conn,
+        settings,
+        kind="info_session",
+        organisation="clae",
+        commune="Mersch",
+        venue="Centre culturel",
+        title={"fr": "Bénévolat"},
+        join_url=None,
+        platform=None,
     )
 
     async def slugs(**params) -> set[str]:
@@ -130,8 +169,12 @@ async def test_list_filters_by_kind_language_commune_organisation_and_text(clien
 
 
 async def test_list_searches_the_words_of_every_language_not_the_json_around_them(client, conn, settings) -> None:
-    event = await create_event(conn, settings, title={"fr": "Table de conversation", "lb": "Schwätzdësch op Lëtzebuergesch"},
-                               summary={"de": 'Ein "offener" Abend'})
+    event = await create_event(
+        conn,
+        settings,
+        title={"fr": "Table de conversation", "lb": "Schwätzdësch op Lëtzebuergesch"},
+        summary={"de": 'Ein "offener" Abend'},
+    )
 
     async def found(text: str) -> bool:
         response = await client.get("/api/events", params={"limit": 100, "q": text})
@@ -148,12 +191,17 @@ async def test_list_searches_the_words_of_every_language_not_the_json_around_the
 
 
 async def test_list_pages_with_a_keyset_cursor_without_gaps_or_repeats(client, conn, settings) -> None:
-    base = datetime(2031, 3, 1, 9, 0, tzinfo=timezone.utc)
+    base = datetime(2031, 3, 1, 9, 0, tzinfo=UTC)
     made = []
     for day in range(7):
         start = base + timedelta(days=day // 2)  # pairs share a start: the id breaks the tie
-        made.append((await create_event(conn, settings, starts_at=start.isoformat(),
-                                        ends_at=(start + timedelta(hours=1)).isoformat())).slug)
+        made.append(
+            (
+                await create_event(
+                    conn, settings, starts_at=start.isoformat(), ends_at=(start + timedelta(hours=1)).isoformat()
+                )
+            ).slug
+        )
     seen, cursor = [], None
     while True:
         params = {"limit": 3, "from": base.isoformat()}
@@ -176,6 +224,7 @@ async def test_bad_cursor_is_a_422_naming_the_field(client) -> None:
 
 # ---------------------------------------------------------------- organiser API and roles
 
+
 async def test_organiser_creates_publishes_and_changes_an_event(client, conn) -> None:
     await create_organisation(conn, "asti")
     _, token = await create_organiser(conn, {"asti": "organiser"})
@@ -185,7 +234,9 @@ async def test_organiser_creates_publishes_and_changes_an_event(client, conn) ->
     assert created.json()["status"] == "draft" and created.json()["join_url"] == "https://meet.example.org/room"
     published = await client.post(f"/api/organiser/events/{slug}/publish", headers=auth(token))
     assert published.json()["status"] == "published"
-    changed = await client.patch(f"/api/organiser/events/{slug}", json={"title": {"fr": "Nouveau titre"}}, headers=auth(token))
+    changed = await client.patch(
+        f"/api/organiser/events/{slug}", json={"title": {"fr": "Nouveau titre"}}, headers=auth(token)
+    )
     assert changed.status_code == 200 and changed.json()["title"] == {"fr": "Nouveau titre"}
     assert changed.json()["revision"] == 0  # a new title is not a new time or place
 
@@ -196,10 +247,15 @@ async def test_moving_a_published_event_bumps_its_revision_and_queues_notices(cl
     event_id = await conn.fetchval("SELECT id FROM events WHERE slug = $1", event.slug)
     await conn.execute(
         "INSERT INTO registrations (event_id, email, name, language, status, confirmed_at) "
-        "VALUES ($1, 'ana@example.org', 'Ana', 'pt', 'confirmed', now())", event_id)
+        "VALUES ($1, 'ana@example.org', 'Ana', 'pt', 'confirmed', now())",
+        event_id,
+    )
     later = event.starts_at + timedelta(days=1)
-    moved = await client.patch(f"/api/organiser/events/{event.slug}", headers=auth(token), json={
-        "starts_at": later.isoformat(), "ends_at": (later + timedelta(hours=1)).isoformat()})
+    moved = await client.patch(
+        f"/api/organiser/events/{event.slug}",
+        headers=auth(token),
+        json={"starts_at": later.isoformat(), "ends_at": (later + timedelta(hours=1)).isoformat()},
+    )
     assert moved.status_code == 200, moved.text
     assert moved.json()["revision"] == 1
     queued = await conn.fetch("SELECT kind, language, recipient FROM outbox WHERE event_id = $1", event_id)
@@ -224,7 +280,9 @@ async def test_organiser_of_one_organisation_cannot_see_or_change_another_ones_d
     assert (await client.get(f"/api/organiser/events/{clae_draft.slug}", headers=headers)).status_code == 404
     listed = (await client.get("/api/organiser/events", headers=headers)).json()["items"]
     assert clae_draft.slug not in {item["slug"] for item in listed}
-    patched = await client.patch(f"/api/organiser/events/{clae_draft.slug}", json={"title": {"fr": "x"}}, headers=headers)
+    patched = await client.patch(
+        f"/api/organiser/events/{clae_draft.slug}", json={"title": {"fr": "x"}}, headers=headers
+    )
     assert patched.status_code == 404
     assert (await client.post(f"/api/organiser/events/{clae_draft.slug}/publish", headers=headers)).status_code == 404
     create = await client.post("/api/organiser/events", json=event_body(organisation="clae"), headers=headers)
@@ -251,15 +309,20 @@ async def test_organiser_api_needs_a_live_token(client, conn) -> None:
 async def test_login_with_password_gives_a_token(client, conn) -> None:
     await create_organisation(conn, "caritas")
     _, admin_token = await create_organiser(conn, is_admin=True)
-    made = await client.post("/api/organiser/organisers", headers=auth(admin_token), json={
-        "email": "Lena@Caritas.lu", "memberships": [{"organisation": "caritas", "role": "organiser"}]})
+    made = await client.post(
+        "/api/organiser/organisers",
+        headers=auth(admin_token),
+        json={"email": "Lena@Caritas.lu", "memberships": [{"organisation": "caritas", "role": "organiser"}]},
+    )
     assert made.status_code == 201, made.text
     # she chooses her password through the invitation's link (tests/test_accounts.py goes through the mail)
     nonce = await conn.fetchval("SELECT token_nonce FROM invitations WHERE organiser_id = $1", made.json()["id"])
     await accept_invitation(conn, invitation_token("test-secret", bytes(nonce)), "correct horse battery")
     wrong = await client.post("/api/organiser/login", json={"email": "lena@caritas.lu", "password": "nope"})
     assert wrong.status_code == 401
-    ok = await client.post("/api/organiser/login", json={"email": "lena@caritas.lu", "password": "correct horse battery"})
+    ok = await client.post(
+        "/api/organiser/login", json={"email": "lena@caritas.lu", "password": "correct horse battery"}
+    )
     assert ok.status_code == 200
     me = (await client.get("/api/organiser/me", headers=auth(ok.json()["token"]))).json()
     assert me["email"] == "lena@caritas.lu" and list(me["roles"].values()) == ["organiser"]
@@ -269,10 +332,16 @@ async def test_login_with_password_gives_a_token(client, conn) -> None:
 
 # ---------------------------------------------------------------- series
 
+
 def test_weekly_series_keeps_wall_clock_time_across_the_autumn_change() -> None:
     start = datetime(2026, 10, 13, 18, 30, tzinfo=LUX)  # CEST, UTC+2
-    occurrences = expand_recurrence(start, start + timedelta(minutes=90), "Europe/Luxembourg",
-                                    "FREQ=WEEKLY;COUNT=4", [datetime(2026, 10, 20, 18, 30, tzinfo=LUX)])
+    occurrences = expand_recurrence(
+        start,
+        start + timedelta(minutes=90),
+        "Europe/Luxembourg",
+        "FREQ=WEEKLY;COUNT=4",
+        [datetime(2026, 10, 20, 18, 30, tzinfo=LUX)],
+    )
     local = [s.astimezone(LUX) for s, _ in occurrences]
     assert [d.day for d in local] == [13, 27, 3]
     assert all((d.hour, d.minute) == (18, 30) for d in local)
@@ -282,32 +351,47 @@ def test_weekly_series_keeps_wall_clock_time_across_the_autumn_change() -> None:
 
 def test_series_every_two_weeks_until_a_date_and_monthly() -> None:
     start = datetime(2027, 1, 5, 18, 0, tzinfo=LUX)
-    fortnightly = expand_recurrence(start, start + timedelta(hours=1), "Europe/Luxembourg",
-                                    "FREQ=WEEKLY;INTERVAL=2;UNTIL=20270301T000000Z", [])
+    fortnightly = expand_recurrence(
+        start, start + timedelta(hours=1), "Europe/Luxembourg", "FREQ=WEEKLY;INTERVAL=2;UNTIL=20270301T000000Z", []
+    )
     assert [s.astimezone(LUX).day for s, _ in fortnightly] == [5, 19, 2, 16]
     monthly = expand_recurrence(start, start + timedelta(hours=1), "Europe/Luxembourg", "FREQ=MONTHLY;COUNT=3", [])
     assert [s.astimezone(LUX).month for s, _ in monthly] == [1, 2, 3]
     # a date alone is that whole day: the evening of 16 February is still "until 16 February"
-    until_day = expand_recurrence(start, start + timedelta(hours=1), "Europe/Luxembourg",
-                                  "FREQ=WEEKLY;INTERVAL=2;UNTIL=20270216", [])
+    until_day = expand_recurrence(
+        start, start + timedelta(hours=1), "Europe/Luxembourg", "FREQ=WEEKLY;INTERVAL=2;UNTIL=20270216", []
+    )
     assert [s.astimezone(LUX).day for s, _ in until_day] == [5, 19, 2, 16]
 
 
 async def test_series_creates_one_event_per_occurrence_with_its_own_capacity(client, conn) -> None:
     _, token = await create_organiser(conn, {"clae": "organiser"})
     start = datetime(2026, 10, 20, 18, 30, tzinfo=LUX)
-    body = event_body(kind="conversation_table", organisation="clae", practised_language="fr", level="all",
-                      join_url=None, platform=None, venue="26, rue de Gasperich, Luxembourg", capacity=8,
-                      starts_at=start.isoformat(), ends_at=(start + timedelta(minutes=90)).isoformat(),
-                      title={"fr": "Table de conversation en français"},
-                      recurrence={"rrule": "FREQ=WEEKLY;COUNT=3", "exdates": []})
+    body = event_body(
+        kind="conversation_table",
+        organisation="clae",
+        practised_language="fr",
+        level="all",
+        join_url=None,
+        platform=None,
+        venue="26, rue de Gasperich, Luxembourg",
+        capacity=8,
+        starts_at=start.isoformat(),
+        ends_at=(start + timedelta(minutes=90)).isoformat(),
+        title={"fr": "Table de conversation en français"},
+        recurrence={"rrule": "FREQ=WEEKLY;COUNT=3", "exdates": []},
+    )
     response = await client.post("/api/organiser/events", json=body, headers=auth(token))
     assert response.status_code == 201, response.text
     occurrences = response.json()["occurrences"]
-    assert occurrences == ["table-de-conversation-en-francais-2026-10-20",
-                           "table-de-conversation-en-francais-2026-10-27",
-                           "table-de-conversation-en-francais-2026-11-03"]
-    rows = await conn.fetch("SELECT starts_at, capacity, recurrence_id FROM events WHERE slug = ANY($1) ORDER BY starts_at", occurrences)
+    assert occurrences == [
+        "table-de-conversation-en-francais-2026-10-20",
+        "table-de-conversation-en-francais-2026-10-27",
+        "table-de-conversation-en-francais-2026-11-03",
+    ]
+    rows = await conn.fetch(
+        "SELECT starts_at, capacity, recurrence_id FROM events WHERE slug = ANY($1) ORDER BY starts_at", occurrences
+    )
     assert [r["starts_at"].astimezone(LUX).hour for r in rows] == [18, 18, 18]
     assert all(r["capacity"] == 8 and r["recurrence_id"] == r["starts_at"] for r in rows)
     await client.post(f"/api/organiser/events/{occurrences[0]}/publish", headers=auth(token))
@@ -319,7 +403,9 @@ async def test_series_creates_one_event_per_occurrence_with_its_own_capacity(cli
     assert statuses == {occurrences[0]: "published", occurrences[1]: "cancelled", occurrences[2]: "published"}
 
 
-@pytest.mark.parametrize("rule", ["FREQ=DAILY;COUNT=3", "FREQ=WEEKLY", "FREQ=WEEKLY;COUNT=5000", "FREQ=WEEKLY;COUNT=x", "garbage"])
+@pytest.mark.parametrize(
+    "rule", ["FREQ=DAILY;COUNT=3", "FREQ=WEEKLY", "FREQ=WEEKLY;COUNT=5000", "FREQ=WEEKLY;COUNT=x", "garbage"]
+)
 async def test_unsupported_recurrence_is_a_422(client, conn, rule: str) -> None:
     _, token = await create_organiser(conn, {"clae": "organiser"})
     body = event_body(organisation="clae", recurrence={"rrule": rule})
@@ -329,6 +415,7 @@ async def test_unsupported_recurrence_is_a_422(client, conn, rule: str) -> None:
 
 
 # ---------------------------------------------------------------- validation
+
 
 @pytest.mark.parametrize(
     ("change", "field"),
@@ -377,13 +464,17 @@ async def test_huge_bodies_are_refused_before_parsing(client, conn) -> None:
 
 async def test_long_title_is_refused(client, conn) -> None:
     _, token = await create_organiser(conn, {"asti": "organiser"})
-    response = await client.post("/api/organiser/events", json=event_body(title={"fr": "x" * 1000}), headers=auth(token))
+    response = await client.post(
+        "/api/organiser/events", json=event_body(title={"fr": "x" * 1000}), headers=auth(token)
+    )
     assert response.status_code == 422 and response.json()["errors"][0]["field"] == "title.fr"
 
 
 async def test_malformed_json_is_a_4xx_problem(client, conn) -> None:
     _, token = await create_organiser(conn, {"asti": "organiser"})
-    response = await client.post("/api/organiser/events", content=b"{not json", headers={**auth(token), "content-type": "application/json"})
+    response = await client.post(
+        "/api/organiser/events", content=b"{not json", headers={**auth(token), "content-type": "application/json"}
+    )
     assert 400 <= response.status_code < 500
     assert response.headers["content-type"].startswith("application/problem+json")
 
@@ -395,6 +486,7 @@ async def test_unknown_route_is_a_problem_404(client) -> None:
 
 # ---------------------------------------------------------------- probes and schema
 
+
 async def test_health_and_readiness(client) -> None:
     assert (await client.get("/healthz")).json() == {"status": "ok"}
     assert (await client.get("/readyz")).json() == {"status": "ready"}
@@ -403,13 +495,26 @@ async def test_health_and_readiness(client) -> None:
 async def test_openapi_schema_lists_every_endpoint(client) -> None:
     paths = (await client.get("/schema/openapi.json")).json()["paths"]
     # every URL of API.md but the HTML pages
-    for path in ("/api/events", "/api/events/{slug}", "/api/events/{slug}/registrations", "/api/registrations/{token}",
-                 "/api/registrations/{token}/confirm", "/api/registrations/{token}/calendar.ics", "/calendar.ics",
-                 "/events/{slug}.ics", "/api/organiser/events", "/api/organiser/events/{slug}",
-                 "/api/organiser/events/{slug}/publish", "/api/organiser/events/{slug}/cancel",
-                 "/api/organiser/events/{slug}/registrations", "/api/organiser/registrations/{registration_id}",
-                 "/api/organiser/events/{slug}/registrations.csv", "/api/organiser/events/{slug}/stats",
-                 "/healthz", "/readyz"):
+    for path in (
+        "/api/events",
+        "/api/events/{slug}",
+        "/api/events/{slug}/registrations",
+        "/api/registrations/{token}",
+        "/api/registrations/{token}/confirm",
+        "/api/registrations/{token}/calendar.ics",
+        "/calendar.ics",
+        "/events/{slug}.ics",
+        "/api/organiser/events",
+        "/api/organiser/events/{slug}",
+        "/api/organiser/events/{slug}/publish",
+        "/api/organiser/events/{slug}/cancel",
+        "/api/organiser/events/{slug}/registrations",
+        "/api/organiser/registrations/{registration_id}",
+        "/api/organiser/events/{slug}/registrations.csv",
+        "/api/organiser/events/{slug}/stats",
+        "/healthz",
+        "/readyz",
+    ):
         assert path in paths, path
     assert set(paths["/api/registrations/{token}"]) >= {"get", "delete"}
 
@@ -428,7 +533,9 @@ async def test_list_shows_each_change_at_once_despite_its_cache(client, conn, se
     assert (await listed())["title"] == "Après"
     await conn.execute(
         "INSERT INTO registrations (event_id, email, name, language, status, confirmed_at) "
-        "SELECT id, 'ana@example.org', 'Ana', 'pt', 'confirmed', now() FROM events WHERE slug = $1", event.slug)
+        "SELECT id, 'ana@example.org', 'Ana', 'pt', 'confirmed', now() FROM events WHERE slug = $1",
+        event.slug,
+    )
     assert (await listed())["seats_left"] == 2
     await conn.execute("UPDATE organisations SET name = 'ASTI asbl' WHERE slug = 'asti'")
     assert (await listed())["organisation"]["name"] == "ASTI asbl"
@@ -436,19 +543,38 @@ async def test_list_shows_each_change_at_once_despite_its_cache(client, conn, se
 
 async def test_list_answer_is_the_page_as_litestar_would_encode_it(client, conn, settings) -> None:
     # the API sends items encoded once per version; they must be the bytes of list_public's structs
-    await create_event(conn, settings, kind="conversation_table", practised_language="lb", level="all",
-                       venue="10, rue Auguste Laval", commune="Esch-sur-Alzette", languages=["fr", "lb"],
-                       join_url=None, platform=None, title={"fr": "Table 100 % « lëtzebuergesch »"}, capacity=None)
+    await create_event(
+        conn,
+        settings,
+        kind="conversation_table",
+        practised_language="lb",
+        level="all",
+        venue="10, rue Auguste Laval",
+        commune="Esch-sur-Alzette",
+        languages=["fr", "lb"],
+        join_url=None,
+        platform=None,
+        title={"fr": "Table 100 % « lëtzebuergesch »"},
+        capacity=None,
+    )
     for n in range(4):
         await create_event(conn, settings, capacity=2 + n, title={"fr": f"Conférence_{n}", "de": f"Konferenz {n}"})
-    cases = [({}, "fr"), ({"kind": "webconference"}, "de"), ({"q": "100 %"}, "lb"), ({"q": "konfer"}, "fr"),
-             ({"spoken": "lb", "commune": "Esch-sur-Alzette"}, "en"), ({"organisation": "asti", "limit": 2}, "pt"),
-             ({"to": (datetime.now(timezone.utc) + timedelta(days=30)).isoformat()}, "fr")]
+    cases = [
+        ({}, "fr"),
+        ({"kind": "webconference"}, "de"),
+        ({"q": "100 %"}, "lb"),
+        ({"q": "konfer"}, "fr"),
+        ({"spoken": "lb", "commune": "Esch-sur-Alzette"}, "en"),
+        ({"organisation": "asti", "limit": 2}, "pt"),
+        ({"to": (datetime.now(UTC) + timedelta(days=30)).isoformat()}, "fr"),
+    ]
     for query, lang in cases:
         answer = await client.get("/api/events", params={**query, "lang": lang})
         assert answer.status_code == 200 and answer.headers["content-type"] == "application/json"
         values = {k: v for k, v in query.items() if k != "limit"}
-        filters = provide_filters(*(values.get(name) for name in ("kind", "spoken", "commune", "organisation", "from", "to", "q")))
+        filters = provide_filters(
+            *(values.get(name) for name in ("kind", "spoken", "commune", "organisation", "from", "to", "q"))
+        )
         page = await list_public(conn, filters, lang, settings, limit=query.get("limit", 20), cursor=None)
         assert answer.content == encode_json(page), query
         assert page.items, query
@@ -460,7 +586,7 @@ async def test_list_answer_is_the_page_as_litestar_would_encode_it(client, conn,
 
 async def test_list_shows_registration_closing_by_the_clock_despite_its_cache(client, conn, settings) -> None:
     # no row changes when a registration window shuts: the cached JSON must not say it is still open
-    closes = datetime.now(timezone.utc) + timedelta(seconds=0.5)
+    closes = datetime.now(UTC) + timedelta(seconds=0.5)
     event = await create_event(conn, settings, registration_closes_at=closes.isoformat())
 
     async def listed() -> dict:
@@ -468,13 +594,15 @@ async def test_list_shows_registration_closing_by_the_clock_despite_its_cache(cl
         return next(item for item in items if item["slug"] == event.slug)
 
     assert (await listed())["registration_open"] is True
-    await asyncio.sleep(max(0.0, (closes - datetime.now(timezone.utc)).total_seconds()) + 0.05)
+    await asyncio.sleep(max(0.0, (closes - datetime.now(UTC)).total_seconds()) + 0.05)
     assert (await listed())["registration_open"] is False
 
 
 async def test_text_postgresql_cannot_store_is_a_422(client, conn) -> None:
     _, token = await create_organiser(conn, {"asti": "organiser"})
-    response = await client.post("/api/organiser/events", json=event_body(title={"fr": "nul\u0000"}), headers=auth(token))
+    response = await client.post(
+        "/api/organiser/events", json=event_body(title={"fr": "nul\u0000"}), headers=auth(token)
+    )
     # refused by the schema's check of control characters before PostgreSQL would refuse it
     assert response.status_code == 422 and response.json()["errors"][0]["field"] == "title.fr"
     listing = await client.get("/api/events", params={"organisation": "a\u0000"})
@@ -483,8 +611,11 @@ async def test_text_postgresql_cannot_store_is_a_422(client, conn) -> None:
 
 async def test_body_types_are_not_coerced(client, conn) -> None:
     _, token = await create_organiser(conn, {"asti": "organiser"})
-    for change, field in (({"online": 0}, "online"), ({"capacity": "12"}, "capacity"),
-                          ({"starts_at": 1800000000}, "starts_at")):
+    for change, field in (
+        ({"online": 0}, "online"),
+        ({"capacity": "12"}, "capacity"),
+        ({"starts_at": 1800000000}, "starts_at"),
+    ):
         response = await client.post("/api/organiser/events", json=event_body(**change), headers=auth(token))
         assert response.status_code == 422, (change, response.text)
         assert response.json()["errors"][0]["field"] == field

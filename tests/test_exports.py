@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import csv
 import io
-from datetime import datetime, timezone
+from datetime import UTC, datetime
 
 import openpyxl
 import pytest
@@ -16,8 +16,20 @@ from tests.factories import auth, create_event, create_organisation, create_orga
 XLSX = "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet"
 ROOM = "https://meet.example.org/export-room"
 # names a spreadsheet would run as formulas, the full-width forms and leading blanks included
-FORMULA_NAMES = ["=HYPERLINK(\"http://evil.example\",\"x\")", "+1+1", "-2+3", "@SUM(A1)", "\t=1", "\r=1",
-                 "\uff1dcmd|' /C calc'!A0", "\uff0b1", "\uff0d1", "\uff20A1", "  =1+1", "\u3000=1"]
+FORMULA_NAMES = [
+    '=HYPERLINK("http://evil.example","x")',
+    "+1+1",
+    "-2+3",
+    "@SUM(A1)",
+    "\t=1",
+    "\r=1",
+    "\uff1dcmd|' /C calc'!A0",
+    "\uff0b1",
+    "\uff0d1",
+    "\uff20A1",
+    "  =1+1",
+    "\u3000=1",
+]
 
 
 @pytest.fixture
@@ -29,24 +41,40 @@ async def staff(conn) -> str:
 
 async def _event_with_people(client, conn, settings):
     event = await create_event(conn, settings, join_url=ROOM, timezone="Europe/Luxembourg")
-    confirmed_at = datetime(2030, 1, 15, 9, 30, tzinfo=timezone.utc)  # 10:30 in Luxembourg (winter)
-    joiner, _ = await insert_registration(conn, settings, event.slug, status="confirmed", name="João Gonçalves",
-                                          language="pt", confirmed_at=confirmed_at)
-    formula, _ = await insert_registration(conn, settings, event.slug, status="confirmed", name=FORMULA_NAMES[0],
-                                           commune="+Mersch", accessibility="@wheelchair")
+    confirmed_at = datetime(2030, 1, 15, 9, 30, tzinfo=UTC)  # 10:30 in Luxembourg (winter)
+    joiner, _ = await insert_registration(
+        conn, settings, event.slug, status="confirmed", name="João Gonçalves", language="pt", confirmed_at=confirmed_at
+    )
+    formula, _ = await insert_registration(
+        conn,
+        settings,
+        event.slug,
+        status="confirmed",
+        name=FORMULA_NAMES[0],
+        commune="+Mersch",
+        accessibility="@wheelchair",
+    )
     waiting, _ = await insert_registration(conn, settings, event.slug, status="waitlisted", name="Ana Silva")
     nonce = bytes(joiner["token_nonce"])
     from server.registrations.tokens import join_url
-    answer = await client.get(join_url(settings.base, settings.secret_key, joiner["id"], nonce).removeprefix(settings.base))
+
+    answer = await client.get(
+        join_url(settings.base, settings.secret_key, joiner["id"], nonce).removeprefix(settings.base)
+    )
     assert answer.status_code == 303
-    joined_at = await conn.fetchval("SELECT first_joined_at FROM registration_joins WHERE registration_id = $1", joiner["id"])
+    joined_at = await conn.fetchval(
+        "SELECT first_joined_at FROM registration_joins WHERE registration_id = $1", joiner["id"]
+    )
     return event, joiner, formula, waiting, joined_at
 
 
-async def test_xlsx_reads_back_with_the_csv_s_columns_text_as_text_and_real_dates(client, conn, settings, staff) -> None:
+async def test_xlsx_reads_back_with_the_csv_s_columns_text_as_text_and_real_dates(
+    client, conn, settings, staff
+) -> None:
     event, joiner, formula, waiting, joined_at = await _event_with_people(client, conn, settings)
-    answer = await client.get(f"/api/organiser/events/{event.slug}/registrations.xlsx", params={"lang": "fr"},
-                              headers=auth(staff))
+    answer = await client.get(
+        f"/api/organiser/events/{event.slug}/registrations.xlsx", params={"lang": "fr"}, headers=auth(staff)
+    )
     assert answer.status_code == 200, answer.text
     assert answer.headers["content-type"] == XLSX
     assert answer.headers["cache-control"] == "no-store"
@@ -75,6 +103,7 @@ async def test_xlsx_reads_back_with_the_csv_s_columns_text_as_text_and_real_date
     assert isinstance(confirmed, datetime) and confirmed == datetime(2030, 1, 15, 10, 30)
     joined = by_id[joiner["id"]][14]
     from zoneinfo import ZoneInfo
+
     expected = joined_at.astimezone(ZoneInfo("Europe/Luxembourg")).replace(tzinfo=None)
     assert isinstance(joined, datetime) and abs((joined - expected).total_seconds()) < 1
     assert by_id[formula["id"]][14] is None and by_id[joiner["id"]][6] == "présent"  # pre-filled by the join
@@ -100,8 +129,9 @@ async def test_csv_has_the_join_column_and_keeps_formula_text_inert(client, conn
     event, joiner, formula, waiting, joined_at = await _event_with_people(client, conn, settings)
     for name in FORMULA_NAMES[1:]:
         await insert_registration(conn, settings, event.slug, status="confirmed", name=name)
-    answer = await client.get(f"/api/organiser/events/{event.slug}/registrations.csv", params={"lang": "de"},
-                              headers=auth(staff))
+    answer = await client.get(
+        f"/api/organiser/events/{event.slug}/registrations.csv", params={"lang": "de"}, headers=auth(staff)
+    )
     assert answer.status_code == 200 and answer.headers["cache-control"] == "no-store"
     rows = list(csv.reader(io.StringIO(answer.content.decode("utf-8-sig")), delimiter=";"))
     assert rows[0] == list(CSV_HEADERS["de"]) and rows[0][-1] == "An der Webkonferenz teilgenommen am"

@@ -18,7 +18,8 @@ from server.events.service import cancel_event, update_event
 from server.feeds import service as feeds
 from server.feeds.events import event_uid, occurrence_feed_event, series_uid
 from server.feeds.ical import build_event_invitation
-from server.registrations import manage, service as registrations
+from server.registrations import manage
+from server.registrations import service as registrations
 from server.registrations.schemas import RegistrationIn
 from server.registrations.tokens import join_url
 from tests.factories import ADMIN, create_event, create_organisation, insert_registration
@@ -27,8 +28,8 @@ from tests.ical_readers import (
     assert_well_formed,
     epoch,
     occurrences_from,
-    parse_with_icaljs,
     parse_with_icalendar,
+    parse_with_icaljs,
     parse_with_vobject,
     with_private_tzids,
 )
@@ -53,8 +54,11 @@ def vevents(data: bytes) -> list[icalendar.Event]:
 
 # ---------------------------------------------------------------------------- calendar items
 
+
 async def test_occurrence_item_is_localised_and_keeps_the_join_link_for_the_confirmed_only(conn, settings) -> None:
-    event = await create_event(conn, settings, title={"fr": "Les Portugais", "pt": "Os Portugueses"}, languages=["fr", "pt"])
+    event = await create_event(
+        conn, settings, title={"fr": "Les Portugais", "pt": "Os Portugueses"}, languages=["fr", "pt"]
+    )
     row = await conn.fetchrow(EVENT_BY_SLUG, event.slug)
     public = occurrence_feed_event(row, "pt", settings)
     assert public.summary == "Os Portugueses" and public.lang is None
@@ -63,9 +67,16 @@ async def test_occurrence_item_is_localised_and_keeps_the_join_link_for_the_conf
     assert public.description.endswith(f"https://zesummen.test/events/{event.slug}")
     confirmed = occurrence_feed_event(row, "de", settings, with_join_url=True)
     assert confirmed.lang == "fr"  # no German title: the French one, tagged as French
-    invitation = icalendar.Calendar.from_ical(build_event_invitation(
-        confirmed, method="REQUEST", lang="de", organizer_email="noreply@zesummen.lu",
-        attendee_email="ana@example.org", attendee_name="Ana"))
+    invitation = icalendar.Calendar.from_ical(
+        build_event_invitation(
+            confirmed,
+            method="REQUEST",
+            lang="de",
+            organizer_email="noreply@zesummen.lu",
+            attendee_email="ana@example.org",
+            attendee_name="Ana",
+        )
+    )
     vevent = invitation.walk("VEVENT")[0]
     assert str(vevent["CONFERENCE"]) == "https://meet.example.org/room"
     assert vevent["DTSTART"].dt == event.starts_at
@@ -73,46 +84,85 @@ async def test_occurrence_item_is_localised_and_keeps_the_join_link_for_the_conf
 
 # ---------------------------------------------------------------------------- the database, read three ways
 
+
 async def programme(conn, settings, organisation: str) -> dict[str, str]:
     """Events in winter and summer, single and in series, with a moved, a retitled and a cancelled date."""
     made = {}
-    made["winter"] = (await create_event(
-        conn, settings, organisation=organisation, starts_at=lux(1, 14, 12, 15), ends_at=lux(1, 14, 13, 45))).slug
-    made["summer"] = (await create_event(
-        conn, settings, organisation=organisation, kind="info_session", commune="Esch-sur-Alzette",
-        venue="Biergerzentrum", join_url=None, platform=None,
-        starts_at=lux(7, 8, 18), ends_at=lux(7, 8, 19, 30))).slug
-    made["cancelled"] = (await create_event(
-        conn, settings, organisation=organisation, starts_at=lux(3, 18, 10), ends_at=lux(3, 18, 11))).slug
+    made["winter"] = (
+        await create_event(
+            conn, settings, organisation=organisation, starts_at=lux(1, 14, 12, 15), ends_at=lux(1, 14, 13, 45)
+        )
+    ).slug
+    made["summer"] = (
+        await create_event(
+            conn,
+            settings,
+            organisation=organisation,
+            kind="info_session",
+            commune="Esch-sur-Alzette",
+            venue="Biergerzentrum",
+            join_url=None,
+            platform=None,
+            starts_at=lux(7, 8, 18),
+            ends_at=lux(7, 8, 19, 30),
+        )
+    ).slug
+    made["cancelled"] = (
+        await create_event(conn, settings, organisation=organisation, starts_at=lux(3, 18, 10), ends_at=lux(3, 18, 11))
+    ).slug
     await cancel_event(conn, ADMIN, made["cancelled"], settings)
     # weekly from winter into summer time (29 March), one date left out when it was created
     spring = await create_event(
-        conn, settings, organisation=organisation, kind="conversation_table", practised_language="lb",
-        join_url=None, platform=None, venue="ASTI, 10-12, rue Auguste Laval, Luxembourg",
+        conn,
+        settings,
+        organisation=organisation,
+        kind="conversation_table",
+        practised_language="lb",
+        join_url=None,
+        platform=None,
+        venue="ASTI, 10-12, rue Auguste Laval, Luxembourg",
         title={"fr": "Table de conversation", "lb": "Konversatiounsdësch"},
-        starts_at=lux(3, 3, 18, 30), ends_at=lux(3, 3, 20),
-        recurrence={"rrule": "FREQ=WEEKLY;COUNT=8", "exdates": [lux(3, 17, 18, 30)]})
+        starts_at=lux(3, 3, 18, 30),
+        ends_at=lux(3, 3, 20),
+        recurrence={"rrule": "FREQ=WEEKLY;COUNT=8", "exdates": [lux(3, 17, 18, 30)]},
+    )
     made["spring"] = spring.series
     dates = spring.occurrences
     made["moved"], made["retitled"], made["dropped"] = dates[2], dates[4], dates[5]
     # moved across the change to summer time, to another day and hour
     await patch(conn, settings, dates[2], starts_at=lux(3, 30, 17), ends_at=lux(3, 30, 18, 15))
-    await patch(conn, settings, dates[4], title={"fr": "Table de conversation (salle 2)", "lb": "Konversatiounsdësch (Sall 2)"})
+    await patch(
+        conn, settings, dates[4], title={"fr": "Table de conversation (salle 2)", "lb": "Konversatiounsdësch (Sall 2)"}
+    )
     await cancel_event(conn, ADMIN, dates[5], settings)
     # every other week across the return to winter time, the first date moved later that day
     autumn = await create_event(
-        conn, settings, organisation=organisation, kind="conversation_table", practised_language="fr",
-        join_url=None, platform=None, venue="CLAE, Luxembourg",
-        starts_at=lux(10, 7, 12, 15), ends_at=lux(10, 7, 13, 45),
-        recurrence={"rrule": "FREQ=WEEKLY;INTERVAL=2;UNTIL=" + f"{NEXT_YEAR}1202", "exdates": []})
+        conn,
+        settings,
+        organisation=organisation,
+        kind="conversation_table",
+        practised_language="fr",
+        join_url=None,
+        platform=None,
+        venue="CLAE, Luxembourg",
+        starts_at=lux(10, 7, 12, 15),
+        ends_at=lux(10, 7, 13, 45),
+        recurrence={"rrule": "FREQ=WEEKLY;INTERVAL=2;UNTIL=" + f"{NEXT_YEAR}1202", "exdates": []},
+    )
     made["autumn"] = autumn.series
     await patch(conn, settings, autumn.occurrences[0], starts_at=lux(10, 7, 14), ends_at=lux(10, 7, 15, 30))
     # neither a draft nor an event long past is in the feed
-    await create_event(conn, settings, organisation=organisation, publish=False,
-                       starts_at=lux(5, 5, 10), ends_at=lux(5, 5, 11))
+    await create_event(
+        conn, settings, organisation=organisation, publish=False, starts_at=lux(5, 5, 10), ends_at=lux(5, 5, 11)
+    )
     past = datetime.now(UTC) - timedelta(days=200)
-    await create_event(conn, settings, organisation=organisation, starts_at=past.isoformat(),
-                       ends_at=(past + timedelta(hours=1)).isoformat())
+    await create_event(
+        conn,
+        settings,
+        organisation=organisation,
+        starts_at=past.isoformat(),
+        ends_at=(past + timedelta(hours=1)).isoformat(),
+    )
     return made
 
 
@@ -121,11 +171,16 @@ async def occurrences_in_database(conn, settings, organisation: str) -> list[Occ
     start, _ = feeds.window(date.today())
     rows = await conn.fetch(
         "SELECT e.* FROM events e JOIN organisations o ON o.id = e.organisation_id "
-        "WHERE o.slug = $1 AND e.status <> 'draft' AND e.ends_at > $2", organisation, start)
+        "WHERE o.slug = $1 AND e.status <> 'draft' AND e.ends_at > $2",
+        organisation,
+        start,
+    )
     return sorted(
         Occurrence(
             series_uid(row["series_id"], settings) if row["series_id"] else event_uid(row["id"], settings),
-            epoch(row["recurrence_id"] or row["starts_at"]), epoch(row["starts_at"]), epoch(row["ends_at"]),
+            epoch(row["recurrence_id"] or row["starts_at"]),
+            epoch(row["starts_at"]),
+            epoch(row["ends_at"]),
             row["status"] == "cancelled",
         )
         for row in rows
@@ -158,8 +213,10 @@ async def test_three_parsers_agree_with_the_database_on_every_date(client, conn,
         assert [o for o in found if o.cancelled] == [o for o in expected if o.cancelled], reader
         assert found == expected, reader
     cancelled = {o.uid for o in expected if o.cancelled}
-    assert cancelled == {event_uid((await conn.fetchrow(EVENT_BY_SLUG, made["cancelled"]))["id"], settings),
-                         series_uid((await conn.fetchrow(EVENT_BY_SLUG, made["dropped"]))["series_id"], settings)}
+    assert cancelled == {
+        event_uid((await conn.fetchrow(EVENT_BY_SLUG, made["cancelled"]))["id"], settings),
+        series_uid((await conn.fetchrow(EVENT_BY_SLUG, made["dropped"]))["series_id"], settings),
+    }
 
     # each series is one VEVENT with its rule, and one override per date changed on its own
     items = vevents(data)
@@ -167,11 +224,18 @@ async def test_three_parsers_agree_with_the_database_on_every_date(client, conn,
     spring = [v for v in items if str(v["UID"]) == spring_uid]
     (master,) = [v for v in spring if "RECURRENCE-ID" not in v]
     assert "RRULE" in master and master["SUMMARY"] == "Konversatiounsdësch"
-    exdates = [d.dt for prop in (master["EXDATE"] if isinstance(master["EXDATE"], list) else [master["EXDATE"]]) for d in prop.dts]
+    exdates = [
+        d.dt
+        for prop in (master["EXDATE"] if isinstance(master["EXDATE"], list) else [master["EXDATE"]])
+        for d in prop.dts
+    ]
     assert [d.astimezone(UTC) for d in exdates] == [datetime.fromisoformat(lux(3, 17, 18, 30)).astimezone(UTC)]
     overrides = sorted((str(v["STATUS"]), str(v["SUMMARY"])) for v in spring if "RECURRENCE-ID" in v)
-    assert overrides == [("CANCELLED", "Konversatiounsdësch"), ("CONFIRMED", "Konversatiounsdësch"),
-                         ("CONFIRMED", "Konversatiounsdësch (Sall 2)")]
+    assert overrides == [
+        ("CANCELLED", "Konversatiounsdësch"),
+        ("CONFIRMED", "Konversatiounsdësch"),
+        ("CONFIRMED", "Konversatiounsdësch (Sall 2)"),
+    ]
     assert master["CATEGORIES"].cats == ["Konversatiounsdësch"]
     assert str(master["LOCATION"]) == "ASTI, 10-12, rue Auguste Laval, Luxembourg"
 
@@ -189,7 +253,9 @@ async def test_the_organisation_feed_is_the_same_events_under_its_name(client, c
     assert own.content.split(b"BEGIN:VTIMEZONE", 1)[1] == listed.content.split(b"BEGIN:VTIMEZONE", 1)[1]
     assert own.headers["etag"] != listed.headers["etag"]
     await create_organisation(conn, organisation, name="ASTI – Association de soutien aux travailleurs immigrés")
-    renamed = await client.get(f"/organisations/{organisation}/calendar.ics?lang=de", headers={"If-None-Match": own.headers["etag"]})
+    renamed = await client.get(
+        f"/organisations/{organisation}/calendar.ics?lang=de", headers={"If-None-Match": own.headers["etag"]}
+    )
     assert renamed.status_code == 200
     assert str(icalendar.Calendar.from_ical(renamed.content)["X-WR-CALNAME"]).startswith("ASTI – Association")
     missing = await client.get("/organisations/no-such-organisation/calendar.ics")
@@ -197,6 +263,7 @@ async def test_the_organisation_feed_is_the_same_events_under_its_name(client, c
 
 
 # ---------------------------------------------------------------------------- HTTP
+
 
 async def test_etag_gives_304_and_a_change_gives_the_new_feed(client, conn, settings) -> None:
     organisation = (await create_organisation(conn))["slug"]
@@ -226,7 +293,9 @@ async def test_if_modified_since_gives_304_until_the_feed_changes(client, conn, 
     last_modified = first.headers["last-modified"]
     assert email.utils.parsedate_to_datetime(last_modified) <= datetime.now(UTC)
     assert (await client.get(url, headers={"If-Modified-Since": last_modified})).status_code == 304
-    earlier = email.utils.format_datetime(email.utils.parsedate_to_datetime(last_modified) - timedelta(seconds=1), usegmt=True)
+    earlier = email.utils.format_datetime(
+        email.utils.parsedate_to_datetime(last_modified) - timedelta(seconds=1), usegmt=True
+    )
     assert (await client.get(url, headers={"If-Modified-Since": earlier})).status_code == 200
     assert (await client.get(url, headers={"If-Modified-Since": "not a date"})).status_code == 200
     # If-None-Match decides when both are sent (RFC 9110 13.2.2)
@@ -236,7 +305,9 @@ async def test_if_modified_since_gives_304_until_the_feed_changes(client, conn, 
     changed = await client.get(url, headers={"If-Modified-Since": last_modified})
     assert changed.status_code == 200
     # the new version is at least a second later, even within the same second
-    assert email.utils.parsedate_to_datetime(changed.headers["last-modified"]) > email.utils.parsedate_to_datetime(last_modified)
+    assert email.utils.parsedate_to_datetime(changed.headers["last-modified"]) > email.utils.parsedate_to_datetime(
+        last_modified
+    )
 
 
 async def test_the_window_is_bounded_and_filters_narrow_it(client, conn, settings) -> None:
@@ -245,8 +316,14 @@ async def test_the_window_is_bounded_and_filters_narrow_it(client, conn, setting
     past = datetime.now(UTC) - timedelta(days=120)
     recent = datetime.now(UTC) - timedelta(days=30)
     for start, title in ((past, "Trop ancien"), (recent, "Le mois dernier")):
-        await create_event(conn, settings, organisation=organisation, title={"fr": title},
-                           starts_at=start.isoformat(), ends_at=(start + timedelta(hours=1)).isoformat())
+        await create_event(
+            conn,
+            settings,
+            organisation=organisation,
+            title={"fr": title},
+            starts_at=start.isoformat(),
+            ends_at=(start + timedelta(hours=1)).isoformat(),
+        )
     await create_event(conn, settings, organisation=organisation, title={"fr": "Bientôt"})
 
     async def titles(query: str) -> list[str]:
@@ -269,8 +346,11 @@ async def test_the_window_is_bounded_and_filters_narrow_it(client, conn, setting
 async def test_head_gives_the_headers_of_get_without_the_body(client, conn, settings) -> None:
     organisation = (await create_organisation(conn))["slug"]
     event = await create_event(conn, settings, organisation=organisation)
-    for url in (f"/calendar.ics?organisation={organisation}", f"/organisations/{organisation}/calendar.ics",
-                f"/events/{event.slug}.ics"):
+    for url in (
+        f"/calendar.ics?organisation={organisation}",
+        f"/organisations/{organisation}/calendar.ics",
+        f"/events/{event.slug}.ics",
+    ):
         for coding in ("identity", "gzip"):
             asked = {"Accept-Encoding": coding}
             got, head = await client.get(url, headers=asked), await client.head(url, headers=asked)
@@ -311,7 +391,9 @@ async def test_sequence_grows_on_a_move_and_not_on_a_typo_fix(client, conn, sett
     sequence, description, fixed_etag = await sequence_and_description()
     assert sequence == 0 and description.startswith("Une description.") and fixed_etag != etag
     moved = event.starts_at + timedelta(days=1)
-    await patch(conn, settings, event.slug, starts_at=moved.isoformat(), ends_at=(moved + timedelta(hours=1)).isoformat())
+    await patch(
+        conn, settings, event.slug, starts_at=moved.isoformat(), ends_at=(moved + timedelta(hours=1)).isoformat()
+    )
     sequence, _, _ = await sequence_and_description()
     assert sequence == 1
 
@@ -324,8 +406,10 @@ async def test_a_registration_changes_neither_the_feed_nor_its_etag(client, conn
     before = await conn.fetchrow("SELECT row_version, updated_at FROM events WHERE slug = $1", event.slug)
     person = RegistrationIn(name="Ana Silva", email="ana.silva@example.org", language="pt", consent=True)
     await registrations.register(conn, event.slug, person, settings, client_ip="192.0.2.7")
-    after = await conn.fetchrow("SELECT row_version, updated_at, seats_taken FROM events JOIN event_seats ON event_id = id "
-                                "WHERE slug = $1", event.slug)
+    after = await conn.fetchrow(
+        "SELECT row_version, updated_at, seats_taken FROM events JOIN event_seats ON event_id = id WHERE slug = $1",
+        event.slug,
+    )
     # the seat is counted apart (migration 0024): the event's row is not written at all
     assert after["seats_taken"] == 1 and after["row_version"] == before["row_version"]
     assert after["updated_at"] == before["updated_at"]
@@ -371,12 +455,15 @@ async def test_a_feed_is_built_once_per_change_not_once_per_poll(client, conn, s
 
 # ---------------------------------------------------------------------------- one event
 
+
 async def test_an_event_feed_is_its_page_s_ical_url_and_the_page_still_works(client, conn, settings) -> None:
     event = await create_event(conn, settings)
     public = (await client.get(f"/api/events/{event.slug}")).json()
     assert public["ical_url"] == f"https://zesummen.test/events/{event.slug}.ics"
     assert public["webcal_url"] == f"webcal://zesummen.test/events/{event.slug}.ics"
-    answer = await client.get(public["ical_url"].removeprefix("https://zesummen.test"), headers={"Accept-Language": "de"})
+    answer = await client.get(
+        public["ical_url"].removeprefix("https://zesummen.test"), headers={"Accept-Language": "de"}
+    )
     assert answer.status_code == 200 and answer.headers["content-type"] == "text/calendar; charset=utf-8"
     (vevent,) = vevents(answer.content)
     assert str(vevent["UID"]) == event_uid((await conn.fetchrow(EVENT_BY_SLUG, event.slug))["id"], settings)
@@ -390,14 +477,21 @@ async def test_an_event_feed_is_its_page_s_ical_url_and_the_page_still_works(cli
         assert answer.status_code == 404 and answer.headers["content-type"] == "application/problem+json", missing
     draft = await create_event(conn, settings, publish=False)
     assert (await client.get(f"/events/{draft.slug}.ics")).status_code == 404
-    drafts = await create_event(conn, settings, publish=False, title={"fr": "Brouillon secret"},
-                                recurrence={"rrule": "FREQ=WEEKLY;COUNT=2", "exdates": []})
+    drafts = await create_event(
+        conn,
+        settings,
+        publish=False,
+        title={"fr": "Brouillon secret"},
+        recurrence={"rrule": "FREQ=WEEKLY;COUNT=2", "exdates": []},
+    )
     for slug in (drafts.series, drafts.occurrences[0]):
         assert (await client.get(f"/events/{slug}.ics")).status_code == 404
     assert b"Brouillon" not in (await client.get("/calendar.ics")).content
 
 
-async def test_a_date_of_a_series_is_that_date_and_the_series_slug_the_whole_rule(client, conn, settings, icaljs) -> None:
+async def test_a_date_of_a_series_is_that_date_and_the_series_slug_the_whole_rule(
+    client, conn, settings, icaljs
+) -> None:
     """The date's feed carries the UID its invitation mail carries; the series' slug gives the rule."""
     series = await create_event(conn, settings, recurrence={"rrule": "FREQ=WEEKLY;COUNT=4", "exdates": []})
     second = series.occurrences[1]
@@ -405,9 +499,14 @@ async def test_a_date_of_a_series_is_that_date_and_the_series_slug_the_whole_rul
     one = (await client.get(f"/events/{second}.ics")).content
     (vevent,) = vevents(one)
     assert "RRULE" not in vevent and vevent["DTSTART"].dt == row["starts_at"]
-    invitation = build_event_invitation(occurrence_feed_event(row, "fr", settings), method="REQUEST", lang="fr",
-                                        organizer_email="noreply@zesummen.lu", attendee_email="a@example.org",
-                                        attendee_name="A")
+    invitation = build_event_invitation(
+        occurrence_feed_event(row, "fr", settings),
+        method="REQUEST",
+        lang="fr",
+        organizer_email="noreply@zesummen.lu",
+        attendee_email="a@example.org",
+        attendee_name="A",
+    )
     assert str(vevent["UID"]) == str(vevents(invitation)[0]["UID"]) == event_uid(row["id"], settings)
     whole = (await client.get(f"/events/{series.series}.ics")).content
     (master,) = vevents(whole)
@@ -417,10 +516,19 @@ async def test_a_date_of_a_series_is_that_date_and_the_series_slug_the_whole_rul
 
 # ---------------------------------------------------------------------------- the person's own feed
 
+
 async def test_the_personal_feed_shows_the_holder_s_confirmed_events_and_nobody_else_s(client, conn, settings) -> None:
     mine_online = await create_event(conn, settings, title={"fr": "Ma web-conférence"})
-    mine_elsewhere = await create_event(conn, settings, kind="info_session", commune="Mersch", venue="Mairie",
-                                        join_url=None, platform=None, title={"fr": "Ma séance"})
+    mine_elsewhere = await create_event(
+        conn,
+        settings,
+        kind="info_session",
+        commune="Mersch",
+        venue="Mairie",
+        join_url=None,
+        platform=None,
+        title={"fr": "Ma séance"},
+    )
     pending = await create_event(conn, settings, title={"fr": "Pas encore confirmé"})
     theirs = await create_event(conn, settings, title={"fr": "La conférence de Bruno"})
     shared = await create_event(conn, settings, title={"fr": "Conférence commune"})
@@ -441,8 +549,11 @@ async def test_the_personal_feed_shows_the_holder_s_confirmed_events_and_nobody_
     assert summaries == ["Ma séance", "Ma web-conférence"]
     by_summary = {str(v["SUMMARY"]): v for v in calendar.walk("VEVENT")}
     # her own join link (/j/), never the conference's link itself
-    mine_id = await conn.fetchval("SELECT id FROM registrations WHERE email = 'ana@example.org' AND event_id = "
-                                  "(SELECT id FROM events WHERE slug = $1)", mine_online.slug)
+    mine_id = await conn.fetchval(
+        "SELECT id FROM registrations WHERE email = 'ana@example.org' AND event_id = "
+        "(SELECT id FROM events WHERE slug = $1)",
+        mine_online.slug,
+    )
     nonce = await conn.fetchval("SELECT token_nonce FROM registrations WHERE id = $1", mine_id)
     personal = join_url(settings.base, settings.secret_key, mine_id, bytes(nonce))
     assert str(by_summary["Ma web-conférence"]["CONFERENCE"]) == personal
@@ -451,15 +562,19 @@ async def test_the_personal_feed_shows_the_holder_s_confirmed_events_and_nobody_
     assert "CONFERENCE" not in by_summary["Ma séance"]
     assert b"Bruno" not in answer.content
 
-    bruno = icalendar.Calendar.from_ical((await client.get(f"/api/registrations/{bruno_token}/calendar.ics?lang=en")).content)
+    bruno = icalendar.Calendar.from_ical(
+        (await client.get(f"/api/registrations/{bruno_token}/calendar.ics?lang=en")).content
+    )
     assert sorted(str(v["SUMMARY"]) for v in bruno.walk("VEVENT")) == ["Conférence commune", "La conférence de Bruno"]
     # the public feed never carries a join link
     assert b"meet.example.org" not in (await client.get("/calendar.ics")).content
 
     # a confirmation adds a date, a cancellation takes one away: the ETag follows
     etag = answer.headers["etag"]
-    await conn.execute("UPDATE registrations SET status = 'confirmed', confirmed_at = now(), hold_expires_at = NULL, "
-                       "updated_at = clock_timestamp() WHERE email = 'ana@example.org' AND status = 'pending'")
+    await conn.execute(
+        "UPDATE registrations SET status = 'confirmed', confirmed_at = now(), hold_expires_at = NULL, "
+        "updated_at = clock_timestamp() WHERE email = 'ana@example.org' AND status = 'pending'"
+    )
     grown = await client.get(f"/api/registrations/{token}/calendar.ics", headers={"If-None-Match": etag})
     assert grown.status_code == 200 and b"Pas encore confirm" in grown.content
 
@@ -475,6 +590,7 @@ async def test_the_personal_feed_of_an_unknown_or_erased_token_is_404(client, co
 
 
 # ---------------------------------------------------------------------------- across processes
+
 
 async def listening_and_quiet(app_client) -> None:
     """Until the instance listens and no change notice (e.g. of a fixture's commit) is on its way."""
@@ -508,8 +624,13 @@ async def committed_organisation(pool, settings):
         event = await create_event(conn, settings, organisation=organisation, capacity=10, confirmation_required=False)
     yield organisation, event.slug
     async with pool.acquire() as conn, conn.transaction():
-        ids = [r["id"] for r in await conn.fetch(
-            "SELECT e.id FROM events e JOIN organisations o ON o.id = e.organisation_id WHERE o.slug = $1", organisation)]
+        ids = [
+            r["id"]
+            for r in await conn.fetch(
+                "SELECT e.id FROM events e JOIN organisations o ON o.id = e.organisation_id WHERE o.slug = $1",
+                organisation,
+            )
+        ]
         await conn.execute("DELETE FROM outbox WHERE event_id = ANY($1)", ids)
         await conn.execute("DELETE FROM registrations WHERE event_id = ANY($1)", ids)
         await conn.execute("DELETE FROM events WHERE id = ANY($1)", ids)
@@ -571,7 +692,9 @@ async def test_a_poll_whose_answer_is_known_needs_no_database(two_instances, com
     await asyncio.to_thread(app_client.blocking_portal.call, app_client.app.state.pool.close)
     again = await app_client.get(url, headers=gzip)
     assert again.status_code == 200 and again.content == first.content
-    assert {k: v for k, v in again.headers.items() if k != "date"} == {k: v for k, v in first.headers.items() if k != "date"}
+    assert {k: v for k, v in again.headers.items() if k != "date"} == {
+        k: v for k, v in first.headers.items() if k != "date"
+    }
     head = await app_client.head(url, headers=gzip)
     assert head.status_code == 200 and head.headers["content-length"] == first.headers["content-length"]
     assert (await app_client.get(url, headers={"If-None-Match": first.headers["etag"]})).status_code == 304
@@ -588,11 +711,22 @@ def test_every_feed_is_named_in_the_five_languages() -> None:
     from server.feeds import texts
     from server.i18n import LANGUAGES
 
-    for table in (texts.ALL_EVENTS_NAME, texts.ALL_EVENTS_DESCRIPTION, texts.ORGANISATION_NAME,
-                  texts.ORGANISATION_DESCRIPTION, texts.PERSONAL_NAME, texts.PERSONAL_DESCRIPTION):
+    for table in (
+        texts.ALL_EVENTS_NAME,
+        texts.ALL_EVENTS_DESCRIPTION,
+        texts.ORGANISATION_NAME,
+        texts.ORGANISATION_DESCRIPTION,
+        texts.PERSONAL_NAME,
+        texts.PERSONAL_DESCRIPTION,
+    ):
         assert set(table) == set(LANGUAGES) and all(table[lang].strip() for lang in LANGUAGES)
-    for table in (texts.ALL_EVENTS_NAME, texts.ALL_EVENTS_DESCRIPTION, texts.ORGANISATION_DESCRIPTION,
-                  texts.PERSONAL_NAME, texts.PERSONAL_DESCRIPTION):
+    for table in (
+        texts.ALL_EVENTS_NAME,
+        texts.ALL_EVENTS_DESCRIPTION,
+        texts.ORGANISATION_DESCRIPTION,
+        texts.PERSONAL_NAME,
+        texts.PERSONAL_DESCRIPTION,
+    ):
         assert len(set(table.values())) == len(LANGUAGES)  # no language left in another's words
     for table in (texts.ORGANISATION_NAME, texts.ORGANISATION_DESCRIPTION):
         assert all("{name}" in text for text in table.values())

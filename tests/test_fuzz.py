@@ -51,17 +51,36 @@ async def _prepare(server_url: str, name: str) -> tuple[str, str]:
     await init_connection(conn)
     try:
         await load_programme(conn, settings, date.today())
-        tokens = [(await create_admin(conn, email, settings.token_ttl)).token
-                  for email in ("fuzz@example.lu", "logout@example.lu")]
+        tokens = [
+            (await create_admin(conn, email, settings.token_ttl)).token
+            for email in ("fuzz@example.lu", "logout@example.lu")
+        ]
         # manage tokens reach people by mail only, so the fuzzer is handed one to go deeper than 404
-        registration, manage = await insert_registration(conn, settings, "portugais-seconde-generation", status="pending")
+        registration, manage = await insert_registration(
+            conn, settings, "portugais-seconde-generation", status="pending"
+        )
         # a commune's request, so that the staff's request operations are fuzzed past their 404
-        await create_request(conn, msgspec.convert({
-            "commune": "esch-sur-alzette", "requester_type": "ccci", "contact_name": "Fuzz", "email": "fuzz@example.lu",
-            "subject": "testimonies", "consent": True}, CommuneRequestIn), settings, "127.0.0.1")
+        await create_request(
+            conn,
+            msgspec.convert(
+                {
+                    "commune": "esch-sur-alzette",
+                    "requester_type": "ccci",
+                    "contact_name": "Fuzz",
+                    "email": "fuzz@example.lu",
+                    "subject": "testimonies",
+                    "consent": True,
+                },
+                CommuneRequestIn,
+            ),
+            settings,
+            "127.0.0.1",
+        )
         request_id = await conn.fetchval("SELECT max(id) FROM commune_requests")
-        CONFIG.write_text(f'[parameters]\n"path.token" = "{manage}"\n"path.registration_id" = {registration["id"]}\n'
-                          f'"path.request_id" = {request_id}\n')
+        CONFIG.write_text(
+            f'[parameters]\n"path.token" = "{manage}"\n"path.registration_id" = {registration["id"]}\n'
+            f'"path.request_id" = {request_id}\n'
+        )
     finally:
         await conn.close()
     return url, tokens
@@ -87,19 +106,39 @@ def schemathesis(base_url: str, token: str, *selection: str) -> subprocess.Compl
     """One schemathesis run with every check and phase, authenticated as an administrator."""
     REPORT_DIR.mkdir(parents=True, exist_ok=True)
     command = [
-        str(Path(sys.executable).with_name("schemathesis")), "--config-file", str(CONFIG),
-        "run", f"{base_url}/schema/openapi.json",
+        str(Path(sys.executable).with_name("schemathesis")),
+        "--config-file",
+        str(CONFIG),
+        "run",
+        f"{base_url}/schema/openapi.json",
         # positive_data_acceptance wants every schema-valid request accepted; rules across fields
         # (registration closes after it opens, a session's commune is one of Luxembourg's) cannot
         # be written in JSON Schema, so their 422s are right and that check is left out
-        "--checks", "all", "--exclude-checks", "positive_data_acceptance",
-        "--phases", "examples,coverage,fuzzing,stateful",
-        "--max-examples", str(EXAMPLES), "--seed", SEED,
+        "--checks",
+        "all",
+        "--exclude-checks",
+        "positive_data_acceptance",
+        "--phases",
+        "examples,coverage,fuzzing,stateful",
+        "--max-examples",
+        str(EXAMPLES),
+        "--seed",
+        SEED,
         # one worker: CPython 3.11 can fail ast.parse run from two threads at once (SystemError seen here)
-        "--workers", "1",
-        "--header", f"Authorization: Bearer {token}",
-        "--generation-database", "none", "--no-color", "--request-timeout", "20",
-        "--report", "junit", "--report-dir", str(REPORT_DIR), *selection,
+        "--workers",
+        "1",
+        "--header",
+        f"Authorization: Bearer {token}",
+        "--generation-database",
+        "none",
+        "--no-color",
+        "--request-timeout",
+        "20",
+        "--report",
+        "junit",
+        "--report-dir",
+        str(REPORT_DIR),
+        *selection,
     ]
     env = {**os.environ, "SCHEMATHESIS_HOOKS": str(HOOKS), "FUZZ_OPENAPI": str(OPENAPI), "FUZZ_ATTACKS": str(ATTACKS)}
     return subprocess.run(command, capture_output=True, text=True, timeout=1800, cwd=ROOT, env=env)
@@ -109,9 +148,11 @@ def test_no_operation_answers_5xx_contradicts_its_schema_or_takes_bad_input(fuzz
     base_url, (token, logout_token) = fuzzed_service
     ATTACKS.unlink(missing_ok=True)
     # logging out revokes the token the rest of the run uses, so logout gets a run and a token of its own
-    for done in (schemathesis(base_url, token, "--exclude-path", "/api/organiser/logout"),
-                 schemathesis(base_url, logout_token, "--include-path", "/api/organiser/logout")):
-        print(done.stdout[done.stdout.find("API Operations:"):])
+    for done in (
+        schemathesis(base_url, token, "--exclude-path", "/api/organiser/logout"),
+        schemathesis(base_url, logout_token, "--include-path", "/api/organiser/logout"),
+    ):
+        print(done.stdout[done.stdout.find("API Operations:") :])
         assert done.returncode == 0, f"schemathesis found problems:\n{done.stdout[-20000:]}\n{done.stderr[-5000:]}"
         # the token works everywhere; the login's own 401s (no account has a password here) are its answer
         refused = done.stdout.partition("Authentication failed")[2].partition("💡")[0]
@@ -119,13 +160,16 @@ def test_no_operation_answers_5xx_contradicts_its_schema_or_takes_bad_input(fuzz
     # the review's inputs were among the cases, on public and organiser operations, and were checked
     sent = {tuple(line.split(" ", 3)) for line in ATTACKS.read_text().splitlines()}
     kinds = {(method, path, what) for method, path, _, what in sent}
-    for expected in [("GET", "/api/events", "an instant out of range"), ("GET", "/calendar.ics", "an instant out of range"),
-                     ("GET", "/api/events", "a control character"),
-                     ("POST", "/api/events/{slug}/registrations", "a control character"),
-                     ("POST", "/api/events/{slug}/registrations", "an email address that is not one"),
-                     ("POST", "/api/organiser/events", "a control character"),
-                     ("POST", "/api/organiser/events", "an instant out of range"),
-                     ("PATCH", "/api/organiser/events/{slug}", "a control character")]:
+    for expected in [
+        ("GET", "/api/events", "an instant out of range"),
+        ("GET", "/calendar.ics", "an instant out of range"),
+        ("GET", "/api/events", "a control character"),
+        ("POST", "/api/events/{slug}/registrations", "a control character"),
+        ("POST", "/api/events/{slug}/registrations", "an email address that is not one"),
+        ("POST", "/api/organiser/events", "a control character"),
+        ("POST", "/api/organiser/events", "an instant out of range"),
+        ("PATCH", "/api/organiser/events/{slug}", "a control character"),
+    ]:
         assert expected in kinds, (expected, sorted(kinds))
     print(f"{len(sent)} kinds of attack sent (operation, status, attack)")
 
@@ -152,8 +196,11 @@ def test_the_fuzzers_check_would_flag_what_the_review_sent(tmp_path, monkeypatch
         Case("POST", "/api/organiser/events", body={"join_url": "https://meet.example.org/x\n"}),
         Case("POST", "/api/organiser/events", body={"slug": "evening\n"}),
         Case("POST", "/api/organiser/events", body={"registration_opens_at": "0001-01-01T00:00:00+23:59"}),
-        Case("POST", "/api/organiser/events", body={"recurrence": {"rrule": "FREQ=WEEKLY;INTERVAL=0;COUNT=3",
-                                                                   "exdates": ["9999-12-31T23:59:59-23:59"]}}),
+        Case(
+            "POST",
+            "/api/organiser/events",
+            body={"recurrence": {"rrule": "FREQ=WEEKLY;INTERVAL=0;COUNT=3", "exdates": ["9999-12-31T23:59:59-23:59"]}},
+        ),
         Case("POST", "/api/events/{slug}/registrations", body={"email": "x1,victim@example.org"}),
         Case("GET", "/api/events", query={"from": "0001-01-01T00:00:00+23:59"}),
         Case("GET", "/calendar.ics", query={"to": "9999-12-31T23:59:59-23:59"}),
@@ -161,8 +208,11 @@ def test_the_fuzzers_check_would_flag_what_the_review_sent(tmp_path, monkeypatch
     ]
     for case in flagged:
         assert list(bad_inputs(case)), (case.operation.path, case.body, case.query)
-    fine = Case("POST", "/api/organiser/events", body={"description": {"fr": "Two\nlines\tand a tab"},
-                                                        "starts_at": "2027-01-12T18:30:00+01:00"})
+    fine = Case(
+        "POST",
+        "/api/organiser/events",
+        body={"description": {"fr": "Two\nlines\tand a tab"}, "starts_at": "2027-01-12T18:30:00+01:00"},
+    )
     assert list(bad_inputs(fine)) == []
     # OPTIONS reads no body: a body schemathesis sends along is not the service's to refuse
     assert list(bad_inputs(Case("OPTIONS", "/api/organiser/login", body={"email": "0@0.0"}))) == []

@@ -37,15 +37,23 @@ def _body_operations(schema: dict) -> list[tuple[str, str, str]]:
             if "$ref" in body_schema:
                 body_schema = components[body_schema["$ref"].rsplit("/", 1)[1]]
             key = next(iter(body_schema.get("required") or body_schema.get("properties") or ["name"]))
-            sample = re.sub(r"\{registration_id\}|\{message_id\}|\{mission_id\}|\{offer_id\}|\{request_id\}|\{interpreter_id\}"
-                            r"|\{application_id\}|\{organiser_id\}", "1", path).replace("{year}", "2027")
+            sample = re.sub(
+                r"\{registration_id\}|\{message_id\}|\{mission_id\}|\{offer_id\}|\{request_id\}|\{interpreter_id\}"
+                r"|\{application_id\}|\{organiser_id\}",
+                "1",
+                path,
+            ).replace("{year}", "2027")
             found.append((method.upper(), re.sub(r"\{slug\}", "portugais-seconde-generation", sample), key))
     return found
 
 
 def _send(base_url: str, method: str, path: str, body: bytes, token: str) -> tuple[int, str, bytes]:
-    request = urllib.request.Request(f"{base_url}{path}", data=body, method=method, headers={
-        "Content-Type": "application/json", "Authorization": f"Bearer {token}"})
+    request = urllib.request.Request(
+        f"{base_url}{path}",
+        data=body,
+        method=method,
+        headers={"Content-Type": "application/json", "Authorization": f"Bearer {token}"},
+    )
     try:
         with urllib.request.urlopen(request, timeout=20) as answer:
             return answer.status, answer.headers.get("content-type", ""), answer.read()

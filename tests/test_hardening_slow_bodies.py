@@ -74,9 +74,17 @@ def _serve(database: tuple[str, str, str, str], app: str, tmp_path: Path) -> Ite
     url, slug, manage, token = database
     port = free_port()
     log = tmp_path / "granian.log"
-    env = {**os.environ, "DATABASE_URL": url, "SECRET_KEY": "slow-secret", "NOTIFIER": "0",
-           "BASE_URL": "https://slow.zesummen.test", "DB_POOL_MIN": "1", "DB_POOL_MAX": str(POOL),
-           "BODY_TIMEOUT": str(BODY_TIMEOUT), "RATE_LIMIT_PER_ADDRESS": "100000"}
+    env = {
+        **os.environ,
+        "DATABASE_URL": url,
+        "SECRET_KEY": "slow-secret",
+        "NOTIFIER": "0",
+        "BASE_URL": "https://slow.zesummen.test",
+        "DB_POOL_MIN": "1",
+        "DB_POOL_MAX": str(POOL),
+        "BODY_TIMEOUT": str(BODY_TIMEOUT),
+        "RATE_LIMIT_PER_ADDRESS": "100000",
+    }
     command = web_command("127.0.0.1", port, app=app)
     command[-1:-1] = ["--access-log"]  # before the app's name, the last argument
     with log.open("wb") as output:
@@ -99,6 +107,7 @@ def unguarded(database, tmp_path) -> Iterator[Service]:
 
 
 # ------------------------------------------------------------------------------ raw HTTP
+
 
 def exchange(port: int, request: bytes, timeout: float = 5) -> tuple[int | None, float, bytes]:
     """Send a whole request on a fresh connection; (status or None, seconds to the answer, answer)."""
@@ -138,8 +147,10 @@ class Trickle:
 
     def run(self) -> None:
         with socket.create_connection(("127.0.0.1", self.port)) as sock:
-            sock.sendall(f"POST {self.path} HTTP/1.1\r\nHost: x\r\nContent-Type: {self.media_type}\r\n"
-                         f"Content-Length: {DECLARED}\r\n{self.headers}\r\n".encode())
+            sock.sendall(
+                f"POST {self.path} HTTP/1.1\r\nHost: x\r\nContent-Type: {self.media_type}\r\n"
+                f"Content-Length: {DECLARED}\r\n{self.headers}\r\n".encode()
+            )
             started = time.monotonic()
             sock.settimeout(0.2)
             answer = b""
@@ -190,8 +201,10 @@ def siege(service: Service, trickle_seconds: float, probe_seconds: float) -> tup
     until = time.monotonic() + probe_seconds
     while time.monotonic() < until:
         answers: dict[str, tuple] = {}
-        workers = [threading.Thread(target=lambda p=p: answers.__setitem__(p, get(service.port, p, timeout=2.5)))
-                   for p in PROBES]
+        workers = [
+            threading.Thread(target=lambda p=p: answers.__setitem__(p, get(service.port, p, timeout=2.5)))
+            for p in PROBES
+        ]
         for worker in workers:
             worker.start()
         for worker in workers:
@@ -233,12 +246,15 @@ def test_control_without_the_gate_the_same_siege_starves_the_pool(unguarded: Ser
 
 # ------------------------------------------------------------------------------ the same process, raw bytes
 
+
 def test_raw_bytes_that_are_not_utf8_get_400_from_the_real_server(guarded: Service) -> None:
     port, slug, token = guarded.port, guarded.slug, guarded.token
 
     def post(path: str, body: bytes, media_type: str = "application/json", extra: str = "") -> int | None:
-        head = (f"POST {path} HTTP/1.1\r\nHost: x\r\nConnection: close\r\nContent-Type: {media_type}\r\n"
-                f"Content-Length: {len(body)}\r\n{extra}\r\n").encode()
+        head = (
+            f"POST {path} HTTP/1.1\r\nHost: x\r\nConnection: close\r\nContent-Type: {media_type}\r\n"
+            f"Content-Length: {len(body)}\r\n{extra}\r\n"
+        ).encode()
         return exchange(port, head + body)[0]
 
     auth = f"Authorization: Bearer {token}\r\n"

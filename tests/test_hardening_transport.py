@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import logging
 import re
+
 import asyncpg
 import httpx
 import pytest
@@ -25,15 +26,20 @@ from tests.factories import create_event, create_organiser, insert_registration
 BIG = 300 * 1024  # past the 256 KiB the service takes
 # bodies an organiser endpoint must not look at before it knows who sends them
 UNREAD_BODIES = {
-    "malformed": (b'{,', "application/json"),
+    "malformed": (b"{,", "application/json"),
     "invalid": (b'{"no_such_field": [1, 2, 3]}', "application/json"),
     "oversized": (b'{"x": "' + b"a" * BIG + b'"}', "application/json"),
     "not UTF-8": (b'{"name": "\xff\xfe"}', "application/json"),
     "not JSON": (b"name=x", "application/x-www-form-urlencoded"),
 }
 OTHER_MEDIA_TYPES = [
-    "text/plain", "text/plain; charset=utf-8", "application/x-www-form-urlencoded", "multipart/form-data; boundary=x",
-    "application/json; charset=latin-1", "application/xml", None,
+    "text/plain",
+    "text/plain; charset=utf-8",
+    "application/x-www-form-urlencoded",
+    "multipart/form-data; boundary=x",
+    "application/json; charset=latin-1",
+    "application/xml",
+    None,
 ]
 
 
@@ -72,20 +78,25 @@ async def http(app):
 
 async def expired_token(conn: asyncpg.Connection) -> str:
     organiser, token = await create_organiser(conn, is_admin=True)
-    await conn.execute("UPDATE api_tokens SET expires_at = now() - interval '1 minute' WHERE organiser_id = $1",
-                       organiser.id)
+    await conn.execute(
+        "UPDATE api_tokens SET expires_at = now() - interval '1 minute' WHERE organiser_id = $1", organiser.id
+    )
     return token
 
 
 # ------------------------------------------------------------------------ 7: 401 before the body
 
+
 async def test_every_organiser_operation_answers_401_before_it_reads_the_body(app, http, conn) -> None:
     guarded = operations(app, needs_organiser)
     assert len(guarded) >= 15, guarded  # every /api/organiser/* operation but login
     assert all(path.startswith("/api/organiser/") for _, path, _ in guarded)
-    credentials = {"no token": {}, "not bearer": {"Authorization": "Basic eDp5"},
-                   "wrong token": {"Authorization": "Bearer not-a-token"},
-                   "expired token": {"Authorization": f"Bearer {await expired_token(conn)}"}}
+    credentials = {
+        "no token": {},
+        "not bearer": {"Authorization": "Basic eDp5"},
+        "wrong token": {"Authorization": "Bearer not-a-token"},
+        "expired token": {"Authorization": f"Bearer {await expired_token(conn)}"},
+    }
     for method, path, _ in guarded:
         for who, headers in credentials.items():
             for what, (body, media_type) in UNREAD_BODIES.items():
@@ -101,12 +112,14 @@ async def test_with_a_valid_token_the_same_bodies_are_judged(app, http, conn) ->
     expected = {"malformed": {400}, "invalid": {422}, "oversized": {413}, "not UTF-8": {400}, "not JSON": {415}}
     for method, path, _ in operations(app, lambda h: needs_organiser(h) and takes_json(h)):
         for what, (body, media_type) in UNREAD_BODIES.items():
-            answer = await http.request(method, path, content=body,
-                                        headers={"Authorization": f"Bearer {token}", "Content-Type": media_type})
+            answer = await http.request(
+                method, path, content=body, headers={"Authorization": f"Bearer {token}", "Content-Type": media_type}
+            )
             assert answer.status_code in expected[what], (method, path, what, answer.status_code, answer.text[:200])
 
 
 # ------------------------------------------------------------------------ 8: JSON only
+
 
 async def test_every_json_operation_refuses_other_media_types_with_415(app, http, conn) -> None:
     _, token = await create_organiser(conn, is_admin=True)
@@ -128,23 +141,34 @@ async def test_a_cross_site_simple_post_registers_nobody(http, conn, settings) -
     event = await create_event(conn, settings)
     body = b'{"name": "Victim", "email": "victim@example.org", "language": "fr", "consent": true}'
     for media_type in ("text/plain", "application/x-www-form-urlencoded", "multipart/form-data; boundary=x"):
-        answer = await http.post(f"/api/events/{event.slug}/registrations", content=body,
-                                 headers={"Content-Type": media_type, "Origin": "https://evil.example"})
+        answer = await http.post(
+            f"/api/events/{event.slug}/registrations",
+            content=body,
+            headers={"Content-Type": media_type, "Origin": "https://evil.example"},
+        )
         assert answer.status_code == 415
     assert await conn.fetchval("SELECT count(*) FROM registrations WHERE email = 'victim@example.org'") == 0
-    accepted = await http.post(f"/api/events/{event.slug}/registrations", content=body,
-                               headers={"Content-Type": "application/json; charset=UTF-8"})
+    accepted = await http.post(
+        f"/api/events/{event.slug}/registrations",
+        content=body,
+        headers={"Content-Type": "application/json; charset=UTF-8"},
+    )
     assert accepted.status_code == 202, accepted.text
 
 
 # ------------------------------------------------------------------------ 6: invalid UTF-8
 
+
 async def test_invalid_utf8_in_any_json_body_is_a_400_problem(app, http, conn) -> None:
     _, token = await create_organiser(conn, is_admin=True)
     for method, path, _ in operations(app, takes_json):
-        for body in (b'{"name": "\xff"}', b'\xc3\x28', b'{"title": {"fr": "\xed\xa0\x80"}}', b'"\xf8\x88\x80\x80\x80"'):
-            answer = await http.request(method, path, content=body, headers={
-                "Authorization": f"Bearer {token}", "Content-Type": "application/json"})
+        for body in (b'{"name": "\xff"}', b"\xc3\x28", b'{"title": {"fr": "\xed\xa0\x80"}}', b'"\xf8\x88\x80\x80\x80"'):
+            answer = await http.request(
+                method,
+                path,
+                content=body,
+                headers={"Authorization": f"Bearer {token}", "Content-Type": "application/json"},
+            )
             assert answer.status_code == 400, (method, path, body, answer.status_code, answer.text[:200])
             assert answer.headers["content-type"] == "application/problem+json"
             assert "UTF-8" in answer.json()["detail"]
@@ -154,8 +178,14 @@ async def test_invalid_utf8_in_paths_and_queries_is_a_400(http, conn, settings) 
     event = await create_event(conn, settings)
     _, token = await create_organiser(conn, is_admin=True)
     auth = {"Authorization": f"Bearer {token}"}
-    for url in ("/api/events/%ff%fe", "/api/registrations/%ed%a0%80", "/api/events?q=%ff", "/api/events?kind=%c3%28",
-                f"/api/organiser/events/{event.slug}/registrations?cursor=%80", "/calendar.ics?lang=%ff"):
+    for url in (
+        "/api/events/%ff%fe",
+        "/api/registrations/%ed%a0%80",
+        "/api/events?q=%ff",
+        "/api/events?kind=%c3%28",
+        f"/api/organiser/events/{event.slug}/registrations?cursor=%80",
+        "/calendar.ics?lang=%ff",
+    ):
         answer = await http.get(url, headers=auth)
         assert answer.status_code == 400, (url, answer.status_code, answer.text[:200])
         assert answer.headers["content-type"] == "application/problem+json"
@@ -175,9 +205,12 @@ async def test_invalid_utf8_in_a_form_is_a_400_page(http, conn, settings) -> Non
     bodies = {
         "raw byte": (fields + b"Ana\xff", "application/x-www-form-urlencoded"),
         "escaped byte": (fields + b"Ana%ff", "application/x-www-form-urlencoded"),
-        "multipart": (b'--x\r\nContent-Disposition: form-data; name="csrf_token"\r\n\r\n' + form_token.encode()
-                      + b'\r\n--x\r\nContent-Disposition: form-data; name="name"\r\n\r\n\xff\xfe\r\n--x--\r\n',
-                      "multipart/form-data; boundary=x"),
+        "multipart": (
+            b'--x\r\nContent-Disposition: form-data; name="csrf_token"\r\n\r\n'
+            + form_token.encode()
+            + b'\r\n--x\r\nContent-Disposition: form-data; name="name"\r\n\r\n\xff\xfe\r\n--x--\r\n',
+            "multipart/form-data; boundary=x",
+        ),
     }
     for action in (f"/events/{event.slug}/register", f"/r/{manage}/cancel", f"/r/{manage}/erase"):
         for what, (body, media_type) in bodies.items():
@@ -185,12 +218,14 @@ async def test_invalid_utf8_in_a_form_is_a_400_page(http, conn, settings) -> Non
             assert answer.status_code == 400, (action, what, answer.status_code)
             assert answer.headers["content-type"].startswith("text/html")
             assert "<h1" in answer.text
-    rows = await conn.fetch("SELECT r.status FROM registrations r JOIN events e ON e.id = r.event_id WHERE e.slug = $1",
-                            event.slug)
+    rows = await conn.fetch(
+        "SELECT r.status FROM registrations r JOIN events e ON e.id = r.event_id WHERE e.slug = $1", event.slug
+    )
     assert [row["status"] for row in rows] == ["confirmed"]  # nobody added, nothing cancelled or erased
 
 
 # ------------------------------------------------------------------------ 10: headers
+
 
 async def test_every_answer_says_nosniff_and_personal_ones_no_store(http, conn, settings) -> None:
     event = await create_event(conn, settings)
@@ -198,20 +233,33 @@ async def test_every_answer_says_nosniff_and_personal_ones_no_store(http, conn, 
     _, token = await create_organiser(conn, is_admin=True)
     auth = {"Authorization": f"Bearer {token}"}
     personal = [
-        (f"/api/registrations/{manage}", {}), (f"/api/registrations/{manage}/calendar.ics", {}),
-        (f"/r/{manage}", {}), (f"/api/organiser/events/{event.slug}/registrations", auth),
+        (f"/api/registrations/{manage}", {}),
+        (f"/api/registrations/{manage}/calendar.ics", {}),
+        (f"/r/{manage}", {}),
+        (f"/api/organiser/events/{event.slug}/registrations", auth),
         (f"/api/organiser/events/{event.slug}/registrations.csv", auth),
         (f"/api/organiser/registrations/{registration['id']}", auth),
         (f"/api/organiser/events/{event.slug}/stats", auth),
-        ("/api/organiser/me", auth), ("/api/organiser/events", auth), ("/api/organiser/me", {}),
+        ("/api/organiser/me", auth),
+        ("/api/organiser/events", auth),
+        ("/api/organiser/me", {}),
         ("/api/registrations/unknown-token-0123456789", {}),
     ]
     for url, headers in personal:
         answer = await http.get(url, headers=headers)
         assert answer.headers["cache-control"] == "no-store", (url, answer.status_code, answer.headers)
         assert answer.headers["x-content-type-options"] == "nosniff", url
-    for url in ("/api/events", f"/api/events/{event.slug}", "/api/events/nope", "/healthz", "/calendar.ics",
-                "/schema/openapi.json", "/no/such/path", "/", f"/events/{event.slug}"):
+    for url in (
+        "/api/events",
+        f"/api/events/{event.slug}",
+        "/api/events/nope",
+        "/healthz",
+        "/calendar.ics",
+        "/schema/openapi.json",
+        "/no/such/path",
+        "/",
+        f"/events/{event.slug}",
+    ):
         answer = await http.get(url)
         assert answer.headers["x-content-type-options"] == "nosniff", (url, answer.status_code)
     bad = await http.post(f"/api/events/{event.slug}/registrations", json={"name": 1})
@@ -225,8 +273,9 @@ async def test_the_language_cookie_is_secure_when_the_site_is_https(settings, co
     app = app_on(structs.replace(settings, base_url=base_url), conn)
     async with httpx.AsyncClient(transport=httpx.ASGITransport(app=app), base_url="http://testserver") as client:
         answer = await client.get("/privacy?lang=de")
-    cookie = next(value for name, value in answer.headers.multi_items()
-                  if name == "set-cookie" and value.startswith("lang="))
+    cookie = next(
+        value for name, value in answer.headers.multi_items() if name == "set-cookie" and value.startswith("lang=")
+    )
     assert ("; Secure" in cookie) is secure, cookie
 
 
@@ -261,9 +310,12 @@ TOKEN_PATHS = {
     "/some/future/Xy_9aQ2LmN8pK3rT7vW1zB4": "/some/future/[token]",
     "/some/future/0a1b2c3d4e5f60718293a4b5c6d7e8f9": "/some/future/[token]",
 }
-KEPT_PATHS = ["/events/table-de-conversation-francais-2026-12-08/register",
-              "/api/organiser/registrations/12345", "/api/organiser/events/webconference-2026-12-10/registrations.csv",
-              "/organisations/asti/calendar.ics"]
+KEPT_PATHS = [
+    "/events/table-de-conversation-francais-2026-12-08/register",
+    "/api/organiser/registrations/12345",
+    "/api/organiser/events/webconference-2026-12-10/registrations.csv",
+    "/organisations/asti/calendar.ics",
+]
 
 
 def test_redaction_rewrites_token_segments_and_keeps_slugs_and_ids() -> None:
@@ -306,6 +358,6 @@ def test_redaction_is_installed_once(settings) -> None:
     assert logging.getLogRecordFactory() is factory
     assert factory.redacts_tokens
     record = logging.getLogger("x").makeRecord(
-        "x", logging.INFO, __file__, 1, "GET /r/%s", ("AbCdEfGhIjKlMnOpQrStUvWxYz",), None)
+        "x", logging.INFO, __file__, 1, "GET /r/%s", ("AbCdEfGhIjKlMnOpQrStUvWxYz",), None
+    )
     assert record.getMessage() == "GET /r/[token]"
-

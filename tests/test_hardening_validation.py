@@ -9,7 +9,7 @@ import html
 import re
 import time
 from collections.abc import AsyncIterator
-from datetime import datetime, timedelta, timezone
+from datetime import UTC, datetime, timedelta
 from typing import Any
 from urllib.parse import urljoin, urlsplit
 from zoneinfo import ZoneInfo
@@ -23,7 +23,7 @@ from tests.apps import app_on
 from tests.factories import auth, create_event, create_organisation, create_organiser, event_body, registration_body
 from tests.test_pages import csrf_token
 
-UTC = timezone.utc
+UTC = UTC
 LUX = ZoneInfo("Europe/Luxembourg")
 HTML = {"accept": "text/html"}
 
@@ -32,18 +32,18 @@ HTML = {"accept": "text/html"}
 
 # what the review sent, and look-alikes: never a registration, whatever else the request holds
 REFUSED_ADDRESSES = [
-    "x1,victim@example.org",                # two recipients for a lax parser
+    "x1,victim@example.org",  # two recipients for a lax parser
     "ana@example.org,victim@example.org",
-    'a"b@example.org',                     # a quote
-    '"ana victim"@example.org',            # a quoted local part
-    "Ana <victim@example.org>",            # a display name
-    "ana@example.org.",                    # trailing dot
+    'a"b@example.org',  # a quote
+    '"ana victim"@example.org',  # a quoted local part
+    "Ana <victim@example.org>",  # a display name
+    "ana@example.org.",  # trailing dot
     "ana.@example.org",
-    "an\u200ba@example.org",               # zero-width space in the local part
-    "ana@exa\u200bmple.org",               # ... in the domain
-    "ana@exa\u00admple.org",               # soft hyphen
-    "\uff41na@example.org",                # fullwidth a: another mailbox that reads the same
-    "ana\u202e@example.org",               # right-to-left override
+    "an\u200ba@example.org",  # zero-width space in the local part
+    "ana@exa\u200bmple.org",  # ... in the domain
+    "ana@exa\u00admple.org",  # soft hyphen
+    "\uff41na@example.org",  # fullwidth a: another mailbox that reads the same
+    "ana\u202e@example.org",  # right-to-left override
     "ana@example.org\n",
     "ana@example.org victim@example.org",
     "ana@localhost",
@@ -51,16 +51,20 @@ REFUSED_ADDRESSES = [
 # valid, and stored in the one canonical form
 NORMALISED_ADDRESSES = [
     ("Ana@EXAMPLE.ORG", "ana@example.org"),
-    ("ana@Bücher.LU", "ana@xn--bcher-kva.lu"),                  # IDN domain: IDNA, lower-case
-    ("ana@bu\u0308cher.lu", "ana@xn--bcher-kva.lu"),            # the same typed decomposed (NFD)
+    ("ana@Bücher.LU", "ana@xn--bcher-kva.lu"),  # IDN domain: IDNA, lower-case
+    ("ana@bu\u0308cher.lu", "ana@xn--bcher-kva.lu"),  # the same typed decomposed (NFD)
     ("ana@XN--BCHER-KVA.lu", "ana@xn--bcher-kva.lu"),
-    ("ana@\uff45\uff58ample.org", "ana@example.org"),           # fullwidth letters of a domain fold (UTS 46)
+    ("ana@\uff45\uff58ample.org", "ana@example.org"),  # fullwidth letters of a domain fold (UTS 46)
 ]
 
 
 async def _registrations_of(conn, slug: str) -> list[str]:
-    return [r["email"] for r in await conn.fetch(
-        "SELECT r.email FROM registrations r JOIN events e ON e.id = r.event_id WHERE e.slug = $1", slug)]
+    return [
+        r["email"]
+        for r in await conn.fetch(
+            "SELECT r.email FROM registrations r JOIN events e ON e.id = r.event_id WHERE e.slug = $1", slug
+        )
+    ]
 
 
 @pytest.mark.parametrize("address", REFUSED_ADDRESSES)
@@ -79,8 +83,12 @@ async def test_a_valid_address_is_stored_in_its_canonical_form(client, conn, set
     assert answer.status_code == 202, answer.text
     assert await _registrations_of(conn, event.slug) == [stored]
     # the outbox (daily caps, envelope) knows the same address
-    assert {r["recipient"] for r in await conn.fetch("SELECT recipient FROM outbox o JOIN events e ON e.id = o.event_id "
-                                                     "WHERE e.slug = $1", event.slug)} == {stored}
+    assert {
+        r["recipient"]
+        for r in await conn.fetch(
+            "SELECT recipient FROM outbox o JOIN events e ON e.id = o.event_id WHERE e.slug = $1", event.slug
+        )
+    } == {stored}
 
 
 async def test_spellings_of_one_address_get_one_seat(client, conn, settings) -> None:
@@ -99,8 +107,11 @@ async def test_the_organisers_api_takes_the_same_addresses(client, conn, setting
     assert refused.status_code == 422 and refused.json()["errors"][0]["field"] == "email"
     added = await client.post(url, headers=auth(token), json={"name": "Ana", "email": "Ana@Bücher.LU", "notify": False})
     assert added.status_code == 201 and added.json()["email"] == "ana@xn--bcher-kva.lu"
-    patched = await client.patch(f"/api/organiser/registrations/{added.json()['id']}", headers=auth(token),
-                                 json={"email": "ana@example.org\u200b"})
+    patched = await client.patch(
+        f"/api/organiser/registrations/{added.json()['id']}",
+        headers=auth(token),
+        json={"email": "ana@example.org\u200b"},
+    )
     assert patched.status_code == 422 and patched.json()["errors"][0]["field"] == "email"
     login = await client.post("/api/organiser/login", json={"email": "a,b@example.org", "password": "x"})
     assert login.status_code == 422 and login.json()["errors"][0]["field"] == "email"
@@ -109,7 +120,9 @@ async def test_the_organisers_api_takes_the_same_addresses(client, conn, setting
 @pytest.fixture
 async def pages(conn, settings) -> AsyncIterator[httpx.AsyncClient]:
     app = app_on(settings, conn)
-    async with httpx.AsyncClient(transport=httpx.ASGITransport(app=app), base_url="https://testserver", headers=HTML) as http:
+    async with httpx.AsyncClient(
+        transport=httpx.ASGITransport(app=app), base_url="https://testserver", headers=HTML
+    ) as http:
         yield http
 
 
@@ -120,8 +133,17 @@ async def _form(pages: httpx.AsyncClient, slug: str, lang: str, **fields: str) -
 
 
 # (the form strips the spaces and line breaks around what was typed, as it does for every field)
-@pytest.mark.parametrize("address", ["x1,victim@example.org", 'a"b@example.org', "ana@example.org.",
-                                     "an\u200ba@example.org", "\uff41na@example.org", "ana\u202e@example.org"])
+@pytest.mark.parametrize(
+    "address",
+    [
+        "x1,victim@example.org",
+        'a"b@example.org',
+        "ana@example.org.",
+        "an\u200ba@example.org",
+        "\uff41na@example.org",
+        "ana\u202e@example.org",
+    ],
+)
 async def test_the_form_refuses_a_loose_address_next_to_the_field_in_the_persons_language(
     pages, conn, settings, address
 ) -> None:
@@ -166,8 +188,18 @@ async def test_the_smtp_envelope_is_exactly_the_stored_address(
 
 BAD_CHARACTERS = ["\n", "\r", "\x00", "\x1b", "\x7f", "\x85", "\u2028", "\u2029", "\u202e", "\u2066"]
 # what a valid value of a string schema may be, tried in order against its pattern and lengths
-CANDIDATES = ["ana.silva@example.org", "Europe/Luxembourg", "https://example.org/x", "FREQ=WEEKLY;COUNT=2",
-              "2027-01-12T18:30:00+01:00", "PT1H", "asti", "fr", "A text", "x" * 12]
+CANDIDATES = [
+    "ana.silva@example.org",
+    "Europe/Luxembourg",
+    "https://example.org/x",
+    "FREQ=WEEKLY;COUNT=2",
+    "2027-01-12T18:30:00+01:00",
+    "PT1H",
+    "asti",
+    "fr",
+    "A text",
+    "x" * 12,
+]
 
 
 def _resolve(spec: dict, schema: dict) -> dict:
@@ -183,8 +215,11 @@ def _branches(spec: dict, schema: dict) -> list[dict]:
     schema = _resolve(spec, schema)
     branches = schema.get("oneOf") or schema.get("anyOf")
     if branches:
-        return [{**{k: v for k, v in schema.items() if k not in ("oneOf", "anyOf")}, **_resolve(spec, b)}
-                for b in branches if _resolve(spec, b).get("type") != "null"]
+        return [
+            {**{k: v for k, v in schema.items() if k not in ("oneOf", "anyOf")}, **_resolve(spec, b)}
+            for b in branches
+            if _resolve(spec, b).get("type") != "null"
+        ]
     return [schema]
 
 
@@ -207,9 +242,12 @@ def _valid(spec: dict, schema: dict) -> Any:
     if schema.get("format") in formats:
         return formats[schema["format"]]
     for candidate in [*schema.get("examples", []), *CANDIDATES]:
-        if (isinstance(candidate, str) and len(candidate) >= schema.get("minLength", 0)
-                and len(candidate) <= schema.get("maxLength", 10**9)
-                and re.search(schema.get("pattern", ""), candidate)):
+        if (
+            isinstance(candidate, str)
+            and len(candidate) >= schema.get("minLength", 0)
+            and len(candidate) <= schema.get("maxLength", 10**9)
+            and re.search(schema.get("pattern", ""), candidate)
+        ):
             return candidate
     raise AssertionError(f"no valid value known for {schema}")
 
@@ -263,8 +301,11 @@ async def test_no_single_line_field_of_any_json_body_takes_a_control_character(c
             url = re.sub(r"\{[^}]*id\}", "1", re.sub(r"\{slug\}|\{token\}", "x", route)).replace("{year}", "2027")
             for n, (field, field_schema) in enumerate(_string_fields(spec, schema)):
                 multi_line = field_schema.get("pattern") in (LINES, LINES_NOT_BLANK)
-                for bad in (["\x0b", "\x00", "\u2028", "\u202e"] if multi_line
-                            else ["\n", BAD_CHARACTERS[n % len(BAD_CHARACTERS)]]):
+                for bad in (
+                    ["\x0b", "\x00", "\u2028", "\u202e"]
+                    if multi_line
+                    else ["\n", BAD_CHARACTERS[n % len(BAD_CHARACTERS)]]
+                ):
                     body = _with(_valid(spec, schema), spec, schema, field, f"ok{bad}ok")
                     answer = await client.request(method.upper(), url, json=body, headers=auth(token))
                     assert answer.status_code == 422, (method, route, field, repr(bad), answer.text)
@@ -272,13 +313,21 @@ async def test_no_single_line_field_of_any_json_body_takes_a_control_character(c
                     assert "\\A" not in answer.text  # words, not a regular expression
                 tried.append(f"{method} {route} {field}")
     # the fields the review named, among the many covered
-    for expected in ("post /api/organiser/events join_url", "post /api/organiser/events slug",
-                     "post /api/organiser/events title.fr", "post /api/organiser/events venue",
-                     "post /api/organiser/events commune", "post /api/organiser/events recurrence.rrule",
-                     "post /api/organiser/events topics[0]", "patch /api/organiser/events/{slug} join_url",
-                     "post /api/events/{slug}/registrations name", "post /api/events/{slug}/registrations email",
-                     "post /api/organiser/organisations name", "post /api/organiser/events/{slug}/messages subject",
-                     "post /api/organiser/events/{slug}/messages body"):
+    for expected in (
+        "post /api/organiser/events join_url",
+        "post /api/organiser/events slug",
+        "post /api/organiser/events title.fr",
+        "post /api/organiser/events venue",
+        "post /api/organiser/events commune",
+        "post /api/organiser/events recurrence.rrule",
+        "post /api/organiser/events topics[0]",
+        "patch /api/organiser/events/{slug} join_url",
+        "post /api/events/{slug}/registrations name",
+        "post /api/events/{slug}/registrations email",
+        "post /api/organiser/organisations name",
+        "post /api/organiser/events/{slug}/messages subject",
+        "post /api/organiser/events/{slug}/messages body",
+    ):
         assert expected in tried, expected
     assert len(tried) > 50, tried
 
@@ -293,13 +342,15 @@ async def test_multi_line_fields_keep_line_breaks_and_tabs(client, conn, setting
 
 async def test_a_join_link_ending_in_a_newline_is_refused_and_feeds_stay_up(client, conn, settings) -> None:
     _, token = await create_organiser(conn, {"asti": "organiser"})
-    answer = await client.post("/api/organiser/events", json=event_body(join_url="https://meet.example.org/x\n"),
-                               headers=auth(token))
+    answer = await client.post(
+        "/api/organiser/events", json=event_body(join_url="https://meet.example.org/x\n"), headers=auth(token)
+    )
     assert answer.status_code == 422 and answer.json()["errors"][0]["field"] == "join_url"
     assert "an http or https URL" in answer.json()["errors"][0]["message"]
     event = await create_event(conn, settings)
-    patched = await client.patch(f"/api/organiser/events/{event.slug}", json={"join_url": "https://x.example/\r\n"},
-                                 headers=auth(token))
+    patched = await client.patch(
+        f"/api/organiser/events/{event.slug}", json={"join_url": "https://x.example/\r\n"}, headers=auth(token)
+    )
     assert patched.status_code == 422
     slug = await client.post("/api/organiser/events", json=event_body(slug="evening\n"), headers=auth(token))
     assert slug.status_code == 422 and slug.json()["errors"][0]["field"] == "slug"
@@ -307,11 +358,17 @@ async def test_a_join_link_ending_in_a_newline_is_refused_and_feeds_stay_up(clie
 
 
 CONTROLLED_QUERIES = [
-    ("/api/events", {"q": "caf\n"}), ("/api/events", {"commune": "Esch\x00"}),
-    ("/api/events", {"organisation": "asti\n"}), ("/api/events", {"lang": "fr\u2028"}),
-    ("/api/events", {"cursor": "1.2\n"}), ("/calendar.ics", {"q": "a\u202eb"}),
-    ("/calendar.ics", {"commune": "x\x85"}), ("/api/events/x%0A", {}), ("/api/registrations/abc%0A", {}),
-    ("/organisations/asti%0A/calendar.ics", {}), ("/api/registrations/abc%0A/calendar.ics", {}),
+    ("/api/events", {"q": "caf\n"}),
+    ("/api/events", {"commune": "Esch\x00"}),
+    ("/api/events", {"organisation": "asti\n"}),
+    ("/api/events", {"lang": "fr\u2028"}),
+    ("/api/events", {"cursor": "1.2\n"}),
+    ("/calendar.ics", {"q": "a\u202eb"}),
+    ("/calendar.ics", {"commune": "x\x85"}),
+    ("/api/events/x%0A", {}),
+    ("/api/registrations/abc%0A", {}),
+    ("/organisations/asti%0A/calendar.ics", {}),
+    ("/api/registrations/abc%0A/calendar.ics", {}),
 ]
 
 
@@ -324,8 +381,14 @@ async def test_control_characters_in_a_query_or_path_are_a_422(client) -> None:
 
 # ---------------------------------------------------------------------------- instants
 
-EXTREMES = ["0001-01-01T00:00:00+23:59", "9999-12-31T23:59:59-23:59", "1969-12-31T23:59:59Z", "2200-01-01T00:00:00Z",
-            "0001-01-01", "9999-12-31"]
+EXTREMES = [
+    "0001-01-01T00:00:00+23:59",
+    "9999-12-31T23:59:59-23:59",
+    "1969-12-31T23:59:59Z",
+    "2200-01-01T00:00:00Z",
+    "0001-01-01",
+    "9999-12-31",
+]
 
 
 @pytest.mark.parametrize("path", ["/api/events", "/calendar.ics"])
@@ -340,14 +403,23 @@ async def test_an_instant_at_the_edge_of_the_calendar_is_a_422_in_words(client, 
             assert "\\A" not in answer.text and "[0-9]" not in answer.text
 
 
-@pytest.mark.parametrize(("change", "field"), [
-    ({"registration_opens_at": "0001-01-01T00:00:00+23:59"}, "registration_opens_at"),
-    ({"registration_closes_at": "9999-12-31T23:59:59-23:59"}, "registration_closes_at"),
-    ({"starts_at": "9999-12-31T23:59:59-23:59"}, "starts_at"),
-    ({"ends_at": "0001-01-01T00:00:00+23:59"}, "ends_at"),
-    ({"recurrence": {"rrule": "FREQ=WEEKLY;COUNT=3", "exdates": ["9999-12-31T23:59:59-23:59"]}}, "recurrence.exdates[0]"),
-    ({"recurrence": {"rrule": "FREQ=WEEKLY;COUNT=3", "exdates": ["0001-01-01T00:00:00+23:59"]}}, "recurrence.exdates[0]"),
-])
+@pytest.mark.parametrize(
+    ("change", "field"),
+    [
+        ({"registration_opens_at": "0001-01-01T00:00:00+23:59"}, "registration_opens_at"),
+        ({"registration_closes_at": "9999-12-31T23:59:59-23:59"}, "registration_closes_at"),
+        ({"starts_at": "9999-12-31T23:59:59-23:59"}, "starts_at"),
+        ({"ends_at": "0001-01-01T00:00:00+23:59"}, "ends_at"),
+        (
+            {"recurrence": {"rrule": "FREQ=WEEKLY;COUNT=3", "exdates": ["9999-12-31T23:59:59-23:59"]}},
+            "recurrence.exdates[0]",
+        ),
+        (
+            {"recurrence": {"rrule": "FREQ=WEEKLY;COUNT=3", "exdates": ["0001-01-01T00:00:00+23:59"]}},
+            "recurrence.exdates[0]",
+        ),
+    ],
+)
 async def test_event_instants_outside_1970_to_2200_are_refused(client, conn, change, field) -> None:
     _, token = await create_organiser(conn, {"asti": "organiser"})
     answer = await client.post("/api/organiser/events", json=event_body(**change), headers=auth(token))
@@ -364,8 +436,15 @@ async def test_a_plain_date_is_the_start_of_that_day_in_luxembourg(client, conn,
     org = await create_organisation(conn)
 
     async def event_starting(at: datetime) -> str:
-        return (await create_event(conn, settings, organisation=org["slug"], starts_at=at.isoformat(),
-                                   ends_at=(at + timedelta(minutes=15)).isoformat())).slug
+        return (
+            await create_event(
+                conn,
+                settings,
+                organisation=org["slug"],
+                starts_at=at.isoformat(),
+                ends_at=(at + timedelta(minutes=15)).isoformat(),
+            )
+        ).slug
 
     # half an hour before and after midnight in Luxembourg: both before midnight UTC, so a date read
     # in UTC would put both on the same side
@@ -386,18 +465,30 @@ async def test_a_plain_date_is_the_start_of_that_day_in_luxembourg(client, conn,
 # ---------------------------------------------------------------------------- recurrence
 
 BAD_RULES = [
-    "FREQ=WEEKLY;INTERVAL=0;COUNT=3", "FREQ=WEEKLY;INTERVAL=-1;COUNT=3", "FREQ=WEEKLY;INTERVAL=99999;COUNT=3",
-    "FREQ=MONTHLY;INTERVAL=53;COUNT=3", "FREQ=WEEKLY;COUNT=0", "FREQ=WEEKLY;COUNT=201",
-    "FREQ=WEEKLY;UNTIL=99991231", "FREQ=WEEKLY;UNTIL=00010101", "FREQ=WEEKLY;UNTIL=20270230",
-    "FREQ=WEEKLY;COUNT=3;UNTIL=20271231", "FREQ=WEEKLY;COUNT=3;COUNT=4", "FREQ=WEEKLY;COUNT=3;BYHOUR=25",
-    "FREQ=WEEKLY;COUNT=3;BYMONTHDAY=0", "FREQ=WEEKLY;COUNT=3\n", "FREQ=WEEKLY;;COUNT=3",
+    "FREQ=WEEKLY;INTERVAL=0;COUNT=3",
+    "FREQ=WEEKLY;INTERVAL=-1;COUNT=3",
+    "FREQ=WEEKLY;INTERVAL=99999;COUNT=3",
+    "FREQ=MONTHLY;INTERVAL=53;COUNT=3",
+    "FREQ=WEEKLY;COUNT=0",
+    "FREQ=WEEKLY;COUNT=201",
+    "FREQ=WEEKLY;UNTIL=99991231",
+    "FREQ=WEEKLY;UNTIL=00010101",
+    "FREQ=WEEKLY;UNTIL=20270230",
+    "FREQ=WEEKLY;COUNT=3;UNTIL=20271231",
+    "FREQ=WEEKLY;COUNT=3;COUNT=4",
+    "FREQ=WEEKLY;COUNT=3;BYHOUR=25",
+    "FREQ=WEEKLY;COUNT=3;BYMONTHDAY=0",
+    "FREQ=WEEKLY;COUNT=3\n",
+    "FREQ=WEEKLY;;COUNT=3",
 ]
 
 
 async def test_an_rrule_out_of_bounds_is_a_422(client, conn) -> None:
     _, token = await create_organiser(conn, {"asti": "organiser"})
     for rule in BAD_RULES:
-        answer = await client.post("/api/organiser/events", json=event_body(recurrence={"rrule": rule}), headers=auth(token))
+        answer = await client.post(
+            "/api/organiser/events", json=event_body(recurrence={"rrule": rule}), headers=auth(token)
+        )
         assert answer.status_code == 422, (rule, answer.text)
         assert answer.json()["errors"][0]["field"] == "recurrence.rrule"
 
@@ -407,8 +498,11 @@ async def test_an_rrule_that_rarely_matches_is_read_for_two_years_at_most(client
     started = time.monotonic()
     # the 31st of every 24th month from a month of 30 days: never within the series' span
     start = datetime(2027, 4, 30, 18, 0, tzinfo=LUX)
-    body = event_body(starts_at=start.isoformat(), ends_at=(start + timedelta(hours=1)).isoformat(),
-                      recurrence={"rrule": "FREQ=MONTHLY;INTERVAL=24;BYMONTHDAY=31;COUNT=200"})
+    body = event_body(
+        starts_at=start.isoformat(),
+        ends_at=(start + timedelta(hours=1)).isoformat(),
+        recurrence={"rrule": "FREQ=MONTHLY;INTERVAL=24;BYMONTHDAY=31;COUNT=200"},
+    )
     answer = await client.post("/api/organiser/events", json=body, headers=auth(token))
     assert answer.status_code == 422 and "no occurrence" in answer.json()["detail"], answer.text
     assert time.monotonic() - started < 2
@@ -416,24 +510,44 @@ async def test_an_rrule_that_rarely_matches_is_read_for_two_years_at_most(client
 
 # ---------------------------------------------------------------------------- time zones
 
+
 async def test_a_time_zone_is_an_iana_name(client, conn, settings) -> None:
     _, token = await create_organiser(conn, {"asti": "organiser"})
     event = await create_event(conn, settings)
-    for zone in ("localtime", "Factory", "posixrules", "../etc/passwd", "/etc/localtime", "Europe/Luxembourg\n",
-                 "Mars/Olympus_Mons", "posix/Europe/Paris"):
+    for zone in (
+        "localtime",
+        "Factory",
+        "posixrules",
+        "../etc/passwd",
+        "/etc/localtime",
+        "Europe/Luxembourg\n",
+        "Mars/Olympus_Mons",
+        "posix/Europe/Paris",
+    ):
         created = await client.post("/api/organiser/events", json=event_body(timezone=zone), headers=auth(token))
         assert created.status_code == 422 and created.json()["errors"][0]["field"] == "timezone", (zone, created.text)
-        patched = await client.patch(f"/api/organiser/events/{event.slug}", json={"timezone": zone}, headers=auth(token))
+        patched = await client.patch(
+            f"/api/organiser/events/{event.slug}", json={"timezone": zone}, headers=auth(token)
+        )
         assert patched.status_code == 422 and patched.json()["errors"][0]["field"] == "timezone", (zone, patched.text)
-    fine = await client.post("/api/organiser/events", json=event_body(timezone="America/Sao_Paulo"), headers=auth(token))
+    fine = await client.post(
+        "/api/organiser/events", json=event_body(timezone="America/Sao_Paulo"), headers=auth(token)
+    )
     assert fine.status_code == 201, fine.text
 
 
 # ---------------------------------------------------------------------------- the 404 page and taken slugs
 
+
 async def test_the_404_pages_links_stay_on_this_site(pages) -> None:
-    for path in ("//evil.example/x", "/\\evil.example", "/%2F%2Fevil.example", "/%5Cevil.example/x",
-                 "///evil.example", "/\\/evil.example"):
+    for path in (
+        "//evil.example/x",
+        "/\\evil.example",
+        "/%2F%2Fevil.example",
+        "/%5Cevil.example/x",
+        "///evil.example",
+        "/\\/evil.example",
+    ):
         answer = await pages.get(httpx.URL("https://testserver" + path))
         assert answer.status_code == 404, path
         hrefs = [html.unescape(h) for h in re.findall(r'href="([^"]*)"', answer.text)]
@@ -446,10 +560,12 @@ async def test_the_404_pages_links_stay_on_this_site(pages) -> None:
 
 async def test_a_taken_slug_says_only_that_it_is_not_available_and_proposes_a_free_one(client, conn, settings) -> None:
     await create_event(conn, settings, organisation="clae", slug="secret-plan", publish=False)  # another's draft
-    mine = await create_event(conn, settings, organisation="asti", slug="our-evening")       # one's own, published
+    mine = await create_event(conn, settings, organisation="asti", slug="our-evening")  # one's own, published
     _, token = await create_organiser(conn, {"asti": "organiser"})
-    answers = [await client.post("/api/organiser/events", json=event_body(slug=slug), headers=auth(token))
-               for slug in ("secret-plan", mine.slug)]
+    answers = [
+        await client.post("/api/organiser/events", json=event_body(slug=slug), headers=auth(token))
+        for slug in ("secret-plan", mine.slug)
+    ]
     for answer, slug in zip(answers, ("secret-plan", mine.slug), strict=True):
         assert answer.status_code == 409, answer.text
         problem = answer.json()
@@ -473,7 +589,9 @@ async def test_a_real_token_or_slug_followed_by_a_newline_finds_nothing(client, 
     assert (await client.get(f"/api/events/{event.slug}%0A")).status_code == 422
     assert (await pages.get(f"/events/{event.slug}%0A")).status_code == 404
     page = await pages.get(f"/events/{event.slug}")
-    posted = await pages.post(f"/events/{event.slug}%0A/register", data={"csrf_token": csrf_token(page), "name": "Ana",
-                                                                         "email": "ana@example.org", "consent": "yes"})
+    posted = await pages.post(
+        f"/events/{event.slug}%0A/register",
+        data={"csrf_token": csrf_token(page), "name": "Ana", "email": "ana@example.org", "consent": "yes"},
+    )
     assert posted.status_code in (400, 404, 422)
     assert "ana@example.org" not in await _registrations_of(conn, event.slug)

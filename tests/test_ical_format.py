@@ -27,8 +27,8 @@ from tests.ical_readers import (
     assert_well_formed,
     epoch,
     occurrences_from,
-    parse_with_icaljs,
     parse_with_icalendar,
+    parse_with_icaljs,
     parse_with_vobject,
     with_private_tzids,
 )
@@ -68,8 +68,12 @@ def scenario_events() -> list[FeedEvent]:
     """Winter and summer events, a cancelled one, DST edges and two series with overrides."""
     return [
         event(
-            "winter", lux(2026, 1, 14, 12, 15), lux(2026, 1, 14, 13, 45), sequence=2,
-            summary="Webconférence : s'inscrire à la commune", categories=["webconference"],
+            "winter",
+            lux(2026, 1, 14, 12, 15),
+            lux(2026, 1, 14, 13, 45),
+            sequence=2,
+            summary="Webconférence : s'inscrire à la commune",
+            categories=["webconference"],
             join_url="https://meet.example.org/zesummen-winter?pwd=a1&lang=fr",
         ),
         event("summer", lux(2026, 7, 8, 18, 0), lux(2026, 7, 8, 19, 30)),
@@ -80,29 +84,46 @@ def scenario_events() -> list[FeedEvent]:
         # Starts in summer time and ends in winter time, three hours later, across the repeated hour.
         event("across-autumn-fold", lux(2026, 10, 25, 1, 30), datetime(2026, 10, 25, 2, 30, tzinfo=UTC)),
         event(
-            "autumn-series", lux(2026, 10, 7, 18, 0), lux(2026, 10, 7, 19, 30), sequence=3,
-            summary="Table de conversation lëtzebuergesch", categories=["conversation_table"],
-            rrule="FREQ=WEEKLY;COUNT=8", exdates=[lux(2026, 10, 14, 18, 0)],
+            "autumn-series",
+            lux(2026, 10, 7, 18, 0),
+            lux(2026, 10, 7, 19, 30),
+            sequence=3,
+            summary="Table de conversation lëtzebuergesch",
+            categories=["conversation_table"],
+            rrule="FREQ=WEEKLY;COUNT=8",
+            exdates=[lux(2026, 10, 14, 18, 0)],
             overrides=[
                 # moved from before the change to summer time's end to after it
                 FeedOverride(
-                    recurrence_id=lux(2026, 10, 21, 18, 0), starts_at=lux(2026, 10, 27, 17, 30),
-                    ends_at=lux(2026, 10, 27, 19, 0), sequence=4, summary="Table de conversation (salle 2)",
+                    recurrence_id=lux(2026, 10, 21, 18, 0),
+                    starts_at=lux(2026, 10, 27, 17, 30),
+                    ends_at=lux(2026, 10, 27, 19, 0),
+                    sequence=4,
+                    summary="Table de conversation (salle 2)",
                 ),
                 FeedOverride(
-                    recurrence_id=lux(2026, 11, 4, 18, 0), starts_at=lux(2026, 11, 4, 18, 0),
-                    ends_at=lux(2026, 11, 4, 19, 30), sequence=4, status="cancelled",
+                    recurrence_id=lux(2026, 11, 4, 18, 0),
+                    starts_at=lux(2026, 11, 4, 18, 0),
+                    ends_at=lux(2026, 11, 4, 19, 30),
+                    sequence=4,
+                    status="cancelled",
                 ),
             ],
         ),
         # Every other week across the start of summer time 2027, UNTIL given as a local date.
         event(
-            "spring-series", lux(2027, 2, 3, 12, 0), lux(2027, 2, 3, 13, 0),
+            "spring-series",
+            lux(2027, 2, 3, 12, 0),
+            lux(2027, 2, 3, 13, 0),
             rrule="FREQ=WEEKLY;INTERVAL=2;UNTIL=20270414",
         ),
         event(
-            "lisbon", datetime(2026, 6, 10, 19, 0, tzinfo=LISBON), datetime(2026, 6, 10, 20, 30, tzinfo=LISBON),
-            timezone="Europe/Lisbon", summary="Sessão de informação", lang="pt",
+            "lisbon",
+            datetime(2026, 6, 10, 19, 0, tzinfo=LISBON),
+            datetime(2026, 6, 10, 20, 30, tzinfo=LISBON),
+            timezone="Europe/Lisbon",
+            summary="Sessão de informação",
+            lang="pt",
         ),
     ]
 
@@ -118,7 +139,9 @@ def expected_occurrences() -> list[Occurrence]:
         found = []
         for original in originals:
             start, end = moved.get(original, (original, original + length))
-            found.append(Occurrence(f"{uid}@zesummen.test", epoch(original), epoch(start), epoch(end), original in cancelled))
+            found.append(
+                Occurrence(f"{uid}@zesummen.test", epoch(original), epoch(start), epoch(end), original in cancelled)
+            )
         return found
 
     # zoneinfo itself is the reference: pin it to known offsets once
@@ -129,21 +152,40 @@ def expected_occurrences() -> list[Occurrence]:
             single("winter", lux(2026, 1, 14, 12, 15), lux(2026, 1, 14, 13, 45)),
             single("summer", lux(2026, 7, 8, 18, 0), lux(2026, 7, 8, 19, 30)),
             single("cancelled", lux(2026, 3, 18, 10, 0), lux(2026, 3, 18, 11, 0), cancelled=True),
-            single("after-spring-gap", datetime(2026, 3, 29, 1, 30, tzinfo=UTC), datetime(2026, 3, 29, 2, 30, tzinfo=UTC)),
-            single("across-autumn-fold", datetime(2026, 10, 24, 23, 30, tzinfo=UTC), datetime(2026, 10, 25, 2, 30, tzinfo=UTC)),
+            single(
+                "after-spring-gap", datetime(2026, 3, 29, 1, 30, tzinfo=UTC), datetime(2026, 3, 29, 2, 30, tzinfo=UTC)
+            ),
+            single(
+                "across-autumn-fold",
+                datetime(2026, 10, 24, 23, 30, tzinfo=UTC),
+                datetime(2026, 10, 25, 2, 30, tzinfo=UTC),
+            ),
             *series(
                 "autumn-series",
                 # 14 October is an EXDATE: it is not an occurrence at all
-                [lux(2026, 10, 7, 18), lux(2026, 10, 21, 18), lux(2026, 10, 28, 18), lux(2026, 11, 4, 18),
-                 lux(2026, 11, 11, 18), lux(2026, 11, 18, 18), lux(2026, 11, 25, 18)],
+                [
+                    lux(2026, 10, 7, 18),
+                    lux(2026, 10, 21, 18),
+                    lux(2026, 10, 28, 18),
+                    lux(2026, 11, 4, 18),
+                    lux(2026, 11, 11, 18),
+                    lux(2026, 11, 18, 18),
+                    lux(2026, 11, 25, 18),
+                ],
                 timedelta(minutes=90),
                 moved={lux(2026, 10, 21, 18): (lux(2026, 10, 27, 17, 30), lux(2026, 10, 27, 19, 0))},
                 cancelled={lux(2026, 11, 4, 18)},
             ),
             *series(
                 "spring-series",
-                [lux(2027, 2, 3, 12), lux(2027, 2, 17, 12), lux(2027, 3, 3, 12), lux(2027, 3, 17, 12),
-                 lux(2027, 3, 31, 12), lux(2027, 4, 14, 12)],
+                [
+                    lux(2027, 2, 3, 12),
+                    lux(2027, 2, 17, 12),
+                    lux(2027, 3, 3, 12),
+                    lux(2027, 3, 17, 12),
+                    lux(2027, 3, 31, 12),
+                    lux(2027, 4, 14, 12),
+                ],
                 timedelta(hours=1),
             ),
             single("lisbon", datetime(2026, 6, 10, 18, 0, tzinfo=UTC), datetime(2026, 6, 10, 19, 30, tzinfo=UTC)),
@@ -205,16 +247,37 @@ def test_every_parser_reads_each_vevent_as_written(icaljs):
     for e in scenario_events():
         source.append((e.uid, None, epoch(e.starts_at), epoch(e.ends_at), status[e.status], e.sequence, e.summary))
         for o in sorted(e.overrides, key=lambda o: o.recurrence_id):
-            source.append((e.uid, epoch(o.recurrence_id), epoch(o.starts_at), epoch(o.ends_at), status[o.status],
-                           o.sequence, o.summary or e.summary))
+            source.append(
+                (
+                    e.uid,
+                    epoch(o.recurrence_id),
+                    epoch(o.starts_at),
+                    epoch(o.ends_at),
+                    status[o.status],
+                    o.sequence,
+                    o.summary or e.summary,
+                )
+            )
 
     def as_rows(parsed: list[ParsedEvent]) -> list[tuple]:
-        return [(p.uid, p.recurrence_id and epoch(p.recurrence_id), epoch(p.start), epoch(p.end),
-                 p.status, p.sequence, p.summary) for p in parsed]
+        return [
+            (
+                p.uid,
+                p.recurrence_id and epoch(p.recurrence_id),
+                epoch(p.start),
+                epoch(p.end),
+                p.status,
+                p.sequence,
+                p.summary,
+            )
+            for p in parsed
+        ]
 
     data = scenario_calendar()
-    from_js = [(e["uid"], e["recurrence_id"], e["start"], e["end"], e["status"], e["sequence"], e["summary"])
-               for e in icaljs(data)["events"]]
+    from_js = [
+        (e["uid"], e["recurrence_id"], e["start"], e["end"], e["status"], e["sequence"], e["summary"])
+        for e in icaljs(data)["events"]
+    ]
     assert from_js == source
     assert as_rows(parse_with_vobject(data)) == source
     # vobject read Luxembourg's times from the file, not from its fallback tz database
@@ -228,11 +291,16 @@ def test_single_summer_event_feed_reads_right(icaljs):
     """A one-event feed in summer gets a VTIMEZONE of its own year, read right by all three."""
     only = [event("july", lux(2030, 7, 1, 9, 0), lux(2030, 7, 1, 10, 0))]
     data = build_calendar(only, name="x", description="", lang="de")
-    expected = [Occurrence("july@zesummen.test", epoch(only[0].starts_at), epoch(only[0].starts_at),
-                           epoch(only[0].ends_at), False)]
+    expected = [
+        Occurrence(
+            "july@zesummen.test", epoch(only[0].starts_at), epoch(only[0].starts_at), epoch(only[0].ends_at), False
+        )
+    ]
     window = (datetime(2030, 1, 1, tzinfo=UTC), datetime(2031, 1, 1, tzinfo=UTC))
-    found_js = sorted(Occurrence(o["uid"], o["recurrence_id"], o["start"], o["end"], o["status"] == "CANCELLED")
-                      for o in icaljs(data, window)["occurrences"])
+    found_js = sorted(
+        Occurrence(o["uid"], o["recurrence_id"], o["start"], o["end"], o["status"] == "CANCELLED")
+        for o in icaljs(data, window)["occurrences"]
+    )
     assert found_js == expected
     assert [epoch(p.start) for p in parse_with_vobject(data)] == [expected[0].start]
     assert [epoch(p.start) for p in parse_with_icalendar(with_private_tzids(data))] == [expected[0].start]
@@ -309,8 +377,9 @@ def one_line(text: str) -> str:
 
 def text_event(uid: str, summary: str, description: str, location: str) -> FeedEvent:
     """A plain event carrying the given texts."""
-    return event(uid, lux(2026, 5, 6, 18), lux(2026, 5, 6, 19), summary=summary, description=description,
-                 location=location)
+    return event(
+        uid, lux(2026, 5, 6, 18), lux(2026, 5, 6, 19), summary=summary, description=description, location=location
+    )
 
 
 # make test tries the same cases on every run, so CI is repeatable; make fuzz (FUZZ_SEED set) draws
@@ -318,20 +387,27 @@ def text_event(uid: str, summary: str, description: str, location: str) -> FeedE
 FUZZING = "FUZZ_SEED" in os.environ
 
 
-@settings(max_examples=2000 if FUZZING else 200, deadline=None, derandomize=not FUZZING,
-          suppress_health_check=[HealthCheck.too_slow])
+@settings(
+    max_examples=2000 if FUZZING else 200,
+    deadline=None,
+    derandomize=not FUZZING,
+    suppress_health_check=[HealthCheck.too_slow],
+)
 @given(summary=texts, description=texts, location=texts)
 # every case issue 5 names, always tried: newlines, ; , \ and emoji, CJK and Luxembourgish
-@example(summary="Konversatiounsdësch; Lëtzebuergesch, fir Ufänker 🇱🇺",
-         description=NASTY * 6 + "\nZweet Linn\r\nDrëtt Linn\\n (keng nei Linn)",
-         location="Biergerzentrum, Esch-sur-Uelzecht; 2. Stack \\ Sall 日本")
+@example(
+    summary="Konversatiounsdësch; Lëtzebuergesch, fir Ufänker 🇱🇺",
+    description=NASTY * 6 + "\nZweet Linn\r\nDrëtt Linn\\n (keng nei Linn)",
+    location="Biergerzentrum, Esch-sur-Uelzecht; 2. Stack \\ Sall 日本",
+)
 @example(summary="\ufeff", description="\ufeffa", location="b\ufeff")  # found by hypothesis
 # found by hypothesis: icalendar wrote a backslash before a capital N as a line break
 @example(summary="\\N", description="C:\\New\\n\\\\NAS", location="\\\\NAS\\Events")
 def test_any_text_is_folded_safely_and_reads_back(summary, description, location):
     """Lines fit in 75 octets, end in CRLF, and icalendar and vobject give every text back."""
-    data = build_calendar([text_event("t", summary, description, location)], name=summary,
-                          description=description, lang="lb")
+    data = build_calendar(
+        [text_event("t", summary, description, location)], name=summary, description=description, lang="lb"
+    )
     assert_well_formed(data)
 
     calendar = icalendar.Calendar.from_ical(data)
@@ -351,8 +427,12 @@ def test_any_text_is_folded_safely_and_reads_back(summary, description, location
     assert (vevent.location.value if hasattr(vevent, "location") else "") == cleaned(location)
 
 
-@settings(max_examples=250 if FUZZING else 25, deadline=None, derandomize=not FUZZING,
-          suppress_health_check=[HealthCheck.too_slow])
+@settings(
+    max_examples=250 if FUZZING else 25,
+    deadline=None,
+    derandomize=not FUZZING,
+    suppress_health_check=[HealthCheck.too_slow],
+)
 @given(batch=st.lists(st.tuples(texts, texts, texts), min_size=1, max_size=8))
 def test_icaljs_gives_any_text_back(icaljs, batch):
     """ical.js unescapes and unfolds every text to what was put in (one node run per batch)."""
@@ -367,9 +447,15 @@ def test_icaljs_gives_any_text_back(icaljs, batch):
 
 
 @settings(max_examples=500, deadline=None)
-@given(line=st.text(alphabet=st.one_of(st.sampled_from(NASTY.replace("\n", "").replace("\r", "") + "\\^"),
-                                       st.characters(blacklist_categories=("Cs",), blacklist_characters="\r\n")),
-                    max_size=400))
+@given(
+    line=st.text(
+        alphabet=st.one_of(
+            st.sampled_from(NASTY.replace("\n", "").replace("\r", "") + "\\^"),
+            st.characters(blacklist_categories=("Cs",), blacklist_characters="\r\n"),
+        ),
+        max_size=400,
+    )
+)
 def test_folding_on_bytes_is_icalendar_s_folding(line):
     """The builder folds encoded lines itself (speed); the result is icalendar's own, octet for octet."""
     from icalendar.parser.string import _foldline
@@ -404,7 +490,10 @@ def test_identical_input_gives_identical_bytes():
     )
     for seed in ("0", "1", "2", "3", "4", "5"):
         done = subprocess.run(
-            [sys.executable, "-c", script], cwd=ROOT, capture_output=True, timeout=120,
+            [sys.executable, "-c", script],
+            cwd=ROOT,
+            capture_output=True,
+            timeout=120,
             env={**os.environ, "PYTHONHASHSEED": seed},
         )
         assert done.returncode == 0, done.stderr.decode()
@@ -480,8 +569,13 @@ def test_naive_datetimes_are_refused():
 def invitation(method: str, source: FeedEvent) -> bytes:
     """An invitation to Ana for the given event."""
     return build_event_invitation(
-        source, method=method, lang="fr", organizer_email="agenda@zesummen.test",
-        organizer_name="Zesummen", attendee_email="ana.silva@example.org", attendee_name='Ana "Nini" Silva, Jr.',
+        source,
+        method=method,
+        lang="fr",
+        organizer_email="agenda@zesummen.test",
+        organizer_name="Zesummen",
+        attendee_email="ana.silva@example.org",
+        attendee_name='Ana "Nini" Silva, Jr.',
     )
 
 
@@ -502,7 +596,10 @@ def test_invitation_request_carries_organizer_attendee_and_feed_identity(icaljs)
         assert str(attendee) == "mailto:ana.silva@example.org"
         assert attendee.params["CN"] == "Ana 'Nini' Silva, Jr."
         assert (attendee.params["ROLE"], attendee.params["PARTSTAT"], attendee.params["RSVP"]) == (
-            "REQ-PARTICIPANT", "ACCEPTED", "FALSE")
+            "REQ-PARTICIPANT",
+            "ACCEPTED",
+            "FALSE",
+        )
     assert int(vevents[0]["SEQUENCE"]) == series.sequence
     assert b"X-WR-CALNAME" not in data and b"REFRESH-INTERVAL" not in data
     assert parse_with_icaljs(icaljs, data) == [o for o in expected_occurrences() if o.uid == series.uid]

@@ -34,27 +34,35 @@ async def add_mission(client, staff: str, starts_at, **overrides) -> dict:
 
 async def test_pool_keeps_languages_places_and_time_and_gives_a_private_link(client, staff) -> None:
     created = await add_interpreter(
-        client, staff, languages=[{"code": code, "level": "C1"} for code in ("ti", "prs", "fa", "ar", "uk", "kea")],
-        absences=[{"first_day": "2026-12-24", "last_day": "2027-01-02"}])
+        client,
+        staff,
+        languages=[{"code": code, "level": "C1"} for code in ("ti", "prs", "fa", "ar", "uk", "kea")],
+        absences=[{"first_day": "2026-12-24", "last_day": "2027-01-02"}],
+    )
     assert created["link"].startswith("https://zesummen.test/i/") and len(created["link"]) > 60
     assert [s["code"] for s in created["languages"]] == sorted(["ti", "prs", "fa", "ar", "uk", "kea"])
     pool = (await client.get("/api/organiser/interpreters", headers=auth(staff))).json()
     assert [(i["id"], i["absences"], len(i["availability"])) for i in pool] == [
-        (created["id"], [{"first_day": "2026-12-24", "last_day": "2027-01-02"}], 5)]
+        (created["id"], [{"first_day": "2026-12-24", "last_day": "2027-01-02"}], 5)
+    ]
     assert "link" not in pool[0]  # shown once, on creation
-    again = await client.post("/api/organiser/interpreters", json=interpreter_body(email=created["email"]),
-                              headers=auth(staff))
+    again = await client.post(
+        "/api/organiser/interpreters", json=interpreter_body(email=created["email"]), headers=auth(staff)
+    )
     assert again.status_code == 409
 
 
-@pytest.mark.parametrize(("change", "field"), [
-    ({"languages": [{"code": "xx", "level": "C1"}]}, "languages[0].code"),
-    ({"languages": [{"code": "ti", "level": "A1"}]}, "languages[0].level"),
-    ({"communes": ["Atlantis"]}, "communes[0]"),
-    ({"email": "not an address"}, "email"),
-    # weekly hours are Luxembourg's local time: a time with an offset is refused, not stored shifted
-    ({"availability": [{"weekday": 1, "starts": "08:00:00+01:00", "ends": "18:00:00"}]}, "availability[0].starts"),
-])
+@pytest.mark.parametrize(
+    ("change", "field"),
+    [
+        ({"languages": [{"code": "xx", "level": "C1"}]}, "languages[0].code"),
+        ({"languages": [{"code": "ti", "level": "A1"}]}, "languages[0].level"),
+        ({"communes": ["Atlantis"]}, "communes[0]"),
+        ({"email": "not an address"}, "email"),
+        # weekly hours are Luxembourg's local time: a time with an offset is refused, not stored shifted
+        ({"availability": [{"weekday": 1, "starts": "08:00:00+01:00", "ends": "18:00:00"}]}, "availability[0].starts"),
+    ],
+)
 async def test_bad_interpreters_are_refused_naming_the_field(client, staff, change, field) -> None:
     response = await client.post("/api/organiser/interpreters", json=interpreter_body(**change), headers=auth(staff))
     assert response.status_code == 422, response.text
@@ -78,11 +86,13 @@ async def test_bad_missions_are_refused_naming_the_field(client, staff) -> None:
 
 
 async def test_assigning_an_interpreter_who_does_not_speak_the_language_names_the_field(client, staff) -> None:
-    only_arabic = await add_interpreter(client, staff, languages=[{"code": "fr", "level": "C2"},
-                                                                  {"code": "ar", "level": "C2"}])
+    only_arabic = await add_interpreter(
+        client, staff, languages=[{"code": "fr", "level": "C2"}, {"code": "ar", "level": "C2"}]
+    )
     mission = await add_mission(client, staff, at(monday(), 10))
-    response = await client.patch(f"{MISSIONS}/{mission['id']}", json={"interpreter": only_arabic["id"]},
-                                  headers=auth(staff))
+    response = await client.patch(
+        f"{MISSIONS}/{mission['id']}", json={"interpreter": only_arabic["id"]}, headers=auth(staff)
+    )
     assert response.status_code == 422 and response.json()["errors"][0]["field"] == "interpreter"
     # a legal matter needs C1 or better: B2 is enough for a social office, not for a court
     b2 = await add_interpreter(client, staff, languages=[{"code": "fr", "level": "C2"}, {"code": "ti", "level": "B2"}])
@@ -104,8 +114,11 @@ async def test_an_interpreter_never_holds_two_overlapping_missions(client, staff
     # moving the held mission onto the other is refused too; cancelling it frees the interpreter
     later = await add_mission(client, staff, at(day, 14), remote="video", place=None)
     assert (await client.patch(f"{MISSIONS}/{later['id']}", json=assign, headers=auth(staff))).status_code == 200
-    moved = await client.patch(f"{MISSIONS}/{later['id']}", headers=auth(staff),
-                               json={"starts_at": at(day, 11).isoformat(), "ends_at": at(day, 12).isoformat()})
+    moved = await client.patch(
+        f"{MISSIONS}/{later['id']}",
+        headers=auth(staff),
+        json={"starts_at": at(day, 11).isoformat(), "ends_at": at(day, 12).isoformat()},
+    )
     assert moved.status_code == 409
     cancel = await client.patch(f"{MISSIONS}/{first['id']}", json={"status": "cancelled"}, headers=auth(staff))
     assert cancel.json()["status"] == "cancelled" and cancel.json()["sequence"] == 1
@@ -134,15 +147,19 @@ async def test_candidates_are_the_fitting_free_available_covering_ones_least_bus
     day = monday()
     busy_month = await add_interpreter(client, staff, name="Busy this month")
     free = await add_interpreter(client, staff, name="Free")
-    await add_interpreter(client, staff, name="Wrong language", languages=[{"code": "fr", "level": "C2"},
-                                                                          {"code": "uk", "level": "C2"}])
-    await add_interpreter(client, staff, name="Weak Tigrinya", languages=[{"code": "fr", "level": "C2"},
-                                                                         {"code": "ti", "level": "B1"}])
+    await add_interpreter(
+        client, staff, name="Wrong language", languages=[{"code": "fr", "level": "C2"}, {"code": "uk", "level": "C2"}]
+    )
+    await add_interpreter(
+        client, staff, name="Weak Tigrinya", languages=[{"code": "fr", "level": "C2"}, {"code": "ti", "level": "B1"}]
+    )
     await add_interpreter(client, staff, name="North only", cantons=["Clervaux"], communes=[])
-    await add_interpreter(client, staff, name="Weekends", availability=[{"weekday": 6, "starts": "08:00:00",
-                                                                          "ends": "18:00:00"}])
-    await add_interpreter(client, staff, name="On holiday", absences=[{"first_day": day.isoformat(),
-                                                                       "last_day": day.isoformat()}])
+    await add_interpreter(
+        client, staff, name="Weekends", availability=[{"weekday": 6, "starts": "08:00:00", "ends": "18:00:00"}]
+    )
+    await add_interpreter(
+        client, staff, name="On holiday", absences=[{"first_day": day.isoformat(), "last_day": day.isoformat()}]
+    )
     await add_interpreter(client, staff, name="Capped", monthly_cap=0)
     overlapping = await add_interpreter(client, staff, name="Busy then")
     # one earlier mission this month for one; one at the very time for another
@@ -160,8 +177,9 @@ async def test_candidates_are_the_fitting_free_available_covering_ones_least_bus
 async def test_the_first_to_accept_an_offer_gets_it_the_others_find_it_taken(client, conn, staff) -> None:
     first, second = await add_interpreter(client, staff), await add_interpreter(client, staff)
     mission = await add_mission(client, staff, at(monday(), 10))
-    offers = await client.post(f"{MISSIONS}/{mission['id']}/offers", headers=auth(staff),
-                               json={"interpreters": [first["id"], second["id"]]})
+    offers = await client.post(
+        f"{MISSIONS}/{mission['id']}/offers", headers=auth(staff), json={"interpreters": [first["id"], second["id"]]}
+    )
     assert offers.status_code == 201 and [o["status"] for o in offers.json()] == ["offered", "offered"]
     by_interpreter = {o["interpreter"]: o["id"] for o in offers.json()}
     token = {i["id"]: i["link"].rsplit("/", 1)[1] for i in (first, second)}
@@ -182,8 +200,9 @@ async def test_staff_see_only_their_organisations_pool_and_missions(client, conn
     _, other = await create_organiser(conn, {"cefis": "organiser"})
     assert (await client.get(f"{MISSIONS}/{mission['id']}", headers=auth(other))).status_code == 404
     assert (await client.get(f"{MISSIONS}/{mission['id']}/candidates", headers=auth(other))).status_code == 404
-    assert (await client.patch(f"{MISSIONS}/{mission['id']}", json={"urgency": "urgent"},
-                               headers=auth(other))).status_code == 404
+    assert (
+        await client.patch(f"{MISSIONS}/{mission['id']}", json={"urgency": "urgent"}, headers=auth(other))
+    ).status_code == 404
     assert (await client.get("/api/organiser/interpreters", headers=auth(other))).json() == []
     foreign = await client.post("/api/organiser/interpreters", json=interpreter_body(), headers=auth(other))
     assert foreign.status_code == 404
@@ -197,17 +216,24 @@ async def test_an_interpreter_records_hours_only_on_their_own_begun_missions(cli
     early = await client.post(f"/api/interpreters/{token}/missions/{mission['id']}/hours", json={"minutes": 75})
     assert early.status_code == 409
     # the mission is over: moved a month back, as time would
-    await conn.execute("UPDATE interpretation_missions SET starts_at = starts_at - interval '30 days', "
-                       "ends_at = ends_at - interval '30 days' WHERE id = $1", mission["id"])
+    await conn.execute(
+        "UPDATE interpretation_missions SET starts_at = starts_at - interval '30 days', "
+        "ends_at = ends_at - interval '30 days' WHERE id = $1",
+        mission["id"],
+    )
     other_token = theirs["link"].rsplit("/", 1)[1]
-    assert (await client.post(f"/api/interpreters/{other_token}/missions/{mission['id']}/hours",
-                              json={"minutes": 75})).status_code == 404
+    assert (
+        await client.post(f"/api/interpreters/{other_token}/missions/{mission['id']}/hours", json={"minutes": 75})
+    ).status_code == 404
     done = await client.post(f"/api/interpreters/{token}/missions/{mission['id']}/hours", json={"minutes": 75})
     assert done.status_code == 200 and (done.json()["status"], done.json()["minutes_spent"]) == ("done", 75)
 
 
 async def test_missions_lose_their_personal_data_after_the_retention_but_keep_their_figures(
-    client, conn, settings, staff,
+    client,
+    conn,
+    settings,
+    staff,
 ) -> None:
     from server.interpretation.retention import anonymise_missions
 
@@ -219,17 +245,38 @@ async def test_missions_lose_their_personal_data_after_the_retention_but_keep_th
     assert await anonymise_missions(conn, settings) == 0
     # the first mission ended longer ago than registrations are kept after their event
     back = settings.anonymise_after + timedelta(days=30)
-    await conn.execute("UPDATE interpretation_missions SET starts_at = starts_at - $2::interval, "
-                       "ends_at = ends_at - $2::interval, minutes_spent = 70 WHERE id = $1", mission_id, back)
+    await conn.execute(
+        "UPDATE interpretation_missions SET starts_at = starts_at - $2::interval, "
+        "ends_at = ends_at - $2::interval, minutes_spent = 70 WHERE id = $1",
+        mission_id,
+        back,
+    )
     assert await anonymise_missions(conn, settings) == 1
     row = await conn.fetchrow("SELECT * FROM interpretation_missions WHERE id = $1", mission_id)
-    assert (row["requester_contact"], row["requester_email"], row["requester_phone"], row["beneficiary_initials"],
-            row["notes"], row["address"], row["status_hash"]) == ("-", "", "", "", "", "", None)
+    assert (
+        row["requester_contact"],
+        row["requester_email"],
+        row["requester_phone"],
+        row["beneficiary_initials"],
+        row["notes"],
+        row["address"],
+        row["status_hash"],
+    ) == ("-", "", "", "", "", "", None)
     # what the agency reports stays: languages, field, requester type, hours, interpreter
-    assert (row["from_language"], row["field"], row["requester_type"], row["minutes_spent"], row["interpreter_id"]) \
-        == ("ti", "social", "social_office", 70, interpreter["id"])
+    assert (row["from_language"], row["field"], row["requester_type"], row["minutes_spent"], row["interpreter_id"]) == (
+        "ti",
+        "social",
+        "social_office",
+        70,
+        interpreter["id"],
+    )
     assert (await client.get(status_path)).status_code == 404
-    assert await conn.fetchval("SELECT count(*) FROM outbox WHERE status IN ('queued', 'retrying') "
-                               "AND (payload->>'mission')::bigint = $1", mission_id) == 0
+    assert (
+        await conn.fetchval(
+            "SELECT count(*) FROM outbox WHERE status IN ('queued', 'retrying') AND (payload->>'mission')::bigint = $1",
+            mission_id,
+        )
+        == 0
+    )
     assert await conn.fetchval("SELECT anonymised_at FROM interpretation_missions WHERE id = $1", recent["id"]) is None
     assert await anonymise_missions(conn, settings) == 0

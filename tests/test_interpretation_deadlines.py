@@ -18,7 +18,10 @@ MISSIONS = "/api/organiser/interpretation-missions"
 
 
 async def test_an_offer_nobody_accepts_in_time_alerts_staff_once_in_their_language(
-    notifier_conn, notifier_pool, notifier_settings, smtp_server,
+    notifier_conn,
+    notifier_pool,
+    notifier_settings,
+    smtp_server,
 ) -> None:
     conn = notifier_conn
     await create_organisation(conn, "asti", "ASTI")
@@ -40,14 +43,18 @@ async def test_an_offer_nobody_accepts_in_time_alerts_staff_once_in_their_langua
         mission = made.json()
         offers_url = f"{MISSIONS}/{mission['id']}/offers"
         ids = [p["id"] for p in people]
-        impossible = ((datetime.now(UTC) - timedelta(minutes=1), "The deadline must be in the future."),
-                      (starts + timedelta(minutes=1), "The deadline cannot come after the mission starts."))
+        impossible = (
+            (datetime.now(UTC) - timedelta(minutes=1), "The deadline must be in the future."),
+            (starts + timedelta(minutes=1), "The deadline cannot come after the mission starts."),
+        )
         for answer_by, message in impossible:
-            refused = await http.post(offers_url, headers=auth(staff),
-                                      json={"interpreters": ids, "answer_by": answer_by.isoformat()})
+            refused = await http.post(
+                offers_url, headers=auth(staff), json={"interpreters": ids, "answer_by": answer_by.isoformat()}
+            )
             assert refused.status_code == 422, refused.text
             assert {"field": "answer_by", "message": message} in [
-                {k: e[k] for k in ("field", "message")} for e in refused.json()["errors"]]
+                {k: e[k] for k in ("field", "message")} for e in refused.json()["errors"]
+            ]
         # a day by default...
         before = datetime.now(UTC)
         offered = await http.post(offers_url, headers=auth(staff), json={"interpreters": ids})
@@ -56,11 +63,20 @@ async def test_an_offer_nobody_accepts_in_time_alerts_staff_once_in_their_langua
         assert len(deadlines) == 1
         assert before + timedelta(hours=24) <= deadlines.pop() <= datetime.now(UTC) + timedelta(hours=24)
         # ...but never after the start
-        soon_mission = (await http.post(MISSIONS, headers=auth(staff), json=mission_body(
-            datetime.now(UTC).replace(microsecond=0) + timedelta(hours=3),
-            remote="phone", place=None))).json()
-        soon_offers = (await http.post(f"{MISSIONS}/{soon_mission['id']}/offers", headers=auth(staff),
-                                       json={"interpreters": ids[:1]})).json()
+        soon_mission = (
+            await http.post(
+                MISSIONS,
+                headers=auth(staff),
+                json=mission_body(
+                    datetime.now(UTC).replace(microsecond=0) + timedelta(hours=3), remote="phone", place=None
+                ),
+            )
+        ).json()
+        soon_offers = (
+            await http.post(
+                f"{MISSIONS}/{soon_mission['id']}/offers", headers=auth(staff), json={"interpreters": ids[:1]}
+            )
+        ).json()
         assert datetime.fromisoformat(soon_offers[0]["answer_by"]) == datetime.fromisoformat(soon_mission["starts_at"])
 
         tokens = [p["link"].rsplit("/", 1)[1] for p in people]
@@ -73,8 +89,10 @@ async def test_an_offer_nobody_accepts_in_time_alerts_staff_once_in_their_langua
         assert declined.status_code == 200
         # nothing to say while an offer is still open
         assert await alert_unanswered(conn, notifier_settings) == 0
-        await conn.execute("UPDATE interpretation_offers SET answer_by = now() - interval '1 minute' "
-                           "WHERE mission_id = $1", mission["id"])
+        await conn.execute(
+            "UPDATE interpretation_offers SET answer_by = now() - interval '1 minute' WHERE mission_id = $1",
+            mission["id"],
+        )
         # past its deadline, an offer can no longer be accepted, even before the job expires it
         assert "Répondre avant le " not in (await http.get(f"/i/{tokens[1]}?lang=fr")).text
         late = await http.post(f"/api/interpreters/{tokens[1]}/offers/{by_interpreter[ids[1]]}/accept")
@@ -84,25 +102,32 @@ async def test_an_offer_nobody_accepts_in_time_alerts_staff_once_in_their_langua
         # two notifier copies run the job at once: staff are alerted once (the organiser and the
         # admin of the mission's organisation; not its viewer, nor another organisation's staff)
         async with notifier_pool.acquire() as first, notifier_pool.acquire() as second:
-            done = await asyncio.gather(alert_unanswered(first, notifier_settings),
-                                        alert_unanswered(second, notifier_settings))
+            done = await asyncio.gather(
+                alert_unanswered(first, notifier_settings), alert_unanswered(second, notifier_settings)
+            )
         assert sorted(done) == [0, 2]
         assert await alert_unanswered(conn, notifier_settings) == 0
         shown = (await http.get(f"{MISSIONS}/{mission['id']}", headers=auth(staff))).json()
         assert (shown["status"], shown["unanswered"]) == ("offered", True)
-        assert {r["status"] for r in await conn.fetch(
-            "SELECT status FROM interpretation_offers WHERE mission_id = $1", mission["id"])} == {"declined", "expired"}
+        assert {
+            r["status"]
+            for r in await conn.fetch("SELECT status FROM interpretation_offers WHERE mission_id = $1", mission["id"])
+        } == {"declined", "expired"}
 
         alerts = await conn.fetch("SELECT id, recipient FROM outbox WHERE kind = 'interpretation_unanswered'")
         assert viewer.email not in [a["recipient"] for a in alerts] and outsider.email not in [
-            a["recipient"] for a in alerts]
+            a["recipient"] for a in alerts
+        ]
         total = await conn.fetchval("SELECT count(*) FROM outbox WHERE due_at <= now()")
         assert await Notifier(notifier_settings).drain(notifier_pool) == total
         everything = await smtp_server.wait_for(total)
         received = {item.rcpt_tos[0]: item.message for item in everything if "interpret" not in item.rcpt_tos[0]}
         # each offer's mail says until when it may be accepted
-        offered_mails = [item.message.get_body(("plain",)).get_content() for item in everything
-                         if item.rcpt_tos[0] == people[0]["email"]]
+        offered_mails = [
+            item.message.get_body(("plain",)).get_content()
+            for item in everything
+            if item.rcpt_tos[0] == people[0]["email"]
+        ]
         assert len(offered_mails) == 2 and all("Répondre avant le " in text for text in offered_mails)
         to_german = received[german.email]
         assert to_german["Content-Language"] == "de"

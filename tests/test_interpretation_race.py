@@ -29,8 +29,13 @@ RACERS = 30
 @pytest.fixture(scope="module")
 async def servers(database_url: str, settings: Settings) -> AsyncIterator[list[httpx.AsyncClient]]:
     """Two granian processes serving the app (and the control path) on the test database."""
-    env = {"DATABASE_URL": database_url, "SECRET_KEY": settings.secret_key, "BASE_URL": settings.base_url,
-           "NOTIFIER": "0", "RATE_LIMIT_PER_ADDRESS": "1000000"}
+    env = {
+        "DATABASE_URL": database_url,
+        "SECRET_KEY": settings.secret_key,
+        "BASE_URL": settings.base_url,
+        "NOTIFIER": "0",
+        "RATE_LIMIT_PER_ADDRESS": "1000000",
+    }
     async with web_servers(env, count=2, app="tests.race_app:app_from_env") as clients:
         yield clients
 
@@ -46,7 +51,8 @@ async def agency(pool: asyncpg.Pool, settings: Settings):
     async def interpreter(**overrides) -> tuple[int, str]:
         async with pool.acquire() as conn:
             made = await service.create_interpreter(
-                conn, ADMIN, msgspec.convert(interpreter_body(organisation=slug, **overrides), InterpreterIn), settings)
+                conn, ADMIN, msgspec.convert(interpreter_body(organisation=slug, **overrides), InterpreterIn), settings
+            )
         return made.id, made.link.rsplit("/", 1)[1]
 
     async def mission(starts_at, **overrides) -> int:
@@ -58,9 +64,14 @@ async def agency(pool: asyncpg.Pool, settings: Settings):
         yield staff, interpreter, mission
     finally:
         async with pool.acquire() as conn:
-            people = [r["organiser_id"] for r in await conn.fetch(
-                "SELECT organiser_id FROM memberships m JOIN organisations o ON o.id = m.organisation_id "
-                "WHERE o.slug = $1", slug)]
+            people = [
+                r["organiser_id"]
+                for r in await conn.fetch(
+                    "SELECT organiser_id FROM memberships m JOIN organisations o ON o.id = m.organisation_id "
+                    "WHERE o.slug = $1",
+                    slug,
+                )
+            ]
             await conn.execute("DELETE FROM organisations WHERE slug = $1", slug)
             await conn.execute("DELETE FROM organisers WHERE id = ANY($1::bigint[])", people)
 
@@ -72,19 +83,28 @@ async def overlapping_missions(mission, count: int) -> list[int]:
 
 
 async def held(pool: asyncpg.Pool, interpreter_id: int) -> int:
-    return await pool.fetchval("SELECT count(*) FROM interpretation_missions WHERE interpreter_id = $1 "
-                               "AND status IN ('assigned', 'done')", interpreter_id)
+    return await pool.fetchval(
+        "SELECT count(*) FROM interpretation_missions WHERE interpreter_id = $1 AND status IN ('assigned', 'done')",
+        interpreter_id,
+    )
 
 
 async def test_control_a_check_in_python_then_write_does_double_book(servers, agency, pool) -> None:
     _, interpreter, mission = agency
     interpreter_id, _ = await interpreter()
     missions = await overlapping_missions(mission, RACERS)
-    await pool.execute("CREATE TABLE interpretation_race_control "
-                       "(mission_id bigint, interpreter_id bigint, starts_at timestamptz, ends_at timestamptz)")
+    await pool.execute(
+        "CREATE TABLE interpretation_race_control "
+        "(mission_id bigint, interpreter_id bigint, starts_at timestamptz, ends_at timestamptz)"
+    )
     try:
-        answers = await race(servers, [("POST", f"/test/interpretation-missions/{m}/unconstrained-assignment",
-                                        {"interpreter": interpreter_id}) for m in missions])
+        answers = await race(
+            servers,
+            [
+                ("POST", f"/test/interpretation-missions/{m}/unconstrained-assignment", {"interpreter": interpreter_id})
+                for m in missions
+            ],
+        )
         assert {a.status_code for a in answers} == {200}
         booked = await pool.fetchval("SELECT count(*) FROM interpretation_race_control")
     finally:
@@ -98,9 +118,11 @@ async def test_two_staff_assigning_at_once_never_double_book(servers, agency, po
     staff, interpreter, mission = agency
     interpreter_id, _ = await interpreter()
     missions = await overlapping_missions(mission, RACERS)
-    answers = await race(servers, [("PATCH", f"/api/organiser/interpretation-missions/{m}",
-                                    {"interpreter": interpreter_id}) for m in missions],
-                         headers=[auth(t) for t in staff])
+    answers = await race(
+        servers,
+        [("PATCH", f"/api/organiser/interpretation-missions/{m}", {"interpreter": interpreter_id}) for m in missions],
+        headers=[auth(t) for t in staff],
+    )
     assert sorted(a.status_code for a in answers) == [200] + [409] * (RACERS - 1), [a.text for a in answers][:3]
     assert all(a.json()["code"] == "interpreter_busy" for a in answers if a.status_code == 409)
     assert await held(pool, interpreter_id) == 1
@@ -113,8 +135,9 @@ async def test_offers_of_overlapping_missions_accepted_at_once_give_one(servers,
     offers = []
     async with httpx.AsyncClient(base_url=str(servers[0].base_url), headers=auth(staff[0])) as http:
         for m in missions:
-            made = await http.post(f"/api/organiser/interpretation-missions/{m}/offers",
-                                   json={"interpreters": [interpreter_id]})
+            made = await http.post(
+                f"/api/organiser/interpretation-missions/{m}/offers", json={"interpreters": [interpreter_id]}
+            )
             assert made.status_code == 201, made.text
             offers.append(made.json()[0]["id"])
     answers = await race(servers, [("POST", f"/api/interpreters/{token}/offers/{o}/accept", None) for o in offers])
@@ -127,11 +150,13 @@ async def test_many_interpreters_accepting_one_mission_at_once_the_first_gets_it
     people = [await interpreter() for _ in range(10)]
     (mission_id,) = await overlapping_missions(mission, 1)
     async with httpx.AsyncClient(base_url=str(servers[0].base_url), headers=auth(staff[0])) as http:
-        made = await http.post(f"/api/organiser/interpretation-missions/{mission_id}/offers",
-                               json={"interpreters": [i for i, _ in people]})
+        made = await http.post(
+            f"/api/organiser/interpretation-missions/{mission_id}/offers", json={"interpreters": [i for i, _ in people]}
+        )
     offer_of = {o["interpreter"]: o["id"] for o in made.json()}
-    answers = await race(servers, [("POST", f"/api/interpreters/{token}/offers/{offer_of[i]}/accept", None)
-                                   for i, token in people])
+    answers = await race(
+        servers, [("POST", f"/api/interpreters/{token}/offers/{offer_of[i]}/accept", None) for i, token in people]
+    )
     assert sorted(a.status_code for a in answers) == [200] + [409] * 9
     winner = next(a.json()["interpreter"] for a in answers if a.status_code == 200)
     row = await pool.fetchrow("SELECT status, interpreter_id FROM interpretation_missions WHERE id = $1", mission_id)

@@ -8,7 +8,7 @@ from __future__ import annotations
 import asyncio
 import io
 import re
-from datetime import datetime, timedelta, timezone
+from datetime import UTC, datetime, timedelta
 from email import message_from_bytes, policy
 
 import asyncpg
@@ -22,11 +22,18 @@ from server.errors import DomainError
 from server.notifications.messages import Skip, build_message
 from server.outbox import KINDS, enqueue
 from server.registrations import joins, qr
-from server.registrations.checkin import check_in
 from server.registrations import queries as q
+from server.registrations.checkin import check_in
 from server.registrations.tokens import checkin_url, join_url, scoped_token, token_from_nonce
 from server.security import redact
-from tests.factories import auth, committed_events, create_event, create_organisation, create_organiser, insert_registration
+from tests.factories import (
+    auth,
+    committed_events,
+    create_event,
+    create_organisation,
+    create_organiser,
+    insert_registration,
+)
 
 ROOM = "https://meet.example.org/room-of-the-conference"
 PERSONAL = re.compile(r"https://zesummen\.test/j/[A-Za-z0-9_-]{43}")
@@ -60,6 +67,7 @@ async def staff(conn) -> str:
 
 # ---------------------------------------------------------------------------- the join path
 
+
 async def test_a_confirmed_person_joins_through_their_link_and_both_joins_are_recorded(client, conn, settings) -> None:
     event = await create_event(conn, settings, join_url=ROOM)
     body = {"name": "Ana Silva", "email": "ana.join@example.org", "language": "pt", "consent": True}
@@ -81,7 +89,9 @@ async def test_a_confirmed_person_joins_through_their_link_and_both_joins_are_re
     second = await client.get(path)
     assert second.status_code == 303 and second.headers["location"] == ROOM
     again = await joins_of(conn, row["id"])
-    assert again["first_joined_at"] == recorded["first_joined_at"] and again["last_joined_at"] > recorded["last_joined_at"]
+    assert (
+        again["first_joined_at"] == recorded["first_joined_at"] and again["last_joined_at"] > recorded["last_joined_at"]
+    )
     assert again["joins"] == 2
     # the manage page's link (a join link must not be the manage token, nor open the manage page)
     assert (await client.get(f"/r/{path.removeprefix('/j/')}")).status_code == 404
@@ -101,7 +111,9 @@ async def test_two_joins_at_once_keep_the_first_instant(pool, settings) -> None:
             await control_a.start()
             await control_b.start()
             await first.execute("INSERT INTO registration_joins VALUES ($1, now(), now())", row["id"])
-            blocked = asyncio.create_task(second.execute("INSERT INTO registration_joins VALUES ($1, now(), now())", row["id"]))
+            blocked = asyncio.create_task(
+                second.execute("INSERT INTO registration_joins VALUES ($1, now(), now())", row["id"])
+            )
             await asyncio.sleep(0.2)
             assert not blocked.done()  # the second waits on the first's key
             await control_a.commit()
@@ -141,12 +153,26 @@ async def test_two_joins_at_once_keep_the_first_instant(pool, settings) -> None:
 
 # ---------------------------------------------------------------------------- refusals
 
-@pytest.mark.parametrize(("case", "lang", "status_code"), [
-    ("cancelled", "de", 410), ("expired", "lb", 410), ("pending", "pt", 409), ("waitlisted", "pt", 409),
-    ("event_cancelled", "fr", 410), ("no_link", "en", 409), ("not_a_web_conference", "en", 409),
-])
+
+@pytest.mark.parametrize(
+    ("case", "lang", "status_code"),
+    [
+        ("cancelled", "de", 410),
+        ("expired", "lb", 410),
+        ("pending", "pt", 409),
+        ("waitlisted", "pt", 409),
+        ("event_cancelled", "fr", 410),
+        ("no_link", "en", 409),
+        ("not_a_web_conference", "en", 409),
+    ],
+)
 async def test_a_refused_join_gets_a_friendly_page_in_the_person_s_language_and_never_the_link(
-    client, conn, settings, case: str, lang: str, status_code: int,
+    client,
+    conn,
+    settings,
+    case: str,
+    lang: str,
+    status_code: int,
 ) -> None:
     overrides = {"join_url": ROOM}
     if case == "no_link":
@@ -164,7 +190,9 @@ async def test_a_refused_join_gets_a_friendly_page_in_the_person_s_language_and_
     assert "location" not in answer.headers and "meet.example.org" not in answer.text
     assert answer.headers["cache-control"] == "no-store"
     assert f'<html lang="{lang}"' in answer.text
-    refusal = {"pending": "not_confirmed", "waitlisted": "not_confirmed", "not_a_web_conference": "no_link"}.get(case, case)
+    refusal = {"pending": "not_confirmed", "waitlisted": "not_confirmed", "not_a_web_conference": "no_link"}.get(
+        case, case
+    )
     if (refusal, lang) in HEADINGS:
         assert HEADINGS[(refusal, lang)] in answer.text
     # nothing was recorded, nobody was marked present
@@ -180,7 +208,11 @@ async def test_an_erased_registration_s_link_and_a_made_up_one_lead_nowhere(clie
     assert (await client.post(f"/api/registrations/{manage}/erase")).status_code == 204
     # the nonce is gone, so the link cannot be told from a made-up one: the visitor's language
     answer = await client.get(link, headers={"Accept-Language": "pt-PT,pt;q=0.9"})
-    assert answer.status_code == 404 and HEADINGS[("unknown", "pt")] in answer.text and "meet.example.org" not in answer.text
+    assert (
+        answer.status_code == 404
+        and HEADINGS[("unknown", "pt")] in answer.text
+        and "meet.example.org" not in answer.text
+    )
     other_id = scoped_token(settings.secret_key, "join", row["id"] + 1, b"x" * 16)
     checkin_as_join = scoped_token(settings.secret_key, "checkin", row["id"], b"x" * 16)
     for made_up in (other_id, checkin_as_join, "A" * 43, "short", "é" * 43, manage):
@@ -206,14 +238,16 @@ def test_the_join_and_check_in_paths_are_redacted_in_logs() -> None:
 
 # ---------------------------------------------------------------------------- mails and feed never carry the room
 
+
 def _text(content: str | bytes) -> str:
     return content.decode() if isinstance(content, bytes) else content
 
 
 async def test_no_mail_of_any_kind_carries_the_conference_link(conn, settings) -> None:
-    start = datetime.now(timezone.utc) + timedelta(days=3)
-    event = await create_event(conn, settings, join_url=ROOM, starts_at=start.isoformat(),
-                               ends_at=(start + timedelta(hours=1)).isoformat())
+    start = datetime.now(UTC) + timedelta(days=3)
+    event = await create_event(
+        conn, settings, join_url=ROOM, starts_at=start.isoformat(), ends_at=(start + timedelta(hours=1)).isoformat()
+    )
     payloads = {
         "reminder": {"offset": "P1D", "revision": 0},
         "organiser_message": {"subject": "Lien {event}", "body": "Bonjour {name}, à bientôt : {manage_url}"},
@@ -223,22 +257,37 @@ async def test_no_mail_of_any_kind_carries_the_conference_link(conn, settings) -
     for status in ("confirmed", "pending", "waitlisted", "cancelled", "expired"):
         reg, _ = await insert_registration(conn, settings, event.slug, status=status, language="fr")
         for kind in KINDS:
-            outbox_id = await enqueue(conn, kind, event_id=reg["event_id"], registration_id=reg["id"],
-                                      recipient=reg["email"], language="fr", payload=payloads.get(kind, {}))
+            outbox_id = await enqueue(
+                conn,
+                kind,
+                event_id=reg["event_id"],
+                registration_id=reg["id"],
+                recipient=reg["email"],
+                language="fr",
+                payload=payloads.get(kind, {}),
+            )
             row = await conn.fetchrow("SELECT * FROM outbox WHERE id = $1", outbox_id)
             try:
                 message = await build_message(conn, row, settings)
             except Skip:
                 continue
             raw = flatten_message(message)
-            decoded = "\n".join(_text(part.get_content()) for part in message_from_bytes(raw, policy=policy.default).walk()
-                                 if part.get_content_maintype() == "text" or part.get_content_type() == "application/ics")
+            decoded = "\n".join(
+                _text(part.get_content())
+                for part in message_from_bytes(raw, policy=policy.default).walk()
+                if part.get_content_maintype() == "text" or part.get_content_type() == "application/ics"
+            )
             decoded = decoded.replace("\r\n ", "")  # unfold the calendars' lines
             assert ROOM not in decoded and b"meet.example.org" not in raw, (kind, status)
             built[f"{kind}/{status}"] = decoded
     # the mails that give the link give the person's own, the invitation included
-    for key in ("registration_confirmed/confirmed", "reminder/confirmed", "event_changed/confirmed",
-                "registration_promoted/confirmed", "organiser_message/confirmed"):
+    for key in (
+        "registration_confirmed/confirmed",
+        "reminder/confirmed",
+        "event_changed/confirmed",
+        "registration_promoted/confirmed",
+        "organiser_message/confirmed",
+    ):
         assert PERSONAL.search(built[key]), key
     assert len(built) >= 12
 
@@ -254,7 +303,10 @@ async def test_the_personal_feed_carries_the_person_s_link_and_not_the_room(clie
 
 # ---------------------------------------------------------------------------- organisers see who joined
 
-async def test_organisers_see_the_first_join_and_a_prefilled_present_they_can_correct(client, conn, settings, staff) -> None:
+
+async def test_organisers_see_the_first_join_and_a_prefilled_present_they_can_correct(
+    client, conn, settings, staff
+) -> None:
     event = await create_event(conn, settings, join_url=ROOM)
     joiner, _ = await insert_registration(conn, settings, event.slug, status="confirmed")
     absent_set, _ = await insert_registration(conn, settings, event.slug, status="confirmed", attendance="absent")
@@ -267,7 +319,9 @@ async def test_organisers_see_the_first_join_and_a_prefilled_present_they_can_co
     before = by_id(await client.get(url, headers=auth(staff)))
     assert before[joiner["id"]]["joined_at"] is None and before[joiner["id"]]["attendance"] is None
     for reg in (joiner, absent_set):
-        assert (await client.get((await personal_link(conn, settings, reg["id"])).removeprefix(settings.base))).status_code == 303
+        assert (
+            await client.get((await personal_link(conn, settings, reg["id"])).removeprefix(settings.base))
+        ).status_code == 303
     after = by_id(await client.get(url, headers=auth(staff)))
     assert after[joiner["id"]]["joined_at"] is not None and after[joiner["id"]]["attendance"] == "present"
     assert after[absent_set["id"]]["attendance"] == "absent"  # an organiser's mark stands
@@ -276,8 +330,9 @@ async def test_organisers_see_the_first_join_and_a_prefilled_present_they_can_co
     assert [item["id"] for item in present] == [joiner["id"]]
 
     # the organiser corrects it; a later join does not undo the correction, nor move the first join
-    corrected = await client.patch(f"/api/organiser/registrations/{joiner['id']}", json={"attendance": "excused"},
-                                   headers=auth(staff))
+    corrected = await client.patch(
+        f"/api/organiser/registrations/{joiner['id']}", json={"attendance": "excused"}, headers=auth(staff)
+    )
     assert corrected.status_code == 200 and corrected.json()["joined_at"] == after[joiner["id"]]["joined_at"]
     await client.get((await personal_link(conn, settings, joiner["id"])).removeprefix(settings.base))
     last = by_id(await client.get(url, headers=auth(staff)))[joiner["id"]]
@@ -288,16 +343,32 @@ async def test_organisers_see_the_first_join_and_a_prefilled_present_they_can_co
 
 # ---------------------------------------------------------------------------- the check-in QR code
 
+
 def _decode_png(data: bytes) -> list[str]:
     return [result.text for result in zxingcpp.read_barcodes(Image.open(io.BytesIO(data)))]
 
 
 async def test_the_confirmation_mail_carries_a_qr_of_the_check_in_url_inline(conn, settings) -> None:
-    event = await create_event(conn, settings, kind="info_session", join_url=None, platform=None, online=False,
-                               venue="ASTI, 10 route de Longwy", commune="Luxembourg")
+    event = await create_event(
+        conn,
+        settings,
+        kind="info_session",
+        join_url=None,
+        platform=None,
+        online=False,
+        venue="ASTI, 10 route de Longwy",
+        commune="Luxembourg",
+    )
     reg, manage = await insert_registration(conn, settings, event.slug, status="confirmed", language="de")
-    outbox_id = await enqueue(conn, "registration_confirmed", event_id=reg["event_id"], registration_id=reg["id"],
-                              recipient=reg["email"], language="de", payload={})
+    outbox_id = await enqueue(
+        conn,
+        "registration_confirmed",
+        event_id=reg["event_id"],
+        registration_id=reg["id"],
+        recipient=reg["email"],
+        language="de",
+        payload={},
+    )
     message = await build_message(conn, await conn.fetchrow("SELECT * FROM outbox WHERE id = $1", outbox_id), settings)
     parsed = message_from_bytes(flatten_message(message), policy=policy.default)
     images = [part for part in parsed.walk() if part.get_content_type() == "image/png"]
@@ -313,8 +384,16 @@ async def test_the_confirmation_mail_carries_a_qr_of_the_check_in_url_inline(con
 
 
 async def test_the_manage_page_shows_the_qr_of_the_check_in_url_as_inline_svg(client, conn, settings) -> None:
-    event = await create_event(conn, settings, kind="info_session", join_url=None, platform=None, online=False,
-                               venue="ASTI", commune="Luxembourg")
+    event = await create_event(
+        conn,
+        settings,
+        kind="info_session",
+        join_url=None,
+        platform=None,
+        online=False,
+        venue="ASTI",
+        commune="Luxembourg",
+    )
     reg, manage = await insert_registration(conn, settings, event.slug, status="confirmed", language="lb")
     page = await client.get(f"/r/{manage}")
     assert page.status_code == 200
@@ -334,8 +413,16 @@ async def test_the_manage_page_shows_the_qr_of_the_check_in_url_as_inline_svg(cl
 
 
 async def test_a_stranger_opening_the_check_in_url_learns_nothing_and_changes_nothing(client, conn, settings) -> None:
-    event = await create_event(conn, settings, kind="info_session", join_url=None, platform=None, online=False,
-                               venue="ASTI", commune="Luxembourg")
+    event = await create_event(
+        conn,
+        settings,
+        kind="info_session",
+        join_url=None,
+        platform=None,
+        online=False,
+        venue="ASTI",
+        commune="Luxembourg",
+    )
     reg, _ = await insert_registration(conn, settings, event.slug, status="confirmed", name="Maria Kohl")
     url = checkin_url(settings.base, settings.secret_key, reg["id"], bytes(reg["token_nonce"]))
     path = url.removeprefix(settings.base)
@@ -353,9 +440,18 @@ async def test_a_stranger_opening_the_check_in_url_learns_nothing_and_changes_no
 
 async def test_check_in_marks_present_only_for_an_organiser_who_may_write_to_the_event(conn, settings) -> None:
     """The function the back-office's check-in page calls once the organiser is signed in."""
-    event = await create_event(conn, settings, kind="info_session", join_url=None, platform=None, online=False,
-                               venue="ASTI", commune="Luxembourg", organisation="asti",
-                               title={"fr": "Séance d'accueil", "de": "Willkommen"})
+    event = await create_event(
+        conn,
+        settings,
+        kind="info_session",
+        join_url=None,
+        platform=None,
+        online=False,
+        venue="ASTI",
+        commune="Luxembourg",
+        organisation="asti",
+        title={"fr": "Séance d'accueil", "de": "Willkommen"},
+    )
     reg, manage = await insert_registration(conn, settings, event.slug, status="confirmed", name="Maria Kohl")
     cancelled, _ = await insert_registration(conn, settings, event.slug, status="cancelled")
     token = checkin_url(settings.base, settings.secret_key, reg["id"], bytes(reg["token_nonce"])).rsplit("/", 1)[1]
@@ -370,13 +466,23 @@ async def test_check_in_marks_present_only_for_an_organiser_who_may_write_to_the
 
     # another organisation's staff, a made-up code, the join or manage token: the same 404; a viewer 403
     join_token = scoped_token(settings.secret_key, "join", reg["id"], bytes(reg["token_nonce"]))
-    for organiser, code_token, status in ((stranger, token, 404), (writer, "A" * 43, 404), (writer, join_token, 404),
-                                          (writer, manage, 404), (viewer, token, 403)):
+    for organiser, code_token, status in (
+        (stranger, token, 404),
+        (writer, "A" * 43, 404),
+        (writer, join_token, 404),
+        (writer, manage, 404),
+        (viewer, token, 403),
+    ):
         assert await refused(organiser, code_token) == status
     assert await conn.fetchval("SELECT attendance FROM registrations WHERE id = $1", reg["id"]) is None
 
     done = await check_in(conn, writer, token, "fr", settings)
-    assert (done.name, done.event, done.event_title, done.already_present) == ("Maria Kohl", event.slug, "Séance d'accueil", False)
+    assert (done.name, done.event, done.event_title, done.already_present) == (
+        "Maria Kohl",
+        event.slug,
+        "Séance d'accueil",
+        False,
+    )
     assert await conn.fetchval("SELECT attendance FROM registrations WHERE id = $1", reg["id"]) == "present"
     assert (await check_in(conn, writer, token, "de", settings)).already_present is True
 

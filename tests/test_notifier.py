@@ -13,9 +13,9 @@ import msgspec
 import pytest
 
 from server.notifications import queries as q
-from server.outbox import message_id
 from server.notifications.smtp import DeliveryError, SmtpSender
 from server.notifications.worker import RETRY_DELAYS, Notifier, retry_delay
+from server.outbox import message_id
 from server.processes import free_port
 from server.settings import Settings, load_settings
 from tests.factories import queue_messages
@@ -32,6 +32,7 @@ def quiet(settings: Settings, **changes: object) -> Settings:
 
 
 # ---------------------------------------------------------------------------- sending
+
 
 async def test_each_message_goes_out_once_with_a_message_id_from_its_row(
     notifier_conn, notifier_pool, notifier_settings, smtp_server: SmtpTestServer
@@ -55,7 +56,9 @@ async def test_connections_are_reused_within_the_bound(notifier_conn, notifier_p
     assert 1 <= smtp_server.sessions <= notifier_settings.notifier_concurrency
 
 
-async def test_a_421_is_retried_on_the_schedule_and_then_delivered(notifier_conn, notifier_pool, notifier_settings, smtp_server):
+async def test_a_421_is_retried_on_the_schedule_and_then_delivered(
+    notifier_conn, notifier_pool, notifier_settings, smtp_server
+):
     [outbox_id] = await queue_messages(notifier_conn, notifier_settings, 1)
     smtp_server.fail_next(421)
     before = datetime.now(UTC)
@@ -86,7 +89,9 @@ async def test_a_550_stops_at_once(notifier_conn, notifier_pool, notifier_settin
     assert smtp_server.received == []
 
 
-async def test_a_refused_recipient_fails_on_5xx_and_retries_on_4xx(notifier_conn, notifier_pool, notifier_settings, smtp_server):
+async def test_a_refused_recipient_fails_on_5xx_and_retries_on_4xx(
+    notifier_conn, notifier_pool, notifier_settings, smtp_server
+):
     first, second = await queue_messages(notifier_conn, notifier_settings, 2)
     addresses = {r["id"]: r["recipient"] for r in await notifier_conn.fetch("SELECT id, recipient FROM outbox")}
     smtp_server.refuse(addresses[first], 550)
@@ -135,7 +140,9 @@ async def test_a_dropped_connection_is_retried(notifier_conn, notifier_pool, not
     assert "connection" in row["last_error"].lower() or "disconnect" in row["last_error"].lower()
 
 
-async def test_smtp_user_and_password_log_in_and_a_wrong_one_is_retried_later(notifier_conn, notifier_pool, notifier_settings):
+async def test_smtp_user_and_password_log_in_and_a_wrong_one_is_retried_later(
+    notifier_conn, notifier_pool, notifier_settings
+):
     server = await SmtpTestServer.start(login=("zesummen", "s3cret"))
     try:
         first, second = await queue_messages(notifier_conn, notifier_settings, 2)
@@ -180,7 +187,10 @@ async def test_a_server_that_cannot_be_reached_costs_no_attempt_and_pauses_the_c
     assert await Notifier(notifier_settings).drain(notifier_pool) == 6
     assert len(smtp_server.received) == 6
 
-async def test_the_time_limit_covers_the_whole_message_not_each_command(notifier_conn, notifier_pool, notifier_settings, smtp_server):
+
+async def test_the_time_limit_covers_the_whole_message_not_each_command(
+    notifier_conn, notifier_pool, notifier_settings, smtp_server
+):
     [outbox_id] = await queue_messages(notifier_conn, notifier_settings, 1)
     # each answer comes within the limit, but MAIL + RCPT + DATA together do not
     smtp_server.step_delay = 0.3
@@ -190,7 +200,9 @@ async def test_the_time_limit_covers_the_whole_message_not_each_command(notifier
     assert smtp_server.received == []
 
 
-async def test_a_message_that_no_longer_applies_is_skipped_with_the_reason(notifier_conn, notifier_pool, notifier_settings, smtp_server):
+async def test_a_message_that_no_longer_applies_is_skipped_with_the_reason(
+    notifier_conn, notifier_pool, notifier_settings, smtp_server
+):
     [outbox_id] = await queue_messages(notifier_conn, notifier_settings, 1)
     await notifier_conn.execute(
         "UPDATE registrations SET status = 'cancelled', cancelled_at = now() WHERE id = (SELECT registration_id FROM outbox WHERE id = $1)",
@@ -202,11 +214,14 @@ async def test_a_message_that_no_longer_applies_is_skipped_with_the_reason(notif
     assert smtp_server.received == []
 
 
-async def test_a_reminder_past_its_grace_is_skipped_not_sent_late(notifier_conn, notifier_pool, notifier_settings, smtp_server):
+async def test_a_reminder_past_its_grace_is_skipped_not_sent_late(
+    notifier_conn, notifier_pool, notifier_settings, smtp_server
+):
     [outbox_id] = await queue_messages(notifier_conn, notifier_settings, 1, kind="reminder")
     await notifier_conn.execute(
-        "UPDATE outbox SET payload = '{\"offset\": \"PT1H\", \"revision\": 0}', due_at = now() - interval '2 hours',"
-        " expires_at = now() - interval '105 minutes' WHERE id = $1", outbox_id,
+        'UPDATE outbox SET payload = \'{"offset": "PT1H", "revision": 0}\', due_at = now() - interval \'2 hours\','
+        " expires_at = now() - interval '105 minutes' WHERE id = $1",
+        outbox_id,
     )
     await Notifier(notifier_settings).drain(notifier_pool)
     row = await outbox_row(notifier_conn, outbox_id)
@@ -214,7 +229,9 @@ async def test_a_reminder_past_its_grace_is_skipped_not_sent_late(notifier_conn,
     assert smtp_server.received == []
 
 
-async def test_a_message_that_cannot_be_written_fails_visibly(notifier_conn, notifier_pool, notifier_settings, smtp_server):
+async def test_a_message_that_cannot_be_written_fails_visibly(
+    notifier_conn, notifier_pool, notifier_settings, smtp_server
+):
     [outbox_id] = await queue_messages(notifier_conn, notifier_settings, 1)
     # a row of a kind nobody writes (data from a newer version, say): failed with why, not lost
     await notifier_conn.execute("UPDATE outbox SET kind = 'no_such_kind' WHERE id = $1", outbox_id)
@@ -232,17 +249,22 @@ def test_the_retry_schedule_is_30s_1_2_5_10_30min_1h_then_hourly_up_to_a_day():
     assert retry_delay(len(RETRY_DELAYS) + 1) is None
 
 
-async def test_after_the_last_retry_a_temporary_failure_fails(notifier_conn, notifier_pool, notifier_settings, smtp_server):
+async def test_after_the_last_retry_a_temporary_failure_fails(
+    notifier_conn, notifier_pool, notifier_settings, smtp_server
+):
     [outbox_id] = await queue_messages(notifier_conn, notifier_settings, 1)
-    await notifier_conn.execute("UPDATE outbox SET status = 'retrying', attempts = $2 WHERE id = $1", outbox_id, len(RETRY_DELAYS))
+    await notifier_conn.execute(
+        "UPDATE outbox SET status = 'retrying', attempts = $2 WHERE id = $1", outbox_id, len(RETRY_DELAYS)
+    )
     smtp_server.fail_next(421)
     await Notifier(notifier_settings).drain(notifier_pool)
     row = await outbox_row(notifier_conn, outbox_id)
     assert row["status"] == "failed" and row["last_error"].startswith(f"gave up after {len(RETRY_DELAYS) + 1} attempts")
 
 
-
-async def test_notifier_retry_delays_replaces_the_schedule(notifier_conn, notifier_pool, notifier_settings, smtp_server, monkeypatch):
+async def test_notifier_retry_delays_replaces_the_schedule(
+    notifier_conn, notifier_pool, notifier_settings, smtp_server, monkeypatch
+):
     monkeypatch.setenv("NOTIFIER_RETRY_DELAYS", "PT0.5S, PT2S")
     short = load_settings(database_url=notifier_settings.database_url, secret_key="test-secret")
     assert short.notifier_retry_delays == (timedelta(seconds=0.5), timedelta(seconds=2))
@@ -260,9 +282,13 @@ async def test_notifier_retry_delays_replaces_the_schedule(notifier_conn, notifi
         assert (await outbox_row(notifier_conn, outbox_id))["status"] == expected
     assert (await outbox_row(notifier_conn, outbox_id))["last_error"].startswith("gave up after 3 attempts")
 
+
 # ---------------------------------------------------------------------------- leases
 
-async def test_a_leased_row_is_left_alone_until_its_lease_runs_out(notifier_conn, notifier_pool, notifier_settings, smtp_server):
+
+async def test_a_leased_row_is_left_alone_until_its_lease_runs_out(
+    notifier_conn, notifier_pool, notifier_settings, smtp_server
+):
     [outbox_id] = await queue_messages(notifier_conn, notifier_settings, 1)
     # another copy claimed it and died without a word
     [claimed] = await notifier_conn.fetch(q.CLAIM_DUE, 10, "dead-worker", timedelta(seconds=1))
@@ -278,6 +304,7 @@ async def test_a_leased_row_is_left_alone_until_its_lease_runs_out(notifier_conn
 
 
 # ---------------------------------------------------------------------------- running
+
 
 async def wait_until(predicate, timeout: float = 10.0, step: float = 0.05):
     """Poll `predicate` (sync or async) until it is truthy; fail after `timeout`."""
@@ -302,9 +329,11 @@ async def running(notifier: Notifier):
 
 
 async def listening(conn: asyncpg.Connection) -> bool:
-    return bool(await conn.fetchval(
-        "SELECT count(*) FROM pg_stat_activity WHERE datname = current_database() AND query LIKE 'LISTEN %zesummen_outbox%'"
-    ))
+    return bool(
+        await conn.fetchval(
+            "SELECT count(*) FROM pg_stat_activity WHERE datname = current_database() AND query LIKE 'LISTEN %zesummen_outbox%'"
+        )
+    )
 
 
 async def test_queued_mail_wakes_a_waiting_worker(notifier_conn, notifier_settings, smtp_server):
@@ -362,7 +391,9 @@ class FlakyProxy:
         await asyncio.gather(pump(reader, up_writer), pump(up_reader, writer))
 
 
-async def test_a_database_that_goes_away_is_waited_for(notifier_conn, notifier_database_url, notifier_settings, smtp_server):
+async def test_a_database_that_goes_away_is_waited_for(
+    notifier_conn, notifier_database_url, notifier_settings, smtp_server
+):
     from urllib.parse import urlsplit
 
     parts = urlsplit(notifier_database_url)

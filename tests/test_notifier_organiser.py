@@ -7,8 +7,8 @@ from collections.abc import AsyncIterator
 import httpx
 import pytest
 
-from server.outbox import message_id
 from server.notifications.worker import Notifier
+from server.outbox import message_id
 from tests.apps import app_on
 from tests.factories import create_event, create_organiser, insert_registration, queue_messages
 
@@ -33,8 +33,10 @@ async def event_with_outcomes(conn, settings, smtp_server):
     sent, failed, retrying, skipped = ids
     smtp_server.refuse(rows[failed]["recipient"], 550)
     smtp_server.refuse(rows[retrying]["recipient"], 450)
-    await conn.execute("UPDATE registrations SET status = 'cancelled', cancelled_at = now() WHERE id = $1",
-                       rows[skipped]["registration_id"])
+    await conn.execute(
+        "UPDATE registrations SET status = 'cancelled', cancelled_at = now() WHERE id = $1",
+        rows[skipped]["registration_id"],
+    )
     return event, dict(sent=sent, failed=failed, retrying=retrying, skipped=skipped), rows
 
 
@@ -52,8 +54,12 @@ async def test_organisers_see_how_many_were_sent_queued_retrying_failed_skipped(
     [failed] = body["items"]
     assert failed["id"] == ids["failed"] and "550" in failed["last_error"]
     assert failed["message_id"] == message_id(ids["failed"], notifier_settings.mail_from)
-    skipped = (await api.get(f"/api/organiser/events/{event.slug}/messages?status=skipped", headers=bearer(token))).json()
-    assert [(m["id"], m["last_error"]) for m in skipped["items"]] == [(ids["skipped"], "the registration is cancelled now")]
+    skipped = (
+        await api.get(f"/api/organiser/events/{event.slug}/messages?status=skipped", headers=bearer(token))
+    ).json()
+    assert [(m["id"], m["last_error"]) for m in skipped["items"]] == [
+        (ids["skipped"], "the registration is cancelled now")
+    ]
 
 
 async def test_other_organisations_do_not_see_an_events_mail(api, notifier_conn, notifier_settings):
@@ -80,7 +86,9 @@ async def test_resending_a_failed_message_queues_it_again_under_its_message_id(
     assert [d.rcpt_tos for d in delivered] == [[rows[ids["failed"]]["recipient"]]]
 
 
-async def test_resending_a_sent_message_sends_a_new_copy(api, notifier_conn, notifier_pool, notifier_settings, smtp_server):
+async def test_resending_a_sent_message_sends_a_new_copy(
+    api, notifier_conn, notifier_pool, notifier_settings, smtp_server
+):
     [original] = await queue_messages(notifier_conn, notifier_settings, 1)
     await Notifier(notifier_settings).drain(notifier_pool)
     _, token = await create_organiser(notifier_conn, {"asti": "organiser"})
@@ -91,7 +99,9 @@ async def test_resending_a_sent_message_sends_a_new_copy(api, notifier_conn, not
     await Notifier(notifier_settings).drain(notifier_pool)
     # mail clients drop a message whose Message-ID they already have: the copy has its own
     assert [m.message_id for m in smtp_server.received] == [
-        message_id(original, notifier_settings.mail_from), message_id(copy["id"], notifier_settings.mail_from)]
+        message_id(original, notifier_settings.mail_from),
+        message_id(copy["id"], notifier_settings.mail_from),
+    ]
 
 
 async def test_resend_needs_a_writing_role_and_a_message_not_already_queued(api, notifier_conn, notifier_settings):
@@ -109,17 +119,29 @@ async def test_an_organiser_writes_to_the_confirmed_people_with_placeholders(
     api, notifier_conn, notifier_pool, notifier_settings, smtp_server
 ):
     event = await create_event(notifier_conn, notifier_settings)
-    confirmed = [(await insert_registration(notifier_conn, notifier_settings, event.slug, name=name, language=lang))[0]
-                 for name, lang in (("Ana Ferreira", "pt"), ("Jean Muller", "lb"))]
+    confirmed = [
+        (await insert_registration(notifier_conn, notifier_settings, event.slug, name=name, language=lang))[0]
+        for name, lang in (("Ana Ferreira", "pt"), ("Jean Muller", "lb"))
+    ]
     await insert_registration(notifier_conn, notifier_settings, event.slug, status="waitlisted", name="Wait Ing")
     _, token = await create_organiser(notifier_conn, {"asti": "organiser"})
-    answer = await api.post(f"/api/organiser/events/{event.slug}/messages", headers=bearer(token), json={
-        "subject": "News about {event}", "body": "Hello {name},\n\nplease bring a pen. {not a placeholder? no: braces with spaces}",
-    })
+    answer = await api.post(
+        f"/api/organiser/events/{event.slug}/messages",
+        headers=bearer(token),
+        json={
+            "subject": "News about {event}",
+            "body": "Hello {name},\n\nplease bring a pen. {not a placeholder? no: braces with spaces}",
+        },
+    )
     assert answer.status_code == 422  # `{...}` that is not a placeholder is refused, even with spaces
-    answer = await api.post(f"/api/organiser/events/{event.slug}/messages", headers=bearer(token), json={
-        "subject": "News about {event}", "body": "Hello {name},\n\nplease bring a pen.\n\nCannot come? {manage_url}",
-    })
+    answer = await api.post(
+        f"/api/organiser/events/{event.slug}/messages",
+        headers=bearer(token),
+        json={
+            "subject": "News about {event}",
+            "body": "Hello {name},\n\nplease bring a pen.\n\nCannot come? {manage_url}",
+        },
+    )
     assert answer.status_code == 202, answer.text
     assert answer.json() == {"queued": 2, "to": ["confirmed"]}
     await Notifier(notifier_settings).drain(notifier_pool)
@@ -134,9 +156,14 @@ async def test_an_organiser_writes_to_the_confirmed_people_with_placeholders(
 async def test_an_unknown_placeholder_is_named_in_a_422(api, notifier_conn, notifier_settings):
     event = await create_event(notifier_conn, notifier_settings)
     _, token = await create_organiser(notifier_conn, {"asti": "organiser"})
-    answer = await api.post(f"/api/organiser/events/{event.slug}/messages", headers=bearer(token), json={
-        "subject": "Bonjour {prenom}", "body": "Bonjour {name}, rendez-vous {lieu}.",
-    })
+    answer = await api.post(
+        f"/api/organiser/events/{event.slug}/messages",
+        headers=bearer(token),
+        json={
+            "subject": "Bonjour {prenom}",
+            "body": "Bonjour {name}, rendez-vous {lieu}.",
+        },
+    )
     assert answer.status_code == 422
     assert answer.headers["content-type"].startswith("application/problem+json")
     errors = {(e["field"], e["message"].split(";")[0]) for e in answer.json()["errors"]}
@@ -150,23 +177,31 @@ async def test_writing_to_the_waiting_list_only_and_roles(api, notifier_conn, no
     waiting, _ = await insert_registration(notifier_conn, notifier_settings, event.slug, status="waitlisted")
     body = {"subject": "Waiting list", "body": "Hello {name}", "to": ["waitlisted"]}
     _, viewer = await create_organiser(notifier_conn, {"asti": "viewer"})
-    assert (await api.post(f"/api/organiser/events/{event.slug}/messages", headers=bearer(viewer), json=body)).status_code == 403
+    assert (
+        await api.post(f"/api/organiser/events/{event.slug}/messages", headers=bearer(viewer), json=body)
+    ).status_code == 403
     _, organiser = await create_organiser(notifier_conn, {"asti": "organiser"})
     answer = await api.post(f"/api/organiser/events/{event.slug}/messages", headers=bearer(organiser), json=body)
     assert answer.json() == {"queued": 1, "to": ["waitlisted"]}
     row = await notifier_conn.fetchrow("SELECT * FROM outbox")
     assert (row["kind"], row["registration_id"], row["payload"]) == (
-        "organiser_message", waiting["id"], {"subject": "Waiting list", "body": "Hello {name}"})
+        "organiser_message",
+        waiting["id"],
+        {"subject": "Waiting list", "body": "Hello {name}"},
+    )
 
 
-@pytest.mark.parametrize("body", [
-    {"subject": "", "body": "x"},
-    {"subject": "two\nlines", "body": "x"},
-    {"subject": "x", "body": "   "},
-    {"subject": "x", "body": "x", "to": []},
-    {"subject": "x", "body": "x", "to": ["cancelled"]},
-    {"subject": "x", "body": "x", "cc": "someone"},
-])
+@pytest.mark.parametrize(
+    "body",
+    [
+        {"subject": "", "body": "x"},
+        {"subject": "two\nlines", "body": "x"},
+        {"subject": "x", "body": "   "},
+        {"subject": "x", "body": "x", "to": []},
+        {"subject": "x", "body": "x", "to": ["cancelled"]},
+        {"subject": "x", "body": "x", "cc": "someone"},
+    ],
+)
 async def test_a_bad_message_is_a_422(api, notifier_conn, notifier_settings, body):
     event = await create_event(notifier_conn, notifier_settings)
     _, token = await create_organiser(notifier_conn, {"asti": "organiser"})

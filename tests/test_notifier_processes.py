@@ -10,8 +10,8 @@ import signal
 from collections import Counter
 from pathlib import Path
 
-from server.outbox import message_id
 from server.notifications.smtp import SmtpSender
+from server.outbox import message_id
 from tests.factories import queue_messages
 from tests.processes import exited, start_worker, stop, wait_for_rows
 from tests.smtp_server import SmtpTestServer
@@ -65,7 +65,9 @@ async def test_two_workers_on_one_outbox_send_each_message_once(notifier_conn, n
     assert len({m.peer for m in smtp_server.received}) > 2
 
 
-async def test_control_two_senders_without_claims_do_send_twice(notifier_conn, notifier_pool, notifier_settings, smtp_server):
+async def test_control_two_senders_without_claims_do_send_twice(
+    notifier_conn, notifier_pool, notifier_settings, smtp_server
+):
     """The control of the test above: the harness sees double sending when rows are not claimed."""
     from server.notifications.messages import build_delivery
 
@@ -137,7 +139,9 @@ def test_notifier_0_starts_neither(monkeypatch, notifier_settings):
     assert background_processes(notifier_settings) == []
 
 
-async def test_a_worker_on_its_own_without_smtp_host_writes_eml_files(notifier_conn, notifier_settings, smtp_server, tmp_path):
+async def test_a_worker_on_its_own_without_smtp_host_writes_eml_files(
+    notifier_conn, notifier_settings, smtp_server, tmp_path
+):
     [outbox_id] = await queue_messages(notifier_conn, notifier_settings, 1)
     worker = start_worker(notifier_settings, smtp_server, SMTP_HOST="", MAIL_DIR=str(tmp_path))
     try:
@@ -148,5 +152,6 @@ async def test_a_worker_on_its_own_without_smtp_host_writes_eml_files(notifier_c
         assert await stop(worker) == 0
     [eml] = tmp_path.glob("*.eml")
     assert email.message_from_bytes(eml.read_bytes(), policy=email.policy.default)["Message-ID"] == message_id(
-        outbox_id, notifier_settings.mail_from)
+        outbox_id, notifier_settings.mail_from
+    )
     assert smtp_server.received == []

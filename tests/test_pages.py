@@ -6,7 +6,7 @@ from __future__ import annotations
 import html
 import re
 from collections.abc import AsyncIterator
-from datetime import datetime, timedelta, timezone
+from datetime import UTC, datetime, timedelta
 
 import asyncpg
 import httpx
@@ -20,7 +20,7 @@ from server.settings import Settings
 from tests.apps import app_on
 from tests.factories import ADMIN, create_event, manage_token
 
-UTC = timezone.utc
+UTC = UTC
 HTML = {"accept": "text/html"}
 
 
@@ -53,8 +53,12 @@ async def form_post(pages: httpx.AsyncClient, slug: str, **fields: str) -> httpx
 
 
 def person(**overrides: str) -> dict[str, str]:
-    fields = {"name": "Ana Silva", "email": f"ana{datetime.now().timestamp()}@example.org".replace(".", "", 1),
-              "language": "pt", "consent": "yes"}
+    fields = {
+        "name": "Ana Silva",
+        "email": f"ana{datetime.now().timestamp()}@example.org".replace(".", "", 1),
+        "language": "pt",
+        "consent": "yes",
+    }
     fields.update(overrides)
     return fields
 
@@ -84,20 +88,36 @@ def next_week(hour: int = 11) -> datetime:
 
 # ---------------------------------------------------------------------------- the list
 
+
 async def test_list_shows_date_block_time_range_place_excerpt_and_read_more(pages, conn, settings) -> None:
     start = next_week()
-    web = await create_event(conn, settings, title={"fr": "Les Portugais de seconde génération"},
-                             summary={"fr": "Se sentent-ils faire partie du Luxembourg ? " * 10}, starts_at=start.isoformat(),
-                             ends_at=(start + timedelta(minutes=90)).isoformat())
-    info = await create_event(conn, settings, kind="info_session", commune="Esch-sur-Alzette", venue="Maison du Peuple",
-                              join_url=None, platform=None, title={"fr": "Accueillir les DPI"},
-                              starts_at=(start + timedelta(hours=4)).isoformat(),
-                              ends_at=(start + timedelta(hours=5)).isoformat())
+    web = await create_event(
+        conn,
+        settings,
+        title={"fr": "Les Portugais de seconde génération"},
+        summary={"fr": "Se sentent-ils faire partie du Luxembourg ? " * 10},
+        starts_at=start.isoformat(),
+        ends_at=(start + timedelta(minutes=90)).isoformat(),
+    )
+    info = await create_event(
+        conn,
+        settings,
+        kind="info_session",
+        commune="Esch-sur-Alzette",
+        venue="Maison du Peuple",
+        join_url=None,
+        platform=None,
+        title={"fr": "Accueillir les DPI"},
+        starts_at=(start + timedelta(hours=4)).isoformat(),
+        ends_at=(start + timedelta(hours=5)).isoformat(),
+    )
     page = await pages.get("/", params={"lang": "fr"})
     assert page.status_code == 200 and page.headers["content-type"].startswith("text/html")
     text = text_of(page)
     local = start.astimezone(__import__("zoneinfo").ZoneInfo("Europe/Luxembourg"))
-    block = re.search(rf'<time class="date-block" datetime="{local.date().isoformat()}".*?</time>', page.text, re.S).group(0)
+    block = re.search(
+        rf'<time class="date-block" datetime="{local.date().isoformat()}".*?</time>', page.text, re.S
+    ).group(0)
     from babel.dates import format_date
 
     assert f">{local.day}<" in block
@@ -114,8 +134,16 @@ async def test_list_shows_date_block_time_range_place_excerpt_and_read_more(page
 
 async def test_list_filters_by_kind_language_and_commune_and_links_the_same_feed(pages, conn, settings) -> None:
     web = await create_event(conn, settings, languages=["de"], title={"de": "Integration in den Arbeitsmarkt"})
-    info = await create_event(conn, settings, kind="info_session", commune="Differdange", join_url=None, platform=None,
-                              languages=["fr", "pt"], title={"fr": "Séance à Differdange"})
+    info = await create_event(
+        conn,
+        settings,
+        kind="info_session",
+        commune="Differdange",
+        join_url=None,
+        platform=None,
+        languages=["fr", "pt"],
+        title={"fr": "Séance à Differdange"},
+    )
     by_commune = await pages.get("/", params={"commune": "Differdange", "lang": "en"})
     assert info.slug in by_commune.text and web.slug not in by_commune.text
     by_language = await pages.get("/", params={"spoken": "de"})
@@ -140,6 +168,7 @@ async def test_list_offers_every_commune_of_the_table_as_a_filter(pages, conn) -
 
 # ---------------------------------------------------------------------------- one event
 
+
 async def test_event_page_shows_seats_left_form_and_calendar_links(pages, conn, settings) -> None:
     event = await create_event(conn, settings, capacity=12)
     page = await pages.get(f"/events/{event.slug}", params={"lang": "en"})
@@ -154,7 +183,14 @@ async def test_event_page_shows_seats_left_form_and_calendar_links(pages, conn, 
     assert f'href="https://zesummen.test/events/{event.slug}.ics"' in page.text
     assert f'href="webcal://zesummen.test/events/{event.slug}.ics"' in page.text
     assert "https://meet.example.org/room" not in page.text  # the join link is never public
-    assert len(re.findall(r'<option value="[^"]+">', re.search(r'<select id="f-commune".*?</select>', page.text, re.S).group(0))) == 100
+    assert (
+        len(
+            re.findall(
+                r'<option value="[^"]+">', re.search(r'<select id="f-commune".*?</select>', page.text, re.S).group(0)
+            )
+        )
+        == 100
+    )
 
 
 async def test_full_event_offers_the_waiting_list(pages, conn, settings) -> None:
@@ -164,25 +200,40 @@ async def test_full_event_offers_the_waiting_list(pages, conn, settings) -> None
 
 
 async def test_series_offers_all_dates_and_cancelled_or_closed_events_no_form(pages, conn, settings) -> None:
-    series = await create_event(conn, settings, kind="conversation_table", practised_language="lb", level="A2",
-                                join_url=None, platform=None, online=False, venue="ASTI", commune="Luxembourg",
-                                recurrence={"rrule": "FREQ=WEEKLY;COUNT=3"})
+    series = await create_event(
+        conn,
+        settings,
+        kind="conversation_table",
+        practised_language="lb",
+        level="A2",
+        join_url=None,
+        platform=None,
+        online=False,
+        venue="ASTI",
+        commune="Luxembourg",
+        recurrence={"rrule": "FREQ=WEEKLY;COUNT=3"},
+    )
     first = series.occurrences[0] if series.occurrences else series.slug
     page = await pages.get(f"/events/{first}", params={"lang": "lb"})
     assert 'name="whole_series"' in page.text
     assert "Lëtzebuergesch, Niveau A2 (Grondkenntnisser)" in text_of(page)
-    closed = await create_event(conn, settings, registration_closes_at=(datetime.now(UTC) - timedelta(minutes=1)).isoformat(),
-                                starts_at=(datetime.now(UTC) + timedelta(hours=2)).isoformat(),
-                                ends_at=(datetime.now(UTC) + timedelta(hours=3)).isoformat())
+    closed = await create_event(
+        conn,
+        settings,
+        registration_closes_at=(datetime.now(UTC) - timedelta(minutes=1)).isoformat(),
+        starts_at=(datetime.now(UTC) + timedelta(hours=2)).isoformat(),
+        ends_at=(datetime.now(UTC) + timedelta(hours=3)).isoformat(),
+    )
     page = await pages.get(f"/events/{closed.slug}", params={"lang": "fr"})
-    assert "Les inscriptions à cet événement sont closes." in text_of(page) and "<form method=\"post\"" not in page.text
+    assert "Les inscriptions à cet événement sont closes." in text_of(page) and '<form method="post"' not in page.text
     cancelled = await create_event(conn, settings)
     await cancel_event(conn, ADMIN, cancelled.slug, settings)
     page = await pages.get(f"/events/{cancelled.slug}", params={"lang": "pt"})
-    assert "Este evento foi cancelado." in text_of(page) and "<form method=\"post\"" not in page.text
+    assert "Este evento foi cancelado." in text_of(page) and '<form method="post"' not in page.text
 
 
 # ---------------------------------------------------------------------------- registering
+
 
 async def test_registering_redirects_to_what_happens_next(pages, conn, settings) -> None:
     event = await create_event(conn, settings, capacity=5)
@@ -191,8 +242,14 @@ async def test_registering_redirects_to_what_happens_next(pages, conn, settings)
     assert answer.status_code == 303
     assert answer.headers["location"] == f"/events/{event.slug}/registered?outcome=pending&lang=fr"
     row = await registration_row(conn, fields["email"])
-    assert (row["status"], row["name"], row["language"], row["commune"], row["interpretation"], row["accessibility"]) == (
-        "pending", "Ana Silva", "pt", "Esch-sur-Alzette", "ar", "Accès en fauteuil roulant")
+    assert (
+        row["status"],
+        row["name"],
+        row["language"],
+        row["commune"],
+        row["interpretation"],
+        row["accessibility"],
+    ) == ("pending", "Ana Silva", "pt", "Esch-sur-Alzette", "ar", "Accès en fauteuil roulant")
     after = await pages.get(answer.headers["location"], params={"lang": "pt"})
     assert "Veja a sua caixa de correio" in text_of(after)
 
@@ -208,9 +265,18 @@ async def test_full_event_puts_the_person_on_the_waiting_list(pages, conn, setti
 async def test_form_errors_are_shown_next_to_each_field_in_the_persons_language(pages, conn, settings) -> None:
     event = await create_event(conn, settings)
     page = await pages.get(f"/events/{event.slug}", params={"lang": "de"})
-    answer = await pages.post(f"/events/{event.slug}/register", data={
-        "csrf_token": csrf_token(page), "name": "", "email": "nicht-gueltig", "language": "pt",
-        "commune": "Atlantis", "interpretation": "Klingon!", "accessibility": "x" * 1001})
+    answer = await pages.post(
+        f"/events/{event.slug}/register",
+        data={
+            "csrf_token": csrf_token(page),
+            "name": "",
+            "email": "nicht-gueltig",
+            "language": "pt",
+            "commune": "Atlantis",
+            "interpretation": "Klingon!",
+            "accessibility": "x" * 1001,
+        },
+    )
     assert answer.status_code == 422
     expected = {
         "name": "Bitte geben Sie Ihren Namen an.",
@@ -228,7 +294,12 @@ async def test_form_errors_are_shown_next_to_each_field_in_the_persons_language(
         assert f'<a href="#f-{field}">' in answer.text  # the summary at the top links to the field
     assert 'role="alert"' in answer.text and "Bitte korrigieren Sie Folgendes:" in text_of(answer)
     assert 'value="nicht-gueltig"' in answer.text  # what was typed stays
-    assert await conn.fetchval("SELECT count(*) FROM registrations r JOIN events e ON e.id = r.event_id WHERE e.slug = $1", event.slug) == 0
+    assert (
+        await conn.fetchval(
+            "SELECT count(*) FROM registrations r JOIN events e ON e.id = r.event_id WHERE e.slug = $1", event.slug
+        )
+        == 0
+    )
 
 
 async def test_a_commune_the_service_does_not_know_is_refused_next_to_the_field(pages, conn, settings) -> None:
@@ -245,7 +316,9 @@ async def test_rate_limited_registration_says_so_with_retry_after(conn, settings
     async with client_for(app_on(strict, conn)) as pages:
         assert (await form_post(pages, event.slug, **person())).status_code == 303
         page = await pages.get(f"/events/{event.slug}", params={"lang": "en"})
-        answer = await pages.post(f"/events/{event.slug}/register?lang=en", data={"csrf_token": csrf_token(page), **person()})
+        answer = await pages.post(
+            f"/events/{event.slug}/register?lang=en", data={"csrf_token": csrf_token(page), **person()}
+        )
     assert answer.status_code == 429 and int(answer.headers["retry-after"]) > 0
     assert "many registrations from your connection" in text_of(answer)
 
@@ -259,6 +332,7 @@ async def test_registration_closed_in_the_meantime_is_explained(pages, conn, set
 
 
 # ---------------------------------------------------------------------------- managing
+
 
 async def test_manage_confirm_shows_the_join_link_then_cancel(pages, conn, settings) -> None:
     event = await create_event(conn, settings, capacity=3)
@@ -319,8 +393,11 @@ async def test_manage_page_language_follows_the_choice_over_the_registration(pag
 
 # ---------------------------------------------------------------------------- languages
 
+
 async def test_first_visit_follows_accept_language_and_the_switcher_keeps_the_filters(pages) -> None:
-    page = await pages.get("/", params={"kind": "webconference"}, headers={"accept-language": "pt-PT,pt;q=0.9,en;q=0.5"})
+    page = await pages.get(
+        "/", params={"kind": "webconference"}, headers={"accept-language": "pt-PT,pt;q=0.9,en;q=0.5"}
+    )
     assert '<html lang="pt">' in page.text and "Próximos eventos" in text_of(page)
     for code in ("fr", "de", "lb", "en", "pt"):
         assert f'href="/?kind=webconference&amp;lang={code}" hreflang="{code}"' in page.text
@@ -343,6 +420,7 @@ async def test_privacy_notice_in_five_languages_says_what_why_how_long_and_the_r
 
 
 # ---------------------------------------------------------------------------- errors
+
 
 async def test_html_routes_answer_with_pages_and_the_api_keeps_problem_json(pages, conn, settings) -> None:
     missing = await pages.get("/events/no-such-event", params={"lang": "de"})
@@ -373,19 +451,28 @@ async def test_database_down_gives_a_503_page_not_a_500(settings, pool) -> None:
 
 # ---------------------------------------------------------------------------- CSRF and headers
 
+
 async def test_form_posts_without_a_valid_token_are_refused(pages, conn, settings) -> None:
     event = await create_event(conn, settings)
     page = await pages.get(f"/events/{event.slug}")
     token = csrf_token(page)
     wrong = await pages.post(f"/events/{event.slug}/register", data={"csrf_token": "0" * 64, **person()})
     assert wrong.status_code == 403 and wrong.headers["content-type"].startswith("text/html")
-    foreign = await pages.post(f"/events/{event.slug}/register", data={"csrf_token": token, **person()},
-                               headers={"origin": "https://evil.example"})
+    foreign = await pages.post(
+        f"/events/{event.slug}/register",
+        data={"csrf_token": token, **person()},
+        headers={"origin": "https://evil.example"},
+    )
     assert foreign.status_code == 403
     async with client_for(app_on(settings, conn)) as stranger:  # no cookie: another site's post
         no_cookie = await stranger.post(f"/events/{event.slug}/register", data={"csrf_token": token, **person()})
     assert no_cookie.status_code == 403
-    assert await conn.fetchval("SELECT count(*) FROM registrations r JOIN events e ON e.id = r.event_id WHERE e.slug = $1", event.slug) == 0
+    assert (
+        await conn.fetchval(
+            "SELECT count(*) FROM registrations r JOIN events e ON e.id = r.event_id WHERE e.slug = $1", event.slug
+        )
+        == 0
+    )
     cookie = page.cookies.get(CSRF_COOKIE) or pages.cookies.get(CSRF_COOKIE)
     assert cookie and token != cookie  # the form carries a signature of the cookie, not the cookie
     ok = await pages.post(f"/events/{event.slug}/register", data={"csrf_token": token, **person()})
@@ -394,8 +481,10 @@ async def test_form_posts_without_a_valid_token_are_refused(pages, conn, setting
 
 async def test_the_json_api_needs_no_cookie_and_sets_none(client, conn, settings) -> None:
     event = await create_event(conn, settings)
-    answer = await client.post(f"/api/events/{event.slug}/registrations", json={
-        "name": "Ana", "email": "ana.api@example.org", "language": "pt", "consent": True})
+    answer = await client.post(
+        f"/api/events/{event.slug}/registrations",
+        json={"name": "Ana", "email": "ana.api@example.org", "language": "pt", "consent": True},
+    )
     assert answer.status_code == 202 and "set-cookie" not in answer.headers
     listing = await client.get("/api/events")
     assert "set-cookie" not in listing.headers and "content-security-policy" not in listing.headers
@@ -428,7 +517,9 @@ async def test_stylesheet_is_served_under_its_content_hash_with_a_long_cache(pag
 
 async def test_hostile_text_is_escaped_everywhere(pages, conn, settings) -> None:
     hostile = '<script>alert(1)</script>"><img src=x onerror=alert(2)>'
-    event = await create_event(conn, settings, title={"fr": hostile}, summary={"fr": hostile}, description={"fr": hostile})
+    event = await create_event(
+        conn, settings, title={"fr": hostile}, summary={"fr": hostile}, description={"fr": hostile}
+    )
     for page in (await pages.get("/"), await pages.get(f"/events/{event.slug}")):
         assert "<script>" not in page.text and "<img src=x" not in page.text
         assert "&lt;script&gt;alert(1)&lt;/script&gt;" in page.text
@@ -441,9 +532,18 @@ async def test_hostile_text_is_escaped_everywhere(pages, conn, settings) -> None
 
 
 async def test_a_whole_series_request_lists_its_other_dates_and_can_cancel_them_all(pages, conn, settings) -> None:
-    series = await create_event(conn, settings, kind="conversation_table", practised_language="fr", level="all",
-                                join_url=None, platform=None, venue="ASTI", commune="Luxembourg",
-                                recurrence={"rrule": "FREQ=WEEKLY;COUNT=3"})
+    series = await create_event(
+        conn,
+        settings,
+        kind="conversation_table",
+        practised_language="fr",
+        level="all",
+        join_url=None,
+        platform=None,
+        venue="ASTI",
+        commune="Luxembourg",
+        recurrence={"rrule": "FREQ=WEEKLY;COUNT=3"},
+    )
     first = series.occurrences[0]
     token, row = await register_and_token(pages, conn, settings, first, language="en", whole_series="yes")
     page = await pages.get(f"/r/{token}")
@@ -468,6 +568,9 @@ async def test_registration_not_open_yet_says_when_it_opens(pages, conn, setting
 def test_times_never_break_across_lines_on_a_phone() -> None:
     from server.pages.render import unbroken_times
 
-    assert unbroken_times("mardi 8 décembre 2026, 12 h 15 – 13 h 45") == "mardi 8 décembre 2026, 12\u00a0h\u00a015 – 13\u00a0h\u00a045"
+    assert (
+        unbroken_times("mardi 8 décembre 2026, 12 h 15 – 13 h 45")
+        == "mardi 8 décembre 2026, 12\u00a0h\u00a015 – 13\u00a0h\u00a045"
+    )
     assert unbroken_times("12:15 – 13:45 Uhr").endswith("13:45\u00a0Uhr")
     assert unbroken_times("12h15 – 13h45") == "12h15 – 13h45"

@@ -36,8 +36,14 @@ from tests.installs import one_installer
 
 CHROMIUM = Path("/usr/bin/chromium")
 CHROMIUM_FLAGS = [
-    "--headless", "--no-sandbox", "--disable-gpu", "--disable-quic", "--no-first-run",
-    "--disable-background-networking", "--disable-component-update", "--disable-sync",
+    "--headless",
+    "--no-sandbox",
+    "--disable-gpu",
+    "--disable-quic",
+    "--no-first-run",
+    "--disable-background-networking",
+    "--disable-component-update",
+    "--disable-sync",
 ]
 JS_DIR = ROOT / "tests" / "js"
 AXE = JS_DIR / "node_modules" / "axe-core" / "axe.min.js"
@@ -51,25 +57,45 @@ LOCALES = {"fr": "fr-LU", "de": "de-LU", "pt": "pt-PT", "en": "en-GB", "lb": "lb
 
 # what the person reads, by language: hard-coded here so that the test checks the words themselves
 WORDS = {
-    "fr": {"registered": "Merci pour votre inscription", "pending": "en attente de votre confirmation",
-           "confirmed": "confirmée", "cancelled": "annulée", "join": "Rejoindre la web-conférence",
-           "waitlist_button": "M'inscrire sur la liste d'attente", "position": "Vous êtes en position 1 sur la liste d'attente.",
-           "name_error": "Veuillez indiquer votre nom.", "summary": "Veuillez corriger les points suivants :"},
-    "de": {"registered": "Danke für Ihre Anmeldung", "pending": "wartet auf Ihre Bestätigung",
-           "confirmed": "bestätigt", "cancelled": "storniert", "join": "An der Webkonferenz teilnehmen"},
-    "pt": {"registered": "Obrigado pela sua inscrição", "pending": "a aguardar a sua confirmação",
-           "confirmed": "confirmada", "cancelled": "cancelada", "join": "Entrar na webconferência"},
+    "fr": {
+        "registered": "Merci pour votre inscription",
+        "pending": "en attente de votre confirmation",
+        "confirmed": "confirmée",
+        "cancelled": "annulée",
+        "join": "Rejoindre la web-conférence",
+        "waitlist_button": "M'inscrire sur la liste d'attente",
+        "position": "Vous êtes en position 1 sur la liste d'attente.",
+        "name_error": "Veuillez indiquer votre nom.",
+        "summary": "Veuillez corriger les points suivants :",
+    },
+    "de": {
+        "registered": "Danke für Ihre Anmeldung",
+        "pending": "wartet auf Ihre Bestätigung",
+        "confirmed": "bestätigt",
+        "cancelled": "storniert",
+        "join": "An der Webkonferenz teilnehmen",
+    },
+    "pt": {
+        "registered": "Obrigado pela sua inscrição",
+        "pending": "a aguardar a sua confirmação",
+        "confirmed": "confirmada",
+        "cancelled": "cancelada",
+        "join": "Entrar na webconferência",
+    },
 }
 
 
 # ---------------------------------------------------------------------------- set-up
+
 
 def ensure_chromium() -> None:
     """Debian's Chromium, installed with apt-get when missing (a fresh machine; CI runs as root)."""
     if CHROMIUM.exists():
         return
     if os.geteuid() != 0:
-        pytest.fail("/usr/bin/chromium is missing and only root can apt-get install it: run `apt-get install -y chromium`")
+        pytest.fail(
+            "/usr/bin/chromium is missing and only root can apt-get install it: run `apt-get install -y chromium`"
+        )
     env = {**os.environ, "DEBIAN_FRONTEND": "noninteractive"}
     for command in (["apt-get", "update"], ["apt-get", "install", "-y", "--no-install-recommends", "chromium"]):
         done = subprocess.run(command, capture_output=True, text=True, env=env, timeout=900)
@@ -85,8 +111,13 @@ def ensure_axe() -> None:
     npm = shutil.which("npm")
     if npm is None:
         pytest.fail("npm is required to install axe-core (install Node.js 18 or newer); this test never skips")
-    done = subprocess.run([npm, "ci", "--prefix", str(JS_DIR), "--no-audit", "--no-fund"],
-                          cwd=ROOT, capture_output=True, text=True, timeout=300)
+    done = subprocess.run(
+        [npm, "ci", "--prefix", str(JS_DIR), "--no-audit", "--no-fund"],
+        cwd=ROOT,
+        capture_output=True,
+        text=True,
+        timeout=300,
+    )
     if done.returncode != 0 or not AXE.exists():
         pytest.fail(f"npm ci --prefix tests/js failed:\n{done.stdout}\n{done.stderr}")
 
@@ -127,7 +158,8 @@ class Service:
         conn = await asyncpg.connect(self.database_url)
         try:
             registration_id = await conn.fetchval(
-                "SELECT id FROM registrations WHERE email = $1 ORDER BY id DESC LIMIT 1", address)
+                "SELECT id FROM registrations WHERE email = $1 ORDER BY id DESC LIMIT 1", address
+            )
             settings = load_settings(database_url=self.database_url, secret_key=SECRET, base_url=self.base)
             return f"{self.base}/r/{await manage_token(conn, settings, registration_id)}"
         finally:
@@ -153,12 +185,27 @@ async def service() -> AsyncIterator[Service]:
     base = f"http://127.0.0.1:{port}"
     ARTIFACTS.mkdir(parents=True, exist_ok=True)
     log = ARTIFACTS / "browser-server.log"
-    env = {**os.environ, "DATABASE_URL": url, "HOST": "127.0.0.1", "PORT": str(port), "BASE_URL": base,
-           "SECRET_KEY": SECRET, "DEMO_DATA": "0", "NOTIFIER": "1", "WEB_WORKERS": "1"}
+    env = {
+        **os.environ,
+        "DATABASE_URL": url,
+        "HOST": "127.0.0.1",
+        "PORT": str(port),
+        "BASE_URL": base,
+        "SECRET_KEY": SECRET,
+        "DEMO_DATA": "0",
+        "NOTIFIER": "1",
+        "WEB_WORKERS": "1",
+    }
     env.pop("SMTP_HOST", None)  # no SMTP server: the local mail catcher writes .eml files
     with log.open("wb") as output:
-        process = subprocess.Popen([sys.executable, "-m", "server", "serve"], cwd=ROOT, env=env,
-                                   stdout=output, stderr=subprocess.STDOUT, start_new_session=True)
+        process = subprocess.Popen(
+            [sys.executable, "-m", "server", "serve"],
+            cwd=ROOT,
+            env=env,
+            stdout=output,
+            stderr=subprocess.STDOUT,
+            start_new_session=True,
+        )
     try:
         await _wait_until_ready(base, process, log)
         yield Service(base, url, log)
@@ -210,23 +257,36 @@ async def new_page(browser, lang: str, *, bypass_csp: bool = False):
     context = await browser.new_context(viewport=PHONE, locale=LOCALES[lang], bypass_csp=bypass_csp)
     page = await context.new_page()
     page.csp_problems = []  # type: ignore[attr-defined]
-    page.on("console", lambda message: page.csp_problems.append(message.text)  # type: ignore[attr-defined]
-            if "Content Security Policy" in message.text or "Refused to" in message.text else None)
+    page.on(
+        "console",
+        lambda message: (
+            page.csp_problems.append(message.text)  # type: ignore[attr-defined]
+            if "Content Security Policy" in message.text or "Refused to" in message.text
+            else None
+        ),
+    )
     return page
 
 
 # ---------------------------------------------------------------------------- mail
 
+
 def require_notifier() -> None:
     """Fail at once, saying what is missing, when the service cannot send mail yet."""
     from importlib.util import find_spec
 
-    missing = [name for name in ("server.notifications.worker", "server.notifications.messages") if find_spec(name) is None]
+    missing = [
+        name for name in ("server.notifications.worker", "server.notifications.messages") if find_spec(name) is None
+    ]
     if missing:
-        owners = {"server.notifications.worker": "the notifier's worker and local mail catcher (branch `notify`)",
-                  "server.notifications.messages": "the notifier's messages (branch `mail`)"}
-        pytest.fail(f"missing: {'; '.join(f'{name}, {owners[name]}' for name in missing)}: without it no "
-                    "confirmation mail reaches the mail catcher, so this flow cannot be shown")
+        owners = {
+            "server.notifications.worker": "the notifier's worker and local mail catcher (branch `notify`)",
+            "server.notifications.messages": "the notifier's messages (branch `mail`)",
+        }
+        pytest.fail(
+            f"missing: {'; '.join(f'{name}, {owners[name]}' for name in missing)}: without it no "
+            "confirmation mail reaches the mail catcher, so this flow cannot be shown"
+        )
 
 
 def manage_link_from_mail(base: str, recipient: str, since: float, timeout: float = MAIL_WAIT) -> tuple[str, Path]:
@@ -235,7 +295,11 @@ def manage_link_from_mail(base: str, recipient: str, since: float, timeout: floa
     deadline = time.monotonic() + timeout
     pattern = re.compile(re.escape(base) + r"/r/[A-Za-z0-9_-]{43}")
     while time.monotonic() < deadline:
-        for path in sorted(MAIL_DIR.glob("**/*.eml"), key=lambda p: p.stat().st_mtime, reverse=True) if MAIL_DIR.exists() else []:
+        for path in (
+            sorted(MAIL_DIR.glob("**/*.eml"), key=lambda p: p.stat().st_mtime, reverse=True)
+            if MAIL_DIR.exists()
+            else []
+        ):
             if path.stat().st_mtime < since - 1:
                 continue
             message = email.message_from_bytes(path.read_bytes(), policy=email.policy.default)
@@ -259,6 +323,7 @@ def _tail(path: Path) -> str:
 
 
 # ---------------------------------------------------------------------------- steps
+
 
 def plain(text: str) -> str:
     """Text with French no-break spaces (« : ») read as ordinary spaces."""
@@ -307,20 +372,33 @@ async def register_confirm_cancel(browser, service: Service, lang: str, slug: st
 
 # ---------------------------------------------------------------------------- tests
 
+
 async def test_register_confirm_from_the_mail_see_the_join_link_and_cancel_in_french(browser, service) -> None:
-    slug = await service.create("fr", capacity=10, join_url=JOIN_URL, title={"fr": "Les Portugais de «seconde génération»"})
+    slug = await service.create(
+        "fr", capacity=10, join_url=JOIN_URL, title={"fr": "Les Portugais de «seconde génération»"}
+    )
     await register_confirm_cancel(browser, service, "fr", slug)
 
 
 async def test_the_same_in_german(browser, service) -> None:
-    slug = await service.create("de", capacity=10, join_url=JOIN_URL, languages=["de"],
-                                title={"de": "Die Integration von Flüchtlingen in den Arbeitsmarkt"})
+    slug = await service.create(
+        "de",
+        capacity=10,
+        join_url=JOIN_URL,
+        languages=["de"],
+        title={"de": "Die Integration von Flüchtlingen in den Arbeitsmarkt"},
+    )
     await register_confirm_cancel(browser, service, "de", slug)
 
 
 async def test_the_same_in_portuguese(browser, service) -> None:
-    slug = await service.create("pt", capacity=10, join_url=JOIN_URL, languages=["pt", "fr"],
-                                title={"pt": "Os portugueses de segunda geração", "fr": "Les Portugais"})
+    slug = await service.create(
+        "pt",
+        capacity=10,
+        join_url=JOIN_URL,
+        languages=["pt", "fr"],
+        title={"pt": "Os portugueses de segunda geração", "fr": "Les Portugais"},
+    )
     await register_confirm_cancel(browser, service, "pt", slug)
 
 
@@ -358,10 +436,24 @@ async def test_a_full_event_puts_the_person_on_the_waiting_list(browser, service
 
 
 async def test_the_three_pages_pass_axe_and_are_photographed_at_phone_width(browser, service) -> None:
-    slug = await service.create("axe", capacity=10, join_url=JOIN_URL, title={"fr": "Les Portugais de «seconde génération» au Luxembourg"},
-                                summary={"fr": "Parler de l'intégration des Portugais des « secondes générations » issues de l'immigration est une question cruciale pour le Luxembourg."})
-    await service.create("axe-info", kind="info_session", commune="Esch-sur-Alzette", venue="Maison du Peuple", join_url=None,
-                         platform=None, title={"fr": "Accueillir des demandeurs de protection internationale"})
+    slug = await service.create(
+        "axe",
+        capacity=10,
+        join_url=JOIN_URL,
+        title={"fr": "Les Portugais de «seconde génération» au Luxembourg"},
+        summary={
+            "fr": "Parler de l'intégration des Portugais des « secondes générations » issues de l'immigration est une question cruciale pour le Luxembourg."
+        },
+    )
+    await service.create(
+        "axe-info",
+        kind="info_session",
+        commune="Esch-sur-Alzette",
+        venue="Maison du Peuple",
+        join_url=None,
+        platform=None,
+        title={"fr": "Accueillir des demandeurs de protection internationale"},
+    )
     page = await new_page(browser, "fr")
     address = f"axe-{secrets.token_hex(3)}@example.org"
     await page.goto(f"{service.base}/events/{slug}")
@@ -377,7 +469,9 @@ async def test_the_three_pages_pass_axe_and_are_photographed_at_phone_width(brow
     problems: dict[str, list] = {}
     for name, url in (("list", f"{service.base}/"), ("event", f"{service.base}/events/{slug}"), ("manage", manage_url)):
         await checker.goto(url)
-        assert await checker.evaluate("document.documentElement.scrollWidth") <= PHONE["width"], f"{name} scrolls sideways at 360 px"
+        assert await checker.evaluate("document.documentElement.scrollWidth") <= PHONE["width"], (
+            f"{name} scrolls sideways at 360 px"
+        )
         await checker.screenshot(path=str(ARTIFACTS / f"{name}-360px.png"), full_page=True)
         await checker.add_script_tag(path=str(AXE))
         violations = await checker.evaluate(

@@ -9,7 +9,9 @@ from urllib.parse import quote
 
 import asyncpg
 import httpx
-from hypothesis import HealthCheck, Phase, event, example, given, settings as hypothesis_settings, strategies as st
+from hypothesis import HealthCheck, Phase, event, example, given
+from hypothesis import settings as hypothesis_settings
+from hypothesis import strategies as st
 
 from server.settings import Settings
 from tests.apps import app_on
@@ -19,17 +21,57 @@ from tests.test_pages import client_for, csrf_token
 # any text an HTTP client can send: every plane, controls and NUL included, no lone surrogates
 anything = st.text(st.characters(exclude_categories=("Cs",)), max_size=80)
 # values the pages know, mixed with anything, so that the fuzzer also gets past the first check
-known = st.sampled_from(["fr", "de", "lb", "en", "pt", "xx", "webconference", "info_session", "conversation_table",
-                         "Esch-sur-Alzette", "yes", "no", "", "1759000000000000.1", "confirmed", "pending", "series"])
+known = st.sampled_from(
+    [
+        "fr",
+        "de",
+        "lb",
+        "en",
+        "pt",
+        "xx",
+        "webconference",
+        "info_session",
+        "conversation_table",
+        "Esch-sur-Alzette",
+        "yes",
+        "no",
+        "",
+        "1759000000000000.1",
+        "confirmed",
+        "pending",
+        "series",
+    ]
+)
 value = st.one_of(known, anything)
-query = st.dictionaries(st.sampled_from(["lang", "kind", "spoken", "commune", "cursor", "outcome", "done",
-                                         "whole_series", "q", "limit", "from"]), value, max_size=5)
-FIELDS = ["name", "email", "language", "consent", "commune", "interpretation", "accessibility", "whole_series",
-          "confirm_erase", "csrf_token", "website"]
+query = st.dictionaries(
+    st.sampled_from(
+        ["lang", "kind", "spoken", "commune", "cursor", "outcome", "done", "whole_series", "q", "limit", "from"]
+    ),
+    value,
+    max_size=5,
+)
+FIELDS = [
+    "name",
+    "email",
+    "language",
+    "consent",
+    "commune",
+    "interpretation",
+    "accessibility",
+    "whole_series",
+    "confirm_erase",
+    "csrf_token",
+    "website",
+]
 form = st.dictionaries(st.sampled_from(FIELDS), value, max_size=len(FIELDS))
 segment = st.one_of(known, anything, st.just("a" * 300), st.just(".ics"))
-FUZZ = hypothesis_settings(max_examples=60, deadline=None, derandomize=True, phases=(Phase.explicit, Phase.generate),
-                           suppress_health_check=[HealthCheck.function_scoped_fixture, HealthCheck.too_slow])
+FUZZ = hypothesis_settings(
+    max_examples=60,
+    deadline=None,
+    derandomize=True,
+    phases=(Phase.explicit, Phase.generate),
+    suppress_health_check=[HealthCheck.function_scoped_fixture, HealthCheck.too_slow],
+)
 
 
 def assert_page(answer: httpx.Response) -> None:
@@ -40,12 +82,22 @@ def assert_page(answer: httpx.Response) -> None:
 
 
 @FUZZ
-@given(path=st.sampled_from(["/", "/events/{}", "/events/{}/registered", "/r/{}", "/privacy", "/erased",
-                             "/static/{}", "/events/{}.ics"]),
-       part=segment, params=query, accept_language=st.one_of(st.none(), anything, known))
-async def test_any_get_of_a_page_is_answered_below_500(conn: asyncpg.Connection, settings: Settings, path: str,
-                                                          part: str, params: dict[str, str],
-                                                          accept_language: str | None) -> None:
+@given(
+    path=st.sampled_from(
+        ["/", "/events/{}", "/events/{}/registered", "/r/{}", "/privacy", "/erased", "/static/{}", "/events/{}.ics"]
+    ),
+    part=segment,
+    params=query,
+    accept_language=st.one_of(st.none(), anything, known),
+)
+async def test_any_get_of_a_page_is_answered_below_500(
+    conn: asyncpg.Connection,
+    settings: Settings,
+    path: str,
+    part: str,
+    params: dict[str, str],
+    accept_language: str | None,
+) -> None:
     # as UTF-8 bytes, as some clients send them; CR, LF and NUL never get past a real server
     header = accept_language.encode() if accept_language is not None else None
     headers = {"accept-language": header} if header is not None and not set(header) & {0, 10, 13} else {}
@@ -59,8 +111,11 @@ async def test_any_get_of_a_page_is_answered_below_500(conn: asyncpg.Connection,
 
 VALID = {"name": " Ana Silva ", "email": "Ana.Silva@Example.org", "language": "pt", "consent": "yes"}
 # a valid form with some fields changed or left out, so that the accepted path is fuzzed as well
-registration_form = st.builds(lambda changed, dropped: {k: v for k, v in {**VALID, **changed}.items() if k not in dropped},
-                              form, st.sets(st.sampled_from(list(VALID))))
+registration_form = st.builds(
+    lambda changed, dropped: {k: v for k, v in {**VALID, **changed}.items() if k not in dropped},
+    form,
+    st.sets(st.sampled_from(list(VALID))),
+)
 
 
 @FUZZ
@@ -68,7 +123,11 @@ registration_form = st.builds(lambda changed, dropped: {k: v for k, v in {**VALI
 @example(fields=VALID, params={}, with_token=True)
 @example(fields={**VALID, "name": "Ana\x00"}, params={}, with_token=True)
 async def test_any_registration_form_is_answered_below_500_and_writes_only_sound_rows(
-    conn: asyncpg.Connection, settings: Settings, fields: dict[str, str], params: dict[str, str], with_token: bool,
+    conn: asyncpg.Connection,
+    settings: Settings,
+    fields: dict[str, str],
+    params: dict[str, str],
+    with_token: bool,
 ) -> None:
     # each example in a savepoint of the test's transaction, so that one cannot hide another's failure
     savepoint = conn.transaction()
@@ -85,8 +144,11 @@ async def test_any_registration_form_is_answered_below_500_and_writes_only_sound
         assert answer.status_code in (303, 403, 404, 409, 422, 429), answer.status_code
         # what the form wrote is what the rules allow: a name, an address, a known language, a
         # seat only while there is one
-        rows = await conn.fetch("SELECT r.name, r.email, r.language, r.status FROM registrations r "
-                                "JOIN events e ON e.id = r.event_id WHERE e.slug = $1", slug)
+        rows = await conn.fetch(
+            "SELECT r.name, r.email, r.language, r.status FROM registrations r "
+            "JOIN events e ON e.id = r.event_id WHERE e.slug = $1",
+            slug,
+        )
     finally:
         await savepoint.rollback()
     if answer.status_code == 303:
@@ -100,8 +162,14 @@ async def test_any_registration_form_is_answered_below_500_and_writes_only_sound
 
 @FUZZ
 @given(action=st.sampled_from(["confirm", "cancel", "erase"]), token=segment, fields=form, params=query)
-async def test_any_manage_form_is_answered_below_500(conn: asyncpg.Connection, settings: Settings, action: str,
-                                                     token: str, fields: dict[str, str], params: dict[str, str]) -> None:
+async def test_any_manage_form_is_answered_below_500(
+    conn: asyncpg.Connection,
+    settings: Settings,
+    action: str,
+    token: str,
+    fields: dict[str, str],
+    params: dict[str, str],
+) -> None:
     savepoint = conn.transaction()
     await savepoint.start()
     try:

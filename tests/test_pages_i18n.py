@@ -12,9 +12,8 @@ from server.pages.catalog import extract, missing
 from server.pages.render import TEMPLATES_DIR, environment
 from server.pages.translations import read_catalog, translations
 from tests.apps import app_on
-from tests.factories import create_event
+from tests.factories import create_event, manage_token
 from tests.test_pages import client_for, csrf_token, person, registration_row, text_of
-from tests.factories import manage_token
 
 PLACEHOLDER = re.compile(r"%\((\w+)\)s")
 LETTER = re.compile(r"[^\W\d_]")
@@ -52,8 +51,13 @@ def test_every_message_has_a_translation_in_every_language(template_catalog, lan
 @pytest.mark.parametrize("lang", LANGUAGES)
 def test_catalogs_are_read_from_po_files_without_a_compile_step(lang) -> None:
     assert not list(TEMPLATES_DIR.parent.glob("locale/*/LC_MESSAGES/*.mo"))
-    expected = {"fr": "Événements à venir", "de": "Kommende Veranstaltungen", "lb": "Nächst Evenementer",
-                "en": "Upcoming events", "pt": "Próximos eventos"}[lang]
+    expected = {
+        "fr": "Événements à venir",
+        "de": "Kommende Veranstaltungen",
+        "lb": "Nächst Evenementer",
+        "en": "Upcoming events",
+        "pt": "Próximos eventos",
+    }[lang]
     assert translations(lang).gettext("Upcoming events") == expected
     assert translations(lang).ngettext("%(count)s place left", "%(count)s places left", 3) % {"count": 3} != ""
 
@@ -81,7 +85,7 @@ def skeleton(name: str) -> str:
     tokens = list(env.lex(source))
     for index, (_, kind, value) in enumerate(tokens):
         if kind == "block_begin":
-            following = next((v for _, k, v in tokens[index + 1:] if k == "name"), "")
+            following = next((v for _, k, v in tokens[index + 1 :] if k == "name"), "")
             in_trans = following in ("trans", "pluralize") or (in_trans and following != "endtrans")
             parts.append("\x00")
         elif kind == "data" and not in_trans:
@@ -103,8 +107,9 @@ def test_templates_have_no_words_outside_gettext(name) -> None:
 
 async def test_no_page_shows_an_untranslated_message(conn, settings) -> None:
     """In each language, no English message whose translation differs appears on any page."""
-    event = await create_event(conn, settings, capacity=2, title={"fr": "Titre", "de": "Titel", "lb": "Titel",
-                                                                   "en": "Title", "pt": "Título"})
+    event = await create_event(
+        conn, settings, capacity=2, title={"fr": "Titre", "de": "Titel", "lb": "Titel", "en": "Title", "pt": "Título"}
+    )
     full = await create_event(conn, settings, capacity=0)
     english = read_catalog("en")
     app = app_on(settings, conn)
@@ -112,11 +117,16 @@ async def test_no_page_shows_an_untranslated_message(conn, settings) -> None:
         async with client_for(app) as pages:
             page = await pages.get(f"/events/{event.slug}", params={"lang": lang})
             fields = person(language=lang)
-            await pages.post(f"/events/{event.slug}/register?lang={lang}", data={"csrf_token": csrf_token(page), **fields})
+            await pages.post(
+                f"/events/{event.slug}/register?lang={lang}", data={"csrf_token": csrf_token(page), **fields}
+            )
             token = await manage_token(conn, settings, (await registration_row(conn, fields["email"]))["id"])
-            bad = await pages.post(f"/events/{event.slug}/register?lang={lang}", data={"csrf_token": csrf_token(page), "email": "x"})
+            bad = await pages.post(
+                f"/events/{event.slug}/register?lang={lang}", data={"csrf_token": csrf_token(page), "email": "x"}
+            )
             shown = [
-                page, bad,
+                page,
+                bad,
                 await pages.get("/", params={"lang": lang}),
                 await pages.get(f"/events/{full.slug}", params={"lang": lang}),
                 await pages.get(f"/events/{event.slug}/registered", params={"lang": lang, "outcome": "waitlisted"}),
@@ -129,8 +139,10 @@ async def test_no_page_shows_an_untranslated_message(conn, settings) -> None:
             continue
         catalog = read_catalog(lang)
         untranslated = [
-            message.id for message in english
-            if isinstance(message.id, str) and len(PLACEHOLDER.sub("", message.id).strip()) >= 12
+            message.id
+            for message in english
+            if isinstance(message.id, str)
+            and len(PLACEHOLDER.sub("", message.id).strip()) >= 12
             and catalog.get(message.id).string != message.id
         ]
         for answer in shown:

@@ -133,8 +133,9 @@ class PoolLender:
             yield conn
 
 
-async def _register_together(connect: PoolLender, slug: str, emails: list[str], settings: Settings, *,
-                             client_ip: str = "192.0.2.7") -> list[object]:
+async def _register_together(
+    connect: PoolLender, slug: str, emails: list[str], settings: Settings, *, client_ip: str = "192.0.2.7"
+) -> list[object]:
     """Everyone at once, as the web process runs them."""
 
     async def one(email: str):
@@ -148,7 +149,8 @@ async def _rows(pool: asyncpg.Pool, event_id: int) -> list[asyncpg.Record]:
     return await pool.fetch(
         "SELECT r.email, r.status, o.kind, o.payload FROM registrations r "
         "LEFT JOIN outbox o ON o.registration_id = r.id WHERE r.event_id = $1 ORDER BY r.waitlisted_at NULLS FIRST, r.id",
-        event_id)
+        event_id,
+    )
 
 
 async def test_a_burst_in_one_process_is_seated_in_order_and_never_overbooked(pool, settings, committed_events) -> None:
@@ -181,14 +183,28 @@ async def test_one_statement_decides_several_people_as_one_after_the_other(pool,
     strict = _lenient(settings, rate_limit_per_address=4)
     known = f"known-{secrets.token_hex(2)}@example.org"
     async with pool.acquire() as conn:
-        await service.register(conn, slug, RegistrationIn(name="Known", email=known, language="fr", consent=True),
-                               strict, client_ip="198.51.100.1")
+        await service.register(
+            conn,
+            slug,
+            RegistrationIn(name="Known", email=known, language="fr", consent=True),
+            strict,
+            client_ip="198.51.100.1",
+        )
         twice = f"twice-{secrets.token_hex(2)}@example.org"
         others = [f"other{n}-{secrets.token_hex(2)}@example.org" for n in range(3)]
         people = [twice, twice, known, others[0], others[1], others[2]]
-        decided = await seats.take_seats(conn, slug, [
-            (seats.Person(name=email, email=email, language="pt"), service.attempt_keys(strict, "198.51.100.1", email))
-            for email in people], strict)
+        decided = await seats.take_seats(
+            conn,
+            slug,
+            [
+                (
+                    seats.Person(name=email, email=email, language="pt"),
+                    service.attempt_keys(strict, "198.51.100.1", email),
+                )
+                for email in people
+            ],
+            strict,
+        )
     # address 198.51.100.1 had one try before: these are its tries 2 to 7, and the limit is 4
     assert [s["retry_after"] > 0 for s in decided] == [False, False, False, True, True, True]
     assert [s["registration_id"] is not None for s in decided] == [True, False, False, False, False, False]
@@ -200,8 +216,10 @@ async def test_one_statement_decides_several_people_as_one_after_the_other(pool,
 
 async def test_database_refuses_one_statement_that_would_overbook(pool, settings, committed_events) -> None:
     slug, event_id = await committed_events(capacity=2)
-    insert = ("INSERT INTO registrations (event_id, email, language, status, confirmed_at) "
-              "SELECT $1, 'p' || n || $2, 'fr', 'confirmed', now() FROM generate_series(1, $3) AS n")
+    insert = (
+        "INSERT INTO registrations (event_id, email, language, status, confirmed_at) "
+        "SELECT $1, 'p' || n || $2, 'fr', 'confirmed', now() FROM generate_series(1, $3) AS n"
+    )
     async with pool.acquire() as conn:
         with pytest.raises(asyncpg.CheckViolationError, match="overbooked"):
             await conn.execute(insert, event_id, "@example.org", 3)
@@ -216,15 +234,23 @@ async def test_counters_follow_statements_that_touch_several_events_at_once(pool
             "INSERT INTO registrations (event_id, email, language, status, confirmed_at, waitlisted_at) "
             "SELECT e, 'c' || e || '-' || n || '@example.org', 'fr', "
             "       CASE WHEN n <= 3 THEN 'confirmed' ELSE 'waitlisted' END, now(), now() "
-            "FROM unnest($1::bigint[]) AS e CROSS JOIN generate_series(1, 5) AS n", [first, second])
-        await conn.execute("UPDATE registrations SET status = 'cancelled' WHERE event_id = ANY($1) AND email LIKE '%-1@%'",
-                           [first, second])
-        await conn.execute("UPDATE registrations SET status = 'confirmed' WHERE event_id = $1 AND email LIKE '%-5@%'", first)
+            "FROM unnest($1::bigint[]) AS e CROSS JOIN generate_series(1, 5) AS n",
+            [first, second],
+        )
+        await conn.execute(
+            "UPDATE registrations SET status = 'cancelled' WHERE event_id = ANY($1) AND email LIKE '%-1@%'",
+            [first, second],
+        )
+        await conn.execute(
+            "UPDATE registrations SET status = 'confirmed' WHERE event_id = $1 AND email LIKE '%-5@%'", first
+        )
         await conn.execute("DELETE FROM registrations WHERE event_id = $1 AND email LIKE '%-4@%'", second)
         counts = await conn.fetch(
             "SELECT e.id, s.seats_taken, s.waitlist_length, "
             "(SELECT count(*) FROM registrations r WHERE r.event_id = e.id AND r.status IN ('pending', 'confirmed')) AS held, "
             "(SELECT count(*) FROM registrations r WHERE r.event_id = e.id AND r.status = 'waitlisted') AS waiting "
-            "FROM events e JOIN event_seats s ON s.event_id = e.id WHERE e.id = ANY($1) ORDER BY e.id", [first, second])
+            "FROM events e JOIN event_seats s ON s.event_id = e.id WHERE e.id = ANY($1) ORDER BY e.id",
+            [first, second],
+        )
     assert [(c["seats_taken"], c["waitlist_length"]) for c in counts] == [(c["held"], c["waiting"]) for c in counts]
     assert [(c["held"], c["waiting"]) for c in counts] == [(3, 1), (2, 1)]

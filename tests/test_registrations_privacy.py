@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 import secrets
-from datetime import timedelta
+from datetime import UTC, timedelta
 
 import httpx
 import msgspec
@@ -21,7 +21,9 @@ def client_with(conn):
 
     def make(settings: Settings, client_ip: str = "203.0.113.7") -> httpx.AsyncClient:
         app = app_on(settings, conn)
-        return httpx.AsyncClient(transport=httpx.ASGITransport(app=app, client=(client_ip, 5000)), base_url="http://testserver")
+        return httpx.AsyncClient(
+            transport=httpx.ASGITransport(app=app, client=(client_ip, 5000)), base_url="http://testserver"
+        )
 
     return make
 
@@ -31,6 +33,7 @@ async def row_of(conn, email: str):
 
 
 # ---------------------------------------------------------------- abuse
+
 
 async def test_rate_limit_per_client_address_answers_429_with_retry_after(client_with, conn, settings) -> None:
     event = await create_event(conn, settings)
@@ -48,7 +51,10 @@ async def test_rate_limit_per_email_address(client_with, conn, settings) -> None
     events = [await create_event(conn, settings) for _ in range(3)]
     limited = msgspec.structs.replace(settings, rate_limit_per_email=2)
     email = registration_body()["email"]
-    answers = [await register(client_with(limited, client_ip=f"192.0.2.{n}"), e.slug, email=email) for n, e in enumerate(events)]
+    answers = [
+        await register(client_with(limited, client_ip=f"192.0.2.{n}"), e.slug, email=email)
+        for n, e in enumerate(events)
+    ]
     assert [a.status_code for a in answers] == [202, 202, 429]
     assert await conn.fetchval("SELECT count(*) FROM registrations WHERE email = $1", email) == 2
 
@@ -72,8 +78,10 @@ async def test_rate_limits_hold_across_processes(pool, settings) -> None:
                 await service.count_attempt(one, limited, address, "c@example.org")
     finally:
         async with pool.acquire() as cleanup:
-            keys = [f"address:{service._digest(limited, address)}",
-                    *(f"email:{service._digest(limited, f'{x}@example.org')}" for x in "abc")]
+            keys = [
+                f"address:{service._digest(limited, address)}",
+                *(f"email:{service._digest(limited, f'{x}@example.org')}" for x in "abc"),
+            ]
             await cleanup.execute("DELETE FROM rate_limits WHERE key = ANY($1)", keys)
 
 
@@ -92,13 +100,19 @@ async def test_daily_mail_cap_writes_the_mail_as_skipped_with_the_reason(client_
 
 # ---------------------------------------------------------------- privacy
 
+
 async def _ended_days_ago(conn, slug: str, days: int) -> None:
     await conn.execute(
         "UPDATE events SET starts_at = now() - make_interval(days => $2) - interval '2 hours', "
-        "ends_at = now() - make_interval(days => $2) WHERE slug = $1", slug, days)
+        "ends_at = now() - make_interval(days => $2) WHERE slug = $1",
+        slug,
+        days,
+    )
 
 
-async def test_personal_data_is_anonymised_after_the_event_keeping_counts_and_attendance(client, conn, settings) -> None:
+async def test_personal_data_is_anonymised_after_the_event_keeping_counts_and_attendance(
+    client, conn, settings
+) -> None:
     _, staff = await create_organiser(conn, {"asti": "organiser"})
     event = await create_event(conn, settings, confirmation_required=False)
     answer = await register(client, event.slug, commune="Mersch", interpretation="ar", accessibility="hearing loop")
@@ -108,10 +122,22 @@ async def test_personal_data_is_anonymised_after_the_event_keeping_counts_and_at
     await _ended_days_ago(conn, event.slug, 91)
     assert await jobs.anonymise_due(conn, settings) >= 1
     after = await conn.fetchrow("SELECT * FROM registrations WHERE id = $1", row["id"])
-    assert (after["name"], after["email"], after["token_hash"], after["token_nonce"], after["accessibility"]) == (None,) * 5
-    assert (after["status"], after["attendance"], after["commune"], after["language"]) == ("confirmed", "present", "Mersch", "pt")
+    assert (after["name"], after["email"], after["token_hash"], after["token_nonce"], after["accessibility"]) == (
+        None,
+    ) * 5
+    assert (after["status"], after["attendance"], after["commune"], after["language"]) == (
+        "confirmed",
+        "present",
+        "Mersch",
+        "pt",
+    )
     assert after["anonymised_at"] is not None
-    assert await conn.fetchval("SELECT count(*) FROM outbox WHERE registration_id = $1 AND recipient IS NOT NULL", row["id"]) == 0
+    assert (
+        await conn.fetchval(
+            "SELECT count(*) FROM outbox WHERE registration_id = $1 AND recipient IS NOT NULL", row["id"]
+        )
+        == 0
+    )
     stats = (await client.get(f"/api/organiser/events/{event.slug}/stats", headers=auth(staff))).json()
     assert stats["by_status"]["confirmed"] == 1 and stats["by_attendance"]["present"] == 1
     gone = await client.get(f"/api/registrations/{token}")
@@ -144,9 +170,11 @@ async def test_an_event_done_is_passed_by_until_someone_is_added_to_it(client, c
     assert await conn.fetchval("SELECT updated_at FROM events WHERE slug = $1", event.slug) == before["updated_at"]
     assert await jobs.anonymise_due(conn, settings) == 0
 
-    added = await client.post(f"/api/organiser/events/{event.slug}/registrations", headers=auth(staff),
-                              json={"name": "Ana Late", "email": "ana.late@example.lu", "attendance": "present",
-                                    "notify": False})
+    added = await client.post(
+        f"/api/organiser/events/{event.slug}/registrations",
+        headers=auth(staff),
+        json={"name": "Ana Late", "email": "ana.late@example.lu", "attendance": "present", "notify": False},
+    )
     assert added.status_code == 201, added.text
     assert await conn.fetchval(done_at, event.slug) is None
     assert await jobs.anonymise_due(conn, settings) == 1
@@ -162,7 +190,9 @@ async def test_erasing_wipes_the_persons_data_and_kills_the_token(client, conn, 
     erased = await client.post(f"/api/registrations/{token}/erase")
     assert erased.status_code == 204
     after = await conn.fetchrow("SELECT * FROM registrations WHERE id = $1", row["id"])
-    assert (after["name"], after["email"], after["token_hash"], after["commune"], after["interpretation"]) == (None,) * 5
+    assert (after["name"], after["email"], after["token_hash"], after["commune"], after["interpretation"]) == (
+        None,
+    ) * 5
     assert after["status"] == "cancelled"
     outbox = await conn.fetch("SELECT status, recipient, last_error FROM outbox WHERE registration_id = $1", row["id"])
     assert outbox and all(r["recipient"] is None and r["status"] == "skipped" for r in outbox)
@@ -191,11 +221,17 @@ async def test_erasing_frees_the_seat_for_the_waiting_list(client, conn, setting
 
 
 async def test_erasing_covers_every_date_of_a_whole_series_request(client, conn, settings) -> None:
-    from datetime import datetime, timezone
+    from datetime import datetime
 
-    start = (datetime.now(timezone.utc) + timedelta(days=2)).replace(microsecond=0)
-    event = await create_event(conn, settings, capacity=5, starts_at=start.isoformat(), ends_at=(start + timedelta(hours=1)).isoformat(),
-                               recurrence={"rrule": "FREQ=WEEKLY;COUNT=3"})
+    start = (datetime.now(UTC) + timedelta(days=2)).replace(microsecond=0)
+    event = await create_event(
+        conn,
+        settings,
+        capacity=5,
+        starts_at=start.isoformat(),
+        ends_at=(start + timedelta(hours=1)).isoformat(),
+        recurrence={"rrule": "FREQ=WEEKLY;COUNT=3"},
+    )
     answer = await register(client, event.slug, whole_series=True)
     ids = [r["id"] for r in await conn.fetch("SELECT id FROM registrations WHERE email = $1", answer.email)]
     assert len(ids) == 3

@@ -30,8 +30,13 @@ RACERS = 200
 async def servers(database_url: str, settings: Settings, pool: asyncpg.Pool) -> AsyncIterator[list[httpx.AsyncClient]]:
     """Two granian processes serving the app on the test database, and a client for each."""
     env = {
-        "DATABASE_URL": database_url, "SECRET_KEY": settings.secret_key, "BASE_URL": settings.base_url,
-        "NOTIFIER": "0", "RATE_LIMIT_PER_ADDRESS": "1000000", "RATE_LIMIT_PER_EMAIL": "1000", "MAIL_CAP_PER_DAY": "1000",
+        "DATABASE_URL": database_url,
+        "SECRET_KEY": settings.secret_key,
+        "BASE_URL": settings.base_url,
+        "NOTIFIER": "0",
+        "RATE_LIMIT_PER_ADDRESS": "1000000",
+        "RATE_LIMIT_PER_EMAIL": "1000",
+        "MAIL_CAP_PER_DAY": "1000",
     }
     try:
         async with web_servers(env, count=2, app="tests.race_app:app_from_env") as clients:
@@ -50,8 +55,9 @@ async def committed_event(pool: asyncpg.Pool, settings: Settings):
 
 async def test_control_an_unlocked_count_then_insert_does_oversell(servers, committed_event, pool) -> None:
     slug, event_id = await committed_event(capacity=CAPACITY)
-    answers = await race(servers, [("POST", f"/test/events/{slug}/unlocked-registrations", registration_body())
-                                    for _ in range(RACERS)])
+    answers = await race(
+        servers, [("POST", f"/test/events/{slug}/unlocked-registrations", registration_body()) for _ in range(RACERS)]
+    )
     assert {a.status_code for a in answers} == {202}
     counts = await seat_counts(pool, event_id)
     # the harness sees the race: without the lock (and the backstop) seats are promised twice
@@ -61,8 +67,9 @@ async def test_control_an_unlocked_count_then_insert_does_oversell(servers, comm
 
 async def test_two_processes_never_oversell_and_waitlist_everyone_else_in_order(servers, committed_event, pool) -> None:
     slug, event_id = await committed_event(capacity=CAPACITY)
-    answers = await race(servers, [("POST", f"/api/events/{slug}/registrations", registration_body())
-                                    for _ in range(RACERS)])
+    answers = await race(
+        servers, [("POST", f"/api/events/{slug}/registrations", registration_body()) for _ in range(RACERS)]
+    )
     assert {a.status_code for a in answers} == {202}, {a.status_code: a.text for a in answers if a.status_code != 202}
     assert sum(a.json()["dates"][0]["status"] == "pending" for a in answers) == CAPACITY
     counts = await seat_counts(pool, event_id)
@@ -72,20 +79,35 @@ async def test_two_processes_never_oversell_and_waitlist_everyone_else_in_order(
         told = await conn.fetch(
             "SELECT o.payload FROM registrations r JOIN outbox o ON o.registration_id = r.id "
             "WHERE r.event_id = $1 AND r.status = 'waitlisted' AND o.kind = 'registration_waitlisted' "
-            "ORDER BY r.waitlisted_at, r.id", event_id)
+            "ORDER BY r.waitlisted_at, r.id",
+            event_id,
+        )
     # each person was told the place they really have: the waiting list is in the order of the lock
     assert [t["payload"]["position"] for t in told] == list(range(1, RACERS - CAPACITY + 1))
 
 
-async def test_cancellations_racing_registrations_promote_in_waiting_list_order(servers, committed_event, pool, settings) -> None:
+async def test_cancellations_racing_registrations_promote_in_waiting_list_order(
+    servers, committed_event, pool, settings
+) -> None:
     slug, event_id = await committed_event(capacity=CAPACITY, confirmation_required=False)
-    seeded = await race(servers, [("POST", f"/api/events/{slug}/registrations", registration_body()) for _ in range(40)])
+    seeded = await race(
+        servers, [("POST", f"/api/events/{slug}/registrations", registration_body()) for _ in range(40)]
+    )
     assert {a.status_code for a in seeded} == {202}
     async with pool.acquire() as conn:
-        confirmed = [r["id"] for r in await conn.fetch(
-            "SELECT id FROM registrations WHERE event_id = $1 AND status = 'confirmed' ORDER BY id", event_id)]
-        waitlist = [r["id"] for r in await conn.fetch(
-            "SELECT id FROM registrations WHERE event_id = $1 AND status = 'waitlisted' ORDER BY waitlisted_at, id", event_id)]
+        confirmed = [
+            r["id"]
+            for r in await conn.fetch(
+                "SELECT id FROM registrations WHERE event_id = $1 AND status = 'confirmed' ORDER BY id", event_id
+            )
+        ]
+        waitlist = [
+            r["id"]
+            for r in await conn.fetch(
+                "SELECT id FROM registrations WHERE event_id = $1 AND status = 'waitlisted' ORDER BY waitlisted_at, id",
+                event_id,
+            )
+        ]
         tokens = [await manage_token(conn, settings, registration_id) for registration_id in confirmed]
     assert (len(confirmed), len(waitlist)) == (CAPACITY, 30)
 
@@ -97,7 +119,8 @@ async def test_cancellations_racing_registrations_promote_in_waiting_list_order(
         async with pool.acquire() as conn:
             while racing:
                 seen = await conn.fetchval(
-                    "SELECT count(*) FROM registrations WHERE event_id = $1 AND status = 'confirmed'", event_id)
+                    "SELECT count(*) FROM registrations WHERE event_id = $1 AND status = 'confirmed'", event_id
+                )
                 most_confirmed = max(most_confirmed, seen)
                 await asyncio.sleep(0.002)
 
@@ -111,18 +134,30 @@ async def test_cancellations_racing_registrations_promote_in_waiting_list_order(
     assert {a.status_code for a in answers} <= {200, 202}, {a.status_code for a in answers}
     assert most_confirmed <= CAPACITY
     async with pool.acquire() as conn:
-        now_confirmed = [r["id"] for r in await conn.fetch(
-            "SELECT id FROM registrations WHERE event_id = $1 AND status = 'confirmed' ORDER BY id", event_id)]
-        promoted = [r["registration_id"] for r in await conn.fetch(
-            "SELECT registration_id FROM outbox WHERE event_id = $1 AND kind = 'registration_promoted' ORDER BY id", event_id)]
+        now_confirmed = [
+            r["id"]
+            for r in await conn.fetch(
+                "SELECT id FROM registrations WHERE event_id = $1 AND status = 'confirmed' ORDER BY id", event_id
+            )
+        ]
+        promoted = [
+            r["registration_id"]
+            for r in await conn.fetch(
+                "SELECT registration_id FROM outbox WHERE event_id = $1 AND kind = 'registration_promoted' ORDER BY id",
+                event_id,
+            )
+        ]
         newcomers = await conn.fetch(
-            "SELECT status, waitlisted_at FROM registrations WHERE event_id = $1 AND id > $2", event_id, max(waitlist))
+            "SELECT status, waitlisted_at FROM registrations WHERE event_id = $1 AND id > $2", event_id, max(waitlist)
+        )
         last_original = await conn.fetchval("SELECT max(waitlisted_at) FROM registrations WHERE id = ANY($1)", waitlist)
     # the ten freed seats went to the ten oldest waiting, one after the other in their order
     assert promoted == waitlist[:CAPACITY]
     assert sorted(now_confirmed) == sorted(waitlist[:CAPACITY])
     # newcomers never jumped the queue: all behind everyone who was waiting before them
-    assert len(newcomers) == 40 and all(n["status"] == "waitlisted" and n["waitlisted_at"] > last_original for n in newcomers)
+    assert len(newcomers) == 40 and all(
+        n["status"] == "waitlisted" and n["waitlisted_at"] > last_original for n in newcomers
+    )
     counts = await seat_counts(pool, event_id)
     assert (counts["seats_taken"], counts["waitlist_length"]) == (counts["held"], counts["waiting"]) == (CAPACITY, 60)
 

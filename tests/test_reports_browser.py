@@ -29,8 +29,11 @@ async def committed_year(running) -> tuple[str, str]:
         settings = load_settings(database_url=running.database_url, secret_key=SECRET, base_url=running.base)
         year = await build_year(conn, settings)
         person, _ = await create_organiser(conn, {year.organisation: "viewer"})
-        await conn.execute("UPDATE organisers SET name = 'Lucie Weber', password_hash = $2 WHERE id = $1",
-                           person.id, accounts._hasher.hash(PASSWORD))
+        await conn.execute(
+            "UPDATE organisers SET name = 'Lucie Weber', password_hash = $2 WHERE id = $1",
+            person.id,
+            accounts._hasher.hash(PASSWORD),
+        )
     finally:
         await conn.close()
     return person.email, year.organisation

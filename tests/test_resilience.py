@@ -95,11 +95,19 @@ async def _client_loop(base: str, token: str, seen: Observed, stop: asyncio.Even
             await asyncio.sleep(0.02)
 
 
-async def test_database_restart_gives_quick_503s_then_recovers_without_losing_acknowledged_writes(private_postgres) -> None:
+async def test_database_restart_gives_quick_503s_then_recovers_without_losing_acknowledged_writes(
+    private_postgres,
+) -> None:
     url = await create_database(private_postgres.url, "zesummen")
     token, slug = await _seed(url)
-    env = {"DATABASE_URL": url, "SECRET_KEY": "restart-secret", "NOTIFIER": "0", "BASE_URL": "https://zesummen.test",
-           "RATE_LIMIT_PER_ADDRESS": "1000000", "RATE_LIMIT_PER_EMAIL": "1000"}
+    env = {
+        "DATABASE_URL": url,
+        "SECRET_KEY": "restart-secret",
+        "NOTIFIER": "0",
+        "BASE_URL": "https://zesummen.test",
+        "RATE_LIMIT_PER_ADDRESS": "1000000",
+        "RATE_LIMIT_PER_EMAIL": "1000",
+    }
     with running_web(env, workers=1) as base:
         seen, stop = Observed(), asyncio.Event()
         roles = ("organiser", "reader", "registrant", "registrant", "reader")
@@ -120,10 +128,12 @@ async def test_database_restart_gives_quick_503s_then_recovers_without_losing_ac
         stop.set()
         await asyncio.gather(*clients)
 
-    print(f"\nrestart: {len(seen.answers)} answers, {sum(s == 503 for _, _, s, _ in seen.answers)} of them 503, "
-          f"slowest {max(t for _, t, _, _ in seen.answers):.2f} s, {len(seen.created)} events and "
-          f"{len(seen.registered)} registrations acknowledged ({sum(sent < down_at for sent, _ in seen.registered)} "
-          f"before the outage, {sum(sent > up_at for sent, _ in seen.registered)} after the restart)")
+    print(
+        f"\nrestart: {len(seen.answers)} answers, {sum(s == 503 for _, _, s, _ in seen.answers)} of them 503, "
+        f"slowest {max(t for _, t, _, _ in seen.answers):.2f} s, {len(seen.created)} events and "
+        f"{len(seen.registered)} registrations acknowledged ({sum(sent < down_at for sent, _ in seen.registered)} "
+        f"before the outage, {sum(sent > up_at for sent, _ in seen.registered)} after the restart)"
+    )
     assert readiness.status_code == 503 and readiness.json()["status"] == "unavailable"
     statuses = {status for _, _, status, _ in seen.answers}
     assert statuses <= {200, 201, 202, 503}, statuses
@@ -141,7 +151,9 @@ async def test_database_restart_gives_quick_503s_then_recovers_without_losing_ac
     try:
         stored = {r["slug"] for r in await conn.fetch("SELECT slug FROM events")}
         emails = [email for _, email in seen.registered]
-        registered = {r["email"] for r in await conn.fetch("SELECT email FROM registrations WHERE email = ANY($1)", emails)}
+        registered = {
+            r["email"] for r in await conn.fetch("SELECT email FROM registrations WHERE email = ANY($1)", emails)
+        }
     finally:
         await conn.close()
     assert set(seen.created) <= stored, "an event acknowledged with 201 was lost"

@@ -12,8 +12,8 @@ import asyncio
 import random
 import time
 
-from server.outbox import message_id
 from server.notifications.worker import RETRY_DELAYS
+from server.outbox import message_id
 from tests.factories import queue_messages
 from tests.processes import notifier_workers, wait_for_rows
 from tests.smtp_server import SmtpTestServer
@@ -48,9 +48,12 @@ async def test_mail_due_during_an_smtp_outage_goes_out_afterwards_once_and_in_or
             # from a second ago to two seconds ahead: some are due at once, the others during the outage
             await notifier_conn.executemany(
                 "UPDATE outbox SET due_at = now() + ($2::int * $3::int - 1000) * interval '1 millisecond' WHERE id = $1",
-                [(outbox_id, rank, DUE_STEP_MS) for rank, outbox_id in enumerate(due_order)])
+                [(outbox_id, rank, DUE_STEP_MS) for rank, outbox_id in enumerate(due_order)],
+            )
             last_due = await notifier_conn.fetchval("SELECT max(due_at) FROM outbox")
-        await wait_for_rows(notifier_conn, "SELECT count(*) > 0 FROM outbox WHERE last_error LIKE 'connection failed%'", True)
+        await wait_for_rows(
+            notifier_conn, "SELECT count(*) > 0 FROM outbox WHERE last_error LIKE 'connection failed%'", True
+        )
         refused_at = time.monotonic()
         while await notifier_conn.fetchval("SELECT now() < $1", last_due):
             await asyncio.sleep(0.1)
@@ -58,10 +61,14 @@ async def test_mail_due_during_an_smtp_outage_goes_out_afterwards_once_and_in_or
         await asyncio.sleep(max(0.0, OUTAGE_SECONDS - (time.monotonic() - refused_at)))
         outage = time.monotonic() - refused_at
         during = len(smtp_server.received) - WARM_UP
-        waiting = dict(await notifier_conn.fetchrow(
-            "SELECT count(*) FILTER (WHERE status = 'retrying') AS retrying, "
-            "count(*) FILTER (WHERE status = 'queued') AS queued, max(attempts) AS most_attempts "
-            "FROM outbox WHERE id = ANY($1)", ids))
+        waiting = dict(
+            await notifier_conn.fetchrow(
+                "SELECT count(*) FILTER (WHERE status = 'retrying') AS retrying, "
+                "count(*) FILTER (WHERE status = 'queued') AS queued, max(attempts) AS most_attempts "
+                "FROM outbox WHERE id = ANY($1)",
+                ids,
+            )
+        )
 
         # back between two rounds of tries (nothing leased), so that no round straddles the moment
         await wait_for_rows(notifier_conn, "SELECT count(*) FROM outbox WHERE lease_owner IS NOT NULL", 0)
@@ -71,7 +78,9 @@ async def test_mail_due_during_an_smtp_outage_goes_out_afterwards_once_and_in_or
         drained = time.time() - back
 
     statuses = dict(await notifier_conn.fetch("SELECT status, count(*) FROM outbox GROUP BY status"))
-    rows = await notifier_conn.fetch("SELECT id, attempts, last_attempt_at FROM outbox WHERE id = ANY($1) ORDER BY due_at, id", ids)
+    rows = await notifier_conn.fetch(
+        "SELECT id, attempts, last_attempt_at FROM outbox WHERE id = ANY($1) ORDER BY due_at, id", ids
+    )
     after = smtp_server.received[WARM_UP:]
     arrived = [m.message_id for m in after]
     expected = [message_id(outbox_id, notifier_settings.mail_from) for outbox_id in due_order]
@@ -79,19 +88,22 @@ async def test_mail_due_during_an_smtp_outage_goes_out_afterwards_once_and_in_or
     # how far each message arrived from its place in the order of due time
     place = {mid: n for n, mid in enumerate(expected)}
     displacement = [abs(n - place[mid]) for n, mid in enumerate(arrived) if mid in place]
-    inversions = sum(place[a] > place[b] for i, a in enumerate(arrived) for b in arrived[i + 1:])
+    inversions = sum(place[a] > place[b] for i, a in enumerate(arrived) for b in arrived[i + 1 :])
     # each message from its claim (the database's clock) to its arrival (the same machine's clock):
     # a row counts as in flight here no longer than the worker counts it, which is until it is recorded
     received_at = {m.message_id: m.received_at for m in after}
-    spans = [(r["last_attempt_at"].timestamp(), received_at[message_id(r["id"], notifier_settings.mail_from)])
-             for r in rows]
+    spans = [
+        (r["last_attempt_at"].timestamp(), received_at[message_id(r["id"], notifier_settings.mail_from)]) for r in rows
+    ]
     most_in_flight = max(sum(start <= claimed_at < end for start, end in spans) for claimed_at, _ in spans)
-    print(f"\nsmtp outage: {MESSAGES} messages due during {outage:.1f} s of refused connections "
-          f"(then {waiting['retrying']} retrying, {waiting['queued']} never tried, at most {waiting['most_attempts']} "
-          f"attempts counted); all delivered {drained:.2f} s after the server came back; "
-          f"largest displacement from due order {max(displacement)}, {inversions} inverted pairs, "
-          f"at most {most_in_flight} in flight (limit {IN_FLIGHT}), "
-          f"{sum(len(c) - 1 for c in copies.values())} duplicates")
+    print(
+        f"\nsmtp outage: {MESSAGES} messages due during {outage:.1f} s of refused connections "
+        f"(then {waiting['retrying']} retrying, {waiting['queued']} never tried, at most {waiting['most_attempts']} "
+        f"attempts counted); all delivered {drained:.2f} s after the server came back; "
+        f"largest displacement from due order {max(displacement)}, {inversions} inverted pairs, "
+        f"at most {most_in_flight} in flight (limit {IN_FLIGHT}), "
+        f"{sum(len(c) - 1 for c in copies.values())} duplicates"
+    )
 
     assert during == 0, "a message arrived while the server was away"
     assert statuses == {"sent": WARM_UP + MESSAGES}

@@ -29,8 +29,9 @@ async def committed_association(service) -> tuple[str, str]:  # noqa: F811
         org = await create_organisation(conn)
         await conn.execute("UPDATE organisations SET kind = 'asbl' WHERE id = $1", org["id"])
         person, _ = await create_organiser(conn, {org["slug"]: "admin"})
-        await conn.execute("UPDATE organisers SET password_hash = $2 WHERE id = $1", person.id,
-                           accounts._hasher.hash(PASSWORD))
+        await conn.execute(
+            "UPDATE organisers SET password_hash = $2 WHERE id = $1", person.id, accounts._hasher.hash(PASSWORD)
+        )
         today = today_in_luxembourg()
         await set_themes(conn, today.year, today.year + 1)
     finally:

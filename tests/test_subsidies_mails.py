@@ -13,7 +13,10 @@ from tests.test_subsidies import API, PDF, draft_body, set_themes
 
 
 async def test_the_whole_path_reaches_each_association_in_its_language(
-    notifier_conn, notifier_pool, notifier_settings, smtp_server,
+    notifier_conn,
+    notifier_pool,
+    notifier_settings,
+    smtp_server,
 ) -> None:
     from server.notifications.worker import Notifier
     from server.outbox import message_id
@@ -32,34 +35,51 @@ async def test_the_whole_path_reaches_each_association_in_its_language(
     ids = {}
     async with httpx.AsyncClient(transport=httpx.ASGITransport(app=app), base_url="https://testserver") as http:
         for slug, lang, email in (("clae", "pt", "direcao@clae.example"), ("cefis", "de", "buero@cefis.example")):
-            body = draft_body(language=lang, contact_email=email,
-                              title={"fr": f"Projet {slug}", "de": f"Projekt {slug}", "pt": f"Projeto {slug}"})
+            body = draft_body(
+                language=lang,
+                contact_email=email,
+                title={"fr": f"Projet {slug}", "de": f"Projekt {slug}", "pt": f"Projeto {slug}"},
+            )
             created = await http.post(API, json={"organisation": slug, **body}, headers=auth(tokens[slug]))
             assert created.status_code == 201, created.text
             ids[slug] = created.json()["id"]
             for kind in ("statutes", "accounts"):
-                uploaded = await http.post(f"{API}/{ids[slug]}/documents", data={"kind": kind},
-                                           files={"file": (f"{kind}.pdf", PDF, "application/pdf")},
-                                           headers=auth(tokens[slug]))
+                uploaded = await http.post(
+                    f"{API}/{ids[slug]}/documents",
+                    data={"kind": kind},
+                    files={"file": (f"{kind}.pdf", PDF, "application/pdf")},
+                    headers=auth(tokens[slug]),
+                )
                 assert uploaded.status_code == 201
             assert (await http.post(f"{API}/{ids[slug]}/submit", headers=auth(tokens[slug]))).status_code == 200
-        asked = await http.post(f"{API}/{ids['clae']}/questions", json={"body": "Quantas sessões?\nObrigado"},
-                                headers=auth(tokens["reviewer"]))
+        asked = await http.post(
+            f"{API}/{ids['clae']}/questions",
+            json={"body": "Quantas sessões?\nObrigado"},
+            headers=auth(tokens["reviewer"]),
+        )
         assert asked.status_code == 201
-        answered = await http.post(f"{API}/{ids['clae']}/answers", json={"body": "Quatro."},
-                                   headers=auth(tokens["clae"]))
+        answered = await http.post(
+            f"{API}/{ids['clae']}/answers", json={"body": "Quatro."}, headers=auth(tokens["clae"])
+        )
         assert answered.json()["status"] == "submitted"
-        granted = await http.post(f"{API}/{ids['clae']}/decision", headers=auth(tokens["reviewer"]),
-                                  json={"outcome": "eligible", "amount_granted_cents": 125050})
+        granted = await http.post(
+            f"{API}/{ids['clae']}/decision",
+            headers=auth(tokens["reviewer"]),
+            json={"outcome": "eligible", "amount_granted_cents": 125050},
+        )
         assert granted.json()["status"] == "eligible"
-        refused = await http.post(f"{API}/{ids['cefis']}/decision", headers=auth(tokens["reviewer"]),
-                                  json={"outcome": "not_eligible", "reason": "Kein innovatives Projekt."})
+        refused = await http.post(
+            f"{API}/{ids['cefis']}/decision",
+            headers=auth(tokens["reviewer"]),
+            json={"outcome": "not_eligible", "reason": "Kein innovatives Projekt."},
+        )
         assert refused.json()["status"] == "not_eligible"
         rows = await conn.fetch("SELECT id, kind, recipient, language FROM outbox ORDER BY id")
         assert [(r["kind"], r["recipient"], r["language"]) for r in rows] == [
             ("subsidy_question", "direcao@clae.example", "pt"),
             ("subsidy_decision", "direcao@clae.example", "pt"),
-            ("subsidy_decision", "buero@cefis.example", "de")]
+            ("subsidy_decision", "buero@cefis.example", "de"),
+        ]
         assert await Notifier(notifier_settings).drain(notifier_pool) == 3
         received = {item.message_id: item for item in await smtp_server.wait_for(3)}
         mails = []
@@ -67,12 +87,20 @@ async def test_the_whole_path_reaches_each_association_in_its_language(
             item = received[message_id(row["id"], notifier_settings.mail_from)]
             assert item.rcpt_tos == [row["recipient"]]
             subject = " ".join(str(item.message["Subject"]).split())
-            mails.append((item.message["Content-Language"], subject, item.message.get_body(("plain",)).get_content(),
-                          item.message.get_body(("html",)).get_content()))
+            mails.append(
+                (
+                    item.message["Content-Language"],
+                    subject,
+                    item.message.get_body(("plain",)).get_content(),
+                    item.message.get_body(("html",)).get_content(),
+                )
+            )
     question, granted_mail, refused_mail = mails
     lang, subject, text, html = question
-    assert lang == "pt" and subject == "Uma pergunta do Departamento da Integração sobre o seu pedido de subsídio " \
-                                       "«Projeto clae»"
+    assert (
+        lang == "pt"
+        and subject == "Uma pergunta do Departamento da Integração sobre o seu pedido de subsídio «Projeto clae»"
+    )
     assert "Olá, CLAE," in text and "Quantas sessões?\r\nObrigado" in text and "Quantas sessões?<br>Obrigado" in html
     assert f"https://zesummen.test/organiser/subsidies/{ids['clae']}" in text
     lang, subject, text, html = granted_mail
@@ -83,8 +111,9 @@ async def test_the_whole_path_reaches_each_association_in_its_language(
     assert "Guten Tag CEFIS," in text and "Kein innovatives Projekt." in text and "Kein innovatives Projekt." in html
 
 
-async def test_the_deadline_reminder_goes_out_in_french(notifier_conn, notifier_pool, notifier_settings,
-                                                        smtp_server) -> None:
+async def test_the_deadline_reminder_goes_out_in_french(
+    notifier_conn, notifier_pool, notifier_settings, smtp_server
+) -> None:
     from server.notifications.worker import Notifier
 
     conn = notifier_conn
@@ -96,8 +125,9 @@ async def test_the_deadline_reminder_goes_out_in_french(notifier_conn, notifier_
     starts_on = today + timedelta(days=50)
     app = app_on(notifier_settings, conn)
     async with httpx.AsyncClient(transport=httpx.ASGITransport(app=app), base_url="https://testserver") as http:
-        created = await http.post(API, json={"organisation": "asti", "language": "fr",
-                                             **draft_body(starts_on=starts_on)}, headers=auth(token))
+        created = await http.post(
+            API, json={"organisation": "asti", "language": "fr", **draft_body(starts_on=starts_on)}, headers=auth(token)
+        )
         assert created.status_code == 201
     assert await service.remind_deadlines(conn, notifier_settings) == 1
     assert await Notifier(notifier_settings).drain(notifier_pool) == 1

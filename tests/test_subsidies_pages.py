@@ -24,8 +24,12 @@ async def people(conn):
         await create_organisation(conn, slug, slug.upper())
         await conn.execute("UPDATE organisations SET kind = $2 WHERE slug = $1", slug, kind)
     found = {}
-    for key, roles in (("asti", {"asti": "admin"}), ("clae", {"clae": "admin"}), ("cefis", {"cefis": "admin"}),
-                       ("reviewer", {})):
+    for key, roles in (
+        ("asti", {"asti": "admin"}),
+        ("clae", {"clae": "admin"}),
+        ("cefis", {"cefis": "admin"}),
+        ("reviewer", {}),
+    ):
         person, _ = await create_organiser(conn, roles)
         await with_password(conn, person.email)
         found[key] = person
@@ -52,14 +56,28 @@ async def start_draft(http) -> tuple[int, str]:
 
 def form(token: str, starts_on, **changes) -> dict[str, str]:
     data = {
-        "csrf_token": token, "title_fr": "Café des langues", "summary_fr": "Des rencontres.",
-        "description_fr": "Un projet.\nEn plusieurs langues.", "aims": "Se rencontrer", "target_public": "Tous",
-        "theme": "participation", "starts_on": starts_on.isoformat(),
-        "ends_on": (starts_on + timedelta(days=10)).isoformat(), "deliverables": "Une brochure",
-        "budget_kind_0": "expense", "budget_category_0": "Salle", "budget_amount_0": "1 200,50",
-        "budget_kind_1": "own", "budget_category_1": "Fonds propres", "budget_amount_1": "200.50",
-        "budget_kind_2": "requested", "budget_category_2": "Demande", "budget_amount_2": "1000",
-        "contact_email": "asti@example.lu", "language": "fr", "action": "save",
+        "csrf_token": token,
+        "title_fr": "Café des langues",
+        "summary_fr": "Des rencontres.",
+        "description_fr": "Un projet.\nEn plusieurs langues.",
+        "aims": "Se rencontrer",
+        "target_public": "Tous",
+        "theme": "participation",
+        "starts_on": starts_on.isoformat(),
+        "ends_on": (starts_on + timedelta(days=10)).isoformat(),
+        "deliverables": "Une brochure",
+        "budget_kind_0": "expense",
+        "budget_category_0": "Salle",
+        "budget_amount_0": "1 200,50",
+        "budget_kind_1": "own",
+        "budget_category_1": "Fonds propres",
+        "budget_amount_1": "200.50",
+        "budget_kind_2": "requested",
+        "budget_category_2": "Demande",
+        "budget_amount_2": "1000",
+        "contact_email": "asti@example.lu",
+        "language": "fr",
+        "action": "save",
     }
     data.update(changes)
     return data
@@ -83,11 +101,17 @@ async def test_an_association_files_a_request_through_the_pages(conn, settings, 
         assert "Please attach the statutes and the last accounts." in text_of(refused)
         assert ">Changé</textarea>" in refused.text
         for kind in ("statutes", "accounts"):
-            uploaded = await http.post(f"{path}/documents", data={"csrf_token": csrf_token(refused), "kind": kind},
-                                       files={"file": (f"{kind}.pdf", PDF, "application/pdf")})
+            uploaded = await http.post(
+                f"{path}/documents",
+                data={"csrf_token": csrf_token(refused), "kind": kind},
+                files={"file": (f"{kind}.pdf", PDF, "application/pdf")},
+            )
             assert uploaded.status_code == 303
-        bad = await http.post(f"{path}/documents", data={"csrf_token": csrf_token(refused), "kind": "quote"},
-                              files={"file": ("devis.png", PDF, "image/png")})
+        bad = await http.post(
+            f"{path}/documents",
+            data={"csrf_token": csrf_token(refused), "kind": "quote"},
+            files={"file": ("devis.png", PDF, "image/png")},
+        )
         assert bad.status_code == 422 and 'id="f-file-error"' in bad.text
         submitted = await http.post(path, data=form(csrf_token(bad), starts_on, action="submit"))
         assert submitted.status_code == 303 and submitted.headers["location"].endswith("done=submitted")
@@ -104,22 +128,27 @@ async def test_an_association_files_a_request_through_the_pages(conn, settings, 
         assert page.status_code == 200
         text = text_of(page)
         assert "Liste de vérification de l'éligibilité" in text and "Enregistrer le brouillon" not in page.text
-        refused = await http.post(f"{path}/decision", data={"csrf_token": csrf_token(page), "outcome": "eligible",
-                                                            "amount_granted": "5000"})
+        refused = await http.post(
+            f"{path}/decision", data={"csrf_token": csrf_token(page), "outcome": "eligible", "amount_granted": "5000"}
+        )
         assert refused.status_code == 422 and 'id="f-amount_granted-error"' in refused.text
-        decided = await http.post(f"{path}/decision", data={"csrf_token": csrf_token(page), "outcome": "eligible",
-                                                            "amount_granted": "900"})
+        decided = await http.post(
+            f"{path}/decision", data={"csrf_token": csrf_token(page), "outcome": "eligible", "amount_granted": "900"}
+        )
         assert decided.status_code == 303
-    assert await conn.fetchval("SELECT amount_granted_cents FROM subsidy_applications WHERE id = $1",
-                               application_id) == 90000
+    assert (
+        await conn.fetchval("SELECT amount_granted_cents FROM subsidy_applications WHERE id = $1", application_id)
+        == 90000
+    )
 
 
 async def test_the_deadline_error_names_the_day_in_the_persons_language(conn, settings, people) -> None:
     starts_on = service.today_in_luxembourg() + timedelta(days=41)
     async with signed_in(conn, settings, people["asti"], lang="de") as http:
         application_id, token = await start_draft(http)
-        refused = await http.post(f"/organiser/subsidies/{application_id}", data=form(token, starts_on,
-                                                                                        action="submit"))
+        refused = await http.post(
+            f"/organiser/subsidies/{application_id}", data=form(token, starts_on, action="submit")
+        )
         assert refused.status_code == 422
         assert 'id="f-starts_on-error"' in refused.text and "Zu spät" in text_of(refused)
 
@@ -129,8 +158,9 @@ async def test_an_organisation_of_another_kind_is_told_why_it_cannot_apply(conn,
         page = await http.get("/organiser/subsidies")
         assert "Start the draft" not in page.text
         assert "ask an administrator to record it: CEFIS" in text_of(page)
-        refused = await http.post("/organiser/subsidies", data={"csrf_token": csrf_token(page),
-                                                                "organisation": "cefis"})
+        refused = await http.post(
+            "/organiser/subsidies", data={"csrf_token": csrf_token(page), "organisation": "cefis"}
+        )
         assert refused.status_code == 403 and 'id="f-organisation-error"' in refused.text
 
 
@@ -147,13 +177,17 @@ async def test_the_pages_speak_every_language(conn, settings, people, lang) -> N
 
 
 async def test_a_mistyped_amount_or_date_comes_back_next_to_its_field_with_what_was_typed(
-    conn, settings, people,
+    conn,
+    settings,
+    people,
 ) -> None:
     starts_on = service.today_in_luxembourg() + timedelta(days=50)
     async with signed_in(conn, settings, people["asti"]) as http:
         application_id, token = await start_draft(http)
-        refused = await http.post(f"/organiser/subsidies/{application_id}", data=form(
-            token, starts_on, budget_amount_1="-20", ends_on="31/12/2027", aims="Gardé"))
+        refused = await http.post(
+            f"/organiser/subsidies/{application_id}",
+            data=form(token, starts_on, budget_amount_1="-20", ends_on="31/12/2027", aims="Gardé"),
+        )
         assert refused.status_code == 422
         assert 'id="f-budget-error"' in refused.text and 'id="f-ends_on-error"' in refused.text
         assert 'value="-20"' in refused.text and 'value="31/12/2027"' in refused.text
@@ -181,14 +215,26 @@ async def test_reviewers_write_the_themes_of_a_year(conn, settings, people) -> N
     async with signed_in(conn, settings, people["reviewer"]) as http:
         page = await http.get("/organiser/subsidies/themes/2031")
         assert page.status_code == 200
-        refused = await http.post("/organiser/subsidies/themes/2031", data={
-            "csrf_token": csrf_token(page), "code_0": "Pas un code!", "title_fr_0": "Participation politique"})
+        refused = await http.post(
+            "/organiser/subsidies/themes/2031",
+            data={"csrf_token": csrf_token(page), "code_0": "Pas un code!", "title_fr_0": "Participation politique"},
+        )
         assert refused.status_code == 422 and 'id="f-themes-error"' in refused.text
         assert 'value="Participation politique"' in refused.text
-        saved = await http.post("/organiser/subsidies/themes/2031", data={
-            "csrf_token": csrf_token(page), "code_0": "political", "title_fr_0": "Participation politique",
-            "priority_0": "yes", "code_1": "culture", "title_de_1": "Kultur"})
+        saved = await http.post(
+            "/organiser/subsidies/themes/2031",
+            data={
+                "csrf_token": csrf_token(page),
+                "code_0": "political",
+                "title_fr_0": "Participation politique",
+                "priority_0": "yes",
+                "code_1": "culture",
+                "title_de_1": "Kultur",
+            },
+        )
         assert saved.status_code == 303
     rows = await conn.fetch("SELECT code, title, priority FROM subsidy_themes WHERE year = 2031 ORDER BY code")
     assert [(r["code"], r["title"], r["priority"]) for r in rows] == [
-        ("culture", {"de": "Kultur"}, False), ("political", {"fr": "Participation politique"}, True)]
+        ("culture", {"de": "Kultur"}, False),
+        ("political", {"fr": "Participation politique"}, True),
+    ]

@@ -65,10 +65,12 @@ async def test_workers_killed_at_random_moments_deliver_everything_with_duplicat
     row_of = {message_id(outbox_id, notifier_settings.mail_from): outbox_id for outbox_id in ids}
     duplicates = {row_of[mid]: n - 1 for mid, n in copies.items() if n > 1}
     bound = sum(len(held) for held in in_flight)
-    print(f"\nworker crashes: {MESSAGES} messages in {seconds:.1f} s by {WORKERS} workers at a time, "
-          f"{KILLS} SIGKILLs (seed {SEED}) with {[len(h) for h in in_flight]} messages in flight; "
-          f"{sum(duplicates.values())} duplicates, bound {bound} (in flight at the kills), "
-          f"{len(smtp_server.received)} mails received")
+    print(
+        f"\nworker crashes: {MESSAGES} messages in {seconds:.1f} s by {WORKERS} workers at a time, "
+        f"{KILLS} SIGKILLs (seed {SEED}) with {[len(h) for h in in_flight]} messages in flight; "
+        f"{sum(duplicates.values())} duplicates, bound {bound} (in flight at the kills), "
+        f"{len(smtp_server.received)} mails received"
+    )
 
     assert set(copies) == set(row_of), "a message was lost, or one no row sent"
     assert await notifier_conn.fetchval("SELECT count(*) FROM outbox WHERE status <> 'sent'") == 0
@@ -79,7 +81,9 @@ async def test_workers_killed_at_random_moments_deliver_everything_with_duplicat
     for outbox_id, extra in duplicates.items():
         assert extra <= sum(outbox_id in held for held in in_flight), outbox_id
     # and its copies are the same mail: one recipient, one subject
-    recipients = dict(await notifier_conn.fetch("SELECT id, recipient FROM outbox WHERE id = ANY($1)", list(duplicates)))
+    recipients = dict(
+        await notifier_conn.fetch("SELECT id, recipient FROM outbox WHERE id = ANY($1)", list(duplicates))
+    )
     for outbox_id in duplicates:
         same = [m for m in smtp_server.received if m.message_id == message_id(outbox_id, notifier_settings.mail_from)]
         assert {tuple(m.rcpt_tos) for m in same} == {(recipients[outbox_id],)}

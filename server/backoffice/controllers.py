@@ -14,8 +14,8 @@ from litestar.response import Redirect
 from server.backoffice import labels, series, service
 from server.backoffice.service import ROLES, Staff
 from server.backoffice.web import SignInRequired, provide_staff, render, sign_in_redirect, staff_language
-from server.events import service as events
 from server.errors import Forbidden, Invalid, NotFound
+from server.events import service as events
 from server.i18n import LANGUAGES
 from server.organisers.service import AccountOutOfReach, EmailRefused, account_email
 from server.pages import csrf
@@ -42,12 +42,21 @@ class NotAllowed(Forbidden):
 
 def _not_allowed(request: Request, exc: Exception) -> Response:
     staff = request.scope.get("zesummen.staff")
-    return _page(request, request.app.state.settings, "bo_error.html", {}, lang=staff_language(request, staff),
-                 staff=staff, status_code=403)
+    return _page(
+        request,
+        request.app.state.settings,
+        "bo_error.html",
+        {},
+        lang=staff_language(request, staff),
+        staff=staff,
+        status_code=403,
+    )
 
 
 BACKOFFICE_HANDLERS: dict[Any, Any] = {
-    **page_exception_handlers, SignInRequired: sign_in_redirect, NotAllowed: _not_allowed,
+    **page_exception_handlers,
+    SignInRequired: sign_in_redirect,
+    NotAllowed: _not_allowed,
 }
 
 
@@ -58,12 +67,26 @@ async def _form(request: Request, settings: Settings) -> dict[str, str]:
     return {key: str(value) for key, value in form.items()}
 
 
-def _page(request: Request, settings: Settings, template: str, context: dict[str, Any], *, lang: str,
-          staff: Staff | None = None, status_code: int = 200, cookies: list | None = None) -> Response[str]:
+def _page(
+    request: Request,
+    settings: Settings,
+    template: str,
+    context: dict[str, Any],
+    *,
+    lang: str,
+    staff: Staff | None = None,
+    status_code: int = 200,
+    cookies: list | None = None,
+) -> Response[str]:
     """A back-office page with its CSRF token and, before sign-in, links to the other languages."""
     token, jar = csrf.issue(request, settings)
-    context = {"staff": staff, "csrf_token": token, "labels": labels.translated(lang),
-               "switcher": language_links(request, request.url.path) if staff is None else [], **context}
+    context = {
+        "staff": staff,
+        "csrf_token": token,
+        "labels": labels.translated(lang),
+        "switcher": language_links(request, request.url.path) if staff is None else [],
+        **context,
+    }
     return render(request, template, context, lang=lang, status_code=status_code, cookies=[*jar, *(cookies or [])])
 
 
@@ -83,14 +106,16 @@ class BackofficePages(Controller):
         return _page(request, settings, "dashboard.html", data, lang=staff_language(request, staff), staff=staff)
 
     @get("/people")
-    async def people(self, request: Request, staff: Staff, settings: Settings, conn: asyncpg.Connection,
-                     organisation: Slug = None) -> Response:
+    async def people(
+        self, request: Request, staff: Staff, settings: Settings, conn: asyncpg.Connection, organisation: Slug = None
+    ) -> Response:
         """The people of an organisation the person administers, with what they may change."""
         org, managed = await _managed(conn, staff, organisation)
         lang = staff_language(request, staff)
         context = await _people_context(conn, staff, org, managed, lang, {"role": "organiser"}, {})
-        context["request_done"] = gettext(lang, DONE[request.query_params["done"]]) \
-            if request.query_params.get("done") in DONE else ""
+        context["request_done"] = (
+            gettext(lang, DONE[request.query_params["done"]]) if request.query_params.get("done") in DONE else ""
+        )
         return _page(request, settings, "people.html", context, lang=lang, staff=staff)
 
     @post("/people")
@@ -113,11 +138,24 @@ class BackofficePages(Controller):
             errors["email"] = gettext(lang, N_("Please write a complete email address, such as name@example.lu."))
         if not errors:
             try:
-                await service.invite(conn, staff.organiser, org, values["email"], values["name"][:200], values["role"],
-                                     values["language"], settings)
+                await service.invite(
+                    conn,
+                    staff.organiser,
+                    org,
+                    values["email"],
+                    values["name"][:200],
+                    values["role"],
+                    values["language"],
+                    settings,
+                )
             except AccountOutOfReach:
-                errors["email"] = gettext(lang, N_("This person has roles in organisations you do not administer: "
-                                                   "only an administrator can change their account."))
+                errors["email"] = gettext(
+                    lang,
+                    N_(
+                        "This person has roles in organisations you do not administer: "
+                        "only an administrator can change their account."
+                    ),
+                )
             except Invalid:
                 errors["email"] = gettext(lang, N_("Please write a complete email address, such as name@example.lu."))
         if errors:
@@ -126,8 +164,9 @@ class BackofficePages(Controller):
         return Redirect(path=f"/organiser/people?organisation={org['slug']}&done=invited", status_code=303)
 
     @post("/people/{person_id:int}/role")
-    async def change_role(self, person_id: PersonId, request: Request, staff: Staff, settings: Settings,
-                          conn: asyncpg.Connection) -> Response:
+    async def change_role(
+        self, person_id: PersonId, request: Request, staff: Staff, settings: Settings, conn: asyncpg.Connection
+    ) -> Response:
         """Give a member another role."""
         form = await _form(request, settings)
         org, _ = await _managed(conn, staff, form.get("organisation") or None)
@@ -141,8 +180,9 @@ class BackofficePages(Controller):
         return Redirect(path=f"/organiser/people?organisation={org['slug']}&done=changed", status_code=303)
 
     @post("/people/{person_id:int}/remove")
-    async def remove(self, person_id: PersonId, request: Request, staff: Staff, settings: Settings,
-                     conn: asyncpg.Connection) -> Response:
+    async def remove(
+        self, person_id: PersonId, request: Request, staff: Staff, settings: Settings, conn: asyncpg.Connection
+    ) -> Response:
         """Take a member's role in the organisation away."""
         form = await _form(request, settings)
         org, _ = await _managed(conn, staff, form.get("organisation") or None)
@@ -153,8 +193,9 @@ class BackofficePages(Controller):
         return Redirect(path=f"/organiser/people?organisation={org['slug']}&done=removed", status_code=303)
 
     @get("/events/{slug:str}")
-    async def event(self, slug: EventPath, request: Request, staff: Staff, settings: Settings,
-                    conn: asyncpg.Connection) -> Response:
+    async def event(
+        self, slug: EventPath, request: Request, staff: Staff, settings: Settings, conn: asyncpg.Connection
+    ) -> Response:
         """One event: its figures and its texts in the five languages, with the fallback the public sees."""
         data = await service.event_page(conn, staff.organiser, slug)
         lang = staff_language(request, staff)
@@ -164,16 +205,36 @@ class BackofficePages(Controller):
         return _page(request, settings, "bo_event.html", data, lang=lang, staff=staff)
 
     @get("/events/{slug:str}/{action:str}")
-    async def confirm(self, slug: EventPath, action: Action, request: Request, staff: Staff, settings: Settings,
-                      conn: asyncpg.Connection) -> Response:
+    async def confirm(
+        self,
+        slug: EventPath,
+        action: Action,
+        request: Request,
+        staff: Staff,
+        settings: Settings,
+        conn: asyncpg.Connection,
+    ) -> Response:
         """Publish or cancel: first say who will be told."""
         data = await self._writable(conn, staff, slug, action)
-        return _page(request, settings, "bo_confirm.html", {**data, "action": action},
-                     lang=staff_language(request, staff), staff=staff)
+        return _page(
+            request,
+            settings,
+            "bo_confirm.html",
+            {**data, "action": action},
+            lang=staff_language(request, staff),
+            staff=staff,
+        )
 
     @post("/events/{slug:str}/{action:str}")
-    async def act(self, slug: EventPath, action: Action, request: Request, staff: Staff, settings: Settings,
-                  conn: asyncpg.Connection) -> Response:
+    async def act(
+        self,
+        slug: EventPath,
+        action: Action,
+        request: Request,
+        staff: Staff,
+        settings: Settings,
+        conn: asyncpg.Connection,
+    ) -> Response:
         """Publish or cancel through the events service, as the JSON API does."""
         await _form(request, settings)
         await self._writable(conn, staff, slug, action)
@@ -199,8 +260,9 @@ class BackofficePages(Controller):
         return data
 
     @get("/checkin/{token:str}")
-    async def checkin_form(self, token: Token, request: Request, staff: Staff, settings: Settings,
-                           conn: asyncpg.Connection) -> Response:
+    async def checkin_form(
+        self, token: Token, request: Request, staff: Staff, settings: Settings, conn: asyncpg.Connection
+    ) -> Response:
         """The URL in a registration's QR code: who and which event, and a button to mark them present."""
         lang = staff_language(request, staff)
         try:
@@ -208,14 +270,28 @@ class BackofficePages(Controller):
         except Forbidden:
             return _checkin_refused(request, settings, staff, lang)
         except checkin.NotCheckable:
-            return _page(request, settings, "bo_checkin.html", {"person": None, "token": token, "done": False},
-                         lang=lang, staff=staff, status_code=409)
-        return _page(request, settings, "bo_checkin.html", {"person": person, "token": token, "done": False},
-                     lang=lang, staff=staff)
+            return _page(
+                request,
+                settings,
+                "bo_checkin.html",
+                {"person": None, "token": token, "done": False},
+                lang=lang,
+                staff=staff,
+                status_code=409,
+            )
+        return _page(
+            request,
+            settings,
+            "bo_checkin.html",
+            {"person": person, "token": token, "done": False},
+            lang=lang,
+            staff=staff,
+        )
 
     @post("/checkin/{token:str}")
-    async def check_in(self, token: Token, request: Request, staff: Staff, settings: Settings,
-                       conn: asyncpg.Connection) -> Response:
+    async def check_in(
+        self, token: Token, request: Request, staff: Staff, settings: Settings, conn: asyncpg.Connection
+    ) -> Response:
         """Mark the person present (only on this POST with the form's CSRF token) and say so."""
         await _form(request, settings)
         lang = staff_language(request, staff)
@@ -224,14 +300,34 @@ class BackofficePages(Controller):
         except Forbidden:
             return _checkin_refused(request, settings, staff, lang)
         except checkin.NotCheckable:
-            return _page(request, settings, "bo_checkin.html", {"person": None, "token": token, "done": False},
-                         lang=lang, staff=staff, status_code=409)
-        return _page(request, settings, "bo_checkin.html", {"person": person, "token": token, "done": True},
-                     lang=lang, staff=staff)
+            return _page(
+                request,
+                settings,
+                "bo_checkin.html",
+                {"person": None, "token": token, "done": False},
+                lang=lang,
+                staff=staff,
+                status_code=409,
+            )
+        return _page(
+            request,
+            settings,
+            "bo_checkin.html",
+            {"person": person, "token": token, "done": True},
+            lang=lang,
+            staff=staff,
+        )
 
     @get("/audit")
-    async def audit(self, request: Request, staff: Staff, settings: Settings, conn: asyncpg.Connection,
-                    organisation: Slug = None, event: EventSlug = None) -> Response:
+    async def audit(
+        self,
+        request: Request,
+        staff: Staff,
+        settings: Settings,
+        conn: asyncpg.Connection,
+        organisation: Slug = None,
+        event: EventSlug = None,
+    ) -> Response:
         """Who did what in an organisation the person administers, optionally for one event."""
         org, managed = await _managed(conn, staff, organisation)
         rows = await service.audit_rows(conn, org, event)
@@ -241,8 +337,10 @@ class BackofficePages(Controller):
 
 def _checkin_refused(request: Request, settings: Settings, staff: Staff, lang: str) -> Response:
     """A viewer of the event's organisation: the back-office's 403 page, saying who may mark people present."""
-    reason = gettext(lang, N_("With read-only access you cannot mark people present. "
-                                  "Ask an organiser or an admin of the organisation."))
+    reason = gettext(
+        lang,
+        N_("With read-only access you cannot mark people present. Ask an organiser or an admin of the organisation."),
+    )
     return _page(request, settings, "bo_error.html", {"reason": reason}, lang=lang, staff=staff, status_code=403)
 
 
@@ -260,14 +358,28 @@ DONE = {
 }
 
 
-async def _people_context(conn: asyncpg.Connection, staff: Staff, org: Any, managed: list[Any], lang: str,
-                          values: dict[str, str], errors: dict[str, str]) -> dict[str, Any]:
+async def _people_context(
+    conn: asyncpg.Connection,
+    staff: Staff,
+    org: Any,
+    managed: list[Any],
+    lang: str,
+    values: dict[str, str],
+    errors: dict[str, str],
+) -> dict[str, Any]:
     """What the people page shows: the members, the invitation form with what was typed."""
     names = labels.translated(lang)["roles"]
-    return {"organisation": org, "managed": managed, "people": await service.people(conn, staff.organiser, org),
-            "roles": ROLES, "values": values, "errors": errors, "request_done": "",
-            "roles_options": [(code, names[code]) for code in ROLES],
-            "language_options": [(code, LANGUAGE_NAMES[code]) for code in LANGUAGES]}
+    return {
+        "organisation": org,
+        "managed": managed,
+        "people": await service.people(conn, staff.organiser, org),
+        "roles": ROLES,
+        "values": values,
+        "errors": errors,
+        "request_done": "",
+        "roles_options": [(code, names[code]) for code in ROLES],
+        "language_options": [(code, LANGUAGE_NAMES[code]) for code in LANGUAGES],
+    }
 
 
 async def _managed(conn: asyncpg.Connection, staff: Staff, slug: str | None) -> tuple[Any, list[Any]]:

@@ -87,6 +87,13 @@ TEXT_FIELDS = {
 @cache
 def translated(lang: str) -> dict[str, dict[str, str]]:
     """Every label in `lang`, by group."""
-    groups = {"fields": FIELDS, "roles": ROLE_NAMES, "attention": ATTENTION, "actions": ACTIONS, "kinds": KIND_NAMES,
-              "statuses": STATUS_NAMES, "text_fields": TEXT_FIELDS}
+    groups = {
+        "fields": FIELDS,
+        "roles": ROLE_NAMES,
+        "attention": ATTENTION,
+        "actions": ACTIONS,
+        "kinds": KIND_NAMES,
+        "statuses": STATUS_NAMES,
+        "text_fields": TEXT_FIELDS,
+    }
     return {group: {code: gettext(lang, text) for code, text in names.items()} for group, names in groups.items()}

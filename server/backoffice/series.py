@@ -42,8 +42,11 @@ def build_rrule(repeat: str, local_start: datetime, until: date | None, count: i
     if repeat not in REPEATS or repeat == "none":
         return None
     day = _DAYS[local_start.weekday()]
-    rule = {"weekly": f"FREQ=WEEKLY;BYDAY={day}", "fortnightly": f"FREQ=WEEKLY;INTERVAL=2;BYDAY={day}",
-            "monthly": f"FREQ=MONTHLY;BYDAY={_month_position(local_start)}{day}"}[repeat]
+    rule = {
+        "weekly": f"FREQ=WEEKLY;BYDAY={day}",
+        "fortnightly": f"FREQ=WEEKLY;INTERVAL=2;BYDAY={day}",
+        "monthly": f"FREQ=MONTHLY;BYDAY={_month_position(local_start)}{day}",
+    }[repeat]
     return f"{rule};UNTIL={until:%Y%m%d}" if until is not None else f"{rule};COUNT={count}"
 
 
@@ -54,13 +57,20 @@ def _parts(rrule: str) -> dict[str, str]:
 def controls(rrule: str) -> dict[str, str]:
     """The editor's controls for a rule they can express (a duplicated series); {"repeat": "none"} otherwise."""
     parts = _parts(rrule)
-    ending = {"until": f"{parts['UNTIL'][:4]}-{parts['UNTIL'][4:6]}-{parts['UNTIL'][6:8]}"} if "UNTIL" in parts \
+    ending = (
+        {"until": f"{parts['UNTIL'][:4]}-{parts['UNTIL'][4:6]}-{parts['UNTIL'][6:8]}"}
+        if "UNTIL" in parts
         else {"count": parts.get("COUNT", "")}
+    )
     interval, freq, byday = parts.get("INTERVAL", "1"), parts.get("FREQ"), parts.get("BYDAY", "")
     if freq == "WEEKLY" and interval in ("1", "2") and byday in ("", *_DAYS):
         return {"repeat": "weekly" if interval == "1" else "fortnightly", **ending}
-    if freq == "MONTHLY" and interval == "1" and byday[-2:] in _DAYS and set(parts) <= {"FREQ", "BYDAY", "UNTIL",
-                                                                                      "COUNT", "INTERVAL"}:
+    if (
+        freq == "MONTHLY"
+        and interval == "1"
+        and byday[-2:] in _DAYS
+        and set(parts) <= {"FREQ", "BYDAY", "UNTIL", "COUNT", "INTERVAL"}
+    ):
         return {"repeat": "monthly", **ending}
     return {"repeat": "none"}
 
@@ -74,7 +84,7 @@ def _say(lang: str, message: str, plural: str = "", count: int = 0, **values: ob
 
 
 def _day_in_year(day: date, first: date, lang: str) -> str:
-    """"30 June", "30. Juni": the year only when it is not that of the series' start."""
+    """ "30 June", "30. Juni": the year only when it is not that of the series' start."""
     if day.year != first.year:
         return format_date(day, "long", locale=BABEL_LOCALE[lang])
     return format_skeleton("MMMMd", day, locale=BABEL_LOCALE[lang])
@@ -119,18 +129,26 @@ def in_words(rrule: str, exdates: list[datetime], occurrences: list[datetime], t
     parts = _parts(rrule)
     rule = _rule_words(parts, first, timezone, lang)
     if rule is None or not starts:
-        text = _say(lang, DATES_FROM_TO, num=len(starts), first=_day_in_year(first.date(), date(1, 1, 1), lang),
-                    last=_day_in_year(starts[-1].date() if starts else first.date(), date(1, 1, 1), lang))
+        text = _say(
+            lang,
+            DATES_FROM_TO,
+            num=len(starts),
+            first=_day_in_year(first.date(), date(1, 1, 1), lang),
+            last=_day_in_year(starts[-1].date() if starts else first.date(), date(1, 1, 1), lang),
+        )
     elif "UNTIL" in parts:
         text = _say(lang, UNTIL, rule=rule, date=_day_in_year(starts[-1].date(), first.date(), lang))
     else:
         count = int(parts.get("COUNT") or len(starts))  # the dates of the rule, those left out included
         text = _say(lang, "%(rule)s, %(num)s date", "%(rule)s, %(num)s dates", count, rule=rule, num=count)
     if exdates and rule is not None:
-        days = format_list([_day_in_year(d.astimezone(zone).date(), first.date(), lang) for d in sorted(exdates)],
-                           locale=BABEL_LOCALE[lang])
-        text = _say(lang, "%(rule)s, except %(dates)s", "%(rule)s, except %(dates)s", len(exdates), rule=text,
-                    dates=days)
+        days = format_list(
+            [_day_in_year(d.astimezone(zone).date(), first.date(), lang) for d in sorted(exdates)],
+            locale=BABEL_LOCALE[lang],
+        )
+        text = _say(
+            lang, "%(rule)s, except %(dates)s", "%(rule)s, except %(dates)s", len(exdates), rule=text, dates=days
+        )
     return text
 
 

@@ -21,10 +21,10 @@ from server import audit
 from server.backoffice import queries as q
 from server.errors import Forbidden, NotFound, Unauthorized
 from server.i18n import LANGUAGES
-from server.outbox import enqueue
 from server.organisers import queries as org_q
 from server.organisers import service as accounts
 from server.organisers.schemas import InvitationIn, MembershipIn, Organiser
+from server.outbox import enqueue
 from server.registrations import checkin
 from server.settings import Settings
 
@@ -42,8 +42,14 @@ class Staff(msgspec.Struct, frozen=True):
 
 # ---------------------------------------------------------------------------- sessions
 
+
 async def sign_in(
-    conn: asyncpg.Connection, settings: Settings, email: str, password: str, client_ip: str, user_agent: str,
+    conn: asyncpg.Connection,
+    settings: Settings,
+    email: str,
+    password: str,
+    client_ip: str,
+    user_agent: str,
     lang: str,
 ) -> str:
     """A session token for the right password; Unauthorized or SignInLimited otherwise.
@@ -59,17 +65,25 @@ async def sign_in(
     row = await conn.fetchrow(q.ACCOUNT_FOR_SIGN_IN, email)
     if not await accounts.password_matches(row["password_hash"] if row else None, password):
         if row is not None:
-            await audit.record(conn, None, "sign_in_failed", actor_id=row["id"], actor_email=row["email"],
-                               detail={"via": "back-office"})
+            await audit.record(
+                conn,
+                None,
+                "sign_in_failed",
+                actor_id=row["id"],
+                actor_email=row["email"],
+                detail={"via": "back-office"},
+            )
         raise Unauthorized("Wrong email or password.")
     await accounts.give_back_sign_in(conn, settings, keys)
     token = secrets.token_urlsafe(32)
     async with conn.transaction():
-        await conn.execute(q.INSERT_SESSION, row["id"], accounts.hash_token(token), user_agent[:300],
-                           settings.session_ttl)
+        await conn.execute(
+            q.INSERT_SESSION, row["id"], accounts.hash_token(token), user_agent[:300], settings.session_ttl
+        )
         await conn.execute(q.SET_LANGUAGE_IF_NONE, row["id"], lang)
-        await audit.record(conn, None, "sign_in", actor_id=row["id"], actor_email=row["email"],
-                           detail={"via": "back-office"})
+        await audit.record(
+            conn, None, "sign_in", actor_id=row["id"], actor_email=row["email"], detail={"via": "back-office"}
+        )
     return token
 
 
@@ -107,6 +121,7 @@ async def set_language(conn: asyncpg.Connection, staff: Staff, lang: str) -> Non
 
 # ---------------------------------------------------------------------------- password reset by mail
 
+
 def reset_token(secret_key: str, nonce: bytes) -> str:
     """The token of a reset link, from its nonce."""
     digest = hmac.new(secret_key.encode(), b"password-reset-token:" + nonce, hashlib.sha256).digest()
@@ -136,10 +151,17 @@ async def ask_reset(conn: asyncpg.Connection, settings: Settings, email: str, la
         await conn.execute(q.SPEND_RESETS, row["id"])
         nonce = secrets.token_bytes(16)
         token = reset_token(settings.secret_key, nonce)
-        reset = await conn.fetchrow(q.INSERT_RESET, row["id"], nonce, accounts.hash_token(token),
-                                    settings.password_reset_ttl)
-        await enqueue(conn, "organiser_password_reset", event_id=None, recipient=row["email"],
-                      language=row["language"] or lang, payload={"reset": reset["id"]})
+        reset = await conn.fetchrow(
+            q.INSERT_RESET, row["id"], nonce, accounts.hash_token(token), settings.password_reset_ttl
+        )
+        await enqueue(
+            conn,
+            "organiser_password_reset",
+            event_id=None,
+            recipient=row["email"],
+            language=row["language"] or lang,
+            payload={"reset": reset["id"]},
+        )
         await audit.record(conn, None, "password_reset_asked", actor_id=row["id"], actor_email=row["email"])
 
 
@@ -154,17 +176,22 @@ async def reset_for_token(conn: asyncpg.Connection, token: str) -> asyncpg.Recor
 async def accept_reset(conn: asyncpg.Connection, token: str, password: str) -> bool:
     """Set the password through a reset link, once; every session, token and link of the account dies."""
     async with conn.transaction():
-        row = await conn.fetchrow(q.RESET_BY_TOKEN_FOR_UPDATE, accounts.hash_token(token)) \
-            if len(token) == SESSION_TOKEN_LENGTH else None
+        row = (
+            await conn.fetchrow(q.RESET_BY_TOKEN_FOR_UPDATE, accounts.hash_token(token))
+            if len(token) == SESSION_TOKEN_LENGTH
+            else None
+        )
         if row is None or not row["usable"]:
             return False
         await accounts.store_password(conn, row["organiser_id"], password, keep_token=None)
-        await audit.record(conn, None, "password_set", actor_id=row["organiser_id"], actor_email=row["email"],
-                           detail={"via": "reset"})
+        await audit.record(
+            conn, None, "password_set", actor_id=row["organiser_id"], actor_email=row["email"], detail={"via": "reset"}
+        )
     return True
 
 
 # ---------------------------------------------------------------------------- what a person may see
+
 
 async def visible_organisations(conn: asyncpg.Connection, who: Organiser) -> list[asyncpg.Record]:
     """The organisations the person has a role in (every one, for an administrator), by name."""
@@ -172,8 +199,9 @@ async def visible_organisations(conn: asyncpg.Connection, who: Organiser) -> lis
     return list(await conn.fetch(q.ORGANISATIONS_BY_ID, ids))
 
 
-async def managed_organisation(conn: asyncpg.Connection, who: Organiser, slug: str | None) -> tuple[
-        asyncpg.Record, list[asyncpg.Record]]:
+async def managed_organisation(
+    conn: asyncpg.Connection, who: Organiser, slug: str | None
+) -> tuple[asyncpg.Record, list[asyncpg.Record]]:
     """(the organisation asked for, every one the person administers); 404 for one they do not administer."""
     managed = [org for org in await visible_organisations(conn, who) if who.can_manage(org["id"])]
     if not managed:
@@ -222,6 +250,7 @@ async def dashboard(conn: asyncpg.Connection, who: Organiser, now: datetime) -> 
 
 # ---------------------------------------------------------------------------- people and roles
 
+
 async def people(conn: asyncpg.Connection, who: Organiser, org: asyncpg.Record) -> list[dict[str, Any]]:
     """The people of an organisation, each with whether the person may change them (may_change)."""
     result = []
@@ -231,27 +260,53 @@ async def people(conn: asyncpg.Connection, who: Organiser, org: asyncpg.Record) 
     return result
 
 
-async def invite(conn: asyncpg.Connection, who: Organiser, org: asyncpg.Record, email: str, name: str, role: str,
-                 lang: str, settings: Settings) -> None:
+async def invite(
+    conn: asyncpg.Connection,
+    who: Organiser,
+    org: asyncpg.Record,
+    email: str,
+    name: str,
+    role: str,
+    lang: str,
+    settings: Settings,
+) -> None:
     """Invite a person to one organisation through the accounts' invitation service (which audits it)."""
-    await accounts.invite(conn, who, InvitationIn(email=email, name=name, language=lang,  # type: ignore[arg-type]
-                                                  memberships=[MembershipIn(org["slug"], role)]), settings)
+    await accounts.invite(
+        conn,
+        who,
+        InvitationIn(
+            email=email,
+            name=name,
+            language=lang,  # type: ignore[arg-type]
+            memberships=[MembershipIn(org["slug"], role)],
+        ),
+        settings,
+    )
 
 
-async def change_role(conn: asyncpg.Connection, who: Organiser, org: asyncpg.Record, person_id: int, role: str,
-                      settings: Settings) -> None:
+async def change_role(
+    conn: asyncpg.Connection, who: Organiser, org: asyncpg.Record, person_id: int, role: str, settings: Settings
+) -> None:
     """Give a member another role in the organisation (the may_change rule); 404 for a non-member."""
     async with conn.transaction():
         account = await conn.fetchrow(org_q.ACCOUNT_BY_ID_FOR_UPDATE, person_id)
-        roles = {r["organisation_id"]: r["role"] for r in await conn.fetch(org_q.ACCOUNT_MEMBERSHIPS, person_id)} \
-            if account else {}
+        roles = (
+            {r["organisation_id"]: r["role"] for r in await conn.fetch(org_q.ACCOUNT_MEMBERSHIPS, person_id)}
+            if account
+            else {}
+        )
         if account is None or org["id"] not in roles:
             raise NotFound("This person has no role in this organisation.")
         if person_id == who.id or not accounts.may_change(who, account, roles):
             raise Forbidden("Only an administrator can change this account.")
         await conn.execute(org_q.UPSERT_MEMBERSHIP, person_id, org["id"], role)
-        await audit.record(conn, who, "role_changed", organisation_id=org["id"],
-                           detail={"person": account["email"], "from": roles[org["id"]], "to": role})
+        await audit.record(
+            conn,
+            who,
+            "role_changed",
+            organisation_id=org["id"],
+            detail={"person": account["email"], "from": roles[org["id"]], "to": role},
+        )
 
 
 async def remove(conn: asyncpg.Connection, who: Organiser, org: asyncpg.Record, person_id: int) -> None:
@@ -297,13 +352,22 @@ async def event_page(conn: asyncpg.Connection, who: Organiser, slug: str) -> dic
 
 
 async def check_in(
-    conn: asyncpg.Connection, staff: Staff, token: str, lang: str, settings: Settings,
+    conn: asyncpg.Connection,
+    staff: Staff,
+    token: str,
+    lang: str,
+    settings: Settings,
 ) -> checkin.CheckedIn:
     """Mark the person behind a check-in code present, with its audit row in the same transaction."""
     async with conn.transaction():
         done = await checkin.check_in(conn, staff.organiser, token, lang, settings)
         where = await conn.fetchrow(q.REGISTRATION_EVENT, done.registration_id)
-        await audit.record(conn, staff.organiser, "attendance", organisation_id=where["organisation_id"],
-                           event_id=where["event_id"], detail={"registration": done.registration_id,
-                                                               "already_present": done.already_present})
+        await audit.record(
+            conn,
+            staff.organiser,
+            "attendance",
+            organisation_id=where["organisation_id"],
+            event_id=where["event_id"],
+            detail={"registration": done.registration_id, "already_present": done.already_present},
+        )
     return done

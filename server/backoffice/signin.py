@@ -10,10 +10,11 @@ from litestar.di import Provide
 from litestar.response import Redirect
 
 from server.backoffice import service
+
 # the pages' shared plumbing (CSRF-checked forms, rendering, error handlers) stays with the other pages
 from server.backoffice.controllers import BACKOFFICE_HANDLERS, Next, Token, _form, _page
 from server.backoffice.service import Staff
-from server.backoffice.web import provide_staff, safe_next, session_cookie, staff_language, SESSION_COOKIE
+from server.backoffice.web import SESSION_COOKIE, provide_staff, safe_next, session_cookie, staff_language
 from server.errors import TooManyRequests, Unauthorized
 from server.limits import client_address
 from server.organisers.service import EmailRefused, account_email
@@ -32,16 +33,22 @@ class SignInPages(Controller):
     opt = {"html": True}
 
     @get("/login")
-    async def login_form(self, request: Request, settings: Settings, conn: asyncpg.Connection,
-                         next_: Next = None) -> Response:
+    async def login_form(
+        self, request: Request, settings: Settings, conn: asyncpg.Connection, next_: Next = None
+    ) -> Response:
         """The sign-in form; someone signed in already goes on."""
         token = request.cookies.get(SESSION_COOKIE, "")
         if token and await service.staff_for_session(conn, token, settings):
             return Redirect(path=safe_next(next_), status_code=303)
         lang = staff_language(request, None)
         notice = "reset" if request.query_params.get("done") == "reset" else ""
-        return _page(request, settings, "login.html", {"values": {}, "errors": {}, "next": safe_next(next_),
-                                                      "notice": notice}, lang=lang)
+        return _page(
+            request,
+            settings,
+            "login.html",
+            {"values": {}, "errors": {}, "next": safe_next(next_), "notice": notice},
+            lang=lang,
+        )
 
     @post("/login")
     async def login(self, request: Request, settings: Settings, conn: asyncpg.Connection) -> Response:
@@ -52,19 +59,44 @@ class SignInPages(Controller):
         values = {"email": email}
         try:
             token = await service.sign_in(
-                conn, settings, email, form.get("password", "")[:MAX_PASSWORD], client_address(request, settings),
-                request.headers.get("user-agent", ""), lang)
+                conn,
+                settings,
+                email,
+                form.get("password", "")[:MAX_PASSWORD],
+                client_address(request, settings),
+                request.headers.get("user-agent", ""),
+                lang,
+            )
         except TooManyRequests as exc:
-            errors = {"form": gettext(lang, N_("Too many failed attempts from here or for this account. Please wait "
-                                               "a few minutes and try again."))}
-            response = _page(request, settings, "login.html", {"values": values, "errors": errors, "next": target,
-                                                               "notice": ""}, lang=lang, status_code=429)
+            errors = {
+                "form": gettext(
+                    lang,
+                    N_(
+                        "Too many failed attempts from here or for this account. Please wait "
+                        "a few minutes and try again."
+                    ),
+                )
+            }
+            response = _page(
+                request,
+                settings,
+                "login.html",
+                {"values": values, "errors": errors, "next": target, "notice": ""},
+                lang=lang,
+                status_code=429,
+            )
             response.headers.update(exc.headers or {})
             return response
         except Unauthorized:
             errors = {"password": gettext(lang, N_("The email address or the password is wrong."))}
-            return _page(request, settings, "login.html", {"values": values, "errors": errors, "next": target,
-                                                          "notice": ""}, lang=lang, status_code=401)
+            return _page(
+                request,
+                settings,
+                "login.html",
+                {"values": values, "errors": errors, "next": target, "notice": ""},
+                lang=lang,
+                status_code=401,
+            )
         if previous := request.cookies.get(SESSION_COOKIE):
             await service.sign_out(conn, previous)  # a browser holds one session: the one it signed in last
         return Redirect(path=target, status_code=303, cookies=[session_cookie(settings, token)])
@@ -77,8 +109,9 @@ class SignInPages(Controller):
         return Redirect(path="/organiser/login", status_code=303, cookies=[session_cookie(settings, "", clear=True)])
 
     @post("/sign-out-everywhere")
-    async def sign_out_everywhere(self, request: Request, staff: Staff, settings: Settings,
-                                  conn: asyncpg.Connection) -> Response:
+    async def sign_out_everywhere(
+        self, request: Request, staff: Staff, settings: Settings, conn: asyncpg.Connection
+    ) -> Response:
         """End every session and API token of the account."""
         await _form(request, settings)
         await service.sign_out_everywhere(conn, staff)
@@ -107,46 +140,89 @@ class SignInPages(Controller):
             account_email(email)
         except EmailRefused:
             errors = {"email": gettext(lang, N_("Please write a complete email address, such as name@example.lu."))}
-            return _page(request, settings, "reset_ask.html", {"values": {"email": email}, "errors": errors,
-                                                              "sent": False}, lang=lang, status_code=422)
+            return _page(
+                request,
+                settings,
+                "reset_ask.html",
+                {"values": {"email": email}, "errors": errors, "sent": False},
+                lang=lang,
+                status_code=422,
+            )
         try:
             await service.ask_reset(conn, settings, email, lang, client_address(request, settings))
         except TooManyRequests as exc:
-            errors = {"form": gettext(lang, N_("Too many attempts from here or for this account. Please wait a few "
-                                               "minutes and try again."))}
-            response = _page(request, settings, "reset_ask.html", {"values": {"email": email}, "errors": errors,
-                                                                   "sent": False}, lang=lang, status_code=429)
+            errors = {
+                "form": gettext(
+                    lang,
+                    N_("Too many attempts from here or for this account. Please wait a few minutes and try again."),
+                )
+            }
+            response = _page(
+                request,
+                settings,
+                "reset_ask.html",
+                {"values": {"email": email}, "errors": errors, "sent": False},
+                lang=lang,
+                status_code=429,
+            )
             response.headers.update(exc.headers or {})
             return response
-        return _page(request, settings, "reset_ask.html", {"values": {}, "errors": {}, "sent": True,
-                                                          "minutes": _minutes(settings)}, lang=lang)
+        return _page(
+            request,
+            settings,
+            "reset_ask.html",
+            {"values": {}, "errors": {}, "sent": True, "minutes": _minutes(settings)},
+            lang=lang,
+        )
 
     @get("/password-reset/{token:str}")
-    async def reset_password_form(self, token: Token, request: Request, settings: Settings,
-                                  conn: asyncpg.Connection) -> Response:
+    async def reset_password_form(
+        self, token: Token, request: Request, settings: Settings, conn: asyncpg.Connection
+    ) -> Response:
         """The new password form, or why the link no longer works."""
         lang = staff_language(request, None)
         reset = await self._usable(conn, token, request, settings)
-        return _page(request, settings, "reset_set.html", {"reset": reset, "token": token, "errors": {},
-                                                          "minutes": _minutes(settings)},
-                     lang=lang, status_code=200 if reset else 410)
+        return _page(
+            request,
+            settings,
+            "reset_set.html",
+            {"reset": reset, "token": token, "errors": {}, "minutes": _minutes(settings)},
+            lang=lang,
+            status_code=200 if reset else 410,
+        )
 
     @post("/password-reset/{token:str}")
-    async def reset_password(self, token: Token, request: Request, settings: Settings,
-                             conn: asyncpg.Connection) -> Response:
+    async def reset_password(
+        self, token: Token, request: Request, settings: Settings, conn: asyncpg.Connection
+    ) -> Response:
         """Set the new password; every session and token of the account ends."""
         form = await _form(request, settings)
         lang = staff_language(request, None)
         reset = await self._usable(conn, token, request, settings)
         password, confirm = form.get("password", ""), form.get("password_confirm", "")
         if reset is not None and (errors := password_errors(password, confirm, lang)):
-            return _page(request, settings, "reset_set.html", {"reset": reset, "token": token, "errors": errors,
-                                                              "minutes": _minutes(settings)}, lang=lang, status_code=422)
+            return _page(
+                request,
+                settings,
+                "reset_set.html",
+                {"reset": reset, "token": token, "errors": errors, "minutes": _minutes(settings)},
+                lang=lang,
+                status_code=422,
+            )
         if reset is None or not await service.accept_reset(conn, token, password):
-            return _page(request, settings, "reset_set.html", {"reset": None, "token": token, "errors": {},
-                                                              "minutes": _minutes(settings)}, lang=lang, status_code=410)
-        return Redirect(path=f"/organiser/login?done=reset&lang={lang}", status_code=303,
-                        cookies=[session_cookie(settings, "", clear=True)])
+            return _page(
+                request,
+                settings,
+                "reset_set.html",
+                {"reset": None, "token": token, "errors": {}, "minutes": _minutes(settings)},
+                lang=lang,
+                status_code=410,
+            )
+        return Redirect(
+            path=f"/organiser/login?done=reset&lang={lang}",
+            status_code=303,
+            cookies=[session_cookie(settings, "", clear=True)],
+        )
 
     @staticmethod
     async def _usable(conn: asyncpg.Connection, token: str, request: Request, settings: Settings) -> Any:
@@ -157,7 +233,6 @@ class SignInPages(Controller):
         if reset is not None:
             await service.accounts.give_back_sign_in(conn, settings, keys)
         return reset
-
 
 
 def _minutes(settings: Settings) -> int:

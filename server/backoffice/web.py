@@ -6,7 +6,6 @@ from functools import cache
 from pathlib import Path
 from typing import Any
 from urllib.parse import quote, urlsplit
-
 from zoneinfo import ZoneInfo
 
 from babel.dates import format_datetime
@@ -45,8 +44,15 @@ class SignInRequired(NotAuthorizedException):
 
 def session_cookie(settings: Settings, token: str, *, clear: bool = False) -> Cookie:
     """The session cookie: HttpOnly, SameSite=Lax, Secure under an https BASE_URL, for /organiser only."""
-    return Cookie(key=SESSION_COOKIE, value="" if clear else token, path="/organiser", httponly=True, samesite="lax",
-                  secure=settings.base.startswith("https://"), max_age=0 if clear else None)
+    return Cookie(
+        key=SESSION_COOKIE,
+        value="" if clear else token,
+        path="/organiser",
+        httponly=True,
+        samesite="lax",
+        secure=settings.base.startswith("https://"),
+        max_age=0 if clear else None,
+    )
 
 
 async def authenticate_session(request: Request) -> service.Staff:
@@ -70,8 +76,13 @@ async def provide_staff(request: Request) -> service.Staff:
 def safe_next(value: str | None) -> str:
     """A back-office path to go to after signing in; anything else (another site, a scheme) gives the dashboard."""
     parts = urlsplit(value or "")
-    if parts.scheme or parts.netloc or "\\" in (value or "") or not parts.path.startswith("/organiser/") \
-            or parts.path.startswith("/organiser/login"):
+    if (
+        parts.scheme
+        or parts.netloc
+        or "\\" in (value or "")
+        or not parts.path.startswith("/organiser/")
+        or parts.path.startswith("/organiser/login")
+    ):
         return "/organiser/"
     path = local_path(parts.path)
     query = quote(parts.query, safe="=&-._~%+")
@@ -83,8 +94,11 @@ def sign_in_redirect(request: Request, _: Exception) -> Response:
     target = request.url.path if request.method == "GET" else "/organiser/"
     if request.method == "GET" and request.url.query:
         target += "?" + request.url.query
-    return Redirect(path=f"/organiser/login?next={quote(safe_next(target), safe='')}", status_code=303,
-                    headers={"Cache-Control": "no-store"})
+    return Redirect(
+        path=f"/organiser/login?next={quote(safe_next(target), safe='')}",
+        status_code=303,
+        headers={"Cache-Control": "no-store"},
+    )
 
 
 def staff_language(request: Request, staff: service.Staff | None) -> str:
@@ -106,8 +120,9 @@ def environment(lang: str) -> Environment:
         lstrip_blocks=True,
     )
     env.install_gettext_translations(translations(lang), newstyle=True)
-    env.globals.update(lang=lang, site_name=SITE_NAME, css_url=stylesheet().url, language_names=LANGUAGE_NAMES,
-                       languages=LANGUAGES)
+    env.globals.update(
+        lang=lang, site_name=SITE_NAME, css_url=stylesheet().url, language_names=LANGUAGE_NAMES, languages=LANGUAGES
+    )
     env.filters["when"] = lambda row: format_when(row["starts_at"], row["ends_at"], row["timezone"], lang)
     env.filters["moment"] = lambda moment: format_datetime(moment.astimezone(ZONE), "short", locale=BABEL_LOCALE[lang])
     env.filters["unbroken_times"] = unbroken_times
@@ -117,7 +132,12 @@ def environment(lang: str) -> Environment:
 
 
 def render(
-    request: Request, template: str, context: dict[str, Any], *, lang: str, status_code: int = 200,
+    request: Request,
+    template: str,
+    context: dict[str, Any],
+    *,
+    lang: str,
+    status_code: int = 200,
     cookies: list[Cookie] | None = None,
 ) -> Response[str]:
     """A back-office page: never cached, the pages' security headers."""

@@ -22,14 +22,16 @@ from server.pages.translations import N_, gettext
 from server.settings import Settings
 from server.validation import ONE_LINE
 
-CommuneSlug = Annotated[str, Parameter(max_length=100, pattern=ONE_LINE, description="The commune's slug, such as "
-                                                                                      "esch-sur-alzette")]
+CommuneSlug = Annotated[
+    str, Parameter(max_length=100, pattern=ONE_LINE, description="The commune's slug, such as esch-sur-alzette")
+]
 
 
 def framable(response: Response, settings: Settings) -> Response:
     """The embeddable list alone may be framed, by the sites EMBED_FRAME_ANCESTORS names (any, by default)."""
     response.headers["Content-Security-Policy"] = CONTENT_SECURITY_POLICY.replace(
-        "frame-ancestors 'none'", f"frame-ancestors {settings.embed_frame_ancestors}")
+        "frame-ancestors 'none'", f"frame-ancestors {settings.embed_frame_ancestors}"
+    )
     response.headers.pop("X-Frame-Options", None)
     return response
 
@@ -49,28 +51,44 @@ class CommuneCalendarPages(Controller):
 
     @get("/{slug:str}")
     async def page(
-        self, slug: CommuneSlug, request: Request, conn: asyncpg.Connection, settings: Settings,
+        self,
+        slug: CommuneSlug,
+        request: Request,
+        conn: asyncpg.Connection,
+        settings: Settings,
     ) -> Response[str]:
         """The commune's page: its coming events, its feed, and how to put the list on its own website."""
         lang, _ = page_language(request)
         name, events = await service.coming_events(conn, slug, lang, settings)
         feed = f"{settings.base}/communes/{slug}/calendar.ics"
-        context = {"commune": name, "slug": slug, "events": events, "feed_url": feed,
-                   "webcal_url": re.sub(r"^https?://", "webcal://", feed),
-                   "embed_code": embed_code(f"{settings.base}/communes/{slug}/embed?lang={lang}",
-                                            gettext(lang, N_("Events in %(commune)s")) % {"commune": name})}
+        context = {
+            "commune": name,
+            "slug": slug,
+            "events": events,
+            "feed_url": feed,
+            "webcal_url": re.sub(r"^https?://", "webcal://", feed),
+            "embed_code": embed_code(
+                f"{settings.base}/communes/{slug}/embed?lang={lang}",
+                gettext(lang, N_("Events in %(commune)s")) % {"commune": name},
+            ),
+        }
         return render(request, "commune.html", context, lang=lang, page_path=f"/communes/{slug}")
 
     @get("/{slug:str}/embed")
     async def embed(
-        self, slug: CommuneSlug, request: Request, conn: asyncpg.Connection, settings: Settings,
+        self,
+        slug: CommuneSlug,
+        request: Request,
+        conn: asyncpg.Connection,
+        settings: Settings,
     ) -> Response[str]:
         """The list a commune puts in an <iframe>, in the language of ?lang=."""
         lang, _ = page_language(request)
         name, events = await service.coming_events(conn, slug, lang, settings, limit=50)
         context = {"commune": name, "slug": slug, "events": events, "base": settings.base}
-        return framable(render(request, "commune_embed.html", context, lang=lang, page_path=f"/communes/{slug}/embed"),
-                        settings)
+        return framable(
+            render(request, "commune_embed.html", context, lang=lang, page_path=f"/communes/{slug}/embed"), settings
+        )
 
 
 class CommuneFeedController(Controller):
@@ -78,8 +96,11 @@ class CommuneFeedController(Controller):
 
     tags = ["feeds"]
 
-    @route("/communes/{slug:str}/calendar.ics", http_method=[HttpMethod.GET, HttpMethod.HEAD],
-           responses={**FEED_RESPONSES, 404: problem_response(404, "No commune of Luxembourg has this slug")})
+    @route(
+        "/communes/{slug:str}/calendar.ics",
+        http_method=[HttpMethod.GET, HttpMethod.HEAD],
+        responses={**FEED_RESPONSES, 404: problem_response(404, "No commune of Luxembourg has this slug")},
+    )
     async def commune(self, slug: CommuneSlug, request: Request, lang: LanguageQuery = None) -> Response[bytes]:
         """The published events held in the commune or aimed at it, as /calendar.ics?commune=."""
         language = negotiate_language(lang, request.headers.get("accept-language"))

@@ -10,8 +10,14 @@ from litestar.params import Parameter
 
 from server.communes import service
 from server.communes.schemas import (
-    CommuneRequestAccepted, CommuneRequestIn, CommuneRequestOut, CommuneRequestPage, CommuneRequestPatch, MessageIn,
-    ScheduleIn, Status,
+    CommuneRequestAccepted,
+    CommuneRequestIn,
+    CommuneRequestOut,
+    CommuneRequestPage,
+    CommuneRequestPatch,
+    MessageIn,
+    ScheduleIn,
+    Status,
 )
 from server.events.schemas import OrganiserEventOut
 from server.limits import client_address
@@ -29,15 +35,27 @@ class PublicCommuneRequestController(Controller):
     path = "/api/commune-requests"
     tags = ["communes"]
 
-    @post("", status_code=201, responses={
-        422: problem_response(422, "A field is refused, named in `errors`: an unknown `commune` or "
-                                   "`organisation`, a `preferred[n].from` sooner than the agency's lead time, "
-                                   "a missing contact, no consent"),
-        429: problem_response(429, "Too many requests from this address or for this email; retry after `Retry-After` "
-                                   "seconds"),
-    })
+    @post(
+        "",
+        status_code=201,
+        responses={
+            422: problem_response(
+                422,
+                "A field is refused, named in `errors`: an unknown `commune` or "
+                "`organisation`, a `preferred[n].from` sooner than the agency's lead time, "
+                "a missing contact, no consent",
+            ),
+            429: problem_response(
+                429, "Too many requests from this address or for this email; retry after `Retry-After` seconds"
+            ),
+        },
+    )
     async def create(
-        self, data: CommuneRequestIn, request: Request, conn: asyncpg.Connection, settings: Settings,
+        self,
+        data: CommuneRequestIn,
+        request: Request,
+        conn: asyncpg.Connection,
+        settings: Settings,
     ) -> CommuneRequestAccepted:
         """Ask for an information session or accompaniment; the requester's mail carries the status link too."""
         url = await service.create_request(conn, data, settings, client_address(request, settings))
@@ -53,7 +71,10 @@ class OrganiserCommuneRequestController(Controller):
 
     @get("")
     async def list_requests(
-        self, conn: asyncpg.Connection, organiser: Organiser, settings: Settings,
+        self,
+        conn: asyncpg.Connection,
+        organiser: Organiser,
+        settings: Settings,
         status: Annotated[Status | None, Parameter(description="Only requests in this status")] = None,
     ) -> CommuneRequestPage:
         """The requests addressed to your organisations, newest first, with their threads and events."""
@@ -61,18 +82,32 @@ class OrganiserCommuneRequestController(Controller):
 
     @get("/{request_id:int}", responses={404: NOT_YOURS})
     async def get_request(
-        self, request_id: RequestId, conn: asyncpg.Connection, organiser: Organiser, settings: Settings,
+        self,
+        request_id: RequestId,
+        conn: asyncpg.Connection,
+        organiser: Organiser,
+        settings: Settings,
     ) -> CommuneRequestOut:
         """One request with its thread and events."""
         return await service.get_request(conn, organiser, request_id, settings)
 
-    @patch("/{request_id:int}", responses={
-        404: NOT_YOURS,
-        422: problem_response(422, "A `status` the request cannot move to from its own, `declined` without a `reason`, "
-                                   "or an `assignee` who does not handle this organisation's requests"),
-    })
+    @patch(
+        "/{request_id:int}",
+        responses={
+            404: NOT_YOURS,
+            422: problem_response(
+                422,
+                "A `status` the request cannot move to from its own, `declined` without a `reason`, "
+                "or an `assignee` who does not handle this organisation's requests",
+            ),
+        },
+    )
     async def update_request(
-        self, request_id: RequestId, data: CommuneRequestPatch, conn: asyncpg.Connection, organiser: Organiser,
+        self,
+        request_id: RequestId,
+        data: CommuneRequestPatch,
+        conn: asyncpg.Connection,
+        organiser: Organiser,
         settings: Settings,
     ) -> CommuneRequestOut:
         """Move along `new → in_discussion → scheduled → done` (or `declined` with a `reason`); assign; note."""
@@ -80,7 +115,11 @@ class OrganiserCommuneRequestController(Controller):
 
     @post("/{request_id:int}/messages", status_code=201, responses={404: NOT_YOURS})
     async def write(
-        self, request_id: RequestId, data: MessageIn, conn: asyncpg.Connection, organiser: Organiser,
+        self,
+        request_id: RequestId,
+        data: MessageIn,
+        conn: asyncpg.Connection,
+        organiser: Organiser,
         settings: Settings,
     ) -> CommuneRequestOut:
         """Write to the requester: sent by mail, kept in the request's thread."""
@@ -88,7 +127,11 @@ class OrganiserCommuneRequestController(Controller):
 
     @post("/{request_id:int}/schedule", status_code=201, responses={404: NOT_YOURS})
     async def schedule(
-        self, request_id: RequestId, data: ScheduleIn, conn: asyncpg.Connection, organiser: Organiser,
+        self,
+        request_id: RequestId,
+        data: ScheduleIn,
+        conn: asyncpg.Connection,
+        organiser: Organiser,
         settings: Settings,
     ) -> OrganiserEventOut:
         """Create an `info_session` draft pre-filled from the request, linked to it; its publishing tells the requester."""

@@ -32,8 +32,20 @@ Token = Annotated[str, Parameter(max_length=200)]
 HONEYPOT = "website"
 PERIODS = 3
 _HINTS = typing.get_type_hints(CommuneRequestIn, include_extras=True)
-TEXT_FIELDS = ("commune", "requester_type", "contact_name", "email", "phone", "language", "subject", "audience_size",
-               "venue", "step_free", "message", "consent")
+TEXT_FIELDS = (
+    "commune",
+    "requester_type",
+    "contact_name",
+    "email",
+    "phone",
+    "language",
+    "subject",
+    "audience_size",
+    "venue",
+    "step_free",
+    "message",
+    "consent",
+)
 LIST_FIELDS = ("audience_languages", "interpretation")
 PERIOD_FIELDS = tuple(f"preferred_{end}_{n}" for n in range(1, PERIODS + 1) for end in ("from", "to"))
 MESSAGE_MAX = 5000
@@ -155,10 +167,14 @@ class CommuneRequestPages(Controller):
         except DomainError as exc:
             if exc.status not in (422, 429):
                 raise
-            errors = refusal_errors(exc, lang, earliest) if exc.status == 422 else {
-                "form": gettext(lang, N_("Too many requests from here. Please try again in a few minutes."))}
-            response = await self._form_page(request, conn, settings, lang, values=values, errors=errors,
-                                             status_code=exc.status)
+            errors = (
+                refusal_errors(exc, lang, earliest)
+                if exc.status == 422
+                else {"form": gettext(lang, N_("Too many requests from here. Please try again in a few minutes."))}
+            )
+            response = await self._form_page(
+                request, conn, settings, lang, values=values, errors=errors, status_code=exc.status
+            )
             response.headers.update(exc.headers)
             return response
         return Redirect(path=f"/communes/request/sent?lang={lang}", status_code=303)
@@ -171,7 +187,11 @@ class CommuneRequestPages(Controller):
 
     @get("/requests/{token:str}")
     async def status(
-        self, token: Token, request: Request, conn: asyncpg.Connection, settings: Settings,
+        self,
+        token: Token,
+        request: Request,
+        conn: asyncpg.Connection,
+        settings: Settings,
     ) -> Response[str]:
         """The requester's page: where the request stands, the thread, the sessions it led to."""
         lang, chosen = page_language(request)
@@ -190,20 +210,29 @@ class CommuneRequestPages(Controller):
         body = str(form.get("body", "") or "").replace("\r\n", "\n").strip()
         if not body or len(body) > MESSAGE_MAX or "\x00" in body:
             errors = {"body": gettext(lang, ERRORS["body"])}
-            return await self._status_page(request, conn, settings, token, row, lang, body=body, errors=errors,
-                                           status_code=422)
+            return await self._status_page(
+                request, conn, settings, token, row, lang, body=body, errors=errors, status_code=422
+            )
         try:
             checked(body, _HINTS["message"], "body")
         except Refused:
             errors = {"body": gettext(lang, ERRORS["body"])}
-            return await self._status_page(request, conn, settings, token, row, lang, body=body, errors=errors,
-                                           status_code=422)
+            return await self._status_page(
+                request, conn, settings, token, row, lang, body=body, errors=errors, status_code=422
+            )
         await service.reply(conn, token, body)
         return Redirect(path=f"/requests/{token}?lang={lang}&done=sent", status_code=303)
 
     async def _form_page(
-        self, request: Request, conn: asyncpg.Connection, settings: Settings, lang: str, *,
-        values: dict[str, Any] | None = None, errors: dict[str, str] | None = None, status_code: int = 200,
+        self,
+        request: Request,
+        conn: asyncpg.Connection,
+        settings: Settings,
+        lang: str,
+        *,
+        values: dict[str, Any] | None = None,
+        errors: dict[str, str] | None = None,
+        status_code: int = 200,
     ) -> Response[str]:
         token, cookies = csrf.issue(request, settings)
         names = await service.communes_by_slug(conn)
@@ -224,27 +253,52 @@ class CommuneRequestPages(Controller):
             "lead_days": settings.commune_request_lead_time.days,
             "honeypot": HONEYPOT,
         }
-        return render(request, "commune_request.html", context, lang=lang, page_path="/communes/request",
-                      status_code=status_code, cookies=cookies, private=True)
+        return render(
+            request,
+            "commune_request.html",
+            context,
+            lang=lang,
+            page_path="/communes/request",
+            status_code=status_code,
+            cookies=cookies,
+            private=True,
+        )
 
     async def _status_page(
-        self, request: Request, conn: asyncpg.Connection, settings: Settings, token: str, row: Any, lang: str, *,
-        body: str = "", errors: dict[str, str] | None = None, status_code: int = 200,
+        self,
+        request: Request,
+        conn: asyncpg.Connection,
+        settings: Settings,
+        token: str,
+        row: Any,
+        lang: str,
+        *,
+        body: str = "",
+        errors: dict[str, str] | None = None,
+        status_code: int = 200,
     ) -> Response[str]:
         form_token, cookies = csrf.issue(request, settings)
         events = [
-            {"when": format_when(e["starts_at"], e["ends_at"], e["timezone"], lang),
-             "url": f"/events/{e['slug']}?lang={lang}"}
-            for e in await conn.fetch(q.LINKED_EVENTS, row["id"]) if e["status"] == "published"
+            {
+                "when": format_when(e["starts_at"], e["ends_at"], e["timezone"], lang),
+                "url": f"/events/{e['slug']}?lang={lang}",
+            }
+            for e in await conn.fetch(q.LINKED_EVENTS, row["id"])
+            if e["status"] == "published"
         ]
         context = {
             "request_row": row,
             "token": token,
             "subject_label": service.subject_label(row["subject"], lang),
             "status_label": gettext(lang, STATUSES[row["status"]]),
-            "thread": [{"staff": m["author"] == "staff", "body": m["body"],
-                        "when": format_day(m["created_at"], LOCAL_ZONE.key, lang, "medium")}
-                       for m in await conn.fetch(q.MESSAGES, row["id"])],
+            "thread": [
+                {
+                    "staff": m["author"] == "staff",
+                    "body": m["body"],
+                    "when": format_day(m["created_at"], LOCAL_ZONE.key, lang, "medium"),
+                }
+                for m in await conn.fetch(q.MESSAGES, row["id"])
+            ],
             "events": events,
             "body": body,
             "errors": errors or {},
@@ -252,5 +306,13 @@ class CommuneRequestPages(Controller):
             "sent": request.query_params.get("done") == "sent",
             "csrf_token": form_token,
         }
-        return render(request, "commune_request_status.html", context, lang=lang, page_path=f"/requests/{token}",
-                      status_code=status_code, cookies=cookies, private=True)
+        return render(
+            request,
+            "commune_request_status.html",
+            context,
+            lang=lang,
+            page_path=f"/requests/{token}",
+            status_code=status_code,
+            cookies=cookies,
+            private=True,
+        )

@@ -12,8 +12,16 @@ from server.i18n import Language
 from server.validation import Email, Instant, Slug, line, lines
 
 RequesterType = Literal["administration", "ccci", "social_office", "association", "other"]
-Subject = Literal["statuses_statistics", "testimonies", "volunteering", "good_practices", "other",
-                  "accompaniment_pci", "accompaniment_project", "accompaniment_welcome"]
+Subject = Literal[
+    "statuses_statistics",
+    "testimonies",
+    "volunteering",
+    "good_practices",
+    "other",
+    "accompaniment_pci",
+    "accompaniment_project",
+    "accompaniment_welcome",
+]
 Status = Literal["new", "in_discussion", "scheduled", "done", "declined"]
 REQUESTER_TYPES: tuple[str, ...] = RequesterType.__args__  # type: ignore[attr-defined]
 SUBJECTS: tuple[str, ...] = Subject.__args__  # type: ignore[attr-defined]

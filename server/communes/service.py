@@ -16,7 +16,13 @@ import msgspec
 
 from server.communes import queries as q
 from server.communes.schemas import (
-    CommuneRequestIn, CommuneRequestOut, CommuneRequestPatch, LinkedEventOut, MessageOut, Period, ScheduleIn,
+    CommuneRequestIn,
+    CommuneRequestOut,
+    CommuneRequestPatch,
+    LinkedEventOut,
+    MessageOut,
+    Period,
+    ScheduleIn,
 )
 from server.convention_domains import tag_commune_request
 from server.errors import FieldError, Forbidden, Invalid, NotFound, TooManyRequests
@@ -24,8 +30,8 @@ from server.events import hooks
 from server.events.schemas import EventIn, I18nLine, I18nLines, OrganiserEventOut
 from server.i18n import LANGUAGES, N_, gettext
 from server.limits import client_key, count_attempts, digest
-from server.outbox import enqueue
 from server.organisers.schemas import Organiser
+from server.outbox import enqueue
 from server.registrations.tokens import hash_token
 from server.settings import Settings
 from server.validation import LOCAL_ZONE
@@ -45,6 +51,7 @@ class RateLimited(TooManyRequests):
 
 
 # ---------------------------------------------------------------------------- communes and their slugs
+
 
 def commune_slug(name: str) -> str:
     """A commune's slug: lower-case, accents dropped, every run of other characters a hyphen."""
@@ -68,8 +75,9 @@ async def commune_name(conn: asyncpg.Connection, key: str) -> str | None:
     return (await communes_by_slug(conn)).get(commune_slug(key))
 
 
-async def coming_events(conn: asyncpg.Connection, slug: str, lang: str, settings: Settings,
-                        limit: int = 200) -> tuple[str, list[Any]]:
+async def coming_events(
+    conn: asyncpg.Connection, slug: str, lang: str, settings: Settings, limit: int = 200
+) -> tuple[str, list[Any]]:
     """(commune name, its coming public events in `lang`): held there or aimed at it; 404 for an unknown slug."""
     from server.events.views import to_public
 
@@ -81,6 +89,7 @@ async def coming_events(conn: asyncpg.Connection, slug: str, lang: str, settings
 
 
 # ---------------------------------------------------------------------------- status links
+
 
 def request_token(secret_key: str, nonce: bytes) -> str:
     """The status token of a request, derived from its nonce and the server secret (never stored)."""
@@ -99,6 +108,7 @@ def staff_url(settings: Settings, request_id: int) -> str:
 
 
 # ---------------------------------------------------------------------------- asking
+
 
 def today() -> date:
     """Today in Luxembourg."""
@@ -119,9 +129,13 @@ async def check_request(conn: asyncpg.Connection, data: CommuneRequestIn, settin
     earliest = today() + settings.commune_request_lead_time
     for index, period in enumerate(data.preferred):
         if period.from_ < earliest:
-            errors.append(FieldError(f"preferred[{index}].from",
-                                     f"Not before {earliest.isoformat()}: the agency needs "
-                                     f"{settings.commune_request_lead_time.days} days to prepare."))
+            errors.append(
+                FieldError(
+                    f"preferred[{index}].from",
+                    f"Not before {earliest.isoformat()}: the agency needs "
+                    f"{settings.commune_request_lead_time.days} days to prepare.",
+                )
+            )
         elif period.to < period.from_:
             errors.append(FieldError(f"preferred[{index}].to", "The end of a period comes after its start."))
     if errors:
@@ -131,16 +145,23 @@ async def check_request(conn: asyncpg.Connection, data: CommuneRequestIn, settin
 
 async def count_request(conn: asyncpg.Connection, settings: Settings, client_ip: str, email: str) -> None:
     """Count a request per client address and per email; 429 past either limit."""
-    keys = [f"commune-request-address:{digest(settings, client_key(client_ip))}",
-            f"commune-request-email:{digest(settings, email)}"]
+    keys = [
+        f"commune-request-address:{digest(settings, client_key(client_ip))}",
+        f"commune-request-email:{digest(settings, email)}",
+    ]
     limits = [settings.commune_requests_per_address, settings.commune_requests_per_email]
     if retry_after := await count_attempts(conn, keys, limits, settings.rate_limit_window):
-        raise RateLimited(f"Too many requests from here; try again in {retry_after} seconds.",
-                          headers={"Retry-After": str(retry_after)})
+        raise RateLimited(
+            f"Too many requests from here; try again in {retry_after} seconds.",
+            headers={"Retry-After": str(retry_after)},
+        )
 
 
 async def create_request(
-    conn: asyncpg.Connection, data: CommuneRequestIn, settings: Settings, client_ip: str,
+    conn: asyncpg.Connection,
+    data: CommuneRequestIn,
+    settings: Settings,
+    client_ip: str,
 ) -> str:
     """Store a request, then queue the requester's confirmation and the staff's mails; returns the status URL."""
     await count_request(conn, settings, client_ip, data.email)
@@ -149,44 +170,96 @@ async def create_request(
     token = request_token(settings.secret_key, nonce)
     async with conn.transaction():
         request_id = await conn.fetchval(
-            q.INSERT_REQUEST, organisation_id, commune, data.requester_type, data.contact_name.strip(), data.email,
-            data.phone.strip(), data.language, data.subject, msgspec.to_builtins(data.preferred), data.audience_size,
-            list(dict.fromkeys(data.audience_languages)), list(dict.fromkeys(data.interpretation)),
-            data.venue.strip(), data.step_free, data.message.strip(), nonce, hash_token(token),
+            q.INSERT_REQUEST,
+            organisation_id,
+            commune,
+            data.requester_type,
+            data.contact_name.strip(),
+            data.email,
+            data.phone.strip(),
+            data.language,
+            data.subject,
+            msgspec.to_builtins(data.preferred),
+            data.audience_size,
+            list(dict.fromkeys(data.audience_languages)),
+            list(dict.fromkeys(data.interpretation)),
+            data.venue.strip(),
+            data.step_free,
+            data.message.strip(),
+            nonce,
+            hash_token(token),
         )
-        await enqueue(conn, "commune_request_received", event_id=None, recipient=data.email, language=data.language,
-                      payload={"request": request_id}, dedupe_key=f"commune-request-received:{request_id}",
-                      daily_cap=settings.mail_cap_per_day, capped_kinds=("commune_request_received",))
+        await enqueue(
+            conn,
+            "commune_request_received",
+            event_id=None,
+            recipient=data.email,
+            language=data.language,
+            payload={"request": request_id},
+            dedupe_key=f"commune-request-received:{request_id}",
+            daily_cap=settings.mail_cap_per_day,
+            capped_kinds=("commune_request_received",),
+        )
         for staff in await conn.fetch(q.STAFF_OF, organisation_id):
-            await enqueue(conn, "commune_request_arrived", event_id=None, recipient=staff["email"], language="fr",
-                          payload={"request": request_id, "organiser": staff["id"]},
-                          dedupe_key=f"commune-request-arrived:{request_id}:{staff['id']}")
+            await enqueue(
+                conn,
+                "commune_request_arrived",
+                event_id=None,
+                recipient=staff["email"],
+                language="fr",
+                payload={"request": request_id, "organiser": staff["id"]},
+                dedupe_key=f"commune-request-arrived:{request_id}:{staff['id']}",
+            )
     return status_url(settings, token)
 
 
 # ---------------------------------------------------------------------------- reading
 
+
 async def to_out(conn: asyncpg.Connection, row: asyncpg.Record, settings: Settings) -> CommuneRequestOut:
     """A request row with its thread and events, as staff see it."""
     messages = [msgspec.convert(dict(m), MessageOut) for m in await conn.fetch(q.MESSAGES, row["id"])]
-    events = [LinkedEventOut(slug=e["slug"], status=e["status"], starts_at=e["starts_at"],
-                             url=f"{settings.base}/events/{e['slug']}")
-              for e in await conn.fetch(q.LINKED_EVENTS, row["id"])]
+    events = [
+        LinkedEventOut(
+            slug=e["slug"], status=e["status"], starts_at=e["starts_at"], url=f"{settings.base}/events/{e['slug']}"
+        )
+        for e in await conn.fetch(q.LINKED_EVENTS, row["id"])
+    ]
     return CommuneRequestOut(
-        id=row["id"], organisation=row["organisation"], commune=row["commune"],
+        id=row["id"],
+        organisation=row["organisation"],
+        commune=row["commune"],
         commune_slug=commune_slug(row["commune"]),
-        requester_type=row["requester_type"], contact_name=row["contact_name"], email=row["email"], phone=row["phone"],
-        language=row["language"], subject=row["subject"],
-        preferred=msgspec.convert(row["preferred"], list[Period]), audience_size=row["audience_size"],
-        audience_languages=list(row["audience_languages"]), interpretation=list(row["interpretation"]),
-        venue=row["venue"], step_free=row["step_free"], message=row["message"], status=row["status"],
-        reason=row["reason"], assignee=row["assignee_id"], note=row["note"], created_at=row["created_at"],
-        updated_at=row["updated_at"], messages=messages, events=events, domain=row.get("domain"),
+        requester_type=row["requester_type"],
+        contact_name=row["contact_name"],
+        email=row["email"],
+        phone=row["phone"],
+        language=row["language"],
+        subject=row["subject"],
+        preferred=msgspec.convert(row["preferred"], list[Period]),
+        audience_size=row["audience_size"],
+        audience_languages=list(row["audience_languages"]),
+        interpretation=list(row["interpretation"]),
+        venue=row["venue"],
+        step_free=row["step_free"],
+        message=row["message"],
+        status=row["status"],
+        reason=row["reason"],
+        assignee=row["assignee_id"],
+        note=row["note"],
+        created_at=row["created_at"],
+        updated_at=row["updated_at"],
+        messages=messages,
+        events=events,
+        domain=row.get("domain"),
     )
 
 
 async def list_requests(
-    conn: asyncpg.Connection, organiser: Organiser, status: str | None, settings: Settings,
+    conn: asyncpg.Connection,
+    organiser: Organiser,
+    status: str | None,
+    settings: Settings,
 ) -> list[CommuneRequestOut]:
     """The requests addressed to the staff member's organisations, newest first."""
     rows = await conn.fetch(q.REQUESTS_FOR_STAFF, list(organiser.roles), organiser.is_admin, status)
@@ -198,7 +271,11 @@ def _not_found() -> NoReturn:
 
 
 async def readable(
-    conn: asyncpg.Connection, organiser: Organiser, request_id: int, *, lock: bool = False,
+    conn: asyncpg.Connection,
+    organiser: Organiser,
+    request_id: int,
+    *,
+    lock: bool = False,
 ) -> asyncpg.Record:
     """The request if it is addressed to one of the staff member's organisations; 404 otherwise."""
     row = await conn.fetchrow(q.REQUEST_FOR_UPDATE if lock else q.REQUEST_BY_ID, request_id)
@@ -216,7 +293,10 @@ async def writable(conn: asyncpg.Connection, organiser: Organiser, request_id: i
 
 
 async def get_request(
-    conn: asyncpg.Connection, organiser: Organiser, request_id: int, settings: Settings,
+    conn: asyncpg.Connection,
+    organiser: Organiser,
+    request_id: int,
+    settings: Settings,
 ) -> CommuneRequestOut:
     """One request addressed to the staff member's organisations."""
     return await to_out(conn, await readable(conn, organiser, request_id), settings)
@@ -224,8 +304,13 @@ async def get_request(
 
 # ---------------------------------------------------------------------------- answering
 
+
 async def update_request(
-    conn: asyncpg.Connection, organiser: Organiser, request_id: int, patch: CommuneRequestPatch, settings: Settings,
+    conn: asyncpg.Connection,
+    organiser: Organiser,
+    request_id: int,
+    patch: CommuneRequestPatch,
+    settings: Settings,
 ) -> CommuneRequestOut:
     """Change the status (along the allowed transitions), the reason, the assignee or the internal note."""
     async with conn.transaction():
@@ -241,7 +326,9 @@ async def update_request(
         if status == "declined" and not reason:
             raise Invalid.field("reason", "Say why the request is declined.")
         if patch.assignee is not msgspec.UNSET:
-            handles = patch.assignee is None or await conn.fetchval(q.MAY_HANDLE, patch.assignee, row["organisation_id"])
+            handles = patch.assignee is None or await conn.fetchval(
+                q.MAY_HANDLE, patch.assignee, row["organisation_id"]
+            )
             if not handles:
                 raise Invalid.field("assignee", "No admin or organiser of this request's organisation has this id.")
             assignee = patch.assignee
@@ -254,18 +341,29 @@ async def update_request(
 
 
 async def write_to_requester(
-    conn: asyncpg.Connection, organiser: Organiser, request_id: int, body: str, settings: Settings,
+    conn: asyncpg.Connection,
+    organiser: Organiser,
+    request_id: int,
+    body: str,
+    settings: Settings,
 ) -> CommuneRequestOut:
     """A message to the requester: kept in the thread and sent by mail."""
     async with conn.transaction():
         row = await writable(conn, organiser, request_id)
         message_id = await conn.fetchval(q.INSERT_MESSAGE, request_id, "staff", organiser.id, body.strip())
-        await enqueue(conn, "commune_request_message", event_id=None, recipient=row["email"], language=row["language"],
-                      payload={"request": request_id, "message": message_id},
-                      dedupe_key=f"commune-request-message:{message_id}")
+        await enqueue(
+            conn,
+            "commune_request_message",
+            event_id=None,
+            recipient=row["email"],
+            language=row["language"],
+            payload={"request": request_id, "message": message_id},
+            dedupe_key=f"commune-request-message:{message_id}",
+        )
         if row["status"] == "new":  # a first answer opens the discussion
-            await conn.execute(q.UPDATE_REQUEST, request_id, "in_discussion", row["reason"], row["assignee_id"],
-                               row["note"])
+            await conn.execute(
+                q.UPDATE_REQUEST, request_id, "in_discussion", row["reason"], row["assignee_id"], row["note"]
+            )
         return await to_out(conn, await conn.fetchrow(q.REQUEST_BY_ID, request_id), settings)
 
 
@@ -287,9 +385,15 @@ async def reply(conn: asyncpg.Connection, token: str, body: str) -> None:
         else:
             staff = await conn.fetch(q.STAFF_OF, row["organisation_id"])
         for person in staff:
-            await enqueue(conn, "commune_request_answered", event_id=None, recipient=person["email"], language="fr",
-                          payload={"request": row["id"], "message": message_id, "organiser": person["id"]},
-                          dedupe_key=f"commune-request-answered:{message_id}:{person['id']}")
+            await enqueue(
+                conn,
+                "commune_request_answered",
+                event_id=None,
+                recipient=person["email"],
+                language="fr",
+                payload={"request": row["id"], "message": message_id, "organiser": person["id"]},
+                dedupe_key=f"commune-request-answered:{message_id}:{person['id']}",
+            )
 
 
 # ---------------------------------------------------------------------------- scheduling
@@ -312,7 +416,11 @@ def subject_label(subject: str, lang: str) -> str:
 
 
 async def schedule(
-    conn: asyncpg.Connection, organiser: Organiser, request_id: int, data: ScheduleIn, settings: Settings,
+    conn: asyncpg.Connection,
+    organiser: Organiser,
+    request_id: int,
+    data: ScheduleIn,
+    settings: Settings,
 ) -> OrganiserEventOut:
     """Create an `info_session` draft pre-filled from the request, linked to it."""
     from server.communes.texts import interpretation_line
@@ -322,13 +430,24 @@ async def schedule(
         row = await writable(conn, organiser, request_id)
         spoken = [code for code in row["audience_languages"] if code in LANGUAGES][:5] or [row["language"]]
         title = {lang: f"{subject_label(row['subject'], lang)} – {row['commune']}" for lang in LANGUAGES}
-        summary = ({lang: interpretation_line(list(row["interpretation"]), lang) for lang in LANGUAGES}
-                   if row["interpretation"] else {})
+        summary = (
+            {lang: interpretation_line(list(row["interpretation"]), lang) for lang in LANGUAGES}
+            if row["interpretation"]
+            else {}
+        )
         event = EventIn(
-            kind="info_session", organisation=row["organisation"], title=msgspec.convert(title, I18nLine),
-            summary=msgspec.convert(summary, I18nLines), languages=spoken,  # type: ignore[arg-type]
-            starts_at=data.starts_at, ends_at=data.ends_at, venue=row["venue"] or None, commune=row["commune"],
-            topics=[row["subject"]], audience=None, requesting_partner=row["commune"],
+            kind="info_session",
+            organisation=row["organisation"],
+            title=msgspec.convert(title, I18nLine),
+            summary=msgspec.convert(summary, I18nLines),
+            languages=spoken,  # type: ignore[arg-type]
+            starts_at=data.starts_at,
+            ends_at=data.ends_at,
+            venue=row["venue"] or None,
+            commune=row["commune"],
+            topics=[row["subject"]],
+            audience=None,
+            requesting_partner=row["commune"],
         )
         created = await create_event(conn, organiser, event, settings)
         event_id = await conn.fetchval("SELECT id FROM events WHERE slug = $1", created.slug)
@@ -341,9 +460,15 @@ async def after_publish(conn: asyncpg.Connection, event_id: int, series_id: int 
     """Called in the publish transaction: linked requests move to `scheduled` and their requesters are told."""
     for link in await conn.fetch(q.REQUESTS_OF_EVENTS, event_id, series_id):
         await conn.execute(q.MARK_SCHEDULED, link["id"])
-        await enqueue(conn, "commune_request_scheduled", event_id=link["event_id"], recipient=link["email"],
-                      language=link["language"], payload={"request": link["id"], "event": link["event_id"]},
-                      dedupe_key=f"commune-request-scheduled:{link['id']}:{link['event_id']}")
+        await enqueue(
+            conn,
+            "commune_request_scheduled",
+            event_id=link["event_id"],
+            recipient=link["email"],
+            language=link["language"],
+            payload={"request": link["id"], "event": link["event_id"]},
+            dedupe_key=f"commune-request-scheduled:{link['id']}:{link['event_id']}",
+        )
 
 
 # ---------------------------------------------------------------------------- reminders
@@ -375,8 +500,14 @@ async def remind_untouched(conn: asyncpg.Connection, settings: Settings) -> int:
             stamp = int(row["touched"].timestamp())
             for person in people:
                 # one reminder per person and untouched stretch: a touch starts a new one
-                if await enqueue(conn, "commune_request_reminder", event_id=None, recipient=person["email"],
-                                 language="fr", payload={"request": row["id"], "organiser": person["id"]},
-                                 dedupe_key=f"commune-request-reminder:{row['id']}:{stamp}:{person['id']}"):
+                if await enqueue(
+                    conn,
+                    "commune_request_reminder",
+                    event_id=None,
+                    recipient=person["email"],
+                    language="fr",
+                    payload={"request": row["id"], "organiser": person["id"]},
+                    dedupe_key=f"commune-request-reminder:{row['id']}:{stamp}:{person['id']}",
+                ):
                     queued += 1
     return queued

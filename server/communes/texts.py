@@ -60,6 +60,6 @@ ERRORS = {
 
 
 def interpretation_line(codes: list[str], lang: str) -> str:
-    """"Interpretation into: Arabic, Persian" in `lang`."""
+    """ "Interpretation into: Arabic, Persian" in `lang`."""
     names = ", ".join(language_name(code, lang) for code in codes)
     return gettext(lang, N_("Interpretation into: %(languages)s")) % {"languages": names}

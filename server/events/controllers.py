@@ -32,7 +32,9 @@ from server.validation import INSTANT_OR_DATE, INSTANT_WORDS, ONE_LINE, Refused,
 
 SlugPath = Annotated[str, Parameter(max_length=140, pattern=ONE_LINE, description="The event's slug")]
 Limit = Annotated[int, Parameter(ge=1, le=PUBLIC_PAGE_MOST, description="Page size")]
-Cursor = Annotated[str | None, Parameter(pattern=listing.CURSOR_PATTERN, description="`next_cursor` of the previous page")]
+Cursor = Annotated[
+    str | None, Parameter(pattern=listing.CURSOR_PATTERN, description="`next_cursor` of the previous page")
+]
 Text = Annotated[str | None, Parameter(max_length=200, pattern=ONE_LINE)]
 
 
@@ -45,24 +47,49 @@ def parse_instant(name: str, text: str | None) -> datetime | None:
 
 
 # query values are not JSON: they are matched here rather than coerced from any number
-FromQuery = Annotated[str | None, QueryParameter(
-    name="from", pattern=INSTANT_OR_DATE,
-    description=f"Events ending after this instant (default: now): {INSTANT_WORDS}; a date means the start of "
-                "that day in Europe/Luxembourg")]
-ToQuery = Annotated[str | None, Parameter(
-    pattern=INSTANT_OR_DATE, description=f"Events starting before this instant: {INSTANT_WORDS}")]
-SearchQuery = Annotated[str | None, Parameter(max_length=100, pattern=ONE_LINE, description="Words that begin words of the title or summary, in any language (bient finds Bientôt)")]
+FromQuery = Annotated[
+    str | None,
+    QueryParameter(
+        name="from",
+        pattern=INSTANT_OR_DATE,
+        description=f"Events ending after this instant (default: now): {INSTANT_WORDS}; a date means the start of "
+        "that day in Europe/Luxembourg",
+    ),
+]
+ToQuery = Annotated[
+    str | None, Parameter(pattern=INSTANT_OR_DATE, description=f"Events starting before this instant: {INSTANT_WORDS}")
+]
+SearchQuery = Annotated[
+    str | None,
+    Parameter(
+        max_length=100,
+        pattern=ONE_LINE,
+        description="Words that begin words of the title or summary, in any language (bient finds Bientôt)",
+    ),
+]
 SpokenQuery = Annotated[Language | None, Parameter(description="A language spoken at the event")]
 OrganisationQuery = Annotated[str | None, Parameter(max_length=63, pattern=ONE_LINE, description="Organisation slug")]
 
 
 def provide_filters(
-    kind: Kind | None = None, spoken: SpokenQuery = None, commune: Text = None, organisation: OrganisationQuery = None,
-    from_: FromQuery = None, to: ToQuery = None, q: SearchQuery = None,
+    kind: Kind | None = None,
+    spoken: SpokenQuery = None,
+    commune: Text = None,
+    organisation: OrganisationQuery = None,
+    from_: FromQuery = None,
+    to: ToQuery = None,
+    q: SearchQuery = None,
 ) -> EventFilters:
     """The public list's filters from the query string (a dependency of the feeds; the list calls it)."""
-    return EventFilters(kind=kind, spoken=spoken, commune=commune, organisation=organisation,
-                        from_=parse_instant("from", from_), to=parse_instant("to", to), q=q)
+    return EventFilters(
+        kind=kind,
+        spoken=spoken,
+        commune=commune,
+        organisation=organisation,
+        from_=parse_instant("from", from_),
+        to=parse_instant("to", to),
+        q=q,
+    )
 
 
 class PublicEventController(Controller):
@@ -76,9 +103,20 @@ class PublicEventController(Controller):
     # app's state and the functions behind those dependencies.
     @get("/")
     async def list_events(
-        self, conn: asyncpg.Connection, state: State, request: Request, lang: LanguageQuery = None,
-        kind: Kind | None = None, spoken: SpokenQuery = None, commune: Text = None, organisation: OrganisationQuery = None,
-        from_: FromQuery = None, to: ToQuery = None, q: SearchQuery = None, limit: Limit = 20, cursor: Cursor = None,
+        self,
+        conn: asyncpg.Connection,
+        state: State,
+        request: Request,
+        lang: LanguageQuery = None,
+        kind: Kind | None = None,
+        spoken: SpokenQuery = None,
+        commune: Text = None,
+        organisation: OrganisationQuery = None,
+        from_: FromQuery = None,
+        to: ToQuery = None,
+        q: SearchQuery = None,
+        limit: Limit = 20,
+        cursor: Cursor = None,
     ) -> EventPage:
         """Upcoming published events in start order, a page at a time."""
         filters = provide_filters(kind, spoken, commune, organisation, from_, to, q)
@@ -101,17 +139,25 @@ class OrganiserEventController(Controller):
 
     @post("/")
     async def create_event(
-        self, data: Annotated[EventIn, Body(examples=EVENT_IN_EXAMPLES)], conn: asyncpg.Connection, organiser: Organiser, settings: Settings
+        self,
+        data: Annotated[EventIn, Body(examples=EVENT_IN_EXAMPLES)],
+        conn: asyncpg.Connection,
+        organiser: Organiser,
+        settings: Settings,
     ) -> OrganiserEventOut:
         """Create a draft (or a draft series when `recurrence` is given)."""
         return await service.create_event(conn, organiser, data, settings)
 
     @get("/")
     async def list_events(
-        self, conn: asyncpg.Connection, organiser: Organiser, settings: Settings,
+        self,
+        conn: asyncpg.Connection,
+        organiser: Organiser,
+        settings: Settings,
         status: Literal["draft", "published", "cancelled"] | None = None,
         organisation: OrganisationQuery = None,
-        limit: Limit = 50, cursor: Cursor = None,
+        limit: Limit = 50,
+        cursor: Cursor = None,
     ) -> OrganiserEventPage:
         """The events of one's organisations, drafts included."""
         return await service.list_for_organiser(
@@ -119,25 +165,38 @@ class OrganiserEventController(Controller):
         )
 
     @get("/{slug:str}")
-    async def get_event(self, slug: SlugPath, conn: asyncpg.Connection, organiser: Organiser, settings: Settings) -> OrganiserEventOut:
+    async def get_event(
+        self, slug: SlugPath, conn: asyncpg.Connection, organiser: Organiser, settings: Settings
+    ) -> OrganiserEventOut:
         """One event of one's organisations."""
         return await service.get_for_organiser(conn, organiser, slug, settings)
 
     @patch("/{slug:str}")
     async def update_event(
-        self, slug: SlugPath, data: Annotated[EventPatch, Body(examples=EVENT_PATCH_EXAMPLES)], conn: asyncpg.Connection, organiser: Organiser, settings: Settings
+        self,
+        slug: SlugPath,
+        data: Annotated[EventPatch, Body(examples=EVENT_PATCH_EXAMPLES)],
+        conn: asyncpg.Connection,
+        organiser: Organiser,
+        settings: Settings,
     ) -> OrganiserEventOut:
         """Change an event; a new time or place of a published event notifies registrants."""
         return await service.update_event(conn, organiser, slug, data, settings)
 
     @post("/{slug:str}/publish", status_code=200)
-    async def publish_event(self, slug: SlugPath, conn: asyncpg.Connection, organiser: Organiser, settings: Settings) -> OrganiserEventOut:
+    async def publish_event(
+        self, slug: SlugPath, conn: asyncpg.Connection, organiser: Organiser, settings: Settings
+    ) -> OrganiserEventOut:
         """Publish a draft (a whole series at once)."""
         return await service.publish_event(conn, organiser, slug, settings)
 
     @post("/{slug:str}/cancel", status_code=200)
     async def cancel_event(
-        self, slug: SlugPath, conn: asyncpg.Connection, organiser: Organiser, settings: Settings,
+        self,
+        slug: SlugPath,
+        conn: asyncpg.Connection,
+        organiser: Organiser,
+        settings: Settings,
         whole_series: Annotated[bool, Parameter(description="Cancel every upcoming occurrence of the series")] = False,
     ) -> OrganiserEventOut:
         """Cancel an event and notify its registrants."""

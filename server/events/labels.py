@@ -28,7 +28,7 @@ ONLINE_PLACE = N_("Online")
 
 
 def kind_label(kind: str, lang: str) -> str:
-    """"Web-conférence", "Gesprächsrunde"...: the kind's name in `lang`."""
+    """ "Web-conférence", "Gesprächsrunde"...: the kind's name in `lang`."""
     return gettext(lang, KIND_NAMES[kind])
 
 

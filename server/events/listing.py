@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import re
 from collections import OrderedDict
-from datetime import datetime, timedelta, timezone as dt_timezone
+from datetime import UTC, datetime, timedelta
 from typing import Any
 
 import asyncpg
@@ -16,9 +16,7 @@ from server.events.schemas import EventFilters, EventOut, EventPage
 from server.events.views import registration_open, to_public
 from server.settings import Settings
 
-
-_EPOCH = datetime(1970, 1, 1, tzinfo=dt_timezone.utc)
-
+_EPOCH = datetime(1970, 1, 1, tzinfo=UTC)
 
 
 # "<microseconds since 1970>.<id>": every string of this form is a position in the list, so the
@@ -26,11 +24,9 @@ _EPOCH = datetime(1970, 1, 1, tzinfo=dt_timezone.utc)
 CURSOR_PATTERN = r"\A[0-9]{1,17}\.[0-9]{1,18}\Z"
 
 
-
 def encode_cursor(starts_at: datetime, event_id: int) -> str:
     """A keyset cursor: the last item's (starts_at, id)."""
     return f"{(starts_at - _EPOCH) // timedelta(microseconds=1)}.{event_id}"
-
 
 
 def decode_cursor(cursor: str | None) -> tuple[datetime | None, int | None]:
@@ -43,8 +39,9 @@ def decode_cursor(cursor: str | None) -> tuple[datetime | None, int | None]:
     return _EPOCH + timedelta(microseconds=int(micros)), int(event_id)
 
 
-
-async def _page_rows(conn: asyncpg.Connection, filters: EventFilters, cursor: str | None, limit: int) -> list[asyncpg.Record]:
+async def _page_rows(
+    conn: asyncpg.Connection, filters: EventFilters, cursor: str | None, limit: int
+) -> list[asyncpg.Record]:
     """The page's rows, and one more when there is a next page."""
     after, after_id = decode_cursor(cursor)
     values = msgspec.structs.asdict(filters)
@@ -59,10 +56,8 @@ async def _page_rows(conn: asyncpg.Connection, filters: EventFilters, cursor: st
         return await conn.fetch(q.public_event_page(given), *args)
 
 
-
 def _next_cursor(rows: list[asyncpg.Record], limit: int) -> str | None:
     return encode_cursor(rows[limit - 1]["starts_at"], rows[limit - 1]["id"]) if len(rows) > limit else None
-
 
 
 async def list_public(
@@ -70,11 +65,10 @@ async def list_public(
 ) -> EventPage:
     """A page of upcoming published events."""
     rows = await _page_rows(conn, filters, cursor, limit)
-    now = datetime.now(dt_timezone.utc)
+    now = datetime.now(UTC)
     renderings = await _renderings(conn, rows[:limit], lang, settings, now)
-    items = [_with_live_fields(rendered, row, now) for rendered, row in zip(renderings, rows)]
+    items = [_with_live_fields(rendered, row, now) for rendered, row in zip(renderings, rows, strict=False)]
     return EventPage(items=items, next_cursor=_next_cursor(rows, limit))
-
 
 
 class _EncodedEventPage(msgspec.Struct):
@@ -84,33 +78,43 @@ class _EncodedEventPage(msgspec.Struct):
     next_cursor: str | None
 
 
-
 async def list_public_json(
     conn: asyncpg.Connection, filters: EventFilters, lang: str, settings: Settings, *, limit: int, cursor: str | None
 ) -> bytes:
     """list_public as the API sends it, JSON-encoded, from items encoded once per version and live state."""
     rows = await _page_rows(conn, filters, cursor, limit)
-    now = datetime.now(dt_timezone.utc)
+    now = datetime.now(UTC)
     base = settings.base
     listed = rows[:limit]
     # (id, row version, organisation name, language, base URL, seats left, open): everything an
     # item's JSON depends on, the live fields included, so that an entry is never stale
-    keys = [(row["id"], row["row_version"], row["organisation_name"], lang, base, _seats_left(row),
-             registration_open(row, now)) for row in listed]
+    keys = [
+        (
+            row["id"],
+            row["row_version"],
+            row["organisation_name"],
+            lang,
+            base,
+            _seats_left(row),
+            registration_open(row, now),
+        )
+        for row in listed
+    ]
     encoded = [_ENCODED.get(key) for key in keys]
-    missing = [row for row, item in zip(listed, encoded) if item is None]
+    missing = [row for row, item in zip(listed, encoded, strict=False) if item is None]
     if missing:
         renderings = await _renderings(conn, missing, lang, settings, now)
-        fresh = {row["id"]: msgspec.Raw(msgspec.json.encode(_with_live_fields(rendered, row, now)))
-                 for rendered, row in zip(renderings, missing)}
-        for index, (key, row) in enumerate(zip(keys, listed)):
+        fresh = {
+            row["id"]: msgspec.Raw(msgspec.json.encode(_with_live_fields(rendered, row, now)))
+            for rendered, row in zip(renderings, missing, strict=False)
+        }
+        for index, (key, row) in enumerate(zip(keys, listed, strict=False)):
             if encoded[index] is None:
                 encoded[index] = _ENCODED[key] = fresh[row["id"]]
         # first in, first out: an entry of an old version is never asked for again
         while len(_ENCODED) > _ENCODED_MAX:
             del _ENCODED[next(iter(_ENCODED))]
     return msgspec.json.encode(_EncodedEventPage(items=encoded, next_cursor=_next_cursor(rows, limit)))
-
 
 
 # Localised public events by (id, row version, organisation name, language, base URL). Reading and
@@ -120,18 +124,14 @@ async def list_public_json(
 _RENDERED: OrderedDict[tuple[Any, ...], EventOut] = OrderedDict()
 
 
-
 _RENDERED_MAX = 20_000
-
 
 
 # The API's JSON of each item, by the same key plus the live fields (list_public_json).
 _ENCODED: dict[tuple[Any, ...], msgspec.Raw] = {}
 
 
-
 _ENCODED_MAX = 20_000
-
 
 
 def _seats_left(row: asyncpg.Record) -> int | None:
@@ -139,11 +139,9 @@ def _seats_left(row: asyncpg.Record) -> int | None:
     return None if capacity is None else max(capacity - row["seats_taken"], 0)
 
 
-
 def _with_live_fields(rendered: EventOut, row: asyncpg.Record, now: datetime) -> EventOut:
     """A cached rendering with the fields that change without an update of its row: seats and the window."""
     return msgspec.structs.replace(rendered, seats_left=_seats_left(row), registration_open=registration_open(row, now))
-
 
 
 async def _renderings(
@@ -155,20 +153,20 @@ async def _renderings(
     # taken before any await, so another request's eviction cannot pull an entry from under us
     cached = [_RENDERED.get(key) for key in keys]
     fresh: dict[int, EventOut] = {}
-    missing = [key[0] for key, hit in zip(keys, cached) if hit is None]
+    missing = [key[0] for key, hit in zip(keys, cached, strict=False) if hit is None]
     if missing:
         for full in await conn.fetch(q.PUBLIC_EVENTS_BY_ID, missing):
             # keyed by the full row's own version: it may be newer than the page's if the event
             # changed between the two reads, and then this request shows the newer one
             fresh[full["id"]] = _RENDERED[(full["id"], full["row_version"], full["organisation_name"], lang, base)] = (
-                to_public(full, lang, settings, now))
-    for key, hit in zip(keys, cached):
+                to_public(full, lang, settings, now)
+            )
+    for key, hit in zip(keys, cached, strict=False):
         if hit is not None and key in _RENDERED:
             _RENDERED.move_to_end(key)
     while len(_RENDERED) > _RENDERED_MAX:
         _RENDERED.popitem(last=False)
-    return [hit or fresh[row["id"]] for row, hit in zip(rows, cached)]
-
+    return [hit or fresh[row["id"]] for row, hit in zip(rows, cached, strict=False)]
 
 
 async def get_public(conn: asyncpg.Connection, slug: str, lang: str, settings: Settings) -> EventOut:
@@ -176,4 +174,4 @@ async def get_public(conn: asyncpg.Connection, slug: str, lang: str, settings: S
     row = await conn.fetchrow(q.PUBLIC_EVENT_BY_SLUG, slug)
     if row is None:
         raise NotFound(f"No published event '{slug}'.")
-    return to_public(row, lang, settings, datetime.now(dt_timezone.utc))
+    return to_public(row, lang, settings, datetime.now(UTC))

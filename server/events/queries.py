@@ -107,20 +107,31 @@ def public_event_page(filters: tuple[str, ...]) -> str:
     conditions = {name: PUBLIC_FILTERS[name].format(n=n[name]) for name in filters}
     every = "".join(f"\n       AND {c}" for c in conditions.values())
     if "q" not in filters:
-        coming = _COMING.format(columns="e.id, e.starts_at", source="events e", filters=every,
-                                most=PUBLIC_PAGE_MOST + 1)
+        coming = _COMING.format(
+            columns="e.id, e.starts_at", source="events e", filters=every, most=PUBLIC_PAGE_MOST + 1
+        )
         return _PUBLIC_EVENT_PAGE.format(sampled="", filters=every, coming=coming, most=PUBLIC_PAGE_MOST + 1)
     others = "".join(f"\n       AND {c}" for name, c in conditions.items() if name != "q")
     first = _COMING.format(columns="e.search", source="events e", filters=others, most=SEARCH_SAMPLE)
     sampled = _SAMPLED.format(first=first, words=conditions["q"])
-    in_order = _COMING.format(columns="e.id, e.starts_at", source="events e", filters=f"\n       AND {_COMMON}{every}",
-                              most=PUBLIC_PAGE_MOST + 1)
-    matches = _MATCHES.format(q=n["q"], kind=f"${n['kind']}" if "kind" in n else "NULL",
-                              spoken=f"${n['spoken']}" if "spoken" in n else "NULL")
-    indexed = _COMING.format(columns="e.id, e.starts_at", source=matches, filters=f"\n       AND NOT {_COMMON}{others}",
-                             most=PUBLIC_PAGE_MOST + 1)
-    return _PUBLIC_EVENT_PAGE.format(sampled=sampled, filters=every, coming=f"{in_order}\n    UNION ALL\n    {indexed}",
-                                     most=PUBLIC_PAGE_MOST + 1)
+    in_order = _COMING.format(
+        columns="e.id, e.starts_at",
+        source="events e",
+        filters=f"\n       AND {_COMMON}{every}",
+        most=PUBLIC_PAGE_MOST + 1,
+    )
+    matches = _MATCHES.format(
+        q=n["q"], kind=f"${n['kind']}" if "kind" in n else "NULL", spoken=f"${n['spoken']}" if "spoken" in n else "NULL"
+    )
+    indexed = _COMING.format(
+        columns="e.id, e.starts_at",
+        source=matches,
+        filters=f"\n       AND NOT {_COMMON}{others}",
+        most=PUBLIC_PAGE_MOST + 1,
+    )
+    return _PUBLIC_EVENT_PAGE.format(
+        sampled=sampled, filters=every, coming=f"{in_order}\n    UNION ALL\n    {indexed}", most=PUBLIC_PAGE_MOST + 1
+    )
 
 
 # the events whose words begin with every word typed in parameter {n}, as one array ({window}: and
@@ -166,10 +177,28 @@ RETURNING id
 
 # the columns PATCH may set; the service builds its UPDATE only from this allow-list
 PATCHABLE_COLUMNS = (
-    "title", "summary", "description", "languages", "starts_at", "ends_at", "timezone", "capacity",
-    "registration_opens_at", "registration_closes_at", "confirmation_required", "reminders",
-    "join_url", "platform", "venue", "online", "commune", "practised_language", "level", "topics",
-    "audience", "requesting_partner",
+    "title",
+    "summary",
+    "description",
+    "languages",
+    "starts_at",
+    "ends_at",
+    "timezone",
+    "capacity",
+    "registration_opens_at",
+    "registration_closes_at",
+    "confirmation_required",
+    "reminders",
+    "join_url",
+    "platform",
+    "venue",
+    "online",
+    "commune",
+    "practised_language",
+    "level",
+    "topics",
+    "audience",
+    "requesting_partner",
 )
 
 # a change of any of these on a published event is a change of time or place

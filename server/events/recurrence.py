@@ -4,35 +4,29 @@ from __future__ import annotations
 
 import itertools
 import re
-from datetime import datetime, timedelta, timezone as dt_timezone
+from datetime import UTC, datetime, timedelta
 from zoneinfo import ZoneInfo
 
 from dateutil.rrule import rrulestr
 
 from server.errors import Invalid
 
-
 # a typo such as 0202 for 2026 must not become an event; the bounds also keep cursors positive
-EARLIEST_START = datetime(2000, 1, 1, tzinfo=dt_timezone.utc)
-LATEST_START = datetime(2200, 1, 1, tzinfo=dt_timezone.utc)
+EARLIEST_START = datetime(2000, 1, 1, tzinfo=UTC)
+LATEST_START = datetime(2200, 1, 1, tzinfo=UTC)
 MAX_OCCURRENCES = 200
-
 
 
 MAX_SERIES_SPAN = timedelta(days=2 * 366)
 
 
-
 ALLOWED_FREQUENCIES = {"WEEKLY", "MONTHLY"}
-
 
 
 MAX_INTERVAL = 52
 
 
-
 _DAY = r"(MO|TU|WE|TH|FR|SA|SU)"
-
 
 
 # the RRULE parts taken, each with the form of its value (RFC 5545 3.3.10), before any number is read
@@ -48,7 +42,6 @@ RRULE_PARTS = {
 }
 
 
-
 def _rule_parts(rule: str) -> dict[str, str]:
     """The parts of an RRULE this service takes, each checked, or 422 naming the first bad one."""
     text = rule.strip().upper().removeprefix("RRULE:")
@@ -57,8 +50,11 @@ def _rule_parts(rule: str) -> dict[str, str]:
         name, _, value = part.partition("=")
         check = RRULE_PARTS.get(name)
         if check is None or name in parts or not check.fullmatch(value):
-            raise Invalid.field("recurrence.rrule", f"'{part[:40]}' is not a part of an RRULE this service takes "
-                                                    "(FREQ, INTERVAL, COUNT, UNTIL, BYDAY, BYMONTHDAY, BYSETPOS, WKST).")
+            raise Invalid.field(
+                "recurrence.rrule",
+                f"'{part[:40]}' is not a part of an RRULE this service takes "
+                "(FREQ, INTERVAL, COUNT, UNTIL, BYDAY, BYMONTHDAY, BYSETPOS, WKST).",
+            )
         parts[name] = value
     if parts.get("FREQ") not in ALLOWED_FREQUENCIES:
         raise Invalid.field("recurrence.rrule", "Use FREQ=WEEKLY (with INTERVAL for every n weeks) or FREQ=MONTHLY.")
@@ -71,7 +67,6 @@ def _rule_parts(rule: str) -> dict[str, str]:
     if not 1 <= int(parts.get("COUNT", "1")) <= MAX_OCCURRENCES:
         raise Invalid.field("recurrence.rrule", f"COUNT is a whole number from 1 to {MAX_OCCURRENCES}.")
     return parts
-
 
 
 def _until(value: str) -> datetime:
@@ -88,8 +83,9 @@ def _until(value: str) -> datetime:
     return moment
 
 
-
-def expand_recurrence(starts_at: datetime, ends_at: datetime, tz: str, rule: str, exdates: list[datetime]) -> list[tuple[datetime, datetime]]:
+def expand_recurrence(
+    starts_at: datetime, ends_at: datetime, tz: str, rule: str, exdates: list[datetime]
+) -> list[tuple[datetime, datetime]]:
     """The (start, end) of each occurrence, keeping the wall-clock time across DST changes."""
     parts = _rule_parts(rule)
     zone = ZoneInfo(tz)
@@ -114,7 +110,7 @@ def expand_recurrence(starts_at: datetime, ends_at: datetime, tz: str, rule: str
         # fold=0 picks the first of a repeated hour, as calendar apps do
         start = local.replace(tzinfo=zone)
         end = (local + local_duration).replace(tzinfo=zone)
-        occurrences.append((start.astimezone(dt_timezone.utc), end.astimezone(dt_timezone.utc)))
+        occurrences.append((start.astimezone(UTC), end.astimezone(UTC)))
     if not occurrences:
         raise Invalid.field("recurrence.rrule", "This rule gives no occurrence.")
     return occurrences

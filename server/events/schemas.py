@@ -29,8 +29,9 @@ CommuneLine = line(100)
 AimedAt = Annotated[list[CommuneLine], Meta(max_length=100)]
 Partner = line(200)
 # the parts of an RRULE (RFC 5545 3.3.10) in ASCII; the service reads the values
-RRule = Annotated[str, Meta(min_length=1, max_length=200, pattern=r"\A[A-Za-z0-9=;:,+-]+\Z",
-                            examples=["FREQ=WEEKLY;COUNT=12"])]
+RRule = Annotated[
+    str, Meta(min_length=1, max_length=200, pattern=r"\A[A-Za-z0-9=;:,+-]+\Z", examples=["FREQ=WEEKLY;COUNT=12"])
+]
 LineText = line(20_000)
 MultiLineText = lines(20_000)
 
@@ -234,42 +235,67 @@ class EventFilters(msgspec.Struct, kw_only=True):
 # Request examples shown in the OpenAPI schema (and tried by the schema fuzzer); each one is valid.
 EVENT_IN_EXAMPLES = [
     Example(
-        id="webconference", summary="A lunch-time web conference",
+        id="webconference",
+        summary="A lunch-time web conference",
         value={
-            "kind": "webconference", "organisation": "cefis",
-            "title": {"fr": "Les Portugais de « seconde génération » au Luxembourg",
-                      "pt": "Os portugueses de « segunda geração » no Luxemburgo"},
+            "kind": "webconference",
+            "organisation": "cefis",
+            "title": {
+                "fr": "Les Portugais de « seconde génération » au Luxembourg",
+                "pt": "Os portugueses de « segunda geração » no Luxemburgo",
+            },
             "summary": {"fr": "Leurs sentiments d'appartenance au cours de la vie."},
-            "languages": ["fr"], "starts_at": "2027-03-10T12:15:00+01:00", "ends_at": "2027-03-10T13:45:00+01:00",
-            "capacity": 100, "join_url": "https://meet.example.org/cefis-portugais", "platform": "Webex",
+            "languages": ["fr"],
+            "starts_at": "2027-03-10T12:15:00+01:00",
+            "ends_at": "2027-03-10T13:45:00+01:00",
+            "capacity": 100,
+            "join_url": "https://meet.example.org/cefis-portugais",
+            "platform": "Webex",
         },
     ),
     Example(
-        id="conversation_table", summary="A weekly conversation table, twelve dates",
+        id="conversation_table",
+        summary="A weekly conversation table, twelve dates",
         value={
-            "kind": "conversation_table", "organisation": "asti",
+            "kind": "conversation_table",
+            "organisation": "asti",
             "title": {"fr": "Table de conversation en français", "lb": "Konversatiounsdësch op Franséisch"},
-            "languages": ["fr"], "practised_language": "fr", "level": "all",
+            "languages": ["fr"],
+            "practised_language": "fr",
+            "level": "all",
             "venue": "ASTI, 10-12, rue Auguste Laval, Luxembourg",
-            "starts_at": "2027-01-12T18:30:00+01:00", "ends_at": "2027-01-12T20:00:00+01:00", "capacity": 12,
-            "confirmation_required": False, "recurrence": {"rrule": "FREQ=WEEKLY;COUNT=12", "exdates": []},
+            "starts_at": "2027-01-12T18:30:00+01:00",
+            "ends_at": "2027-01-12T20:00:00+01:00",
+            "capacity": 12,
+            "confirmation_required": False,
+            "recurrence": {"rrule": "FREQ=WEEKLY;COUNT=12", "exdates": []},
         },
     ),
     Example(
-        id="info_session", summary="An information session in a commune",
+        id="info_session",
+        summary="An information session in a commune",
         value={
-            "kind": "info_session", "organisation": "asti",
+            "kind": "info_session",
+            "organisation": "asti",
             "title": {"fr": "Le bénévolat auprès des demandeurs de protection internationale"},
-            "languages": ["fr", "lb"], "commune": "Esch-sur-Alzette", "venue": "Biergerzentrum, Esch-sur-Alzette",
-            "topics": ["bénévolat", "DPI"], "audience": "Habitants de la commune",
+            "languages": ["fr", "lb"],
+            "commune": "Esch-sur-Alzette",
+            "venue": "Biergerzentrum, Esch-sur-Alzette",
+            "topics": ["bénévolat", "DPI"],
+            "audience": "Habitants de la commune",
             "requesting_partner": "Commission consultative communale d'intégration",
-            "starts_at": "2027-02-04T19:00:00+01:00", "ends_at": "2027-02-04T21:00:00+01:00", "capacity": 60,
+            "starts_at": "2027-02-04T19:00:00+01:00",
+            "ends_at": "2027-02-04T21:00:00+01:00",
+            "capacity": 60,
         },
     ),
 ]
 
 EVENT_PATCH_EXAMPLES = [
-    Example(id="move", summary="Move the event (registrants are told)",
-            value={"starts_at": "2027-03-17T12:15:00+01:00", "ends_at": "2027-03-17T13:45:00+01:00"}),
+    Example(
+        id="move",
+        summary="Move the event (registrants are told)",
+        value={"starts_at": "2027-03-17T12:15:00+01:00", "ends_at": "2027-03-17T13:45:00+01:00"},
+    ),
     Example(id="capacity", summary="Raise the capacity (the waiting list moves up)", value={"capacity": 120}),
 ]

@@ -14,15 +14,16 @@ import msgspec
 from server import audit
 from server.convention_domains import domain_id_for, tag_event
 from server.errors import Conflict, FieldError, Forbidden, Invalid, NotFound
-from server.events import hooks, queries as q
+from server.events import hooks
+from server.events import queries as q
 from server.events.listing import decode_cursor, encode_cursor
 from server.events.recurrence import EARLIEST_START, LATEST_START, expand_recurrence
 from server.events.schemas import EventIn, EventPatch, OrganiserEventOut, OrganiserEventPage
 from server.events.views import event_location, to_organiser
 from server.i18n import LANGUAGES, localise
-from server.outbox import enqueue
 from server.organisers import queries as org_q
 from server.organisers.schemas import Organiser
+from server.outbox import enqueue
 from server.settings import Settings
 from server.validation import IANA_TIMEZONES
 
@@ -33,14 +34,26 @@ SLUG_MAX = 63
 
 
 async def list_for_organiser(
-    conn: asyncpg.Connection, organiser: Organiser, settings: Settings, *,
-    status: str | None, organisation: str | None, limit: int, cursor: str | None,
+    conn: asyncpg.Connection,
+    organiser: Organiser,
+    settings: Settings,
+    *,
+    status: str | None,
+    organisation: str | None,
+    limit: int,
+    cursor: str | None,
 ) -> OrganiserEventPage:
     """A page of the events this organiser can read, drafts included."""
     after, after_id = decode_cursor(cursor)
     rows = await conn.fetch(
-        q.ORGANISER_EVENT_PAGE, organiser.is_admin, list(organiser.roles), status, organisation,
-        after, after_id, limit + 1,
+        q.ORGANISER_EVENT_PAGE,
+        organiser.is_admin,
+        list(organiser.roles),
+        status,
+        organisation,
+        after,
+        after_id,
+        limit + 1,
     )
     aimed = await _aimed_at(conn, [row["id"] for row in rows[:limit]])
     items = [to_organiser(row, settings, aimed_at=aimed.get(row["id"])) for row in rows[:limit]]
@@ -48,7 +61,9 @@ async def list_for_organiser(
     return OrganiserEventPage(items=items, next_cursor=next_cursor)
 
 
-async def get_for_organiser(conn: asyncpg.Connection, organiser: Organiser, slug: str, settings: Settings) -> OrganiserEventOut:
+async def get_for_organiser(
+    conn: asyncpg.Connection, organiser: Organiser, slug: str, settings: Settings
+) -> OrganiserEventOut:
     """One event this organiser can read; 404 otherwise (no hint that it exists)."""
     row = await readable_event(conn, organiser, slug)
     occurrences = await _occurrences(conn, row)
@@ -94,6 +109,7 @@ async def _occurrences(conn: asyncpg.Connection, row: asyncpg.Record) -> list[st
 
 # ---------------------------------------------------------------------------- validation
 
+
 def _check_texts(field: str, text: Any, limit: int, errors: list[FieldError], *, required: bool = False) -> None:
     plain = msgspec.to_builtins(text) if isinstance(text, msgspec.Struct) else (text or {})
     values = {lang: plain[lang] for lang in LANGUAGES if plain.get(lang)}
@@ -132,7 +148,9 @@ async def _validate(conn: asyncpg.Connection, values: dict[str, Any], *, partial
         errors.append(FieldError("registration_closes_at", "Registration cannot close after the event ends."))
     for index, offset in enumerate(values.get("reminders") or []):
         if offset <= timedelta(0) or offset > timedelta(days=60):
-            errors.append(FieldError(f"reminders[{index}]", "A reminder comes between 1 second and 60 days before the start."))
+            errors.append(
+                FieldError(f"reminders[{index}]", "A reminder comes between 1 second and 60 days before the start.")
+            )
     if touched("topics") and len(set(values.get("topics") or [])) != len(values.get("topics") or []):
         errors.append(FieldError("topics", "Each topic once."))
     if touched("languages") and len(set(values["languages"])) != len(values["languages"]):
@@ -175,7 +193,10 @@ async def _free_slug(conn: asyncpg.Connection, base: str) -> str:
 
 # ---------------------------------------------------------------------------- writing
 
-async def create_event(conn: asyncpg.Connection, organiser: Organiser, data: EventIn, settings: Settings) -> OrganiserEventOut:
+
+async def create_event(
+    conn: asyncpg.Connection, organiser: Organiser, data: EventIn, settings: Settings
+) -> OrganiserEventOut:
     """Create a draft event, or a draft series with one event per occurrence."""
     values = msgspec.structs.asdict(data)
     await _validate(conn, values)
@@ -189,16 +210,23 @@ async def create_event(conn: asyncpg.Connection, organiser: Organiser, data: Eve
         title, _ = localise(msgspec.to_builtins(data.title), "fr", data.languages)
         if data.slug and await conn.fetchval(q.SLUG_TAKEN, data.slug):
             # the same answer whoever holds it, a draft of another organisation included
-            free = await _free_slug(conn, data.slug[:SLUG_MAX - 4])
-            raise Conflict(f"This slug is not available; '{free}' is.", code="slug_unavailable",
-                           errors=[FieldError("slug", f"Not available; '{free}' is.")])
+            free = await _free_slug(conn, data.slug[: SLUG_MAX - 4])
+            raise Conflict(
+                f"This slug is not available; '{free}' is.",
+                code="slug_unavailable",
+                errors=[FieldError("slug", f"Not available; '{free}' is.")],
+            )
         base_slug = data.slug or await _free_slug(conn, slugify(title))
         if data.recurrence is None:
             slots = [(data.starts_at, data.ends_at, None)]
             series_id = None
         else:
-            expanded = expand_recurrence(data.starts_at, data.ends_at, data.timezone, data.recurrence.rrule, data.recurrence.exdates)
-            series_id = await conn.fetchval(q.INSERT_SERIES, base_slug, data.recurrence.rrule.strip(), data.recurrence.exdates)
+            expanded = expand_recurrence(
+                data.starts_at, data.ends_at, data.timezone, data.recurrence.rrule, data.recurrence.exdates
+            )
+            series_id = await conn.fetchval(
+                q.INSERT_SERIES, base_slug, data.recurrence.rrule.strip(), data.recurrence.exdates
+            )
             slots = [(start, end, start) for start, end in expanded]
         first_id = None
         for start, end, recurrence_id in slots:
@@ -212,20 +240,50 @@ async def create_event(conn: asyncpg.Connection, organiser: Organiser, data: Eve
                 # a window given for a series is read relative to each occurrence's start
                 closes = start - (data.starts_at - closes)
             event_id = await conn.fetchval(
-                q.INSERT_EVENT, slug, org["id"], data.kind, msgspec.to_builtins(data.title),
-                msgspec.to_builtins(data.summary), msgspec.to_builtins(data.description), list(data.languages),
-                start, end, data.timezone, data.capacity, data.registration_opens_at, closes,
-                data.confirmation_required, list(data.reminders), data.join_url, data.platform, data.venue,
-                data.online, data.commune, data.practised_language, data.level, list(data.topics),
-                data.audience, data.requesting_partner, series_id, recurrence_id,
+                q.INSERT_EVENT,
+                slug,
+                org["id"],
+                data.kind,
+                msgspec.to_builtins(data.title),
+                msgspec.to_builtins(data.summary),
+                msgspec.to_builtins(data.description),
+                list(data.languages),
+                start,
+                end,
+                data.timezone,
+                data.capacity,
+                data.registration_opens_at,
+                closes,
+                data.confirmation_required,
+                list(data.reminders),
+                data.join_url,
+                data.platform,
+                data.venue,
+                data.online,
+                data.commune,
+                data.practised_language,
+                data.level,
+                list(data.topics),
+                data.audience,
+                data.requesting_partner,
+                series_id,
+                recurrence_id,
             )
             first_id = first_id or event_id
             await _aim_at(conn, event_id, list(data.aimed_at_communes))
             if domain_id is not None:
                 await tag_event(conn, org["id"], event_id, data.domain)
-        row = await conn.fetchrow(q.EVENT_BY_SLUG, base_slug if series_id is None else await _first_slug(conn, first_id))
-        await audit.record(conn, organiser, "event_created", organisation_id=org["id"], event_id=row["id"],
-                           detail={"slug": row["slug"], "kind": data.kind, "dates": len(slots)})
+        row = await conn.fetchrow(
+            q.EVENT_BY_SLUG, base_slug if series_id is None else await _first_slug(conn, first_id)
+        )
+        await audit.record(
+            conn,
+            organiser,
+            "event_created",
+            organisation_id=org["id"],
+            event_id=row["id"],
+            detail={"slug": row["slug"], "kind": data.kind, "dates": len(slots)},
+        )
         aimed = await _aimed_at(conn, [row["id"]])
         return to_organiser(row, settings, await _occurrences(conn, row), aimed.get(row["id"]))
 
@@ -239,7 +297,8 @@ async def update_event(
 ) -> OrganiserEventOut:
     """Change an event; a new time or place of a published event bumps its revision and tells registrants."""
     changes = {
-        name: value for name, value in msgspec.structs.asdict(patch).items()
+        name: value
+        for name, value in msgspec.structs.asdict(patch).items()
         if value is not msgspec.UNSET and name in q.PATCHABLE_COLUMNS
     }
     async with conn.transaction():
@@ -253,7 +312,7 @@ async def update_event(
             if changes["capacity"] < confirmed and not patch.force:
                 raise Conflict(
                     f"{confirmed} people are confirmed; a capacity of {changes['capacity']} would overbook. "
-                    "Send \"force\": true to lower it anyway (no one is removed)."
+                    'Send "force": true to lower it anyway (no one is removed).'
                 )
         moved = row["status"] == "published" and any(
             name in changes and changes[name] != row[name] for name in q.TIME_OR_PLACE_COLUMNS
@@ -264,7 +323,8 @@ async def update_event(
             bump = ", revision = revision + 1" if moved else ""
             await conn.execute(
                 f"UPDATE events SET {assignments}, updated_at = now(){bump} WHERE id = $1",
-                row["id"], *(_db_value(changes[name]) for name in columns),
+                row["id"],
+                *(_db_value(changes[name]) for name in columns),
             )
         if moved:
             await _tell_registrants(conn, row["id"], "event_changed", {"revision": row["revision"] + 1}, previous=row)
@@ -276,11 +336,21 @@ async def update_event(
             await tag_event(conn, row["organisation_id"], row["id"], patch.domain)
         await _after_capacity_change(conn, row, changes, settings)
         touched = sorted([*changes, *(["domain"] if patch.domain is not msgspec.UNSET else [])])
-        await audit.record(conn, organiser, "event_changed", organisation_id=row["organisation_id"], event_id=row["id"],
-                           detail={"fields": touched, "registrants_told": moved})
+        await audit.record(
+            conn,
+            organiser,
+            "event_changed",
+            organisation_id=row["organisation_id"],
+            event_id=row["id"],
+            detail={"fields": touched, "registrants_told": moved},
+        )
         updated = await conn.fetchrow(q.EVENT_BY_SLUG, slug)
-        return to_organiser(updated, settings, await _occurrences(conn, updated),
-                            (await _aimed_at(conn, [updated['id']])).get(updated['id']))
+        return to_organiser(
+            updated,
+            settings,
+            await _occurrences(conn, updated),
+            (await _aimed_at(conn, [updated["id"]])).get(updated["id"]),
+        )
 
 
 def _db_value(value: Any) -> Any:
@@ -290,7 +360,9 @@ def _db_value(value: Any) -> Any:
     return value
 
 
-async def _after_capacity_change(conn: asyncpg.Connection, row: asyncpg.Record, changes: dict[str, Any], settings: Settings) -> None:
+async def _after_capacity_change(
+    conn: asyncpg.Connection, row: asyncpg.Record, changes: dict[str, Any], settings: Settings
+) -> None:
     """A raised capacity seats the oldest waitlisted people, in the same transaction (registrations do it)."""
     if "capacity" not in changes:
         return
@@ -298,21 +370,33 @@ async def _after_capacity_change(conn: asyncpg.Connection, row: asyncpg.Record, 
         await hook(conn, row["id"], settings)
 
 
-async def publish_event(conn: asyncpg.Connection, organiser: Organiser, slug: str, settings: Settings) -> OrganiserEventOut:
+async def publish_event(
+    conn: asyncpg.Connection, organiser: Organiser, slug: str, settings: Settings
+) -> OrganiserEventOut:
     """Publish a draft; for a series, every draft occurrence with it."""
     async with conn.transaction():
         row = await _writable_event_for_update(conn, organiser, slug)
         if row["status"] == "cancelled":
             raise Conflict("A cancelled event cannot be published again; create a new one.")
         await conn.execute(q.PUBLISH_EVENT, row["id"], row["series_id"])
-        await audit.record(conn, organiser, "event_published", organisation_id=row["organisation_id"],
-                           event_id=row["id"], detail={"whole_series": row["series_id"] is not None})
+        await audit.record(
+            conn,
+            organiser,
+            "event_published",
+            organisation_id=row["organisation_id"],
+            event_id=row["id"],
+            detail={"whole_series": row["series_id"] is not None},
+        )
         if row["status"] == "draft":
             for hook in hooks.AFTER_PUBLISH:
                 await hook(conn, row["id"], row["series_id"])
         updated = await conn.fetchrow(q.EVENT_BY_SLUG, slug)
-        return to_organiser(updated, settings, await _occurrences(conn, updated),
-                            (await _aimed_at(conn, [updated['id']])).get(updated['id']))
+        return to_organiser(
+            updated,
+            settings,
+            await _occurrences(conn, updated),
+            (await _aimed_at(conn, [updated["id"]])).get(updated["id"]),
+        )
 
 
 async def cancel_event(
@@ -327,15 +411,30 @@ async def cancel_event(
             ids = [r["id"] for r in await conn.fetch(q.CANCEL_EVENT, row["id"])]
         for event_id in ids:
             await _tell_registrants(conn, event_id, "event_cancelled", {})
-        await audit.record(conn, organiser, "event_cancelled", organisation_id=row["organisation_id"],
-                           event_id=row["id"], detail={"events": len(ids)})
+        await audit.record(
+            conn,
+            organiser,
+            "event_cancelled",
+            organisation_id=row["organisation_id"],
+            event_id=row["id"],
+            detail={"events": len(ids)},
+        )
         updated = await conn.fetchrow(q.EVENT_BY_SLUG, slug)
-        return to_organiser(updated, settings, await _occurrences(conn, updated),
-                            (await _aimed_at(conn, [updated['id']])).get(updated['id']))
+        return to_organiser(
+            updated,
+            settings,
+            await _occurrences(conn, updated),
+            (await _aimed_at(conn, [updated["id"]])).get(updated["id"]),
+        )
 
 
 async def _tell_registrants(
-    conn: asyncpg.Connection, event_id: int, kind: str, payload: dict[str, Any], *, previous: asyncpg.Record | None = None
+    conn: asyncpg.Connection,
+    event_id: int,
+    kind: str,
+    payload: dict[str, Any],
+    *,
+    previous: asyncpg.Record | None = None,
 ) -> None:
     """Queue `kind` for every live registration; `previous` is the event row before a change of time or place."""
     for reg in await conn.fetch(q.LIVE_REGISTRATIONS, event_id):
@@ -343,14 +442,21 @@ async def _tell_registrants(
         if previous is not None:
             extra["previous"] = _time_and_place(previous, reg["language"])
         await enqueue(
-            conn, kind, event_id=event_id, registration_id=reg["id"], recipient=reg["email"],
-            language=reg["language"], payload={**payload, **extra},
+            conn,
+            kind,
+            event_id=event_id,
+            registration_id=reg["id"],
+            recipient=reg["email"],
+            language=reg["language"],
+            payload={**payload, **extra},
         )
 
 
 def _time_and_place(row: asyncpg.Record, lang: str) -> dict[str, str]:
     """When and where an event was, for the mail that shows what changed; the place in the person's language."""
     return {
-        "starts_at": row["starts_at"].isoformat(), "ends_at": row["ends_at"].isoformat(),
-        "timezone": row["timezone"], "location": event_location(row, lang),
+        "starts_at": row["starts_at"].isoformat(),
+        "ends_at": row["ends_at"].isoformat(),
+        "timezone": row["timezone"],
+        "location": event_location(row, lang),
     }

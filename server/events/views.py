@@ -30,11 +30,9 @@ def event_location(row: asyncpg.Record | dict[str, Any], lang: str) -> str:
     return ", ".join(parts)
 
 
-
 def registration_closes_at(row: asyncpg.Record | dict[str, Any]) -> datetime:
     """When registering stops: the window's end, by default the event's start."""
     return row["registration_closes_at"] or row["starts_at"]
-
 
 
 def registration_open(row: asyncpg.Record | dict[str, Any], now: datetime) -> bool:
@@ -45,14 +43,12 @@ def registration_open(row: asyncpg.Record | dict[str, Any], now: datetime) -> bo
     return (opens is None or opens <= now) and now < registration_closes_at(row)
 
 
-
 def event_links(settings: Settings, slug: str) -> tuple[str, str, str]:
     """(page url, ical url, webcal url) built from BASE_URL, never from the request."""
     base = settings.base
     ical = f"{base}/events/{slug}.ics"
     webcal = re.sub(r"^https?://", "webcal://", ical)
     return f"{base}/events/{slug}", ical, webcal
-
 
 
 def to_public(row: asyncpg.Record, lang: str, settings: Settings, now: datetime) -> EventOut:
@@ -66,25 +62,46 @@ def to_public(row: asyncpg.Record, lang: str, settings: Settings, now: datetime)
     # instants in the event's own offset: "18:30+01:00" reads right to a person and a machine
     zone = ZoneInfo(row["timezone"])
     return EventOut(
-        slug=row["slug"], kind=row["kind"], title=title, summary=summary, description=description,
-        lang=text_lang, languages=languages, starts_at=row["starts_at"].astimezone(zone),
+        slug=row["slug"],
+        kind=row["kind"],
+        title=title,
+        summary=summary,
+        description=description,
+        lang=text_lang,
+        languages=languages,
+        starts_at=row["starts_at"].astimezone(zone),
         ends_at=row["ends_at"].astimezone(zone),
-        timezone=row["timezone"], when=format_when(row["starts_at"], row["ends_at"], row["timezone"], lang),
-        location=event_location(row, lang), commune=row["commune"],
+        timezone=row["timezone"],
+        when=format_when(row["starts_at"], row["ends_at"], row["timezone"], lang),
+        location=event_location(row, lang),
+        commune=row["commune"],
         organisation=OrganisationOut(row["organisation_slug"], row["organisation_name"]),
-        capacity=capacity, seats_left=None if capacity is None else max(capacity - row["seats_taken"], 0),
-        registration_open=registration_open(row, now), registration_opens_at=row["registration_opens_at"],
-        registration_closes_at=registration_closes_at(row), status=row["status"],
-        url=url, ical_url=ical_url, webcal_url=webcal_url, online=row["online"] or row["kind"] == "webconference",
-        platform=row["platform"], venue=row["venue"], practised_language=row["practised_language"],
-        level=row["level"], topics=list(row["topics"]), audience=row["audience"],
-        series=row["series_slug"], revision=row["revision"],
+        capacity=capacity,
+        seats_left=None if capacity is None else max(capacity - row["seats_taken"], 0),
+        registration_open=registration_open(row, now),
+        registration_opens_at=row["registration_opens_at"],
+        registration_closes_at=registration_closes_at(row),
+        status=row["status"],
+        url=url,
+        ical_url=ical_url,
+        webcal_url=webcal_url,
+        online=row["online"] or row["kind"] == "webconference",
+        platform=row["platform"],
+        venue=row["venue"],
+        practised_language=row["practised_language"],
+        level=row["level"],
+        topics=list(row["topics"]),
+        audience=row["audience"],
+        series=row["series_slug"],
+        revision=row["revision"],
     )
 
 
-
 def to_organiser(
-    row: asyncpg.Record, settings: Settings, occurrences: list[str] | None = None, aimed_at: list[str] | None = None,
+    row: asyncpg.Record,
+    settings: Settings,
+    occurrences: list[str] | None = None,
+    aimed_at: list[str] | None = None,
 ) -> OrganiserEventOut:
     """A row as its organisers see it."""
     data = dict(row)

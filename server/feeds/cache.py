@@ -115,9 +115,14 @@ class FeedCache:
     def trusted(self, key: str, day: date) -> Known | None:
         """The remembered version if nothing can have changed it since it was read."""
         known = self._known.get(key)
-        if (known is None or self.listener is None or not self.listener.live
-                or known.generation != self.listener.generation or known.day != day
-                or time.monotonic() - known.checked_at > MEMO_TTL):
+        if (
+            known is None
+            or self.listener is None
+            or not self.listener.live
+            or known.generation != self.listener.generation
+            or known.day != day
+            or time.monotonic() - known.checked_at > MEMO_TTL
+        ):
             return None
         self._known.move_to_end(key)
         return known

@@ -25,18 +25,33 @@ from server.validation import ONE_LINE
 
 GET_AND_HEAD = [HttpMethod.GET, HttpMethod.HEAD]
 SlugPath = Annotated[str, Parameter(max_length=140, pattern=ONE_LINE, description="The organisation's slug")]
-TokenPath = Annotated[str, Parameter(max_length=200, pattern=ONE_LINE, description="The manage token from the registration's email")]
+TokenPath = Annotated[
+    str, Parameter(max_length=200, pattern=ONE_LINE, description="The manage token from the registration's email")
+]
 PublicLanguage = LanguageQuery
-PersonalLanguage = Annotated[str | None, QueryParameter(
-    name="lang", max_length=35, pattern=ONE_LINE,
-    description="fr, de, lb, en or pt (default: the language the person registered in)")]
+PersonalLanguage = Annotated[
+    str | None,
+    QueryParameter(
+        name="lang",
+        max_length=35,
+        pattern=ONE_LINE,
+        description="fr, de, lb, en or pt (default: the language the person registered in)",
+    ),
+]
 
 FEED_RESPONSES = {
-    200: ResponseSpec(bytes, media_type="text/calendar", generate_examples=False,
-                      description="An iCalendar feed (RFC 5545) with an ETag and, for most feeds, Last-Modified; "
-                                  "gzip when Accept-Encoding takes it"),
-    304: ResponseSpec(None, generate_examples=False,
-                      description="Not modified since the ETag in If-None-Match (or the date in If-Modified-Since)"),
+    200: ResponseSpec(
+        bytes,
+        media_type="text/calendar",
+        generate_examples=False,
+        description="An iCalendar feed (RFC 5545) with an ETag and, for most feeds, Last-Modified; "
+        "gzip when Accept-Encoding takes it",
+    ),
+    304: ResponseSpec(
+        None,
+        generate_examples=False,
+        description="Not modified since the ETag in If-None-Match (or the date in If-Modified-Since)",
+    ),
     503: problem_response(503),
 }
 
@@ -104,8 +119,9 @@ async def event_feed_response(request: Request, slug: str, lang: str, conn: asyn
     feed = service.event_feed(slug, lang, request.app.state.settings)
     try:
         # the page's language may come from its cookie (server/pages/render.py page_language)
-        return await feed_response(request, feed, lambda: contextlib.nullcontext(conn),
-                                   vary="Accept-Language, Accept-Encoding, Cookie")
+        return await feed_response(
+            request, feed, lambda: contextlib.nullcontext(conn), vary="Accept-Language, Accept-Encoding, Cookie"
+        )
     except DomainError as exc:
         return domain_error_handler(request, exc)
     except DATABASE_DOWN as exc:
@@ -118,9 +134,15 @@ class FeedController(Controller):
     tags = ["feeds"]
     middleware = [AnswerFromMemory]
 
-    @route("/calendar.ics", http_method=GET_AND_HEAD, responses=FEED_RESPONSES, dependencies={
-        "filters": Provide(provide_filters, sync_to_thread=False),
-        "feed": Provide(provide_public_feed, sync_to_thread=False)})
+    @route(
+        "/calendar.ics",
+        http_method=GET_AND_HEAD,
+        responses=FEED_RESPONSES,
+        dependencies={
+            "filters": Provide(provide_filters, sync_to_thread=False),
+            "feed": Provide(provide_public_feed, sync_to_thread=False),
+        },
+    )
     async def all_events(self, request: Request, feed: Feed) -> Response[bytes]:
         """Published events (and cancelled ones, marked so) from 90 days back to two years ahead.
 
@@ -129,8 +151,12 @@ class FeedController(Controller):
         """
         return await feed_response(request, feed, service.connector(request.app.state), vary=PUBLIC_VARY)
 
-    @route("/organisations/{slug:str}/calendar.ics", http_method=GET_AND_HEAD, responses=FEED_RESPONSES,
-           dependencies={"feed": Provide(provide_organisation_feed, sync_to_thread=False)})
+    @route(
+        "/organisations/{slug:str}/calendar.ics",
+        http_method=GET_AND_HEAD,
+        responses=FEED_RESPONSES,
+        dependencies={"feed": Provide(provide_organisation_feed, sync_to_thread=False)},
+    )
     async def organisation(self, request: Request, feed: Feed) -> Response[bytes]:
         """One organisation's published events, as /calendar.ics; 404 for an unknown organisation."""
         return await feed_response(request, feed, service.connector(request.app.state), vary=PUBLIC_VARY)

@@ -79,7 +79,9 @@ def occurrence_feed_event(
     )
 
 
-def series_feed_events(rrule: str, series_id: int, rows: Sequence[Any], lang: str, settings: Settings) -> list[FeedEvent]:
+def series_feed_events(
+    rrule: str, series_id: int, rows: Sequence[Any], lang: str, settings: Settings
+) -> list[FeedEvent]:
     """A series as one item with RRULE and EXDATE, and an override per occurrence that differs.
 
     Derived from the occurrence rows (the series' public ones), not from the rule alone: the rule
@@ -118,17 +120,28 @@ def series_feed_events(rrule: str, series_id: int, rows: Sequence[Any], lang: st
 
     overrides = []
     for row in in_rule:
-        if row["starts_at"] == row["recurrence_id"] and look(row) == template and (
-                row["status"] == "published" or all_cancelled):
+        if (
+            row["starts_at"] == row["recurrence_id"]
+            and look(row) == template
+            and (row["status"] == "published" or all_cancelled)
+        ):
             continue
         own_summary, own_description, own_location, _ = _texts(row, lang)
         own_page = event_links(settings, row["slug"])[0]
-        overrides.append(FeedOverride(
-            recurrence_id=row["recurrence_id"], starts_at=row["starts_at"], ends_at=row["ends_at"],
-            sequence=row["revision"], status="cancelled" if row["status"] == "cancelled" else "published",
-            summary=own_summary, description=_with_page_link(own_description, own_page), location=own_location,
-            url=own_page, last_modified=row["updated_at"],
-        ))
+        overrides.append(
+            FeedOverride(
+                recurrence_id=row["recurrence_id"],
+                starts_at=row["starts_at"],
+                ends_at=row["ends_at"],
+                sequence=row["revision"],
+                status="cancelled" if row["status"] == "cancelled" else "published",
+                summary=own_summary,
+                description=_with_page_link(own_description, own_page),
+                location=own_location,
+                url=own_page,
+                last_modified=row["updated_at"],
+            )
+        )
     taken = {r["recurrence_id"] for r in in_rule}
     series = FeedEvent(
         uid=series_uid(series_id, settings),

@@ -38,9 +38,11 @@ class Ask(NamedTuple):
     encoding: Encoding
 
     @classmethod
-    def from_headers(cls, get) -> "Ask":
+    def from_headers(cls, get) -> Ask:
         """From a mapping of lower-case header names (Litestar's headers, or an ASGI scope's)."""
-        return cls(get("if-none-match"), get("if-modified-since"), "gzip" if takes_gzip(get("accept-encoding")) else "identity")
+        return cls(
+            get("if-none-match"), get("if-modified-since"), "gzip" if takes_gzip(get("accept-encoding")) else "identity"
+        )
 
     def is_current(self, known: Known) -> bool:
         """Whether the client's copy is current: If-None-Match, else If-Modified-Since (RFC 9110 13.2.2)."""
@@ -163,4 +165,3 @@ async def _send(send: Send, found: Answer, *, head: bool) -> None:
         headers += [(b"content-type", CONTENT_TYPE), (b"content-length", str(len(found.body)).encode())]
     await send({"type": "http.response.start", "status": found.status, "headers": headers})
     await send({"type": "http.response.body", "body": b"" if head else found.body})
-

@@ -213,9 +213,7 @@ class _Text(vText):
     # icalendar 7.3's escaping first turns a backslash followed by a capital N into a line break,
     # so a share such as \\NAS\events or a path such as C:\New reached calendars broken in two.
     def to_ical(self) -> bytes:
-        return (
-            self.replace("\\", "\\\\").replace(";", "\\;").replace(",", "\\,").replace("\n", "\\n")
-        ).encode()
+        return (self.replace("\\", "\\\\").replace(";", "\\;").replace(",", "\\,").replace("\n", "\\n")).encode()
 
 
 def _clean_text(text: str) -> _Text:
@@ -303,8 +301,10 @@ def _years_by_timezone(events: list[FeedEvent]) -> dict[str, tuple[int, int]]:
         if event.rrule:
             seen.append(_series_end(event, zone))
     return {
-        tzid: (min(m.astimezone(ZoneInfo(tzid)).year for m in found),
-               max(m.astimezone(ZoneInfo(tzid)).year for m in found))
+        tzid: (
+            min(m.astimezone(ZoneInfo(tzid)).year for m in found),
+            max(m.astimezone(ZoneInfo(tzid)).year for m in found),
+        )
         for tzid, found in moments.items()
     }
 
@@ -325,9 +325,7 @@ def _series_end(event: FeedEvent, zone: ZoneInfo) -> datetime:
 @functools.lru_cache(maxsize=64)
 def _vtimezone(tzid: str, first_year: int, last_year: int) -> Timezone:
     """A VTIMEZONE generated from zoneinfo for whole years; shared, so never modify it."""
-    vtimezone = Timezone.from_tzid(
-        tzid, first_date=date(first_year, 1, 1), last_date=date(last_year + 1, 1, 1)
-    )
+    vtimezone = Timezone.from_tzid(tzid, first_date=date(first_year, 1, 1), last_date=date(last_year + 1, 1, 1))
     _one_onset_per_observance(vtimezone, ZoneInfo(tzid))
     return vtimezone
 

@@ -7,21 +7,16 @@ from typing import Annotated, Literal
 
 import msgspec
 
-
 FeedStatus = Literal["published", "cancelled"]
-
 
 
 CalendarMethod = Literal["PUBLISH", "REQUEST", "CANCEL"]
 
 
-
 InvitationMethod = Literal["REQUEST", "CANCEL"]
 
 
-
 AwareDatetime = Annotated[datetime, msgspec.Meta(tz=True)]
-
 
 
 class FeedOverride(msgspec.Struct, kw_only=True):
@@ -39,7 +34,6 @@ class FeedOverride(msgspec.Struct, kw_only=True):
     location: str | None = None
     url: str | None = None  # the occurrence's own page; None keeps the series'
     last_modified: AwareDatetime | None = None
-
 
 
 class FeedEvent(msgspec.Struct, kw_only=True):

@@ -43,17 +43,24 @@ WITH hits AS (
     SELECT * FROM events WHERE series_id IN (SELECT series_id FROM hits WHERE series_id IS NOT NULL)
         AND status <> 'draft'
 )
-""".replace("SEARCHED", SEARCHED_IDS.format(  # the list's search, the same events
-    n="$7", window="\n                                 AND s.ends_at > $1 AND s.starts_at < $2"))
+""".replace(
+    "SEARCHED",
+    SEARCHED_IDS.format(  # the list's search, the same events
+        n="$7", window="\n                                 AND s.ends_at > $1 AND s.starts_at < $2"
+    ),
+)
 
 # the version of a public feed
 PUBLIC_FEED_VERSION = _PUBLIC_FEED_ROWS + _VERSION_OF_FEED_ROWS
 
 # the rows of a public feed, in a stable order
-PUBLIC_FEED_ITEMS = _PUBLIC_FEED_ROWS + f"""
+PUBLIC_FEED_ITEMS = (
+    _PUBLIC_FEED_ROWS
+    + f"""
 SELECT {_ITEM_COLUMNS} FROM feed_rows e LEFT JOIN series s ON s.id = e.series_id
 ORDER BY e.starts_at, e.id
 """
+)
 
 # One event's feed, $1 a slug: a single event or one occurrence, or with a series' slug every row
 # of that series; drafts never. No window: an event's own feed works for as long as its page.
@@ -69,10 +76,13 @@ WITH feed_rows AS (
 EVENT_FEED_VERSION = _EVENT_FEED_ROWS + _VERSION_OF_FEED_ROWS
 
 # the rows of one event's feed
-EVENT_FEED_ITEMS = _EVENT_FEED_ROWS + f"""
+EVENT_FEED_ITEMS = (
+    _EVENT_FEED_ROWS
+    + f"""
 SELECT {_ITEM_COLUMNS} FROM feed_rows e LEFT JOIN series s ON s.id = e.series_id
 ORDER BY e.starts_at, e.id
 """
+)
 
 # A person's feed: the events in the window [$2, $3) of every confirmed registration with the email
 # $1 (the token's). The registrations' changes count too: a confirmation adds a date, a
@@ -87,19 +97,25 @@ WITH mine AS (
 """
 
 # the version of a person's feed
-PERSONAL_FEED_VERSION = _PERSONAL_FEED_ROWS + """
+PERSONAL_FEED_VERSION = (
+    _PERSONAL_FEED_ROWS
+    + """
 SELECT count(*) AS size, md5(coalesce(string_agg(
     m.registration_id || ':' || floor(extract(epoch FROM m.registration_updated_at) * 1000000)::bigint
     || ':' || m.id || ':' || floor(extract(epoch FROM m.updated_at) * 1000000)::bigint,
     ',' ORDER BY m.registration_id), '')) AS version
 FROM mine m
 """
+)
 
 # the events of a person's feed, in a stable order
-PERSONAL_FEED_ITEMS = _PERSONAL_FEED_ROWS + f"""
+PERSONAL_FEED_ITEMS = (
+    _PERSONAL_FEED_ROWS
+    + f"""
 SELECT {_ITEM_COLUMNS}, e.registration_id, e.registration_nonce FROM mine e LEFT JOIN series s ON s.id = e.series_id
 ORDER BY e.starts_at, e.id
 """
+)
 
 # the name of an organisation by slug (its feed is named after it)
 ORGANISATION_NAME = "SELECT name FROM organisations WHERE slug = $1"

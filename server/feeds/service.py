@@ -9,7 +9,8 @@ import hashlib
 import random
 import time
 from collections.abc import Callable
-from datetime import UTC, date, datetime, time as day_start, timedelta
+from datetime import UTC, date, datetime, timedelta
+from datetime import time as day_start
 from typing import Any, Literal
 
 import asyncpg
@@ -83,13 +84,28 @@ def public_feed(filters: EventFilters, lang: str, settings: Settings) -> Feed:
     end = min(end, filters.to) if filters.to else end
     free = filters.q is not None or filters.from_ is not None or filters.to is not None
     return Feed(
-        key=_key("public", settings.base, lang, filters.kind, filters.spoken, filters.commune, filters.organisation,
-                 filters.q, filters.from_ and filters.from_.isoformat(), filters.to and filters.to.isoformat()),
-        kind="public", lang=lang, day=day,
+        key=_key(
+            "public",
+            settings.base,
+            lang,
+            filters.kind,
+            filters.spoken,
+            filters.commune,
+            filters.organisation,
+            filters.q,
+            filters.from_ and filters.from_.isoformat(),
+            filters.to and filters.to.isoformat(),
+        ),
+        kind="public",
+        lang=lang,
+        day=day,
         args=(start, end, filters.kind, filters.spoken, filters.commune, filters.organisation, filters.q),
-        name=texts.ALL_EVENTS_NAME[lang], description=texts.ALL_EVENTS_DESCRIPTION[lang],
+        name=texts.ALL_EVENTS_NAME[lang],
+        description=texts.ALL_EVENTS_DESCRIPTION[lang],
         # free text and instants make endless keys: such feeds are remembered by each process only
-        record=not free, share_body=not free, trust_memo=True,
+        record=not free,
+        share_body=not free,
+        trust_memo=True,
     )
 
 
@@ -103,15 +119,25 @@ def organisation_feed(slug: str, lang: str, settings: Settings) -> Feed:
     """One organisation's published events; 404 (when read) for an unknown organisation."""
     feed = public_feed(EventFilters(organisation=slug), lang, settings)
     # its name is read with the version, so that a renamed organisation renames its feed
-    return msgspec.structs.replace(feed, key=_key("organisation", settings.base, lang, slug), organisation=slug,
-                                   name=None, description="")
+    return msgspec.structs.replace(
+        feed, key=_key("organisation", settings.base, lang, slug), organisation=slug, name=None, description=""
+    )
 
 
 def event_feed(slug: str, lang: str, settings: Settings) -> Feed:
     """One event's feed: the event, one date of a series, or with a series' slug the whole series."""
     return Feed(
-        key=_key("event", settings.base, lang, slug), kind="event", slug=slug, lang=lang, day=today(), args=(slug,),
-        name=None, description="", record=True, share_body=True, trust_memo=True,
+        key=_key("event", settings.base, lang, slug),
+        kind="event",
+        slug=slug,
+        lang=lang,
+        day=today(),
+        args=(slug,),
+        name=None,
+        description="",
+        record=True,
+        share_body=True,
+        trust_memo=True,
     )
 
 
@@ -125,11 +151,17 @@ async def personal_feed(conn: asyncpg.Connection, token: str, lang: str | None, 
     start, end = window(day)
     return Feed(
         # the registration's id, not the address: feed_versions keeps no personal data
-        key=_key("personal", settings.base, lang, registration["id"]), kind="personal", lang=lang, day=day,
-        args=(registration["email"], start, end), name=texts.PERSONAL_NAME[lang],
+        key=_key("personal", settings.base, lang, registration["id"]),
+        kind="personal",
+        lang=lang,
+        day=day,
+        args=(registration["email"], start, end),
+        name=texts.PERSONAL_NAME[lang],
         description=texts.PERSONAL_DESCRIPTION[lang],
         # registrations send no change notice, and a person's events stay out of shared storage
-        record=True, share_body=False, trust_memo=False,
+        record=True,
+        share_body=False,
+        trust_memo=False,
     )
 
 
@@ -180,14 +212,22 @@ async def _named(conn: asyncpg.Connection, feed: Feed) -> Feed:
     name = await conn.fetchval(q.ORGANISATION_NAME, feed.organisation)
     if name is None:
         raise NotFound(f"No organisation '{feed.organisation}'.")
-    return msgspec.structs.replace(feed, name=texts.ORGANISATION_NAME[feed.lang].format(name=name),
-                                   description=texts.ORGANISATION_DESCRIPTION[feed.lang].format(name=name))
+    return msgspec.structs.replace(
+        feed,
+        name=texts.ORGANISATION_NAME[feed.lang].format(name=name),
+        description=texts.ORGANISATION_DESCRIPTION[feed.lang].format(name=name),
+    )
 
 
-async def _read_version(conn: asyncpg.Connection, cache: FeedCache, feed: Feed, settings: Settings, generation: int) -> Known:
+async def _read_version(
+    conn: asyncpg.Connection, cache: FeedCache, feed: Feed, settings: Settings, generation: int
+) -> Known:
     """The version from the database; Last-Modified and body from this process, feed_versions or a build."""
-    version_query = {"public": q.PUBLIC_FEED_VERSION, "event": q.EVENT_FEED_VERSION,
-                     "personal": q.PERSONAL_FEED_VERSION}[feed.kind]
+    version_query = {
+        "public": q.PUBLIC_FEED_VERSION,
+        "event": q.EVENT_FEED_VERSION,
+        "personal": q.PERSONAL_FEED_VERSION,
+    }[feed.kind]
     row = await conn.fetchrow(version_query, *feed.args)
     if feed.kind == "event" and row["size"] == 0:
         raise NotFound(f"No published event '{feed.slug}'.")
@@ -203,7 +243,9 @@ async def _read_version(conn: asyncpg.Connection, cache: FeedCache, feed: Feed, 
         return Known(version=version, etag=etag, last_modified=None, body=None, **fresh)
     recorded = await conn.fetchrow(q.RECORDED_VERSION, feed.key)
     if recorded is not None and recorded["version"] == version:
-        return Known(version=version, etag=etag, last_modified=recorded["last_modified"], body=recorded["body"], **fresh)
+        return Known(
+            version=version, etag=etag, last_modified=recorded["last_modified"], body=recorded["body"], **fresh
+        )
     # a version nobody recorded yet: build it once, for every process (public feeds)
     body = await build(conn, feed, settings)
     last_modified = await conn.fetchval(q.RECORD_VERSION, feed.key, version, body if feed.share_body else None)
@@ -223,7 +265,9 @@ def _etag(feed: Feed, version: str) -> str:
 
 async def build(conn: asyncpg.Connection, feed: Feed, settings: Settings) -> bytes:
     """The feed's bytes, from its rows as they are now."""
-    items_query = {"public": q.PUBLIC_FEED_ITEMS, "event": q.EVENT_FEED_ITEMS, "personal": q.PERSONAL_FEED_ITEMS}[feed.kind]
+    items_query = {"public": q.PUBLIC_FEED_ITEMS, "event": q.EVENT_FEED_ITEMS, "personal": q.PERSONAL_FEED_ITEMS}[
+        feed.kind
+    ]
     rows = await conn.fetch(items_query, *feed.args)
     # the build is pure computation: off the event loop, so that polls of other feeds go on
     return await asyncio.to_thread(render, feed, rows, settings)
@@ -234,11 +278,19 @@ def render(feed: Feed, rows: list[asyncpg.Record], settings: Settings) -> bytes:
     name, description = feed.name, feed.description
     if feed.kind == "personal":
         # each item carries the person's own join link (/j/), never the conference's
-        items = [occurrence_feed_event(
-            row, feed.lang, settings, with_join_url=row["status"] == "published" and row["registration_nonce"] is not None,
-            join_url=row["registration_nonce"] and join_url(
-                settings.base, settings.secret_key, row["registration_id"], bytes(row["registration_nonce"])))
-            for row in rows]
+        items = [
+            occurrence_feed_event(
+                row,
+                feed.lang,
+                settings,
+                with_join_url=row["status"] == "published" and row["registration_nonce"] is not None,
+                join_url=row["registration_nonce"]
+                and join_url(
+                    settings.base, settings.secret_key, row["registration_id"], bytes(row["registration_nonce"])
+                ),
+            )
+            for row in rows
+        ]
     elif feed.kind == "event" and rows and rows[0]["slug"] == feed.slug:
         # one date of a series is that date alone, with the UID its invitation mail carries
         items = [occurrence_feed_event(rows[0], feed.lang, settings)]

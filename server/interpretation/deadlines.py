@@ -25,11 +25,15 @@ def answer_by(asked: datetime | None, starts_at: datetime, now: datetime) -> dat
     if asked is None:
         return min(now + DEFAULT_ANSWER_WINDOW, starts_at)
     if asked <= now:
-        raise Invalid("answer_by: The deadline must be in the future.",
-                      errors=[FieldError("answer_by", "The deadline must be in the future.")])
+        raise Invalid(
+            "answer_by: The deadline must be in the future.",
+            errors=[FieldError("answer_by", "The deadline must be in the future.")],
+        )
     if asked > starts_at:
-        raise Invalid("answer_by: The deadline cannot come after the mission starts.",
-                      errors=[FieldError("answer_by", "The deadline cannot come after the mission starts.")])
+        raise Invalid(
+            "answer_by: The deadline cannot come after the mission starts.",
+            errors=[FieldError("answer_by", "The deadline cannot come after the mission starts.")],
+        )
     return asked
 
 
@@ -46,13 +50,24 @@ async def alert_unanswered(conn: asyncpg.Connection, settings: Settings) -> int:
         for mission in await conn.fetch(q.FLAG_UNANSWERED):
             stamp = int(mission["unanswered_at"].timestamp())
             # the mission as it stands, like every mission mail's payload (server/interpretation/notices.py)
-            payload = {"mission": mission["id"], "to": "staff", "starts_at": mission["starts_at"].isoformat(),
-                       "ends_at": mission["ends_at"].isoformat(), "sequence": mission["sequence"], "assigned": None}
+            payload = {
+                "mission": mission["id"],
+                "to": "staff",
+                "starts_at": mission["starts_at"].isoformat(),
+                "ends_at": mission["ends_at"].isoformat(),
+                "sequence": mission["sequence"],
+                "assigned": None,
+            }
             for person in await conn.fetch(q.STAFF_OF, mission["organisation_id"]):
-                if await enqueue(conn, "interpretation_unanswered", event_id=None, recipient=person["email"],
-                                 language=person["language"],
-                                 payload={**payload, "organiser": person["id"]},
-                                 dedupe_key=f"interpretation-unanswered:{mission['id']}:{stamp}:{person['id']}"):
+                if await enqueue(
+                    conn,
+                    "interpretation_unanswered",
+                    event_id=None,
+                    recipient=person["email"],
+                    language=person["language"],
+                    payload={**payload, "organiser": person["id"]},
+                    dedupe_key=f"interpretation-unanswered:{mission['id']}:{stamp}:{person['id']}",
+                ):
                     queued += 1
     if queued:
         log.info("interpretation: %d alerts about missions nobody accepted", queued)

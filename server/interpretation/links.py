@@ -7,7 +7,6 @@ import hashlib
 import hmac
 import secrets
 
-
 from server.registrations.tokens import hash_token
 
 
@@ -17,7 +16,6 @@ def link_token(secret_key: str, purpose: bytes, nonce: bytes) -> str:
     return base64.urlsafe_b64encode(digest).decode().rstrip("=")
 
 
-
 def new_link(secret_key: str, purpose: bytes) -> tuple[bytes, str, bytes]:
     """A fresh (nonce, token, token hash)."""
     nonce = secrets.token_bytes(16)
@@ -25,11 +23,9 @@ def new_link(secret_key: str, purpose: bytes) -> tuple[bytes, str, bytes]:
     return nonce, token, hash_token(token)
 
 
-
 def interpreter_url(base_url: str, token: str) -> str:
     """An interpreter's private page."""
     return f"{base_url.rstrip('/')}/i/{token}"
-
 
 
 def status_url(base_url: str, token: str) -> str:

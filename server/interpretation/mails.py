@@ -23,18 +23,23 @@ from server import mails
 from server.feeds.ical import PRODID
 from server.i18n import DEFAULT_LANGUAGE, LANGUAGES, format_day, format_time, format_when
 from server.interpretation import queries as q
-from server.interpretation.schemas import language_name
 from server.interpretation.links import interpreter_url, link_token, status_url
+from server.interpretation.schemas import language_name
 from server.settings import Settings
 
 ZONE = "Europe/Luxembourg"
 # the kinds that carry an invitation, and its method
-METHODS = {"interpretation_assigned": "REQUEST", "interpretation_changed": "REQUEST",
-           "interpretation_cancelled": "CANCEL"}
+METHODS = {
+    "interpretation_assigned": "REQUEST",
+    "interpretation_changed": "REQUEST",
+    "interpretation_cancelled": "CANCEL",
+}
 
 
 async def build_delivery(
-    conn: asyncpg.Connection, row: Mapping[str, Any], settings: Settings,
+    conn: asyncpg.Connection,
+    row: Mapping[str, Any],
+    settings: Settings,
 ) -> tuple[EmailMessage, str]:
     """The mail of an interpretation outbox row and the stored address it goes to; Skip when nobody is left."""
     payload = row["payload"]
@@ -47,24 +52,35 @@ async def build_delivery(
         raise mails.Skip("the mission was anonymised")
     audience = payload["to"]
     if row["kind"] == "interpretation_unanswered" and (
-            mission["status"] != "offered" or mission["unanswered_at"] is None):
+        mission["status"] != "offered" or mission["unanswered_at"] is None
+    ):
         raise mails.Skip("the mission was taken, offered again or cancelled since")
     if row["kind"] == "interpretation_reminder" and (
-            mission["sequence"] != int(payload["sequence"]) or mission["status"] not in ("assigned", "done")
-            or mission["interpreter_id"] != payload.get("assigned")):
+        mission["sequence"] != int(payload["sequence"])
+        or mission["status"] not in ("assigned", "done")
+        or mission["interpreter_id"] != payload.get("assigned")
+    ):
         raise mails.Skip("the mission moved, was cancelled or went to someone else since")
     # the mission as it stood when the mail was queued
-    mission = {**dict(mission), "starts_at": datetime.fromisoformat(payload["starts_at"]),
-               "ends_at": datetime.fromisoformat(payload["ends_at"]), "sequence": int(payload["sequence"])}
-    assigned = await conn.fetchrow(q.INTERPRETER_FOR_MAIL, int(payload["assigned"])) \
-        if payload.get("assigned") is not None else None
+    mission = {
+        **dict(mission),
+        "starts_at": datetime.fromisoformat(payload["starts_at"]),
+        "ends_at": datetime.fromisoformat(payload["ends_at"]),
+        "sequence": int(payload["sequence"]),
+    }
+    assigned = (
+        await conn.fetchrow(q.INTERPRETER_FOR_MAIL, int(payload["assigned"]))
+        if payload.get("assigned") is not None
+        else None
+    )
     if audience == "interpreter":
         person = await conn.fetchrow(q.INTERPRETER_FOR_MAIL, int(payload["interpreter"]))
         if person is None:
             raise mails.Skip("the interpreter is no longer in the pool")
         lang, name, email = person["language"], person["name"], person["email"]
-        link = interpreter_url(settings.base_url, link_token(settings.secret_key, b"interpreter-link",
-                                                             bytes(person["token_nonce"])))
+        link = interpreter_url(
+            settings.base_url, link_token(settings.secret_key, b"interpreter-link", bytes(person["token_nonce"]))
+        )
     elif audience == "staff":
         person = await conn.fetchrow(q.ORGANISER_FOR_MAIL, int(payload["organiser"]))
         if person is None:
@@ -73,15 +89,22 @@ async def build_delivery(
         link = f"{settings.base_url}/organiser/"
     else:
         lang, name, email = mission["requester_language"], mission["requester_contact"], mission["requester_email"]
-        link = status_url(settings.base_url, link_token(settings.secret_key, b"interpretation-status",
-                                                        bytes(mission["status_nonce"])))
+        link = status_url(
+            settings.base_url, link_token(settings.secret_key, b"interpretation-status", bytes(mission["status_nonce"]))
+        )
     lang = lang if lang in LANGUAGES else DEFAULT_LANGUAGE
     when = format_when(mission["starts_at"], mission["ends_at"], ZONE, lang)
     context = {
-        "lang": lang, "name": " ".join(name.split()), "audience": audience, "link": link, "when": when,
+        "lang": lang,
+        "name": " ".join(name.split()),
+        "audience": audience,
+        "link": link,
+        "when": when,
         "pair": f"{language_name(mission['from_language'], lang)} – {language_name(mission['to_language'], lang)}",
-        "mode": mission["mode"], "place": ", ".join(p for p in (mission["address"], mission["commune"]) if p),
-        "contact": mission["requester_contact"], "requester": mission["requester_organisation"],
+        "mode": mission["mode"],
+        "place": ", ".join(p for p in (mission["address"], mission["commune"]) if p),
+        "contact": mission["requester_contact"],
+        "requester": mission["requester_organisation"],
         "requester_phone": mission["requester_phone"] or mission["requester_email"],
         # only the mail that assigns them tells the requester who comes, and only their first name
         "interpreter_name": assigned["name"].split()[0] if assigned else "",
@@ -94,15 +117,23 @@ async def build_delivery(
     subject, text, html = mails.render(row["kind"], lang, context)
     calendar = None
     if method := METHODS.get(row["kind"]):
-        calendar = (invitation(mission, method, mission["sequence"], subject, context, settings, attendee_email=email),
-                    method)
+        calendar = (
+            invitation(mission, method, mission["sequence"], subject, context, settings, attendee_email=email),
+            method,
+        )
     message = mails.standalone_mail(settings, lang, subject, text, html, context["name"], email, calendar)
     return message, email
 
 
 def invitation(
-    mission: Mapping[str, Any], method: str, sequence: int, summary: str, context: Mapping[str, Any],
-    settings: Settings, *, attendee_email: str,
+    mission: Mapping[str, Any],
+    method: str,
+    sequence: int,
+    summary: str,
+    context: Mapping[str, Any],
+    settings: Settings,
+    *,
+    attendee_email: str,
 ) -> bytes:
     """An iTIP message for one mission: REQUEST (a higher SEQUENCE each time it moves) or CANCEL."""
     calendar = Calendar()

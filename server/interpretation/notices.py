@@ -14,8 +14,14 @@ REMINDER_BEFORE = timedelta(days=1)
 
 
 async def tell(
-    conn: asyncpg.Connection, kind: str, mission_id: int, *, interpreter: int | None = None,
-    due_at: datetime | None = None, dedupe_key: str | None = None, answer_by: datetime | None = None,
+    conn: asyncpg.Connection,
+    kind: str,
+    mission_id: int,
+    *,
+    interpreter: int | None = None,
+    due_at: datetime | None = None,
+    dedupe_key: str | None = None,
+    answer_by: datetime | None = None,
 ) -> None:
     """Queue a mission's mail in the caller's transaction, to an interpreter or else to the requester.
 
@@ -24,16 +30,18 @@ async def tell(
     """
     now = await conn.fetchrow(q.MISSION_FOR_MAIL, mission_id)
     payload: dict[str, Any] = {
-        "mission": mission_id, "to": "interpreter" if interpreter else "requester",
-        "starts_at": now["starts_at"].isoformat(), "ends_at": now["ends_at"].isoformat(),
-        "sequence": now["sequence"], "assigned": now["interpreter_id"],
+        "mission": mission_id,
+        "to": "interpreter" if interpreter else "requester",
+        "starts_at": now["starts_at"].isoformat(),
+        "ends_at": now["ends_at"].isoformat(),
+        "sequence": now["sequence"],
+        "assigned": now["interpreter_id"],
     }
     if interpreter:
         payload["interpreter"] = interpreter
     if answer_by is not None:  # an offer's deadline
         payload["answer_by"] = answer_by.isoformat()
     await enqueue(conn, kind, event_id=None, payload=payload, due_at=due_at, dedupe_key=dedupe_key)
-
 
 
 async def remind(conn: asyncpg.Connection, mission_id: int) -> None:
@@ -47,6 +55,12 @@ async def remind(conn: asyncpg.Connection, mission_id: int) -> None:
     if now["interpreter_id"] is None or due_at <= datetime.now(UTC):
         return
     key = f"interpretation-reminder:{mission_id}:{now['sequence']}:{now['interpreter_id']}"
-    await tell(conn, "interpretation_reminder", mission_id, interpreter=now["interpreter_id"], due_at=due_at,
-                dedupe_key=f"{key}:interpreter")
+    await tell(
+        conn,
+        "interpretation_reminder",
+        mission_id,
+        interpreter=now["interpreter_id"],
+        due_at=due_at,
+        dedupe_key=f"{key}:interpreter",
+    )
     await tell(conn, "interpretation_reminder", mission_id, due_at=due_at, dedupe_key=f"{key}:requester")

@@ -39,7 +39,8 @@ NOTICES = {
 def _described(row: Any, lang: str) -> dict[str, Any]:
     where = {"phone": N_("By phone"), "video": N_("By video")}.get(row["mode"])
     return {
-        "id": row["id"], "starts_at": row["starts_at"].isoformat(),
+        "id": row["id"],
+        "starts_at": row["starts_at"].isoformat(),
         "when": format_when(row["starts_at"], row["ends_at"], ZONE, lang),
         "pair": f"{language_name(row['from_language'], lang)} – {language_name(row['to_language'], lang)}",
         "where": gettext(lang, where) if where else ", ".join(p for p in (row["address"], row["commune"]) if p),
@@ -69,15 +70,34 @@ class InterpreterPages(Controller):
         missions = [_described(r, lang) for r in await conn.fetch(q.HELD_MISSIONS, interpreter["id"])]
         notice, kind = NOTICES.get(request.query_params.get("done", ""), ("", ""))
         form_token, cookies = csrf.issue(request, settings)
-        return render(request, "interpreter.html", {
-            "name": interpreter["name"], "token": token, "offers": offers, "missions": missions,
-            "notice": gettext(lang, notice) if notice else "", "notice_kind": kind, "csrf_token": form_token,
-            "calendar_url": f"/api/interpreters/{token}/calendar.ics",
-        }, lang=lang, page_path=f"/i/{token}", cookies=cookies, private=True)
+        return render(
+            request,
+            "interpreter.html",
+            {
+                "name": interpreter["name"],
+                "token": token,
+                "offers": offers,
+                "missions": missions,
+                "notice": gettext(lang, notice) if notice else "",
+                "notice_kind": kind,
+                "csrf_token": form_token,
+                "calendar_url": f"/api/interpreters/{token}/calendar.ics",
+            },
+            lang=lang,
+            page_path=f"/i/{token}",
+            cookies=cookies,
+            private=True,
+        )
 
     @post("/offers/{offer_id:int}/{answer:str}")
     async def answer(
-        self, token: Token, offer_id: int, answer: str, request: Request, conn: asyncpg.Connection, settings: Settings,
+        self,
+        token: Token,
+        offer_id: int,
+        answer: str,
+        request: Request,
+        conn: asyncpg.Connection,
+        settings: Settings,
     ) -> Redirect:
         """Accept or decline from the page; back to it with what happened."""
         lang, _ = page_language(request)
@@ -98,8 +118,11 @@ class InterpreterCalendar(Controller):
     path = "/api/interpreters/{token:str}"
     tags = ["interpretation"]
 
-    @get("/calendar.ics", media_type="text/calendar",
-         responses={404: problem_response(404, "No interpreter has this link")})
+    @get(
+        "/calendar.ics",
+        media_type="text/calendar",
+        responses={404: problem_response(404, "No interpreter has this link")},
+    )
     async def calendar(self, token: Token, conn: asyncpg.Connection, settings: Settings) -> Response[bytes]:
         """Their missions from a month ago on (only their own)."""
         interpreter = await service.interpreter_for_token(conn, token)
@@ -120,8 +143,15 @@ class InterpreterCalendar(Controller):
             event.add("dtend", row["ends_at"].astimezone(UTC))
             event.add("summary", described["pair"])
             event.add("location", described["where"])
-            event.add("description", ", ".join(p for p in (row["requester_contact"], row["requester_organisation"],
-                                                           row["requester_phone"]) if p))
+            event.add(
+                "description",
+                ", ".join(
+                    p for p in (row["requester_contact"], row["requester_organisation"], row["requester_phone"]) if p
+                ),
+            )
             calendar.add_component(event)
-        return Response(calendar.to_ical(), media_type="text/calendar; charset=utf-8",
-                        headers={"Cache-Control": "private, no-cache"})
+        return Response(
+            calendar.to_ical(),
+            media_type="text/calendar; charset=utf-8",
+            headers={"Cache-Control": "private, no-cache"},
+        )

@@ -13,8 +13,19 @@ from server.interpretation.schemas import InterpreterOut, InterpreterPatch
 from server.organisers.schemas import Organiser
 
 # what an audit row lists of a change (never the values: they are personal data)
-FIELDS = ("name", "email", "phone", "languages", "communes", "cantons", "availability", "absences",
-          "monthly_cap", "language", "active")
+FIELDS = (
+    "name",
+    "email",
+    "phone",
+    "languages",
+    "communes",
+    "cantons",
+    "availability",
+    "absences",
+    "monthly_cap",
+    "language",
+    "active",
+)
 
 
 async def check_pool_fields(conn: asyncpg.Connection, data: msgspec.Struct) -> list[FieldError]:
@@ -23,28 +34,44 @@ async def check_pool_fields(conn: asyncpg.Connection, data: msgspec.Struct) -> l
     communes = getattr(data, "communes", UNSET)
     if communes is not UNSET:
         known = {r["name"] for r in await conn.fetch(q.KNOWN_COMMUNES, communes)}
-        errors += [FieldError(f"communes[{n}]", "Not a commune of Luxembourg.")
-                   for n, name in enumerate(communes) if name not in known]
+        errors += [
+            FieldError(f"communes[{n}]", "Not a commune of Luxembourg.")
+            for n, name in enumerate(communes)
+            if name not in known
+        ]
     cantons_asked = getattr(data, "cantons", UNSET)
     if cantons_asked is not UNSET:
         cantons = {r["canton"] for r in await conn.fetch(q.KNOWN_CANTONS, cantons_asked)}
-        errors += [FieldError(f"cantons[{n}]", "Not a canton of Luxembourg.")
-                   for n, name in enumerate(cantons_asked) if name not in cantons]
+        errors += [
+            FieldError(f"cantons[{n}]", "Not a canton of Luxembourg.")
+            for n, name in enumerate(cantons_asked)
+            if name not in cantons
+        ]
     if (languages := getattr(data, "languages", UNSET)) is not UNSET:
         codes = [spoken.code for spoken in languages]
-        errors += [FieldError(f"languages[{n}].code", "Named twice.")
-                   for n, code in enumerate(codes) if code in codes[:n]]
+        errors += [
+            FieldError(f"languages[{n}].code", "Named twice.") for n, code in enumerate(codes) if code in codes[:n]
+        ]
     if (availability := getattr(data, "availability", UNSET)) is not UNSET:
-        errors += [FieldError(f"availability[{n}].ends", "The end must come after the start.")
-                   for n, slot in enumerate(availability) if slot.ends <= slot.starts]
+        errors += [
+            FieldError(f"availability[{n}].ends", "The end must come after the start.")
+            for n, slot in enumerate(availability)
+            if slot.ends <= slot.starts
+        ]
     if (absences := getattr(data, "absences", UNSET)) is not UNSET:
-        errors += [FieldError(f"absences[{n}].last_day", "The last day comes on or after the first.")
-                   for n, absence in enumerate(absences) if absence.last_day < absence.first_day]
+        errors += [
+            FieldError(f"absences[{n}].last_day", "The last day comes on or after the first.")
+            for n, absence in enumerate(absences)
+            if absence.last_day < absence.first_day
+        ]
     return errors
 
 
 async def update_interpreter(
-    conn: asyncpg.Connection, organiser: Organiser, interpreter_id: int, data: InterpreterPatch,
+    conn: asyncpg.Connection,
+    organiser: Organiser,
+    interpreter_id: int,
+    data: InterpreterPatch,
 ) -> InterpreterOut:
     """Change what staff sent of an interpreter of their pool; 404 if not theirs, 409 for an address taken."""
     errors = await check_pool_fields(conn, data)
@@ -55,29 +82,56 @@ async def update_interpreter(
         row = await conn.fetchrow(q.INTERPRETER_FOR_UPDATE, interpreter_id)
         if row is None or not organiser.can_write(row["organisation_id"]):
             raise NotFound(f"No interpreter {interpreter_id} in a pool of yours.")
-        merged = {name: row[name] if getattr(data, name) is UNSET else getattr(data, name)
-                  for name in ("name", "email", "phone", "communes", "cantons", "monthly_cap", "language", "active")}
+        merged = {
+            name: row[name] if getattr(data, name) is UNSET else getattr(data, name)
+            for name in ("name", "email", "phone", "communes", "cantons", "monthly_cap", "language", "active")
+        }
         try:
-            await conn.execute(q.UPDATE_INTERPRETER, interpreter_id, merged["name"], merged["email"], merged["phone"],
-                               merged["language"], merged["communes"], merged["cantons"], merged["monthly_cap"],
-                               merged["active"])
+            await conn.execute(
+                q.UPDATE_INTERPRETER,
+                interpreter_id,
+                merged["name"],
+                merged["email"],
+                merged["phone"],
+                merged["language"],
+                merged["communes"],
+                merged["cantons"],
+                merged["monthly_cap"],
+                merged["active"],
+            )
         except asyncpg.UniqueViolationError:
-            raise Conflict(f"{merged['email']} is in this pool already.",
-                           errors=[FieldError("email", "In this pool already.")]) from None
+            raise Conflict(
+                f"{merged['email']} is in this pool already.", errors=[FieldError("email", "In this pool already.")]
+            ) from None
         if data.languages is not UNSET:
             await conn.execute(q.DELETE_LANGUAGES, interpreter_id)
-            await conn.execute(q.INSERT_LANGUAGES, interpreter_id, [s.code for s in data.languages],
-                               [s.level for s in data.languages])
+            await conn.execute(
+                q.INSERT_LANGUAGES, interpreter_id, [s.code for s in data.languages], [s.level for s in data.languages]
+            )
         if data.availability is not UNSET:
             await conn.execute(q.DELETE_AVAILABILITY, interpreter_id)
-            await conn.execute(q.INSERT_AVAILABILITY, interpreter_id, [s.weekday for s in data.availability],
-                               [s.starts for s in data.availability], [s.ends for s in data.availability])
+            await conn.execute(
+                q.INSERT_AVAILABILITY,
+                interpreter_id,
+                [s.weekday for s in data.availability],
+                [s.starts for s in data.availability],
+                [s.ends for s in data.availability],
+            )
         if data.absences is not UNSET:
             await conn.execute(q.DELETE_ABSENCES, interpreter_id)
-            await conn.execute(q.INSERT_ABSENCES, interpreter_id, [a.first_day for a in data.absences],
-                               [a.last_day for a in data.absences])
+            await conn.execute(
+                q.INSERT_ABSENCES,
+                interpreter_id,
+                [a.first_day for a in data.absences],
+                [a.last_day for a in data.absences],
+            )
         if changed:
-            await audit.record(conn, organiser, "interpreter_changed", organisation_id=row["organisation_id"],
-                               detail={"interpreter": interpreter_id, "fields": changed})
+            await audit.record(
+                conn,
+                organiser,
+                "interpreter_changed",
+                organisation_id=row["organisation_id"],
+                detail={"interpreter": interpreter_id, "fields": changed},
+            )
         out = await conn.fetchrow(q.INTERPRETERS, True, [], interpreter_id)
     return msgspec.convert(dict(out), InterpreterOut)

@@ -15,7 +15,10 @@ from server.settings import Settings
 
 
 async def request(
-    conn: asyncpg.Connection, data: RequestIn, settings: Settings, client_ip: str,
+    conn: asyncpg.Connection,
+    data: RequestIn,
+    settings: Settings,
+    client_ip: str,
 ) -> RequestOut:
     """A partner service's request, stored first for the agency's pool; the requester gets a confirmation."""
     keys = [client_key(client_ip), f"interpretation:{digest(settings, data.requester.email)}"]
@@ -31,7 +34,6 @@ async def request(
     return RequestOut(mission_id, "requested", status_url(settings.base_url, token))
 
 
-
 async def request_status(conn: asyncpg.Connection, token: str) -> RequestStatus:
     """What a requester may know of their request: its state, and who comes once someone is assigned."""
     row = await conn.fetchrow(q.MISSION_BY_STATUS, hash_token(token))
@@ -41,5 +43,12 @@ async def request_status(conn: asyncpg.Connection, token: str) -> RequestStatus:
     if row["status"] in HELD:
         person = await conn.fetchrow(q.INTERPRETER_FOR_MAIL, row["interpreter_id"])
         interpreter = AssignedInterpreter(person["name"].split()[0], person["phone"])
-    return RequestStatus(row["id"], row["status"], row["starts_at"], row["ends_at"], row["from_language"],
-                         row["to_language"], interpreter)
+    return RequestStatus(
+        row["id"],
+        row["status"],
+        row["starts_at"],
+        row["ends_at"],
+        row["from_language"],
+        row["to_language"],
+        interpreter,
+    )

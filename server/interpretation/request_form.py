@@ -17,8 +17,8 @@ from litestar.response import Redirect
 
 from server.errors import DomainError
 from server.i18n import collation_key
-from server.interpretation import queries as q
 from server.interpretation import public
+from server.interpretation import queries as q
 from server.interpretation.schemas import RequestIn, language_name
 from server.limits import client_address
 from server.pages import csrf
@@ -28,14 +28,43 @@ from server.pages.translations import N_, gettext
 from server.settings import Settings
 from server.validation import LOCAL_ZONE, Refused, checked
 
-FIELDS = ("date", "start", "duration", "mode", "commune", "address", "from_language", "to_language", "field",
-          "initials", "urgency", "notes", "organisation", "type", "contact", "email", "phone")
+FIELDS = (
+    "date",
+    "start",
+    "duration",
+    "mode",
+    "commune",
+    "address",
+    "from_language",
+    "to_language",
+    "field",
+    "initials",
+    "urgency",
+    "notes",
+    "organisation",
+    "type",
+    "contact",
+    "email",
+    "phone",
+)
 LABELS = {
-    "date": N_("Date"), "start": N_("Start time"), "duration": N_("Duration"), "mode": N_("Where"),
-    "commune": N_("Commune"), "address": N_("Address"), "from_language": N_("From the language"),
-    "to_language": N_("Into the language"), "field": N_("Field"), "initials": N_("The person's initials"),
-    "urgency": N_("Urgency"), "notes": N_("Notes"), "organisation": N_("Your service"),
-    "type": N_("Type of service"), "contact": N_("Contact person"), "email": N_("Email"), "phone": N_("Phone"),
+    "date": N_("Date"),
+    "start": N_("Start time"),
+    "duration": N_("Duration"),
+    "mode": N_("Where"),
+    "commune": N_("Commune"),
+    "address": N_("Address"),
+    "from_language": N_("From the language"),
+    "to_language": N_("Into the language"),
+    "field": N_("Field"),
+    "initials": N_("The person's initials"),
+    "urgency": N_("Urgency"),
+    "notes": N_("Notes"),
+    "organisation": N_("Your service"),
+    "type": N_("Type of service"),
+    "contact": N_("Contact person"),
+    "email": N_("Email"),
+    "phone": N_("Phone"),
 }
 # one sentence per field, whatever the reason (the API's 422 says it in detail)
 ERRORS = {
@@ -58,20 +87,62 @@ ERRORS = {
     "phone": N_("Please give a phone number in digits, such as +352 621 123 456."),
 }
 # where each field of the API lands on the form
-API_FIELDS = {"starts_at": "date", "ends_at": "duration", "place": "mode", "place.commune": "commune",
-              "place.address": "address", "remote": "mode", "beneficiary_initials": "initials",
-              "requester.organisation": "organisation", "requester.type": "type", "requester.contact": "contact",
-              "requester.email": "email", "requester.phone": "phone"}
+API_FIELDS = {
+    "starts_at": "date",
+    "ends_at": "duration",
+    "place": "mode",
+    "place.commune": "commune",
+    "place.address": "address",
+    "remote": "mode",
+    "beneficiary_initials": "initials",
+    "requester.organisation": "organisation",
+    "requester.type": "type",
+    "requester.contact": "contact",
+    "requester.email": "email",
+    "requester.phone": "phone",
+}
 MODES = {"on_site": N_("On site"), "phone": N_("By phone"), "video": N_("By video")}
-FIELD_NAMES = {"social": N_("Social"), "school": N_("School"), "health": N_("Health"),
-               "administrative": N_("Administrative"), "legal": N_("Legal")}
-TYPES = {"social_office": N_("Social office"), "school": N_("School"), "commune": N_("Commune"),
-         "hospital": N_("Hospital or doctor"), "other": N_("Other service")}
+FIELD_NAMES = {
+    "social": N_("Social"),
+    "school": N_("School"),
+    "health": N_("Health"),
+    "administrative": N_("Administrative"),
+    "legal": N_("Legal"),
+}
+TYPES = {
+    "social_office": N_("Social office"),
+    "school": N_("School"),
+    "commune": N_("Commune"),
+    "hospital": N_("Hospital or doctor"),
+    "other": N_("Other service"),
+}
 URGENCIES = {"normal": N_("Normal"), "urgent": N_("Urgent")}
 DURATIONS = (30, 60, 90, 120, 180, 240)
 # the languages most asked for in Luxembourg; the API takes any ISO 639 code CLDR knows
-FORM_LANGUAGES = ("fr", "de", "lb", "en", "pt", "ar", "fa", "prs", "ps", "ti", "am", "so", "uk", "ru", "kea", "tr",
-                  "ku", "sq", "sr", "it", "es", "zh")
+FORM_LANGUAGES = (
+    "fr",
+    "de",
+    "lb",
+    "en",
+    "pt",
+    "ar",
+    "fa",
+    "prs",
+    "ps",
+    "ti",
+    "am",
+    "so",
+    "uk",
+    "ru",
+    "kea",
+    "tr",
+    "ku",
+    "sq",
+    "sr",
+    "it",
+    "es",
+    "zh",
+)
 
 
 def read(values: dict[str, str]) -> tuple[dict[str, Any] | None, dict[str, str]]:
@@ -90,11 +161,19 @@ def read(values: dict[str, str]) -> tuple[dict[str, Any] | None, dict[str, str]]
     body: dict[str, Any] = {
         "starts_at": starts_at.isoformat(),
         "ends_at": (starts_at + timedelta(minutes=int(values["duration"]))).isoformat(),
-        "from_language": values["from_language"], "to_language": values["to_language"], "field": values["field"],
-        "beneficiary_initials": values["initials"].strip(), "urgency": values["urgency"],
+        "from_language": values["from_language"],
+        "to_language": values["to_language"],
+        "field": values["field"],
+        "beneficiary_initials": values["initials"].strip(),
+        "urgency": values["urgency"],
         "notes": values["notes"].strip(),
-        "requester": {"organisation": values["organisation"].strip(), "contact": values["contact"].strip(),
-                      "email": values["email"].strip(), "type": values["type"], "phone": values["phone"].strip()},
+        "requester": {
+            "organisation": values["organisation"].strip(),
+            "contact": values["contact"].strip(),
+            "email": values["email"].strip(),
+            "type": values["type"],
+            "phone": values["phone"].strip(),
+        },
     }
     if len(values["notes"]) > 1000:
         errors["notes"] = "notes"
@@ -156,30 +235,53 @@ class InterpretationRequestPages(Controller):
                 if not exc.errors:
                     errors["form"] = exc.detail
                 if exc.status == 429:
-                    return await self._page(request, conn, settings, lang, values=values, errors=errors,
-                                            status_code=429)
+                    return await self._page(
+                        request, conn, settings, lang, values=values, errors=errors, status_code=429
+                    )
             else:
                 return Redirect(path=f"/interpretation/request?sent=1&lang={lang}", status_code=303)
         shown = {name: (gettext(lang, ERRORS[name]) if name in ERRORS else message) for name, message in errors.items()}
         return await self._page(request, conn, settings, lang, values=values, errors=shown, status_code=422)
 
     async def _page(
-        self, request: Request, conn: asyncpg.Connection, settings: Settings, lang: str, *, sent: bool = False,
-        values: dict[str, str] | None = None, errors: dict[str, str] | None = None, status_code: int = 200,
+        self,
+        request: Request,
+        conn: asyncpg.Connection,
+        settings: Settings,
+        lang: str,
+        *,
+        sent: bool = False,
+        values: dict[str, str] | None = None,
+        errors: dict[str, str] | None = None,
+        status_code: int = 200,
     ) -> Response[str]:
         form_token, cookies = csrf.issue(request, settings)
-        languages = sorted(((code, language_name(code, lang)) for code in FORM_LANGUAGES),
-                           key=lambda item: collation_key(item[1]))
-        communes = sorted(((r["name"], r["name"]) for r in await conn.fetch(q.ALL_COMMUNES)),
-                          key=lambda item: collation_key(item[0]))
+        languages = sorted(
+            ((code, language_name(code, lang)) for code in FORM_LANGUAGES), key=lambda item: collation_key(item[1])
+        )
+        communes = sorted(
+            ((r["name"], r["name"]) for r in await conn.fetch(q.ALL_COMMUNES)), key=lambda item: collation_key(item[0])
+        )
         context = {
-            "sent": sent, "values": values or {"urgency": "normal", "duration": "60"}, "errors": errors or {},
-            "labels": {name: gettext(lang, label) for name, label in LABELS.items()}, "csrf_token": form_token,
+            "sent": sent,
+            "values": values or {"urgency": "normal", "duration": "60"},
+            "errors": errors or {},
+            "labels": {name: gettext(lang, label) for name, label in LABELS.items()},
+            "csrf_token": form_token,
             "durations": [(str(m), f"{m // 60} h {m % 60:02d}" if m >= 60 else f"{m} min") for m in DURATIONS],
-            "modes": [(k, gettext(lang, v)) for k, v in MODES.items()], "communes": communes,
-            "languages": languages, "fields": [(k, gettext(lang, v)) for k, v in FIELD_NAMES.items()],
+            "modes": [(k, gettext(lang, v)) for k, v in MODES.items()],
+            "communes": communes,
+            "languages": languages,
+            "fields": [(k, gettext(lang, v)) for k, v in FIELD_NAMES.items()],
             "types": [(k, gettext(lang, v)) for k, v in TYPES.items()],
             "urgencies": [(k, gettext(lang, v)) for k, v in URGENCIES.items()],
         }
-        return render(request, "interpretation_request.html", context, lang=lang, status_code=status_code,
-                      cookies=cookies, private=True)
+        return render(
+            request,
+            "interpretation_request.html",
+            context,
+            lang=lang,
+            status_code=status_code,
+            cookies=cookies,
+            private=True,
+        )

@@ -7,9 +7,7 @@ import asyncpg
 from server.interpretation import queries as q
 from server.settings import Settings
 
-
 ANONYMISE_BATCH = 500
-
 
 
 async def anonymise_missions(conn: asyncpg.Connection, settings: Settings) -> int:

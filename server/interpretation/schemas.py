@@ -39,8 +39,11 @@ def known_languages() -> frozenset[str]:
 def language_name(code: str, lang: str) -> str:
     """A language's name in an interface language, through CLDR."""
     key = ALIASES.get(code, code)
-    return (Locale.parse(lang).languages.get(key) or Locale.parse(NAME_FALLBACK[lang]).languages.get(key)
-            or Locale.parse("en").languages.get(key, code))
+    return (
+        Locale.parse(lang).languages.get(key)
+        or Locale.parse(NAME_FALLBACK[lang]).languages.get(key)
+        or Locale.parse("en").languages.get(key, code)
+    )
 
 
 def _language(code: str) -> str:
@@ -49,17 +52,34 @@ def _language(code: str) -> str:
     return code
 
 
-LanguageCode = Annotated[str, Meta(min_length=2, max_length=3, pattern=r"\A[a-z]{2,3}\Z", examples=["ti"],
-                                   description="An ISO 639 language code known to CLDR (ti, prs, fa, ar, uk, kea...)"),
-                         Rule(_language)]
+LanguageCode = Annotated[
+    str,
+    Meta(
+        min_length=2,
+        max_length=3,
+        pattern=r"\A[a-z]{2,3}\Z",
+        examples=["ti"],
+        description="An ISO 639 language code known to CLDR (ti, prs, fa, ar, uk, kea...)",
+    ),
+    Rule(_language),
+]
 Name = line(200, min_length=1, blank=False)
-Phone = Annotated[str, Meta(min_length=1, max_length=40, pattern=r"\A\+?[0-9][0-9 ./()-]{2,38}\Z",
-                            examples=["+352 621 123 456"])]
-OptionalPhone = Annotated[str, Meta(max_length=40, pattern=r"\A(\+?[0-9][0-9 ./()-]{2,38})?\Z",
-                                    examples=["+352 4796 1"])]
+Phone = Annotated[
+    str, Meta(min_length=1, max_length=40, pattern=r"\A\+?[0-9][0-9 ./()-]{2,38}\Z", examples=["+352 621 123 456"])
+]
+OptionalPhone = Annotated[
+    str, Meta(max_length=40, pattern=r"\A(\+?[0-9][0-9 ./()-]{2,38})?\Z", examples=["+352 4796 1"])
+]
 Commune = line(100, min_length=1, blank=False)
-Initials = Annotated[str, Meta(max_length=8, pattern=r"\A(\w\.? ?){0,4}\Z", examples=["A.B."],
-                               description="The beneficiary's initials only (data minimisation)")]
+Initials = Annotated[
+    str,
+    Meta(
+        max_length=8,
+        pattern=r"\A(\w\.? ?){0,4}\Z",
+        examples=["A.B."],
+        description="The beneficiary's initials only (data minimisation)",
+    ),
+]
 
 
 class Spoken(msgspec.Struct, forbid_unknown_fields=True):
@@ -237,8 +257,9 @@ class OffersIn(msgspec.Struct, forbid_unknown_fields=True):
     """Offer a mission to these interpreters (ids of the pool)."""
 
     interpreters: Annotated[list[Annotated[int, Meta(ge=1, le=2**63 - 1)]], Meta(min_length=1, max_length=50)]
-    answer_by: Annotated[Instant | None, Meta(description="Until when they may accept: a day by default, never "
-                                                          "after the mission starts")] = None
+    answer_by: Annotated[
+        Instant | None, Meta(description="Until when they may accept: a day by default, never after the mission starts")
+    ] = None
 
 
 class OfferOut(msgspec.Struct):

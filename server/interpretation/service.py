@@ -2,8 +2,8 @@
 
 from __future__ import annotations
 
-from datetime import UTC, datetime, timedelta
 from collections.abc import Mapping
+from datetime import UTC, datetime, timedelta
 from typing import Any
 
 import asyncpg
@@ -14,11 +14,10 @@ from server.convention_domains import tag_mission
 from server.errors import Conflict, FieldError, Invalid, NotFound
 from server.interpretation import queries as q
 from server.interpretation.deadlines import answer_by
-from server.interpretation.pool import check_pool_fields
 from server.interpretation.links import interpreter_url, new_link
 from server.interpretation.notices import remind, tell
+from server.interpretation.pool import check_pool_fields
 from server.interpretation.schemas import (
-    RequestIn,
     Candidate,
     InterpreterCreated,
     InterpreterIn,
@@ -30,6 +29,7 @@ from server.interpretation.schemas import (
     OffersIn,
     Place,
     Requester,
+    RequestIn,
 )
 from server.organisers.schemas import Organiser
 from server.registrations.tokens import hash_token
@@ -49,18 +49,23 @@ class Taken(Conflict):
 
 # ---------------------------------------------------------------------------- interpreters
 
+
 async def _organisation_id(conn: asyncpg.Connection, organiser: Organiser, slug: str, *, write: bool) -> int:
     """The organisation's id if the staff member may act for it; 404 otherwise (its pool is none of theirs)."""
     organisation_id = await conn.fetchval(q.ORGANISATION_ID, slug)
     allowed = organisation_id is not None and (
-        organiser.can_write(organisation_id) if write else organiser.can_read(organisation_id))
+        organiser.can_write(organisation_id) if write else organiser.can_read(organisation_id)
+    )
     if not allowed:
         raise NotFound(f"No organisation '{slug}' of yours.", errors=[FieldError("organisation", "Not one of yours.")])
     return organisation_id
 
 
 async def create_interpreter(
-    conn: asyncpg.Connection, organiser: Organiser, data: InterpreterIn, settings: Settings,
+    conn: asyncpg.Connection,
+    organiser: Organiser,
+    data: InterpreterIn,
+    settings: Settings,
 ) -> InterpreterCreated:
     """Add an interpreter to an organisation's pool; 409 when the address is in it already."""
     errors = await check_pool_fields(conn, data)
@@ -72,14 +77,30 @@ async def create_interpreter(
         organisation_id = await _organisation_id(conn, organiser, data.organisation, write=True)
         nonce, token, token_hash = new_link(settings.secret_key, b"interpreter-link")
         interpreter_id = await conn.fetchval(
-            q.INSERT_INTERPRETER, organisation_id, data.name, data.email, data.phone, data.language,
-            data.communes, data.cantons, data.monthly_cap, nonce, token_hash)
+            q.INSERT_INTERPRETER,
+            organisation_id,
+            data.name,
+            data.email,
+            data.phone,
+            data.language,
+            data.communes,
+            data.cantons,
+            data.monthly_cap,
+            nonce,
+            token_hash,
+        )
         if interpreter_id is None:
-            raise Conflict(f"{data.email} is in this pool already.",
-                           errors=[FieldError("email", "In this pool already.")])
+            raise Conflict(
+                f"{data.email} is in this pool already.", errors=[FieldError("email", "In this pool already.")]
+            )
         await conn.execute(q.INSERT_LANGUAGES, interpreter_id, codes, [s.level for s in data.languages])
-        await conn.execute(q.INSERT_AVAILABILITY, interpreter_id, [s.weekday for s in data.availability],
-                           [s.starts for s in data.availability], [s.ends for s in data.availability])
+        await conn.execute(
+            q.INSERT_AVAILABILITY,
+            interpreter_id,
+            [s.weekday for s in data.availability],
+            [s.starts for s in data.availability],
+            [s.ends for s in data.availability],
+        )
         await conn.execute(q.INSERT_ABSENCES, interpreter_id, [d[0] for d in days], [d[1] for d in days])
         row = await conn.fetchrow(q.INTERPRETERS, True, [], interpreter_id)
     return msgspec.convert({**dict(row), "link": interpreter_url(settings.base_url, token)}, InterpreterCreated)
@@ -92,6 +113,7 @@ async def list_interpreters(conn: asyncpg.Connection, organiser: Organiser) -> l
 
 
 # ---------------------------------------------------------------------------- missions
+
 
 def _where(place: Place | None, remote: str | None, errors: list[FieldError]) -> tuple[str, str | None, str]:
     """(mode, commune, address) of a mission: a place or remote, not both, not neither."""
@@ -125,19 +147,40 @@ async def _check_commune(conn: asyncpg.Connection, commune: str | None, errors: 
 def mission_out(row: asyncpg.Record) -> MissionOut:
     """A mission row as staff see it."""
     return MissionOut(
-        id=row["id"], organisation=row["organisation"], starts_at=row["starts_at"], ends_at=row["ends_at"],
-        mode=row["mode"], place=Place(row["commune"], row["address"]) if row["mode"] == "on_site" else None,
-        from_language=row["from_language"], to_language=row["to_language"], field=row["field"],
-        requester=Requester(row["requester_organisation"], row["requester_contact"], row["requester_email"],
-                            row["requester_type"], row["requester_phone"], row["requester_language"]),
-        beneficiary_initials=row["beneficiary_initials"], urgency=row["urgency"], notes=row["notes"],
-        status=row["status"], interpreter=row["interpreter_id"], sequence=row["sequence"],
-        minutes_spent=row["minutes_spent"], domain=row.get("domain"),
-        unanswered=row["unanswered_at"] is not None)
+        id=row["id"],
+        organisation=row["organisation"],
+        starts_at=row["starts_at"],
+        ends_at=row["ends_at"],
+        mode=row["mode"],
+        place=Place(row["commune"], row["address"]) if row["mode"] == "on_site" else None,
+        from_language=row["from_language"],
+        to_language=row["to_language"],
+        field=row["field"],
+        requester=Requester(
+            row["requester_organisation"],
+            row["requester_contact"],
+            row["requester_email"],
+            row["requester_type"],
+            row["requester_phone"],
+            row["requester_language"],
+        ),
+        beneficiary_initials=row["beneficiary_initials"],
+        urgency=row["urgency"],
+        notes=row["notes"],
+        status=row["status"],
+        interpreter=row["interpreter_id"],
+        sequence=row["sequence"],
+        minutes_spent=row["minutes_spent"],
+        domain=row.get("domain"),
+        unanswered=row["unanswered_at"] is not None,
+    )
 
 
 async def insert_mission(
-    conn: asyncpg.Connection, organisation_id: int, data: RequestIn, settings: Settings,
+    conn: asyncpg.Connection,
+    organisation_id: int,
+    data: RequestIn,
+    settings: Settings,
 ) -> tuple[int, str]:
     """Store a checked mission (in the caller's transaction); returns (id, status token)."""
     errors: list[FieldError] = []
@@ -150,15 +193,37 @@ async def insert_mission(
     nonce, token, token_hash = new_link(settings.secret_key, b"interpretation-status")
     r = data.requester
     mission_id = await conn.fetchval(
-        q.INSERT_MISSION, organisation_id, data.starts_at, data.ends_at, mode, commune, address,
-        data.from_language, data.to_language, data.field, r.organisation, r.contact, r.email, r.phone, r.type,
-        r.language, data.beneficiary_initials, data.urgency, data.notes, nonce, token_hash)
+        q.INSERT_MISSION,
+        organisation_id,
+        data.starts_at,
+        data.ends_at,
+        mode,
+        commune,
+        address,
+        data.from_language,
+        data.to_language,
+        data.field,
+        r.organisation,
+        r.contact,
+        r.email,
+        r.phone,
+        r.type,
+        r.language,
+        data.beneficiary_initials,
+        data.urgency,
+        data.notes,
+        nonce,
+        token_hash,
+    )
     await tell(conn, "interpretation_request_received", mission_id)
     return mission_id, token
 
 
 async def create_mission(
-    conn: asyncpg.Connection, organiser: Organiser, data: MissionIn, settings: Settings,
+    conn: asyncpg.Connection,
+    organiser: Organiser,
+    data: MissionIn,
+    settings: Settings,
 ) -> MissionOut:
     """A mission entered by staff, for their organisation (the agency by default)."""
     async with conn.transaction():
@@ -170,7 +235,11 @@ async def create_mission(
 
 
 async def _mission_row(
-    conn: asyncpg.Connection, organiser: Organiser, mission_id: int, *, write: bool,
+    conn: asyncpg.Connection,
+    organiser: Organiser,
+    mission_id: int,
+    *,
+    write: bool,
 ) -> asyncpg.Record:
     row = await conn.fetchrow(q.MISSION, mission_id)
     if row is None or not (organiser.can_write if write else organiser.can_read)(row["organisation_id"]):
@@ -184,30 +253,49 @@ async def get_mission(conn: asyncpg.Connection, organiser: Organiser, mission_id
 
 
 async def _check_speaks(
-    conn: asyncpg.Connection, interpreter_id: int, mission: asyncpg.Record | dict[str, Any], field: str,
+    conn: asyncpg.Connection,
+    interpreter_id: int,
+    mission: asyncpg.Record | dict[str, Any],
+    field: str,
 ) -> None:
     """422 unless the interpreter is of the mission's pool and speaks both its languages at a fitting level."""
-    row = await conn.fetchrow(q.INTERPRETER_LEVELS, interpreter_id, mission["organisation_id"],
-                              mission["from_language"], mission["to_language"])
+    row = await conn.fetchrow(
+        q.INTERPRETER_LEVELS,
+        interpreter_id,
+        mission["organisation_id"],
+        mission["from_language"],
+        mission["to_language"],
+    )
     if row is None:
         raise Invalid.field(field, "No interpreter of this organisation's pool has this id.")
     fitting = FITTING.get(mission["field"], DEFAULT_FITTING)
     for code, level in ((mission["from_language"], row["from_level"]), (mission["to_language"], row["to_level"])):
         if level not in fitting:
-            raise Invalid.field(field, f"This interpreter does not speak '{code}' at a level this mission needs "
-                                       f"({', '.join(fitting)}).")
+            raise Invalid.field(
+                field, f"This interpreter does not speak '{code}' at a level this mission needs ({', '.join(fitting)})."
+            )
 
 
 def _collision(exc: asyncpg.ExclusionViolationError) -> Taken:
     travel = exc.constraint_name == "missions_leave_travel_time"
-    why = ("leaves no time to travel between this mission and another of theirs in another commune" if travel
-           else "holds another mission at that time")
-    return Taken(f"The interpreter {why}.", code="interpreter_busy",
-                 errors=[FieldError("interpreter", f"The interpreter {why}.")])
+    why = (
+        "leaves no time to travel between this mission and another of theirs in another commune"
+        if travel
+        else "holds another mission at that time"
+    )
+    return Taken(
+        f"The interpreter {why}.",
+        code="interpreter_busy",
+        errors=[FieldError("interpreter", f"The interpreter {why}.")],
+    )
 
 
 async def update_mission(
-    conn: asyncpg.Connection, organiser: Organiser, mission_id: int, data: MissionPatch, settings: Settings,
+    conn: asyncpg.Connection,
+    organiser: Organiser,
+    mission_id: int,
+    data: MissionPatch,
+    settings: Settings,
 ) -> MissionOut:
     """Move, re-place, cancel, close or assign a mission; 409 when the interpreter is busy then."""
     async with conn.transaction():
@@ -244,9 +332,19 @@ async def update_mission(
         changed = moved or (status == "cancelled" and row["status"] != "cancelled")
         try:
             await conn.execute(
-                q.UPDATE_MISSION, mission_id, starts_at, ends_at, mode, commune, address,
+                q.UPDATE_MISSION,
+                mission_id,
+                starts_at,
+                ends_at,
+                mode,
+                commune,
+                address,
                 row["notes"] if data.notes is UNSET else data.notes,
-                row["urgency"] if data.urgency is UNSET else data.urgency, status, interpreter_id, int(changed))
+                row["urgency"] if data.urgency is UNSET else data.urgency,
+                status,
+                interpreter_id,
+                int(changed),
+            )
         except asyncpg.ExclusionViolationError as exc:
             raise _collision(exc) from None
         if data.domain is not UNSET:
@@ -256,7 +354,11 @@ async def update_mission(
 
 
 async def _tell_changes(
-    conn: asyncpg.Connection, before: Mapping[str, Any], status: str, interpreter_id: int | None, moved: bool,
+    conn: asyncpg.Connection,
+    before: Mapping[str, Any],
+    status: str,
+    interpreter_id: int | None,
+    moved: bool,
 ) -> None:
     """Queue what a change means for the people concerned: an invitation, its update, or its cancellation."""
     mission_id, was = before["id"], before["interpreter_id"] if before["status"] in HELD else None
@@ -284,7 +386,10 @@ async def candidates(conn: asyncpg.Connection, organiser: Organiser, mission_id:
 
 
 async def offer(
-    conn: asyncpg.Connection, organiser: Organiser, mission_id: int, data: OffersIn,
+    conn: asyncpg.Connection,
+    organiser: Organiser,
+    mission_id: int,
+    data: OffersIn,
 ) -> list[OfferOut]:
     """Offer an open mission to interpreters of its pool; each one may accept it, the first gets it."""
     async with conn.transaction():
@@ -298,12 +403,14 @@ async def offer(
         offers = await conn.fetch(q.INSERT_OFFERS, mission_id, data.interpreters, row["organisation_id"], deadline)
         await conn.execute(q.MARK_OFFERED, mission_id)
         for made in offers:
-            await tell(conn, "interpretation_offered", mission_id, interpreter=made["interpreter"],
-                       answer_by=made["answer_by"])
+            await tell(
+                conn, "interpretation_offered", mission_id, interpreter=made["interpreter"], answer_by=made["answer_by"]
+            )
     return [msgspec.convert(dict(o), OfferOut) for o in offers]
 
 
 # ---------------------------------------------------------------------------- the interpreter's link
+
 
 async def interpreter_for_token(conn: asyncpg.Connection, token: str) -> asyncpg.Record:
     """The interpreter of a private link, or 404."""
@@ -337,9 +444,19 @@ async def answer_offer(conn: asyncpg.Connection, token: str, offer_id: int, acce
         try:
             async with conn.transaction():
                 await conn.execute(
-                    q.UPDATE_MISSION, mission["id"], mission["starts_at"], mission["ends_at"], mission["mode"],
-                    mission["commune"], mission["address"], mission["notes"], mission["urgency"], "assigned",
-                    interpreter["id"], 0)
+                    q.UPDATE_MISSION,
+                    mission["id"],
+                    mission["starts_at"],
+                    mission["ends_at"],
+                    mission["mode"],
+                    mission["commune"],
+                    mission["address"],
+                    mission["notes"],
+                    mission["urgency"],
+                    "assigned",
+                    interpreter["id"],
+                    0,
+                )
         except asyncpg.ExclusionViolationError as exc:
             raise _collision(exc) from None
         await conn.execute(q.ANSWER_OFFER, offer_id, "accepted")
@@ -367,5 +484,3 @@ async def record_minutes(conn: asyncpg.Connection, token: str, mission_id: int, 
 
 
 # ---------------------------------------------------------------------------- retention
-
-

@@ -24,32 +24,54 @@ from server.organisers.schemas import Organiser
 # a summary covers at most this many days: ten years of months stay a small answer
 LONGEST_DAYS = 3700
 DIMENSIONS = ("languages", "field", "requester_type")
-SHEETS = {"totals": N_("Totals"), "languages": N_("By language pair"), "field": N_("By field"),
-          "requester_type": N_("By type of service")}
-HEADINGS = {"period": N_("Period"), "missions": N_("Missions"), "recorded": N_("Missions with hours recorded"),
-            "hours": N_("Hours"), "languages": N_("Language pair"), "field": N_("Field"),
-            "requester_type": N_("Type of service")}
+SHEETS = {
+    "totals": N_("Totals"),
+    "languages": N_("By language pair"),
+    "field": N_("By field"),
+    "requester_type": N_("By type of service"),
+}
+HEADINGS = {
+    "period": N_("Period"),
+    "missions": N_("Missions"),
+    "recorded": N_("Missions with hours recorded"),
+    "hours": N_("Hours"),
+    "languages": N_("Language pair"),
+    "field": N_("Field"),
+    "requester_type": N_("Type of service"),
+}
 
 
 async def summarise(
-    conn: asyncpg.Connection, organiser: Organiser, slug: str, first: date | None, last: date | None,
+    conn: asyncpg.Connection,
+    organiser: Organiser,
+    slug: str,
+    first: date | None,
+    last: date | None,
 ) -> Summary:
     """The summary of an organisation the staff member belongs to between two days (this year by default)."""
     today = date.today()
     first = first or date(today.year, 1, 1)
     last = last or date(today.year, 12, 31)
     if last < first:
-        raise Invalid("to: The last day comes on or after the first.",
-                      errors=[FieldError("to", "The last day comes on or after the first.")])
+        raise Invalid(
+            "to: The last day comes on or after the first.",
+            errors=[FieldError("to", "The last day comes on or after the first.")],
+        )
     if (last - first).days > LONGEST_DAYS:
-        raise Invalid("to: A summary covers at most ten years.",
-                      errors=[FieldError("to", "A summary covers at most ten years.")])
+        raise Invalid(
+            "to: A summary covers at most ten years.", errors=[FieldError("to", "A summary covers at most ten years.")]
+        )
     organisation_id = await conn.fetchval(q.ORGANISATION_ID, slug)
     if organisation_id is None or not organiser.can_read(organisation_id):
         raise NotFound(f"No organisation '{slug}' of yours.", errors=[FieldError("organisation", "Not one of yours.")])
     rows = await conn.fetch(q.SUMMARY, organisation_id, first, last)
-    return Summary(organisation=slug, first=first, last=last, months=_periods(rows, lambda month: month),
-                   years=_periods(rows, lambda month: month[:4]))
+    return Summary(
+        organisation=slug,
+        first=first,
+        last=last,
+        months=_periods(rows, lambda month: month),
+        years=_periods(rows, lambda month: month[:4]),
+    )
 
 
 def _periods(rows: list[asyncpg.Record], period_of) -> list[Period]:
@@ -68,9 +90,18 @@ def _periods(rows: list[asyncpg.Record], period_of) -> list[Period]:
         items = sorted(tallies[(period, dimension)].items(), key=lambda item: (-item[1][0], item[0]))
         return [Tally(key, m, r, round(minutes / 60, 2)) for key, (m, r, minutes) in items]
 
-    return [Period(period, m, r, round(minutes / 60, 2), listed(period, "languages"), listed(period, "field"),
-                   listed(period, "requester_type"))
-            for period, (m, r, minutes) in sorted(totals.items())]
+    return [
+        Period(
+            period,
+            m,
+            r,
+            round(minutes / 60, 2),
+            listed(period, "languages"),
+            listed(period, "field"),
+            listed(period, "requester_type"),
+        )
+        for period, (m, r, minutes) in sorted(totals.items())
+    ]
 
 
 def label(dimension: str, key: str, lang: str) -> str:
@@ -84,8 +115,9 @@ def label(dimension: str, key: str, lang: str) -> str:
 def workbook(summary: Summary, lang: str) -> tuple[str, bytes]:
     """The summary as an Excel workbook: totals, then one sheet per dimension; months, then years."""
     buffer = io.BytesIO()
-    book = xlsxwriter.Workbook(buffer, {
-        "in_memory": True, "strings_to_formulas": False, "strings_to_urls": False, "strings_to_numbers": False})
+    book = xlsxwriter.Workbook(
+        buffer, {"in_memory": True, "strings_to_formulas": False, "strings_to_urls": False, "strings_to_numbers": False}
+    )
     bold = book.add_format({"bold": True, "text_wrap": True, "valign": "top"})
     hours = book.add_format({"num_format": "0.00"})
     periods = summary.months + summary.years
@@ -96,8 +128,11 @@ def workbook(summary: Summary, lang: str) -> tuple[str, bytes]:
             sheet.write_string(0, column, gettext(lang, HEADINGS[key]), bold)
         line = 1
         for period in periods:
-            entries = [(None, period)] if sheet_key == "totals" else [
-                (label(sheet_key, tally.key, lang), tally) for tally in getattr(period, sheet_key)]
+            entries = (
+                [(None, period)]
+                if sheet_key == "totals"
+                else [(label(sheet_key, tally.key, lang), tally) for tally in getattr(period, sheet_key)]
+            )
             for name, item in entries:
                 sheet.write_string(line, 0, period.period)
                 column = 1

@@ -58,7 +58,10 @@ async def build_delivery(
 
 
 async def _reset_delivery(
-    conn: asyncpg.Connection, row: Mapping[str, Any], payload: dict[str, Any], settings: Settings,
+    conn: asyncpg.Connection,
+    row: Mapping[str, Any],
+    payload: dict[str, Any],
+    settings: Settings,
 ) -> tuple[EmailMessage, str]:
     """The mail of an `organiser_password_reset` row; Skip when its link was used, replaced or expired."""
     reset = await conn.fetchrow(bo_q.RESET_BY_ID, int(payload["reset"]))

@@ -63,9 +63,11 @@ async def start_catcher(host: str, port: int, directory: str | Path) -> Catcher:
     logging.getLogger("mail.log").setLevel(logging.WARNING)
     loop = asyncio.get_running_loop()
     server = await loop.create_server(
-        lambda: SMTP(handler, hostname="mail-catcher.zesummen.local", ident="Zesummen mail catcher",
-                     enable_SMTPUTF8=True),
-        host, port,
+        lambda: SMTP(
+            handler, hostname="mail-catcher.zesummen.local", ident="Zesummen mail catcher", enable_SMTPUTF8=True
+        ),
+        host,
+        port,
     )
     return Catcher(server, handler.directory)
 

@@ -33,23 +33,36 @@ class OrganiserMessageController(Controller):
 
     @get("/events/{slug:str}/messages")
     async def event_messages(
-        self, slug: SlugPath, conn: asyncpg.Connection, organiser: Organiser, settings: Settings,
-        status: Annotated[MessageStatus, Parameter(description="Which messages to list (with their errors)")] = "failed",
+        self,
+        slug: SlugPath,
+        conn: asyncpg.Connection,
+        organiser: Organiser,
+        settings: Settings,
+        status: Annotated[
+            MessageStatus, Parameter(description="Which messages to list (with their errors)")
+        ] = "failed",
     ) -> EventMessages:
         """Counts of the event's messages by status (sent, queued, retrying, failed, skipped), and the list of one status."""
         return await service.event_messages(conn, organiser, slug, settings, status=status)
 
     @post("/events/{slug:str}/messages", status_code=202)
     async def write_to_registrants(
-        self, slug: SlugPath, data: Annotated[OrganiserMessageIn, Body(examples=ORGANISER_MESSAGE_EXAMPLES)],
-        conn: asyncpg.Connection, organiser: Organiser,
+        self,
+        slug: SlugPath,
+        data: Annotated[OrganiserMessageIn, Body(examples=ORGANISER_MESSAGE_EXAMPLES)],
+        conn: asyncpg.Connection,
+        organiser: Organiser,
     ) -> OrganiserMessageQueued:
         """Write to every confirmed (or waitlisted) person; `{name}`-style placeholders are filled in as plain text."""
         return await service.write_to_registrants(conn, organiser, slug, data)
 
     @post("/messages/{message_id:int}/resend", status_code=202)
     async def resend(
-        self, message_id: MessageIdPath, conn: asyncpg.Connection, organiser: Organiser, settings: Settings,
+        self,
+        message_id: MessageIdPath,
+        conn: asyncpg.Connection,
+        organiser: Organiser,
+        settings: Settings,
     ) -> MessageOut:
         """Send a message again: a failed or skipped one is queued now; a sent one gets a fresh copy (new Message-ID)."""
         return await service.resend(conn, organiser, message_id, settings)

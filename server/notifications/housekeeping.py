@@ -11,14 +11,14 @@ from collections.abc import Awaitable, Callable
 
 import asyncpg
 
+from server.communes.service import remind_untouched
 from server.interpretation.deadlines import alert_unanswered
 from server.interpretation.retention import anonymise_missions
-from server.communes.service import remind_untouched
 from server.notifications import queries as q
 from server.notifications.reminders import plan_reminders
 from server.registrations.jobs import anonymise_due, expire_holds
-from server.subsidies.service import remind_deadlines
 from server.settings import Settings
+from server.subsidies.service import remind_deadlines
 
 log = logging.getLogger(__name__)
 

@@ -11,6 +11,7 @@ from icalendar import vCalAddress
 from icalendar.parser import Contentline, Parameters
 
 from server.feeds.events import occurrence_feed_event
+
 # the builder's own CN cleaning and line folding, so that a swapped ATTENDEE line is its line (see invitation())
 from server.feeds.ical import build_event_invitation, clean_param, fold_line
 from server.settings import Settings
@@ -37,8 +38,16 @@ _INVITATIONS_MAX = 2_000
 
 
 def invitation(
-    event: Mapping[str, Any], method: str, lang: str, settings: Settings, *, organisation: str, with_join_url: bool,
-    attendee_email: str, attendee_name: str, join_url: str | None = None,
+    event: Mapping[str, Any],
+    method: str,
+    lang: str,
+    settings: Settings,
+    *,
+    organisation: str,
+    with_join_url: bool,
+    attendee_email: str,
+    attendee_name: str,
+    join_url: str | None = None,
 ) -> bytes:
     """build_event_invitation for one registrant of the event row `event`, from the calendar built for its version.
 
@@ -49,22 +58,39 @@ def invitation(
     if with_join_url and join_url is not None:
         return build_event_invitation(
             occurrence_feed_event(event, lang, settings, with_join_url=True, join_url=join_url),
-            method=method, lang=lang,  # type: ignore[arg-type]
-            organizer_email=organiser_email or "noreply@zesummen.lu", organizer_name=organisation or organiser_name or None,
-            attendee_email=attendee_email, attendee_name=attendee_name,
+            method=method,
+            lang=lang,  # type: ignore[arg-type]
+            organizer_email=organiser_email or "noreply@zesummen.lu",
+            organizer_name=organisation or organiser_name or None,
+            attendee_email=attendee_email,
+            attendee_name=attendee_name,
         )
     # everything the calendar depends on besides the attendee: the row (row_version grows with every
     # update of it; created_at and the database tell apart two rows given the same id, e.g. after a
     # TRUNCATE ... RESTART IDENTITY) and what comes from elsewhere (organisation, settings)
-    key = (settings.database_url, event["id"], event["created_at"], event["row_version"], lang, method, with_join_url,
-           organisation, settings.base, settings.mail_from)
+    key = (
+        settings.database_url,
+        event["id"],
+        event["created_at"],
+        event["row_version"],
+        lang,
+        method,
+        with_join_url,
+        organisation,
+        settings.base,
+        settings.mail_from,
+    )
     cached = _INVITATIONS.get(key)
     if cached is None:
         feed_event = occurrence_feed_event(event, lang, settings, with_join_url=with_join_url)
         built = build_event_invitation(
-            feed_event, method=method, lang=lang,  # type: ignore[arg-type]
-            organizer_email=organiser_email or "noreply@zesummen.lu", organizer_name=organisation or organiser_name or None,
-            attendee_email=_STAND_IN_EMAIL, attendee_name=_STAND_IN_NAME,
+            feed_event,
+            method=method,
+            lang=lang,  # type: ignore[arg-type]
+            organizer_email=organiser_email or "noreply@zesummen.lu",
+            organizer_name=organisation or organiser_name or None,
+            attendee_email=_STAND_IN_EMAIL,
+            attendee_name=_STAND_IN_NAME,
         )
         cached = _cut_at_attendees(built)
         if len(_INVITATIONS) >= _INVITATIONS_MAX:
@@ -84,7 +110,7 @@ def _cut_at_attendees(calendar: bytes) -> _Invitation:
         begin = found.start(1)
         end = _CONTENT_LINE_END.search(calendar, begin)
         assert end is not None
-        _, params, value = Contentline.from_ical(calendar[begin:end.start()].decode()).parts()
+        _, params, value = Contentline.from_ical(calendar[begin : end.start()].decode()).parts()
         assert value == f"mailto:{_STAND_IN_EMAIL}" and params.get("CN") == _STAND_IN_NAME, "unexpected stand-in line"
         pieces.append(calendar[start:begin])
         start = end.start()

@@ -20,23 +20,29 @@ import asyncpg
 import msgspec
 
 from server.communes import mails as commune_mails
+from server.events.labels import kind_label
 from server.events.queries import EVENT_BY_ID
 from server.events.schemas import EventOut
-from server.events.labels import kind_label
 from server.events.views import event_location, registration_open, to_public
 from server.i18n import (
-    DEFAULT_LANGUAGE, LANGUAGES, format_day, format_time, format_when,
+    DEFAULT_LANGUAGE,
+    LANGUAGES,
+    format_day,
+    format_time,
+    format_when,
 )
 from server.interpretation import mails as interpretation_mails
 from server.mails import MAIL_POLICY, Skip, one_line, recipient, render, set_boundaries
-from server.notifications import account_mails, message_queries as q
+from server.notifications import account_mails
+from server.notifications import message_queries as q
 from server.notifications.invitations import invitation
 from server.notifications.placeholders import fill_placeholders
 from server.outbox import ACCOUNT_KINDS, COMMUNE_KINDS, INTERPRETATION_KINDS, SUBSIDY_KINDS
 from server.registrations import qr
 from server.registrations.joins import may_join
 from server.registrations.seats import waiting_position
-from server.registrations.tokens import checkin_url, join_url as personal_join_url, manage_url, token_from_nonce
+from server.registrations.tokens import checkin_url, manage_url, token_from_nonce
+from server.registrations.tokens import join_url as personal_join_url
 from server.settings import Settings
 from server.subsidies import mails as subsidy_mails
 
@@ -45,6 +51,7 @@ CHECKIN_QR_CID = "checkin-qr@zesummen"
 
 
 # ---------------------------------------------------------------------------- building
+
 
 @dataclass
 class _Draft:
@@ -76,7 +83,9 @@ async def build_message(conn: asyncpg.Connection, row: Mapping[str, Any], settin
     return (await build_delivery(conn, row, settings))[0]
 
 
-async def build_delivery(conn: asyncpg.Connection, row: Mapping[str, Any], settings: Settings) -> tuple[EmailMessage, str]:
+async def build_delivery(
+    conn: asyncpg.Connection, row: Mapping[str, Any], settings: Settings
+) -> tuple[EmailMessage, str]:
     """The email for one outbox row and its envelope recipient: the registration's stored address, never a header's."""
     kind = row["kind"]
     if kind in ACCOUNT_KINDS:  # a staff account's mail: no registration behind it
@@ -103,8 +112,15 @@ async def build_delivery(conn: asyncpg.Connection, row: Mapping[str, Any], setti
     lang = registration["language"] if registration["language"] in LANGUAGES else DEFAULT_LANGUAGE
     now = datetime.now(UTC)
     draft = _Draft(
-        conn=conn, settings=settings, row=row, payload=_payload(row), registration=registration, event=event,
-        lang=lang, now=now, public=to_public(event, lang, settings, now),
+        conn=conn,
+        settings=settings,
+        row=row,
+        payload=_payload(row),
+        registration=registration,
+        event=event,
+        lang=lang,
+        now=now,
+        public=to_public(event, lang, settings, now),
     )
     draft.context = _common_context(draft)
     await builder(draft)
@@ -122,7 +138,9 @@ def _token_url(settings: Settings, nonce: bytes) -> str:
     return manage_url(settings.base, token_from_nonce(settings.secret_key, bytes(nonce)))
 
 
-def _join_url(settings: Settings, event: Mapping[str, Any], status: str, registration_id: int, nonce: bytes) -> str | None:
+def _join_url(
+    settings: Settings, event: Mapping[str, Any], status: str, registration_id: int, nonce: bytes
+) -> str | None:
     """The person's own join link of a web conference, for confirmed people while it is on.
 
     Never the conference's link itself: /j/ checks at each use that the person may still join
@@ -177,6 +195,7 @@ def _require_event_on(d: _Draft) -> None:
 
 
 # ---------------------------------------------------------------------------- one function per kind
+
 
 async def _registration_received(d: _Draft) -> None:
     _require(d, "pending")
@@ -233,15 +252,22 @@ async def _series_registration_received(d: _Draft) -> None:
     for reg in await d.conn.fetch(q.SERIES_REGISTRATIONS, ids):
         if reg["anonymised_at"] is not None or reg["token_nonce"] is None:
             continue
-        items.append({
-            "when": format_when(reg["starts_at"], reg["ends_at"], reg["timezone"], d.lang),
-            "status": reg["status"] if reg["event_status"] != "cancelled" else "cancelled",
-            "position": reg["position"],
-            "manage_url": _token_url(d.settings, reg["token_nonce"]),
-            "join_url": _join_url(d.settings, {"status": reg["event_status"], "kind": reg["kind"]}, reg["status"],
-                                  reg["id"], reg["token_nonce"]),
-            "hold_expires_at": reg["hold_expires_at"],
-        })
+        items.append(
+            {
+                "when": format_when(reg["starts_at"], reg["ends_at"], reg["timezone"], d.lang),
+                "status": reg["status"] if reg["event_status"] != "cancelled" else "cancelled",
+                "position": reg["position"],
+                "manage_url": _token_url(d.settings, reg["token_nonce"]),
+                "join_url": _join_url(
+                    d.settings,
+                    {"status": reg["event_status"], "kind": reg["kind"]},
+                    reg["status"],
+                    reg["id"],
+                    reg["token_nonce"],
+                ),
+                "hold_expires_at": reg["hold_expires_at"],
+            }
+        )
     if not items:
         raise Skip("no registration of the request is left")
     pending = [item for item in items if item["status"] == "pending"]
@@ -282,8 +308,10 @@ async def _event_changed(d: _Draft) -> None:
         if not (time_changed or place_changed) and d.status != "confirmed":
             raise Skip("only the join link changed, and only confirmed people have it")
     d.context.update(
-        time_changed=time_changed, place_changed=place_changed,
-        previous_when=previous_when, previous_location=previous_location,
+        time_changed=time_changed,
+        place_changed=place_changed,
+        previous_when=previous_when,
+        previous_location=previous_location,
         position=await _waitlist_position(d),
     )
     if d.status == "confirmed":
@@ -366,10 +394,17 @@ def _compose(d: _Draft, kind: str) -> EmailMessage:
     message.add_alternative(html, subtype="html", cte="quoted-printable")
     if d.context["checkin_qr"]:
         # an inline image part next to the HTML (multipart/related), shown without loading anything
-        url = checkin_url(d.settings.base, d.settings.secret_key, d.registration["id"], bytes(d.registration["token_nonce"]))
+        url = checkin_url(
+            d.settings.base, d.settings.secret_key, d.registration["id"], bytes(d.registration["token_nonce"])
+        )
         message.get_payload()[-1].add_related(
-            qr.png(url), maintype="image", subtype="png", cid=f"<{CHECKIN_QR_CID}>", disposition="inline",
-            filename="checkin.png")
+            qr.png(url),
+            maintype="image",
+            subtype="png",
+            cid=f"<{CHECKIN_QR_CID}>",
+            disposition="inline",
+            filename="checkin.png",
+        )
     if d.invitation:
         _attach_invitation(message, d)
     # after the parts: set_content() and add_attachment() move or drop Content-* headers
@@ -388,12 +423,18 @@ def _attach_invitation(message: EmailMessage, d: _Draft) -> None:
     method = d.invitation
     assert method in ("REQUEST", "CANCEL")
     join = d.context["join_url"] if method == "REQUEST" else None
-    ics = invitation(d.event, method, d.lang, d.settings, organisation=d.public.organisation.name,
-                     with_join_url=join is not None, join_url=join,
-                     attendee_email=d.registration["email"], attendee_name=d.context["name"] or d.registration["email"])
+    ics = invitation(
+        d.event,
+        method,
+        d.lang,
+        d.settings,
+        organisation=d.public.organisation.name,
+        with_join_url=join is not None,
+        join_url=join,
+        attendee_email=d.registration["email"],
+        attendee_name=d.context["name"] or d.registration["email"],
+    )
     message.add_alternative(ics, maintype="text", subtype="calendar", params={"method": method, "charset": "utf-8"})
     message.add_attachment(
         ics, maintype="application", subtype="ics", filename="invite.ics", params={"name": "invite.ics"}
     )
-
-

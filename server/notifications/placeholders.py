@@ -16,19 +16,15 @@ PLACEHOLDERS: dict[str, str] = {
 }
 
 
-
 _PLACEHOLDER = re.compile(r"\{([a-z_]+)\}")
-
 
 
 _BRACED = re.compile(r"\{([^{}]*)\}")
 
 
-
 def fill_placeholders(text: str, values: Mapping[str, str]) -> str:
     """Organiser text with each known `{placeholder}` replaced by plain text, in one pass; nothing is evaluated."""
     return _PLACEHOLDER.sub(lambda m: values.get(m.group(1), m.group(0)), text)
-
 
 
 def unknown_placeholders(text: str) -> list[str]:

@@ -65,7 +65,9 @@ class OrganiserMessageIn(msgspec.Struct, forbid_unknown_fields=True, kw_only=Tru
 
     subject: Subject
     body: Body
-    to: Annotated[list[Audience], Meta(min_length=1, max_length=2)] = msgspec.field(default_factory=lambda: ["confirmed"])
+    to: Annotated[list[Audience], Meta(min_length=1, max_length=2)] = msgspec.field(
+        default_factory=lambda: ["confirmed"]
+    )
 
 
 class OrganiserMessageQueued(msgspec.Struct, kw_only=True):
@@ -76,15 +78,23 @@ class OrganiserMessageQueued(msgspec.Struct, kw_only=True):
 
 
 ORGANISER_MESSAGE_EXAMPLES = [
-    Example(id="room_change", summary="A practical note to everyone with a seat", value={
-        "subject": "{event}: bring your residence permit",
-        "body": "Hello {name},\n\nFor {event} ({when}) please bring your residence permit.\n\n"
-                "If you cannot come: {manage_url}",
-        "to": ["confirmed"],
-    }),
-    Example(id="waiting_list", summary="A word to the waiting list", value={
-        "subject": "About the waiting list for {event}",
-        "body": "Hello {name},\n\nWe are adding a second date; you will hear from us soon.",
-        "to": ["waitlisted"],
-    }),
+    Example(
+        id="room_change",
+        summary="A practical note to everyone with a seat",
+        value={
+            "subject": "{event}: bring your residence permit",
+            "body": "Hello {name},\n\nFor {event} ({when}) please bring your residence permit.\n\n"
+            "If you cannot come: {manage_url}",
+            "to": ["confirmed"],
+        },
+    ),
+    Example(
+        id="waiting_list",
+        summary="A word to the waiting list",
+        value={
+            "subject": "About the waiting list for {event}",
+            "body": "Hello {name},\n\nWe are adding a second date; you will hear from us soon.",
+            "to": ["waitlisted"],
+        },
+    ),
 ]

@@ -12,7 +12,6 @@ from server.errors import Conflict, FieldError, Forbidden, Invalid, NotFound
 from server.events.service import readable_event
 from server.notifications import queries as q
 from server.notifications.placeholders import PLACEHOLDERS, unknown_placeholders
-from server.outbox import enqueue, message_id
 from server.notifications.schemas import (
     EventMessages,
     MessageCounts,
@@ -21,6 +20,7 @@ from server.notifications.schemas import (
     OrganiserMessageQueued,
 )
 from server.organisers.schemas import Organiser
+from server.outbox import enqueue, message_id
 from server.settings import Settings
 
 MESSAGE_LIST_LIMIT = 500
@@ -47,7 +47,8 @@ async def event_messages(
     counts = {row["status"]: row["n"] for row in await conn.fetch(q.EVENT_MESSAGE_COUNTS, event["id"])}
     rows = await conn.fetch(q.EVENT_MESSAGES, event["id"], status, MESSAGE_LIST_LIMIT)
     return EventMessages(
-        counts=MessageCounts(**counts), status=status,  # type: ignore[arg-type]
+        counts=MessageCounts(**counts),
+        status=status,  # type: ignore[arg-type]
         items=[to_message_out(row, settings) for row in rows],
     )
 
@@ -95,9 +96,20 @@ async def write_to_registrants(
         payload: dict[str, Any] = {"subject": data.subject, "body": data.body}
         for person in people:
             await enqueue(
-                conn, "organiser_message", event_id=event["id"], registration_id=person["id"],
-                recipient=person["email"], language=person["language"], payload=payload,
+                conn,
+                "organiser_message",
+                event_id=event["id"],
+                registration_id=person["id"],
+                recipient=person["email"],
+                language=person["language"],
+                payload=payload,
             )
-        await audit.record(conn, organiser, "message_sent", organisation_id=event["organisation_id"],
-                           event_id=event["id"], detail={"to": audience, "people": len(people)})
+        await audit.record(
+            conn,
+            organiser,
+            "message_sent",
+            organisation_id=event["organisation_id"],
+            event_id=event["id"],
+            detail={"to": audience, "people": len(people)},
+        )
     return OrganiserMessageQueued(queued=len(people), to=audience)  # type: ignore[arg-type]

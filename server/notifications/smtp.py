@@ -53,14 +53,19 @@ class _Connection:
 
     @property
     def fresh(self) -> bool:
-        return (self.client.is_connected and self.sent < MAX_MESSAGES_PER_CONNECTION
-                and time.monotonic() - self.idle_since < MAX_IDLE_SECONDS)
+        return (
+            self.client.is_connected
+            and self.sent < MAX_MESSAGES_PER_CONNECTION
+            and time.monotonic() - self.idle_since < MAX_IDLE_SECONDS
+        )
 
 
 class SmtpSender:
     """At most `connections` SMTP sessions to the configured server, reused from message to message."""
 
-    def __init__(self, settings: Settings, *, host: str | None = None, port: int | None = None, connections: int | None = None):
+    def __init__(
+        self, settings: Settings, *, host: str | None = None, port: int | None = None, connections: int | None = None
+    ):
         self.settings = settings
         self.host = host or settings.smtp_host or "127.0.0.1"
         self.port = port or settings.smtp_port
@@ -104,7 +109,9 @@ class SmtpSender:
         if refused:
             # accepted for some recipients, refused for others: aiosmtplib returns this instead of raising.
             # Not retried, as that would send the accepted ones a second copy.
-            detail = "; ".join(f"{address}: {response.code} {response.message}" for address, response in refused.items())
+            detail = "; ".join(
+                f"{address}: {response.code} {response.message}" for address, response in refused.items()
+            )
             raise DeliveryError(f"refused for some recipients ({detail}); delivered to the others", temporary=False)
 
     def _take_idle(self) -> _Connection | None:
@@ -128,10 +135,14 @@ class SmtpSender:
         settings = self.settings
         mode = settings.smtp_tls
         client = aiosmtplib.SMTP(
-            hostname=self.host, port=self.port, timeout=self.limit,
-            use_tls=mode == "tls", start_tls=mode == "starttls",
+            hostname=self.host,
+            port=self.port,
+            timeout=self.limit,
+            use_tls=mode == "tls",
+            start_tls=mode == "starttls",
             tls_context=self._tls() if mode != "none" else None,
-            username=settings.smtp_user, password=settings.smtp_password,
+            username=settings.smtp_user,
+            password=settings.smtp_password,
         )
         await client.connect()
         return client

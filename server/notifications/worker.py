@@ -36,8 +36,8 @@ from server.errors import DATABASE_DOWN
 from server.notifications import messages
 from server.notifications import queries as q
 from server.notifications.housekeeping import HOUSEKEEPING_JOBS, Job, run_housekeeping
-from server.outbox import message_id
 from server.notifications.smtp import DeliveryError, SmtpSender
+from server.outbox import message_id
 from server.settings import Settings
 
 log = logging.getLogger(__name__)
@@ -46,8 +46,13 @@ log = logging.getLogger(__name__)
 # until 24 h have passed since the first attempt (the sum is 23 h 48 min 30 s); then the row fails.
 # NOTIFIER_RETRY_DELAYS replaces it (tests use pauses of a fraction of a second).
 RETRY_DELAYS: tuple[timedelta, ...] = (
-    timedelta(seconds=30), timedelta(minutes=1), timedelta(minutes=2), timedelta(minutes=5),
-    timedelta(minutes=10), timedelta(minutes=30), timedelta(hours=1),
+    timedelta(seconds=30),
+    timedelta(minutes=1),
+    timedelta(minutes=2),
+    timedelta(minutes=5),
+    timedelta(minutes=10),
+    timedelta(minutes=30),
+    timedelta(hours=1),
 ) + (timedelta(hours=1),) * 22
 
 # the database is away (or restarting, or full): wait and come back, never exit for it
@@ -90,8 +95,11 @@ class Notifier:
         self.sender = SmtpSender(settings, connections=self.concurrency)
         if settings.notifier_lease < 3 * settings.smtp_timeout:
             # a claimed row may wait for a connection behind another send, then take SMTP_TIMEOUT itself
-            log.warning("NOTIFIER_LEASE (%s) is under three times SMTP_TIMEOUT (%s): slow sends may go out twice",
-                        settings.notifier_lease, settings.smtp_timeout)
+            log.warning(
+                "NOTIFIER_LEASE (%s) is under three times SMTP_TIMEOUT (%s): slow sends may go out twice",
+                settings.notifier_lease,
+                settings.smtp_timeout,
+            )
         self._stopping = asyncio.Event()
         self._wake = asyncio.Event()
         self._listener_lost = False
@@ -119,8 +127,11 @@ class Notifier:
                     await self._run_connected()
                 except DATABASE_AWAY as exc:
                     pause = 0.5 if self._connected else pause  # a fresh outage starts with short pauses
-                    log.warning("notifier: the database is not reachable (%s); trying again in %g s",
-                                exc or type(exc).__name__, pause)
+                    log.warning(
+                        "notifier: the database is not reachable (%s); trying again in %g s",
+                        exc or type(exc).__name__,
+                        pause,
+                    )
                     await self._pause(pause)
                     pause = min(pause * 2, MAX_PAUSE_SECONDS)
                 except Exception:
@@ -140,8 +151,12 @@ class Notifier:
 
     async def _run_connected(self) -> None:
         pool = await asyncpg.create_pool(
-            self.settings.database_url, min_size=1, max_size=self.in_flight_limit + 2, init=init_connection,
-            timeout=10, command_timeout=60,
+            self.settings.database_url,
+            min_size=1,
+            max_size=self.in_flight_limit + 2,
+            init=init_connection,
+            timeout=10,
+            command_timeout=60,
         )
         listener: asyncpg.Connection | None = None
         housekeeping: asyncio.Task | None = None
@@ -231,7 +246,8 @@ class Notifier:
         """Deliver everything due now, then return how many rows were handled (tests, benchmarks)."""
         handled = 0
         while self._smtp_pause_left() <= 0 and (
-                rows := await pool.fetch(q.CLAIM_DUE, self.concurrency, self.owner, self.settings.notifier_lease)):
+            rows := await pool.fetch(q.CLAIM_DUE, self.concurrency, self.owner, self.settings.notifier_lease)
+        ):
             await asyncio.gather(*(self._deliver(pool, row) for row in rows))
             handled += len(rows)
         return handled
@@ -279,7 +295,9 @@ class Notifier:
             delay = retry_delay(row["attempts"], self.retry_delays)
             if delay is None:
                 return "failed", f"gave up after {row['attempts']} attempts; last: {failure.reason}", None
-            log.info("outbox %s: attempt %d failed (%s); again in %s", row["id"], row["attempts"], failure.reason, delay)
+            log.info(
+                "outbox %s: attempt %d failed (%s); again in %s", row["id"], row["attempts"], failure.reason, delay
+            )
             return "retrying", failure.reason, delay
         self._smtp_reached()
         return "sent", None, None
@@ -300,16 +318,22 @@ class Notifier:
         step = self.retry_delays[min(self._smtp_away_rounds, len(self.retry_delays)) - 1]
         pause = min(step, SMTP_AWAY_MAX_PAUSE).total_seconds()
         self._smtp_pause_until = now + pause
-        log.warning("notifier: the SMTP server %s:%s cannot be reached (%s); no mail for %g s",
-                    self.sender.host, self.sender.port, reason, pause)
+        log.warning(
+            "notifier: the SMTP server %s:%s cannot be reached (%s); no mail for %g s",
+            self.sender.host,
+            self.sender.port,
+            reason,
+            pause,
+        )
 
     def _smtp_reached(self) -> None:
         if self._smtp_away_since is not None:
             log.info("notifier: the SMTP server answers again after %.0f s", time.monotonic() - self._smtp_away_since)
         self._smtp_away_rounds, self._smtp_away_since, self._smtp_pause_until = 0, None, 0.0
 
-    async def _record(self, pool: asyncpg.Pool, row: Mapping[str, Any], status: str, error: str | None,
-                      delay: timedelta | None) -> None:
+    async def _record(
+        self, pool: asyncpg.Pool, row: Mapping[str, Any], status: str, error: str | None, delay: timedelta | None
+    ) -> None:
         """Store the outcome, trying for a while if the database hiccups (the mail may be out already)."""
         if status == GIVEN_BACK:
             query, args = q.GIVE_BACK_UNTRIED, (row["id"], self.owner, error)
@@ -320,7 +344,9 @@ class Notifier:
                 recorded = await pool.fetchval(query, *args)
             except DATABASE_AWAY as exc:
                 if not pause or self._stopping.is_set():
-                    log.warning("outbox %s: %s but not recorded (%s); it comes back after the lease", row["id"], status, exc)
+                    log.warning(
+                        "outbox %s: %s but not recorded (%s); it comes back after the lease", row["id"], status, exc
+                    )
                     return
                 await asyncio.sleep(pause)
                 continue

@@ -28,11 +28,17 @@ from server.organisers.schemas import (
 )
 from server.settings import Settings
 
-SIGN_IN_LIMITED = problem_response(429, "Too many failed attempts from this address or for this account; retry after "
-                                        "`Retry-After` seconds (the same answer whether or not the account exists)")
-OUT_OF_REACH = problem_response(403, "The organisation is not one you administer, or the account is an administrator's "
-                                     "or has roles in organisations you do not administer (only an administrator may "
-                                     "change it)")
+SIGN_IN_LIMITED = problem_response(
+    429,
+    "Too many failed attempts from this address or for this account; retry after "
+    "`Retry-After` seconds (the same answer whether or not the account exists)",
+)
+OUT_OF_REACH = problem_response(
+    403,
+    "The organisation is not one you administer, or the account is an administrator's "
+    "or has roles in organisations you do not administer (only an administrator may "
+    "change it)",
+)
 UNKNOWN_ORGANISATION = problem_response(404, "A membership names an organisation that does not exist")
 OrganisationSlug = Annotated[str, Parameter(max_length=63, description="The organisation's slug")]
 OrganiserId = Annotated[int, Parameter(ge=1, le=2**63 - 1, description="The person's account id")]
@@ -74,8 +80,12 @@ class OrganiserAccountController(Controller):
     tags = ["organiser"]
     security = [{"bearer": []}]
 
-    @post("/login", status_code=200, security=[],
-          responses={401: problem_response(401, "Wrong email or password"), 429: SIGN_IN_LIMITED})
+    @post(
+        "/login",
+        status_code=200,
+        security=[],
+        responses={401: problem_response(401, "Wrong email or password"), 429: SIGN_IN_LIMITED},
+    )
     async def login(self, data: LoginIn, request: Request, conn: asyncpg.Connection, settings: Settings) -> TokenOut:
         """Exchange email and password for a bearer token; failures are limited per account and per address."""
         return await service.login(conn, data.email, data.password, settings, client_address(request, settings))
@@ -97,21 +107,31 @@ class OrganiserAccountController(Controller):
         return [OrganisationOut(r["slug"], r["name"]) for r in rows if organiser.can_read(r["id"])]
 
     @post("/organisations", status_code=201)
-    async def create_organisation(self, data: OrganisationIn, conn: asyncpg.Connection, organiser: Organiser) -> OrganisationOut:
+    async def create_organisation(
+        self, data: OrganisationIn, conn: asyncpg.Connection, organiser: Organiser
+    ) -> OrganisationOut:
         """Create or rename an organisation (administrators only)."""
         row = await service.save_organisation(conn, organiser, data.slug, data.name)
         return OrganisationOut(row["slug"], row["name"])
 
     @post("/organisers", status_code=201, responses={403: OUT_OF_REACH, 404: UNKNOWN_ORGANISATION})
     async def save_organiser(
-        self, data: OrganiserIn, conn: asyncpg.Connection, organiser: Organiser, settings: Settings,
+        self,
+        data: OrganiserIn,
+        conn: asyncpg.Connection,
+        organiser: Organiser,
+        settings: Settings,
     ) -> OrganiserOut:
         """Invite a person with roles (as `/invitations`, mail in French); a `password` is refused with 422."""
         return await service.save_organiser(conn, organiser, data, settings)
 
     @post("/invitations", status_code=201, responses={403: OUT_OF_REACH, 404: UNKNOWN_ORGANISATION})
     async def invite(
-        self, data: InvitationIn, conn: asyncpg.Connection, organiser: Organiser, settings: Settings,
+        self,
+        data: InvitationIn,
+        conn: asyncpg.Connection,
+        organiser: Organiser,
+        settings: Settings,
     ) -> InvitationOut:
         """Give a person roles in organisations you administer; a new account's owner gets a mail with a
         single-use link (48 hours) to choose a password. An existing account only gains the roles."""
@@ -119,17 +139,38 @@ class OrganiserAccountController(Controller):
 
     @delete("/organisations/{slug:str}/members/{organiser_id:int}", status_code=204, responses={403: OUT_OF_REACH})
     async def remove_member(
-        self, slug: OrganisationSlug, organiser_id: OrganiserId, conn: asyncpg.Connection, organiser: Organiser,
+        self,
+        slug: OrganisationSlug,
+        organiser_id: OrganiserId,
+        conn: asyncpg.Connection,
+        organiser: Organiser,
     ) -> None:
         """Take a person's role in an organisation you administer away."""
         await service.remove_member(conn, organiser, slug, organiser_id)
 
-    @post("/password", status_code=204,
-          responses={422: problem_response(422, "A field is wrong, or `current_password` is not the current password"),
-                     429: SIGN_IN_LIMITED})
+    @post(
+        "/password",
+        status_code=204,
+        responses={
+            422: problem_response(422, "A field is wrong, or `current_password` is not the current password"),
+            429: SIGN_IN_LIMITED,
+        },
+    )
     async def change_password(
-        self, data: PasswordIn, request: Request, conn: asyncpg.Connection, organiser: Organiser, settings: Settings,
+        self,
+        data: PasswordIn,
+        request: Request,
+        conn: asyncpg.Connection,
+        organiser: Organiser,
+        settings: Settings,
     ) -> None:
         """Set your own password (at least 12 characters); every other token of your account is revoked."""
-        await service.change_password(conn, organiser, bearer_token(request), data.current_password,
-                                      data.new_password, settings, client_address(request, settings))
+        await service.change_password(
+            conn,
+            organiser,
+            bearer_token(request),
+            data.current_password,
+            data.new_password,
+            settings,
+            client_address(request, settings),
+        )

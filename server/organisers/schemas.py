@@ -8,9 +8,8 @@ from typing import Annotated, Literal
 import msgspec
 from msgspec import UNSET, Meta, UnsetType
 
-from server.i18n import Language
-
 from server import validation
+from server.i18n import Language
 
 Role = Literal["admin", "organiser", "viewer"]
 Email = validation.Email
@@ -80,10 +79,13 @@ class OrganiserIn(msgspec.Struct, forbid_unknown_fields=True):
     email: Email
     name: Annotated[str, Meta(max_length=200)] = ""
     memberships: Annotated[list[MembershipIn], Meta(max_length=50)] = []
-    password: Annotated[str | UnsetType, Meta(
-        description="Refused with 422 when sent: nobody sets another person's password. A new account gets an "
-                    "invitation mail whose link lets its owner choose it (as `POST /api/organiser/invitations`)."
-    )] = UNSET
+    password: Annotated[
+        str | UnsetType,
+        Meta(
+            description="Refused with 422 when sent: nobody sets another person's password. A new account gets an "
+            "invitation mail whose link lets its owner choose it (as `POST /api/organiser/invitations`)."
+        ),
+    ] = UNSET
 
 
 class InvitationIn(msgspec.Struct, forbid_unknown_fields=True):

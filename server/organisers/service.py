@@ -32,7 +32,6 @@ from server.errors import (
     Unauthorized,
 )
 from server.limits import client_key, count_attempts, digest, give_back_attempts
-from server.outbox import enqueue
 from server.organisers import queries as q
 from server.organisers.schemas import (
     InvitationIn,
@@ -43,6 +42,7 @@ from server.organisers.schemas import (
     OrganiserOut,
     TokenOut,
 )
+from server.outbox import enqueue
 from server.settings import Settings
 from server.validation import canonical_email
 
@@ -86,6 +86,7 @@ async def save_organisation(conn: asyncpg.Connection, actor: Organiser, slug: st
 
 # ---------------------------------------------------------------------------- email addresses
 
+
 class EmailRefused(Invalid):
     code = "email_invalid"
 
@@ -100,6 +101,7 @@ def account_email(raw: str) -> str:
 
 # ---------------------------------------------------------------------------- sign-in limits
 
+
 class SignInLimited(TooManyRequests):
     code = "sign_in_limited"
 
@@ -112,8 +114,10 @@ def sign_in_keys(settings: Settings, client_ip: str, email: str) -> tuple[list[s
 
 def _refuse_sign_in(retry_after: int) -> NoReturn:
     # the same words for a known account as for an unknown one
-    raise SignInLimited("Too many failed attempts from here or for this account; try again later.",
-                        headers={"Retry-After": str(retry_after)})
+    raise SignInLimited(
+        "Too many failed attempts from here or for this account; try again later.",
+        headers={"Retry-After": str(retry_after)},
+    )
 
 
 async def count_sign_in(conn: asyncpg.Connection, settings: Settings, keys: list[str], limits: list[int]) -> None:
@@ -163,6 +167,7 @@ async def login(conn: asyncpg.Connection, email: str, password: str, settings: S
 
 # ---------------------------------------------------------------------------- credentials
 
+
 async def revoke_credentials(conn: asyncpg.Connection, organiser_id: int, *, keep_token: str | None = None) -> None:
     """Revoke every token of an account but `keep_token`, every back-office session and every reset link."""
     await conn.execute(q.REVOKE_OTHER_TOKENS, organiser_id, hash_token(keep_token) if keep_token else None)
@@ -171,7 +176,11 @@ async def revoke_credentials(conn: asyncpg.Connection, organiser_id: int, *, kee
 
 
 async def store_password(
-    conn: asyncpg.Connection, organiser_id: int, password: str, *, keep_token: str | None,
+    conn: asyncpg.Connection,
+    organiser_id: int,
+    password: str,
+    *,
+    keep_token: str | None,
 ) -> None:
     """Set a password (in the caller's transaction): other credentials and open invitations die with the old one."""
     await conn.execute(q.SET_PASSWORD, organiser_id, _hasher.hash(password))
@@ -180,7 +189,13 @@ async def store_password(
 
 
 async def change_password(
-    conn: asyncpg.Connection, actor: Organiser, token: str, current: str, new: str, settings: Settings, client_ip: str,
+    conn: asyncpg.Connection,
+    actor: Organiser,
+    token: str,
+    current: str,
+    new: str,
+    settings: Settings,
+    client_ip: str,
 ) -> None:
     """Set one's own password, proven by the current one; every other token of the account is revoked."""
     keys, limits = sign_in_keys(settings, client_ip, actor.email)
@@ -203,6 +218,7 @@ async def create_admin(conn: asyncpg.Connection, email: str, ttl: timedelta) -> 
 
 # ---------------------------------------------------------------------------- who may change whom
 
+
 class AccountOutOfReach(Forbidden):
     code = "account_out_of_reach"
 
@@ -213,8 +229,10 @@ def may_change(actor: Organiser, account: asyncpg.Record, roles: dict[int, str])
 
 
 def _refuse_out_of_reach() -> NoReturn:
-    raise AccountOutOfReach("This account is an administrator's or has roles in organisations you do not "
-                            "administer: only an administrator can change it.")
+    raise AccountOutOfReach(
+        "This account is an administrator's or has roles in organisations you do not "
+        "administer: only an administrator can change it."
+    )
 
 
 async def _roles(conn: asyncpg.Connection, organiser_id: int) -> list[asyncpg.Record]:
@@ -222,7 +240,9 @@ async def _roles(conn: asyncpg.Connection, organiser_id: int) -> list[asyncpg.Re
 
 
 async def _organisations_to_grant(
-    conn: asyncpg.Connection, actor: Organiser, memberships: list[MembershipIn],
+    conn: asyncpg.Connection,
+    actor: Organiser,
+    memberships: list[MembershipIn],
 ) -> list[int]:
     """The ids of the organisations of `memberships`; 404 for an unknown one, 403 for one the actor does not manage."""
     if len({m.organisation for m in memberships}) != len(memberships):
@@ -275,45 +295,69 @@ async def invite(conn: asyncpg.Connection, actor: Organiser, data: InvitationIn,
         if not account["has_password"]:
             expires_at = await _send_invitation(conn, actor, account, data, settings)
         for org_id, membership in zip(org_ids, data.memberships, strict=True):
-            await audit.record(conn, actor, "person_invited", organisation_id=org_id, detail={
-                "person": account["email"], "role": membership.role, "mail_sent": expires_at is not None})
+            await audit.record(
+                conn,
+                actor,
+                "person_invited",
+                organisation_id=org_id,
+                detail={"person": account["email"], "role": membership.role, "mail_sent": expires_at is not None},
+            )
         held = await _roles(conn, account["id"])
     return InvitationOut(
-        id=account["id"], email=account["email"], name=account["name"],
+        id=account["id"],
+        email=account["email"],
+        name=account["name"],
         memberships=[MembershipIn(r["slug"], r["role"]) for r in held],
-        invitation_sent=expires_at is not None, invitation_expires_at=expires_at,
+        invitation_sent=expires_at is not None,
+        invitation_expires_at=expires_at,
     )
 
 
 async def _send_invitation(
-    conn: asyncpg.Connection, actor: Organiser, account: asyncpg.Record, data: InvitationIn, settings: Settings,
+    conn: asyncpg.Connection,
+    actor: Organiser,
+    account: asyncpg.Record,
+    data: InvitationIn,
+    settings: Settings,
 ) -> datetime:
     """A new invitation (earlier open ones end) and its mail, in the caller's transaction; returns its expiry."""
     await conn.execute(q.SPEND_INVITATIONS, account["id"])
     nonce = secrets.token_bytes(16)
     token = invitation_token(settings.secret_key, nonce)
-    row = await conn.fetchrow(q.INSERT_INVITATION, account["id"], actor.id or None, nonce, hash_token(token),
-                              settings.invitation_ttl)
+    row = await conn.fetchrow(
+        q.INSERT_INVITATION, account["id"], actor.id or None, nonce, hash_token(token), settings.invitation_ttl
+    )
     names = {r["slug"]: r["name"] for r in await conn.fetch(q.ALL_ORGANISATIONS)}
     payload: dict[str, Any] = {
         "invitation": row["id"],
         "inviter": actor.name or actor.email,
         "memberships": [{"organisation": names[m.organisation], "role": m.role} for m in data.memberships],
     }
-    await enqueue(conn, "organiser_invitation", event_id=None, recipient=account["email"], language=data.language,
-                  payload=payload)
+    await enqueue(
+        conn, "organiser_invitation", event_id=None, recipient=account["email"], language=data.language, payload=payload
+    )
     return row["expires_at"]
 
 
 async def save_organiser(
-    conn: asyncpg.Connection, actor: Organiser, data: OrganiserIn, settings: Settings,
+    conn: asyncpg.Connection,
+    actor: Organiser,
+    data: OrganiserIn,
+    settings: Settings,
 ) -> OrganiserOut:
     """The older way to invite (in French); a password in the body is refused."""
     if data.password is not UNSET:
-        raise Invalid.field("password", "Nobody sets another person's password: leave `password` out; a new "
-                                        "account's owner gets an invitation mail to choose one.")
-    invited = await invite(conn, actor, InvitationIn(email=data.email, name=data.name.strip() or data.email,
-                                                     memberships=data.memberships), settings)
+        raise Invalid.field(
+            "password",
+            "Nobody sets another person's password: leave `password` out; a new "
+            "account's owner gets an invitation mail to choose one.",
+        )
+    invited = await invite(
+        conn,
+        actor,
+        InvitationIn(email=data.email, name=data.name.strip() or data.email, memberships=data.memberships),
+        settings,
+    )
     return OrganiserOut(id=invited.id, email=invited.email, name=invited.name, memberships=invited.memberships)
 
 
@@ -332,11 +376,17 @@ async def remove_member(conn: asyncpg.Connection, actor: Organiser, slug: str, o
         if not may_change(actor, account, roles):
             _refuse_out_of_reach()
         await conn.execute(q.DELETE_MEMBERSHIP, organiser_id, org["id"])
-        await audit.record(conn, actor, "person_removed", organisation_id=org["id"],
-                           detail={"person": account["email"], "role": roles[org["id"]]})
+        await audit.record(
+            conn,
+            actor,
+            "person_removed",
+            organisation_id=org["id"],
+            detail={"person": account["email"], "role": roles[org["id"]]},
+        )
 
 
 # ---------------------------------------------------------------------------- the invitation's link
+
 
 class InvitationUnknown(NotFound):
     code = "invitation_unknown"
@@ -362,6 +412,12 @@ async def accept_invitation(conn: asyncpg.Connection, token: str, password: str)
         if not row["usable"]:
             raise InvitationSpent("This invitation link was used already, was replaced, or expired.")
         await store_password(conn, row["organiser_id"], password, keep_token=None)
-        await audit.record(conn, None, "password_set", actor_id=row["organiser_id"], actor_email=row["email"],
-                           detail={"via": "invitation"})
+        await audit.record(
+            conn,
+            None,
+            "password_set",
+            actor_id=row["organiser_id"],
+            actor_email=row["email"],
+            detail={"via": "invitation"},
+        )
     return row

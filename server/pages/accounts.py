@@ -49,8 +49,14 @@ class InvitationPages(Controller):
         invitation = await self._usable(conn, token, request, settings)
         if invitation is None:
             return self._page(request, settings, lang, None, status_code=410)
-        return self._page(request, settings, lang, invitation, token, memberships=await conn.fetch(
-            org_q.ACCOUNT_MEMBERSHIPS, invitation["organiser_id"]))
+        return self._page(
+            request,
+            settings,
+            lang,
+            invitation,
+            token,
+            memberships=await conn.fetch(org_q.ACCOUNT_MEMBERSHIPS, invitation["organiser_id"]),
+        )
 
     @post("/invitations/{token:str}")
     async def choose(self, token: Token, request: Request, conn: asyncpg.Connection, settings: Settings) -> Response:
@@ -64,8 +70,9 @@ class InvitationPages(Controller):
         password, confirm = str(form.get("password", "")), str(form.get("password_confirm", ""))
         if errors := password_errors(password, confirm, lang):
             memberships = await conn.fetch(org_q.ACCOUNT_MEMBERSHIPS, invitation["organiser_id"])
-            return self._page(request, settings, lang, invitation, token, errors=errors, memberships=memberships,
-                              status_code=422)
+            return self._page(
+                request, settings, lang, invitation, token, errors=errors, memberships=memberships, status_code=422
+            )
         try:
             await accounts.accept_invitation(conn, token, password)
         except (accounts.InvitationUnknown, accounts.InvitationSpent):  # spent meanwhile, by a twin request
@@ -92,8 +99,17 @@ class InvitationPages(Controller):
         return invitation
 
     def _page(
-        self, request: Request, settings: Settings, lang: str, invitation: Any, token: str = "", *,
-        errors: dict[str, str] | None = None, memberships: Any = (), status_code: int = 200, done: bool = False,
+        self,
+        request: Request,
+        settings: Settings,
+        lang: str,
+        invitation: Any,
+        token: str = "",
+        *,
+        errors: dict[str, str] | None = None,
+        memberships: Any = (),
+        status_code: int = 200,
+        done: bool = False,
     ) -> Response[str]:
         form_token, cookies = csrf.issue(request, settings)
         context: dict[str, Any] = {
@@ -109,5 +125,13 @@ class InvitationPages(Controller):
             "max_password": MAX_PASSWORD,
         }
         path = request.url.path
-        return render(request, "invitation.html", context, lang=lang, page_path=path, status_code=status_code,
-                      cookies=cookies, private=True)
+        return render(
+            request,
+            "invitation.html",
+            context,
+            lang=lang,
+            page_path=path,
+            status_code=status_code,
+            cookies=cookies,
+            private=True,
+        )

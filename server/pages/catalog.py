@@ -9,7 +9,6 @@ translation in any language.
 from __future__ import annotations
 
 import sys
-
 from pathlib import Path
 
 from babel.messages.catalog import Catalog
@@ -36,10 +35,18 @@ KEYWORDS = {"_": None, "gettext": None, "ngettext": (1, 2), "N_": None}
 def extract() -> Catalog:
     """Every message of pages, mails, feeds and exports, with where it is used."""
     template = Catalog(domain=DOMAIN, project="Zesummen public pages")
-    options = {"pages/templates/**.html": JINJA_OPTIONS, "notifications/templates/**.j2": JINJA_OPTIONS,
-               "backoffice/templates/**.html": JINJA_OPTIONS, "reports/templates/**.html": JINJA_OPTIONS}
+    options = {
+        "pages/templates/**.html": JINJA_OPTIONS,
+        "notifications/templates/**.j2": JINJA_OPTIONS,
+        "backoffice/templates/**.html": JINJA_OPTIONS,
+        "reports/templates/**.html": JINJA_OPTIONS,
+    }
     for filename, lineno, message, comments, context in extract_from_dir(
-        SERVER_DIR, MESSAGE_SOURCES, options, keywords=KEYWORDS, strip_comment_tags=True,
+        SERVER_DIR,
+        MESSAGE_SOURCES,
+        options,
+        keywords=KEYWORDS,
+        strip_comment_tags=True,
     ):
         template.add(message, None, [(filename, lineno)], auto_comments=comments, context=context)
     return template
@@ -52,8 +59,11 @@ def missing(catalog: Catalog, template: Catalog) -> list[str]:
         if not message.id:
             continue
         found = catalog.get(message.id, message.context)
-        strings = found.string if found is not None and isinstance(found.string, (list, tuple)) else (
-            [found.string] if found is not None else [])
+        strings = (
+            found.string
+            if found is not None and isinstance(found.string, (list, tuple))
+            else ([found.string] if found is not None else [])
+        )
         if found is None or found.fuzzy or not strings or not all(s and s.strip() for s in strings):
             gaps.append(message.id if isinstance(message.id, str) else message.id[0])
     return gaps

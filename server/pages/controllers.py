@@ -21,8 +21,8 @@ from server.pages import csrf, forms, service
 from server.pages.errors import CODE_TEXTS, page_exception_handlers
 from server.pages.render import page_language, render, stylesheet, with_query
 from server.pages.translations import N_, gettext, load_all
-from server.registrations import joins, qr
-from server.registrations import manage, service as registrations
+from server.registrations import joins, manage, qr
+from server.registrations import service as registrations
 from server.registrations.controllers import client_address
 from server.settings import Settings
 
@@ -51,33 +51,69 @@ STATUS_LABELS = {
 # what the page after registering says, by what the request got (the API's answer, which is the
 # same for a known address as for a new one, so the page tells no stranger who is registered)
 OUTCOMES = {
-    "pending": N_("Check your mailbox: we have sent you an email. Open the link in it to confirm your registration and keep your place."),
+    "pending": N_(
+        "Check your mailbox: we have sent you an email. Open the link in it to confirm your registration and keep your place."
+    ),
     "confirmed": N_("You are registered. We have sent you an email with the details and your personal link."),
-    "waitlisted": N_("The event is full: you are on the waiting list. We have sent you an email and will write again as soon as a place becomes free."),
-    "series": N_("We have sent you one email listing every date with the state of your registration. Open the link in it to confirm."),
+    "waitlisted": N_(
+        "The event is full: you are on the waiting list. We have sent you an email and will write again as soon as a place becomes free."
+    ),
+    "series": N_(
+        "We have sent you one email listing every date with the state of your registration. Open the link in it to confirm."
+    ),
 }
 
 # what a join link that does not lead to the conference says, by refusal (registrations/joins.py),
 # with the page's status: the person's link is fine but the conference is not for them (now)
 JOIN_REFUSALS = {
-    "unknown": (404, N_("This link does not work"), N_(
-        "This join link is not valid or no longer works, for example because the registration's data "
-        "was erased. If you are registered, use the link in your most recent email.")),
-    "cancelled": (410, N_("Your registration is cancelled"), N_(
-        "This registration was cancelled, so this link no longer leads to the web conference. "
-        "You can register again as long as registration is open.")),
-    "expired": (410, N_("Your registration was not confirmed"), N_(
-        "This registration was not confirmed in time, so this link does not lead to the web conference. "
-        "You can register again as long as registration is open.")),
-    "not_confirmed": (409, N_("Your registration is not confirmed yet"), N_(
-        "This link will lead to the web conference once your registration is confirmed. "
-        "We will write to you as soon as it is.")),
-    "event_cancelled": (410, N_("This event has been cancelled"), N_(
-        "The organisers have cancelled this web conference, so there is nothing to join. "
-        "We are sorry for the trouble.")),
-    "no_link": (409, N_("The web conference is not open yet"), N_(
-        "The organisers have not given the link to the web conference yet. "
-        "Please try this link again a little before the start.")),
+    "unknown": (
+        404,
+        N_("This link does not work"),
+        N_(
+            "This join link is not valid or no longer works, for example because the registration's data "
+            "was erased. If you are registered, use the link in your most recent email."
+        ),
+    ),
+    "cancelled": (
+        410,
+        N_("Your registration is cancelled"),
+        N_(
+            "This registration was cancelled, so this link no longer leads to the web conference. "
+            "You can register again as long as registration is open."
+        ),
+    ),
+    "expired": (
+        410,
+        N_("Your registration was not confirmed"),
+        N_(
+            "This registration was not confirmed in time, so this link does not lead to the web conference. "
+            "You can register again as long as registration is open."
+        ),
+    ),
+    "not_confirmed": (
+        409,
+        N_("Your registration is not confirmed yet"),
+        N_(
+            "This link will lead to the web conference once your registration is confirmed. "
+            "We will write to you as soon as it is."
+        ),
+    ),
+    "event_cancelled": (
+        410,
+        N_("This event has been cancelled"),
+        N_(
+            "The organisers have cancelled this web conference, so there is nothing to join. "
+            "We are sorry for the trouble."
+        ),
+    ),
+    "no_link": (
+        409,
+        N_("The web conference is not open yet"),
+        N_(
+            "The organisers have not given the link to the web conference yet. "
+            "Please try this link again a little before the start."
+        ),
+    ),
 }
 
 
@@ -87,24 +123,46 @@ def paragraphs(text: str) -> list[str]:
 
 
 async def event_form_page(
-    request: Request, conn: asyncpg.Connection, settings: Settings, slug: str, lang: str,
-    *, values: dict[str, str] | None = None, errors: dict[str, str] | None = None, status_code: int = 200,
+    request: Request,
+    conn: asyncpg.Connection,
+    settings: Settings,
+    slug: str,
+    lang: str,
+    *,
+    values: dict[str, str] | None = None,
+    errors: dict[str, str] | None = None,
+    status_code: int = 200,
     headers: dict[str, str] | None = None,
 ) -> Response[str]:
     """The event page with its form (again with the person's values and errors after a refusal)."""
     event = await get_public(conn, slug, lang, settings)
     token, cookies = csrf.issue(request, settings)
-    context = event_page_context(event, lang, await service.communes(conn), settings, csrf_token=token,
-                                 values=values, errors=errors)
-    response = render(request, "event.html", context, lang=lang, page_path=f"/events/{event.slug}",
-                      status_code=status_code, cookies=cookies, private=True)
+    context = event_page_context(
+        event, lang, await service.communes(conn), settings, csrf_token=token, values=values, errors=errors
+    )
+    response = render(
+        request,
+        "event.html",
+        context,
+        lang=lang,
+        page_path=f"/events/{event.slug}",
+        status_code=status_code,
+        cookies=cookies,
+        private=True,
+    )
     response.headers.update(headers or {})
     return response
 
 
 def event_page_context(
-    event: EventOut, lang: str, communes: list[Any], settings: Settings, *, csrf_token: str,
-    values: dict[str, str] | None = None, errors: dict[str, str] | None = None,
+    event: EventOut,
+    lang: str,
+    communes: list[Any],
+    settings: Settings,
+    *,
+    csrf_token: str,
+    values: dict[str, str] | None = None,
+    errors: dict[str, str] | None = None,
 ) -> dict[str, Any]:
     """What event.html shows of an event in `lang` (the public page, and the back-office's preview of it)."""
     opens_on = None
@@ -160,8 +218,10 @@ class PagesController(Controller):
             "filters": filters,
             "filtered": any(filter_query.values()),
             "kinds": [(kind, kind_label(kind, lang)) for kind in KINDS],
-            "spoken_options": sorted(((code, forms.language_name(code, lang)) for code in LANGUAGES),
-                                     key=lambda option: collation_key(option[1])),
+            "spoken_options": sorted(
+                ((code, forms.language_name(code, lang)) for code in LANGUAGES),
+                key=lambda option: collation_key(option[1]),
+            ),
             "communes": await service.communes(conn),
             "next_url": with_query("/", {**filter_query, "cursor": page.next_cursor}),
         }
@@ -186,21 +246,34 @@ class PagesController(Controller):
         values = forms.form_values(form)
         data, errors = forms.read_registration(values, lang)
         if data is None:
-            return await event_form_page(request, conn, settings, slug, lang, values=values, errors=errors, status_code=422)
+            return await event_form_page(
+                request, conn, settings, slug, lang, values=values, errors=errors, status_code=422
+            )
         try:
-            accepted = await registrations.register(conn, slug, data, settings, client_ip=client_address(request, settings))
+            accepted = await registrations.register(
+                conn, slug, data, settings, client_ip=client_address(request, settings)
+            )
         except DomainError as exc:
             if exc.status == 404 or exc.status >= 500:
                 raise
             return await event_form_page(
-                request, conn, settings, slug, lang, values=values, errors=forms.refusal_errors(exc, lang),
-                status_code=exc.status, headers=exc.headers,
+                request,
+                conn,
+                settings,
+                slug,
+                lang,
+                values=values,
+                errors=forms.refusal_errors(exc, lang),
+                status_code=exc.status,
+                headers=exc.headers,
             )
         outcome = "series" if len(accepted.dates) > 1 else accepted.dates[0].status
         return see_other(f"/events/{slug}/registered?outcome={outcome}&lang={lang}")
 
     @get("/events/{slug:str}/registered")
-    async def registered(self, slug: Slug, request: Request, conn: asyncpg.Connection, settings: Settings) -> Response[str]:
+    async def registered(
+        self, slug: Slug, request: Request, conn: asyncpg.Connection, settings: Settings
+    ) -> Response[str]:
         """What happens next, after registering."""
         lang, _ = page_language(request)
         event = await get_public(conn, slug, lang, settings)
@@ -208,7 +281,9 @@ class PagesController(Controller):
         return render(request, "registered.html", {"event": event, "outcome": outcome}, lang=lang, private=True)
 
     @get("/r/{token:str}")
-    async def manage(self, token: Token, request: Request, conn: asyncpg.Connection, settings: Settings) -> Response[str]:
+    async def manage(
+        self, token: Token, request: Request, conn: asyncpg.Connection, settings: Settings
+    ) -> Response[str]:
         """The manage page behind the link in every email."""
         lang, chosen = page_language(request)
         registration = await manage.view(conn, token, lang, settings)
@@ -216,8 +291,9 @@ class PagesController(Controller):
             # a first visit from the email reads in the language the person registered in
             lang = registration.language
             registration = await manage.view(conn, token, lang, settings)
-        return manage_page(request, settings, token, registration, lang,
-                           checkin=await manage.checkin_url_for(conn, token, settings))
+        return manage_page(
+            request, settings, token, registration, lang, checkin=await manage.checkin_url_for(conn, token, settings)
+        )
 
     @post("/r/{token:str}/confirm")
     async def confirm(self, token: Token, request: Request, conn: asyncpg.Connection, settings: Settings) -> Redirect:
@@ -233,7 +309,8 @@ class PagesController(Controller):
         csrf.check(request, await request.form(), settings)
         every_date = request.query_params.get("whole_series") == "yes"
         return await after_change(
-            token, lambda: manage.cancel(conn, token, lang, settings, whole_series=every_date), "cancelled", lang)
+            token, lambda: manage.cancel(conn, token, lang, settings, whole_series=every_date), "cancelled", lang
+        )
 
     @post("/r/{token:str}/erase")
     async def erase(self, token: Token, request: Request, conn: asyncpg.Connection, settings: Settings) -> Response:
@@ -243,7 +320,9 @@ class PagesController(Controller):
         csrf.check(request, form, settings)
         if form.get("confirm_erase") != "yes":
             registration = await manage.view(conn, token, lang, settings)
-            errors = {"confirm_erase": gettext(lang, N_("Please tick the box to confirm that your data may be erased."))}
+            errors = {
+                "confirm_erase": gettext(lang, N_("Please tick the box to confirm that your data may be erased."))
+            }
             return manage_page(request, settings, token, registration, lang, errors=errors, status_code=422)
         await manage.erase(conn, token, settings)
         return see_other(f"/erased?lang={lang}")
@@ -259,8 +338,15 @@ class PagesController(Controller):
         if not chosen and outcome.language:
             lang = outcome.language
         status, heading, text = JOIN_REFUSALS[outcome.refusal or "unknown"]
-        return render(request, "join.html", {"heading": heading, "text": text}, lang=lang, page_path=f"/j/{token}",
-                      status_code=status, private=True)
+        return render(
+            request,
+            "join.html",
+            {"heading": heading, "text": text},
+            lang=lang,
+            page_path=f"/j/{token}",
+            status_code=status,
+            private=True,
+        )
 
     @get("/erased")
     async def erased(self, request: Request) -> Response[str]:
@@ -285,13 +371,23 @@ class PagesController(Controller):
         sheet = stylesheet()
         if name != sheet.name:
             raise NotFound("No such file.")
-        return Response(sheet.body, media_type="text/css", headers={
-            "Cache-Control": f"public, max-age={YEAR}, immutable", "X-Content-Type-Options": "nosniff"})
+        return Response(
+            sheet.body,
+            media_type="text/css",
+            headers={"Cache-Control": f"public, max-age={YEAR}, immutable", "X-Content-Type-Options": "nosniff"},
+        )
 
 
 def manage_page(
-    request: Request, settings: Settings, token: str, registration: Any, lang: str,
-    *, errors: dict[str, str] | None = None, status_code: int = 200, checkin: str | None = None,
+    request: Request,
+    settings: Settings,
+    token: str,
+    registration: Any,
+    lang: str,
+    *,
+    errors: dict[str, str] | None = None,
+    status_code: int = 200,
+    checkin: str | None = None,
 ) -> Response[str]:
     """The manage page of one registration, with the check-in QR code (inline SVG) when `checkin` is given."""
     form_token, cookies = csrf.issue(request, settings)
@@ -315,8 +411,16 @@ def manage_page(
     # the door's QR code for a confirmed place; a web conference marks its own attendance (/j/)
     if checkin and registration.status == "confirmed" and registration.event.kind != "webconference":
         context["checkin_qr"] = qr.svg(checkin, gettext(lang, N_("Your check-in code")))
-    return render(request, "manage.html", context, lang=lang, page_path=f"/r/{token}", status_code=status_code,
-                  cookies=cookies, private=True)
+    return render(
+        request,
+        "manage.html",
+        context,
+        lang=lang,
+        page_path=f"/r/{token}",
+        status_code=status_code,
+        cookies=cookies,
+        private=True,
+    )
 
 
 async def after_change(token: str, change: Any, done: str, lang: str) -> Redirect:

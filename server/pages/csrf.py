@@ -42,7 +42,11 @@ def issue(request: Request, settings: Settings) -> tuple[str, list[Cookie]]:
         return form_token(settings, value), []
     value = secrets.token_urlsafe(32)
     cookie = Cookie(
-        key=COOKIE, value=value, path="/", httponly=True, samesite="lax",
+        key=COOKIE,
+        value=value,
+        path="/",
+        httponly=True,
+        samesite="lax",
         secure=settings.base.startswith("https://"),
     )
     return form_token(settings, value), [cookie]
@@ -63,5 +67,7 @@ def check(request: Request, form: dict[str, str], settings: Settings) -> None:
     value = request.cookies.get(COOKIE, "")
     sent = form.get(FIELD, "")
     # compared as bytes: compare_digest refuses str with non-ASCII characters (a 500, found by fuzzing)
-    if not _COOKIE_SHAPE.match(value) or not hmac.compare_digest(form_token(settings, value).encode(), str(sent).encode()):
+    if not _COOKIE_SHAPE.match(value) or not hmac.compare_digest(
+        form_token(settings, value).encode(), str(sent).encode()
+    ):
         raise CsrfRefused("The form token is missing or does not match.")

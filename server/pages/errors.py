@@ -22,41 +22,56 @@ log = logging.getLogger(__name__)
 
 # (heading, explanation) by HTTP status
 STATUS_TEXTS: dict[int, tuple[str, str]] = {
-    400: (N_("We could not read this request"),
-          N_("The address or the form was not complete. Go back and try again.")),
-    403: (N_("This form could not be accepted"),
-          N_("For your safety, forms are only accepted from this site and with cookies allowed. "
-             "Go back, reload the page and send the form again.")),
-    404: (N_("Page not found"),
-          N_("We cannot find this page. The event may have been removed, or the address may be incomplete.")),
-    405: (N_("Page not found"),
-          N_("We cannot find this page. The event may have been removed, or the address may be incomplete.")),
-    409: (N_("This is no longer possible"),
-          N_("The registration has changed in the meantime. Open the manage page again to see where it stands.")),
-    410: (N_("This link no longer works"),
-          N_("The link has expired, or the registration behind it has been cancelled or erased.")),
-    413: (N_("We could not read this request"),
-          N_("The form was too long. Shorten the texts and try again.")),
-    422: (N_("We could not read this request"),
-          N_("The address or the form was not complete. Go back and try again.")),
-    429: (N_("Too many attempts"),
-          N_("There were many requests from your connection in a short time. Please wait a few minutes and try again.")),
-    500: (N_("Something went wrong on our side"),
-          N_("Please try again later. We have been told about the problem.")),
-    503: (N_("The service is not available right now"),
-          N_("Please try again in a few minutes.")),
+    400: (N_("We could not read this request"), N_("The address or the form was not complete. Go back and try again.")),
+    403: (
+        N_("This form could not be accepted"),
+        N_(
+            "For your safety, forms are only accepted from this site and with cookies allowed. "
+            "Go back, reload the page and send the form again."
+        ),
+    ),
+    404: (
+        N_("Page not found"),
+        N_("We cannot find this page. The event may have been removed, or the address may be incomplete."),
+    ),
+    405: (
+        N_("Page not found"),
+        N_("We cannot find this page. The event may have been removed, or the address may be incomplete."),
+    ),
+    409: (
+        N_("This is no longer possible"),
+        N_("The registration has changed in the meantime. Open the manage page again to see where it stands."),
+    ),
+    410: (
+        N_("This link no longer works"),
+        N_("The link has expired, or the registration behind it has been cancelled or erased."),
+    ),
+    413: (N_("We could not read this request"), N_("The form was too long. Shorten the texts and try again.")),
+    422: (N_("We could not read this request"), N_("The address or the form was not complete. Go back and try again.")),
+    429: (
+        N_("Too many attempts"),
+        N_("There were many requests from your connection in a short time. Please wait a few minutes and try again."),
+    ),
+    500: (N_("Something went wrong on our side"), N_("Please try again later. We have been told about the problem.")),
+    503: (N_("The service is not available right now"), N_("Please try again in a few minutes.")),
 }
 
 # sentences for the registrations domain's refusal codes (contract.md), shown instead of the status's
 CODE_TEXTS: dict[str, str] = {
-    "token_unknown": N_("This manage link is unknown or no longer valid. If you registered, the email we sent you has the right link."),
+    "token_unknown": N_(
+        "This manage link is unknown or no longer valid. If you registered, the email we sent you has the right link."
+    ),
     "registration_not_open": N_("Registration for this event is not open yet."),
     "registration_closed": N_("Registration for this event is closed."),
     "event_cancelled": N_("This event has been cancelled."),
-    "rate_limited": N_("There were many registrations from your connection or for your address in a short time. Please wait a while and try again."),
+    "rate_limited": N_(
+        "There were many registrations from your connection or for your address in a short time. Please wait a while and try again."
+    ),
     "consent_required": N_("Please agree to the privacy notice so that we may keep your registration."),
-    "csrf": N_("For your safety, forms are only accepted from this site and with cookies allowed. "
-               "Go back, reload the page and send the form again."),
+    "csrf": N_(
+        "For your safety, forms are only accepted from this site and with cookies allowed. "
+        "Go back, reload the page and send the form again."
+    ),
 }
 
 NOT_HTML_PREFIXES = ("/api/", "/api", "/schema", "/healthz", "/readyz", "/static/", "/calendar.ics")
@@ -73,8 +88,13 @@ def error_page(request: Request, status: int, code: str = "", headers: dict[str,
     lang, _ = page_language(request)
     heading, text = explanation(status, code)
     response = render(
-        request, "error.html", {"status": status, "heading": heading, "text": text},
-        lang=lang, page_path=None if request.method == "GET" else "/", status_code=status, private=True,
+        request,
+        "error.html",
+        {"status": status, "heading": heading, "text": text},
+        lang=lang,
+        page_path=None if request.method == "GET" else "/",
+        status_code=status,
+        private=True,
     )
     response.headers.update(headers or {})
     return response
@@ -85,7 +105,9 @@ def _domain_error(request: Request, exc: DomainError) -> Response[str]:
 
 
 def _http_error(request: Request, exc: HTTPException) -> Response[str]:
-    return error_page(request, exc.status_code, "", {k: v for k, v in (exc.headers or {}).items() if k.lower() == "allow"})
+    return error_page(
+        request, exc.status_code, "", {k: v for k, v in (exc.headers or {}).items() if k.lower() == "allow"}
+    )
 
 
 def _validation_error(request: Request, _: ValidationException) -> Response[str]:

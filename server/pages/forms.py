@@ -53,8 +53,27 @@ CODE_FIELDS = {"consent_required": "consent", "commune_unknown": "commune"}
 # languages an interpreter is most often asked for in Luxembourg (ISO 639 codes), with the two
 # sign languages used here; any other tag the service accepts can still come through the API
 INTERPRETATION_LANGUAGES = (
-    "fr", "de", "lb", "en", "pt", "it", "es", "ar", "fa", "ps", "ti", "so", "tr", "ku", "sq", "sr", "ru", "uk", "zh",
-    "gsg", "fsl",
+    "fr",
+    "de",
+    "lb",
+    "en",
+    "pt",
+    "it",
+    "es",
+    "ar",
+    "fa",
+    "ps",
+    "ti",
+    "so",
+    "tr",
+    "ku",
+    "sq",
+    "sr",
+    "ru",
+    "uk",
+    "zh",
+    "gsg",
+    "fsl",
 )
 SIGN_LANGUAGES = {"gsg": N_("German Sign Language"), "fsl": N_("French Sign Language")}
 

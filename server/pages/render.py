@@ -24,8 +24,7 @@ ONE_YEAR = 365 * 24 * 3600
 # No script may run, styles come only from our own stylesheet, forms post only to us, and no
 # other site may frame the pages (clickjacking of the cancel and erase buttons).
 CONTENT_SECURITY_POLICY = (
-    "default-src 'none'; style-src 'self'; img-src 'self'; form-action 'self'; "
-    "base-uri 'none'; frame-ancestors 'none'"
+    "default-src 'none'; style-src 'self'; img-src 'self'; form-action 'self'; base-uri 'none'; frame-ancestors 'none'"
 )
 SECURITY_HEADERS = {
     "Content-Security-Policy": CONTENT_SECURITY_POLICY,
@@ -125,8 +124,10 @@ def render(
 ) -> Response[str]:
     """A page as an HTML response with the security headers; remembers a language chosen by ?lang=."""
     page_path = page_path or request.url.path
-    html = environment(lang).get_template(template).render(
-        **context, switcher=language_links(request, page_path), page_path=page_path
+    html = (
+        environment(lang)
+        .get_template(template)
+        .render(**context, switcher=language_links(request, page_path), page_path=page_path)
     )
     headers = dict(SECURITY_HEADERS)
     headers["Vary"] = "Accept-Language, Cookie"
@@ -136,6 +137,9 @@ def render(
     asked = (request.query_params.get("lang") or "").lower()[:2]
     if asked in LANGUAGES and request.cookies.get(LANG_COOKIE) != asked:
         secure = request.app.state.settings.base.startswith("https://")
-        jar.append(Cookie(key=LANG_COOKIE, value=asked, max_age=ONE_YEAR, path="/", samesite="lax", httponly=True,
-                          secure=secure))
+        jar.append(
+            Cookie(
+                key=LANG_COOKIE, value=asked, max_age=ONE_YEAR, path="/", samesite="lax", httponly=True, secure=secure
+            )
+        )
     return Response(html, media_type=MediaType.HTML, status_code=status_code, headers=headers, cookies=jar)

@@ -12,8 +12,8 @@ import asyncpg
 import msgspec
 
 from server.events.labels import KINDS, kind_label
-from server.events.schemas import EventFilters, EventOut
 from server.events.listing import list_public
+from server.events.schemas import EventFilters, EventOut
 from server.i18n import LANGUAGES, collation_key, format_day, format_time_range
 from server.pages import queries as q
 from server.settings import Settings
@@ -63,7 +63,7 @@ def read_filters(params: dict[str, str]) -> EventFilters:
 
 
 def place_of(event: EventOut, lang: str) -> str:
-    """"Web-conférence", else the commune, else the localised location (e.g. "En ligne")."""
+    """ "Web-conférence", else the commune, else the localised location (e.g. "En ligne")."""
     if event.kind == "webconference":
         return kind_label("webconference", lang)
     return event.commune or event.location
@@ -79,8 +79,16 @@ def excerpt_of(event: EventOut) -> str:
 
 def feed_links(filters: EventFilters, lang: str, settings: Settings) -> tuple[str, str]:
     """(https, webcal) links of the iCal feed with the same filters, built from BASE_URL."""
-    query = {key: value for key, value in (
-        ("kind", filters.kind), ("spoken", filters.spoken), ("commune", filters.commune), ("lang", lang)) if value}
+    query = {
+        key: value
+        for key, value in (
+            ("kind", filters.kind),
+            ("spoken", filters.spoken),
+            ("commune", filters.commune),
+            ("lang", lang),
+        )
+        if value
+    }
     https = f"{settings.base}/calendar.ics?{urlencode(query)}"
     return https, re.sub(r"^https?://", "webcal://", https)
 
@@ -94,19 +102,23 @@ async def upcoming(
     for event in page.items:
         local: date = event.starts_at.astimezone(ZoneInfo(event.timezone)).date()
         if not days or days[-1].iso != local.isoformat():
-            days.append(Day(
-                iso=local.isoformat(),
-                day=format_day(event.starts_at, event.timezone, lang, "d"),
-                month=format_day(event.starts_at, event.timezone, lang, "MMM").rstrip("."),
-                weekday=format_day(event.starts_at, event.timezone, lang, "EEE").rstrip("."),
-                full=format_day(event.starts_at, event.timezone, lang),
-            ))
-        days[-1].events.append(ListedEvent(
-            event=event,
-            time_range=format_time_range(event.starts_at, event.ends_at, event.timezone, lang),
-            place=place_of(event, lang),
-            excerpt=excerpt_of(event),
-        ))
+            days.append(
+                Day(
+                    iso=local.isoformat(),
+                    day=format_day(event.starts_at, event.timezone, lang, "d"),
+                    month=format_day(event.starts_at, event.timezone, lang, "MMM").rstrip("."),
+                    weekday=format_day(event.starts_at, event.timezone, lang, "EEE").rstrip("."),
+                    full=format_day(event.starts_at, event.timezone, lang),
+                )
+            )
+        days[-1].events.append(
+            ListedEvent(
+                event=event,
+                time_range=format_time_range(event.starts_at, event.ends_at, event.timezone, lang),
+                place=place_of(event, lang),
+                excerpt=excerpt_of(event),
+            )
+        )
     https, webcal = feed_links(filters, lang, settings)
     return Upcoming(days=days, next_cursor=page.next_cursor, feed_url=https, webcal_url=webcal)
 
@@ -122,4 +134,3 @@ async def communes(conn: asyncpg.Connection) -> list[Commune]:
     """Luxembourg's communes in alphabetical order."""
     rows = await conn.fetch(q.COMMUNES)
     return sorted((Commune(row["name"], row["canton"]) for row in rows), key=lambda c: collation_key(c.name))
-

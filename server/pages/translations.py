@@ -6,8 +6,18 @@ from pathlib import Path
 
 from server.i18n import DOMAIN, LOCALE_DIR, N_, gettext, load_all, po_path, read_catalog, translations
 
-__all__ = ["DOMAIN", "LANGUAGE_NAMES", "LOCALE_DIR", "N_", "PACKAGE_DIR", "gettext", "load_all", "po_path",
-           "read_catalog", "translations"]
+__all__ = [
+    "DOMAIN",
+    "LANGUAGE_NAMES",
+    "LOCALE_DIR",
+    "N_",
+    "PACKAGE_DIR",
+    "gettext",
+    "load_all",
+    "po_path",
+    "read_catalog",
+    "translations",
+]
 
 PACKAGE_DIR = Path(__file__).resolve().parent
 

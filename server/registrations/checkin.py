@@ -42,8 +42,11 @@ async def _target(conn: asyncpg.Connection, organiser: Organiser, token: str, se
     """The registration behind a check-in token if the organiser may mark it present; else the refusals below."""
     registration_id = scoped_token_id(token)
     row = await conn.fetchrow(q.CHECKIN_TARGET, registration_id) if registration_id is not None else None
-    if (row is None or not scoped_token_matches(settings.secret_key, "checkin", token, row["id"], row["token_nonce"])
-            or not organiser.can_read(row["organisation_id"])):
+    if (
+        row is None
+        or not scoped_token_matches(settings.secret_key, "checkin", token, row["id"], row["token_nonce"])
+        or not organiser.can_read(row["organisation_id"])
+    ):
         raise CheckinUnknown("This check-in code is not valid (any more).")
     if not organiser.can_write(row["organisation_id"]):
         raise Forbidden("Your role in this organisation does not allow changes.")
@@ -54,12 +57,21 @@ async def _target(conn: asyncpg.Connection, organiser: Organiser, token: str, se
 
 def _checked_in(row: asyncpg.Record, lang: str, already_present: bool) -> CheckedIn:
     title, _ = localise(row["event_title"], lang, list(row["event_languages"]))
-    return CheckedIn(registration_id=row["id"], name=row["name"], event=row["event_slug"], event_title=title,
-                     already_present=already_present)
+    return CheckedIn(
+        registration_id=row["id"],
+        name=row["name"],
+        event=row["event_slug"],
+        event_title=title,
+        already_present=already_present,
+    )
 
 
 async def preview(
-    conn: asyncpg.Connection, organiser: Organiser, token: str, lang: str, settings: Settings,
+    conn: asyncpg.Connection,
+    organiser: Organiser,
+    token: str,
+    lang: str,
+    settings: Settings,
 ) -> CheckedIn:
     """Who a check-in token would mark present, with the same refusals as `check_in`, changing nothing."""
     row = await _target(conn, organiser, token, settings)
@@ -67,7 +79,11 @@ async def preview(
 
 
 async def check_in(
-    conn: asyncpg.Connection, organiser: Organiser, token: str, lang: str, settings: Settings,
+    conn: asyncpg.Connection,
+    organiser: Organiser,
+    token: str,
+    lang: str,
+    settings: Settings,
 ) -> CheckedIn:
     """Mark the person behind a check-in token present.
 

@@ -44,8 +44,9 @@ _ALONE = object()  # the batch's runner was cancelled: its outcome is unknown, s
 class GroupCommit(Generic[Item, Outcome]):
     """Runs `run(conn, key, items)` (one outcome per item, in order) for items of one key that came together."""
 
-    def __init__(self, run: Callable[[asyncpg.Connection, Hashable, list[Item]], Awaitable[list[Outcome]]],
-                 *, most: int = 64) -> None:
+    def __init__(
+        self, run: Callable[[asyncpg.Connection, Hashable, list[Item]], Awaitable[list[Outcome]]], *, most: int = 64
+    ) -> None:
         self._run = run
         self._most = most
         # the requests waiting per (event loop, key); a key is present while one of its batches runs
@@ -77,8 +78,9 @@ class GroupCommit(Generic[Item, Outcome]):
                 return told
         return await self._run_batch(connect, key, line_key, line)
 
-    async def _run_batch(self, connect: Connect, key: Hashable, line_key: tuple[int, Hashable],
-                         line: list[_Waiting[Item]]) -> Outcome:
+    async def _run_batch(
+        self, connect: Connect, key: Hashable, line_key: tuple[int, Hashable], line: list[_Waiting[Item]]
+    ) -> Outcome:
         # the one who runs is first in line, so its own item is the batch's first
         batch = line[: self._most]
         del line[: self._most]
@@ -101,7 +103,7 @@ class GroupCommit(Generic[Item, Outcome]):
             raise
         finally:
             self._hand_over(line_key, line)
-        for waiting, outcome in zip(batch[1:], outcomes[1:]):
+        for waiting, outcome in zip(batch[1:], outcomes[1:], strict=False):
             if not waiting.future.done():
                 waiting.future.set_result(outcome)
         return outcomes[0]

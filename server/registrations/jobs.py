@@ -29,7 +29,9 @@ async def anonymise_due(conn: asyncpg.Connection, settings: Settings) -> int:
     done = 0
     while True:
         async with conn.transaction():
-            ids = [r["id"] for r in await conn.fetch(q.DUE_FOR_ANONYMISATION, settings.anonymise_after, ANONYMISE_BATCH)]
+            ids = [
+                r["id"] for r in await conn.fetch(q.DUE_FOR_ANONYMISATION, settings.anonymise_after, ANONYMISE_BATCH)
+            ]
             if ids:
                 await conn.execute(q.ANONYMISE, ids, False)
                 await conn.execute(q.FORGET_RECIPIENTS, ids, "anonymised after the event")

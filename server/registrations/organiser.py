@@ -19,6 +19,8 @@ from server.errors import Conflict, FieldError, Forbidden, Invalid, NotFound
 from server.events.service import readable_event
 from server.organisers.schemas import Organiser
 from server.registrations import queries as q
+from server.registrations.manage import cancel_registrations
+from server.registrations.refusals import EventCancelled, EventFull
 from server.registrations.schemas import (
     AttendanceIn,
     AttendanceOut,
@@ -28,8 +30,6 @@ from server.registrations.schemas import (
     RegistrationPatch,
     RegistrationStats,
 )
-from server.registrations.manage import cancel_registrations
-from server.registrations.refusals import EventCancelled, EventFull
 from server.registrations.seats import (
     LIVE,
     Person,
@@ -70,7 +70,9 @@ async def _event_for(conn: asyncpg.Connection, organiser: Organiser, slug: str, 
     return event
 
 
-async def _registration_for(conn: asyncpg.Connection, organiser: Organiser, registration_id: int, *, write: bool) -> asyncpg.Record:
+async def _registration_for(
+    conn: asyncpg.Connection, organiser: Organiser, registration_id: int, *, write: bool
+) -> asyncpg.Record:
     """The registration if this organiser may read it (and write, when asked), else 404 or 403."""
     row = await conn.fetchrow(q.REGISTRATION_FOR_ORGANISER, registration_id)
     if row is None or not organiser.can_read(row["organisation_id"]):
@@ -83,20 +85,41 @@ async def _registration_for(conn: asyncpg.Connection, organiser: Organiser, regi
 def to_organiser_out(row: asyncpg.Record | dict[str, Any], event_slug: str) -> OrganiserRegistrationOut:
     """A registration row as organisers see it."""
     return OrganiserRegistrationOut(
-        id=row["id"], event=event_slug, name=row["name"], email=row["email"], language=row["language"],
-        status=row["status"], attendance=row["attendance"], waitlist_position=row["waitlist_position"],
-        commune=row["commune"], interpretation=row["interpretation"], accessibility=row["accessibility"],
-        whole_series=row["whole_series"], source=row["source"], email_confirmed=row["email_confirmed_at"] is not None,
-        hold_expires_at=row["hold_expires_at"], registered_at=row["created_at"], confirmed_at=row["confirmed_at"],
-        cancelled_at=row["cancelled_at"], anonymised=row["anonymised_at"] is not None, joined_at=row["joined_at"],
+        id=row["id"],
+        event=event_slug,
+        name=row["name"],
+        email=row["email"],
+        language=row["language"],
+        status=row["status"],
+        attendance=row["attendance"],
+        waitlist_position=row["waitlist_position"],
+        commune=row["commune"],
+        interpretation=row["interpretation"],
+        accessibility=row["accessibility"],
+        whole_series=row["whole_series"],
+        source=row["source"],
+        email_confirmed=row["email_confirmed_at"] is not None,
+        hold_expires_at=row["hold_expires_at"],
+        registered_at=row["created_at"],
+        confirmed_at=row["confirmed_at"],
+        cancelled_at=row["cancelled_at"],
+        anonymised=row["anonymised_at"] is not None,
+        joined_at=row["joined_at"],
     )
 
 
 async def with_positions(conn: asyncpg.Connection, event_id: int, rows: list[asyncpg.Record]) -> list[dict[str, Any]]:
     """The rows with each waitlisted one's place on the waiting list (`waitlist_position`)."""
     waiting = [r for r in rows if r["status"] == "waitlisted"]
-    positions = dict(await conn.fetch(
-        q.WAITLIST_POSITIONS, event_id, [r["waitlisted_at"] for r in waiting], [r["id"] for r in waiting])) if waiting else {}
+    positions = (
+        dict(
+            await conn.fetch(
+                q.WAITLIST_POSITIONS, event_id, [r["waitlisted_at"] for r in waiting], [r["id"] for r in waiting]
+            )
+        )
+        if waiting
+        else {}
+    )
     return [{**dict(r), "waitlist_position": positions.get(r["id"])} for r in rows]
 
 
@@ -109,18 +132,28 @@ def _decode_cursor(cursor: str | None) -> int | None:
 
 
 async def list_registrations(
-    conn: asyncpg.Connection, organiser: Organiser, slug: str, *,
-    status: str | None, attendance: str | None, limit: int, cursor: str | None,
+    conn: asyncpg.Connection,
+    organiser: Organiser,
+    slug: str,
+    *,
+    status: str | None,
+    attendance: str | None,
+    limit: int,
+    cursor: str | None,
 ) -> RegistrationPage:
     """A page of an event's registrations in registration order."""
     event = await _event_for(conn, organiser, slug, write=False)
-    rows = await conn.fetch(q.ORGANISER_REGISTRATION_PAGE, event["id"], status, attendance, _decode_cursor(cursor), limit + 1)
+    rows = await conn.fetch(
+        q.ORGANISER_REGISTRATION_PAGE, event["id"], status, attendance, _decode_cursor(cursor), limit + 1
+    )
     next_cursor = str(rows[limit - 1]["id"]) if len(rows) > limit else None
     page = await with_positions(conn, event["id"], rows[:limit])
     return RegistrationPage(items=[to_organiser_out(r, event["slug"]) for r in page], next_cursor=next_cursor)
 
 
-async def get_registration(conn: asyncpg.Connection, organiser: Organiser, registration_id: int) -> OrganiserRegistrationOut:
+async def get_registration(
+    conn: asyncpg.Connection, organiser: Organiser, registration_id: int
+) -> OrganiserRegistrationOut:
     """One registration of the organiser's events."""
     row = await _registration_for(conn, organiser, registration_id, write=False)
     return to_organiser_out(row, row["event_slug"])
@@ -132,9 +165,13 @@ async def add_registration(
     """Add a person by hand: confirmed when a seat is free (the organiser vouches), else refused or waitlisted."""
     event_row = await _event_for(conn, organiser, slug, write=True)
     person = Person(
-        name=data.name.strip(), email=data.email, language=data.language,
-        commune=await canonical_commune(conn, data.commune), interpretation=data.interpretation,
-        accessibility=data.accessibility, attendance=data.attendance,
+        name=data.name.strip(),
+        email=data.email,
+        language=data.language,
+        commune=await canonical_commune(conn, data.commune),
+        interpretation=data.interpretation,
+        accessibility=data.accessibility,
+        attendance=data.attendance,
     )
     async with seat_transaction(conn):
         [event] = await lock_events(conn, [event_row["id"]], settings)
@@ -143,10 +180,11 @@ async def add_registration(
         await settle(conn, event, settings)
         if data.attendance is not None and seat_for_newcomer(event) == "waitlisted":
             raise Invalid.field("attendance", "Only a person with a seat has an attendance; the event is full.")
-        seat = await take_seat(conn, event["slug"], person, settings, source="organiser", mail=data.notify,
-                               may_wait=data.waitlist_if_full)
+        seat = await take_seat(
+            conn, event["slug"], person, settings, source="organiser", mail=data.notify, may_wait=data.waitlist_if_full
+        )
         if seat["registration_id"] is None and seat["seat"] == "waitlisted" and not data.waitlist_if_full:
-            raise EventFull("No place is free: raise the capacity first, or send \"waitlist_if_full\": true.")
+            raise EventFull('No place is free: raise the capacity first, or send "waitlist_if_full": true.')
         if seat["registration_id"] is None:
             raise AlreadyRegistered(f"{person.email} is already registered for this event.")
     return await get_registration(conn, organiser, seat["registration_id"])
@@ -168,11 +206,14 @@ async def update_registration(
     """Mark attendance, confirm a pending seat, or correct a person's details."""
     row = await _registration_for(conn, organiser, registration_id, write=True)
     changes: dict[str, Any] = {
-        name: value for name, value in msgspec.structs.asdict(patch).items()
+        name: value
+        for name, value in msgspec.structs.asdict(patch).items()
         if value is not msgspec.UNSET and name in q.PATCHABLE_COLUMNS
     }
     if set(changes) - {"attendance"} and row["anonymised_at"] is not None:
-        raise Conflict("This registration is anonymised; only its attendance can change.", code="registration_anonymised")
+        raise Conflict(
+            "This registration is anonymised; only its attendance can change.", code="registration_anonymised"
+        )
     if changes.get("attendance") is not None and row["status"] not in ATTENDANCE_STATUSES:
         raise Conflict(f"A {row['status']} registration has no attendance.", code="attendance_not_applicable")
     if "commune" in changes:
@@ -185,12 +226,16 @@ async def update_registration(
         if changes:
             columns = list(changes)
             assignments = ", ".join(
-                f"{name} = lower(${i + 2})" if name == "email" else f"{name} = ${i + 2}" for i, name in enumerate(columns)
+                f"{name} = lower(${i + 2})" if name == "email" else f"{name} = ${i + 2}"
+                for i, name in enumerate(columns)
             )
             try:
                 async with conn.transaction():
-                    await conn.execute(f"UPDATE registrations SET {assignments}, updated_at = now() WHERE id = $1",
-                                       row["id"], *(changes[name] for name in columns))
+                    await conn.execute(
+                        f"UPDATE registrations SET {assignments}, updated_at = now() WHERE id = $1",
+                        row["id"],
+                        *(changes[name] for name in columns),
+                    )
             except asyncpg.UniqueViolationError:
                 raise AlreadyRegistered(f"{changes.get('email')} is already registered for this event.") from None
     return await get_registration(conn, organiser, registration_id)
@@ -201,14 +246,24 @@ async def _confirm_by_organiser(conn: asyncpg.Connection, row: asyncpg.Record, s
     await settle(conn, event, settings)
     confirmed = await conn.fetch(q.CONFIRM_PENDING, [row["id"]], True)
     if confirmed:
-        await tell_registrant(conn, "registration_confirmed", row["event_id"], row["id"], confirmed[0]["email"], confirmed[0]["language"], settings)
+        await tell_registrant(
+            conn,
+            "registration_confirmed",
+            row["event_id"],
+            row["id"],
+            confirmed[0]["email"],
+            confirmed[0]["language"],
+            settings,
+        )
         return
     current = await conn.fetchval(q.REGISTRATION_STATUS, row["id"])
     if current != "confirmed":
         raise Conflict(f"Only a pending registration can be confirmed; this one is {current}.", code="not_pending")
 
 
-async def mark_attendance(conn: asyncpg.Connection, organiser: Organiser, slug: str, data: AttendanceIn) -> AttendanceOut:
+async def mark_attendance(
+    conn: asyncpg.Connection, organiser: Organiser, slug: str, data: AttendanceIn
+) -> AttendanceOut:
     """Set attendance for many registrations of one event at once; all or nothing."""
     event = await _event_for(conn, organiser, slug, write=True)
     ids = [mark.id for mark in data.marks]
@@ -221,7 +276,9 @@ async def mark_attendance(conn: asyncpg.Connection, organiser: Organiser, slug: 
             if mark.id not in found:
                 errors.append(FieldError(f"marks[{index}].id", f"No registration {mark.id} at this event."))
             elif mark.attendance is not None and found[mark.id] not in ATTENDANCE_STATUSES:
-                errors.append(FieldError(f"marks[{index}].attendance", f"A {found[mark.id]} registration has no attendance."))
+                errors.append(
+                    FieldError(f"marks[{index}].attendance", f"A {found[mark.id]} registration has no attendance.")
+                )
         if errors:
             raise Invalid("; ".join(f"{e.field}: {e.message}" for e in errors)[:1000], errors=errors[:100])
         await conn.execute(q.SET_ATTENDANCE, event["id"], ids, [mark.attendance for mark in data.marks])
@@ -229,6 +286,7 @@ async def mark_attendance(conn: asyncpg.Connection, organiser: Organiser, slug: 
 
 
 # ---------------------------------------------------------------------------- export and stats
+
 
 def safe_cell(value: object) -> object:
     """A cell that spreadsheets show as text and never run as a formula (OWASP: prefix a quote)."""
@@ -242,25 +300,51 @@ def _local(moment: datetime | None, zone: ZoneInfo) -> str:
 
 
 async def _export_rows(
-    conn: asyncpg.Connection, organiser: Organiser, slug: str, lang: str, status: str | None,
+    conn: asyncpg.Connection,
+    organiser: Organiser,
+    slug: str,
+    lang: str,
+    status: str | None,
 ) -> tuple[asyncpg.Record, list[list[Any]]]:
     """The event and its registrations as the exports' rows (EXPORT_COLUMNS), instants still as datetimes."""
     event = await _event_for(conn, organiser, slug, write=False)
-    rows = await with_positions(conn, event["id"], await conn.fetch(q.ORGANISER_REGISTRATIONS_ALL, event["id"], status, None))
+    rows = await with_positions(
+        conn, event["id"], await conn.fetch(q.ORGANISER_REGISTRATIONS_ALL, event["id"], status, None)
+    )
 
     def label(code: str | None) -> str:
         return CSV_VALUES[code][lang] if code else ""
 
-    return event, [[
-        r["id"], r["name"] or "", r["email"] or "", r["language"], label(r["status"]), r["waitlist_position"] or "",
-        label(r["attendance"]), r["commune"] or "", r["interpretation"] or "", r["accessibility"] or "",
-        label(r["source"]), r["created_at"], r["confirmed_at"], r["cancelled_at"], r["joined_at"],
-    ] for r in rows]
+    return event, [
+        [
+            r["id"],
+            r["name"] or "",
+            r["email"] or "",
+            r["language"],
+            label(r["status"]),
+            r["waitlist_position"] or "",
+            label(r["attendance"]),
+            r["commune"] or "",
+            r["interpretation"] or "",
+            r["accessibility"] or "",
+            label(r["source"]),
+            r["created_at"],
+            r["confirmed_at"],
+            r["cancelled_at"],
+            r["joined_at"],
+        ]
+        for r in rows
+    ]
 
 
 async def export_csv(
-    conn: asyncpg.Connection, organiser: Organiser, slug: str, lang: str, *,
-    delimiter: Literal[",", ";"] = ";", status: str | None = None,
+    conn: asyncpg.Connection,
+    organiser: Organiser,
+    slug: str,
+    lang: str,
+    *,
+    delimiter: Literal[",", ";"] = ";",
+    status: str | None = None,
 ) -> tuple[str, bytes]:
     """The event's registrations as CSV for Excel (UTF-8 with BOM); returns (file name, bytes)."""
     event, rows = await _export_rows(conn, organiser, slug, lang, status)
@@ -269,15 +353,27 @@ async def export_csv(
     writer = csv.writer(buffer, delimiter=delimiter, lineterminator="\r\n")
     writer.writerow(CSV_HEADERS[lang])
     for row in rows:
-        writer.writerow([safe_cell(_local(value, zone) if isinstance(value, datetime) or value is None else value)
-                         for value in row])
-    await audit.record(conn, organiser, "export", organisation_id=event["organisation_id"], event_id=event["id"],
-                       detail={"format": "csv", "rows": len(rows)})
+        writer.writerow(
+            [safe_cell(_local(value, zone) if isinstance(value, datetime) or value is None else value) for value in row]
+        )
+    await audit.record(
+        conn,
+        organiser,
+        "export",
+        organisation_id=event["organisation_id"],
+        event_id=event["id"],
+        detail={"format": "csv", "rows": len(rows)},
+    )
     return f"{event['slug']}-registrations.csv", ("\ufeff" + buffer.getvalue()).encode("utf-8")
 
 
 async def export_xlsx(
-    conn: asyncpg.Connection, organiser: Organiser, slug: str, lang: str, *, status: str | None = None,
+    conn: asyncpg.Connection,
+    organiser: Organiser,
+    slug: str,
+    lang: str,
+    *,
+    status: str | None = None,
 ) -> tuple[str, bytes]:
     """The event's registrations as an Excel workbook (same columns as the CSV); returns (file name, bytes).
 
@@ -288,8 +384,9 @@ async def export_xlsx(
     zone = ZoneInfo(event["timezone"])
     buffer = io.BytesIO()
     # strings_to_formulas/urls off: a string stays a string even through write(); in_memory keeps no temp file
-    workbook = xlsxwriter.Workbook(buffer, {
-        "in_memory": True, "strings_to_formulas": False, "strings_to_urls": False, "strings_to_numbers": False})
+    workbook = xlsxwriter.Workbook(
+        buffer, {"in_memory": True, "strings_to_formulas": False, "strings_to_urls": False, "strings_to_numbers": False}
+    )
     sheet = workbook.add_worksheet(_sheet_name(SHEET_NAME[lang]))
     bold = workbook.add_format({"bold": True, "text_wrap": True, "valign": "top"})
     when = workbook.add_format({"num_format": "yyyy-mm-dd hh:mm"})
@@ -312,8 +409,14 @@ async def export_xlsx(
     sheet.freeze_panes(1, 0)
     sheet.autofilter(0, 0, max(len(rows), 1), len(headers) - 1)
     workbook.close()
-    await audit.record(conn, organiser, "export", organisation_id=event["organisation_id"], event_id=event["id"],
-                       detail={"format": "xlsx", "rows": len(rows)})
+    await audit.record(
+        conn,
+        organiser,
+        "export",
+        organisation_id=event["organisation_id"],
+        event_id=event["id"],
+        detail={"format": "xlsx", "rows": len(rows)},
+    )
     return f"{event['slug']}-registrations.xlsx", buffer.getvalue()
 
 
@@ -347,9 +450,16 @@ async def event_stats(conn: asyncpg.Connection, organiser: Organiser, slug: str)
             accessibility += n if r["needs_access"] else 0
     capacity = event["capacity"]
     return RegistrationStats(
-        event=event["slug"], capacity=capacity, seats_taken=event["seats_taken"],
+        event=event["slug"],
+        capacity=capacity,
+        seats_taken=event["seats_taken"],
         seats_left=None if capacity is None else max(capacity - event["seats_taken"], 0),
-        waitlist_length=event["waitlist_length"], total=sum(by_status.values()), by_status=by_status,
-        by_attendance=by_attendance, by_language=dict(languages.most_common()), by_commune=dict(communes.most_common()),
-        by_interpretation=dict(interpretation.most_common()), accessibility_requests=accessibility,
+        waitlist_length=event["waitlist_length"],
+        total=sum(by_status.values()),
+        by_status=by_status,
+        by_attendance=by_attendance,
+        by_language=dict(languages.most_common()),
+        by_commune=dict(communes.most_common()),
+        by_interpretation=dict(interpretation.most_common()),
+        accessibility_requests=accessibility,
     )

@@ -15,8 +15,9 @@ def _code(url: str) -> segno.QRCode:
 
 def svg(url: str, title: str) -> Markup:
     """The code as inline SVG for a page (no request to anything, and the page's CSP allows it)."""
-    markup = _code(url).svg_inline(scale=5, border=4, dark="#000", light="#fff", title=title, svgclass="qr",
-                                   lineclass=None, omitsize=False)
+    markup = _code(url).svg_inline(
+        scale=5, border=4, dark="#000", light="#fff", title=title, svgclass="qr", lineclass=None, omitsize=False
+    )
     return Markup(markup)
 
 

@@ -23,15 +23,22 @@ PersonName = line(200, min_length=1, blank=False)
 RegistrantEmail = Email
 CommuneName = line(100, min_length=1, blank=False, examples=["Esch-sur-Alzette"])
 # any language, not only the five of the site: interpretation is asked for in Arabic, Tigrinya, sign languages...
-LanguageTag = Annotated[str, Meta(
-    min_length=2, max_length=35, pattern=r"\A[a-z]{2,3}(-[A-Za-z0-9]{2,8})*\Z",
-    description="A language tag such as `ar`, `ti`, `uk` or `fsl`", examples=["ar"],
-)]
+LanguageTag = Annotated[
+    str,
+    Meta(
+        min_length=2,
+        max_length=35,
+        pattern=r"\A[a-z]{2,3}(-[A-Za-z0-9]{2,8})*\Z",
+        description="A language tag such as `ar`, `ti`, `uk` or `fsl`",
+        examples=["ar"],
+    ),
+]
 Needs = lines(1000)
 RegistrationId = Annotated[int, Meta(ge=1, le=2**63 - 1)]
 
 
 # ---------------------------------------------------------------------------- public
+
 
 class RegistrationIn(msgspec.Struct, forbid_unknown_fields=True, kw_only=True):
     """A registration from the public; `consent` must be true."""
@@ -99,6 +106,7 @@ class RegistrationOut(msgspec.Struct, kw_only=True):
 
 
 # ---------------------------------------------------------------------------- organiser
+
 
 class RegistrationByHandIn(msgspec.Struct, forbid_unknown_fields=True, kw_only=True):
     """A registration an organiser adds (by phone, at the door); confirmed when a seat is free."""
@@ -170,9 +178,15 @@ class OrganiserRegistrationOut(msgspec.Struct, kw_only=True):
     confirmed_at: datetime | None
     cancelled_at: datetime | None
     anonymised: bool
-    joined_at: Annotated[datetime | None, Meta(description=(
-        "First join of the web conference through the person's own link (/j/), null if never. The first "
-        "join also sets `attendance` to `present` unless an organiser had set one; organisers may correct it."))]
+    joined_at: Annotated[
+        datetime | None,
+        Meta(
+            description=(
+                "First join of the web conference through the person's own link (/j/), null if never. The first "
+                "join also sets `attendance` to `present` unless an organiser had set one; organisers may correct it."
+            )
+        ),
+    ]
 
 
 class RegistrationPage(msgspec.Struct):
@@ -202,28 +216,59 @@ class RegistrationStats(msgspec.Struct, kw_only=True):
 
 # Request examples shown in the OpenAPI schema (and tried by the schema fuzzer); each one is valid.
 REGISTRATION_IN_EXAMPLES = [
-    Example(id="one_date", summary="One date", value={
-        "name": "Ana Silva", "email": "ana.silva@example.org", "language": "pt", "consent": True,
-        "commune": "Esch-sur-Alzette", "interpretation": "pt",
-    }),
-    Example(id="whole_series", summary="Every upcoming date of a conversation table", value={
-        "name": "Jean Muller", "email": "jean.muller@example.lu", "language": "lb", "consent": True,
-        "whole_series": True,
-    }),
+    Example(
+        id="one_date",
+        summary="One date",
+        value={
+            "name": "Ana Silva",
+            "email": "ana.silva@example.org",
+            "language": "pt",
+            "consent": True,
+            "commune": "Esch-sur-Alzette",
+            "interpretation": "pt",
+        },
+    ),
+    Example(
+        id="whole_series",
+        summary="Every upcoming date of a conversation table",
+        value={
+            "name": "Jean Muller",
+            "email": "jean.muller@example.lu",
+            "language": "lb",
+            "consent": True,
+            "whole_series": True,
+        },
+    ),
 ]
 BY_HAND_EXAMPLES = [
-    Example(id="by_phone", summary="Registered by phone", value={
-        "name": "Fatima Haddad", "email": "fatima@example.org", "language": "fr", "interpretation": "ar",
-    }),
-    Example(id="at_the_door", summary="Came without registering", value={
-        "name": "Piotr Nowak", "attendance": "present", "notify": False,
-    }),
+    Example(
+        id="by_phone",
+        summary="Registered by phone",
+        value={
+            "name": "Fatima Haddad",
+            "email": "fatima@example.org",
+            "language": "fr",
+            "interpretation": "ar",
+        },
+    ),
+    Example(
+        id="at_the_door",
+        summary="Came without registering",
+        value={
+            "name": "Piotr Nowak",
+            "attendance": "present",
+            "notify": False,
+        },
+    ),
 ]
 PATCH_EXAMPLES = [
     Example(id="present", summary="Mark as present", value={"attendance": "present"}),
     Example(id="confirm", summary="Confirm a pending seat", value={"status": "confirmed"}),
 ]
 ATTENDANCE_EXAMPLES = [
-    Example(id="marks", summary="Mark two people", value={"marks": [
-        {"id": 1, "attendance": "present"}, {"id": 2, "attendance": "excused"}]}),
+    Example(
+        id="marks",
+        summary="Mark two people",
+        value={"marks": [{"id": 1, "attendance": "present"}, {"id": 2, "attendance": "excused"}]},
+    ),
 ]

@@ -2,6 +2,7 @@
 
 from server.outbox import CAP_REACHED, CAP_REASON
 
+
 # Sets lock_timeout ($n, e.g. '5000ms') for the rest of the transaction before any row is locked:
 # an uncorrelated subquery runs once, ahead of the scan whose rows FOR ... UPDATE then locks. A
 # single statement is a transaction of its own, so the setting ends with it.
@@ -40,7 +41,9 @@ FOR NO KEY UPDATE
 """
 
 # one event, skipped when another transaction holds its lock (that one settles it itself)
-EVENT_BY_ID_FOR_SEATS_SKIP_LOCKED = f"SELECT {_SEAT_COLUMNS} FROM {_SEATS_FROM} WHERE e.id = $1 FOR NO KEY UPDATE SKIP LOCKED"
+EVENT_BY_ID_FOR_SEATS_SKIP_LOCKED = (
+    f"SELECT {_SEAT_COLUMNS} FROM {_SEATS_FROM} WHERE e.id = $1 FOR NO KEY UPDATE SKIP LOCKED"
+)
 
 # When an unconfirmed seat goes back: after the hold ({hold}), never past the start (nor past the
 # end when the registration window outlasts the start). {e} names the event's row.

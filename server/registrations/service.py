@@ -26,7 +26,13 @@ from server.limits import count_attempts
 from server.limits import digest as _digest
 from server.registrations import queries as q
 from server.registrations import seat_queries as sq
-from server.registrations.refusals import CommuneUnknown, ConsentRequired, EventNotFound, RateLimited, RegistrationClosed
+from server.registrations.refusals import (
+    CommuneUnknown,
+    ConsentRequired,
+    EventNotFound,
+    RateLimited,
+    RegistrationClosed,
+)
 from server.registrations.schemas import AcceptedDate, RegistrationAccepted, RegistrationIn
 from server.registrations.seats import (
     Person,
@@ -51,6 +57,7 @@ SLUG_RE = re.compile(r"\A[a-z0-9][a-z0-9-]{0,120}\Z")
 
 # ---------------------------------------------------------------------------- abuse
 
+
 def attempt_keys(settings: Settings, client_ip: str, email: str) -> tuple[list[str], list[int]]:
     """The rate-limit counters a registration request counts against, and their limits."""
     keys = [f"address:{_digest(settings, _client_key(client_ip))}", f"email:{_digest(settings, email.lower())}"]
@@ -58,8 +65,10 @@ def attempt_keys(settings: Settings, client_ip: str, email: str) -> tuple[list[s
 
 
 def _refuse_too_many(retry_after: int) -> NoReturn:
-    raise RateLimited(f"Too many registrations from here; try again in {retry_after} seconds.",
-                      headers={"Retry-After": str(retry_after)})
+    raise RateLimited(
+        f"Too many registrations from here; try again in {retry_after} seconds.",
+        headers={"Retry-After": str(retry_after)},
+    )
 
 
 async def count_attempt(conn: asyncpg.Connection, settings: Settings, client_ip: str, email: str) -> None:
@@ -93,6 +102,7 @@ def known_commune(commune: str | None, field: str = "commune") -> str | None:
 
 # ---------------------------------------------------------------------------- registering
 
+
 async def register(
     conn: asyncpg.Connection | Connect, slug: str, data: RegistrationIn, settings: Settings, *, client_ip: str
 ) -> RegistrationAccepted:
@@ -110,14 +120,21 @@ async def register(
         async with connect() as first:
             await canonical_commune(first, data.commune)  # reads the names once per process
     # the address is already in its one canonical form (server/validation.py canonical_email)
-    person = Person(name=data.name.strip(), email=data.email, language=data.language,
-                    commune=known_commune(data.commune), interpretation=data.interpretation,
-                    accessibility=data.accessibility)
+    person = Person(
+        name=data.name.strip(),
+        email=data.email,
+        language=data.language,
+        commune=known_commune(data.commune),
+        interpretation=data.interpretation,
+        accessibility=data.accessibility,
+    )
     if not data.whole_series:
         # the common case in one statement, its own transaction: the event's lock is held for
         # the database's work only, and the attempt is counted on the way
         async with refusing_lock_trouble():
-            seat = await take_public_seat(connect, slug, person, settings, attempt_keys(settings, client_ip, person.email))
+            seat = await take_public_seat(
+                connect, slug, person, settings, attempt_keys(settings, client_ip, person.email)
+            )
         if seat is None:  # the attempt counted all the same
             raise EventNotFound(f"No published event '{slug}'.")
         if seat["retry_after"]:
@@ -140,8 +157,15 @@ async def register(
             seats = []
             for event in events:
                 await settle(conn, event, settings)
-                seat = await take_seat(conn, event["slug"], person, settings, mail=not series_request,
-                                       whole_series=series_request, request_id=request_id)
+                seat = await take_seat(
+                    conn,
+                    event["slug"],
+                    person,
+                    settings,
+                    mail=not series_request,
+                    whole_series=series_request,
+                    request_id=request_id,
+                )
                 if seat["registration_id"] is not None or seat["is_open"]:
                     seats.append(seat)
             if not seats:
@@ -154,7 +178,9 @@ async def register(
     return _accepted(seats, series_request=series_request, language=person.language)
 
 
-async def _lock_targets(conn: asyncpg.Connection, slug: str, whole_series: bool, settings: Settings) -> tuple[list[dict[str, Any]], bool]:
+async def _lock_targets(
+    conn: asyncpg.Connection, slug: str, whole_series: bool, settings: Settings
+) -> tuple[list[dict[str, Any]], bool]:
     """The events a request registers for, locked in id order; and whether it is a series request."""
     now = datetime.now(UTC)
     if whole_series:
@@ -176,25 +202,48 @@ async def _lock_targets(conn: asyncpg.Connection, slug: str, whole_series: bool,
 
 def _accepted(seats: list[asyncpg.Record], *, series_request: bool, language: str) -> RegistrationAccepted:
     """The 202 body: each date with what the request got there (for a known address, what a new one would get)."""
-    dates = sorted((
-        AcceptedDate(slug=s["slug"], starts_at=s["starts_at"], status=s["seat"],
-                     when=format_when(s["starts_at"], s["ends_at"], s["timezone"], language))
-        for s in seats), key=lambda d: d.starts_at)
+    dates = sorted(
+        (
+            AcceptedDate(
+                slug=s["slug"],
+                starts_at=s["starts_at"],
+                status=s["seat"],
+                when=format_when(s["starts_at"], s["ends_at"], s["timezone"], language),
+            )
+            for s in seats
+        ),
+        key=lambda d: d.starts_at,
+    )
     message = ACCEPTED["series" if series_request else dates[0].status][language]
-    return RegistrationAccepted(message=message, dates=dates, waitlisted=[d.slug for d in dates if d.status == "waitlisted"])
+    return RegistrationAccepted(
+        message=message, dates=dates, waitlisted=[d.slug for d in dates if d.status == "waitlisted"]
+    )
 
 
-async def _tell_known(conn: asyncpg.Connection, seats: list[asyncpg.Record], person: Person, settings: Settings) -> None:
+async def _tell_known(
+    conn: asyncpg.Connection, seats: list[asyncpg.Record], person: Person, settings: Settings
+) -> None:
     """A known address registered again: resend its link with the truth (the first date's, for a series)."""
     for seat in sorted(seats, key=lambda s: s["starts_at"]):
         existing = await conn.fetchrow(q.LIVE_REGISTRATION_FOR_EMAIL, seat["id"], person.email)
         if existing is not None:
-            await tell_registrant(conn, "registration_exists", seat["id"], existing["id"], person.email, person.language,
-                                  settings, {"status": existing["status"]}, capped=True)
+            await tell_registrant(
+                conn,
+                "registration_exists",
+                seat["id"],
+                existing["id"],
+                person.email,
+                person.language,
+                settings,
+                {"status": existing["status"]},
+                capped=True,
+            )
             return
 
 
-async def _tell_series(conn: asyncpg.Connection, seats: list[asyncpg.Record], person: Person, settings: Settings) -> None:
+async def _tell_series(
+    conn: asyncpg.Connection, seats: list[asyncpg.Record], person: Person, settings: Settings
+) -> None:
     """One mail for a whole-series request, on its first new registration, listing every date in order."""
     listed: list[tuple[datetime, int]] = []
     for seat in seats:
@@ -203,7 +252,14 @@ async def _tell_series(conn: asyncpg.Connection, seats: list[asyncpg.Record], pe
         elif (existing := await conn.fetchrow(q.LIVE_REGISTRATION_FOR_EMAIL, seat["id"], person.email)) is not None:
             listed.append((seat["starts_at"], existing["id"]))
     first = min((s for s in seats if s["registration_id"] is not None), key=lambda s: s["starts_at"])
-    await tell_registrant(conn, "series_registration_received", first["id"], first["registration_id"], person.email,
-                          person.language, settings, {"registrations": [rid for _, rid in sorted(listed)]}, capped=True)
-
-
+    await tell_registrant(
+        conn,
+        "series_registration_received",
+        first["id"],
+        first["registration_id"],
+        person.email,
+        person.language,
+        settings,
+        {"registrations": [rid for _, rid in sorted(listed)]},
+        capped=True,
+    )

@@ -53,8 +53,9 @@ def horizontal(items: list[tuple[str, int | str | float | None]], *, percent: bo
     chart = Chart(WIDTH, max(len(items), 1) * (BAR_HEIGHT + GAP) + GAP)
     for n, (label, value) in enumerate(items):
         length = room * float(value) / top if isinstance(value, (int, float)) and value else 0
-        chart.bars.append(Bar(label, _text(value, percent), LABEL_WIDTH, GAP + n * (BAR_HEIGHT + GAP), length,
-                              BAR_HEIGHT))
+        chart.bars.append(
+            Bar(label, _text(value, percent), LABEL_WIDTH, GAP + n * (BAR_HEIGHT + GAP), length, BAR_HEIGHT)
+        )
     return chart
 
 
@@ -79,7 +80,15 @@ def grid(cells: dict[tuple[str, str], int | str], row_labels: list[str], column_
         for c, column in enumerate(column_labels):
             value = cells.get((row, column), 0)
             shade = value / top if isinstance(value, int) else 0.1
-            chart.bars.append(Bar(row, _text(value, False) if value else "", LABEL_WIDTH + c * cell_width,
-                                  30 + r * (BAR_HEIGHT + GAP), cell_width - 2, BAR_HEIGHT,
-                                  round(0.08 + 0.92 * shade, 3)))
+            chart.bars.append(
+                Bar(
+                    row,
+                    _text(value, False) if value else "",
+                    LABEL_WIDTH + c * cell_width,
+                    30 + r * (BAR_HEIGHT + GAP),
+                    cell_width - 2,
+                    BAR_HEIGHT,
+                    round(0.08 + 0.92 * shade, 3),
+                )
+            )
     return chart

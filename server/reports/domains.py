@@ -39,7 +39,11 @@ async def add_domain(conn: asyncpg.Connection, who: Organiser, slug: str, data: 
 
 
 async def change_domain(
-    conn: asyncpg.Connection, who: Organiser, slug: str, domain: str, data: DomainPatch,
+    conn: asyncpg.Connection,
+    who: Organiser,
+    slug: str,
+    domain: str,
+    data: DomainPatch,
 ) -> DomainOut:
     """Rename or move a domain of an organisation the person administers."""
     async with conn.transaction():
@@ -59,5 +63,7 @@ async def remove_domain(conn: asyncpg.Connection, who: Organiser, slug: str, dom
         if await conn.fetchval(q.DELETE_DOMAIN, org["id"], domain) is None:
             if await conn.fetchval(DOMAIN_ID, org["id"], domain) is None:
                 raise NotFound(f"No domain '{domain[:63]}'.")
-            raise Conflict("Events, commune requests or missions are tagged with this domain; retag them first.",
-                           code="domain_in_use")
+            raise Conflict(
+                "Events, commune requests or missions are tagged with this domain; retag them first.",
+                code="domain_in_use",
+            )

@@ -10,9 +10,13 @@ from msgspec import Meta
 
 # a count of people in a breakdown by commune or language: the number, or "<3" when fewer than three
 # people would be singled out (privacy); totals are never masked
-PeopleCount = Annotated[int | Literal["<3"], Meta(
-    description='A number of people, or the string "<3" when a breakdown cell counts one or two people '
-                "(so that no one is singled out)")]
+PeopleCount = Annotated[
+    int | Literal["<3"],
+    Meta(
+        description='A number of people, or the string "<3" when a breakdown cell counts one or two people '
+        "(so that no one is singled out)"
+    ),
+]
 
 # how long before the start people registered, as REGISTRATION_LEAD buckets them (days)
 LEAD_BUCKETS = ("0", "1", "2-3", "4-7", "8-14", "15-30", "31+")

@@ -74,13 +74,22 @@ def environment(lang: str) -> Environment:
     return env
 
 
-def _render(request: Request, settings: Settings, staff: Staff, lang: str, context: dict[str, Any],
-            status_code: int = 200) -> Response[str]:
+def _render(
+    request: Request, settings: Settings, staff: Staff, lang: str, context: dict[str, Any], status_code: int = 200
+) -> Response[str]:
     token, jar = csrf.issue(request, settings)
-    html = environment(lang).get_template("report.html").render(
-        **context, staff=staff, csrf_token=token, switcher=[], page_path=request.url.path)
-    return Response(html, media_type=MediaType.HTML, status_code=status_code, cookies=jar,
-                    headers={**SECURITY_HEADERS, "Cache-Control": "no-store", "Vary": "Cookie"})
+    html = (
+        environment(lang)
+        .get_template("report.html")
+        .render(**context, staff=staff, csrf_token=token, switcher=[], page_path=request.url.path)
+    )
+    return Response(
+        html,
+        media_type=MediaType.HTML,
+        status_code=status_code,
+        cookies=jar,
+        headers={**SECURITY_HEADERS, "Cache-Control": "no-store", "Vary": "Cookie"},
+    )
 
 
 def _day(text: str) -> date | None:
@@ -105,8 +114,9 @@ def _period(values: dict[str, str], lang: str, errors: dict[str, str]) -> servic
     if errors:
         return None
     try:
-        return service.period_of(parsed["from"], parsed["to"], int(year) if year else None,
-                                 int(quarter) if quarter else None)
+        return service.period_of(
+            parsed["from"], parsed["to"], int(year) if year else None, int(quarter) if quarter else None
+        )
     except Invalid as exc:
         problem = (exc.errors or [])[0]
         errors[problem.field] = gettext(lang, ERROR_TEXTS.get(problem.message, N_("Please check this field.")))
@@ -116,31 +126,53 @@ def _period(values: dict[str, str], lang: str, errors: dict[str, str]) -> servic
 def report_context(report: service.Report, lang: str) -> dict[str, Any]:
     """What the template shows of a report: sections by domain, the charts and their tables."""
     sections = [(domain_name(d, lang), d, figure_rows(d, d.previous_year, lang)) for d in report.domains]
-    sections.append((domain_name(report.totals, lang, totals=True), report.totals,
-                     figure_rows(report.totals, report.totals.previous_year, lang)))
+    sections.append(
+        (
+            domain_name(report.totals, lang, totals=True),
+            report.totals,
+            figure_rows(report.totals, report.totals.previous_year, lang),
+        )
+    )
     found = report.insights
     lead, by_kind, by_language, reach, demand = insight_tables(report, lang)
     reach.rows = reach.rows[:15]
     months = sorted({item.month for item in found.interpretation_by_month})
     languages = sorted({language_name(item.language, lang) for item in found.interpretation_by_month})
-    cells = {(language_name(item.language, lang), format_date(item.month, "MMM yy", locale=BABEL_LOCALE[lang])):
-             item.missions for item in found.interpretation_by_month}
+    cells = {
+        (
+            language_name(item.language, lang),
+            format_date(item.month, "MMM yy", locale=BABEL_LOCALE[lang]),
+        ): item.missions
+        for item in found.interpretation_by_month
+    }
     drawn = {
         "lead_time": charts.columns([(item.days, item.registrations) for item in found.lead_time]),
-        "attendance_by_kind": charts.horizontal([(kind_label(item.kind, lang), item.rate)
-                                                 for item in found.attendance_by_kind], percent=True),
-        "attendance_by_language": charts.horizontal([(language_name(item.language, lang), item.rate
-                                                      if item.rate is not None else item.marked)
-                                                     for item in found.attendance_by_language], percent=True),
-        "reach_by_commune": charts.horizontal([(item.commune, item.people)
-                                               for item in report.totals.communes.list[:15]]),
-        "interpretation_by_month": charts.grid(cells, languages, [
-            format_date(month, "MMM yy", locale=BABEL_LOCALE[lang]) for month in months]),
+        "attendance_by_kind": charts.horizontal(
+            [(kind_label(item.kind, lang), item.rate) for item in found.attendance_by_kind], percent=True
+        ),
+        "attendance_by_language": charts.horizontal(
+            [
+                (language_name(item.language, lang), item.rate if item.rate is not None else item.marked)
+                for item in found.attendance_by_language
+            ],
+            percent=True,
+        ),
+        "reach_by_commune": charts.horizontal(
+            [(item.commune, item.people) for item in report.totals.communes.list[:15]]
+        ),
+        "interpretation_by_month": charts.grid(
+            cells, languages, [format_date(month, "MMM yy", locale=BABEL_LOCALE[lang]) for month in months]
+        ),
     }
-    return {"report": report, "sections": sections, "figure_count": len(FIGURES),
-            "charts": [(table, drawn[table.key]) for table in (lead, by_kind, by_language, reach, demand)],
-            "shown": shown, "language_name": lambda code: language_name(code, lang),
-            "status_names": _status_names(lang)}
+    return {
+        "report": report,
+        "sections": sections,
+        "figure_count": len(FIGURES),
+        "charts": [(table, drawn[table.key]) for table in (lead, by_kind, by_language, reach, demand)],
+        "shown": shown,
+        "language_name": lambda code: language_name(code, lang),
+        "status_names": _status_names(lang),
+    }
 
 
 def _status_names(lang: str) -> dict[str, str]:
@@ -176,13 +208,20 @@ class ReportPages(Controller):
             raise Invalid("; ".join(errors.values()))
         report = await service.build_report(conn, staff.organiser, asked["organisation"], period)
         name = f"{report.organisation.slug}-report-{period.first.isoformat()}-{period.last.isoformat()}.xlsx"
-        return Response(workbook(report, lang), media_type=XLSX,
-                        headers={**SECURITY_HEADERS, "Cache-Control": "no-store",
-                                 "Content-Disposition": f'attachment; filename="{name}"'})
+        return Response(
+            workbook(report, lang),
+            media_type=XLSX,
+            headers={
+                **SECURITY_HEADERS,
+                "Cache-Control": "no-store",
+                "Content-Disposition": f'attachment; filename="{name}"',
+            },
+        )
 
     @post("/domains")
-    async def add_domain(self, request: Request, staff: Staff, settings: Settings,
-                         conn: asyncpg.Connection) -> Response:
+    async def add_domain(
+        self, request: Request, staff: Staff, settings: Settings, conn: asyncpg.Connection
+    ) -> Response:
         """Add a convention domain to an organisation the person administers."""
         form = await request.form()
         csrf.check(request, form, settings)
@@ -203,13 +242,23 @@ class ReportPages(Controller):
                 errors["domain_slug"] = gettext(lang, N_("The organisation has a domain with this short name already."))
         if errors:
             asked = dict.fromkeys(FIELDS, "") | {"organisation": slug}
-            return await self._page(request, staff, settings, conn, lang, asked, errors, status_code=422,
-                                    domain_values={"domain_slug": domain_slug, "domain_name": name})
+            return await self._page(
+                request,
+                staff,
+                settings,
+                conn,
+                lang,
+                asked,
+                errors,
+                status_code=422,
+                domain_values={"domain_slug": domain_slug, "domain_name": name},
+            )
         return Redirect(path=f"/organiser/reports?organisation={slug}#domains", status_code=303)
 
     @post("/domains/{domain:str}")
-    async def rename_domain(self, domain: str, request: Request, staff: Staff, settings: Settings,
-                            conn: asyncpg.Connection) -> Response:
+    async def rename_domain(
+        self, domain: str, request: Request, staff: Staff, settings: Settings, conn: asyncpg.Connection
+    ) -> Response:
         """Rename a convention domain of an organisation the person administers."""
         form = await request.form()
         csrf.check(request, form, settings)
@@ -217,22 +266,41 @@ class ReportPages(Controller):
         slug, name = str(form.get("organisation", ""))[:63], " ".join(str(form.get("name", ""))[:200].split())
         if not name:
             asked = dict.fromkeys(FIELDS, "") | {"organisation": slug}
-            return await self._page(request, staff, settings, conn, lang, asked,
-                                    {f"rename-{domain[:63]}": gettext(lang, N_("Please write the domain's name."))},
-                                    status_code=422)
+            return await self._page(
+                request,
+                staff,
+                settings,
+                conn,
+                lang,
+                asked,
+                {f"rename-{domain[:63]}": gettext(lang, N_("Please write the domain's name."))},
+                status_code=422,
+            )
         await domains.change_domain(conn, staff.organiser, slug, domain[:63], DomainPatch(name=name))
         return Redirect(path=f"/organiser/reports?organisation={slug}#domains", status_code=303)
 
     @staticmethod
-    async def _page(request: Request, staff: Staff, settings: Settings, conn: asyncpg.Connection, lang: str,
-                    asked: dict[str, str], errors: dict[str, str], *, status_code: int = 200,
-                    domain_values: dict[str, str] | None = None) -> Response:
+    async def _page(
+        request: Request,
+        staff: Staff,
+        settings: Settings,
+        conn: asyncpg.Connection,
+        lang: str,
+        asked: dict[str, str],
+        errors: dict[str, str],
+        *,
+        status_code: int = 200,
+        domain_values: dict[str, str] | None = None,
+    ) -> Response:
         visible = await backoffice.visible_organisations(conn, staff.organiser)
         if not visible:
             raise NotFound("No organisation.")
         filled = any(asked[name] for name in FIELDS)
-        values = {**asked, "organisation": asked["organisation"] or visible[0]["slug"],
-                  "year": asked["year"] or ("" if asked["from"] or asked["to"] else str(datetime.now(UTC).year))}
+        values = {
+            **asked,
+            "organisation": asked["organisation"] or visible[0]["slug"],
+            "year": asked["year"] or ("" if asked["from"] or asked["to"] else str(datetime.now(UTC).year)),
+        }
         chosen = next((org for org in visible if org["slug"] == values["organisation"]), None)
         report = None
         if chosen is None:
@@ -246,10 +314,14 @@ class ReportPages(Controller):
             report = await service.build_report(conn, staff.organiser, chosen["slug"], period)
         listed = await domains.list_domains(conn, staff.organiser, chosen["slug"]) if chosen else []
         context = {
-            "organisation_options": [(org["slug"], org["name"]) for org in visible], "values": values, "errors": errors,
-            "quarters": [("", gettext(lang, N_("The whole year")))] + [
-                (str(n), gettext(lang, N_("Quarter %(number)s")) % {"number": n}) for n in range(1, 5)],
-            "organisation": chosen, "domains": listed, "domain_values": domain_values or {},
+            "organisation_options": [(org["slug"], org["name"]) for org in visible],
+            "values": values,
+            "errors": errors,
+            "quarters": [("", gettext(lang, N_("The whole year")))]
+            + [(str(n), gettext(lang, N_("Quarter %(number)s")) % {"number": n}) for n in range(1, 5)],
+            "organisation": chosen,
+            "domains": listed,
+            "domain_values": domain_values or {},
             "can_manage": chosen is not None and staff.organiser.can_manage(chosen["id"]),
             "xlsx_query": urlencode({name: values[name] for name in FIELDS if values[name]}),
             "report": None,

@@ -11,8 +11,15 @@ from msgspec import UNSET, Meta, UnsetType
 from server import validation
 from server.reports.insights import Insights, PeopleCount
 
-DomainName = Annotated[str, Meta(min_length=1, max_length=200, pattern=r"^[^\x00-\x1f\x7f]*\S[^\x00-\x1f\x7f]*$",
-                                 description="The domain as the convention names it")]
+DomainName = Annotated[
+    str,
+    Meta(
+        min_length=1,
+        max_length=200,
+        pattern=r"^[^\x00-\x1f\x7f]*\S[^\x00-\x1f\x7f]*$",
+        description="The domain as the convention names it",
+    ),
+]
 
 # a count of people in a breakdown by commune or language: the number, or "<3" when fewer than three
 # people would be singled out (privacy); totals are never masked

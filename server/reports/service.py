@@ -72,8 +72,10 @@ class Period:
 
     def bounds(self) -> tuple[datetime, datetime]:
         """[start, end) as instants: midnight of the first day to midnight after the last."""
-        return (datetime.combine(self.first, time(0), ZONE),
-                datetime.combine(self.last + timedelta(days=1), time(0), ZONE))
+        return (
+            datetime.combine(self.first, time(0), ZONE),
+            datetime.combine(self.last + timedelta(days=1), time(0), ZONE),
+        )
 
     def year_before(self) -> Period:
         """The same days a year earlier (29 February becomes the 28th)."""
@@ -128,10 +130,13 @@ async def _read(conn: asyncpg.Connection, organisation_id: int, period: Period, 
     start, end = period.bounds()
     # only events that have started count: they are the ones held (or cancelled) so far
     held_until = min(end, as_of)
-    events = [await conn.fetch(sql, organisation_id, start, held_until) for sql in (
-        q.EVENT_FIGURES, q.REGISTRATION_FIGURES, q.PEOPLE_FIGURES, q.REGISTRATION_LEAD)]
-    others = [await conn.fetch(sql, organisation_id, start, end)
-              for sql in (q.MISSION_FIGURES, q.COMMUNE_REQUEST_FIGURES)]
+    events = [
+        await conn.fetch(sql, organisation_id, start, held_until)
+        for sql in (q.EVENT_FIGURES, q.REGISTRATION_FIGURES, q.PEOPLE_FIGURES, q.REGISTRATION_LEAD)
+    ]
+    others = [
+        await conn.fetch(sql, organisation_id, start, end) for sql in (q.MISSION_FIGURES, q.COMMUNE_REQUEST_FIGURES)
+    ]
     return Rows(*events, *others)
 
 
@@ -159,12 +164,17 @@ def figures(rows: Rows, domain_id: int | None) -> Figures:
     series = {s for r in events for s in (r["series"] or [])}
     present, absent, excused = (_sum(registrations, c) for c in ("present", "absent", "excused"))
     confirmed, marked = _sum(registrations, "confirmed"), present + absent + excused
-    sets = (IN_ALL, IN_ALL_BY_LANGUAGE, IN_ALL_BY_COMMUNE) if domain_id == ALL else (
-        BY_DOMAIN, BY_DOMAIN_LANGUAGE, BY_DOMAIN_COMMUNE)
+    sets = (
+        (IN_ALL, IN_ALL_BY_LANGUAGE, IN_ALL_BY_COMMUNE)
+        if domain_id == ALL
+        else (BY_DOMAIN, BY_DOMAIN_LANGUAGE, BY_DOMAIN_COMMUNE)
+    )
     people = [r for r in rows.people if r["grouping_set"] in sets and (domain_id == ALL or r["domain_id"] == domain_id)]
     reached = sum(r["people"] for r in people if r["grouping_set"] == sets[0])
-    languages = sorted(((r["language"], r["people"]) for r in people if r["grouping_set"] == sets[1]),
-                       key=lambda item: (-item[1], item[0]))
+    languages = sorted(
+        ((r["language"], r["people"]) for r in people if r["grouping_set"] == sets[1]),
+        key=lambda item: (-item[1], item[0]),
+    )
     living = {r["commune"]: r["people"] for r in people if r["grouping_set"] == sets[2] and r["commune"]}
     hosting: dict[str, int] = defaultdict(int)
     for r in events:
@@ -172,16 +182,30 @@ def figures(rows: Rows, domain_id: int | None) -> Figures:
             hosting[r["commune"]] += r["held"]
     communes = sorted(set(living) | set(hosting), key=lambda name: (-living.get(name, 0), -hosting.get(name, 0), name))
     return Figures(
-        events=EventFigures(held=sum(held.values()), **held, cancelled=_sum(events, "cancelled"),
-                            series_sessions=_sum(events, "series_sessions"), series=len(series)),
-        registrations=confirmed, cancelled_registrations=_sum(registrations, "cancelled"),
+        events=EventFigures(
+            held=sum(held.values()),
+            **held,
+            cancelled=_sum(events, "cancelled"),
+            series_sessions=_sum(events, "series_sessions"),
+            series=len(series),
+        ),
+        registrations=confirmed,
+        cancelled_registrations=_sum(registrations, "cancelled"),
         waitlist_never_seated=_sum(registrations, "never_seated"),
-        attendance=Attendance(present=present, absent=absent, excused=excused, unmarked=confirmed - marked,
-                              rate=_rate(present, marked), no_show_rate=_rate(absent, marked)),
+        attendance=Attendance(
+            present=present,
+            absent=absent,
+            excused=excused,
+            unmarked=confirmed - marked,
+            rate=_rate(present, marked),
+            no_show_rate=_rate(absent, marked),
+        ),
         people_reached=reached,
         languages=[LanguageCount(language, masked(count)) for language, count in languages],
-        communes=Communes(count=len(communes), list=[
-            CommuneCount(name, masked(living.get(name, 0)), hosting.get(name, 0)) for name in communes]),
+        communes=Communes(
+            count=len(communes),
+            list=[CommuneCount(name, masked(living.get(name, 0)), hosting.get(name, 0)) for name in communes],
+        ),
         webconference_joins=_sum(registrations, "joins"),
         interpretation=_interpretation(_of(rows.missions, domain_id)),
         commune_requests=_requests(_of(rows.requests, domain_id)),
@@ -197,7 +221,8 @@ def _interpretation(missions: list[asyncpg.Record]) -> Interpretation:
         if r["status"] == "done":
             by_language[r["language"]][1] += r["minutes"]
     return Interpretation(
-        missions=_sum(held, "missions"), done=_sum(done, "missions"),
+        missions=_sum(held, "missions"),
+        done=_sum(done, "missions"),
         cancelled=sum(r["missions"] for r in missions if r["status"] == "cancelled"),
         hours=round(_sum(done, "minutes") / 60, 2),
         by_language=[
@@ -232,13 +257,17 @@ def insights(rows: Rows) -> Insights:
             demand[(r["month"], r["language"])] += r["missions"]
     return Insights(
         lead_time=[LeadTime(label, lead.get(bucket, 0)) for bucket, label in enumerate(LEAD_BUCKETS)],
-        attendance_by_kind=[KindAttendance(kind, marked, present, _rate(present, marked))
-                            for kind, (marked, present) in by_kind.items()],
+        attendance_by_kind=[
+            KindAttendance(kind, marked, present, _rate(present, marked)) for kind, (marked, present) in by_kind.items()
+        ],
         attendance_by_language=[
             LanguageAttendance(language, masked(marked), _rate(present, marked) if marked >= SMALLEST_SHOWN else None)
-            for language, (marked, present) in sorted(by_language.items()) if marked],
-        interpretation_by_month=[MonthDemand(month, language, masked(count))
-                                 for (month, language), count in sorted(demand.items())],
+            for language, (marked, present) in sorted(by_language.items())
+            if marked
+        ],
+        interpretation_by_month=[
+            MonthDemand(month, language, masked(count)) for (month, language), count in sorted(demand.items())
+        ],
     )
 
 
@@ -257,8 +286,9 @@ async def build_report(conn: asyncpg.Connection, who: Organiser, slug: str, peri
         as_of = await conn.fetchval(q.NOW)
         report = await compute_report(conn, org, period, as_of)
         await conn.execute(q.FORGET_OLD_REPORTS)
-        await conn.execute(q.KEEP_REPORT, org["id"], period.first, period.last, version, as_of,
-                           msgspec.json.encode(report))
+        await conn.execute(
+            q.KEEP_REPORT, org["id"], period.first, period.last, version, as_of, msgspec.json.encode(report)
+        )
     return report
 
 
@@ -275,9 +305,16 @@ async def compute_report(conn: asyncpg.Connection, org: asyncpg.Record, period: 
     if _any_activity(untagged) or not listed:
         reports.append(untagged)
     previous = period.year_before()
-    return Report(organisation=OrganisationRef(org["slug"], org["name"]), from_=period.first, to=period.last,
-                  previous_year_from=previous.first, previous_year_to=previous.last, domains=reports,
-                  totals=_domain_report(now, before, ALL, None), insights=insights(now))
+    return Report(
+        organisation=OrganisationRef(org["slug"], org["name"]),
+        from_=period.first,
+        to=period.last,
+        previous_year_from=previous.first,
+        previous_year_to=previous.last,
+        domains=reports,
+        totals=_domain_report(now, before, ALL, None),
+        insights=insights(now),
+    )
 
 
 def _domain_report(now: Rows, before: Rows, domain_id: int | None, domain: DomainOut | None) -> DomainReport:
@@ -287,5 +324,12 @@ def _domain_report(now: Rows, before: Rows, domain_id: int | None, domain: Domai
 
 
 def _any_activity(report: DomainReport) -> bool:
-    return any(f.events.held or f.events.cancelled or f.registrations or f.interpretation.missions
-               or f.interpretation.cancelled or f.commune_requests.total for f in (report, report.previous_year))
+    return any(
+        f.events.held
+        or f.events.cancelled
+        or f.registrations
+        or f.interpretation.missions
+        or f.interpretation.cancelled
+        or f.commune_requests.total
+        for f in (report, report.previous_year)
+    )

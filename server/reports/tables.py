@@ -86,8 +86,9 @@ def figure_rows(figures: Figures, previous: Figures, lang: str) -> list[list[Any
 
 
 def _sections(report: Report, lang: str) -> list[tuple[str, DomainReport]]:
-    return [(domain_name(d, lang), d) for d in report.domains] + [(domain_name(report.totals, lang, totals=True),
-                                                                  report.totals)]
+    return [(domain_name(d, lang), d) for d in report.domains] + [
+        (domain_name(report.totals, lang, totals=True), report.totals)
+    ]
 
 
 def tables(report: Report, lang: str) -> list[Table]:
@@ -103,14 +104,20 @@ def tables(report: Report, lang: str) -> list[Table]:
     for name, d in sections:
         figures.rows += [[name, *row] for row in figure_rows(d, d.previous_year, lang)]
         earlier = {item.language: item.people for item in d.previous_year.languages}
-        languages.rows += [[name, language_name(item.language, lang), shown(item.people),
-                            shown(earlier.get(item.language, 0))] for item in d.languages]
+        languages.rows += [
+            [name, language_name(item.language, lang), shown(item.people), shown(earlier.get(item.language, 0))]
+            for item in d.languages
+        ]
         communes.rows += [[name, item.commune, shown(item.people), item.events] for item in d.communes.list]
-        missions.rows += [[name, language_name(item.language, lang), shown(item.missions), item.hours]
-                          for item in d.interpretation.by_language]
+        missions.rows += [
+            [name, language_name(item.language, lang), shown(item.missions), item.hours]
+            for item in d.interpretation.by_language
+        ]
         earlier_requests = d.previous_year.commune_requests
-        requests.rows += [[name, _(label), getattr(d.commune_requests, status), getattr(earlier_requests, status)]
-                          for status, label in STATUS_NAMES.items()]
+        requests.rows += [
+            [name, _(label), getattr(d.commune_requests, status), getattr(earlier_requests, status)]
+            for status, label in STATUS_NAMES.items()
+        ]
     return [figures, languages, communes, missions, requests, *insight_tables(report, lang)]
 
 
@@ -118,19 +125,43 @@ def insight_tables(report: Report, lang: str) -> list[Table]:
     """The data of the charts, one table each."""
     _ = lambda message: gettext(lang, message)  # noqa: E731
     found = report.insights
-    lead = Table("lead_time", _("When people register"), [_("Days before the event"), _("Registrations")],
-                 [[item.days, item.registrations] for item in found.lead_time])
-    by_kind = Table("attendance_by_kind", _("Attendance by kind"), [_("Kind of event"), _("Attendance marked"),
-                                                                     _("Present"), _("Attendance rate")],
-                    [[kind_label(item.kind, lang), item.marked, item.present, Percent(item.rate)]
-                     for item in found.attendance_by_kind])
-    by_language = Table("attendance_by_language", _("Attendance by language"),
-                        [_("Language"), _("Attendance marked"), _("Attendance rate")],
-                        [[language_name(item.language, lang), shown(item.marked), Percent(item.rate)]
-                         for item in found.attendance_by_language])
-    reach = Table("reach_by_commune", _("Reach by commune"), [_("Commune"), _("People"), _("Events held")],
-                  [[item.commune, shown(item.people), item.events] for item in report.totals.communes.list])
-    demand = Table("interpretation_by_month", _("Interpretation by month"), [_("Month"), _("Language"), _("Missions")],
-                   [[item.month, language_name(item.language, lang), shown(item.missions)]
-                    for item in found.interpretation_by_month])
+    lead = Table(
+        "lead_time",
+        _("When people register"),
+        [_("Days before the event"), _("Registrations")],
+        [[item.days, item.registrations] for item in found.lead_time],
+    )
+    by_kind = Table(
+        "attendance_by_kind",
+        _("Attendance by kind"),
+        [_("Kind of event"), _("Attendance marked"), _("Present"), _("Attendance rate")],
+        [
+            [kind_label(item.kind, lang), item.marked, item.present, Percent(item.rate)]
+            for item in found.attendance_by_kind
+        ],
+    )
+    by_language = Table(
+        "attendance_by_language",
+        _("Attendance by language"),
+        [_("Language"), _("Attendance marked"), _("Attendance rate")],
+        [
+            [language_name(item.language, lang), shown(item.marked), Percent(item.rate)]
+            for item in found.attendance_by_language
+        ],
+    )
+    reach = Table(
+        "reach_by_commune",
+        _("Reach by commune"),
+        [_("Commune"), _("People"), _("Events held")],
+        [[item.commune, shown(item.people), item.events] for item in report.totals.communes.list],
+    )
+    demand = Table(
+        "interpretation_by_month",
+        _("Interpretation by month"),
+        [_("Month"), _("Language"), _("Missions")],
+        [
+            [item.month, language_name(item.language, lang), shown(item.missions)]
+            for item in found.interpretation_by_month
+        ],
+    )
     return [lead, by_kind, by_language, reach, demand]

@@ -24,7 +24,7 @@ def sheet_name(title: str, taken: set[str]) -> str:
     name, n = base, 2
     while name.lower() in taken:
         suffix = f" {n}"
-        name, n = base[:_SHEET_MAX - len(suffix)] + suffix, n + 1
+        name, n = base[: _SHEET_MAX - len(suffix)] + suffix, n + 1
     taken.add(name.lower())
     return name
 
@@ -33,8 +33,9 @@ def workbook(report: Report, lang: str) -> bytes:
     """The workbook's bytes: the tables of the page, in `lang`."""
     buffer = io.BytesIO()
     # strings_to_formulas/urls/numbers off: a domain or commune that begins like a formula stays text
-    book = xlsxwriter.Workbook(buffer, {
-        "in_memory": True, "strings_to_formulas": False, "strings_to_urls": False, "strings_to_numbers": False})
+    book = xlsxwriter.Workbook(
+        buffer, {"in_memory": True, "strings_to_formulas": False, "strings_to_urls": False, "strings_to_numbers": False}
+    )
     formats = {
         "header": book.add_format({"bold": True, "text_wrap": True, "valign": "top"}),
         "percent": book.add_format({"num_format": "0.0%"}),

@@ -38,10 +38,13 @@ XLSX = "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet"
 EventPath = Annotated[str, Parameter(max_length=130)]
 RegistrationId = Annotated[int, Parameter(ge=1, le=2**63 - 1)]
 Search = Annotated[str | None, QueryParameter(name="q", max_length=200, required=False)]
-StatusFilter = Annotated[Literal["", "pending", "confirmed", "waitlisted", "cancelled", "expired"] | None,
-                         QueryParameter(name="status", required=False)]
-AttendanceFilter = Annotated[Literal["", "present", "absent", "excused", "unmarked"] | None,
-                             QueryParameter(name="attendance", required=False)]
+StatusFilter = Annotated[
+    Literal["", "pending", "confirmed", "waitlisted", "cancelled", "expired"] | None,
+    QueryParameter(name="status", required=False),
+]
+AttendanceFilter = Annotated[
+    Literal["", "present", "absent", "excused", "unmarked"] | None, QueryParameter(name="attendance", required=False)
+]
 PageNumber = Annotated[int, QueryParameter(name="page", ge=1, le=100_000, required=False)]
 RowAction = Literal["cancel", "confirm", "promote", "resend", "attendance"]
 DoorAction = Literal["present", "undo"]
@@ -105,8 +108,16 @@ class RosterPages(Controller):
 
     @get("/registrations")
     async def registrations(
-        self, slug: EventPath, request: Request, staff: Staff, settings: Settings, conn: asyncpg.Connection,
-        q: Search = None, status: StatusFilter = None, attendance: AttendanceFilter = None, page: PageNumber = 1,
+        self,
+        slug: EventPath,
+        request: Request,
+        staff: Staff,
+        settings: Settings,
+        conn: asyncpg.Connection,
+        q: Search = None,
+        status: StatusFilter = None,
+        attendance: AttendanceFilter = None,
+        page: PageNumber = 1,
         done: DoneCode = None,
     ) -> Response:
         """The table: search by name or email, filters by status and attendance, a page of 50."""
@@ -115,51 +126,81 @@ class RosterPages(Controller):
         return await self._table(request, staff, settings, conn, slug, lang, _filters(request.query_params), done=done)
 
     async def _table(
-        self, request: Request, staff: Staff, settings: Settings, conn: asyncpg.Connection, slug: str, lang: str,
-        filters: dict[str, str], *, done: str | None = None, values: dict[str, str] | None = None,
-        errors: dict[str, str] | None = None, status_code: int = 200,
+        self,
+        request: Request,
+        staff: Staff,
+        settings: Settings,
+        conn: asyncpg.Connection,
+        slug: str,
+        lang: str,
+        filters: dict[str, str],
+        *,
+        done: str | None = None,
+        values: dict[str, str] | None = None,
+        errors: dict[str, str] | None = None,
+        status_code: int = 200,
     ) -> Response:
-        data = await service.table(conn, staff.organiser, slug, search=filters.get("q"),
-                                   status=filters.get("status"), attendance=filters.get("attendance"),
-                                   page=int(filters.get("page") or 1))
+        data = await service.table(
+            conn,
+            staff.organiser,
+            slug,
+            search=filters.get("q"),
+            status=filters.get("status"),
+            attendance=filters.get("attendance"),
+            page=int(filters.get("page") or 1),
+        )
         query = {key: value for key, value in filters.items() if key != "page"}
         context = {
-            **data, "filters": filters, "query": urlencode(query),
+            **data,
+            "filters": filters,
+            "query": urlencode(query),
             "back": "?" + urlencode({**query, "page": data["page"]}),
-            "roster": translated(lang), "done": done if done in DONE else "",
-            "values": values or {"language": lang, "audience": "confirmed"}, "errors": errors or {},
+            "roster": translated(lang),
+            "done": done if done in DONE else "",
+            "values": values or {"language": lang, "audience": "confirmed"},
+            "errors": errors or {},
             "language_options": [(code, LANGUAGE_NAMES[code]) for code in LANGUAGES],
             "placeholders": ", ".join("{" + name + "}" for name in PLACEHOLDERS),
         }
-        return _page(request, settings, "bo_registrations.html", context, lang=lang, staff=staff,
-                     status_code=status_code)
+        return _page(
+            request, settings, "bo_registrations.html", context, lang=lang, staff=staff, status_code=status_code
+        )
 
     @get("/registrations.csv")
-    async def export_csv(self, slug: EventPath, request: Request, staff: Staff, conn: asyncpg.Connection,
-                         status: StatusFilter = None) -> Response:
+    async def export_csv(
+        self, slug: EventPath, request: Request, staff: Staff, conn: asyncpg.Connection, status: StatusFilter = None
+    ) -> Response:
         """The registrations as CSV for Excel (semicolons, as French and German settings expect), in their language."""
-        name, body = await registrations.export_csv(conn, staff.organiser, slug, staff_language(request, staff),
-                                                    status=status or None)
+        name, body = await registrations.export_csv(
+            conn, staff.organiser, slug, staff_language(request, staff), status=status or None
+        )
         return Response(body, media_type="text/csv; charset=utf-8", headers=_download(name))
 
     @get("/registrations.xlsx")
-    async def export_xlsx(self, slug: EventPath, request: Request, staff: Staff, conn: asyncpg.Connection,
-                          status: StatusFilter = None) -> Response:
+    async def export_xlsx(
+        self, slug: EventPath, request: Request, staff: Staff, conn: asyncpg.Connection, status: StatusFilter = None
+    ) -> Response:
         """The registrations as an Excel workbook, in the person's language."""
-        name, body = await registrations.export_xlsx(conn, staff.organiser, slug, staff_language(request, staff),
-                                                     status=status or None)
+        name, body = await registrations.export_xlsx(
+            conn, staff.organiser, slug, staff_language(request, staff), status=status or None
+        )
         return Response(body, media_type=XLSX, headers=_download(name))
 
     @post("/registrations")
-    async def add(self, slug: EventPath, request: Request, staff: Staff, settings: Settings,
-                  conn: asyncpg.Connection) -> Response:
+    async def add(
+        self, slug: EventPath, request: Request, staff: Staff, settings: Settings, conn: asyncpg.Connection
+    ) -> Response:
         """Add a person by hand (phone, walk-in) in their language; the usual mail if they gave an address."""
         form = await _form(request, settings)
         lang = staff_language(request, staff)
         await self._writable(conn, staff, slug)
         values = {name: form.get(name, "")[:400] for name in ("name", "email", "language", "waitlist")}
-        body: dict[str, Any] = {"name": " ".join(values["name"].split()), "language": values["language"],
-                                "email": values["email"].strip() or None, "waitlist_if_full": bool(values["waitlist"])}
+        body: dict[str, Any] = {
+            "name": " ".join(values["name"].split()),
+            "language": values["language"],
+            "email": values["email"].strip() or None,
+            "waitlist_if_full": bool(values["waitlist"]),
+        }
         errors: dict[str, str] = {}
         try:
             person = msgspec.convert(body, RegistrationByHandIn)
@@ -171,20 +212,36 @@ class RosterPages(Controller):
             except AlreadyRegistered:
                 errors["email"] = gettext(lang, N_("This address is already registered for this event."))
             except EventFull:
-                errors["waitlist"] = gettext(lang, N_("No place is free. Tick the box to put the person on the "
-                                                      "waiting list, or raise the capacity first."))
+                errors["waitlist"] = gettext(
+                    lang,
+                    N_(
+                        "No place is free. Tick the box to put the person on the "
+                        "waiting list, or raise the capacity first."
+                    ),
+                )
             except EventCancelled:
                 errors["name"] = gettext(lang, N_("This event is cancelled: nobody can be added."))
             except Invalid:
                 errors["name"] = gettext(lang, FIELD_PROBLEMS["name"])
         if errors:
-            return await self._table(request, staff, settings, conn, slug, lang, _filters(request.query_params),
-                                     values=values, errors=errors, status_code=422)
+            return await self._table(
+                request,
+                staff,
+                settings,
+                conn,
+                slug,
+                lang,
+                _filters(request.query_params),
+                values=values,
+                errors=errors,
+                status_code=422,
+            )
         return _back(f"/organiser/events/{slug}/registrations", _filters(request.query_params), "added")
 
     @post("/registrations/message")
-    async def message(self, slug: EventPath, request: Request, staff: Staff, settings: Settings,
-                      conn: asyncpg.Connection) -> Response:
+    async def message(
+        self, slug: EventPath, request: Request, staff: Staff, settings: Settings, conn: asyncpg.Connection
+    ) -> Response:
         """Write to all, the confirmed, the waiting or the attended people, each in their language."""
         form = await _form(request, settings)
         lang = staff_language(request, staff)
@@ -201,28 +258,61 @@ class RosterPages(Controller):
                 errors[field] = gettext(lang, FIELD_PROBLEMS[field])
             if field not in errors and (unknown := unknown_placeholders(values[field])):
                 errors[field] = gettext(lang, N_("Unknown placeholder %(name)s. The placeholders are: %(known)s.")) % {
-                    "name": "{" + unknown[0] + "}", "known": ", ".join("{" + name + "}" for name in PLACEHOLDERS)}
+                    "name": "{" + unknown[0] + "}",
+                    "known": ", ".join("{" + name + "}" for name in PLACEHOLDERS),
+                }
         if errors:
-            return await self._table(request, staff, settings, conn, slug, lang, _filters(request.query_params),
-                                     values=values, errors=errors, status_code=422)
+            return await self._table(
+                request,
+                staff,
+                settings,
+                conn,
+                slug,
+                lang,
+                _filters(request.query_params),
+                values=values,
+                errors=errors,
+                status_code=422,
+            )
         await service.write_to(conn, staff.organiser, slug, values["audience"], values["subject"], values["body"])
         return _back(f"/organiser/events/{slug}/registrations", _filters(request.query_params), "written")
 
     # the same path pattern as the POST below: a path of its own would take the POSTs to it (405)
     @get("/registrations/{registration_id:int}/{action:str}")
-    async def cancel_form(self, slug: EventPath, registration_id: RegistrationId, action: Literal["cancel"],
-                          request: Request, staff: Staff, settings: Settings, conn: asyncpg.Connection) -> Response:
+    async def cancel_form(
+        self,
+        slug: EventPath,
+        registration_id: RegistrationId,
+        action: Literal["cancel"],
+        request: Request,
+        staff: Staff,
+        settings: Settings,
+        conn: asyncpg.Connection,
+    ) -> Response:
         """Before cancelling on someone's behalf: who, and whether they will be told."""
         await self._writable(conn, staff, slug)
         data = await service.cancellable(conn, staff.organiser, slug, registration_id)
         filters = _filters(request.query_params)
-        return _page(request, settings, "bo_cancel_registration.html",
-                     {**data, "back": "?" + urlencode(filters) if filters else ""},
-                     lang=staff_language(request, staff), staff=staff)
+        return _page(
+            request,
+            settings,
+            "bo_cancel_registration.html",
+            {**data, "back": "?" + urlencode(filters) if filters else ""},
+            lang=staff_language(request, staff),
+            staff=staff,
+        )
 
     @post("/registrations/{registration_id:int}/{action:str}")
-    async def act(self, slug: EventPath, registration_id: RegistrationId, action: RowAction, request: Request,
-                  staff: Staff, settings: Settings, conn: asyncpg.Connection) -> Response:
+    async def act(
+        self,
+        slug: EventPath,
+        registration_id: RegistrationId,
+        action: RowAction,
+        request: Request,
+        staff: Staff,
+        settings: Settings,
+        conn: asyncpg.Connection,
+    ) -> Response:
         """Cancel, confirm, give a seat from the waiting list, resend the last mail, or set attendance."""
         form = await _form(request, settings)
         who = staff.organiser
@@ -245,30 +335,58 @@ class RosterPages(Controller):
             raise NotAllowed("Your role does not allow changes.") from None
         except (Conflict, Invalid):
             done = f"{action}_refused"
-        return _back(f"/organiser/events/{slug}/registrations", _filters(request.query_params), done,
-                     f"#r{registration_id}")
+        return _back(
+            f"/organiser/events/{slug}/registrations", _filters(request.query_params), done, f"#r{registration_id}"
+        )
 
     # ------------------------------------------------------------------------ the door
 
     @get("/checkin")
-    async def door(self, slug: EventPath, request: Request, staff: Staff, settings: Settings,
-                   conn: asyncpg.Connection, q: Search = None, done: DoneCode = None) -> Response:
+    async def door(
+        self,
+        slug: EventPath,
+        request: Request,
+        staff: Staff,
+        settings: Settings,
+        conn: asyncpg.Connection,
+        q: Search = None,
+        done: DoneCode = None,
+    ) -> Response:
         """The phone page at the door: find a name, one tap marks present, undo, the running counts."""
         lang = staff_language(request, staff)
         return await self._door(request, staff, settings, conn, slug, lang, " ".join((q or "").split()), done=done)
 
-    async def _door(self, request: Request, staff: Staff, settings: Settings, conn: asyncpg.Connection, slug: str,
-                    lang: str, search: str, *, done: str | None = None, values: dict[str, str] | None = None,
-                    errors: dict[str, str] | None = None, status_code: int = 200) -> Response:
+    async def _door(
+        self,
+        request: Request,
+        staff: Staff,
+        settings: Settings,
+        conn: asyncpg.Connection,
+        slug: str,
+        lang: str,
+        search: str,
+        *,
+        done: str | None = None,
+        values: dict[str, str] | None = None,
+        errors: dict[str, str] | None = None,
+        status_code: int = 200,
+    ) -> Response:
         data = await service.door(conn, staff.organiser, slug, search)
-        context = {**data, "search": search, "back": urlencode({"q": search}) if search else "",
-                   "done": done if done in DONE else "", "values": values or {}, "errors": errors or {},
-                   "roster": translated(lang)}
+        context = {
+            **data,
+            "search": search,
+            "back": urlencode({"q": search}) if search else "",
+            "done": done if done in DONE else "",
+            "values": values or {},
+            "errors": errors or {},
+            "roster": translated(lang),
+        }
         return _page(request, settings, "bo_door.html", context, lang=lang, staff=staff, status_code=status_code)
 
     @post("/checkin/walk-in")
-    async def walk_in(self, slug: EventPath, request: Request, staff: Staff, settings: Settings,
-                      conn: asyncpg.Connection) -> Response:
+    async def walk_in(
+        self, slug: EventPath, request: Request, staff: Staff, settings: Settings, conn: asyncpg.Connection
+    ) -> Response:
         """Someone who did not register: a name, and they are present."""
         form = await _form(request, settings)
         lang = staff_language(request, staff)
@@ -286,13 +404,31 @@ class RosterPages(Controller):
             except EventCancelled:
                 error = gettext(lang, N_("This event is cancelled: nobody can be added."))
         if error:
-            return await self._door(request, staff, settings, conn, slug, lang, search, values={"name": name},
-                                    errors={"name": error}, status_code=422)
+            return await self._door(
+                request,
+                staff,
+                settings,
+                conn,
+                slug,
+                lang,
+                search,
+                values={"name": name},
+                errors={"name": error},
+                status_code=422,
+            )
         return _back(f"/organiser/events/{slug}/checkin", {"q": name}, "walked_in")
 
     @post("/checkin/{registration_id:int}/{action:str}")
-    async def tap(self, slug: EventPath, registration_id: RegistrationId, action: DoorAction, request: Request,
-                  staff: Staff, settings: Settings, conn: asyncpg.Connection) -> Response:
+    async def tap(
+        self,
+        slug: EventPath,
+        registration_id: RegistrationId,
+        action: DoorAction,
+        request: Request,
+        staff: Staff,
+        settings: Settings,
+        conn: asyncpg.Connection,
+    ) -> Response:
         """One tap: present, or undo; back to the list with the same search."""
         form = await _form(request, settings)
         search = " ".join(form.get("q", "").split())[:200]
@@ -309,8 +445,9 @@ class RosterPages(Controller):
     # ------------------------------------------------------------------------ the sheet
 
     @get("/sheet")
-    async def sheet(self, slug: EventPath, request: Request, staff: Staff, settings: Settings,
-                    conn: asyncpg.Connection) -> Response:
+    async def sheet(
+        self, slug: EventPath, request: Request, staff: Staff, settings: Settings, conn: asyncpg.Connection
+    ) -> Response:
         """The printable attendance sheet (feuille de présence): names and a column to sign."""
         data = await service.sheet(conn, staff.organiser, slug)
         return _page(request, settings, "bo_sheet.html", data, lang=staff_language(request, staff), staff=staff)

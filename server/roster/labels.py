@@ -12,12 +12,14 @@ DONE = {
     "added": N_("The person is registered. If they gave an email address, they get the usual email."),
     "written": N_("The message is on its way, to each person in their language."),
     "cancel_done": N_(
-        "The registration is cancelled. The person gets an email; a place freed goes to the waiting list."),
+        "The registration is cancelled. The person gets an email; a place freed goes to the waiting list."
+    ),
     "cancel_refused": N_("This registration could not be cancelled."),
     "confirm_done": N_("The place is confirmed. The person gets the confirmation email."),
     "confirm_refused": N_("Only a registration awaiting confirmation can be confirmed."),
     "promote_done": N_(
-        "The person has a place now and gets an email saying so. If the event was full, it has one more place now."),
+        "The person has a place now and gets an email saying so. If the event was full, it has one more place now."
+    ),
     "promote_refused": N_("Only a person on the waiting list of an event that is not cancelled can be given a place."),
     "resend_done": N_("The latest email to this person will be sent again."),
     "resend_refused": N_("There is no email to send again, or it is already waiting to be sent."),

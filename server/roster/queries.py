@@ -13,11 +13,14 @@ WHERE r.event_id = $1
 # a page of the table in registration order ($5 rows from $6 on), each with its first join through /j/
 # and the latest mail written to the person (for "resend"); the page is cut before the joins, so that
 # the rows skipped by the offset cost an index entry each, not two more lookups
-TABLE_PAGE = """
+TABLE_PAGE = (
+    """
 WITH page AS (
     SELECT r.id, r.name, r.email, r.language, r.status, r.attendance, r.source, r.created_at, r.waitlisted_at,
            r.anonymised_at IS NOT NULL AS anonymised
-    FROM registrations r""" + _TABLE_WHERE + """
+    FROM registrations r"""
+    + _TABLE_WHERE
+    + """
     ORDER BY r.id
     LIMIT $5 OFFSET $6
 )
@@ -29,6 +32,7 @@ LEFT JOIN LATERAL (SELECT o.id, o.kind, o.status FROM outbox o WHERE o.registrat
                    ORDER BY o.id DESC LIMIT 1) m ON true
 ORDER BY p.id
 """
+)
 
 # how many rows the table's filters keep
 TABLE_COUNT = "SELECT count(*) FROM registrations r" + _TABLE_WHERE

@@ -34,7 +34,10 @@ ATTENDANCES = ("present", "absent", "excused")
 ATTENDANCE_FILTERS = (*ATTENDANCES, "unmarked")
 # who a message goes to, as the messages service names them ("attended" is served here)
 AUDIENCES: dict[str, list[str]] = {
-    "all": ["confirmed", "waitlisted"], "confirmed": ["confirmed"], "waitlisted": ["waitlisted"], "attended": [],
+    "all": ["confirmed", "waitlisted"],
+    "confirmed": ["confirmed"],
+    "waitlisted": ["waitlisted"],
+    "attended": [],
 }
 
 
@@ -74,15 +77,21 @@ async def _registration(conn: asyncpg.Connection, event: asyncpg.Record, registr
 
 
 async def _audit(conn: asyncpg.Connection, who: Organiser, event: asyncpg.Record, action: str, **detail: Any) -> None:
-    await audit.record(conn, who, action, organisation_id=event["organisation_id"], event_id=event["id"],
-                       detail=detail)
+    await audit.record(conn, who, action, organisation_id=event["organisation_id"], event_id=event["id"], detail=detail)
 
 
 # ---------------------------------------------------------------------------- the table
 
+
 async def table(
-    conn: asyncpg.Connection, who: Organiser, slug: str, *, search: str | None, status: str | None,
-    attendance: str | None, page: int,
+    conn: asyncpg.Connection,
+    who: Organiser,
+    slug: str,
+    *,
+    search: str | None,
+    status: str | None,
+    attendance: str | None,
+    page: int,
 ) -> dict[str, Any]:
     """One page of the event's registrations under the filters, the event's counts, and whether the person may write."""
     event = await event_for(conn, who, slug)
@@ -92,14 +101,23 @@ async def table(
     page = min(page, pages)
     rows = await conn.fetch(q.TABLE_PAGE, event["id"], pattern, status, attendance, PAGE_SIZE, (page - 1) * PAGE_SIZE)
     return {
-        "event": event, "counts": await conn.fetchrow(q.EVENT_COUNTS, event["id"]),
+        "event": event,
+        "counts": await conn.fetchrow(q.EVENT_COUNTS, event["id"]),
         "rows": await registrations.with_positions(conn, event["id"], rows),
-        "total": total, "page": page, "pages": pages, "may_write": who.can_write(event["organisation_id"]),
+        "total": total,
+        "page": page,
+        "pages": pages,
+        "may_write": who.can_write(event["organisation_id"]),
     }
 
 
 async def add_by_hand(
-    conn: asyncpg.Connection, who: Organiser, slug: str, person: RegistrationByHandIn, settings: Settings, *,
+    conn: asyncpg.Connection,
+    who: Organiser,
+    slug: str,
+    person: RegistrationByHandIn,
+    settings: Settings,
+    *,
     via: str = "desk",
 ) -> int:
     """Register a person on their behalf (phone, walk-in); the same mails as a public registration. Returns its id."""
@@ -131,7 +149,11 @@ async def cancel(conn: asyncpg.Connection, who: Organiser, slug: str, registrati
 
 
 async def confirm(
-    conn: asyncpg.Connection, who: Organiser, slug: str, registration_id: int, settings: Settings,
+    conn: asyncpg.Connection,
+    who: Organiser,
+    slug: str,
+    registration_id: int,
+    settings: Settings,
 ) -> None:
     """Confirm a pending place on the person's behalf: they get the confirmation mail."""
     event = await event_for(conn, who, slug, write=True)
@@ -142,7 +164,11 @@ async def confirm(
 
 
 async def promote(
-    conn: asyncpg.Connection, who: Organiser, slug: str, registration_id: int, settings: Settings,
+    conn: asyncpg.Connection,
+    who: Organiser,
+    slug: str,
+    registration_id: int,
+    settings: Settings,
 ) -> None:
     """Give a waitlisted person a place now, on the organiser's word, with the mail of a promotion by the list.
 
@@ -163,14 +189,32 @@ async def promote(
         if free is not None and free <= 0:
             raised = await conn.fetchval(q.RAISE_CAPACITY, event["id"], locked["seats_taken"] + 1)
         promoted = await conn.fetchrow(q.PROMOTE_ONE, row["id"], event["id"])
-        await tell_registrant(conn, "registration_promoted", event["id"], promoted["id"], promoted["email"],
-                              promoted["language"], settings, {"status": promoted["status"]})
-        await _audit(conn, who, event, "registration_promoted", registration=row["id"],
-                     **({"capacity": raised} if raised else {}))
+        await tell_registrant(
+            conn,
+            "registration_promoted",
+            event["id"],
+            promoted["id"],
+            promoted["email"],
+            promoted["language"],
+            settings,
+            {"status": promoted["status"]},
+        )
+        await _audit(
+            conn,
+            who,
+            event,
+            "registration_promoted",
+            registration=row["id"],
+            **({"capacity": raised} if raised else {}),
+        )
 
 
 async def resend_last_mail(
-    conn: asyncpg.Connection, who: Organiser, slug: str, registration_id: int, settings: Settings,
+    conn: asyncpg.Connection,
+    who: Organiser,
+    slug: str,
+    registration_id: int,
+    settings: Settings,
 ) -> None:
     """Send the latest mail written to the person again (the messages service's resend)."""
     event = await event_for(conn, who, slug, write=True)
@@ -184,7 +228,11 @@ async def resend_last_mail(
 
 
 async def set_attendance(
-    conn: asyncpg.Connection, who: Organiser, slug: str, registration_id: int, attendance: str | None,
+    conn: asyncpg.Connection,
+    who: Organiser,
+    slug: str,
+    registration_id: int,
+    attendance: str | None,
 ) -> None:
     """Mark a person present, absent or excused (None: not marked); corrects a join's pre-filled "present"."""
     event = await event_for(conn, who, slug, write=True)
@@ -192,12 +240,25 @@ async def set_attendance(
     async with conn.transaction():
         marks = AttendanceIn(marks=[AttendanceMark(row["id"], attendance)])
         await registrations.mark_attendance(conn, who, slug, marks)
-        await _audit(conn, who, event, "attendance", registration=row["id"], attendance=attendance,
-                     previous=row["attendance"], via="table")
+        await _audit(
+            conn,
+            who,
+            event,
+            "attendance",
+            registration=row["id"],
+            attendance=attendance,
+            previous=row["attendance"],
+            via="table",
+        )
 
 
 async def write_to(
-    conn: asyncpg.Connection, who: Organiser, slug: str, audience: str, subject: str, body: str,
+    conn: asyncpg.Connection,
+    who: Organiser,
+    slug: str,
+    audience: str,
+    subject: str,
+    body: str,
 ) -> int:
     """Queue the organiser's message for an audience of AUDIENCES, each person in their language; how many."""
     if audience != "attended":
@@ -209,22 +270,31 @@ async def write_to(
         event = await event_for(conn, who, slug, write=True)
         people = await conn.fetch(q.ATTENDED_WITH_EMAIL, event["id"])
         for person in people:
-            await enqueue(conn, "organiser_message", event_id=event["id"], registration_id=person["id"],
-                          recipient=person["email"], language=person["language"],
-                          payload={"subject": subject, "body": body})
+            await enqueue(
+                conn,
+                "organiser_message",
+                event_id=event["id"],
+                registration_id=person["id"],
+                recipient=person["email"],
+                language=person["language"],
+                payload={"subject": subject, "body": body},
+            )
         await _audit(conn, who, event, "message_sent", to=["attended"], people=len(people))
     return len(people)
 
 
 # ---------------------------------------------------------------------------- the door
 
+
 async def door(conn: asyncpg.Connection, who: Organiser, slug: str, search: str | None) -> dict[str, Any]:
     """The door page's data: the people with a seat matching `search`, by name, and the running counts."""
     event = await event_for(conn, who, slug)
     people = await conn.fetch(q.DOOR_PEOPLE, event["id"], like_pattern(search), DOOR_MOST + 1)
     return {
-        "event": event, "counts": await conn.fetchrow(q.EVENT_COUNTS, event["id"]),
-        "people": people[:DOOR_MOST], "more": len(people) > DOOR_MOST,
+        "event": event,
+        "counts": await conn.fetchrow(q.EVENT_COUNTS, event["id"]),
+        "people": people[:DOOR_MOST],
+        "more": len(people) > DOOR_MOST,
         "may_write": who.can_write(event["organisation_id"]),
     }
 
@@ -251,19 +321,24 @@ async def undo_present(conn: asyncpg.Connection, who: Organiser, slug: str, regi
     row = await _registration(conn, event, registration_id)
     async with conn.transaction():
         if await conn.fetchval(q.UNMARK_PRESENT, row["id"], event["id"]) is not None:
-            await _audit(conn, who, event, "attendance", registration=row["id"], attendance=None,
-                         previous="present", via="door")
+            await _audit(
+                conn, who, event, "attendance", registration=row["id"], attendance=None, previous="present", via="door"
+            )
 
 
-async def walk_in(conn: asyncpg.Connection, who: Organiser, slug: str, name: str, lang: str,
-                  settings: Settings) -> int:
+async def walk_in(conn: asyncpg.Connection, who: Organiser, slug: str, name: str, lang: str, settings: Settings) -> int:
     """Someone who comes without registering: a name only, a seat, marked present at once."""
-    person = RegistrationByHandIn(name=name, language=lang, attendance="present",  # type: ignore[arg-type]
-                                  notify=False)
+    person = RegistrationByHandIn(
+        name=name,
+        language=lang,
+        attendance="present",  # type: ignore[arg-type]
+        notify=False,
+    )
     return await add_by_hand(conn, who, slug, person, settings, via="door")
 
 
 # ---------------------------------------------------------------------------- the attendance sheet
+
 
 async def sheet(conn: asyncpg.Connection, who: Organiser, slug: str) -> dict[str, Any]:
     """The people expected at the event, by name, for a printed sheet they sign."""

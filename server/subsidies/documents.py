@@ -30,8 +30,7 @@ EXTENSIONS = {".pdf": "application/pdf", ".png": "image/png", ".jpg": "image/jpe
 def safe_filename(name: str) -> str:
     """The file's own name without folders, control characters or quotes, at most 200 characters."""
     base = re.split(r"[/\\]", name)[-1]
-    base = "".join(c for c in unicodedata.normalize("NFC", base)
-                   if unicodedata.category(c)[0] != "C" and c not in '"')
+    base = "".join(c for c in unicodedata.normalize("NFC", base) if unicodedata.category(c)[0] != "C" and c not in '"')
     return base.strip()[-200:] or "document"
 
 
@@ -51,13 +50,21 @@ def check_document(filename: str, content: bytes) -> str:
         raise Invalid.field("file", "Only PDF, PNG and JPEG files are accepted.")
     extension = "." + filename.rsplit(".", 1)[-1].lower() if "." in filename else ""
     if EXTENSIONS.get(extension) != media:
-        raise Invalid.field("file", f"The file's content is {media.split('/')[-1].upper()} but its name says "
-                                    f"otherwise ({extension or 'no extension'}).")
+        raise Invalid.field(
+            "file",
+            f"The file's content is {media.split('/')[-1].upper()} but its name says "
+            f"otherwise ({extension or 'no extension'}).",
+        )
     return media
 
 
 async def add_document(
-    conn: asyncpg.Connection, organiser: Organiser, application_id: int, kind: str, filename: str, content: bytes,
+    conn: asyncpg.Connection,
+    organiser: Organiser,
+    application_id: int,
+    kind: str,
+    filename: str,
+    content: bytes,
     settings: Settings,
 ) -> DocumentOut:
     """Store a supporting document: type judged by content, size limited, bytes outside the hot rows."""
@@ -71,18 +78,41 @@ async def add_document(
         editable(row)
         if await conn.fetchval(q.DOCUMENT_COUNT, application_id) >= MAX_DOCUMENTS:
             raise Invalid.field("file", f"A request holds at most {MAX_DOCUMENTS} documents.")
-        document_id = await conn.fetchval(q.INSERT_DOCUMENT, application_id, kind, name, media, len(content),
-                                          hashlib.sha256(content).digest(), organiser.id or None)
+        document_id = await conn.fetchval(
+            q.INSERT_DOCUMENT,
+            application_id,
+            kind,
+            name,
+            media,
+            len(content),
+            hashlib.sha256(content).digest(),
+            organiser.id or None,
+        )
         await conn.execute(q.INSERT_DOCUMENT_CONTENT, document_id, content)
-        await record(conn, organiser, "subsidy_document_added", organisation_id=row["organisation_id"],
-                     detail={"application": application_id, "document": document_id, "kind": kind})
+        await record(
+            conn,
+            organiser,
+            "subsidy_document_added",
+            organisation_id=row["organisation_id"],
+            detail={"application": application_id, "document": document_id, "kind": kind},
+        )
         created_at = await conn.fetchval(q.DOCUMENT_CREATED_AT, document_id)
-    return DocumentOut(id=document_id, kind=kind, filename=name, media_type=media, size_bytes=len(content),
-                       created_at=created_at, url=document_url(settings, application_id, document_id))
+    return DocumentOut(
+        id=document_id,
+        kind=kind,
+        filename=name,
+        media_type=media,
+        size_bytes=len(content),
+        created_at=created_at,
+        url=document_url(settings, application_id, document_id),
+    )
 
 
 async def remove_document(
-    conn: asyncpg.Connection, organiser: Organiser, application_id: int, document_id: int,
+    conn: asyncpg.Connection,
+    organiser: Organiser,
+    application_id: int,
+    document_id: int,
 ) -> None:
     """Take a document out of a request the association may still change."""
     async with conn.transaction():
@@ -90,12 +120,20 @@ async def remove_document(
         editable(row)
         if await conn.fetchval(q.DELETE_DOCUMENT, application_id, document_id) is None:
             raise NotFound("No document with this id in this request.")
-        await record(conn, organiser, "subsidy_document_removed", organisation_id=row["organisation_id"],
-                     detail={"application": application_id, "document": document_id})
+        await record(
+            conn,
+            organiser,
+            "subsidy_document_removed",
+            organisation_id=row["organisation_id"],
+            detail={"application": application_id, "document": document_id},
+        )
 
 
 async def read_document(
-    conn: asyncpg.Connection, organiser: Organiser, application_id: int, document_id: int,
+    conn: asyncpg.Connection,
+    organiser: Organiser,
+    application_id: int,
+    document_id: int,
 ) -> tuple[str, str, bytes]:
     """(file name, media type, bytes) of a document, for a person who may see the request; 404 otherwise."""
     await access(conn, organiser, application_id)

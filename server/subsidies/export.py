@@ -15,8 +15,7 @@ from server.subsidies import queries as q
 from server.subsidies.service import require_reviewer
 
 XLSX = "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet"
-COLUMNS = (N_("Theme"), N_("Priority theme"), N_("Association"), N_("Project"), N_("Start"),
-           N_("Amount granted (EUR)"))
+COLUMNS = (N_("Theme"), N_("Priority theme"), N_("Association"), N_("Project"), N_("Start"), N_("Amount granted (EUR)"))
 WIDTHS = (34, 14, 30, 44, 12, 20)
 
 

@@ -93,8 +93,9 @@ ERRORS = {
     "ends_on": N_("Please give the last day, on or after the first."),
     "events": N_("Please choose events of your association."),
     "deliverables": N_("Please name the project's events or its deliverables."),
-    "budget": N_("The expenses must equal other income, own contribution and the amount requested, which must "
-                 "not be zero."),
+    "budget": N_(
+        "The expenses must equal other income, own contribution and the amount requested, which must not be zero."
+    ),
     "documents": N_("Please attach the statutes and the last accounts."),
     "file": N_("Please choose a PDF, PNG or JPEG file of at most 10 MB whose name matches its content."),
     "kind": N_("Please choose the kind of document."),
@@ -121,15 +122,21 @@ DONE = {
     "closed": N_("The file is closed."),
     "themes": N_("The themes are saved."),
 }
-THEMES_ERROR = N_("Each theme needs a code of lower-case letters, digits and hyphens, used once, and a name in at "
-                  "least one language.")
+THEMES_ERROR = N_(
+    "Each theme needs a code of lower-case letters, digits and hyphens, used once, and a name in at least one language."
+)
 MAX_THEME_ROWS = 53
 
 
 def labels(lang: str) -> dict[str, dict[str, str]]:
     """Every label of the subsidy pages in `lang`, by group."""
-    groups = {"fields": FIELDS, "statuses": STATUSES, "budget_kinds": BUDGET_KINDS, "document_kinds": DOCUMENT_KINDS,
-              "checks": CHECKS}
+    groups = {
+        "fields": FIELDS,
+        "statuses": STATUSES,
+        "budget_kinds": BUDGET_KINDS,
+        "document_kinds": DOCUMENT_KINDS,
+        "checks": CHECKS,
+    }
     return {group: {code: gettext(lang, text) for code, text in names.items()} for group, names in groups.items()}
 
 
@@ -152,25 +159,39 @@ def parse_euros(text: str) -> int | None:
 def values_of(application: ApplicationOut) -> dict[str, Any]:
     """A stored request as the form's values."""
     values: dict[str, Any] = {
-        name: getattr(application, name) or "" for name in
-        ("aims", "target_public", "theme", "planned_events", "deliverables", "contact_email", "language")}
+        name: getattr(application, name) or ""
+        for name in ("aims", "target_public", "theme", "planned_events", "deliverables", "contact_email", "language")
+    }
     for name in ("title", "summary", "description"):
         for lang in LANGUAGES:
             values[f"{name}_{lang}"] = getattr(application, name).get(lang, "")
     values["starts_on"] = application.starts_on.isoformat() if application.starts_on else ""
     values["ends_on"] = application.ends_on.isoformat() if application.ends_on else ""
     values["events"] = [event.slug for event in application.events]
-    values["budget"] = [{"kind": line.kind, "category": line.category, "label": line.label,
-                         "amount": euros_text(line.amount_cents)} for line in application.budget]
+    values["budget"] = [
+        {"kind": line.kind, "category": line.category, "label": line.label, "amount": euros_text(line.amount_cents)}
+        for line in application.budget
+    ]
     return values
 
 
 def read_form(form: Any) -> tuple[dict[str, Any], ApplicationIn | None, dict[str, str]]:
     """(values as typed, the draft or None, {field: code of the problem}) from the posted form."""
     text = {key: str(value).replace("\r\n", "\n") for key, value in form.items() if isinstance(value, str)}
-    values: dict[str, Any] = {name: text.get(name, "").strip() for name in (
-        "aims", "target_public", "theme", "planned_events", "deliverables", "contact_email", "language",
-        "starts_on", "ends_on")}
+    values: dict[str, Any] = {
+        name: text.get(name, "").strip()
+        for name in (
+            "aims",
+            "target_public",
+            "theme",
+            "planned_events",
+            "deliverables",
+            "contact_email",
+            "language",
+            "starts_on",
+            "ends_on",
+        )
+    }
     for name in ("title", "summary", "description"):
         for lang in LANGUAGES:
             values[f"{name}_{lang}"] = text.get(f"{name}_{lang}", "").strip()
@@ -186,16 +207,21 @@ def read_form(form: Any) -> tuple[dict[str, Any], ApplicationIn | None, dict[str
         if cents is None or row["kind"] not in BUDGET_KINDS:
             problems["budget"] = "amount"
             continue
-        lines.append({"kind": row["kind"], "category": row["category"][:200], "label": row["label"][:200],
-                      "amount_cents": cents})
+        lines.append(
+            {"kind": row["kind"], "category": row["category"][:200], "label": row["label"][:200], "amount_cents": cents}
+        )
     values["budget"] = rows
     data: dict[str, Any] = {
         "title": {lang: values[f"title_{lang}"][:200] for lang in LANGUAGES if values[f"title_{lang}"]},
         "summary": {lang: values[f"summary_{lang}"] for lang in LANGUAGES if values[f"summary_{lang}"]},
         "description": {lang: values[f"description_{lang}"] for lang in LANGUAGES if values[f"description_{lang}"]},
-        "aims": values["aims"], "target_public": values["target_public"], "theme": values["theme"] or None,
-        "planned_events": values["planned_events"], "deliverables": values["deliverables"],
-        "events": values["events"], "budget": lines,
+        "aims": values["aims"],
+        "target_public": values["target_public"],
+        "theme": values["theme"] or None,
+        "planned_events": values["planned_events"],
+        "deliverables": values["deliverables"],
+        "events": values["events"],
+        "budget": lines,
         "language": values["language"] if values["language"] in LANGUAGES else None,
         "contact_email": values["contact_email"] or None,
     }
@@ -227,8 +253,9 @@ def page_errors(errors: list[FieldError] | dict[str, str], lang: str, starts_on:
             name = "amount_granted"
         if name == "starts_on" and starts_on and "submitted by" in message:
             shown[name] = gettext(lang, TOO_LATE) % {
-                "start": mails.long_date(starts_on, lang), "deadline": mails.long_date(service.deadline_for(starts_on),
-                                                                                    lang)}
+                "start": mails.long_date(starts_on, lang),
+                "deadline": mails.long_date(service.deadline_for(starts_on), lang),
+            }
         elif name == "starts_on" and "past" in message:
             shown[name] = gettext(lang, IN_THE_PAST)
         elif name in ERRORS:

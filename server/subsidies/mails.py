@@ -38,7 +38,9 @@ def application_url(settings: Settings, application_id: int) -> str:
 
 
 async def build_delivery(
-    conn: asyncpg.Connection, row: Mapping[str, Any], settings: Settings,
+    conn: asyncpg.Connection,
+    row: Mapping[str, Any],
+    settings: Settings,
 ) -> tuple[EmailMessage, str]:
     """The mail of a subsidy request's outbox row and its stored recipient; Skip when it no longer applies."""
     payload = row["payload"]
@@ -49,8 +51,10 @@ async def build_delivery(
         raise shared_mails.Skip("the request no longer exists")
     kind = row["kind"]
     if kind == "subsidy_deadline_reminder" and (
-            application["status"] != "draft" or application["starts_on"] is None
-            or deadline_for(application["starts_on"]) < today_in_luxembourg()):
+        application["status"] != "draft"
+        or application["starts_on"] is None
+        or deadline_for(application["starts_on"]) < today_in_luxembourg()
+    ):
         raise shared_mails.Skip("the request was submitted, or its deadline has passed")
     lang = application["language"] if application["language"] in LANGUAGES else DEFAULT_LANGUAGE
     title, _ = localise(application["title"], lang)

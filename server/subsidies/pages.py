@@ -51,72 +51,117 @@ class SubsidyPages(Controller):
         lang = staff_language(request, staff)
         try:
             created = await service.create_application(
-                conn, staff.organiser, NewApplicationIn(organisation=form.get("organisation", "")[:63] or ""),
-                settings, lang)
+                conn,
+                staff.organiser,
+                NewApplicationIn(organisation=form.get("organisation", "")[:63] or ""),
+                settings,
+                lang,
+            )
         except (Forbidden, Invalid) as exc:
             errors = {"organisation": gettext(lang, forms.ERRORS["organisation"])}
             return await self._index(request, staff, settings, conn, errors=errors, status_code=exc.status)
         return Redirect(path=f"/organiser/subsidies/{created.id}", status_code=303)
 
     @get("/themes/{year:int}")
-    async def themes(self, year: YearPath, request: Request, staff: Staff, settings: Settings,
-                     conn: asyncpg.Connection) -> Response:
+    async def themes(
+        self, year: YearPath, request: Request, staff: Staff, settings: Settings, conn: asyncpg.Connection
+    ) -> Response:
         """The year's themes, for reviewers to write and to mark the priorities."""
         await service.require_reviewer(conn, staff.organiser)
         current = await review.themes(conn, year)
-        rows = [{"code": t.code, "priority": t.priority, **{f"title_{c}": t.title.get(c, "") for c in LANGUAGES}}
-                for t in current.themes]
+        rows = [
+            {"code": t.code, "priority": t.priority, **{f"title_{c}": t.title.get(c, "") for c in LANGUAGES}}
+            for t in current.themes
+        ]
         return self._themes_page(request, staff, settings, year, rows)
 
     @post("/themes/{year:int}")
-    async def save_themes(self, year: YearPath, request: Request, staff: Staff, settings: Settings,
-                          conn: asyncpg.Connection) -> Response:
+    async def save_themes(
+        self, year: YearPath, request: Request, staff: Staff, settings: Settings, conn: asyncpg.Connection
+    ) -> Response:
         """Write the year's themes; a refused row comes back with what was typed."""
         form = await _form(request, settings)
         rows = []
         for n in range(forms.MAX_THEME_ROWS):
-            row = {"code": form.get(f"code_{n}", "").strip().lower(), "priority": form.get(f"priority_{n}") == "yes",
-                   **{f"title_{c}": form.get(f"title_{c}_{n}", "").strip() for c in LANGUAGES}}
+            row = {
+                "code": form.get(f"code_{n}", "").strip().lower(),
+                "priority": form.get(f"priority_{n}") == "yes",
+                **{f"title_{c}": form.get(f"title_{c}_{n}", "").strip() for c in LANGUAGES},
+            }
             if row["code"] or any(row[f"title_{c}"] for c in LANGUAGES):
                 rows.append(row)
         lang = staff_language(request, staff)
         try:
-            data = msgspec.convert({"themes": [
-                {"code": row["code"], "priority": row["priority"],
-                 "title": {c: row[f"title_{c}"] for c in LANGUAGES if row[f"title_{c}"]}} for row in rows]}, ThemesIn)
+            data = msgspec.convert(
+                {
+                    "themes": [
+                        {
+                            "code": row["code"],
+                            "priority": row["priority"],
+                            "title": {c: row[f"title_{c}"] for c in LANGUAGES if row[f"title_{c}"]},
+                        }
+                        for row in rows
+                    ]
+                },
+                ThemesIn,
+            )
             await review.set_themes(conn, staff.organiser, year, checked(data, ThemesIn))
         except (msgspec.ValidationError, Refused, Invalid):
             errors = {"themes": gettext(lang, forms.THEMES_ERROR)}
             return self._themes_page(request, staff, settings, year, rows, errors=errors, status_code=422)
         return Redirect(path=f"/organiser/subsidies/themes/{year}?done=themes", status_code=303)
 
-    def _themes_page(self, request: Request, staff: Staff, settings: Settings, year: int, rows: list[dict[str, Any]],
-                     *, errors: dict[str, str] | None = None, status_code: int = 200) -> Response:
+    def _themes_page(
+        self,
+        request: Request,
+        staff: Staff,
+        settings: Settings,
+        year: int,
+        rows: list[dict[str, Any]],
+        *,
+        errors: dict[str, str] | None = None,
+        status_code: int = 200,
+    ) -> Response:
         lang = staff_language(request, staff)
         blank = {"code": "", "priority": False, **{f"title_{c}": "" for c in LANGUAGES}}
         done = gettext(lang, forms.DONE["themes"]) if request.query_params.get("done") == "themes" else ""
-        context = {"year": year, "rows": rows + [dict(blank) for _ in range(forms.BLANK_BUDGET_ROWS)],
-                   "errors": errors or {}, "sub": forms.labels(lang), "request_done": done}
-        return _page(request, settings, "subsidy_themes.html", context, lang=lang, staff=staff,
-                     status_code=status_code)
+        context = {
+            "year": year,
+            "rows": rows + [dict(blank) for _ in range(forms.BLANK_BUDGET_ROWS)],
+            "errors": errors or {},
+            "sub": forms.labels(lang),
+            "request_done": done,
+        }
+        return _page(request, settings, "subsidy_themes.html", context, lang=lang, staff=staff, status_code=status_code)
 
     @get("/granted/{year:int}")
-    async def granted(self, year: YearPath, request: Request, staff: Staff,
-                      conn: asyncpg.Connection) -> Response:
+    async def granted(self, year: YearPath, request: Request, staff: Staff, conn: asyncpg.Connection) -> Response:
         """The year's granted subsidies as a spreadsheet, for reviewers."""
         content = await export.granted_workbook(conn, staff.organiser, year, staff_language(request, staff))
         return attachment(f"subsidies-{year}.xlsx", export.XLSX, content)
 
     @get("/{application_id:int}")
-    async def show(self, application_id: ApplicationId, request: Request, staff: Staff, settings: Settings,
-                   conn: asyncpg.Connection) -> Response:
+    async def show(
+        self,
+        application_id: ApplicationId,
+        request: Request,
+        staff: Staff,
+        settings: Settings,
+        conn: asyncpg.Connection,
+    ) -> Response:
         """The form while the association may change the request; else the request, its thread and next steps."""
         application = await service.get_application(conn, staff.organiser, application_id, settings)
         return await self._show(request, staff, settings, conn, application)
 
     @post("/{application_id:int}")
-    async def save(self, application_id: ApplicationId, request: Request, staff: Staff, settings: Settings,
-                   conn: asyncpg.Connection) -> Response:
+    async def save(
+        self,
+        application_id: ApplicationId,
+        request: Request,
+        staff: Staff,
+        settings: Settings,
+        conn: asyncpg.Connection,
+    ) -> Response:
         """Save the draft as typed; with `action=submit`, then submit it. Errors come back next to their fields."""
         form = await request.form()
         csrf.check(request, form, settings)
@@ -125,26 +170,59 @@ class SubsidyPages(Controller):
         values, draft, problems = forms.read_form(form)
         starts_on = draft.starts_on if draft else None
         if draft is None:
-            return await self._show(request, staff, settings, conn, application, values=values,
-                                    errors=forms.page_errors(problems, lang, None), status_code=422)
+            return await self._show(
+                request,
+                staff,
+                settings,
+                conn,
+                application,
+                values=values,
+                errors=forms.page_errors(problems, lang, None),
+                status_code=422,
+            )
         try:
             application = await service.save_draft(conn, staff.organiser, application_id, draft, settings)
         except Invalid as exc:
-            return await self._show(request, staff, settings, conn, application, values=values,
-                                    errors=forms.page_errors(exc.errors or [], lang, starts_on), status_code=422)
+            return await self._show(
+                request,
+                staff,
+                settings,
+                conn,
+                application,
+                values=values,
+                errors=forms.page_errors(exc.errors or [], lang, starts_on),
+                status_code=422,
+            )
         if str(form.get("action", "")) != "submit":
             return Redirect(path=f"/organiser/subsidies/{application_id}?done=saved", status_code=303)
         try:
             await service.submit(conn, staff.organiser, application_id, settings)
         except Invalid as exc:
-            return await self._show(request, staff, settings, conn, application, values=values,
-                                    errors=forms.page_errors(exc.errors or [], lang, starts_on), status_code=422)
+            return await self._show(
+                request,
+                staff,
+                settings,
+                conn,
+                application,
+                values=values,
+                errors=forms.page_errors(exc.errors or [], lang, starts_on),
+                status_code=422,
+            )
         return Redirect(path=f"/organiser/subsidies/{application_id}?done=submitted", status_code=303)
 
-    @post("/{application_id:int}/documents", opt={"max_body_bytes": UPLOAD_BODY_BYTES, "body_field": "file"},
-          request_max_body_size=UPLOAD_BODY_BYTES)
-    async def upload(self, application_id: ApplicationId, request: Request, staff: Staff, settings: Settings,
-                     conn: asyncpg.Connection) -> Response:
+    @post(
+        "/{application_id:int}/documents",
+        opt={"max_body_bytes": UPLOAD_BODY_BYTES, "body_field": "file"},
+        request_max_body_size=UPLOAD_BODY_BYTES,
+    )
+    async def upload(
+        self,
+        application_id: ApplicationId,
+        request: Request,
+        staff: Staff,
+        settings: Settings,
+        conn: asyncpg.Connection,
+    ) -> Response:
         """Attach a document; a refused file is said next to the file field."""
         form = await request.form()
         csrf.check(request, form, settings)
@@ -153,41 +231,84 @@ class SubsidyPages(Controller):
         try:
             if not isinstance(upload, UploadFile) or not upload.filename:
                 raise Invalid.field("file", "No file.")
-            await documents.add_document(conn, staff.organiser, application_id, str(form.get("kind", "")),
-                                       upload.filename, await upload.read(), settings)
+            await documents.add_document(
+                conn,
+                staff.organiser,
+                application_id,
+                str(form.get("kind", "")),
+                upload.filename,
+                await upload.read(),
+                settings,
+            )
         except Invalid as exc:
             application = await service.get_application(conn, staff.organiser, application_id, settings)
-            return await self._show(request, staff, settings, conn, application,
-                                    errors=forms.page_errors(exc.errors or [], lang, None), status_code=422)
+            return await self._show(
+                request,
+                staff,
+                settings,
+                conn,
+                application,
+                errors=forms.page_errors(exc.errors or [], lang, None),
+                status_code=422,
+            )
         return Redirect(path=f"/organiser/subsidies/{application_id}?done=document#f-documents", status_code=303)
 
     @get("/{application_id:int}/documents/{document_id:int}")
-    async def download(self, application_id: ApplicationId, document_id: DocumentId, staff: Staff,
-                       conn: asyncpg.Connection) -> Response:
+    async def download(
+        self, application_id: ApplicationId, document_id: DocumentId, staff: Staff, conn: asyncpg.Connection
+    ) -> Response:
         """A document, as an attachment, to those who may see the request."""
         return attachment(*await documents.read_document(conn, staff.organiser, application_id, document_id))
 
     @post("/{application_id:int}/documents/{document_id:int}/remove")
-    async def remove(self, application_id: ApplicationId, document_id: DocumentId, request: Request, staff: Staff,
-                     settings: Settings, conn: asyncpg.Connection) -> Response:
+    async def remove(
+        self,
+        application_id: ApplicationId,
+        document_id: DocumentId,
+        request: Request,
+        staff: Staff,
+        settings: Settings,
+        conn: asyncpg.Connection,
+    ) -> Response:
         """Take a document out of the request."""
         await _form(request, settings)
         await documents.remove_document(conn, staff.organiser, application_id, document_id)
         return Redirect(path=f"/organiser/subsidies/{application_id}?done=removed#f-documents", status_code=303)
 
     @post("/{application_id:int}/message")
-    async def message(self, application_id: ApplicationId, request: Request, staff: Staff, settings: Settings,
-                      conn: asyncpg.Connection) -> Response:
+    async def message(
+        self,
+        application_id: ApplicationId,
+        request: Request,
+        staff: Staff,
+        settings: Settings,
+        conn: asyncpg.Connection,
+    ) -> Response:
         """A reviewer's question, or the association's answer."""
         form = await _form(request, settings)
         body = form.get("body", "").replace("\r\n", "\n").strip()
-        return await self._act(request, staff, settings, conn, application_id, "sent", {"body": body},
-                               lambda a: (review.ask if a.may_review else review.answer)(
-                                   conn, staff.organiser, application_id, _message(body), settings))
+        return await self._act(
+            request,
+            staff,
+            settings,
+            conn,
+            application_id,
+            "sent",
+            {"body": body},
+            lambda a: (review.ask if a.may_review else review.answer)(
+                conn, staff.organiser, application_id, _message(body), settings
+            ),
+        )
 
     @post("/{application_id:int}/decision")
-    async def decision(self, application_id: ApplicationId, request: Request, staff: Staff, settings: Settings,
-                       conn: asyncpg.Connection) -> Response:
+    async def decision(
+        self,
+        application_id: ApplicationId,
+        request: Request,
+        staff: Staff,
+        settings: Settings,
+        conn: asyncpg.Connection,
+    ) -> Response:
         """A reviewer's decision."""
         form = await _form(request, settings)
         values = {name: form.get(name, "").strip() for name in ("outcome", "amount_granted", "reason")}
@@ -198,81 +319,156 @@ class SubsidyPages(Controller):
             amount = forms.parse_euros(values["amount_granted"]) if values["amount_granted"] else None
             if values["outcome"] == "eligible" and amount is None:
                 raise Invalid.field("amount_granted", "An amount.")
-            data = DecisionIn(outcome=values["outcome"], amount_granted_cents=amount,  # type: ignore[arg-type]
-                              reason=values["reason"][:10000] or None)
+            data = DecisionIn(
+                outcome=values["outcome"],
+                amount_granted_cents=amount,  # type: ignore[arg-type]
+                reason=values["reason"][:10000] or None,
+            )
             return review.decide(conn, staff.organiser, application_id, data, settings)
 
         return await self._act(request, staff, settings, conn, application_id, "decided", values, decide)
 
     @post("/{application_id:int}/report")
-    async def report(self, application_id: ApplicationId, request: Request, staff: Staff, settings: Settings,
-                     conn: asyncpg.Connection) -> Response:
+    async def report(
+        self,
+        application_id: ApplicationId,
+        request: Request,
+        staff: Staff,
+        settings: Settings,
+        conn: asyncpg.Connection,
+    ) -> Response:
         """The association's report after the project."""
         form = await _form(request, settings)
-        values = {name: form.get(name, "").replace("\r\n", "\n").strip()
-                  for name in ("what_happened", "attendance", "deliverables")}
+        values = {
+            name: form.get(name, "").replace("\r\n", "\n").strip()
+            for name in ("what_happened", "attendance", "deliverables")
+        }
 
         def file(_: ApplicationOut):
             if not values["what_happened"] or len(values["what_happened"]) > 10000:
                 raise Invalid.field("what_happened", "Say.")
             if values["attendance"] and not (values["attendance"].isdigit() and len(values["attendance"]) < 7):
                 raise Invalid.field("attendance", "A number.")
-            data = ReportIn(what_happened=values["what_happened"], deliverables=values["deliverables"][:10000],
-                            attendance=int(values["attendance"]) if values["attendance"] else None)
+            data = ReportIn(
+                what_happened=values["what_happened"],
+                deliverables=values["deliverables"][:10000],
+                attendance=int(values["attendance"]) if values["attendance"] else None,
+            )
             return review.file_report(conn, staff.organiser, application_id, data, settings)
 
         return await self._act(request, staff, settings, conn, application_id, "reported", values, file)
 
     @post("/{application_id:int}/close")
-    async def close(self, application_id: ApplicationId, request: Request, staff: Staff, settings: Settings,
-                    conn: asyncpg.Connection) -> Response:
+    async def close(
+        self,
+        application_id: ApplicationId,
+        request: Request,
+        staff: Staff,
+        settings: Settings,
+        conn: asyncpg.Connection,
+    ) -> Response:
         """A reviewer closes the file."""
         await _form(request, settings)
-        return await self._act(request, staff, settings, conn, application_id, "closed", {},
-                               lambda _: review.close(conn, staff.organiser, application_id, settings))
+        return await self._act(
+            request,
+            staff,
+            settings,
+            conn,
+            application_id,
+            "closed",
+            {},
+            lambda _: review.close(conn, staff.organiser, application_id, settings),
+        )
 
-    async def _act(self, request: Request, staff: Staff, settings: Settings, conn: asyncpg.Connection,
-                   application_id: int, done: str, values: dict[str, str], action: Any) -> Response:
+    async def _act(
+        self,
+        request: Request,
+        staff: Staff,
+        settings: Settings,
+        conn: asyncpg.Connection,
+        application_id: int,
+        done: str,
+        values: dict[str, str],
+        action: Any,
+    ) -> Response:
         """Run a step; a refusal comes back on the page next to its field, with what was typed."""
         application = await service.get_application(conn, staff.organiser, application_id, settings)
         try:
             await action(application)
         except Invalid as exc:
             lang = staff_language(request, staff)
-            return await self._show(request, staff, settings, conn, application, step_values=values,
-                                    errors=forms.page_errors(exc.errors or [], lang, None), status_code=422)
+            return await self._show(
+                request,
+                staff,
+                settings,
+                conn,
+                application,
+                step_values=values,
+                errors=forms.page_errors(exc.errors or [], lang, None),
+                status_code=422,
+            )
         return Redirect(path=f"/organiser/subsidies/{application_id}?done={done}", status_code=303)
 
-    async def _index(self, request: Request, staff: Staff, settings: Settings, conn: asyncpg.Connection, *,
-                     errors: dict[str, str] | None = None, status_code: int = 200) -> Response:
+    async def _index(
+        self,
+        request: Request,
+        staff: Staff,
+        settings: Settings,
+        conn: asyncpg.Connection,
+        *,
+        errors: dict[str, str] | None = None,
+        status_code: int = 200,
+    ) -> Response:
         lang = staff_language(request, staff)
         items = await service.list_applications(conn, staff.organiser, None, settings)
         organisations = await conn.fetch(
-            q.ORGANISATIONS_BY_IDS, [oid for oid in staff.organiser.roles if staff.organiser.can_write(oid)])
+            q.ORGANISATIONS_BY_IDS, [oid for oid in staff.organiser.roles if staff.organiser.can_write(oid)]
+        )
         context = {
-            "items": [{"id": a.id, "title": localise(a.title, lang)[0], "organisation": a.organisation_name,
-                       "status": a.status, "starts_on": mails.long_date(a.starts_on, lang) if a.starts_on else "",
-                       "deadline": mails.long_date(a.deadline, lang) if a.deadline else ""} for a in items],
+            "items": [
+                {
+                    "id": a.id,
+                    "title": localise(a.title, lang)[0],
+                    "organisation": a.organisation_name,
+                    "status": a.status,
+                    "starts_on": mails.long_date(a.starts_on, lang) if a.starts_on else "",
+                    "deadline": mails.long_date(a.deadline, lang) if a.deadline else "",
+                }
+                for a in items
+            ],
             "applicants": [(o["slug"], o["name"]) for o in organisations if o["kind"] in service.APPLICANT_KINDS],
             "others": [o["name"] for o in organisations if o["kind"] not in service.APPLICANT_KINDS],
-            "errors": errors or {}, "values": {}, "sub": forms.labels(lang),
-            "export_years": [] if not await service.is_reviewer(conn, staff.organiser) else [
-                service.today_in_luxembourg().year + offset for offset in (1, 0, -1)],
+            "errors": errors or {},
+            "values": {},
+            "sub": forms.labels(lang),
+            "export_years": []
+            if not await service.is_reviewer(conn, staff.organiser)
+            else [service.today_in_luxembourg().year + offset for offset in (1, 0, -1)],
             "this_year": service.today_in_luxembourg().year,
         }
         return _page(request, settings, "subsidies.html", context, lang=lang, staff=staff, status_code=status_code)
 
-    async def _show(self, request: Request, staff: Staff, settings: Settings, conn: asyncpg.Connection,
-                    application: ApplicationOut, *, values: dict[str, Any] | None = None,
-                    step_values: dict[str, str] | None = None, errors: dict[str, str] | None = None,
-                    status_code: int = 200) -> Response:
+    async def _show(
+        self,
+        request: Request,
+        staff: Staff,
+        settings: Settings,
+        conn: asyncpg.Connection,
+        application: ApplicationOut,
+        *,
+        values: dict[str, Any] | None = None,
+        step_values: dict[str, str] | None = None,
+        errors: dict[str, str] | None = None,
+        status_code: int = 200,
+    ) -> Response:
         lang = staff_language(request, staff)
         year = (application.starts_on or service.today_in_luxembourg()).year
         themes = await review.themes(conn, year)
         own_events = await conn.fetch(q.EVENTS_TO_LINK, application.organisation)
         form_values = values or forms.values_of(application)
-        budget_rows = list(form_values["budget"]) + [{"kind": "expense", "category": "", "label": "", "amount": ""}
-                                                     for _ in range(forms.BLANK_BUDGET_ROWS)]
+        budget_rows = list(form_values["budget"]) + [
+            {"kind": "expense", "category": "", "label": "", "amount": ""} for _ in range(forms.BLANK_BUDGET_ROWS)
+        ]
         done = request.query_params.get("done")
         organisation_id = (await conn.fetchrow(q.ORGANISATION, application.organisation))["id"]
         context = {
@@ -285,8 +481,14 @@ class SubsidyPages(Controller):
             "errors": errors or {},
             "sub": forms.labels(lang),
             "themes": [(t.code, localise(t.title, lang)[0] + (" ★" if t.priority else "")) for t in themes.themes],
-            "own_events": [{"slug": e["slug"], "title": localise(e["title"], lang, e["languages"])[0],
-                            "day": mails.long_date(e["starts_at"].date(), lang)} for e in own_events],
+            "own_events": [
+                {
+                    "slug": e["slug"],
+                    "title": localise(e["title"], lang, e["languages"])[0],
+                    "day": mails.long_date(e["starts_at"].date(), lang),
+                }
+                for e in own_events
+            ],
             "deadline": mails.long_date(application.deadline, lang) if application.deadline else "",
             "starts": mails.long_date(application.starts_on, lang) if application.starts_on else "",
             "requested": forms.euros_text(application.totals.requested_cents),

@@ -34,12 +34,15 @@ APPLICATION_FOR_UPDATE = _APPLICATION + "WHERE a.id = $1 FOR UPDATE OF a"
 
 # the applications a person sees: their organisations' ($1 ids; every one for an admin $2), and every
 # submitted one for a reviewer ($3); newest first
-APPLICATIONS_FOR = _APPLICATION + """
+APPLICATIONS_FOR = (
+    _APPLICATION
+    + """
 WHERE ($2 OR a.organisation_id = ANY($1::bigint[]) OR ($3 AND a.status <> 'draft'))
   AND ($4::text IS NULL OR a.status = $4)
 ORDER BY a.id DESC
 LIMIT 500
 """
+)
 
 # a new draft; returns its id
 INSERT_APPLICATION = """

@@ -26,42 +26,72 @@ from server.subsidies.service import (
 
 
 async def ask(
-    conn: asyncpg.Connection, organiser: Organiser, application_id: int, body: str, settings: Settings,
+    conn: asyncpg.Connection,
+    organiser: Organiser,
+    application_id: int,
+    body: str,
+    settings: Settings,
 ) -> ApplicationOut:
     """A reviewer's question: into the thread, by mail to the association; the request awaits its answer."""
     async with conn.transaction():
         row = await as_reviewer(conn, organiser, application_id)
         if row["status"] not in ("submitted", "awaiting_applicant"):
             raise Invalid.field("status", f"A request {row['status']} takes no more questions.")
-        message_id = await conn.fetchval(q.INSERT_MESSAGE, application_id, "reviewer", organiser.id or None,
-                                         body.strip())
+        message_id = await conn.fetchval(
+            q.INSERT_MESSAGE, application_id, "reviewer", organiser.id or None, body.strip()
+        )
         await conn.execute(q.SET_STATUS, application_id, "awaiting_applicant")
-        await enqueue(conn, "subsidy_question", event_id=None, recipient=row["contact_email"],
-                      language=row["language"], payload={"application": application_id, "message": message_id},
-                      dedupe_key=f"subsidy-question:{message_id}")
-        await record(conn, organiser, "subsidy_question", organisation_id=row["organisation_id"],
-                     detail={"application": application_id, "message": message_id})
+        await enqueue(
+            conn,
+            "subsidy_question",
+            event_id=None,
+            recipient=row["contact_email"],
+            language=row["language"],
+            payload={"application": application_id, "message": message_id},
+            dedupe_key=f"subsidy-question:{message_id}",
+        )
+        await record(
+            conn,
+            organiser,
+            "subsidy_question",
+            organisation_id=row["organisation_id"],
+            detail={"application": application_id, "message": message_id},
+        )
     return await get_application(conn, organiser, application_id, settings)
 
 
 async def answer(
-    conn: asyncpg.Connection, organiser: Organiser, application_id: int, body: str, settings: Settings,
+    conn: asyncpg.Connection,
+    organiser: Organiser,
+    application_id: int,
+    body: str,
+    settings: Settings,
 ) -> ApplicationOut:
     """The association's answer: into the thread; the request goes back to the reviewers."""
     async with conn.transaction():
         row = await as_applicant(conn, organiser, application_id)
         if row["status"] != "awaiting_applicant":
             raise Invalid.field("status", "No question is waiting for an answer.")
-        message_id = await conn.fetchval(q.INSERT_MESSAGE, application_id, "applicant", organiser.id or None,
-                                         body.strip())
+        message_id = await conn.fetchval(
+            q.INSERT_MESSAGE, application_id, "applicant", organiser.id or None, body.strip()
+        )
         await conn.execute(q.SET_STATUS, application_id, "submitted")
-        await record(conn, organiser, "subsidy_answer", organisation_id=row["organisation_id"],
-                     detail={"application": application_id, "message": message_id})
+        await record(
+            conn,
+            organiser,
+            "subsidy_answer",
+            organisation_id=row["organisation_id"],
+            detail={"application": application_id, "message": message_id},
+        )
     return await get_application(conn, organiser, application_id, settings)
 
 
 async def decide(
-    conn: asyncpg.Connection, organiser: Organiser, application_id: int, data: DecisionIn, settings: Settings,
+    conn: asyncpg.Connection,
+    organiser: Organiser,
+    application_id: int,
+    data: DecisionIn,
+    settings: Settings,
 ) -> ApplicationOut:
     """`eligible` with the amount granted (at most the amount requested) or `not_eligible` with a reason."""
     async with conn.transaction():
@@ -74,22 +104,38 @@ async def decide(
             if data.amount_granted_cents is None:
                 raise Invalid.field("amount_granted_cents", "Give the amount granted.")
             if data.amount_granted_cents > requested:
-                raise Invalid.field("amount_granted_cents",
-                                    f"The amount granted exceeds the amount requested ({requested} cents).")
+                raise Invalid.field(
+                    "amount_granted_cents", f"The amount granted exceeds the amount requested ({requested} cents)."
+                )
             amount = data.amount_granted_cents
         elif reason is None:
             raise Invalid.field("reason", "Say why the project is not eligible.")
         await conn.execute(q.DECIDE, application_id, data.outcome, amount, reason, organiser.id or None)
-        await enqueue(conn, "subsidy_decision", event_id=None, recipient=row["contact_email"],
-                      language=row["language"], payload={"application": application_id},
-                      dedupe_key=f"subsidy-decision:{application_id}")
-        await record(conn, organiser, "subsidy_decided", organisation_id=row["organisation_id"],
-                     detail={"application": application_id, "outcome": data.outcome, "amount_cents": amount})
+        await enqueue(
+            conn,
+            "subsidy_decision",
+            event_id=None,
+            recipient=row["contact_email"],
+            language=row["language"],
+            payload={"application": application_id},
+            dedupe_key=f"subsidy-decision:{application_id}",
+        )
+        await record(
+            conn,
+            organiser,
+            "subsidy_decided",
+            organisation_id=row["organisation_id"],
+            detail={"application": application_id, "outcome": data.outcome, "amount_cents": amount},
+        )
     return await get_application(conn, organiser, application_id, settings)
 
 
 async def file_report(
-    conn: asyncpg.Connection, organiser: Organiser, application_id: int, data: ReportIn, settings: Settings,
+    conn: asyncpg.Connection,
+    organiser: Organiser,
+    application_id: int,
+    data: ReportIn,
+    settings: Settings,
 ) -> ApplicationOut:
     """After a funded project: what happened, attendance (else the linked events'), the actual budget."""
     async with conn.transaction():
@@ -100,16 +146,30 @@ async def file_report(
         if attendance is None:
             counted = await conn.fetch(q.LINKED_EVENTS, application_id)
             attendance = sum(e["attendance"] for e in counted) if counted else None
-        await conn.execute(q.UPSERT_REPORT, application_id, data.what_happened.strip(), attendance,
-                           data.deliverables.strip(), organiser.id or None)
+        await conn.execute(
+            q.UPSERT_REPORT,
+            application_id,
+            data.what_happened.strip(),
+            attendance,
+            data.deliverables.strip(),
+            organiser.id or None,
+        )
         await write_budget(conn, application_id, "actual", data.actual_budget)
-        await record(conn, organiser, "subsidy_report", organisation_id=row["organisation_id"],
-                     detail={"application": application_id})
+        await record(
+            conn,
+            organiser,
+            "subsidy_report",
+            organisation_id=row["organisation_id"],
+            detail={"application": application_id},
+        )
     return await get_application(conn, organiser, application_id, settings)
 
 
 async def close(
-    conn: asyncpg.Connection, organiser: Organiser, application_id: int, settings: Settings,
+    conn: asyncpg.Connection,
+    organiser: Organiser,
+    application_id: int,
+    settings: Settings,
 ) -> ApplicationOut:
     """The department closes the file: a funded project once reported, a refused one at any time."""
     async with conn.transaction():
@@ -119,17 +179,28 @@ async def close(
         if row["status"] not in ("eligible", "not_eligible"):
             raise Invalid.field("status", f"A request {row['status']} cannot be closed.")
         await conn.execute(q.CLOSE, application_id)
-        await record(conn, organiser, "subsidy_closed", organisation_id=row["organisation_id"],
-                     detail={"application": application_id})
+        await record(
+            conn,
+            organiser,
+            "subsidy_closed",
+            organisation_id=row["organisation_id"],
+            detail={"application": application_id},
+        )
     return await get_application(conn, organiser, application_id, settings)
 
 
 # ---------------------------------------------------------------------------- themes, kinds, reviewers
 
+
 async def themes(conn: asyncpg.Connection, year: int) -> ThemesOut:
     """The themes of a year, the department's priorities first."""
-    return ThemesOut(year=year, themes=[ThemeOut(code=t["code"], title=t["title"], priority=t["priority"])
-                                        for t in await conn.fetch(q.THEMES_OF_YEAR, year)])
+    return ThemesOut(
+        year=year,
+        themes=[
+            ThemeOut(code=t["code"], title=t["title"], priority=t["priority"])
+            for t in await conn.fetch(q.THEMES_OF_YEAR, year)
+        ],
+    )
 
 
 async def set_themes(conn: asyncpg.Connection, organiser: Organiser, year: int, data: ThemesIn) -> ThemesOut:

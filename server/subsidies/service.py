@@ -56,6 +56,7 @@ def deadline_for(starts_on: date) -> date:
 
 # ---------------------------------------------------------------------------- who may do what
 
+
 class Access(NamedTuple):
     """An application row and what the person may do with it."""
 
@@ -114,13 +115,18 @@ def editable(row: asyncpg.Record) -> None:
 
 # ---------------------------------------------------------------------------- reading
 
+
 def totals(lines: list[BudgetLine]) -> BudgetTotals:
     """Expenses against resources (other income, own contribution, the amount requested)."""
     expenses = sum(line.amount_cents for line in lines if line.kind == "expense")
     resources = sum(line.amount_cents for line in lines if line.kind != "expense")
     requested = sum(line.amount_cents for line in lines if line.kind == "requested")
-    return BudgetTotals(expenses_cents=expenses, resources_cents=resources, requested_cents=requested,
-                        balanced=expenses > 0 and expenses == resources)
+    return BudgetTotals(
+        expenses_cents=expenses,
+        resources_cents=resources,
+        requested_cents=requested,
+        balanced=expenses > 0 and expenses == resources,
+    )
 
 
 async def budget(conn: asyncpg.Connection, application_id: int, phase: str = "provisional") -> list[BudgetLine]:
@@ -136,8 +142,7 @@ def checklist(row: Any, lines: list[BudgetLine], kinds: set[str], priority: bool
     sums = totals(lines)
     return [
         CheckOut("applicant_kind", row["organisation_kind"] in APPLICANT_KINDS, row["organisation_kind"]),
-        CheckOut("deadline", bool(deadline and filed and filed <= deadline),
-                 deadline.isoformat() if deadline else ""),
+        CheckOut("deadline", bool(deadline and filed and filed <= deadline), deadline.isoformat() if deadline else ""),
         CheckOut("documents", not missing, ", ".join(missing)),
         CheckOut("budget_balanced", sums.balanced, f"{sums.expenses_cents} / {sums.resources_cents}"),
         CheckOut("theme", row["theme_id"] is not None, "priority" if priority else ""),
@@ -153,8 +158,10 @@ async def to_out(conn: asyncpg.Connection, organiser: Organiser, seen: Access, s
     """An application with its budget, documents, thread, checklist and report."""
     row = seen.row
     lines = await budget(conn, row["id"])
-    documents = [DocumentOut(**dict(d), url=document_url(settings, row["id"], d["id"]))
-                 for d in await conn.fetch(q.DOCUMENTS, row["id"])]
+    documents = [
+        DocumentOut(**dict(d), url=document_url(settings, row["id"], d["id"]))
+        for d in await conn.fetch(q.DOCUMENTS, row["id"])
+    ]
     events = [msgspec.convert(dict(e), LinkedEventOut) for e in await conn.fetch(q.LINKED_EVENTS, row["id"])]
     priority = None
     if row["theme_id"] is not None:
@@ -163,45 +170,77 @@ async def to_out(conn: asyncpg.Connection, organiser: Organiser, seen: Access, s
     if (filed := await conn.fetchrow(q.REPORT, row["id"])) is not None:
         actual = await budget(conn, row["id"], "actual")
         report = ReportOut(
-            what_happened=filed["what_happened"], deliverables=filed["deliverables"], attendance=filed["attendance"],
+            what_happened=filed["what_happened"],
+            deliverables=filed["deliverables"],
+            attendance=filed["attendance"],
             attendance_from_events=sum(e.attendance for e in events) if events else None,
-            actual_budget=actual, actual_totals=totals(actual), filed_at=filed["filed_at"])
+            actual_budget=actual,
+            actual_totals=totals(actual),
+            filed_at=filed["filed_at"],
+        )
     return ApplicationOut(
-        id=row["id"], organisation=row["organisation"], organisation_name=row["organisation_name"],
-        status=row["status"], language=row["language"], contact_email=row["contact_email"],
-        title=row["title"], summary=row["summary"], description=row["description"], aims=row["aims"],
-        target_public=row["target_public"], theme=row["theme"], starts_on=row["starts_on"], ends_on=row["ends_on"],
-        deadline=deadline_for(row["starts_on"]) if row["starts_on"] else None, events=events,
-        planned_events=row["planned_events"], deliverables=row["deliverables"], budget=lines, totals=totals(lines),
+        id=row["id"],
+        organisation=row["organisation"],
+        organisation_name=row["organisation_name"],
+        status=row["status"],
+        language=row["language"],
+        contact_email=row["contact_email"],
+        title=row["title"],
+        summary=row["summary"],
+        description=row["description"],
+        aims=row["aims"],
+        target_public=row["target_public"],
+        theme=row["theme"],
+        starts_on=row["starts_on"],
+        ends_on=row["ends_on"],
+        deadline=deadline_for(row["starts_on"]) if row["starts_on"] else None,
+        events=events,
+        planned_events=row["planned_events"],
+        deliverables=row["deliverables"],
+        budget=lines,
+        totals=totals(lines),
         documents=documents,
         messages=[msgspec.convert(dict(m), MessageOut) for m in await conn.fetch(q.MESSAGES, row["id"])],
         checklist=checklist(row, lines, {d.kind for d in documents}, priority),
-        submitted_at=row["submitted_at"], amount_granted_cents=row["amount_granted_cents"],
-        decision_reason=row["decision_reason"], decided_at=row["decided_at"], report=report,
-        created_at=row["created_at"], updated_at=row["updated_at"],
+        submitted_at=row["submitted_at"],
+        amount_granted_cents=row["amount_granted_cents"],
+        decision_reason=row["decision_reason"],
+        decided_at=row["decided_at"],
+        report=report,
+        created_at=row["created_at"],
+        updated_at=row["updated_at"],
         may_edit=organiser.can_write(row["organisation_id"]) and row["status"] in EDITABLE,
         may_review=seen.reviewer and row["status"] != "draft",
     )
 
 
 async def get_application(
-    conn: asyncpg.Connection, organiser: Organiser, application_id: int, settings: Settings,
+    conn: asyncpg.Connection,
+    organiser: Organiser,
+    application_id: int,
+    settings: Settings,
 ) -> ApplicationOut:
     """One application the person may see."""
     return await to_out(conn, organiser, await access(conn, organiser, application_id), settings)
 
 
 async def list_applications(
-    conn: asyncpg.Connection, organiser: Organiser, status: str | None, settings: Settings,
+    conn: asyncpg.Connection,
+    organiser: Organiser,
+    status: str | None,
+    settings: Settings,
 ) -> list[ApplicationOut]:
     """The person's organisations' applications and, for a reviewer, every submitted one; newest first."""
     reviewer = await is_reviewer(conn, organiser)
     rows = await conn.fetch(q.APPLICATIONS_FOR, list(organiser.roles), organiser.is_admin, reviewer, status)
-    return [await to_out(conn, organiser, Access(row, organiser.can_read(row["organisation_id"]), reviewer), settings)
-            for row in rows]
+    return [
+        await to_out(conn, organiser, Access(row, organiser.can_read(row["organisation_id"]), reviewer), settings)
+        for row in rows
+    ]
 
 
 # ---------------------------------------------------------------------------- drafts
+
 
 async def _theme_id(conn: asyncpg.Connection, data: ApplicationIn) -> int | None:
     """The theme named by the draft, of the year the project starts (or of this year without a start)."""
@@ -222,10 +261,21 @@ async def _write_draft(conn: asyncpg.Connection, row: asyncpg.Record, data: Appl
     if unknown := [slug for slug in slugs if slug not in found]:
         raise Invalid.field("events", "No event of this association with the slug " + ", ".join(unknown) + ".")
     await conn.execute(
-        q.UPDATE_DRAFT, row["id"], msgspec.to_builtins(data.title), msgspec.to_builtins(data.summary),
-        msgspec.to_builtins(data.description), data.aims, data.target_public, theme_id, data.starts_on, data.ends_on,
-        data.planned_events, data.deliverables, data.language or row["language"],
-        (data.contact_email or row["contact_email"]).lower())
+        q.UPDATE_DRAFT,
+        row["id"],
+        msgspec.to_builtins(data.title),
+        msgspec.to_builtins(data.summary),
+        msgspec.to_builtins(data.description),
+        data.aims,
+        data.target_public,
+        theme_id,
+        data.starts_on,
+        data.ends_on,
+        data.planned_events,
+        data.deliverables,
+        data.language or row["language"],
+        (data.contact_email or row["contact_email"]).lower(),
+    )
     await write_budget(conn, row["id"], "provisional", data.budget)
     await conn.execute(q.DELETE_EVENT_LINKS, row["id"])
     await conn.execute(q.LINK_EVENTS, row["id"], [found[slug] for slug in slugs])
@@ -234,13 +284,23 @@ async def _write_draft(conn: asyncpg.Connection, row: asyncpg.Record, data: Appl
 async def write_budget(conn: asyncpg.Connection, application_id: int, phase: str, lines: list[BudgetLine]) -> None:
     await conn.execute(q.DELETE_BUDGET, application_id, phase)
     if lines:
-        await conn.execute(q.INSERT_BUDGET, application_id, phase, [line.kind for line in lines],
-                           [line.amount_cents for line in lines], [line.category for line in lines],
-                           [line.label for line in lines])
+        await conn.execute(
+            q.INSERT_BUDGET,
+            application_id,
+            phase,
+            [line.kind for line in lines],
+            [line.amount_cents for line in lines],
+            [line.category for line in lines],
+            [line.label for line in lines],
+        )
 
 
 async def create_application(
-    conn: asyncpg.Connection, organiser: Organiser, data: NewApplicationIn, settings: Settings, language: str,
+    conn: asyncpg.Connection,
+    organiser: Organiser,
+    data: NewApplicationIn,
+    settings: Settings,
+    language: str,
 ) -> ApplicationOut:
     """A new draft of an asbl or a federation the person acts for; others are told why they cannot apply."""
     org = await conn.fetchrow(q.ORGANISATION, data.organisation) if data.organisation else None
@@ -253,35 +313,52 @@ async def create_application(
     if not organiser.can_write(org["id"]):
         raise Forbidden("Only the association's admins and organisers file its subsidy requests.")
     if org["kind"] not in APPLICANT_KINDS:
-        raise Forbidden("Only non-profit associations (asbl) and federations may ask for a subsidy; an administrator "
-                        f"records an organisation's kind, and {org['slug']} is recorded as {org['kind']}.",
-                        code="applicant_kind")
+        raise Forbidden(
+            "Only non-profit associations (asbl) and federations may ask for a subsidy; an administrator "
+            f"records an organisation's kind, and {org['slug']} is recorded as {org['kind']}.",
+            code="applicant_kind",
+        )
     async with conn.transaction():
         application_id = await conn.fetchval(
-            q.INSERT_APPLICATION, org["id"], organiser.id or None, (data.contact_email or organiser.email).lower(),
-            data.language or (language if language in LANGUAGES else "fr"))
+            q.INSERT_APPLICATION,
+            org["id"],
+            organiser.id or None,
+            (data.contact_email or organiser.email).lower(),
+            data.language or (language if language in LANGUAGES else "fr"),
+        )
         row = await conn.fetchrow(q.APPLICATION_FOR_UPDATE, application_id)
         await _write_draft(conn, row, data)
-        await record(conn, organiser, "subsidy_created", organisation_id=org["id"],
-                     detail={"application": application_id})
+        await record(
+            conn, organiser, "subsidy_created", organisation_id=org["id"], detail={"application": application_id}
+        )
         seen = Access(await conn.fetchrow(q.APPLICATION, application_id), True, await is_reviewer(conn, organiser))
         return await to_out(conn, organiser, seen, settings)
 
 
 async def save_draft(
-    conn: asyncpg.Connection, organiser: Organiser, application_id: int, data: ApplicationIn, settings: Settings,
+    conn: asyncpg.Connection,
+    organiser: Organiser,
+    application_id: int,
+    data: ApplicationIn,
+    settings: Settings,
 ) -> ApplicationOut:
     """Replace the draft's content with what was typed; nothing is checked but the references."""
     async with conn.transaction():
         row = await as_applicant(conn, organiser, application_id)
         editable(row)
         await _write_draft(conn, row, data)
-        await record(conn, organiser, "subsidy_saved", organisation_id=row["organisation_id"],
-                     detail={"application": application_id})
+        await record(
+            conn,
+            organiser,
+            "subsidy_saved",
+            organisation_id=row["organisation_id"],
+            detail={"application": application_id},
+        )
     return await get_application(conn, organiser, application_id, settings)
 
 
 # ---------------------------------------------------------------------------- submission
+
 
 def lead_time_error(starts_on: date, today: date) -> FieldError | None:
     """Refuses a start in the past or in fewer than 42 days, naming the day it had to be filed by."""
@@ -289,8 +366,11 @@ def lead_time_error(starts_on: date, today: date) -> FieldError | None:
         return FieldError("starts_on", f"The project cannot start in the past ({starts_on.isoformat()}).")
     deadline = deadline_for(starts_on)
     if today > deadline:
-        return FieldError("starts_on", f"A project starting on {starts_on.isoformat()} had to be submitted by "
-                                       f"{deadline.isoformat()}, {LEAD_DAYS} days before it starts.")
+        return FieldError(
+            "starts_on",
+            f"A project starting on {starts_on.isoformat()} had to be submitted by "
+            f"{deadline.isoformat()}, {LEAD_DAYS} days before it starts.",
+        )
     return None
 
 
@@ -326,8 +406,13 @@ async def submission_errors(conn: asyncpg.Connection, row: asyncpg.Record, today
     if sums.requested_cents == 0:
         errors.append(FieldError("budget", "Give the amount requested as a line of the budget."))
     if not sums.balanced:
-        errors.append(FieldError("budget", f"The expenses ({sums.expenses_cents} cents) must equal other income, own "
-                                           f"contribution and the amount requested ({sums.resources_cents} cents)."))
+        errors.append(
+            FieldError(
+                "budget",
+                f"The expenses ({sums.expenses_cents} cents) must equal other income, own "
+                f"contribution and the amount requested ({sums.resources_cents} cents).",
+            )
+        )
     kinds = {d["kind"] for d in await conn.fetch(q.DOCUMENTS, row["id"])}
     if missing := [kind for kind in REQUIRED_DOCUMENTS if kind not in kinds]:
         errors.append(FieldError("documents", "Add the documents: " + ", ".join(missing) + "."))
@@ -335,7 +420,10 @@ async def submission_errors(conn: asyncpg.Connection, row: asyncpg.Record, today
 
 
 async def submit(
-    conn: asyncpg.Connection, organiser: Organiser, application_id: int, settings: Settings,
+    conn: asyncpg.Connection,
+    organiser: Organiser,
+    application_id: int,
+    settings: Settings,
 ) -> ApplicationOut:
     """Send the draft to the department: every rule checked, 422 naming each field refused."""
     async with conn.transaction():
@@ -344,15 +432,24 @@ async def submit(
             raise Invalid.field("status", f"A request {row['status']} is submitted already.")
         if errors := await submission_errors(conn, row, today_in_luxembourg()):
             late = next((e for e in errors if e.field == "starts_on" and "submitted by" in e.message), None)
-            raise Invalid(late.message if late else "Some fields keep the request from being submitted.",
-                          errors=errors, code="too_late" if late else "incomplete")
+            raise Invalid(
+                late.message if late else "Some fields keep the request from being submitted.",
+                errors=errors,
+                code="too_late" if late else "incomplete",
+            )
         await conn.execute(q.SUBMIT, application_id)
-        await record(conn, organiser, "subsidy_submitted", organisation_id=row["organisation_id"],
-                     detail={"application": application_id})
+        await record(
+            conn,
+            organiser,
+            "subsidy_submitted",
+            organisation_id=row["organisation_id"],
+            detail={"application": application_id},
+        )
     return await get_application(conn, organiser, application_id, settings)
 
 
 # ---------------------------------------------------------------------------- reminders
+
 
 async def remind_deadlines(conn: asyncpg.Connection, settings: Settings) -> int:
     """A housekeeping job: a draft whose deadline is two weeks away or less reminds the association, once."""
@@ -364,8 +461,14 @@ async def remind_deadlines(conn: asyncpg.Connection, settings: Settings) -> int:
         for row in await conn.fetch(q.DRAFTS_NEAR_DEADLINE, first, last):
             application = await conn.fetchrow(q.APPLICATION, row["id"])
             # once per start date: a project moved later gets its own reminder
-            if await enqueue(conn, "subsidy_deadline_reminder", event_id=None, recipient=application["contact_email"],
-                             language=application["language"], payload={"application": row["id"]},
-                             dedupe_key=f"subsidy-deadline-reminder:{row['id']}:{row['starts_on'].isoformat()}"):
+            if await enqueue(
+                conn,
+                "subsidy_deadline_reminder",
+                event_id=None,
+                recipient=application["contact_email"],
+                language=application["language"],
+                payload={"application": row["id"]},
+                dedupe_key=f"subsidy-deadline-reminder:{row['id']}:{row['starts_on'].isoformat()}",
+            ):
                 queued += 1
     return queued

@@ -55,9 +55,17 @@ class EventEditorPages(Controller):
     opt = {"html": True}
 
     @get("/new")
-    async def new(self, request: Request, staff: Staff, settings: Settings, conn: asyncpg.Connection,
-                  organisation: Organisation = None, kind: Kind = None, copy: CopyOf = None,
-                  series_: Whole = None) -> Response:
+    async def new(
+        self,
+        request: Request,
+        staff: Staff,
+        settings: Settings,
+        conn: asyncpg.Connection,
+        organisation: Organisation = None,
+        kind: Kind = None,
+        copy: CopyOf = None,
+        series_: Whole = None,
+    ) -> Response:
         """The empty form, or a copy of an event (?copy=slug) or of its series (&series=1), with a free address."""
         lang = staff_language(request, staff)
         orgs = await self._organisations(conn, staff)
@@ -78,8 +86,9 @@ class EventEditorPages(Controller):
         orgs = await self._organisations(conn, staff)
         if values.get("check_series"):  # the series in words first; nothing is created
             _, errors = form.read_new(values, lang)
-            return await _editor(request, conn, settings, staff, lang, values, errors, orgs=orgs,
-                                 status_code=422 if errors else 200)
+            return await _editor(
+                request, conn, settings, staff, lang, values, errors, orgs=orgs, status_code=422 if errors else 200
+            )
         try:
             slug, errors = await editor.create(conn, staff.organiser, values, lang, settings)
         except Forbidden:
@@ -89,16 +98,18 @@ class EventEditorPages(Controller):
         return Redirect(path=f"/organiser/events/{slug}?done=created", status_code=303)
 
     @get("/{slug:str}/edit")
-    async def edit(self, slug: EventPath, request: Request, staff: Staff, settings: Settings,
-                   conn: asyncpg.Connection) -> Response:
+    async def edit(
+        self, slug: EventPath, request: Request, staff: Staff, settings: Settings, conn: asyncpg.Connection
+    ) -> Response:
         """The form with the event's values, its series in words, its texts with the public's fallback."""
         row = await self._editable(conn, staff, slug)
         values = form.values_of(row, await editor.aimed_at(conn, row["id"]))
         return await _editor(request, conn, settings, staff, staff_language(request, staff), values, {}, event=row)
 
     @post("/{slug:str}/edit")
-    async def change(self, slug: EventPath, request: Request, staff: Staff, settings: Settings,
-                     conn: asyncpg.Connection) -> Response:
+    async def change(
+        self, slug: EventPath, request: Request, staff: Staff, settings: Settings, conn: asyncpg.Connection
+    ) -> Response:
         """Save the changes through the events service (a new time or place of a published event tells people)."""
         values = await _posted(request, settings)
         lang = staff_language(request, staff)
@@ -112,19 +123,31 @@ class EventEditorPages(Controller):
         return Redirect(path=f"/organiser/events/{slug}?done=changed", status_code=303)
 
     @get("/{slug:str}/preview")
-    async def preview(self, slug: EventPath, request: Request, staff: Staff, settings: Settings,
-                      conn: asyncpg.Connection, lang: PreviewLanguage = None) -> Response:
+    async def preview(
+        self,
+        slug: EventPath,
+        request: Request,
+        staff: Staff,
+        settings: Settings,
+        conn: asyncpg.Connection,
+        lang: PreviewLanguage = None,
+    ) -> Response:
         """The public event page itself, in `?lang=`, as it reads (a draft: once published); read-only staff too."""
         shown = lang if lang in LANGUAGES else staff_language(request, staff)
         event = await editor.preview(conn, staff.organiser, slug, shown, settings)
         context = event_page_context(event, shown, await pages.communes(conn), settings, csrf_token="")
         staff_lang = staff_language(request, staff)
-        context.update({
-            "preview_note": gettext(staff_lang, PREVIEW_NOTE), "staff_lang": staff_lang,
-            "back_url": f"/organiser/events/{slug}", "back_label": gettext(staff_lang, N_("Back to the event")),
-            "switcher": [(code, LANGUAGE_NAMES[code], f"/organiser/events/{slug}/preview?lang={code}")
-                         for code in LANGUAGES],
-        })
+        context.update(
+            {
+                "preview_note": gettext(staff_lang, PREVIEW_NOTE),
+                "staff_lang": staff_lang,
+                "back_url": f"/organiser/events/{slug}",
+                "back_label": gettext(staff_lang, N_("Back to the event")),
+                "switcher": [
+                    (code, LANGUAGE_NAMES[code], f"/organiser/events/{slug}/preview?lang={code}") for code in LANGUAGES
+                ],
+            }
+        )
         response = render(request, "bo_preview.html", context, lang=shown)
         response.headers["Content-Security-Policy"] = PREVIEW_POLICY
         return response
@@ -144,30 +167,52 @@ class EventEditorPages(Controller):
             raise NotAllowed("Your role does not allow changes.") from None
 
 
-async def _editor(request: Request, conn: asyncpg.Connection, settings: Settings, staff: Staff, lang: str,
-                  values: dict[str, Any], errors: dict[str, str], *, orgs: list[Any] | None = None,
-                  event: Any = None, copy_of: str = "", status_code: int = 200) -> Response:
+async def _editor(
+    request: Request,
+    conn: asyncpg.Connection,
+    settings: Settings,
+    staff: Staff,
+    lang: str,
+    values: dict[str, Any],
+    errors: dict[str, str],
+    *,
+    orgs: list[Any] | None = None,
+    event: Any = None,
+    copy_of: str = "",
+    status_code: int = 200,
+) -> Response:
     """The editor page: a new event (`orgs`) or an existing one (`event`), with what was typed and its errors."""
     token, jar = csrf.issue(request, settings)
     names = {name: gettext(lang, text) for name, text in form.LABELS.items()}
     communes = [c.name for c in await pages.communes(conn)]
     reminders = list(dict.fromkeys([*form.REMINDER_CHOICES, *values.get("reminders", [])]))
     context = {
-        "staff": staff, "csrf_token": token, "labels": labels.translated(lang), "switcher": [],
-        "values": values, "errors": errors, "names": names, "event": event, "copy_of": copy_of,
+        "staff": staff,
+        "csrf_token": token,
+        "labels": labels.translated(lang),
+        "switcher": [],
+        "values": values,
+        "errors": errors,
+        "names": names,
+        "event": event,
+        "copy_of": copy_of,
         "organisations": [(org["slug"], org["name"]) for org in orgs or []],
         "kinds": [(kind, labels.translated(lang)["kinds"][kind]) for kind in form.KINDS],
         "language_options": [(code, LANGUAGE_NAMES[code]) for code in LANGUAGES],
         "practised_options": [(code, forms.language_name(code, lang)) for code in LANGUAGES],
         "levels": [(code, gettext(lang, LEVEL_NAMES[code])) for code in form.LEVELS],
-        "reminder_options": [(code, gettext(lang, form.REMINDER_NAMES[code]) if code in form.REMINDER_NAMES else code)
-                             for code in reminders],
+        "reminder_options": [
+            (code, gettext(lang, form.REMINDER_NAMES[code]) if code in form.REMINDER_NAMES else code)
+            for code in reminders
+        ],
         "repeats": [(code, gettext(lang, form.REPEAT_NAMES[code])) for code in series.REPEATS],
         "communes": communes,
         "texts": form.texts_with_fallback(values),
-        "series_words": await series.series_words(conn, event, lang) if event is not None
-        else editor.typed_series_words(values, lang) if values.get("repeat", "none") != "none" else "",
+        "series_words": await series.series_words(conn, event, lang)
+        if event is not None
+        else editor.typed_series_words(values, lang)
+        if values.get("repeat", "none") != "none"
+        else "",
         "action": f"/organiser/events/{event['slug']}/edit" if event is not None else "/organiser/events/new",
     }
     return render(request, "bo_editor.html", context, lang=lang, status_code=status_code, cookies=jar)
-

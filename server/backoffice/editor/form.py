@@ -99,9 +99,16 @@ PROBLEMS = {
 
 def empty_values(organisation: str, kind: str, lang: str) -> dict[str, Any]:
     """The form of a new event: the person's language spoken, the API's defaults."""
-    return {"organisation": organisation, "kind": kind if kind in KINDS else "webconference",
-            "languages": [lang], "timezone": DEFAULT_ZONE, "confirmation_required": "yes",
-            "reminders": ["P1D", "PT1H"], "repeat": "none", "aimed_at_communes": []}
+    return {
+        "organisation": organisation,
+        "kind": kind if kind in KINDS else "webconference",
+        "languages": [lang],
+        "timezone": DEFAULT_ZONE,
+        "confirmation_required": "yes",
+        "reminders": ["P1D", "PT1H"],
+        "repeat": "none",
+        "aimed_at_communes": [],
+    }
 
 
 def _local(moment: datetime | None, zone: ZoneInfo) -> str:
@@ -120,17 +127,32 @@ def values_of(row: Any, aimed: list[str]) -> dict[str, Any]:
     """The form's values of an existing event (to edit it or to start a copy)."""
     zone = ZoneInfo(row["timezone"])
     values: dict[str, Any] = {
-        "organisation": row["organisation_slug"], "kind": row["kind"], "timezone": row["timezone"],
-        "languages": list(row["languages"]), "starts_at": _local(row["starts_at"], zone),
-        "ends_at": _local(row["ends_at"], zone), "capacity": "" if row["capacity"] is None else str(row["capacity"]),
+        "organisation": row["organisation_slug"],
+        "kind": row["kind"],
+        "timezone": row["timezone"],
+        "languages": list(row["languages"]),
+        "starts_at": _local(row["starts_at"], zone),
+        "ends_at": _local(row["ends_at"], zone),
+        "capacity": "" if row["capacity"] is None else str(row["capacity"]),
         "registration_opens_at": _local(row["registration_opens_at"], zone),
         "registration_closes_at": _local(row["registration_closes_at"], zone),
         "confirmation_required": "yes" if row["confirmation_required"] else "",
-        "online": "yes" if row["online"] else "", "reminders": [iso_duration(d) for d in row["reminders"]],
-        "topics": ", ".join(row["topics"]), "aimed_at_communes": list(aimed), "repeat": "none",
+        "online": "yes" if row["online"] else "",
+        "reminders": [iso_duration(d) for d in row["reminders"]],
+        "topics": ", ".join(row["topics"]),
+        "aimed_at_communes": list(aimed),
+        "repeat": "none",
     }
-    for name in ("join_url", "platform", "venue", "commune", "practised_language", "level", "audience",
-                 "requesting_partner"):
+    for name in (
+        "join_url",
+        "platform",
+        "venue",
+        "commune",
+        "practised_language",
+        "level",
+        "audience",
+        "requesting_partner",
+    ):
         values[name] = row[name] or ""
     for field in TEXT_FIELDS:
         for code in LANGUAGES:
@@ -170,8 +192,11 @@ def _day(text: str) -> date | None:
     match = _DAY.match(text)
     if not match:
         return None
-    year, month, day = (match.group(1), match.group(2), match.group(3)) if match.group(1) \
+    year, month, day = (
+        (match.group(1), match.group(2), match.group(3))
+        if match.group(1)
         else (match.group(6), match.group(5), match.group(4))
+    )
     try:
         return date(int(year), int(month), int(day))
     except ValueError:
@@ -335,8 +360,9 @@ def read_new(values: dict[str, Any], lang: str) -> tuple[EventIn | None, dict[st
     return _convert(reading, data, EventIn)
 
 
-def read_change(values: dict[str, Any], lang: str, row: Any, aimed: list[str]) -> tuple[EventPatch | None,
-                                                                                     dict[str, str]]:
+def read_change(
+    values: dict[str, Any], lang: str, row: Any, aimed: list[str]
+) -> tuple[EventPatch | None, dict[str, str]]:
     """The changes the form makes to an event (only the fields that differ), or None and the errors by field."""
     reading = Reading(values, lang)
     data = reading.common()

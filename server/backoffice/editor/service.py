@@ -31,11 +31,15 @@ SERVICE_PROBLEMS = (
     ("An event starts between", N_("An event starts between the years 2000 and 2199.")),
     ("Registration must close after it opens", N_("Registration must close after it opens.")),
     ("Registration cannot close after", N_("Registration cannot close after the event ends.")),
-    ("Only online events have a join link", N_("Only an online event has a join link: tick “Takes place online” or "
-                                               "leave the link empty.")),
+    (
+        "Only online events have a join link",
+        N_("Only an online event has a join link: tick “Takes place online” or leave the link empty."),
+    ),
     ("Say which language the table practises", N_("Please say which language the table practises.")),
-    ("An information session takes place in a commune", N_("Please choose the commune where the information "
-                                                           "session takes place.")),
+    (
+        "An information session takes place in a commune",
+        N_("Please choose the commune where the information session takes place."),
+    ),
     ("Only conversation tables have a level", N_("Only a conversation table has a level.")),
     ("is not a commune of Luxembourg", N_("Please choose a commune of Luxembourg from the list.")),
     ("Each language once", N_("Please tick each language once.")),
@@ -46,8 +50,10 @@ SERVICE_PROBLEMS = (
 # where a refusal of the service is shown: the form's field for the service's field
 FIELD_OF = {"recurrence.rrule": "until", "recurrence": "until"}
 SERIES_PROBLEM = N_("This series gives no date, or too many: at most 200 dates within two years.")
-OVERBOOK = N_("%(confirmed)s people are confirmed: fewer places would overbook the event. Tick the box below to "
-              "lower it anyway; nobody loses their place.")
+OVERBOOK = N_(
+    "%(confirmed)s people are confirmed: fewer places would overbook the event. Tick the box below to "
+    "lower it anyway; nobody loses their place."
+)
 SLUG_TAKEN = N_("This address is taken; “%(free)s” is free.")
 
 
@@ -68,8 +74,7 @@ def refusal_errors(exc: DomainError, lang: str) -> dict[str, str]:
         if error.field.startswith("recurrence"):
             message = SERIES_PROBLEM
         else:
-            message = next((said for start, said in SERVICE_PROBLEMS if start in error.message),
-                           form.PROBLEMS["check"])
+            message = next((said for start, said in SERVICE_PROBLEMS if start in error.message), form.PROBLEMS["check"])
         errors.setdefault(name if name in form.LABELS else "form", gettext(lang, message))
     return errors or {"form": gettext(lang, form.PROBLEMS["check"])}
 
@@ -90,12 +95,14 @@ def typed_series_words(values: dict[str, Any], lang: str) -> str:
     if data is None or data.recurrence is None:
         return ""
     try:
-        dates = expand_recurrence(data.starts_at, data.ends_at, data.timezone, data.recurrence.rrule,
-                                  data.recurrence.exdates)
+        dates = expand_recurrence(
+            data.starts_at, data.ends_at, data.timezone, data.recurrence.rrule, data.recurrence.exdates
+        )
     except Invalid:
         return ""
-    return series.in_words(data.recurrence.rrule, data.recurrence.exdates, [start for start, _ in dates],
-                           data.timezone, lang)
+    return series.in_words(
+        data.recurrence.rrule, data.recurrence.exdates, [start for start, _ in dates], data.timezone, lang
+    )
 
 
 async def suggest_slug(conn: asyncpg.Connection, base: str) -> str:
@@ -122,8 +129,9 @@ async def copy_values(conn: asyncpg.Connection, who: Organiser, slug: str, whole
     return values
 
 
-async def create(conn: asyncpg.Connection, who: Organiser, values: dict[str, Any], lang: str,
-                 settings: Settings) -> tuple[str | None, dict[str, str]]:
+async def create(
+    conn: asyncpg.Connection, who: Organiser, values: dict[str, Any], lang: str, settings: Settings
+) -> tuple[str | None, dict[str, str]]:
     """Create the draft the form describes through the events service (which audits it): its slug, or errors."""
     data, errors = form.read_new(values, lang)
     if data is None:
@@ -145,8 +153,9 @@ async def editable(conn: asyncpg.Connection, who: Organiser, slug: str) -> async
     return row
 
 
-async def change(conn: asyncpg.Connection, who: Organiser, row: asyncpg.Record, values: dict[str, Any], lang: str,
-                 settings: Settings) -> dict[str, str]:
+async def change(
+    conn: asyncpg.Connection, who: Organiser, row: asyncpg.Record, values: dict[str, Any], lang: str, settings: Settings
+) -> dict[str, str]:
     """Apply the form's changes to an editable event through the events service (which audits them, tells
     registrants of a new time or place, and checks again under its lock)."""
     patch, errors = form.read_change(values, lang, row, await aimed_at(conn, row["id"]))
