@@ -25,6 +25,8 @@ run: $(STAMP)
 TEST_WORKERS ?= 2
 
 test: $(STAMP)
+	$(VENV)/bin/ruff check .
+	$(VENV)/bin/ruff format --check .
 	$(VENV)/bin/lint-imports
 	$(PY) -m server.dev.localdb --name zesummen_test -- $(PY) -m pytest -n $(TEST_WORKERS) --dist loadfile $(PYTEST_ARGS)
 

@@ -363,20 +363,28 @@ async def recorded(conn: asyncpg.Connection, world: World, settings: Any) -> lis
         ("GET /api/events?q&spoken (a word no event in Portuguese holds)", EventFilters(q="vivre", spoken="pt"), None),
     ]:
         events._RENDERED.clear()  # so that the full rows are read as on a first visit
-        await note(label, lambda c: events.list_public(c, filters, "de", settings, limit=20, cursor=cursor), every=True)
+        await note(
+            label,
+            lambda c, filters=filters, cursor=cursor: events.list_public(
+                c, filters, "de", settings, limit=20, cursor=cursor
+            ),
+            every=True,
+        )
     person = RegistrationIn(name="Plan Person", email="plan@bench.example", language="fr", consent=True)
     await note(
         "POST registrations",
         lambda c: registrations.register(c, world.loaded.popular[0], person, settings, client_ip="203.0.113.7"),
     )
     for kind, token in sorted(world.loaded.token_of.items()):
-        await note(f"GET /api/registrations/{{token}} ({kind})", lambda c: manage.view(c, token, "fr", settings))
+        await note(
+            f"GET /api/registrations/{{token}} ({kind})", lambda c, token=token: manage.view(c, token, "fr", settings)
+        )
     await note("organiser bearer token", lambda c: organiser_for_token(c, world.organiser_token))
     organiser = await organiser_for_token(conn, world.organiser_token)
     for label, cursor in [("first page", None), ("last page", world.last_page_cursor)]:
         await note(
             f"GET organiser registrations ({label})",
-            lambda c: staff.list_registrations(
+            lambda c, cursor=cursor: staff.list_registrations(
                 c, organiser, world.loaded.big_event, status=None, attendance=None, limit=ORGANISER_PAGE, cursor=cursor
             ),
             every=True,
@@ -456,7 +464,8 @@ async def explain(conn: asyncpg.Connection, sql: str, args: tuple[Any, ...]) -> 
             "SELECT parameter_types::text[] FROM pg_prepared_statements WHERE name = 'bigdata_plan'"
         )
         literals = [
-            f"{await conn.fetchval(f'SELECT quote_nullable(($1::{t})::text)', arg)}::{t}" for t, arg in zip(types, args, strict=False)
+            f"{await conn.fetchval(f'SELECT quote_nullable(($1::{t})::text)', arg)}::{t}"
+            for t, arg in zip(types, args, strict=False)
         ]
         execute = f"EXECUTE bigdata_plan({', '.join(literals)})" if args else "EXECUTE bigdata_plan"
         return "\n".join(r[0] for r in await conn.fetch("EXPLAIN (ANALYZE, BUFFERS) " + execute))
@@ -529,7 +538,8 @@ async def check_plans(world: World, settings: Any) -> list[Result]:
                 )
             results.append(
                 Result(
-                    name=f"plans of {group} without a sequential scan of events, registrations or outbox (custom and generic)",
+                    name=f"plans of {group} without a sequential scan of events, registrations or outbox "
+                    "(custom and generic)",
                     figure=clean,
                     unit="plans",
                     ceiling=len(statements),

@@ -74,7 +74,8 @@ async def seed(conn: asyncpg.Connection, settings: Settings) -> None:
             nonce, _, token_hash = new_token(settings.secret_key)
             email, lang = f"person{n}@example.org", LANGUAGES[n % len(LANGUAGES)]
             registration_id = await conn.fetchval(
-                "INSERT INTO registrations (event_id, token_nonce, token_hash, name, email, language, status, consent_at,"
+                "INSERT INTO registrations (event_id, token_nonce, token_hash, name, email, language, status,"
+                " consent_at, confirmed_at) VALUES ($1, $2, $3, $4, $5, $6, 'confirmed', now(), now()) RETURNING id",
                 " confirmed_at) VALUES ($1, $2, $3, $4, $5, $6, 'confirmed', now(), now()) RETURNING id",
                 event_id,
                 nonce,

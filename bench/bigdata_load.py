@@ -206,7 +206,8 @@ numbered AS (
 ), timed AS (
     SELECT sh.*,
            (current_date - past_days + day) + CASE kind WHEN 'webconference' THEN time '12:15'
-                                                      WHEN 'info_session' THEN time '18:30' ELSE time '18:00' END AS local_start
+                                                      WHEN 'info_session' THEN time '18:30'
+                                                      ELSE time '18:00' END AS local_start
     FROM shaped sh
 ), placed AS (
     SELECT t.*, t.local_start AT TIME ZONE 'Europe/Luxembourg' AS starts_at,
@@ -339,12 +340,14 @@ SELECT r.event_id,
        r.created_at, r.created_at
 FROM (
     SELECT p.*, e.starts_at, e.ends_at, e.ends_at < now() AS past, e.ends_at < now() - interval '90 days' AS anonymised,
-           least(e.created_at + k * interval '1 minute', e.starts_at - interval '1 hour', now() - interval '1 day') AS created_at,
+           least(e.created_at + k * interval '1 minute', e.starts_at - interval '1 hour',
+                 now() - interval '1 day') AS created_at,
            CASE
                WHEN e.capacity IS NULL OR total <= e.capacity THEN
                    CASE WHEN k % 10 = 0 THEN 'cancelled'
                         WHEN k % 13 = 0 AND e.starts_at > now() THEN 'expired'
-                        WHEN k % 7 = 0 AND e.confirmation_required AND e.starts_at > now() + interval '1 day' THEN 'pending'
+                        WHEN k % 7 = 0 AND e.confirmation_required AND e.starts_at > now() + interval '1 day'
+                             THEN 'pending'
                         ELSE 'confirmed' END
                WHEN k <= e.capacity THEN
                    CASE WHEN k % 7 = 0 AND e.confirmation_required AND e.starts_at > now() + interval '1 day'
@@ -372,7 +375,10 @@ WHERE e.event_id = c.event_id
 """
 
 # what the trigger would have refused: more seats held than the capacity
-OVERBOOKED = "SELECT count(*) FROM events e JOIN event_seats s ON s.event_id = e.id WHERE capacity IS NOT NULL AND seats_taken > capacity"
+OVERBOOKED = (
+    "SELECT count(*) FROM events e JOIN event_seats s ON s.event_id = e.id "
+    "WHERE capacity IS NOT NULL AND seats_taken > capacity"
+)
 
 # the mail every registration caused, sent long ago (the daily cap and the organiser mail views read it)
 INSERT_SENT_MAIL = """

@@ -23,7 +23,8 @@ SELECT k.key, date_bin({window}::interval, now(), TIMESTAMPTZ 'epoch')
 FROM unnest({keys}::text[]) WITH ORDINALITY AS k(key, n)
 ORDER BY k.n
 ON CONFLICT (key, window_start) DO UPDATE SET hits = l.hits + 1
-RETURNING l.key, l.hits, greatest(1, ceil(extract(epoch FROM l.window_start + {window}::interval - now())))::int AS retry_after
+RETURNING l.key, l.hits,
+          greatest(1, ceil(extract(epoch FROM l.window_start + {window}::interval - now())))::int AS retry_after
 """
 COUNT_ATTEMPTS = _COUNT_ATTEMPTS.format(keys="$1", window="$2")
 

@@ -279,7 +279,7 @@ def explain(message: str) -> str:
 
 
 def instant_or_day(name: str, text: str | None) -> datetime | None:
-    """A query's date-time with offset, or a plain date meaning the start of that day in Luxembourg; 422 outside 1970-2200."""
+    """A query's date-time with offset, or a plain date (that day's start in Luxembourg); 422 outside 1970-2200."""
     if text is None:
         return None
     try:

@@ -166,7 +166,8 @@ async def insert_registration(
     values.update(columns)
     names = list(values)
     row = await conn.fetchrow(
-        f"INSERT INTO registrations ({', '.join(names)}) VALUES ({', '.join(f'${i + 1}' for i in range(len(names)))}) RETURNING *",
+        f"INSERT INTO registrations ({', '.join(names)}) "
+        f"VALUES ({', '.join(f'${i + 1}' for i in range(len(names)))}) RETURNING *",
         *values.values(),
     )
     return row, token
@@ -180,7 +181,8 @@ INSERT INTO registrations (event_id, token_nonce, token_hash, name, email, langu
 SELECT e.id, p.nonce, p.hash, 'Ana Ferreira', p.email, p.language, $6, false, now(),
        CASE WHEN $6 = 'pending' THEN now() + $7::interval END, CASE WHEN $6 = 'waitlisted' THEN now() END,
        CASE WHEN $6 = 'confirmed' THEN now() END, CASE WHEN $6 = 'cancelled' THEN now() END
-FROM events e, unnest($2::bytea[], $3::bytea[], $4::text[], $5::text[]) WITH ORDINALITY AS p(nonce, hash, email, language, n)
+FROM events e,
+     unnest($2::bytea[], $3::bytea[], $4::text[], $5::text[]) WITH ORDINALITY AS p(nonce, hash, email, language, n)
 WHERE e.slug = $1
 ORDER BY p.n
 RETURNING id
@@ -204,7 +206,7 @@ async def queue_messages(
     event_slug: str | None = None,
     **event_overrides: Any,
 ) -> list[int]:
-    """`count` people of one event (a new one unless `event_slug`), each with one `kind` mail queued; returns the outbox ids.
+    """`count` people of one event (a new one unless `event_slug`), each with a `kind` mail queued; returns outbox ids.
 
     Two statements whatever the count, so that a test can queue thousands in a moment.
     """

@@ -111,7 +111,10 @@ async def web_servers(
                 )
             )
         await asyncio.gather(
-            *(asyncio.to_thread(processes.wait_until_ready, str(c.base_url), p) for c, p in zip(clients, started, strict=False))
+            *(
+                asyncio.to_thread(processes.wait_until_ready, str(c.base_url), p)
+                for c, p in zip(clients, started, strict=False)
+            )
         )
         yield clients
     finally:

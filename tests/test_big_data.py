@@ -339,8 +339,8 @@ async def test_waiting_list_places_follow_the_time_each_person_began_to_wait_not
     ids = [
         r["id"]
         for r in await conn.fetch(
-            "SELECT r.id FROM registrations r JOIN events e ON e.id = r.event_id WHERE e.slug = $1 AND r.status = 'waitlisted' "
-            "ORDER BY r.id",
+            "SELECT r.id FROM registrations r JOIN events e ON e.id = r.event_id "
+            "WHERE e.slug = $1 AND r.status = 'waitlisted' ORDER BY r.id",
             event.slug,
         )
     ]

@@ -202,7 +202,9 @@ def siege(service: Service, trickle_seconds: float, probe_seconds: float) -> tup
     while time.monotonic() < until:
         answers: dict[str, tuple] = {}
         workers = [
-            threading.Thread(target=lambda p=p: answers.__setitem__(p, get(service.port, p, timeout=2.5)))
+            threading.Thread(
+                target=lambda p=p, answers=answers: answers.__setitem__(p, get(service.port, p, timeout=2.5))
+            )
             for p in PROBES
         ]
         for worker in workers:

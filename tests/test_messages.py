@@ -329,7 +329,8 @@ async def _scenario(conn, settings, kind: str, lang: str) -> dict[str, Any]:
         event = await _event(conn, settings, recurrence={"rrule": "FREQ=WEEKLY;COUNT=3"})
         title = {"de": "Konferenz"}.get(lang, event.title.fr)
         slugs = await conn.fetch(
-            "SELECT slug FROM events WHERE series_id = (SELECT series_id FROM events WHERE slug = $1) ORDER BY starts_at",
+            "SELECT slug FROM events WHERE series_id = (SELECT series_id FROM events WHERE slug = $1) "
+            "ORDER BY starts_at",
             event.slug,
         )
         regs = []
@@ -681,8 +682,8 @@ async def test_organiser_text_cannot_execute_anything(conn, settings) -> None:
     assert "{name.__class__} {{7*7}} {% print 1 %} ${7*7} <i>hi</i>" in text
     assert "49" not in text + html and "<script>" not in html and "<i>hi</i>" not in html
     assert (
-        "Dear {{7*7}} &lt;script&gt;x&lt;/script&gt;,<br>{name.__class__} {{7*7}} {% print 1 %} ${7*7} &lt;i&gt;hi&lt;/i&gt;"
-        in html
+        "Dear {{7*7}} &lt;script&gt;x&lt;/script&gt;,<br>"
+        "{name.__class__} {{7*7}} {% print 1 %} ${7*7} &lt;i&gt;hi&lt;/i&gt;" in html
     )
     assert f"See {manage_url(settings.base, token)}" in text
     assert html.count(manage_url(settings.base, token)) >= 2  # the body's and the one always appended

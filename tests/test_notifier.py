@@ -205,7 +205,8 @@ async def test_a_message_that_no_longer_applies_is_skipped_with_the_reason(
 ):
     [outbox_id] = await queue_messages(notifier_conn, notifier_settings, 1)
     await notifier_conn.execute(
-        "UPDATE registrations SET status = 'cancelled', cancelled_at = now() WHERE id = (SELECT registration_id FROM outbox WHERE id = $1)",
+        "UPDATE registrations SET status = 'cancelled', cancelled_at = now() "
+        "WHERE id = (SELECT registration_id FROM outbox WHERE id = $1)",
         outbox_id,
     )
     await Notifier(notifier_settings).drain(notifier_pool)
@@ -331,7 +332,8 @@ async def running(notifier: Notifier):
 async def listening(conn: asyncpg.Connection) -> bool:
     return bool(
         await conn.fetchval(
-            "SELECT count(*) FROM pg_stat_activity WHERE datname = current_database() AND query LIKE 'LISTEN %zesummen_outbox%'"
+            "SELECT count(*) FROM pg_stat_activity "
+            "WHERE datname = current_database() AND query LIKE 'LISTEN %zesummen_outbox%'"
         )
     )
 

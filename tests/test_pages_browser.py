@@ -314,7 +314,8 @@ def manage_link_from_mail(base: str, recipient: str, since: float, timeout: floa
     pytest.fail(
         f"no mail to {recipient} with a manage link appeared under {MAIL_DIR} within {timeout:.0f} s. "
         "The notifier (worker + local mail catcher, branch `notify`) and its messages (branch `mail`) must be "
-        f"running inside `python -m server serve`. Server log:\n{_tail(MAIL_DIR.parent.parent / 'tests/artifacts/browser-server.log')}"
+        "running inside `python -m server serve`. Server log:\n"
+        f"{_tail(MAIL_DIR.parent.parent / 'tests/artifacts/browser-server.log')}"
     )
 
 
@@ -442,7 +443,8 @@ async def test_the_three_pages_pass_axe_and_are_photographed_at_phone_width(brow
         join_url=JOIN_URL,
         title={"fr": "Les Portugais de «seconde génération» au Luxembourg"},
         summary={
-            "fr": "Parler de l'intégration des Portugais des « secondes générations » issues de l'immigration est une question cruciale pour le Luxembourg."
+            "fr": "Parler de l'intégration des Portugais des « secondes générations » issues de l'immigration "
+            "est une question cruciale pour le Luxembourg."
         },
     )
     await service.create(

@@ -482,7 +482,8 @@ async def test_whole_series_request_sends_one_mail_listing_every_date(client, co
     ids_in_date_order = [
         r["id"]
         for r in await conn.fetch(
-            "SELECT r.id FROM registrations r JOIN events e ON e.id = r.event_id WHERE r.email = $1 ORDER BY e.starts_at",
+            "SELECT r.id FROM registrations r JOIN events e ON e.id = r.event_id "
+            "WHERE r.email = $1 ORDER BY e.starts_at",
             email,
         )
     ]
@@ -525,7 +526,8 @@ async def test_every_change_is_queued_in_the_persons_language(client, conn, sett
     await client.post(f"/api/registrations/{token}/confirm")
     await client.delete(f"/api/registrations/{token}")
     rows = await conn.fetch(
-        "SELECT kind, language, recipient FROM outbox WHERE event_id = (SELECT id FROM events WHERE slug = $1) ORDER BY id",
+        "SELECT kind, language, recipient FROM outbox "
+        "WHERE event_id = (SELECT id FROM events WHERE slug = $1) ORDER BY id",
         event.slug,
     )
     assert [tuple(r) for r in rows] == [
@@ -554,7 +556,8 @@ async def test_seat_counters_match_the_rows(client, conn, settings) -> None:
     await client.post(f"/api/registrations/{await token_of(conn, settings, people[1].email)}/confirm")
     counts = await conn.fetchrow(
         "SELECT s.seats_taken, s.waitlist_length, "
-        "(SELECT count(*) FROM registrations r WHERE r.event_id = e.id AND r.status IN ('pending', 'confirmed')) AS held, "
+        "(SELECT count(*) FROM registrations r "
+        "WHERE r.event_id = e.id AND r.status IN ('pending', 'confirmed')) AS held, "
         "(SELECT count(*) FROM registrations r WHERE r.event_id = e.id AND r.status = 'waitlisted') AS waiting "
         "FROM events e JOIN event_seats s ON s.event_id = e.id WHERE e.slug = $1",
         event.slug,

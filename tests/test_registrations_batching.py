@@ -148,7 +148,8 @@ async def _register_together(
 async def _rows(pool: asyncpg.Pool, event_id: int) -> list[asyncpg.Record]:
     return await pool.fetch(
         "SELECT r.email, r.status, o.kind, o.payload FROM registrations r "
-        "LEFT JOIN outbox o ON o.registration_id = r.id WHERE r.event_id = $1 ORDER BY r.waitlisted_at NULLS FIRST, r.id",
+        "LEFT JOIN outbox o ON o.registration_id = r.id WHERE r.event_id = $1 "
+        "ORDER BY r.waitlisted_at NULLS FIRST, r.id",
         event_id,
     )
 
@@ -247,7 +248,8 @@ async def test_counters_follow_statements_that_touch_several_events_at_once(pool
         await conn.execute("DELETE FROM registrations WHERE event_id = $1 AND email LIKE '%-4@%'", second)
         counts = await conn.fetch(
             "SELECT e.id, s.seats_taken, s.waitlist_length, "
-            "(SELECT count(*) FROM registrations r WHERE r.event_id = e.id AND r.status IN ('pending', 'confirmed')) AS held, "
+            "(SELECT count(*) FROM registrations r "
+            "WHERE r.event_id = e.id AND r.status IN ('pending', 'confirmed')) AS held, "
             "(SELECT count(*) FROM registrations r WHERE r.event_id = e.id AND r.status = 'waitlisted') AS waiting "
             "FROM events e JOIN event_seats s ON s.event_id = e.id WHERE e.id = ANY($1) ORDER BY e.id",
             [first, second],

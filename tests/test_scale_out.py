@@ -115,7 +115,8 @@ async def test_two_apps_and_two_notifiers_never_overbook_promote_in_order_and_se
     told = [
         r["position"]
         for r in await conn.fetch(
-            "SELECT (o.payload->>'position')::int AS position FROM registrations r JOIN outbox o ON o.registration_id = r.id "
+            "SELECT (o.payload->>'position')::int AS position "
+            "FROM registrations r JOIN outbox o ON o.registration_id = r.id "
             "WHERE r.event_id = $1 AND o.kind = 'registration_waitlisted' ORDER BY r.waitlisted_at, r.id",
             ids[opt_in.slug],
         )
@@ -161,7 +162,8 @@ async def test_two_apps_and_two_notifiers_never_overbook_promote_in_order_and_se
         f"\nscale-out: {BURST + OPEN_FIRST} registrations in {burst_seconds:.1f} s through 2 apps, then "
         f"{CANCELLED} cancellations raced by {OPEN_LATE} registrations; {len(rows)} messages "
         f"({dict(statuses)}; skipped as no longer true: {dict(skipped)}) by 2 notifiers, {len(reminders)} reminders "
-        f"due at one moment, the last sent {wave_lag:.1f} s after it; {sum(n - 1 for n in copies.values())} duplicates; "
+        f"due at one moment, the last sent {wave_lag:.1f} s after it; "
+        f"{sum(n - 1 for n in copies.values())} duplicates; "
         f"{seconds:.1f} s in all"
     )
     assert set(statuses) <= {"sent", "skipped"}, statuses

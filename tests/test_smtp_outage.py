@@ -47,7 +47,8 @@ async def test_mail_due_during_an_smtp_outage_goes_out_afterwards_once_and_in_or
             due_order = shuffle.sample(ids, len(ids))
             # from a second ago to two seconds ahead: some are due at once, the others during the outage
             await notifier_conn.executemany(
-                "UPDATE outbox SET due_at = now() + ($2::int * $3::int - 1000) * interval '1 millisecond' WHERE id = $1",
+                "UPDATE outbox SET due_at = now() + ($2::int * $3::int - 1000) * interval '1 millisecond' "
+                "WHERE id = $1",
                 [(outbox_id, rank, DUE_STEP_MS) for rank, outbox_id in enumerate(due_order)],
             )
             last_due = await notifier_conn.fetchval("SELECT max(due_at) FROM outbox")

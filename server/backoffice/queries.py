@@ -13,7 +13,8 @@ RETURNING id
 STAFF_BY_SESSION = """
 SELECT s.id AS session_id, o.id, o.email, o.name, o.is_admin, o.language,
        s.last_seen_at < now() - interval '1 minute' AS stale,
-       coalesce(jsonb_object_agg(m.organisation_id::text, m.role) FILTER (WHERE m.organisation_id IS NOT NULL), '{}') AS roles
+       coalesce(jsonb_object_agg(m.organisation_id::text, m.role) FILTER (WHERE m.organisation_id IS NOT NULL),
+                '{}') AS roles
 FROM sessions s
 JOIN organisers o ON o.id = s.organiser_id
 LEFT JOIN memberships m ON m.organiser_id = o.id
@@ -56,7 +57,8 @@ UPDATE password_resets SET spent_at = now(), token_nonce = NULL WHERE organiser_
 
 # a new reset valid for $4; returns its id and expiry
 INSERT_RESET = """
-INSERT INTO password_resets (organiser_id, token_nonce, token_hash, expires_at) VALUES ($1, $2, $3, now() + $4::interval)
+INSERT INTO password_resets (organiser_id, token_nonce, token_hash, expires_at)
+VALUES ($1, $2, $3, now() + $4::interval)
 RETURNING id, expires_at
 """
 

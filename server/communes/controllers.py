@@ -134,5 +134,5 @@ class OrganiserCommuneRequestController(Controller):
         organiser: Organiser,
         settings: Settings,
     ) -> OrganiserEventOut:
-        """Create an `info_session` draft pre-filled from the request, linked to it; its publishing tells the requester."""
+        """Create an `info_session` draft pre-filled from the request, linked to it; publishing tells the requester."""
         return await service.schedule(conn, organiser, request_id, data, settings)

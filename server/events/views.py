@@ -1,4 +1,4 @@
-"""An event row as the API, pages, feeds and mails show it: place, registration window, links, public and organiser views."""
+"""An event as the API, pages, feeds and mails show it: place, registration window, links, public/organiser views."""
 
 from __future__ import annotations
 

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import functools
 import re
+from collections import deque
 from collections.abc import Iterable, Iterator
 from datetime import UTC, date, datetime, time, timedelta
 from zoneinfo import ZoneInfo
@@ -316,9 +317,8 @@ def _series_end(event: FeedEvent, zone: ZoneInfo) -> datetime:
         # The time zone must be described for as long as the series runs.
         return datetime.combine(Timezone.DEFAULT_LAST_DATE, time(), zone) - timedelta(days=1)
     start = _wall_time(event.starts_at, zone)
-    last = start
-    for last in rrulestr(rule.to_ical().decode(), dtstart=start):
-        pass
+    occurrences = deque(rrulestr(rule.to_ical().decode(), dtstart=start), maxlen=1)  # only the last one is kept
+    last = occurrences[0] if occurrences else start
     return last + (event.ends_at - event.starts_at)
 
 

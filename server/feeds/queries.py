@@ -14,7 +14,8 @@ _ITEM_COLUMNS = """
 # names. Equal versions give equal bytes; reading it costs a fraction of building the feed.
 _VERSION_OF_FEED_ROWS = """
 SELECT count(*) AS size, md5(
-    coalesce(string_agg(f.id || ':' || floor(extract(epoch FROM f.updated_at) * 1000000)::bigint, ',' ORDER BY f.id), '')
+    coalesce(string_agg(f.id || ':' || floor(extract(epoch FROM f.updated_at) * 1000000)::bigint, ','
+                        ORDER BY f.id), '')
     || '|' || coalesce((SELECT string_agg(s.id || ':' || s.rrule, ',' ORDER BY s.id) FROM series s
                         WHERE s.id IN (SELECT series_id FROM feed_rows)), '')
     || '|' || coalesce((SELECT string_agg(o.id || ':' || o.name, ',' ORDER BY o.id) FROM organisations o

@@ -42,7 +42,7 @@ class OrganiserMessageController(Controller):
             MessageStatus, Parameter(description="Which messages to list (with their errors)")
         ] = "failed",
     ) -> EventMessages:
-        """Counts of the event's messages by status (sent, queued, retrying, failed, skipped), and the list of one status."""
+        """The event's message counts by status (sent, queued, retrying, failed, skipped) and the list of one status."""
         return await service.event_messages(conn, organiser, slug, settings, status=status)
 
     @post("/events/{slug:str}/messages", status_code=202)
@@ -64,5 +64,5 @@ class OrganiserMessageController(Controller):
         organiser: Organiser,
         settings: Settings,
     ) -> MessageOut:
-        """Send a message again: a failed or skipped one is queued now; a sent one gets a fresh copy (new Message-ID)."""
+        """Send a message again: a failed or skipped one is queued now; a sent one gets a copy with a new Message-ID."""
         return await service.resend(conn, organiser, message_id, settings)

@@ -3,7 +3,8 @@
 # the organiser behind a live token, with their memberships as {organisation_id: role}
 ORGANISER_BY_TOKEN = """
 SELECT o.id, o.email, o.name, o.is_admin,
-       coalesce(jsonb_object_agg(m.organisation_id::text, m.role) FILTER (WHERE m.organisation_id IS NOT NULL), '{}') AS roles
+       coalesce(jsonb_object_agg(m.organisation_id::text, m.role) FILTER (WHERE m.organisation_id IS NOT NULL),
+                '{}') AS roles
 FROM api_tokens t
 JOIN organisers o ON o.id = t.organiser_id
 LEFT JOIN memberships m ON m.organiser_id = o.id

@@ -52,14 +52,17 @@ STATUS_LABELS = {
 # same for a known address as for a new one, so the page tells no stranger who is registered)
 OUTCOMES = {
     "pending": N_(
-        "Check your mailbox: we have sent you an email. Open the link in it to confirm your registration and keep your place."
+        "Check your mailbox: we have sent you an email. Open the link in it to confirm your registration "
+        "and keep your place."
     ),
     "confirmed": N_("You are registered. We have sent you an email with the details and your personal link."),
     "waitlisted": N_(
-        "The event is full: you are on the waiting list. We have sent you an email and will write again as soon as a place becomes free."
+        "The event is full: you are on the waiting list. We have sent you an email and will write again "
+        "as soon as a place becomes free."
     ),
     "series": N_(
-        "We have sent you one email listing every date with the state of your registration. Open the link in it to confirm."
+        "We have sent you one email listing every date with the state of your registration. Open the link "
+        "in it to confirm."
     ),
 }
 

@@ -65,7 +65,8 @@ CODE_TEXTS: dict[str, str] = {
     "registration_closed": N_("Registration for this event is closed."),
     "event_cancelled": N_("This event has been cancelled."),
     "rate_limited": N_(
-        "There were many registrations from your connection or for your address in a short time. Please wait a while and try again."
+        "There were many registrations from your connection or for your address in a short time. "
+        "Please wait a while and try again."
     ),
     "consent_required": N_("Please agree to the privacy notice so that we may keep your registration."),
     "csrf": N_(

@@ -162,7 +162,7 @@ class OrganiserRegistrationController(Controller):
         organiser: Organiser,
         settings: Settings,
     ) -> OrganiserRegistrationOut:
-        """Add a person by hand: confirmed if a seat is free; else 409 `event_full` (or the waiting list with `waitlist_if_full`)."""
+        """Add a person by hand: confirmed if a seat is free, else 409 `event_full` (`waitlist_if_full`: waitlisted)."""
         return await staff.add_registration(conn, organiser, slug, data, settings)
 
     @get(

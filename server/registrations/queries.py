@@ -103,7 +103,8 @@ ORGANISER_REGISTRATIONS_ALL = _ORGANISER_ROWS + " ORDER BY r.id"
 WAITLIST_POSITIONS = """
 SELECT id, position FROM (
     SELECT p.id, c.present, (sum(c.n) OVER (ORDER BY p.waitlisted_at, p.id))::bigint AS position
-    FROM (SELECT u.*, lag(u.waitlisted_at, 1, '-infinity') OVER k AS after_at, lag(u.id, 1, 0::bigint) OVER k AS after_id
+    FROM (SELECT u.*, lag(u.waitlisted_at, 1, '-infinity') OVER k AS after_at,
+                 lag(u.id, 1, 0::bigint) OVER k AS after_id
           FROM unnest($2::timestamptz[], $3::bigint[]) AS u(waitlisted_at, id)
           WINDOW k AS (ORDER BY u.waitlisted_at, u.id)) p
     CROSS JOIN LATERAL (

@@ -72,7 +72,8 @@ TAKE_SEATS = f"""
 WITH asked AS (
     SELECT * FROM unnest($2::bytea[], $3::bytea[], $4::text[], $5::text[], $6::text[], $7::text[], $8::text[],
                          $9::text[], $14::text[])
-        WITH ORDINALITY AS p(nonce, token_hash, name, email, language, commune, interpretation, accessibility, attendance, n)
+        WITH ORDINALITY AS p(nonce, token_hash, name, email, language, commune, interpretation, accessibility,
+                             attendance, n)
 ), tries AS (
     -- the nth try of a key in this statement comes after the n - 1 before it
     SELECT t.key, t.most, t.person, row_number() OVER (PARTITION BY t.key ORDER BY t.person) AS nth,
@@ -83,7 +84,8 @@ WITH asked AS (
     INSERT INTO rate_limits AS l (key, window_start, hits)
     SELECT key, date_bin($22::interval, now(), TIMESTAMPTZ 'epoch'), count(*) FROM tries GROUP BY key ORDER BY key
     ON CONFLICT (key, window_start) DO UPDATE SET hits = l.hits + excluded.hits
-    RETURNING l.key, l.hits, greatest(1, ceil(extract(epoch FROM l.window_start + $22::interval - now())))::int AS retry_after
+    RETURNING l.key, l.hits,
+              greatest(1, ceil(extract(epoch FROM l.window_start + $22::interval - now())))::int AS retry_after
 ), limited AS (
     SELECT t.person, coalesce(max(a.retry_after) FILTER (WHERE a.hits - t.tries + t.nth > t.most), 0) AS retry_after
     FROM tries t JOIN attempts a USING (key)

@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 from datetime import date
-from typing import Annotated, List
+from typing import Annotated, List  # noqa: UP035 (a field named `list` hides the builtin in a class body)
 
 import msgspec
 from msgspec import UNSET, Meta, UnsetType
