@@ -221,6 +221,7 @@ def _renders(lang: str) -> list[str]:
                     "requester_phone": "PHONE",
                     "interpreter_name": "ANA",
                     "interpreter_phone": "PHONE",
+                    "answer_by": "ANSWER_BY" if audience == "interpreter" else "",
                 },
             )
             out.append(f"{subject}\n{text}\n{html.unescape(page)}")
