@@ -19,7 +19,7 @@ DocumentKind = Literal["statutes", "accounts", "quote", "other"]
 Line = validation.line(200)
 Paragraphs = validation.lines(10000)
 Message = validation.lines(5000, min_length=1, blank=False)
-# a line of the budget holds at most ten million euros (migration 0034)
+# a line of the budget holds at most ten million euros (migration 0032)
 Cents = Annotated[int, Meta(ge=0, le=1_000_000_000)]
 EventSlug = Annotated[str, Meta(min_length=1, max_length=130)]
 ThemeCode = Annotated[str, Meta(pattern=r"^[a-z0-9][a-z0-9_-]{0,62}$")]
