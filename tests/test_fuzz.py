@@ -55,6 +55,8 @@ async def _prepare(server_url: str, name: str) -> tuple[str, str]:
             (await create_admin(conn, email, settings.token_ttl)).token
             for email in ("fuzz@example.lu", "logout@example.lu")
         ]
+        # also one of the department's reviewers, so that the subsidies' review operations are fuzzed past 403
+        await conn.execute("UPDATE organisers SET is_reviewer = true WHERE email = 'fuzz@example.lu'")
         # manage tokens reach people by mail only, so the fuzzer is handed one to go deeper than 404
         registration, manage = await insert_registration(
             conn, settings, "portugais-seconde-generation", status="pending"
@@ -147,16 +149,19 @@ def schemathesis(base_url: str, token: str, *selection: str) -> subprocess.Compl
 def test_no_operation_answers_5xx_contradicts_its_schema_or_takes_bad_input(fuzzed_service) -> None:
     base_url, (token, logout_token) = fuzzed_service
     ATTACKS.unlink(missing_ok=True)
-    # logging out revokes the token the rest of the run uses, so logout gets a run and a token of its own
+    # logging out revokes the token the rest of the run uses, and the reviewers' list can take the run's
+    # account off it (then closing a subsidy file is refused outright): each gets a run of its own, after it
+    logout, reviewers = "/api/organiser/logout", "/api/organiser/subsidies/reviewers/{organiser_id}"
     for done in (
-        schemathesis(base_url, token, "--exclude-path", "/api/organiser/logout"),
-        schemathesis(base_url, logout_token, "--include-path", "/api/organiser/logout"),
+        schemathesis(base_url, token, "--exclude-path", logout, "--exclude-path", reviewers),
+        schemathesis(base_url, token, "--include-path", reviewers),
+        schemathesis(base_url, logout_token, "--include-path", logout),
     ):
         print(done.stdout[done.stdout.find("API Operations:") :])
         assert done.returncode == 0, f"schemathesis found problems:\n{done.stdout[-20000:]}\n{done.stderr[-5000:]}"
         # the token works everywhere; the login's own 401s (no account has a password here) are its answer
         refused = done.stdout.partition("Authentication failed")[2].partition("💡")[0]
-        assert set(re.findall(r"- ([A-Z]+ /\S+)", refused)) <= {"POST /api/organiser/login"}, done.stdout[-5000:]
+        assert set(re.findall(r"- ([A-Z]+ /\S+)", refused)) <= {"POST /api/organiser/login"}, refused
     # the review's inputs were among the cases, on public and organiser operations, and were checked
     sent = {tuple(line.split(" ", 3)) for line in ATTACKS.read_text().splitlines()}
     kinds = {(method, path, what) for method, path, _, what in sent}
