@@ -42,7 +42,7 @@ class NotAllowed(Forbidden):
 
 def _not_allowed(request: Request, exc: Exception) -> Response:
     staff = request.scope.get("zesummen.staff")
-    return _page(
+    return render_page(
         request,
         request.app.state.settings,
         "bo_error.html",
@@ -60,14 +60,14 @@ BACKOFFICE_HANDLERS: dict[Any, Any] = {
 }
 
 
-async def _form(request: Request, settings: Settings) -> dict[str, str]:
+async def read_form(request: Request, settings: Settings) -> dict[str, str]:
     """The posted form, its CSRF token checked; fields as single strings."""
     form = await request.form()
     csrf.check(request, form, settings)
     return {key: str(value) for key, value in form.items()}
 
 
-def _page(
+def render_page(
     request: Request,
     settings: Settings,
     template: str,
@@ -103,7 +103,7 @@ class BackofficePages(Controller):
     async def dashboard(self, request: Request, staff: Staff, settings: Settings, conn: asyncpg.Connection) -> Response:
         """The coming events, drafts and what needs attention, for the person's organisations."""
         data = await service.dashboard(conn, staff.organiser, datetime.now(UTC))
-        return _page(request, settings, "dashboard.html", data, lang=staff_language(request, staff), staff=staff)
+        return render_page(request, settings, "dashboard.html", data, lang=staff_language(request, staff), staff=staff)
 
     @get("/people")
     async def people(
@@ -116,12 +116,12 @@ class BackofficePages(Controller):
         context["request_done"] = (
             gettext(lang, DONE[request.query_params["done"]]) if request.query_params.get("done") in DONE else ""
         )
-        return _page(request, settings, "people.html", context, lang=lang, staff=staff)
+        return render_page(request, settings, "people.html", context, lang=lang, staff=staff)
 
     @post("/people")
     async def invite(self, request: Request, staff: Staff, settings: Settings, conn: asyncpg.Connection) -> Response:
         """Invite a person to the organisation; errors next to their field, nothing typed lost."""
-        form = await _form(request, settings)
+        form = await read_form(request, settings)
         lang = staff_language(request, staff)
         org, managed = await _managed(conn, staff, form.get("organisation") or None)
         values = {name: form.get(name, "")[:320] for name in ("email", "name", "role", "language")}
@@ -160,7 +160,7 @@ class BackofficePages(Controller):
                 errors["email"] = gettext(lang, N_("Please write a complete email address, such as name@example.lu."))
         if errors:
             context = await _people_context(conn, staff, org, managed, lang, values, errors)
-            return _page(request, settings, "people.html", context, lang=lang, staff=staff, status_code=422)
+            return render_page(request, settings, "people.html", context, lang=lang, staff=staff, status_code=422)
         return Redirect(path=f"/organiser/people?organisation={org['slug']}&done=invited", status_code=303)
 
     @post("/people/{person_id:int}/role")
@@ -168,7 +168,7 @@ class BackofficePages(Controller):
         self, person_id: PersonId, request: Request, staff: Staff, settings: Settings, conn: asyncpg.Connection
     ) -> Response:
         """Give a member another role."""
-        form = await _form(request, settings)
+        form = await read_form(request, settings)
         org, _ = await _managed(conn, staff, form.get("organisation") or None)
         role = form.get("role", "")
         if role not in ROLES:
@@ -184,7 +184,7 @@ class BackofficePages(Controller):
         self, person_id: PersonId, request: Request, staff: Staff, settings: Settings, conn: asyncpg.Connection
     ) -> Response:
         """Take a member's role in the organisation away."""
-        form = await _form(request, settings)
+        form = await read_form(request, settings)
         org, _ = await _managed(conn, staff, form.get("organisation") or None)
         try:
             await service.remove(conn, staff.organiser, org, person_id)
@@ -202,7 +202,7 @@ class BackofficePages(Controller):
         done = request.query_params.get("done")
         data["request_done"] = gettext(lang, EVENT_DONE[done]) if done in EVENT_DONE else ""
         data["series_words"] = await series.series_words(conn, data["event"], lang)
-        return _page(request, settings, "bo_event.html", data, lang=lang, staff=staff)
+        return render_page(request, settings, "bo_event.html", data, lang=lang, staff=staff)
 
     @get("/events/{slug:str}/{action:str}")
     async def confirm(
@@ -216,7 +216,7 @@ class BackofficePages(Controller):
     ) -> Response:
         """Publish or cancel: first say who will be told."""
         data = await self._writable(conn, staff, slug, action)
-        return _page(
+        return render_page(
             request,
             settings,
             "bo_confirm.html",
@@ -236,7 +236,7 @@ class BackofficePages(Controller):
         conn: asyncpg.Connection,
     ) -> Response:
         """Publish or cancel through the events service, as the JSON API does."""
-        await _form(request, settings)
+        await read_form(request, settings)
         await self._writable(conn, staff, slug, action)
         try:
             if action == "publish":
@@ -270,7 +270,7 @@ class BackofficePages(Controller):
         except Forbidden:
             return _checkin_refused(request, settings, staff, lang)
         except checkin.NotCheckable:
-            return _page(
+            return render_page(
                 request,
                 settings,
                 "bo_checkin.html",
@@ -279,7 +279,7 @@ class BackofficePages(Controller):
                 staff=staff,
                 status_code=409,
             )
-        return _page(
+        return render_page(
             request,
             settings,
             "bo_checkin.html",
@@ -293,14 +293,14 @@ class BackofficePages(Controller):
         self, token: Token, request: Request, staff: Staff, settings: Settings, conn: asyncpg.Connection
     ) -> Response:
         """Mark the person present (only on this POST with the form's CSRF token) and say so."""
-        await _form(request, settings)
+        await read_form(request, settings)
         lang = staff_language(request, staff)
         try:
             person = await service.check_in(conn, staff, token, lang, settings)
         except Forbidden:
             return _checkin_refused(request, settings, staff, lang)
         except checkin.NotCheckable:
-            return _page(
+            return render_page(
                 request,
                 settings,
                 "bo_checkin.html",
@@ -309,7 +309,7 @@ class BackofficePages(Controller):
                 staff=staff,
                 status_code=409,
             )
-        return _page(
+        return render_page(
             request,
             settings,
             "bo_checkin.html",
@@ -332,7 +332,7 @@ class BackofficePages(Controller):
         org, managed = await _managed(conn, staff, organisation)
         rows = await service.audit_rows(conn, org, event)
         context = {"organisation": org, "managed": managed, "rows": rows, "event": event or ""}
-        return _page(request, settings, "audit.html", context, lang=staff_language(request, staff), staff=staff)
+        return render_page(request, settings, "audit.html", context, lang=staff_language(request, staff), staff=staff)
 
 
 def _checkin_refused(request: Request, settings: Settings, staff: Staff, lang: str) -> Response:
@@ -341,7 +341,7 @@ def _checkin_refused(request: Request, settings: Settings, staff: Staff, lang: s
         lang,
         N_("With read-only access you cannot mark people present. Ask an organiser or an admin of the organisation."),
     )
-    return _page(request, settings, "bo_error.html", {"reason": reason}, lang=lang, staff=staff, status_code=403)
+    return render_page(request, settings, "bo_error.html", {"reason": reason}, lang=lang, staff=staff, status_code=403)
 
 
 EVENT_DONE = {

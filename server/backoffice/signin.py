@@ -12,7 +12,7 @@ from litestar.response import Redirect
 from server.backoffice import service
 
 # the pages' shared plumbing (CSRF-checked forms, rendering, error handlers) stays with the other pages
-from server.backoffice.controllers import BACKOFFICE_HANDLERS, Next, Token, _form, _page
+from server.backoffice.controllers import BACKOFFICE_HANDLERS, Next, Token, read_form, render_page
 from server.backoffice.service import Staff
 from server.backoffice.web import SESSION_COOKIE, provide_staff, safe_next, session_cookie, staff_language
 from server.errors import TooManyRequests, Unauthorized
@@ -42,7 +42,7 @@ class SignInPages(Controller):
             return Redirect(path=safe_next(next_), status_code=303)
         lang = staff_language(request, None)
         notice = "reset" if request.query_params.get("done") == "reset" else ""
-        return _page(
+        return render_page(
             request,
             settings,
             "login.html",
@@ -53,7 +53,7 @@ class SignInPages(Controller):
     @post("/login")
     async def login(self, request: Request, settings: Settings, conn: asyncpg.Connection) -> Response:
         """Check the password, open a session, go where the person was going."""
-        form = await _form(request, settings)
+        form = await read_form(request, settings)
         lang = staff_language(request, None)
         email, target = form.get("email", "")[:320], safe_next(form.get("next"))
         values = {"email": email}
@@ -77,7 +77,7 @@ class SignInPages(Controller):
                     ),
                 )
             }
-            response = _page(
+            response = render_page(
                 request,
                 settings,
                 "login.html",
@@ -89,7 +89,7 @@ class SignInPages(Controller):
             return response
         except Unauthorized:
             errors = {"password": gettext(lang, N_("The email address or the password is wrong."))}
-            return _page(
+            return render_page(
                 request,
                 settings,
                 "login.html",
@@ -104,7 +104,7 @@ class SignInPages(Controller):
     @post("/logout")
     async def logout(self, request: Request, staff: Staff, settings: Settings, conn: asyncpg.Connection) -> Response:
         """End this session."""
-        await _form(request, settings)
+        await read_form(request, settings)
         await service.sign_out(conn, staff.token)
         return Redirect(path="/organiser/login", status_code=303, cookies=[session_cookie(settings, "", clear=True)])
 
@@ -113,14 +113,14 @@ class SignInPages(Controller):
         self, request: Request, staff: Staff, settings: Settings, conn: asyncpg.Connection
     ) -> Response:
         """End every session and API token of the account."""
-        await _form(request, settings)
+        await read_form(request, settings)
         await service.sign_out_everywhere(conn, staff)
         return Redirect(path="/organiser/login", status_code=303, cookies=[session_cookie(settings, "", clear=True)])
 
     @post("/language")
     async def language(self, request: Request, staff: Staff, settings: Settings, conn: asyncpg.Connection) -> Response:
         """Store the interface language the person chose and show the same page again."""
-        form = await _form(request, settings)
+        form = await read_form(request, settings)
         await service.set_language(conn, staff, form.get("language", ""))
         return Redirect(path=safe_next(form.get("next")), status_code=303)
 
@@ -128,19 +128,19 @@ class SignInPages(Controller):
     async def reset_form(self, request: Request, settings: Settings) -> Response:
         """Ask for a link to choose a new password."""
         lang = staff_language(request, None)
-        return _page(request, settings, "reset_ask.html", {"values": {}, "errors": {}, "sent": False}, lang=lang)
+        return render_page(request, settings, "reset_ask.html", {"values": {}, "errors": {}, "sent": False}, lang=lang)
 
     @post("/password-reset")
     async def ask_reset(self, request: Request, settings: Settings, conn: asyncpg.Connection) -> Response:
         """Mail a link if the account exists; the same answer whether or not it does."""
-        form = await _form(request, settings)
+        form = await read_form(request, settings)
         lang = staff_language(request, None)
         email = form.get("email", "")[:320]
         try:
             account_email(email)
         except EmailRefused:
             errors = {"email": gettext(lang, N_("Please write a complete email address, such as name@example.lu."))}
-            return _page(
+            return render_page(
                 request,
                 settings,
                 "reset_ask.html",
@@ -157,7 +157,7 @@ class SignInPages(Controller):
                     N_("Too many attempts from here or for this account. Please wait a few minutes and try again."),
                 )
             }
-            response = _page(
+            response = render_page(
                 request,
                 settings,
                 "reset_ask.html",
@@ -167,7 +167,7 @@ class SignInPages(Controller):
             )
             response.headers.update(exc.headers or {})
             return response
-        return _page(
+        return render_page(
             request,
             settings,
             "reset_ask.html",
@@ -182,7 +182,7 @@ class SignInPages(Controller):
         """The new password form, or why the link no longer works."""
         lang = staff_language(request, None)
         reset = await self._usable(conn, token, request, settings)
-        return _page(
+        return render_page(
             request,
             settings,
             "reset_set.html",
@@ -196,12 +196,12 @@ class SignInPages(Controller):
         self, token: Token, request: Request, settings: Settings, conn: asyncpg.Connection
     ) -> Response:
         """Set the new password; every session and token of the account ends."""
-        form = await _form(request, settings)
+        form = await read_form(request, settings)
         lang = staff_language(request, None)
         reset = await self._usable(conn, token, request, settings)
         password, confirm = form.get("password", ""), form.get("password_confirm", "")
         if reset is not None and (errors := password_errors(password, confirm, lang)):
-            return _page(
+            return render_page(
                 request,
                 settings,
                 "reset_set.html",
@@ -210,7 +210,7 @@ class SignInPages(Controller):
                 status_code=422,
             )
         if reset is None or not await service.accept_reset(conn, token, password):
-            return _page(
+            return render_page(
                 request,
                 settings,
                 "reset_set.html",

@@ -18,7 +18,7 @@ from litestar.di import Provide
 from litestar.params import Parameter, QueryParameter
 from litestar.response import Redirect
 
-from server.backoffice.controllers import BACKOFFICE_HANDLERS, NotAllowed, _form, _page
+from server.backoffice.controllers import BACKOFFICE_HANDLERS, NotAllowed, read_form, render_page
 from server.backoffice.service import Staff
 from server.backoffice.web import provide_staff, staff_language
 from server.errors import Conflict, Forbidden, Invalid
@@ -162,7 +162,7 @@ class RosterPages(Controller):
             "language_options": [(code, LANGUAGE_NAMES[code]) for code in LANGUAGES],
             "placeholders": ", ".join("{" + name + "}" for name in PLACEHOLDERS),
         }
-        return _page(
+        return render_page(
             request, settings, "bo_registrations.html", context, lang=lang, staff=staff, status_code=status_code
         )
 
@@ -191,7 +191,7 @@ class RosterPages(Controller):
         self, slug: EventPath, request: Request, staff: Staff, settings: Settings, conn: asyncpg.Connection
     ) -> Response:
         """Add a person by hand (phone, walk-in) in their language; the usual mail if they gave an address."""
-        form = await _form(request, settings)
+        form = await read_form(request, settings)
         lang = staff_language(request, staff)
         await self._writable(conn, staff, slug)
         values = {name: form.get(name, "")[:400] for name in ("name", "email", "language", "waitlist")}
@@ -243,7 +243,7 @@ class RosterPages(Controller):
         self, slug: EventPath, request: Request, staff: Staff, settings: Settings, conn: asyncpg.Connection
     ) -> Response:
         """Write to all, the confirmed, the waiting or the attended people, each in their language."""
-        form = await _form(request, settings)
+        form = await read_form(request, settings)
         lang = staff_language(request, staff)
         await self._writable(conn, staff, slug)
         values = {name: form.get(name, "")[:12_000] for name in ("audience", "subject", "body")}
@@ -293,7 +293,7 @@ class RosterPages(Controller):
         await self._writable(conn, staff, slug)
         data = await service.cancellable(conn, staff.organiser, slug, registration_id)
         filters = _filters(request.query_params)
-        return _page(
+        return render_page(
             request,
             settings,
             "bo_cancel_registration.html",
@@ -314,7 +314,7 @@ class RosterPages(Controller):
         conn: asyncpg.Connection,
     ) -> Response:
         """Cancel, confirm, give a seat from the waiting list, resend the last mail, or set attendance."""
-        form = await _form(request, settings)
+        form = await read_form(request, settings)
         who = staff.organiser
         try:
             if action == "cancel":
@@ -381,14 +381,14 @@ class RosterPages(Controller):
             "errors": errors or {},
             "roster": translated(lang),
         }
-        return _page(request, settings, "bo_door.html", context, lang=lang, staff=staff, status_code=status_code)
+        return render_page(request, settings, "bo_door.html", context, lang=lang, staff=staff, status_code=status_code)
 
     @post("/checkin/walk-in")
     async def walk_in(
         self, slug: EventPath, request: Request, staff: Staff, settings: Settings, conn: asyncpg.Connection
     ) -> Response:
         """Someone who did not register: a name, and they are present."""
-        form = await _form(request, settings)
+        form = await read_form(request, settings)
         lang = staff_language(request, staff)
         search = " ".join(form.get("q", "").split())[:200]
         await self._writable(conn, staff, slug)
@@ -430,7 +430,7 @@ class RosterPages(Controller):
         conn: asyncpg.Connection,
     ) -> Response:
         """One tap: present, or undo; back to the list with the same search."""
-        form = await _form(request, settings)
+        form = await read_form(request, settings)
         search = " ".join(form.get("q", "").split())[:200]
         try:
             if action == "present":
@@ -450,7 +450,7 @@ class RosterPages(Controller):
     ) -> Response:
         """The printable attendance sheet (feuille de présence): names and a column to sign."""
         data = await service.sheet(conn, staff.organiser, slug)
-        return _page(request, settings, "bo_sheet.html", data, lang=staff_language(request, staff), staff=staff)
+        return render_page(request, settings, "bo_sheet.html", data, lang=staff_language(request, staff), staff=staff)
 
     @staticmethod
     async def _writable(conn: asyncpg.Connection, staff: Staff, slug: str) -> None:

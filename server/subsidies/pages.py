@@ -12,7 +12,7 @@ from litestar.di import Provide
 from litestar.params import Parameter
 from litestar.response import Redirect
 
-from server.backoffice.controllers import BACKOFFICE_HANDLERS, _page
+from server.backoffice.controllers import BACKOFFICE_HANDLERS, render_page
 from server.backoffice.service import Staff
 from server.backoffice.web import provide_staff, staff_language
 from server.errors import Forbidden, Invalid
@@ -47,7 +47,7 @@ class SubsidyPages(Controller):
     @post("")
     async def create(self, request: Request, staff: Staff, settings: Settings, conn: asyncpg.Connection) -> Response:
         """Start a draft for the chosen association."""
-        form = await _form(request, settings)
+        form = await read_form(request, settings)
         lang = staff_language(request, staff)
         try:
             created = await service.create_application(
@@ -80,7 +80,7 @@ class SubsidyPages(Controller):
         self, year: YearPath, request: Request, staff: Staff, settings: Settings, conn: asyncpg.Connection
     ) -> Response:
         """Write the year's themes; a refused row comes back with what was typed."""
-        form = await _form(request, settings)
+        form = await read_form(request, settings)
         rows = []
         for n in range(forms.MAX_THEME_ROWS):
             row = {
@@ -132,7 +132,9 @@ class SubsidyPages(Controller):
             "sub": forms.labels(lang),
             "request_done": done,
         }
-        return _page(request, settings, "subsidy_themes.html", context, lang=lang, staff=staff, status_code=status_code)
+        return render_page(
+            request, settings, "subsidy_themes.html", context, lang=lang, staff=staff, status_code=status_code
+        )
 
     @get("/granted/{year:int}")
     async def granted(self, year: YearPath, request: Request, staff: Staff, conn: asyncpg.Connection) -> Response:
@@ -271,7 +273,7 @@ class SubsidyPages(Controller):
         conn: asyncpg.Connection,
     ) -> Response:
         """Take a document out of the request."""
-        await _form(request, settings)
+        await read_form(request, settings)
         await documents.remove_document(conn, staff.organiser, application_id, document_id)
         return Redirect(path=f"/organiser/subsidies/{application_id}?done=removed#f-documents", status_code=303)
 
@@ -285,7 +287,7 @@ class SubsidyPages(Controller):
         conn: asyncpg.Connection,
     ) -> Response:
         """A reviewer's question, or the association's answer."""
-        form = await _form(request, settings)
+        form = await read_form(request, settings)
         body = form.get("body", "").replace("\r\n", "\n").strip()
         return await self._act(
             request,
@@ -310,7 +312,7 @@ class SubsidyPages(Controller):
         conn: asyncpg.Connection,
     ) -> Response:
         """A reviewer's decision."""
-        form = await _form(request, settings)
+        form = await read_form(request, settings)
         values = {name: form.get(name, "").strip() for name in ("outcome", "amount_granted", "reason")}
 
         def decide(_: ApplicationOut):
@@ -338,7 +340,7 @@ class SubsidyPages(Controller):
         conn: asyncpg.Connection,
     ) -> Response:
         """The association's report after the project."""
-        form = await _form(request, settings)
+        form = await read_form(request, settings)
         values = {
             name: form.get(name, "").replace("\r\n", "\n").strip()
             for name in ("what_happened", "attendance", "deliverables")
@@ -368,7 +370,7 @@ class SubsidyPages(Controller):
         conn: asyncpg.Connection,
     ) -> Response:
         """A reviewer closes the file."""
-        await _form(request, settings)
+        await read_form(request, settings)
         return await self._act(
             request,
             staff,
@@ -446,7 +448,9 @@ class SubsidyPages(Controller):
             else [service.today_in_luxembourg().year + offset for offset in (1, 0, -1)],
             "this_year": service.today_in_luxembourg().year,
         }
-        return _page(request, settings, "subsidies.html", context, lang=lang, staff=staff, status_code=status_code)
+        return render_page(
+            request, settings, "subsidies.html", context, lang=lang, staff=staff, status_code=status_code
+        )
 
     async def _show(
         self,
@@ -496,7 +500,7 @@ class SubsidyPages(Controller):
             "request_done": gettext(lang, forms.DONE[done]) if done in forms.DONE else "",
             "report": application.report,
         }
-        return _page(request, settings, "subsidy.html", context, lang=lang, staff=staff, status_code=status_code)
+        return render_page(request, settings, "subsidy.html", context, lang=lang, staff=staff, status_code=status_code)
 
 
 def _message(body: str) -> str:
@@ -505,7 +509,7 @@ def _message(body: str) -> str:
     return body
 
 
-async def _form(request: Request, settings: Settings) -> dict[str, str]:
+async def read_form(request: Request, settings: Settings) -> dict[str, str]:
     """The posted form, its CSRF token checked; fields as single strings."""
     form = await request.form()
     csrf.check(request, form, settings)
