@@ -10,6 +10,7 @@ from datetime import UTC, datetime, timedelta
 import pytest
 
 from server.backoffice import service
+from server.pages.render import htmx
 from tests.apps import app_on
 from tests.factories import create_event, create_organisation, create_organiser, insert_registration
 from tests.test_backoffice_signin import browser, form_token, sign_in, with_password
@@ -129,6 +130,22 @@ async def test_the_dashboard_page_shows_figures_and_attention_in_the_persons_lan
     async with signed_in(app, world["caritas_admin"], "fr") as http:
         page = text_of(await http.get("/organiser/"))
         assert "Caritas only" in page and "Filling up" not in page and "Without link" not in page
+
+
+async def test_the_back_office_alone_loads_htmx_from_the_site_and_no_inline_script(app, world, programme) -> None:
+    script = htmx()
+    async with signed_in(app, world["organiser"], "en") as http:
+        page = await http.get("/organiser/")
+        policy = page.headers["content-security-policy"]
+        assert "script-src 'self';" in policy and "unsafe-inline" not in policy and "unsafe-eval" not in policy
+        assert f'<script src="{script.url}" defer></script>' in page.text
+        assert page.text.count("<script") == 1 and "<style" not in page.text
+        served = await http.get(script.url)
+        assert served.status_code == 200 and served.headers["content-type"].startswith("text/javascript")
+        assert served.headers["cache-control"] == "public, max-age=31536000, immutable"
+        assert served.content == script.body and served.content.startswith(b"var htmx=function()")
+        public = await http.get("/")
+        assert "script-src" not in public.headers["content-security-policy"] and "<script" not in public.text
 
 
 # ---------------------------------------------------------------------------- people and roles

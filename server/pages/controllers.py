@@ -19,7 +19,7 @@ from server.feeds.controllers import event_feed_response
 from server.i18n import LANGUAGES, collation_key, format_day
 from server.pages import csrf, forms, service
 from server.pages.errors import CODE_TEXTS, page_exception_handlers
-from server.pages.render import page_language, render, stylesheet, with_query
+from server.pages.render import asset, page_language, render, with_query
 from server.pages.translations import N_, gettext, load_all
 from server.registrations import joins, manage, qr
 from server.registrations import service as registrations
@@ -370,13 +370,13 @@ class PagesController(Controller):
 
     @get("/static/{name:str}", opt={"html": False})
     async def static(self, name: str) -> Response[bytes]:
-        """The stylesheet; its name changes with its content, so it may be kept for a year."""
-        sheet = stylesheet()
-        if name != sheet.name:
+        """The stylesheet or htmx; a name changes with its content, so it may be kept for a year."""
+        found = asset(name)
+        if found is None:
             raise NotFound("No such file.")
         return Response(
-            sheet.body,
-            media_type="text/css",
+            found.body,
+            media_type=found.media_type,
             headers={"Cache-Control": f"public, max-age={YEAR}, immutable", "X-Content-Type-Options": "nosniff"},
         )
 

@@ -16,7 +16,7 @@ from server.i18n import LANGUAGES, negotiate_language
 from server.pages.translations import LANGUAGE_NAMES, PACKAGE_DIR, translations
 
 TEMPLATES_DIR = PACKAGE_DIR / "templates"
-STYLESHEET = PACKAGE_DIR / "static" / "pages.css"
+STATIC_DIR = PACKAGE_DIR / "static"
 SITE_NAME = "Zesummen"
 LANG_COOKIE = "lang"
 ONE_YEAR = 365 * 24 * 3600
@@ -38,19 +38,32 @@ SECURITY_HEADERS = {
 }
 
 
-class Stylesheet:
-    """The one hand-written stylesheet, served under a name that changes with its content."""
+class Asset:
+    """A file of `static/`, served under a name that changes with its content, so it may be kept a year."""
 
-    def __init__(self) -> None:
-        self.body = STYLESHEET.read_bytes()
-        self.name = f"pages-{hashlib.sha256(self.body).hexdigest()[:12]}.css"
+    def __init__(self, file: str, media_type: str) -> None:
+        self.body = (STATIC_DIR / file).read_bytes()
+        stem, _, suffix = file.rpartition(".")
+        self.name = f"{stem}-{hashlib.sha256(self.body).hexdigest()[:12]}.{suffix}"
         self.url = f"/static/{self.name}"
+        self.media_type = media_type
 
 
 @cache
-def stylesheet() -> Stylesheet:
-    """The stylesheet, read once."""
-    return Stylesheet()
+def stylesheet() -> Asset:
+    """The one hand-written stylesheet, read once."""
+    return Asset("pages.css", "text/css")
+
+
+@cache
+def htmx() -> Asset:
+    """htmx (BSD-0, vendored unchanged from npm `htmx.org`): the back-office's progressive enhancement only."""
+    return Asset("htmx-2.0.11.min.js", "text/javascript")
+
+
+def asset(name: str) -> Asset | None:
+    """The static file served under `name`, if any."""
+    return next((each for each in (stylesheet(), htmx()) if each.name == name), None)
 
 
 # "12 h 15", "13:45 Uhr": a phone's narrow column must not break a time in two

@@ -20,8 +20,8 @@ from litestar.response import Redirect
 from server.backoffice import service as backoffice
 from server.backoffice.controllers import BACKOFFICE_HANDLERS
 from server.backoffice.service import Staff
+from server.backoffice.web import BACKOFFICE_HEADERS, provide_staff, staff_language
 from server.backoffice.web import environment as backoffice_environment
-from server.backoffice.web import provide_staff, staff_language
 from server.errors import DomainError, Invalid, NotFound
 from server.events.labels import kind_label
 from server.i18n import BABEL_LOCALE, N_, gettext
@@ -88,7 +88,7 @@ def _render(
         media_type=MediaType.HTML,
         status_code=status_code,
         cookies=jar,
-        headers={**SECURITY_HEADERS, "Cache-Control": "no-store", "Vary": "Cookie"},
+        headers={**BACKOFFICE_HEADERS, "Cache-Control": "no-store", "Vary": "Cookie"},
     )
 
 
