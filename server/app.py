@@ -22,6 +22,8 @@ from server.backoffice.web import authenticate_session
 from server.bodies import StrictRequest, StrictStructSchemaPlugin
 from server.communes.calendar import CommuneCalendarPages, CommuneFeedController
 from server.communes.controllers import OrganiserCommuneRequestController, PublicCommuneRequestController
+from server.communes.office_pages import CommuneOfficePages
+from server.communes.outcome_pages import OutcomePages
 from server.communes.pages import CommuneRequestPages
 from server.db import pool_lifespan_hooks, provide_connection
 from server.errors import exception_handlers
@@ -89,6 +91,8 @@ def route_handlers() -> list:
         CommuneRequestPages,
         CommuneCalendarPages,
         CommuneFeedController,
+        OutcomePages,
+        CommuneOfficePages,
         OrganiserReportController,
         ReportPages,
         OrganiserSubsidyController,
