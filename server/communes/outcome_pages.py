@@ -94,6 +94,13 @@ def to_outcome(values: dict[str, Any], counted: int | None) -> tuple[OutcomeIn |
         problems.add("attendance")
     if values["follow_up"] not in ("yes", "no"):
         problems.add("follow_up")
+    # the emptiness checks first, so that every empty field is named at once
+    if not values["discussed"]:
+        problems.add("discussed")
+    if values["follow_up"] == "yes" and not values["follow_up_text"]:
+        problems.add("follow_up_text")
+    if any(not row["title"] for row in values["practices"]):
+        problems.add("practices")
     body = {
         "discussed": values["discussed"],
         "follow_up": values["follow_up"] == "yes",
