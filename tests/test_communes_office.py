@@ -97,6 +97,8 @@ async def test_the_form_speaks_the_persons_language_and_a_stated_attendance_wins
     async with signed_in(conn, settings, agency["admin"][0], "fr") as http:
         page = await http.get(path)
         assert '<html lang="fr">' in page.text and "Personnes présentes" in text_of(page)
+        superscript = await http.post(path, data=outcome_form(csrf_token(page), attendance="²"))
+        assert superscript.status_code == 422 and 'id="f-attendance-error"' in superscript.text
         bad = await http.post(path, data=outcome_form(csrf_token(page), attendance="beaucoup", follow_up=""))
         assert bad.status_code == 422 and 'id="f-attendance-error"' in bad.text and 'id="f-follow_up-error"' in bad.text
         assert "Veuillez indiquer le nombre de personnes présentes" in text_of(bad)

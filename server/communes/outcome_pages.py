@@ -86,7 +86,7 @@ def to_outcome(values: dict[str, Any], counted: int | None) -> tuple[OutcomeIn |
     """(the outcome, None if refused; the names of the refused fields)."""
     problems: set[str] = set()
     attendance: int | None = None
-    if values["attendance"].isdigit() and int(values["attendance"]) <= 100_000:
+    if values["attendance"].isascii() and values["attendance"].isdigit() and int(values["attendance"]) <= 100_000:
         attendance = int(values["attendance"])
         if attendance == counted:
             attendance = None  # the sessions' own count: kept as counted
