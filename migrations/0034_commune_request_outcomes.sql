@@ -19,10 +19,11 @@ CREATE TABLE commune_request_outcomes (
     updated_at         timestamptz NOT NULL DEFAULT now()
 );
 
--- good practices noted at a request's outcome, with the commune's name kept for the years to come
+-- good practices noted at a request's outcome, with the commune's name kept for the years to come: a
+-- request that has practices cannot be deleted (its personal data is to be wiped, not the row)
 CREATE TABLE good_practices (
     id               bigint GENERATED ALWAYS AS IDENTITY PRIMARY KEY,
-    request_id       bigint NOT NULL REFERENCES commune_requests ON DELETE CASCADE,
+    request_id       bigint NOT NULL REFERENCES commune_requests,
     organisation_id  bigint NOT NULL REFERENCES organisations,
     commune          text NOT NULL REFERENCES communes,
     position         smallint NOT NULL CHECK (position BETWEEN 0 AND 99),

@@ -7,6 +7,7 @@ from datetime import UTC, datetime, timedelta
 
 import asyncpg
 import httpx
+import pytest
 
 from tests.factories import auth, insert_registration
 from tests.test_communes import agency, make_request  # noqa: F401  (the fixture)
@@ -124,3 +125,14 @@ async def test_only_the_organisations_writers_record_an_outcome(client, conn, ag
     assert (await client.patch(path, json=bad_tag, headers=auth(agency["staff"][1]))).status_code == 422
     assert await conn.fetchval("SELECT count(*) FROM good_practices") == 0
     assert await conn.fetchval("SELECT status FROM commune_requests WHERE id = $1", request_id) == "scheduled"
+
+
+async def test_a_request_with_practices_cannot_be_deleted(client, conn, agency) -> None:  # noqa: F811
+    request_id = await scheduled_request(client, conn, agency["staff"][1], present=1)
+    path = f"/api/organiser/commune-requests/{request_id}"
+    await client.patch(path, json={"status": "done", "outcome": OUTCOME}, headers=auth(agency["staff"][1]))
+    # a request whose practices are kept over the years cannot be deleted with them
+    with pytest.raises(asyncpg.ForeignKeyViolationError):
+        async with conn.transaction():
+            await conn.execute("DELETE FROM commune_requests WHERE id = $1", request_id)
+    assert await conn.fetchval("SELECT count(*) FROM good_practices WHERE request_id = $1", request_id) == 2
