@@ -179,7 +179,7 @@ async def test_the_status_form_offers_the_allowed_moves_and_declining_needs_a_re
         assert '<option value="declined" selected>' in refused.text
         assert 'aria-invalid="true"' in refused.text
         # a move the request cannot make, and one the form never offers
-        for status in ("scheduled", "done", "new"):
+        for status in ("scheduled", "done", "new", ""):
             wrong = await post_form(http, f"{path}/status", path, status=status)
             assert wrong.status_code == 422 and 'id="f-status-error"' in wrong.text
         assert await conn.fetchval("SELECT status FROM commune_requests WHERE id = $1", request_id) == "new"
