@@ -187,7 +187,7 @@ async def test_the_status_form_offers_the_allowed_moves_and_declining_needs_a_re
         assert moved.status_code == 303
         moved = await post_form(http, f"{path}/status", path, status="scheduled")
         page = await http.get(moved.headers["location"])
-        assert "Der Status ist geändert." in text_of(page)
+        assert "Der Status wurde geändert." in text_of(page)
         # scheduled: done only through the outcome form, which the page links to
         assert f'href="{path}/outcome"' in page.text and "Ergebnis erfassen und abschließen" in text_of(page)
         form = page.text[page.text.index('action="' + path + '/status"') :]
