@@ -22,6 +22,7 @@ from server.backoffice.web import authenticate_session
 from server.bodies import StrictRequest, StrictStructSchemaPlugin
 from server.communes.calendar import CommuneCalendarPages, CommuneFeedController
 from server.communes.controllers import OrganiserCommuneRequestController, PublicCommuneRequestController
+from server.communes.office import CommuneRequestOffice
 from server.communes.office_pages import CommuneOfficePages
 from server.communes.outcome_pages import OutcomePages
 from server.communes.pages import CommuneRequestPages
@@ -89,6 +90,7 @@ def route_handlers() -> list:
         PublicCommuneRequestController,
         OrganiserCommuneRequestController,
         CommuneRequestPages,
+        CommuneRequestOffice,
         CommuneCalendarPages,
         CommuneFeedController,
         OutcomePages,
