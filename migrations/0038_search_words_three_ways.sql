@@ -5,8 +5,8 @@
 -- coming events to choose between reading the list in order and the words' index, because the
 -- planner, which multiplies the shares of a word and of a language as if they were independent,
 -- took a word of French events asked in Portuguese (`q=vivre&spoken=pt`) for a common one and read
--- the whole list. That check, a second path through `event_search_matches` and a plan joining both
--- cost more than the search itself, on every search.
+-- the whole list. That check, a second path through `event_search_matches` and the planning of a
+-- statement joining both cost several times the search itself, on every search.
 --
 -- Each word is now kept three ways: on its own (`any/table`), under the event's kind
 -- (`webconference/table`) and under each of its spoken languages (`pt/table`). A search asks for
