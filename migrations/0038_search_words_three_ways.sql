@@ -23,12 +23,14 @@ ALTER TABLE events DROP COLUMN search;
 DROP FUNCTION event_search_vector(jsonb, jsonb, text, text[]);
 
 -- An event's words (0010), each on its own, under the event's kind and under each of its languages
+-- (a word too long for a lexeme with what it is under is left out, as to_tsvector leaves out longer ones)
 CREATE FUNCTION event_search_vector(title jsonb, summary jsonb, kind text, languages text[]) RETURNS tsvector
     LANGUAGE sql IMMUTABLE PARALLEL SAFE
     RETURN array_to_tsvector(ARRAY(
         SELECT under || '/' || w
         FROM unnest(tsvector_to_array(event_search_words(title, summary))) AS w,
-             unnest(ARRAY['any', kind] || languages) AS under));
+             unnest(ARRAY['any', kind] || languages) AS under
+        WHERE octet_length(under || '/' || w) <= 2046));
 
 -- What a person typed, as in 0010 every word as the beginning of a word, under the kind and the
 -- spoken language asked (both: under each), or on its own; NULL, which matches nothing, without a

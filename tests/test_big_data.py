@@ -285,6 +285,14 @@ async def test_a_search_with_a_kind_or_a_language_finds_what_each_condition_alon
     assert matching > 60
 
 
+async def test_an_event_with_a_word_too_long_for_the_index_is_still_made_and_found(client, conn, settings) -> None:
+    # the longest word a lexeme holds (2046 bytes) does not fit with its kind before it (migration 0038)
+    start = datetime(2033, 6, 1, 9, tzinfo=UTC)
+    slug = await make(conn, settings, start, 0, {"fr": "Lang Wierder"}, summary={"fr": "é" * 1020 + " Langwuert"})
+    assert await walk(client, q="langwuert", kind="webconference", **{"from": start.isoformat()}) == [[slug]]
+    assert await walk(client, q="é" * 50, **{"from": start.isoformat()}) == [[slug]]
+
+
 async def test_a_registration_writes_the_seat_counters_and_not_the_event(client, conn, settings) -> None:
     # the counters have a narrow table of their own (migration 0024): a registration writes no
     # version of the event's row, so no index of events, and the counters' update is HOT
