@@ -293,6 +293,16 @@ async def test_an_event_with_a_word_too_long_for_the_index_is_still_made_and_fou
     assert await walk(client, q="é" * 50, **{"from": start.isoformat()}) == [[slug]]
 
 
+async def test_an_event_read_gives_every_column_but_the_search_words(conn, settings) -> None:
+    # the words are read by the search alone (events/queries.py _EVENT_COLUMNS); any other column is read
+    event = await create_event(conn, settings)
+    row = await conn.fetchrow(q.EVENT_BY_SLUG, event.slug)
+    columns = await conn.fetch(
+        "SELECT attname FROM pg_attribute WHERE attrelid = 'events'::regclass AND attnum > 0 AND NOT attisdropped"
+    )
+    assert {c["attname"] for c in columns} - set(row.keys()) == {"search"}
+
+
 async def test_a_registration_writes_the_seat_counters_and_not_the_event(client, conn, settings) -> None:
     # the counters have a narrow table of their own (migration 0024): a registration writes no
     # version of the event's row, so no index of events, and the counters' update is HOT

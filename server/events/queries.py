@@ -3,9 +3,17 @@
 import functools
 
 # the columns every event read returns, with its organisation, series slug and seat counters (kept
-# by triggers on registrations in event_seats, migration 0024)
+# by triggers on registrations in event_seats, migration 0024): every column of events but the
+# search's words (about 7 KB an event, stored apart, read by the search alone; a new column of
+# events goes here too, tests/test_big_data.py checks it)
 _EVENT_COLUMNS = """
-    e.*, st.seats_taken, st.waitlist_length, o.slug AS organisation_slug, o.name AS organisation_name,
+    e.id, e.slug, e.organisation_id, e.kind, e.status, e.title, e.summary, e.description, e.languages,
+    e.starts_at, e.ends_at, e.timezone, e.capacity, e.registration_opens_at, e.registration_closes_at,
+    e.confirmation_required, e.reminders, e.join_url, e.platform, e.venue, e.online, e.commune,
+    e.practised_language, e.level, e.topics, e.audience, e.requesting_partner, e.series_id, e.recurrence_id,
+    e.revision, e.created_at, e.updated_at, e.published_at, e.cancelled_at, e.row_version,
+    e.registrations_anonymised_at, e.domain_id,
+    st.seats_taken, st.waitlist_length, o.slug AS organisation_slug, o.name AS organisation_name,
     s.slug AS series_slug, (SELECT d.slug FROM organisation_domains d WHERE d.id = e.domain_id) AS domain
 """
 _EVENT_FROM = """
