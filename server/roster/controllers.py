@@ -20,7 +20,7 @@ from litestar.response import Redirect
 
 from server.backoffice.controllers import BACKOFFICE_HANDLERS, NotAllowed, read_form, render_page
 from server.backoffice.service import Staff
-from server.backoffice.web import provide_staff, staff_language
+from server.backoffice.web import SESSION_COOKIE, authenticate_session, provide_staff, staff_language
 from server.errors import Conflict, Forbidden, Invalid
 from server.i18n import LANGUAGES
 from server.notifications.placeholders import PLACEHOLDERS, unknown_placeholders
@@ -50,6 +50,8 @@ RowAction = Literal["cancel", "confirm", "promote", "resend", "attendance"]
 DoorAction = Literal["present", "undo"]
 DoneCode = Annotated[str | None, QueryParameter(name="done", max_length=40, required=False)]
 
+# a registration's number in a door's tap (anything else is a registration the event does not have)
+_DOOR_NUMBER = re.compile(r"[0-9]{1,19}")
 # the field a msgspec error names ("... - at `$.email`")
 _ERROR_FIELD = re.compile(r"at `\$\.(\w+)")
 
@@ -418,29 +420,48 @@ class RosterPages(Controller):
             )
         return _back(f"/organiser/events/{slug}/checkin", {"q": name}, "walked_in")
 
-    @post("/checkin/{registration_id:int}/{action:str}")
+    @post("/checkin/{registration_id:str}/{action:str}")
     async def tap(
         self,
-        slug: EventPath,
-        registration_id: RegistrationId,
-        action: DoorAction,
+        slug: str,
+        registration_id: str,
+        action: str,
         request: Request,
-        staff: Staff,
         settings: Settings,
         conn: asyncpg.Connection,
     ) -> Response:
-        """One tap: present, or undo; back to the list with the same search."""
-        form = await read_form(request, settings)
+        """One tap: present, or undo; back to the list with the same search.
+
+        The common tap (present, a good form) checks the session in its own statement; anything else takes
+        the gate's way. The path is taken as any text: who may not see the event gets its 404 whatever they
+        send (a made-up number or action, no form token), the input judged only after the access.
+        """
+        number = int(registration_id) if _DOOR_NUMBER.fullmatch(registration_id) else 0
+        good = 1 <= number < 2**63 and action in ("present", "undo")
+        refusal: Exception | None = None
+        try:
+            form = await read_form(request, settings)
+        except Exception as exc:  # the form's refusal, told only to who may see the event (below)
+            refusal, form = exc, {}
         search = " ".join(form.get("q", "").split())[:200]
+        back = f"/organiser/events/{slug}/checkin"
+        if refusal is None and good and action == "present":
+            token = request.cookies.get(SESSION_COOKIE, "")
+            if await service.mark_present_by_session(conn, token, slug, number, settings) is not None:
+                return _back(back, {"q": search} if search else {}, "present_done", f"#r{number}")
+        staff = await authenticate_session(request)
+        if refusal is not None or not good:
+            await service.event_for(conn, staff.organiser, slug)  # the event's 404 first
+            raise refusal or service.RegistrationNotHere("No such registration to tap at this event.")
         try:
             if action == "present":
-                await service.mark_present(conn, staff.organiser, slug, registration_id)
+                await service.mark_present(conn, staff.organiser, slug, number)
             else:
-                await service.undo_present(conn, staff.organiser, slug, registration_id)
+                await service.undo_present(conn, staff.organiser, slug, number)
         except Forbidden:
             raise NotAllowed("Your role does not allow changes.") from None
         done = "present_done" if action == "present" else "undo_done"
-        return _back(f"/organiser/events/{slug}/checkin", {"q": search} if search else {}, done, f"#r{registration_id}")
+        return _back(back, {"q": search} if search else {}, done, f"#r{number}")
 
     # ------------------------------------------------------------------------ the sheet
 
