@@ -20,7 +20,7 @@ from litestar.response import Redirect
 
 from server.backoffice.controllers import BACKOFFICE_HANDLERS, NotAllowed, read_form, render_page
 from server.backoffice.service import Staff
-from server.backoffice.web import SESSION_COOKIE, authenticate_session, provide_staff, staff_language
+from server.backoffice.web import provide_staff, staff_language
 from server.errors import Conflict, Forbidden, Invalid
 from server.i18n import LANGUAGES
 from server.notifications.placeholders import PLACEHOLDERS, unknown_placeholders
@@ -50,8 +50,6 @@ RowAction = Literal["cancel", "confirm", "promote", "resend", "attendance"]
 DoorAction = Literal["present", "undo"]
 DoneCode = Annotated[str | None, QueryParameter(name="done", max_length=40, required=False)]
 
-# a registration's number in a door's tap (anything else is a registration the event does not have)
-_DOOR_NUMBER = re.compile(r"[0-9]{1,19}")
 # the field a msgspec error names ("... - at `$.email`")
 _ERROR_FIELD = re.compile(r"at `\$\.(\w+)")
 
@@ -82,7 +80,7 @@ def _filters(form_or_query: Any) -> dict[str, str]:
     return {key: value for key, value in values.items() if value}
 
 
-def _back(path: str, filters: dict[str, str], done: str | None = None, anchor: str = "") -> Redirect:
+def back_to(path: str, filters: dict[str, str], done: str | None = None, anchor: str = "") -> Redirect:
     query = urlencode({**filters, **({"done": done} if done else {})})
     return Redirect(path=path + ("?" + query if query else "") + anchor, status_code=303)
 
@@ -238,7 +236,7 @@ class RosterPages(Controller):
                 errors=errors,
                 status_code=422,
             )
-        return _back(f"/organiser/events/{slug}/registrations", _filters(request.query_params), "added")
+        return back_to(f"/organiser/events/{slug}/registrations", _filters(request.query_params), "added")
 
     @post("/registrations/message")
     async def message(
@@ -277,7 +275,7 @@ class RosterPages(Controller):
                 status_code=422,
             )
         await service.write_to(conn, staff.organiser, slug, values["audience"], values["subject"], values["body"])
-        return _back(f"/organiser/events/{slug}/registrations", _filters(request.query_params), "written")
+        return back_to(f"/organiser/events/{slug}/registrations", _filters(request.query_params), "written")
 
     # the same path pattern as the POST below: a path of its own would take the POSTs to it (405)
     @get("/registrations/{registration_id:int}/{action:str}")
@@ -337,131 +335,9 @@ class RosterPages(Controller):
             raise NotAllowed("Your role does not allow changes.") from None
         except (Conflict, Invalid):
             done = f"{action}_refused"
-        return _back(
+        return back_to(
             f"/organiser/events/{slug}/registrations", _filters(request.query_params), done, f"#r{registration_id}"
         )
-
-    # ------------------------------------------------------------------------ the door
-
-    @get("/checkin")
-    async def door(
-        self,
-        slug: EventPath,
-        request: Request,
-        staff: Staff,
-        settings: Settings,
-        conn: asyncpg.Connection,
-        q: Search = None,
-        done: DoneCode = None,
-    ) -> Response:
-        """The phone page at the door: find a name, one tap marks present, undo, the running counts."""
-        lang = staff_language(request, staff)
-        return await self._door(request, staff, settings, conn, slug, lang, " ".join((q or "").split()), done=done)
-
-    async def _door(
-        self,
-        request: Request,
-        staff: Staff,
-        settings: Settings,
-        conn: asyncpg.Connection,
-        slug: str,
-        lang: str,
-        search: str,
-        *,
-        done: str | None = None,
-        values: dict[str, str] | None = None,
-        errors: dict[str, str] | None = None,
-        status_code: int = 200,
-    ) -> Response:
-        data = await service.door(conn, staff.organiser, slug, search)
-        context = {
-            **data,
-            "search": search,
-            "back": urlencode({"q": search}) if search else "",
-            "done": done if done in DONE else "",
-            "values": values or {},
-            "errors": errors or {},
-            "roster": translated(lang),
-        }
-        return render_page(request, settings, "bo_door.html", context, lang=lang, staff=staff, status_code=status_code)
-
-    @post("/checkin/walk-in")
-    async def walk_in(
-        self, slug: EventPath, request: Request, staff: Staff, settings: Settings, conn: asyncpg.Connection
-    ) -> Response:
-        """Someone who did not register: a name, and they are present."""
-        form = await read_form(request, settings)
-        lang = staff_language(request, staff)
-        search = " ".join(form.get("q", "").split())[:200]
-        await self._writable(conn, staff, slug)
-        name = " ".join(form.get("name", "").split())
-        error = ""
-        if not name or len(name) > 200:
-            error = gettext(lang, N_("Please write the person's name (one line, at most 200 characters)."))
-        else:
-            try:
-                await service.walk_in(conn, staff.organiser, slug, name, lang, settings)
-            except (EventFull, Invalid):
-                error = gettext(lang, N_("No place is free at this event: raise the capacity first."))
-            except EventCancelled:
-                error = gettext(lang, N_("This event is cancelled: nobody can be added."))
-        if error:
-            return await self._door(
-                request,
-                staff,
-                settings,
-                conn,
-                slug,
-                lang,
-                search,
-                values={"name": name},
-                errors={"name": error},
-                status_code=422,
-            )
-        return _back(f"/organiser/events/{slug}/checkin", {"q": name}, "walked_in")
-
-    @post("/checkin/{registration_id:str}/{action:str}")
-    async def tap(
-        self,
-        slug: str,
-        registration_id: str,
-        action: str,
-        request: Request,
-        settings: Settings,
-        conn: asyncpg.Connection,
-    ) -> Response:
-        """One tap: present, or undo; back to the list with the same search.
-
-        The common tap (present, a good form) checks the session in its own statement; anything else takes
-        the gate's way. The path is taken as any text: who may not see the event gets its 404 whatever they
-        send (a made-up number or action, no form token), the input judged only after the access.
-        """
-        number = int(registration_id) if _DOOR_NUMBER.fullmatch(registration_id) else 0
-        good = 1 <= number < 2**63 and action in ("present", "undo")
-        refusal: Exception | None = None
-        try:
-            form = await read_form(request, settings)
-        except Exception as exc:  # the form's refusal, told only to who may see the event (below)
-            refusal, form = exc, {}
-        search = " ".join(form.get("q", "").split())[:200]
-        back = f"/organiser/events/{slug}/checkin"
-        if refusal is None and good and action == "present":
-            token = request.cookies.get(SESSION_COOKIE, "")
-            if await service.mark_present_by_session(conn, token, slug, number, settings) is not None:
-                return _back(back, {"q": search} if search else {}, "present_done", f"#r{number}")
-        staff = await authenticate_session(request)
-        if refusal is not None or not good:
-            await service.event_for(conn, staff.organiser, slug)  # the event's 404 first
-            raise refusal or service.RegistrationNotHere("No such registration to tap at this event.")
-        try:
-            if action == "present":
-                await service.mark_present(conn, staff.organiser, slug, number)
-            else:
-                await service.undo_present(conn, staff.organiser, slug, number)
-        except Forbidden:
-            raise NotAllowed("Your role does not allow changes.") from None
-        done = "present_done" if action == "present" else "undo_done"
-        return _back(back, {"q": search} if search else {}, done, f"#r{number}")
 
     # ------------------------------------------------------------------------ the sheet
 
@@ -475,8 +351,12 @@ class RosterPages(Controller):
 
     @staticmethod
     async def _writable(conn: asyncpg.Connection, staff: Staff, slug: str) -> None:
-        """404 for an event the person may not see, 403 for one they may only read; before any validation."""
-        try:
-            await service.event_for(conn, staff.organiser, slug, write=True)
-        except Forbidden:
-            raise NotAllowed("Your role does not allow changes.") from None
+        await writable(conn, staff, slug)
+
+
+async def writable(conn: asyncpg.Connection, staff: Staff, slug: str) -> None:
+    """404 for an event the person may not see, 403 for one they may only read; before any validation."""
+    try:
+        await service.event_for(conn, staff.organiser, slug, write=True)
+    except Forbidden:
+        raise NotAllowed("Your role does not allow changes.") from None
