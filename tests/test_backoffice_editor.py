@@ -346,3 +346,26 @@ async def test_the_series_typed_reads_in_words_before_anything_is_created(app, c
         assert '<option value="monthly" selected>' in checked.text and 'value="09/03/2027"' not in checked.text
         assert "09/03/2027</textarea>" in checked.text  # what was typed stays
     assert await conn.fetchval("SELECT count(*) FROM events") == 0
+
+
+async def test_no_event_gets_an_address_word_of_the_back_office_as_its_slug(app, conn, world) -> None:
+    """An event titled "New" is not given /organiser/events/new, which is the form of a new event."""
+    async with signed_in(app, world["organiser"], "en") as http:
+        token = csrf_token(await http.get("/organiser/events/new"))
+        done = await http.post(
+            "/organiser/events/new", data=conference(token, title_fr="New", title_de="", title_pt="")
+        )
+        assert done.status_code == 303, text_of(done)
+        assert done.headers["location"] == "/organiser/events/new-2?done=created"
+        assert "New" in text_of(await http.get("/organiser/events/new-2"))
+        assert 'action="/organiser/events/new"' in (await http.get("/organiser/events/new")).text
+        # asked for, the word is refused next to the field with a free address, nothing typed lost
+        asked = await http.post(
+            "/organiser/events/new", data=conference(token, slug="new", title_fr="Atelier", title_pt="")
+        )
+        assert asked.status_code in (409, 422) and "‘new-3’ is free" in text_of(asked)
+        assert 'value="Atelier"' in asked.text
+        for word in ("edit", "preview"):
+            taken = await http.post("/organiser/events/new", data=conference(token, slug=word))
+            assert f"‘{word}-2’ is free" in text_of(taken)
+    assert await conn.fetchval("SELECT count(*) FROM events WHERE slug IN ('new', 'edit', 'preview')") == 0
