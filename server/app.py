@@ -36,6 +36,7 @@ from server.interpretation.controllers import (
 )
 from server.interpretation.pages import InterpreterCalendar, InterpreterPages
 from server.interpretation.request_form import InterpretationRequestPages
+from server.interpretation.staff_pages import InterpretationStaffPages
 from server.notifications.controllers import OrganiserMessageController
 from server.openapi import document_problems
 from server.organisers.controllers import OrganiserAccountController, authenticate, provide_organiser
@@ -84,6 +85,7 @@ def route_handlers() -> list:
         InterpreterPages,
         InterpreterCalendar,
         InterpretationRequestPages,
+        InterpretationStaffPages,
         PublicCommuneRequestController,
         OrganiserCommuneRequestController,
         CommuneRequestPages,

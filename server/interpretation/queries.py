@@ -76,13 +76,13 @@ MISSION_BY_STATUS = "SELECT * FROM interpretation_missions WHERE status_hash = $
 # the interpreter of a private link: id, organisation_id, name, language
 INTERPRETER_BY_TOKEN = "SELECT id, organisation_id, name, language FROM interpreters WHERE token_hash = $1"
 
-# a new mission: the row
+# a new mission (for an event's registrants when $21 is set): id
 INSERT_MISSION = """
 INSERT INTO interpretation_missions (
     organisation_id, starts_at, ends_at, mode, commune, address, from_language, to_language, field,
     requester_organisation, requester_contact, requester_email, requester_phone, requester_type, requester_language,
-    beneficiary_initials, urgency, notes, status_nonce, status_hash)
-VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13, $14, $15, $16, $17, $18, $19, $20)
+    beneficiary_initials, urgency, notes, status_nonce, status_hash, event_id)
+VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13, $14, $15, $16, $17, $18, $19, $20, $21)
 RETURNING id
 """
 
@@ -286,4 +286,11 @@ WHERE m.organisation_id = $1 AND m.status IN ('assigned', 'done')
   AND m.starts_at < ($3::date + 1)::timestamp AT TIME ZONE 'Europe/Luxembourg'
 GROUP BY 1, 2, 3, 4
 ORDER BY 1, 2, 3, 4
+"""
+
+# the live missions asked for an event's registrants: id, to_language, status
+EVENT_MISSIONS = """
+SELECT id, to_language, status FROM interpretation_missions
+WHERE event_id = $1 AND status <> 'cancelled'
+ORDER BY id
 """

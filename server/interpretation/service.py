@@ -181,6 +181,8 @@ async def insert_mission(
     organisation_id: int,
     data: RequestIn,
     settings: Settings,
+    *,
+    event_id: int | None = None,
 ) -> tuple[int, str]:
     """Store a checked mission (in the caller's transaction); returns (id, status token)."""
     errors: list[FieldError] = []
@@ -214,6 +216,7 @@ async def insert_mission(
         data.notes,
         nonce,
         token_hash,
+        event_id,
     )
     await tell(conn, "interpretation_request_received", mission_id)
     return mission_id, token
