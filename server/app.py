@@ -35,6 +35,7 @@ from server.interpretation.controllers import (
     PublicInterpretationController,
 )
 from server.interpretation.pages import InterpreterCalendar, InterpreterPages
+from server.interpretation.mission_pages import InterpretationMissionPages
 from server.interpretation.request_form import InterpretationRequestPages
 from server.interpretation.staff_pages import InterpretationStaffPages
 from server.notifications.controllers import OrganiserMessageController
@@ -86,6 +87,7 @@ def route_handlers() -> list:
         InterpreterCalendar,
         InterpretationRequestPages,
         InterpretationStaffPages,
+        InterpretationMissionPages,
         PublicCommuneRequestController,
         OrganiserCommuneRequestController,
         CommuneRequestPages,

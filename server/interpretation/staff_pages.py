@@ -1,4 +1,4 @@
-"""The interpretation service in the back-office: an event's demand and its missions, as plain forms with CSRF."""
+"""The interpretation an event's registrants asked for, in the back-office, and the form asking for it."""
 
 from __future__ import annotations
 
@@ -14,15 +14,13 @@ from server.backoffice.controllers import BACKOFFICE_HANDLERS, NotAllowed, read_
 from server.backoffice.service import Staff
 from server.backoffice.web import provide_staff, staff_language
 from server.errors import Conflict, Forbidden, Invalid
-from server.interpretation import demand, service
-from server.interpretation.request_form import FIELD_NAMES, MODES
-from server.interpretation.schemas import language_name
+from server.interpretation import demand
+from server.interpretation.staff_labels import translated
 from server.organisers.schemas import Organiser
 from server.pages.translations import N_, gettext
 from server.settings import Settings
 
 EventPath = Annotated[str, Parameter(max_length=130)]
-MissionId = Annotated[int, Parameter(ge=1, le=2**63 - 1)]
 
 # why the service refused to ask for an event's interpreter, by the field it named
 ASK_PROBLEMS = {
@@ -35,23 +33,6 @@ ASK_PROBLEMS = {
     "to_language": N_("The event is held in this language already."),
 }
 ASKED_ALREADY = N_("Interpretation into this language is asked for already.")
-STATUSES = {
-    "requested": N_("Waiting for an interpreter"),
-    "offered": N_("Offered to interpreters"),
-    "assigned": N_("Interpreter assigned"),
-    "done": N_("Mission done"),
-    "cancelled": N_("Mission cancelled"),
-}
-DONE = {"created": N_("The interpretation request is stored; the interpreters who could take it are listed below.")}
-
-
-def _labels(lang: str) -> dict[str, dict[str, str]]:
-    """The words of the interpretation pages in `lang`."""
-    return {
-        "fields": {code: gettext(lang, text) for code, text in FIELD_NAMES.items()},
-        "modes": {code: gettext(lang, text) for code, text in MODES.items()},
-        "statuses": {code: gettext(lang, text) for code, text in STATUSES.items()},
-    }
 
 
 async def demand_context(
@@ -65,11 +46,11 @@ async def demand_context(
 ) -> dict[str, Any]:
     """What bo_interpretation_demand.html shows, for this page and the event's registrations page."""
     data = await demand.event_demand(conn, organiser, slug, lang)
-    return {**data, "labels": _labels(lang), "ask_values": values or {}, "ask_error": error}
+    return {**data, "labels": translated(lang), "ask_values": values or {}, "ask_error": error}
 
 
 class InterpretationStaffPages(Controller):
-    """What staff see and do of the interpretation service; viewers read, other organisations get 404."""
+    """An event's interpretation wishes and the form asking for them; viewers read, other organisations get 404."""
 
     path = "/organiser"
     include_in_schema = False
@@ -125,20 +106,3 @@ class InterpretationStaffPages(Controller):
                 request, staff, settings, conn, slug, values=values, error=gettext(lang, text), status_code=422
             )
         return Redirect(path=f"/organiser/interpretation/missions/{mission_id}?done=created", status_code=303)
-
-    @get("/interpretation/missions/{mission_id:int}")
-    async def mission(
-        self, mission_id: MissionId, request: Request, staff: Staff, settings: Settings, conn: asyncpg.Connection
-    ) -> Response:
-        """A mission: when, where, the languages, who asked, and the interpreters who could take it."""
-        lang = staff_language(request, staff)
-        mission = await service.get_mission(conn, staff.organiser, mission_id)
-        done = request.query_params.get("done")
-        context: dict[str, Any] = {
-            "mission": mission,
-            "pair": (language_name(mission.from_language, lang), language_name(mission.to_language, lang)),
-            "candidates": await service.candidates(conn, staff.organiser, mission_id),
-            "interp": _labels(lang),
-            "done": gettext(lang, DONE[done]) if done in DONE else "",
-        }
-        return render_page(request, settings, "bo_interpretation_mission.html", context, lang=lang, staff=staff)
