@@ -34,8 +34,8 @@ from server.interpretation.controllers import (
     OrganiserInterpretationController,
     PublicInterpretationController,
 )
-from server.interpretation.pages import InterpreterCalendar, InterpreterPages
 from server.interpretation.mission_pages import InterpretationMissionPages
+from server.interpretation.pages import InterpreterCalendar, InterpreterPages
 from server.interpretation.request_form import InterpretationRequestPages
 from server.interpretation.staff_pages import InterpretationStaffPages
 from server.notifications.controllers import OrganiserMessageController
