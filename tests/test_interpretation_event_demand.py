@@ -112,7 +112,7 @@ async def test_staff_see_the_wishes_and_ask_for_an_interpreter_in_english(app, c
         "ASTI, 10 rue Auguste Laval",
     )
     assert (mission["from_language"], mission["to_language"], mission["field"]) == ("fr", "ti", "social")
-    assert mission["requester_organisation"] == "ASTI"
+    assert mission["requester_organisation"] == "ASTI" and mission["notes"] == "Welcome session"
     assert mission["requester_email"] == world["organiser"].email and mission["requester_language"] == "en"
     # the requester (the staff member, for their organisation) gets the usual confirmation with its status link
     assert await conn.fetchval(
@@ -152,6 +152,16 @@ async def test_the_wishes_in_french_with_the_plural_and_the_refusals(app, conn, 
         assert "L'événement a commencé ou est terminé" in text_of(late)
         assert re.search(r'<option value="health" selected>Santé</option>', late.text)
         assert 'aria-invalid="true"' in late.text
+        # a cancelled event needs no interpreter: no form, and a forged post is refused
+        await conn.execute("UPDATE events SET status = 'cancelled', cancelled_at = now() WHERE slug = $1", evening)
+        cancelled = await http.get(f"/organiser/events/{evening}/interpretation")
+        assert 'name="field"' not in cancelled.text
+        forged = await http.post(
+            f"/organiser/events/{evening}/interpretation",
+            data={"csrf_token": csrf_token(cancelled), "language": "ar", "field": "social"},
+        )
+        assert forged.status_code == 422
+        assert "L'événement est annulé : il n'a pas besoin d'interprète." in text_of(forged).replace("\u00a0", " ")
     assert await conn.fetchval("SELECT count(*) FROM interpretation_missions") == 0
 
 

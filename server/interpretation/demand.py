@@ -8,6 +8,7 @@ import asyncpg
 
 from server.errors import Conflict, FieldError, Forbidden, Invalid
 from server.events.service import readable_event
+from server.i18n import localise
 from server.interpretation import queries as q
 from server.interpretation.schemas import Field, MissionIn, Place, Requester, known_languages, language_name
 from server.interpretation.service import insert_mission
@@ -59,7 +60,7 @@ async def event_demand(conn: asyncpg.Connection, organiser: Organiser, slug: str
         "event": event,
         "demand": rows,
         "people": sum(row["people"] for row in rows),
-        "may_ask": organiser.can_write(event["organisation_id"]),
+        "may_ask": organiser.can_write(event["organisation_id"]) and event["status"] != "cancelled",
         "fields": FIELDS,
         "default_field": FIELD_OF_KIND.get(event["kind"], "social"),
     }
@@ -98,6 +99,8 @@ async def ask_for_event(
         if not organiser.can_write(event["organisation_id"]):
             # the page hides the form from viewers; this refuses a forged post
             raise Forbidden("Your role in this organisation does not allow changes.")
+        if event["status"] == "cancelled":
+            raise Invalid.field("status", "The event is cancelled.")
         if not _askable(code):
             raise Invalid.field("language", f"The interpretation service has no interpreters for '{code}'.")
         if field not in FIELDS:
@@ -118,7 +121,8 @@ async def ask_for_event(
             ),
             place=place,
             remote=remote,  # type: ignore[arg-type]
-            notes=f"/organiser/events/{event['slug']}",
+            # what the interpreter and staff read of the occasion: the event's title in the staff's language
+            notes=localise(event["title"], lang, event["languages"])[0][:2000],
         )
         try:
             async with conn.transaction():

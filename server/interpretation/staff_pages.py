@@ -31,6 +31,7 @@ ASK_PROBLEMS = {
     "place.commune": N_("The event has neither a commune nor an online link: say where it takes place first."),
     "field": N_("Please choose a field."),
     "to_language": N_("The event is held in this language already."),
+    "status": N_("The event is cancelled: it needs no interpreter."),
 }
 ASKED_ALREADY = N_("Interpretation into this language is asked for already.")
 
