@@ -56,6 +56,7 @@ async def test_staff_offer_a_mission_from_its_page_and_follow_the_answers(app, c
         assert "Tigrinya → French" in words and "Waiting for an interpreter" in words and "Office social" in words
         assert f'href="{page_of}"' in listed.text
         assert 'aria-current="page">Interpretation</a>' in listed.text  # the menu entry
+        assert (await http.get("/organiser/interpretation/")).status_code == 200  # as the menu links it
         assigned = await http.get("/organiser/interpretation", params={"status": "assigned"})
         assert "No mission matches." in text_of(assigned)
         later = await http.get("/organiser/interpretation", params={"from": f"{monday().year + 1}-01-01"})
