@@ -10,10 +10,11 @@ import msgspec
 from server.db import init_connection
 from server.interpretation import service as interpretation
 from server.interpretation.schemas import InterpreterIn, MissionIn, MissionPatch, OffersIn
+from server.organisers import service as accounts
 from server.settings import load_settings
-from tests.factories import ADMIN, create_organisation
+from tests.factories import ADMIN, create_organisation, create_organiser
 from tests.interpretation_helpers import at, interpreter_body, mission_body, monday
-from tests.test_backoffice_browser import PHONE, axe_violations
+from tests.test_backoffice_browser import PASSWORD, PHONE, axe_violations
 from tests.test_pages_browser import (  # noqa: F401  (module fixtures: the service and the browser)
     ARTIFACTS,
     LOCALES,
@@ -23,8 +24,9 @@ from tests.test_pages_browser import (  # noqa: F401  (module fixtures: the serv
 )
 
 
-async def interpreter_with_an_offer(service) -> str:
-    """Ana, of a fresh pool, holds a mission by phone and is offered another on site; returns her token."""
+async def interpreter_with_an_offer(service, staff: bool = False) -> str | tuple[str, int]:
+    """Ana, of a fresh pool, holds a mission by phone and is offered another on site; returns her token
+    (with `staff`: an organiser's email and a third mission, open, instead)."""
     conn = await asyncpg.connect(service.database_url)
     await init_connection(conn)
     try:
@@ -44,6 +46,17 @@ async def interpreter_with_an_offer(service) -> str:
             conn, ADMIN, msgspec.convert(mission_body(at(day, 10), organisation=org), MissionIn), settings
         )
         await interpretation.offer(conn, ADMIN, offered.id, OffersIn(interpreters=[ana.id]))
+        if staff:
+            person, _ = await create_organiser(conn, {org: "organiser"})
+            await conn.execute(
+                "UPDATE organisers SET name = 'Paulo Reis', password_hash = $2 WHERE id = $1",
+                person.id,
+                accounts._hasher.hash(PASSWORD),
+            )
+            open_one = await interpretation.create_mission(
+                conn, ADMIN, msgspec.convert(mission_body(at(day, 16), organisation=org), MissionIn), settings
+            )
+            return person.email, open_one.id
     finally:
         await conn.close()
     return ana.link.rsplit("/", 1)[1]
@@ -92,5 +105,38 @@ async def test_the_interpreter_accepts_an_offer_on_a_phone(browser, service) -> 
     assert await page.evaluate("document.documentElement.scrollWidth") <= PHONE["width"]
     problems["accepted"] = await axe_violations(page)
     await page.screenshot(path=str(ARTIFACTS / "interpreter-accepted-phone.png"), full_page=True)
+    await context.close()
+    assert problems == {name: [] for name in problems}, problems
+
+
+async def test_staff_offer_a_mission_on_a_phone(browser, service) -> None:  # noqa: F811
+    email, mission_id = await interpreter_with_an_offer(service, staff=True)
+    context = await browser.new_context(
+        viewport=PHONE, locale=LOCALES["fr"], bypass_csp=True, has_touch=True, is_mobile=True
+    )
+    page = await context.new_page()
+    problems: dict[str, list] = {}
+    target = f"{service.base}/organiser/interpretation/missions/{mission_id}"
+    await page.goto(target)
+    await page.fill("#f-email", email)
+    await page.fill("#f-password", PASSWORD)
+    async with page.expect_navigation():
+        await page.click("form[action^='/organiser/login'] button[type=submit]")
+    assert page.url == target
+    assert "Ana Tesfay" in await page.inner_text("main")
+    problems["mission"] = await axe_violations(page)
+    await page.get_by_label("Proposer la mission à Ana Tesfay").check()
+    async with page.expect_navigation():
+        await page.get_by_role("button", name="Proposer la mission", exact=True).tap()
+    assert page.url == f"{target}?done=offered"
+    assert "En attente de réponse" in words(await page.inner_text("main"))
+    assert await page.evaluate("document.documentElement.scrollWidth") <= PHONE["width"]
+    problems["offered"] = await axe_violations(page)
+    await page.screenshot(path=str(ARTIFACTS / "backoffice-interpretation-mission-phone.png"), full_page=True)
+    await page.goto(f"{service.base}/organiser/interpretation/")
+    assert await page.evaluate("document.documentElement.scrollWidth") <= PHONE["width"]
+    problems["list"] = await axe_violations(page)
+    await page.goto(f"{service.base}/organiser/interpretation/interpreters")
+    problems["pool"] = await axe_violations(page)
     await context.close()
     assert problems == {name: [] for name in problems}, problems
