@@ -90,6 +90,8 @@ async def test_staff_see_the_wishes_and_ask_for_an_interpreter_in_english(app, c
         assert "The interpretation request is stored;" in words
         assert "French → Tigrinya" in words and "ASTI, 10 rue Auguste Laval, Luxembourg" in words
         assert "Selam Haile" in words  # ranked among the candidates
+        assert "For the event Welcome session" in words
+        assert f'href="/organiser/events/{evening}/interpretation"' in shown.text
 
         again = await http.get(f"/organiser/events/{evening}/registrations")
         assert f'href="/organiser/interpretation/missions/{mission_id}"' in again.text

@@ -32,4 +32,5 @@ async def mission_page(conn: asyncpg.Connection, organiser: Organiser, mission_i
         "candidates": await candidates(conn, organiser, mission_id),
         "offers": await conn.fetch(q.MISSION_OFFERS, mission_id),
         "may_write": organiser.can_write(organisation_id),
+        "event": await conn.fetchrow(q.MISSION_EVENT, mission_id),
     }

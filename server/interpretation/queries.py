@@ -323,3 +323,8 @@ FROM interpretation_offers f JOIN interpreters i ON i.id = f.interpreter_id
 WHERE f.mission_id = $1
 ORDER BY f.created_at DESC, f.id
 """
+
+# the event a mission was asked for, if any: slug, title, languages
+MISSION_EVENT = """
+SELECT e.slug, e.title, e.languages FROM interpretation_missions m JOIN events e ON e.id = m.event_id WHERE m.id = $1
+"""
