@@ -38,7 +38,10 @@ SESSION_COOKIE = "zs_session"
 _STAFF_KEY = "zesummen.staff"
 # The back-office alone runs a script: htmx, from this site, as an enhancement of forms that work
 # without it. No inline script or style is allowed, so htmx's own indicator style stays off.
-BACKOFFICE_POLICY = CONTENT_SECURITY_POLICY.replace("default-src 'none';", "default-src 'none'; script-src 'self';")
+# (htmx's requests are fetches of this site: connect-src, or 'none' refuses them)
+BACKOFFICE_POLICY = CONTENT_SECURITY_POLICY.replace(
+    "default-src 'none';", "default-src 'none'; script-src 'self'; connect-src 'self';"
+)
 BACKOFFICE_HEADERS = {**SECURITY_HEADERS, "Content-Security-Policy": BACKOFFICE_POLICY}
 # the audit log's times are in the agency's time zone
 ZONE = ZoneInfo("Europe/Luxembourg")
