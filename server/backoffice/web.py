@@ -37,8 +37,11 @@ SESSION_COOKIE = "zs_session"
 # where the gate leaves the person it found, for the `staff` dependency of the same request
 _STAFF_KEY = "zesummen.staff"
 # The back-office alone runs a script: htmx, from this site, as an enhancement of forms that work
-# without it. No inline script or style is allowed, so htmx's own indicator style stays off.
-BACKOFFICE_POLICY = CONTENT_SECURITY_POLICY.replace("default-src 'none';", "default-src 'none'; script-src 'self';")
+# without it. No inline script or style is allowed, so htmx's own indicator style stays off. htmx asks
+# this site alone for its fragments (connect-src).
+BACKOFFICE_POLICY = CONTENT_SECURITY_POLICY.replace(
+    "default-src 'none';", "default-src 'none'; script-src 'self'; connect-src 'self';"
+)
 BACKOFFICE_HEADERS = {**SECURITY_HEADERS, "Content-Security-Policy": BACKOFFICE_POLICY}
 # the audit log's times are in the agency's time zone
 ZONE = ZoneInfo("Europe/Luxembourg")

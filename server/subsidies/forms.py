@@ -111,6 +111,14 @@ ERRORS = {
 }
 TOO_LATE = N_("Too late: a project starting on %(start)s had to be submitted by %(deadline)s, six weeks before.")
 IN_THE_PAST = N_("The first day cannot be in the past.")
+# the start date's hint, as the page shows it and as it changes while a day is typed
+START_HINT = N_(
+    "The request must be submitted at least six weeks before this day; the deadline shows once the draft is saved."
+)
+SUBMIT_BY = N_("Submit by %(deadline)s at the latest.")
+TOO_LATE_NOW = N_(
+    "Too late: the project starts in fewer than 42 days; the request had to be submitted by %(deadline)s."
+)
 DONE = {
     "saved": N_("The draft is saved."),
     "submitted": N_("The request is submitted to the Department of Integration."),
@@ -241,6 +249,19 @@ def read_form(form: Any) -> tuple[dict[str, Any], ApplicationIn | None, dict[str
         path = re.search(r"`\$\.(\w+)", str(exc))
         name = path.group(1) if path else ""
     return values, None, {name if name in ERRORS else "form": "invalid"}
+
+
+def deadline_hint(starts_on: date | None, lang: str) -> tuple[str, bool]:
+    """(the start date's hint in `lang`, whether it is a problem): the rule `submit` applies, today."""
+    if starts_on is None:
+        return gettext(lang, START_HINT), False
+    problem = service.lead_time(starts_on, service.today_in_luxembourg())
+    if problem == "past":
+        return gettext(lang, IN_THE_PAST), True
+    deadline = mails.full_date(service.deadline_for(starts_on), lang)
+    if problem == "late":
+        return gettext(lang, TOO_LATE_NOW) % {"deadline": deadline}, True
+    return gettext(lang, SUBMIT_BY) % {"deadline": deadline}, False
 
 
 def page_errors(errors: list[FieldError] | dict[str, str], lang: str, starts_on: date | None) -> dict[str, str]:

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from datetime import date
 from typing import Annotated, Any
 
 import asyncpg
@@ -14,7 +15,7 @@ from litestar.response import Redirect
 
 from server.backoffice.controllers import BACKOFFICE_HANDLERS, render_page
 from server.backoffice.service import Staff
-from server.backoffice.web import provide_staff, staff_language
+from server.backoffice.web import provide_staff, render, staff_language
 from server.errors import Forbidden, Invalid
 from server.i18n import LANGUAGES, gettext, localise
 from server.pages import csrf
@@ -135,6 +136,23 @@ class SubsidyPages(Controller):
         return render_page(
             request, settings, "subsidy_themes.html", context, lang=lang, staff=staff, status_code=status_code
         )
+
+    @get("/deadline")
+    async def deadline(
+        self,
+        request: Request,
+        staff: Staff,
+        starts_on: Annotated[str, Parameter(max_length=40)] = "",
+    ) -> Response:
+        """The start date's hint for the day being typed (an htmx fragment); 422 for what is not a date."""
+        lang = staff_language(request, staff)
+        try:
+            day = date.fromisoformat(starts_on) if starts_on else None
+        except ValueError:
+            context = {"deadline_hint": gettext(lang, forms.ERRORS["starts_on"]), "deadline_late": True}
+            return render(request, "subsidy_deadline.html", context, lang=lang, status_code=422)
+        hint, late = forms.deadline_hint(day, lang)
+        return render(request, "subsidy_deadline.html", {"deadline_hint": hint, "deadline_late": late}, lang=lang)
 
     @get("/granted/{year:int}")
     async def granted(self, year: YearPath, request: Request, staff: Staff, conn: asyncpg.Connection) -> Response:
@@ -474,6 +492,11 @@ class SubsidyPages(Controller):
             {"kind": "expense", "category": "", "label": "", "amount": ""} for _ in range(forms.BLANK_BUDGET_ROWS)
         ]
         done = request.query_params.get("done")
+        try:
+            typed_start = date.fromisoformat(form_values["starts_on"]) if form_values["starts_on"] else None
+        except ValueError:
+            typed_start = None
+        deadline_hint, deadline_late = forms.deadline_hint(typed_start, lang)
         organisation_id = (await conn.fetchrow(q.ORGANISATION, application.organisation))["id"]
         context = {
             "applicant": staff.organiser.can_write(organisation_id),
@@ -499,6 +522,8 @@ class SubsidyPages(Controller):
             "money": lambda cents: mails.euros(cents, lang),
             "request_done": gettext(lang, forms.DONE[done]) if done in forms.DONE else "",
             "report": application.report,
+            "deadline_hint": deadline_hint,
+            "deadline_late": deadline_late,
         }
         return render_page(request, settings, "subsidy.html", context, lang=lang, staff=staff, status_code=status_code)
 
