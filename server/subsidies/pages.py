@@ -24,6 +24,7 @@ from server.subsidies import documents, export, forms, mails, review, service
 from server.subsidies import queries as q
 from server.subsidies.controllers import UPLOAD_BODY_BYTES, attachment
 from server.subsidies.schemas import ApplicationOut, DecisionIn, NewApplicationIn, ReportIn, ThemesIn
+from server.transport import body_dropped
 from server.validation import Refused, checked
 
 ApplicationId = Annotated[int, Parameter(ge=1, le=2**63 - 1)]
@@ -243,12 +244,15 @@ class SubsidyPages(Controller):
         settings: Settings,
         conn: asyncpg.Connection,
     ) -> Response:
-        """Attach a document; a refused file is said next to the file field."""
-        form = await request.form()
-        csrf.check(request, form, settings)
+        """Attach a document; a refused file (one over the size too, dropped unread) is said next to the file field."""
         lang = staff_language(request, staff)
-        upload = form.get("file")
         try:
+            if body_dropped(request):
+                # nothing of the body was kept, its CSRF token neither; the form comes back, nothing changed
+                raise Invalid.field("file", documents.TOO_LARGE)
+            form = await request.form()
+            csrf.check(request, form, settings)
+            upload = form.get("file")
             if not isinstance(upload, UploadFile) or not upload.filename:
                 raise Invalid.field("file", "No file.")
             await documents.add_document(
