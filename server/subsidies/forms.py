@@ -47,6 +47,8 @@ FIELDS = {
     "report": N_("Report"),
     "status": N_("Status"),
     "themes": N_("Themes"),
+    "organisation_kind": N_("Kind of organisation"),
+    "reviewer_email": N_("Email address of the person's account"),
 }
 
 STATUSES = {
@@ -70,6 +72,15 @@ DOCUMENT_KINDS = {
     "accounts": N_("Last accounts"),
     "quote": N_("Quote"),
     "other": N_("Other document"),
+}
+
+ORGANISATION_KINDS = {
+    "asbl": N_("Non-profit association (asbl)"),
+    "federation": N_("Federation"),
+    "foundation": N_("Foundation"),
+    "public_body": N_("Public body"),
+    "company": N_("Company"),
+    "other": N_("Another kind of organisation"),
 }
 
 CHECKS = {
@@ -144,6 +155,7 @@ def labels(lang: str) -> dict[str, dict[str, str]]:
         "budget_kinds": BUDGET_KINDS,
         "document_kinds": DOCUMENT_KINDS,
         "checks": CHECKS,
+        "organisation_kinds": ORGANISATION_KINDS,
     }
     return {group: {code: gettext(lang, text) for code, text in names.items()} for group, names in groups.items()}
 
