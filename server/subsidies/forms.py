@@ -45,6 +45,7 @@ FIELDS = {
     "what_happened": N_("What happened"),
     "attendance": N_("Attendance"),
     "report": N_("Report"),
+    "actual_budget": N_("Actual budget"),
     "status": N_("Status"),
     "themes": N_("Themes"),
     "organisation_kind": N_("Kind of organisation"),
@@ -118,6 +119,7 @@ ERRORS = {
     "what_happened": N_("Please say what happened."),
     "attendance": N_("Please give a whole number."),
     "report": N_("The file is closed once the association has filed its report."),
+    "actual_budget": N_("Please give each actual amount in euros, such as 1200 or 1 200,50, and choose its kind."),
     "status": N_("This step does not apply to the request as it stands."),
 }
 TOO_LATE = N_("Too late: a project starting on %(start)s had to be submitted by %(deadline)s, six weeks before.")
@@ -195,6 +197,48 @@ def values_of(application: ApplicationOut) -> dict[str, Any]:
     return values
 
 
+def read_budget(text: dict[str, str], prefix: str) -> tuple[list[dict[str, str]], list[dict[str, Any]], bool]:
+    """(the rows as typed, the budget lines, whether every amount and kind reads) from `{prefix}_amount_{n}`…"""
+    lines, rows, typed_well = [], [], True
+    for n in range(MAX_BUDGET_ROWS):
+        row = {key: text.get(f"{prefix}_{key}_{n}", "").strip() for key in ("kind", "category", "label", "amount")}
+        if not row["amount"] and not row["category"] and not row["label"]:
+            continue
+        rows.append(row)
+        cents = parse_euros(row["amount"])
+        if cents is None or row["kind"] not in BUDGET_KINDS:
+            typed_well = False
+            continue
+        lines.append(
+            {"kind": row["kind"], "category": row["category"][:200], "label": row["label"][:200], "amount_cents": cents}
+        )
+    return rows, lines, typed_well
+
+
+def actual_rows(application: ApplicationOut, typed: list[dict[str, str]] | None) -> list[dict[str, Any]]:
+    """The report's actual budget rows, each with the provisional amount of its line (None for a new line):
+    as typed, else as filed, else the provisional lines to fill in; and blank rows."""
+    provisional: dict[tuple[str, str, str], int] = {}
+    for line in application.budget:
+        provisional.setdefault((line.kind, line.category, line.label), line.amount_cents)
+    if typed is not None:
+        rows = typed
+    else:
+        filed = application.report.actual_budget if application.report else []
+        rows = [
+            {"kind": line.kind, "category": line.category, "label": line.label, "amount": euros_text(line.amount_cents)}
+            for line in filed
+        ] or [
+            {"kind": line.kind, "category": line.category, "label": line.label, "amount": ""}
+            for line in application.budget
+        ]
+    blank = {"kind": "expense", "category": "", "label": "", "amount": ""}
+    return [
+        {**row, "provisional": provisional.get((row["kind"], row["category"], row["label"]))}
+        for row in [*rows, *(dict(blank) for _ in range(BLANK_BUDGET_ROWS))]
+    ]
+
+
 def read_form(form: Any) -> tuple[dict[str, Any], ApplicationIn | None, dict[str, str]]:
     """(values as typed, the draft or None, {field: code of the problem}) from the posted form."""
     text = {key: str(value).replace("\r\n", "\n") for key, value in form.items() if isinstance(value, str)}
@@ -217,19 +261,9 @@ def read_form(form: Any) -> tuple[dict[str, Any], ApplicationIn | None, dict[str
             values[f"{name}_{lang}"] = text.get(f"{name}_{lang}", "").strip()
     values["events"] = [str(v) for v in form.getall("events", [])] if hasattr(form, "getall") else []
     problems: dict[str, str] = {}
-    lines, rows = [], []
-    for n in range(MAX_BUDGET_ROWS):
-        row = {key: text.get(f"budget_{key}_{n}", "").strip() for key in ("kind", "category", "label", "amount")}
-        if not any(row.values()) or (not row["amount"] and not row["category"] and not row["label"]):
-            continue
-        rows.append(row)
-        cents = parse_euros(row["amount"])
-        if cents is None or row["kind"] not in BUDGET_KINDS:
-            problems["budget"] = "amount"
-            continue
-        lines.append(
-            {"kind": row["kind"], "category": row["category"][:200], "label": row["label"][:200], "amount_cents": cents}
-        )
+    rows, lines, typed_well = read_budget(text, "budget")
+    if not typed_well:
+        problems["budget"] = "amount"
     values["budget"] = rows
     data: dict[str, Any] = {
         "title": {lang: values[f"title_{lang}"][:200] for lang in LANGUAGES if values[f"title_{lang}"]},

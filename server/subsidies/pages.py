@@ -23,7 +23,7 @@ from server.settings import Settings
 from server.subsidies import documents, export, forms, mails, review, service
 from server.subsidies import queries as q
 from server.subsidies.controllers import UPLOAD_BODY_BYTES, attachment
-from server.subsidies.schemas import ApplicationOut, DecisionIn, NewApplicationIn, ReportIn, ThemesIn
+from server.subsidies.schemas import ApplicationOut, BudgetLine, DecisionIn, NewApplicationIn, ReportIn, ThemesIn
 from server.transport import body_dropped
 from server.validation import Refused, checked
 
@@ -363,20 +363,28 @@ class SubsidyPages(Controller):
     ) -> Response:
         """The association's report after the project."""
         form = await read_form(request, settings)
-        values = {
+        values: dict[str, Any] = {
             name: form.get(name, "").replace("\r\n", "\n").strip()
             for name in ("what_happened", "attendance", "deliverables")
         }
+        values["actual_rows"], lines, typed_well = forms.read_budget(form, "actual")
 
         def file(_: ApplicationOut):
             if not values["what_happened"] or len(values["what_happened"]) > 10000:
                 raise Invalid.field("what_happened", "Say.")
             if values["attendance"] and not (values["attendance"].isdigit() and len(values["attendance"]) < 7):
                 raise Invalid.field("attendance", "A number.")
+            try:
+                if not typed_well:
+                    raise msgspec.ValidationError("An amount or a kind does not read.")
+                actual = msgspec.convert(lines, list[BudgetLine])
+            except msgspec.ValidationError:
+                raise Invalid.field("actual_budget", "Amounts in euros.") from None
             data = ReportIn(
                 what_happened=values["what_happened"],
                 deliverables=values["deliverables"][:10000],
                 attendance=int(values["attendance"]) if values["attendance"] else None,
+                actual_budget=actual,
             )
             return review.file_report(conn, staff.organiser, application_id, data, settings)
 
@@ -412,7 +420,7 @@ class SubsidyPages(Controller):
         conn: asyncpg.Connection,
         application_id: int,
         done: str,
-        values: dict[str, str],
+        values: dict[str, Any],
         action: Any,
     ) -> Response:
         """Run a step; a refusal comes back on the page next to its field, with what was typed."""
@@ -483,7 +491,7 @@ class SubsidyPages(Controller):
         application: ApplicationOut,
         *,
         values: dict[str, Any] | None = None,
-        step_values: dict[str, str] | None = None,
+        step_values: dict[str, Any] | None = None,
         errors: dict[str, str] | None = None,
         status_code: int = 200,
     ) -> Response:
@@ -526,6 +534,7 @@ class SubsidyPages(Controller):
             "money": lambda cents: mails.euros(cents, lang),
             "request_done": gettext(lang, forms.DONE[done]) if done in forms.DONE else "",
             "report": application.report,
+            "actual_rows": forms.actual_rows(application, (step_values or {}).get("actual_rows")),
             "deadline_hint": deadline_hint,
             "deadline_late": deadline_late,
         }
