@@ -4,20 +4,17 @@ from __future__ import annotations
 
 from typing import Annotated, Any
 
-import asyncpg
-from litestar import Controller, Request, Response, get, post
+from litestar import Controller, Response, get, post
 from litestar.di import Provide
 from litestar.params import Parameter
 from litestar.response import Redirect
 
-from server.backoffice.controllers import BACKOFFICE_HANDLERS, render_page
-from server.backoffice.service import Staff
-from server.backoffice.web import provide_staff, staff_language
+from server.backoffice.controllers import BACKOFFICE_HANDLERS
+from server.backoffice.web import provide_staff
 from server.errors import Invalid, NotFound
 from server.i18n import N_, gettext
-from server.settings import Settings
 from server.subsidies import forms, review
-from server.subsidies.pages import read_form
+from server.subsidies.views import Page, provide_page, read_form
 
 PersonId = Annotated[int, Parameter(ge=1, le=2**63 - 1)]
 ERRORS = {
@@ -38,71 +35,64 @@ class SubsidySetupPages(Controller):
     path = HERE
     include_in_schema = False
     exception_handlers = BACKOFFICE_HANDLERS
-    dependencies = {"staff": Provide(provide_staff)}
+    dependencies = {"staff": Provide(provide_staff), "page": Provide(provide_page)}
     opt = {"html": True}
 
     @get("")
-    async def setup(self, request: Request, staff: Staff, settings: Settings, conn: asyncpg.Connection) -> Response:
+    async def setup(self, page: Page) -> Response:
         """Every organisation with its kind, and the department's reviewers."""
-        _require_admin(staff)
-        return await _page(request, staff, settings, conn)
+        _require_admin(page)
+        return await _setup_page(page)
 
     @post("/kinds")
-    async def set_kind(self, request: Request, staff: Staff, settings: Settings, conn: asyncpg.Connection) -> Response:
+    async def set_kind(self, page: Page) -> Response:
         """Record an organisation's kind (audit-logged); an unknown organisation is missing."""
-        _require_admin(staff)
-        form = await read_form(request, settings)
+        _require_admin(page)
+        form = await read_form(page.request, page.settings)
         slug, kind = form.get("organisation", "")[:63], form.get("kind", "")
         if kind not in forms.ORGANISATION_KINDS:
-            errors = {"form": gettext(staff_language(request, staff), ERRORS["kind"])}
-            return await _page(request, staff, settings, conn, errors=errors, status_code=422)
-        await review.set_organisation_kind(conn, staff.organiser, slug, kind)
+            errors = {"form": gettext(page.lang, ERRORS["kind"])}
+            return await _setup_page(page, errors=errors, status_code=422)
+        await review.set_organisation_kind(page.conn, page.staff.organiser, slug, kind)
         return Redirect(path=f"{HERE}?done=kind#kinds-title", status_code=303)
 
     @post("/reviewers")
-    async def add_reviewer(
-        self, request: Request, staff: Staff, settings: Settings, conn: asyncpg.Connection
-    ) -> Response:
+    async def add_reviewer(self, page: Page) -> Response:
         """Make an account a reviewer by its email; an unknown email comes back next to the field."""
-        _require_admin(staff)
-        form = await read_form(request, settings)
+        _require_admin(page)
+        form = await read_form(page.request, page.settings)
         email = form.get("email", "").strip()[:320]
         try:
-            await review.set_reviewer_by_email(conn, staff.organiser, email)
+            await review.set_reviewer_by_email(page.conn, page.staff.organiser, email)
         except Invalid:
-            errors = {"email": gettext(staff_language(request, staff), ERRORS["email"])}
-            return await _page(request, staff, settings, conn, values={"email": email}, errors=errors, status_code=422)
+            errors = {"email": gettext(page.lang, ERRORS["email"])}
+            return await _setup_page(page, values={"email": email}, errors=errors, status_code=422)
         return Redirect(path=f"{HERE}?done=added#reviewers-title", status_code=303)
 
     @post("/reviewers/{person_id:int}/remove")
-    async def remove_reviewer(
-        self, person_id: PersonId, request: Request, staff: Staff, settings: Settings, conn: asyncpg.Connection
-    ) -> Response:
+    async def remove_reviewer(self, person_id: PersonId, page: Page) -> Response:
         """Take the reviewer role away (audit-logged)."""
-        _require_admin(staff)
-        await read_form(request, settings)
-        await review.set_reviewer(conn, staff.organiser, person_id, False)
+        _require_admin(page)
+        await read_form(page.request, page.settings)
+        await review.set_reviewer(page.conn, page.staff.organiser, person_id, False)
         return Redirect(path=f"{HERE}?done=removed#reviewers-title", status_code=303)
 
 
-def _require_admin(staff: Staff) -> None:
-    if not staff.organiser.is_admin:
+def _require_admin(page: Page) -> None:
+    if not page.staff.organiser.is_admin:
         raise NotFound("No such page.")
 
 
-async def _page(
-    request: Request,
-    staff: Staff,
-    settings: Settings,
-    conn: asyncpg.Connection,
+async def _setup_page(
+    page: Page,
     *,
     values: dict[str, Any] | None = None,
     errors: dict[str, str] | None = None,
     status_code: int = 200,
 ) -> Response:
-    lang = staff_language(request, staff)
-    organisations, reviewers = await review.applicants_and_reviewers(conn)
-    done = request.query_params.get("done")
+    lang = page.lang
+    organisations, reviewers = await review.applicants_and_reviewers(page.conn)
+    done = page.request.query_params.get("done")
     context = {
         "organisations": organisations,
         "reviewers": reviewers,
@@ -115,6 +105,4 @@ async def _page(
         },
         "request_done": gettext(lang, DONE[done]) if done in DONE else "",
     }
-    return render_page(
-        request, settings, "subsidy_setup.html", context, lang=lang, staff=staff, status_code=status_code
-    )
+    return page.render("subsidy_setup.html", context, status_code)
