@@ -50,7 +50,7 @@ class BodyTooLarge(DomainError):
 
 # An upload route's body over its limit is read to its end and thrown away, chunk by chunk, up to this
 # size: the handler then answers 422 naming the field (and a browser, its upload finished, reads the
-# answer). Past it the body is absurd: 413 unread, and the connection closes.
+# answer). Past it the body is absurd: 413, and the rest is not read.
 DRAIN_BYTES = 64 * 1024 * 1024
 # the scope key the gate sets when it dropped an upload route's body; see body_dropped
 _DROPPED = "zesummen.body_dropped"
