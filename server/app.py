@@ -22,6 +22,7 @@ from server.backoffice.web import authenticate_session
 from server.bodies import StrictRequest, StrictStructSchemaPlugin
 from server.communes.calendar import CommuneCalendarPages, CommuneFeedController
 from server.communes.controllers import OrganiserCommuneRequestController, PublicCommuneRequestController
+from server.communes.office import CommuneRequestOffice
 from server.communes.pages import CommuneRequestPages
 from server.db import pool_lifespan_hooks, provide_connection
 from server.errors import exception_handlers
@@ -88,6 +89,7 @@ def route_handlers() -> list:
         PublicCommuneRequestController,
         OrganiserCommuneRequestController,
         CommuneRequestPages,
+        CommuneRequestOffice,
         CommuneCalendarPages,
         CommuneFeedController,
         OrganiserReportController,

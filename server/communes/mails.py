@@ -52,7 +52,8 @@ async def build_delivery(
         staff = await conn.fetchrow(q.ORGANISER_BY_ID, int(payload["organiser"]))
         if staff is None:
             raise mails.Skip("the staff account no longer exists")
-        lang, name, address = row["language"], staff["name"], staff["email"]
+        # the account's language when the mail is sent: a choice made meanwhile applies at once
+        lang, name, address = staff["language"], staff["name"], staff["email"]
     lang = lang if lang in LANGUAGES else DEFAULT_LANGUAGE
     context: dict[str, Any] = {
         "lang": lang,

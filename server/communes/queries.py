@@ -48,6 +48,29 @@ INSERT_MESSAGE = """
 INSERT INTO commune_request_messages (request_id, author, organiser_id, body) VALUES ($1, $2, $3, $4) RETURNING id
 """
 
+# the internal notes of a request with their authors' names, oldest first
+NOTES = """
+SELECT o.name AS author, n.body, n.created_at
+FROM commune_request_notes n LEFT JOIN organisers o ON o.id = n.organiser_id
+WHERE n.request_id = $1 ORDER BY n.id
+"""
+
+# adds an internal note to a request
+INSERT_NOTE = "INSERT INTO commune_request_notes (request_id, organiser_id, body) VALUES ($1, $2, $3)"
+
+# marks a request as touched by staff (the reminders count from here)
+TOUCH_REQUEST = "UPDATE commune_requests SET updated_at = now() WHERE id = $1"
+
+# the staff who may handle the requests of organisation $1 (by slug), by name
+ASSIGNABLE = """
+SELECT o.id, o.name, o.email FROM memberships m
+JOIN organisers o ON o.id = m.organiser_id JOIN organisations g ON g.id = m.organisation_id
+WHERE g.slug = $1 AND m.role IN ('admin', 'organiser') ORDER BY o.name, o.id
+"""
+
+# names of the staff members $1
+STAFF_NAMES = "SELECT id, name, email FROM organisers WHERE id = ANY($1::bigint[])"
+
 # the events a request led to, by start
 LINKED_EVENTS = """
 SELECT e.id, e.slug, e.status, e.starts_at, e.ends_at, e.timezone
@@ -68,12 +91,13 @@ SELECT EXISTS (SELECT 1 FROM memberships
 
 # addresses and languages of the staff who receive an organisation's requests (admins and organisers)
 STAFF_OF = """
-SELECT o.id, o.email, o.name FROM memberships m JOIN organisers o ON o.id = m.organiser_id
+SELECT o.id, o.email, o.name, coalesce(o.language, 'fr') AS language
+FROM memberships m JOIN organisers o ON o.id = m.organiser_id
 WHERE m.organisation_id = $1 AND m.role IN ('admin', 'organiser') ORDER BY o.id
 """
 
-# one staff member's address
-ORGANISER_BY_ID = "SELECT id, email, name FROM organisers WHERE id = $1"
+# one staff member's address and language
+ORGANISER_BY_ID = "SELECT id, email, name, coalesce(language, 'fr') AS language FROM organisers WHERE id = $1"
 
 # open requests untouched by staff (no change, no staff message) since $1, with when they were last touched
 UNTOUCHED = """
@@ -87,9 +111,10 @@ WHERE r.status IN ('new', 'in_discussion') AND t.touched < $1
 ORDER BY r.id
 """
 
-# addresses of an organisation's admins
+# addresses and languages of an organisation's admins
 ADMINS_OF = """
-SELECT o.id, o.email, o.name FROM memberships m JOIN organisers o ON o.id = m.organiser_id
+SELECT o.id, o.email, o.name, coalesce(o.language, 'fr') AS language
+FROM memberships m JOIN organisers o ON o.id = m.organiser_id
 WHERE m.organisation_id = $1 AND m.role = 'admin' ORDER BY o.id
 """
 

@@ -75,6 +75,14 @@ class MessageOut(msgspec.Struct):
     created_at: datetime
 
 
+class NoteOut(msgspec.Struct):
+    """An internal note on a request, for staff only."""
+
+    author: str | None
+    body: str
+    created_at: datetime
+
+
 class LinkedEventOut(msgspec.Struct):
     """An event a request led to."""
 
@@ -113,6 +121,7 @@ class CommuneRequestOut(msgspec.Struct):
     messages: list[MessageOut] = []
     events: list[LinkedEventOut] = []
     domain: str | None = None
+    notes: list[NoteOut] = []
 
 
 class CommuneRequestPage(msgspec.Struct):

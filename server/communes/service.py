@@ -21,6 +21,7 @@ from server.communes.schemas import (
     CommuneRequestPatch,
     LinkedEventOut,
     MessageOut,
+    NoteOut,
     Period,
     ScheduleIn,
 )
@@ -206,7 +207,7 @@ async def create_request(
                 "commune_request_arrived",
                 event_id=None,
                 recipient=staff["email"],
-                language="fr",
+                language=staff["language"],
                 payload={"request": request_id, "organiser": staff["id"]},
                 dedupe_key=f"commune-request-arrived:{request_id}:{staff['id']}",
             )
@@ -252,6 +253,7 @@ async def to_out(conn: asyncpg.Connection, row: asyncpg.Record, settings: Settin
         messages=messages,
         events=events,
         domain=row.get("domain"),
+        notes=[msgspec.convert(dict(n), NoteOut) for n in await conn.fetch(q.NOTES, row["id"])],
     )
 
 
@@ -367,6 +369,37 @@ async def write_to_requester(
         return await to_out(conn, await conn.fetchrow(q.REQUEST_BY_ID, request_id), settings)
 
 
+async def add_note(
+    conn: asyncpg.Connection,
+    organiser: Organiser,
+    request_id: int,
+    body: str,
+    settings: Settings,
+) -> CommuneRequestOut:
+    """An internal note in the request's thread, never shown to the requester; it touches the request."""
+    async with conn.transaction():
+        await writable(conn, organiser, request_id)
+        await conn.execute(q.INSERT_NOTE, request_id, organiser.id, body.strip())
+        await conn.execute(q.TOUCH_REQUEST, request_id)
+        return await to_out(conn, await conn.fetchrow(q.REQUEST_BY_ID, request_id), settings)
+
+
+async def assignable_staff(conn: asyncpg.Connection, organisation: str) -> list[asyncpg.Record]:
+    """(id, name, email) of the people who may handle the requests of the organisation `organisation` (slug)."""
+    return await conn.fetch(q.ASSIGNABLE, organisation)
+
+
+async def may_handle(conn: asyncpg.Connection, organiser: Organiser, organisation: str) -> bool:
+    """Whether the staff member may handle the requests of the organisation `organisation` (slug)."""
+    organisation_id = await conn.fetchval(q.ORGANISATION_ID, organisation)
+    return organisation_id is not None and organiser.can_write(organisation_id)
+
+
+async def staff_names(conn: asyncpg.Connection, ids: list[int]) -> dict[int, str]:
+    """{id: name, or email when unnamed} of staff members."""
+    return {row["id"]: row["name"] or row["email"] for row in await conn.fetch(q.STAFF_NAMES, ids)}
+
+
 async def request_for_token(conn: asyncpg.Connection, token: str) -> asyncpg.Record:
     """The request behind a status link; 404 for any other token."""
     row = await conn.fetchrow(q.REQUEST_BY_TOKEN, hash_token(token))
@@ -390,7 +423,7 @@ async def reply(conn: asyncpg.Connection, token: str, body: str) -> None:
                 "commune_request_answered",
                 event_id=None,
                 recipient=person["email"],
-                language="fr",
+                language=person["language"],
                 payload={"request": row["id"], "message": message_id, "organiser": person["id"]},
                 dedupe_key=f"commune-request-answered:{message_id}:{person['id']}",
             )
@@ -505,7 +538,7 @@ async def remind_untouched(conn: asyncpg.Connection, settings: Settings) -> int:
                     "commune_request_reminder",
                     event_id=None,
                     recipient=person["email"],
-                    language="fr",
+                    language=person["language"],
                     payload={"request": row["id"], "organiser": person["id"]},
                     dedupe_key=f"commune-request-reminder:{row['id']}:{stamp}:{person['id']}",
                 ):
