@@ -14,6 +14,7 @@ from __future__ import annotations
 import asyncio
 import os
 import re
+import secrets
 import statistics
 import subprocess
 import sys
@@ -28,13 +29,17 @@ from urllib.parse import urlsplit
 import asyncpg
 import msgspec
 
+from bench.bench_door import ADD_PEOPLE, make_event, page_paths
+from bench.bench_door import BIG as ROSTER_PEOPLE
 from bench.bigdata_load import RARE_WORD, Loaded, Scale, load
 from bench.harness import Context, LoadStats, Result, http_load, service_rss_mb
+from server.backoffice import queries as bo_q
 from server.db import create_database, drop_database, init_connection
 from server.events import listing as events
 from server.events.schemas import EventFilters
 from server.notifications import queries as notifier_q
-from server.organisers.service import create_admin, organiser_for_token
+from server.organisers import queries as org_q
+from server.organisers.service import create_admin, hash_token, organiser_for_token
 from server.processes import free_port, wait_for_port
 from server.registrations import manage
 from server.registrations import organiser as staff
@@ -57,6 +62,8 @@ TURNS = 1_000  # feeds and manage tokens the probes take in turn
 # the limits protect the public from abuse; the load comes from one address on purpose
 SERVER_ENV = {"RATE_LIMIT_PER_ADDRESS": "100000000", "RATE_LIMIT_PER_EMAIL": "1000", "MAIL_CAP_PER_DAY": "1000"}
 SOAK_SECONDS = float(os.environ.get("SOAK_SECONDS", "300"))
+# BIGDATA_PROBES=word measures only the probes whose name holds it (and the control), for a quicker look
+ONLY = os.environ.get("BIGDATA_PROBES", "")
 COMMON_WORD = "table"  # in the titles or summaries of about 60 % of the events (bench/bigdata_load.py)
 SOAK_WINDOW = 30.0
 PLANS_FILE = Path(__file__).resolve().parent / "bigdata-plans.txt"
@@ -75,6 +82,8 @@ class World(msgspec.Struct, kw_only=True):
     deep_cursor: str  # a third of the way down the public list
     last_page_cursor: str  # the big event's last full page of registrations for organisers
     feed_slugs: list[str]
+    staff_cookie: str  # the back-office session of an ASTI organiser
+    roster_event: str  # an ASTI event of 3,750 registrations (issue 22), the same on both databases
     base_url: str = ""
 
 
@@ -121,9 +130,12 @@ async def prepare(label: str, url: str, scale: Scale, context: Context) -> World
                 TURNS,
             )
         ]
+        roster_event, staff_cookie = await back_office(conn, context)
     finally:
         await conn.close()
     return World(
+        staff_cookie=staff_cookie,
+        roster_event=roster_event,
         label=label,
         url=url,
         loaded=loaded,
@@ -132,6 +144,19 @@ async def prepare(label: str, url: str, scale: Scale, context: Context) -> World
         last_page_cursor=str(last_page),
         feed_slugs=feed_slugs,
     )
+
+
+async def back_office(conn: asyncpg.Connection, context: Context) -> tuple[str, str]:
+    """Issue 22's back-office on this database: an ASTI event of 3,750 people and an ASTI organiser's session."""
+    org = await conn.fetchrow(org_q.UPSERT_ORGANISATION, "asti", "ASTI")
+    slug, event_id = await make_event(conn, context, "Séance d'information sur la nationalité", ROSTER_PEOPLE + 250)
+    await conn.fetch(ADD_PEOPLE, event_id, ROSTER_PEOPLE)
+    staff = await conn.fetchval(org_q.UPSERT_ORGANISER, "desk@bench.example", "Desk", None, False)
+    await conn.execute(org_q.UPSERT_MEMBERSHIP, staff, org["id"], "organiser")
+    session = secrets.token_urlsafe(32)
+    await conn.execute(bo_q.INSERT_SESSION, staff, hash_token(session), "bench", timedelta(days=1))
+    await conn.execute("ANALYZE registrations")
+    return slug, f"zs_session={session}"
 
 
 def probes() -> list[Probe]:
@@ -155,6 +180,9 @@ def probes() -> list[Probe]:
 
     def pages(path: str) -> Callable[[World], dict[str, Any]]:
         return lambda w: {"path": path}
+
+    def desk(w: World) -> dict[str, str]:
+        return {"Cookie": w.staff_cookie}
 
     big_list = "/api/organiser/events/{slug}/registrations?limit=" + str(ORGANISER_PAGE)
     return [
@@ -216,6 +244,16 @@ def probes() -> list[Probe]:
                 "path": big_list.format(slug=w.loaded.big_event) + f"&cursor={w.last_page_cursor}",
                 "headers": organiser(w),
             },
+        ),
+        # issue 22: the back-office's pages, signed in as an ASTI organiser
+        Probe(
+            name="GET /organiser/ (back-office dashboard of an ASTI organiser)",
+            spec=lambda w: {"path": "/organiser/", "headers": desk(w)},
+        ),
+        Probe(
+            name=f"GET /organiser/events/{{slug}}/registrations (back-office, an event of {ROSTER_PEOPLE:,}: "
+            "every page in turn, 1 in 4 a search)",
+            spec=lambda w: {"path_for": page_paths(w.roster_event, ROSTER_PEOPLE), "headers": desk(w)},
         ),
     ]
 
@@ -782,6 +820,8 @@ async def run(context: Context) -> list[Result]:
             big.base_url, small.base_url = big_base, small_base
             feeds = await feeds_answer(small)
             for probe in probes():
+                if ONLY and ONLY not in probe.name and not probe.name.startswith("control"):
+                    continue
                 if ".ics" in probe.name and not feeds:
                     log(f"  {probe.name}: not measured, this service has no iCal feeds yet (issue 5)")
                     continue

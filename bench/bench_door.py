@@ -44,7 +44,7 @@ RETURNING registration_id
 """
 
 
-async def _event(conn: asyncpg.Connection, context: Context, title: str, capacity: int) -> tuple[str, int]:
+async def make_event(conn: asyncpg.Connection, context: Context, title: str, capacity: int) -> tuple[str, int]:
     start = datetime.now(UTC).replace(minute=0, second=0, microsecond=0) + timedelta(days=5)
     body = {
         "kind": "info_session",
@@ -71,8 +71,8 @@ async def seed(context: Context) -> dict[str, object]:
             "CREATE TABLE bench_inserts (id bigint GENERATED ALWAYS AS IDENTITY PRIMARY KEY, body jsonb NOT NULL)"
         )
         org = await conn.fetchrow(org_q.UPSERT_ORGANISATION, "asti", "ASTI")
-        big, big_id = await _event(conn, context, "Séance d'information sur la nationalité luxembourgeoise", 4_000)
-        small, small_id = await _event(conn, context, "Table de conversation", 60)
+        big, big_id = await make_event(conn, context, "Séance d'information sur la nationalité luxembourgeoise", 4_000)
+        small, small_id = await make_event(conn, context, "Table de conversation", 60)
         ids = [r["registration_id"] for r in await conn.fetch(ADD_PEOPLE, big_id, BIG)]
         await conn.fetch(ADD_PEOPLE, small_id, SMALL)
         staff = await conn.fetchval(org_q.UPSERT_ORGANISER, "door@bench.example", "Door staff", None, False)
@@ -92,7 +92,7 @@ async def seed(context: Context) -> dict[str, object]:
     }
 
 
-def _page_paths(slug: str, people: int):
+def page_paths(slug: str, people: int):
     """The i-th request of the table: every page in turn, and one in four a search by name."""
     pages = -(-people // PAGE_SIZE)
 
@@ -113,8 +113,8 @@ async def run(context: Context) -> list[Result]:
     async with context.server() as base:
         big_page, small_page = await paired_load(
             base,
-            {"path": "/", "path_for": _page_paths(str(world["big"]), BIG), "headers": cookie},
-            {"path": "/", "path_for": _page_paths(str(world["small"]), SMALL), "headers": cookie},
+            {"path": "/", "path_for": page_paths(str(world["big"]), BIG), "headers": cookie},
+            {"path": "/", "path_for": page_paths(str(world["small"]), SMALL), "headers": cookie},
             connections=DOOR_STAFF,
         )
         tapping, inserting = await paired_load(

@@ -47,6 +47,7 @@ from server.registrations.controllers import OrganiserRegistrationController, Pu
 from server.reports.controllers import OrganiserReportController
 from server.reports.pages import ReportPages
 from server.roster.controllers import RosterPages
+from server.roster.door import DoorPages
 from server.security import install_log_redaction, security_headers
 from server.settings import Settings
 from server.subsidies.controllers import OrganiserSubsidyController
@@ -79,6 +80,7 @@ def route_handlers() -> list:
         BackofficePages,
         EventEditorPages,
         RosterPages,
+        DoorPages,
         FeedController,
         OrganiserInterpretationController,
         InterpreterController,

@@ -4,6 +4,7 @@ against the real service at 360 px; find a name, one tap marks present, undo, a 
 from __future__ import annotations
 
 import asyncpg
+from playwright.async_api import expect
 
 from server.db import init_connection
 from server.organisers import service as accounts
@@ -122,3 +123,37 @@ async def test_at_the_door_on_a_phone_find_tap_undo_and_a_walk_in(browser, servi
     problems["sheet"] = await axe_violations(page)
     await context.close()
     assert problems == {"door": [], "present": [], "walk-in-error": [], "walk-in": [], "table": [], "sheet": []}
+
+
+async def test_typing_a_name_narrows_the_door_list_without_submitting(browser, service) -> None:  # noqa: F811
+    """With htmx (under the site's CSP: no bypass here) the list narrows as a name is typed, in place."""
+    email, slug = await door_staff(service)
+    context = await browser.new_context(viewport=PHONE, locale=LOCALES["fr"], has_touch=True, is_mobile=True)
+    page = await context.new_page()
+    refused: list[str] = []
+    page.on("console", lambda message: refused.append(message.text) if message.type == "error" else None)
+    door = f"{service.base}/organiser/events/{slug}/checkin"
+    await page.goto(door)
+    await page.fill("#f-email", email)
+    await page.fill("#f-password", PASSWORD)
+    async with page.expect_navigation():
+        await page.click("form[action^='/organiser/login'] button[type=submit]")
+    names = page.locator("#door-list .door-name")
+    assert await names.count() == 3
+    navigations: list[str] = []
+    page.on("framenavigated", lambda frame: navigations.append(frame.url))
+    await page.locator("#f-q").press_sequentially("wEb", delay=60)
+    await expect(names).to_have_count(1)  # (polling from here: the page's CSP allows no evaluated script)
+    assert [counts(n) for n in await names.all_inner_texts()] == ["Bruno Weber"]
+    assert navigations == [] and page.url == door  # nothing was submitted: the list alone was swapped
+    assert await page.locator(".door-counts").count() == 1 and await page.locator("#f-q").input_value() == "wEb"
+    # the swapped-in list's tap keeps the search typed
+    async with page.expect_navigation():
+        await page.get_by_role("button", name="Bruno Weber est là").tap()
+    assert "q=wEb" in page.url and counts(await page.inner_text(".door-counts")) == "Présents : 1 sur 3 attendus"
+    await page.locator("#f-q").fill("")
+    await page.locator("#f-q").press_sequentially("zzz", delay=60)
+    await expect(names).to_have_count(0)
+    assert "zzz" in await page.inner_text("#door-list")
+    await context.close()
+    assert refused == []

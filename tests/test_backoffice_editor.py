@@ -37,7 +37,7 @@ class _Form(HTMLParser):
     def handle_starttag(self, tag: str, attrs: list) -> None:
         a = dict(attrs)
         if tag == "input" and a.get("name"):
-            if a.get("type") == "checkbox":
+            if a.get("type") in ("checkbox", "radio"):
                 if "checked" in a:
                     self._add(a["name"], a.get("value", "on"), a["name"] in ("languages", "reminders"))
             else:
@@ -346,3 +346,123 @@ async def test_the_series_typed_reads_in_words_before_anything_is_created(app, c
         assert '<option value="monthly" selected>' in checked.text and 'value="09/03/2027"' not in checked.text
         assert "09/03/2027</textarea>" in checked.text  # what was typed stays
     assert await conn.fetchval("SELECT count(*) FROM events") == 0
+
+
+async def test_no_event_gets_an_address_word_of_the_back_office_as_its_slug(app, conn, world) -> None:
+    """An event titled "New" is not given /organiser/events/new, which is the form of a new event."""
+    async with signed_in(app, world["organiser"], "en") as http:
+        token = csrf_token(await http.get("/organiser/events/new"))
+        done = await http.post(
+            "/organiser/events/new", data=conference(token, title_fr="New", title_de="", title_pt="")
+        )
+        assert done.status_code == 303, text_of(done)
+        assert done.headers["location"] == "/organiser/events/new-2?done=created"
+        assert "New" in text_of(await http.get("/organiser/events/new-2"))
+        assert 'action="/organiser/events/new"' in (await http.get("/organiser/events/new")).text
+        # asked for, the word is refused next to the field with a free address, nothing typed lost
+        asked = await http.post(
+            "/organiser/events/new", data=conference(token, slug="new", title_fr="Atelier", title_pt="")
+        )
+        assert asked.status_code in (409, 422) and "‘new-3’ is free" in text_of(asked)
+        assert 'value="Atelier"' in asked.text
+        for word in ("edit", "preview"):
+            taken = await http.post("/organiser/events/new", data=conference(token, slug=word))
+            assert f"‘{word}-2’ is free" in text_of(taken)
+    assert await conn.fetchval("SELECT count(*) FROM events WHERE slug IN ('new', 'edit', 'preview')") == 0
+
+
+async def _series(http, conn) -> list[str]:
+    """A weekly table on Tuesdays at 18:30 from 1 December 2026 to 30 March 2027 (summer time from 28 March)."""
+    token = csrf_token(await http.get("/organiser/events/new"))
+    fields = conference(
+        token,
+        kind="conversation_table",
+        title_fr="Table du mardi",
+        title_de="",
+        title_pt="",
+        practised_language="fr",
+        level="all",
+        venue="ASTI, Luxembourg",
+        join_url="",
+        starts_at="2026-12-01T18:30",
+        ends_at="2026-12-01T20:00",
+        repeat="weekly",
+        until="2027-03-30",
+    )
+    assert (await http.post("/organiser/events/new", data=fields)).status_code == 303
+    return [
+        r["slug"]
+        for r in await conn.fetch(
+            "SELECT e.slug FROM events e JOIN series s ON s.id = e.series_id WHERE s.slug = 'table-du-mardi' "
+            "ORDER BY e.starts_at"
+        )
+    ]
+
+
+async def _local_times(conn, slugs: list[str]) -> list[tuple[str, str, str]]:
+    rows = await conn.fetch(
+        "SELECT to_char(starts_at AT TIME ZONE 'Europe/Luxembourg', 'HH24:MI') AS s, "
+        "to_char(ends_at AT TIME ZONE 'Europe/Luxembourg', 'HH24:MI') AS e, venue FROM events "
+        "WHERE slug = ANY($1::text[]) ORDER BY starts_at",
+        slugs,
+    )
+    return [(r["s"], r["e"], r["venue"]) for r in rows]
+
+
+async def test_a_change_applies_to_one_date_or_to_it_and_every_later_date_of_its_series(
+    app, conn, settings, world
+) -> None:
+    async with signed_in(app, world["organiser"], "en") as http:
+        dates = await _series(http, conn)
+        assert len(dates) == 18
+        form = await http.get(f"/organiser/events/{dates[2]}/edit")
+        assert "Apply the changes to" in text_of(form) and 'value="one" checked' in form.text
+        # one date only (the default): the others keep their time and place
+        one = form_fields(form, venue="CLAE, Luxembourg")
+        assert one["scope"] == "one"
+        assert (await http.post(f"/organiser/events/{dates[2]}/edit", data=one)).status_code == 303
+        assert await _local_times(conn, dates[1:4]) == [
+            ("18:30", "20:00", "ASTI, Luxembourg"),
+            ("18:30", "20:00", "CLAE, Luxembourg"),
+            ("18:30", "20:00", "ASTI, Luxembourg"),
+        ]
+        # the fifth date and all later ones: half an hour later, in another place, across summer time
+        form = await http.get(f"/organiser/events/{dates[4]}/edit")
+        starts = form_fields(form)["starts_at"]
+        assert starts == "2026-12-29T18:30"
+        following = form_fields(
+            form, scope="following", starts_at="2026-12-29T19:00", ends_at="2026-12-29T20:30", venue="Kulturhaus"
+        )
+        done = await http.post(f"/organiser/events/{dates[4]}/edit", data=following)
+        assert done.status_code == 303, text_of(done)
+    times = await _local_times(conn, dates)
+    assert times[:4] == [("18:30", "20:00", "ASTI, Luxembourg")] * 2 + [
+        ("18:30", "20:00", "CLAE, Luxembourg"),
+        ("18:30", "20:00", "ASTI, Luxembourg"),
+    ]
+    assert times[4:] == [("19:00", "20:30", "Kulturhaus")] * 14  # 30 March 2027 included (summer time)
+    days = await conn.fetch(
+        "SELECT (starts_at AT TIME ZONE 'Europe/Luxembourg')::date AS d FROM events WHERE slug = ANY($1::text[]) "
+        "ORDER BY starts_at",
+        dates,
+    )
+    assert all(d["d"].isoweekday() == 2 for d in days)  # still Tuesdays
+    changed = await conn.fetchval(
+        "SELECT count(*) FROM audit_log WHERE action = 'event_changed' AND actor_email = $1", world["organiser"].email
+    )
+    assert changed == 1 + 14  # one row per date changed
+
+
+async def test_a_series_change_is_all_or_nothing(app, conn, settings, world) -> None:
+    async with signed_in(app, world["organiser"], "en") as http:
+        dates = await _series(http, conn)
+        # three people on the last date: lowering every later date to two places is refused there
+        await conn.execute("UPDATE events SET capacity = 10 WHERE slug = ANY($1::text[])", dates)
+        for n in range(3):
+            await insert_registration(conn, settings, dates[-1], status="confirmed", name=f"P{n}", email=f"p{n}@ex.org")
+        form = await http.get(f"/organiser/events/{dates[10]}/edit")
+        refused = await http.post(
+            f"/organiser/events/{dates[10]}/edit", data=form_fields(form, scope="following", capacity="2")
+        )
+        assert refused.status_code == 422 and 'value="following" checked' in refused.text
+    assert await conn.fetchval("SELECT count(*) FROM events WHERE slug = ANY($1::text[]) AND capacity = 2", dates) == 0

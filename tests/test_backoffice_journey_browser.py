@@ -330,8 +330,8 @@ async def test_invite_create_preview_publish_register_check_in_join_export(brows
                 continue  # they end the visitor's own session, nothing of A's
             # A's check-in code in the check-in routes; elsewhere (invitation and reset links) a made-up one
             known = values if "/checkin/" in template else {**values, "token": "x" * 43}
-            if template.endswith("/checkin/{registration_id:int}/{action:str}"):
-                known = {**known, "action": "present"}  # the door's taps know no "cancel": 400 whoever asks
+            if template.endswith("/checkin/{registration_id:str}/{action:str}"):
+                known = {**known, "registration_id": str(registration_id)}  # and "cancel": a 404 all the same
             # any other number in a path (a registration's, say) is the id of A's registration at the door
             path = re.sub(
                 r"\{(\w+)(?::(\w+))?\}",

@@ -527,3 +527,45 @@ async def test_the_exports_download_with_the_session_and_are_audited(app, conn, 
     assert "Ana Silva" in csv.content.decode("utf-8-sig") and "Nom;" in csv.content.decode("utf-8-sig")
     assert xlsx.status_code == 200 and xlsx.content[:2] == b"PK"
     assert await conn.fetchval("SELECT count(*) FROM audit_log WHERE action = 'export'") == 2
+
+
+async def test_a_door_tap_tells_a_stranger_nothing_whatever_they_send(app, conn, world, desk) -> None:
+    """Another organisation's staff get the missing event's answer for any number, action or form token."""
+    ana, before = desk["ids"]["Ana"], await _unchanged(conn, desk)
+    tails = [f"{ana}/present", f"{ana}/cancel", "abc/present", "0/undo", f"{2**64}/present", "-1/present"]
+    async with signed_in(app, world["caritas_admin"], "en") as http:
+        token = csrf_token(await http.get("/organiser/"))
+        for tail in tails:
+            for form in ({"csrf_token": token}, {}, {"csrf_token": "0" * 64}):
+                theirs = await http.post(f"{desk['base']}/checkin/{tail}", data=form)
+                missing = await http.post(f"/organiser/events/no-such-event/checkin/{tail}", data=form)
+                assert theirs.status_code == missing.status_code == 404, (tail, form)
+                assert text_of(theirs) == text_of(missing) and "Ana" not in theirs.text
+        # a slug longer than any event's is a missing event too, not a refused parameter
+        assert (await http.post(f"/organiser/events/{'x' * 300}/checkin/{ana}/present", data={})).status_code == 404
+    assert await _unchanged(conn, desk) == before
+    # for the event's own staff a wrong number or action is a registration the event does not have
+    async with signed_in(app, world["organiser"], "en") as http:
+        token = csrf_token(await http.get(desk["base"] + "/checkin"))
+        for tail in (f"{ana}/cancel", "abc/present", f"{2**64}/present"):
+            assert (await http.post(f"{desk['base']}/checkin/{tail}", data={"csrf_token": token})).status_code == 404
+        assert (await http.post(f"{desk['base']}/checkin/{ana}/present", data={})).status_code == 403
+    assert await status_of(conn, ana) == ("confirmed", None)
+
+
+async def test_a_tap_checks_the_session_in_its_statement_as_the_gate_does(app, conn, world, desk) -> None:
+    """The common tap keeps a used session alive and does nothing for an ended one."""
+    ana = desk["ids"]["Ana"]
+    async with signed_in(app, world["organiser"], "en") as http:
+        token = csrf_token(await http.get(desk["base"] + "/checkin"))
+        await conn.execute("UPDATE sessions SET last_seen_at = now() - interval '2 hours'")
+        tapped = await http.post(f"{desk['base']}/checkin/{ana}/present", data={"csrf_token": token})
+        assert tapped.status_code == 303 and await status_of(conn, ana) == ("confirmed", "present")
+        assert await conn.fetchval("SELECT bool_and(last_seen_at > now() - interval '1 minute') FROM sessions")
+        actor = await conn.fetchval("SELECT actor_email FROM audit_log WHERE action = 'attendance'")
+        assert actor == world["organiser"].email
+        await http.post(f"{desk['base']}/checkin/{ana}/undo", data={"csrf_token": token})
+        await conn.execute("UPDATE sessions SET revoked_at = now()")
+        ended = await http.post(f"{desk['base']}/checkin/{ana}/present", data={"csrf_token": token})
+        assert "/organiser/login" in ended.headers.get("location", "") + ended.text
+    assert await status_of(conn, ana) == ("confirmed", None)

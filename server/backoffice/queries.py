@@ -93,6 +93,8 @@ LIMIT $3
 
 # the coming (not yet ended) and draft events of organisations $1, soonest first, with their fill,
 # pending holds, failed mails, and what needs attention; at most $2
+# (an event lasts at most 31 days, events_last_at_most_31_days: the bound on starts_at changes no answer and
+# starts the organisation's index there, not at its oldest event, so years of past events are not read)
 DASHBOARD_EVENTS = """
 SELECT e.id, e.slug, e.kind, e.status, e.title, e.languages, e.starts_at, e.ends_at, e.timezone, e.capacity,
        e.join_url, e.venue, e.online, o.slug AS organisation_slug, o.name AS organisation_name,
@@ -106,6 +108,7 @@ JOIN event_seats c ON c.event_id = e.id
 LEFT JOIN LATERAL (SELECT count(*) AS pending FROM registrations r
                    WHERE r.event_id = e.id AND r.status = 'pending') p ON true
 WHERE e.organisation_id = ANY($1::bigint[]) AND e.ends_at > now() AND e.status <> 'cancelled'
+  AND e.starts_at > now() - interval '31 days'
 ORDER BY e.starts_at, e.id
 LIMIT $2
 """

@@ -37,8 +37,8 @@ SESSION_COOKIE = "zs_session"
 # where the gate leaves the person it found, for the `staff` dependency of the same request
 _STAFF_KEY = "zesummen.staff"
 # The back-office alone runs a script: htmx, from this site, as an enhancement of forms that work
-# without it. No inline script or style is allowed, so htmx's own indicator style stays off. htmx asks
-# this site alone for its fragments (connect-src).
+# without it. No inline script or style is allowed, so htmx's own indicator style stays off.
+# (htmx's requests are fetches of this site: connect-src, or 'none' refuses them)
 BACKOFFICE_POLICY = CONTENT_SECURITY_POLICY.replace(
     "default-src 'none';", "default-src 'none'; script-src 'self'; connect-src 'self';"
 )

@@ -3,9 +3,17 @@
 import functools
 
 # the columns every event read returns, with its organisation, series slug and seat counters (kept
-# by triggers on registrations in event_seats, migration 0024)
+# by triggers on registrations in event_seats, migration 0024): every column of events but the
+# search's words (about 7 KB an event, stored apart, read by the search alone; a new column of
+# events goes here too, tests/test_big_data.py checks it)
 _EVENT_COLUMNS = """
-    e.*, st.seats_taken, st.waitlist_length, o.slug AS organisation_slug, o.name AS organisation_name,
+    e.id, e.slug, e.organisation_id, e.kind, e.status, e.title, e.summary, e.description, e.languages,
+    e.starts_at, e.ends_at, e.timezone, e.capacity, e.registration_opens_at, e.registration_closes_at,
+    e.confirmation_required, e.reminders, e.join_url, e.platform, e.venue, e.online, e.commune,
+    e.practised_language, e.level, e.topics, e.audience, e.requesting_partner, e.series_id, e.recurrence_id,
+    e.revision, e.created_at, e.updated_at, e.published_at, e.cancelled_at, e.row_version,
+    e.registrations_anonymised_at, e.domain_id,
+    st.seats_taken, st.waitlist_length, o.slug AS organisation_slug, o.name AS organisation_name,
     s.slug AS series_slug, (SELECT d.slug FROM organisation_domains d WHERE d.id = e.domain_id) AS domain
 """
 _EVENT_FROM = """
@@ -43,7 +51,7 @@ _PUBLIC_EVENT_PAGE = """
 WITH running AS MATERIALIZED (
     SELECT id, starts_at, kind, languages, commune, organisation_id, search FROM events
     WHERE status <> 'draft' AND tstzrange(starts_at, ends_at) @> coalesce($1::timestamptz, now())
-){sampled}
+)
 SELECT e.id, e.starts_at, e.row_version, o.name AS organisation_name, e.status, e.capacity,
        e.registration_opens_at, e.registration_closes_at, st.seats_taken
 FROM (
@@ -62,8 +70,8 @@ JOIN organisations o ON o.id = e.organisation_id
 ORDER BY e.starts_at, e.id
 """
 
-# the events starting after $1, from the cursor on, in order: {columns} of those of {source} passing {filters}
-_COMING = """(SELECT {columns} FROM {source}
+# the events starting after $1, from the cursor on, in order, passing {filters}
+_COMING = """(SELECT e.id, e.starts_at FROM events e
      WHERE e.status <> 'draft'
        -- after the cursor, and after $1 (an event starting at $1 is running): one row comparison,
        -- so that the index scan starts there; with "starts_at > $1" beside it, it started at $1
@@ -73,21 +81,6 @@ _COMING = """(SELECT {columns} FROM {source}
      ORDER BY e.starts_at, e.id
      LIMIT {most})"""
 
-# A search first checks the words of the first SEARCH_SAMPLE coming events passing the other
-# filters. If at least SEARCH_COMMON of them hold the words, the words are common among these
-# events: the list is read in order, each event's words checked, until the page is full. Otherwise
-# the page comes from the events holding the words with the kind and spoken language asked, found
-# through the words' index (event_search_matches, migration 0025), in order. PostgreSQL cannot
-# choose between the two itself: it does not know how common a word is among the events of a kind
-# or language (no web conference says "table"), and either way, taken wrongly, reads the whole list.
-SEARCH_SAMPLE, SEARCH_COMMON = 200, 3
-_SAMPLED = """,
-sampled AS MATERIALIZED (
-    SELECT count(*) FILTER (WHERE {words}) AS holding FROM {first} e
-)"""
-_COMMON = f"(SELECT holding FROM sampled) >= {SEARCH_COMMON}"
-_MATCHES = "event_search_matches(event_search_query(${q}::text, {kind}::text, {spoken}::text)) e"
-
 # the public list's filters, by the name of their EventFilters field, as conditions on parameter ${n}
 PUBLIC_FILTERS = {
     "to": "e.starts_at < ${n}::timestamptz",
@@ -95,8 +88,9 @@ PUBLIC_FILTERS = {
     "spoken": "${n}::text = ANY(e.languages)",
     "commune": "e.commune = ${n}::text",
     "organisation": "e.organisation_id = (SELECT id FROM organisations WHERE slug = ${n}::text)",
-    # every word typed begins a word of the title or summary, in any language (migrations 0010, 0025)
-    "q": "e.search @@ event_search_query(${n}::text, NULL, NULL)",
+    # every word typed begins a word of the title or summary, in any language (migrations 0010,
+    # 0038), under the kind and spoken language asked ({kind}, {spoken}: their parameters or NULL)
+    "q": "e.search @@ event_search_query(${n}::text, {kind}::text, {spoken}::text)",
 }
 
 
@@ -104,34 +98,16 @@ PUBLIC_FILTERS = {
 def public_event_page(filters: tuple[str, ...]) -> str:
     """The public list's page query for these PUBLIC_FILTERS (by name, in that order), on $5 and on."""
     n = {name: n for n, name in enumerate(filters, start=5)}
-    conditions = {name: PUBLIC_FILTERS[name].format(n=n[name]) for name in filters}
-    every = "".join(f"\n       AND {c}" for c in conditions.values())
-    if "q" not in filters:
-        coming = _COMING.format(
-            columns="e.id, e.starts_at", source="events e", filters=every, most=PUBLIC_PAGE_MOST + 1
-        )
-        return _PUBLIC_EVENT_PAGE.format(sampled="", filters=every, coming=coming, most=PUBLIC_PAGE_MOST + 1)
-    others = "".join(f"\n       AND {c}" for name, c in conditions.items() if name != "q")
-    first = _COMING.format(columns="e.search", source="events e", filters=others, most=SEARCH_SAMPLE)
-    sampled = _SAMPLED.format(first=first, words=conditions["q"])
-    in_order = _COMING.format(
-        columns="e.id, e.starts_at",
-        source="events e",
-        filters=f"\n       AND {_COMMON}{every}",
-        most=PUBLIC_PAGE_MOST + 1,
-    )
-    matches = _MATCHES.format(
-        q=n["q"], kind=f"${n['kind']}" if "kind" in n else "NULL", spoken=f"${n['spoken']}" if "spoken" in n else "NULL"
-    )
-    indexed = _COMING.format(
-        columns="e.id, e.starts_at",
-        source=matches,
-        filters=f"\n       AND NOT {_COMMON}{others}",
-        most=PUBLIC_PAGE_MOST + 1,
-    )
-    return _PUBLIC_EVENT_PAGE.format(
-        sampled=sampled, filters=every, coming=f"{in_order}\n    UNION ALL\n    {indexed}", most=PUBLIC_PAGE_MOST + 1
-    )
+    asked = {"kind": "NULL", "spoken": "NULL"}
+    if "q" in n:
+        # the words are kept under their event's kind and languages (migration 0038): a search asks
+        # for them there, and not beside conditions whose shares the planner would multiply as if
+        # they were independent (no web conference says "table")
+        asked = {name: f"${n.pop(name)}" if name in n else "NULL" for name in asked}
+    conditions = [PUBLIC_FILTERS[name].format(n=number, **asked) for name, number in n.items()]
+    every = "".join(f"\n       AND {c}" for c in conditions)
+    coming = _COMING.format(filters=every, most=PUBLIC_PAGE_MOST + 1)
+    return _PUBLIC_EVENT_PAGE.format(filters=every, coming=coming, most=PUBLIC_PAGE_MOST + 1)
 
 
 # the events whose words begin with every word typed in parameter {n}, as one array ({window}: and

@@ -29,6 +29,9 @@ from server.validation import IANA_TIMEZONES
 
 TITLE_MAX, SUMMARY_MAX, DESCRIPTION_MAX = 300, 2000, 20_000
 SLUG_MAX = 63
+# words of the back-office's addresses beside an event's slug (/organiser/events/new): an event of that
+# slug could not be opened, so no event gets one, made up from its title or asked for
+RESERVED_SLUGS = frozenset({"new", "edit", "preview", "copy", "import", "export", "search"})
 
 # ---------------------------------------------------------------------------- reading
 
@@ -183,9 +186,13 @@ def slugify(text: str) -> str:
     return slug[:80].rstrip("-") or "event"
 
 
+async def _slug_taken(conn: asyncpg.Connection, slug: str) -> bool:
+    return slug in RESERVED_SLUGS or await conn.fetchval(q.SLUG_TAKEN, slug)
+
+
 async def _free_slug(conn: asyncpg.Connection, base: str) -> str:
     candidate, n = base, 1
-    while await conn.fetchval(q.SLUG_TAKEN, candidate):
+    while await _slug_taken(conn, candidate):
         n += 1
         candidate = f"{base}-{n}"
     return candidate
@@ -208,7 +215,7 @@ async def create_event(
             raise Forbidden("Your role in this organisation does not allow creating events.")
         domain_id = await domain_id_for(conn, org["id"], data.domain)
         title, _ = localise(msgspec.to_builtins(data.title), "fr", data.languages)
-        if data.slug and await conn.fetchval(q.SLUG_TAKEN, data.slug):
+        if data.slug and await _slug_taken(conn, data.slug):
             # the same answer whoever holds it, a draft of another organisation included
             free = await _free_slug(conn, data.slug[: SLUG_MAX - 4])
             raise Conflict(

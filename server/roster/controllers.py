@@ -80,7 +80,7 @@ def _filters(form_or_query: Any) -> dict[str, str]:
     return {key: value for key, value in values.items() if value}
 
 
-def _back(path: str, filters: dict[str, str], done: str | None = None, anchor: str = "") -> Redirect:
+def back_to(path: str, filters: dict[str, str], done: str | None = None, anchor: str = "") -> Redirect:
     query = urlencode({**filters, **({"done": done} if done else {})})
     return Redirect(path=path + ("?" + query if query else "") + anchor, status_code=303)
 
@@ -236,7 +236,7 @@ class RosterPages(Controller):
                 errors=errors,
                 status_code=422,
             )
-        return _back(f"/organiser/events/{slug}/registrations", _filters(request.query_params), "added")
+        return back_to(f"/organiser/events/{slug}/registrations", _filters(request.query_params), "added")
 
     @post("/registrations/message")
     async def message(
@@ -275,7 +275,7 @@ class RosterPages(Controller):
                 status_code=422,
             )
         await service.write_to(conn, staff.organiser, slug, values["audience"], values["subject"], values["body"])
-        return _back(f"/organiser/events/{slug}/registrations", _filters(request.query_params), "written")
+        return back_to(f"/organiser/events/{slug}/registrations", _filters(request.query_params), "written")
 
     # the same path pattern as the POST below: a path of its own would take the POSTs to it (405)
     @get("/registrations/{registration_id:int}/{action:str}")
@@ -335,112 +335,9 @@ class RosterPages(Controller):
             raise NotAllowed("Your role does not allow changes.") from None
         except (Conflict, Invalid):
             done = f"{action}_refused"
-        return _back(
+        return back_to(
             f"/organiser/events/{slug}/registrations", _filters(request.query_params), done, f"#r{registration_id}"
         )
-
-    # ------------------------------------------------------------------------ the door
-
-    @get("/checkin")
-    async def door(
-        self,
-        slug: EventPath,
-        request: Request,
-        staff: Staff,
-        settings: Settings,
-        conn: asyncpg.Connection,
-        q: Search = None,
-        done: DoneCode = None,
-    ) -> Response:
-        """The phone page at the door: find a name, one tap marks present, undo, the running counts."""
-        lang = staff_language(request, staff)
-        return await self._door(request, staff, settings, conn, slug, lang, " ".join((q or "").split()), done=done)
-
-    async def _door(
-        self,
-        request: Request,
-        staff: Staff,
-        settings: Settings,
-        conn: asyncpg.Connection,
-        slug: str,
-        lang: str,
-        search: str,
-        *,
-        done: str | None = None,
-        values: dict[str, str] | None = None,
-        errors: dict[str, str] | None = None,
-        status_code: int = 200,
-    ) -> Response:
-        data = await service.door(conn, staff.organiser, slug, search)
-        context = {
-            **data,
-            "search": search,
-            "back": urlencode({"q": search}) if search else "",
-            "done": done if done in DONE else "",
-            "values": values or {},
-            "errors": errors or {},
-            "roster": translated(lang),
-        }
-        return render_page(request, settings, "bo_door.html", context, lang=lang, staff=staff, status_code=status_code)
-
-    @post("/checkin/walk-in")
-    async def walk_in(
-        self, slug: EventPath, request: Request, staff: Staff, settings: Settings, conn: asyncpg.Connection
-    ) -> Response:
-        """Someone who did not register: a name, and they are present."""
-        form = await read_form(request, settings)
-        lang = staff_language(request, staff)
-        search = " ".join(form.get("q", "").split())[:200]
-        await self._writable(conn, staff, slug)
-        name = " ".join(form.get("name", "").split())
-        error = ""
-        if not name or len(name) > 200:
-            error = gettext(lang, N_("Please write the person's name (one line, at most 200 characters)."))
-        else:
-            try:
-                await service.walk_in(conn, staff.organiser, slug, name, lang, settings)
-            except (EventFull, Invalid):
-                error = gettext(lang, N_("No place is free at this event: raise the capacity first."))
-            except EventCancelled:
-                error = gettext(lang, N_("This event is cancelled: nobody can be added."))
-        if error:
-            return await self._door(
-                request,
-                staff,
-                settings,
-                conn,
-                slug,
-                lang,
-                search,
-                values={"name": name},
-                errors={"name": error},
-                status_code=422,
-            )
-        return _back(f"/organiser/events/{slug}/checkin", {"q": name}, "walked_in")
-
-    @post("/checkin/{registration_id:int}/{action:str}")
-    async def tap(
-        self,
-        slug: EventPath,
-        registration_id: RegistrationId,
-        action: DoorAction,
-        request: Request,
-        staff: Staff,
-        settings: Settings,
-        conn: asyncpg.Connection,
-    ) -> Response:
-        """One tap: present, or undo; back to the list with the same search."""
-        form = await read_form(request, settings)
-        search = " ".join(form.get("q", "").split())[:200]
-        try:
-            if action == "present":
-                await service.mark_present(conn, staff.organiser, slug, registration_id)
-            else:
-                await service.undo_present(conn, staff.organiser, slug, registration_id)
-        except Forbidden:
-            raise NotAllowed("Your role does not allow changes.") from None
-        done = "present_done" if action == "present" else "undo_done"
-        return _back(f"/organiser/events/{slug}/checkin", {"q": search} if search else {}, done, f"#r{registration_id}")
 
     # ------------------------------------------------------------------------ the sheet
 
@@ -454,8 +351,12 @@ class RosterPages(Controller):
 
     @staticmethod
     async def _writable(conn: asyncpg.Connection, staff: Staff, slug: str) -> None:
-        """404 for an event the person may not see, 403 for one they may only read; before any validation."""
-        try:
-            await service.event_for(conn, staff.organiser, slug, write=True)
-        except Forbidden:
-            raise NotAllowed("Your role does not allow changes.") from None
+        await writable(conn, staff, slug)
+
+
+async def writable(conn: asyncpg.Connection, staff: Staff, slug: str) -> None:
+    """404 for an event the person may not see, 403 for one they may only read; before any validation."""
+    try:
+        await service.event_for(conn, staff.organiser, slug, write=True)
+    except Forbidden:
+        raise NotAllowed("Your role does not allow changes.") from None

@@ -116,6 +116,44 @@ SELECT e.organisation_id, t.id AS registration_id, EXISTS (SELECT 1 FROM marked)
 FROM event e LEFT JOIN target t ON true
 """
 
+# The common tap of MARK_PRESENT_AT_DOOR with the session's check in the same statement: the live session
+# whose token hash is $1 (its last-seen time pushed on as the back-office's gate does, its end $4 further),
+# its account's right to write to event $2 (by slug), registration $3 of it with a place, marked present
+# with its audit row. No row when anything is not so (no live session, no right, no such registration):
+# the caller then takes the long way, which says why. One round trip and one pooled connection instead
+# of two of each: the door's phones tap all evening.
+MARK_PRESENT_BY_SESSION = """
+WITH staff AS (
+    SELECT s.id AS session_id, o.id, o.email, o.is_admin, s.last_seen_at < now() - interval '1 minute' AS stale
+    FROM sessions s JOIN organisers o ON o.id = s.organiser_id
+    WHERE s.token_hash = $1 AND s.revoked_at IS NULL AND s.expires_at > now()
+), touched AS (
+    UPDATE sessions s SET last_seen_at = now(), expires_at = now() + $4::interval
+    FROM staff st WHERE s.id = st.session_id AND st.stale
+), event AS (
+    SELECT e.id, e.organisation_id, st.id AS actor_id, st.email AS actor_email
+    FROM events e JOIN staff st ON st.is_admin OR EXISTS (
+        SELECT 1 FROM memberships m
+        WHERE m.organiser_id = st.id AND m.organisation_id = e.organisation_id AND m.role IN ('admin', 'organiser'))
+    WHERE e.slug = $2
+), target AS (
+    SELECT r.id, r.attendance FROM registrations r JOIN event e ON e.id = r.event_id
+    WHERE r.id = $3 AND r.status IN ('pending', 'confirmed')
+    FOR UPDATE OF r
+), marked AS (
+    UPDATE registrations r SET attendance = 'present', updated_at = now()
+    FROM target t WHERE r.id = t.id AND t.attendance IS DISTINCT FROM 'present'
+    RETURNING r.id
+), logged AS (
+    INSERT INTO audit_log (actor_id, actor_email, action, organisation_id, event_id, detail)
+    SELECT e.actor_id, e.actor_email, 'attendance', e.organisation_id, e.id,
+           jsonb_build_object('registration', t.id, 'attendance', 'present', 'via', 'door',
+                              'already_present', t.attendance IS NOT DISTINCT FROM 'present')
+    FROM target t CROSS JOIN event e
+)
+SELECT EXISTS (SELECT 1 FROM marked) AS changed FROM target
+"""
+
 # takes back a door's "present" of registration $1 of event $2; no row when it was not marked present
 UNMARK_PRESENT = """
 UPDATE registrations SET attendance = NULL, updated_at = now()

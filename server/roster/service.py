@@ -12,12 +12,14 @@ from typing import Any
 import asyncpg
 
 from server import audit
+from server.backoffice.service import SESSION_TOKEN_LENGTH
 from server.errors import Conflict, Forbidden, Invalid, NotFound
 from server.events.service import readable_event
 from server.notifications import service as messages
 from server.notifications.placeholders import unknown_placeholders
 from server.notifications.schemas import OrganiserMessageIn
 from server.organisers.schemas import Organiser
+from server.organisers.service import hash_token
 from server.outbox import enqueue
 from server.registrations import organiser as registrations
 from server.registrations import queries as registration_queries
@@ -313,6 +315,21 @@ async def mark_present(conn: asyncpg.Connection, who: Organiser, slug: str, regi
     if row["registration_id"] is None:
         raise RegistrationNotHere(f"No registration {registration_id} with a place at this event.")
     return row["changed"]
+
+
+async def mark_present_by_session(
+    conn: asyncpg.Connection, session_token: str, slug: str, registration_id: int, settings: Settings
+) -> bool | None:
+    """The common tap in one statement with the session's check: whether it changed; None if anything is amiss.
+
+    None says nothing to the person (no live session, no right to write, no such registration): the caller
+    takes the long way, the session's gate and mark_present, whose refusals say why.
+    """
+    if len(session_token) != SESSION_TOKEN_LENGTH:
+        return None
+    return await conn.fetchval(
+        q.MARK_PRESENT_BY_SESSION, hash_token(session_token), slug, registration_id, settings.session_ttl
+    )
 
 
 async def undo_present(conn: asyncpg.Connection, who: Organiser, slug: str, registration_id: int) -> None:

@@ -8,6 +8,7 @@ from typing import Any
 from zoneinfo import ZoneInfo
 
 import asyncpg
+import msgspec
 
 from server.backoffice import queries as bo_q
 from server.backoffice import series
@@ -18,7 +19,7 @@ from server.errors import Conflict, DomainError, Forbidden, Invalid, NotFound
 from server.events import queries as event_q
 from server.events import service as events
 from server.events.recurrence import expand_recurrence
-from server.events.schemas import EventOut
+from server.events.schemas import EventOut, EventPatch
 from server.events.views import to_public
 from server.i18n import LANGUAGES, N_, gettext
 from server.organisers.schemas import Organiser
@@ -162,10 +163,39 @@ async def change(
     if patch is None:
         return errors
     try:
-        await events.update_event(conn, who, row["slug"], patch, settings)
+        if values.get("scope") == "following" and row["series_id"] is not None:
+            await _change_following(conn, who, row, patch, settings)
+        else:
+            await events.update_event(conn, who, row["slug"], patch, settings)
     except (Invalid, Conflict) as exc:
         return refusal_errors(exc, lang)
     return {}
+
+
+async def _change_following(
+    conn: asyncpg.Connection, who: Organiser, row: asyncpg.Record, patch: EventPatch, settings: Settings
+) -> None:
+    """The same changes to this date and every later date of its series, all or none, each through the service.
+
+    A new time moves every date by the same shift on the clock of the place (19:00 instead of 18:30 is 19:00
+    on every date, summer time or not); the service audits each date and tells its registered people.
+    """
+    before = ZoneInfo(row["timezone"])
+    after = ZoneInfo(patch.timezone) if isinstance(patch.timezone, str) else before
+
+    def shifted(moment: datetime, old: datetime, new: datetime) -> datetime:
+        wall = moment.astimezone(before).replace(tzinfo=None)
+        shift = new.astimezone(after).replace(tzinfo=None) - old.astimezone(before).replace(tzinfo=None)
+        return (wall + shift).replace(tzinfo=after)
+
+    async with conn.transaction():
+        for other in await conn.fetch(q.FOLLOWING_OF_SERIES, row["series_id"], row["starts_at"]):
+            times: dict[str, datetime] = {}
+            if isinstance(patch.starts_at, datetime):
+                times["starts_at"] = shifted(other["starts_at"], row["starts_at"], patch.starts_at)
+            if isinstance(patch.ends_at, datetime):
+                times["ends_at"] = shifted(other["ends_at"], row["ends_at"], patch.ends_at)
+            await events.update_event(conn, who, other["slug"], msgspec.structs.replace(patch, **times), settings)
 
 
 async def preview(conn: asyncpg.Connection, who: Organiser, slug: str, lang: str, settings: Settings) -> EventOut:
