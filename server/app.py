@@ -54,6 +54,7 @@ from server.security import install_log_redaction, security_headers
 from server.settings import Settings
 from server.subsidies.controllers import OrganiserSubsidyController
 from server.subsidies.pages import SubsidyPages
+from server.subsidies.setup import SubsidySetupPages
 from server.transport import RequestGate
 
 MAX_BODY_BYTES = 256 * 1024
@@ -101,6 +102,7 @@ def route_handlers() -> list:
         ReportPages,
         OrganiserSubsidyController,
         SubsidyPages,
+        SubsidySetupPages,
     ]
 
 
