@@ -37,8 +37,10 @@ from server.interpretation.controllers import (
     OrganiserInterpretationController,
     PublicInterpretationController,
 )
+from server.interpretation.mission_pages import InterpretationMissionPages
 from server.interpretation.pages import InterpreterCalendar, InterpreterPages
 from server.interpretation.request_form import InterpretationRequestPages
+from server.interpretation.staff_pages import InterpretationStaffPages
 from server.notifications.controllers import OrganiserMessageController
 from server.openapi import document_problems
 from server.organisers.controllers import OrganiserAccountController, authenticate, provide_organiser
@@ -54,6 +56,7 @@ from server.security import install_log_redaction, security_headers
 from server.settings import Settings
 from server.subsidies.controllers import OrganiserSubsidyController
 from server.subsidies.pages import SubsidyPages
+from server.subsidies.setup import SubsidySetupPages
 from server.transport import RequestGate
 
 MAX_BODY_BYTES = 256 * 1024
@@ -89,6 +92,8 @@ def route_handlers() -> list:
         InterpreterPages,
         InterpreterCalendar,
         InterpretationRequestPages,
+        InterpretationStaffPages,
+        InterpretationMissionPages,
         PublicCommuneRequestController,
         OrganiserCommuneRequestController,
         CommuneRequestPages,
@@ -101,6 +106,7 @@ def route_handlers() -> list:
         ReportPages,
         OrganiserSubsidyController,
         SubsidyPages,
+        SubsidySetupPages,
     ]
 
 
