@@ -11,8 +11,9 @@ import httpx
 import msgspec
 import pytest
 
-from server.communes import service
+from server.communes import directory, reminders
 from server.settings import Settings
+from server.validation import LOCAL_ZONE
 from tests.apps import app_on
 from tests.factories import auth, create_organisation, create_organiser
 from tests.test_pages import HTML, csrf_token, text_of
@@ -79,14 +80,14 @@ async def ask(client: httpx.AsyncClient, **overrides) -> httpx.Response:
 
 
 def test_commune_slugs_follow_the_contract() -> None:
-    assert service.commune_slug("Esch-sur-Alzette") == "esch-sur-alzette"
-    assert service.commune_slug("Groussbus-Wal") == "groussbus-wal"
-    assert service.commune_slug("Vallée de l'Ernz") == "vallee-de-l-ernz"
-    assert service.commune_slug("Käerjeng") == "kaerjeng"
+    assert directory.commune_slug("Esch-sur-Alzette") == "esch-sur-alzette"
+    assert directory.commune_slug("Groussbus-Wal") == "groussbus-wal"
+    assert directory.commune_slug("Vallée de l'Ernz") == "vallee-de-l-ernz"
+    assert directory.commune_slug("Käerjeng") == "kaerjeng"
 
 
 async def test_every_commune_has_its_own_slug(conn) -> None:
-    slugs = await service.communes_by_slug(conn)
+    slugs = await directory.communes_by_slug(conn)
     assert len(slugs) == await conn.fetchval("SELECT count(*) FROM communes") == 100
     assert slugs["luxembourg"] == "Luxembourg" and slugs["esch-sur-sure"] == "Esch-sur-Sûre"
 
@@ -565,11 +566,11 @@ async def test_mails_of_a_request_reach_requester_and_staff_in_their_languages(
 
 
 def test_working_days_skip_the_weekend() -> None:
-    friday = datetime(2026, 12, 11, 10, 0, tzinfo=service.LOCAL_ZONE)
-    assert service.working_days_before(friday, 5).date() == date(2026, 12, 4)  # the Friday before
-    monday = datetime(2026, 12, 14, 10, 0, tzinfo=service.LOCAL_ZONE)
-    assert service.working_days_before(monday, 5).date() == date(2026, 12, 7)
-    assert service.working_days_before(monday, 1).date() == date(2026, 12, 11)
+    friday = datetime(2026, 12, 11, 10, 0, tzinfo=LOCAL_ZONE)
+    assert reminders.working_days_before(friday, 5).date() == date(2026, 12, 4)  # the Friday before
+    monday = datetime(2026, 12, 14, 10, 0, tzinfo=LOCAL_ZONE)
+    assert reminders.working_days_before(monday, 5).date() == date(2026, 12, 7)
+    assert reminders.working_days_before(monday, 1).date() == date(2026, 12, 11)
 
 
 async def test_a_request_untouched_five_working_days_reminds_its_assignee_or_the_admins_once(
@@ -591,8 +592,8 @@ async def test_a_request_untouched_five_working_days_reminds_its_assignee_or_the
     await conn.execute(
         "UPDATE commune_requests SET updated_at = $1 WHERE id = ANY($2::bigint[])", old, [assigned, unassigned]
     )
-    assert await service.remind_untouched(conn, settings) == 2
-    assert await service.remind_untouched(conn, settings) == 0  # once per untouched stretch
+    assert await reminders.remind_untouched(conn, settings) == 2
+    assert await reminders.remind_untouched(conn, settings) == 0  # once per untouched stretch
     rows = await conn.fetch("SELECT * FROM outbox WHERE kind = 'commune_request_reminder' ORDER BY id")
     assert [(r["payload"]["request"], r["recipient"]) for r in rows] == [
         (assigned, staff.email),
@@ -609,5 +610,5 @@ async def test_a_request_untouched_five_working_days_reminds_its_assignee_or_the
         headers=auth(agency["staff"][1]),
     )
     await conn.execute("UPDATE commune_requests SET updated_at = $1 WHERE id = $2", old, unassigned)
-    assert await service.remind_untouched(conn, settings) == 0
+    assert await reminders.remind_untouched(conn, settings) == 0
     assert fresh not in [r["payload"]["request"] for r in rows]

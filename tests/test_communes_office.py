@@ -11,7 +11,8 @@ from datetime import UTC, datetime, timedelta
 import httpx
 import pytest
 
-from server.communes import service
+from server.communes import asking, reminders
+from server.validation import LOCAL_ZONE
 from tests.apps import app_on
 from tests.factories import create_organisation, create_organiser
 from tests.test_backoffice_signin import browser, sign_in, with_password
@@ -118,7 +119,7 @@ async def test_the_request_page_shows_every_field_and_the_thread_told_apart(conn
         path = f"/organiser/requests/{request_id}"
         sent = await post_form(http, f"{path}/messages", path, body="Which room?\r\nThanks")
         assert sent.status_code == 303 and sent.headers["location"] == f"{path}?done=message#message"
-        await service.reply(conn, token, "The big hall.")
+        await asking.reply(conn, token, "The big hall.")
         noted = await post_form(http, f"{path}/notes", path, note="Call the mayor's office first.")
         assert noted.status_code == 303
         page = await http.get(sent.headers["location"])
@@ -244,7 +245,7 @@ async def test_scheduling_creates_a_linked_draft_and_opens_the_editor(conn, sett
         assert (await http.get(made.headers["location"])).status_code == 200
         event = await conn.fetchrow("SELECT kind, status, commune, starts_at FROM events WHERE slug = $1", slug)
         assert (event["kind"], event["status"], event["commune"]) == ("info_session", "draft", "Esch-sur-Alzette")
-        assert event["starts_at"].astimezone(service.LOCAL_ZONE).strftime("%Y-%m-%d %H:%M") == f"{day} 19:00"
+        assert event["starts_at"].astimezone(LOCAL_ZONE).strftime("%Y-%m-%d %H:%M") == f"{day} 19:00"
         page = await http.get(path)
         assert f'href="/organiser/events/{slug}/edit"' in page.text and "Draft" in text_of(page)
         assert f'href="/events/{slug}"' not in page.text  # a draft has no public page yet
@@ -326,10 +327,10 @@ async def test_staff_mails_about_requests_go_in_each_accounts_language(
         answer = await http.post("/api/commune-requests", json=request_body(commune="groussbus-wal", language="fr"))
         assert answer.status_code == 201
     request_id = await conn.fetchval("SELECT id FROM commune_requests")
-    await service.reply(conn, answer.json()["status_url"].rsplit("/", 1)[1], "Merci, à bientôt.")
+    await asking.reply(conn, answer.json()["status_url"].rsplit("/", 1)[1], "Merci, à bientôt.")
     # untouched for more than five working days: the admin (no assignee) is reminded
     await conn.execute("UPDATE commune_requests SET updated_at = now() - interval '10 days'")
-    assert await service.remind_untouched(conn, notifier_settings) == 1
+    assert await reminders.remind_untouched(conn, notifier_settings) == 1
     rows = await conn.fetch(
         "SELECT id, kind, recipient, language FROM outbox WHERE kind <> 'commune_request_received' ORDER BY id"
     )

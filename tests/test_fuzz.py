@@ -24,8 +24,8 @@ import httpx
 import msgspec
 import pytest
 
+from server.communes.asking import create_request
 from server.communes.schemas import CommuneRequestIn
-from server.communes.service import create_request
 from server.db import create_database, drop_database, init_connection
 from server.dev.demo import load_programme
 from server.organisers.service import create_admin

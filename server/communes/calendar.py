@@ -10,7 +10,7 @@ import asyncpg
 from litestar import Controller, HttpMethod, Request, Response, get, route
 from litestar.params import Parameter
 
-from server.communes import service
+from server.communes import directory
 from server.feeds import service as feeds
 from server.feeds.controllers import FEED_RESPONSES, feed_response
 from server.feeds.http import PUBLIC_VARY
@@ -59,7 +59,7 @@ class CommuneCalendarPages(Controller):
     ) -> Response[str]:
         """The commune's page: its coming events, its feed, and how to put the list on its own website."""
         lang, _ = page_language(request)
-        name, events = await service.coming_events(conn, slug, lang, settings)
+        name, events = await directory.coming_events(conn, slug, lang, settings)
         feed = f"{settings.base}/communes/{slug}/calendar.ics"
         context = {
             "commune": name,
@@ -84,7 +84,7 @@ class CommuneCalendarPages(Controller):
     ) -> Response[str]:
         """The list a commune puts in an <iframe>, in the language of ?lang=."""
         lang, _ = page_language(request)
-        name, events = await service.coming_events(conn, slug, lang, settings, limit=50)
+        name, events = await directory.coming_events(conn, slug, lang, settings, limit=50)
         context = {"commune": name, "slug": slug, "events": events, "base": settings.base}
         return framable(
             render(request, "commune_embed.html", context, lang=lang, page_path=f"/communes/{slug}/embed"), settings
@@ -106,8 +106,8 @@ class CommuneFeedController(Controller):
         language = negotiate_language(lang, request.headers.get("accept-language"))
         connect = feeds.connector(request.app.state)
         async with connect() as conn:
-            name = (await service.communes_by_slug(conn)).get(slug)
-        if name is None or service.commune_slug(name) != slug:
+            name = (await directory.communes_by_slug(conn)).get(slug)
+        if name is None or directory.commune_slug(name) != slug:
             from server.errors import NotFound
 
             raise NotFound("No commune of Luxembourg has this slug.")

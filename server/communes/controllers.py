@@ -8,7 +8,7 @@ import asyncpg
 from litestar import Controller, Request, get, patch, post
 from litestar.params import Parameter
 
-from server.communes import service
+from server.communes import asking, service
 from server.communes.schemas import (
     CommuneRequestAccepted,
     CommuneRequestIn,
@@ -58,7 +58,7 @@ class PublicCommuneRequestController(Controller):
         settings: Settings,
     ) -> CommuneRequestAccepted:
         """Ask for an information session or accompaniment; the requester's mail carries the status link too."""
-        url = await service.create_request(conn, data, settings, client_address(request, settings))
+        url = await asking.create_request(conn, data, settings, client_address(request, settings))
         return CommuneRequestAccepted(status_url=url)
 
 

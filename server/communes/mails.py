@@ -15,8 +15,9 @@ import msgspec
 
 from server import mails
 from server.communes import queries as q
-from server.communes.service import REMINDER_AFTER_WORKING_DAYS, request_token, staff_url, status_url, subject_label
-from server.communes.texts import REQUESTER_TYPES
+from server.communes.asking import request_token, staff_url, status_url
+from server.communes.reminders import REMINDER_AFTER_WORKING_DAYS
+from server.communes.texts import REQUESTER_TYPES, subject_label
 from server.events.queries import EVENT_BY_ID
 from server.i18n import DEFAULT_LANGUAGE, LANGUAGES, format_when, gettext, localise
 from server.settings import Settings

@@ -26,7 +26,7 @@ from server.backoffice.controllers import BACKOFFICE_HANDLERS, NotAllowed, read_
 from server.backoffice.service import Staff
 from server.backoffice.web import BACKOFFICE_HEADERS, provide_staff, staff_language
 from server.backoffice.web import environment as backoffice_environment
-from server.communes import office_texts, service
+from server.communes import office_texts, service, texts
 from server.communes.schemas import CommuneRequestOut, CommuneRequestPatch, MessageIn, ScheduleIn, Status
 from server.errors import Forbidden, Invalid
 from server.i18n import BABEL_LOCALE, gettext, n_rule
@@ -122,7 +122,7 @@ class CommuneRequestOffice(Controller):
             "items": [
                 {
                     "request": item,
-                    "subject": service.subject_label(item.subject, lang),
+                    "subject": texts.subject_label(item.subject, lang),
                     "assignee": names.get(item.assignee, "") if item.assignee else "",
                     "age": _age(item.created_at, lang),
                 }
@@ -278,7 +278,7 @@ class CommuneRequestOffice(Controller):
         done = request.query_params.get("done")
         context = {
             "r": found,
-            "subject": service.subject_label(found.subject, lang),
+            "subject": texts.subject_label(found.subject, lang),
             "age": _age(found.created_at, lang),
             "assignee": names.get(found.assignee, "") if found.assignee else "",
             "thread": thread,

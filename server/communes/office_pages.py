@@ -15,8 +15,7 @@ from server.backoffice.service import Staff
 from server.backoffice.web import provide_staff, staff_language
 from server.communes import practices
 from server.communes.practices import PracticeFilters
-from server.communes.service import subject_label
-from server.communes.texts import STATUSES
+from server.communes.texts import STATUSES, subject_label
 from server.i18n import gettext
 from server.settings import Settings
 

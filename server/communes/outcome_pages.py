@@ -14,7 +14,7 @@ from litestar.response import Redirect
 from server.backoffice.controllers import BACKOFFICE_HANDLERS, read_form, render_page
 from server.backoffice.service import Staff
 from server.backoffice.web import provide_staff, staff_language
-from server.communes import outcomes, service
+from server.communes import outcomes, service, texts
 from server.communes import queries as q
 from server.communes.schemas import CommuneRequestOut, CommuneRequestPatch, OutcomeIn, OutcomeOut
 from server.errors import Invalid
@@ -194,7 +194,7 @@ class OutcomePages(Controller):
         rows = values["practices"] + [{"title": "", "description": "", "tags": ""} for _ in range(blank)]
         context = {
             "found": found,
-            "subject": service.subject_label(found.subject, lang),
+            "subject": texts.subject_label(found.subject, lang),
             "values": values,
             "rows": rows[:MAX_PRACTICES],
             "counted": counted,

@@ -13,8 +13,8 @@ from litestar import Controller, Request, Response, get, post
 from litestar.params import Parameter
 from litestar.response import Redirect
 
+from server.communes import asking, directory, texts
 from server.communes import queries as q
-from server.communes import service
 from server.communes.schemas import REQUESTER_TYPES, SUBJECTS, CommuneRequestIn
 from server.communes.texts import ERRORS, LABELS, STATUSES
 from server.communes.texts import REQUESTER_TYPES as REQUESTER_LABELS
@@ -158,12 +158,12 @@ class CommuneRequestPages(Controller):
         if str(form.get(HONEYPOT, "") or ""):  # only a robot fills the hidden field: it is told what a person is
             return Redirect(path=f"/communes/request/sent?lang={lang}", status_code=303)
         values = form_values(form)
-        earliest = service.today() + settings.commune_request_lead_time
+        earliest = asking.today() + settings.commune_request_lead_time
         data, errors = read_request(values, lang, earliest)
         if data is None:
             return await self._form_page(request, conn, settings, lang, values=values, errors=errors, status_code=422)
         try:
-            await service.create_request(conn, data, settings, client_address(request, settings))
+            await asking.create_request(conn, data, settings, client_address(request, settings))
         except DomainError as exc:
             if exc.status not in (422, 429):
                 raise
@@ -195,7 +195,7 @@ class CommuneRequestPages(Controller):
     ) -> Response[str]:
         """The requester's page: where the request stands, the thread, the sessions it led to."""
         lang, chosen = page_language(request)
-        row = await service.request_for_token(conn, token)
+        row = await asking.request_for_token(conn, token)
         if not chosen:
             lang = row["language"]
         return await self._status_page(request, conn, settings, token, row, lang)
@@ -206,7 +206,7 @@ class CommuneRequestPages(Controller):
         lang, _ = page_language(request)
         form = await request.form()
         csrf.check(request, form, settings)
-        row = await service.request_for_token(conn, token)
+        row = await asking.request_for_token(conn, token)
         body = str(form.get("body", "") or "").replace("\r\n", "\n").strip()
         if not body or len(body) > MESSAGE_MAX or "\x00" in body:
             errors = {"body": gettext(lang, ERRORS["body"])}
@@ -220,7 +220,7 @@ class CommuneRequestPages(Controller):
             return await self._status_page(
                 request, conn, settings, token, row, lang, body=body, errors=errors, status_code=422
             )
-        await service.reply(conn, token, body)
+        await asking.reply(conn, token, body)
         return Redirect(path=f"/requests/{token}?lang={lang}&done=sent", status_code=303)
 
     async def _form_page(
@@ -235,8 +235,8 @@ class CommuneRequestPages(Controller):
         status_code: int = 200,
     ) -> Response[str]:
         token, cookies = csrf.issue(request, settings)
-        names = await service.communes_by_slug(conn)
-        earliest = service.today() + settings.commune_request_lead_time
+        names = await directory.communes_by_slug(conn)
+        earliest = asking.today() + settings.commune_request_lead_time
         context = {
             "csrf_token": token,
             "values": values or {"language": lang, "audience_languages": [], "interpretation": []},
@@ -244,7 +244,7 @@ class CommuneRequestPages(Controller):
             "labels": {name: _label(lang, name) for name in LABELS},
             "communes": [(slug, name) for slug, name in sorted(names.items(), key=lambda item: item[1])],
             "requester_types": [(code, gettext(lang, REQUESTER_LABELS[code])) for code in REQUESTER_TYPES],
-            "subjects": [(code, service.subject_label(code, lang)) for code in SUBJECTS],
+            "subjects": [(code, texts.subject_label(code, lang)) for code in SUBJECTS],
             "email_languages": forms.email_language_options(),
             "languages": forms.interpretation_options(lang),
             "periods": range(1, PERIODS + 1),
@@ -289,7 +289,7 @@ class CommuneRequestPages(Controller):
         context = {
             "request_row": row,
             "token": token,
-            "subject_label": service.subject_label(row["subject"], lang),
+            "subject_label": texts.subject_label(row["subject"], lang),
             "status_label": gettext(lang, STATUSES[row["status"]]),
             "thread": [
                 {

@@ -11,7 +11,8 @@ import xlsxwriter
 
 from server.audit import record
 from server.communes import queries as q
-from server.communes.service import commune_slug, communes_by_slug, subject_label
+from server.communes.directory import commune_slug, communes_by_slug
+from server.communes.texts import subject_label
 from server.errors import NotFound
 from server.i18n import N_, gettext
 from server.organisers.schemas import Organiser

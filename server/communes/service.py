@@ -1,23 +1,16 @@
-"""The rules of communes' requests: asking, answering, scheduling, and the thread between them."""
+"""The agency's side of communes' requests: reading, answering, scheduling, and the thread with the requester."""
 
 from __future__ import annotations
 
-import base64
-import hashlib
-import hmac
-import re
-import secrets
-import unicodedata
-from datetime import date, datetime, timedelta
-from typing import Any, NoReturn
+from typing import NoReturn
 
 import asyncpg
 import msgspec
 
 from server.communes import queries as q
+from server.communes.directory import commune_slug
 from server.communes.outcomes import outcome_of, record_outcome
 from server.communes.schemas import (
-    CommuneRequestIn,
     CommuneRequestOut,
     CommuneRequestPatch,
     LinkedEventOut,
@@ -27,16 +20,13 @@ from server.communes.schemas import (
     ScheduleIn,
 )
 from server.convention_domains import tag_commune_request
-from server.errors import FieldError, Forbidden, Invalid, NotFound, TooManyRequests
+from server.errors import Forbidden, Invalid, NotFound
 from server.events import hooks
 from server.events.schemas import EventIn, I18nLine, I18nLines, OrganiserEventOut
-from server.i18n import LANGUAGES, N_, gettext
-from server.limits import client_key, count_attempts, digest
+from server.i18n import LANGUAGES
 from server.organisers.schemas import Organiser
 from server.outbox import enqueue
-from server.registrations.tokens import hash_token
 from server.settings import Settings
-from server.validation import LOCAL_ZONE
 
 # where a request may go from each status; `declined` needs a reason
 TRANSITIONS = {
@@ -46,173 +36,6 @@ TRANSITIONS = {
     "done": set(),
     "declined": set(),
 }
-
-
-class RateLimited(TooManyRequests):
-    code = "rate_limited"
-
-
-# ---------------------------------------------------------------------------- communes and their slugs
-
-
-def commune_slug(name: str) -> str:
-    """A commune's slug: lower-case, accents dropped, every run of other characters a hyphen."""
-    bare = unicodedata.normalize("NFKD", name).encode("ascii", "ignore").decode().lower()
-    return re.sub(r"[^a-z0-9]+", "-", bare).strip("-")
-
-
-# Luxembourg's 100 communes by slug; they change only with a migration, so each process reads them once
-_COMMUNES: dict[str, str] = {}
-
-
-async def communes_by_slug(conn: asyncpg.Connection) -> dict[str, str]:
-    """{slug: official name} of every commune."""
-    if not _COMMUNES:
-        _COMMUNES.update({commune_slug(row["name"]): row["name"] for row in await conn.fetch(q.COMMUNE_NAMES)})
-    return _COMMUNES
-
-
-async def commune_name(conn: asyncpg.Connection, key: str) -> str | None:
-    """The official name of the commune given by its slug or its name, or None."""
-    return (await communes_by_slug(conn)).get(commune_slug(key))
-
-
-async def coming_events(
-    conn: asyncpg.Connection, slug: str, lang: str, settings: Settings, limit: int = 200
-) -> tuple[str, list[Any]]:
-    """(commune name, its coming public events in `lang`): held there or aimed at it; 404 for an unknown slug."""
-    from server.events.views import to_public
-
-    name = (await communes_by_slug(conn)).get(slug)
-    if name is None or commune_slug(name) != slug:
-        raise NotFound("No commune of Luxembourg has this slug.")
-    now = datetime.now(LOCAL_ZONE)
-    return name, [to_public(row, lang, settings, now) for row in await conn.fetch(q.COMING_EVENTS, name, limit)]
-
-
-# ---------------------------------------------------------------------------- status links
-
-
-def request_token(secret_key: str, nonce: bytes) -> str:
-    """The status token of a request, derived from its nonce and the server secret (never stored)."""
-    digest_ = hmac.new(secret_key.encode(), b"commune-request:" + nonce, hashlib.sha256).digest()
-    return base64.urlsafe_b64encode(digest_).decode().rstrip("=")
-
-
-def status_url(settings: Settings, token: str) -> str:
-    """The requester's private status page."""
-    return f"{settings.base}/requests/{token}"
-
-
-def staff_url(settings: Settings, request_id: int) -> str:
-    """The request in the back-office."""
-    return f"{settings.base}/organiser/requests/{request_id}"
-
-
-# ---------------------------------------------------------------------------- asking
-
-
-def today() -> date:
-    """Today in Luxembourg."""
-    return datetime.now(LOCAL_ZONE).date()
-
-
-async def check_request(conn: asyncpg.Connection, data: CommuneRequestIn, settings: Settings) -> tuple[int, str]:
-    """(organisation id, commune name) of a request, or 422 naming every field refused."""
-    errors: list[FieldError] = []
-    commune = await commune_name(conn, data.commune)
-    if commune is None:
-        errors.append(FieldError("commune", "No commune of Luxembourg by this name or slug."))
-    organisation_id = await conn.fetchval(q.ORGANISATION_ID, data.organisation or settings.agency_organisation)
-    if organisation_id is None:
-        errors.append(FieldError("organisation", "No organisation by this slug."))
-    if not data.consent:
-        errors.append(FieldError("consent", "The request is kept only with the requester's consent."))
-    earliest = today() + settings.commune_request_lead_time
-    for index, period in enumerate(data.preferred):
-        if period.from_ < earliest:
-            errors.append(
-                FieldError(
-                    f"preferred[{index}].from",
-                    f"Not before {earliest.isoformat()}: the agency needs "
-                    f"{settings.commune_request_lead_time.days} days to prepare.",
-                )
-            )
-        elif period.to < period.from_:
-            errors.append(FieldError(f"preferred[{index}].to", "The end of a period comes after its start."))
-    if errors:
-        raise Invalid("Some fields of the request are refused.", errors=errors)
-    return organisation_id, commune  # type: ignore[return-value]
-
-
-async def count_request(conn: asyncpg.Connection, settings: Settings, client_ip: str, email: str) -> None:
-    """Count a request per client address and per email; 429 past either limit."""
-    keys = [
-        f"commune-request-address:{digest(settings, client_key(client_ip))}",
-        f"commune-request-email:{digest(settings, email)}",
-    ]
-    limits = [settings.commune_requests_per_address, settings.commune_requests_per_email]
-    if retry_after := await count_attempts(conn, keys, limits, settings.rate_limit_window):
-        raise RateLimited(
-            f"Too many requests from here; try again in {retry_after} seconds.",
-            headers={"Retry-After": str(retry_after)},
-        )
-
-
-async def create_request(
-    conn: asyncpg.Connection,
-    data: CommuneRequestIn,
-    settings: Settings,
-    client_ip: str,
-) -> str:
-    """Store a request, then queue the requester's confirmation and the staff's mails; returns the status URL."""
-    await count_request(conn, settings, client_ip, data.email)
-    organisation_id, commune = await check_request(conn, data, settings)
-    nonce = secrets.token_bytes(16)
-    token = request_token(settings.secret_key, nonce)
-    async with conn.transaction():
-        request_id = await conn.fetchval(
-            q.INSERT_REQUEST,
-            organisation_id,
-            commune,
-            data.requester_type,
-            data.contact_name.strip(),
-            data.email,
-            data.phone.strip(),
-            data.language,
-            data.subject,
-            msgspec.to_builtins(data.preferred),
-            data.audience_size,
-            list(dict.fromkeys(data.audience_languages)),
-            list(dict.fromkeys(data.interpretation)),
-            data.venue.strip(),
-            data.step_free,
-            data.message.strip(),
-            nonce,
-            hash_token(token),
-        )
-        await enqueue(
-            conn,
-            "commune_request_received",
-            event_id=None,
-            recipient=data.email,
-            language=data.language,
-            payload={"request": request_id},
-            dedupe_key=f"commune-request-received:{request_id}",
-            daily_cap=settings.mail_cap_per_day,
-            capped_kinds=("commune_request_received",),
-        )
-        for staff in await conn.fetch(q.STAFF_OF, organisation_id):
-            await enqueue(
-                conn,
-                "commune_request_arrived",
-                event_id=None,
-                recipient=staff["email"],
-                language=staff["language"],
-                payload={"request": request_id, "organiser": staff["id"]},
-                dedupe_key=f"commune-request-arrived:{request_id}:{staff['id']}",
-            )
-    return status_url(settings, token)
 
 
 # ---------------------------------------------------------------------------- reading
@@ -409,52 +232,7 @@ async def staff_names(conn: asyncpg.Connection, ids: list[int]) -> dict[int, str
     return {row["id"]: row["name"] or row["email"] for row in await conn.fetch(q.STAFF_NAMES, ids)}
 
 
-async def request_for_token(conn: asyncpg.Connection, token: str) -> asyncpg.Record:
-    """The request behind a status link; 404 for any other token."""
-    row = await conn.fetchrow(q.REQUEST_BY_TOKEN, hash_token(token))
-    if row is None:
-        raise NotFound("No request behind this link.")
-    return row
-
-
-async def reply(conn: asyncpg.Connection, token: str, body: str) -> None:
-    """The requester's answer on the status page: joins the thread and tells the assignee (or the staff)."""
-    async with conn.transaction():
-        row = await request_for_token(conn, token)
-        message_id = await conn.fetchval(q.INSERT_MESSAGE, row["id"], "requester", None, body.strip())
-        if row["assignee_id"] is not None:
-            staff = [await conn.fetchrow(q.ORGANISER_BY_ID, row["assignee_id"])]
-        else:
-            staff = await conn.fetch(q.STAFF_OF, row["organisation_id"])
-        for person in staff:
-            await enqueue(
-                conn,
-                "commune_request_answered",
-                event_id=None,
-                recipient=person["email"],
-                language=person["language"],
-                payload={"request": row["id"], "message": message_id, "organiser": person["id"]},
-                dedupe_key=f"commune-request-answered:{message_id}:{person['id']}",
-            )
-
-
 # ---------------------------------------------------------------------------- scheduling
-
-SUBJECT_TOPICS = {
-    "statuses_statistics": N_("Statistics and statuses of applicants for international protection and refugees"),
-    "testimonies": N_("Testimonies of applicants for international protection and refugees"),
-    "volunteering": N_("Volunteering in welcoming and integration"),
-    "good_practices": N_("Initiatives and good practices of living together"),
-    "other": N_("Information session"),
-    "accompaniment_pci": N_("Communal integration plan (PCI)"),
-    "accompaniment_project": N_("A local integration project"),
-    "accompaniment_welcome": N_("Welcoming applicants for international protection and refugees"),
-}
-
-
-def subject_label(subject: str, lang: str) -> str:
-    """What is asked, in `lang`."""
-    return gettext(lang, SUBJECT_TOPICS[subject])
 
 
 async def schedule(
@@ -465,7 +243,7 @@ async def schedule(
     settings: Settings,
 ) -> OrganiserEventOut:
     """Create an `info_session` draft pre-filled from the request, linked to it."""
-    from server.communes.texts import interpretation_line
+    from server.communes.texts import interpretation_line, subject_label
     from server.events.service import create_event
 
     async with conn.transaction():
@@ -511,45 +289,3 @@ async def after_publish(conn: asyncpg.Connection, event_id: int, series_id: int 
             payload={"request": link["id"], "event": link["event_id"]},
             dedupe_key=f"commune-request-scheduled:{link['id']}:{link['event_id']}",
         )
-
-
-# ---------------------------------------------------------------------------- reminders
-
-REMINDER_AFTER_WORKING_DAYS = 5
-
-
-def working_days_before(moment: datetime, days: int) -> datetime:
-    """The same local time `days` working days (Monday to Friday) earlier."""
-    local = moment.astimezone(LOCAL_ZONE)
-    counted = 0
-    while counted < days:
-        local -= timedelta(days=1)
-        if local.weekday() < 5:
-            counted += 1
-    return local
-
-
-async def remind_untouched(conn: asyncpg.Connection, settings: Settings) -> int:
-    """A housekeeping job: a request untouched five working days reminds its assignee (or the admins), once."""
-    cutoff = working_days_before(datetime.now(LOCAL_ZONE), REMINDER_AFTER_WORKING_DAYS)
-    queued = 0
-    async with conn.transaction():
-        for row in await conn.fetch(q.UNTOUCHED, cutoff):
-            if row["assignee_id"] is not None:
-                people = [await conn.fetchrow(q.ORGANISER_BY_ID, row["assignee_id"])]
-            else:
-                people = await conn.fetch(q.ADMINS_OF, row["organisation_id"])
-            stamp = int(row["touched"].timestamp())
-            for person in people:
-                # one reminder per person and untouched stretch: a touch starts a new one
-                if await enqueue(
-                    conn,
-                    "commune_request_reminder",
-                    event_id=None,
-                    recipient=person["email"],
-                    language=person["language"],
-                    payload={"request": row["id"], "organiser": person["id"]},
-                    dedupe_key=f"commune-request-reminder:{row['id']}:{stamp}:{person['id']}",
-                ):
-                    queued += 1
-    return queued

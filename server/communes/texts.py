@@ -63,3 +63,21 @@ def interpretation_line(codes: list[str], lang: str) -> str:
     """ "Interpretation into: Arabic, Persian" in `lang`."""
     names = ", ".join(language_name(code, lang) for code in codes)
     return gettext(lang, N_("Interpretation into: %(languages)s")) % {"languages": names}
+
+
+# what is asked, as the topic of the session it leads to
+SUBJECT_TOPICS = {
+    "statuses_statistics": N_("Statistics and statuses of applicants for international protection and refugees"),
+    "testimonies": N_("Testimonies of applicants for international protection and refugees"),
+    "volunteering": N_("Volunteering in welcoming and integration"),
+    "good_practices": N_("Initiatives and good practices of living together"),
+    "other": N_("Information session"),
+    "accompaniment_pci": N_("Communal integration plan (PCI)"),
+    "accompaniment_project": N_("A local integration project"),
+    "accompaniment_welcome": N_("Welcoming applicants for international protection and refugees"),
+}
+
+
+def subject_label(subject: str, lang: str) -> str:
+    """What is asked, in `lang`."""
+    return gettext(lang, SUBJECT_TOPICS[subject])

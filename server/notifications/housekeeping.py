@@ -11,7 +11,7 @@ from collections.abc import Awaitable, Callable
 
 import asyncpg
 
-from server.communes.service import remind_untouched
+from server.communes.reminders import remind_untouched
 from server.interpretation.deadlines import alert_unanswered
 from server.interpretation.retention import anonymise_missions
 from server.notifications import queries as q
