@@ -123,8 +123,10 @@ WHERE e.organisation_id = ANY($1::bigint[]) AND e.status = $2 AND e.ends_at > no
 
 # the coming published and draft events of organisations $1 that need attention, soonest first, each with
 # its codes (labels.ATTENTION; this query is where they are decided) and how many need it in all; at most
-# $2. Each event costs its row, its counters and one probe of outbox_event_idx; registrations are read
-# only for the events that start within 24 hours
+# $2. No index holds these conditions, so each coming event costs its row and one index probe each of
+# event_seats and outbox (scalar subqueries, not joins: the planner would otherwise hash all of
+# event_seats, or every pending hold, for a few thousand events); registrations are read only for the
+# events that start within 24 hours
 DASHBOARD_ATTENTION = """
 SELECT a.id, a.slug, a.kind, a.title, a.languages, a.starts_at, a.ends_at, a.timezone, a.attention,
        count(*) OVER () AS total
@@ -133,15 +135,16 @@ FROM (SELECT e.id, e.slug, e.kind, e.title, e.languages, e.starts_at, e.ends_at,
                CASE WHEN e.kind = 'webconference' AND coalesce(e.join_url, '') = '' THEN 'no_join_link' END,
                CASE WHEN e.kind = 'info_session' AND coalesce(e.venue, '') = '' AND NOT e.online
                     THEN 'no_venue' END,
-               CASE WHEN EXISTS (SELECT 1 FROM outbox x WHERE x.event_id = e.id AND x.status = 'failed')
+               CASE WHEN (SELECT true FROM outbox x WHERE x.event_id = e.id AND x.status = 'failed' LIMIT 1)
                     THEN 'failed_mails' END,
-               CASE WHEN c.waitlist_length > 0 AND (e.capacity IS NULL OR c.seats_taken < e.capacity)
+               CASE WHEN (SELECT c.waitlist_length > 0 AND (e.capacity IS NULL OR c.seats_taken < e.capacity)
+                          FROM event_seats c WHERE c.event_id = e.id)
                     THEN 'waiting_while_free' END,
                CASE WHEN e.status = 'published' AND e.starts_at < now() + interval '24 hours'
-                         AND EXISTS (SELECT 1 FROM registrations r WHERE r.event_id = e.id AND r.status = 'pending')
+                         AND (SELECT true FROM registrations r WHERE r.event_id = e.id AND r.status = 'pending' LIMIT 1)
                     THEN 'pending_soon' END
              ], NULL) AS attention
-      FROM events e JOIN event_seats c ON c.event_id = e.id
+      FROM events e
       WHERE e.organisation_id = ANY($1::bigint[]) AND e.status IN ('published', 'draft') AND e.ends_at > now()
         AND e.starts_at > now() - interval '31 days') a
 WHERE cardinality(a.attention) > 0
