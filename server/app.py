@@ -23,6 +23,8 @@ from server.bodies import StrictRequest, StrictStructSchemaPlugin
 from server.communes.calendar import CommuneCalendarPages, CommuneFeedController
 from server.communes.controllers import OrganiserCommuneRequestController, PublicCommuneRequestController
 from server.communes.office import CommuneRequestOffice
+from server.communes.office_pages import CommuneOfficePages
+from server.communes.outcome_pages import OutcomePages
 from server.communes.pages import CommuneRequestPages
 from server.db import pool_lifespan_hooks, provide_connection
 from server.errors import exception_handlers
@@ -35,8 +37,10 @@ from server.interpretation.controllers import (
     OrganiserInterpretationController,
     PublicInterpretationController,
 )
+from server.interpretation.mission_pages import InterpretationMissionPages
 from server.interpretation.pages import InterpreterCalendar, InterpreterPages
 from server.interpretation.request_form import InterpretationRequestPages
+from server.interpretation.staff_pages import InterpretationStaffPages
 from server.notifications.controllers import OrganiserMessageController
 from server.openapi import document_problems
 from server.organisers.controllers import OrganiserAccountController, authenticate, provide_organiser
@@ -52,6 +56,7 @@ from server.security import install_log_redaction, security_headers
 from server.settings import Settings
 from server.subsidies.controllers import OrganiserSubsidyController
 from server.subsidies.pages import SubsidyPages
+from server.subsidies.setup import SubsidySetupPages
 from server.transport import RequestGate
 
 MAX_BODY_BYTES = 256 * 1024
@@ -87,16 +92,21 @@ def route_handlers() -> list:
         InterpreterPages,
         InterpreterCalendar,
         InterpretationRequestPages,
+        InterpretationStaffPages,
+        InterpretationMissionPages,
         PublicCommuneRequestController,
         OrganiserCommuneRequestController,
         CommuneRequestPages,
         CommuneRequestOffice,
         CommuneCalendarPages,
         CommuneFeedController,
+        OutcomePages,
+        CommuneOfficePages,
         OrganiserReportController,
         ReportPages,
         OrganiserSubsidyController,
         SubsidyPages,
+        SubsidySetupPages,
     ]
 
 

@@ -57,6 +57,9 @@ ACTIONS = (
     "subsidy_export",
     "organisation_kind_set",
     "reviewer_set",
+    # communes' requests (server/communes)
+    "commune_request_outcome",
+    "practices_export",
 )
 
 

@@ -43,9 +43,22 @@ class UnsupportedMediaType(HTTPException):
 
 
 class BodyTooLarge(DomainError):
-    """An upload over its route's limit: 413, naming the form field that carried it."""
+    """An upload past what the gate will even drain: 413, naming the form field that carried it."""
 
     status, title, code = 413, "Content too large", "too_large"
+
+
+# An upload route's body over its limit is read to its end and thrown away, chunk by chunk, up to this
+# size: the handler then answers 422 naming the field (and a browser, its upload finished, reads the
+# answer). Past it the body is absurd: 413, and the rest is not read.
+DRAIN_BYTES = 64 * 1024 * 1024
+# the scope key the gate sets when it dropped an upload route's body; see body_dropped
+_DROPPED = "zesummen.body_dropped"
+
+
+def body_dropped(request: Request) -> bool:
+    """Whether the gate threw this upload's body away as over the route's limit (the handler says 422)."""
+    return bool(request.scope.get(_DROPPED))  # type: ignore[call-overload]
 
 
 class Policy(NamedTuple):
@@ -156,6 +169,10 @@ class RequestGate:
         body = await self._read_body(receive, headers, policy)
         if body is None:
             return  # the client went away
+        if body is _TOO_LARGE:
+            scope[_DROPPED] = True  # type: ignore[literal-required]
+            await self.app(scope, _replay(b"", receive), send)
+            return
         # an upload route's multipart body carries binary files; its text fields are the handler's to check
         if (
             not policy.body_field
@@ -175,14 +192,17 @@ class RequestGate:
         return scope.get("http_version") not in ("1.0", "1.1")
 
     async def _read_body(self, receive: Receive, headers: dict[str, bytes], policy: Policy) -> bytes | None:
-        """The whole body, or 413 past the size, 408 past the deadline; None if the client left."""
+        """The whole body; _TOO_LARGE for an upload drained past its limit; 413 past the size (or the
+        drain's), 408 past the deadline; None if the client left."""
         max_body_bytes = policy.max_body_bytes
-        detail = f"The body is larger than {max_body_bytes} bytes."
+        # an upload route drains a body over its limit (never keeping it) so that its handler may say 422
+        ceiling = max(DRAIN_BYTES, max_body_bytes) if policy.body_field else max_body_bytes
+        detail = f"The body is larger than {ceiling} bytes."
         too_large: Exception = HTTPException(status_code=413, detail=detail)
         if policy.body_field:
             too_large = BodyTooLarge(detail, errors=[FieldError(policy.body_field, detail)])
         declared = headers.get("content-length", b"").strip()
-        if declared.isdigit() and int(declared) > max_body_bytes:
+        if declared.isdigit() and int(declared) > ceiling:
             raise too_large
         chunks: list[bytes] = []
         size = 0
@@ -194,15 +214,22 @@ class RequestGate:
                         return None
                     chunk = message.get("body", b"")
                     size += len(chunk)
-                    if size > max_body_bytes:
+                    if size > ceiling:
                         raise too_large
-                    chunks.append(chunk)
+                    if size > max_body_bytes:
+                        chunks.clear()  # past the route's limit nothing is kept
+                    else:
+                        chunks.append(chunk)
                     if not message.get("more_body", False):
-                        return b"".join(chunks)
+                        return _TOO_LARGE if size > max_body_bytes else b"".join(chunks)
         except TimeoutError:
             raise BodyTimeout(
                 detail=f"The body did not arrive within {self.body_timeout:g} s.", headers={"Connection": "close"}
             ) from None
+
+
+# what _read_body gives for an upload drained past its limit (compared by identity, never sent on)
+_TOO_LARGE = b"<dropped>"
 
 
 def _replay(body: bytes, receive: Receive) -> Receive:

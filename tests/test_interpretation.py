@@ -174,6 +174,31 @@ async def test_candidates_are_the_fitting_free_available_covering_ones_least_bus
     assert ranked[0]["id"] == free["id"] and {"from_level", "to_level", "monthly_cap"} <= set(ranked[0])
 
 
+async def test_candidates_leave_time_to_travel_and_see_a_long_mission_still_running(client, conn, staff) -> None:
+    """The busy check reads a slice of each interpreter's missions (12 h 30 before to 30 min after): its edges."""
+    day = monday()
+    names = ("Esch just before", "Same commune just before", "Phone just before", "Long since midnight", "Free")
+    people = {name: await add_interpreter(client, staff, name=name) for name in names}
+
+    async def hold(name: str, starts_at, minutes: int, **where) -> None:
+        held = await add_mission(client, staff, starts_at, minutes=minutes, **where)
+        answer = await client.patch(
+            f"{MISSIONS}/{held['id']}", json={"interpreter": people[name]["id"]}, headers=auth(staff)
+        )
+        assert answer.status_code == 200, answer.text
+
+    # on site in Esch until 10:20: ten minutes to reach Luxembourg city for 10:30 is too few
+    await hold("Esch just before", at(day, 9, 20), 60, place={"commune": "Esch-sur-Alzette", "address": ""})
+    # in the same commune, or by phone, until 10:30 exactly: free
+    await hold("Same commune just before", at(day, 9, 30), 60)
+    await hold("Phone just before", at(day, 9, 30), 60, remote="phone", place=None)
+    # eleven hours from midnight: still running at 10:30
+    await hold("Long since midnight", at(day, 0), 11 * 60, remote="phone", place=None)
+    mission = await add_mission(client, staff, at(day, 10, 30))
+    ranked = (await client.get(f"{MISSIONS}/{mission['id']}/candidates", headers=auth(staff))).json()
+    assert sorted(c["name"] for c in ranked) == ["Free", "Phone just before", "Same commune just before"]
+
+
 async def test_the_first_to_accept_an_offer_gets_it_the_others_find_it_taken(client, conn, staff) -> None:
     first, second = await add_interpreter(client, staff), await add_interpreter(client, staff)
     mission = await add_mission(client, staff, at(monday(), 10))

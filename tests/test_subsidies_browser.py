@@ -92,3 +92,61 @@ async def test_an_association_files_a_request_in_the_browser(browser, service, t
     problems["submitted"] = await axe_violations(page)
     await context.close()
     assert problems == {"list": [], "errors": [], "submitted": []}
+
+
+async def test_the_deadline_shows_as_the_start_is_typed(browser, service) -> None:  # noqa: F811
+    """htmx under the pages' CSP (not bypassed): the hint changes without the form being sent."""
+    email, _ = await committed_association(service)
+    context = await browser.new_context(viewport=DESKTOP, locale=LOCALES["en"])
+    page = await context.new_page()
+    await page.goto(f"{service.base}/organiser/subsidies")
+    await page.fill("#f-email", email)
+    await page.fill("#f-password", PASSWORD)
+    async with page.expect_navigation():
+        await page.click("form[action^='/organiser/login'] button[type=submit]")
+    async with page.expect_navigation():
+        await page.click("form[action='/organiser/subsidies'] button[type=submit]")
+    draft_url = page.url
+    starts_on = today_in_luxembourg() + timedelta(days=50)
+    await page.fill("#f-starts_on", starts_on.isoformat())
+    await page.wait_for_function(
+        "year => document.querySelector('#f-starts_on-hint').textContent.includes(year)",
+        arg=str(deadline_for(starts_on).year),
+    )
+    hint = await page.inner_text("#f-starts_on-hint")
+    assert hint.startswith("Submit by ") and deadline_for(starts_on).strftime("%A") in hint
+    await page.fill("#f-starts_on", (today_in_luxembourg() + timedelta(days=20)).isoformat())
+    await page.wait_for_function("() => document.querySelector('#f-starts_on-hint').textContent.includes('Too late')")
+    assert page.url == draft_url  # nothing was submitted
+    await context.close()
+
+
+async def test_an_administrator_records_a_kind_on_the_setup_page(browser, service) -> None:  # noqa: F811
+    """The administrators' page in a browser: no axe-core violation, and a kind saved with its button."""
+    conn = await asyncpg.connect(service.database_url)
+    await init_connection(conn)
+    try:
+        org = await create_organisation(conn)
+        admin, _ = await create_organiser(conn, {}, is_admin=True)
+        await conn.execute(
+            "UPDATE organisers SET password_hash = $2 WHERE id = $1", admin.id, accounts._hasher.hash(PASSWORD)
+        )
+    finally:
+        await conn.close()
+    context = await browser.new_context(viewport=DESKTOP, locale=LOCALES["de"], bypass_csp=True)
+    page = await context.new_page()
+    await page.goto(f"{service.base}/organiser/subsidies/setup")
+    await page.fill("#f-email", admin.email)
+    await page.fill("#f-password", PASSWORD)
+    async with page.expect_navigation():
+        await page.click("form[action^='/organiser/login'] button[type=submit]")
+    assert page.url == f"{service.base}/organiser/subsidies/setup"
+    before = await axe_violations(page)
+    await page.select_option(f"#kind-{org['slug']}", "federation")
+    async with page.expect_navigation():
+        await page.click(f"form:has(#kind-{org['slug']}) button[type=submit]")
+    assert "Die Art der Organisation ist gespeichert." in await page.inner_text("main")
+    assert await page.input_value(f"#kind-{org['slug']}") == "federation"
+    after = await axe_violations(page)
+    await context.close()
+    assert (before, after) == ([], [])

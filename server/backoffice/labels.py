@@ -67,6 +67,8 @@ ACTIONS = {
     "subsidy_export": N_("Exported the granted subsidies"),
     "organisation_kind_set": N_("Recorded an organisation's kind"),
     "reviewer_set": N_("Changed who reviews subsidy requests"),
+    "commune_request_outcome": N_("Recorded the outcome of a commune's request"),
+    "practices_export": N_("Exported the good practices"),
     "interpreter_changed": N_("Changed an interpreter of the pool"),
 }
 

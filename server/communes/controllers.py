@@ -98,7 +98,9 @@ class OrganiserCommuneRequestController(Controller):
             422: problem_response(
                 422,
                 "A `status` the request cannot move to from its own, `declined` without a `reason`, "
-                "or an `assignee` who does not handle this organisation's requests",
+                "`done` without an `outcome` (or an `outcome` on a request not done), an `outcome.attendance` "
+                "missing while no held session is linked, or an `assignee` who does not handle this "
+                "organisation's requests",
             ),
         },
     )
@@ -110,7 +112,7 @@ class OrganiserCommuneRequestController(Controller):
         organiser: Organiser,
         settings: Settings,
     ) -> CommuneRequestOut:
-        """Move along `new → in_discussion → scheduled → done` (or `declined` with a `reason`); assign; note."""
+        """Move along `new → in_discussion → scheduled → done` (with an `outcome`), or `declined`; assign; note."""
         return await service.update_request(conn, organiser, request_id, data, settings)
 
     @post("/{request_id:int}/messages", status_code=201, responses={404: NOT_YOURS})

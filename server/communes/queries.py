@@ -145,3 +145,128 @@ WHERE e.id IN (SELECT id FROM events WHERE commune = $1 AND status = 'published'
 ORDER BY e.starts_at, e.id
 LIMIT $2
 """
+
+# ---------------------------------------------------------------------------- outcomes and good practices
+
+# the held (published) events a request led to: how many, people present at them, the last one's start
+HELD_ATTENDANCE = """
+SELECT count(DISTINCT e.id) AS events,
+       count(r.id) FILTER (WHERE r.status = 'confirmed' AND r.attendance = 'present') AS present,
+       max(e.starts_at) AS last_start
+FROM commune_request_events l JOIN events e ON e.id = l.event_id AND e.status = 'published'
+LEFT JOIN registrations r ON r.event_id = e.id
+WHERE l.request_id = $1
+"""
+
+# a request's outcome, or no row
+OUTCOME = "SELECT * FROM commune_request_outcomes WHERE request_id = $1"
+
+# records or replaces a request's outcome
+UPSERT_OUTCOME = """
+INSERT INTO commune_request_outcomes (request_id, attendance, attendance_counted, discussed, follow_up, follow_up_text,
+                                      held_on, recorded_by)
+VALUES ($1, $2, $3, $4, $5, $6, $7, $8)
+ON CONFLICT (request_id) DO UPDATE SET
+    attendance = EXCLUDED.attendance, attendance_counted = EXCLUDED.attendance_counted,
+    discussed = EXCLUDED.discussed, follow_up = EXCLUDED.follow_up, follow_up_text = EXCLUDED.follow_up_text,
+    held_on = EXCLUDED.held_on, recorded_by = EXCLUDED.recorded_by, updated_at = now()
+RETURNING (xmax <> 0) AS replaced
+"""
+
+# forgets a request's practices before they are written again with its outcome
+DELETE_PRACTICES = "DELETE FROM good_practices WHERE request_id = $1"
+
+# notes one good practice of request $1
+INSERT_PRACTICE = """
+INSERT INTO good_practices (request_id, organisation_id, commune, held_on, position, title, description, tags)
+VALUES ($1, $2, $3, $4, $5, $6, $7, $8)
+"""
+
+# a request's good practices, in the order noted
+PRACTICES_OF_REQUEST = """
+SELECT id, title, description, tags, commune, held_on FROM good_practices WHERE request_id = $1 ORDER BY position
+"""
+
+# ---------------------------------------------------------------------------- a commune in the back-office
+# ($1 the commune's name, $2 the reader's organisations, $3 whether they read every organisation)
+
+# the commune's requests addressed to the reader's organisations, newest first, with their outcome's figure
+COMMUNE_REQUESTS = """
+SELECT r.id, r.subject, r.status, r.created_at, o.name AS organisation_name, oc.attendance, oc.held_on
+FROM commune_requests r JOIN organisations o ON o.id = r.organisation_id
+LEFT JOIN commune_request_outcomes oc ON oc.request_id = r.id
+WHERE r.commune = $1 AND ($3 OR r.organisation_id = ANY($2::bigint[]))
+ORDER BY r.id DESC
+LIMIT 500
+"""
+
+_COMMUNE_EVENTS = """
+e.status <> 'draft' AND ($3 OR e.organisation_id = ANY($2::bigint[]))
+AND e.id IN (SELECT id FROM events WHERE commune = $1 UNION SELECT event_id FROM event_communes WHERE commune = $1)
+"""
+_PRESENT = """
+(SELECT count(*) FROM registrations g WHERE g.event_id = e.id AND g.status = 'confirmed' AND g.attendance = 'present')
+"""
+
+# the sessions of the reader's organisations held in the commune or aimed at it, latest first, with people present
+COMMUNE_SESSIONS = f"""
+SELECT e.slug, e.kind, e.status, e.title, e.languages, e.starts_at, e.ends_at, e.timezone, {_PRESENT} AS present
+FROM events e WHERE {_COMMUNE_EVENTS}
+ORDER BY e.starts_at DESC, e.id DESC
+LIMIT 200
+"""
+
+# per year in Luxembourg, latest first: sessions held, people present, attendance stated without a session,
+# requests received, practices noted
+COMMUNE_YEARS = f"""
+SELECT year, sum(sessions)::int AS sessions, sum(present)::int AS present, sum(stated)::int AS stated,
+       sum(requests)::int AS requests, sum(practices)::int AS practices
+FROM (
+    SELECT extract(year FROM e.starts_at AT TIME ZONE 'Europe/Luxembourg')::int AS year,
+           1 AS sessions, {_PRESENT} AS present, 0 AS stated, 0 AS requests, 0 AS practices
+    FROM events e WHERE {_COMMUNE_EVENTS} AND e.status = 'published' AND e.starts_at < now()
+    UNION ALL
+    SELECT extract(year FROM r.created_at AT TIME ZONE 'Europe/Luxembourg')::int, 0, 0,
+           0, 1, 0
+    FROM commune_requests r WHERE r.commune = $1 AND ($3 OR r.organisation_id = ANY($2::bigint[]))
+    UNION ALL
+    SELECT extract(year FROM oc.held_on)::int, 0, 0, oc.attendance, 0, 0
+    FROM commune_request_outcomes oc JOIN commune_requests r ON r.id = oc.request_id
+    WHERE NOT oc.attendance_counted AND r.commune = $1 AND ($3 OR r.organisation_id = ANY($2::bigint[]))
+    UNION ALL
+    SELECT extract(year FROM p.held_on)::int, 0, 0, 0, 0, 1
+    FROM good_practices p WHERE p.commune = $1 AND ($3 OR p.organisation_id = ANY($2::bigint[]))
+) x
+GROUP BY year ORDER BY year DESC
+"""
+
+# ---------------------------------------------------------------------------- the practices export
+# ($1 whether the reader reads every organisation, $2 their organisations, $3 a year or null, $4 a commune's
+# name or null, $5 a tag or null)
+
+_PRACTICES_WHERE = """
+($1 OR p.organisation_id = ANY($2::bigint[]))
+AND ($3::int IS NULL OR (p.held_on >= make_date($3, 1, 1) AND p.held_on < make_date($3 + 1, 1, 1)))
+AND ($4::text IS NULL OR p.commune = $4)
+AND ($5::text IS NULL OR p.tags @> ARRAY[$5::text])
+"""
+
+# the good practices that pass the filters, latest session first (the export's rows)
+PRACTICES = f"""
+SELECT p.id, p.title, p.description, p.tags, p.commune, p.held_on, p.request_id, r.subject,
+       o.name AS organisation_name
+FROM good_practices p JOIN commune_requests r ON r.id = p.request_id JOIN organisations o ON o.id = p.organisation_id
+WHERE {_PRACTICES_WHERE}
+ORDER BY p.held_on DESC, p.commune, p.request_id, p.position
+LIMIT 5000
+"""
+
+# every tag and year of the practices the reader sees, for the filters
+PRACTICE_TAGS = """
+SELECT DISTINCT unnest(p.tags) AS tag FROM good_practices p
+WHERE ($1 OR p.organisation_id = ANY($2::bigint[])) ORDER BY tag LIMIT 500
+"""
+PRACTICE_YEARS = """
+SELECT DISTINCT extract(year FROM p.held_on)::int AS year FROM good_practices p
+WHERE ($1 OR p.organisation_id = ANY($2::bigint[])) ORDER BY year DESC
+"""

@@ -92,6 +92,55 @@ class LinkedEventOut(msgspec.Struct):
     url: str
 
 
+# a good practice's tag: a word or a few, lower-cased when stored
+Tag = Annotated[str, Meta(min_length=1, max_length=40, pattern=r"\A\w[\w' .&+/-]*\Z", examples=["youth"])]
+
+
+class PracticeIn(msgspec.Struct, forbid_unknown_fields=True, kw_only=True):
+    """A good practice noted at a session, for the ministry and the CCCI network."""
+
+    title: line(200, min_length=1, blank=False)
+    description: Text = ""
+    tags: Annotated[list[Tag], Meta(max_length=10)] = []
+
+
+class OutcomeIn(msgspec.Struct, forbid_unknown_fields=True, kw_only=True):
+    """What came of a request, recorded when it is marked done."""
+
+    discussed: lines(5000, min_length=1, blank=False)
+    follow_up: bool
+    # what follow-up the commune wants; required when `follow_up` is true
+    follow_up_text: lines(2000) = ""
+    # people present; null takes the linked events' present count (required when no event is linked)
+    attendance: Annotated[int, Meta(ge=0, le=100_000)] | None = None
+    practices: Annotated[list[PracticeIn], Meta(max_length=20)] = []
+
+
+class PracticeOut(msgspec.Struct):
+    """A good practice as kept: with its commune and the day of the session."""
+
+    id: int
+    title: str
+    description: str
+    tags: list[str]
+    commune: str
+    held_on: date
+
+
+class OutcomeOut(msgspec.Struct):
+    """A request's outcome."""
+
+    attendance: int
+    # true when `attendance` is the linked events' present count, false when staff stated it
+    attendance_counted: bool
+    discussed: str
+    follow_up: bool
+    follow_up_text: str
+    held_on: date
+    practices: list[PracticeOut]
+    updated_at: datetime
+
+
 class CommuneRequestOut(msgspec.Struct):
     """A request as the agency's staff see it."""
 
@@ -122,6 +171,7 @@ class CommuneRequestOut(msgspec.Struct):
     events: list[LinkedEventOut] = []
     domain: str | None = None
     notes: list[NoteOut] = []
+    outcome: OutcomeOut | None = None
 
 
 class CommuneRequestPage(msgspec.Struct):
@@ -139,6 +189,8 @@ class CommuneRequestPatch(msgspec.Struct, forbid_unknown_fields=True, kw_only=Tr
     note: Text | UnsetType = UNSET
     # one of the organisation's convention domains (GET /api/organiser/organisations/{slug}/domains)
     domain: Slug | None | UnsetType = UNSET
+    # required with `status: done`; on a request already done, replaces its outcome
+    outcome: OutcomeIn | UnsetType = UNSET
 
 
 class MessageIn(msgspec.Struct, forbid_unknown_fields=True):

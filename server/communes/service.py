@@ -15,6 +15,7 @@ import asyncpg
 import msgspec
 
 from server.communes import queries as q
+from server.communes.outcomes import outcome_of, record_outcome
 from server.communes.schemas import (
     CommuneRequestIn,
     CommuneRequestOut,
@@ -254,6 +255,7 @@ async def to_out(conn: asyncpg.Connection, row: asyncpg.Record, settings: Settin
         events=events,
         domain=row.get("domain"),
         notes=[msgspec.convert(dict(n), NoteOut) for n in await conn.fetch(q.NOTES, row["id"])],
+        outcome=await outcome_of(conn, row["id"]) if row["status"] == "done" else None,
     )
 
 
@@ -327,6 +329,11 @@ async def update_request(
             reason = patch.reason
         if status == "declined" and not reason:
             raise Invalid.field("reason", "Say why the request is declined.")
+        closing = status == "done" and row["status"] != "done"
+        if patch.outcome is msgspec.UNSET and closing:
+            raise Invalid.field("outcome", "A request is marked done with its outcome: attendance, what was discussed.")
+        if patch.outcome is not msgspec.UNSET and status != "done":
+            raise Invalid.field("outcome", "An outcome is recorded when the request is marked done.")
         if patch.assignee is not msgspec.UNSET:
             handles = patch.assignee is None or await conn.fetchval(
                 q.MAY_HANDLE, patch.assignee, row["organisation_id"]
@@ -337,6 +344,8 @@ async def update_request(
         if patch.note is not msgspec.UNSET:
             note = patch.note.strip()
         await conn.execute(q.UPDATE_REQUEST, request_id, status, reason, assignee, note)
+        if patch.outcome is not msgspec.UNSET:
+            await record_outcome(conn, organiser, row, patch.outcome, closing=closing)
         if patch.domain is not msgspec.UNSET:
             await tag_commune_request(conn, row["organisation_id"], request_id, patch.domain)
         return await to_out(conn, await conn.fetchrow(q.REQUEST_BY_ID, request_id), settings)

@@ -9,7 +9,7 @@ import asyncpg
 from litestar import Controller, Request, Response, get, patch, post
 from litestar.params import Parameter, QueryParameter
 
-from server.interpretation import pool, public, service, summary
+from server.interpretation import answers, pool, public, service, summary
 from server.interpretation.schemas import (
     Candidate,
     HoursIn,
@@ -223,7 +223,7 @@ class InterpreterController(Controller):
     )
     async def accept(self, token: Token, offer_id: OfferId, conn: asyncpg.Connection) -> OfferOut:
         """Accept an offer: the first to accept gets the mission."""
-        return await service.answer_offer(conn, token, offer_id, accept=True)
+        return await answers.answer_offer(conn, token, offer_id, accept=True)
 
     @post(
         "/offers/{offer_id:int}/decline",
@@ -235,7 +235,7 @@ class InterpreterController(Controller):
     )
     async def decline(self, token: Token, offer_id: OfferId, conn: asyncpg.Connection) -> OfferOut:
         """Decline an offer."""
-        return await service.answer_offer(conn, token, offer_id, accept=False)
+        return await answers.answer_offer(conn, token, offer_id, accept=False)
 
     @post(
         "/missions/{mission_id:int}/hours",
@@ -247,4 +247,4 @@ class InterpreterController(Controller):
     )
     async def hours(self, token: Token, mission_id: MissionId, data: HoursIn, conn: asyncpg.Connection) -> MissionOut:
         """Record the time actually spent on a mission."""
-        return await service.record_minutes(conn, token, mission_id, data.minutes)
+        return await answers.record_minutes(conn, token, mission_id, data.minutes)

@@ -15,8 +15,8 @@ from litestar.response import Redirect
 from server.errors import Conflict, NotFound
 from server.feeds.ical import PRODID
 from server.i18n import format_day, format_time, format_when
+from server.interpretation import answers
 from server.interpretation import queries as q
-from server.interpretation import service
 from server.interpretation.controllers import Token
 from server.interpretation.schemas import language_name
 from server.openapi import problem_response
@@ -65,7 +65,7 @@ class InterpreterPages(Controller):
     async def show(self, token: Token, request: Request, conn: asyncpg.Connection, settings: Settings) -> Response[str]:
         """Their open offers and their missions."""
         lang, _ = page_language(request)
-        interpreter = await service.interpreter_for_token(conn, token)
+        interpreter = await answers.interpreter_for_token(conn, token)
         offers = [_described(r, lang) for r in await conn.fetch(q.OPEN_OFFERS, interpreter["id"])]
         missions = [_described(r, lang) for r in await conn.fetch(q.HELD_MISSIONS, interpreter["id"])]
         notice, kind = NOTICES.get(request.query_params.get("done", ""), ("", ""))
@@ -105,7 +105,7 @@ class InterpreterPages(Controller):
         if answer not in ("accept", "decline"):
             raise NotFound("No such answer.")
         try:
-            await service.answer_offer(conn, token, offer_id, accept=answer == "accept")
+            await answers.answer_offer(conn, token, offer_id, accept=answer == "accept")
             done = "accepted" if answer == "accept" else "declined"
         except Conflict as refused:
             done = "busy" if refused.code == "interpreter_busy" else "taken"
@@ -125,7 +125,7 @@ class InterpreterCalendar(Controller):
     )
     async def calendar(self, token: Token, conn: asyncpg.Connection, settings: Settings) -> Response[bytes]:
         """Their missions from a month ago on (only their own)."""
-        interpreter = await service.interpreter_for_token(conn, token)
+        interpreter = await answers.interpreter_for_token(conn, token)
         calendar = Calendar()
         calendar.add("prodid", PRODID)
         calendar.add("version", "2.0")

@@ -23,6 +23,7 @@ from server.backoffice.service import Staff
 from server.backoffice.web import provide_staff, staff_language
 from server.errors import Conflict, Forbidden, Invalid
 from server.i18n import LANGUAGES
+from server.interpretation.staff_pages import demand_context
 from server.notifications.placeholders import PLACEHOLDERS, unknown_placeholders
 from server.notifications.schemas import Body, Subject
 from server.pages.translations import LANGUAGE_NAMES, N_, gettext
@@ -161,6 +162,7 @@ class RosterPages(Controller):
             "errors": errors or {},
             "language_options": [(code, LANGUAGE_NAMES[code]) for code in LANGUAGES],
             "placeholders": ", ".join("{" + name + "}" for name in PLACEHOLDERS),
+            "interpretation": await demand_context(conn, staff.organiser, slug, lang),
         }
         return render_page(
             request, settings, "bo_registrations.html", context, lang=lang, staff=staff, status_code=status_code

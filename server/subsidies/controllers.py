@@ -29,6 +29,7 @@ from server.subsidies.schemas import (
     ThemesIn,
     ThemesOut,
 )
+from server.transport import body_dropped
 
 ApplicationId = Annotated[int, Parameter(ge=1, le=2**63 - 1, description="The request's id")]
 YearPath = Annotated[int, Parameter(ge=2000, le=2100, description="A year")]
@@ -149,9 +150,11 @@ class OrganiserSubsidyController(Controller):
         request_max_body_size=UPLOAD_BODY_BYTES,
         responses={
             404: NOT_YOURS,
-            413: problem_response(413, "The file is larger than 10 MB"),
+            413: problem_response(413, "A body over 64 MB, refused unread"),
             422: problem_response(
-                422, "Not a PDF, PNG or JPEG by its content, or a name that says otherwise, or an unknown `kind`"
+                422,
+                "`file` larger than 10 MB, not a PDF, PNG or JPEG by its content, or with a name that says "
+                "otherwise; or an unknown `kind`",
             ),
         },
     )
@@ -164,6 +167,8 @@ class OrganiserSubsidyController(Controller):
         settings: Settings,
     ) -> DocumentOut:
         """Add a document (multipart form: `kind` statutes, accounts, quote or other, and `file`)."""
+        if body_dropped(request):
+            raise Invalid.field("file", documents.TOO_LARGE)
         form = await request.form()
         upload = form.get("file")
         if upload is None or isinstance(upload, str):

@@ -18,6 +18,7 @@ from server.subsidies.service import access, as_applicant, document_url, editabl
 
 MAX_DOCUMENT_BYTES = 10 * 1024 * 1024
 MAX_DOCUMENTS = 20
+TOO_LARGE = f"The file is larger than {MAX_DOCUMENT_BYTES // (1024 * 1024)} MB."
 # what a file's first bytes say it is, and the names it may carry
 MAGIC = (
     (b"%PDF-", "application/pdf"),
@@ -44,7 +45,7 @@ def check_document(filename: str, content: bytes) -> str:
     if not content:
         raise Invalid.field("file", "The file is empty.")
     if len(content) > MAX_DOCUMENT_BYTES:
-        raise Invalid.field("file", f"The file is larger than {MAX_DOCUMENT_BYTES // (1024 * 1024)} MB.")
+        raise Invalid.field("file", TOO_LARGE)
     media = sniff(content)
     if media is None:
         raise Invalid.field("file", "Only PDF, PNG and JPEG files are accepted.")

@@ -45,8 +45,11 @@ FIELDS = {
     "what_happened": N_("What happened"),
     "attendance": N_("Attendance"),
     "report": N_("Report"),
+    "actual_budget": N_("Actual budget"),
     "status": N_("Status"),
     "themes": N_("Themes"),
+    "organisation_kind": N_("Kind of organisation"),
+    "reviewer_email": N_("Email address of the person's account"),
 }
 
 STATUSES = {
@@ -70,6 +73,15 @@ DOCUMENT_KINDS = {
     "accounts": N_("Last accounts"),
     "quote": N_("Quote"),
     "other": N_("Other document"),
+}
+
+ORGANISATION_KINDS = {
+    "asbl": N_("Non-profit association (asbl)"),
+    "federation": N_("Federation"),
+    "foundation": N_("Foundation"),
+    "public_body": N_("Public body"),
+    "company": N_("Company"),
+    "other": N_("Another kind of organisation"),
 }
 
 CHECKS = {
@@ -107,10 +119,19 @@ ERRORS = {
     "what_happened": N_("Please say what happened."),
     "attendance": N_("Please give a whole number."),
     "report": N_("The file is closed once the association has filed its report."),
+    "actual_budget": N_("Please give each actual amount in euros, such as 1200 or 1 200,50, and choose its kind."),
     "status": N_("This step does not apply to the request as it stands."),
 }
 TOO_LATE = N_("Too late: a project starting on %(start)s had to be submitted by %(deadline)s, six weeks before.")
 IN_THE_PAST = N_("The first day cannot be in the past.")
+# the start date's hint, as the page shows it and as it changes while a day is typed
+START_HINT = N_(
+    "The request must be submitted at least six weeks before this day; the deadline shows once the draft is saved."
+)
+SUBMIT_BY = N_("Submit by %(deadline)s at the latest.")
+TOO_LATE_NOW = N_(
+    "Too late: the project starts in fewer than 42 days; the request had to be submitted by %(deadline)s."
+)
 DONE = {
     "saved": N_("The draft is saved."),
     "submitted": N_("The request is submitted to the Department of Integration."),
@@ -136,6 +157,7 @@ def labels(lang: str) -> dict[str, dict[str, str]]:
         "budget_kinds": BUDGET_KINDS,
         "document_kinds": DOCUMENT_KINDS,
         "checks": CHECKS,
+        "organisation_kinds": ORGANISATION_KINDS,
     }
     return {group: {code: gettext(lang, text) for code, text in names.items()} for group, names in groups.items()}
 
@@ -175,6 +197,48 @@ def values_of(application: ApplicationOut) -> dict[str, Any]:
     return values
 
 
+def read_budget(text: dict[str, str], prefix: str) -> tuple[list[dict[str, str]], list[dict[str, Any]], bool]:
+    """(the rows as typed, the budget lines, whether every amount and kind reads) from `{prefix}_amount_{n}`…"""
+    lines, rows, typed_well = [], [], True
+    for n in range(MAX_BUDGET_ROWS):
+        row = {key: text.get(f"{prefix}_{key}_{n}", "").strip() for key in ("kind", "category", "label", "amount")}
+        if not row["amount"] and not row["category"] and not row["label"]:
+            continue
+        rows.append(row)
+        cents = parse_euros(row["amount"])
+        if cents is None or row["kind"] not in BUDGET_KINDS:
+            typed_well = False
+            continue
+        lines.append(
+            {"kind": row["kind"], "category": row["category"][:200], "label": row["label"][:200], "amount_cents": cents}
+        )
+    return rows, lines, typed_well
+
+
+def actual_rows(application: ApplicationOut, typed: list[dict[str, str]] | None) -> list[dict[str, Any]]:
+    """The report's actual budget rows, each with the provisional amount of its line (None for a new line):
+    as typed, else as filed, else the provisional lines to fill in; and blank rows."""
+    provisional: dict[tuple[str, str, str], int] = {}
+    for line in application.budget:
+        provisional.setdefault((line.kind, line.category, line.label), line.amount_cents)
+    if typed is not None:
+        rows = typed
+    else:
+        filed = application.report.actual_budget if application.report else []
+        rows = [
+            {"kind": line.kind, "category": line.category, "label": line.label, "amount": euros_text(line.amount_cents)}
+            for line in filed
+        ] or [
+            {"kind": line.kind, "category": line.category, "label": line.label, "amount": ""}
+            for line in application.budget
+        ]
+    blank = {"kind": "expense", "category": "", "label": "", "amount": ""}
+    return [
+        {**row, "provisional": provisional.get((row["kind"], row["category"], row["label"]))}
+        for row in [*rows, *(dict(blank) for _ in range(BLANK_BUDGET_ROWS))]
+    ]
+
+
 def read_form(form: Any) -> tuple[dict[str, Any], ApplicationIn | None, dict[str, str]]:
     """(values as typed, the draft or None, {field: code of the problem}) from the posted form."""
     text = {key: str(value).replace("\r\n", "\n") for key, value in form.items() if isinstance(value, str)}
@@ -197,19 +261,9 @@ def read_form(form: Any) -> tuple[dict[str, Any], ApplicationIn | None, dict[str
             values[f"{name}_{lang}"] = text.get(f"{name}_{lang}", "").strip()
     values["events"] = [str(v) for v in form.getall("events", [])] if hasattr(form, "getall") else []
     problems: dict[str, str] = {}
-    lines, rows = [], []
-    for n in range(MAX_BUDGET_ROWS):
-        row = {key: text.get(f"budget_{key}_{n}", "").strip() for key in ("kind", "category", "label", "amount")}
-        if not any(row.values()) or (not row["amount"] and not row["category"] and not row["label"]):
-            continue
-        rows.append(row)
-        cents = parse_euros(row["amount"])
-        if cents is None or row["kind"] not in BUDGET_KINDS:
-            problems["budget"] = "amount"
-            continue
-        lines.append(
-            {"kind": row["kind"], "category": row["category"][:200], "label": row["label"][:200], "amount_cents": cents}
-        )
+    rows, lines, typed_well = read_budget(text, "budget")
+    if not typed_well:
+        problems["budget"] = "amount"
     values["budget"] = rows
     data: dict[str, Any] = {
         "title": {lang: values[f"title_{lang}"][:200] for lang in LANGUAGES if values[f"title_{lang}"]},
@@ -241,6 +295,19 @@ def read_form(form: Any) -> tuple[dict[str, Any], ApplicationIn | None, dict[str
         path = re.search(r"`\$\.(\w+)", str(exc))
         name = path.group(1) if path else ""
     return values, None, {name if name in ERRORS else "form": "invalid"}
+
+
+def deadline_hint(starts_on: date | None, lang: str) -> tuple[str, bool]:
+    """(the start date's hint in `lang`, whether it is a problem): the rule `submit` applies, today."""
+    if starts_on is None:
+        return gettext(lang, START_HINT), False
+    problem = service.lead_time(starts_on, service.today_in_luxembourg())
+    if problem == "past":
+        return gettext(lang, IN_THE_PAST), True
+    deadline = mails.full_date(service.deadline_for(starts_on), lang)
+    if problem == "late":
+        return gettext(lang, TOO_LATE_NOW) % {"deadline": deadline}, True
+    return gettext(lang, SUBMIT_BY) % {"deadline": deadline}, False
 
 
 def page_errors(errors: list[FieldError] | dict[str, str], lang: str, starts_on: date | None) -> dict[str, str]:

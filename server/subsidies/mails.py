@@ -27,6 +27,11 @@ def long_date(day: Any, lang: str) -> str:
     return format_date(day, "long", locale=BABEL_LOCALE[lang])
 
 
+def full_date(day: Any, lang: str) -> str:
+    """A day with its weekday, as a reader of `lang` writes it (mardi 2 mars 2027)."""
+    return format_date(day, "full", locale=BABEL_LOCALE[lang])
+
+
 def euros(cents: int, lang: str) -> str:
     """An amount as a reader of `lang` writes euros (1 500,00 €)."""
     return format_currency(cents / 100, "EUR", locale=BABEL_LOCALE[lang])

@@ -213,3 +213,12 @@ WHERE a.amount_granted_cents IS NOT NULL AND a.status IN ('eligible', 'closed')
   AND a.starts_on >= make_date($1, 1, 1) AND a.starts_on < make_date($1 + 1, 1, 1)
 ORDER BY NOT coalesce(t.priority, false), coalesce(t.code, ''), o.name, a.starts_on, a.id
 """
+
+# every organisation and its kind, for the administrators' page
+ORGANISATIONS_AND_KINDS = "SELECT slug, name, kind FROM organisations ORDER BY lower(name), slug"
+
+# the department's reviewers
+REVIEWERS = "SELECT id, email, name FROM organisers WHERE is_reviewer ORDER BY lower(name), email"
+
+# an account by its email (stored lower-case)
+ORGANISER_BY_EMAIL = "SELECT id FROM organisers WHERE email = lower($1)"

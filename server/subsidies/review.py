@@ -239,3 +239,16 @@ async def set_reviewer(conn: asyncpg.Connection, organiser: Organiser, organiser
         if await conn.fetchval(q.SET_REVIEWER, organiser_id, reviewer) is None:
             raise NotFound("No account with this id.")
         await record(conn, organiser, "reviewer_set", detail={"organiser": organiser_id, "reviewer": reviewer})
+
+
+async def set_reviewer_by_email(conn: asyncpg.Connection, organiser: Organiser, email: str) -> None:
+    """Administrators make the account of this email a reviewer; 422 on `email` when there is none."""
+    organiser_id = await conn.fetchval(q.ORGANISER_BY_EMAIL, email.strip()[:320])
+    if organiser_id is None:
+        raise Invalid.field("email", "No account has this email address.")
+    await set_reviewer(conn, organiser, organiser_id, True)
+
+
+async def applicants_and_reviewers(conn: asyncpg.Connection) -> tuple[list[asyncpg.Record], list[asyncpg.Record]]:
+    """(every organisation with its kind, the reviewers), for the administrators' page."""
+    return await conn.fetch(q.ORGANISATIONS_AND_KINDS), await conn.fetch(q.REVIEWERS)

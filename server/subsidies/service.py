@@ -360,12 +360,20 @@ async def save_draft(
 # ---------------------------------------------------------------------------- submission
 
 
+def lead_time(starts_on: date, today: date) -> str | None:
+    """The rule of the six weeks: `past`, `late` (fewer than 42 days ahead) or None when in time."""
+    if starts_on < today:
+        return "past"
+    return "late" if today > deadline_for(starts_on) else None
+
+
 def lead_time_error(starts_on: date, today: date) -> FieldError | None:
     """Refuses a start in the past or in fewer than 42 days, naming the day it had to be filed by."""
-    if starts_on < today:
+    problem = lead_time(starts_on, today)
+    if problem == "past":
         return FieldError("starts_on", f"The project cannot start in the past ({starts_on.isoformat()}).")
     deadline = deadline_for(starts_on)
-    if today > deadline:
+    if problem == "late":
         return FieldError(
             "starts_on",
             f"A project starting on {starts_on.isoformat()} had to be submitted by "

@@ -1,0 +1,170 @@
+"""The interpretation missions in the back-office: the list by status and date, a mission with its
+ranked candidates and the form offering it to the ones ticked, its offers and hours, and the pool.
+
+Thin handlers over the service (server/interpretation/service.py, overview.py): the page offers a
+mission through the same `offer` as the API, so the first to accept still gets it.
+"""
+
+from __future__ import annotations
+
+from datetime import UTC, date, datetime, time
+from typing import Annotated, Any, Literal
+from zoneinfo import ZoneInfo
+
+import asyncpg
+import msgspec
+from litestar import Controller, Request, Response, get, post
+from litestar.di import Provide
+from litestar.params import Parameter, QueryParameter
+from litestar.response import Redirect
+
+from server.backoffice.controllers import BACKOFFICE_HANDLERS, NotAllowed, render_page
+from server.backoffice.service import Staff
+from server.backoffice.web import provide_staff, staff_language
+from server.errors import Conflict, Invalid, NotFound
+from server.interpretation import overview, service
+from server.interpretation.schemas import OffersIn, language_name
+from server.interpretation.staff_labels import DONE, STATUSES, translated
+from server.pages import csrf
+from server.pages.translations import N_, gettext
+from server.settings import Settings
+
+ZONE = ZoneInfo("Europe/Luxembourg")
+MissionId = Annotated[int, Parameter(ge=1, le=2**63 - 1)]
+StatusFilter = Annotated[
+    Literal["", "requested", "offered", "assigned", "done", "cancelled"] | None,
+    QueryParameter(name="status", required=False),
+]
+Since = Annotated[date | None, QueryParameter(name="from", required=False)]
+DoneCode = Annotated[str | None, QueryParameter(name="done", max_length=40, required=False)]
+
+OFFER_PROBLEMS = {
+    "empty": N_("Please tick at least one interpreter (at most 50)."),
+    "speaks": N_("An interpreter you ticked does not speak both languages at the level this mission needs."),
+    "closed": N_("The mission is no longer open to offers."),
+}
+
+
+def _pair(from_language: str, to_language: str, lang: str) -> str:
+    return f"{language_name(from_language, lang)} → {language_name(to_language, lang)}"
+
+
+class InterpretationMissionPages(Controller):
+    """Missions, offers and the pool, for the staff of the organisations running them."""
+
+    path = "/organiser/interpretation"
+    include_in_schema = False
+    exception_handlers = BACKOFFICE_HANDLERS
+    dependencies = {"staff": Provide(provide_staff)}
+    opt = {"html": True}
+
+    @get("/")
+    async def missions(
+        self,
+        request: Request,
+        staff: Staff,
+        settings: Settings,
+        conn: asyncpg.Connection,
+        status: StatusFilter = None,
+        since: Since = None,
+    ) -> Response:
+        """The missions ending from a day on (today by default), in one status or any, soonest first."""
+        lang = staff_language(request, staff)
+        first = since or datetime.now(ZONE).date()
+        rows = await overview.list_missions(
+            conn, staff.organiser, status, datetime.combine(first, time(0), ZONE).astimezone(UTC)
+        )
+        context = {
+            "rows": [{**dict(r), "pair": _pair(r["from_language"], r["to_language"], lang)} for r in rows],
+            "filters": {"status": status or "", "from": first.isoformat()},
+            "statuses": STATUSES,
+            "interp": translated(lang),
+        }
+        return render_page(request, settings, "bo_interpretation_missions.html", context, lang=lang, staff=staff)
+
+    @get("/interpreters")
+    async def pool(self, request: Request, staff: Staff, settings: Settings, conn: asyncpg.Connection) -> Response:
+        """The interpreters of the staff member's organisations: languages and levels, where, their monthly cap."""
+        lang = staff_language(request, staff)
+        people = [
+            {
+                "person": person,
+                "languages": [(language_name(s.code, lang), s.level) for s in person.languages],
+            }
+            for person in await service.list_interpreters(conn, staff.organiser)
+        ]
+        context = {"people": people, "interp": translated(lang)}
+        return render_page(request, settings, "bo_interpretation_pool.html", context, lang=lang, staff=staff)
+
+    @get("/missions/{mission_id:int}")
+    async def mission(
+        self,
+        mission_id: MissionId,
+        request: Request,
+        staff: Staff,
+        settings: Settings,
+        conn: asyncpg.Connection,
+        done: DoneCode = None,
+    ) -> Response:
+        """A mission: when, where, who asked; its ranked candidates to offer it to, its offers, its hours."""
+        lang = staff_language(request, staff)
+        notice = gettext(lang, DONE[done]) if done in DONE else ""
+        return await self._mission(request, staff, settings, conn, mission_id, lang, done=notice)
+
+    async def _mission(
+        self,
+        request: Request,
+        staff: Staff,
+        settings: Settings,
+        conn: asyncpg.Connection,
+        mission_id: int,
+        lang: str,
+        *,
+        done: str = "",
+        ticked: list[int] | None = None,
+        error: str = "",
+        status_code: int = 200,
+    ) -> Response:
+        data = await overview.mission_page(conn, staff.organiser, mission_id)
+        mission = data["mission"]
+        context: dict[str, Any] = {
+            **data,
+            "pair": (language_name(mission.from_language, lang), language_name(mission.to_language, lang)),
+            "interp": translated(lang),
+            "done": done,
+            "ticked": ticked or [],
+            "offer_error": error,
+        }
+        template = "bo_interpretation_mission.html"
+        return render_page(request, settings, template, context, lang=lang, staff=staff, status_code=status_code)
+
+    @post("/missions/{mission_id:int}/offers")
+    async def offer(
+        self, mission_id: MissionId, request: Request, staff: Staff, settings: Settings, conn: asyncpg.Connection
+    ) -> Response:
+        """Offer the mission to the interpreters ticked; the first to accept gets it."""
+        form = await request.form()
+        csrf.check(request, form, settings)
+        lang = staff_language(request, staff)
+        await service.get_mission(conn, staff.organiser, mission_id)  # 404 for a mission not of theirs
+        raw = [str(value) for value in form.getall("interpreter", [])]
+        ticked = [int(value) for value in raw if value.isascii() and value.isdigit() and len(value) < 19]
+        problem = ""
+        try:
+            data = msgspec.convert({"interpreters": ticked}, OffersIn)
+            await service.offer(conn, staff.organiser, mission_id, data)
+        except NotFound:
+            # the mission is readable (above) but not writable: a viewer's forged post
+            raise NotAllowed("Your role does not allow changes.") from None
+        except msgspec.ValidationError:
+            problem = "empty"
+        except Invalid:
+            problem = "speaks"
+        except Conflict:
+            problem = "closed"
+        if problem:
+            text = gettext(lang, OFFER_PROBLEMS[problem])
+            return await self._mission(
+                request, staff, settings, conn, mission_id, lang, ticked=ticked, error=text, status_code=422
+            )
+        return Redirect(path=f"/organiser/interpretation/missions/{mission_id}?done=offered", status_code=303)

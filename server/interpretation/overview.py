@@ -1,0 +1,36 @@
+"""What the back-office reads of the interpretation service: missions by status and date, a mission's offers."""
+
+from __future__ import annotations
+
+from datetime import datetime
+from typing import Any
+
+import asyncpg
+
+from server.interpretation import queries as q
+from server.interpretation.service import candidates, get_mission
+from server.organisers.schemas import Organiser
+
+LIST_SIZE = 200
+
+
+async def list_missions(
+    conn: asyncpg.Connection, organiser: Organiser, status: str | None, since: datetime
+) -> list[asyncpg.Record]:
+    """The missions of the staff member's organisations ending from `since` on, in one status or any, soonest first."""
+    return await conn.fetch(
+        q.MISSIONS_LIST, organiser.is_admin, list(organiser.roles), status or None, since, LIST_SIZE
+    )
+
+
+async def mission_page(conn: asyncpg.Connection, organiser: Organiser, mission_id: int) -> dict[str, Any]:
+    """A mission, its ranked candidates, its offers, and whether the staff member may offer it; 404 if not theirs."""
+    mission = await get_mission(conn, organiser, mission_id)
+    organisation_id = await conn.fetchval(q.ORGANISATION_ID, mission.organisation)
+    return {
+        "mission": mission,
+        "candidates": await candidates(conn, organiser, mission_id),
+        "offers": await conn.fetch(q.MISSION_OFFERS, mission_id),
+        "may_write": organiser.can_write(organisation_id),
+        "event": await conn.fetchrow(q.MISSION_EVENT, mission_id),
+    }
