@@ -33,12 +33,14 @@ from bench.bench_door import ADD_PEOPLE, make_event, page_paths
 from bench.bench_door import BIG as ROSTER_PEOPLE
 from bench.bigdata_load import RARE_WORD, Loaded, Scale, load
 from bench.harness import Context, LoadStats, Result, http_load, service_rss_mb
+from server.backoffice import dashboard
 from server.backoffice import queries as bo_q
 from server.db import create_database, drop_database, init_connection
 from server.events import listing as events
 from server.events.schemas import EventFilters
 from server.notifications import queries as notifier_q
 from server.organisers import queries as org_q
+from server.organisers.schemas import Organiser
 from server.organisers.service import create_admin, hash_token, organiser_for_token
 from server.processes import free_port, wait_for_port
 from server.registrations import manage
@@ -427,6 +429,11 @@ async def recorded(conn: asyncpg.Connection, world: World, settings: Any) -> lis
             ),
             every=True,
         )
+    # issue 22: the back-office dashboard of the ASTI organiser the probes sign in as
+    desk = await conn.fetchrow("SELECT id, email FROM organisers WHERE email = 'desk@bench.example'")
+    asti = await conn.fetchval("SELECT id FROM organisations WHERE slug = 'asti'")
+    who = Organiser(id=desk["id"], email=desk["email"], name="Desk", is_admin=False, roles={asti: "organiser"})
+    await note("GET /organiser/ (back-office dashboard)", lambda c: dashboard.dashboard(c, who), every=True)
     return found
 
 

@@ -9,7 +9,7 @@ from datetime import UTC, datetime, timedelta
 
 import pytest
 
-from server.backoffice import service
+from server.backoffice import dashboard
 from server.pages.render import htmx
 from tests.apps import app_on
 from tests.factories import create_event, create_organisation, create_organiser, insert_registration
@@ -100,7 +100,7 @@ async def programme(conn, settings, world):
 
 
 async def test_the_dashboard_counts_fill_holds_and_waiting_list_per_event(conn, world, programme) -> None:
-    data = await service.dashboard(conn, world["viewer"], datetime.now(UTC))
+    data = await dashboard.dashboard(conn, world["viewer"])
     coming = {e["slug"]: e for e in data["coming"]}
     assert set(coming) == {programme[k].slug for k in ("full", "no_link", "no_venue", "tomorrow")}
     full = coming[programme["full"].slug]
@@ -113,6 +113,8 @@ async def test_the_dashboard_counts_fill_holds_and_waiting_list_per_event(conn, 
         programme["no_venue"].slug: ["no_venue"],
         programme["tomorrow"].slug: ["failed_mails", "pending_soon"],
     }
+    assert [e["slug"] for e in data["attention"]][0] == programme["tomorrow"].slug  # soonest first
+    assert (data["attention_more"], data["later_href"], data["more_drafts_href"]) == (0, None, None)
 
 
 async def test_the_dashboard_page_shows_figures_and_attention_in_the_persons_language(app, world, programme) -> None:
@@ -130,6 +132,84 @@ async def test_the_dashboard_page_shows_figures_and_attention_in_the_persons_lan
     async with signed_in(app, world["caritas_admin"], "fr") as http:
         page = text_of(await http.get("/organiser/"))
         assert "Caritas only" in page and "Filling up" not in page and "Without link" not in page
+
+
+@pytest.fixture
+async def long_programme(conn, settings, world):
+    """ASTI's 30 coming events a day apart, the last without a join link, and 12 drafts."""
+    coming = [
+        await create_event(
+            conn,
+            settings,
+            organisation="asti",
+            title={"en": f"Session {i:02}"},
+            starts_at=soon(48 + 24 * i),
+            ends_at=soon(49 + 24 * i),
+        )
+        for i in range(30)
+    ]
+    await conn.execute("UPDATE events SET join_url = NULL WHERE slug = $1", coming[-1].slug)
+    drafts = [
+        await create_event(
+            conn,
+            settings,
+            organisation="asti",
+            publish=False,
+            title={"en": f"Draft {i:02}"},
+            starts_at=soon(50 + 24 * i),
+            ends_at=soon(51 + 24 * i),
+        )
+        for i in range(12)
+    ]
+    return coming, drafts
+
+
+async def test_the_dashboard_pages_coming_events_and_drafts_and_finds_attention_beyond_them(
+    app, conn, world, long_programme
+) -> None:
+    coming, drafts = long_programme
+    data = await dashboard.dashboard(conn, world["organiser"])
+    assert [e["slug"] for e in data["coming"]] == [e.slug for e in coming[: dashboard.COMING_PAGE]]
+    assert [e["slug"] for e in data["drafts"]] == [e.slug for e in drafts[: dashboard.DRAFTS_PAGE]]
+    assert data["drafts_left"] == 2
+    # the event that needs attention is on no page shown, and still needs it
+    assert [(e["slug"], e["attention"]) for e in data["attention"]] == [(coming[-1].slug, ["no_join_link"])]
+    async with signed_in(app, world["organiser"], "fr") as http:
+        first = await http.get("/organiser/")
+        page = text_of(first)
+        assert "Session 24" in page and "Session 25" not in page and "Draft 09" in page and "Draft 10" not in page
+        assert "Session 29" in page and "Web-conférence sans lien de connexion" in page
+        assert "et 2 autres" in page and "Événements suivants" in page
+        later = re.search(r'<a rel="next" href="([^"]+)"', first.text).group(1).replace("&amp;", "&")
+        second = await http.get(later)
+        page = text_of(second)
+        assert second.status_code == 200 and "Session 25" in page and "Session 29" in page
+        assert "Session 24" not in page and "Événements suivants" not in page and "Draft 00" in page
+        more = re.search(r'<a href="([^"]+)">et 2 autres', first.text).group(1).replace("&amp;", "&")
+        page = text_of(await http.get(more))
+        assert "Draft 10" in page and "Draft 11" in page and "Draft 09" not in page and "Session 00" in page
+        for bad in ("yesterday,1", "2026-12-01T10:00:00,1", "2026-12-01T10:00:00+00:00,x", "x" * 101):
+            for name in ("after", "drafts_after"):
+                answer = await http.get("/organiser/", params={name: bad})
+                assert answer.status_code == 400, (name, bad)
+                assert "Nous n'avons pas pu traiter cette demande" in text_of(answer)
+
+
+async def test_more_than_a_page_needing_attention_shows_the_soonest_and_a_count(conn, settings, world) -> None:
+    for i in range(dashboard.ATTENTION_MOST + 3):
+        event = await create_event(
+            conn,
+            settings,
+            organisation="asti",
+            title={"en": f"No link {i}"},
+            starts_at=soon(48 + i),
+            ends_at=soon(49 + i),
+        )
+        await conn.execute("UPDATE events SET join_url = NULL WHERE slug = $1", event.slug)
+    data = await dashboard.dashboard(conn, world["viewer"])
+    assert len(data["attention"]) == dashboard.ATTENTION_MOST and data["attention_more"] == 3
+    assert [e["title"]["en"] for e in data["attention"]][:2] == ["No link 0", "No link 1"]
+    assert (await dashboard.dashboard(conn, world["caritas_admin"]))["attention"] == []
 
 
 async def test_the_back_office_alone_loads_htmx_from_the_site_and_no_inline_script(app, world, programme) -> None:

@@ -2,16 +2,16 @@
 
 from __future__ import annotations
 
-from datetime import UTC, datetime
 from typing import Annotated, Any, Literal
 
 import asyncpg
 from litestar import Controller, Request, Response, get, post
 from litestar.di import Provide
+from litestar.exceptions import ClientException
 from litestar.params import Parameter, QueryParameter
 from litestar.response import Redirect
 
-from server.backoffice import labels, series, service
+from server.backoffice import dashboard, labels, series, service
 from server.backoffice.service import ROLES, Staff
 from server.backoffice.web import SignInRequired, provide_staff, render, sign_in_redirect, staff_language
 from server.errors import Forbidden, Invalid, NotFound
@@ -30,6 +30,8 @@ Slug = Annotated[str | None, QueryParameter(name="organisation", max_length=63, 
 EventSlug = Annotated[str | None, QueryParameter(name="event", max_length=130, required=False)]
 Next = Annotated[str | None, QueryParameter(name="next", max_length=1000, required=False)]
 PersonId = Annotated[int, Parameter(ge=1, le=2**63 - 1)]
+After = Annotated[str | None, QueryParameter(name="after", max_length=100, required=False)]
+DraftsAfter = Annotated[str | None, QueryParameter(name="drafts_after", max_length=100, required=False)]
 EventPath = Annotated[str, Parameter(max_length=130)]
 Action = Literal["publish", "cancel"]
 
@@ -100,9 +102,21 @@ class BackofficePages(Controller):
     opt = {"html": True}
 
     @get("/")
-    async def dashboard(self, request: Request, staff: Staff, settings: Settings, conn: asyncpg.Connection) -> Response:
-        """The coming events, drafts and what needs attention, for the person's organisations."""
-        data = await service.dashboard(conn, staff.organiser, datetime.now(UTC))
+    async def dashboard(
+        self,
+        request: Request,
+        staff: Staff,
+        settings: Settings,
+        conn: asyncpg.Connection,
+        after: After = None,
+        drafts_after: DraftsAfter = None,
+    ) -> Response:
+        """What needs attention, a page of the coming events and of the drafts, for the person's organisations."""
+        try:
+            cursors = dashboard.parse_cursor(after), dashboard.parse_cursor(drafts_after)
+        except dashboard.BadCursor:
+            raise ClientException("This link to a page of events is not one this service gave out.") from None
+        data = await dashboard.dashboard(conn, staff.organiser, *cursors)
         return render_page(request, settings, "dashboard.html", data, lang=staff_language(request, staff), staff=staff)
 
     @get("/people")

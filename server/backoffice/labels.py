@@ -22,7 +22,7 @@ ROLE_NAMES = {
     "viewer": N_("Viewer: sees the events and registrations"),
 }
 
-# what needs doing about an event (service.attention's codes)
+# what needs doing about an event (the codes queries.DASHBOARD_ATTENTION decides)
 ATTENTION = {
     "no_join_link": N_("Web conference without a join link"),
     "no_venue": N_("Information session without a venue"),

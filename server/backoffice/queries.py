@@ -91,25 +91,64 @@ LIMIT $3
 
 # ---------------------------------------------------------------------------- dashboard
 
-# the coming (not yet ended) and draft events of organisations $1, soonest first, with their fill,
-# pending holds, failed mails, and what needs attention; at most $2
+# the coming (not yet ended) events of organisations $1 with status $2 (published or draft), soonest first,
+# after the cursor ($3 starts_at, $4 id; NULLs: from the first), with their fill; at most $5. The page is
+# cut before its counts are joined, so their cost is that of the page, not of the organisations' events
 # (an event lasts at most 31 days, events_last_at_most_31_days: the bound on starts_at changes no answer and
 # starts the organisation's index there, not at its oldest event, so years of past events are not read)
-DASHBOARD_EVENTS = """
+DASHBOARD_PAGE = """
 SELECT e.id, e.slug, e.kind, e.status, e.title, e.languages, e.starts_at, e.ends_at, e.timezone, e.capacity,
-       e.join_url, e.venue, e.online, o.slug AS organisation_slug, o.name AS organisation_name,
-       c.seats_taken, c.waitlist_length,
-       coalesce(p.pending, 0) AS pending,
-       c.seats_taken - coalesce(p.pending, 0) AS confirmed,
-       (SELECT count(*) FROM outbox x WHERE x.event_id = e.id AND x.status = 'failed') AS failed_mails
-FROM events e
+       o.slug AS organisation_slug, o.name AS organisation_name,
+       c.seats_taken, c.waitlist_length, p.pending, c.seats_taken - p.pending AS confirmed
+FROM (SELECT * FROM events e
+      WHERE e.organisation_id = ANY($1::bigint[]) AND e.status = $2 AND e.ends_at > now()
+        AND e.starts_at > now() - interval '31 days'
+        AND ($3::timestamptz IS NULL OR (e.starts_at, e.id) > ($3, $4::bigint))
+      ORDER BY e.starts_at, e.id
+      LIMIT $5) e
 JOIN organisations o ON o.id = e.organisation_id
 JOIN event_seats c ON c.event_id = e.id
-LEFT JOIN LATERAL (SELECT count(*) AS pending FROM registrations r
-                   WHERE r.event_id = e.id AND r.status = 'pending') p ON true
-WHERE e.organisation_id = ANY($1::bigint[]) AND e.ends_at > now() AND e.status <> 'cancelled'
-  AND e.starts_at > now() - interval '31 days'
+CROSS JOIN LATERAL (SELECT count(*) AS pending FROM registrations r
+                    WHERE r.event_id = e.id AND r.status = 'pending') p
 ORDER BY e.starts_at, e.id
+"""
+
+# how many coming events of organisations $1 with status $2 come after the cursor ($3 starts_at, $4 id),
+# for the drafts' "and n more"
+DASHBOARD_COUNT_AFTER = """
+SELECT count(*) FROM events e
+WHERE e.organisation_id = ANY($1::bigint[]) AND e.status = $2 AND e.ends_at > now()
+  AND e.starts_at > now() - interval '31 days' AND (e.starts_at, e.id) > ($3, $4::bigint)
+"""
+
+# the coming published and draft events of organisations $1 that need attention, soonest first, each with
+# its codes (labels.ATTENTION; this query is where they are decided) and how many need it in all; at most
+# $2. No index holds these conditions, so each coming event costs its row and one index probe each of
+# event_seats and outbox (scalar subqueries, not joins: the planner would otherwise hash all of
+# event_seats, or every pending hold, for a few thousand events); registrations are read only for the
+# events that start within 24 hours
+DASHBOARD_ATTENTION = """
+SELECT a.id, a.slug, a.kind, a.title, a.languages, a.starts_at, a.ends_at, a.timezone, a.attention,
+       count(*) OVER () AS total
+FROM (SELECT e.id, e.slug, e.kind, e.title, e.languages, e.starts_at, e.ends_at, e.timezone,
+             array_remove(ARRAY[
+               CASE WHEN e.kind = 'webconference' AND coalesce(e.join_url, '') = '' THEN 'no_join_link' END,
+               CASE WHEN e.kind = 'info_session' AND coalesce(e.venue, '') = '' AND NOT e.online
+                    THEN 'no_venue' END,
+               CASE WHEN (SELECT true FROM outbox x WHERE x.event_id = e.id AND x.status = 'failed' LIMIT 1)
+                    THEN 'failed_mails' END,
+               CASE WHEN (SELECT c.waitlist_length > 0 AND (e.capacity IS NULL OR c.seats_taken < e.capacity)
+                          FROM event_seats c WHERE c.event_id = e.id)
+                    THEN 'waiting_while_free' END,
+               CASE WHEN e.status = 'published' AND e.starts_at < now() + interval '24 hours'
+                         AND (SELECT true FROM registrations r WHERE r.event_id = e.id AND r.status = 'pending' LIMIT 1)
+                    THEN 'pending_soon' END
+             ], NULL) AS attention
+      FROM events e
+      WHERE e.organisation_id = ANY($1::bigint[]) AND e.status IN ('published', 'draft') AND e.ends_at > now()
+        AND e.starts_at > now() - interval '31 days') a
+WHERE cardinality(a.attention) > 0
+ORDER BY a.starts_at, a.id
 LIMIT $2
 """
 

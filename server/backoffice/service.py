@@ -11,7 +11,6 @@ import base64
 import hashlib
 import hmac
 import secrets
-from datetime import datetime, timedelta
 from typing import Any
 
 import asyncpg
@@ -212,40 +211,6 @@ async def managed_organisation(
         if org["slug"] == slug:
             return org, managed
     raise NotFound(f"No organisation '{slug[:63]}'.")
-
-
-# ---------------------------------------------------------------------------- dashboard
-
-DASHBOARD_MOST = 200
-
-
-def attention(row: asyncpg.Record, now: datetime) -> list[str]:
-    """What needs doing about one event: codes named in labels.ATTENTION."""
-    needs = []
-    if row["kind"] == "webconference" and not row["join_url"]:
-        needs.append("no_join_link")
-    if row["kind"] == "info_session" and not row["venue"] and not row["online"]:
-        needs.append("no_venue")
-    if row["failed_mails"]:
-        needs.append("failed_mails")
-    if row["waitlist_length"] and (row["capacity"] is None or row["seats_taken"] < row["capacity"]):
-        needs.append("waiting_while_free")
-    if row["pending"] and row["status"] == "published" and row["starts_at"] - now < timedelta(hours=24):
-        needs.append("pending_soon")
-    return needs
-
-
-async def dashboard(conn: asyncpg.Connection, who: Organiser, now: datetime) -> dict[str, Any]:
-    """The coming events and drafts of the person's organisations, with their fill and what needs attention."""
-    organisations = await visible_organisations(conn, who)
-    rows = await conn.fetch(q.DASHBOARD_EVENTS, [o["id"] for o in organisations], DASHBOARD_MOST)
-    events = [{**dict(row), "attention": attention(row, now)} for row in rows]
-    return {
-        "organisations": organisations,
-        "coming": [e for e in events if e["status"] == "published"],
-        "drafts": [e for e in events if e["status"] == "draft"],
-        "attention": [e for e in events if e["attention"]],
-    }
 
 
 # ---------------------------------------------------------------------------- people and roles
