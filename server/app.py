@@ -40,6 +40,7 @@ from server.interpretation.controllers import (
 from server.interpretation.mission_pages import InterpretationMissionPages
 from server.interpretation.pages import InterpreterCalendar, InterpreterPages
 from server.interpretation.request_form import InterpretationRequestPages
+from server.interpretation.staff_form import InterpretationMissionForm
 from server.interpretation.staff_pages import InterpretationStaffPages
 from server.notifications.controllers import OrganiserMessageController
 from server.openapi import document_problems
@@ -94,6 +95,7 @@ def route_handlers() -> list:
         InterpretationRequestPages,
         InterpretationStaffPages,
         InterpretationMissionPages,
+        InterpretationMissionForm,
         PublicCommuneRequestController,
         OrganiserCommuneRequestController,
         CommuneRequestPages,

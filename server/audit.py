@@ -60,6 +60,14 @@ ACTIONS = (
     # communes' requests (server/communes)
     "commune_request_outcome",
     "practices_export",
+    # interpretation missions (server/interpretation/trail.py)
+    "mission_created",
+    "mission_offered",
+    "mission_assigned",
+    "mission_moved",
+    "mission_changed",
+    "mission_cancelled",
+    "mission_done",
 )
 
 

@@ -70,6 +70,13 @@ ACTIONS = {
     "commune_request_outcome": N_("Recorded the outcome of a commune's request"),
     "practices_export": N_("Exported the good practices"),
     "interpreter_changed": N_("Changed an interpreter of the pool"),
+    "mission_created": N_("Entered an interpretation request"),
+    "mission_offered": N_("Offered an interpretation mission to interpreters"),
+    "mission_assigned": N_("Assigned an interpreter to a mission"),
+    "mission_moved": N_("Moved an interpretation mission"),
+    "mission_changed": N_("Changed an interpretation mission"),
+    "mission_cancelled": N_("Cancelled an interpretation mission"),
+    "mission_done": N_("Marked an interpretation mission as done"),
 }
 
 

@@ -10,6 +10,7 @@ from server.errors import Conflict, FieldError, Forbidden, Invalid
 from server.events.service import readable_event
 from server.i18n import localise
 from server.interpretation import queries as q
+from server.interpretation import trail
 from server.interpretation.schemas import Field, MissionIn, Place, Requester, known_languages, language_name
 from server.interpretation.service import insert_mission
 from server.organisers.schemas import Organiser
@@ -128,6 +129,9 @@ async def ask_for_event(
             async with conn.transaction():
                 mission_id, _ = await insert_mission(
                     conn, event["organisation_id"], data, settings, event_id=event["id"]
+                )
+                await trail.record(
+                    conn, organiser, "mission_created", mission_id, event["organisation_id"], event_id=event["id"]
                 )
         except asyncpg.UniqueViolationError:
             raise AskedAlready(

@@ -79,6 +79,7 @@ class InterpretationMissionPages(Controller):
             "filters": {"status": status or "", "from": first.isoformat()},
             "statuses": STATUSES,
             "interp": translated(lang),
+            "may_create": staff.organiser.is_admin or any(map(staff.organiser.can_write, staff.organiser.roles)),
         }
         return render_page(request, settings, "bo_interpretation_missions.html", context, lang=lang, staff=staff)
 

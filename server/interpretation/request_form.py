@@ -100,6 +100,7 @@ API_FIELDS = {
     "requester.contact": "contact",
     "requester.email": "email",
     "requester.phone": "phone",
+    "requester.language": "language",
 }
 MODES = {"on_site": N_("On site"), "phone": N_("By phone"), "video": N_("By video")}
 FIELD_NAMES = {
@@ -193,6 +194,46 @@ def _form_field(api_field: str) -> str:
     return API_FIELDS.get(api_field, api_field if api_field in FIELDS else "form")
 
 
+# what the service may refuse a request with; refused_fields() places each on the form
+REFUSALS = (msgspec.ValidationError, Refused, DomainError)
+
+
+def refused_fields(exc: Exception) -> dict[str, str]:
+    """The form's fields a refusal names (an unnamed one under `form`); a server error is raised again."""
+    if isinstance(exc, msgspec.ValidationError):
+        return {_form_field(str(exc).rpartition("at `")[2].rstrip("`")): "x"}
+    if isinstance(exc, Refused):
+        return {_form_field(exc.field): "x"}
+    if not isinstance(exc, DomainError) or exc.status >= 500:
+        raise exc
+    return {_form_field(error.field): "x" for error in exc.errors or []} or {"form": exc.detail}
+
+
+def error_sentences(errors: dict[str, str], lang: str, sentences: dict[str, str] | None = None) -> dict[str, str]:
+    """One sentence in `lang` per field refused (`sentences` first, then the public form's)."""
+    known = {**ERRORS, **(sentences or {})}
+    return {name: (gettext(lang, known[name]) if name in known else message) for name, message in errors.items()}
+
+
+async def choices(conn: asyncpg.Connection, lang: str) -> dict[str, Any]:
+    """The options of the form's lists in `lang`, sorted as a reader of it expects."""
+    languages = sorted(
+        ((code, language_name(code, lang)) for code in FORM_LANGUAGES), key=lambda item: collation_key(item[1])
+    )
+    communes = sorted(
+        ((r["name"], r["name"]) for r in await conn.fetch(q.ALL_COMMUNES)), key=lambda item: collation_key(item[0])
+    )
+    return {
+        "durations": [(str(m), f"{m // 60} h {m % 60:02d}" if m >= 60 else f"{m} min") for m in DURATIONS],
+        "modes": [(k, gettext(lang, v)) for k, v in MODES.items()],
+        "communes": communes,
+        "spoken_languages": languages,
+        "fields": [(k, gettext(lang, v)) for k, v in FIELD_NAMES.items()],
+        "types": [(k, gettext(lang, v)) for k, v in TYPES.items()],
+        "urgencies": [(k, gettext(lang, v)) for k, v in URGENCIES.items()],
+    }
+
+
 class InterpretationRequestPages(Controller):
     """The form, and what it says once sent."""
 
@@ -223,24 +264,15 @@ class InterpretationRequestPages(Controller):
             try:
                 data = checked(msgspec.convert(body, RequestIn), RequestIn)
                 await public.request(conn, data, settings, client_address(request, settings))
-            except msgspec.ValidationError as exc:
-                errors[_form_field(str(exc).rpartition("at `")[2].rstrip("`"))] = "x"
-            except Refused as exc:
-                errors[_form_field(exc.field)] = "x"
-            except DomainError as exc:
-                if exc.status >= 500:
-                    raise
-                for error in exc.errors or []:
-                    errors[_form_field(error.field)] = "x"
-                if not exc.errors:
-                    errors["form"] = exc.detail
-                if exc.status == 429:
+            except REFUSALS as exc:
+                errors.update(refused_fields(exc))
+                if isinstance(exc, DomainError) and exc.status == 429:
                     return await self._page(
                         request, conn, settings, lang, values=values, errors=errors, status_code=429
                     )
             else:
                 return Redirect(path=f"/interpretation/request?sent=1&lang={lang}", status_code=303)
-        shown = {name: (gettext(lang, ERRORS[name]) if name in ERRORS else message) for name, message in errors.items()}
+        shown = error_sentences(errors, lang)
         return await self._page(request, conn, settings, lang, values=values, errors=shown, status_code=422)
 
     async def _page(
@@ -256,25 +288,13 @@ class InterpretationRequestPages(Controller):
         status_code: int = 200,
     ) -> Response[str]:
         form_token, cookies = csrf.issue(request, settings)
-        languages = sorted(
-            ((code, language_name(code, lang)) for code in FORM_LANGUAGES), key=lambda item: collation_key(item[1])
-        )
-        communes = sorted(
-            ((r["name"], r["name"]) for r in await conn.fetch(q.ALL_COMMUNES)), key=lambda item: collation_key(item[0])
-        )
         context = {
             "sent": sent,
             "values": values or {"urgency": "normal", "duration": "60"},
             "errors": errors or {},
             "labels": {name: gettext(lang, label) for name, label in LABELS.items()},
             "csrf_token": form_token,
-            "durations": [(str(m), f"{m // 60} h {m % 60:02d}" if m >= 60 else f"{m} min") for m in DURATIONS],
-            "modes": [(k, gettext(lang, v)) for k, v in MODES.items()],
-            "communes": communes,
-            "languages": languages,
-            "fields": [(k, gettext(lang, v)) for k, v in FIELD_NAMES.items()],
-            "types": [(k, gettext(lang, v)) for k, v in TYPES.items()],
-            "urgencies": [(k, gettext(lang, v)) for k, v in URGENCIES.items()],
+            **await choices(conn, lang),
         }
         return render(
             request,

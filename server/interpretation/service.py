@@ -13,6 +13,7 @@ from msgspec import UNSET
 from server.convention_domains import tag_mission
 from server.errors import Conflict, FieldError, Invalid, NotFound
 from server.interpretation import queries as q
+from server.interpretation import trail
 from server.interpretation.deadlines import answer_by
 from server.interpretation.links import interpreter_url, new_link
 from server.interpretation.notices import remind, tell
@@ -231,6 +232,7 @@ async def create_mission(
     async with conn.transaction():
         organisation_id = await _organisation_id(conn, organiser, data.organisation or AGENCY, write=True)
         mission_id, _ = await insert_mission(conn, organisation_id, data, settings)
+        await trail.record(conn, organiser, "mission_created", mission_id, organisation_id)
         if data.domain is not None:
             await tag_mission(conn, organisation_id, mission_id, data.domain)
         return mission_out(await conn.fetchrow(q.MISSION, mission_id))
@@ -353,6 +355,7 @@ async def update_mission(
         if data.domain is not UNSET:
             await tag_mission(conn, row["organisation_id"], mission_id, data.domain)
         await _tell_changes(conn, row, status, interpreter_id, moved)
+        await trail.record_change(conn, organiser, row, data, status, interpreter_id, moved)
         return mission_out(await conn.fetchrow(q.MISSION, mission_id))
 
 
@@ -405,6 +408,7 @@ async def offer(
             await _check_speaks(conn, interpreter_id, row, f"interpreters[{n}]")
         offers = await conn.fetch(q.INSERT_OFFERS, mission_id, data.interpreters, row["organisation_id"], deadline)
         await conn.execute(q.MARK_OFFERED, mission_id)
+        await trail.record_offers(conn, organiser, row, offers)
         for made in offers:
             await tell(
                 conn, "interpretation_offered", mission_id, interpreter=made["interpreter"], answer_by=made["answer_by"]
