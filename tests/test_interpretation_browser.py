@@ -1,6 +1,6 @@
 """The interpreter's private page in a real browser on a phone (issue 24): Debian's Chromium through
 Playwright against the real service at 360 px; the offer and the missions, accepting by the page's
-plain form, no axe-core violation."""
+plain form, no axe-core violation; staff offer a mission and type a request on a phone."""
 
 from __future__ import annotations
 
@@ -138,5 +138,22 @@ async def test_staff_offer_a_mission_on_a_phone(browser, service) -> None:  # no
     problems["list"] = await axe_violations(page)
     await page.goto(f"{service.base}/organiser/interpretation/interpreters")
     problems["pool"] = await axe_violations(page)
+    # a request phoned in, typed by hand: the new mission's page
+    await page.goto(f"{service.base}/organiser/interpretation/")
+    async with page.expect_navigation():
+        await page.get_by_role("link", name="Nouvelle demande").tap()
+    problems["new"] = await axe_violations(page)
+    await page.fill("#f-date", monday(3).isoformat())
+    await page.fill("#f-start", "09:30")
+    await page.select_option("#f-commune", "Differdange")
+    await page.select_option("#f-from_language", "ti")
+    await page.select_option("#f-to_language", "fr")
+    await page.fill("#f-organisation", "Office social de Differdange")
+    await page.fill("#f-contact", "Claire Hoffmann")
+    await page.fill("#f-email", "claire.hoffmann@example.lu")
+    async with page.expect_navigation():
+        await page.get_by_role("button", name="Enregistrer la demande").tap()
+    assert "/organiser/interpretation/missions/" in page.url and page.url.endswith("?done=created")
+    assert "Office social de Differdange" in await page.inner_text("main")
     await context.close()
     assert problems == {name: [] for name in problems}, problems
