@@ -233,3 +233,32 @@ async def test_the_requester_of_a_typed_request_gets_the_confirmation_with_its_l
         link = re.search(r"https://zesummen\.test(/api/interpretation-requests/\S+)", body).group(1)
         followed = await http.get(link, headers={"Accept": "application/json"})
         assert followed.status_code == 200 and followed.json()["status"] == "requested"
+
+
+async def test_any_bad_field_is_refused_next_to_it_never_a_500(app, conn, world) -> None:
+    bad = {
+        "date": "2026-13-45",
+        "start": "25:00",
+        "duration": "abc",
+        "mode": "teleport",
+        "commune": "Atlantis",
+        "from_language": "xx",
+        "to_language": "\x00",
+        "field": "astrology",
+        "initials": "ABCDEFGHIJ",
+        "urgency": "yesterday",
+        "notes": "n" * 5000,
+        "organisation": "\x07",
+        "type": "embassy",
+        "contact": "c" * 500,
+        "email": "nope",
+        "phone": "call me",
+        "language": "xx",
+    }
+    async with signed_in(app, world["organiser"], "lb") as http:
+        page = await http.get(NEW)
+        for name, value in bad.items():
+            refused = await http.post(NEW, data=staff_fields(page, **{name: value}))
+            assert refused.status_code == 422, (name, refused.status_code)
+            assert f'id="f-{"date" if name == "start" else name}-error"' in refused.text, name
+    assert await conn.fetchval("SELECT count(*) FROM interpretation_missions") == 0
