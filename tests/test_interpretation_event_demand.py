@@ -123,6 +123,11 @@ async def test_staff_see_the_wishes_and_ask_for_an_interpreter_in_english(app, c
         mission_id,
     )
     assert await conn.fetchval("SELECT count(*) FROM interpretation_missions WHERE event_id = $1", event["id"]) == 1
+    # audited once under the event (the refused second post left no row)
+    audit = await conn.fetch("SELECT actor_email, event_id, detail FROM audit_log WHERE action = 'mission_created'")
+    assert [(a["actor_email"], a["event_id"], a["detail"]) for a in audit] == [
+        (world["organiser"].email, event["id"], {"mission": mission_id})
+    ]
 
 
 async def test_the_wishes_in_french_with_the_plural_and_the_refusals(app, conn, world, evening) -> None:
