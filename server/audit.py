@@ -60,7 +60,8 @@ ACTIONS = (
     # communes' requests (server/communes)
     "commune_request_outcome",
     "practices_export",
-    # interpretation missions (server/interpretation/trail.py)
+    # interpretation: the pool, the missions (server/interpretation/trail.py)
+    "interpreter_added",
     "mission_created",
     "mission_offered",
     "mission_assigned",

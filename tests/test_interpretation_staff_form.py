@@ -143,7 +143,7 @@ async def test_staff_of_several_organisations_choose_the_pool(app, conn, world) 
     )
 
 
-async def test_staff_writes_to_missions_are_audited(app, client, conn, world) -> None:
+async def test_staff_writes_to_missions_and_the_pool_are_audited(app, client, conn, world) -> None:
     token = world["organiser_token"]
     ana = (await client.post("/api/organiser/interpreters", headers=auth(token), json=interpreter_body())).json()
     made = await client.post(MISSIONS, headers=auth(token), json=mission_body(at(monday(), 10)))
@@ -204,10 +204,12 @@ async def test_staff_writes_to_missions_are_audited(app, client, conn, world) ->
             {"mission": mission_id, "fields": ["status"], "status": "cancelled", "interpreter": None, "moved": False},
         ),
     ]
+    added = await conn.fetchrow("SELECT actor_email, detail FROM audit_log WHERE action = 'interpreter_added'")
+    assert (added["actor_email"], added["detail"]) == (world["organiser"].email, {"interpreter": ana["id"]})
     # the audit page names them in the reader's language
     async with signed_in(app, world["admin"], "pt") as http:
         words = text_of(await http.get("/organiser/audit", params={"organisation": "asti"}))
-    for action in ("mission_created", "mission_offered", "mission_assigned", "mission_moved", "mission_cancelled"):
+    for action in ("interpreter_added", "mission_created", "mission_offered", "mission_assigned", "mission_moved"):
         assert gettext("pt", ACTIONS[action]) in words
     assert "Registou um pedido de interpretação" in words and "Cancelou uma missão de interpretação" in words
 

@@ -69,6 +69,7 @@ ACTIONS = {
     "reviewer_set": N_("Changed who reviews subsidy requests"),
     "commune_request_outcome": N_("Recorded the outcome of a commune's request"),
     "practices_export": N_("Exported the good practices"),
+    "interpreter_added": N_("Added an interpreter to the pool"),
     "interpreter_changed": N_("Changed an interpreter of the pool"),
     "mission_created": N_("Entered an interpretation request"),
     "mission_offered": N_("Offered an interpretation mission to interpreters"),

@@ -102,6 +102,7 @@ async def create_interpreter(
             [s.ends for s in data.availability],
         )
         await conn.execute(q.INSERT_ABSENCES, interpreter_id, [d[0] for d in days], [d[1] for d in days])
+        await trail.record_added(conn, organiser, organisation_id, interpreter_id)
         row = await conn.fetchrow(q.INTERPRETERS, True, [], interpreter_id)
     return msgspec.convert({**dict(row), "link": interpreter_url(settings.base_url, token)}, InterpreterCreated)
 

@@ -1,4 +1,5 @@
-"""The audit rows of staff's writes to interpretation missions, written in the transaction of the change."""
+"""The audit rows of staff's writes to the interpretation service (its missions, an interpreter added to a pool),
+written in the transaction of the change."""
 
 from __future__ import annotations
 
@@ -80,4 +81,13 @@ async def record_offers(
         mission["organisation_id"],
         event_id=mission["event_id"],
         to=[made["interpreter"] for made in offers],
+    )
+
+
+async def record_added(
+    conn: asyncpg.Connection, organiser: Organiser, organisation_id: int, interpreter_id: int
+) -> None:
+    """The audit row of an interpreter added to an organisation's pool (changes are audited by pool.py)."""
+    await audit.record(
+        conn, organiser, "interpreter_added", organisation_id=organisation_id, detail={"interpreter": interpreter_id}
     )
