@@ -123,11 +123,28 @@ WHERE e.organisation_id = ANY($1::bigint[]) AND e.status = $2 AND e.ends_at > no
 
 # the coming published and draft events of organisations $1 that need attention, soonest first, each with
 # its codes (labels.ATTENTION; this query is where they are decided) and how many need it in all; at most
-# $2. No index holds these conditions, so each coming event costs its row and one index probe each of
-# event_seats and outbox (scalar subqueries, not joins: the planner would otherwise hash all of
-# event_seats, or every pending hold, for a few thousand events); registrations are read only for the
-# events that start within 24 hours
+# $2. The candidates come from indexes that hold only the events meeting a condition (migration 0040), so
+# the work follows the events with a problem, not the coming ones: no link, no venue and failed mails from
+# partial indexes, a waiting list while seats are free from event_seats' flag, pending holds from the
+# published events that run within the next 24 hours; the codes are then decided for the candidates alone
 DASHBOARD_ATTENTION = """
+WITH candidates AS (
+    SELECT e.id FROM events e
+    WHERE e.organisation_id = ANY($1::bigint[]) AND e.kind = 'webconference' AND coalesce(e.join_url, '') = ''
+      AND e.status IN ('published', 'draft') AND e.ends_at > now()
+    UNION
+    SELECT e.id FROM events e
+    WHERE e.organisation_id = ANY($1::bigint[]) AND e.kind = 'info_session' AND coalesce(e.venue, '') = ''
+      AND NOT e.online AND e.status IN ('published', 'draft') AND e.ends_at > now()
+    UNION
+    SELECT x.event_id FROM outbox x WHERE x.status = 'failed'
+    UNION
+    SELECT c.event_id FROM event_seats c WHERE c.waiting_while_free
+    UNION
+    SELECT e.id FROM events e
+    WHERE e.organisation_id = ANY($1::bigint[]) AND e.status = 'published' AND e.ends_at > now()
+      AND e.starts_at > now() - interval '31 days' AND e.starts_at < now() + interval '24 hours'
+)
 SELECT a.id, a.slug, a.kind, a.title, a.languages, a.starts_at, a.ends_at, a.timezone, a.attention,
        count(*) OVER () AS total
 FROM (SELECT e.id, e.slug, e.kind, e.title, e.languages, e.starts_at, e.ends_at, e.timezone,
@@ -137,14 +154,14 @@ FROM (SELECT e.id, e.slug, e.kind, e.title, e.languages, e.starts_at, e.ends_at,
                     THEN 'no_venue' END,
                CASE WHEN (SELECT true FROM outbox x WHERE x.event_id = e.id AND x.status = 'failed' LIMIT 1)
                     THEN 'failed_mails' END,
-               CASE WHEN (SELECT c.waitlist_length > 0 AND (e.capacity IS NULL OR c.seats_taken < e.capacity)
-                          FROM event_seats c WHERE c.event_id = e.id)
+               CASE WHEN (SELECT c.waiting_while_free FROM event_seats c WHERE c.event_id = e.id)
                     THEN 'waiting_while_free' END,
                CASE WHEN e.status = 'published' AND e.starts_at < now() + interval '24 hours'
                          AND (SELECT true FROM registrations r WHERE r.event_id = e.id AND r.status = 'pending' LIMIT 1)
                     THEN 'pending_soon' END
              ], NULL) AS attention
-      FROM events e
+      FROM candidates k
+      JOIN events e ON e.id = k.id
       WHERE e.organisation_id = ANY($1::bigint[]) AND e.status IN ('published', 'draft') AND e.ends_at > now()
         AND e.starts_at > now() - interval '31 days') a
 WHERE cardinality(a.attention) > 0

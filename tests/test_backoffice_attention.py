@@ -1,0 +1,137 @@
+"""What needs attention on the back-office dashboard (issue 22), found from the indexes of migration 0040:
+each code appears when its condition holds and goes when it is fixed, the capacity's copy included."""
+
+from __future__ import annotations
+
+from datetime import UTC, datetime, timedelta
+
+import pytest
+
+from server.backoffice import dashboard
+from server.events.schemas import EventPatch
+from server.events.service import update_event
+from tests.factories import ADMIN, create_event, create_organiser, insert_registration
+
+
+def soon(hours: float) -> str:
+    return (datetime.now(UTC) + timedelta(hours=hours)).replace(microsecond=0).isoformat()
+
+
+@pytest.fixture
+async def staff(conn):
+    """An organiser of ASTI."""
+    person, _ = await create_organiser(conn, {"asti": "organiser"})
+    return person
+
+
+async def needs(conn, person) -> dict[str, list[str]]:
+    """The dashboard's attention list as slug → codes."""
+    return {e["slug"]: e["attention"] for e in (await dashboard.dashboard(conn, person))["attention"]}
+
+
+async def test_a_link_or_a_venue_added_takes_the_event_off_the_list(conn, settings, staff) -> None:
+    conference = await create_event(conn, settings, organisation="asti", publish=False)
+    session = await create_event(conn, settings, organisation="asti")
+    await conn.execute("UPDATE events SET join_url = '' WHERE slug = $1", conference.slug)
+    await conn.execute(
+        "UPDATE events SET kind = 'info_session', join_url = NULL, platform = NULL, venue = NULL, online = false "
+        "WHERE slug = $1",
+        session.slug,
+    )
+    assert await needs(conn, staff) == {conference.slug: ["no_join_link"], session.slug: ["no_venue"]}
+    await conn.execute("UPDATE events SET join_url = 'https://meet.example.org/a' WHERE slug = $1", conference.slug)
+    await conn.execute("UPDATE events SET venue = 'Maison de quartier' WHERE slug = $1", session.slug)
+    assert await needs(conn, staff) == {}
+    await conn.execute("UPDATE events SET venue = NULL, online = true WHERE slug = $1", session.slug)
+    assert await needs(conn, staff) == {}
+
+
+async def test_failed_mails_show_until_none_is_left_failed(conn, settings, staff) -> None:
+    event = await create_event(conn, settings, organisation="asti")
+    failed = (
+        "INSERT INTO outbox (kind, event_id, recipient, status, last_error) "
+        "SELECT 'reminder', id, 'x@example.org', $2, '550 no such user' FROM events WHERE slug = $1 RETURNING id"
+    )
+    first = await conn.fetchval(failed, event.slug, "failed")
+    second = await conn.fetchval(failed, event.slug, "failed")
+    await conn.fetchval(failed, event.slug, "sent")
+    assert await needs(conn, staff) == {event.slug: ["failed_mails"]}
+    await conn.execute("UPDATE outbox SET status = 'sent', last_error = NULL WHERE id = $1", first)
+    assert await needs(conn, staff) == {event.slug: ["failed_mails"]}
+    await conn.execute("DELETE FROM outbox WHERE id = $1", second)
+    assert await needs(conn, staff) == {}
+
+
+async def test_a_waiting_list_while_seats_are_free_follows_the_counters(conn, settings, staff) -> None:
+    event = await create_event(conn, settings, organisation="asti", capacity=2)
+    confirmed, _ = await insert_registration(conn, settings, event.slug, status="confirmed")
+    await insert_registration(conn, settings, event.slug, status="confirmed")
+    waiting, _ = await insert_registration(conn, settings, event.slug, status="waitlisted")
+    assert await needs(conn, staff) == {}  # full: the waiting list waits for a seat
+    await conn.execute("UPDATE registrations SET status = 'cancelled' WHERE id = $1", confirmed["id"])
+    assert await needs(conn, staff) == {event.slug: ["waiting_while_free"]}
+    await conn.execute("UPDATE registrations SET status = 'confirmed' WHERE id = $1", waiting["id"])
+    assert await needs(conn, staff) == {}
+    unlimited = await create_event(conn, settings, organisation="asti", capacity=None)
+    await insert_registration(conn, settings, unlimited.slug, status="waitlisted")
+    assert await needs(conn, staff) == {unlimited.slug: ["waiting_while_free"]}
+
+
+async def test_a_changed_capacity_reaches_the_attention_list(conn, settings, staff) -> None:
+    event = await create_event(conn, settings, organisation="asti", capacity=2)
+    for status in ("confirmed", "confirmed", "waitlisted", "waitlisted"):
+        await insert_registration(conn, settings, event.slug, status=status)
+    assert await needs(conn, staff) == {}
+    # raised by hand (no one promoted): two seats free, two people waiting
+    await conn.execute("UPDATE events SET capacity = 4 WHERE slug = $1", event.slug)
+    assert await needs(conn, staff) == {event.slug: ["waiting_while_free"]}
+    await conn.execute("UPDATE events SET capacity = 2 WHERE slug = $1", event.slug)
+    assert await needs(conn, staff) == {}
+    await conn.execute("UPDATE events SET capacity = NULL WHERE slug = $1", event.slug)
+    assert await needs(conn, staff) == {event.slug: ["waiting_while_free"]}
+    await conn.execute("UPDATE events SET capacity = 1 WHERE slug = $1", event.slug)
+    assert await needs(conn, staff) == {}
+    # raised in the editor: the oldest waiting people are seated in the same transaction
+    await update_event(conn, ADMIN, event.slug, EventPatch(capacity=3), settings)
+    assert await needs(conn, staff) == {}
+    counters = await conn.fetchrow(
+        "SELECT s.seats_offered, s.seats_taken, s.waitlist_length "
+        "FROM event_seats s JOIN events e ON e.id = s.event_id WHERE e.slug = $1",
+        event.slug,
+    )
+    assert tuple(counters) == (3, 3, 1)
+    copy = await create_event(conn, settings, organisation="asti", capacity=7, publish=False)
+    assert (
+        await conn.fetchval(
+            "SELECT s.seats_offered FROM event_seats s JOIN events e ON e.id = s.event_id WHERE e.slug = $1", copy.slug
+        )
+        == 7
+    )
+
+
+async def test_pending_holds_need_attention_only_within_24_hours(conn, settings, staff) -> None:
+    tomorrow = await create_event(conn, settings, organisation="asti", starts_at=soon(5), ends_at=soon(6))
+    later = await create_event(conn, settings, organisation="asti", starts_at=soon(30), ends_at=soon(31))
+    running = await create_event(conn, settings, organisation="asti", starts_at=soon(-50), ends_at=soon(2))
+    draft = await create_event(conn, settings, organisation="asti", starts_at=soon(5), ends_at=soon(6), publish=False)
+    holds = {}
+    for event in (tomorrow, later, running, draft):
+        holds[event.slug], _ = await insert_registration(conn, settings, event.slug, status="pending")
+    assert await needs(conn, staff) == {tomorrow.slug: ["pending_soon"], running.slug: ["pending_soon"]}
+    await conn.execute("UPDATE registrations SET status = 'confirmed' WHERE id = $1", holds[tomorrow.slug]["id"])
+    await conn.execute("UPDATE registrations SET status = 'expired' WHERE id = $1", holds[running.slug]["id"])
+    assert await needs(conn, staff) == {}
+
+
+async def test_other_organisations_and_ended_events_are_left_out(conn, settings, staff) -> None:
+    other = await create_event(conn, settings, organisation="caritas")
+    ended = await create_event(conn, settings, organisation="asti", starts_at=soon(-3), ends_at=soon(-2))
+    await conn.execute("UPDATE events SET join_url = NULL WHERE slug = ANY($1)", [other.slug, ended.slug])
+    await conn.execute(
+        "INSERT INTO outbox (kind, event_id, recipient, status) "
+        "SELECT 'reminder', id, 'x@example.org', 'failed' FROM events WHERE slug = ANY($1)",
+        [other.slug, ended.slug],
+    )
+    assert await needs(conn, staff) == {}
+    caritas, _ = await create_organiser(conn, {"caritas": "viewer"})
+    assert await needs(conn, caritas) == {other.slug: ["no_join_link", "failed_mails"]}
