@@ -3,6 +3,7 @@ each code appears when its condition holds and goes when it is fixed, the capaci
 
 from __future__ import annotations
 
+import re
 from datetime import UTC, datetime, timedelta
 
 import pytest
@@ -10,7 +11,10 @@ import pytest
 from server.backoffice import dashboard
 from server.events.schemas import EventPatch
 from server.events.service import update_event
+from tests.apps import app_on
 from tests.factories import ADMIN, create_event, create_organiser, insert_registration
+from tests.test_backoffice_signin import browser, sign_in, with_password
+from tests.test_pages import text_of
 
 
 def soon(hours: float) -> str:
@@ -22,6 +26,11 @@ async def staff(conn):
     """An organiser of ASTI."""
     person, _ = await create_organiser(conn, {"asti": "organiser"})
     return person
+
+
+def attention_of(page) -> str:
+    """The text of a dashboard page's attention section."""
+    return text_of(page).split("Needs attention", 1)[1].split("Coming events", 1)[0]
 
 
 async def needs(conn, person) -> dict[str, list[str]]:
@@ -135,3 +144,34 @@ async def test_other_organisations_and_ended_events_are_left_out(conn, settings,
     assert await needs(conn, staff) == {}
     caritas, _ = await create_organiser(conn, {"caritas": "viewer"})
     assert await needs(conn, caritas) == {other.slug: ["no_join_link", "failed_mails"]}
+
+
+async def test_the_attention_list_pages_on_past_its_first_events(conn, settings, staff) -> None:
+    count = dashboard.ATTENTION_MOST + 3
+    for i in range(count):
+        event = await create_event(
+            conn,
+            settings,
+            organisation="asti",
+            title={"en": f"No link {i:02}"},
+            starts_at=soon(48 + i),
+            ends_at=soon(49 + i),
+        )
+        await conn.execute("UPDATE events SET join_url = NULL WHERE slug = $1", event.slug)
+    first = await dashboard.dashboard(conn, staff)
+    last = first["attention"][-1]
+    assert (len(first["attention"]), first["attention_more"]) == (dashboard.ATTENTION_MOST, 3)
+    second = await dashboard.dashboard(conn, staff, attention_after=(last["starts_at"], last["id"]))
+    assert [e["title"]["en"] for e in second["attention"]] == [f"No link {i:02}" for i in range(25, count)]
+    assert (second["attention_more"], second["more_attention_href"]) == (0, None)
+    await with_password(conn, staff.email)
+    async with browser(app_on(settings, conn)) as http:
+        assert (await sign_in(http, staff.email, lang="en")).status_code == 303
+        page = await http.get("/organiser/")
+        assert "No link 24" in attention_of(page) and "No link 25" not in attention_of(page)
+        more = re.search(r'<a href="([^"]+)">and 3 more', page.text).group(1).replace("&amp;", "&")
+        assert "attention_after=" in more
+        rest = attention_of(await http.get(more))
+        assert "No link 25" in rest and "No link 27" in rest and "No link 24" not in rest and "more" not in rest
+        bad = await http.get("/organiser/", params={"attention_after": "2026-12-01T10:00:00,1"})
+        assert bad.status_code == 400

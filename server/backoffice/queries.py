@@ -122,11 +122,12 @@ WHERE e.organisation_id = ANY($1::bigint[]) AND e.status = $2 AND e.ends_at > no
 """
 
 # the coming published and draft events of organisations $1 that need attention, soonest first, each with
-# its codes (labels.ATTENTION; this query is where they are decided) and how many need it in all; at most
-# $2. The candidates come from indexes that hold only the events meeting a condition (migration 0040), so
-# the work follows the events with a problem, not the coming ones: no link, no venue and failed mails from
-# partial indexes, a waiting list while seats are free from event_seats' flag, pending holds from the
-# published events that run within the next 24 hours; the codes are then decided for the candidates alone
+# its codes (labels.ATTENTION; this query is where they are decided) and how many need it in all after the
+# cursor ($3 starts_at, $4 id) if any; at most $2. The candidates come from indexes that hold only the
+# events meeting a condition (migration 0040), so the work follows the events with a problem, not the
+# coming ones: no link, no venue and failed mails from partial indexes, a waiting list while seats are
+# free from event_seats' flag, pending holds from the published events that run within the next 24
+# hours; the codes are then decided for the candidates alone
 DASHBOARD_ATTENTION = """
 WITH candidates AS (
     SELECT e.id FROM events e
@@ -163,7 +164,8 @@ FROM (SELECT e.id, e.slug, e.kind, e.title, e.languages, e.starts_at, e.ends_at,
       FROM candidates k
       JOIN events e ON e.id = k.id
       WHERE e.organisation_id = ANY($1::bigint[]) AND e.status IN ('published', 'draft') AND e.ends_at > now()
-        AND e.starts_at > now() - interval '31 days') a
+        AND e.starts_at > now() - interval '31 days'
+        AND ($3::timestamptz IS NULL OR (e.starts_at, e.id) > ($3, $4::bigint))) a
 WHERE cardinality(a.attention) > 0
 ORDER BY a.starts_at, a.id
 LIMIT $2
