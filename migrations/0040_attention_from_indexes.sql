@@ -1,4 +1,4 @@
--- What needs attention on the back-office dashboard, found from indexes (issue 22).
+-- What needs attention on the back-office dashboard, found from indexes, and its pages (issue 22).
 --
 -- The dashboard's attention query (server/backoffice/queries.py, DASHBOARD_ATTENTION) read every
 -- coming event of the person's organisations and probed event_seats and outbox for each: ASTI has
@@ -50,3 +50,10 @@ CREATE INDEX events_without_venue_idx ON events (organisation_id, ends_at)
 
 -- the mails that failed for good, by event (a few among the millions sent)
 CREATE INDEX outbox_failed_idx ON outbox (event_id) WHERE status = 'failed';
+
+-- The dashboard's pages of coming events and drafts (DASHBOARD_PAGE, DASHBOARD_COUNT_AFTER), by
+-- organisation and status in order of time: the organisation's index holds every status, and the
+-- page of 11 drafts read ASTI's 2,806 events of the window to keep 239 drafts (4 ms on the big
+-- database, the count after it 3 ms). Not partial: the status is a parameter of those statements,
+-- and a generic plan cannot use an index whose predicate names a value.
+CREATE INDEX events_dashboard_idx ON events (organisation_id, status, starts_at, id) INCLUDE (ends_at);
