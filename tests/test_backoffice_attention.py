@@ -175,3 +175,24 @@ async def test_the_attention_list_pages_on_past_its_first_events(conn, settings,
         assert "No link 25" in rest and "No link 27" in rest and "No link 24" not in rest and "more" not in rest
         bad = await http.get("/organiser/", params={"attention_after": "2026-12-01T10:00:00,1"})
         assert bad.status_code == 400
+
+
+async def test_the_pages_of_several_organisations_merge_in_order_of_time(conn, settings) -> None:
+    person, _ = await create_organiser(conn, {"asti": "viewer", "caritas": "organiser"})
+    made = []
+    for i in range(dashboard.COMING_PAGE + 5):
+        organisation = "asti" if i % 3 else "caritas"
+        event = await create_event(
+            conn, settings, organisation=organisation, starts_at=soon(30 + 2 * i), ends_at=soon(31 + 2 * i)
+        )
+        made.append(event.slug)
+    drafts = [
+        (await create_event(conn, settings, organisation=o, publish=False, starts_at=soon(h), ends_at=soon(h + 1))).slug
+        for o, h in (("caritas", 40), ("asti", 41), ("caritas", 42))
+    ]
+    first = await dashboard.dashboard(conn, person)
+    assert [e["slug"] for e in first["coming"]] == made[: dashboard.COMING_PAGE]
+    assert [e["slug"] for e in first["drafts"]] == drafts
+    after = (first["coming"][-1]["starts_at"], first["coming"][-1]["id"])
+    second = await dashboard.dashboard(conn, person, after=after)
+    assert [e["slug"] for e in second["coming"]] == made[dashboard.COMING_PAGE :]
