@@ -196,3 +196,15 @@ async def test_the_pages_of_several_organisations_merge_in_order_of_time(conn, s
     after = (first["coming"][-1]["starts_at"], first["coming"][-1]["id"])
     second = await dashboard.dashboard(conn, person, after=after)
     assert [e["slug"] for e in second["coming"]] == made[dashboard.COMING_PAGE :]
+
+
+async def test_registrations_that_leave_the_flag_as_it_was_update_the_counters_in_place(conn, settings) -> None:
+    # only the flag is indexed (migration 0040): filling an event and its waiting list stays HOT
+    event = await create_event(conn, settings, organisation="asti", capacity=2)
+    counts = "SELECT n_tup_upd, n_tup_hot_upd FROM pg_stat_xact_user_tables WHERE relname = 'event_seats'"
+    before = await conn.fetchrow(counts)
+    for status in ("pending", "confirmed", "waitlisted", "waitlisted"):
+        await insert_registration(conn, settings, event.slug, status=status)
+    after = await conn.fetchrow(counts)
+    updates, hot = (after[0] - before[0], after[1] - before[1])
+    assert (updates, hot) == (4, 4)
