@@ -156,8 +156,10 @@ INTERPRETER_MISSION = "SELECT id, status, starts_at FROM interpretation_missions
 # from interpreter_months (0041, kept by a trigger) rather than counted, so the interpreters who speak the
 # pair and cover the place are put in order first (the subquery, kept apart by its ORDER BY) and the
 # probes of their hours, days off and missions run in that order until 50 pass, not for all of them
-# (make soak, bench/bench_interpretation.py). The probes are scalar subqueries so that PostgreSQL keeps
-# them per candidate rather than joining whole tables. A held mission lasts at most 12 hours, so one that
+# (make soak, bench/bench_interpretation.py). Those off that day are listed once, with the mission (a
+# probe per candidate read the whole small table each time: PostgreSQL does not use its index for it).
+# The other probes are scalar subqueries so that PostgreSQL keeps them per candidate rather than joining
+# whole tables. A held mission lasts at most 12 hours, so one that
 # overlaps or leaves no time to travel starts between 12 h 30 before the mission and 30 minutes after its
 # end: the busy check reads only that slice (interpretation_missions_held_by_interpreter_idx).
 CANDIDATES = """
@@ -167,9 +169,11 @@ WITH m AS MATERIALIZED (
            m.starts_at - interval '12 hours 30 minutes' AS busy_from, m.ends_at + interval '30 minutes' AS busy_to,
            tstzrange(m.starts_at - interval '15 minutes', m.ends_at + interval '15 minutes') AS margin,
            extract(isodow FROM l.start)::smallint AS weekday, l.start::time AS start_time, l.end_::time AS end_time,
-           daterange(l.start::date, l.end_::date, '[]') AS days, interpretation_mission_month(m.starts_at) AS month,
+           interpretation_mission_month(m.starts_at) AS month,
            CASE WHEN m.field IN ('health', 'legal') THEN ARRAY['C1', 'C2', 'native']
-                ELSE ARRAY['B2', 'C1', 'C2', 'native'] END AS levels
+                ELSE ARRAY['B2', 'C1', 'C2', 'native'] END AS levels,
+           ARRAY(SELECT x.interpreter_id FROM interpreter_absences x
+                 WHERE x.days && daterange(l.start::date, l.end_::date, '[]')) AS absent
     FROM interpretation_missions m LEFT JOIN communes c ON c.name = m.commune,
          LATERAL (SELECT m.starts_at AT TIME ZONE 'Europe/Luxembourg' AS start,
                          m.ends_at AT TIME ZONE 'Europe/Luxembourg' AS end_) AS l
@@ -182,7 +186,7 @@ FROM (
                     0) AS missions,
            array_position(m.levels, lf.level) + array_position(m.levels, lt.level) AS score,
            m.id AS mission, m.mode, m.commune, m.span, m.busy_from, m.busy_to, m.margin, m.weekday, m.start_time,
-           m.end_time, m.days
+           m.end_time, m.absent
     FROM m
     JOIN interpreter_languages lf ON lf.code = m.from_language AND lf.level = ANY(m.levels)
     JOIN interpreter_languages lt ON lt.interpreter_id = lf.interpreter_id AND lt.code = m.to_language
@@ -195,7 +199,7 @@ WHERE r.missions < r.monthly_cap
   AND (SELECT EXISTS (
       SELECT 1 FROM interpreter_availability a
       WHERE a.interpreter_id = r.id AND a.weekday = r.weekday AND a.starts <= r.start_time AND r.end_time <= a.ends))
-  AND NOT (SELECT EXISTS (SELECT 1 FROM interpreter_absences x WHERE x.interpreter_id = r.id AND x.days && r.days))
+  AND r.id <> ALL(r.absent)
   AND NOT (SELECT EXISTS (
       SELECT 1 FROM interpretation_missions o
       WHERE o.interpreter_id = r.id AND o.status IN ('assigned', 'done') AND o.id <> r.mission
