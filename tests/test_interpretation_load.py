@@ -209,3 +209,28 @@ async def test_missions_swapping_interpreters_at_once_keep_the_counts(pool, comm
             holders = (ben, ana) if turn % 2 == 0 else (ana, ben)
             await asyncio.gather(first.execute(ASSIGN, one, holders[0]), second.execute(ASSIGN, two, holders[1]))
     assert await months(pool, ana, ben) == {(ana, month_of(day)): 1, (ben, month_of(day)): 1}
+
+
+async def test_the_languages_spoken_follow_the_pool(client, conn, staff) -> None:
+    """The candidates read each interpreter's levels from `speaks`, kept from interpreter_languages."""
+    ana = await add_interpreter(client, staff, languages=[{"code": "fr", "level": "B2"}, {"code": "ti", "level": "C1"}])
+
+    async def speaks() -> dict[str, str]:
+        return await conn.fetchval("SELECT speaks FROM interpreters WHERE id = $1", ana)
+
+    assert await speaks() == {"fr": "B2", "ti": "C1"}
+    languages = [{"code": "fr", "level": "native"}, {"code": "ar", "level": "C2"}]
+    answer = await client.patch(
+        f"/api/organiser/interpreters/{ana}", json={"languages": languages}, headers=auth(staff)
+    )
+    assert answer.status_code == 200, answer.text
+    assert await speaks() == {"fr": "native", "ar": "C2"}
+    await conn.execute("UPDATE interpreter_languages SET level = 'B1' WHERE interpreter_id = $1 AND code = 'ar'", ana)
+    await conn.execute("DELETE FROM interpreter_languages WHERE interpreter_id = $1 AND code = 'fr'", ana)
+    assert await speaks() == {"ar": "B1"}
+    mission = await add_mission(client, staff, at(monday(), 10), from_language="ar")
+    assert (await client.get(f"{MISSIONS}/{mission}/candidates", headers=auth(staff))).json() == []
+    await conn.execute("INSERT INTO interpreter_languages VALUES ($1, 'fr', 'C1')", ana)
+    await conn.execute("UPDATE interpreter_languages SET level = 'C2' WHERE interpreter_id = $1 AND code = 'ar'", ana)
+    ranked = (await client.get(f"{MISSIONS}/{mission}/candidates", headers=auth(staff))).json()
+    assert [(c["id"], c["from_level"], c["to_level"]) for c in ranked] == [(ana, "C2", "C1")]

@@ -152,16 +152,15 @@ INTERPRETER_MISSION = "SELECT id, status, starts_at FROM interpretation_missions
 # legal matters, B2 otherwise), cover the place, are available then (weekly slot, no day off), are not busy
 # (no held mission overlapping, nor an on-site one in another commune within the 30-minute travel margin)
 # and are under their monthly cap; fewest missions this month first, then the best levels, then the id.
-# The mission's local times, ranges and bounds are computed once (MATERIALIZED). The month's load is read
-# from interpreter_months (0041, kept by a trigger) rather than counted, so the interpreters who speak the
-# pair and cover the place are put in order first (the subquery, kept apart by its ORDER BY) and the
-# probes of their hours, days off and missions run in that order until 50 pass, not for all of them
-# (make soak, bench/bench_interpretation.py). Those off that day are listed once, with the mission (a
-# probe per candidate read the whole small table each time: PostgreSQL does not use its index for it).
-# The other probes are scalar subqueries so that PostgreSQL keeps them per candidate rather than joining
-# whole tables. A held mission lasts at most 12 hours, so one that
-# overlaps or leaves no time to travel starts between 12 h 30 before the mission and 30 minutes after its
-# end: the busy check reads only that slice (interpretation_missions_held_by_interpreter_idx).
+# The mission's local times, ranges and bounds are computed once (MATERIALIZED), with the interpreters off
+# that day (a probe per candidate read that whole small table each time). The month's load is read from
+# interpreter_months and the levels from the interpreter's own `speaks` ({code: level}), both kept by
+# triggers (0041), so the interpreters who speak the pair and cover the place are put in order first (the
+# subquery, kept apart by its ORDER BY) and the probes of their hours and missions run in that order until
+# 50 pass, not for all of them (make soak, bench/bench_interpretation.py). The probes are scalar subqueries
+# so that PostgreSQL keeps them per candidate rather than joining whole tables. A held mission lasts at most
+# 12 hours, so one that overlaps or leaves no time to travel starts between 12 h 30 before the mission and
+# 30 minutes after its end: the busy check reads only that slice (interpretation_missions_held_by_interpreter_idx).
 CANDIDATES = """
 WITH m AS MATERIALIZED (
     SELECT m.id, m.organisation_id, m.mode, m.commune, m.from_language, m.to_language, c.canton,
@@ -181,18 +180,18 @@ WITH m AS MATERIALIZED (
 )
 SELECT r.id, r.name, r.from_level, r.to_level, r.missions AS missions_this_month, r.monthly_cap
 FROM (
-    SELECT i.id, i.name, lf.level AS from_level, lt.level AS to_level, i.monthly_cap,
+    SELECT i.id, i.name, i.speaks->>m.from_language AS from_level, i.speaks->>m.to_language AS to_level,
+           i.monthly_cap,
            coalesce((SELECT n.missions FROM interpreter_months n WHERE n.interpreter_id = i.id AND n.month = m.month),
                     0) AS missions,
-           array_position(m.levels, lf.level) + array_position(m.levels, lt.level) AS score,
+           array_position(m.levels, i.speaks->>m.from_language)
+           + array_position(m.levels, i.speaks->>m.to_language) AS score,
            m.id AS mission, m.mode, m.commune, m.span, m.busy_from, m.busy_to, m.margin, m.weekday, m.start_time,
            m.end_time, m.absent
     FROM m
-    JOIN interpreter_languages lf ON lf.code = m.from_language AND lf.level = ANY(m.levels)
-    JOIN interpreter_languages lt ON lt.interpreter_id = lf.interpreter_id AND lt.code = m.to_language
-                                  AND lt.level = ANY(m.levels)
-    JOIN interpreters i ON i.id = lf.interpreter_id AND i.organisation_id = m.organisation_id AND i.active
-    WHERE m.mode <> 'on_site' OR m.commune = ANY(i.communes) OR m.canton = ANY(i.cantons)
+    JOIN interpreters i ON i.organisation_id = m.organisation_id AND i.active
+    WHERE i.speaks->>m.from_language = ANY(m.levels) AND i.speaks->>m.to_language = ANY(m.levels)
+      AND (m.mode <> 'on_site' OR m.commune = ANY(i.communes) OR m.canton = ANY(i.cantons))
     ORDER BY missions, score DESC, i.id
 ) AS r
 WHERE r.missions < r.monthly_cap
