@@ -29,9 +29,10 @@ CONCURRENCY = 4
 IN_FLIGHT = 2 * CONCURRENCY  # what one copy has claimed and not yet recorded, at most (worker.py)
 # A live copy's row is never taken over (the lease is over three times the longest send), and a send
 # does not time out on a busy machine (a timed-out message may have arrived: a duplicate no kill
-# explains). The kills fall within the first three quarters of the run, so that the last killed
-# copy's rows come back while the rest is being sent.
-ENV = {"NOTIFIER_CONCURRENCY": str(CONCURRENCY), "NOTIFIER_LEASE": "PT10S", "SMTP_TIMEOUT": "PT3S"}
+# explains; 3 s was seen to pass once with the load average at 9 on two cores). The kills fall within
+# the first three quarters of the run, so that the last killed copy's rows come back while the rest
+# is being sent.
+ENV = {"NOTIFIER_CONCURRENCY": str(CONCURRENCY), "NOTIFIER_LEASE": "PT25S", "SMTP_TIMEOUT": "PT8S"}
 
 # the rows a dead copy (by its pid, which its lease_owner host:pid:random names) still held
 HELD_BY = """
