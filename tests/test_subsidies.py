@@ -11,7 +11,7 @@ import httpx
 import openpyxl
 import pytest
 
-from server.subsidies import service
+from server.subsidies import deadlines
 from tests.factories import auth, create_organisation, create_organiser
 
 PDF = b"%PDF-1.4\n1 0 obj <<>> endobj\ntrailer <<>>\n%%EOF\n"
@@ -20,7 +20,7 @@ API = "/api/organiser/subsidies"
 
 
 def lux_today() -> date:
-    return service.today_in_luxembourg()
+    return deadlines.today_in_luxembourg()
 
 
 def draft_body(starts_on: date | None = None, **overrides) -> dict:
@@ -282,7 +282,7 @@ async def test_the_six_weeks_count_luxembourg_days_across_summer_time(
     accepted,
 ) -> None:
     await set_themes(conn, starts_on.year)
-    monkeypatch.setattr(service, "current_time", lambda: now)
+    monkeypatch.setattr(deadlines, "current_time", lambda: now)
     application_id = await ready(client, world["asti"], starts_on=starts_on)
     answer = await client.post(f"{API}/{application_id}/submit", headers=auth(world["asti"]))
     assert answer.status_code == (200 if accepted else 422), answer.text
@@ -291,9 +291,9 @@ async def test_the_six_weeks_count_luxembourg_days_across_summer_time(
 
 
 def test_the_deadline_is_six_weeks_of_calendar_days() -> None:
-    assert service.deadline_for(date(2027, 4, 12)) == date(2027, 3, 1)
-    assert service.lead_time_error(date(2027, 4, 12), date(2027, 3, 1)) is None
-    late = service.lead_time_error(date(2027, 4, 12), date(2027, 3, 2))
+    assert deadlines.deadline_for(date(2027, 4, 12)) == date(2027, 3, 1)
+    assert deadlines.lead_time_error(date(2027, 4, 12), date(2027, 3, 1)) is None
+    late = deadlines.lead_time_error(date(2027, 4, 12), date(2027, 3, 2))
     assert late is not None and "2027-03-01" in late.message
 
 
@@ -594,8 +594,8 @@ async def test_a_draft_is_reminded_two_weeks_before_its_deadline_once(client, co
     await new_draft(client, world["asti"], starts_on=today + timedelta(days=42 + 15))
     submitted = await ready(client, world["asti"], starts_on=today + timedelta(days=42 + 10))
     await client.post(f"{API}/{submitted}/submit", headers=auth(world["asti"]))
-    assert await service.remind_deadlines(conn, settings) == 1
-    assert await service.remind_deadlines(conn, settings) == 0
+    assert await deadlines.remind_deadlines(conn, settings) == 1
+    assert await deadlines.remind_deadlines(conn, settings) == 0
     row = await conn.fetchrow("SELECT * FROM outbox WHERE kind = 'subsidy_deadline_reminder'")
     assert row["payload"]["application"] == due["id"] and row["language"] == "de"
     message, recipient = await build_delivery(conn, row, settings)

@@ -9,7 +9,7 @@ import asyncpg
 
 from server.db import init_connection
 from server.organisers import service as accounts
-from server.subsidies.service import deadline_for, today_in_luxembourg
+from server.subsidies.deadlines import deadline_for, today_in_luxembourg
 from tests.factories import create_organisation, create_organiser
 from tests.test_backoffice_browser import DESKTOP, PASSWORD, axe_violations
 from tests.test_pages_browser import (  # noqa: F401  (module fixtures: the service and the browser)

@@ -7,7 +7,7 @@ from datetime import UTC, date, datetime, timedelta
 
 import pytest
 
-from server.subsidies import service
+from server.subsidies import deadlines
 from tests.apps import app_on
 from tests.test_backoffice_signin import browser
 from tests.test_pages import text_of
@@ -38,13 +38,13 @@ async def hint(http, starts_on: date | str) -> tuple[int, str]:
     ],
 )
 async def test_the_fragment_names_the_deadline_at_its_edges(conn, settings, people, monkeypatch, days, expected):  # noqa: F811
-    monkeypatch.setattr(service, "current_time", lambda: NOW)
+    monkeypatch.setattr(deadlines, "current_time", lambda: NOW)
     async with signed_in(conn, settings, people["asti"]) as http:
         status, text = await hint(http, date(2027, 1, 20) + timedelta(days=days))
     assert status == 200 and expected in text
     assert ("<strong>" in text) == (days == 41)  # too late stands out
     # the same rule as the submission's
-    late = service.lead_time_error(date(2027, 1, 20) + timedelta(days=days), date(2027, 1, 20)) is not None
+    late = deadlines.lead_time_error(date(2027, 1, 20) + timedelta(days=days), date(2027, 1, 20)) is not None
     assert late == (days == 41)
 
 
@@ -58,7 +58,7 @@ async def test_the_fragment_names_the_deadline_at_its_edges(conn, settings, peop
 async def test_the_fragment_counts_luxembourg_days_across_summer_time(
     conn, settings, people, monkeypatch, now, accepted
 ):  # noqa: F811
-    monkeypatch.setattr(service, "current_time", lambda: now)
+    monkeypatch.setattr(deadlines, "current_time", lambda: now)
     async with signed_in(conn, settings, people["asti"], lang="de") as http:
         status, text = await hint(http, date(2027, 4, 12))  # summer time begins on 28 March
     assert status == 200
@@ -74,7 +74,7 @@ async def test_the_fragment_speaks_the_staff_members_language_and_refuses_what_i
     people,  # noqa: F811
     monkeypatch,
 ) -> None:
-    monkeypatch.setattr(service, "current_time", lambda: NOW)
+    monkeypatch.setattr(deadlines, "current_time", lambda: NOW)
     async with signed_in(conn, settings, people["asti"], lang="fr") as http:
         assert await hint(http, date(2027, 3, 10)) == (200, "À déposer au plus tard le mercredi 27 janvier 2027.")
         assert await hint(http, date(2027, 1, 19)) == (
@@ -97,7 +97,7 @@ async def test_the_fragment_is_for_signed_in_staff_only(conn, settings, people) 
 
 
 async def test_without_javascript_the_page_shows_the_same_hint_once_saved(conn, settings, people) -> None:  # noqa: F811
-    starts_on = service.today_in_luxembourg() + timedelta(days=41)
+    starts_on = deadlines.today_in_luxembourg() + timedelta(days=41)
     async with signed_in(conn, settings, people["asti"]) as http:
         application_id, token = await start_draft(http)
         path = f"/organiser/subsidies/{application_id}"

@@ -6,7 +6,7 @@ from datetime import timedelta
 
 import httpx
 
-from server.subsidies import service
+from server.subsidies import deadlines
 from tests.apps import app_on
 from tests.factories import auth, create_organisation, create_organiser
 from tests.test_subsidies import API, PDF, draft_body, set_themes
@@ -29,7 +29,7 @@ async def test_the_whole_path_reaches_each_association_in_its_language(
         tokens[slug] = (await create_organiser(conn, {slug: "admin"}))[1]
     reviewer, tokens["reviewer"] = await create_organiser(conn, {})
     await conn.execute("UPDATE organisers SET is_reviewer = true WHERE id = $1", reviewer.id)
-    today = service.today_in_luxembourg()
+    today = deadlines.today_in_luxembourg()
     await set_themes(conn, today.year, today.year + 1)
     app = app_on(notifier_settings, conn)
     ids = {}
@@ -120,7 +120,7 @@ async def test_the_deadline_reminder_goes_out_in_french(
     await create_organisation(conn, "asti", "ASTI")
     await conn.execute("UPDATE organisations SET kind = 'federation' WHERE slug = 'asti'")
     _, token = await create_organiser(conn, {"asti": "organiser"})
-    today = service.today_in_luxembourg()
+    today = deadlines.today_in_luxembourg()
     await set_themes(conn, today.year, today.year + 1)
     starts_on = today + timedelta(days=50)
     app = app_on(notifier_settings, conn)
@@ -129,7 +129,7 @@ async def test_the_deadline_reminder_goes_out_in_french(
             API, json={"organisation": "asti", "language": "fr", **draft_body(starts_on=starts_on)}, headers=auth(token)
         )
         assert created.status_code == 201
-    assert await service.remind_deadlines(conn, notifier_settings) == 1
+    assert await deadlines.remind_deadlines(conn, notifier_settings) == 1
     assert await Notifier(notifier_settings).drain(notifier_pool) == 1
     [item] = await smtp_server.wait_for(1)
     subject = " ".join(str(item.message["Subject"]).split())

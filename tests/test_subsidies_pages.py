@@ -9,7 +9,7 @@ from datetime import timedelta
 
 import pytest
 
-from server.subsidies import service
+from server.subsidies import deadlines
 from tests.apps import app_on
 from tests.factories import create_organisation, create_organiser
 from tests.test_backoffice_signin import browser, sign_in, with_password
@@ -34,7 +34,7 @@ async def people(conn):
         await with_password(conn, person.email)
         found[key] = person
     await conn.execute("UPDATE organisers SET is_reviewer = true WHERE id = $1", found["reviewer"].id)
-    today = service.today_in_luxembourg()
+    today = deadlines.today_in_luxembourg()
     await set_themes(conn, today.year, today.year + 1)
     return found
 
@@ -84,14 +84,14 @@ def form(token: str, starts_on, **changes) -> dict[str, str]:
 
 
 async def test_an_association_files_a_request_through_the_pages(conn, settings, people) -> None:
-    starts_on = service.today_in_luxembourg() + timedelta(days=50)
+    starts_on = deadlines.today_in_luxembourg() + timedelta(days=50)
     async with signed_in(conn, settings, people["asti"]) as http:
         application_id, token = await start_draft(http)
         path = f"/organiser/subsidies/{application_id}"
         saved = await http.post(path, data=form(token, starts_on))
         assert saved.status_code == 303 and saved.headers["location"].endswith("done=saved")
         page = await http.get(path)
-        deadline = service.deadline_for(starts_on)
+        deadline = deadlines.deadline_for(starts_on)
         assert f"submit the request by {deadline.day} " in text_of(page)
         assert 'value="1200.50"' in page.text and 'value="Café des langues"' in page.text
         # submitting without documents: the error is next to the field, and the typed text is still there
@@ -143,7 +143,7 @@ async def test_an_association_files_a_request_through_the_pages(conn, settings, 
 
 
 async def test_the_deadline_error_names_the_day_in_the_persons_language(conn, settings, people) -> None:
-    starts_on = service.today_in_luxembourg() + timedelta(days=41)
+    starts_on = deadlines.today_in_luxembourg() + timedelta(days=41)
     async with signed_in(conn, settings, people["asti"], lang="de") as http:
         application_id, token = await start_draft(http)
         refused = await http.post(
@@ -181,7 +181,7 @@ async def test_a_mistyped_amount_or_date_comes_back_next_to_its_field_with_what_
     settings,
     people,
 ) -> None:
-    starts_on = service.today_in_luxembourg() + timedelta(days=50)
+    starts_on = deadlines.today_in_luxembourg() + timedelta(days=50)
     async with signed_in(conn, settings, people["asti"]) as http:
         application_id, token = await start_draft(http)
         refused = await http.post(
@@ -197,7 +197,7 @@ async def test_a_mistyped_amount_or_date_comes_back_next_to_its_field_with_what_
 
 
 async def test_reviewers_download_the_granted_subsidies_from_the_list(conn, settings, people) -> None:
-    year = service.today_in_luxembourg().year
+    year = deadlines.today_in_luxembourg().year
     async with signed_in(conn, settings, people["reviewer"], lang="pt") as http:
         page = await http.get("/organiser/subsidies")
         assert f"Subsídios concedidos em {year} (XLSX)" in text_of(page)

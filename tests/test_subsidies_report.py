@@ -5,7 +5,7 @@ from __future__ import annotations
 
 from datetime import timedelta
 
-from server.subsidies import service
+from server.subsidies import deadlines
 from tests.test_pages import csrf_token, text_of
 from tests.test_subsidies_pages import form, people, signed_in, start_draft  # noqa: F401  (the fixture)
 
@@ -14,7 +14,7 @@ async def eligible_request(conn, http) -> int:
     """A draft saved through the page (1,200.50 € of expenses), then found eligible."""
     application_id, token = await start_draft(http)
     saved = await http.post(
-        f"/organiser/subsidies/{application_id}", data=form(token, service.today_in_luxembourg() + timedelta(days=50))
+        f"/organiser/subsidies/{application_id}", data=form(token, deadlines.today_in_luxembourg() + timedelta(days=50))
     )
     assert saved.status_code == 303
     await conn.execute(

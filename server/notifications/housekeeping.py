@@ -18,7 +18,7 @@ from server.notifications import queries as q
 from server.notifications.reminders import plan_reminders
 from server.registrations.jobs import anonymise_due, expire_holds
 from server.settings import Settings
-from server.subsidies.service import remind_deadlines
+from server.subsidies.deadlines import remind_deadlines
 
 log = logging.getLogger(__name__)
 

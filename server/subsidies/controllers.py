@@ -13,7 +13,7 @@ from server.errors import Invalid
 from server.openapi import problem_response
 from server.organisers.schemas import Organiser
 from server.settings import Settings
-from server.subsidies import documents, export, review, service
+from server.subsidies import documents, export, review, service, submission
 from server.subsidies.schemas import (
     ApplicationIn,
     ApplicationOut,
@@ -141,7 +141,7 @@ class OrganiserSubsidyController(Controller):
         settings: Settings,
     ) -> ApplicationOut:
         """Send the draft to the department, at the latest 42 days (Luxembourg's calendar) before it starts."""
-        return await service.submit(conn, organiser, application_id, settings)
+        return await submission.submit(conn, organiser, application_id, settings)
 
     @post(
         "/{application_id:int}/documents",

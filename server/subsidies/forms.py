@@ -11,7 +11,7 @@ import msgspec
 
 from server.errors import FieldError
 from server.i18n import LANGUAGES, N_, gettext
-from server.subsidies import mails, service
+from server.subsidies import deadlines, mails
 from server.subsidies.schemas import ApplicationIn, ApplicationOut
 from server.validation import Refused, checked
 
@@ -301,10 +301,10 @@ def deadline_hint(starts_on: date | None, lang: str) -> tuple[str, bool]:
     """(the start date's hint in `lang`, whether it is a problem): the rule `submit` applies, today."""
     if starts_on is None:
         return gettext(lang, START_HINT), False
-    problem = service.lead_time(starts_on, service.today_in_luxembourg())
+    problem = deadlines.lead_time(starts_on, deadlines.today_in_luxembourg())
     if problem == "past":
         return gettext(lang, IN_THE_PAST), True
-    deadline = mails.full_date(service.deadline_for(starts_on), lang)
+    deadline = mails.full_date(deadlines.deadline_for(starts_on), lang)
     if problem == "late":
         return gettext(lang, TOO_LATE_NOW) % {"deadline": deadline}, True
     return gettext(lang, SUBMIT_BY) % {"deadline": deadline}, False
@@ -321,7 +321,7 @@ def page_errors(errors: list[FieldError] | dict[str, str], lang: str, starts_on:
         if name == "starts_on" and starts_on and "submitted by" in message:
             shown[name] = gettext(lang, TOO_LATE) % {
                 "start": mails.long_date(starts_on, lang),
-                "deadline": mails.long_date(service.deadline_for(starts_on), lang),
+                "deadline": mails.long_date(deadlines.deadline_for(starts_on), lang),
             }
         elif name == "starts_on" and "past" in message:
             shown[name] = gettext(lang, IN_THE_PAST)

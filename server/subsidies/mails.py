@@ -19,7 +19,7 @@ from server import mails as shared_mails
 from server.i18n import BABEL_LOCALE, DEFAULT_LANGUAGE, LANGUAGES, localise
 from server.settings import Settings
 from server.subsidies import queries as q
-from server.subsidies.service import REMINDER_DAYS, deadline_for, today_in_luxembourg
+from server.subsidies.deadlines import REMINDER_DAYS, deadline_for, today_in_luxembourg
 
 
 def long_date(day: Any, lang: str) -> str:

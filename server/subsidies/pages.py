@@ -19,7 +19,7 @@ from server.backoffice.web import provide_staff, render, staff_language
 from server.errors import FieldError, Forbidden, Invalid
 from server.i18n import LANGUAGES, gettext
 from server.pages import csrf
-from server.subsidies import documents, export, forms, review, service
+from server.subsidies import documents, export, forms, review, service, submission
 from server.subsidies.controllers import UPLOAD_BODY_BYTES, attachment
 from server.subsidies.schemas import ApplicationOut, BudgetLine, DecisionIn, NewApplicationIn, ReportIn, ThemesIn
 from server.subsidies.views import Page, done, index_page, provide_page, read_form, refused, request_page, themes_page
@@ -145,7 +145,7 @@ class SubsidyPages(Controller):
             organiser = page.staff.organiser
             application = await service.save_draft(page.conn, organiser, application_id, draft, page.settings)
             if submitting:
-                await service.submit(page.conn, organiser, application_id, page.settings)
+                await submission.submit(page.conn, organiser, application_id, page.settings)
         except Invalid as exc:
             return await refused(page, application, exc, values=values, starts_on=draft.starts_on if draft else None)
         return done(application_id, "submitted" if submitting else "saved")

@@ -1,20 +1,19 @@
-"""The rules of subsidy requests: who sees what, drafts, the six weeks, submission, the reminder."""
+"""The rules of subsidy requests: who sees what, what a request shows, drafts and their budget."""
 
 from __future__ import annotations
 
-from datetime import UTC, date, datetime, timedelta
 from typing import Any, NamedTuple, NoReturn
 
 import asyncpg
 import msgspec
 
 from server.audit import record
-from server.errors import FieldError, Forbidden, Invalid, NotFound
+from server.errors import Forbidden, Invalid, NotFound
 from server.i18n import LANGUAGES
 from server.organisers.schemas import Organiser
-from server.outbox import enqueue
 from server.settings import Settings
 from server.subsidies import queries as q
+from server.subsidies.deadlines import deadline_for, today_in_luxembourg
 from server.subsidies.schemas import (
     ApplicationIn,
     ApplicationOut,
@@ -27,31 +26,11 @@ from server.subsidies.schemas import (
     NewApplicationIn,
     ReportOut,
 )
-from server.validation import LOCAL_ZONE
 
-# the seed: "au plus tard 6 semaines avant le début du projet"
-LEAD_DAYS = 42
-# the reminder goes this many days before the deadline
-REMINDER_DAYS = 14
 APPLICANT_KINDS = ("asbl", "federation")
 # what the association may still change, and when the department may act
 EDITABLE = ("draft", "awaiting_applicant")
 REQUIRED_DOCUMENTS = ("statutes", "accounts")
-
-
-def current_time() -> datetime:
-    """Now; the deadline tests set it to the edges of summer time."""
-    return datetime.now(UTC)
-
-
-def today_in_luxembourg(now: datetime | None = None) -> date:
-    """The calendar day in Luxembourg: the six weeks are counted in its days, not in hours."""
-    return (now or current_time()).astimezone(LOCAL_ZONE).date()
-
-
-def deadline_for(starts_on: date) -> date:
-    """The last day to submit a project starting on `starts_on`."""
-    return starts_on - timedelta(days=LEAD_DAYS)
 
 
 # ---------------------------------------------------------------------------- who may do what
@@ -357,126 +336,6 @@ async def save_draft(
     return await get_application(conn, organiser, application_id, settings)
 
 
-# ---------------------------------------------------------------------------- submission
-
-
-def lead_time(starts_on: date, today: date) -> str | None:
-    """The rule of the six weeks: `past`, `late` (fewer than 42 days ahead) or None when in time."""
-    if starts_on < today:
-        return "past"
-    return "late" if today > deadline_for(starts_on) else None
-
-
-def lead_time_error(starts_on: date, today: date) -> FieldError | None:
-    """Refuses a start in the past or in fewer than 42 days, naming the day it had to be filed by."""
-    problem = lead_time(starts_on, today)
-    if problem == "past":
-        return FieldError("starts_on", f"The project cannot start in the past ({starts_on.isoformat()}).")
-    deadline = deadline_for(starts_on)
-    if problem == "late":
-        return FieldError(
-            "starts_on",
-            f"A project starting on {starts_on.isoformat()} had to be submitted by "
-            f"{deadline.isoformat()}, {LEAD_DAYS} days before it starts.",
-        )
-    return None
-
-
 def has_text(value: dict[str, str] | None) -> bool:
+    """Whether a text of several languages has any words in one of them."""
     return any((text or "").strip() for text in (value or {}).values())
-
-
-async def submission_errors(conn: asyncpg.Connection, row: asyncpg.Record, today: date) -> list[FieldError]:
-    """Everything that keeps a draft from being submitted, by field."""
-    errors: list[FieldError] = []
-    if row["organisation_kind"] not in APPLICANT_KINDS:
-        errors.append(FieldError("organisation", "Only an asbl or a federation may ask for a subsidy."))
-    for name in ("title", "summary", "description"):
-        if not has_text(row[name]):
-            errors.append(FieldError(name, f"Write the {name.replace('_', ' ')} in at least one language."))
-    for name in ("aims", "target_public"):
-        if not row[name].strip():
-            errors.append(FieldError(name, f"Write the {name.replace('_', ' ')}."))
-    if row["theme_id"] is None:
-        errors.append(FieldError("theme", "Choose a theme."))
-    if row["starts_on"] is None:
-        errors.append(FieldError("starts_on", "Give the day the project starts."))
-    elif (late := lead_time_error(row["starts_on"], today)) is not None:
-        errors.append(late)
-    if row["ends_on"] is None:
-        errors.append(FieldError("ends_on", "Give the day the project ends."))
-    elif row["starts_on"] is not None and row["ends_on"] < row["starts_on"]:
-        errors.append(FieldError("ends_on", "The project ends on or after the day it starts."))
-    linked = await conn.fetchval(q.LINKED_EVENT_COUNT, row["id"])
-    if not linked and not row["planned_events"].strip() and not row["deliverables"].strip():
-        errors.append(FieldError("deliverables", "Name the project's events or its deliverables."))
-    sums = totals(await budget(conn, row["id"]))
-    if sums.requested_cents == 0:
-        errors.append(FieldError("budget", "Give the amount requested as a line of the budget."))
-    if not sums.balanced:
-        errors.append(
-            FieldError(
-                "budget",
-                f"The expenses ({sums.expenses_cents} cents) must equal other income, own "
-                f"contribution and the amount requested ({sums.resources_cents} cents).",
-            )
-        )
-    kinds = {d["kind"] for d in await conn.fetch(q.DOCUMENTS, row["id"])}
-    if missing := [kind for kind in REQUIRED_DOCUMENTS if kind not in kinds]:
-        errors.append(FieldError("documents", "Add the documents: " + ", ".join(missing) + "."))
-    return errors
-
-
-async def submit(
-    conn: asyncpg.Connection,
-    organiser: Organiser,
-    application_id: int,
-    settings: Settings,
-) -> ApplicationOut:
-    """Send the draft to the department: every rule checked, 422 naming each field refused."""
-    async with conn.transaction():
-        row = await as_applicant(conn, organiser, application_id)
-        if row["status"] != "draft":
-            raise Invalid.field("status", f"A request {row['status']} is submitted already.")
-        if errors := await submission_errors(conn, row, today_in_luxembourg()):
-            late = next((e for e in errors if e.field == "starts_on" and "submitted by" in e.message), None)
-            raise Invalid(
-                late.message if late else "Some fields keep the request from being submitted.",
-                errors=errors,
-                code="too_late" if late else "incomplete",
-            )
-        await conn.execute(q.SUBMIT, application_id)
-        await record(
-            conn,
-            organiser,
-            "subsidy_submitted",
-            organisation_id=row["organisation_id"],
-            detail={"application": application_id},
-        )
-    return await get_application(conn, organiser, application_id, settings)
-
-
-# ---------------------------------------------------------------------------- reminders
-
-
-async def remind_deadlines(conn: asyncpg.Connection, settings: Settings) -> int:
-    """A housekeeping job: a draft whose deadline is two weeks away or less reminds the association, once."""
-    today = today_in_luxembourg()
-    first = today + timedelta(days=LEAD_DAYS)
-    last = first + timedelta(days=REMINDER_DAYS)
-    queued = 0
-    async with conn.transaction():
-        for row in await conn.fetch(q.DRAFTS_NEAR_DEADLINE, first, last):
-            application = await conn.fetchrow(q.APPLICATION, row["id"])
-            # once per start date: a project moved later gets its own reminder
-            if await enqueue(
-                conn,
-                "subsidy_deadline_reminder",
-                event_id=None,
-                recipient=application["contact_email"],
-                language=application["language"],
-                payload={"application": row["id"]},
-                dedupe_key=f"subsidy-deadline-reminder:{row['id']}:{row['starts_on'].isoformat()}",
-            ):
-                queued += 1
-    return queued

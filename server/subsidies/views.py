@@ -17,7 +17,7 @@ from server.errors import Invalid
 from server.i18n import LANGUAGES, gettext, localise
 from server.pages import csrf
 from server.settings import Settings
-from server.subsidies import forms, mails, review, service
+from server.subsidies import deadlines, forms, mails, review, service
 from server.subsidies import queries as q
 from server.subsidies.schemas import ApplicationOut
 
@@ -97,8 +97,8 @@ async def index_page(page: Page, *, errors: dict[str, str] | None = None, status
         "sub": forms.labels(lang),
         "export_years": []
         if not await service.is_reviewer(page.conn, organiser)
-        else [service.today_in_luxembourg().year + offset for offset in (1, 0, -1)],
-        "this_year": service.today_in_luxembourg().year,
+        else [deadlines.today_in_luxembourg().year + offset for offset in (1, 0, -1)],
+        "this_year": deadlines.today_in_luxembourg().year,
     }
     return page.render("subsidies.html", context, status_code)
 
@@ -131,7 +131,7 @@ async def request_page(
 ) -> Response:
     """The form while the association may change the request; else the request, its thread and next steps."""
     lang, conn = page.lang, page.conn
-    year = (application.starts_on or service.today_in_luxembourg()).year
+    year = (application.starts_on or deadlines.today_in_luxembourg()).year
     themes = await review.themes(conn, year)
     own_events = await conn.fetch(q.EVENTS_TO_LINK, application.organisation)
     form_values = values or forms.values_of(application)
