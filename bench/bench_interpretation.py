@@ -8,7 +8,8 @@ the last years, some missions held in the coming weeks (so that being busy and t
 count), and one open request on a Monday morning in Luxembourg city. The candidates are asked for
 over real HTTP from two real services in alternating rounds (bench_bigdata's harness); the p99 with
 the big pool must stay within 1.5 times the p99 with the small one. The candidates query's plan on
-the big pool, with its execution time, is written next to this file (interpretation-plan.txt).
+the big pool, with its execution time, is written next to this file (interpretation-plan.txt). A
+control (a query that reads no data, on both services) shows how far the run's noise goes.
 """
 
 from __future__ import annotations
@@ -171,6 +172,10 @@ async def plan(world: World, runs: int = 7) -> tuple[str, float]:
     return text, ms
 
 
+# the control: a query that reads no data, so its ratio shows how far this run's noise goes
+CONTROL = Probe(name="control: GET /bench/select-1 (reads no data)", spec=lambda w: {"path": "/bench/select-1"})
+
+
 def probe() -> Probe:
     """GET the candidates of the open request."""
     return Probe(
@@ -197,6 +202,9 @@ async def run(context: Context) -> list[Result]:
             context.server(env={**SERVER_ENV, "DATABASE_URL": small.url}) as small_base,
         ):
             big.base_url, small.base_url = big_base, small_base
+            control = p99_result(CONTROL, *await compare(CONTROL, big, small))  # type: ignore[arg-type]
+            control.ceiling_name = "same on the service of the small pool"
+            log(f"  {control.name}: {control.figure:.1f} ms against {control.ceiling:.1f} ms -> {control.ratio:.2f}")
             big_runs, small_runs = await compare(probe(), big, small)  # type: ignore[arg-type]
         result = p99_result(probe(), big_runs, small_runs)
         result.ceiling_name = (
@@ -212,7 +220,7 @@ async def run(context: Context) -> list[Result]:
             }
         )
         log(f"  {result.name}: {result.figure:.1f} ms against {result.ceiling:.1f} ms -> {result.ratio:.2f}")
-        return [result]
+        return [control, result]
     finally:
         if not os.environ.get("BIGDATA_KEEP"):
             await drop_database(server_url, small_name)

@@ -83,10 +83,14 @@ async def overlapping_missions(mission, count: int) -> list[int]:
 
 
 async def held(pool: asyncpg.Pool, interpreter_id: int) -> int:
-    return await pool.fetchval(
+    """The interpreter's held missions; their month's count (interpreter_months, kept by a trigger) agrees."""
+    count = await pool.fetchval(
         "SELECT count(*) FROM interpretation_missions WHERE interpreter_id = $1 AND status IN ('assigned', 'done')",
         interpreter_id,
     )
+    kept = await pool.fetchval("SELECT sum(missions) FROM interpreter_months WHERE interpreter_id = $1", interpreter_id)
+    assert kept == count
+    return count
 
 
 async def test_control_a_check_in_python_then_write_does_double_book(servers, agency, pool) -> None:

@@ -32,6 +32,7 @@ Next = Annotated[str | None, QueryParameter(name="next", max_length=1000, requir
 PersonId = Annotated[int, Parameter(ge=1, le=2**63 - 1)]
 After = Annotated[str | None, QueryParameter(name="after", max_length=100, required=False)]
 DraftsAfter = Annotated[str | None, QueryParameter(name="drafts_after", max_length=100, required=False)]
+AttentionAfter = Annotated[str | None, QueryParameter(name="attention_after", max_length=100, required=False)]
 EventPath = Annotated[str, Parameter(max_length=130)]
 Action = Literal["publish", "cancel"]
 
@@ -110,10 +111,11 @@ class BackofficePages(Controller):
         conn: asyncpg.Connection,
         after: After = None,
         drafts_after: DraftsAfter = None,
+        attention_after: AttentionAfter = None,
     ) -> Response:
         """What needs attention, a page of the coming events and of the drafts, for the person's organisations."""
         try:
-            cursors = dashboard.parse_cursor(after), dashboard.parse_cursor(drafts_after)
+            cursors = [dashboard.parse_cursor(c) for c in (after, drafts_after, attention_after)]
         except dashboard.BadCursor:
             raise ClientException("This link to a page of events is not one this service gave out.") from None
         data = await dashboard.dashboard(conn, staff.organiser, *cursors)

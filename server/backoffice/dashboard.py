@@ -43,9 +43,8 @@ def cursor_text(cursor: Cursor) -> str:
     return f"{cursor[0].isoformat()},{cursor[1]}"
 
 
-def _href(after: Cursor | None, drafts_after: Cursor | None) -> str:
-    """The dashboard's address with these cursors."""
-    cursors = {"after": after, "drafts_after": drafts_after}
+def _href(**cursors: Cursor | None) -> str:
+    """The dashboard's address with these cursors (after, drafts_after, attention_after)."""
     return "/organiser/?" + urlencode({k: cursor_text(v) for k, v in cursors.items() if v is not None})
 
 
@@ -60,7 +59,11 @@ async def _page(
 
 
 async def dashboard(
-    conn: asyncpg.Connection, who: Organiser, after: Cursor | None = None, drafts_after: Cursor | None = None
+    conn: asyncpg.Connection,
+    who: Organiser,
+    after: Cursor | None = None,
+    drafts_after: Cursor | None = None,
+    attention_after: Cursor | None = None,
 ) -> dict[str, Any]:
     """What needs attention, a page of the coming events and one of the drafts, of the person's organisations."""
     organisations = await visible_organisations(conn, who)
@@ -68,14 +71,22 @@ async def dashboard(
     coming, later = await _page(conn, ids, "published", after, COMING_PAGE)
     drafts, more_drafts = await _page(conn, ids, "draft", drafts_after, DRAFTS_PAGE)
     drafts_left = await conn.fetchval(q.DASHBOARD_COUNT_AFTER, ids, "draft", *more_drafts) if more_drafts else 0
-    attention = [dict(r) for r in await conn.fetch(q.DASHBOARD_ATTENTION, ids, ATTENTION_MOST)]
+    starts_at, ident = attention_after or (None, None)
+    attention = [dict(r) for r in await conn.fetch(q.DASHBOARD_ATTENTION, ids, ATTENTION_MOST, starts_at, ident)]
+    attention_more = attention[0]["total"] - len(attention) if attention else 0
+    cursors = {"after": after, "drafts_after": drafts_after, "attention_after": attention_after}
     return {
         "organisations": organisations,
         "attention": attention,
-        "attention_more": attention[0]["total"] - len(attention) if attention else 0,
+        "attention_more": attention_more,
+        "more_attention_href": (
+            _href(**{**cursors, "attention_after": (attention[-1]["starts_at"], attention[-1]["id"])})
+            if attention_more
+            else None
+        ),
         "coming": coming,
-        "later_href": _href(later, drafts_after) if later else None,
+        "later_href": _href(**{**cursors, "after": later}) if later else None,
         "drafts": drafts,
-        "more_drafts_href": _href(after, more_drafts) if more_drafts else None,
+        "more_drafts_href": _href(**{**cursors, "drafts_after": more_drafts}) if more_drafts else None,
         "drafts_left": drafts_left,
     }

@@ -95,15 +95,21 @@ LIMIT $3
 # after the cursor ($3 starts_at, $4 id; NULLs: from the first), with their fill; at most $5. The page is
 # cut before its counts are joined, so their cost is that of the page, not of the organisations' events
 # (an event lasts at most 31 days, events_last_at_most_31_days: the bound on starts_at changes no answer and
-# starts the organisation's index there, not at its oldest event, so years of past events are not read)
+# starts the organisation's index there, not at its oldest event, so years of past events are not read).
+# Each organisation's page comes in order from events_dashboard_idx (0040) and the pages are merged: one
+# range scan of the events of every status, or of all organisations in order of time, read a few thousand
+# events on the big database to keep 11 drafts or 26 of ASTI's events
 DASHBOARD_PAGE = """
 SELECT e.id, e.slug, e.kind, e.status, e.title, e.languages, e.starts_at, e.ends_at, e.timezone, e.capacity,
        o.slug AS organisation_slug, o.name AS organisation_name,
        c.seats_taken, c.waitlist_length, p.pending, c.seats_taken - p.pending AS confirmed
-FROM (SELECT * FROM events e
-      WHERE e.organisation_id = ANY($1::bigint[]) AND e.status = $2 AND e.ends_at > now()
-        AND e.starts_at > now() - interval '31 days'
-        AND ($3::timestamptz IS NULL OR (e.starts_at, e.id) > ($3, $4::bigint))
+FROM (SELECT e.* FROM unnest($1::bigint[]) AS org(id)
+      CROSS JOIN LATERAL (SELECT * FROM events e
+                          WHERE e.organisation_id = org.id AND e.status = $2 AND e.ends_at > now()
+                            AND e.starts_at > now() - interval '31 days'
+                            AND ($3::timestamptz IS NULL OR (e.starts_at, e.id) > ($3, $4::bigint))
+                          ORDER BY e.starts_at, e.id
+                          LIMIT $5) e
       ORDER BY e.starts_at, e.id
       LIMIT $5) e
 JOIN organisations o ON o.id = e.organisation_id
@@ -114,7 +120,7 @@ ORDER BY e.starts_at, e.id
 """
 
 # how many coming events of organisations $1 with status $2 come after the cursor ($3 starts_at, $4 id),
-# for the drafts' "and n more"
+# for the drafts' "and n more" (from events_dashboard_idx alone, which holds the columns it reads)
 DASHBOARD_COUNT_AFTER = """
 SELECT count(*) FROM events e
 WHERE e.organisation_id = ANY($1::bigint[]) AND e.status = $2 AND e.ends_at > now()
@@ -122,12 +128,30 @@ WHERE e.organisation_id = ANY($1::bigint[]) AND e.status = $2 AND e.ends_at > no
 """
 
 # the coming published and draft events of organisations $1 that need attention, soonest first, each with
-# its codes (labels.ATTENTION; this query is where they are decided) and how many need it in all; at most
-# $2. No index holds these conditions, so each coming event costs its row and one index probe each of
-# event_seats and outbox (scalar subqueries, not joins: the planner would otherwise hash all of
-# event_seats, or every pending hold, for a few thousand events); registrations are read only for the
-# events that start within 24 hours
+# its codes (labels.ATTENTION; this query is where they are decided) and how many need it in all after the
+# cursor ($3 starts_at, $4 id) if any; at most $2. The candidates come from indexes that hold only the
+# events meeting a condition (migration 0040), so the work follows the events with a problem, not the
+# coming ones: no link, no venue and failed mails from partial indexes, a waiting list while seats are
+# free from event_seats' flag, pending holds from the published events that run within the next 24
+# hours; the codes are then decided for the candidates alone
 DASHBOARD_ATTENTION = """
+WITH candidates AS (
+    SELECT e.id FROM events e
+    WHERE e.organisation_id = ANY($1::bigint[]) AND e.kind = 'webconference' AND coalesce(e.join_url, '') = ''
+      AND e.status IN ('published', 'draft') AND e.ends_at > now()
+    UNION
+    SELECT e.id FROM events e
+    WHERE e.organisation_id = ANY($1::bigint[]) AND e.kind = 'info_session' AND coalesce(e.venue, '') = ''
+      AND NOT e.online AND e.status IN ('published', 'draft') AND e.ends_at > now()
+    UNION
+    SELECT x.event_id FROM outbox x WHERE x.status = 'failed'
+    UNION
+    SELECT c.event_id FROM event_seats c WHERE c.waiting_while_free
+    UNION
+    SELECT e.id FROM events e
+    WHERE e.organisation_id = ANY($1::bigint[]) AND e.status = 'published' AND e.ends_at > now()
+      AND e.starts_at > now() - interval '31 days' AND e.starts_at < now() + interval '24 hours'
+)
 SELECT a.id, a.slug, a.kind, a.title, a.languages, a.starts_at, a.ends_at, a.timezone, a.attention,
        count(*) OVER () AS total
 FROM (SELECT e.id, e.slug, e.kind, e.title, e.languages, e.starts_at, e.ends_at, e.timezone,
@@ -137,16 +161,17 @@ FROM (SELECT e.id, e.slug, e.kind, e.title, e.languages, e.starts_at, e.ends_at,
                     THEN 'no_venue' END,
                CASE WHEN (SELECT true FROM outbox x WHERE x.event_id = e.id AND x.status = 'failed' LIMIT 1)
                     THEN 'failed_mails' END,
-               CASE WHEN (SELECT c.waitlist_length > 0 AND (e.capacity IS NULL OR c.seats_taken < e.capacity)
-                          FROM event_seats c WHERE c.event_id = e.id)
+               CASE WHEN (SELECT c.waiting_while_free FROM event_seats c WHERE c.event_id = e.id)
                     THEN 'waiting_while_free' END,
                CASE WHEN e.status = 'published' AND e.starts_at < now() + interval '24 hours'
                          AND (SELECT true FROM registrations r WHERE r.event_id = e.id AND r.status = 'pending' LIMIT 1)
                     THEN 'pending_soon' END
              ], NULL) AS attention
-      FROM events e
+      FROM candidates k
+      JOIN events e ON e.id = k.id
       WHERE e.organisation_id = ANY($1::bigint[]) AND e.status IN ('published', 'draft') AND e.ends_at > now()
-        AND e.starts_at > now() - interval '31 days') a
+        AND e.starts_at > now() - interval '31 days'
+        AND ($3::timestamptz IS NULL OR (e.starts_at, e.id) > ($3, $4::bigint))) a
 WHERE cardinality(a.attention) > 0
 ORDER BY a.starts_at, a.id
 LIMIT $2

@@ -151,13 +151,16 @@ INTERPRETER_MISSION = "SELECT id, status, starts_at FROM interpretation_missions
 # ranked candidates for a mission ($1): speak both languages at a fitting level (C1 or better for health and
 # legal matters, B2 otherwise), cover the place, are available then (weekly slot, no day off), are not busy
 # (no held mission overlapping, nor an on-site one in another commune within the 30-minute travel margin)
-# and are under their monthly cap; fewest missions this month first, then the best levels.
-# The mission's local times, ranges and bounds are computed once (MATERIALIZED). A held mission lasts at
-# most 12 hours, so one that overlaps or leaves no time to travel starts between 12 h 30 before the
-# mission and 30 minutes after its end: the busy check reads only that slice of the interpreter's missions
-# (interpretation_missions_held_by_interpreter_idx), and is a scalar subquery so that PostgreSQL keeps it a
-# per-candidate index probe with both bounds rather than an anti-join on the interpreter alone, which read
-# all their past missions (12 ms instead of 3 with 500 interpreters and 50,000 missions; make soak).
+# and are under their monthly cap; fewest missions this month first, then the best levels, then the id.
+# The mission's local times, ranges and bounds are computed once (MATERIALIZED), with the interpreters off
+# that day (a probe per candidate read that whole small table each time). The month's load is read from
+# interpreter_months and the levels from the interpreter's own `speaks` ({code: level}), both kept by
+# triggers (0041), so the interpreters who speak the pair and cover the place are put in order first (the
+# subquery, kept apart by its ORDER BY) and the probes of their hours and missions run in that order until
+# 50 pass, not for all of them (make soak, bench/bench_interpretation.py). The probes are scalar subqueries
+# so that PostgreSQL keeps them per candidate rather than joining whole tables. A held mission lasts at most
+# 12 hours, so one that overlaps or leaves no time to travel starts between 12 h 30 before the mission and
+# 30 minutes after its end: the busy check reads only that slice (interpretation_missions_held_by_interpreter_idx).
 CANDIDATES = """
 WITH m AS MATERIALIZED (
     SELECT m.id, m.organisation_id, m.mode, m.commune, m.from_language, m.to_language, c.canton,
@@ -165,42 +168,44 @@ WITH m AS MATERIALIZED (
            m.starts_at - interval '12 hours 30 minutes' AS busy_from, m.ends_at + interval '30 minutes' AS busy_to,
            tstzrange(m.starts_at - interval '15 minutes', m.ends_at + interval '15 minutes') AS margin,
            extract(isodow FROM l.start)::smallint AS weekday, l.start::time AS start_time, l.end_::time AS end_time,
-           l.end_::date = l.start::date AS one_day, daterange(l.start::date, l.end_::date, '[]') AS days,
-           date_trunc('month', l.start) AT TIME ZONE 'Europe/Luxembourg' AS month_start,
-           (date_trunc('month', l.start) + interval '1 month') AT TIME ZONE 'Europe/Luxembourg' AS month_end,
+           interpretation_mission_month(m.starts_at) AS month,
            CASE WHEN m.field IN ('health', 'legal') THEN ARRAY['C1', 'C2', 'native']
-                ELSE ARRAY['B2', 'C1', 'C2', 'native'] END AS levels
+                ELSE ARRAY['B2', 'C1', 'C2', 'native'] END AS levels,
+           ARRAY(SELECT x.interpreter_id FROM interpreter_absences x
+                 WHERE x.days && daterange(l.start::date, l.end_::date, '[]')) AS absent
     FROM interpretation_missions m LEFT JOIN communes c ON c.name = m.commune,
          LATERAL (SELECT m.starts_at AT TIME ZONE 'Europe/Luxembourg' AS start,
                          m.ends_at AT TIME ZONE 'Europe/Luxembourg' AS end_) AS l
-    WHERE m.id = $1
+    WHERE m.id = $1 AND l.end_::date = l.start::date
 )
-SELECT i.id, i.name, lf.level AS from_level, lt.level AS to_level, load.missions AS missions_this_month, i.monthly_cap
-FROM m
-JOIN interpreter_languages lf ON lf.code = m.from_language AND lf.level = ANY(m.levels)
-JOIN interpreter_languages lt ON lt.interpreter_id = lf.interpreter_id AND lt.code = m.to_language
-                              AND lt.level = ANY(m.levels)
-JOIN interpreters i ON i.id = lf.interpreter_id AND i.organisation_id = m.organisation_id AND i.active
-CROSS JOIN LATERAL (
-    SELECT count(*)::int AS missions FROM interpretation_missions o
-    WHERE o.interpreter_id = i.id AND o.status IN ('assigned', 'done')
-      AND o.starts_at >= m.month_start AND o.starts_at < m.month_end
-) AS load
-WHERE (m.mode <> 'on_site' OR m.commune = ANY(i.communes) OR m.canton = ANY(i.cantons))
-  AND load.missions < i.monthly_cap
-  AND m.one_day
-  AND EXISTS (
+SELECT r.id, r.name, r.from_level, r.to_level, r.missions AS missions_this_month, r.monthly_cap
+FROM (
+    SELECT i.id, i.name, i.speaks->>m.from_language AS from_level, i.speaks->>m.to_language AS to_level,
+           i.monthly_cap,
+           coalesce((SELECT n.missions FROM interpreter_months n WHERE n.interpreter_id = i.id AND n.month = m.month),
+                    0) AS missions,
+           array_position(m.levels, i.speaks->>m.from_language)
+           + array_position(m.levels, i.speaks->>m.to_language) AS score,
+           m.id AS mission, m.mode, m.commune, m.span, m.busy_from, m.busy_to, m.margin, m.weekday, m.start_time,
+           m.end_time, m.absent
+    FROM m
+    JOIN interpreters i ON i.organisation_id = m.organisation_id AND i.active
+    WHERE i.speaks->>m.from_language = ANY(m.levels) AND i.speaks->>m.to_language = ANY(m.levels)
+      AND (m.mode <> 'on_site' OR m.commune = ANY(i.communes) OR m.canton = ANY(i.cantons))
+    ORDER BY missions, score DESC, i.id
+) AS r
+WHERE r.missions < r.monthly_cap
+  AND (SELECT EXISTS (
       SELECT 1 FROM interpreter_availability a
-      WHERE a.interpreter_id = i.id AND a.weekday = m.weekday AND a.starts <= m.start_time AND m.end_time <= a.ends)
-  AND NOT EXISTS (
-      SELECT 1 FROM interpreter_absences x WHERE x.interpreter_id = i.id AND x.days && m.days)
+      WHERE a.interpreter_id = r.id AND a.weekday = r.weekday AND a.starts <= r.start_time AND r.end_time <= a.ends))
+  AND r.id <> ALL(r.absent)
   AND NOT (SELECT EXISTS (
       SELECT 1 FROM interpretation_missions o
-      WHERE o.interpreter_id = i.id AND o.status IN ('assigned', 'done') AND o.id <> m.id
-        AND o.starts_at > m.busy_from AND o.starts_at < m.busy_to
-        AND (tstzrange(o.starts_at, o.ends_at) && m.span
-             OR (m.mode = 'on_site' AND o.travel IS NOT NULL AND o.commune <> m.commune AND o.travel && m.margin))))
-ORDER BY load.missions, array_position(m.levels, lf.level) + array_position(m.levels, lt.level) DESC, i.id
+      WHERE o.interpreter_id = r.id AND o.status IN ('assigned', 'done') AND o.id <> r.mission
+        AND o.starts_at > r.busy_from AND o.starts_at < r.busy_to
+        AND (tstzrange(o.starts_at, o.ends_at) && r.span
+             OR (r.mode = 'on_site' AND o.travel IS NOT NULL AND o.commune <> r.commune AND o.travel && r.margin))))
+ORDER BY r.missions, r.score DESC, r.id
 LIMIT 50
 """
 
