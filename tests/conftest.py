@@ -4,13 +4,15 @@ from __future__ import annotations
 
 import os
 import secrets
-from collections.abc import AsyncIterator
+from collections.abc import AsyncIterator, Iterator
 
 import asyncpg
 import httpx
 import pytest
+from argon2 import PasswordHasher
 
 from server.db import create_database, drop_database, init_connection
+from server.organisers import service as accounts
 from server.settings import Settings, load_settings
 from tests.apps import app_on
 from tests.smtp_server import SmtpTestServer
@@ -28,6 +30,21 @@ async def database_url() -> AsyncIterator[str]:
         yield url
     finally:
         await drop_database(server_url, name)
+
+
+@pytest.fixture(scope="session", autouse=True)
+def cheap_password_hashes() -> Iterator[None]:
+    """argon2id at its lowest cost in this process: the suite signs in hundreds of times.
+
+    At the production cost (3 passes over 64 MiB in 4 threads) each hash or check took about a tenth of
+    a second of two cores, a fifth of the suite's own CPU. The cost is written into each hash, so the
+    code under test is the same; the services the suite starts as processes keep the production cost.
+    """
+    cheap = PasswordHasher(time_cost=1, memory_cost=1024, parallelism=1)
+    with pytest.MonkeyPatch.context() as patch:
+        patch.setattr(accounts, "_hasher", cheap)
+        patch.setattr(accounts, "_DUMMY_HASH", cheap.hash("not a real password"))
+        yield
 
 
 @pytest.fixture(scope="session")
