@@ -182,14 +182,14 @@ SELECT r.id, r.name, r.from_level, r.to_level, r.missions AS missions_this_month
 FROM (
     SELECT i.id, i.name, i.speaks->>m.from_language AS from_level, i.speaks->>m.to_language AS to_level,
            i.monthly_cap,
-           coalesce((SELECT n.missions FROM interpreter_months n WHERE n.interpreter_id = i.id AND n.month = m.month),
-                    0) AS missions,
+           coalesce(n.missions, 0) AS missions,
            array_position(m.levels, i.speaks->>m.from_language)
            + array_position(m.levels, i.speaks->>m.to_language) AS score,
            m.id AS mission, m.mode, m.commune, m.span, m.busy_from, m.busy_to, m.margin, m.weekday, m.start_time,
            m.end_time, m.absent
     FROM m
     JOIN interpreters i ON i.organisation_id = m.organisation_id AND i.active
+    LEFT JOIN interpreter_months n ON n.interpreter_id = i.id AND n.month = m.month
     WHERE i.speaks->>m.from_language = ANY(m.levels) AND i.speaks->>m.to_language = ANY(m.levels)
       AND (m.mode <> 'on_site' OR m.commune = ANY(i.communes) OR m.canton = ANY(i.cantons))
     ORDER BY missions, score DESC, i.id
