@@ -254,6 +254,36 @@ async def test_an_interpreter_records_hours_only_on_their_own_begun_missions(cli
     assert done.status_code == 200 and (done.json()["status"], done.json()["minutes_spent"]) == ("done", 75)
 
 
+async def test_staff_record_and_correct_hours_of_a_begun_mission_of_their_own_organisation(client, conn, staff) -> None:
+    interpreter = await add_interpreter(client, staff)
+    mission = await add_mission(client, staff, at(monday(), 10))
+    hours = f"{MISSIONS}/{mission['id']}/hours"
+    # no interpreter yet, then not begun yet: refused, nothing recorded
+    assert (await client.post(hours, json={"minutes": 60}, headers=auth(staff))).status_code == 409
+    await client.patch(f"{MISSIONS}/{mission['id']}", json={"interpreter": interpreter["id"]}, headers=auth(staff))
+    refused = await client.post(hours, json={"minutes": 60}, headers=auth(staff))
+    assert refused.status_code == 409 and refused.json()["code"] == "mission_not_begun"
+    await conn.execute(
+        "UPDATE interpretation_missions SET starts_at = starts_at - interval '30 days', "
+        "ends_at = ends_at - interval '30 days' WHERE id = $1",
+        mission["id"],
+    )
+    # out of range, another organisation's staff, a viewer: refused
+    assert (await client.post(hours, json={"minutes": -5}, headers=auth(staff))).status_code == 422
+    _, other = await create_organiser(conn, {"cefis": "organiser"})
+    assert (await client.post(hours, json={"minutes": 60}, headers=auth(other))).status_code == 404
+    assert await conn.fetchval("SELECT minutes_spent FROM interpretation_missions WHERE id = $1", mission["id"]) is None
+    done = await client.post(hours, json={"minutes": 90}, headers=auth(staff))
+    assert done.status_code == 200 and (done.json()["status"], done.json()["minutes_spent"]) == ("done", 90)
+    corrected = await client.post(hours, json={"minutes": 80}, headers=auth(staff))
+    assert corrected.json()["minutes_spent"] == 80
+    audited = await conn.fetch(
+        "SELECT detail FROM audit_log WHERE action = 'mission_done' AND detail->>'mission' = $1 ORDER BY id",
+        str(mission["id"]),
+    )
+    assert [row["detail"]["minutes"] for row in audited] == [90, 80]
+
+
 async def test_missions_lose_their_personal_data_after_the_retention_but_keep_their_figures(
     client,
     conn,

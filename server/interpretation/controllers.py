@@ -9,7 +9,7 @@ import asyncpg
 from litestar import Controller, Request, Response, get, patch, post
 from litestar.params import Parameter, QueryParameter
 
-from server.interpretation import answers, pool, public, service, summary
+from server.interpretation import answers, hours, pool, public, service, summary
 from server.interpretation.schemas import (
     Candidate,
     HoursIn,
@@ -123,6 +123,17 @@ class OrganiserInterpretationController(Controller):
     ) -> MissionOut:
         """Move, re-place, assign (`interpreter`), cancel or close a mission; 409 if the interpreter is busy then."""
         return await service.update_mission(conn, organiser, mission_id, data, settings)
+
+    @post(
+        "/interpretation-missions/{mission_id:int}/hours",
+        status_code=200,
+        responses={404: NOT_YOURS, 409: problem_response(409, "The mission has no interpreter or has not begun")},
+    )
+    async def record_hours(
+        self, mission_id: MissionId, data: HoursIn, conn: asyncpg.Connection, organiser: Organiser
+    ) -> MissionOut:
+        """Record the time the interpreter actually spent (a correction alike); the mission is then done."""
+        return await hours.record_minutes(conn, organiser, mission_id, data.minutes)
 
     @get("/interpretation-missions/{mission_id:int}/candidates", responses={404: NOT_YOURS})
     async def candidates(
