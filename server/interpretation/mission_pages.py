@@ -1,12 +1,15 @@
 """The interpretation missions in the back-office: the list by status and date, a mission with its
-ranked candidates and the form offering it to the ones ticked, its offers and hours, and the pool.
+ranked candidates and the form offering it to the ones ticked, its offers, the form recording the time
+its interpreter spent, and the pool.
 
 Thin handlers over the service (server/interpretation/service.py, overview.py): the page offers a
-mission through the same `offer` as the API, so the first to accept still gets it.
+mission through the same `offer` as the API, so the first to accept still gets it, and records the time
+spent through the same `hours.record_minutes`.
 """
 
 from __future__ import annotations
 
+import re
 from datetime import UTC, date, datetime, time
 from typing import Annotated, Any, Literal
 from zoneinfo import ZoneInfo
@@ -18,11 +21,11 @@ from litestar.di import Provide
 from litestar.params import Parameter, QueryParameter
 from litestar.response import Redirect
 
-from server.backoffice.controllers import BACKOFFICE_HANDLERS, NotAllowed, render_page
+from server.backoffice.controllers import BACKOFFICE_HANDLERS, NotAllowed, read_form, render_page
 from server.backoffice.service import Staff
 from server.backoffice.web import provide_staff, staff_language
 from server.errors import Conflict, Invalid, NotFound
-from server.interpretation import overview, service
+from server.interpretation import hours, overview, service
 from server.interpretation.schemas import OffersIn, language_name
 from server.interpretation.staff_labels import DONE, STATUSES, translated
 from server.pages import csrf
@@ -43,6 +46,28 @@ OFFER_PROBLEMS = {
     "speaks": N_("An interpreter you ticked does not speak both languages at the level this mission needs."),
     "closed": N_("The mission is no longer open to offers."),
 }
+
+# why the time typed was not recorded; the service's Conflict codes name the last two
+HOURS_PROBLEMS = {
+    "empty": N_("Please enter the time spent, in hours and minutes."),
+    "number": N_("Please enter the hours and minutes as whole numbers."),
+    "range": N_("Please enter a time between 0 minutes and 24 hours."),
+    "mission_not_begun": N_("The mission has not begun yet: its time is recorded once it has."),
+    "mission_not_held": N_("The mission has no interpreter: its time is recorded once one is assigned."),
+}
+WHOLE = re.compile(r"-?[0-9]{1,6}")
+
+
+def typed_minutes(hours_typed: str, minutes_typed: str) -> int | str:
+    """The minutes typed as hours and minutes (either may be left empty), or the HOURS_PROBLEMS key saying why not."""
+    parts = [hours_typed.strip(), minutes_typed.strip()]
+    if not any(parts):
+        return "empty"
+    if not all(WHOLE.fullmatch(part) for part in parts if part):
+        return "number"
+    h, m = (int(part or 0) for part in parts)
+    total = h * 60 + m
+    return total if h >= 0 and m >= 0 and total <= 24 * 60 else "range"
 
 
 def _pair(from_language: str, to_language: str, lang: str) -> str:
@@ -124,10 +149,17 @@ class InterpretationMissionPages(Controller):
         done: str = "",
         ticked: list[int] | None = None,
         error: str = "",
+        spent: dict[str, str] | None = None,
+        spent_error: str = "",
         status_code: int = 200,
     ) -> Response:
         data = await overview.mission_page(conn, staff.organiser, mission_id)
+        if status_code == 422 and not data["may_write"]:
+            raise NotAllowed("Your role does not allow changes.")  # a viewer's forged post, refused before its faults
         mission = data["mission"]
+        held = mission.interpreter is not None and mission.status in ("assigned", "done")
+        if spent is None and mission.minutes_spent is not None:
+            spent = {"hours": str(mission.minutes_spent // 60), "minutes": str(mission.minutes_spent % 60)}
         context: dict[str, Any] = {
             **data,
             "pair": (language_name(mission.from_language, lang), language_name(mission.to_language, lang)),
@@ -135,6 +167,10 @@ class InterpretationMissionPages(Controller):
             "done": done,
             "ticked": ticked or [],
             "offer_error": error,
+            # the form shows once the interpreter's mission has begun, and again with what was refused
+            "may_record": data["may_write"] and bool(spent_error or (held and mission.starts_at <= datetime.now(UTC))),
+            "spent": spent or {},
+            "errors": {"spent": spent_error} if spent_error else {},
         }
         template = "bo_interpretation_mission.html"
         return render_page(request, settings, template, context, lang=lang, staff=staff, status_code=status_code)
@@ -169,3 +205,30 @@ class InterpretationMissionPages(Controller):
                 request, staff, settings, conn, mission_id, lang, ticked=ticked, error=text, status_code=422
             )
         return Redirect(path=f"/organiser/interpretation/missions/{mission_id}?done=offered", status_code=303)
+
+    @post("/missions/{mission_id:int}/hours")
+    async def record_hours(
+        self, mission_id: MissionId, request: Request, staff: Staff, settings: Settings, conn: asyncpg.Connection
+    ) -> Response:
+        """Record the time the interpreter actually spent, typed as hours and minutes; a correction alike."""
+        form = await read_form(request, settings)
+        lang = staff_language(request, staff)
+        await service.get_mission(conn, staff.organiser, mission_id)  # 404 for a mission not of theirs
+        spent = {"hours": form.get("hours", "")[:10], "minutes": form.get("minutes", "")[:10]}
+        minutes = typed_minutes(spent["hours"], spent["minutes"])
+        problem = minutes if isinstance(minutes, str) else ""
+        if not problem:
+            try:
+                await hours.record_minutes(conn, staff.organiser, mission_id, int(minutes))
+            except NotFound:
+                raise NotAllowed("Your role does not allow changes.") from None
+            except Conflict as exc:
+                if exc.code not in HOURS_PROBLEMS:
+                    raise
+                problem = exc.code
+        if problem:
+            text = gettext(lang, HOURS_PROBLEMS[problem])
+            return await self._mission(
+                request, staff, settings, conn, mission_id, lang, spent=spent, spent_error=text, status_code=422
+            )
+        return Redirect(path=f"/organiser/interpretation/missions/{mission_id}?done=hours", status_code=303)

@@ -24,6 +24,7 @@ LEVELS = {"native": N_("native language")}
 DONE = {
     "created": N_("The interpretation request is stored; the interpreters who could take it are listed below."),
     "offered": N_("The mission is offered: the first interpreter to accept gets it."),
+    "hours": N_("The time spent is recorded and the mission is done."),
 }
 
 
