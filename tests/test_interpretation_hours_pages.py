@@ -59,7 +59,7 @@ async def spent(conn, mission_id: int) -> tuple[str, int | None]:
 
 
 def typed(page) -> dict[str, str]:
-    return dict(re.findall(r'name="(hours|minutes)" type="number"[^>]*value="([^"]*)"', page.text))
+    return dict(re.findall(r'name="(hours|minutes)" type="text"[^>]*value="([^"]*)"', page.text))
 
 
 def field_error(page) -> str:
