@@ -9,6 +9,7 @@ import msgspec
 
 from server.db import init_connection
 from server.interpretation import service as interpretation
+from server.interpretation.pool import create_interpreter
 from server.interpretation.schemas import InterpreterIn, MissionIn, MissionPatch, OffersIn
 from server.organisers import service as accounts
 from server.settings import load_settings
@@ -33,7 +34,7 @@ async def interpreter_with_an_offer(service, staff: bool = False) -> str | tuple
         org = (await create_organisation(conn))["slug"]
         settings = load_settings(database_url=service.database_url, secret_key=SECRET, base_url=service.base)
         body = interpreter_body(organisation=org, name="Ana Tesfay", language="fr")
-        ana = await interpretation.create_interpreter(conn, ADMIN, msgspec.convert(body, InterpreterIn), settings)
+        ana = await create_interpreter(conn, ADMIN, msgspec.convert(body, InterpreterIn), settings)
         day = monday()
         held = await interpretation.create_mission(
             conn,

@@ -13,6 +13,7 @@ import msgspec
 import pytest
 
 from server.interpretation import service
+from server.interpretation.pool import create_interpreter
 from server.interpretation.schemas import InterpreterIn, MissionIn
 from server.settings import Settings
 from tests.factories import ADMIN, auth, create_organisation, create_organiser
@@ -156,7 +157,7 @@ async def committed(pool: asyncpg.Pool, settings: Settings):
     async def interpreter() -> int:
         body = msgspec.convert(interpreter_body(organisation=slug), InterpreterIn)
         async with pool.acquire() as conn:
-            return (await service.create_interpreter(conn, ADMIN, body, settings)).id
+            return (await create_interpreter(conn, ADMIN, body, settings)).id
 
     async def mission(starts_at) -> int:
         body = msgspec.convert(mission_body(starts_at, organisation=slug, remote="video", place=None), MissionIn)

@@ -17,6 +17,7 @@ import msgspec
 import pytest
 
 from server.interpretation import service
+from server.interpretation.pool import create_interpreter
 from server.interpretation.schemas import InterpreterIn, MissionIn
 from server.settings import Settings
 from tests.factories import ADMIN, auth, create_organisation, create_organiser
@@ -50,7 +51,7 @@ async def agency(pool: asyncpg.Pool, settings: Settings):
 
     async def interpreter(**overrides) -> tuple[int, str]:
         async with pool.acquire() as conn:
-            made = await service.create_interpreter(
+            made = await create_interpreter(
                 conn, ADMIN, msgspec.convert(interpreter_body(organisation=slug, **overrides), InterpreterIn), settings
             )
         return made.id, made.link.rsplit("/", 1)[1]

@@ -72,12 +72,12 @@ class OrganiserInterpretationController(Controller):
         settings: Settings,
     ) -> InterpreterCreated:
         """Add an interpreter to an organisation's pool; the answer holds their private link."""
-        return await service.create_interpreter(conn, organiser, data, settings)
+        return await pool.create_interpreter(conn, organiser, data, settings)
 
     @get("/interpreters")
     async def list_interpreters(self, conn: asyncpg.Connection, organiser: Organiser) -> list[InterpreterOut]:
         """The pools of the organisations you belong to."""
-        return await service.list_interpreters(conn, organiser)
+        return await pool.list_interpreters(conn, organiser)
 
     @patch(
         "/interpreters/{interpreter_id:int}",

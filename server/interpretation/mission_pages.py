@@ -25,7 +25,7 @@ from server.backoffice.controllers import BACKOFFICE_HANDLERS, NotAllowed, read_
 from server.backoffice.service import Staff
 from server.backoffice.web import provide_staff, staff_language
 from server.errors import Conflict, Invalid, NotFound
-from server.interpretation import hours, overview, service
+from server.interpretation import hours, overview, pool, service
 from server.interpretation.schemas import OffersIn, language_name
 from server.interpretation.staff_labels import DONE, STATUSES, translated
 from server.pages import csrf
@@ -117,7 +117,7 @@ class InterpretationMissionPages(Controller):
                 "person": person,
                 "languages": [(language_name(s.code, lang), s.level) for s in person.languages],
             }
-            for person in await service.list_interpreters(conn, staff.organiser)
+            for person in await pool.list_interpreters(conn, staff.organiser)
         ]
         context = {"people": people, "interp": translated(lang)}
         return render_page(request, settings, "bo_interpretation_pool.html", context, lang=lang, staff=staff)

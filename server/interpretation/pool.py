@@ -1,4 +1,4 @@
-"""Staff keeping their pool: an interpreter's details, languages, places and time changed, or taken out."""
+"""Staff keeping their pool: an interpreter added, their details, languages, places and time changed, or taken out."""
 
 from __future__ import annotations
 
@@ -9,8 +9,11 @@ from msgspec import UNSET
 from server import audit
 from server.errors import Conflict, FieldError, Invalid, NotFound
 from server.interpretation import queries as q
-from server.interpretation.schemas import InterpreterOut, InterpreterPatch
+from server.interpretation import trail
+from server.interpretation.links import interpreter_url, new_link
+from server.interpretation.schemas import InterpreterCreated, InterpreterIn, InterpreterOut, InterpreterPatch
 from server.organisers.schemas import Organiser
+from server.settings import Settings
 
 # what an audit row lists of a change (never the values: they are personal data)
 FIELDS = (
@@ -135,3 +138,69 @@ async def update_interpreter(
             )
         out = await conn.fetchrow(q.INTERPRETERS, True, [], interpreter_id)
     return msgspec.convert(dict(out), InterpreterOut)
+
+
+# ---------------------------------------------------------------------------- joining a pool, reading it
+
+
+async def organisation_for(conn: asyncpg.Connection, organiser: Organiser, slug: str, *, write: bool) -> int:
+    """The organisation's id if the staff member may act for it; 404 otherwise (its pool is none of theirs)."""
+    organisation_id = await conn.fetchval(q.ORGANISATION_ID, slug)
+    allowed = organisation_id is not None and (
+        organiser.can_write(organisation_id) if write else organiser.can_read(organisation_id)
+    )
+    if not allowed:
+        raise NotFound(f"No organisation '{slug}' of yours.", errors=[FieldError("organisation", "Not one of yours.")])
+    return organisation_id
+
+
+async def create_interpreter(
+    conn: asyncpg.Connection,
+    organiser: Organiser,
+    data: InterpreterIn,
+    settings: Settings,
+) -> InterpreterCreated:
+    """Add an interpreter to an organisation's pool; 409 when the address is in it already."""
+    errors = await check_pool_fields(conn, data)
+    if errors:
+        raise Invalid("; ".join(f"{e.field}: {e.message}" for e in errors), errors=errors)
+    codes = [spoken.code for spoken in data.languages]
+    days = [(absence.first_day, absence.last_day) for absence in data.absences]
+    async with conn.transaction():
+        organisation_id = await organisation_for(conn, organiser, data.organisation, write=True)
+        nonce, token, token_hash = new_link(settings.secret_key, b"interpreter-link")
+        interpreter_id = await conn.fetchval(
+            q.INSERT_INTERPRETER,
+            organisation_id,
+            data.name,
+            data.email,
+            data.phone,
+            data.language,
+            data.communes,
+            data.cantons,
+            data.monthly_cap,
+            nonce,
+            token_hash,
+        )
+        if interpreter_id is None:
+            raise Conflict(
+                f"{data.email} is in this pool already.", errors=[FieldError("email", "In this pool already.")]
+            )
+        await conn.execute(q.INSERT_LANGUAGES, interpreter_id, codes, [s.level for s in data.languages])
+        await conn.execute(
+            q.INSERT_AVAILABILITY,
+            interpreter_id,
+            [s.weekday for s in data.availability],
+            [s.starts for s in data.availability],
+            [s.ends for s in data.availability],
+        )
+        await conn.execute(q.INSERT_ABSENCES, interpreter_id, [d[0] for d in days], [d[1] for d in days])
+        await trail.record_added(conn, organiser, organisation_id, interpreter_id)
+        row = await conn.fetchrow(q.INTERPRETERS, True, [], interpreter_id)
+    return msgspec.convert({**dict(row), "link": interpreter_url(settings.base_url, token)}, InterpreterCreated)
+
+
+async def list_interpreters(conn: asyncpg.Connection, organiser: Organiser) -> list[InterpreterOut]:
+    """The pools of the organisations the staff member belongs to (every pool for an administrator)."""
+    rows = await conn.fetch(q.INTERPRETERS, organiser.is_admin, list(organiser.roles), None)
+    return [msgspec.convert(dict(row), InterpreterOut) for row in rows]

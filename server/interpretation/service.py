@@ -15,14 +15,11 @@ from server.errors import Conflict, FieldError, Invalid, NotFound
 from server.interpretation import queries as q
 from server.interpretation import trail
 from server.interpretation.deadlines import answer_by
-from server.interpretation.links import interpreter_url, new_link
+from server.interpretation.links import new_link
 from server.interpretation.notices import remind, tell
-from server.interpretation.pool import check_pool_fields
+from server.interpretation.pool import organisation_for
 from server.interpretation.schemas import (
     Candidate,
-    InterpreterCreated,
-    InterpreterIn,
-    InterpreterOut,
     MissionIn,
     MissionOut,
     MissionPatch,
@@ -45,72 +42,6 @@ LONGEST = timedelta(hours=12)
 
 class Taken(Conflict):
     """Someone else holds the mission, or the interpreter holds another one then."""
-
-
-# ---------------------------------------------------------------------------- interpreters
-
-
-async def _organisation_id(conn: asyncpg.Connection, organiser: Organiser, slug: str, *, write: bool) -> int:
-    """The organisation's id if the staff member may act for it; 404 otherwise (its pool is none of theirs)."""
-    organisation_id = await conn.fetchval(q.ORGANISATION_ID, slug)
-    allowed = organisation_id is not None and (
-        organiser.can_write(organisation_id) if write else organiser.can_read(organisation_id)
-    )
-    if not allowed:
-        raise NotFound(f"No organisation '{slug}' of yours.", errors=[FieldError("organisation", "Not one of yours.")])
-    return organisation_id
-
-
-async def create_interpreter(
-    conn: asyncpg.Connection,
-    organiser: Organiser,
-    data: InterpreterIn,
-    settings: Settings,
-) -> InterpreterCreated:
-    """Add an interpreter to an organisation's pool; 409 when the address is in it already."""
-    errors = await check_pool_fields(conn, data)
-    if errors:
-        raise Invalid("; ".join(f"{e.field}: {e.message}" for e in errors), errors=errors)
-    codes = [spoken.code for spoken in data.languages]
-    days = [(absence.first_day, absence.last_day) for absence in data.absences]
-    async with conn.transaction():
-        organisation_id = await _organisation_id(conn, organiser, data.organisation, write=True)
-        nonce, token, token_hash = new_link(settings.secret_key, b"interpreter-link")
-        interpreter_id = await conn.fetchval(
-            q.INSERT_INTERPRETER,
-            organisation_id,
-            data.name,
-            data.email,
-            data.phone,
-            data.language,
-            data.communes,
-            data.cantons,
-            data.monthly_cap,
-            nonce,
-            token_hash,
-        )
-        if interpreter_id is None:
-            raise Conflict(
-                f"{data.email} is in this pool already.", errors=[FieldError("email", "In this pool already.")]
-            )
-        await conn.execute(q.INSERT_LANGUAGES, interpreter_id, codes, [s.level for s in data.languages])
-        await conn.execute(
-            q.INSERT_AVAILABILITY,
-            interpreter_id,
-            [s.weekday for s in data.availability],
-            [s.starts for s in data.availability],
-            [s.ends for s in data.availability],
-        )
-        await conn.execute(q.INSERT_ABSENCES, interpreter_id, [d[0] for d in days], [d[1] for d in days])
-        await trail.record_added(conn, organiser, organisation_id, interpreter_id)
-        row = await conn.fetchrow(q.INTERPRETERS, True, [], interpreter_id)
-    return msgspec.convert({**dict(row), "link": interpreter_url(settings.base_url, token)}, InterpreterCreated)
-
-
-async def list_interpreters(conn: asyncpg.Connection, organiser: Organiser) -> list[InterpreterOut]:
-    """The pools of the organisations the staff member belongs to (every pool for an administrator)."""
-    rows = await conn.fetch(q.INTERPRETERS, organiser.is_admin, list(organiser.roles), None)
-    return [msgspec.convert(dict(row), InterpreterOut) for row in rows]
 
 
 # ---------------------------------------------------------------------------- missions
@@ -231,7 +162,7 @@ async def create_mission(
 ) -> MissionOut:
     """A mission entered by staff, for their organisation (the agency by default)."""
     async with conn.transaction():
-        organisation_id = await _organisation_id(conn, organiser, data.organisation or AGENCY, write=True)
+        organisation_id = await organisation_for(conn, organiser, data.organisation or AGENCY, write=True)
         mission_id, _ = await insert_mission(conn, organisation_id, data, settings)
         await trail.record(conn, organiser, "mission_created", mission_id, organisation_id)
         if data.domain is not None:
