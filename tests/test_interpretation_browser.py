@@ -155,5 +155,26 @@ async def test_staff_offer_a_mission_on_a_phone(browser, service) -> None:  # no
         await page.get_by_role("button", name="Enregistrer la demande").tap()
     assert "/organiser/interpretation/missions/" in page.url and page.url.endswith("?done=created")
     assert "Office social de Differdange" in await page.inner_text("main")
+    # Ana's mission by phone, moved a month back as time would: its hours are typed on its page
+    conn = await asyncpg.connect(service.database_url)
+    try:
+        held = await conn.fetchval(
+            "UPDATE interpretation_missions m SET starts_at = starts_at - interval '30 days', "
+            "ends_at = ends_at - interval '30 days' FROM memberships s JOIN organisers o ON o.id = s.organiser_id "
+            "WHERE s.organisation_id = m.organisation_id AND o.email = $1 AND m.status = 'assigned' RETURNING m.id",
+            email,
+        )
+    finally:
+        await conn.close()
+    await page.goto(f"{service.base}/organiser/interpretation/missions/{held}")
+    problems["hours"] = await axe_violations(page)
+    await page.fill("#f-hours", "1")
+    await page.fill("#f-minutes", "30")
+    async with page.expect_navigation():
+        await page.locator("form[action$='/hours'] button[type=submit]").tap()
+    assert page.url.endswith(f"/missions/{held}?done=hours")
+    assert "90 minutes" in words(await page.inner_text("main"))
+    assert await page.evaluate("document.documentElement.scrollWidth") <= PHONE["width"]
+    problems["hours_recorded"] = await axe_violations(page)
     await context.close()
     assert problems == {name: [] for name in problems}, problems
