@@ -124,7 +124,7 @@ async def test_staff_record_then_correct_the_time_spent(app, conn, world, held) 
         ("fr", "une", "", "Veuillez indiquer les heures et les minutes en nombres entiers."),
         ("de", "1,5", "", "Bitte geben Sie Stunden und Minuten als ganze Zahlen an."),
         ("lb", "25", "0", "Gitt w.e.g. eng Zäit tëscht 0 Minutten a 24 Stonnen an."),
-        ("pt", "1", "-10", "Indique um tempo entre 0 minutos e 24 horas."),
+        ("pt", "1", "-10", "Indique uma duração entre 0 minutos e 24 horas."),
     ],
 )
 async def test_a_faulty_time_is_said_next_to_the_field_and_kept(

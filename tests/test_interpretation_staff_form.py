@@ -131,7 +131,7 @@ async def test_staff_of_several_organisations_choose_the_pool(app, conn, world) 
         assert '<option value="asti" selected>ASTI</option>' in page.text and '<option value="caritas">' in page.text
         unchosen = await http.post(NEW, data=staff_fields(page, pool=""))
         assert unchosen.status_code == 422
-        assert "Veuillez choisir l'organisation dont les interprètes prennent la mission." in text_of(unchosen)
+        assert "Veuillez choisir l'organisation dont les interprètes assureront la mission." in text_of(unchosen)
         stored = await http.post(NEW, data=staff_fields(page, pool="caritas"))
         assert stored.status_code == 303
         assert "Service demandeur" in text_of(page) and "Pour l'organisation" in text_of(page)
