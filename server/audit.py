@@ -65,6 +65,7 @@ ACTIONS = (
     "mission_created",
     "mission_offered",
     "mission_assigned",
+    "mission_unassigned",
     "mission_moved",
     "mission_changed",
     "mission_cancelled",

@@ -281,7 +281,23 @@ async def test_staff_record_and_correct_hours_of_a_begun_mission_of_their_own_or
         "SELECT detail FROM audit_log WHERE action = 'mission_done' AND detail->>'mission' = $1 ORDER BY id",
         str(mission["id"]),
     )
-    assert [row["detail"]["minutes"] for row in audited] == [90, 80]
+    assert [(row["detail"]["minutes"], row["detail"]["corrected"]) for row in audited] == [(90, False), (80, True)]
+
+
+async def test_taking_the_interpreter_off_a_mission_is_audited_as_such(client, conn, staff) -> None:
+    interpreter = await add_interpreter(client, staff)
+    mission = await add_mission(client, staff, at(monday(), 10))
+    for body in ({"interpreter": interpreter["id"]}, {"interpreter": None}):
+        assert (await client.patch(f"{MISSIONS}/{mission['id']}", json=body, headers=auth(staff))).status_code == 200
+    actions = await conn.fetch(
+        "SELECT action, detail->'interpreter' AS who FROM audit_log WHERE detail->>'mission' = $1 "
+        "AND action <> 'mission_created' ORDER BY id",
+        str(mission["id"]),
+    )
+    assert [(r["action"], r["who"]) for r in actions] == [
+        ("mission_assigned", interpreter["id"]),
+        ("mission_unassigned", None),
+    ]
 
 
 async def test_missions_lose_their_personal_data_after_the_retention_but_keep_their_figures(

@@ -74,6 +74,7 @@ ACTIONS = {
     "mission_created": N_("Entered an interpretation request"),
     "mission_offered": N_("Offered an interpretation mission to interpreters"),
     "mission_assigned": N_("Assigned an interpreter to a mission"),
+    "mission_unassigned": N_("Took the interpreter off a mission"),
     "mission_moved": N_("Moved an interpretation mission"),
     "mission_changed": N_("Changed an interpretation mission"),
     "mission_cancelled": N_("Cancelled an interpretation mission"),

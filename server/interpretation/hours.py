@@ -31,5 +31,6 @@ async def record_minutes(conn: asyncpg.Connection, organiser: Organiser, mission
             row["organisation_id"],
             event_id=row["event_id"],
             minutes=minutes,
+            corrected=row["status"] == "done",
         )
     return mission_out(await conn.fetchrow(q.MISSION, mission_id))

@@ -40,7 +40,7 @@ def change_action(before: Mapping[str, Any], status: str, interpreter_id: int | 
     if status != before["status"] and status in ("cancelled", "done"):
         return f"mission_{status}"
     if interpreter_id != before["interpreter_id"]:
-        return "mission_assigned"
+        return "mission_assigned" if interpreter_id is not None else "mission_unassigned"
     return "mission_moved" if moved else "mission_changed"
 
 
