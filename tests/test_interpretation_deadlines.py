@@ -136,7 +136,7 @@ async def test_an_offer_nobody_accepts_in_time_alerts_staff_once_in_their_langua
         assert "Guten Tag Jana Hoffmann," in text and "Tigrinya – Französisch" in text
         assert "Marie Weber (Office social), +352 4796 1" in text and "https://zesummen.test/organiser/" in text
         to_french = received[[a["recipient"] for a in alerts if a["recipient"] != german.email][0]]
-        assert str(to_french["Subject"]).startswith("Personne n'a accepté la mission d'interprétation : ")
+        assert str(to_french["Subject"]).startswith("Personne n'a accepté la mission d'interprétation\u00a0: ")
         assert "Aucun interprète n'a accepté cette mission" in to_french.get_body(("plain",)).get_content()
 
         # offered again, the mission is no longer shown unanswered
