@@ -5,8 +5,9 @@ Both databases get the agency's pool (French and Tigrinya or Arabic at various l
 of Luxembourg and a few communes, weekdays 8 to 18, a few days off), its past missions (done, hours
 recorded, one a day at most per interpreter so that none collide, on site or by phone) spread over
 the last years, some missions held in the coming weeks (so that being busy and this month's load
-count), and one open request on a Monday morning in Luxembourg city. The candidates are asked for
-over real HTTP from two real services in alternating rounds (bench_bigdata's harness); the p99 with
+count), and one open request on a Monday morning in Luxembourg city. The first page of candidates,
+as the mission's page in the back-office asks for it (service.CANDIDATES_PAGE), is asked for over
+real HTTP from two real services in alternating rounds (bench_bigdata's harness); the p99 with
 the big pool must stay within 1.5 times the p99 with the small one. The candidates query's plan on
 the big pool, with its execution time, is written next to this file (interpretation-plan.txt). A
 control (a query that reads no data, on both services) shows how far the run's noise goes.
@@ -27,6 +28,7 @@ from bench.bench_bigdata import CONNECTIONS, SERVER_ENV, Probe, compare, p99_res
 from bench.harness import Context, Result
 from server.db import create_database, drop_database, init_connection
 from server.interpretation import queries as q
+from server.interpretation.service import CANDIDATES_PAGE
 from server.organisers.service import create_admin
 
 SOAK = True
@@ -117,6 +119,10 @@ RETURNING id
 """
 
 
+# the query's other parameters as the service gives them for the first page: no cursor, a page and one more
+FIRST_PAGE = (None, None, None, CANDIDATES_PAGE + 1)
+
+
 class World(msgspec.Struct, kw_only=True):
     """One database and what the candidates request needs."""
 
@@ -143,12 +149,15 @@ async def prepare(label: str, url: str, pool: Pool) -> World:
         # as autovacuum leaves a pool in use: statistics, and the visibility map index-only scans rely on
         await conn.execute(
             "VACUUM (ANALYZE) interpreters, interpreter_languages, interpreter_availability, interpreter_absences, "
-            "interpretation_missions, communes"
+            "interpretation_missions, interpreter_months, communes"
         )
         held = await conn.fetchval("SELECT count(*) FROM interpretation_missions")
         token = (await create_admin(conn, "bench-admin@example.lu", timedelta(days=1))).token
-        candidates = len(await conn.fetch(q.CANDIDATES, mission))
-        log(f"  {label}: {pool.interpreters} interpreters, {held:,} missions, {candidates} candidates listed")
+        candidates = len(await conn.fetch(q.CANDIDATES, mission, None, None, None, 10_000))
+        log(
+            f"  {label}: {pool.interpreters} interpreters, {held:,} missions, {candidates} candidates in all, "
+            f"{min(candidates, CANDIDATES_PAGE)} on the first page"
+        )
     finally:
         await conn.close()
     return World(label=label, url=url, token=token, mission=mission, candidates=candidates)
@@ -160,10 +169,10 @@ async def plan(world: World, runs: int = 7) -> tuple[str, float]:
     conn = await asyncpg.connect(world.url)
     await init_connection(conn)
     try:
-        await conn.fetch(q.CANDIDATES, world.mission)  # warm
+        await conn.fetch(q.CANDIDATES, world.mission, *FIRST_PAGE)  # warm
         plans = []
         for _ in range(runs):
-            rows = await conn.fetch("EXPLAIN (ANALYZE, BUFFERS) " + q.CANDIDATES, world.mission)
+            rows = await conn.fetch("EXPLAIN (ANALYZE, BUFFERS) " + q.CANDIDATES, world.mission, *FIRST_PAGE)
             text = "\n".join(r[0] for r in rows)
             plans.append((float(text.rsplit("Execution Time: ", 1)[1].split()[0]), text))
     finally:

@@ -168,10 +168,56 @@ async def test_candidates_are_the_fitting_free_available_covering_ones_least_bus
     clash = await add_mission(client, staff, at(day, 10), remote="phone", place=None)
     await client.patch(f"{MISSIONS}/{clash['id']}", json={"interpreter": overlapping["id"]}, headers=auth(staff))
     mission = await add_mission(client, staff, at(day, 10, 30))
-    ranked = (await client.get(f"{MISSIONS}/{mission['id']}/candidates", headers=auth(staff))).json()
+    ranked = (await client.get(f"{MISSIONS}/{mission['id']}/candidates", headers=auth(staff))).json()["items"]
     assert [c["name"] for c in ranked] == ["Free", "Busy this month"]
     assert [c["missions_this_month"] for c in ranked] == [0, 1]
     assert ranked[0]["id"] == free["id"] and {"from_level", "to_level", "monthly_cap"} <= set(ranked[0])
+
+
+async def test_candidates_come_page_by_page_in_rank_order(client, conn, staff) -> None:
+    """Pages follow one another without a gap or a repeat, through ties of missions and of levels alike."""
+    day = monday()
+    levels = ("B2", "C1", "C2", "native", "C1", "C1", "native")
+    made = [
+        await add_interpreter(
+            client,
+            staff,
+            name=f"Interpreter {n}",
+            languages=[{"code": "fr", "level": level}, {"code": "ti", "level": "C1"}],
+        )
+        for n, level in enumerate(levels)
+    ]
+    # two of them already hold a mission this month: they come after all those who hold none
+    for busy in (made[1], made[3]):
+        earlier = await add_mission(client, staff, at(day, 8), minutes=30, remote="phone", place=None)
+        assigned = {"interpreter": busy["id"]}
+        assert (
+            await client.patch(f"{MISSIONS}/{earlier['id']}", json=assigned, headers=auth(staff))
+        ).status_code == 200
+    mission = await add_mission(client, staff, at(day, 10, 30))
+    url = f"{MISSIONS}/{mission['id']}/candidates"
+    whole = (await client.get(url, params={"limit": 100}, headers=auth(staff))).json()
+    assert whole["next_cursor"] is None
+    names = [c["name"] for c in whole["items"]]
+    # no mission yet, best levels first (native, C2, C1 ×2 by id, B2), then one mission each: native, C1
+    assert names == [f"Interpreter {n}" for n in (6, 2, 4, 5, 0, 3, 1)]
+    paged, cursor, pages = [], None, 0
+    while True:
+        page = await client.get(url, params={"limit": 2, **({"cursor": cursor} if cursor else {})}, headers=auth(staff))
+        assert page.status_code == 200, page.text
+        paged += [c["name"] for c in page.json()["items"]]
+        pages, cursor = pages + 1, page.json()["next_cursor"]
+        if cursor is None:
+            break
+    assert paged == names and pages == 4
+    # the default page is the page staff see: twenty at most
+    assert (await client.get(url, headers=auth(staff))).json()["items"] == whole["items"]
+    for bad in ("x", "1.2", "1.2.3.4", "-1.2.3", "1.2.99999999999999999999", "1.2.3 ", "١.٢.٣"):
+        refused = await client.get(url, params={"cursor": bad}, headers=auth(staff))
+        assert refused.status_code == 422, (bad, refused.text)
+        assert [e["field"] for e in refused.json()["errors"]] == ["cursor"], bad
+    for limit in (0, 101):
+        assert (await client.get(url, params={"limit": limit}, headers=auth(staff))).status_code in (400, 422)
 
 
 async def test_candidates_leave_time_to_travel_and_see_a_long_mission_still_running(client, conn, staff) -> None:
@@ -195,7 +241,7 @@ async def test_candidates_leave_time_to_travel_and_see_a_long_mission_still_runn
     # eleven hours from midnight: still running at 10:30
     await hold("Long since midnight", at(day, 0), 11 * 60, remote="phone", place=None)
     mission = await add_mission(client, staff, at(day, 10, 30))
-    ranked = (await client.get(f"{MISSIONS}/{mission['id']}/candidates", headers=auth(staff))).json()
+    ranked = (await client.get(f"{MISSIONS}/{mission['id']}/candidates", headers=auth(staff))).json()["items"]
     assert sorted(c["name"] for c in ranked) == ["Free", "Phone just before", "Same commune just before"]
 
 

@@ -91,7 +91,7 @@ async def test_the_count_follows_assign_reassign_move_done_unassign_and_cancel(c
     assert await months(conn, ana, ben) == {(ben, next_): 1}
     # what the candidates show is the count kept
     third = await add_mission(client, staff, at(later, 16))
-    ranked = (await client.get(f"{MISSIONS}/{third}/candidates", headers=auth(staff))).json()
+    ranked = (await client.get(f"{MISSIONS}/{third}/candidates", headers=auth(staff))).json()["items"]
     assert [(c["id"], c["missions_this_month"]) for c in ranked] == [(ana, 0), (ben, 1)]
 
 
@@ -125,7 +125,7 @@ async def test_the_ranking_is_fewest_missions_this_month_then_levels_then_id(cli
     elsewhere = await add_mission(client, staff, at(day + timedelta(weeks=5), 9), remote="phone", place=None)
     await change(client, staff, elsewhere, interpreter=first)
     mission = await add_mission(client, staff, at(day, 10))
-    ranked = (await client.get(f"{MISSIONS}/{mission}/candidates", headers=auth(staff))).json()
+    ranked = (await client.get(f"{MISSIONS}/{mission}/candidates", headers=auth(staff))).json()["items"]
     assert [c["id"] for c in ranked] == [first, second, mixed, weak, busy]
     assert [c["missions_this_month"] for c in ranked] == [0, 0, 0, 0, 1]
 
@@ -134,14 +134,13 @@ async def test_a_capped_interpreter_drops_out_when_the_month_fills(client, conn,
     day = monday()
     capped = await add_interpreter(client, staff, monthly_cap=1)
     mission = await add_mission(client, staff, at(day, 10))
-    assert [c["id"] for c in (await client.get(f"{MISSIONS}/{mission}/candidates", headers=auth(staff))).json()] == [
-        capped
-    ]
+    ranked = (await client.get(f"{MISSIONS}/{mission}/candidates", headers=auth(staff))).json()["items"]
+    assert [c["id"] for c in ranked] == [capped]
     held = await add_mission(client, staff, at(day, 8), remote="phone", place=None)
     await change(client, staff, held, interpreter=capped)
-    assert (await client.get(f"{MISSIONS}/{mission}/candidates", headers=auth(staff))).json() == []
+    assert (await client.get(f"{MISSIONS}/{mission}/candidates", headers=auth(staff))).json()["items"] == []
     await change(client, staff, held, status="cancelled")
-    assert len((await client.get(f"{MISSIONS}/{mission}/candidates", headers=auth(staff))).json()) == 1
+    assert len((await client.get(f"{MISSIONS}/{mission}/candidates", headers=auth(staff))).json()["items"]) == 1
 
 
 # ------------------------------------------------------------------ concurrent transactions (committed data)
@@ -230,8 +229,8 @@ async def test_the_languages_spoken_follow_the_pool(client, conn, staff) -> None
     await conn.execute("DELETE FROM interpreter_languages WHERE interpreter_id = $1 AND code = 'fr'", ana)
     assert await speaks() == {"ar": "B1"}
     mission = await add_mission(client, staff, at(monday(), 10), from_language="ar")
-    assert (await client.get(f"{MISSIONS}/{mission}/candidates", headers=auth(staff))).json() == []
+    assert (await client.get(f"{MISSIONS}/{mission}/candidates", headers=auth(staff))).json()["items"] == []
     await conn.execute("INSERT INTO interpreter_languages VALUES ($1, 'fr', 'C1')", ana)
     await conn.execute("UPDATE interpreter_languages SET level = 'C2' WHERE interpreter_id = $1 AND code = 'ar'", ana)
-    ranked = (await client.get(f"{MISSIONS}/{mission}/candidates", headers=auth(staff))).json()
+    ranked = (await client.get(f"{MISSIONS}/{mission}/candidates", headers=auth(staff))).json()["items"]
     assert [(c["id"], c["from_level"], c["to_level"]) for c in ranked] == [(ana, "C2", "C1")]

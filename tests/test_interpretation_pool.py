@@ -79,17 +79,17 @@ async def test_an_interpreter_taken_out_of_the_pool_is_no_longer_a_candidate_nor
     ana = await add_interpreter(client, staff)
     mission = (await client.post(MISSIONS, json=mission_body(at(monday(), 10)), headers=auth(staff))).json()
     candidates = f"{MISSIONS}/{mission['id']}/candidates"
-    assert [c["id"] for c in (await client.get(candidates, headers=auth(staff))).json()] == [ana["id"]]
+    assert [c["id"] for c in (await client.get(candidates, headers=auth(staff))).json()["items"]] == [ana["id"]]
     out = await client.patch(f"{INTERPRETERS}/{ana['id']}", headers=auth(staff), json={"active": False})
     assert out.status_code == 200 and out.json()["active"] is False
-    assert (await client.get(candidates, headers=auth(staff))).json() == []
+    assert (await client.get(candidates, headers=auth(staff))).json()["items"] == []
     offered = await client.post(
         f"{MISSIONS}/{mission['id']}/offers", headers=auth(staff), json={"interpreters": [ana["id"]]}
     )
     assert offered.status_code == 201 and offered.json() == []
     back = await client.patch(f"{INTERPRETERS}/{ana['id']}", headers=auth(staff), json={"active": True})
     assert back.json()["active"] is True
-    assert [c["id"] for c in (await client.get(candidates, headers=auth(staff))).json()] == [ana["id"]]
+    assert [c["id"] for c in (await client.get(candidates, headers=auth(staff))).json()["items"]] == [ana["id"]]
 
 
 @pytest.mark.parametrize(

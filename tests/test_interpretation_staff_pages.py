@@ -145,3 +145,36 @@ async def test_a_viewer_reads_and_another_organisation_sees_nothing(app, conn, w
         )
         assert refused.status_code == 404
     assert await conn.fetchval("SELECT count(*) FROM interpretation_offers") == 0
+
+
+async def test_the_mission_page_shows_twenty_candidates_then_a_link_to_the_next(app, client, conn, world, desk) -> None:
+    """Twenty to a page, the best first; the next page keeps its place when an offer from it is refused."""
+    for n in range(19):  # with Selam and Yonas, 21 speak both languages
+        body = interpreter_body(
+            name=f"Pool {n:02}", languages=[{"code": "fr", "level": "B2"}, {"code": "ti", "level": "B2"}]
+        )
+        assert (
+            await client.post("/api/organiser/interpreters", headers=auth(desk["token"]), json=body)
+        ).status_code == 201
+    page_of = f"/organiser/interpretation/missions/{desk['mission']}"
+    async with signed_in(app, world["organiser"], "en") as http:
+        first = await http.get(page_of)
+        assert first.status_code == 200
+        assert len(ticks(first)) == 20 and ticks(first)[:2] == [
+            str(desk["people"][n]["id"]) for n in ("Selam", "Yonas")
+        ]
+        more = re.search(r'<a rel="next" href="([^"]+)">More interpreters</a>', first.text)
+        assert more, "no link to the next interpreters"
+        second = await http.get(more.group(1).replace("&amp;", "&"))
+        assert second.status_code == 200 and len(ticks(second)) == 1
+        assert ticks(second)[0] not in ticks(first) and "More interpreters" not in second.text
+        after = re.search(r'name="candidates_after" value="([^"]+)"', second.text)
+        assert after, "the offer form does not say which page it was on"
+        # nothing ticked on the second page: the same page again, with the error
+        refused = await http.post(
+            f"{page_of}/offers", data={"csrf_token": csrf_token(second), "candidates_after": after.group(1)}
+        )
+        assert refused.status_code == 422 and ticks(refused) == ticks(second)
+        assert "Please tick at least one interpreter" in text_of(refused)
+        for bad in ("x", "1.2.3.4", "1.2.99999999999999999999"):
+            assert (await http.get(page_of, params={"candidates_after": bad})).status_code == 400

@@ -11,7 +11,7 @@ from litestar.params import Parameter, QueryParameter
 
 from server.interpretation import answers, hours, pool, public, service, summary
 from server.interpretation.schemas import (
-    Candidate,
+    CandidatePage,
     HoursIn,
     InterpreterCreated,
     InterpreterIn,
@@ -48,6 +48,10 @@ Last = Annotated[date | None, QueryParameter(name="to", description="The last da
 OrganisationSlug = Annotated[str, Parameter(max_length=63, pattern=SLUG, description="The pool's organisation")]
 NO_ORGANISATION = problem_response(404, "No organisation of yours has this slug")
 NOT_YOURS = problem_response(404, "No such mission in the organisations you belong to")
+CandidatesLimit = Annotated[int, Parameter(ge=1, le=100, description="Page size")]
+CandidatesCursor = Annotated[
+    str | None, Parameter(max_length=40, pattern=ONE_LINE, description="`next_cursor` of the previous page")
+]
 
 
 class OrganiserInterpretationController(Controller):
@@ -141,9 +145,11 @@ class OrganiserInterpretationController(Controller):
         mission_id: MissionId,
         conn: asyncpg.Connection,
         organiser: Organiser,
-    ) -> list[Candidate]:
-        """Interpreters who could take the mission, fewest missions this month first."""
-        return await service.candidates(conn, organiser, mission_id)
+        limit: CandidatesLimit = service.CANDIDATES_PAGE,
+        cursor: CandidatesCursor = None,
+    ) -> CandidatePage:
+        """A page of the interpreters who could take the mission, fewest missions this month first."""
+        return await service.candidates(conn, organiser, mission_id, cursor, limit)
 
     @post("/interpretation-missions/{mission_id:int}/offers", responses={404: NOT_YOURS, 409: BUSY})
     async def offer(

@@ -18,6 +18,7 @@ import asyncpg
 import msgspec
 from litestar import Controller, Request, Response, get, post
 from litestar.di import Provide
+from litestar.exceptions import ClientException
 from litestar.params import Parameter, QueryParameter
 from litestar.response import Redirect
 
@@ -40,6 +41,7 @@ StatusFilter = Annotated[
 ]
 Since = Annotated[date | None, QueryParameter(name="from", required=False)]
 DoneCode = Annotated[str | None, QueryParameter(name="done", max_length=40, required=False)]
+CandidatesAfter = Annotated[str | None, QueryParameter(name="candidates_after", max_length=40, required=False)]
 
 OFFER_PROBLEMS = {
     "empty": N_("Please tick at least one interpreter (at most 50)."),
@@ -131,11 +133,14 @@ class InterpretationMissionPages(Controller):
         settings: Settings,
         conn: asyncpg.Connection,
         done: DoneCode = None,
+        candidates_after: CandidatesAfter = None,
     ) -> Response:
         """A mission: when, where, who asked; its ranked candidates to offer it to, its offers, its hours."""
         lang = staff_language(request, staff)
         notice = gettext(lang, DONE[done]) if done in DONE else ""
-        return await self._mission(request, staff, settings, conn, mission_id, lang, done=notice)
+        return await self._mission(
+            request, staff, settings, conn, mission_id, lang, done=notice, candidates_after=candidates_after
+        )
 
     async def _mission(
         self,
@@ -152,8 +157,12 @@ class InterpretationMissionPages(Controller):
         spent: dict[str, str] | None = None,
         spent_error: str = "",
         status_code: int = 200,
+        candidates_after: str | None = None,
     ) -> Response:
-        data = await overview.mission_page(conn, staff.organiser, mission_id)
+        try:
+            data = await overview.mission_page(conn, staff.organiser, mission_id, candidates_after)
+        except Invalid:
+            raise ClientException("This link to more interpreters is not one this service gave out.") from None
         if status_code == 422 and not data["may_write"]:
             raise NotAllowed("Your role does not allow changes.")  # a viewer's forged post, refused before its faults
         mission = data["mission"]
@@ -185,6 +194,8 @@ class InterpretationMissionPages(Controller):
         lang = staff_language(request, staff)
         await service.get_mission(conn, staff.organiser, mission_id)  # 404 for a mission not of theirs
         raw = [str(value) for value in form.getall("interpreter", [])]
+        # the page of candidates the boxes were ticked on, shown again if the offer is refused
+        candidates_after = str(form.get("candidates_after") or "") or None
         ticked = [int(value) for value in raw if value.isascii() and value.isdigit() and len(value) < 19]
         problem = ""
         try:
@@ -202,7 +213,16 @@ class InterpretationMissionPages(Controller):
         if problem:
             text = gettext(lang, OFFER_PROBLEMS[problem])
             return await self._mission(
-                request, staff, settings, conn, mission_id, lang, ticked=ticked, error=text, status_code=422
+                request,
+                staff,
+                settings,
+                conn,
+                mission_id,
+                lang,
+                ticked=ticked,
+                error=text,
+                status_code=422,
+                candidates_after=candidates_after,
             )
         return Redirect(path=f"/organiser/interpretation/missions/{mission_id}?done=offered", status_code=303)
 

@@ -8,6 +8,7 @@ from typing import Any
 import asyncpg
 
 from server.interpretation import queries as q
+from server.interpretation.schemas import CandidatePage
 from server.interpretation.service import candidates, get_mission
 from server.organisers.schemas import Organiser
 
@@ -23,13 +24,22 @@ async def list_missions(
     )
 
 
-async def mission_page(conn: asyncpg.Connection, organiser: Organiser, mission_id: int) -> dict[str, Any]:
-    """A mission, its ranked candidates, its offers, and whether the staff member may offer it; 404 if not theirs."""
+async def mission_page(
+    conn: asyncpg.Connection, organiser: Organiser, mission_id: int, candidates_after: str | None = None
+) -> dict[str, Any]:
+    """A mission, a page of its candidates while open, its offers, whether one may offer it; 404 if not theirs."""
     mission = await get_mission(conn, organiser, mission_id)
     organisation_id = await conn.fetchval(q.ORGANISATION_ID, mission.organisation)
+    ranked = (
+        await candidates(conn, organiser, mission_id, candidates_after)
+        if mission.status in ("requested", "offered")
+        else CandidatePage([], None)
+    )
     return {
         "mission": mission,
-        "candidates": await candidates(conn, organiser, mission_id),
+        "candidates": ranked.items,
+        "candidates_after": candidates_after,
+        "more_candidates": ranked.next_cursor,
         "offers": await conn.fetch(q.MISSION_OFFERS, mission_id),
         "may_write": organiser.can_write(organisation_id),
         "event": await conn.fetchrow(q.MISSION_EVENT, mission_id),

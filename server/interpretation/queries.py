@@ -148,19 +148,21 @@ RETURNING id
 # one of an interpreter's missions: id, status, starts_at
 INTERPRETER_MISSION = "SELECT id, status, starts_at FROM interpretation_missions WHERE id = $1 AND interpreter_id = $2"
 
-# ranked candidates for a mission ($1): speak both languages at a fitting level (C1 or better for health and
-# legal matters, B2 otherwise), cover the place, are available then (weekly slot, no day off), are not busy
-# (no held mission overlapping, nor an on-site one in another commune within the 30-minute travel margin)
-# and are under their monthly cap; fewest missions this month first, then the best levels, then the id.
+# ranked candidates for a mission ($1), a page of $5 after the cursor ($2 missions, $3 score, $4 id; NULLs for
+# the first page): speak both languages at a fitting level (C1 or better for health and legal matters, B2
+# otherwise), cover the place, are available then (weekly slot, no day off), are not busy (no held mission
+# overlapping, nor an on-site one in another commune within the 30-minute travel margin) and are under their
+# monthly cap; fewest missions this month first, then the best levels, then the id: id, name, from_level,
+# to_level, missions_this_month, monthly_cap, score.
 # The mission's local times, ranges and bounds are computed once (MATERIALIZED), with the interpreters off
-# that day (a probe per candidate read that whole small table each time). The month's load is read from
-# interpreter_months and the levels from the interpreter's own `speaks` ({code: level}), both kept by
-# triggers (0041), so the interpreters who speak the pair and cover the place are put in order first (the
-# subquery, kept apart by its ORDER BY) and the probes of their hours and missions run in that order until
-# 50 pass, not for all of them (make soak, bench/bench_interpretation.py). The probes are scalar subqueries
-# so that PostgreSQL keeps them per candidate rather than joining whole tables. A held mission lasts at most
-# 12 hours, so one that overlaps or leaves no time to travel starts between 12 h 30 before the mission and
-# 30 minutes after its end: the busy check reads only that slice (interpretation_missions_held_by_interpreter_idx).
+# that day. The month's load is read from interpreter_months and the levels from the interpreter's own
+# `speaks` ({code: level}), both kept by triggers (0041). Every interpreter who fits must be ranked before the
+# first is known (124 of 500 in make soak's big pool), so that ranking carries only what it sorts (`fit`: the
+# id, the load, the cap, the score); the mission's values and the name join the page's rows only, and the
+# probes of hours and missions run in rank order until the page is full. The probes are scalar subqueries so
+# that PostgreSQL keeps them per candidate rather than joining whole tables. A held mission lasts at most 12
+# hours, so one that overlaps or leaves no time to travel starts between 12 h 30 before the mission and 30
+# minutes after its end: the busy check reads only that slice (interpretation_missions_held_by_interpreter_idx).
 CANDIDATES = """
 WITH m AS MATERIALIZED (
     SELECT m.id, m.organisation_id, m.mode, m.commune, m.from_language, m.to_language, c.canton,
@@ -177,36 +179,35 @@ WITH m AS MATERIALIZED (
          LATERAL (SELECT m.starts_at AT TIME ZONE 'Europe/Luxembourg' AS start,
                          m.ends_at AT TIME ZONE 'Europe/Luxembourg' AS end_) AS l
     WHERE m.id = $1 AND l.end_::date = l.start::date
-)
-SELECT r.id, r.name, r.from_level, r.to_level, r.missions AS missions_this_month, r.monthly_cap
-FROM (
-    SELECT i.id, i.name, i.speaks->>m.from_language AS from_level, i.speaks->>m.to_language AS to_level,
-           i.monthly_cap,
-           coalesce(n.missions, 0) AS missions,
+), fit AS (
+    SELECT i.id, coalesce(n.missions, 0) AS missions, i.monthly_cap,
            array_position(m.levels, i.speaks->>m.from_language)
-           + array_position(m.levels, i.speaks->>m.to_language) AS score,
-           m.id AS mission, m.mode, m.commune, m.span, m.busy_from, m.busy_to, m.margin, m.weekday, m.start_time,
-           m.end_time, m.absent
+           + array_position(m.levels, i.speaks->>m.to_language) AS score
     FROM m
     JOIN interpreters i ON i.organisation_id = m.organisation_id AND i.active
-    LEFT JOIN interpreter_months n ON n.interpreter_id = i.id AND n.month = m.month
+    -- the month as a value of its own: joined to m, PostgreSQL would read each interpreter's every month
+    LEFT JOIN interpreter_months n ON n.interpreter_id = i.id AND n.month = (SELECT month FROM m)
     WHERE i.speaks->>m.from_language = ANY(m.levels) AND i.speaks->>m.to_language = ANY(m.levels)
       AND (m.mode <> 'on_site' OR m.commune = ANY(i.communes) OR m.canton = ANY(i.cantons))
+      AND i.id <> ALL(m.absent)
     ORDER BY missions, score DESC, i.id
-) AS r
+)
+SELECT r.id, i.name, i.speaks->>m.from_language AS from_level, i.speaks->>m.to_language AS to_level,
+       r.missions AS missions_this_month, r.monthly_cap, r.score
+FROM fit r CROSS JOIN m JOIN interpreters i ON i.id = r.id
 WHERE r.missions < r.monthly_cap
+  AND ($2::int IS NULL OR (r.missions, -r.score, r.id) > ($2::int, -$3::int, $4::bigint))
   AND (SELECT EXISTS (
       SELECT 1 FROM interpreter_availability a
-      WHERE a.interpreter_id = r.id AND a.weekday = r.weekday AND a.starts <= r.start_time AND r.end_time <= a.ends))
-  AND r.id <> ALL(r.absent)
+      WHERE a.interpreter_id = r.id AND a.weekday = m.weekday AND a.starts <= m.start_time AND m.end_time <= a.ends))
   AND NOT (SELECT EXISTS (
       SELECT 1 FROM interpretation_missions o
-      WHERE o.interpreter_id = r.id AND o.status IN ('assigned', 'done') AND o.id <> r.mission
-        AND o.starts_at > r.busy_from AND o.starts_at < r.busy_to
-        AND (tstzrange(o.starts_at, o.ends_at) && r.span
-             OR (r.mode = 'on_site' AND o.travel IS NOT NULL AND o.commune <> r.commune AND o.travel && r.margin))))
+      WHERE o.interpreter_id = r.id AND o.status IN ('assigned', 'done') AND o.id <> m.id
+        AND o.starts_at > m.busy_from AND o.starts_at < m.busy_to
+        AND (tstzrange(o.starts_at, o.ends_at) && m.span
+             OR (m.mode = 'on_site' AND o.travel IS NOT NULL AND o.commune <> m.commune AND o.travel && m.margin))))
 ORDER BY r.missions, r.score DESC, r.id
-LIMIT 50
+LIMIT $5
 """
 
 # an interpreter's open offers, before their deadline, of missions still open, soonest first

@@ -253,6 +253,13 @@ class Candidate(msgspec.Struct):
     monthly_cap: int
 
 
+class CandidatePage(msgspec.Struct):
+    """A page of a mission's ranked candidates; `next_cursor` asks for the next page, null after the last."""
+
+    items: list[Candidate]
+    next_cursor: str | None
+
+
 class OffersIn(msgspec.Struct, forbid_unknown_fields=True):
     """Offer a mission to these interpreters (ids of the pool)."""
 

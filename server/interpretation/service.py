@@ -20,6 +20,7 @@ from server.interpretation.notices import remind, tell
 from server.interpretation.pool import organisation_for
 from server.interpretation.schemas import (
     Candidate,
+    CandidatePage,
     MissionIn,
     MissionOut,
     MissionPatch,
@@ -38,6 +39,9 @@ HELD = ("assigned", "done")
 FITTING = {"health": ("C1", "C2", "native"), "legal": ("C1", "C2", "native")}
 DEFAULT_FITTING = ("B2", "C1", "C2", "native")
 LONGEST = timedelta(hours=12)
+# staff offer a mission to a few interpreters at a time, and on a phone twenty rows are a long list already;
+# the ones after come page by page
+CANDIDATES_PAGE = 20
 
 
 class Taken(Conflict):
@@ -317,11 +321,35 @@ async def _tell_changes(
         await remind(conn, mission_id)
 
 
-async def candidates(conn: asyncpg.Connection, organiser: Organiser, mission_id: int) -> list[Candidate]:
-    """The interpreters who could take a mission, best first."""
+def candidates_after(cursor: str | None) -> tuple[int, int, int] | tuple[None, None, None]:
+    """The rank a page of candidates starts after, from `<missions>.<score>.<id>`; 422 naming `cursor` otherwise."""
+    if not cursor:
+        return None, None, None
+    parts = cursor.split(".")
+    # the digits' counts keep each number within its column's type (int, int, bigint)
+    if len(parts) != 3 or not all(
+        part.isascii() and part.isdigit() and len(part) <= most for part, most in zip(parts, (9, 9, 18), strict=True)
+    ):
+        raise Invalid.field("cursor", "This cursor is not one this service gave out.")
+    missions, score, ident = (int(part) for part in parts)
+    return missions, score, ident
+
+
+async def candidates(
+    conn: asyncpg.Connection,
+    organiser: Organiser,
+    mission_id: int,
+    cursor: str | None = None,
+    limit: int = CANDIDATES_PAGE,
+) -> CandidatePage:
+    """A page of the interpreters who could take a mission, best first."""
+    after = candidates_after(cursor)
     await _mission_row(conn, organiser, mission_id, write=False)
+    rows = await conn.fetch(q.CANDIDATES, mission_id, *after, limit + 1)
     # positionally: the query names its columns in the order of the struct, and this is 8 times quicker
-    return [Candidate(*row) for row in await conn.fetch(q.CANDIDATES, mission_id)]
+    items = [Candidate(*row[:6]) for row in rows[:limit]]
+    last = rows[limit - 1] if len(rows) > limit else None
+    return CandidatePage(items, f"{last['missions_this_month']}.{last['score']}.{last['id']}" if last else None)
 
 
 async def offer(
