@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from types import MappingProxyType
 from typing import Annotated, Any, Literal
 
 import asyncpg
@@ -63,6 +64,16 @@ BACKOFFICE_HANDLERS: dict[Any, Any] = {
 }
 
 
+class StaffPages(Controller):
+    """The base of the back-office's page controllers: off the schema, HTML errors, the signed-in `staff`."""
+
+    # read-only views: every subclass shares them, so none can change another's by mutating its own
+    include_in_schema = False
+    exception_handlers = MappingProxyType(BACKOFFICE_HANDLERS)
+    dependencies = MappingProxyType({"staff": Provide(provide_staff)})
+    opt = MappingProxyType({"html": True})
+
+
 async def read_form(request: Request, settings: Settings) -> dict[str, str]:
     """The posted form, its CSRF token checked; fields as single strings."""
     form = await request.form()
@@ -93,14 +104,10 @@ def render_page(
     return render(request, template, context, lang=lang, status_code=status_code, cookies=[*jar, *(cookies or [])])
 
 
-class BackofficePages(Controller):
+class BackofficePages(StaffPages):
     """The dashboard, people and roles, the audit log: for signed-in staff only."""
 
     path = "/organiser"
-    include_in_schema = False
-    exception_handlers = BACKOFFICE_HANDLERS
-    dependencies = {"staff": Provide(provide_staff)}
-    opt = {"html": True}
 
     @get("/")
     async def dashboard(

@@ -5,16 +5,15 @@ from __future__ import annotations
 from typing import Any
 
 import asyncpg
-from litestar import Controller, Request, Response, get, post
-from litestar.di import Provide
+from litestar import Request, Response, get, post
 from litestar.response import Redirect
 
 from server.backoffice import service
 
 # the pages' shared plumbing (CSRF-checked forms, rendering, error handlers) stays with the other pages
-from server.backoffice.controllers import BACKOFFICE_HANDLERS, Next, Token, read_form, render_page
+from server.backoffice.controllers import Next, StaffPages, Token, read_form, render_page
 from server.backoffice.service import Staff
-from server.backoffice.web import SESSION_COOKIE, provide_staff, safe_next, session_cookie, staff_language
+from server.backoffice.web import SESSION_COOKIE, safe_next, session_cookie, staff_language
 from server.errors import TooManyRequests, Unauthorized
 from server.limits import client_address
 from server.organisers.service import EmailRefused, account_email
@@ -23,14 +22,10 @@ from server.pages.translations import N_, gettext
 from server.settings import Settings
 
 
-class SignInPages(Controller):
+class SignInPages(StaffPages):
     """Signing in and out, and choosing a new password by mail."""
 
     path = "/organiser"
-    include_in_schema = False
-    exception_handlers = BACKOFFICE_HANDLERS
-    dependencies = {"staff": Provide(provide_staff)}
-    opt = {"html": True}
 
     @get("/login")
     async def login_form(

@@ -17,14 +17,13 @@ import asyncpg
 import msgspec
 from babel.dates import format_date, format_timedelta
 from jinja2 import ChoiceLoader, Environment, FileSystemLoader
-from litestar import Controller, MediaType, Request, Response, get, post
-from litestar.di import Provide
+from litestar import MediaType, Request, Response, get, post
 from litestar.params import Parameter, QueryParameter
 from litestar.response import Redirect
 
-from server.backoffice.controllers import BACKOFFICE_HANDLERS, NotAllowed, read_form
+from server.backoffice.controllers import NotAllowed, StaffPages, read_form
 from server.backoffice.service import Staff
-from server.backoffice.web import BACKOFFICE_HEADERS, provide_staff, staff_language
+from server.backoffice.web import BACKOFFICE_HEADERS, staff_language
 from server.backoffice.web import environment as backoffice_environment
 from server.communes import office_texts, service, texts
 from server.communes.schemas import CommuneRequestOut, CommuneRequestPatch, MessageIn, ScheduleIn, Status
@@ -93,14 +92,10 @@ def _written(form: dict[str, str], name: str) -> str:
     return form.get(name, "").replace("\r\n", "\n").strip()
 
 
-class CommuneRequestOffice(Controller):
+class CommuneRequestOffice(StaffPages):
     """Communes' requests in the back-office, behind the staff session."""
 
     path = "/organiser/requests"
-    include_in_schema = False
-    exception_handlers = BACKOFFICE_HANDLERS
-    dependencies = {"staff": Provide(provide_staff)}
-    opt = {"html": True}
 
     @get("")
     async def index(

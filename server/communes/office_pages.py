@@ -6,13 +6,12 @@ from typing import Annotated
 from urllib.parse import quote
 
 import asyncpg
-from litestar import Controller, Request, Response, get
-from litestar.di import Provide
+from litestar import Request, Response, get
 from litestar.params import Parameter, QueryParameter
 
-from server.backoffice.controllers import BACKOFFICE_HANDLERS, render_page
+from server.backoffice.controllers import StaffPages, render_page
 from server.backoffice.service import Staff
-from server.backoffice.web import provide_staff, staff_language
+from server.backoffice.web import staff_language
 from server.communes import practices
 from server.communes.practices import PracticeFilters
 from server.communes.texts import STATUSES, subject_label
@@ -44,14 +43,10 @@ def filters_of(year: int | None, commune: str | None, tag: str | None) -> Practi
     return PracticeFilters(year=year, commune=commune or None, tag=(tag or "").strip() or None)
 
 
-class CommuneOfficePages(Controller):
+class CommuneOfficePages(StaffPages):
     """A commune's history and the practices export, behind the staff session."""
 
     path = "/organiser"
-    include_in_schema = False
-    exception_handlers = BACKOFFICE_HANDLERS
-    dependencies = {"staff": Provide(provide_staff)}
-    opt = {"html": True}
 
     @get("/communes/{slug:str}")
     async def commune(

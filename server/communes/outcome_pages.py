@@ -6,14 +6,13 @@ from typing import Annotated, Any
 
 import asyncpg
 import msgspec
-from litestar import Controller, Request, Response, get, post
-from litestar.di import Provide
+from litestar import Request, Response, get, post
 from litestar.params import Parameter
 from litestar.response import Redirect
 
-from server.backoffice.controllers import BACKOFFICE_HANDLERS, read_form, render_page
+from server.backoffice.controllers import StaffPages, read_form, render_page
 from server.backoffice.service import Staff
-from server.backoffice.web import provide_staff, staff_language
+from server.backoffice.web import staff_language
 from server.communes import outcomes, service, texts
 from server.communes import queries as q
 from server.communes.schemas import CommuneRequestOut, CommuneRequestPatch, OutcomeIn, OutcomeOut
@@ -125,14 +124,10 @@ def to_outcome(values: dict[str, Any], counted: int | None) -> tuple[OutcomeIn |
     return (None if problems else outcome), problems
 
 
-class OutcomePages(Controller):
+class OutcomePages(StaffPages):
     """Closing a commune's request with its outcome, behind the staff session."""
 
     path = "/organiser/requests/{request_id:int}/outcome"
-    include_in_schema = False
-    exception_handlers = BACKOFFICE_HANDLERS
-    dependencies = {"staff": Provide(provide_staff)}
-    opt = {"html": True}
 
     @get("")
     async def show(

@@ -16,15 +16,14 @@ from zoneinfo import ZoneInfo
 
 import asyncpg
 import msgspec
-from litestar import Controller, Request, Response, get, post
-from litestar.di import Provide
+from litestar import Request, Response, get, post
 from litestar.exceptions import ClientException
 from litestar.params import Parameter, QueryParameter
 from litestar.response import Redirect
 
-from server.backoffice.controllers import BACKOFFICE_HANDLERS, NotAllowed, read_form, render_page
+from server.backoffice.controllers import NotAllowed, StaffPages, read_form, render_page
 from server.backoffice.service import Staff
-from server.backoffice.web import provide_staff, staff_language
+from server.backoffice.web import staff_language
 from server.errors import Conflict, Invalid, NotFound
 from server.interpretation import hours, overview, pool, service
 from server.interpretation.schemas import OffersIn, language_name
@@ -76,14 +75,10 @@ def _pair(from_language: str, to_language: str, lang: str) -> str:
     return f"{language_name(from_language, lang)} → {language_name(to_language, lang)}"
 
 
-class InterpretationMissionPages(Controller):
+class InterpretationMissionPages(StaffPages):
     """Missions, offers and the pool, for the staff of the organisations running them."""
 
     path = "/organiser/interpretation"
-    include_in_schema = False
-    exception_handlers = BACKOFFICE_HANDLERS
-    dependencies = {"staff": Provide(provide_staff)}
-    opt = {"html": True}
 
     @get("/")
     async def missions(

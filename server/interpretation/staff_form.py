@@ -8,13 +8,12 @@ from typing import Any
 
 import asyncpg
 import msgspec
-from litestar import Controller, Request, Response, get, post
-from litestar.di import Provide
+from litestar import Request, Response, get, post
 from litestar.response import Redirect
 
-from server.backoffice.controllers import BACKOFFICE_HANDLERS, NotAllowed, read_form, render_page
+from server.backoffice.controllers import NotAllowed, StaffPages, read_form, render_page
 from server.backoffice.service import Staff, visible_organisations
-from server.backoffice.web import provide_staff, staff_language
+from server.backoffice.web import staff_language
 from server.errors import NotFound
 from server.i18n import LANGUAGES
 from server.interpretation import service
@@ -55,14 +54,10 @@ async def writable_pools(conn: asyncpg.Connection, staff: Staff) -> list[asyncpg
     return orgs
 
 
-class InterpretationMissionForm(Controller):
+class InterpretationMissionForm(StaffPages):
     """The form staff enter a request with; viewers are refused, another organisation's pool is missing."""
 
     path = "/organiser/interpretation/missions/new"
-    include_in_schema = False
-    exception_handlers = BACKOFFICE_HANDLERS
-    dependencies = {"staff": Provide(provide_staff)}
-    opt = {"html": True}
 
     @get("/")
     async def show(self, request: Request, staff: Staff, settings: Settings, conn: asyncpg.Connection) -> Response:

@@ -5,14 +5,13 @@ from __future__ import annotations
 from typing import Annotated, Any
 
 import asyncpg
-from litestar import Controller, Request, Response, get, post
-from litestar.di import Provide
+from litestar import Request, Response, get, post
 from litestar.params import Parameter
 from litestar.response import Redirect
 
-from server.backoffice.controllers import BACKOFFICE_HANDLERS, NotAllowed, read_form, render_page
+from server.backoffice.controllers import NotAllowed, StaffPages, read_form, render_page
 from server.backoffice.service import Staff
-from server.backoffice.web import provide_staff, staff_language
+from server.backoffice.web import staff_language
 from server.errors import Conflict, Forbidden, Invalid
 from server.interpretation import demand
 from server.interpretation.staff_labels import translated
@@ -50,14 +49,10 @@ async def demand_context(
     return {**data, "labels": translated(lang), "ask_values": values or {}, "ask_error": error}
 
 
-class InterpretationStaffPages(Controller):
+class InterpretationStaffPages(StaffPages):
     """An event's interpretation wishes and the form asking for them; viewers read, other organisations get 404."""
 
     path = "/organiser"
-    include_in_schema = False
-    exception_handlers = BACKOFFICE_HANDLERS
-    dependencies = {"staff": Provide(provide_staff)}
-    opt = {"html": True}
 
     @get("/events/{slug:str}/interpretation")
     async def event_demand(

@@ -13,14 +13,13 @@ import asyncpg
 from babel.dates import format_date
 from babel.numbers import format_decimal
 from jinja2 import ChoiceLoader, Environment, FileSystemLoader
-from litestar import Controller, MediaType, Request, Response, get, post
-from litestar.di import Provide
+from litestar import MediaType, Request, Response, get, post
 from litestar.response import Redirect
 
 from server.backoffice import service as backoffice
-from server.backoffice.controllers import BACKOFFICE_HANDLERS
+from server.backoffice.controllers import StaffPages
 from server.backoffice.service import Staff
-from server.backoffice.web import BACKOFFICE_HEADERS, provide_staff, staff_language
+from server.backoffice.web import BACKOFFICE_HEADERS, staff_language
 from server.backoffice.web import environment as backoffice_environment
 from server.errors import DomainError, Invalid, NotFound
 from server.events.labels import kind_label
@@ -181,14 +180,10 @@ def _status_names(lang: str) -> dict[str, str]:
     return {status: gettext(lang, label) for status, label in STATUS_NAMES.items()}
 
 
-class ReportPages(Controller):
+class ReportPages(StaffPages):
     """The report page and the small form of the convention domains, for signed-in staff."""
 
     path = "/organiser/reports"
-    include_in_schema = False
-    exception_handlers = BACKOFFICE_HANDLERS
-    dependencies = {"staff": Provide(provide_staff)}
-    opt = {"html": True}
 
     @get("/")
     async def report(self, request: Request, staff: Staff, settings: Settings, conn: asyncpg.Connection) -> Response:

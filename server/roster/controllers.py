@@ -13,14 +13,13 @@ from urllib.parse import urlencode
 
 import asyncpg
 import msgspec
-from litestar import Controller, Request, Response, get, post
-from litestar.di import Provide
+from litestar import Request, Response, get, post
 from litestar.params import Parameter, QueryParameter
 from litestar.response import Redirect
 
-from server.backoffice.controllers import BACKOFFICE_HANDLERS, NotAllowed, read_form, render_page
+from server.backoffice.controllers import NotAllowed, StaffPages, read_form, render_page
 from server.backoffice.service import Staff
-from server.backoffice.web import provide_staff, staff_language
+from server.backoffice.web import staff_language
 from server.errors import Conflict, Forbidden, Invalid
 from server.i18n import LANGUAGES
 from server.interpretation.staff_pages import demand_context
@@ -96,14 +95,10 @@ def _field_errors(exc: msgspec.ValidationError, lang: str, fallback: str) -> dic
     return {field: gettext(lang, FIELD_PROBLEMS[field])}
 
 
-class RosterPages(Controller):
+class RosterPages(StaffPages):
     """The registrations of an event, its door page and its attendance sheet: for the organisation's staff."""
 
     path = "/organiser/events/{slug:str}"
-    include_in_schema = False
-    exception_handlers = BACKOFFICE_HANDLERS
-    dependencies = {"staff": Provide(provide_staff)}
-    opt = {"html": True}
 
     # ------------------------------------------------------------------------ the table
 

@@ -10,12 +10,11 @@ import re
 from urllib.parse import urlencode
 
 import asyncpg
-from litestar import Controller, Request, Response, get, post
-from litestar.di import Provide
+from litestar import Request, Response, get, post
 
-from server.backoffice.controllers import BACKOFFICE_HANDLERS, NotAllowed, read_form, render_page
+from server.backoffice.controllers import NotAllowed, StaffPages, read_form, render_page
 from server.backoffice.service import Staff
-from server.backoffice.web import SESSION_COOKIE, authenticate_session, provide_staff, staff_language
+from server.backoffice.web import SESSION_COOKIE, authenticate_session, staff_language
 from server.errors import Forbidden, Invalid
 from server.pages.translations import N_, gettext
 from server.registrations.refusals import EventCancelled, EventFull
@@ -28,14 +27,10 @@ from server.settings import Settings
 _DOOR_NUMBER = re.compile(r"[0-9]{1,19}")
 
 
-class DoorPages(Controller):
+class DoorPages(StaffPages):
     """The door's page of an event, its taps and walk-ins: for the organisation's staff."""
 
     path = "/organiser/events/{slug:str}"
-    include_in_schema = False
-    exception_handlers = BACKOFFICE_HANDLERS
-    dependencies = {"staff": Provide(provide_staff)}
-    opt = {"html": True}
 
     @get("/checkin")
     async def door(

@@ -4,18 +4,19 @@ from __future__ import annotations
 
 from collections.abc import Awaitable, Callable
 from datetime import date
+from types import MappingProxyType
 from typing import Annotated, Any
 
 import msgspec
-from litestar import Controller, Request, Response, get, post
+from litestar import Request, Response, get, post
 from litestar.datastructures import UploadFile
 from litestar.di import Provide
 from litestar.params import Parameter
 from litestar.response import Redirect
 
-from server.backoffice.controllers import BACKOFFICE_HANDLERS
+from server.backoffice.controllers import StaffPages
 from server.backoffice.service import Staff
-from server.backoffice.web import provide_staff, render, staff_language
+from server.backoffice.web import render, staff_language
 from server.errors import FieldError, Forbidden, Invalid
 from server.i18n import LANGUAGES, gettext
 from server.pages import csrf
@@ -33,14 +34,11 @@ DocumentId = Annotated[int, Parameter(ge=1, le=2**63 - 1)]
 Step = Callable[[ApplicationOut], Awaitable[Any]]
 
 
-class SubsidyPages(Controller):
+class SubsidyPages(StaffPages):
     """Subsidy requests in the back-office, behind the staff session."""
 
     path = "/organiser/subsidies"
-    include_in_schema = False
-    exception_handlers = BACKOFFICE_HANDLERS
-    dependencies = {"staff": Provide(provide_staff), "page": Provide(provide_page)}
-    opt = {"html": True}
+    dependencies = MappingProxyType({**StaffPages.dependencies, "page": Provide(provide_page)})
 
     @get("")
     async def index(self, page: Page) -> Response:

@@ -2,15 +2,15 @@
 
 from __future__ import annotations
 
+from types import MappingProxyType
 from typing import Annotated, Any
 
-from litestar import Controller, Response, get, post
+from litestar import Response, get, post
 from litestar.di import Provide
 from litestar.params import Parameter
 from litestar.response import Redirect
 
-from server.backoffice.controllers import BACKOFFICE_HANDLERS
-from server.backoffice.web import provide_staff
+from server.backoffice.controllers import StaffPages
 from server.errors import Invalid, NotFound
 from server.i18n import N_, gettext
 from server.subsidies import forms, review
@@ -29,14 +29,11 @@ DONE = {
 HERE = "/organiser/subsidies/setup"
 
 
-class SubsidySetupPages(Controller):
+class SubsidySetupPages(StaffPages):
     """Organisation kinds and the reviewer role, for administrators; the page is missing for anyone else."""
 
     path = HERE
-    include_in_schema = False
-    exception_handlers = BACKOFFICE_HANDLERS
-    dependencies = {"staff": Provide(provide_staff), "page": Provide(provide_page)}
-    opt = {"html": True}
+    dependencies = MappingProxyType({**StaffPages.dependencies, "page": Provide(provide_page)})
 
     @get("")
     async def setup(self, page: Page) -> Response:

@@ -5,17 +5,16 @@ from __future__ import annotations
 from typing import Annotated, Any
 
 import asyncpg
-from litestar import Controller, Request, Response, get, post
-from litestar.di import Provide
+from litestar import Request, Response, get, post
 from litestar.params import Parameter, QueryParameter
 from litestar.response import Redirect
 
 from server.backoffice import labels, series
-from server.backoffice.controllers import BACKOFFICE_HANDLERS, NotAllowed
+from server.backoffice.controllers import NotAllowed, StaffPages
 from server.backoffice.editor import form
 from server.backoffice.editor import service as editor
 from server.backoffice.service import Staff
-from server.backoffice.web import provide_staff, render, staff_language
+from server.backoffice.web import render, staff_language
 from server.errors import Forbidden
 from server.events.labels import LEVEL_NAMES
 from server.i18n import LANGUAGES, gettext
@@ -45,14 +44,10 @@ async def _posted(request: Request, settings: Settings) -> dict[str, Any]:
     return form.form_values(posted)
 
 
-class EventEditorPages(Controller):
+class EventEditorPages(StaffPages):
     """Create a draft, change an event, start from a copy, preview the public page."""
 
     path = "/organiser/events"
-    include_in_schema = False
-    exception_handlers = BACKOFFICE_HANDLERS
-    dependencies = {"staff": Provide(provide_staff)}
-    opt = {"html": True}
 
     @get("/new")
     async def new(
