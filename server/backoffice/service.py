@@ -300,7 +300,7 @@ def texts_side_by_side(row: asyncpg.Record) -> dict[str, dict[str, tuple[str, st
 
 async def event_page(conn: asyncpg.Connection, who: Organiser, slug: str) -> dict[str, Any]:
     """An event the person may read (404 otherwise), its fill, its texts, and who a cancellation would tell."""
-    from server.events.service import readable_event
+    from server.events.reading import readable_event
 
     row = await readable_event(conn, who, slug)
     fill = await conn.fetchrow(q.EVENT_FILL, row["id"])

@@ -11,7 +11,7 @@ from litestar.datastructures import State
 from litestar.params import Body, Parameter, QueryParameter
 
 from server.errors import Invalid
-from server.events import listing, service
+from server.events import listing, reading, service
 from server.events.queries import PUBLIC_PAGE_MOST
 from server.events.schemas import (
     EVENT_IN_EXAMPLES,
@@ -160,7 +160,7 @@ class OrganiserEventController(Controller):
         cursor: Cursor = None,
     ) -> OrganiserEventPage:
         """The events of one's organisations, drafts included."""
-        return await service.list_for_organiser(
+        return await reading.list_for_organiser(
             conn, organiser, settings, status=status, organisation=organisation, limit=limit, cursor=cursor
         )
 
@@ -169,7 +169,7 @@ class OrganiserEventController(Controller):
         self, slug: SlugPath, conn: asyncpg.Connection, organiser: Organiser, settings: Settings
     ) -> OrganiserEventOut:
         """One event of one's organisations."""
-        return await service.get_for_organiser(conn, organiser, slug, settings)
+        return await reading.get_for_organiser(conn, organiser, slug, settings)
 
     @patch("/{slug:str}")
     async def update_event(

@@ -20,7 +20,7 @@ _EPOCH = datetime(1970, 1, 1, tzinfo=UTC)
 
 
 # "<microseconds since 1970>.<id>": every string of this form is a position in the list, so the
-# OpenAPI pattern says exactly which cursors are valid (events start after 2000, see _validate)
+# OpenAPI pattern says exactly which cursors are valid (events start after 2000, see rules.validate_event)
 CURSOR_PATTERN = r"\A[0-9]{1,17}\.[0-9]{1,18}\Z"
 
 

@@ -1,10 +1,7 @@
-"""Event rules: validation, series expansion, publishing, changes that registrants must hear of."""
+"""Event changes: creating (a series expanded), editing, publishing, cancelling, telling registrants."""
 
 from __future__ import annotations
 
-import re
-import unicodedata
-from datetime import timedelta
 from typing import Any
 from zoneinfo import ZoneInfo
 
@@ -13,71 +10,21 @@ import msgspec
 
 from server import audit
 from server.convention_domains import domain_id_for, tag_event
-from server.errors import Conflict, FieldError, Forbidden, Invalid, NotFound
+from server.errors import Conflict, FieldError, Forbidden, Invalid
 from server.events import hooks
 from server.events import queries as q
-from server.events.listing import decode_cursor, encode_cursor
-from server.events.recurrence import EARLIEST_START, LATEST_START, expand_recurrence
-from server.events.schemas import EventIn, EventPatch, OrganiserEventOut, OrganiserEventPage
+from server.events.reading import communes_aimed_at, series_occurrences, writable_event_for_update
+from server.events.recurrence import expand_recurrence
+from server.events.rules import SLUG_MAX, free_slug, slug_taken, slugify, validate_event
+from server.events.schemas import EventIn, EventPatch, OrganiserEventOut
 from server.events.views import event_location, to_organiser
-from server.i18n import LANGUAGES, localise
+from server.i18n import localise
 from server.organisers import queries as org_q
 from server.organisers.schemas import Organiser
 from server.outbox import enqueue
 from server.settings import Settings
-from server.validation import IANA_TIMEZONES
 
-TITLE_MAX, SUMMARY_MAX, DESCRIPTION_MAX = 300, 2000, 20_000
-SLUG_MAX = 63
-# words of the back-office's addresses beside an event's slug (/organiser/events/new): an event of that
-# slug could not be opened, so no event gets one, made up from its title or asked for
-RESERVED_SLUGS = frozenset({"new", "edit", "preview", "copy", "import", "export", "search"})
-
-# ---------------------------------------------------------------------------- reading
-
-
-async def list_for_organiser(
-    conn: asyncpg.Connection,
-    organiser: Organiser,
-    settings: Settings,
-    *,
-    status: str | None,
-    organisation: str | None,
-    limit: int,
-    cursor: str | None,
-) -> OrganiserEventPage:
-    """A page of the events this organiser can read, drafts included."""
-    after, after_id = decode_cursor(cursor)
-    rows = await conn.fetch(
-        q.ORGANISER_EVENT_PAGE,
-        organiser.is_admin,
-        list(organiser.roles),
-        status,
-        organisation,
-        after,
-        after_id,
-        limit + 1,
-    )
-    aimed = await _aimed_at(conn, [row["id"] for row in rows[:limit]])
-    items = [to_organiser(row, settings, aimed_at=aimed.get(row["id"])) for row in rows[:limit]]
-    next_cursor = encode_cursor(rows[limit - 1]["starts_at"], rows[limit - 1]["id"]) if len(rows) > limit else None
-    return OrganiserEventPage(items=items, next_cursor=next_cursor)
-
-
-async def get_for_organiser(
-    conn: asyncpg.Connection, organiser: Organiser, slug: str, settings: Settings
-) -> OrganiserEventOut:
-    """One event this organiser can read; 404 otherwise (no hint that it exists)."""
-    row = await readable_event(conn, organiser, slug)
-    occurrences = await _occurrences(conn, row)
-    return to_organiser(row, settings, occurrences, (await _aimed_at(conn, [row["id"]])).get(row["id"]))
-
-
-async def _aimed_at(conn: asyncpg.Connection, event_ids: list[int]) -> dict[int, list[str]]:
-    """{event id: the communes it is aimed at} of these events."""
-    if not event_ids:
-        return {}
-    return {row["event_id"]: list(row["communes"]) for row in await conn.fetch(q.AIMED_AT, event_ids)}
+# ---------------------------------------------------------------------------- writing
 
 
 async def _aim_at(conn: asyncpg.Connection, event_id: int, communes: list[str]) -> None:
@@ -87,126 +34,12 @@ async def _aim_at(conn: asyncpg.Connection, event_id: int, communes: list[str]) 
         await conn.execute(q.AIM_AT, event_id, list(dict.fromkeys(communes)))
 
 
-async def readable_event(conn: asyncpg.Connection, organiser: Organiser, slug: str) -> asyncpg.Record:
-    """The event row if the organiser may read it, else 404."""
-    row = await conn.fetchrow(q.EVENT_BY_SLUG, slug)
-    if row is None or not organiser.can_read(row["organisation_id"]):
-        raise NotFound(f"No event '{slug}'.")
-    return row
-
-
-async def _writable_event_for_update(conn: asyncpg.Connection, organiser: Organiser, slug: str) -> asyncpg.Record:
-    row = await conn.fetchrow(q.EVENT_BY_SLUG_FOR_UPDATE, slug)
-    if row is None or not organiser.can_read(row["organisation_id"]):
-        raise NotFound(f"No event '{slug}'.")
-    if not organiser.can_write(row["organisation_id"]):
-        raise Forbidden("Your role in this organisation does not allow changes.")
-    return row
-
-
-async def _occurrences(conn: asyncpg.Connection, row: asyncpg.Record) -> list[str] | None:
-    if row["series_id"] is None:
-        return None
-    return [r["slug"] for r in await conn.fetch(q.SERIES_OCCURRENCES, row["series_id"])]
-
-
-# ---------------------------------------------------------------------------- validation
-
-
-def _check_texts(field: str, text: Any, limit: int, errors: list[FieldError], *, required: bool = False) -> None:
-    plain = msgspec.to_builtins(text) if isinstance(text, msgspec.Struct) else (text or {})
-    values = {lang: plain[lang] for lang in LANGUAGES if plain.get(lang)}
-    if required and not any(v.strip() for v in values.values()):
-        errors.append(FieldError(field, "Give the text in at least one of fr, de, lb, en, pt."))
-    for lang, value in values.items():
-        if len(value) > limit:
-            errors.append(FieldError(f"{field}.{lang}", f"At most {limit} characters."))
-
-
-async def _validate(conn: asyncpg.Connection, values: dict[str, Any], *, partial: set[str] | None = None) -> None:
-    """Field rules msgspec cannot express; raises one 422 naming every bad field."""
-    errors: list[FieldError] = []
-
-    def touched(name: str) -> bool:
-        return partial is None or name in partial
-
-    if touched("title"):
-        _check_texts("title", values["title"], TITLE_MAX, errors, required=True)
-    if touched("summary"):
-        _check_texts("summary", values["summary"], SUMMARY_MAX, errors)
-    if touched("description"):
-        _check_texts("description", values["description"], DESCRIPTION_MAX, errors)
-    if touched("timezone") and values["timezone"] not in IANA_TIMEZONES:
-        errors.append(FieldError("timezone", "Use an IANA time zone such as Europe/Luxembourg."))
-    if values["ends_at"] <= values["starts_at"]:
-        errors.append(FieldError("ends_at", "The end must come after the start."))
-    elif values["ends_at"] - values["starts_at"] > timedelta(days=31):  # a rule of the table too (0009)
-        errors.append(FieldError("ends_at", "An event lasts at most 31 days."))
-    if not EARLIEST_START <= values["starts_at"] < LATEST_START:
-        errors.append(FieldError("starts_at", "An event starts between the years 2000 and 2199."))
-    opens, closes = values.get("registration_opens_at"), values.get("registration_closes_at")
-    if opens and closes and closes <= opens:
-        errors.append(FieldError("registration_closes_at", "Registration must close after it opens."))
-    if closes and closes > values["ends_at"]:
-        errors.append(FieldError("registration_closes_at", "Registration cannot close after the event ends."))
-    for index, offset in enumerate(values.get("reminders") or []):
-        if offset <= timedelta(0) or offset > timedelta(days=60):
-            errors.append(
-                FieldError(f"reminders[{index}]", "A reminder comes between 1 second and 60 days before the start.")
-            )
-    if touched("topics") and len(set(values.get("topics") or [])) != len(values.get("topics") or []):
-        errors.append(FieldError("topics", "Each topic once."))
-    if touched("languages") and len(set(values["languages"])) != len(values["languages"]):
-        errors.append(FieldError("languages", "Each language once."))
-    commune = values.get("commune")
-    if touched("commune") and commune is not None and not await conn.fetchval(q.COMMUNE_EXISTS, commune):
-        errors.append(FieldError("commune", f"'{commune[:100]}' is not a commune of Luxembourg."))
-    aimed = values.get("aimed_at_communes") or []
-    if touched("aimed_at_communes") and aimed and (unknown := await conn.fetch(q.UNKNOWN_COMMUNES, list(aimed))):
-        errors.append(FieldError("aimed_at_communes", f"'{unknown[0]['name'][:100]}' is not a commune of Luxembourg."))
-    kind = values["kind"]
-    if kind == "webconference" and values.get("commune") is None and values.get("venue"):
-        pass  # a web conference may name a room for a hybrid session
-    if kind != "webconference" and values.get("join_url") and not values.get("online"):
-        errors.append(FieldError("join_url", "Only online events have a join link."))
-    if kind == "conversation_table" and touched("practised_language") and values.get("practised_language") is None:
-        errors.append(FieldError("practised_language", "Say which language the table practises."))
-    if kind == "info_session" and touched("commune") and values.get("commune") is None:
-        errors.append(FieldError("commune", "An information session takes place in a commune."))
-    if kind != "conversation_table" and values.get("level") is not None and touched("level"):
-        errors.append(FieldError("level", "Only conversation tables have a level."))
-    if errors:
-        raise Invalid("; ".join(f"{e.field}: {e.message}" for e in errors)[:1000], errors=errors)
-
-
-def slugify(text: str) -> str:
-    """Lowercase ASCII words joined by hyphens, at most 80 characters."""
-    ascii_text = unicodedata.normalize("NFKD", text).encode("ascii", "ignore").decode()
-    slug = re.sub(r"[^a-z0-9]+", "-", ascii_text.lower()).strip("-")
-    return slug[:80].rstrip("-") or "event"
-
-
-async def _slug_taken(conn: asyncpg.Connection, slug: str) -> bool:
-    return slug in RESERVED_SLUGS or await conn.fetchval(q.SLUG_TAKEN, slug)
-
-
-async def _free_slug(conn: asyncpg.Connection, base: str) -> str:
-    candidate, n = base, 1
-    while await _slug_taken(conn, candidate):
-        n += 1
-        candidate = f"{base}-{n}"
-    return candidate
-
-
-# ---------------------------------------------------------------------------- writing
-
-
 async def create_event(
     conn: asyncpg.Connection, organiser: Organiser, data: EventIn, settings: Settings
 ) -> OrganiserEventOut:
     """Create a draft event, or a draft series with one event per occurrence."""
     values = msgspec.structs.asdict(data)
-    await _validate(conn, values)
+    await validate_event(conn, values)
     async with conn.transaction():
         org = await conn.fetchrow(org_q.ORGANISATION_BY_SLUG, data.organisation)
         if org is None or not organiser.can_read(org["id"]):
@@ -215,15 +48,15 @@ async def create_event(
             raise Forbidden("Your role in this organisation does not allow creating events.")
         domain_id = await domain_id_for(conn, org["id"], data.domain)
         title, _ = localise(msgspec.to_builtins(data.title), "fr", data.languages)
-        if data.slug and await _slug_taken(conn, data.slug):
+        if data.slug and await slug_taken(conn, data.slug):
             # the same answer whoever holds it, a draft of another organisation included
-            free = await _free_slug(conn, data.slug[: SLUG_MAX - 4])
+            free = await free_slug(conn, data.slug[: SLUG_MAX - 4])
             raise Conflict(
                 f"This slug is not available; '{free}' is.",
                 code="slug_unavailable",
                 errors=[FieldError("slug", f"Not available; '{free}' is.")],
             )
-        base_slug = data.slug or await _free_slug(conn, slugify(title))
+        base_slug = data.slug or await free_slug(conn, slugify(title))
         if data.recurrence is None:
             slots = [(data.starts_at, data.ends_at, None)]
             series_id = None
@@ -241,7 +74,7 @@ async def create_event(
                 slug = base_slug
             else:
                 local_day = start.astimezone(ZoneInfo(data.timezone)).date().isoformat()
-                slug = await _free_slug(conn, f"{base_slug}-{local_day}")
+                slug = await free_slug(conn, f"{base_slug}-{local_day}")
             closes = data.registration_closes_at
             if series_id is not None and closes is not None:
                 # a window given for a series is read relative to each occurrence's start
@@ -291,8 +124,8 @@ async def create_event(
             event_id=row["id"],
             detail={"slug": row["slug"], "kind": data.kind, "dates": len(slots)},
         )
-        aimed = await _aimed_at(conn, [row["id"]])
-        return to_organiser(row, settings, await _occurrences(conn, row), aimed.get(row["id"]))
+        aimed = await communes_aimed_at(conn, [row["id"]])
+        return to_organiser(row, settings, await series_occurrences(conn, row), aimed.get(row["id"]))
 
 
 async def _first_slug(conn: asyncpg.Connection, event_id: int) -> str:
@@ -309,11 +142,11 @@ async def update_event(
         if value is not msgspec.UNSET and name in q.PATCHABLE_COLUMNS
     }
     async with conn.transaction():
-        row = await _writable_event_for_update(conn, organiser, slug)
+        row = await writable_event_for_update(conn, organiser, slug)
         if row["status"] == "cancelled":
             raise Conflict("A cancelled event cannot be changed.")
         aimed = {} if patch.aimed_at_communes is msgspec.UNSET else {"aimed_at_communes": patch.aimed_at_communes}
-        await _validate(conn, {**dict(row), **changes, **aimed}, partial=set(changes) | set(aimed))
+        await validate_event(conn, {**dict(row), **changes, **aimed}, partial=set(changes) | set(aimed))
         if "capacity" in changes and changes["capacity"] is not None and changes["capacity"] != row["capacity"]:
             confirmed = await conn.fetchval(q.CONFIRMED_COUNT, row["id"])
             if changes["capacity"] < confirmed and not patch.force:
@@ -355,8 +188,8 @@ async def update_event(
         return to_organiser(
             updated,
             settings,
-            await _occurrences(conn, updated),
-            (await _aimed_at(conn, [updated["id"]])).get(updated["id"]),
+            await series_occurrences(conn, updated),
+            (await communes_aimed_at(conn, [updated["id"]])).get(updated["id"]),
         )
 
 
@@ -382,7 +215,7 @@ async def publish_event(
 ) -> OrganiserEventOut:
     """Publish a draft; for a series, every draft occurrence with it."""
     async with conn.transaction():
-        row = await _writable_event_for_update(conn, organiser, slug)
+        row = await writable_event_for_update(conn, organiser, slug)
         if row["status"] == "cancelled":
             raise Conflict("A cancelled event cannot be published again; create a new one.")
         await conn.execute(q.PUBLISH_EVENT, row["id"], row["series_id"])
@@ -401,8 +234,8 @@ async def publish_event(
         return to_organiser(
             updated,
             settings,
-            await _occurrences(conn, updated),
-            (await _aimed_at(conn, [updated["id"]])).get(updated["id"]),
+            await series_occurrences(conn, updated),
+            (await communes_aimed_at(conn, [updated["id"]])).get(updated["id"]),
         )
 
 
@@ -411,7 +244,7 @@ async def cancel_event(
 ) -> OrganiserEventOut:
     """Cancel one event (or every upcoming occurrence of its series) and tell registrants."""
     async with conn.transaction():
-        row = await _writable_event_for_update(conn, organiser, slug)
+        row = await writable_event_for_update(conn, organiser, slug)
         if whole_series and row["series_id"] is not None:
             ids = [r["id"] for r in await conn.fetch(q.CANCEL_SERIES_UPCOMING, row["series_id"])]
         else:
@@ -430,8 +263,8 @@ async def cancel_event(
         return to_organiser(
             updated,
             settings,
-            await _occurrences(conn, updated),
-            (await _aimed_at(conn, [updated["id"]])).get(updated["id"]),
+            await series_occurrences(conn, updated),
+            (await communes_aimed_at(conn, [updated["id"]])).get(updated["id"]),
         )
 
 

@@ -7,7 +7,7 @@ from typing import Any, get_args
 import asyncpg
 
 from server.errors import Conflict, FieldError, Forbidden, Invalid
-from server.events.service import readable_event
+from server.events.reading import readable_event
 from server.i18n import localise
 from server.interpretation import queries as q
 from server.interpretation import trail

@@ -71,7 +71,7 @@ WITH due AS MATERIALIZED (
     FROM events e
     CROSS JOIN LATERAL unnest(e.reminders) AS o(step)
     WHERE e.status = 'published' AND e.starts_at > now()
-      -- a reminder comes at most 60 days before the start (events/service.py): this bound lets the
+      -- a reminder comes at most 60 days before the start (events/rules.py): this bound lets the
       -- plan read the events of the next weeks by their start, not every upcoming one
       AND e.starts_at <= now() + $1::interval + interval '60 days'
       AND e.starts_at - o.step <= now() + $1::interval

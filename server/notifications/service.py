@@ -9,7 +9,7 @@ import msgspec
 
 from server import audit
 from server.errors import Conflict, FieldError, Forbidden, Invalid, NotFound
-from server.events.service import readable_event
+from server.events.reading import readable_event
 from server.notifications import queries as q
 from server.notifications.placeholders import PLACEHOLDERS, unknown_placeholders
 from server.notifications.schemas import (

@@ -16,7 +16,7 @@ import xlsxwriter
 
 from server import audit
 from server.errors import Conflict, FieldError, Forbidden, Invalid, NotFound
-from server.events.service import readable_event
+from server.events.reading import readable_event
 from server.organisers.schemas import Organiser
 from server.registrations import queries as q
 from server.registrations.manage import cancel_registrations

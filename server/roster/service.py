@@ -14,7 +14,7 @@ import asyncpg
 from server import audit
 from server.backoffice.service import SESSION_TOKEN_LENGTH
 from server.errors import Conflict, Forbidden, Invalid, NotFound
-from server.events.service import readable_event
+from server.events.reading import readable_event
 from server.notifications import service as messages
 from server.notifications.placeholders import unknown_placeholders
 from server.notifications.schemas import OrganiserMessageIn

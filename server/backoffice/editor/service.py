@@ -18,6 +18,7 @@ from server.backoffice.service import visible_organisations
 from server.errors import Conflict, DomainError, Forbidden, Invalid, NotFound
 from server.events import queries as event_q
 from server.events import service as events
+from server.events.reading import readable_event
 from server.events.recurrence import expand_recurrence
 from server.events.schemas import EventOut, EventPatch
 from server.events.views import to_public
@@ -117,9 +118,9 @@ async def suggest_slug(conn: asyncpg.Connection, base: str) -> str:
 
 async def copy_values(conn: asyncpg.Connection, who: Organiser, slug: str, whole_series: bool) -> dict[str, Any]:
     """The form of a new draft that starts as a copy of an event, or of its whole series (404 if unseen)."""
-    row = await events.readable_event(conn, who, slug)
+    row = await readable_event(conn, who, slug)
     if whole_series and row["series_id"] is not None:
-        row = await events.readable_event(conn, who, await conn.fetchval(q.FIRST_OF_SERIES, row["series_id"]))
+        row = await readable_event(conn, who, await conn.fetchval(q.FIRST_OF_SERIES, row["series_id"]))
     values = form.values_of(row, await aimed_at(conn, row["id"]))
     values["slug"] = await suggest_slug(conn, row["series_slug"] if whole_series and row["series_id"] else row["slug"])
     if whole_series and row["series_id"] is not None:
@@ -146,7 +147,7 @@ async def create(
 
 async def editable(conn: asyncpg.Connection, who: Organiser, slug: str) -> asyncpg.Record:
     """An event the person may change: 404 unseen or cancelled, Forbidden for a viewer."""
-    row = await events.readable_event(conn, who, slug)
+    row = await readable_event(conn, who, slug)
     if not who.can_write(row["organisation_id"]):
         raise Forbidden("Your role does not allow changes.")
     if row["status"] == "cancelled":
@@ -200,6 +201,6 @@ async def _change_following(
 
 async def preview(conn: asyncpg.Connection, who: Organiser, slug: str, lang: str, settings: Settings) -> EventOut:
     """The event as the public will read it in `lang`: a draft as it will be once published."""
-    row = await events.readable_event(conn, who, slug)
+    row = await readable_event(conn, who, slug)
     shown = {**dict(row), "status": "published" if row["status"] == "draft" else row["status"]}
     return to_public(shown, lang if lang in LANGUAGES else "fr", settings, datetime.now(UTC))
