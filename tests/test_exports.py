@@ -9,7 +9,7 @@ from datetime import UTC, datetime
 import openpyxl
 import pytest
 
-from server.registrations.organiser import FORMULA_STARTS, safe_cell
+from server.registrations.exports import FORMULA_STARTS, safe_cell
 from server.registrations.texts import CSV_HEADERS
 from tests.factories import auth, create_event, create_organisation, create_organiser, insert_registration
 

@@ -7,7 +7,7 @@ import io
 
 import pytest
 
-from server.registrations.organiser import safe_cell
+from server.registrations.exports import safe_cell
 from tests.factories import auth, create_event, create_organisation, create_organiser, register
 
 

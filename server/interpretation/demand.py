@@ -16,7 +16,7 @@ from server.interpretation.service import insert_mission
 from server.organisers.schemas import Organiser
 from server.pages.forms import SIGN_LANGUAGES
 from server.pages.forms import language_name as sign_language_name
-from server.registrations.organiser import event_stats
+from server.registrations.stats import event_stats
 from server.settings import Settings
 
 FIELDS: tuple[str, ...] = get_args(Field)

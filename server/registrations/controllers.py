@@ -13,7 +13,7 @@ from server.db import connections
 from server.limits import client_address
 from server.openapi import problem_response
 from server.organisers.schemas import Organiser
-from server.registrations import manage, service
+from server.registrations import exports, manage, service
 from server.registrations import organiser as staff
 from server.registrations.schemas import (
     ATTENDANCE_EXAMPLES,
@@ -33,6 +33,7 @@ from server.registrations.schemas import (
     RegistrationStats,
     Status,
 )
+from server.registrations.stats import event_stats
 from server.settings import Settings
 from server.validation import ONE_LINE
 
@@ -183,7 +184,7 @@ class OrganiserRegistrationController(Controller):
         status: Status | None = None,
     ) -> Response[bytes]:
         """The registrations as a spreadsheet; no cell can run as a formula."""
-        name, body = await staff.export_csv(
+        name, body = await exports.export_csv(
             conn, organiser, slug, language, delimiter=";" if delimiter == "semicolon" else ",", status=status
         )
         return Response(
@@ -209,13 +210,13 @@ class OrganiserRegistrationController(Controller):
 
         Every text is a string cell, so a name that begins like a formula (`=`, `+`, `-`, `@`) stays text.
         """
-        name, body = await staff.export_xlsx(conn, organiser, slug, language, status=status)
+        name, body = await exports.export_xlsx(conn, organiser, slug, language, status=status)
         return Response(body, media_type=XLSX, headers={"Content-Disposition": f'attachment; filename="{name}"'})
 
     @get("/events/{slug:str}/stats")
     async def stats(self, slug: SlugPath, conn: asyncpg.Connection, organiser: Organiser) -> RegistrationStats:
         """Counts by status, attendance, language, commune and interpretation."""
-        return await staff.event_stats(conn, organiser, slug)
+        return await event_stats(conn, organiser, slug)
 
     @post("/events/{slug:str}/attendance", status_code=200)
     async def mark_attendance(

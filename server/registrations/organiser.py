@@ -1,20 +1,13 @@
-"""Organiser rules on registrations: the list, additions and removals by hand, attendance, the CSV
-export and the stats. Viewers read; organisers and admins write; other organisations' events are 404."""
+"""Organiser rules on registrations: the list, additions, changes and removals by hand, attendance.
+Viewers read; organisers and admins write; other organisations' events are 404."""
 
 from __future__ import annotations
 
-import csv
-import io
-from collections import Counter
-from datetime import datetime
-from typing import Any, Literal
-from zoneinfo import ZoneInfo
+from typing import Any
 
 import asyncpg
 import msgspec
-import xlsxwriter
 
-from server import audit
 from server.errors import Conflict, FieldError, Forbidden, Invalid, NotFound
 from server.events.reading import readable_event
 from server.organisers.schemas import Organiser
@@ -28,10 +21,8 @@ from server.registrations.schemas import (
     RegistrationByHandIn,
     RegistrationPage,
     RegistrationPatch,
-    RegistrationStats,
 )
 from server.registrations.seats import (
-    LIVE,
     Person,
     lock_events,
     seat_for_newcomer,
@@ -41,14 +32,11 @@ from server.registrations.seats import (
     tell_registrant,
 )
 from server.registrations.service import SLUG_RE, canonical_commune
-from server.registrations.texts import CSV_HEADERS, CSV_VALUES, SHEET_NAME
 from server.settings import Settings
 
 STATUSES = ("pending", "confirmed", "waitlisted", "cancelled", "expired")
 # attendance belongs to people who had a seat (an excused person may have cancelled)
 ATTENDANCE_STATUSES = ("pending", "confirmed", "cancelled")
-# a cell starting with one of these is a formula to Excel or LibreOffice (full-width forms too)
-FORMULA_STARTS = ("=", "+", "-", "@", "\t", "\r", "\n", "\uff1d", "\uff0b", "\uff0d", "\uff20")
 MAX_ID = 2**63 - 1
 
 
@@ -60,7 +48,7 @@ class AlreadyRegistered(Conflict):
     code = "already_registered"
 
 
-async def _event_for(conn: asyncpg.Connection, organiser: Organiser, slug: str, *, write: bool) -> asyncpg.Record:
+async def event_for(conn: asyncpg.Connection, organiser: Organiser, slug: str, *, write: bool) -> asyncpg.Record:
     """The event if this organiser may read it (and write, when asked), else 404 or 403."""
     if not SLUG_RE.match(slug):
         raise NotFound(f"No event '{slug[:140]}'.")
@@ -142,7 +130,7 @@ async def list_registrations(
     cursor: str | None,
 ) -> RegistrationPage:
     """A page of an event's registrations in registration order."""
-    event = await _event_for(conn, organiser, slug, write=False)
+    event = await event_for(conn, organiser, slug, write=False)
     rows = await conn.fetch(
         q.ORGANISER_REGISTRATION_PAGE, event["id"], status, attendance, _decode_cursor(cursor), limit + 1
     )
@@ -163,7 +151,7 @@ async def add_registration(
     conn: asyncpg.Connection, organiser: Organiser, slug: str, data: RegistrationByHandIn, settings: Settings
 ) -> OrganiserRegistrationOut:
     """Add a person by hand: confirmed when a seat is free (the organiser vouches), else refused or waitlisted."""
-    event_row = await _event_for(conn, organiser, slug, write=True)
+    event_row = await event_for(conn, organiser, slug, write=True)
     person = Person(
         name=data.name.strip(),
         email=data.email,
@@ -265,7 +253,7 @@ async def mark_attendance(
     conn: asyncpg.Connection, organiser: Organiser, slug: str, data: AttendanceIn
 ) -> AttendanceOut:
     """Set attendance for many registrations of one event at once; all or nothing."""
-    event = await _event_for(conn, organiser, slug, write=True)
+    event = await event_for(conn, organiser, slug, write=True)
     ids = [mark.id for mark in data.marks]
     if len(set(ids)) != len(ids):
         raise Invalid.field("marks", "Name each registration once.")
@@ -283,183 +271,3 @@ async def mark_attendance(
             raise Invalid("; ".join(f"{e.field}: {e.message}" for e in errors)[:1000], errors=errors[:100])
         await conn.execute(q.SET_ATTENDANCE, event["id"], ids, [mark.attendance for mark in data.marks])
     return AttendanceOut(updated=len(ids))
-
-
-# ---------------------------------------------------------------------------- export and stats
-
-
-def safe_cell(value: object) -> object:
-    """A cell that spreadsheets show as text and never run as a formula (OWASP: prefix a quote)."""
-    if isinstance(value, str) and value and (value[0] in FORMULA_STARTS or value.lstrip()[:1] in FORMULA_STARTS):
-        return "'" + value
-    return value
-
-
-def _local(moment: datetime | None, zone: ZoneInfo) -> str:
-    return moment.astimezone(zone).strftime("%Y-%m-%d %H:%M") if moment else ""
-
-
-async def _export_rows(
-    conn: asyncpg.Connection,
-    organiser: Organiser,
-    slug: str,
-    lang: str,
-    status: str | None,
-) -> tuple[asyncpg.Record, list[list[Any]]]:
-    """The event and its registrations as the exports' rows (EXPORT_COLUMNS), instants still as datetimes."""
-    event = await _event_for(conn, organiser, slug, write=False)
-    rows = await with_positions(
-        conn, event["id"], await conn.fetch(q.ORGANISER_REGISTRATIONS_ALL, event["id"], status, None)
-    )
-
-    def label(code: str | None) -> str:
-        return CSV_VALUES[code][lang] if code else ""
-
-    return event, [
-        [
-            r["id"],
-            r["name"] or "",
-            r["email"] or "",
-            r["language"],
-            label(r["status"]),
-            r["waitlist_position"] or "",
-            label(r["attendance"]),
-            r["commune"] or "",
-            r["interpretation"] or "",
-            r["accessibility"] or "",
-            label(r["source"]),
-            r["created_at"],
-            r["confirmed_at"],
-            r["cancelled_at"],
-            r["joined_at"],
-        ]
-        for r in rows
-    ]
-
-
-async def export_csv(
-    conn: asyncpg.Connection,
-    organiser: Organiser,
-    slug: str,
-    lang: str,
-    *,
-    delimiter: Literal[",", ";"] = ";",
-    status: str | None = None,
-) -> tuple[str, bytes]:
-    """The event's registrations as CSV for Excel (UTF-8 with BOM); returns (file name, bytes)."""
-    event, rows = await _export_rows(conn, organiser, slug, lang, status)
-    zone = ZoneInfo(event["timezone"])
-    buffer = io.StringIO()
-    writer = csv.writer(buffer, delimiter=delimiter, lineterminator="\r\n")
-    writer.writerow(CSV_HEADERS[lang])
-    for row in rows:
-        writer.writerow(
-            [safe_cell(_local(value, zone) if isinstance(value, datetime) or value is None else value) for value in row]
-        )
-    await audit.record(
-        conn,
-        organiser,
-        "export",
-        organisation_id=event["organisation_id"],
-        event_id=event["id"],
-        detail={"format": "csv", "rows": len(rows)},
-    )
-    return f"{event['slug']}-registrations.csv", ("\ufeff" + buffer.getvalue()).encode("utf-8")
-
-
-async def export_xlsx(
-    conn: asyncpg.Connection,
-    organiser: Organiser,
-    slug: str,
-    lang: str,
-    *,
-    status: str | None = None,
-) -> tuple[str, bytes]:
-    """The event's registrations as an Excel workbook (same columns as the CSV); returns (file name, bytes).
-
-    Every text is written as a string cell, so nothing in it is ever a formula; instants are Excel
-    dates in the event's time zone. French-locale Excel opens a comma-separated file as one column.
-    """
-    event, rows = await _export_rows(conn, organiser, slug, lang, status)
-    zone = ZoneInfo(event["timezone"])
-    buffer = io.BytesIO()
-    # strings_to_formulas/urls off: a string stays a string even through write(); in_memory keeps no temp file
-    workbook = xlsxwriter.Workbook(
-        buffer, {"in_memory": True, "strings_to_formulas": False, "strings_to_urls": False, "strings_to_numbers": False}
-    )
-    sheet = workbook.add_worksheet(_sheet_name(SHEET_NAME[lang]))
-    bold = workbook.add_format({"bold": True, "text_wrap": True, "valign": "top"})
-    when = workbook.add_format({"num_format": "yyyy-mm-dd hh:mm"})
-    headers = CSV_HEADERS[lang]
-    widths = [max(len(h), 6) for h in headers]
-    for column, header in enumerate(headers):
-        sheet.write_string(0, column, header, bold)
-    for line, row in enumerate(rows, start=1):
-        for column, value in enumerate(row):
-            if isinstance(value, datetime):
-                sheet.write_datetime(line, column, value.astimezone(zone).replace(tzinfo=None), when)
-                widths[column] = max(widths[column], 16)
-            elif isinstance(value, int):
-                sheet.write_number(line, column, value)
-            elif value:
-                sheet.write_string(line, column, str(value))
-                widths[column] = max(widths[column], min(len(str(value)), 60))
-    for column, width in enumerate(widths):
-        sheet.set_column(column, column, width + 2)
-    sheet.freeze_panes(1, 0)
-    sheet.autofilter(0, 0, max(len(rows), 1), len(headers) - 1)
-    workbook.close()
-    await audit.record(
-        conn,
-        organiser,
-        "export",
-        organisation_id=event["organisation_id"],
-        event_id=event["id"],
-        detail={"format": "xlsx", "rows": len(rows)},
-    )
-    return f"{event['slug']}-registrations.xlsx", buffer.getvalue()
-
-
-def _sheet_name(name: str) -> str:
-    """A worksheet name Excel accepts: at most 31 characters, none of []:*?/\\."""
-    return "".join(" " if c in "[]:*?/\\" else c for c in name)[:31] or "Sheet1"
-
-
-async def event_stats(conn: asyncpg.Connection, organiser: Organiser, slug: str) -> RegistrationStats:
-    """Counts of one event's registrations by status, attendance, language, commune and interpretation."""
-    event = await _event_for(conn, organiser, slug, write=False)
-    by_status = dict.fromkeys(STATUSES, 0)
-    by_attendance = dict.fromkeys(("present", "absent", "excused", "unmarked"), 0)
-    languages: Counter[str] = Counter()
-    communes: Counter[str] = Counter()
-    interpretation: Counter[str] = Counter()
-    accessibility = 0
-    for r in await conn.fetch(q.STATS_ROWS, event["id"]):
-        n = r["n"]
-        by_status[r["status"]] += n
-        if r["attendance"]:
-            by_attendance[r["attendance"]] += n
-        elif r["status"] == "confirmed":
-            by_attendance["unmarked"] += n
-        if r["status"] in LIVE:
-            languages[r["language"]] += n
-            if r["commune"]:
-                communes[r["commune"]] += n
-            if r["interpretation"]:
-                interpretation[r["interpretation"]] += n
-            accessibility += n if r["needs_access"] else 0
-    capacity = event["capacity"]
-    return RegistrationStats(
-        event=event["slug"],
-        capacity=capacity,
-        seats_taken=event["seats_taken"],
-        seats_left=None if capacity is None else max(capacity - event["seats_taken"], 0),
-        waitlist_length=event["waitlist_length"],
-        total=sum(by_status.values()),
-        by_status=by_status,
-        by_attendance=by_attendance,
-        by_language=dict(languages.most_common()),
-        by_commune=dict(communes.most_common()),
-        by_interpretation=dict(interpretation.most_common()),
-        accessibility_requests=accessibility,
-    )

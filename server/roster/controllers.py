@@ -26,7 +26,7 @@ from server.interpretation.staff_pages import demand_context
 from server.notifications.placeholders import PLACEHOLDERS, unknown_placeholders
 from server.notifications.schemas import Body, Subject
 from server.pages.translations import LANGUAGE_NAMES, N_, gettext
-from server.registrations import organiser as registrations
+from server.registrations import exports
 from server.registrations.organiser import AlreadyRegistered
 from server.registrations.refusals import EventCancelled, EventFull
 from server.registrations.schemas import RegistrationByHandIn
@@ -168,7 +168,7 @@ class RosterPages(StaffPages):
         self, slug: EventPath, request: Request, staff: Staff, conn: asyncpg.Connection, status: StatusFilter = None
     ) -> Response:
         """The registrations as CSV for Excel (semicolons, as French and German settings expect), in their language."""
-        name, body = await registrations.export_csv(
+        name, body = await exports.export_csv(
             conn, staff.organiser, slug, staff_language(request, staff), status=status or None
         )
         return Response(body, media_type="text/csv; charset=utf-8", headers=_download(name))
@@ -178,7 +178,7 @@ class RosterPages(StaffPages):
         self, slug: EventPath, request: Request, staff: Staff, conn: asyncpg.Connection, status: StatusFilter = None
     ) -> Response:
         """The registrations as an Excel workbook, in the person's language."""
-        name, body = await registrations.export_xlsx(
+        name, body = await exports.export_xlsx(
             conn, staff.organiser, slug, staff_language(request, staff), status=status or None
         )
         return Response(body, media_type=XLSX, headers=_download(name))
