@@ -234,3 +234,26 @@ async def test_the_languages_spoken_follow_the_pool(client, conn, staff) -> None
     await conn.execute("UPDATE interpreter_languages SET level = 'C2' WHERE interpreter_id = $1 AND code = 'ar'", ana)
     ranked = (await client.get(f"{MISSIONS}/{mission}/candidates", headers=auth(staff))).json()["items"]
     assert [(c["id"], c["from_level"], c["to_level"]) for c in ranked] == [(ana, "C2", "C1")]
+
+
+async def test_changing_languages_holds_no_assignment_back(pool, committed) -> None:
+    """Staff changing an interpreter's languages let a mission be assigned to them meanwhile (0042); the
+    control, the row locked FOR UPDATE as 0041's trigger did, holds the assignment's foreign-key check."""
+    interpreter, mission = committed
+    ana = await interpreter()
+    day = monday(5)
+    one, two = await mission(at(day, 9)), await mission(at(day, 14))
+    level = "UPDATE interpreter_languages SET level = 'C2' WHERE interpreter_id = $1 AND code = 'fr'"
+    async with pool.acquire() as editing, pool.acquire() as assigning:
+        async with editing.transaction():
+            await editing.execute("SELECT 1 FROM interpreters WHERE id = $1 FOR UPDATE", ana)
+            waiting = asyncio.create_task(assigning.execute(ASSIGN, one, ana))
+            assert await blocked(waiting)  # the control: the wait is seen
+        await waiting
+        async with editing.transaction():
+            await editing.execute(level, ana)  # the trigger locks the interpreter and rewrites `speaks`
+            going = asyncio.create_task(assigning.execute(ASSIGN, two, ana))
+            assert not await blocked(going)
+            await going
+    assert await pool.fetchval("SELECT speaks->>'fr' FROM interpreters WHERE id = $1", ana) == "C2"
+    assert await months(pool, ana) == {(ana, month_of(day)): 2}

@@ -264,3 +264,44 @@ async def test_any_bad_field_is_refused_next_to_it_never_a_500(app, conn, world)
             assert refused.status_code == 422, (name, refused.status_code)
             assert f'id="f-{"date" if name == "start" else name}-error"' in refused.text, name
     assert await conn.fetchval("SELECT count(*) FROM interpretation_missions") == 0
+
+
+async def test_a_request_phoned_in_without_an_email_is_stored_and_mails_only_the_interpreter(
+    app, client, conn, world
+) -> None:
+    """Staff may leave the email out; the requester then gets no mail at all, the interpreter still does."""
+    async with signed_in(app, world["organiser"], "en") as http:
+        page = await http.get(NEW)
+        assert 'id="f-email"' in page.text and not re.search(r'id="f-email"[^>]* required', page.text)
+        assert "Without one, the service gets no email: tell them yourself." in text_of(page)
+        stored = await http.post(NEW, data=staff_fields(page, email="", from_language="ti", to_language="fr"))
+        assert stored.status_code == 303, stored.text
+        mission_id = int(re.search(r"/missions/(\d+)", stored.headers["location"]).group(1))
+        shown = text_of(await http.get(f"/organiser/interpretation/missions/{mission_id}"))
+        assert "Lycée de Differdange (Paulo Matos, +352 58 77 1)" in shown
+    assert await conn.fetchval("SELECT requester_email FROM interpretation_missions WHERE id = $1", mission_id) == ""
+    # through the API alike: no email is null
+    body = mission_body(at(monday(), 14))
+    del body["requester"]["email"]
+    token = world["admin_token"]
+    made = await client.post(MISSIONS, json=body, headers=auth(token))
+    assert made.status_code == 201, made.text
+    assert made.json()["requester"]["email"] is None
+    # the public form still needs one, the requester's only way to hear back
+    public = await client.post("/api/interpretation-requests", json={**body, "organisation": "asti"})
+    assert public.status_code == 422, public.text
+    assert [(e["field"], "`email`" in e["message"]) for e in public.json()["errors"]] == [("requester", True)]
+    # an interpreter assigned: their invitation is queued, nothing for the requester
+    ana = await client.post("/api/organiser/interpreters", json=interpreter_body(), headers=auth(token))
+    assigned = await client.patch(
+        f"{MISSIONS}/{made.json()['id']}", json={"interpreter": ana.json()["id"]}, headers=auth(token)
+    )
+    assert assigned.status_code == 200, assigned.text
+    sent_to = await conn.fetch(
+        "SELECT kind, payload->>'to' AS to FROM outbox WHERE (payload->>'mission')::bigint = ANY($1::bigint[])",
+        [mission_id, made.json()["id"]],
+    )
+    assert {(r["kind"], r["to"]) for r in sent_to} == {
+        ("interpretation_assigned", "interpreter"),
+        ("interpretation_reminder", "interpreter"),
+    }

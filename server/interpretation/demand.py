@@ -11,7 +11,7 @@ from server.events.reading import readable_event
 from server.i18n import localise
 from server.interpretation import queries as q
 from server.interpretation import trail
-from server.interpretation.schemas import Field, MissionIn, Place, Requester, known_languages, language_name
+from server.interpretation.schemas import Field, MissionIn, Place, StaffRequester, known_languages, language_name
 from server.interpretation.service import insert_mission
 from server.organisers.schemas import Organiser
 from server.pages.forms import SIGN_LANGUAGES
@@ -113,7 +113,7 @@ async def ask_for_event(
             from_language=_pair(event, code),
             to_language=code,
             field=field,  # type: ignore[arg-type]
-            requester=Requester(
+            requester=StaffRequester(
                 organisation=event["organisation_name"],
                 contact=organiser.name or organiser.email,
                 email=organiser.email,

@@ -23,12 +23,14 @@ async def tell(
     dedupe_key: str | None = None,
     answer_by: datetime | None = None,
 ) -> None:
-    """Queue a mission's mail in the caller's transaction, to an interpreter or else to the requester.
+    """Queue a mission's mail in the caller's transaction, to an interpreter or else to the requester (if any).
 
     The row keeps the mission as it stands now (time, SEQUENCE, who holds it), so that the mail says
     what was true when it was queued even if the mission moves again before it is sent.
     """
     now = await conn.fetchrow(q.MISSION_FOR_MAIL, mission_id)
+    if not interpreter and not now["requester_email"]:
+        return  # a request staff took down without an email: they keep the requester informed themselves
     payload: dict[str, Any] = {
         "mission": mission_id,
         "to": "interpreter" if interpreter else "requester",

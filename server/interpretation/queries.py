@@ -64,8 +64,10 @@ SELECT i.id,
 FROM interpreters i WHERE i.id = $1 AND i.organisation_id = $2
 """
 
-# a mission as a mail queued now must remember it: starts_at, ends_at, sequence, interpreter_id
-MISSION_FOR_MAIL = "SELECT starts_at, ends_at, sequence, interpreter_id FROM interpretation_missions WHERE id = $1"
+# a mission as a mail queued now must remember it: starts_at, ends_at, sequence, interpreter_id, requester_email
+MISSION_FOR_MAIL = """
+SELECT starts_at, ends_at, sequence, interpreter_id, requester_email FROM interpretation_missions WHERE id = $1
+"""
 
 # an interpreter as their mails need them: name, email, phone, language, token_nonce
 INTERPRETER_FOR_MAIL = "SELECT name, email, phone, language, token_nonce FROM interpreters WHERE id = $1"

@@ -179,6 +179,18 @@ class Requester(msgspec.Struct, forbid_unknown_fields=True):
     language: Language = "fr"
 
 
+class StaffRequester(msgspec.Struct, forbid_unknown_fields=True):
+    """The partner service asking, as staff take it down; a request phoned in may come without an email."""
+
+    organisation: Name
+    contact: Name
+    type: RequesterType
+    # none: the requester gets no mail, staff tell them by phone
+    email: Email | None = None
+    phone: OptionalPhone = ""
+    language: Language = "fr"
+
+
 class RequestIn(msgspec.Struct, forbid_unknown_fields=True):
     """A request for an interpreter; `place` for on site, or `remote` (phone or video)."""
 
@@ -198,6 +210,7 @@ class RequestIn(msgspec.Struct, forbid_unknown_fields=True):
 class MissionIn(RequestIn, forbid_unknown_fields=True):
     """A mission entered by staff: a request, for the agency unless `organisation` names another of theirs."""
 
+    requester: StaffRequester  # type: ignore[assignment]
     organisation: validation.Slug | None = None
     # one of the organisation's convention domains (GET /api/organiser/organisations/{slug}/domains)
     domain: validation.Slug | None = None
@@ -229,7 +242,7 @@ class MissionOut(msgspec.Struct):
     from_language: str
     to_language: str
     field: str
-    requester: Requester
+    requester: StaffRequester
     beneficiary_initials: str
     urgency: str
     notes: str

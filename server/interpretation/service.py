@@ -27,8 +27,8 @@ from server.interpretation.schemas import (
     OfferOut,
     OffersIn,
     Place,
-    Requester,
     RequestIn,
+    StaffRequester,
 )
 from server.organisers.schemas import Organiser
 from server.settings import Settings
@@ -92,11 +92,11 @@ def mission_out(row: asyncpg.Record) -> MissionOut:
         from_language=row["from_language"],
         to_language=row["to_language"],
         field=row["field"],
-        requester=Requester(
+        requester=StaffRequester(
             row["requester_organisation"],
             row["requester_contact"],
-            row["requester_email"],
             row["requester_type"],
+            row["requester_email"] or None,
             row["requester_phone"],
             row["requester_language"],
         ),
@@ -143,7 +143,7 @@ async def insert_mission(
         data.field,
         r.organisation,
         r.contact,
-        r.email,
+        r.email or "",  # none: the requester gets no mail (notices.tell)
         r.phone,
         r.type,
         r.language,

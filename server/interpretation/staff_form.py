@@ -91,6 +91,8 @@ class InterpretationMissionForm(StaffPages):
             body = None
         if body is not None:
             body["requester"]["language"] = values["language"]
+            if not body["requester"]["email"]:
+                del body["requester"]["email"]  # a request phoned in without one: no mail to the requester
             body["organisation"] = values["pool"]
             try:
                 data = checked(msgspec.convert(body, MissionIn), MissionIn)
