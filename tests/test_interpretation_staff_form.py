@@ -274,6 +274,11 @@ async def test_a_request_phoned_in_without_an_email_is_stored_and_mails_only_the
         page = await http.get(NEW)
         assert 'id="f-email"' in page.text and not re.search(r'id="f-email"[^>]* required', page.text)
         assert "Without one, the service gets no email: tell them yourself." in text_of(page)
+        # neither an email nor a phone: the interpreter could not reach the service
+        unreachable = await http.post(NEW, data=staff_fields(page, email="", phone=""))
+        assert unreachable.status_code == 422
+        assert re.search(r'id="f-phone-error">.*or an email address: the interpreter needs a way', unreachable.text)
+        assert 'value="Paulo Matos"' in unreachable.text
         stored = await http.post(NEW, data=staff_fields(page, email="", from_language="ti", to_language="fr"))
         assert stored.status_code == 303, stored.text
         mission_id = int(re.search(r"/missions/(\d+)", stored.headers["location"]).group(1))
@@ -287,6 +292,11 @@ async def test_a_request_phoned_in_without_an_email_is_stored_and_mails_only_the
     made = await client.post(MISSIONS, json=body, headers=auth(token))
     assert made.status_code == 201, made.text
     assert made.json()["requester"]["email"] is None
+    body["requester"]["phone"] = ""
+    unreachable = await client.post(MISSIONS, json=body, headers=auth(token))
+    assert unreachable.status_code == 422
+    assert [e["field"] for e in unreachable.json()["errors"]] == ["requester.phone"]
+    body["requester"]["phone"] = "+352 4796 1"
     # the public form still needs one, the requester's only way to hear back
     public = await client.post("/api/interpretation-requests", json={**body, "organisation": "asti"})
     assert public.status_code == 422, public.text

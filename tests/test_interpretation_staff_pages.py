@@ -168,6 +168,11 @@ async def test_the_mission_page_shows_twenty_candidates_then_a_link_to_the_next(
         second = await http.get(more.group(1).replace("&amp;", "&"))
         assert second.status_code == 200 and len(ticks(second)) == 1
         assert ticks(second)[0] not in ticks(first) and "More interpreters" not in second.text
+        assert f'href="{page_of}#candidates-title">Back to the first interpreters</a>' in second.text
+        # a page after the last (a link kept while the list changed): said so, with the way back
+        beyond = await http.get(page_of, params={"candidates_after": "99.0.1"})
+        assert beyond.status_code == 200 and ticks(beyond) == []
+        assert "No more interpreters on this page" in text_of(beyond) and "Back to the first" in beyond.text
         after = re.search(r'name="candidates_after" value="([^"]+)"', second.text)
         assert after, "the offer form does not say which page it was on"
         # nothing ticked on the second page: the same page again, with the error

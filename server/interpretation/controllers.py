@@ -50,7 +50,8 @@ NO_ORGANISATION = problem_response(404, "No organisation of yours has this slug"
 NOT_YOURS = problem_response(404, "No such mission in the organisations you belong to")
 CandidatesLimit = Annotated[int, Parameter(ge=1, le=100, description="Page size")]
 CandidatesCursor = Annotated[
-    str | None, Parameter(max_length=40, pattern=ONE_LINE, description="`next_cursor` of the previous page")
+    str | None,
+    Parameter(max_length=40, pattern=service.CANDIDATES_CURSOR, description="`next_cursor` of the previous page"),
 ]
 
 

@@ -157,7 +157,10 @@ class InterpretationMissionPages(StaffPages):
         try:
             data = await overview.mission_page(conn, staff.organiser, mission_id, candidates_after)
         except Invalid:
-            raise ClientException("This link to more interpreters is not one this service gave out.") from None
+            if status_code != 422:
+                raise ClientException("This link to more interpreters is not one this service gave out.") from None
+            # a refused offer posted with a forged page: shown from the first one (a viewer still gets 403 below)
+            data = await overview.mission_page(conn, staff.organiser, mission_id)
         if status_code == 422 and not data["may_write"]:
             raise NotAllowed("Your role does not allow changes.")  # a viewer's forged post, refused before its faults
         mission = data["mission"]

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import re
 from collections.abc import Mapping
 from datetime import UTC, datetime, timedelta
 from typing import Any
@@ -42,6 +43,8 @@ LONGEST = timedelta(hours=12)
 # staff offer a mission to a few interpreters at a time, and on a phone twenty rows are a long list already;
 # the ones after come page by page
 CANDIDATES_PAGE = 20
+# a page's last rank, `<missions>.<score>.<id>`: the digits' counts keep each within its column's type
+CANDIDATES_CURSOR = r"\A[0-9]{1,9}\.[0-9]{1,9}\.[0-9]{1,18}\Z"
 
 
 class Taken(Conflict):
@@ -126,6 +129,9 @@ async def insert_mission(
     if data.from_language == data.to_language:
         errors.append(FieldError("to_language", "Interpreting goes between two different languages."))
     mode, commune, address = _where(data.place, data.remote, errors)
+    if not data.requester.email and not data.requester.phone:
+        # a request staff took down without an email: the interpreter must still be able to call the service
+        errors.append(FieldError("requester.phone", "A phone number or an email address of the requester is needed."))
     await _check_commune(conn, commune, errors)
     _refuse(errors)
     nonce, token, token_hash = new_link(settings.secret_key, b"interpretation-status")
@@ -325,13 +331,9 @@ def candidates_after(cursor: str | None) -> tuple[int, int, int] | tuple[None, N
     """The rank a page of candidates starts after, from `<missions>.<score>.<id>`; 422 naming `cursor` otherwise."""
     if not cursor:
         return None, None, None
-    parts = cursor.split(".")
-    # the digits' counts keep each number within its column's type (int, int, bigint)
-    if len(parts) != 3 or not all(
-        part.isascii() and part.isdigit() and len(part) <= most for part, most in zip(parts, (9, 9, 18), strict=True)
-    ):
+    if not re.fullmatch(CANDIDATES_CURSOR, cursor):
         raise Invalid.field("cursor", "This cursor is not one this service gave out.")
-    missions, score, ident = (int(part) for part in parts)
+    missions, score, ident = (int(part) for part in cursor.split("."))
     return missions, score, ident
 
 

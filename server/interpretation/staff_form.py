@@ -43,6 +43,11 @@ STAFF_ERRORS = {
     "organisation": N_("Please give the name of the requesting service."),
     "language": N_("Please choose one of the five languages."),
     "pool": N_("Please choose the organisation whose interpreters take the mission."),
+    "email": N_("Please give an email address such as name@example.lu, or leave the field empty."),
+    "phone": N_(
+        "Please give a phone number such as +352 621 123 456, or an email address: "
+        "the interpreter needs a way to reach the service."
+    ),
 }
 
 
