@@ -32,7 +32,7 @@ from server.registrations.tokens import join_url
 from server.settings import Settings
 
 # The window every feed covers: events that ended in the last FEED_PAST, and those to come within
-# FEED_FUTURE (events are at most two years ahead, see events.service.MAX_SERIES_SPAN). Counted in
+# FEED_FUTURE (events are at most two years ahead, see events.recurrence.MAX_SERIES_SPAN). Counted in
 # whole days, so that a feed's rows and version change at most once a day with the clock.
 FEED_PAST = timedelta(days=90)
 FEED_FUTURE = timedelta(days=2 * 366)
