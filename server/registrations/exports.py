@@ -89,14 +89,7 @@ async def export_csv(
         writer.writerow(
             [safe_cell(_local(value, zone) if isinstance(value, datetime) or value is None else value) for value in row]
         )
-    await audit.record(
-        conn,
-        organiser,
-        "export",
-        organisation_id=event["organisation_id"],
-        event_id=event["id"],
-        detail={"format": "csv", "rows": len(rows)},
-    )
+    await _audited(conn, organiser, event, "csv", len(rows))
     return f"{event['slug']}-registrations.csv", ("\ufeff" + buffer.getvalue()).encode("utf-8")
 
 
@@ -142,15 +135,20 @@ async def export_xlsx(
     sheet.freeze_panes(1, 0)
     sheet.autofilter(0, 0, max(len(rows), 1), len(headers) - 1)
     workbook.close()
+    await _audited(conn, organiser, event, "xlsx", len(rows))
+    return f"{event['slug']}-registrations.xlsx", buffer.getvalue()
+
+
+async def _audited(conn: asyncpg.Connection, organiser: Organiser, event: Any, fmt: str, rows: int) -> None:
+    """Leave the audit row of an export: who took which event's list, in which format, how many rows."""
     await audit.record(
         conn,
         organiser,
         "export",
         organisation_id=event["organisation_id"],
         event_id=event["id"],
-        detail={"format": "xlsx", "rows": len(rows)},
+        detail={"format": fmt, "rows": rows},
     )
-    return f"{event['slug']}-registrations.xlsx", buffer.getvalue()
 
 
 def _sheet_name(name: str) -> str:
