@@ -30,6 +30,7 @@ async def _connect(settings: Settings) -> asyncpg.Connection:
 async def load_demo(settings: Settings, today: date | None = None) -> int:
     """Load the demo programme once (only into a database without events); returns events created."""
     from server.dev.demo import load_programme
+    from server.validation import local_today
 
     conn = await _connect(settings)
     try:
@@ -38,7 +39,7 @@ async def load_demo(settings: Settings, today: date | None = None) -> int:
             await conn.execute("SELECT pg_advisory_xact_lock(7261002)")
             if await conn.fetchval("SELECT EXISTS (SELECT 1 FROM events)"):
                 return 0
-            return await load_programme(conn, settings, today or date.today())
+            return await load_programme(conn, settings, today or local_today())
     finally:
         await conn.close()
 

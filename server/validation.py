@@ -99,6 +99,11 @@ class MultiLine:
 MULTI_LINE = MultiLine()
 
 
+def local_today() -> date:
+    """Today in Luxembourg, whose days the agency counts (the server may run on UTC)."""
+    return datetime.now(LOCAL_ZONE).date()
+
+
 def canonical_email(text: str) -> str:
     """The one stored form of an address: parsed strictly, ASCII local part, IDNA (xn--) domain, all lower-case.
 

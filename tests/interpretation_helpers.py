@@ -7,13 +7,15 @@ from itertools import count
 from typing import Any
 from zoneinfo import ZoneInfo
 
+from server.validation import local_today
+
 LUX = ZoneInfo("Europe/Luxembourg")
 _sequence = count(1)
 
 
 def monday(weeks: int = 2) -> date:
     """A Monday some weeks ahead."""
-    today = date.today()
+    today = local_today()
     return today + timedelta(days=7 * weeks - today.weekday())
 
 

@@ -13,14 +13,14 @@ import pytest
 
 from server.communes import directory, reminders
 from server.settings import Settings
-from server.validation import LOCAL_ZONE
+from server.validation import LOCAL_ZONE, local_today
 from tests.apps import app_on
 from tests.factories import auth, create_organisation, create_organiser
 from tests.test_pages import HTML, csrf_token, text_of
 
 
 def soon(days: int) -> str:
-    return (date.today() + timedelta(days=days)).isoformat()
+    return (local_today() + timedelta(days=days)).isoformat()
 
 
 def request_body(**overrides) -> dict:

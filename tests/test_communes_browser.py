@@ -11,11 +11,12 @@ import re
 import secrets
 import threading
 import time
-from datetime import date, timedelta
+from datetime import timedelta
 
 import asyncpg
 import pytest
 
+from server.validation import local_today
 from tests.test_pages_browser import (  # noqa: F401 (fixtures)
     ARTIFACTS,
     AXE,
@@ -76,7 +77,7 @@ async def test_a_commune_asks_in_german_and_answers_on_its_status_page(browser, 
     await page.fill("#f-contact_name", "Jos Schmit")
     await page.fill("#f-email", address)
     await page.select_option("#f-subject", "volunteering")
-    await page.fill("#f-preferred_from_1", (date.today() + timedelta(days=3)).isoformat())
+    await page.fill("#f-preferred_from_1", (local_today() + timedelta(days=3)).isoformat())
     await page.fill("#f-venue", "Gemeindesaal")
     await page.check("#f-interpretation-ar")
     await page.check("#f-consent")
@@ -86,7 +87,7 @@ async def test_a_commune_asks_in_german_and_answers_on_its_status_page(browser, 
     assert "Bitte geben Sie Termine ab dem" in await page.inner_text("#f-preferred-error")
     assert await page.input_value("#f-venue") == "Gemeindesaal" and await page.is_checked("#f-interpretation-ar")
     assert await page.locator(".error-summary a[href='#f-preferred']").count() == 1
-    await page.fill("#f-preferred_from_1", (date.today() + timedelta(days=30)).isoformat())
+    await page.fill("#f-preferred_from_1", (local_today() + timedelta(days=30)).isoformat())
     since = time.time()
     async with page.expect_navigation():
         await page.click("form button[type=submit]")

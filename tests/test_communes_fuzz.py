@@ -3,7 +3,7 @@ a browser or a bot sends gets a page below 500, and a request is stored only whe
 
 from __future__ import annotations
 
-from datetime import date, timedelta
+from datetime import timedelta
 from urllib.parse import quote
 
 import asyncpg
@@ -11,12 +11,13 @@ from hypothesis import example, given
 from hypothesis import strategies as st
 
 from server.settings import Settings
+from server.validation import local_today
 from tests.apps import app_on
 from tests.factories import create_organisation
 from tests.test_pages import client_for, csrf_token
 from tests.test_pages_fuzz import FUZZ, anything, assert_page, query, segment
 
-SOON = (date.today() + timedelta(days=40)).isoformat()
+SOON = (local_today() + timedelta(days=40)).isoformat()
 known = st.sampled_from(
     [
         "fr",

@@ -4,7 +4,7 @@ and on a desktop, with no axe-core violation at all."""
 
 from __future__ import annotations
 
-from datetime import date, timedelta
+from datetime import timedelta
 
 import asyncpg
 import httpx
@@ -12,6 +12,7 @@ import pytest
 
 from server.db import init_connection
 from server.organisers import service as accounts
+from server.validation import local_today
 from tests.factories import create_organisation, create_organiser
 from tests.test_backoffice_browser import DESKTOP, PASSWORD, PHONE, axe_violations
 from tests.test_pages_browser import (  # noqa: F401  (module fixtures: the service and the browser)
@@ -34,7 +35,7 @@ async def staff_and_request(service) -> tuple[str, int]:  # noqa: F811
             person.id,
             accounts._hasher.hash(PASSWORD),
         )
-        later = (date.today() + timedelta(days=40)).isoformat()
+        later = (local_today() + timedelta(days=40)).isoformat()
         async with httpx.AsyncClient(base_url=service.base) as http:
             answer = await http.post(
                 "/api/commune-requests",

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import asyncio
 import email.utils
-from datetime import UTC, date, datetime, timedelta
+from datetime import UTC, datetime, timedelta
 from urllib.parse import quote
 from zoneinfo import ZoneInfo
 
@@ -22,6 +22,7 @@ from server.registrations import manage
 from server.registrations import service as registrations
 from server.registrations.schemas import RegistrationIn
 from server.registrations.tokens import join_url
+from server.validation import local_today
 from tests.factories import ADMIN, create_event, create_organisation, insert_registration
 from tests.ical_readers import (
     Occurrence,
@@ -35,7 +36,7 @@ from tests.ical_readers import (
 )
 
 LUX = ZoneInfo("Europe/Luxembourg")
-NEXT_YEAR = date.today().year + 1
+NEXT_YEAR = local_today().year + 1
 
 
 def lux(month: int, day: int, hour: int, minute: int = 0, year: int = NEXT_YEAR) -> str:
@@ -168,7 +169,7 @@ async def programme(conn, settings, organisation: str) -> dict[str, str]:
 
 async def occurrences_in_database(conn, settings, organisation: str) -> list[Occurrence]:
     """Every date the feed must show, straight from the event rows."""
-    start, _ = feeds.window(date.today())
+    start, _ = feeds.window(feeds.today())
     rows = await conn.fetch(
         "SELECT e.* FROM events e JOIN organisations o ON o.id = e.organisation_id "
         "WHERE o.slug = $1 AND e.status <> 'draft' AND e.ends_at > $2",

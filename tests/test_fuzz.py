@@ -16,7 +16,6 @@ import secrets
 import subprocess
 import sys
 from collections.abc import Iterator
-from datetime import date
 from pathlib import Path
 
 import asyncpg
@@ -31,6 +30,7 @@ from server.dev.demo import load_programme
 from server.organisers.service import create_admin
 from server.processes import running_web
 from server.settings import ROOT, load_settings
+from server.validation import local_today
 from tests.factories import insert_registration
 
 EXAMPLES = int(os.environ.get("FUZZ_EXAMPLES", "25"))
@@ -50,7 +50,7 @@ async def _prepare(server_url: str, name: str) -> tuple[str, str]:
     conn = await asyncpg.connect(url)
     await init_connection(conn)
     try:
-        await load_programme(conn, settings, date.today())
+        await load_programme(conn, settings, local_today())
         tokens = [
             (await create_admin(conn, email, settings.token_ttl)).token
             for email in ("fuzz@example.lu", "logout@example.lu")

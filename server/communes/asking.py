@@ -6,7 +6,6 @@ import base64
 import hashlib
 import hmac
 import secrets
-from datetime import date, datetime
 
 import asyncpg
 import msgspec
@@ -19,7 +18,7 @@ from server.limits import client_key, count_attempts, digest
 from server.outbox import enqueue
 from server.registrations.tokens import hash_token
 from server.settings import Settings
-from server.validation import LOCAL_ZONE
+from server.validation import local_today
 
 
 class RateLimited(TooManyRequests):
@@ -48,11 +47,6 @@ def staff_url(settings: Settings, request_id: int) -> str:
 # ---------------------------------------------------------------------------- asking
 
 
-def today() -> date:
-    """Today in Luxembourg."""
-    return datetime.now(LOCAL_ZONE).date()
-
-
 async def check_request(conn: asyncpg.Connection, data: CommuneRequestIn, settings: Settings) -> tuple[int, str]:
     """(organisation id, commune name) of a request, or 422 naming every field refused."""
     errors: list[FieldError] = []
@@ -64,7 +58,7 @@ async def check_request(conn: asyncpg.Connection, data: CommuneRequestIn, settin
         errors.append(FieldError("organisation", "No organisation by this slug."))
     if not data.consent:
         errors.append(FieldError("consent", "The request is kept only with the requester's consent."))
-    earliest = today() + settings.commune_request_lead_time
+    earliest = local_today() + settings.commune_request_lead_time
     for index, period in enumerate(data.preferred):
         if period.from_ < earliest:
             errors.append(

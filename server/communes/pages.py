@@ -26,7 +26,7 @@ from server.pages.errors import page_exception_handlers
 from server.pages.render import page_language, render
 from server.pages.translations import N_, gettext
 from server.settings import Settings
-from server.validation import LOCAL_ZONE, Refused, checked
+from server.validation import LOCAL_ZONE, Refused, checked, local_today
 
 Token = Annotated[str, Parameter(max_length=200)]
 HONEYPOT = "website"
@@ -158,7 +158,7 @@ class CommuneRequestPages(Controller):
         if str(form.get(HONEYPOT, "") or ""):  # only a robot fills the hidden field: it is told what a person is
             return Redirect(path=f"/communes/request/sent?lang={lang}", status_code=303)
         values = form_values(form)
-        earliest = asking.today() + settings.commune_request_lead_time
+        earliest = local_today() + settings.commune_request_lead_time
         data, errors = read_request(values, lang, earliest)
         if data is None:
             return await self._form_page(request, conn, settings, lang, values=values, errors=errors, status_code=422)
@@ -236,7 +236,7 @@ class CommuneRequestPages(Controller):
     ) -> Response[str]:
         token, cookies = csrf.issue(request, settings)
         names = await directory.communes_by_slug(conn)
-        earliest = asking.today() + settings.commune_request_lead_time
+        earliest = local_today() + settings.commune_request_lead_time
         context = {
             "csrf_token": token,
             "values": values or {"language": lang, "audience_languages": [], "interpretation": []},

@@ -20,6 +20,7 @@ from server.interpretation import queries as q
 from server.interpretation.request_form import FIELD_NAMES, TYPES
 from server.interpretation.schemas import Period, Summary, Tally, language_name
 from server.organisers.schemas import Organiser
+from server.validation import local_today
 
 # a summary covers at most this many days: ten years of months stay a small answer
 LONGEST_DAYS = 3700
@@ -49,7 +50,7 @@ async def summarise(
     last: date | None,
 ) -> Summary:
     """The summary of an organisation the staff member belongs to between two days (this year by default)."""
-    today = date.today()
+    today = local_today()
     first = first or date(today.year, 1, 1)
     last = last or date(today.year, 12, 31)
     if last < first:
