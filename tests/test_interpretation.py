@@ -174,6 +174,34 @@ async def test_candidates_are_the_fitting_free_available_covering_ones_least_bus
     assert ranked[0]["id"] == free["id"] and {"from_level", "to_level", "monthly_cap"} <= set(ranked[0])
 
 
+async def test_candidates_need_the_field_s_levels_and_a_mission_within_one_day(client, staff) -> None:
+    day = monday()
+    all_day = [{"weekday": d, "starts": "00:00:00", "ends": "23:59:59"} for d in range(1, 8)]
+    await add_interpreter(
+        client, staff, name="B2", languages=[{"code": "fr", "level": "C2"}, {"code": "ti", "level": "B2"}]
+    )
+    await add_interpreter(
+        client,
+        staff,
+        name="C1",
+        languages=[{"code": "fr", "level": "C2"}, {"code": "ti", "level": "C1"}],
+        availability=all_day,
+    )
+
+    async def names(mission: dict) -> list[str]:
+        response = await client.get(f"{MISSIONS}/{mission['id']}/candidates", headers=auth(staff))
+        return [c["name"] for c in response.json()["items"]]
+
+    # a social office takes B2; the better level comes first
+    assert await names(await add_mission(client, staff, at(day, 10))) == ["C1", "B2"]
+    # a court needs C1 or better
+    assert await names(await add_mission(client, staff, at(day, 14), field="legal")) == ["C1"]
+    # late in the evening C1 is still there, but no weekly slot holds a call over midnight
+    late = {"remote": "phone", "place": None}
+    assert await names(await add_mission(client, staff, at(day, 22), **late)) == ["C1"]
+    assert await names(await add_mission(client, staff, at(day, 23), minutes=90, **late)) == []
+
+
 async def test_candidates_come_page_by_page_in_rank_order(client, conn, staff) -> None:
     """Pages follow one another without a gap or a repeat, through ties of missions and of levels alike."""
     day = monday()

@@ -150,66 +150,63 @@ RETURNING id
 # one of an interpreter's missions: id, status, starts_at
 INTERPRETER_MISSION = "SELECT id, status, starts_at FROM interpretation_missions WHERE id = $1 AND interpreter_id = $2"
 
-# ranked candidates for a mission ($1), a page of $5 after the cursor ($2 missions, $3 score, $4 id; NULLs for
-# the first page): speak both languages at a fitting level (C1 or better for health and legal matters, B2
-# otherwise), cover the place, are available then (weekly slot, no day off), are not busy (no held mission
-# overlapping, nor an on-site one in another commune within the 30-minute travel margin) and are under their
-# monthly cap; fewest missions this month first, then the best levels, then the id: id, name, from_level,
-# to_level, missions_this_month, monthly_cap, score.
-# The mission's local times, ranges and bounds are computed once (MATERIALIZED), with the interpreters off
-# that day. The month's load is read from interpreter_months and the levels from the interpreter's own
-# `speaks` ({code: level}), both kept by triggers (0041). Every interpreter who fits must be ranked before the
-# first is known (124 of 500 in make soak's big pool), so that ranking carries only what it sorts (`fit`: the
-# id, the load, the cap, the score); the mission's values and the name join the page's rows only, and the
-# probes of hours and missions run in rank order until the page is full. The probes are scalar subqueries so
-# that PostgreSQL keeps them per candidate rather than joining whole tables. A held mission lasts at most 12
-# hours, so one that overlaps or leaves no time to travel starts between 12 h 30 before the mission and 30
-# minutes after its end: the busy check reads only that slice (interpretation_missions_held_by_interpreter_idx).
+# ranked candidates for a mission, from its own values as the service read them ($1 organisation, $2 id,
+# $3 starts_at, $4 ends_at, $5 mode, $6 commune, $7 from_language, $8 to_language, $9 the fitting levels),
+# a page of $13 after the cursor ($10 missions, $11 score, $12 id; NULLs for the first page): speak both
+# languages at a fitting level, cover the place, are available then (weekly slot, no day off), are not busy
+# (no held mission overlapping, nor an on-site one in another commune within the 30-minute travel margin) and
+# are under their monthly cap; fewest missions this month first, then the best levels, then the id: id, name,
+# from_level, to_level, missions_this_month, monthly_cap, score.
+# The mission's values come as parameters rather than from a CTE over its row: PostgreSQL then filters the
+# pool against constants, which costs a third less on make soak's big pool (docs/performance.md). The month's
+# load is read from interpreter_months and the levels from the interpreter's own `speaks` ({code: level}),
+# both kept by triggers (0041); the day's absentees and the commune's canton are read once (InitPlans). Every
+# interpreter who fits must be ranked before the first is known (124 of 500 in the big pool), so that ranking
+# carries only what it sorts (`fit`: the id, the load, the cap, the score); the name joins the page's rows
+# only, and the probes of hours and missions run in rank order until the page is full. The probes are scalar
+# subqueries so that PostgreSQL keeps them per candidate rather than joining whole tables. A held mission
+# lasts at most 12 hours, so one that overlaps or leaves no time to travel starts between 12 h 30 before the
+# mission and 30 minutes after its end: the busy check reads only that slice
+# (interpretation_missions_held_by_interpreter_idx). A mission over midnight fits no weekly slot: none.
 CANDIDATES = """
-WITH m AS MATERIALIZED (
-    SELECT m.id, m.organisation_id, m.mode, m.commune, m.from_language, m.to_language, c.canton,
-           tstzrange(m.starts_at, m.ends_at) AS span,
-           m.starts_at - interval '12 hours 30 minutes' AS busy_from, m.ends_at + interval '30 minutes' AS busy_to,
-           tstzrange(m.starts_at - interval '15 minutes', m.ends_at + interval '15 minutes') AS margin,
-           extract(isodow FROM l.start)::smallint AS weekday, l.start::time AS start_time, l.end_::time AS end_time,
-           interpretation_mission_month(m.starts_at) AS month,
-           CASE WHEN m.field IN ('health', 'legal') THEN ARRAY['C1', 'C2', 'native']
-                ELSE ARRAY['B2', 'C1', 'C2', 'native'] END AS levels,
-           ARRAY(SELECT x.interpreter_id FROM interpreter_absences x
-                 WHERE x.days && daterange(l.start::date, l.end_::date, '[]')) AS absent
-    FROM interpretation_missions m LEFT JOIN communes c ON c.name = m.commune,
-         LATERAL (SELECT m.starts_at AT TIME ZONE 'Europe/Luxembourg' AS start,
-                         m.ends_at AT TIME ZONE 'Europe/Luxembourg' AS end_) AS l
-    WHERE m.id = $1 AND l.end_::date = l.start::date
-), fit AS (
+WITH fit AS (
     SELECT i.id, coalesce(n.missions, 0) AS missions, i.monthly_cap,
-           array_position(m.levels, i.speaks->>m.from_language)
-           + array_position(m.levels, i.speaks->>m.to_language) AS score
-    FROM m
-    JOIN interpreters i ON i.organisation_id = m.organisation_id AND i.active
-    -- the month as a value of its own: joined to m, PostgreSQL would read each interpreter's every month
-    LEFT JOIN interpreter_months n ON n.interpreter_id = i.id AND n.month = (SELECT month FROM m)
-    WHERE i.speaks->>m.from_language = ANY(m.levels) AND i.speaks->>m.to_language = ANY(m.levels)
-      AND (m.mode <> 'on_site' OR m.commune = ANY(i.communes) OR m.canton = ANY(i.cantons))
-      AND i.id <> ALL(m.absent)
+           array_position($9::text[], i.speaks->>$7::text) + array_position($9::text[], i.speaks->>$8::text) AS score
+    FROM interpreters i
+    LEFT JOIN interpreter_months n
+           ON n.interpreter_id = i.id AND n.month = (SELECT interpretation_mission_month($3::timestamptz))
+    WHERE i.organisation_id = $1::bigint AND i.active
+      AND i.speaks->>$7 = ANY($9::text[]) AND i.speaks->>$8 = ANY($9::text[])
+      AND ($5::text <> 'on_site' OR $6::text = ANY(i.communes)
+           OR (SELECT c.canton FROM communes c WHERE c.name = $6::text) = ANY(i.cantons))
+      AND i.id <> ALL(ARRAY(SELECT x.interpreter_id FROM interpreter_absences x
+                            WHERE x.days @> ($3::timestamptz AT TIME ZONE 'Europe/Luxembourg')::date))
+      AND ($3::timestamptz AT TIME ZONE 'Europe/Luxembourg')::date
+          = ($4::timestamptz AT TIME ZONE 'Europe/Luxembourg')::date
     ORDER BY missions, score DESC, i.id
 )
-SELECT r.id, i.name, i.speaks->>m.from_language AS from_level, i.speaks->>m.to_language AS to_level,
+SELECT r.id, i.name, i.speaks->>$7 AS from_level, i.speaks->>$8 AS to_level,
        r.missions AS missions_this_month, r.monthly_cap, r.score
-FROM fit r CROSS JOIN m JOIN interpreters i ON i.id = r.id
+FROM fit r JOIN interpreters i ON i.id = r.id
 WHERE r.missions < r.monthly_cap
-  AND ($2::int IS NULL OR (r.missions, -r.score, r.id) > ($2::int, -$3::int, $4::bigint))
+  AND ($10::int IS NULL OR (r.missions, -r.score, r.id) > ($10::int, -$11::int, $12::bigint))
   AND (SELECT EXISTS (
       SELECT 1 FROM interpreter_availability a
-      WHERE a.interpreter_id = r.id AND a.weekday = m.weekday AND a.starts <= m.start_time AND m.end_time <= a.ends))
+      WHERE a.interpreter_id = r.id
+        AND a.weekday = extract(isodow FROM $3::timestamptz AT TIME ZONE 'Europe/Luxembourg')::smallint
+        AND a.starts <= ($3::timestamptz AT TIME ZONE 'Europe/Luxembourg')::time
+        AND ($4::timestamptz AT TIME ZONE 'Europe/Luxembourg')::time <= a.ends))
   AND NOT (SELECT EXISTS (
       SELECT 1 FROM interpretation_missions o
-      WHERE o.interpreter_id = r.id AND o.status IN ('assigned', 'done') AND o.id <> m.id
-        AND o.starts_at > m.busy_from AND o.starts_at < m.busy_to
-        AND (tstzrange(o.starts_at, o.ends_at) && m.span
-             OR (m.mode = 'on_site' AND o.travel IS NOT NULL AND o.commune <> m.commune AND o.travel && m.margin))))
+      WHERE o.interpreter_id = r.id AND o.status IN ('assigned', 'done') AND o.id <> $2::bigint
+        AND o.starts_at > $3::timestamptz - interval '12 hours 30 minutes'
+        AND o.starts_at < $4::timestamptz + interval '30 minutes'
+        AND (tstzrange(o.starts_at, o.ends_at) && tstzrange($3::timestamptz, $4::timestamptz)
+             OR ($5::text = 'on_site' AND o.travel IS NOT NULL AND o.commune <> $6::text
+                 AND o.travel && tstzrange($3::timestamptz - interval '15 minutes',
+                                           $4::timestamptz + interval '15 minutes')))))
 ORDER BY r.missions, r.score DESC, r.id
-LIMIT $5
+LIMIT $13
 """
 
 # an interpreter's open offers, before their deadline, of missions still open, soonest first

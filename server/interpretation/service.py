@@ -337,6 +337,22 @@ def candidates_after(cursor: str | None) -> tuple[int, int, int] | tuple[None, N
     return missions, score, ident
 
 
+def ranked_for(mission: asyncpg.Record) -> tuple[Any, ...]:
+    """The mission's values the candidates query ranks by (its parameters $1 to $9)."""
+    fitting = FITTING.get(mission["field"], DEFAULT_FITTING)
+    return (
+        mission["organisation_id"],
+        mission["id"],
+        mission["starts_at"],
+        mission["ends_at"],
+        mission["mode"],
+        mission["commune"],
+        mission["from_language"],
+        mission["to_language"],
+        list(fitting),
+    )
+
+
 async def candidates(
     conn: asyncpg.Connection,
     organiser: Organiser,
@@ -346,8 +362,8 @@ async def candidates(
 ) -> CandidatePage:
     """A page of the interpreters who could take a mission, best first."""
     after = candidates_after(cursor)
-    await _mission_row(conn, organiser, mission_id, write=False)
-    rows = await conn.fetch(q.CANDIDATES, mission_id, *after, limit + 1)
+    mission = await _mission_row(conn, organiser, mission_id, write=False)
+    rows = await conn.fetch(q.CANDIDATES, *ranked_for(mission), *after, limit + 1)
     # positionally: the query names its columns in the order of the struct, and this is 8 times quicker
     items = [Candidate(*row[:6]) for row in rows[:limit]]
     last = rows[limit - 1] if len(rows) > limit else None
