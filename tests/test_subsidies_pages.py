@@ -5,13 +5,14 @@ from __future__ import annotations
 
 import re
 from contextlib import asynccontextmanager
-from datetime import timedelta
+from datetime import datetime, timedelta
 
 import pytest
 
 from server.subsidies import deadlines
+from server.validation import LOCAL_ZONE
 from tests.apps import app_on
-from tests.factories import create_organisation, create_organiser
+from tests.factories import create_event, create_organisation, create_organiser
 from tests.test_backoffice_signin import browser, sign_in, with_password
 from tests.test_pages import csrf_token, text_of
 from tests.test_subsidies import PDF, set_themes
@@ -140,6 +141,23 @@ async def test_an_association_files_a_request_through_the_pages(conn, settings, 
         await conn.fetchval("SELECT amount_granted_cents FROM subsidy_applications WHERE id = $1", application_id)
         == 90000
     )
+
+
+async def test_the_events_to_link_show_their_day_where_they_are_held(conn, settings, people) -> None:
+    # half past midnight in Luxembourg on New Year's Day is still New Year's Eve in UTC
+    year = deadlines.today_in_luxembourg().year + 1
+    starts = datetime(year, 1, 1, 0, 30, tzinfo=LOCAL_ZONE)
+    await create_event(
+        conn,
+        settings,
+        title={"fr": "Nouvel An"},
+        starts_at=starts.isoformat(),
+        ends_at=(starts + timedelta(hours=2)).isoformat(),
+    )
+    async with signed_in(conn, settings, people["asti"]) as http:
+        application_id, _ = await start_draft(http)
+        text = text_of(await http.get(f"/organiser/subsidies/{application_id}"))
+    assert f"Nouvel An (1 January {year})" in text
 
 
 async def test_the_deadline_error_names_the_day_in_the_persons_language(conn, settings, people) -> None:

@@ -128,7 +128,8 @@ LINKED_EVENT_COUNT = "SELECT count(*) FROM subsidy_application_events WHERE appl
 
 # an organisation's events (by its slug) a request may include, newest first
 EVENTS_TO_LINK = """
-SELECT e.slug, e.title, e.languages, e.starts_at FROM events e JOIN organisations o ON o.id = e.organisation_id
+SELECT e.slug, e.title, e.languages, e.starts_at, e.timezone
+FROM events e JOIN organisations o ON o.id = e.organisation_id
 WHERE o.slug = $1 AND e.status <> 'cancelled' ORDER BY e.starts_at DESC LIMIT 100
 """
 

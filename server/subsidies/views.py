@@ -5,6 +5,7 @@ from __future__ import annotations
 
 from datetime import date
 from typing import Any, NamedTuple
+from zoneinfo import ZoneInfo
 
 import asyncpg
 from litestar import Request, Response
@@ -159,7 +160,8 @@ async def request_page(
             {
                 "slug": e["slug"],
                 "title": localise(e["title"], lang, e["languages"])[0],
-                "day": mails.long_date(e["starts_at"].date(), lang),
+                # the day where the event is held, not the UTC day the database hands over
+                "day": mails.long_date(e["starts_at"].astimezone(ZoneInfo(e["timezone"])).date(), lang),
             }
             for e in own_events
         ],
