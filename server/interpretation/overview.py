@@ -9,7 +9,7 @@ import asyncpg
 
 from server.interpretation import queries as q
 from server.interpretation.schemas import CandidatePage
-from server.interpretation.service import candidates, get_mission
+from server.interpretation.service import mission_out, rank, read_mission
 from server.organisers.schemas import Organiser
 
 LIST_SIZE = 200
@@ -28,19 +28,19 @@ async def mission_page(
     conn: asyncpg.Connection, organiser: Organiser, mission_id: int, candidates_after: str | None = None
 ) -> dict[str, Any]:
     """A mission, a page of its candidates while open, its offers, whether one may offer it; 404 if not theirs."""
-    mission = await get_mission(conn, organiser, mission_id)
-    organisation_id = await conn.fetchval(q.ORGANISATION_ID, mission.organisation)
+    row = await read_mission(conn, organiser, mission_id)
+    # the row read once serves the page, the right to change it and the ranking
     ranked = (
-        await candidates(conn, organiser, mission_id, candidates_after)
-        if mission.status in ("requested", "offered")
+        await rank(conn, row, candidates_after)
+        if row["status"] in ("requested", "offered")
         else CandidatePage([], None)
     )
     return {
-        "mission": mission,
+        "mission": mission_out(row),
         "candidates": ranked.items,
         "candidates_after": candidates_after,
         "more_candidates": ranked.next_cursor,
         "offers": await conn.fetch(q.MISSION_OFFERS, mission_id),
-        "may_write": organiser.can_write(organisation_id),
+        "may_write": organiser.can_write(row["organisation_id"]),
         "event": await conn.fetchrow(q.MISSION_EVENT, mission_id),
     }

@@ -360,9 +360,20 @@ async def candidates(
     cursor: str | None = None,
     limit: int = CANDIDATES_PAGE,
 ) -> CandidatePage:
-    """A page of the interpreters who could take a mission, best first."""
+    """A page of the interpreters who could take a mission of the staff member's organisations, best first."""
+    return await rank(conn, await _mission_row(conn, organiser, mission_id, write=False), cursor, limit)
+
+
+async def read_mission(conn: asyncpg.Connection, organiser: Organiser, mission_id: int) -> asyncpg.Record:
+    """The row of a mission of the staff member's organisations (what `rank` takes), or 404."""
+    return await _mission_row(conn, organiser, mission_id, write=False)
+
+
+async def rank(
+    conn: asyncpg.Connection, mission: asyncpg.Record, cursor: str | None = None, limit: int = CANDIDATES_PAGE
+) -> CandidatePage:
+    """A page of the interpreters who could take this mission (its row, already read), best first."""
     after = candidates_after(cursor)
-    mission = await _mission_row(conn, organiser, mission_id, write=False)
     rows = await conn.fetch(q.CANDIDATES, *ranked_for(mission), *after, limit + 1)
     # positionally: the query names its columns in the order of the struct, and this is 8 times quicker
     items = [Candidate(*row[:6]) for row in rows[:limit]]
