@@ -9,7 +9,9 @@ count), and one open request on a Monday morning in Luxembourg city. The first p
 as the mission's page in the back-office asks for it (service.CANDIDATES_PAGE), is asked for over
 real HTTP from two real services in alternating rounds (bench_bigdata's harness); the p99 with
 the big pool must stay within 1.5 times the p99 with the small one. The candidates query's plan on
-the big pool, with its execution time, is written next to this file (interpretation-plan.txt). A
+the big pool, with its execution time, is written next to this file (interpretation-plan.txt); it is
+planned for the mission's values, where the service, after five runs on a connection, runs
+PostgreSQL's generic plan of the same shape. A
 control (a query that reads no data, on both services) shows how far the run's noise goes.
 """
 

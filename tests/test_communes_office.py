@@ -6,13 +6,13 @@ from __future__ import annotations
 
 import re
 from contextlib import asynccontextmanager
-from datetime import UTC, datetime, timedelta
+from datetime import timedelta
 
 import httpx
 import pytest
 
 from server.communes import asking, reminders
-from server.validation import LOCAL_ZONE
+from server.validation import LOCAL_ZONE, local_today
 from tests.apps import app_on
 from tests.factories import create_organisation, create_organiser
 from tests.test_backoffice_signin import browser, sign_in, with_password
@@ -232,7 +232,7 @@ async def test_assignee_note_and_message_keep_what_was_typed_when_refused(conn, 
 async def test_scheduling_creates_a_linked_draft_and_opens_the_editor(conn, settings, people, api) -> None:
     request_id, _ = await make_request(api, conn)
     path = f"/organiser/requests/{request_id}"
-    day = (datetime.now(UTC) + timedelta(days=40)).date().isoformat()
+    day = (local_today() + timedelta(days=40)).isoformat()
     async with signed_in(conn, settings, people["staff"]) as http:
         refused = await post_form(http, f"{path}/schedule", path, day=day, start="19:00", end="18:00")
         assert refused.status_code == 422 and 'id="f-end-error"' in refused.text

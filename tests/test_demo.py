@@ -48,7 +48,7 @@ async def test_demo_loads_the_real_programme(client, conn, settings) -> None:
     assert (german["starts_at"], german["languages"]) == (french["starts_at"], ["de"])
     tables = [item for item in listed if item["kind"] == "conversation_table"]
     assert {t["practised_language"] for t in tables} == {"fr", "lb"} and len(tables) == created - 7
-    days = [dt.datetime.fromisoformat(t["starts_at"]).date() for t in tables]
+    days = [dt.datetime.fromisoformat(t["starts_at"]).astimezone(LUX).date() for t in tables]
     assert not [d for d in days if d.month == 12 and d.day >= 24]  # no table in the Christmas break
     assert by_slug["benevolat-dpi-mersch"]["commune"] == "Mersch"
     assert "benevolat-dpi-differdange" not in by_slug  # the one draft stays out of public lists

@@ -196,6 +196,13 @@ async def test_candidates_need_the_field_s_levels_and_a_mission_within_one_day(c
     assert await names(await add_mission(client, staff, at(day, 10))) == ["C1", "B2"]
     # a court needs C1 or better
     assert await names(await add_mission(client, staff, at(day, 14), field="legal")) == ["C1"]
+    # a holiday over several days keeps one out on each of them, and not the day after it ends
+    away = {"languages": [{"code": "fr", "level": "C2"}, {"code": "ti", "level": "C2"}]}
+    week = [{"first_day": (day - timedelta(days=3)).isoformat(), "last_day": (day + timedelta(days=3)).isoformat()}]
+    before = [{"first_day": (day - timedelta(days=7)).isoformat(), "last_day": (day - timedelta(days=1)).isoformat()}]
+    await add_interpreter(client, staff, name="Away all week", absences=week, **away)
+    await add_interpreter(client, staff, name="Back today", absences=before, **away)
+    assert await names(await add_mission(client, staff, at(day, 11))) == ["Back today", "C1", "B2"]
     # late in the evening C1 is still there, but no weekly slot holds a call over midnight
     late = {"remote": "phone", "place": None}
     assert await names(await add_mission(client, staff, at(day, 22), **late)) == ["C1"]

@@ -31,6 +31,7 @@ from server.interpretation.staff_labels import DONE, STATUSES, translated
 from server.pages import csrf
 from server.pages.translations import N_, gettext
 from server.settings import Settings
+from server.validation import local_today
 
 ZONE = ZoneInfo("Europe/Luxembourg")
 MissionId = Annotated[int, Parameter(ge=1, le=2**63 - 1)]
@@ -92,7 +93,7 @@ class InterpretationMissionPages(StaffPages):
     ) -> Response:
         """The missions ending from a day on (today by default), in one status or any, soonest first."""
         lang = staff_language(request, staff)
-        first = since or datetime.now(ZONE).date()
+        first = since or local_today()
         rows = await overview.list_missions(
             conn, staff.organiser, status, datetime.combine(first, time(0), ZONE).astimezone(UTC)
         )

@@ -157,8 +157,8 @@ INTERPRETER_MISSION = "SELECT id, status, starts_at FROM interpretation_missions
 # (no held mission overlapping, nor an on-site one in another commune within the 30-minute travel margin) and
 # are under their monthly cap; fewest missions this month first, then the best levels, then the id: id, name,
 # from_level, to_level, missions_this_month, monthly_cap, score.
-# The mission's values come as parameters rather than from a CTE over its row: PostgreSQL then filters the
-# pool against constants, which costs a third less on make soak's big pool (docs/performance.md). The month's
+# The mission's values come as parameters: the service has read its row already (to check the right to it),
+# and the levels a field needs are service.FITTING, the same the check of an assignment uses. The month's
 # load is read from interpreter_months and the levels from the interpreter's own `speaks` ({code: level}),
 # both kept by triggers (0041); the day's absentees and the commune's canton are read once (InitPlans). Every
 # interpreter who fits must be ranked before the first is known (124 of 500 in the big pool), so that ranking

@@ -372,7 +372,8 @@ async def read_mission(conn: asyncpg.Connection, organiser: Organiser, mission_i
 async def rank(
     conn: asyncpg.Connection, mission: asyncpg.Record, cursor: str | None = None, limit: int = CANDIDATES_PAGE
 ) -> CandidatePage:
-    """A page of the interpreters who could take this mission (its row, already read), best first."""
+    """A page of the interpreters who could take this mission, best first; `mission` is a row the caller read
+    through read_mission (or _mission_row), which checked the staff member's right to it."""
     after = candidates_after(cursor)
     rows = await conn.fetch(q.CANDIDATES, *ranked_for(mission), *after, limit + 1)
     # positionally: the query names its columns in the order of the struct, and this is 8 times quicker

@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 import re
-from datetime import UTC, date, datetime
+from datetime import date
 from functools import cache
 from pathlib import Path
 from typing import Any
@@ -39,6 +39,7 @@ from server.reports.tables import (
 )
 from server.reports.xlsx import XLSX, workbook
 from server.settings import Settings
+from server.validation import local_today
 
 REPORT_TEMPLATES = Path(__file__).resolve().parent / "templates"
 FIELDS = ("organisation", "year", "quarter", "from", "to")
@@ -294,7 +295,7 @@ class ReportPages(StaffPages):
         values = {
             **asked,
             "organisation": asked["organisation"] or visible[0]["slug"],
-            "year": asked["year"] or ("" if asked["from"] or asked["to"] else str(datetime.now(UTC).year)),
+            "year": asked["year"] or ("" if asked["from"] or asked["to"] else str(local_today().year)),
         }
         chosen = next((org for org in visible if org["slug"] == values["organisation"]), None)
         report = None
