@@ -209,10 +209,13 @@ WHERE r.id = $1
 # records a join of a registration still confirmed: the first join's instant is never overwritten
 # (the primary key serialises two joins at once), and the first join marks the person present unless
 # an organiser has already set an attendance. Returns no row when the registration is no longer confirmed.
+# The instant is read once: two calls of clock_timestamp() can differ by a microsecond.
 RECORD_JOIN = """
-WITH joined AS (
+WITH instant AS MATERIALIZED (
+    SELECT clock_timestamp() AS at
+), joined AS (
     INSERT INTO registration_joins AS j (registration_id, first_joined_at, last_joined_at)
-    SELECT r.id, clock_timestamp(), clock_timestamp() FROM registrations r WHERE r.id = $1 AND r.status = 'confirmed'
+    SELECT r.id, instant.at, instant.at FROM registrations r, instant WHERE r.id = $1 AND r.status = 'confirmed'
     ON CONFLICT (registration_id) DO UPDATE
         SET last_joined_at = greatest(j.last_joined_at, EXCLUDED.last_joined_at), joins = j.joins + 1
     RETURNING (xmax = 0) AS first
