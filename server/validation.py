@@ -99,9 +99,9 @@ class MultiLine:
 MULTI_LINE = MultiLine()
 
 
-def local_today() -> date:
-    """Today in Luxembourg, whose days the agency counts (the server may run on UTC)."""
-    return datetime.now(LOCAL_ZONE).date()
+def local_today(now: datetime | None = None) -> date:
+    """The day in Luxembourg, whose days the agency counts (the server may run on UTC), now or at `now`."""
+    return (now or datetime.now(UTC)).astimezone(LOCAL_ZONE).date()
 
 
 def canonical_email(text: str) -> str:

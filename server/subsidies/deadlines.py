@@ -10,7 +10,7 @@ from server.errors import FieldError
 from server.outbox import enqueue
 from server.settings import Settings
 from server.subsidies import queries as q
-from server.validation import LOCAL_ZONE
+from server.validation import local_today
 
 # the seed: "au plus tard 6 semaines avant le début du projet"
 LEAD_DAYS = 42
@@ -25,7 +25,7 @@ def current_time() -> datetime:
 
 def today_in_luxembourg(now: datetime | None = None) -> date:
     """The calendar day in Luxembourg: the six weeks are counted in its days, not in hours."""
-    return (now or current_time()).astimezone(LOCAL_ZONE).date()
+    return local_today(now or current_time())
 
 
 def deadline_for(starts_on: date) -> date:
