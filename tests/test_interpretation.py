@@ -306,6 +306,9 @@ async def test_staff_see_only_their_organisations_pool_and_missions(client, conn
     _, other = await create_organiser(conn, {"cefis": "organiser"})
     assert (await client.get(f"{MISSIONS}/{mission['id']}", headers=auth(other))).status_code == 404
     assert (await client.get(f"{MISSIONS}/{mission['id']}/candidates", headers=auth(other))).status_code == 404
+    # a later page is refused the same way: the mission is checked before its ranking is read
+    later = await client.get(f"{MISSIONS}/{mission['id']}/candidates?cursor=0.8.1", headers=auth(other))
+    assert later.status_code == 404
     assert (
         await client.patch(f"{MISSIONS}/{mission['id']}", json={"urgency": "urgent"}, headers=auth(other))
     ).status_code == 404
